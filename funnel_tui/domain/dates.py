@@ -1,0 +1,311 @@
+"""Parsing and formatting times, with the clock and the zone always passed in.
+
+Nothing here reads the clock: `now` is an aware datetime and `tz` the rep's local zone, so
+every result is reproducible in tests. Parsed values come back as aware UTC datetimes (how
+they are stored); `format_local` turns them back into local wall time for display.
+
+Rules worth knowing:
+- A date with no time (`tomorrow`, `fri`, `2026-12-01`, and `today` too) means DEFAULT_TIME
+  local, the start of the working day - predictable beats clever.
+- `next week` is next Monday at DEFAULT_TIME.
+- Weekday names mean the next such day strictly after today (on a Tuesday, `tue` is in 7 days).
+- `+Nd`/`+Nw` move the local calendar (the wall-clock time survives a DST change);
+  `+Nh`/`+Nm` add absolute time.
+- Local times are built with `datetime.combine(..., tzinfo=tz)`: a wall time skipped by a DST
+  jump resolves with the offset from before the jump, a repeated one to its first occurrence.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time as _time
+from datetime import date, datetime, time, timedelta, timezone, tzinfo
+
+__all__ = [
+    "DEFAULT_TIME",
+    "local_tz",
+    "to_utc",
+    "parse_when",
+    "parse_date",
+    "parse_timestamp",
+    "format_local",
+    "iso_utc",
+    "iso_local",
+    "humanize_delta",
+]
+
+DEFAULT_TIME = time(9, 0)  # a follow-up given only a date lands at the start of the working day
+
+_WHEN_HINT = "use e.g. 2026-12-01, 2026-12-01 15:00, today 15:00, tomorrow, +2h, +3d, fri"
+_DATE_HINT = "use e.g. 2026-12-01, today, tomorrow, +3d, +2w, fri"
+_TIMESTAMP_HINT = "use ISO 8601, e.g. 2026-12-01, 2026-12-01 15:00, 2026-12-01T15:00:00+08:00"
+
+_WEEKDAYS = {
+    name: i
+    for i, names in enumerate(
+        [
+            ("mon", "monday", "周一", "星期一"),
+            ("tue", "tues", "tuesday", "周二", "星期二"),
+            ("wed", "weds", "wednesday", "周三", "星期三"),
+            ("thu", "thur", "thurs", "thursday", "周四", "星期四"),
+            ("fri", "friday", "周五", "星期五"),
+            ("sat", "saturday", "周六", "星期六"),
+            ("sun", "sunday", "周日", "周天", "星期日", "星期天"),
+        ]
+    )
+    for name in names
+}
+_DAY_OFFSETS = {
+    "today": 0, "tomorrow": 1, "yesterday": -1, "tmr": 1,
+    "今天": 0, "明天": 1, "后天": 2, "昨天": -1,
+}
+_UNITS = {
+    "m": "m", "min": "m", "mins": "m", "minute": "m", "minutes": "m",
+    "h": "h", "hr": "h", "hrs": "h", "hour": "h", "hours": "h",
+    "d": "d", "day": "d", "days": "d",
+    "w": "w", "wk": "w", "wks": "w", "week": "w", "weeks": "w",
+}
+
+_RELATIVE = re.compile(r"\+?\s*(\d{1,6})\s*([a-z]+)")
+_ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
+# Only the documented ISO shapes; fromisoformat alone would also take compact or week forms.
+_ISO_DATETIME = re.compile(
+    r"(\d{4}-\d{2}-\d{2})[t ](\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?)\s*(z|[+-]\d{2}:?\d{2})?"
+)
+_TIME = re.compile(r"(\d{1,2})(?::(\d{2}))?\s*(am|pm)?")
+# Longest first, so "monday" wins over "mon" and "tues" over "tue".
+_DAY_NAMES = sorted(map(re.escape, [*_WEEKDAYS, *_DAY_OFFSETS]), key=len, reverse=True)
+_DAY_WORD = re.compile(r"(next week|" + "|".join(_DAY_NAMES) + r")\s*(.*)")
+
+
+def local_tz() -> tzinfo:
+    """The system's local zone, honouring TZ.
+
+    Prefers a real zoneinfo zone, so that dates across a DST change get the right offset;
+    falls back to the fixed current offset (`datetime.now().astimezone().tzinfo`).
+    """
+    if hasattr(_time, "tzset"):
+        _time.tzset()  # pick up a TZ changed since start-up
+    try:
+        from zoneinfo import ZoneInfo
+
+        key = os.environ.get("TZ", "").lstrip(":")
+        if key:
+            return ZoneInfo(key)
+        if os.path.exists("/etc/localtime"):
+            with open("/etc/localtime", "rb") as fh:
+                return ZoneInfo.from_file(fh, key="localtime")
+    except (ImportError, KeyError, ValueError, OSError):  # KeyError: ZoneInfoNotFoundError
+        pass  # e.g. a POSIX TZ string like "CST-8": time.tzset() understood it, zoneinfo not
+    return datetime.now().astimezone().tzinfo or timezone.utc
+
+
+def to_utc(dt: datetime) -> datetime:
+    """Convert an aware datetime to UTC; a naive one is a bug upstream, so refuse it."""
+    if dt.tzinfo is None or dt.utcoffset() is None:
+        raise ValueError(f"{dt.isoformat()} has no time zone")
+    return dt.astimezone(timezone.utc)
+
+
+def _shown(text: str) -> str:
+    """The input as quoted in an error: repr (so control chars are visible), kept short."""
+    return repr(text if len(text) <= 40 else text[:39] + "…")
+
+
+def _local_today(now: datetime, tz: tzinfo) -> date:
+    return to_utc(now).astimezone(tz).date()
+
+
+def _at(d: date, t: time, tz: tzinfo) -> datetime:
+    """Local wall time `t` on `d`, as UTC."""
+    return datetime.combine(d, t, tzinfo=tz).astimezone(timezone.utc)
+
+
+def _parse_time(text: str, *, bare_hour: bool) -> time | None:
+    """`15:00`, `9:30`, `3pm`, `3:30pm`, and `15` when `bare_hour`; None if not a time.
+
+    Raises ValueError (with no message; callers supply it) for a time that is shaped right
+    but impossible, like 25:00 or 13pm.
+    """
+    m = _TIME.fullmatch(text)
+    if not m:
+        return None
+    hour, minute, ampm = int(m[1]), int(m[2] or 0), m[3]
+    if m[2] is None and ampm is None and not bare_hour:
+        return None
+    if ampm:
+        if not 1 <= hour <= 12:
+            raise ValueError
+        hour = hour % 12 + (12 if ampm == "pm" else 0)
+    if hour > 23 or minute > 59:
+        raise ValueError
+    return time(hour, minute)
+
+
+def _parse_iso_date(text: str) -> date | None:
+    """`YYYY-MM-DD` or None; an impossible date such as 2025-02-30 raises ValueError."""
+    if not _ISO_DATE.fullmatch(text):
+        return None
+    return date.fromisoformat(text)
+
+
+def _parse_iso_datetime(text: str, tz: tzinfo) -> datetime | None:
+    """ISO datetime (T or space, optional seconds and offset) as UTC, or None if not one."""
+    m = _ISO_DATETIME.fullmatch(text)
+    if not m:
+        return None
+    offset = m[3] or ""
+    if offset == "z":
+        offset = "+00:00"
+    elif offset and ":" not in offset:
+        offset = offset[:3] + ":" + offset[3:]
+    dt = datetime.fromisoformat(f"{m[1]}T{m[2]}{offset}")
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=tz)  # no offset means the rep's wall clock
+    return dt.astimezone(timezone.utc)
+
+
+def _day_from_word(word: str, today: date) -> date:
+    """The date named by a day word relative to `today`."""
+    if word in _DAY_OFFSETS:
+        return today + timedelta(days=_DAY_OFFSETS[word])
+    if word == "next week":
+        return today + timedelta(days=7 - today.weekday())  # Monday after this one
+    ahead = (_WEEKDAYS[word] - today.weekday() - 1) % 7 + 1  # 1..7: strictly after today
+    return today + timedelta(days=ahead)
+
+
+def _parse_relative(text: str) -> tuple[int, str] | None:
+    """`+2h`, `3d`, `+1 week` -> (2, "h"), ...; None if not that shape."""
+    m = _RELATIVE.fullmatch(text)
+    if not m or m[2] not in _UNITS:
+        return None
+    return int(m[1]), _UNITS[m[2]]
+
+
+def _normalise(text: str) -> str:
+    return " ".join(str(text).split()).casefold()
+
+
+def parse_when(text: str, *, now: datetime, tz: tzinfo) -> datetime:
+    """Parse a follow-up time typed by the rep into an aware UTC datetime (see module doc)."""
+    error = ValueError(f"{_shown(text)} is not a date or time; {_WHEN_HINT}")
+    now_utc = to_utc(now)  # outside the try: a naive `now` is a caller bug, not bad input
+    s = _normalise(text)
+    try:
+        if s == "now" or s == "现在":
+            return now_utc
+        rel = _parse_relative(s)
+        if rel:
+            n, unit = rel
+            if unit == "h":
+                return now_utc + timedelta(hours=n)
+            if unit == "m":
+                return now_utc + timedelta(minutes=n)
+            days = n * 7 if unit == "w" else n
+            # Aware + timedelta is wall-clock arithmetic in Python, which is what "+1d" means.
+            local = now_utc.astimezone(tz)
+            return (local + timedelta(days=days)).astimezone(timezone.utc)
+        dt = _parse_iso_datetime(s, tz)
+        if dt:
+            return dt
+        today = _local_today(now, tz)
+        t = _parse_time(s, bare_hour=False)
+        if t:
+            return _at(today, t, tz)
+        # "<day> [time]": the day is an ISO date or a day word.
+        head, _, rest = s.partition(" ")
+        d = _parse_iso_date(head)
+        if d is None:
+            m = _DAY_WORD.fullmatch(s)
+            if not m:
+                raise error
+            d, rest = _day_from_word(m[1], today), m[2]
+        if not rest:
+            return _at(d, DEFAULT_TIME, tz)
+        t = _parse_time(rest, bare_hour=True)
+        if t is None:
+            raise error
+        return _at(d, t, tz)
+    except (ValueError, OverflowError):
+        raise error from None
+
+
+def parse_date(text: str, *, now: datetime, tz: tzinfo) -> date:
+    """Parse a calendar date (e.g. expected close): ISO date or datetime, day words, +Nd/+Nw."""
+    error = ValueError(f"{_shown(text)} is not a date; {_DATE_HINT}")
+    s = _normalise(text)
+    today = _local_today(now, tz)
+    try:
+        rel = _parse_relative(s)
+        if rel:
+            n, unit = rel
+            if unit not in ("d", "w"):
+                raise error  # hours and minutes make no sense for a date
+            return today + timedelta(days=n * 7 if unit == "w" else n)
+        d = _parse_iso_date(s)
+        if d:
+            return d
+        dt = _parse_iso_datetime(s, tz)
+        if dt:
+            return dt.astimezone(tz).date()  # the date as the rep's calendar shows it
+        m = _DAY_WORD.fullmatch(s)
+        if m and not m[2]:
+            return _day_from_word(m[1], today)
+        raise error
+    except (ValueError, OverflowError):
+        raise error from None
+
+
+def parse_timestamp(text: str, *, tz: tzinfo) -> datetime:
+    """Strict ISO 8601 for imports: date (local midnight) or datetime; returns aware UTC.
+
+    Without an offset the value is local time in `tz`. No words, no relative forms: an
+    import must not depend on the day it is run.
+    """
+    error = ValueError(f"{_shown(text)} is not an ISO date or time; {_TIMESTAMP_HINT}")
+    s = str(text).strip().casefold()
+    try:
+        dt = _parse_iso_datetime(s, tz)
+        if dt:
+            return dt
+        d = _parse_iso_date(s)
+        if d:
+            return _at(d, time(0, 0), tz)
+    except (ValueError, OverflowError):
+        pass
+    raise error
+
+
+def format_local(dt: datetime | None, tz: tzinfo, *, with_time: bool = True) -> str:
+    """`2026-11-24 15:00` (or `2026-11-24`) in local time; "" for None."""
+    if dt is None:
+        return ""
+    local = to_utc(dt).astimezone(tz)
+    return local.strftime("%Y-%m-%d %H:%M" if with_time else "%Y-%m-%d")
+
+
+def iso_utc(dt: datetime) -> str:
+    """ISO 8601 in UTC to the second, e.g. `2026-11-24T07:00:00+00:00`."""
+    return to_utc(dt).replace(microsecond=0).isoformat()
+
+
+def iso_local(dt: datetime, tz: tzinfo) -> str:
+    """ISO 8601 in local time with its offset, e.g. `2026-11-24T15:00:00+08:00`."""
+    return to_utc(dt).astimezone(tz).replace(microsecond=0).isoformat()
+
+
+def humanize_delta(delta: timedelta) -> str:
+    """Compact size of a time span for badges: `3d`, `5h`, `20m`, or `now` under a minute.
+
+    The sign is ignored (callers know whether it is overdue); units are floored.
+    """
+    seconds = int(abs(delta).total_seconds())
+    if seconds < 60:
+        return "now"
+    if seconds < 3600:
+        return f"{seconds // 60}m"
+    if seconds < 86400:
+        return f"{seconds // 3600}h"
+    return f"{seconds // 86400}d"
