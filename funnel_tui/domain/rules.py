@@ -1,0 +1,130 @@
+"""The clocks and flags on a deal (DESIGN §2). Pure: `now` is always passed in."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Iterable, Literal, Sequence
+
+DAY = timedelta(days=1)
+
+Bucket = Literal["overdue", "24h", "3d"]
+BUCKETS: tuple[Bucket, ...] = ("overdue", "24h", "3d")
+WITHIN = {"24h": timedelta(hours=24), "3d": timedelta(hours=72), "7d": timedelta(days=7)}
+
+
+def due_bucket(due_at: datetime, now: datetime) -> Bucket | None:
+    """overdue: due < now; 24h: now ≤ due < now+24h; 3d: now+24h ≤ due < now+72h."""
+    if due_at < now:
+        return "overdue"
+    if due_at < now + timedelta(hours=24):
+        return "24h"
+    if due_at < now + timedelta(hours=72):
+        return "3d"
+    return None
+
+
+def due_buckets(items: Iterable[tuple[object, datetime]], now: datetime) -> dict[str, list]:
+    """Group (item, due_at) pairs into the three buckets, each sorted by due time."""
+    out: dict[str, list] = {b: [] for b in BUCKETS}
+    for item, due in sorted(items, key=lambda pair: pair[1]):
+        bucket = due_bucket(due, now)
+        if bucket is not None:
+            out[bucket].append(item)
+    return out
+
+
+# --- dwell -------------------------------------------------------------------------
+
+NEAR_FRACTION = 0.8
+
+
+@dataclass(frozen=True, slots=True)
+class Dwell:
+    days: float
+    limit: int | None
+    state: Literal["ok", "near", "over"]
+
+    @property
+    def whole_days(self) -> int:
+        return int(self.days)
+
+
+def dwell(stage_entered_at: datetime, now: datetime, max_dwell_days: int | None) -> Dwell:
+    """`near` at ≥ 80 % of the stage's max dwell, `over` past it; no limit → always ok."""
+    days = (now - stage_entered_at) / DAY
+    if not max_dwell_days:
+        return Dwell(days, None, "ok")
+    if days > max_dwell_days:
+        return Dwell(days, max_dwell_days, "over")
+    if days >= NEAR_FRACTION * max_dwell_days:
+        return Dwell(days, max_dwell_days, "near")
+    return Dwell(days, max_dwell_days, "ok")
+
+
+# --- tiers and cadence ---------------------------------------------------------------
+
+Tier = Literal["A", "B", "C"]
+TIER_A_SHARE = 0.80
+TIER_B_SHARE = 0.95
+CADENCE: dict[str, timedelta] = {"A": timedelta(days=1), "B": timedelta(days=7), "C": timedelta(days=30)}
+
+
+def abc_tiers(
+    weighted: Sequence[tuple[int, int]],
+    a_share: float = TIER_A_SHARE,
+    b_share: float = TIER_B_SHARE,
+) -> dict[int, Tier]:
+    """Classic ABC analysis over (deal_id, weighted value) pairs.
+
+    Sorted by value descending (ties by id, for a stable answer), a deal is A while the
+    cumulative share *before* it is under 80 %, so the deal that crosses the line is
+    still A; likewise B up to 95 %; the rest C. Deals worth nothing are always C.
+    """
+    total = sum(max(v, 0) for _, v in weighted)
+    tiers: dict[int, Tier] = {}
+    if total <= 0:
+        return {deal_id: "C" for deal_id, _ in weighted}
+    running = 0
+    # Integer comparisons (running * 100 < share * total) avoid float drift at the edges.
+    a_limit = round(a_share * 10_000)
+    b_limit = round(b_share * 10_000)
+    for deal_id, value in sorted(weighted, key=lambda p: (-p[1], p[0])):
+        if value <= 0:
+            tiers[deal_id] = "C"
+            continue
+        before = running * 10_000
+        if before < a_limit * total:
+            tiers[deal_id] = "A"
+        elif before < b_limit * total:
+            tiers[deal_id] = "B"
+        else:
+            tiers[deal_id] = "C"
+        running += value
+    return tiers
+
+
+def cadence(tier: str | None) -> timedelta:
+    """How often a deal of this tier should hear from the rep: A daily, B weekly, C monthly."""
+    return CADENCE.get(tier or "C", CADENCE["C"])
+
+
+def silence(
+    last_contact_at: datetime | None,
+    created_at: datetime,
+    now: datetime,
+    tier: str | None,
+    next_follow_up_at: datetime | None,
+) -> float | None:
+    """Days of silence when it exceeds the tier cadence and no future follow-up exists."""
+    if next_follow_up_at is not None and next_follow_up_at >= now:
+        return None
+    since = last_contact_at or created_at
+    quiet = now - since
+    if quiet > cadence(tier):
+        return quiet / DAY
+    return None
+
+
+WarningKind = Literal["dwell_over", "dwell_near", "silent", "no_next_step"]
+WARNING_KINDS: tuple[WarningKind, ...] = ("dwell_over", "dwell_near", "silent", "no_next_step")

@@ -1,0 +1,232 @@
+"""SQLModel tables: the schema and nothing else.
+
+Rules the schema itself enforces (so they hold even when the ORM is bypassed):
+- money is an integer count of minor units (cents/分), never a float;
+- probability is 0–100, lead score 0–10, status and kinds come from fixed lists;
+- every CHECK constraint has a name, so table rebuilds during migrations keep it;
+- timestamps are aware datetimes stored as UTC (SQLModel's UTCDateTime).
+
+Indexes match the screen queries: the board's per-stage top-K by next follow-up, the
+per-stage sums (covering, so SUM(amount) needs no table look-ups), open follow-ups by due
+time, and history by deal.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Optional
+
+from sqlalchemy import CheckConstraint, Column, ForeignKey, Index, Integer, text
+from sqlmodel import Field, SQLModel
+
+from funnel_tui.domain.vocab import (
+    DEAL_STATUSES,
+    FOLLOWUP_KINDS,
+    FOLLOWUP_STATUSES,
+    HISTORY_KINDS,
+    RISK_LEVELS,
+    STAGE_KINDS,
+)
+
+# Bumped by every schema migration (see store.migrations); kept in PRAGMA user_version.
+SCHEMA_VERSION = 1
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    quoted = ", ".join(f"'{v}'" for v in values)
+    return f"{column} IN ({quoted})"
+
+
+class Stage(SQLModel, table=True):
+    """A funnel stage; ordered by `position`."""
+
+    __tablename__ = "stage"
+    __table_args__ = (
+        CheckConstraint(_in("kind", STAGE_KINDS), name="ck_stage_kind"),
+        CheckConstraint(
+            "probability IS NULL OR probability BETWEEN 0 AND 100",
+            name="ck_stage_probability",
+        ),
+        CheckConstraint(
+            "max_dwell_days IS NULL OR max_dwell_days > 0", name="ck_stage_max_dwell"
+        ),
+    )
+
+    key: str = Field(primary_key=True, max_length=32)
+    position: int = Field(unique=True)
+    name: str
+    name_zh: str = ""
+    probability: Optional[int] = None
+    max_dwell_days: Optional[int] = None
+    kind: str = "open"
+
+
+class Deal(SQLModel, table=True):
+    """One opportunity with one customer."""
+
+    __tablename__ = "deal"
+    __table_args__ = (
+        CheckConstraint(_in("status", DEAL_STATUSES), name="ck_deal_status"),
+        CheckConstraint("probability BETWEEN 0 AND 100", name="ck_deal_probability"),
+        CheckConstraint("amount >= 0", name="ck_deal_amount"),
+        CheckConstraint(
+            "lead_score IS NULL OR lead_score BETWEEN 0 AND 10", name="ck_deal_lead_score"
+        ),
+        CheckConstraint(
+            "risk_level IS NULL OR " + _in("risk_level", RISK_LEVELS),
+            name="ck_deal_risk_level",
+        ),
+        CheckConstraint("length(customer) BETWEEN 1 AND 200", name="ck_deal_customer"),
+        CheckConstraint("length(currency) = 3", name="ck_deal_currency"),
+        CheckConstraint(
+            "status = 'open' OR closed_at IS NOT NULL", name="ck_deal_closed_at"
+        ),
+        CheckConstraint(
+            "status <> 'lost' OR length(lost_reason) > 0", name="ck_deal_lost_reason"
+        ),
+        CheckConstraint("version >= 1", name="ck_deal_version"),
+        # The board: per stage, open deals by next follow-up (overdue first).
+        Index(
+            "ix_deal_board",
+            "stage",
+            "next_follow_up_at",
+            sqlite_where=text("status = 'open' AND deleted_at IS NULL"),
+            postgresql_where=text("status = 'open' AND deleted_at IS NULL"),
+        ),
+        # Column headers: count, Σ amount, Σ weighted per stage without table look-ups.
+        Index(
+            "ix_deal_stage_money",
+            "stage",
+            "amount",
+            "probability",
+            sqlite_where=text("status = 'open' AND deleted_at IS NULL"),
+            postgresql_where=text("status = 'open' AND deleted_at IS NULL"),
+        ),
+        # Closed deals per stage (lost toggle, summaries) and by owner.
+        Index("ix_deal_status_stage", "status", "stage"),
+        Index("ix_deal_owner_status", "owner", "status"),
+    )
+
+    id: Optional[int] = Field(default=None, sa_column=Column(Integer, primary_key=True))
+    uid: str = Field(unique=True, max_length=36)
+    external_id: Optional[str] = Field(default=None, unique=True)
+    customer: str
+    title: str = ""
+    industry: str = ""
+    company_size: str = ""
+    contact_name: str = ""
+    contact_role: str = ""
+    contact_phone: str = ""
+    contact_email: str = ""
+    source: str = ""
+    lead_score: Optional[int] = None
+    owner: str = ""
+    stage: str = Field(sa_column=Column(ForeignKey("stage.key"), nullable=False))
+    status: str = "open"
+    amount: int = 0  # minor units (cents / 分)
+    currency: str = "CNY"
+    probability: int = 0
+    # True when the rep set the probability; otherwise it follows the stage default.
+    probability_custom: bool = False
+    expected_close: Optional[date] = None
+    risk_level: Optional[str] = None
+    risk_note: str = ""
+    mitigation: str = ""
+    budget: str = ""
+    decision_chain: str = ""
+    pain_points: str = ""
+    competitors: str = ""
+    lost_reason: str = ""
+    notes: str = ""
+    created_at: datetime
+    updated_at: datetime
+    stage_entered_at: datetime
+    last_contact_at: Optional[datetime] = None
+    # Denormalised: due time of the earliest open follow-up (kept by the store).
+    next_follow_up_at: Optional[datetime] = None
+    closed_at: Optional[datetime] = None
+    deleted_at: Optional[datetime] = None
+    # Optimistic concurrency: a save from a stale copy is refused.
+    version: int = 1
+
+
+class FollowUp(SQLModel, table=True):
+    """A planned action on a deal; completing it logs a touch."""
+
+    __tablename__ = "followup"
+    __table_args__ = (
+        CheckConstraint(_in("kind", FOLLOWUP_KINDS), name="ck_followup_kind"),
+        CheckConstraint(_in("status", FOLLOWUP_STATUSES), name="ck_followup_status"),
+        Index(
+            "ix_followup_open_due",
+            "due_at",
+            sqlite_where=text("status = 'open'"),
+            postgresql_where=text("status = 'open'"),
+        ),
+        Index("ix_followup_deal", "deal_id", "status", "due_at"),
+    )
+
+    id: Optional[int] = Field(default=None, sa_column=Column(Integer, primary_key=True))
+    deal_id: int = Field(sa_column=Column(ForeignKey("deal.id"), nullable=False))
+    kind: str = "call"
+    due_at: datetime
+    note: str = ""
+    status: str = "open"
+    created_at: datetime
+    done_at: Optional[datetime] = None
+
+
+class Touch(SQLModel, table=True):
+    """A logged contact with the customer."""
+
+    __tablename__ = "touch"
+    __table_args__ = (
+        CheckConstraint(_in("kind", FOLLOWUP_KINDS), name="ck_touch_kind"),
+        Index("ix_touch_deal", "deal_id", "at"),
+    )
+
+    id: Optional[int] = Field(default=None, sa_column=Column(Integer, primary_key=True))
+    deal_id: int = Field(sa_column=Column(ForeignKey("deal.id"), nullable=False))
+    followup_id: Optional[int] = Field(
+        default=None, sa_column=Column(ForeignKey("followup.id"), nullable=True)
+    )
+    kind: str = "call"
+    at: datetime
+    note: str = ""
+    # Set (never deleted) when the action that logged it is undone.
+    voided_at: Optional[datetime] = None
+
+
+class History(SQLModel, table=True):
+    """Append-only record of every change to a deal (triggers forbid UPDATE/DELETE).
+
+    `action` groups the rows written by one user action, so undo can revert it whole.
+    """
+
+    __tablename__ = "history"
+    __table_args__ = (
+        CheckConstraint(_in("kind", HISTORY_KINDS), name="ck_history_kind"),
+        Index("ix_history_deal", "deal_id", "at"),
+        Index("ix_history_action", "action"),
+        Index("ix_history_stage_at", "kind", "at"),
+    )
+
+    id: Optional[int] = Field(default=None, sa_column=Column(Integer, primary_key=True))
+    deal_id: int = Field(sa_column=Column(ForeignKey("deal.id"), nullable=False))
+    at: datetime
+    kind: str
+    from_stage: Optional[str] = None
+    to_stage: Optional[str] = None
+    field: Optional[str] = None
+    old: Optional[str] = None
+    new: Optional[str] = None
+    # Undo appends the inverse rows under action "undo:<action>"; nothing is rewritten.
+    action: str = ""
+
+
+class Setting(SQLModel, table=True):
+    """Small key/value settings kept with the data (theme, language, tier thresholds)."""
+
+    __tablename__ = "setting"
+
+    key: str = Field(primary_key=True)
+    value: str = ""

@@ -1,0 +1,58 @@
+"""Where the rep's files live (platformdirs). Functions only: no work at import time."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+APP_NAME = "funnel-tui"
+
+
+def data_dir() -> Path:
+    """The data dir, created private (0700) on first use."""
+    from platformdirs import user_data_path
+
+    path = user_data_path(APP_NAME, appauthor=False)
+    ensure_private_dir(path)
+    return path
+
+
+def config_dir() -> Path:
+    from platformdirs import user_config_path
+
+    path = user_config_path(APP_NAME, appauthor=False)
+    ensure_private_dir(path)
+    return path
+
+
+def default_db_path() -> Path:
+    return data_dir() / "funnel.db"
+
+
+def demo_db_path() -> Path:
+    return data_dir() / "demo.db"
+
+
+def backups_dir(db_path: Path) -> Path:
+    """Backups sit beside the database they protect, in a private folder."""
+    path = db_path.parent / "backups"
+    ensure_private_dir(path)
+    return path
+
+
+def ensure_private_dir(path: Path) -> None:
+    path.mkdir(parents=True, exist_ok=True)
+    try:
+        os.chmod(path, 0o700)
+    except OSError:
+        pass  # not ours to change (e.g. a shared mount); the files stay 0600 regardless
+
+
+def make_private_file(path: Path) -> None:
+    """0600 for a database, backup or export; its -wal/-shm companions too."""
+    for p in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        try:
+            if p.exists():
+                os.chmod(p, 0o600)
+        except OSError:
+            pass

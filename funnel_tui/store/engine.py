@@ -1,0 +1,102 @@
+"""The one engine factory. Every connection to the rep's database is made here.
+
+SQLite is tuned for safety first (DESIGN §5, §10):
+- WAL + synchronous=FULL: an acknowledged commit survives a crash or power cut;
+- foreign_keys=ON: no follow-up or history row without its deal;
+- busy_timeout=5000: a second terminal waits instead of failing at once;
+- write transactions open with BEGIN IMMEDIATE, so two processes doing
+  read-modify-write serialise instead of losing updates ("database is locked" mid-way);
+- hide_parameters=True: SQL errors never echo customer data or secrets.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
+BUSY_TIMEOUT_MS = 5000
+WRITE_OPTION = "funnel_write"
+
+
+def is_url(target: str) -> bool:
+    return "://" in target
+
+
+def sqlite_path(target: str | Path) -> Path | None:
+    """The file behind a target, or None for a server URL."""
+    text = str(target)
+    if text.startswith("sqlite:///"):
+        return Path(text[len("sqlite:///"):])
+    if is_url(text):
+        return None
+    return Path(text)
+
+
+def redact_url(target: str | Path) -> str:
+    """A database URL fit to print: the password is replaced by ***."""
+    text = str(target)
+    if not is_url(text):
+        return text
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(text).render_as_string(hide_password=True)
+    except Exception:  # noqa: BLE001 - an unparsable URL is shown without its userinfo
+        scheme, _, rest = text.partition("://")
+        return f"{scheme}://***@{rest.rpartition('@')[2]}" if "@" in rest else text
+
+
+def create_engine_for(target: str | Path, *, read_only: bool = False) -> "Engine":
+    """Build the engine for a path or SQLAlchemy URL with the safety settings above."""
+    from sqlalchemy import create_engine, event
+
+    path = sqlite_path(target)
+    if path is None:
+        # Team mode (PostgreSQL): the server provides the durability and locking.
+        return create_engine(str(target), hide_parameters=True, pool_pre_ping=True)
+
+    if path.exists() is False and read_only:
+        raise FileNotFoundError(path)
+    url = f"sqlite:///{path}"
+    connect_args: dict = {"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False}
+    if read_only:
+        url = f"sqlite:///file:{path}?mode=ro&uri=true"
+        connect_args["uri"] = True
+    engine = create_engine(url, hide_parameters=True, connect_args=connect_args)
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):  # noqa: ANN001
+        # Let SQLAlchemy's "begin" event decide how transactions open (pysqlite would
+        # otherwise emit a deferred BEGIN itself).
+        dbapi_connection.isolation_level = None
+        cur = dbapi_connection.cursor()
+        cur.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        if not read_only:
+            cur.execute("PRAGMA journal_mode = WAL")
+        cur.execute("PRAGMA synchronous = FULL")
+        cur.execute("PRAGMA foreign_keys = ON")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn):  # noqa: ANN001
+        if conn.get_execution_options().get(WRITE_OPTION):
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            conn.exec_driver_sql("BEGIN")
+
+    if not read_only:
+        _secure_new_file(path)
+    return engine
+
+
+def _secure_new_file(path: Path) -> None:
+    """Create the database file 0600 before SQLite does (SQLite would use the umask)."""
+    if path.exists():
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_CREAT | os.O_WRONLY, 0o600)
+    os.close(fd)

@@ -1,0 +1,116 @@
+"""Creating the schema on first use, seeding stages, and guarding the schema version."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from funnel_tui.domain.stages import DEFAULT_STAGES
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection, Engine
+
+
+class NewerSchemaError(RuntimeError):
+    """The database was written by a newer funnel-tui; we must not touch it."""
+
+
+# History is append-only: the database itself refuses edits and deletes, so no code
+# path (or a hand-written UPDATE) can rewrite what happened.
+HISTORY_TRIGGERS = (
+    """CREATE TRIGGER IF NOT EXISTS tr_history_no_update BEFORE UPDATE ON history
+       BEGIN SELECT RAISE(ABORT, 'history is append-only'); END""",
+    """CREATE TRIGGER IF NOT EXISTS tr_history_no_delete BEFORE DELETE ON history
+       BEGIN SELECT RAISE(ABORT, 'history is append-only'); END""",
+    # Deals are never hard-deleted either: delete is a soft delete (deleted_at).
+    """CREATE TRIGGER IF NOT EXISTS tr_deal_no_delete BEFORE DELETE ON deal
+       BEGIN SELECT RAISE(ABORT, 'deals are never deleted; set deleted_at'); END""",
+)
+
+
+def user_version(conn: "Connection") -> int:
+    return int(conn.exec_driver_sql("PRAGMA user_version").scalar() or 0)
+
+
+def has_tables(conn: "Connection") -> bool:
+    return bool(
+        conn.exec_driver_sql(
+            "SELECT count(*) FROM sqlite_master WHERE type='table' AND name='deal'"
+        ).scalar()
+    )
+
+
+def create_schema(conn: "Connection") -> None:
+    """Create every table, index, trigger and the default stages (inside `conn`'s txn)."""
+    from funnel_tui import models
+    from sqlmodel import SQLModel
+
+    SQLModel.metadata.create_all(conn)
+    if conn.dialect.name == "sqlite":
+        for ddl in HISTORY_TRIGGERS:
+            conn.exec_driver_sql(ddl)
+    seed_stages(conn)
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql(f"PRAGMA user_version = {models.SCHEMA_VERSION}")
+
+
+def seed_stages(conn: "Connection") -> None:
+    from sqlalchemy import insert, select
+
+    from funnel_tui.models import Stage
+
+    table = Stage.__table__
+    if conn.execute(select(table.c.key).limit(1)).first() is not None:
+        return
+    conn.execute(
+        insert(table),
+        [
+            {
+                "key": s.key,
+                "position": s.position,
+                "name": s.name,
+                "name_zh": s.name_zh,
+                "probability": s.probability,
+                "max_dwell_days": s.max_dwell_days,
+                "kind": s.kind,
+            }
+            for s in DEFAULT_STAGES
+        ],
+    )
+
+
+def ensure_schema(engine: "Engine") -> None:
+    """Bring a database to the current schema: create it, or refuse a newer one.
+
+    Older versions are upgraded by `funnel_tui.store.migrations` (with a backup first).
+    """
+    from funnel_tui.models import SCHEMA_VERSION
+
+    with engine.connect() as conn:
+        if conn.dialect.name != "sqlite":
+            with conn.begin():
+                create_schema_if_missing(conn)
+            return
+        version = user_version(conn)
+        exists = has_tables(conn)
+    if exists and version > SCHEMA_VERSION:
+        raise NewerSchemaError(
+            f"this database has schema version {version}, newer than this funnel-tui "
+            f"understands ({SCHEMA_VERSION}); upgrade funnel-tui to open it"
+        )
+    if not exists:
+        with engine.connect().execution_options(funnel_write=True) as conn:
+            with conn.begin():
+                if not has_tables(conn):  # another process may have won the race
+                    create_schema(conn)
+        return
+    if version < SCHEMA_VERSION:
+        from funnel_tui.store.migrations import migrate
+
+        migrate(engine, from_version=version)
+
+
+def create_schema_if_missing(conn: "Connection") -> None:
+    from sqlalchemy import inspect
+
+    if not inspect(conn).has_table("deal"):
+        create_schema(conn)
