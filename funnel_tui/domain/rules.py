@@ -36,7 +36,7 @@ def due_buckets(items: Iterable[tuple[object, datetime]], now: datetime) -> dict
 
 # --- dwell -------------------------------------------------------------------------
 
-NEAR_FRACTION = 0.8
+NEAR_FRACTION = 0.8  # documented; applied as the exact ratio 4/5 below
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,12 +52,15 @@ class Dwell:
 
 def dwell(stage_entered_at: datetime, now: datetime, max_dwell_days: int | None) -> Dwell:
     """`near` at ≥ 80 % of the stage's max dwell, `over` past it; no limit → always ok."""
-    days = (now - stage_entered_at) / DAY
+    stay = now - stage_entered_at
+    days = stay / DAY
     if not max_dwell_days:
         return Dwell(days, None, "ok")
-    if days > max_dwell_days:
+    limit = timedelta(days=max_dwell_days)
+    # Compare timedeltas (whole microseconds), not floats: 0.8 × 14 is 11.200000000000001.
+    if stay > limit:
         return Dwell(days, max_dwell_days, "over")
-    if days >= NEAR_FRACTION * max_dwell_days:
+    if stay * 5 >= limit * 4:
         return Dwell(days, max_dwell_days, "near")
     return Dwell(days, max_dwell_days, "ok")
 
