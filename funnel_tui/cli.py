@@ -182,24 +182,16 @@ def _deal_values(args: argparse.Namespace) -> dict[str, Any]:
     return {field: getattr(args, field) for _, field, _ in DEAL_OPTIONS if getattr(args, field) is not None}
 
 
-def _validation_error(exc) -> CliError:
-    return CliError(str(exc))
-
-
 def cmd_add(args: argparse.Namespace) -> int:
-    from funnel_tui.domain.validation import FollowUpDraft, ValidationError
-    from funnel_tui.store import StoreError
+    from funnel_tui.domain.validation import FollowUpDraft
 
     store = open_store(args)
     now = now_utc()
     follow = parse_when(args.follow_up, "follow-up") if args.follow_up else None
     values = {"customer": args.customer, **_deal_values(args)}
-    try:
-        deal_id = store.add_deal(values, now=now, tz=_tz())
-        if follow is not None:
-            store.add_follow_up(FollowUpDraft(deal_id, follow, args.kind or "call", ""), now=now)
-    except (ValidationError, StoreError) as exc:
-        raise _validation_error(exc) from None
+    deal_id = store.add_deal(values, now=now, tz=_tz())
+    if follow is not None:
+        store.add_follow_up(FollowUpDraft(deal_id, follow, args.kind or "call", ""), now=now)
     deal = store.get_deal(deal_id)
     print(f"added deal {deal_id}: {safe(deal['customer'])} in {deal['stage']}"
           + (f", follow-up {_fmt_time(follow)}" if follow else ""))
@@ -207,9 +199,6 @@ def cmd_add(args: argparse.Namespace) -> int:
 
 
 def cmd_edit(args: argparse.Namespace) -> int:
-    from funnel_tui.domain.validation import ValidationError
-    from funnel_tui.store import StoreError
-
     values = _deal_values(args)
     if args.customer is not None:
         values["customer"] = args.customer
@@ -217,30 +206,22 @@ def cmd_edit(args: argparse.Namespace) -> int:
     if not values:
         raise CliError("edit: give at least one field to change, e.g. --amount 5000")
     store = open_store(args)
-    try:
-        deal = store.update_deal(args.deal, values, now=now_utc(), tz=_tz())
-    except (ValidationError, StoreError) as exc:
-        raise _validation_error(exc) from None
+    deal = store.update_deal(args.deal, values, now=now_utc(), tz=_tz())
     print(f"updated deal {deal['id']}: {', '.join(sorted(values))}")
     return EXIT_OK
 
 
 def cmd_move(args: argparse.Namespace) -> int:
-    from funnel_tui.store import StoreError
-
     store = open_store(args)
-    try:
-        target = args.stage
-        if target in ("next", "prev"):
-            deal = store.get_deal(args.deal)
-            order = [s.key for s in store.stages()]
-            i = order.index(deal["stage"]) + (1 if target == "next" else -1)
-            if not 0 <= i < len(order):
-                raise CliError(f"stage: deal {args.deal} is already at the {'last' if target == 'next' else 'first'} stage")
-            target = order[i]
-        deal = store.move_deal(args.deal, target, now=now_utc())
-    except StoreError as exc:
-        raise CliError(str(exc)) from None
+    target = args.stage
+    if target in ("next", "prev"):
+        deal = store.get_deal(args.deal)
+        order = [s.key for s in store.stages()]
+        i = order.index(deal["stage"]) + (1 if target == "next" else -1)
+        if not 0 <= i < len(order):
+            raise CliError(f"stage: deal {args.deal} is already at the {'last' if target == 'next' else 'first'} stage")
+        target = order[i]
+    deal = store.move_deal(args.deal, target, now=now_utc())
     warn = ""
     if deal["stage"] == "qualified" and deal.get("lead_score") is not None and deal["lead_score"] < 6:
         warn = f" (warning: lead score {deal['lead_score']} is below 6)"
@@ -249,72 +230,44 @@ def cmd_move(args: argparse.Namespace) -> int:
 
 
 def cmd_lose(args: argparse.Namespace) -> int:
-    from funnel_tui.domain.validation import ValidationError
-    from funnel_tui.store import StoreError
-
     store = open_store(args)
-    try:
-        deal = store.lose_deal(args.deal, " ".join(args.reason), now=now_utc())
-    except (ValidationError, StoreError) as exc:
-        raise CliError(str(exc)) from None
+    deal = store.lose_deal(args.deal, " ".join(args.reason), now=now_utc())
     print(f"deal {deal['id']} lost in {deal['stage']}: {safe(deal['lost_reason'])}")
     return EXIT_OK
 
 
 def cmd_reopen(args: argparse.Namespace) -> int:
-    from funnel_tui.store import StoreError
-
     store = open_store(args)
-    try:
-        deal = store.reopen_deal(args.deal, now=now_utc(), stage=args.stage)
-    except StoreError as exc:
-        raise CliError(str(exc)) from None
+    deal = store.reopen_deal(args.deal, now=now_utc(), stage=args.stage)
     print(f"deal {deal['id']} reopened in {deal['stage']}")
     return EXIT_OK
 
 
 def cmd_delete(args: argparse.Namespace) -> int:
-    from funnel_tui.store import StoreError
-
     store = open_store(args)
-    try:
-        deal = store.delete_deal(args.deal, now=now_utc())
-    except StoreError as exc:
-        raise CliError(str(exc)) from None
+    deal = store.delete_deal(args.deal, now=now_utc())
     print(f"deal {deal['id']} deleted (restore with: funnel restore {deal['id']})")
     return EXIT_OK
 
 
 def cmd_restore(args: argparse.Namespace) -> int:
-    from funnel_tui.store import StoreError
-
     store = open_store(args)
-    try:
-        deal = store.restore_deal(args.deal, now=now_utc())
-    except StoreError as exc:
-        raise CliError(str(exc)) from None
+    deal = store.restore_deal(args.deal, now=now_utc())
     print(f"deal {deal['id']} restored")
     return EXIT_OK
 
 
 def cmd_follow_up(args: argparse.Namespace) -> int:
-    from funnel_tui.domain.validation import FieldError, FollowUpDraft
-    from funnel_tui.store import StoreError
+    from funnel_tui.domain.validation import FollowUpDraft
 
     store = open_store(args)
     due = parse_when(args.when)
-    try:
-        fid = store.add_follow_up(FollowUpDraft(args.deal, due, args.kind, args.note or ""), now=now_utc())
-    except (FieldError, StoreError) as exc:
-        raise CliError(str(exc)) from None
+    fid = store.add_follow_up(FollowUpDraft(args.deal, due, args.kind, args.note or ""), now=now_utc())
     print(f"follow-up {fid} on deal {args.deal}: {args.kind} {_fmt_time(due)}")
     return EXIT_OK
 
 
 def cmd_done(args: argparse.Namespace) -> int:
-    from funnel_tui.domain.validation import FieldError
-    from funnel_tui.store import StoreError
-
     store = open_store(args)
     now = now_utc()
     fid = args.followup
@@ -326,11 +279,8 @@ def cmd_done(args: argparse.Namespace) -> int:
     if fid is None:
         raise CliError("done: give a follow-up id (see `funnel due`) or --deal ID")
     nxt = parse_when(args.next, "next") if args.next else None
-    try:
-        res = store.complete_follow_up(fid, now=now, note=args.note or "", next_due_at=nxt,
-                                       next_kind=args.next_kind, next_note=args.next_note or "")
-    except (FieldError, StoreError) as exc:
-        raise CliError(str(exc)) from None
+    res = store.complete_follow_up(fid, now=now, note=args.note or "", next_due_at=nxt,
+                                   next_kind=args.next_kind, next_note=args.next_note or "")
     msg = f"done: follow-up {fid} on deal {res['deal_id']} logged"
     if res["next_followup_id"]:
         msg += f"; next follow-up {res['next_followup_id']} {_fmt_time(nxt)}"
@@ -339,16 +289,12 @@ def cmd_done(args: argparse.Namespace) -> int:
 
 
 def cmd_log(args: argparse.Namespace) -> int:
-    from funnel_tui.domain.validation import FieldError, TouchDraft
-    from funnel_tui.store import StoreError
+    from funnel_tui.domain.validation import TouchDraft
 
     store = open_store(args)
     nxt = parse_when(args.next, "next") if args.next else None
     draft = TouchDraft(args.deal, args.kind, " ".join(args.note), nxt, args.next_kind or args.kind, "")
-    try:
-        res = store.log_touch(draft, now=now_utc())
-    except (FieldError, StoreError) as exc:
-        raise CliError(str(exc)) from None
+    res = store.log_touch(draft, now=now_utc())
     msg = f"logged {args.kind} on deal {args.deal}"
     if res["next_followup_id"]:
         msg += f"; next follow-up {res['next_followup_id']} {_fmt_time(nxt)}"
@@ -357,14 +303,9 @@ def cmd_log(args: argparse.Namespace) -> int:
 
 
 def cmd_snooze(args: argparse.Namespace) -> int:
-    from funnel_tui.store import StoreError
-
     store = open_store(args)
     due = parse_when(args.when)
-    try:
-        store.snooze_follow_up(args.followup, due, now=now_utc())
-    except StoreError as exc:
-        raise CliError(str(exc)) from None
+    store.snooze_follow_up(args.followup, due, now=now_utc())
     print(f"follow-up {args.followup} snoozed to {_fmt_time(due)}")
     return EXIT_OK
 
@@ -431,14 +372,10 @@ def cmd_warnings(args: argparse.Namespace) -> int:
 
 def cmd_list(args: argparse.Namespace) -> int:
     from funnel_tui.exchange.columns import CSV_COLUMNS, deal_record
-    from funnel_tui.store import StoreError
 
     store = open_store(args)
-    try:
-        deals = store.list_deals(status=args.status, stage=args.stage, owner=args.owner,
-                                 search=args.search, limit=args.limit)
-    except StoreError as exc:
-        raise CliError(str(exc)) from None
+    deals = store.list_deals(status=args.status, stage=args.stage, owner=args.owner,
+                             search=args.search, limit=args.limit)
     tz = _tz()
     if args.format == "table":
         from funnel_tui.domain.money import format_money
@@ -457,13 +394,9 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 def cmd_show(args: argparse.Namespace) -> int:
     from funnel_tui.exchange.columns import deal_record
-    from funnel_tui.store import StoreError
 
     store = open_store(args)
-    try:
-        deal = store.get_deal(args.deal)
-    except StoreError as exc:
-        raise CliError(str(exc)) from None
+    deal = store.get_deal(args.deal)
     tz = _tz()
     history = [{"at": _iso(h["at"]), "kind": h["kind"], "from_stage": h["from_stage"], "to_stage": h["to_stage"],
                 "field": h["field"], "old": h["old"], "new": h["new"]} for h in store.deal_history(args.deal)]
@@ -677,6 +610,19 @@ def _register_optional(sub, cmd, fmt) -> None:
         mod.register(cmd, fmt)
 
 
+def _is_user_error(exc: BaseException) -> bool:
+    """Refusals the rep should read as one line: CLI, validation and store errors."""
+    if isinstance(exc, CliError):
+        return True
+    from funnel_tui.domain.validation import FieldError, ValidationError
+
+    core = sys.modules.get("funnel_tui.store.core")
+    kinds: tuple[type, ...] = (FieldError, ValidationError)
+    if core is not None:
+        kinds += (core.StoreError,)
+    return isinstance(exc, kinds)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -684,8 +630,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args([*(argv if argv is not None else sys.argv[1:]), "tui"])
     try:
         return args.func(args) or EXIT_OK
-    except CliError as exc:
-        print(f"funnel: {exc}", file=sys.stderr)
+    except Exception as exc:  # noqa: BLE001 - user errors become one line; the rest re-raise
+        if not _is_user_error(exc):
+            raise
+        print(f"funnel: {safe(exc)}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:
         return 130
