@@ -602,10 +602,24 @@ class Store:
             ).mappings().all()
             undo_action = "undo:" + target
             deal_ids: list[int] = []
-            for row in rows:
-                self._undo_row(conn, dict(row), now=now, action=undo_action)
+            # Column changes are gathered per deal and written in one UPDATE, so CHECKs
+            # that tie columns together (status ↔ closed_at) hold at every statement.
+            restore: dict[int, dict[str, Any]] = {}
+            for row in rows:  # newest first: the oldest row's "old" value wins
                 if row["deal_id"] not in deal_ids:
                     deal_ids.append(row["deal_id"])
+                if (row["field"] or "") in TRACKED and row["kind"] not in ("created", "imported"):
+                    restore.setdefault(row["deal_id"], {})[row["field"]] = _deser(row["field"], row["old"])
+                else:
+                    self._undo_row(conn, dict(row), now=now, action=undo_action)
+            for deal_id, changes in restore.items():
+                deal = self._deal_row(conn, deal_id, include_deleted=True)
+                kinds = {}
+                if "status" in changes:
+                    kinds["status"] = "reopened" if changes["status"] == "open" else changes["status"]
+                if "deleted_at" in changes:
+                    kinds["deleted_at"] = "restored" if changes["deleted_at"] is None else "deleted"
+                self._apply(conn, deal, changes, now=now, action=undo_action, kind_for=kinds)
             for deal_id in deal_ids:
                 self._refresh_next_follow_up(conn, deal_id)
         return {"action": target, "deal_ids": deal_ids, "rows": len(rows)}
@@ -635,15 +649,6 @@ class Store:
             conn.execute(update(T).where(T.c.id == tid).values(voided_at=at))
             conn.execute(insert(H).values(**base, kind="touch", field=field, old=row["new"], new=None))
             return
-        if field in TRACKED:
-            deal = self._deal_row(conn, row["deal_id"], include_deleted=True)
-            value = _deser(field, row["old"])
-            kinds = {}
-            if field == "status":
-                kinds["status"] = "reopened" if value == "open" else value
-            if field == "deleted_at":
-                kinds["deleted_at"] = "restored" if value is None else "deleted"
-            self._apply(conn, deal, {field: value}, now=now, action=action, kind_for=kinds)
 
     # --- reads ----------------------------------------------------------------------------
 
