@@ -113,3 +113,12 @@ def test_truncate_never_exceeds_width():
                 assert out == s
             else:
                 assert out.endswith("…") or width == 0
+
+
+def test_zero_width_joiners_survive_but_other_format_chars_do_not():
+    from funnel_tui.domain.text import clean_text, display_width
+
+    assert clean_text("می\u200cخواهم") == "می\u200cخواهم"  # Persian needs ZWNJ
+    assert clean_text("👩\u200d💻") == "👩\u200d💻"
+    assert clean_text("a\u200bb\u2066c") == "abc"  # zero-width space, bidi isolate
+    assert display_width("a\u200cb") == 2

@@ -14,6 +14,7 @@ import unicodedata
 __all__ = ["clean_text", "escape_like", "display_width", "truncate_to_width"]
 
 ZWJ = "\u200d"  # kept: emoji sequences (👩‍💻) need it and it cannot reorder text
+ZWNJ = "\u200c"  # kept: Persian and Indic spelling needs it; it cannot reorder text either
 
 # Whole escape sequences go, not just the ESC: dropping only ESC would leave "]0;PWNED" or
 # "[6n" behind as visible garbage. Both the 7-bit (ESC x) and 8-bit C1 introducers count.
@@ -35,7 +36,7 @@ _NEWLINES = re.compile(r"\r\n|[\r\v\f\x85\u2028\u2029]")
 
 def _keep(ch: str) -> bool:
     """True unless `ch` is a control, format (bar ZWJ) or lone surrogate character."""
-    if ch == "\n" or ch == ZWJ:
+    if ch == "\n" or ch == ZWJ or ch == ZWNJ:
         return True
     # Cc: C0 (NUL, ESC...), DEL, C1. Cf: bidi overrides/isolates, LRM/RLM, zero-width space,
     # BOM, tag characters - all invisible and able to disguise text. Cs: lone surrogates
@@ -74,7 +75,7 @@ def escape_like(value: str) -> str:
 
 def _char_width(ch: str) -> int:
     """Terminal columns taken by one code point: 0, 1 or 2."""
-    if unicodedata.combining(ch) or ch == ZWJ:
+    if unicodedata.combining(ch) or ch in (ZWJ, ZWNJ):
         return 0
     category = unicodedata.category(ch)
     if category in ("Mn", "Me", "Cf", "Cc"):
