@@ -707,6 +707,30 @@ class Store:
         needle = f"%{escape_like(clean_text(text))}%"
         return or_(*(col.like(needle, escape="\\") for col in (D.c.customer, D.c.title, D.c.contact_name)))
 
+    def search_deals(self, text: str, *, limit: int = 20, fuzzy: bool = False) -> list[dict]:
+        """Deals (any status, not deleted) matching `text`, open ones first; bounded.
+
+        Plain: customer, title or contact contains `text` (search_clause). Fuzzy: the
+        customer contains the characters of `text` in order ("acr" finds "Acme Robotics"),
+        for the palette's jump-to-deal.
+        """
+        needle = clean_text(text)
+        if not needle:
+            return []
+        if fuzzy:
+            pattern = "%" + "%".join(escape_like(ch) for ch in needle if not ch.isspace()) + "%"
+            where = D.c.customer.like(pattern, escape="\\")
+        else:
+            where = self.search_clause(needle)
+        q = (
+            select(D.c.id, D.c.customer, D.c.title, D.c.contact_name, D.c.stage, D.c.status)
+            .where(and_(D.c.deleted_at.is_(None), where))
+            .order_by((D.c.status == "open").desc(), D.c.id)
+            .limit(limit)
+        )
+        with self.read() as conn:
+            return [dict(r) for r in conn.execute(q).mappings()]
+
     def count_deals(self, *, status: str | None = "open") -> int:
         q = select(func.count()).select_from(D).where(D.c.deleted_at.is_(None))
         if status and status != "all":
@@ -780,12 +804,12 @@ class Store:
 
     # --- board ----------------------------------------------------------------------------
 
-    def board_totals(self) -> dict[str, dict[str, int]]:
-        """Per stage: count, Σ amount, Σ weighted of open deals (covering index)."""
+    def board_totals(self, *, status: str = "open") -> dict[str, dict[str, int]]:
+        """Per stage: count, Σ amount, Σ weighted of deals with `status` (open: covering index)."""
         q = (
             select(D.c.stage, func.count(), func.sum(D.c.amount),
-                   func.sum((D.c.amount * D.c.probability + 50) / 100))
-            .where(and_(D.c.status == "open", D.c.deleted_at.is_(None)))
+                   func.sum((D.c.amount * D.c.probability + 50) // 100))
+            .where(and_(D.c.status == status, D.c.deleted_at.is_(None)))
             .group_by(D.c.stage)
         )
         with self.read() as conn:
