@@ -130,7 +130,7 @@ class _Form(ModalScreen):
         background: $background 60%;
     }
     _Form > #dialog {
-        width: 90;
+        width: 100;
         max-width: 95%;
         height: auto;
         max-height: 95%;
@@ -151,6 +151,7 @@ class _Form(ModalScreen):
     }
     _Form .error {
         color: $error;
+        width: 100%;
         display: none;
     }
     _Form .error.shown {
@@ -158,6 +159,7 @@ class _Form(ModalScreen):
     }
     _Form .hint {
         color: $text-muted;
+        width: 100%;
     }
     _Form #buttons {
         height: auto;
@@ -212,7 +214,7 @@ class DealForm(_Form):
     DEFAULT_CSS = """
     DealForm #fields {
         height: auto;
-        max-height: 36;
+        max-height: 32;
     }
     DealForm #grid {
         grid-size: 2;
