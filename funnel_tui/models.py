@@ -104,6 +104,15 @@ class Deal(SQLModel, table=True):
         # Closed deals per stage (lost toggle, summaries) and by owner.
         Index("ix_deal_status_stage", "status", "stage"),
         Index("ix_deal_owner_status", "owner", "status"),
+        # The funnel summary: one index-only pass grouped by rep, status, stage, source and
+        # lost reason gives every per-deal sum (count, amount, weighted, cycle, dwell).
+        Index(
+            "ix_deal_summary",
+            "owner", "status", "stage", "source", "lost_reason", "amount", "probability",
+            "created_at", "closed_at", "stage_entered_at",
+            sqlite_where=text("deleted_at IS NULL"),
+            postgresql_where=text("deleted_at IS NULL"),
+        ),
     )
 
     id: Optional[int] = Field(default=None, sa_column=Column(Integer, primary_key=True))
@@ -208,6 +217,18 @@ class History(SQLModel, table=True):
         Index("ix_history_deal", "deal_id", "at"),
         Index("ix_history_action", "action"),
         Index("ix_history_stage_at", "kind", "at"),
+        # Stage entries and exits only (created/imported/stage rows carry to_stage):
+        # per-stage sums in index order, and each deal's path for reached and --as-of.
+        Index(
+            "ix_history_flow", "to_stage", "from_stage", "at",
+            sqlite_where=text("to_stage IS NOT NULL"),
+            postgresql_where=text("to_stage IS NOT NULL"),
+        ),
+        Index(
+            "ix_history_path", "deal_id", "to_stage", "from_stage", "at",
+            sqlite_where=text("to_stage IS NOT NULL"),
+            postgresql_where=text("to_stage IS NOT NULL"),
+        ),
     )
 
     id: Optional[int] = Field(default=None, sa_column=Column(Integer, primary_key=True))
