@@ -1,0 +1,1 @@
+"""Screens: the board (here), the deal, Today and Summary (by colleagues), search."""

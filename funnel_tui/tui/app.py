@@ -1,0 +1,141 @@
+"""The Textual app: small on purpose. Screens own their state; the app holds the store,
+the clock, the zone, the language, the theme memory and the follow-up reminders."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
+from pathlib import Path
+from typing import Callable, Iterator
+
+from textual import work
+from textual.app import App
+from textual.binding import Binding
+from textual.screen import ModalScreen, Screen
+
+from funnel_tui.domain.dates import local_tz
+from funnel_tui.store import StoreError
+from funnel_tui.tui.commands import BoardCommands
+from funnel_tui.tui.i18n import detect_lang, tr
+
+REMIND_EVERY = 60.0  # seconds between checks for follow-ups that became due
+
+
+@dataclass
+class ErrorReport:
+    """What `reporting_errors` caught (None when the block ran through)."""
+
+    error: Exception | None = None
+
+
+class FunnelApp(App[int]):
+    """A salesperson's pipeline: the board first, everything else one key away."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "funnel"
+    COMMANDS = App.COMMANDS | {BoardCommands}
+    BINDINGS = [
+        Binding("q", "quit", "Quit", tooltip="Leave funnel (everything is already saved)"),
+        Binding("ctrl+p", "command_palette", "Palette", show=False,
+                tooltip="Every action, the theme switch, jump to a deal"),
+    ]
+
+    def __init__(self, store, clock: Callable[[], datetime], *, tz: tzinfo | None = None,
+                 lang: str | None = None, export_dir: Path | str | None = None):
+        super().__init__()
+        self.store = store
+        self.clock = clock
+        self.tz = tz or local_tz()
+        self.lang = lang or detect_lang(store.get_setting("lang"))
+        self.export_dir = Path(export_dir) if export_dir else Path.cwd()
+        self._reminded: set[int] = set()
+        self._saved_theme = store.get_setting("theme")
+
+    def now(self) -> datetime:
+        """The app's clock (aware UTC); tests and screenshots pin it."""
+        return self.clock()
+
+    def get_default_screen(self) -> Screen:
+        from funnel_tui.tui.screens.board import BoardScreen
+
+        return BoardScreen()
+
+    def on_mount(self) -> None:
+        self.title = f"funnel · {tr(self.lang, 'Board')}"
+        if self._saved_theme in self.available_themes:
+            self.theme = self._saved_theme
+        self.theme_changed_signal.subscribe(self, self._remember_theme)
+        self.start_reminders()
+        self.set_interval(REMIND_EVERY, self.check_reminders, name="reminders")
+
+    def _remember_theme(self, theme) -> None:
+        if theme.name != self._saved_theme:
+            self._saved_theme = theme.name
+            with self.reporting_errors():
+                self.store.set_setting("theme", theme.name)
+
+    # --- errors -------------------------------------------------------------------------
+
+    @contextmanager
+    def reporting_errors(self, extra: tuple[type[Exception], ...] = ()) -> Iterator[ErrorReport]:
+        """Turn a refusal from the store or the validators into an error toast.
+
+        The message is shown as literal text (it may quote what the rep typed). The rest
+        of the block is skipped; the caller can look at `report.error`.
+        """
+        report = ErrorReport()
+        try:
+            yield report
+        except (StoreError, ValueError, *extra) as exc:  # ValidationError/FieldError are ValueErrors
+            report.error = exc
+            self.notify(str(exc) or type(exc).__name__, severity="error", markup=False, timeout=8)
+
+    # --- reminders ----------------------------------------------------------------------
+
+    @property
+    def modal_open(self) -> bool:
+        return isinstance(self.screen, ModalScreen)
+
+    @work(thread=True, exclusive=True, group="reminders")
+    def start_reminders(self) -> None:
+        """At start: one toast with the counts of what is overdue and due within 24 h."""
+        items = self.store.due(now=self.now(), within="24h")
+        overdue = [i for i in items if i.bucket == "overdue"]
+        soon = [i for i in items if i.bucket == "24h"]
+        self._reminded = {i.followup_id for i in overdue}
+        if overdue or soon:
+            text = f"{len(overdue)} {tr(self.lang, 'overdue')} · {len(soon)} {tr(self.lang, 'due in 24h')}"
+            self.notify(text, title=tr(self.lang, "Today"), timeout=10,
+                        severity="warning" if overdue else "information")
+        else:
+            self.notify(tr(self.lang, "Nothing due"), timeout=4)
+
+    def check_reminders(self) -> None:
+        """Every minute: toast follow-ups that became due since the last check.
+
+        Paused while a modal (a form, a dialog) is open, so a toast never lands on a form;
+        what became due meanwhile is toasted at the first check after it closes.
+        """
+        if self.modal_open:
+            return
+        self._check_reminders()
+
+    @work(thread=True, exclusive=True, group="reminders")
+    def _check_reminders(self) -> None:
+        items = self.store.due(now=self.now(), within="24h")
+        fresh = [i for i in items if i.bucket == "overdue" and i.followup_id not in self._reminded]
+        self._reminded |= {i.followup_id for i in fresh}
+        for item in fresh[:3]:
+            self.notify(f"Due now: {item.customer} — {item.kind} {item.note}".rstrip(),
+                        severity="warning", markup=False, timeout=15)
+        if len(fresh) > 3:
+            self.notify(f"…and {len(fresh) - 3} more due now (t: Today)", severity="warning",
+                        markup=False, timeout=15)
+
+
+def run_app(store, clock: Callable[[], datetime]) -> int:
+    """Run the board until the rep quits; returns the exit code."""
+    app = FunnelApp(store, clock)
+    result = app.run()
+    return int(result or 0) if app.return_code in (None, 0) else int(app.return_code)

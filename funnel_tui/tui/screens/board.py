@@ -1,0 +1,571 @@
+"""The board: one column per stage, cards ordered by urgency, every action one key away.
+
+State lives here (which columns, which page, which deal is highlighted), so the bindings
+do too. The screen calls the store; widgets only draw and post messages; forms return
+drafts. Reads that can be slow (all columns, tiers) run in a thread worker, so the first
+frame never waits on the database; a move redraws only the two columns it touched.
+"""
+
+from __future__ import annotations
+
+import importlib
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Callable
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.message import Message
+from textual.containers import Horizontal
+from textual.screen import Screen
+from textual.widgets import Footer, OptionList, Static
+
+from funnel_tui.domain.money import weighted_minor
+from funnel_tui.domain.rules import cadence
+from funnel_tui.domain.stages import StageDef
+from funnel_tui.tui.i18n import tr
+from funnel_tui.tui.widgets.deal_card import CardColours, card_text
+from funnel_tui.tui.widgets.stage_column import DealList, DealOption, MoreOption, StageColumn
+
+PAGE = 50
+QUALIFY_MIN_SCORE = 6  # below this, entering Qualified earns a warning (never a block)
+DEAL_ACTIONS = {"move_card", "lose", "open_deal", "follow_up", "log_touch"}
+EMPTY_TOTALS = {"count": 0, "amount": 0, "weighted": 0}
+
+
+class BoardLoaded(Message):
+    """Every column shows what the database had when the last full load started."""
+
+
+def collaborator(module: str, name: str) -> Any | None:
+    """A screen or form from a sibling module, or None while it is not there yet."""
+    try:
+        return getattr(importlib.import_module(module), name)
+    except (ImportError, AttributeError):
+        return None
+
+
+class BoardScreen(Screen):
+    """The kanban of funnel stages."""
+
+    BINDINGS = [
+        Binding("left,h", "focus_column(-1)", "Column ←", show=False,
+                tooltip="Highlight the card in the column to the left"),
+        Binding("right", "focus_column(1)", "Column →", show=False,
+                tooltip="Highlight the card in the column to the right"),
+        Binding("H,shift+left", "move_card(-1)", "Move ←", key_display="H",
+                tooltip="Move the highlighted deal back one stage"),
+        Binding("L,shift+right", "move_card(1)", "Move →", key_display="L",
+                tooltip="Move the highlighted deal on one stage (into Won asks first)"),
+        Binding("e", "open_deal", "Open", tooltip="Open the deal: every field, timeline, follow-ups (also Enter)"),
+        Binding("n", "new_deal", "New", tooltip="Add a new deal"),
+        Binding("f", "follow_up", "Follow-up", tooltip="Schedule a follow-up on the highlighted deal"),
+        Binding("l", "log_touch", "Log", tooltip="Log a call or visit and plan the next step"),
+        Binding("X", "lose", "Lost", tooltip="Mark the highlighted deal lost, with a reason"),
+        Binding("slash", "search", "Search", key_display="/", tooltip="Find deals by customer, title or contact"),
+        Binding("t", "today", "Today", tooltip="What is due, rotting or without a next step"),
+        Binding("s", "summary", "Summary", tooltip="The funnel review: conversion, tiers, lost reasons"),
+        Binding("x", "export", "Export", tooltip="Write the deals on the board to a CSV file (opens in Excel)"),
+        Binding("u", "undo", "Undo", tooltip="Undo the last change"),
+        Binding("z", "toggle_lost", "Lost on/off", tooltip="Show or hide lost deals in their stages"),
+        Binding("question_mark", "help", "Help", key_display="?", tooltip="All keys"),
+    ]
+    """
+    | Key | Action |
+    | :- | :- |
+    | ← → h, ↑ ↓ j k | move between columns and cards |
+    | H / L, shift+← / shift+→ | move the deal to the previous / next stage |
+    | Enter, e | open the deal |
+    | n | new deal |
+    | f | schedule a follow-up |
+    | l | log a touch and plan the next step |
+    | X | mark lost (with a reason) |
+    | / | search customer, title, contact |
+    | t / s | Today / Summary |
+    | x | export the board to CSV |
+    | u | undo the last change |
+    | z | show / hide lost deals |
+    | ? | help; q quit; ctrl+p palette |
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.show_lost = False
+        self.tiers: dict[int, str] = {}
+        self.colours = CardColours()
+        # Bumped by every change made here; a background load started before it is stale.
+        self._generation = 0
+        self._modal_open = False
+
+    # --- layout -------------------------------------------------------------------------
+
+    @property
+    def board_stages(self) -> list[StageDef]:
+        return list(self.app.store.stages())
+
+    def compose(self) -> ComposeResult:
+        lang = self.app.lang
+        yield Static(Text(f"funnel · {tr(lang, 'Board')}", style="bold"), id="board-title")
+        with Horizontal(id="board"):
+            for stage in self.board_stages:
+                status = "open" if stage.kind == "open" else "won"
+                yield StageColumn(stage, status, stage.label(lang), self.render_card)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.colours = self._theme_colours()
+        self.app.theme_changed_signal.subscribe(self, self._on_theme_changed)
+        self.columns[0].cards.focus()
+        self.refresh_board()
+
+    @property
+    def columns(self) -> list[StageColumn]:
+        return list(self.query(StageColumn))
+
+    def column(self, stage_key: str) -> StageColumn | None:
+        for column in self.columns:
+            if column.stage.key == stage_key:
+                return column
+        return None
+
+    def render_card(self, deal: dict, width: int) -> Text:
+        stage = self.column(deal["stage"])
+        limit = stage.stage.max_dwell_days if stage else None
+        return card_text(
+            deal, width=width, now=self.app.now(), tz=self.app.tz, max_dwell_days=limit,
+            tier=self.tiers.get(deal["id"]) if deal.get("status") == "open" else None,
+            colours=self.colours, lang=self.app.lang,
+        )
+
+    def _theme_colours(self) -> CardColours:
+        theme = self.app.current_theme
+        return CardColours(
+            error=theme.error or "red", warning=theme.warning or "yellow",
+            success=theme.success or "green", accent=theme.accent or theme.primary,
+            muted="dim",
+        )
+
+    def _on_theme_changed(self, _theme) -> None:
+        self.colours = self._theme_colours()
+        for column in self.columns:
+            column.redraw_cards()
+
+    # --- loading ------------------------------------------------------------------------
+
+    def refresh_board(self) -> None:
+        """Reload every column in the background (after another screen changed data)."""
+        self._load_board(self._generation, self.show_lost,
+                         {c.stage.key: max(PAGE, len(c.rows)) for c in self.columns})
+
+    @work(thread=True, exclusive=True, group="board-load")
+    def _load_board(self, generation: int, show_lost: bool, limits: dict[str, int]) -> None:
+        store = self.app.store
+        totals = {"open": store.board_totals(), "won": store.board_totals(status="won")}
+        data = {}
+        for stage in self.board_stages:
+            status = "open" if stage.kind == "open" else "won"
+            rows = store.board_column(stage.key, limit=limits.get(stage.key, PAGE), status=status)
+            lost = store.board_column(stage.key, limit=PAGE, status="lost") if show_lost and status == "open" else []
+            data[stage.key] = (rows, totals[status].get(stage.key, EMPTY_TOTALS), lost)
+        self.app.call_from_thread(self._apply_board, generation, data)
+        tiers = store.tiers()
+        self.app.call_from_thread(self._apply_tiers, generation, tiers)
+
+    def _apply_board(self, generation: int, data: dict) -> None:
+        if generation != self._generation:
+            self.refresh_board()  # something changed while we read; read again
+            return
+        for key, (rows, totals, lost) in data.items():
+            column = self.column(key)
+            if column is not None:
+                column.set_data(rows, totals, lost, len(lost) >= PAGE, self.show_lost)
+        self.refresh_bindings()
+        self.post_message(BoardLoaded())
+
+    def _apply_tiers(self, generation: int, tiers: dict[int, str]) -> None:
+        old, self.tiers = self.tiers, tiers
+        for column in self.columns:
+            if any(old.get(r["id"]) != tiers.get(r["id"]) for r in column.rows):
+                column.redraw_cards()
+
+    def _reload_columns(self, *keys: str) -> None:
+        """Re-read only the named columns (a move touches two), synchronously and bounded."""
+        store = self.app.store
+        self._generation += 1
+        for key in dict.fromkeys(keys):
+            column = self.column(key)
+            if column is None:
+                continue
+            rows = store.board_column(key, limit=max(PAGE, len(column.rows)), status=column.status)
+            lost = column.lost_rows
+            if self.show_lost and column.status == "open":
+                lost = store.board_column(key, limit=max(PAGE, len(column.lost_rows)), status="lost")
+            column.set_data(rows, column.totals, lost, column.lost_more, self.show_lost)
+        self.refresh_bindings()
+        self._refresh_tiers()
+
+    @work(thread=True, exclusive=True, group="tiers")
+    def _refresh_tiers(self) -> None:
+        tiers = self.app.store.tiers()
+        self.app.call_from_thread(self._apply_tiers, self._generation, tiers)
+
+    def _adjust_totals(self, old: dict | None, new: dict | None) -> None:
+        """Keep the headers exact without re-summing the table: take `old` out, put `new` in."""
+        for row, sign in ((old, -1), (new, 1)):
+            if not row or row.get("deleted_at") is not None:
+                continue
+            column = self.column(row["stage"])
+            if column is None or row["status"] != column.status:
+                continue
+            t = column.totals
+            t["count"] += sign
+            t["amount"] += sign * row["amount"]
+            t["weighted"] += sign * weighted_minor(row["amount"], row["probability"])
+            column.update_header()
+
+    def on_screen_resume(self) -> None:
+        # Forms pushed from here hand their result back; other screens may have changed data.
+        if self._modal_open:
+            self._modal_open = False
+            return
+        self._generation += 1
+        self.refresh_board()
+
+    # --- the highlighted card -----------------------------------------------------------
+
+    @property
+    def focused_column(self) -> StageColumn | None:
+        focused = self.focused
+        if isinstance(focused, DealList):
+            return self.column(focused.stage_key)
+        return None
+
+    @property
+    def current_deal(self) -> dict | None:
+        focused = self.focused
+        return focused.highlighted_deal if isinstance(focused, DealList) else None
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action not in DEAL_ACTIONS and action != "focus_column":
+            return True
+        if action == "focus_column":
+            return True
+        deal = self.current_deal
+        if deal is None:
+            return False
+        if action == "move_card":
+            if deal["status"] == "lost":
+                return False
+            step = int(parameters[0]) if parameters else 1
+            index = self._stage_index(deal["stage"])
+            return 0 <= index + step < len(self.board_stages)
+        if action in ("lose", "follow_up"):
+            return deal["status"] != "lost" if action == "follow_up" else deal["status"] == "open"
+        return True
+
+    def _stage_index(self, key: str) -> int:
+        return [s.key for s in self.board_stages].index(key)
+
+    @on(OptionList.OptionHighlighted)
+    def _highlight_changed(self) -> None:
+        self.refresh_bindings()
+
+    def on_descendant_focus(self) -> None:
+        self.refresh_bindings()
+
+    @on(OptionList.OptionSelected, ".deal-list")
+    def _option_selected(self, event: OptionList.OptionSelected) -> None:
+        option = event.option
+        if isinstance(option, MoreOption):
+            self._load_more(event.option_list.stage_key, option.status)
+        elif isinstance(option, DealOption):
+            self.open_deal(option.deal_id)
+
+    def _load_more(self, stage_key: str, status: str) -> None:
+        column = self.column(stage_key)
+        if column is None:
+            return
+        store = self.app.store
+        with self.app.reporting_errors():
+            if status == "lost":
+                more = store.board_column(stage_key, limit=PAGE, offset=len(column.lost_rows), status="lost")
+                column.lost_rows += more
+                column.lost_more = len(more) >= PAGE
+            else:
+                column.rows += store.board_column(stage_key, limit=PAGE, offset=len(column.rows), status=status)
+            column.rebuild()
+
+    def highlight(self, deal_id: int, stage_key: str) -> bool:
+        """Focus the deal's column and put the cursor on it; False if it is not loaded."""
+        column = self.column(stage_key)
+        if column is None:
+            return False
+        index = column.cards.index_of(deal_id)
+        column.cards.focus()
+        if index is None:
+            return False
+        column.cards.highlighted = index
+        return True
+
+    def jump_to(self, deal_id: int) -> None:
+        """Put the cursor on a deal; open it when its card is not on the board's pages."""
+        with self.app.reporting_errors():
+            deal = self.app.store.get_deal(deal_id)
+            if deal["status"] == "lost" and not self.show_lost:
+                self.open_deal(deal_id)
+            elif not self.highlight(deal_id, deal["stage"]):
+                self.open_deal(deal_id)
+
+    # --- navigation -----------------------------------------------------------------------
+
+    def action_focus_column(self, step: int) -> None:
+        columns = self.columns
+        current = self.focused_column
+        index = columns.index(current) if current in columns else 0
+        target = columns[max(0, min(len(columns) - 1, index + step))]
+        if target is current:
+            return
+        row = current.cards.highlighted if current is not None else 0
+        target.cards.focus()
+        if target.cards.option_count:
+            target.cards.highlighted = min(row or 0, target.cards.option_count - 1)
+
+    # --- actions on the highlighted deal ------------------------------------------------------
+
+    def _push_form(self, screen, callback: Callable[[Any], None]) -> None:
+        self._modal_open = True
+        self.app.push_screen(screen, callback)
+
+    def action_move_card(self, step: int) -> None:
+        deal = self.current_deal
+        if deal is None or not self.check_action("move_card", (step,)):
+            return
+        target = self.board_stages[self._stage_index(deal["stage"]) + step]
+        if target.kind == "won" and deal["status"] == "open":
+            confirm = collaborator("funnel_tui.tui.forms", "ConfirmDialog")
+            if confirm is None:
+                self.app.notify("The confirm dialog is not available yet", severity="warning")
+                return
+            question = f"Mark {deal['customer']} as won ({target.label(self.app.lang)})?"
+            self._push_form(confirm(question), lambda ok: ok and self.move(deal, target))
+            return
+        self.move(deal, target)
+
+    def move(self, deal: dict, target: StageDef) -> None:
+        """Move one deal and redraw just its old and new columns."""
+        store = self.app.store
+        with self.app.reporting_errors() as report:
+            moved = store.move_deal(deal["id"], target.key, now=self.app.now(),
+                                    expected_version=deal.get("version"))
+            self._adjust_totals(deal, moved)
+            self._reload_columns(deal["stage"], target.key)
+            self.highlight(deal["id"], target.key)
+            label = target.label(self.app.lang)
+            self.app.notify(f"{deal['customer']} → {label}", markup=False, timeout=3)
+            score = deal.get("lead_score")
+            if target.key == "qualified" and score is not None and score < QUALIFY_MIN_SCORE:
+                self.app.notify(
+                    f"{deal['customer']}: lead score {score} is below {QUALIFY_MIN_SCORE}; "
+                    "is it really qualified?", severity="warning", markup=False,
+                )
+        if report.error is not None:
+            self.refresh_board()  # a stale card: show what the database has now
+
+    def action_lose(self) -> None:
+        deal = self.current_deal
+        if deal is None or deal["status"] != "open":
+            return
+        form = collaborator("funnel_tui.tui.forms", "LoseForm")
+        if form is None:
+            self.app.notify("The lost-reason form is not available yet", severity="warning")
+            return
+
+        def lose(reason: str | None) -> None:
+            if not reason:
+                return
+            with self.app.reporting_errors():
+                lost = self.app.store.lose_deal(deal["id"], reason, now=self.app.now())
+                self._adjust_totals(deal, lost)
+                self._reload_columns(deal["stage"])
+                self.app.notify(f"{deal['customer']}: lost ({reason})", markup=False)
+
+        self._push_form(form(deal["customer"]), lose)
+
+    def action_open_deal(self) -> None:
+        deal = self.current_deal
+        if deal is not None:
+            self.open_deal(deal["id"])
+
+    def open_deal(self, deal_id: int) -> None:
+        screen = collaborator("funnel_tui.tui.screens.deal", "DealScreen")
+        if screen is None:
+            self.app.notify("The deal screen is not available yet", severity="warning")
+            return
+        self.app.push_screen(screen(deal_id))
+
+    def action_new_deal(self) -> None:
+        form = collaborator("funnel_tui.tui.forms", "DealForm")
+        if form is None:
+            self.app.notify("The deal form is not available yet", severity="warning")
+            return
+
+        def add(draft) -> None:
+            if draft is None:
+                return
+            store = self.app.store
+            with self.app.reporting_errors():
+                deal_id = store.add_deal(draft.values, now=self.app.now(), tz=self.app.tz)
+                deal = store.get_deal(deal_id)
+                self._adjust_totals(None, deal)
+                self._reload_columns(deal["stage"])
+                self.highlight(deal_id, deal["stage"])
+                self.app.notify(f"Added {deal['customer']}", markup=False, timeout=3)
+
+        self._push_form(form(self.app.store.stages(), now=self.app.now(), tz=self.app.tz), add)
+
+    def action_follow_up(self) -> None:
+        deal = self.current_deal
+        if deal is None:
+            return
+        form = collaborator("funnel_tui.tui.forms", "FollowUpForm")
+        if form is None:
+            self.app.notify("The follow-up form is not available yet", severity="warning")
+            return
+
+        def schedule(draft) -> None:
+            if draft is None:
+                return
+            with self.app.reporting_errors():
+                self.app.store.add_follow_up(draft, now=self.app.now())
+                self._reload_columns(deal["stage"])
+                self.highlight(deal["id"], deal["stage"])
+                self.app.notify(f"Follow-up planned for {deal['customer']}", markup=False, timeout=3)
+
+        self._push_form(form(deal["id"], deal["customer"], now=self.app.now(), tz=self.app.tz), schedule)
+
+    def action_log_touch(self) -> None:
+        deal = self.current_deal
+        if deal is None:
+            return
+        form = collaborator("funnel_tui.tui.forms", "TouchForm")
+        if form is None:
+            self.app.notify("The touch form is not available yet", severity="warning")
+            return
+        now = self.app.now()
+        default_next = now + cadence(self.tiers.get(deal["id"]))
+
+        def log(draft) -> None:
+            if draft is None:
+                return
+            with self.app.reporting_errors():
+                self.app.store.log_touch(draft, now=self.app.now())
+                self._reload_columns(deal["stage"])
+                self.highlight(deal["id"], deal["stage"])
+                self.app.notify(f"Logged a {draft.kind} with {deal['customer']}", markup=False, timeout=3)
+
+        self._push_form(form(deal["id"], deal["customer"], now=now, tz=self.app.tz,
+                             default_next=default_next), log)
+
+    # --- board-wide actions ---------------------------------------------------------------
+
+    def action_search(self) -> None:
+        from funnel_tui.tui.screens.search import SearchScreen
+
+        def found(deal_id: int | None) -> None:
+            if deal_id is not None:
+                self.jump_to(deal_id)
+
+        self._push_form(SearchScreen(), found)
+
+    def action_today(self) -> None:
+        screen = collaborator("funnel_tui.tui.screens.today", "TodayScreen")
+        if screen is None:
+            self.app.notify("The Today screen is not available yet", severity="warning")
+            return
+        self.app.push_screen(screen())
+
+    def action_summary(self) -> None:
+        screen = collaborator("funnel_tui.tui.screens.summary", "SummaryScreen")
+        if screen is None:
+            self.app.notify("The Summary screen is coming soon; `funnel summary` works today",
+                            severity="information", markup=False)
+            return
+        self.app.push_screen(screen())
+
+    def action_export(self) -> None:
+        export = collaborator("funnel_tui.exchange.csv_export", "export_deals")
+        if export is None:
+            self.app.notify("CSV export is not available yet", severity="warning")
+            return
+        now = self.app.now()
+        stamp = now.astimezone(self.app.tz).strftime("%Y%m%d-%H%M%S")
+        dest = Path(self.app.export_dir) / f"funnel-{stamp}.csv"
+        self._export(export, dest, now, "all" if self.show_lost else "open")
+
+    @work(thread=True, exclusive=True, group="export")
+    def _export(self, export, dest: Path, now: datetime, status: str) -> None:
+        app = self.app
+        with app.reporting_errors(extra=(OSError,)):
+            result = export(app.store, dest, now=now, tz=app.tz, status=status)
+            # notify is thread-safe
+            app.notify(f"Exported {result.rows} deals to {result.path}", markup=False, timeout=8)
+
+    def action_undo(self) -> None:
+        store = self.app.store
+        with self.app.reporting_errors():
+            result = store.undo(now=self.app.now())
+            if result is None:
+                self.app.notify("Nothing to undo", timeout=3)
+                return
+            self.app.notify(describe_undo(store, result, self.app.lang), markup=False)
+            self._generation += 1
+            self.refresh_board()
+
+    def action_toggle_lost(self) -> None:
+        self.show_lost = not self.show_lost
+        self._generation += 1
+        self.refresh_board()
+        self.app.notify("Lost deals shown" if self.show_lost else "Lost deals hidden", timeout=2)
+
+    def action_help(self) -> None:
+        from funnel_tui.tui.help import HelpScreen
+
+        self._push_form(HelpScreen([*self.BINDINGS, *self.app.BINDINGS]), lambda _: None)
+
+
+def describe_undo(store, result: dict, lang: str = "en") -> str:
+    """One line saying what undo reverted, from the history rows it appended."""
+    action = "undo:" + result["action"]
+    parts: list[str] = []
+    customer = ""
+    stages = {s.key: s.label(lang) for s in store.stages()}
+    for deal_id in result["deal_ids"][:3]:
+        try:
+            deal = store.get_deal(deal_id, include_deleted=True)
+        except Exception:  # noqa: BLE001 - a description must never fail the undo
+            continue
+        customer = customer or deal["customer"]
+        for row in store.deal_history(deal_id):
+            if row["action"] != action:
+                continue
+            kind, field = row["kind"], row["field"] or ""
+            if kind == "stage":
+                parts.append(f"stage {stages.get(row['from_stage'], row['from_stage'])} → "
+                             f"{stages.get(row['to_stage'], row['to_stage'])}")
+            elif kind in ("reopened", "lost", "won"):
+                parts.append("reopened" if kind == "reopened" else kind)
+            elif kind == "deleted":
+                parts.append("new deal removed")
+            elif kind == "restored":
+                parts.append("deal restored")
+            elif field.startswith("followup."):
+                parts.append("follow-up")
+            elif field.startswith("touch."):
+                parts.append("touch voided")
+            elif field not in ("stage_entered_at", "closed_at", "status", "probability",
+                               "last_contact_at", "lost_reason", "probability_custom"):
+                parts.append(field)
+    parts = list(dict.fromkeys(parts)) or [f"{result['rows']} change(s)"]
+    return f"Undone — {customer}: {', '.join(parts)}" if customer else f"Undone: {', '.join(parts)}"

@@ -1,0 +1,1 @@
+"""Board widgets: a stage column (header + one OptionList of cards) and the card renderer."""

@@ -1,0 +1,167 @@
+"""One board column: a header (stage, count, Σ amount, Σ weighted) over ONE OptionList.
+
+The column only draws what the board screen hands it (rows from bounded queries); it never
+reads the database. Cards are options carrying the deal id, so 100k deals cost the same
+as 100: only the loaded page is ever turned into lines.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Sequence
+
+from rich.text import Text
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.widgets import OptionList, Static
+from textual.widgets.option_list import Option
+
+from funnel_tui.domain.money import format_compact
+from funnel_tui.domain.stages import StageDef
+from funnel_tui.domain.text import truncate_to_width
+
+CardRenderer = Callable[[dict, int], Text]
+
+
+class DealOption(Option):
+    """A card: the option carries the deal id and the row it was drawn from."""
+
+    def __init__(self, prompt: Text, deal: dict):
+        super().__init__(prompt)
+        self.deal = deal
+        self.deal_id: int = deal["id"]
+
+
+class MoreOption(Option):
+    """The "N more…" row: selecting it loads the next page of `status` deals."""
+
+    def __init__(self, prompt: Text, status: str):
+        super().__init__(prompt)
+        self.status = status
+
+
+class DealList(OptionList):
+    """The cards of one stage. j/k move like the arrows."""
+
+    BINDINGS = [
+        Binding("j", "cursor_down", "Down", show=False),
+        Binding("k", "cursor_up", "Up", show=False),
+    ]
+
+    def __init__(self, stage_key: str, **kwargs):
+        super().__init__(**kwargs)
+        self.stage_key = stage_key
+
+    @property
+    def highlighted_deal(self) -> dict | None:
+        option = self.highlighted_option
+        return option.deal if isinstance(option, DealOption) else None
+
+    def index_of(self, deal_id: int) -> int | None:
+        for index, option in enumerate(self.options):
+            if isinstance(option, DealOption) and option.deal_id == deal_id:
+                return index
+        return None
+
+
+class StageColumn(Vertical):
+    """Header plus cards of one stage; `status` is "open" for the funnel, "won" after it."""
+
+    def __init__(self, stage: StageDef, status: str, label: str, render_card: CardRenderer):
+        super().__init__(id=f"column-{stage.key}", classes="stage-column")
+        self.stage = stage
+        self.status = status
+        self.stage_label = label
+        self.render_card = render_card
+        self.rows: list[dict] = []
+        self.lost_rows: list[dict] = []
+        self.lost_more = False
+        self.totals = {"count": 0, "amount": 0, "weighted": 0}
+        self.show_lost = False
+        self.header = Static(classes="column-header")
+        self.cards = DealList(stage.key, classes="deal-list")
+
+    def compose(self):
+        yield self.header
+        yield self.cards
+
+    def on_mount(self) -> None:
+        self.update_header()
+
+    @property
+    def card_width(self) -> int:
+        """Columns available to a card, measured once laid out (estimated before)."""
+        width = self.cards.scrollable_content_region.width
+        if width <= 2:
+            screen_width = self.app.size.width or 160
+            columns = max(len(self.screen.query(StageColumn)), 1)
+            width = screen_width // columns - 4
+        return max(width - 1, 8)
+
+    @property
+    def more_count(self) -> int:
+        return max(self.totals["count"] - len(self.rows), 0)
+
+    def update_header(self) -> None:
+        width = max(self.size.width - 2, 12) if self.size.width else 24
+        count = self.totals["count"]
+        head = Text(no_wrap=True, overflow="ellipsis", end="")
+        name = truncate_to_width(self.stage_label, max(width - len(str(count)) - 1, 4))
+        head.append(name, style="bold")
+        head.append(" " * max(width - Text(name).cell_len - len(str(count)), 1))
+        head.append(str(count), style="bold")
+        head.append("\n")
+        head.append(f"Σ {format_compact(self.totals['amount'])}")
+        if self.status == "open":
+            head.append(f"  w {format_compact(self.totals['weighted'])}", style="italic")
+        self.header.update(head)
+
+    def set_data(self, rows: Sequence[dict], totals: dict, lost_rows: Sequence[dict] = (),
+                 lost_more: bool = False, show_lost: bool = False) -> None:
+        self.rows = list(rows)
+        self.totals = dict(totals)
+        self.lost_rows = list(lost_rows)
+        self.lost_more = lost_more
+        self.show_lost = show_lost
+        self.update_header()
+        self.rebuild()
+
+    def rebuild(self) -> None:
+        """Redraw every option, keeping the highlighted deal highlighted when it is still here."""
+        cards = self.cards
+        keep = cards.highlighted_deal
+        keep_index = cards.highlighted
+        width = self.card_width
+        options: list[Option | None] = []
+        for row in self.rows:
+            options.append(DealOption(self.render_card(row, width), row))
+            options.append(None)
+        if self.more_count:
+            options.append(MoreOption(Text(f"▼ {self.more_count} more…", style="italic"), self.status))
+            options.append(None)
+        if self.show_lost and self.lost_rows:
+            for row in self.lost_rows:
+                options.append(DealOption(self.render_card(row, width), row))
+                options.append(None)
+            if self.lost_more:
+                options.append(MoreOption(Text("▼ more lost…", style="italic"), "lost"))
+        while options and options[-1] is None:
+            options.pop()
+        with self.app.batch_update():
+            cards.set_options(options)
+            if cards.option_count:
+                index = cards.index_of(keep["id"]) if keep else None
+                if index is None and keep_index is not None:
+                    index = min(keep_index, cards.option_count - 1)
+                cards.highlighted = index if index is not None else 0
+
+    def redraw_cards(self) -> None:
+        """New prompts for the same rows (tiers, theme or width changed)."""
+        width = self.card_width
+        for index, option in enumerate(self.cards.options):
+            if isinstance(option, DealOption):
+                self.cards.replace_option_prompt_at_index(index, self.render_card(option.deal, width))
+
+    def on_resize(self) -> None:
+        self.update_header()
+        if self.cards.option_count:
+            self.redraw_cards()
