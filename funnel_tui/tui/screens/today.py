@@ -1,0 +1,358 @@
+"""Today: what is due and what is rotting, with every row actionable in place.
+
+One line-rendered OptionList: section headers are disabled options, each row carries the
+follow-up and/or deal it stands for. After an action the list is read again and the cursor
+stays where it was, so the next row slides under it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
+from typing import Any, Callable
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import Footer, Label, OptionList
+from textual.widgets.option_list import Option
+
+from funnel_tui.domain.dates import format_local
+from funnel_tui.domain.validation import ValidationError
+from funnel_tui.store.core import StoreError
+from funnel_tui.tui.forms import ConfirmDialog, TouchForm
+from funnel_tui.tui.screens.deal import (
+    DealScreen,
+    default_next_follow_up,
+    due_label,
+    lead_score_warning,
+    next_stage,
+    snoozed_due,
+)
+
+SECTION_LIMIT = 200  # rows per section; the rest is counted, not drawn
+
+# (key, English, 中文, what an empty section says)
+SECTIONS: tuple[tuple[str, str, str, str], ...] = (
+    ("overdue", "Overdue", "逾期", "nothing overdue"),
+    ("24h", "Due within 24 h", "24小时内到期", "nothing due in the next 24 h"),
+    ("3d", "Due within 3 days", "3天内到期", "nothing else due in 3 days"),
+    ("dwell_over", "Too long in stage", "停留超期", "no deal past its stage limit"),
+    ("dwell_near", "Nearing the stage limit", "停留临近上限", "no deal near its stage limit"),
+    ("no_next_step", "No next step", "无下一步", "every open deal has a next step"),
+    ("silent", "Silent", "久未联系", "nobody has gone quiet"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class RowRef:
+    deal_id: int
+    customer: str
+    stage: str
+    followup_id: int | None = None
+    kind: str = "call"
+    due_at: datetime | None = None
+
+
+class TodayRow(Option):
+    """A row that can be acted on: a follow-up (followup_id set) or a warned deal."""
+
+    def __init__(self, prompt: Text, ref: RowRef, option_id: str):
+        super().__init__(prompt, id=option_id)
+        self.ref = ref
+        self.followup_id = ref.followup_id
+        self.deal_id = ref.deal_id
+
+
+class TodayScreen(Screen):
+    """Overdue, due within 24 h and 3 days, dwell warnings, no next step, silent deals."""
+
+    BINDINGS = [
+        Binding("d", "done", "Done"),
+        Binding("1", "snooze(1)", "+1d"),
+        Binding("3", "snooze(3)", "+3d"),
+        Binding("w", "snooze(7)", "+1w"),
+        Binding("l", "log", "Log touch"),
+        Binding("m", "move_next", "Next stage"),
+        Binding("enter", "open", "Open"),
+        Binding("r", "reload", "Reload", show=False),
+        Binding("escape", "back", "Back"),
+    ]
+
+    DEFAULT_CSS = """
+    TodayScreen #today-title {
+        width: 100%;
+        background: $primary 30%;
+        color: $text;
+        text-style: bold;
+        padding: 0 1;
+    }
+    TodayScreen #today-list {
+        height: 1fr;
+        border: round $primary 50%;
+    }
+    TodayScreen #today-list:focus {
+        border: round $primary;
+    }
+    """
+
+    def compose(self) -> ComposeResult:
+        yield Label(Text(""), id="today-title")
+        yield OptionList(id="today-list", markup=False)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.reload()
+        self.query_one("#today-list", OptionList).focus()
+
+    def on_screen_resume(self) -> None:
+        self.reload(keep="id")
+
+    @property
+    def now(self) -> datetime:
+        return self.app.now()
+
+    @property
+    def tz(self) -> tzinfo:
+        return self.app.tz
+
+    @property
+    def lang(self) -> str:
+        return getattr(self.app, "lang", "en")
+
+    # --- building --------------------------------------------------------------------------
+
+    def _stage_name(self, key: str) -> str:
+        try:
+            return self.app.store.stage(key).label(self.lang)
+        except StoreError:
+            return key
+
+    def _sections(self) -> dict[str, list[tuple[str, Text, RowRef]]]:
+        """Rows per section: (option id, line, ref), read from the store with an explicit now."""
+        store, now, tz = self.app.store, self.now, self.tz
+        out: dict[str, list[tuple[str, Text, RowRef]]] = {key: [] for key, *_ in SECTIONS}
+        for item in store.due(now=now, within="3d"):
+            if item.bucket not in ("overdue", "24h", "3d"):
+                continue
+            line = Text()
+            style = "bold red" if item.bucket == "overdue" else "bold"
+            line.append(f"{format_local(item.due_at, tz)}  ", style=style)
+            line.append(f"{due_label(item.due_at, now):<12} ")
+            line.append(f"{item.kind:<8} ")
+            line.append(str(item.customer), style="bold")
+            if item.title:
+                line.append(" — ")
+                line.append(str(item.title))
+            line.append(f"  · {self._stage_name(item.stage)}", style="dim")
+            if item.note:
+                line.append("  ")
+                line.append(str(item.note), style="italic")
+            ref = RowRef(item.deal_id, item.customer, item.stage, item.followup_id, item.kind, item.due_at)
+            out[item.bucket].append((f"fu-{item.followup_id}", line, ref))
+        for w in store.warnings(now=now):
+            line = Text()
+            line.append(str(w.customer), style="bold")
+            line.append(f"  · {self._stage_name(w.stage)}  ", style="dim")
+            if w.kind in ("dwell_over", "dwell_near"):
+                line.append(f"{w.days}d in stage (limit {w.limit}d)")
+            elif w.kind == "silent":
+                line.append(f"silent {w.days}d (cadence {w.limit}d)")
+            else:
+                line.append(f"no follow-up planned · {w.days}d in stage")
+            out[w.kind].append((f"{w.kind}-{w.deal_id}", line, RowRef(w.deal_id, w.customer, w.stage)))
+        return out
+
+    def reload(self, keep: str = "index") -> None:
+        """Read everything again. keep="index": the cursor stays on the same line (after an
+        action the next row slides under it); keep="id": it follows the same row."""
+        ol = self.query_one("#today-list", OptionList)
+        old_index = ol.highlighted
+        old_id = None
+        if old_index is not None:
+            old_id = ol.get_option_at_index(old_index).id
+        sections = self._sections()
+        ol.clear_options()
+        options: list[Option] = []
+        for key, en, zh, empty in SECTIONS:
+            rows = sections[key]
+            header = Text(f"{zh if self.lang == 'zh' else en} · {len(rows)}", style="bold reverse")
+            options.append(Option(header, id=f"h-{key}", disabled=True))
+            if not rows:
+                options.append(Option(Text(f"  {empty}", style="dim"), id=f"e-{key}", disabled=True))
+            for option_id, line, ref in rows[:SECTION_LIMIT]:
+                options.append(TodayRow(Text("  ").append_text(line), ref, option_id))
+            if len(rows) > SECTION_LIMIT:
+                options.append(Option(Text(f"  … {len(rows) - SECTION_LIMIT} more", style="dim"),
+                                      id=f"m-{key}", disabled=True))
+        ol.add_options(options)
+        self._place_cursor(ol, old_index, old_id if keep == "id" else None)
+        now = self.now.astimezone(self.tz)
+        title = "今日" if self.lang == "zh" else "Today"
+        self.query_one("#today-title", Label).update(Text(f"{title} · {now:%a} {format_local(now, self.tz)}"))
+        self.refresh_bindings()
+
+    @staticmethod
+    def _place_cursor(ol: OptionList, index: int | None, option_id: str | None) -> None:
+        if option_id is not None:
+            try:
+                ol.highlighted = ol.get_option_index(option_id)
+                return
+            except Exception:  # the row is gone: fall back to its place
+                pass
+        n = ol.option_count
+        start = min(index if index is not None else 0, n - 1)
+        # Nearest actionable row: at or below the old place, else above it.
+        for i in [*range(start, n), *range(start - 1, -1, -1)]:
+            if not ol.get_option_at_index(i).disabled:
+                ol.highlighted = i
+                return
+        ol.highlighted = None
+
+    # --- keys --------------------------------------------------------------------------------
+
+    def current(self) -> TodayRow | None:
+        ol = self.query_one("#today-list", OptionList)
+        if ol.highlighted is None:
+            return None
+        option = ol.get_option_at_index(ol.highlighted)
+        return option if isinstance(option, TodayRow) else None
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Only keys that can act on the highlighted row show in the footer."""
+        if not self.is_mounted or action in ("back", "reload"):
+            return True
+        try:
+            row = self.current()
+        except Exception:  # before compose
+            return True
+        if action in ("done", "snooze"):
+            return row is not None and row.followup_id is not None
+        if action in ("log", "open"):
+            return row is not None
+        if action == "move_next":
+            return row is not None and next_stage(self.app.store, row.ref.stage) is not None
+        return True
+
+    @on(OptionList.OptionHighlighted, "#today-list")
+    def _moved(self) -> None:
+        self.refresh_bindings()
+
+    @on(OptionList.OptionSelected, "#today-list")
+    def _selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        self.action_open()
+
+    def _write(self, what: Callable[[], Any], ok: str) -> bool:
+        """One store write; a refusal is a toast, and the list is read again either way."""
+        try:
+            what()
+        except ValidationError as exc:
+            self.notify("; ".join(f"{k}: {v}" for k, v in exc.errors.items()), severity="error", markup=False)
+            return False
+        except StoreError as exc:
+            self.notify(str(exc), severity="error", markup=False)
+            self.reload()
+            return False
+        self.reload()
+        self.notify(ok, markup=False)
+        return True
+
+    def action_done(self) -> None:
+        """Mark the follow-up done, with a note and the next follow-up."""
+        row = self.current()
+        if row is None or row.followup_id is None:
+            return
+        store = self.app.store
+        try:
+            deal = store.get_deal(row.deal_id)
+        except StoreError as exc:
+            self.notify(str(exc), severity="error", markup=False)
+            return
+        default = default_next_follow_up(store, deal, now=self.now, tz=self.tz)
+        fid = row.followup_id
+
+        def finish(draft) -> None:
+            if draft is not None:
+                self._write(lambda: store.complete_follow_up(
+                    fid, now=self.app.now(), note=draft.note,
+                    next_due_at=draft.next_due_at, next_kind=draft.next_kind,
+                ), f"done: {row.ref.kind} with {row.ref.customer}")
+
+        self.app.push_screen(TouchForm(row.deal_id, row.ref.customer, now=self.now, tz=self.tz,
+                                       default_next=default, kind=row.ref.kind, title="Done"), finish)
+
+    def action_snooze(self, days: int) -> None:
+        """Push the follow-up later by `days` (from now if it is overdue)."""
+        row = self.current()
+        if row is None or row.followup_id is None or row.ref.due_at is None:
+            return
+        now = self.now
+        due = snoozed_due(row.ref.due_at, days, now=now, tz=self.tz)
+        fid = row.followup_id
+        self._write(lambda: self.app.store.snooze_follow_up(fid, due, now=now),
+                    f"snoozed to {format_local(due, self.tz)}")
+
+    def action_log(self) -> None:
+        """Log a touch on the row's deal and plan the next follow-up."""
+        row = self.current()
+        if row is None:
+            return
+        store = self.app.store
+        try:
+            deal = store.get_deal(row.deal_id)
+        except StoreError as exc:
+            self.notify(str(exc), severity="error", markup=False)
+            return
+        default = default_next_follow_up(store, deal, now=self.now, tz=self.tz)
+
+        def finish(draft) -> None:
+            if draft is not None:
+                self._write(lambda: store.log_touch(draft, now=self.app.now()),
+                            f"logged {draft.kind} with {row.ref.customer}")
+
+        self.app.push_screen(TouchForm(row.deal_id, row.ref.customer, now=self.now, tz=self.tz,
+                                       default_next=default, kind=row.ref.kind), finish)
+
+    def action_move_next(self) -> None:
+        """Move the row's deal to the next stage (into Won asks first)."""
+        row = self.current()
+        if row is None:
+            return
+        store = self.app.store
+        target = next_stage(store, row.ref.stage)
+        if target is None:
+            return
+
+        def move(confirmed: bool | None = True) -> None:
+            if not confirmed:
+                return
+
+            def run() -> None:
+                deal = store.move_deal(row.deal_id, target.key, now=self.app.now())
+                warning = lead_score_warning(deal)
+                if warning:
+                    self.notify(warning, severity="warning", markup=False)
+
+            self._write(run, f"{row.ref.customer} → {target.label(self.lang)}")
+
+        if target.kind == "won":
+            self.app.push_screen(ConfirmDialog(f"Mark {row.ref.customer} as won?"), move)
+        else:
+            move()
+
+    def action_open(self) -> None:
+        """Open the row's deal."""
+        row = self.current()
+        if row is not None:
+            self.app.push_screen(DealScreen(row.deal_id))
+
+    def action_reload(self) -> None:
+        """Read everything again."""
+        self.reload(keep="id")
+
+    def action_back(self) -> None:
+        """Back to the board."""
+        self.app.pop_screen()
