@@ -1,0 +1,98 @@
+"""`funnel backup create | list | restore`: the rep's own safety net, from the command line.
+
+These commands work on the database file directly (not through open_store), so a
+damaged database that was moved aside at start can still be restored from here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from funnel_tui.cli import CliError, EXIT_OK, emit, now_utc, resolve_db, safe
+
+
+def _db_path(args: argparse.Namespace):
+    from funnel_tui.store.engine import redact_url, sqlite_path
+
+    target = resolve_db(args)
+    path = sqlite_path(target)
+    if path is None:
+        raise CliError(f"backups are for SQLite files; for {redact_url(target)} use the server's "
+                       "own backups (e.g. pg_dump)")
+    return path
+
+
+def cmd_backup_create(args: argparse.Namespace) -> int:
+    from funnel_tui.store.backup import BackupError, create_backup
+
+    path = _db_path(args)
+    try:
+        info = create_backup(path, reason=args.reason, now=now_utc())
+    except BackupError as exc:
+        raise CliError(f"backup: {exc}") from None
+    print(f"backup: {safe(info.path)} ({info.size // 1024} KiB, verified)")
+    return EXIT_OK
+
+
+def cmd_backup_list(args: argparse.Namespace) -> int:
+    from funnel_tui.domain.dates import format_local, iso_local, local_tz
+    from funnel_tui.store.backup import list_backups
+
+    path = _db_path(args)
+    tz = local_tz()
+    rows = [{"file": b.path.name, "at": format_local(b.at, tz) if args.format == "table" else iso_local(b.at, tz),
+             "reason": b.reason, "kib": b.size // 1024, "path": str(b.path)}
+            for b in list_backups(path)]
+    cols = ["file", "at", "reason", "kib"] if args.format == "table" else ["file", "at", "reason", "kib", "path"]
+    emit(rows, args.format, cols, title=f"Backups of {path.name} (newest first)")
+    return EXIT_OK
+
+
+def cmd_backup_restore(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from funnel_tui.store.backup import BackupError, list_backups, restore_backup
+
+    path = _db_path(args)
+    if args.backup == "latest":
+        backups = list_backups(path)
+        if not backups:
+            raise CliError(f"restore: no backups of {path.name} yet (funnel backup create)")
+        source = backups[0].path
+    else:
+        source = Path(args.backup)
+        if not source.exists() and (path.parent / "backups" / args.backup).exists():
+            source = path.parent / "backups" / args.backup  # a name from `funnel backup list`
+    try:
+        saved = restore_backup(path, source, now=now_utc())
+    except BackupError as exc:
+        raise CliError(f"restore: {exc}") from None
+    msg = f"restored {path.name} from {safe(source.name)}"
+    if saved is not None:
+        msg += f"; the database as it was is saved as {safe(saved.path.name)}"
+    print(msg)
+    return EXIT_OK
+
+
+def register(cmd, fmt) -> None:
+    sp = cmd("backup", _backup_usage, "verified backups of your database: create, list, restore")
+    sub = sp.add_subparsers(dest="backup_command", metavar="ACTION")
+
+    p = sub.add_parser("create", help="back up now (SQLite backup API, checked, private 0600)")
+    p.add_argument("--reason", default="manual", help="a word kept in the file name (default manual)")
+    p.set_defaults(func=cmd_backup_create)
+
+    p = sub.add_parser("list", help="backups of this database, newest first")
+    fmt(p)
+    p.set_defaults(func=cmd_backup_list)
+
+    p = sub.add_parser("restore", help="put a backup back (the current database is backed up first)")
+    p.add_argument("backup", help="a backup file or name from `funnel backup list`, or latest")
+    p.set_defaults(func=cmd_backup_restore)
+    sp.set_defaults(_backup_parser=sp)
+
+
+def _backup_usage(args: argparse.Namespace) -> int:
+    args._backup_parser.print_help(sys.stdout)
+    return EXIT_OK
