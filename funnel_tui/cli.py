@@ -60,12 +60,34 @@ def open_store(args: argparse.Namespace):
     from funnel_tui.store.engine import redact_url
 
     target = resolve_db(args)
+    _check_file(target)
     try:
         return Store(target)
     except NewerSchemaError as exc:
-        raise CliError(str(exc)) from None
+        # Readable, never written: a newer funnel-tui owns this file's format.
+        print(f"funnel: {exc}; opened read-only (changes are refused)", file=sys.stderr)
+        try:
+            return Store(target, read_only=True)
+        except Exception as exc2:  # noqa: BLE001
+            raise CliError(f"cannot open database {redact_url(target)}: {type(exc2).__name__}") from None
     except Exception as exc:  # noqa: BLE001 - never print a URL with its password
         raise CliError(f"cannot open database {redact_url(target)}: {type(exc).__name__}") from None
+
+
+def _check_file(target: str) -> None:
+    """At start: a damaged file is moved aside (restore offered), then the automatic backup."""
+    from funnel_tui.store.backup import BackupError, CorruptDatabaseError, check_at_open
+    from funnel_tui.store.engine import sqlite_path
+
+    path = sqlite_path(target)
+    if path is None:
+        return
+    try:
+        check_at_open(path, now=now_utc())
+    except CorruptDatabaseError as exc:
+        raise CliError(str(exc)) from None
+    except (BackupError, OSError) as exc:
+        print(f"funnel: warning: automatic backup failed: {safe(exc)}", file=sys.stderr)
 
 
 def _tz():
