@@ -95,7 +95,7 @@ def ensure_schema(engine: "Engine") -> None:
     if exists and version > SCHEMA_VERSION:
         raise NewerSchemaError(
             f"this database has schema version {version}, newer than this funnel-tui "
-            f"understands ({SCHEMA_VERSION}); upgrade funnel-tui to open it"
+            f"understands ({SCHEMA_VERSION}); upgrade funnel-tui to change it"
         )
     if not exists:
         with engine.connect().execution_options(funnel_write=True) as conn:
