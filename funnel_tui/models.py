@@ -84,6 +84,16 @@ class Deal(SQLModel, table=True):
             "status <> 'lost' OR length(lost_reason) > 0", name="ck_deal_lost_reason"
         ),
         CheckConstraint("version >= 1", name="ck_deal_version"),
+        # SQLite stores whatever it is given: without these a raw INSERT could put 12.5 or
+        # 'abc' into amount, or '2026-02-30' into expected_close (PostgreSQL types do this).
+        CheckConstraint(
+            "typeof(amount) = 'integer' AND typeof(probability) = 'integer'",
+            name="ck_deal_whole_numbers",
+        ).ddl_if(dialect="sqlite"),
+        CheckConstraint(
+            "expected_close IS NULL OR date(expected_close) IS expected_close",
+            name="ck_deal_expected_close",
+        ).ddl_if(dialect="sqlite"),
         # The board: per stage, open deals by next follow-up (overdue first).
         Index(
             "ix_deal_board",
