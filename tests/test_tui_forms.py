@@ -271,3 +271,24 @@ async def test_hostile_names_render_literally_in_forms(store, now, tz, name):
             assert app.result is None
         assert not app.quit_called
         assert app.is_running
+
+
+async def test_screenshots_render_the_four_screens(tmp_path):
+    """`make screenshots`: demo data, pinned clock; the form picture shows the refusals."""
+    import html
+    import re
+
+    from funnel_tui.tui.screenshots import render
+
+    paths = await render(tmp_path / "shots")
+    assert sorted(p.name for p in paths) == ["board.svg", "deal-form.svg", "deal.svg", "today.svg"]
+
+    def text(name: str) -> str:
+        svg = (tmp_path / "shots" / name).read_text(encoding="utf-8")
+        return html.unescape(" ".join(re.findall(r">([^<>]+)</text>", svg))).replace("\xa0", " ")
+
+    form = text("deal-form.svg")
+    for message in ("is required", "out of range", "not an amount", "not a date"):
+        assert message in form
+    assert "Today · Tue 2026-11-24 10:00" in text("today.svg")
+    assert "Open follow-ups" in text("deal.svg")
