@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
-from rich.text import Text
 from textual.app import App
 from textual.widgets import Input, Label, Select, TextArea
 

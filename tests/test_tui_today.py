@@ -250,3 +250,42 @@ async def test_hostile_names_render_literally(store, now, tz, name):
         assert any(n.message == f"snoozed to 2026-11-25 10:00" for n in app._notifications)
         assert not app.quit_called and app.is_running
         assert isinstance(app.screen, TodayScreen)
+
+
+async def test_inside_the_real_app_board_today_deal_and_back(store, now, tz, pipeline):
+    """Reached from FunnelApp: t opens Today, Enter a deal, e edits it, escape walks back."""
+    from funnel_tui.tui.app import FunnelApp
+    from funnel_tui.tui.forms import DealForm
+
+    ids, fu = pipeline
+    hostile = store.add_deal({"customer": "[@click=app.quit]X[/]"}, now=now - timedelta(days=30), tz=tz)
+    app = FunnelApp(store, lambda: now, tz=tz, lang="en")
+    async with app.run_test(size=(160, 45)) as pilot:
+        await pilot.pause()
+        board = app.screen
+        await pilot.press("t")
+        await pilot.pause()
+        assert isinstance(app.screen, TodayScreen)
+        assert section(app, "Too long in stage")[0].startswith("[@click=app.quit]X[/]  · Lead")
+        await pilot.click("#today-title")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, DealScreen) and app.screen.deal_id == ids["late"]
+        await pilot.press("e")
+        await pilot.pause()
+        assert isinstance(app.screen, DealForm)
+        app.screen.query_one("#f-title", Input).value = "Rollout"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert store.get_deal(ids["late"])["title"] == "Rollout"
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, TodayScreen)
+        assert "Late Co — Rollout" in section(app, "Overdue")[0]
+        highlight(app, f"dwell_over-{hostile}")
+        await pilot.press("enter")
+        await pilot.pause()
+        await pilot.click("#deal-title")
+        await pilot.press("escape", "escape")
+        await pilot.pause()
+        assert app.screen is board and app.is_running

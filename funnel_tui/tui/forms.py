@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, tzinfo
-from typing import Any, Sequence
+from typing import Sequence
 
 from rich.text import Text
 from textual import on

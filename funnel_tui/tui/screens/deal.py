@@ -6,7 +6,7 @@ draft; forms never write. Times are shown in the rep's zone (`app.tz`).
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, tzinfo
+from datetime import datetime, timedelta, tzinfo
 from typing import Any, Callable
 
 from rich.table import Table
