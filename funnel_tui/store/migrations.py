@@ -1,10 +1,21 @@
-"""Versioned schema migrations, keyed by PRAGMA user_version.
+"""Versioned schema migrations, keyed by SQLite's PRAGMA user_version.
 
-Version 1 is the first released schema, so there is nothing to migrate yet. Each future
-step is a function `(conn) -> None` registered in MIGRATIONS[from_version]; `migrate`
-takes a verified backup first and runs every step in one transaction with foreign keys
-off and a clean `foreign_key_check` before commit (a table rebuild with foreign keys on
-would silently cascade-delete child rows).
+Version 1 is the first released schema. Each later step is a function `(conn) -> None`
+registered as MIGRATIONS[from_version]; it runs inside the migration's one transaction.
+`migrate` does, in this order (the SQLite "12-step" procedure for table changes):
+
+1. a verified backup (backup API + integrity_check) - no backup, no migration;
+2. PRAGMA foreign_keys = OFF, *outside* any transaction (inside one it is silently ignored).
+   With foreign keys on, rebuilding a parent table (create new, copy, DROP old, rename)
+   cascades the DROP's implicit DELETE into the child tables, or fails half-way;
+3. BEGIN IMMEDIATE, re-read user_version (another terminal may have migrated meanwhile);
+4. every step from the database's version up to SCHEMA_VERSION;
+5. PRAGMA foreign_key_check must be empty, or everything rolls back;
+6. user_version = SCHEMA_VERSION, COMMIT, foreign keys back on, integrity_check.
+
+`rebuild_table` is the helper for the steps SQLite's ALTER TABLE cannot do (a new CHECK,
+a changed column): it builds the table from the current models, so a migrated database
+ends up with exactly the DDL a fresh one gets.
 """
 
 from __future__ import annotations
@@ -12,38 +23,95 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Callable
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
+    from sqlalchemy import Table
     from sqlalchemy.engine import Connection, Engine
 
 MIGRATIONS: dict[int, Callable[["Connection"], None]] = {}
 
 
 class MigrationError(RuntimeError):
-    pass
+    """The upgrade did not happen; the database is as it was (and a backup exists)."""
 
 
-def migrate(engine: "Engine", *, from_version: int) -> None:
+def migrate(engine: "Engine", *, from_version: int) -> "Path | None":
+    """Upgrade an older database to SCHEMA_VERSION. Returns the backup taken first."""
     from funnel_tui.models import SCHEMA_VERSION
+    from funnel_tui.store.backup import BackupError, backup_before
+    from funnel_tui.store.engine import WRITE_OPTION
+    from funnel_tui.store.schema import user_version
 
-    steps = list(range(from_version, SCHEMA_VERSION))
-    missing = [v for v in steps if v not in MIGRATIONS]
+    missing = [v for v in range(from_version, SCHEMA_VERSION) if v not in MIGRATIONS]
     if missing:
         raise MigrationError(
             f"no migration from schema version {missing[0]}; this database cannot be upgraded"
         )
-    from funnel_tui.store.backup import backup_before
+    try:
+        backup = backup_before(engine, reason=f"migrate-v{from_version}-to-v{SCHEMA_VERSION}")
+    except (BackupError, OSError) as exc:
+        raise MigrationError(f"no upgrade without a backup, and the backup failed: {exc}") from None
 
-    backup_before(engine, reason=f"migrate-v{from_version}-to-v{SCHEMA_VERSION}")
     with engine.connect() as conn:
-        # foreign_keys cannot change inside a transaction, so switch it off first.
-        conn.exec_driver_sql("PRAGMA foreign_keys = OFF")
+        raw = conn.connection.driver_connection  # no SQLAlchemy autobegin: still outside a txn
+        raw.execute("PRAGMA foreign_keys = OFF")
         try:
-            conn = conn.execution_options(funnel_write=True)
-            with conn.begin():
-                for version in steps:
-                    MIGRATIONS[version](conn)
-                bad = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+            if raw.execute("PRAGMA foreign_keys").fetchone()[0] != 0:
+                raise MigrationError("could not switch foreign keys off; nothing changed")
+            wconn = conn.execution_options(**{WRITE_OPTION: True})
+            with wconn.begin():
+                version = user_version(wconn)
+                if version >= SCHEMA_VERSION:
+                    return backup  # another process upgraded it while we waited
+                for step in range(version, SCHEMA_VERSION):
+                    MIGRATIONS[step](wconn)
+                bad = wconn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
                 if bad:
-                    raise MigrationError(f"migration left {len(bad)} orphaned rows; nothing changed")
-                conn.exec_driver_sql(f"PRAGMA user_version = {SCHEMA_VERSION}")
+                    tables = sorted({row[0] for row in bad})
+                    raise MigrationError(
+                        f"upgrade would leave {len(bad)} rows pointing at nothing "
+                        f"(in {', '.join(tables)}); nothing changed"
+                    )
+                wconn.exec_driver_sql(f"PRAGMA user_version = {int(SCHEMA_VERSION)}")
         finally:
-            conn.exec_driver_sql("PRAGMA foreign_keys = ON")
+            raw.execute("PRAGMA foreign_keys = ON")
+        ok = raw.execute("PRAGMA integrity_check").fetchone()[0]
+    if ok != "ok":
+        raise MigrationError(f"database failed its integrity check after the upgrade: {ok}; "
+                             f"restore the backup {backup}")
+    return backup
+
+
+def rebuild_table(conn: "Connection", table: "Table") -> None:
+    """Rebuild `table` to its current model definition, keeping every row.
+
+    Create `_new_<name>` from the model, copy the columns both versions share, drop the old
+    table, rename, then recreate the model's indexes and this table's triggers. Must run
+    inside `migrate` (foreign keys off, one transaction, foreign_key_check afterwards).
+    """
+    from sqlalchemy.schema import CreateIndex, CreateTable
+
+    name = table.name
+    if conn.exec_driver_sql("PRAGMA foreign_keys").scalar():
+        raise MigrationError(f"refusing to rebuild {name} with foreign keys on (it would cascade)")
+    dialect = conn.dialect
+    old_cols = [r[1] for r in conn.exec_driver_sql(f'PRAGMA table_info("{name}")')]
+    triggers = [
+        r[0] for r in conn.exec_driver_sql(
+            "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ?", (name,))
+    ]
+    tmp = f"_new_{name}"
+    ddl = str(CreateTable(table).compile(dialect=dialect)).strip()
+    head = f"CREATE TABLE {name} ("
+    if not ddl.startswith(head):
+        raise MigrationError(f"unexpected DDL for {name}")
+    conn.exec_driver_sql(f'CREATE TABLE "{tmp}" (' + ddl[len(head):])
+    shared = [c.name for c in table.columns if c.name in old_cols]
+    cols = ", ".join(f'"{c}"' for c in shared)
+    conn.exec_driver_sql(f'INSERT INTO "{tmp}" ({cols}) SELECT {cols} FROM "{name}"')
+    conn.exec_driver_sql(f'DROP TABLE "{name}"')
+    conn.exec_driver_sql(f'ALTER TABLE "{tmp}" RENAME TO "{name}"')
+    for index in table.indexes:
+        conn.execute(CreateIndex(index))
+    for sql in triggers:
+        conn.exec_driver_sql(sql)
