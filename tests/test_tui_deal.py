@@ -242,6 +242,15 @@ async def test_keys_that_cannot_act_are_hidden(store, now, tz):
         store.lose_deal(d, "price", now=now)
         scr.reload()
         assert scr.check_action("follow_up", ()) is False
+        await pilot.press("f")
+        await pilot.pause()
+        assert app.screen is scr  # a lost deal takes no follow-up
+        await pilot.press("question_mark")
+        await pilot.pause()
+        from funnel_tui.tui.help import HelpScreen
+
+        assert isinstance(app.screen, HelpScreen)
+        assert ("z", "Snooze +1d", "Push the highlighted follow-up a day later") in app.screen.rows
 
 
 @pytest.mark.parametrize("name", HOSTILE)

@@ -88,14 +88,15 @@ class DealScreen(Screen):
     """Every field of one deal, its timeline and its open follow-ups."""
 
     BINDINGS = [
-        Binding("d", "done", "Done"),
-        Binding("z", "snooze(1)", "Snooze +1d"),
-        Binding("3", "snooze(3)", "+3d"),
-        Binding("w", "snooze(7)", "+1w"),
-        Binding("e", "edit", "Edit"),
-        Binding("f", "follow_up", "Follow-up"),
-        Binding("l", "log", "Log touch"),
-        Binding("escape", "back", "Back"),
+        Binding("d", "done", "Done", tooltip="Mark the highlighted follow-up done: note, then the next one"),
+        Binding("z", "snooze(1)", "Snooze +1d", tooltip="Push the highlighted follow-up a day later"),
+        Binding("3", "snooze(3)", "+3d", tooltip="Push the highlighted follow-up three days later"),
+        Binding("w", "snooze(7)", "+1w", tooltip="Push the highlighted follow-up a week later"),
+        Binding("e", "edit", "Edit", tooltip="Edit the deal's fields (checked as you type)"),
+        Binding("f", "follow_up", "Follow-up", tooltip="Plan a follow-up on this deal"),
+        Binding("l", "log", "Log touch", tooltip="Log a call or visit and plan the next step"),
+        Binding("question_mark", "help", "Help", key_display="?", tooltip="All keys"),
+        Binding("escape", "back", "Back", tooltip="Back to where you came from"),
     ]
 
     DEFAULT_CSS = """
@@ -484,6 +485,12 @@ class DealScreen(Screen):
 
         self.app.push_screen(TouchForm(self.deal_id, self._customer(), now=self.now, tz=self.tz,
                                        default_next=default), finish)
+
+    def action_help(self) -> None:
+        """Every key of this screen."""
+        from funnel_tui.tui.help import HelpScreen
+
+        self.app.push_screen(HelpScreen(self.BINDINGS))
 
     def action_back(self) -> None:
         """Back to where you came from."""

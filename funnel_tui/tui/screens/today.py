@@ -70,15 +70,16 @@ class TodayScreen(Screen):
     """Overdue, due within 24 h and 3 days, dwell warnings, no next step, silent deals."""
 
     BINDINGS = [
-        Binding("d", "done", "Done"),
-        Binding("1", "snooze(1)", "+1d"),
-        Binding("3", "snooze(3)", "+3d"),
-        Binding("w", "snooze(7)", "+1w"),
-        Binding("l", "log", "Log touch"),
-        Binding("m", "move_next", "Next stage"),
-        Binding("enter", "open", "Open"),
-        Binding("r", "reload", "Reload", show=False),
-        Binding("escape", "back", "Back"),
+        Binding("d", "done", "Done", tooltip="Mark the follow-up done: note, then the next one"),
+        Binding("1", "snooze(1)", "+1d", tooltip="Snooze the follow-up a day"),
+        Binding("3", "snooze(3)", "+3d", tooltip="Snooze the follow-up three days"),
+        Binding("w", "snooze(7)", "+1w", tooltip="Snooze the follow-up a week"),
+        Binding("l", "log", "Log touch", tooltip="Log a call or visit on the row's deal and plan the next step"),
+        Binding("m", "move_next", "Next stage", tooltip="Move the row's deal to the next stage (Won asks first)"),
+        Binding("enter", "open", "Open", tooltip="Open the row's deal"),
+        Binding("r", "reload", "Reload", show=False, tooltip="Read everything again"),
+        Binding("question_mark", "help", "Help", key_display="?", tooltip="All keys"),
+        Binding("escape", "back", "Back", tooltip="Back to the board"),
     ]
 
     DEFAULT_CSS = """
@@ -222,7 +223,7 @@ class TodayScreen(Screen):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Only keys that can act on the highlighted row show in the footer."""
-        if not self.is_mounted or action in ("back", "reload"):
+        if not self.is_mounted or action in ("back", "reload", "help"):
             return True
         try:
             row = self.current()
@@ -352,6 +353,12 @@ class TodayScreen(Screen):
     def action_reload(self) -> None:
         """Read everything again."""
         self.reload(keep="id")
+
+    def action_help(self) -> None:
+        """Every key of this screen."""
+        from funnel_tui.tui.help import HelpScreen
+
+        self.app.push_screen(HelpScreen(self.BINDINGS))
 
     def action_back(self) -> None:
         """Back to the board."""
