@@ -58,7 +58,11 @@ def big_import(db: str, n: str, tag: str) -> None:
         from funnel_tui.store.bulk import DealImporter, ImportRow
     except ImportError:  # the importer not built yet: the same single transaction by hand
         DealImporter = None
-    rows = [{"customer": f"{tag}-{i}", "stage": "lead", "status": "open", "amount": i, "currency": "CNY",
+    from funnel_tui.store.core import D
+
+    blank = {c.name: "" for c in D.columns if c.default is not None and c.default.arg == ""}
+    blank.pop("external_id", None)
+    rows = [{**blank, "customer": f"{tag}-{i}", "stage": "lead", "status": "open", "amount": i, "currency": "CNY",
              "probability": 10, "probability_custom": False, "created_at": at, "stage_entered_at": at,
              "closed_at": None} for i in range(n)]
     if DealImporter is not None:
@@ -71,8 +75,6 @@ def big_import(db: str, n: str, tag: str) -> None:
         import uuid
 
         from sqlalchemy import insert
-
-        from funnel_tui.store.core import D
 
         with store.write() as conn:
             say("begin")
