@@ -1,0 +1,363 @@
+"""CSV export for the team lead: opens cleanly in Excel, runs no formula, streams any size.
+
+- Columns: CSV_COLUMNS + EXPORT_ONLY (DESIGN §6), the same values `deal_record` gives.
+- UTF-8 with BOM by default (Excel needs it to read Chinese), CRLF, ISO dates with the
+  local offset, plain major-unit numbers.
+- OWASP CSV-injection guard: a text cell starting with = + - @ tab CR (or full-width
+  ＝＋－＠) gets a leading apostrophe. A text cell that already starts with apostrophes
+  followed by a trigger gets one more, so import can undo the guard exactly.
+- Atomic (temp file in the same folder, fsync, rename), 0600, never over the database,
+  its -wal/-shm or its backups.
+- Strict encodings: a character the chosen encoding cannot hold is reported with its row
+  and column, never replaced with "?".
+- Rows are streamed from the store in chunks and formatted here without building
+  datetimes per cell more than once, so memory stays flat at any pipeline size.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import sys
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone, tzinfo
+from pathlib import Path
+from typing import Any, Callable, Iterable, Sequence
+
+from funnel_tui.domain.money import weighted_minor
+from funnel_tui.exchange.columns import CSV_COLUMNS, EXPORT_ONLY, TIME_COLUMNS
+
+EXPORT_COLUMNS: tuple[str, ...] = CSV_COLUMNS + EXPORT_ONLY
+ENCODINGS = ("utf-8-sig", "utf-8", "gb18030", "gbk")
+# Columns that are numbers: written as numbers, never guarded.
+NUMERIC_COLUMNS = frozenset({"id", "lead_score", "amount", "probability", "weighted_amount", "dwell_days"})
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
+UTC = timezone.utc
+
+
+class ExportError(Exception):
+    """A user-facing refusal; no file was written."""
+
+
+@dataclass(frozen=True, slots=True)
+class ExportResult:
+    path: Path | None  # None when written to stdout
+    rows: int
+    encoding: str = "utf-8-sig"
+
+
+# --- the formula guard (import undoes it with `unguard`) -------------------------------------
+
+
+def needs_guard(text: str) -> bool:
+    """True when a spreadsheet could read `text` as a formula (or it is an already-guarded one)."""
+    return bool(text) and text.lstrip("'").startswith(FORMULA_TRIGGERS)
+
+
+def guard(text: str) -> str:
+    return "'" + text if needs_guard(text) else text
+
+
+def unguard(text: str) -> str:
+    """Inverse of `guard`: drop the one apostrophe it added (apostrophes then a trigger)."""
+    if text.startswith("'") and needs_guard(text):
+        return text[1:]
+    return text
+
+
+# --- fast formatting --------------------------------------------------------------------------
+
+
+def _plain(minor: int) -> str:
+    """format_plain without Decimal: '1054' / '12.50'."""
+    whole, cents = divmod(minor, 100)
+    return str(whole) if cents == 0 else f"{whole}.{cents:02d}"
+
+
+class _LocalTime:
+    """UTC text or datetime → ISO local with offset, exactly like `iso_local`, but fast.
+
+    The zone's offset is looked up once per UTC hour (and checked at both ends of it, so a
+    transition inside the hour falls back to the exact conversion).
+    """
+
+    def __init__(self, tz: tzinfo):
+        self.tz = tz
+        self._offsets: dict[str, timezone | None] = {}
+
+    def _offset(self, hour_key: str, naive: datetime) -> timezone | None:
+        start = naive.replace(minute=0, second=0, microsecond=0, tzinfo=UTC)
+        a = start.astimezone(self.tz).utcoffset()
+        b = (start + timedelta(minutes=59, seconds=59)).astimezone(self.tz).utcoffset()
+        off = timezone(a) if a == b else None
+        if len(self._offsets) > 100_000:
+            self._offsets.clear()
+        self._offsets[hour_key] = off
+        return off
+
+    def __call__(self, value: Any) -> str:
+        if value is None or value == "":
+            return ""
+        if isinstance(value, str):
+            naive = datetime.fromisoformat(value)
+            key = value[:13]
+        else:
+            naive = value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value
+            key = naive.isoformat()[:13]
+        naive = naive.replace(microsecond=0)
+        off = self._offsets[key] if key in self._offsets else self._offset(key, naive)
+        if off is None:
+            return naive.replace(tzinfo=UTC).astimezone(self.tz).isoformat()
+        return (naive + off.utcoffset(None)).replace(tzinfo=off).isoformat()
+
+
+def _naive_utc(value: Any) -> datetime:
+    if isinstance(value, str):
+        return datetime.fromisoformat(value).replace(tzinfo=None)
+    return value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value
+
+
+def _formatter(*, now: datetime, tz: tzinfo, tiers: dict[int, str]) -> Callable[[Sequence[Any]], list]:
+    """Build the row → cells function for rows in bulk.EXPORT_DB_COLUMNS order."""
+    local = _LocalTime(tz)
+    now_naive = now.astimezone(UTC).replace(tzinfo=None)
+    index = {c: i for i, c in enumerate(CSV_COLUMNS)}
+    time_idx = [index[c] for c in TIME_COLUMNS]
+    text_idx = [i for c, i in index.items() if c not in NUMERIC_COLUMNS and c not in TIME_COLUMNS
+                and c != "expected_close"]
+    i_id, i_amount, i_prob = index["id"], index["amount"], index["probability"]
+    i_status, i_entered, i_close = index["status"], index["stage_entered_at"], index["expected_close"]
+    i_lead = index["lead_score"]
+    day = timedelta(days=1)
+
+    def fmt(row: Sequence[Any]) -> list:
+        cells = list(row)
+        entered = cells[i_entered]
+        for i in text_idx:
+            v = cells[i]
+            if v is None:
+                cells[i] = ""
+            elif v and v[0] in "=+-@\t\r'＝＋－＠" and needs_guard(v):
+                cells[i] = "'" + v
+        for i in time_idx:
+            cells[i] = local(cells[i])
+        close = cells[i_close]
+        cells[i_close] = "" if close is None else (close if isinstance(close, str) else close.isoformat())[:10]
+        if cells[i_lead] is None:
+            cells[i_lead] = ""
+        amount = row[i_amount] or 0
+        prob = row[i_prob] or 0
+        cells[i_amount] = _plain(amount)
+        dwell = ""
+        if row[i_status] == "open" and entered is not None:
+            dwell = int((now_naive - _naive_utc(entered)) / day)
+        cells.extend((_plain(weighted_minor(amount, prob)), tiers.get(row[i_id], ""), dwell))
+        return cells
+
+    return fmt
+
+
+# --- destinations -----------------------------------------------------------------------------
+
+
+def _protected(db_path: Path | None) -> list[Path]:
+    if db_path is None:
+        return []
+    db = db_path.resolve()
+    return [db, Path(f"{db}-wal"), Path(f"{db}-shm"), Path(f"{db}-journal")]
+
+
+def check_destination(dest: Path, db_path: Path | None) -> None:
+    """Refuse to write over the database, its companions, or anything in its backups."""
+    if db_path is None:
+        return
+    target = dest.resolve()
+    if target in _protected(db_path):
+        raise ExportError(f"refusing to write over the database {db_path}; choose another file")
+    backups = (db_path.resolve().parent / "backups").resolve()
+    if target == backups or backups in target.parents:
+        raise ExportError(f"refusing to write into the backups folder {backups}; choose another file")
+
+
+def default_name(now: datetime, tz: tzinfo, kind: str = "deals") -> str:
+    return f"funnel-{kind}-{now.astimezone(tz).strftime('%Y%m%d-%H%M%S')}.csv"
+
+
+def resolve_destination(dest: str | os.PathLike | None, *, now: datetime, tz: tzinfo,
+                        db_path: Path | None, kind: str = "deals") -> Path | None:
+    """None for stdout ("-" or None); a folder gets a dated file name inside it."""
+    if dest is None or str(dest) == "-":
+        return None
+    path = Path(dest).expanduser()
+    if path.is_dir():
+        path = path / default_name(now, tz, kind)
+    check_destination(path, db_path)
+    return path
+
+
+def _unencodable(rows_cells: Iterable[tuple[int, Sequence[Any]]], header: Sequence[str], encoding: str,
+                 limit: int = 10) -> list[str]:
+    problems = []
+    for rowno, cells in rows_cells:
+        for col, cell in zip(header, cells):
+            if not isinstance(cell, str):
+                continue
+            try:
+                cell.encode(encoding)
+            except UnicodeEncodeError as exc:
+                ch = cell[exc.start]
+                problems.append(f"row {rowno}, column {col}: {ch!r} (U+{ord(ch):04X})")
+                if len(problems) >= limit:
+                    return problems
+    return problems
+
+
+def write_csv(
+    dest: Path | None,
+    header: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    *,
+    encoding: str = "utf-8-sig",
+    stdout: Any = None,
+) -> int:
+    """Write header + rows atomically (or to stdout); strict encoding; returns the row count."""
+    if encoding not in ENCODINGS:
+        raise ExportError(f"encoding: {encoding!r} is not offered; use one of: {', '.join(ENCODINGS)}")
+    if dest is None:
+        out = stdout or sys.stdout
+        raw = getattr(out, "buffer", None)
+        if raw is not None:
+            out.flush()
+            text = io.TextIOWrapper(raw, encoding=encoding, errors="strict", newline="",
+                                    write_through=False)
+            try:
+                return _write_rows(text, header, rows, encoding)
+            finally:
+                text.flush()
+                text.detach()
+        # A text-only stream (e.g. a test's StringIO): its own encoding applies.
+        return _write_rows(out, header, rows, encoding, check_encoding=True)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dest.with_name(f".{dest.name}.{os.getpid()}.part")
+    fd = os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    try:
+        with os.fdopen(fd, "w", encoding=encoding, errors="strict", newline="") as fh:
+            n = _write_rows(fh, header, rows, encoding)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, dest)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    try:  # make the rename itself durable
+        dfd = os.open(dest.parent, os.O_RDONLY)
+        try:
+            os.fsync(dfd)
+        finally:
+            os.close(dfd)
+    except OSError:
+        pass
+    return n
+
+
+def _write_rows(fh: Any, header: Sequence[str], rows: Iterable[Sequence[Any]], encoding: str,
+                *, check_encoding: bool = False) -> int:
+    writer = csv.writer(fh, lineterminator="\r\n")
+    writer.writerow(header)
+    n = 0
+    it = iter(rows)
+    for cells in it:
+        n += 1
+        try:
+            if check_encoding:
+                "".join(c for c in cells if isinstance(c, str)).encode(encoding)
+            writer.writerow(cells)
+        except UnicodeEncodeError:
+            rest = ((n + 1 + i, c) for i, c in enumerate(it))
+            problems = _unencodable([(n, cells)], header, encoding)
+            problems += _unencodable(rest, header, encoding, limit=10 - len(problems))
+            more = "" if len(problems) < 10 else " (first 10 shown)"
+            raise ExportError(
+                f"encoding: {encoding} cannot hold these characters{more}: {'; '.join(problems)}; "
+                "nothing was written — export with --encoding utf-8-sig"
+            ) from None
+    return n
+
+
+# --- the two exports --------------------------------------------------------------------------
+
+
+def export_deals(
+    store: Any,
+    dest: str | os.PathLike | None,
+    *,
+    now: datetime,
+    tz: tzinfo,
+    owner: str | None = None,
+    status: str = "open",
+    stage: str | None = None,
+    encoding: str = "utf-8-sig",
+    stdout: Any = None,
+) -> ExportResult:
+    """Export deals (all DESIGN §6 columns) to `dest` (a file, a folder, or "-"/None for stdout)."""
+    from funnel_tui.store.bulk import EXPORT_DB_COLUMNS, stream_deals
+
+    assert EXPORT_DB_COLUMNS == CSV_COLUMNS
+    if status not in ("open", "won", "lost", "all"):
+        raise ExportError(f"status: {status!r} is not a status; use open, won, lost or all")
+    path = resolve_destination(dest, now=now, tz=tz, db_path=getattr(store, "path", None))
+    tiers = store.tiers(owner=owner)
+    fmt = _formatter(now=now, tz=tz, tiers=tiers)
+    with stream_deals(store, owner=owner, status=status, stage=stage) as chunks:
+        rows = (fmt(r) for chunk in chunks for r in chunk)
+        n = write_csv(path, EXPORT_COLUMNS, rows, encoding=encoding, stdout=stdout)
+    return ExportResult(path, n, encoding)
+
+
+SUMMARY_COLUMNS = ("stage", "name", "name_zh", "count", "amount", "weighted_amount")
+
+
+def summary_rows(store: Any, *, owner: str | None = None) -> tuple[list[str], list[list]]:
+    """The per-stage table: from store.summary when it offers one, else the board totals."""
+    try:
+        from funnel_tui.store import summary as summary_mod  # built in parallel; optional
+    except ImportError:
+        summary_mod = None
+    table = getattr(summary_mod, "stage_table", None) if summary_mod else None
+    if callable(table):
+        rows = table(store, owner=owner)
+        if rows:
+            header = list(rows[0].keys())
+            return header, [[_summary_cell(r.get(c)) for c in header] for r in rows]
+    totals = store.board_totals()
+    out = []
+    for s in store.stages():
+        t = totals.get(s.key, {"count": 0, "amount": 0, "weighted": 0})
+        out.append([s.key, guard(s.name), guard(s.name_zh), t["count"], _plain(t["amount"]),
+                    _plain(t["weighted"])])
+    return list(SUMMARY_COLUMNS), out
+
+
+def _summary_cell(v: Any) -> Any:
+    if v is None:
+        return ""
+    return guard(v) if isinstance(v, str) else v
+
+
+def export_summary(
+    store: Any,
+    dest: str | os.PathLike | None,
+    *,
+    now: datetime,
+    tz: tzinfo,
+    owner: str | None = None,
+    encoding: str = "utf-8-sig",
+    stdout: Any = None,
+) -> ExportResult:
+    """The per-stage summary table as CSV (same encoding, guard and atomic write)."""
+    path = resolve_destination(dest, now=now, tz=tz, db_path=getattr(store, "path", None), kind="summary")
+    header, rows = summary_rows(store, owner=owner)
+    n = write_csv(path, header, rows, encoding=encoding, stdout=stdout)
+    return ExportResult(path, n, encoding)

@@ -1,0 +1,597 @@
+"""CSV import: forgiving about where a file comes from, honest about every row it refuses.
+
+Pure of SQL: this module reads and checks files and produces validated rows; the store's
+bulk writer (store/bulk.py) decides what is new or a duplicate and writes it.
+
+- Encoding: a BOM first, then strict UTF-8, then GB18030 (most UTF-8 Chinese also decodes
+  "successfully" as GB18030, so UTF-8 must be tried first); the detected one is reported.
+- Parsing is strict (csv strict=True): ragged rows, an unterminated quote, NUL bytes and
+  bad values are each reported with the line number and the reason.
+- Headers: our own columns (case-, space- and underscore-insensitive), the Chinese tracking
+  template (预计成交金额(万元) × 10,000), Pipedrive and HubSpot exports.
+- Our own export round-trips: uid kept, the formula-guard apostrophe undone.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import os
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import datetime, time, timezone, tzinfo
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any, Iterator, Mapping, Sequence
+
+from funnel_tui.domain.dates import DEFAULT_TIME
+from funnel_tui.domain.stages import StageDef
+from funnel_tui.domain.validation import _EMAIL, MULTILINE, TEXT_FIELDS, FieldError, validate_field
+from funnel_tui.exchange.columns import CSV_COLUMNS, EXPORT_ONLY
+from funnel_tui.exchange.csv_export import guard, unguard
+
+csv.field_size_limit(1 << 20)  # a 1 MiB cell is already absurd; the default 128 KiB is too tight for notes
+
+
+class ImportError_(Exception):
+    """The file cannot be imported at all (encoding, header); nothing was written."""
+
+
+ImportFileError = ImportError_
+
+
+def norm_header(text: str) -> str:
+    """Header key: NFKC (full-width brackets), casefolded, without spaces or underscores."""
+    t = unicodedata.normalize("NFKC", text).casefold()
+    return "".join(t.split()).replace("_", "").lstrip("\ufeff")
+
+
+# --- header aliases ---------------------------------------------------------------------------
+
+# How a column's cells are turned into a field value beyond validate_field.
+PLAIN, WAN, PROB_FRACTION, PIPEDRIVE_ID, HUBSPOT_ID, CLOSE_DATE = (
+    "plain", "wan", "fraction", "pipedrive", "hubspot", "close_date")
+
+# The source documents' Chinese tracking template (and a few obvious extras).
+TEMPLATE_ALIASES: dict[str, tuple[str, str]] = {
+    "客户名称": ("customer", PLAIN), "客户": ("customer", PLAIN),
+    "行业": ("industry", PLAIN), "规模": ("company_size", PLAIN),
+    "联系人(经理)": ("contact_name", PLAIN), "联系人": ("contact_name", PLAIN),
+    "决策角色": ("contact_role", PLAIN), "当前阶段": ("stage", PLAIN), "阶段": ("stage", PLAIN),
+    "进入时间": ("stage_entered_at", PLAIN), "最近沟通时间": ("last_contact_at", PLAIN),
+    "沟通内容摘要": ("notes", PLAIN), "成交概率(%)": ("probability", PLAIN),
+    "成交概率": ("probability", PLAIN),
+    "预计成交金额(万元)": ("amount", WAN), "预计成交金额": ("amount", PLAIN),
+    "风险等级": ("risk_level", PLAIN), "风险描述": ("risk_note", PLAIN), "应对措施": ("mitigation", PLAIN),
+    "跟进人": ("owner", PLAIN), "线索来源": ("source", PLAIN), "预算范围": ("budget", PLAIN),
+    "决策链": ("decision_chain", PLAIN), "核心痛点": ("pain_points", PLAIN),
+    "竞争对比": ("competitors", PLAIN), "下次跟进时间": ("next_follow_up_at", PLAIN),
+    "联系电话": ("contact_phone", PLAIN), "电话": ("contact_phone", PLAIN), "邮箱": ("contact_email", PLAIN),
+    "项目名称": ("title", PLAIN), "状态": ("status", PLAIN), "丢单原因": ("lost_reason", PLAIN),
+    "预计成交日期": ("expected_close", PLAIN), "币种": ("currency", PLAIN), "线索评分": ("lead_score", PLAIN),
+    "创建时间": ("created_at", PLAIN), "成交时间": ("closed_at", PLAIN), "备注": ("notes", PLAIN),
+}
+PIPEDRIVE_ALIASES: dict[str, tuple[str, str]] = {
+    "deal-id": ("external_id", PIPEDRIVE_ID), "deal-title": ("title", PLAIN),
+    "deal-organization": ("customer", PLAIN), "deal-stage": ("stage", PLAIN),
+    "deal-value": ("amount", PLAIN), "deal-currencyofvalue": ("currency", PLAIN),
+    "deal-status": ("status", PLAIN), "deal-probability": ("probability", PLAIN),
+    "deal-owner": ("owner", PLAIN), "deal-dealcreated": ("created_at", PLAIN),
+    "deal-laststagechange": ("stage_entered_at", PLAIN),
+    "deal-nextactivitydate": ("next_follow_up_at", PLAIN),
+    "deal-expectedclosedate": ("expected_close", PLAIN), "deal-lostreason": ("lost_reason", PLAIN),
+    "deal-contactperson": ("contact_name", PLAIN), "deal-source": ("source", PLAIN),
+    "deal-lastemailreceived": ("last_contact_at", PLAIN),
+}
+HUBSPOT_ALIASES: dict[str, tuple[str, str]] = {
+    "recordid": ("external_id", HUBSPOT_ID), "dealname": ("title", PLAIN), "dealstage": ("stage", PLAIN),
+    "amount": ("amount", PLAIN), "closedate": ("closed_at", CLOSE_DATE), "createdate": ("created_at", PLAIN),
+    "dealowner": ("owner", PLAIN), "dealprobability": ("probability", PROB_FRACTION),
+    "dateenteredcurrentstage": ("stage_entered_at", PLAIN),
+    "nextactivitydate": ("next_follow_up_at", PLAIN), "closedlostreason": ("lost_reason", PLAIN),
+    "associatedcompany": ("customer", PLAIN), "companyname": ("customer", PLAIN),
+    "currency": ("currency", PLAIN), "lastcontacted": ("last_contact_at", PLAIN),
+}
+OWN_COLUMNS = tuple(c for c in CSV_COLUMNS if c != "id")
+# Read but not imported: our local ids and computed columns, the `reason` of a rejected file.
+IGNORED = {norm_header(c) for c in ("id", *EXPORT_ONLY, "reason", "pipeline", "line")}
+# HubSpot's default pipeline ends in these two; they carry the status.
+HUBSPOT_CLOSED = {"closedwon": "won", "closedlost": "lost"}
+
+
+@dataclass
+class HeaderMap:
+    source: str  # funnel | template | pipedrive | hubspot
+    fields: list[tuple[str, str] | None]  # per column: (field, how) or None (ignored)
+    header: list[str]
+    ignored: list[str] = field(default_factory=list)
+
+    @property
+    def given(self) -> frozenset[str]:
+        return frozenset(f for f, _ in (x for x in self.fields if x))
+
+
+def map_header(header: Sequence[str]) -> HeaderMap:
+    """Map header cells to deal fields; raises ImportFileError for a header we cannot use."""
+    keys = [norm_header(h) for h in header]
+    if any(k.startswith("deal-") for k in keys):
+        source, table = "pipedrive", PIPEDRIVE_ALIASES
+    elif "recordid" in keys and ("dealname" in keys or "dealstage" in keys):
+        source, table = "hubspot", HUBSPOT_ALIASES
+    elif any(k in TEMPLATE_ALIASES for k in keys):
+        source, table = "template", TEMPLATE_ALIASES
+    else:
+        source, table = "funnel", {}
+    own = {norm_header(c): (c, PLAIN) for c in OWN_COLUMNS}
+    fields: list[tuple[str, str] | None] = []
+    ignored: list[str] = []
+    seen: dict[str, str] = {}
+    for raw, key in zip(header, keys):
+        spec = table.get(key) or own.get(key) or TEMPLATE_ALIASES.get(key)
+        if spec is None:
+            fields.append(None)
+            if key and key not in IGNORED:
+                ignored.append(raw)
+            continue
+        if spec[0] in seen:
+            raise ImportFileError(f"header: columns {seen[spec[0]]!r} and {raw!r} both mean {spec[0]}; "
+                                  "keep one of them")
+        seen[spec[0]] = raw
+        fields.append(spec)
+    hm = HeaderMap(source, fields, list(header), ignored)
+    if "customer" not in hm.given and not (source in ("pipedrive", "hubspot") and "title" in hm.given):
+        raise ImportFileError(
+            "header: no customer column; name one of: customer, 客户名称, Deal - Organization, "
+            "Deal Name (HubSpot). The first line of the file must be the header")
+    return hm
+
+
+# --- encoding ---------------------------------------------------------------------------------
+
+_BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
+         (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+
+
+def _decode_error_line(path: Path, encoding: str) -> tuple[int, str] | None:
+    """Decode the whole file strictly in chunks; the line of the first bad byte, or None."""
+    decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
+    lines = 1
+    with open(path, "rb") as fh:
+        while True:
+            chunk = fh.read(1 << 20)
+            final = not chunk
+            try:
+                decoder.decode(chunk, final=final)
+            except UnicodeDecodeError as exc:
+                head = chunk[: max(exc.start, 0)]
+                return lines + head.count(b"\n"), f"byte 0x{chunk[exc.start]:02x}" if chunk else "truncated text"
+            if final:
+                return None
+            lines += chunk.count(b"\n")
+
+
+def detect_encoding(path: Path, requested: str = "auto") -> str:
+    """The encoding to read `path` with: BOM, then strict UTF-8, then strict GB18030."""
+    with open(path, "rb") as fh:
+        head = fh.read(4)
+    bom = next((enc for mark, enc in _BOMS if head.startswith(mark)), None)
+    if requested and requested != "auto":
+        try:
+            name = codecs.lookup(requested).name
+        except LookupError:
+            raise ImportFileError(f"encoding: {requested!r} is not an encoding Python knows; "
+                                  "use auto, utf-8 or gb18030") from None
+        enc = "utf-8-sig" if name == "utf-8" and bom == "utf-8-sig" else requested
+        bad = _decode_error_line(path, enc)
+        if bad:
+            raise ImportFileError(f"encoding: line {bad[0]} is not valid {requested} ({bad[1]}); "
+                                  "try --encoding auto")
+        return enc
+    if bom:
+        bad = _decode_error_line(path, bom)
+        if bad:
+            raise ImportFileError(f"encoding: the file starts with a {bom} BOM but line {bad[0]} is not "
+                                  f"valid {bom} ({bad[1]})")
+        return bom
+    bad_utf8 = _decode_error_line(path, "utf-8")
+    if bad_utf8 is None:
+        return "utf-8"
+    bad_gb = _decode_error_line(path, "gb18030")
+    if bad_gb is None:
+        return "gb18030"
+    raise ImportFileError(
+        f"encoding: neither UTF-8 (line {bad_utf8[0]}: {bad_utf8[1]}) nor GB18030 "
+        f"(line {bad_gb[0]}: {bad_gb[1]}); save the file as UTF-8 or give --encoding")
+
+
+# --- reading rows -----------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class RawRow:
+    line: int  # the line the record starts on (1 = header)
+    cells: list[str] | None  # None when the record could not be parsed at all
+    error: str = ""
+
+
+def _sniff_delimiter(first_line: str) -> str:
+    counts = {d: first_line.count(d) for d in (",", ";", "\t")}
+    best = max(counts, key=lambda d: counts[d])
+    return best if counts[best] > counts[","] else ","
+
+
+def read_records(fh) -> Iterator[RawRow]:
+    """Records of a text stream opened with newline=""; structural errors become RawRow.error."""
+    first = fh.readline()
+    if first.startswith("\ufeff"):
+        first = first[1:]
+    delimiter = ","
+    line_base = 0
+    if first.strip().casefold().startswith("sep=") and len(first.strip()) == 5:
+        delimiter = first.strip()[4]  # Excel's "sep=;" hint line
+        line_base = 1
+    else:
+        delimiter = _sniff_delimiter(first)
+
+    def lines():
+        if not line_base:
+            yield first
+        yield from fh
+
+    reader = csv.reader(lines(), delimiter=delimiter, strict=True)
+    while True:
+        start = reader.line_num + 1 + line_base
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            msg = str(exc)
+            if "unexpected end of data" in msg or "EOF" in msg:
+                yield RawRow(start, None, "unterminated quote: the quoted cell starting here never closes")
+                return
+            yield RawRow(start, None, f"malformed CSV ({msg})")
+            continue
+        if not cells or (len(cells) == 1 and cells[0] == ""):
+            continue  # a blank line
+        if any("\x00" in c for c in cells):
+            yield RawRow(start, cells, "NUL byte in the row (is the file UTF-16 or binary?)")
+            continue
+        yield RawRow(start, cells)
+
+
+# --- validating rows --------------------------------------------------------------------------
+
+
+class RowRejected(ValueError):
+    pass
+
+
+# How parse() treats a plain column: the common cases skip the general validator when the
+# result is provably the same (tests compare the fast paths with validate_field).
+_TEXT, _TIME, _CACHED = "text", "time", "cached"
+_FAST_TEXT = {f: (n, f in MULTILINE) for f, n in TEXT_FIELDS.items()
+              if f not in ("contact_email", "external_id")}
+_TIME_FIELDS = {"created_at", "stage_entered_at", "last_contact_at", "closed_at"}
+_OUR_TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d")
+
+
+def _plan(name: str, how: str) -> str:
+    if how != PLAIN:
+        return how
+    if name in _FAST_TEXT or name == "contact_email":
+        return _TEXT
+    if name in _TIME_FIELDS:
+        return _TIME
+    if name in ("uid", "stage", "next_follow_up_at"):
+        return how
+    return _CACHED
+
+
+def fast_text(name: str, cell: str) -> str | None:
+    """clean_text's result when it can only trim (printable, NFC, short), else None.
+
+    `str.isprintable` is False for every control, format, surrogate and line/paragraph
+    separator character and for tabs, so such text has nothing for clean_text to remove.
+    """
+    if name == "contact_email":
+        value = fast_text("contact_name", cell) if len(cell) <= TEXT_FIELDS[name] else None
+        return value if value is not None and (not value or _EMAIL.match(value)) else None
+    limit, multiline = _FAST_TEXT[name]
+    if len(cell) > limit:
+        return None
+    if not (cell.isprintable() or (multiline and cell.replace("\n", "").isprintable())):
+        return None
+    if not cell.isascii() and not unicodedata.is_normalized("NFC", cell):
+        return None
+    value = cell.strip()
+    return value if value or name != "customer" else None
+
+
+def fast_timestamp(cell: str) -> datetime | None:
+    """Our own export's timestamp shape (ISO with offset) parsed directly, else None."""
+    if not cell:
+        return None
+    if len(cell) == 25 and _OUR_TIMESTAMP.fullmatch(cell):
+        return datetime.fromisoformat(cell).astimezone(timezone.utc)
+    return None
+
+
+@dataclass
+class RowParser:
+    """Turns the cells of one row into a complete deal (or RowRejected with the reason)."""
+
+    header: HeaderMap
+    stages: Sequence[StageDef]
+    now: datetime
+    tz: tzinfo
+    stage_map: Mapping[str, str] = field(default_factory=dict)  # norm(old) -> new
+    owner: str | None = None
+    unknown_stages: dict[str, int] = field(default_factory=dict)
+    _cache: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        self._by_key = {s.key: s for s in self.stages}
+        self._first = sorted(self.stages, key=lambda s: s.position)[0]
+        self._won = next((s for s in self.stages if s.kind == "won"), None)
+        self._cols = [(i, f, _plan(f, how)) for i, spec in enumerate(self.header.fields) if spec
+                      for f, how in [spec]]
+        self._width = len(self.header.header)
+        self._foreign = self.header.source in ("pipedrive", "hubspot")
+        # What an empty cell means per plain column, asked of the validator once.
+        self._empty: dict[str, Any] = {}
+        for _, name, how in self._cols:
+            if how in (_TEXT, _TIME, _CACHED) and name != "customer":
+                try:
+                    self._empty[name] = self._field(name, "")
+                except FieldError:
+                    pass
+
+    def _field(self, name: str, value: str) -> Any:
+        """validate_field, memoised: repeated values (stage, owner, dates) are checked once."""
+        key = (name, value)
+        hit = self._cache.get(key, self)
+        if hit is not self:
+            return hit
+        result = validate_field(name, value, stages=self.stages, now=self.now, tz=self.tz)
+        if len(self._cache) > 50_000:
+            self._cache.clear()
+        self._cache[key] = result
+        return result
+
+    def parse(self, cells: list[str]) -> tuple[dict[str, Any], datetime | None]:
+        if len(cells) != self._width:
+            raise RowRejected(f"{len(cells)} cells but the header has {self._width} (ragged row)")
+        errors: list[str] = []
+        raw: dict[str, Any] = {}
+        status_from_stage = None
+        cache = self._cache
+        empty = self._empty
+        for i, name, how in self._cols:
+            cell = cells[i]
+            if not cell and name in empty:
+                raw[name] = empty[name]
+                continue
+            try:
+                if how is _TEXT:
+                    if cell[:1] == "'":
+                        cell = unguard(cell)
+                    value = fast_text(name, cell)
+                    raw[name] = self._field(name, cell) if value is None else value
+                elif how is _TIME:
+                    value = fast_timestamp(cell)
+                    raw[name] = self._field(name, cell) if value is None else value
+                elif how is _CACHED:
+                    value = cache.get((name, cell), cache)
+                    raw[name] = self._field(name, cell) if value is cache else value
+                elif how == PIPEDRIVE_ID or how == HUBSPOT_ID:
+                    cell = cell.strip()
+                    raw[name] = self._field(name, f"{how}:{cell}" if cell else "")
+                elif how == WAN:
+                    raw[name] = self._wan(cell)
+                elif how == PROB_FRACTION:
+                    raw[name] = self._fraction(cell)
+                elif name == "uid":
+                    raw["uid"] = cell.strip() or None
+                elif name == "stage":
+                    key, status_from_stage = self._stage(cell)
+                    raw[name] = key
+                elif name == "next_follow_up_at":
+                    raw[name] = self._follow_up(cell)
+                elif how == CLOSE_DATE:
+                    raw["_close"] = self._field("closed_at", cell)
+                else:
+                    raw[name] = self._field(name, cell)
+            except FieldError as exc:
+                errors.append(f"{exc.field}: {exc.message}")
+        if errors:
+            raise RowRejected("; ".join(errors))
+        return self._complete(raw, status_from_stage)
+
+    def _wan(self, cell: str) -> int:
+        text = cell.strip().replace(",", "").replace("，", "")
+        if not text:
+            return 0
+        try:
+            value = Decimal(text) * 10_000
+            if not value.is_finite():
+                raise InvalidOperation
+        except InvalidOperation:
+            raise FieldError("amount", f"{cell!r} is not a number of 万元; use e.g. 12.5") from None
+        return self._field("amount", format(value, "f"))
+
+    def _fraction(self, cell: str) -> int | None:
+        text = cell.strip()
+        if not text:
+            return None
+        try:
+            value = Decimal(text)
+            if not value.is_finite():
+                raise InvalidOperation
+        except InvalidOperation:
+            raise FieldError("probability", f"{cell!r} is not a probability; HubSpot gives 0–1, e.g. 0.4") from None
+        if not 0 <= value <= 1:
+            raise FieldError("probability", f"{cell!r} is out of range; HubSpot gives 0–1, e.g. 0.4")
+        return int((value * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+    def _stage(self, cell: str) -> tuple[str, str | None]:
+        text = cell.strip()
+        key = norm_header(text)
+        status = HUBSPOT_CLOSED.get(key) if self.header.source == "hubspot" else None
+        if key in self.stage_map:
+            text = self.stage_map[key]
+        elif status == "won" and self._won is not None:
+            text = self._won.key
+        elif status == "lost":
+            text = self._first.key  # the stage it was lost in is not in the file
+        if not text:
+            return self._first.key, status
+        try:
+            return self._field("stage", text), status
+        except FieldError:
+            self.unknown_stages[cell.strip()] = self.unknown_stages.get(cell.strip(), 0) + 1
+            raise
+
+    def _follow_up(self, cell: str) -> datetime | None:
+        text = cell.strip()
+        if len(text) == 10:  # a bare date: the start of the working day, as elsewhere
+            d = self._field("next_follow_up_at", text)
+            if d is not None:
+                local = d.astimezone(self.tz)
+                if local.time() == time(0, 0):
+                    return datetime.combine(local.date(), DEFAULT_TIME, tzinfo=self.tz).astimezone(d.tzinfo)
+            return d
+        return self._field("next_follow_up_at", text)
+
+    def _complete(self, raw: dict[str, Any], status_from_stage: str | None) -> tuple[dict, datetime | None]:
+        """Fill defaults and apply the deal invariants; returns (deal columns, follow-up due)."""
+        deal = {f: raw.get(f, "") for f in TEXT_FIELDS}
+        deal["external_id"] = raw.get("external_id")
+        if self._foreign and not deal["customer"]:
+            deal["customer"] = deal["title"]  # a CRM deal with no organisation: its name
+        if not deal["customer"]:
+            raise RowRejected("customer: is required")
+        if self.owner and not deal["owner"]:
+            deal["owner"] = self.owner
+        stage = self._by_key[raw.get("stage") or self._first.key]
+        status = raw.get("status") or status_from_stage or "open"
+        if "status" not in raw and status_from_stage is None and stage.kind in ("won", "post"):
+            status = "won"
+        if status == "won" and stage.kind == "open" and self._won is not None:
+            stage = self._won  # other CRMs keep a won deal in its last open stage
+        prob = raw.get("probability")
+        default_prob = stage.probability if stage.probability is not None else 0
+        created = raw.get("created_at") or self.now
+        entered = raw.get("stage_entered_at") or created
+        closed = None
+        if status != "open":
+            closed = raw.get("closed_at") or raw.get("_close") or self.now
+        if status == "lost" and not deal["lost_reason"]:
+            raise RowRejected("lost_reason: is required when status is lost")
+        expected = raw.get("expected_close")
+        if expected is None and status == "open" and raw.get("_close") is not None:
+            expected = raw["_close"].astimezone(self.tz).date()  # HubSpot's Close Date on an open deal
+        deal.update(
+            uid=raw.get("uid") or None,
+            lead_score=raw.get("lead_score"),
+            stage=stage.key,
+            status=status,
+            amount=raw.get("amount") or 0,
+            currency=raw.get("currency") or "CNY",
+            probability=default_prob if prob is None else prob,
+            probability_custom=prob is not None and prob != default_prob,
+            expected_close=expected,
+            risk_level=raw.get("risk_level"),
+            created_at=created,
+            stage_entered_at=entered,
+            last_contact_at=raw.get("last_contact_at"),
+            closed_at=closed,
+            deleted_at=None,
+        )
+        if deal["uid"] is not None:
+            deal["uid"] = _check_uid(deal["uid"])
+        follow = raw.get("next_follow_up_at") if status == "open" else None
+        return deal, follow
+
+
+def _check_uid(text: str) -> str:
+    import uuid
+
+    try:
+        return str(uuid.UUID(text.strip()))
+    except ValueError:
+        raise RowRejected(f"uid: {text!r} is not a UUID (leave it empty for a new deal)") from None
+
+
+def parse_stage_map(items: Sequence[str], stages: Sequence[StageDef]) -> dict[str, str]:
+    """--stage-map OLD=NEW (repeatable) → {normalised OLD: stage key}."""
+    out: dict[str, str] = {}
+    for item in items:
+        old, sep, new = item.partition("=")
+        if not sep or not old.strip() or not new.strip():
+            raise ImportFileError(f"stage-map: {item!r} is not OLD=NEW, e.g. 'Contact Made=qualified'")
+        try:
+            key = validate_field("stage", new.strip(), stages=stages)
+        except FieldError as exc:
+            raise ImportFileError(f"stage-map: {exc.message}") from None
+        out[norm_header(old)] = key
+    return out
+
+
+# --- the rejected rows file -------------------------------------------------------------------
+
+
+def rejected_path(path: Path) -> Path:
+    return path.with_name(path.name + ".rejected.csv") if not path.name.endswith(".csv") else \
+        path.with_name(path.name[:-4] + ".rejected.csv")
+
+
+class RejectedWriter:
+    """Rejected rows with a `reason` column, written atomically (0600) next to the input.
+
+    Cells are written as read, formula-guarded (the guard is undone when the file is
+    imported again), so the rep can fix them in Excel and import this file.
+    """
+
+    def __init__(self, path: Path, header: Sequence[str]):
+        self.path = path
+        self.tmp = path.with_name(f".{path.name}.{os.getpid()}.part")
+        cols = list(header)
+        self.reason_at = next((i for i, h in enumerate(cols) if norm_header(h) == "reason"), None)
+        if self.reason_at is None:
+            cols.append("reason")
+        self.width = len(header)
+        fd = os.open(self.tmp, os.O_CREAT | os.O_TRUNC | os.O_WRONLY, 0o600)
+        self.fh = os.fdopen(fd, "w", encoding="utf-8-sig", newline="")
+        self.writer = csv.writer(self.fh, lineterminator="\r\n")
+        self.writer.writerow([guard(c) for c in cols])
+        self.count = 0
+
+    def add(self, cells: list[str] | None, reason: str) -> None:
+        row = [guard(c.replace("\x00", "")) for c in (cells or [])]
+        if self.reason_at is not None:
+            row += [""] * (self.width - len(row))
+            row[self.reason_at] = guard(reason)
+        else:
+            row = row[: self.width] + [""] * (self.width - len(row)) + [guard(reason)]
+        self.writer.writerow(row)
+        self.count += 1
+
+    def finish(self) -> Path | None:
+        self.fh.flush()
+        os.fsync(self.fh.fileno())
+        self.fh.close()
+        if not self.count:
+            os.unlink(self.tmp)
+            return None
+        os.replace(self.tmp, self.path)
+        return self.path
+
+    def discard(self) -> None:
+        if not self.fh.closed:
+            self.fh.close()
+        try:
+            os.unlink(self.tmp)
+        except FileNotFoundError:
+            pass

@@ -1,0 +1,374 @@
+"""Bulk reads and writes for CSV export and import: many deals, flat memory, one transaction.
+
+Export streams plain column tuples in chunks from one read transaction (a consistent
+snapshot, no ORM objects). Import writes validated deals with executemany inside ONE
+BEGIN IMMEDIATE transaction, all history rows under one `action` id, so `funnel undo`
+reverts a whole import (Store.undo soft-deletes deals for "imported" rows).
+"""
+
+from __future__ import annotations
+
+import uuid
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from typing import Any, Iterator, Sequence
+
+from sqlalchemy import String, and_, func, insert, or_, select, type_coerce, update
+from sqlalchemy.engine import Connection
+
+from funnel_tui.domain.validation import FollowUpDraft
+from funnel_tui.store.core import (
+    D,
+    DATETIME_COLUMNS,
+    F,
+    H,
+    Store,
+    StoreError,
+    new_action,
+    to_db,
+)
+
+# --- export: streaming reads -------------------------------------------------------------
+
+EXPORT_DB_COLUMNS: tuple[str, ...] = (
+    "id", "uid", "external_id", "customer", "title", "industry", "company_size", "contact_name",
+    "contact_role", "contact_phone", "contact_email", "source", "lead_score", "owner", "stage",
+    "status", "amount", "currency", "probability", "expected_close", "created_at",
+    "stage_entered_at", "last_contact_at", "next_follow_up_at", "closed_at", "risk_level",
+    "risk_note", "mitigation", "budget", "decision_chain", "pain_points", "competitors",
+    "lost_reason", "notes",
+)
+
+
+@contextmanager
+def stream_deals(
+    store: Store,
+    *,
+    owner: str | None = None,
+    status: str | None = "open",
+    stage: str | None = None,
+    chunk: int = 5000,
+) -> Iterator[Iterator[Sequence[Any]]]:
+    """Yield an iterator of row chunks (tuples in EXPORT_DB_COLUMNS order), oldest id first.
+
+    Times come back as the stored UTC text on SQLite (parsing them into datetimes would cost
+    more than the whole CSV formatting); other dialects give datetimes. Dates likewise.
+    """
+    cols = []
+    for name in EXPORT_DB_COLUMNS:
+        col = D.c[name]
+        if name in DATETIME_COLUMNS or name == "expected_close":
+            col = type_coerce(col, String()).label(name)
+        cols.append(col)
+    q = select(*cols).where(D.c.deleted_at.is_(None))
+    if status and status != "all":
+        q = q.where(D.c.status == status)
+    if stage:
+        q = q.where(D.c.stage == store.stage(stage).key)
+    if owner:
+        q = q.where(D.c.owner == owner)
+    q = q.order_by(D.c.id)
+    with store.read() as conn:
+        result = conn.execution_options(yield_per=chunk).execute(q)
+        yield (list(part) for part in result.partitions(chunk))
+
+
+# --- import: bulk writes -------------------------------------------------------------------
+
+# Columns an import may set on an existing deal (--update); identity and clocks of the
+# database itself (id, uid, version, updated_at, deleted_at) are never taken from a file.
+UPDATABLE: tuple[str, ...] = (
+    "external_id", "customer", "title", "industry", "company_size", "contact_name",
+    "contact_role", "contact_phone", "contact_email", "source", "lead_score", "owner",
+    "stage", "status", "amount", "currency", "probability", "expected_close", "risk_level",
+    "risk_note", "mitigation", "budget", "decision_chain", "pain_points", "competitors",
+    "lost_reason", "notes", "created_at", "stage_entered_at", "last_contact_at", "closed_at",
+)
+_IN_CHUNK = 400  # identities per IN (...) list; far below SQLite's variable limit
+
+
+@dataclass(slots=True)
+class ImportRow:
+    """One validated row: `deal` holds every deal column an insert needs.
+
+    `given` names the columns the file actually carried (only those are applied by an
+    update); `follow_up_at` is the open follow-up to create (aware UTC) or None.
+    """
+
+    line: int
+    deal: dict[str, Any]
+    given: frozenset[str]
+    follow_up_at: datetime | None = None
+
+
+@dataclass(slots=True)
+class Outcome:
+    line: int
+    kind: str  # inserted | updated | unchanged | duplicate | rejected
+    detail: str = ""
+    deal_id: int | None = None
+
+
+@dataclass
+class BulkCounts:
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    duplicates: int = 0
+    rejected: int = 0
+    follow_ups: int = 0
+    deal_ids: list[int] = field(default_factory=list)
+
+
+class DealImporter:
+    """Write batches of ImportRow in one transaction (or only classify them: dry_run).
+
+        with DealImporter(store, now=now, update=False) as imp:
+            for batch in batches:
+                outcomes = imp.add(batch)
+            imp.abort()   # optional: roll everything back on leaving
+
+    New deals are inserted with executemany; duplicates (same uid or external_id as a deal
+    in the database, or as an earlier row of the same file) are skipped, or applied with
+    `update=True` through the store's own history-keeping update.
+    """
+
+    def __init__(self, store: Store, *, now: datetime, update: bool = False, dry_run: bool = False,
+                 action: str | None = None):
+        self.store = store
+        self.now = now
+        self.at = to_db(now)
+        self.update = update
+        self.dry_run = dry_run
+        self.action = action or new_action()
+        self.counts = BulkCounts()
+        self._stages = {s.key: s for s in store.stages()}
+        self._seen_uid: dict[str, int] = {}
+        self._seen_ext: dict[str, int] = {}
+        self._aborted = False
+        self._cm = None
+        self.conn: Connection | None = None
+
+    def __enter__(self) -> "DealImporter":
+        self._cm = self.store.read() if self.dry_run else self.store.write()
+        self.conn = self._cm.__enter__()
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> bool:
+        if exc_type is None and (self._aborted or self.dry_run):
+            # Leave by raising inside the transaction so it rolls back, then swallow it.
+            try:
+                self._cm.__exit__(_Rollback, _Rollback(), None)
+            except _Rollback:
+                pass
+            return False
+        return bool(self._cm.__exit__(exc_type, exc, tb))
+
+    def abort(self) -> None:
+        """Roll back everything on leaving the `with` block."""
+        self._aborted = True
+
+    # -- per batch --------------------------------------------------------------------
+
+    def _existing(self, uids: list[str], exts: list[str]) -> tuple[dict[str, dict], dict[str, dict]]:
+        cols = [D.c[c] for c in ("id", "uid", "external_id", "deleted_at", "version", "probability_custom",
+                                 *[c for c in UPDATABLE if c != "external_id"])]
+        by_uid: dict[str, dict] = {}
+        by_ext: dict[str, dict] = {}
+        for i in range(0, max(len(uids), len(exts)), _IN_CHUNK):
+            conds = []
+            if uids[i:i + _IN_CHUNK]:
+                conds.append(D.c.uid.in_(uids[i:i + _IN_CHUNK]))
+            if exts[i:i + _IN_CHUNK]:
+                conds.append(D.c.external_id.in_(exts[i:i + _IN_CHUNK]))
+            for r in self.conn.execute(select(*cols).where(or_(*conds))).mappings():
+                row = dict(r)
+                by_uid[row["uid"]] = row
+                if row["external_id"]:
+                    by_ext[row["external_id"]] = row
+        return by_uid, by_ext
+
+    def add(self, batch: Sequence[ImportRow]) -> list[Outcome]:
+        """Classify and (unless dry-run) write one batch; returns one Outcome per row."""
+        uids = [r.deal["uid"] for r in batch if r.deal.get("uid")]
+        exts = [r.deal["external_id"] for r in batch if r.deal.get("external_id")]
+        by_uid, by_ext = self._existing(uids, exts) if (uids or exts) else ({}, {})
+        outcomes: list[Outcome] = []
+        new: list[ImportRow] = []
+        for row in batch:
+            uid, ext = row.deal.get("uid"), row.deal.get("external_id")
+            earlier = (uid and self._seen_uid.get(uid)) or (ext and self._seen_ext.get(ext))
+            if earlier:
+                self.counts.duplicates += 1
+                outcomes.append(Outcome(row.line, "duplicate", f"same deal as line {earlier} of this file"))
+                continue
+            if uid:
+                self._seen_uid[uid] = row.line
+            if ext:
+                self._seen_ext[ext] = row.line
+            m_uid = by_uid.get(uid) if uid else None
+            m_ext = by_ext.get(ext) if ext else None
+            if m_uid and m_ext and m_uid["id"] != m_ext["id"]:
+                self.counts.rejected += 1
+                outcomes.append(Outcome(row.line, "rejected",
+                                        f"uid matches deal {m_uid['id']} but external_id matches deal {m_ext['id']}"))
+                continue
+            match = m_uid or m_ext
+            if match is None:
+                new.append(row)
+                continue
+            if match["deleted_at"] is not None:
+                self.counts.duplicates += 1
+                outcomes.append(Outcome(row.line, "duplicate",
+                                        f"deal {match['id']} (deleted; `funnel restore {match['id']}` first)",
+                                        match["id"]))
+                continue
+            if not self.update:
+                self.counts.duplicates += 1
+                outcomes.append(Outcome(row.line, "duplicate", f"already deal {match['id']}", match["id"]))
+                continue
+            outcomes.append(self._update(match, row))
+        outcomes.extend(self._insert(new))
+        return outcomes
+
+    def _insert(self, rows: list[ImportRow]) -> list[Outcome]:
+        if not rows:
+            return []
+        deals = []
+        for r in rows:
+            d = dict(r.deal)
+            d["uid"] = d.get("uid") or str(uuid.uuid4())
+            d["updated_at"] = self.at
+            d["version"] = 1
+            d["next_follow_up_at"] = r.follow_up_at if d["status"] == "open" else None
+            deals.append(d)
+        if self.dry_run:
+            self.counts.inserted += len(rows)
+            self.counts.follow_ups += sum(1 for d in deals if d["next_follow_up_at"] is not None)
+            return [Outcome(r.line, "inserted") for r in rows]
+        self._executemany(D, deals)
+        uids = [d["uid"] for d in deals]
+        id_of: dict[str, int] = {}
+        for i in range(0, len(uids), _IN_CHUNK):
+            part = uids[i:i + _IN_CHUNK]
+            id_of.update((u, i) for u, i in self.conn.execute(select(D.c.uid, D.c.id).where(D.c.uid.in_(part))))
+        ids = [id_of[u] for u in uids]
+        history: list[dict] = []
+        follow_ups: list[dict] = []
+        for deal_id, d in zip(ids, deals):
+            history.append({"deal_id": deal_id, "at": d["stage_entered_at"], "kind": "imported",
+                            "from_stage": None, "to_stage": d["stage"], "field": None, "old": None,
+                            "new": None, "action": self.action})
+            if d["status"] != "open":
+                # field stays None: undo soft-deletes the deal instead of reopening it.
+                history.append({"deal_id": deal_id, "at": d["closed_at"], "kind": d["status"],
+                                "from_stage": None, "to_stage": None, "field": None, "old": "open",
+                                "new": d["status"], "action": self.action})
+            if d["next_follow_up_at"] is not None:
+                follow_ups.append({"deal_id": deal_id, "kind": "call", "due_at": d["next_follow_up_at"],
+                                   "note": "", "status": "open", "created_at": self.at, "done_at": None})
+        self._executemany(H, history)
+        if follow_ups:
+            self._executemany(F, follow_ups)
+        self.counts.inserted += len(ids)
+        self.counts.follow_ups += len(follow_ups)
+        self.counts.deal_ids.extend(ids)
+        return [Outcome(r.line, "inserted", deal_id=i) for r, i in zip(rows, ids)]
+
+    def _executemany(self, table, rows: list[dict]) -> None:
+        """INSERT many rows: straight to the sqlite3 driver with values already in their
+        stored form (SQLAlchemy's per-value type processing costs more than SQLite itself);
+        through Core elsewhere."""
+        if not rows:
+            return
+        if self.conn.dialect.name != "sqlite":
+            self.conn.execute(insert(table), rows)
+            return
+        cols = list(rows[0])
+        sql = (f"INSERT INTO {table.name} ({', '.join(cols)}) "
+               f"VALUES ({', '.join('?' for _ in cols)})")
+        # Only time, date and flag columns need converting; find them by type once.
+        convert = [i for i, c in enumerate(cols) if c in DATETIME_COLUMNS or c in ("at", "due_at", "done_at")
+                   or c in ("expected_close", "probability_custom")]
+        data = []
+        for r in rows:
+            values = [r[c] for c in cols]
+            for i in convert:
+                v = values[i]
+                if v is not None:
+                    values[i] = _sqlite_value(v)
+            data.append(tuple(values))
+        self.conn.exec_driver_sql(sql, data)
+
+    def _update(self, existing: dict, row: ImportRow) -> Outcome:
+        """Apply the file's columns to an existing deal (history-tracked, undoable)."""
+        d = row.deal
+        changes = {c: d[c] for c in row.given if c in UPDATABLE and c in d and existing.get(c) != d[c]}
+        if "probability" not in row.given and "stage" in changes and not existing["probability_custom"]:
+            changes["probability"] = d["probability"]
+        if "probability" in changes:
+            changes["probability_custom"] = "probability" in row.given
+        if "stage" in changes and "stage_entered_at" not in row.given:
+            changes["stage_entered_at"] = self.at
+        status = changes.get("status", existing["status"])
+        if "status" in changes:
+            if status == "open":
+                changes["closed_at"] = None
+            elif "closed_at" not in row.given or d.get("closed_at") is None:
+                changes["closed_at"] = d.get("closed_at") or self.at
+        if status == "lost" and not changes.get("lost_reason", existing["lost_reason"]):
+            self.counts.rejected += 1
+            return Outcome(row.line, "rejected", "lost_reason: is required when status is lost", existing["id"])
+        changes = {k: v for k, v in changes.items() if existing.get(k) != v}
+        want_follow_up = row.follow_up_at is not None and status == "open"
+        if want_follow_up:
+            have = self.conn.execute(select(func.count()).select_from(F).where(and_(
+                F.c.deal_id == existing["id"], F.c.status == "open", F.c.due_at == to_db(row.follow_up_at),
+            ))).scalar()
+            want_follow_up = not have
+        if not changes and not want_follow_up:
+            self.counts.unchanged += 1
+            return Outcome(row.line, "unchanged", f"deal {existing['id']} already has these values", existing["id"])
+        self.counts.updated += 1
+        if self.dry_run:
+            return Outcome(row.line, "updated", ", ".join(sorted(changes)), existing["id"])
+        store, conn = self.store, self.conn
+        deal = dict(store._deal_row(conn, existing["id"]))
+        kinds: dict[str, str] = {}
+        if "status" in changes:
+            kinds["status"] = "reopened" if status == "open" else status
+        store._apply(conn, deal, changes, now=self.now, action=self.action, kind_for=kinds)
+        if changes.get("status") in ("won", "lost"):
+            store._close_follow_ups(conn, existing["id"], now=self.now, action=self.action)
+        if want_follow_up:
+            store.add_follow_up(FollowUpDraft(existing["id"], row.follow_up_at), now=self.now,
+                                action=self.action, conn=conn)
+            self.counts.follow_ups += 1
+        self.counts.deal_ids.append(existing["id"])
+        return Outcome(row.line, "updated", ", ".join(sorted(changes)), existing["id"])
+
+
+def _sqlite_value(v: Any) -> Any:
+    """A value as SQLAlchemy stores it in SQLite (UTC text for times, ISO for dates)."""
+    if isinstance(v, datetime):
+        return v.astimezone(timezone.utc).replace(tzinfo=None).isoformat(" ", "microseconds")
+    if isinstance(v, date):
+        return v.isoformat()
+    if isinstance(v, bool):
+        return int(v)
+    return v
+
+
+class _Rollback(Exception):
+    """Raised into the transaction's context manager to roll it back."""
+
+
+def stage_keys(store: Store) -> list[str]:
+    return [s.key for s in store.stages()]
+
+
+__all__ = [
+    "BulkCounts", "DealImporter", "EXPORT_DB_COLUMNS", "ImportRow", "Outcome", "StoreError",
+    "UPDATABLE", "stream_deals",
+]
