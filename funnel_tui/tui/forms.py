@@ -480,8 +480,11 @@ class TouchForm(_Form):
         default_next: datetime | None = None,
         kind: str = "call",
         title: str = "Log touch",
+        ask_kind: bool = True,
     ):
+        """`ask_kind=False` when completing a follow-up: the touch takes the follow-up's kind."""
         super().__init__()
+        self.ask_kind = ask_kind
         self.deal_id = deal_id
         self.customer = customer
         self.now = now
@@ -496,8 +499,10 @@ class TouchForm(_Form):
         title.append(str(self.customer or ""))
         with Vertical(id="dialog"):
             yield Label(title, id="form-title")
-            yield Label(Text("Kind"), classes="caption")
-            yield Select(_kind_options(), value=self.kind, allow_blank=False, id="f-kind")
+            kind = Select(_kind_options(), value=self.kind, allow_blank=False, id="f-kind")
+            kind.display = self.ask_kind
+            yield Label(Text("Kind" if self.ask_kind else f"Kind: {self.kind}"), classes="caption")
+            yield kind
             yield Label(Text("Note (what was said, their feedback)"), classes="caption")
             yield TextArea("", id="f-note", soft_wrap=True)
             yield Label(Text(""), id="err-note", classes="error")

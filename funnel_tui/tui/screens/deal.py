@@ -258,6 +258,7 @@ class DealScreen(Screen):
             ("Stage entered", format_local(deal.get("stage_entered_at"), tz)),
             ("Closed", format_local(deal.get("closed_at"), tz)),
             ("External id", deal.get("external_id")),
+            ("UID", deal.get("uid")),
             ("Version", deal.get("version")),
         ]
         for name, value in rows:
@@ -409,8 +410,9 @@ class DealScreen(Screen):
                 next_due_at=draft.next_due_at, next_kind=draft.next_kind,
             ), f"done: {fu['kind']} with {self._customer()}")
 
-        self.app.push_screen(TouchForm(self.deal_id, self._customer(), now=self.now, tz=self.tz,
-                                       default_next=default, kind=fu["kind"], title="Done"), finish)
+        form = TouchForm(self.deal_id, self._customer(), now=self.now, tz=self.tz,
+                         default_next=default, kind=fu["kind"], title="Done", ask_kind=False)
+        self.app.push_screen(form, finish)
 
     def action_snooze(self, days: int) -> None:
         """Push the highlighted follow-up later by `days` (from now if it is overdue)."""

@@ -282,8 +282,9 @@ class TodayScreen(Screen):
                     next_due_at=draft.next_due_at, next_kind=draft.next_kind,
                 ), f"done: {row.ref.kind} with {row.ref.customer}")
 
-        self.app.push_screen(TouchForm(row.deal_id, row.ref.customer, now=self.now, tz=self.tz,
-                                       default_next=default, kind=row.ref.kind, title="Done"), finish)
+        form = TouchForm(row.deal_id, row.ref.customer, now=self.now, tz=self.tz,
+                         default_next=default, kind=row.ref.kind, title="Done", ask_kind=False)
+        self.app.push_screen(form, finish)
 
     def action_snooze(self, days: int) -> None:
         """Push the follow-up later by `days` (from now if it is overdue)."""
