@@ -245,9 +245,14 @@ async def test_hostile_names_render_literally(store, now, tz, name):
         assert isinstance(app.screen, DealScreen) and app.screen.deal_id == d
         await pilot.press("escape")
         await pilot.pause()
-        await pilot.press("1")  # a toast naming the customer
+        await pilot.press("1")
         await pilot.pause()
-        assert any(n.message == f"snoozed to 2026-11-25 10:00" for n in app._notifications)
+        assert any(n.message == "snoozed to 2026-11-25 10:00" for n in app._notifications)
+        await pilot.press("m")  # a toast naming the customer, shown as typed
+        await pilot.pause()
+        assert store.get_deal(d)["stage"] == "qualified"
+        assert any(n.message == f"{name} → Qualified" and not n.markup for n in app._notifications)
+        assert app.screen.query_one("#today-list", OptionList).option_count > 0
         assert not app.quit_called and app.is_running
         assert isinstance(app.screen, TodayScreen)
 
