@@ -319,18 +319,28 @@ def export_deals(
 SUMMARY_COLUMNS = ("stage", "name", "name_zh", "count", "amount", "weighted_amount")
 
 
-def summary_rows(store: Any, *, owner: str | None = None) -> tuple[list[str], list[list]]:
-    """The per-stage table: from store.summary when it offers one, else the board totals."""
+def summary_rows(store: Any, *, now: datetime, owner: str | None = None) -> tuple[list[str], list[list]]:
+    """The per-stage table: from store.summary when it is there, else the board totals."""
     try:
-        from funnel_tui.store import summary as summary_mod  # built in parallel; optional
+        from funnel_tui.store.summary import DealSet, summary  # the analytics module
     except ImportError:
-        summary_mod = None
-    table = getattr(summary_mod, "stage_table", None) if summary_mod else None
-    if callable(table):
-        rows = table(store, owner=owner)
-        if rows:
-            header = list(rows[0].keys())
-            return header, [[_summary_cell(r.get(c)) for c in header] for r in rows]
+        summary = None
+    if summary is not None:
+        data = summary(store, now=now, deals=DealSet(owner=owner))
+        header = ["stage", "name", "reached", "current", "conversion_to_next", "avg_days_in_stage",
+                  "open_amount", "weighted_amount"]
+        rows = []
+        for st in data.get("stages", []):
+            row = []
+            for col in header:
+                v = st.get("key" if col == "stage" else col)
+                if col in ("open_amount", "weighted_amount") and isinstance(v, int):
+                    v = _plain(v)
+                elif isinstance(v, float):
+                    v = round(v, 4)
+                row.append(_summary_cell(v))
+            rows.append(row)
+        return header, rows
     totals = store.board_totals()
     out = []
     for s in store.stages():
@@ -358,6 +368,6 @@ def export_summary(
 ) -> ExportResult:
     """The per-stage summary table as CSV (same encoding, guard and atomic write)."""
     path = resolve_destination(dest, now=now, tz=tz, db_path=getattr(store, "path", None), kind="summary")
-    header, rows = summary_rows(store, owner=owner)
+    header, rows = summary_rows(store, now=now, owner=owner)
     n = write_csv(path, header, rows, encoding=encoding, stdout=stdout)
     return ExportResult(path, n, encoding)

@@ -305,8 +305,7 @@ def fast_text(name: str, cell: str) -> str | None:
         return None
     if not cell.isascii() and not unicodedata.is_normalized("NFC", cell):
         return None
-    value = cell.strip()
-    return value if value or name != "customer" else None
+    return cell.strip()
 
 
 def fast_timestamp(cell: str) -> datetime | None:
@@ -342,11 +341,11 @@ class RowParser:
         # What an empty cell means per plain column, asked of the validator once.
         self._empty: dict[str, Any] = {}
         for _, name, how in self._cols:
-            if how in (_TEXT, _TIME, _CACHED) and name != "customer":
+            if how in (_TEXT, _TIME, _CACHED):
                 try:
                     self._empty[name] = self._field(name, "")
                 except FieldError:
-                    pass
+                    self._empty[name] = ""  # customer: required, checked once the row is complete
 
     def _field(self, name: str, value: str) -> Any:
         """validate_field, memoised: repeated values (stage, owner, dates) are checked once."""
@@ -482,11 +481,12 @@ class RowParser:
             stage = self._won  # other CRMs keep a won deal in its last open stage
         prob = raw.get("probability")
         default_prob = stage.probability if stage.probability is not None else 0
-        created = raw.get("created_at") or self.now
-        entered = raw.get("stage_entered_at") or created
+        # A deal cannot have been created after it entered its stage, nor closed before.
+        entered = raw.get("stage_entered_at") or raw.get("created_at") or self.now
+        created = raw.get("created_at") or entered
         closed = None
         if status != "open":
-            closed = raw.get("closed_at") or raw.get("_close") or self.now
+            closed = raw.get("closed_at") or raw.get("_close") or raw.get("stage_entered_at") or self.now
         if status == "lost" and not deal["lost_reason"]:
             raise RowRejected("lost_reason: is required when status is lost")
         expected = raw.get("expected_close")
