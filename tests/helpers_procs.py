@@ -201,12 +201,14 @@ def cli_batch(spec_file: str) -> None:
     env = spec.get("env", {})
     results = []
     with tempfile.TemporaryDirectory() as tmp:
-        for k, argv in enumerate(spec["runs"]):
+        for k, run in enumerate(spec["runs"]):
+            argv, run_env = (run["argv"], run.get("env", {})) if isinstance(run, dict) else (run, {})
             out_p, err_p = Path(tmp, f"{k}.out"), Path(tmp, f"{k}.err")
             pid = os.fork()
             if pid == 0:  # child: a real process whose fds 1 and 2 are files
                 try:
                     os.environ.update(env)
+                    os.environ.update(run_env)
                     fo = os.open(out_p, os.O_WRONLY | os.O_CREAT, 0o600)
                     fe = os.open(err_p, os.O_WRONLY | os.O_CREAT, 0o600)
                     os.dup2(fo, 1)
@@ -256,8 +258,8 @@ def run_worker(mode: str, *args: str, timeout: float = 60) -> str:
     return p.stdout
 
 
-def run_cli_many(runs: list[list[str]], tmp_path: Path, env: dict | None = None) -> list[dict]:
-    """Each argv run as its own process (see cli_batch); out/err come back as bytes."""
+def run_cli_many(runs: list, tmp_path: Path, env: dict | None = None) -> list[dict]:
+    """Each run (an argv, or {"argv", "env"}) as its own process (see cli_batch); bytes out/err."""
     spec = tmp_path / f"cli-{os.getpid()}-{len(runs)}-{id(runs)}.json"
     spec.write_text(json.dumps({"runs": runs, "env": env or {}}), encoding="utf-8")
     raw = run_worker("cli_batch", str(spec), timeout=120)

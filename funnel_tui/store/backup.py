@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -281,7 +282,7 @@ def check_at_open(db_path: Path, *, now: datetime) -> BackupInfo | None:
         msg = f"the database {db_path} is damaged ({problem}); it was moved aside to {aside.name}."
         if offer is not None:
             msg += (f" The newest good backup is from {offer.at:%Y-%m-%d %H:%M} UTC; restore it with: "
-                    f"funnel --db {db_path} backup restore {offer.path}")
+                    f"funnel --db {shlex.quote(str(db_path))} backup restore {shlex.quote(str(offer.path))}")
         else:
             msg += " No good backup was found; a new, empty database will be created on the next start."
         raise CorruptDatabaseError(msg, moved_to=aside, offer=offer)
