@@ -1,0 +1,388 @@
+"""The funnel math of DESIGN §3. Pure: rows and facts in, numbers out; `now` is passed in.
+
+Two halves meet at `FunnelFacts`, a handful of sums per stage and per deal group:
+- the store computes the facts with SQL GROUP BYs (store/summary.py), and
+- `facts_from_rows` computes the very same facts from plain deal and history rows; it is
+  the contract written out plainly, and the oracle the SQL is tested against.
+`summarize` turns facts into the summary (amounts in minor units; the CLI shows majors).
+
+Rules, beyond DESIGN §3, that the code below settles:
+- A stage *entry* is a history row with `to_stage` (kinds created, imported, stage); an
+  *exit* is a `stage` row's `from_stage`. reached(s) counts deals whose highest entry is at
+  s or later, so a back-move, an undo or a reopen never lowers it.
+- A *completed stay* ends when the deal moves to another stage. A deal lost in a stage never
+  completes its stay there (time to die is not time to advance). Moves that were undone,
+  and the undo rows themselves, are not stays: after an undo the deal is back in its stage
+  since it first entered it, exactly as its dwell clock says.
+- "current" in a stage counts deals in it that are not lost (open ones, and won ones in
+  the won/post stages); open and weighted amounts count open deals only.
+- Weekly flow: a week runs Monday 00:00 to Monday 00:00 in the rep's zone. Entries into a
+  stage are creations there and forward moves into it; wins and losses are status changes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Iterable, Mapping, Sequence
+
+from funnel_tui.domain.money import weighted_minor
+from funnel_tui.domain.rules import abc_tiers
+from funnel_tui.domain.stages import StageDef
+
+SMALL_SAMPLE = 10  # rates resting on fewer deals than this are marked
+BOTTLENECK_THRESHOLD = 0.30
+DAY = timedelta(days=1)
+ENTRY_KINDS = ("created", "imported", "stage")
+STATUS_KINDS = ("won", "lost", "reopened")
+UNDO_PREFIX = "undo:"
+
+
+@dataclass(frozen=True, slots=True)
+class DealGroup:
+    """Deals sharing status, stage, source and lost reason, with their sums."""
+
+    status: str
+    stage: str
+    source: str
+    lost_reason: str
+    n: int
+    amount: int  # Σ amount, minor units
+    weighted: int  # Σ weighted_minor(amount, probability)
+    cycle_days: float  # Σ days created → closed, over won deals
+    dwell_days: float  # Σ days stage entered → now, over open deals
+
+
+@dataclass(slots=True)
+class FunnelFacts:
+    """What the summary needs to know about a set of deals, all additive except tiers."""
+
+    groups: list[DealGroup] = field(default_factory=list)
+    highest: dict[str, int] = field(default_factory=dict)  # stage → deals whose highest entry it is
+    stays: dict[str, tuple[int, float]] = field(default_factory=dict)  # stage → (n, Σ days)
+    open_weighted: list[int] = field(default_factory=list)  # one per open deal (ABC tiers)
+
+    def merge(self, other: "FunnelFacts") -> "FunnelFacts":
+        out = FunnelFacts(list(self.groups) + list(other.groups), dict(self.highest), dict(self.stays),
+                          list(self.open_weighted) + list(other.open_weighted))
+        for k, v in other.highest.items():
+            out.highest[k] = out.highest.get(k, 0) + v
+        for k, (n, d) in other.stays.items():
+            n0, d0 = out.stays.get(k, (0, 0.0))
+            out.stays[k] = (n0 + n, d0 + d)
+        return out
+
+
+def rate(n: int, d: int) -> float | None:
+    """n/d as a fraction, or None when nothing stands behind it."""
+    return None if d <= 0 else n / d
+
+
+def days_between(start: datetime, end: datetime) -> float:
+    return (end - start) / DAY
+
+
+# --- the summary --------------------------------------------------------------------------
+
+
+def summarize(
+    stages: Sequence[StageDef],
+    facts: FunnelFacts,
+    *,
+    owner: str | None = None,
+    as_of: datetime | None = None,
+) -> dict[str, Any]:
+    """The DESIGN §6 summary (amounts in minor units; `as_of` as given).
+
+    Next to each rate are its counts (`*_n` of `*_d`) and `small_sample` when d < 10.
+    """
+    order = sorted(stages, key=lambda s: s.position)
+    keys = [s.key for s in order]
+    reached: list[int] = []
+    running = 0
+    for key in reversed(keys):  # deals whose highest stage is at or past this one
+        running += facts.highest.get(key, 0)
+        reached.append(running)
+    reached.reverse()
+
+    current = {k: 0 for k in keys}
+    open_n = {k: 0 for k in keys}
+    open_amount = {k: 0 for k in keys}
+    weighted = {k: 0 for k in keys}
+    dwell = {k: 0.0 for k in keys}
+    won = lost = won_amount = 0
+    cycle = 0.0
+    reasons: dict[str, int] = {}
+    sources: dict[str, dict[str, int]] = {}
+    for g in facts.groups:
+        src = sources.setdefault(g.source, {"deals": 0, "won": 0, "lost": 0})
+        src["deals"] += g.n
+        if g.stage in current and g.status != "lost":
+            current[g.stage] += g.n
+        if g.status == "open" and g.stage in open_n:
+            open_n[g.stage] += g.n
+            open_amount[g.stage] += g.amount
+            weighted[g.stage] += g.weighted
+            dwell[g.stage] += g.dwell_days
+        elif g.status == "won":
+            won += g.n
+            won_amount += g.amount
+            cycle += g.cycle_days
+            src["won"] += g.n
+        elif g.status == "lost":
+            lost += g.n
+            src["lost"] += g.n
+            reasons[g.lost_reason] = reasons.get(g.lost_reason, 0) + g.n
+
+    out_stages = []
+    for i, s in enumerate(order):
+        nxt = reached[i + 1] if i + 1 < len(order) else None
+        stay_n, stay_days = facts.stays.get(s.key, (0, 0.0))
+        out_stages.append({
+            "key": s.key,
+            "name": s.name,
+            "reached": reached[i],
+            "current": current[s.key],
+            "conversion_to_next": None if nxt is None else rate(nxt, reached[i]),
+            "conversion_n": nxt,
+            "conversion_d": reached[i] if nxt is not None else None,
+            "small_sample": nxt is not None and reached[i] < SMALL_SAMPLE,
+            "avg_days_in_stage": None if stay_n == 0 else max(stay_days, 0.0) / stay_n,
+            "completed_stays": stay_n,
+            "current_avg_dwell": None if open_n[s.key] == 0 else dwell[s.key] / open_n[s.key],
+            "open_count": open_n[s.key],
+            "open_amount": open_amount[s.key],
+            "weighted_amount": weighted[s.key],
+        })
+
+    tiers = abc_tiers(list(enumerate(facts.open_weighted)))
+    tier_counts = {"A": 0, "B": 0, "C": 0}
+    tier_weighted = {"A": 0, "B": 0, "C": 0}
+    for i, tier in tiers.items():
+        tier_counts[tier] += 1
+        tier_weighted[tier] += facts.open_weighted[i]
+
+    closed = won + lost
+    return {
+        "owner": owner,
+        "as_of": as_of,
+        "stages": out_stages,
+        "deals": sum(g.n for g in facts.groups),
+        "won": won,
+        "lost": lost,
+        "win_rate": rate(won, closed),
+        "win_rate_n": won,
+        "win_rate_d": closed,
+        "win_rate_small_sample": closed < SMALL_SAMPLE,
+        "won_amount": won_amount,
+        "open_amount": sum(open_amount.values()),
+        "weighted_pipeline": sum(weighted.values()),
+        "avg_cycle_days": None if won == 0 else cycle / won,
+        "tiers": tier_counts,
+        "tier_weighted": tier_weighted,
+        "lost_reasons": dict(sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0]))),
+        "by_source": {
+            name: {
+                "reached_first": v["deals"],
+                "won": v["won"],
+                "lost": v["lost"],
+                "win_rate": rate(v["won"], v["won"] + v["lost"]),
+                "small_sample": v["won"] + v["lost"] < SMALL_SAMPLE,
+            }
+            for name, v in sorted(sources.items(), key=lambda kv: (-kv[1]["deals"], kv[0]))
+        },
+    }
+
+
+# --- the contract over plain rows ---------------------------------------------------------
+
+
+def undone_actions(history: Iterable[Mapping[str, Any]], as_of: datetime | None = None) -> set[str]:
+    """Actions reverted by an undo (at or before `as_of`), and the undo actions themselves."""
+    out: set[str] = set()
+    for h in history:
+        action = h.get("action") or ""
+        if action.startswith(UNDO_PREFIX) and (as_of is None or h["at"] <= as_of):
+            out.add(action)
+            out.add(action[len(UNDO_PREFIX):])
+    return out
+
+
+def _field_as_of(rows: list[Mapping[str, Any]], current: Any, as_of: datetime, parse=lambda v: v) -> Any:
+    """A column's value at `as_of`: the last change up to then, else the value before the first
+    later change, else its value now. `rows` are the column's history rows, oldest first."""
+    before = [r for r in rows if r["at"] <= as_of]
+    if before:
+        return parse(before[-1]["new"])
+    if rows:
+        return parse(rows[0]["old"])
+    return current
+
+
+def deal_state_as_of(deal: Mapping[str, Any], history: Sequence[Mapping[str, Any]], as_of: datetime,
+                     undone: set[str]) -> dict[str, Any] | None:
+    """The deal as it stood at `as_of` (stage, status, amount, …), or None if it did not exist.
+
+    `history` is this deal's rows, oldest first (by id)."""
+    if deal.get("deleted_at") is not None and deal["deleted_at"] <= as_of:
+        return None
+    entries = [h for h in history if h.get("to_stage") and h["kind"] in ENTRY_KINDS and h["at"] <= as_of]
+    if not entries:
+        return None
+    effective = [h for h in entries if (h.get("action") or "") not in undone]
+    entered = (effective or entries)[-1]["at"]
+    status_rows = [h for h in history if h["kind"] in STATUS_KINDS]
+    status = _field_as_of(status_rows, deal["status"], as_of)
+    by_field: dict[str, list] = {}
+    for h in history:
+        if h["kind"] == "field" or (h["kind"] in STATUS_KINDS and h.get("field")):
+            by_field.setdefault(h.get("field") or "", []).append(h)
+    closed = _field_as_of(by_field.get("closed_at", []), deal.get("closed_at"), as_of,
+                          lambda v: datetime.fromisoformat(v) if v else None)
+    return {
+        **deal,
+        "stage": entries[-1]["to_stage"],
+        "stage_entered_at": entered,
+        "status": status,
+        "amount": _field_as_of(by_field.get("amount", []), deal["amount"], as_of, int),
+        "probability": _field_as_of(by_field.get("probability", []), deal["probability"], as_of, int),
+        "lost_reason": _field_as_of(by_field.get("lost_reason", []), deal.get("lost_reason") or "", as_of,
+                                    lambda v: v or ""),
+        "closed_at": closed,
+    }
+
+
+def facts_from_rows(
+    stages: Sequence[StageDef],
+    deals: Iterable[Mapping[str, Any]],
+    history: Iterable[Mapping[str, Any]],
+    *,
+    now: datetime,
+    as_of: datetime | None = None,
+) -> FunnelFacts:
+    """FunnelFacts from plain rows: the set is `deals` (already filtered; deleted ones are
+    skipped); `history` may hold rows of other deals. Times are aware datetimes."""
+    position = {s.key: s.position for s in stages}
+    by_deal: dict[int, list[Mapping[str, Any]]] = {}
+    all_rows = sorted(history, key=lambda h: h["id"])
+    for h in all_rows:
+        by_deal.setdefault(h["deal_id"], []).append(h)
+    undone = undone_actions(all_rows, as_of)
+    clock = as_of or now
+    groups: dict[tuple, list] = {}
+    facts = FunnelFacts()
+    for deal in deals:
+        rows = by_deal.get(deal["id"], [])
+        if as_of is not None:
+            state = deal_state_as_of(deal, rows, as_of, undone)
+            if state is None:
+                continue
+            rows = [h for h in rows if h["at"] <= as_of]
+        else:
+            if deal.get("deleted_at") is not None:
+                continue
+            state = deal
+        entries = [h for h in rows if h.get("to_stage") and h["kind"] in ENTRY_KINDS]
+        top = max((h["to_stage"] for h in entries if h["to_stage"] in position),
+                  key=position.__getitem__, default=state["stage"])
+        if position.get(state["stage"], 0) > position.get(top, 0):
+            top = state["stage"]
+        facts.highest[top] = facts.highest.get(top, 0) + 1
+        # Completed stays: each effective exit closes the stay opened by the entry before it.
+        entered_at: datetime | None = None
+        for h in entries:
+            if (h.get("action") or "") in undone:
+                continue
+            if h["kind"] == "stage" and h.get("from_stage") and entered_at is not None:
+                n, d = facts.stays.get(h["from_stage"], (0, 0.0))
+                facts.stays[h["from_stage"]] = (n + 1, d + days_between(entered_at, h["at"]))
+            entered_at = h["at"]
+        status = state["status"]
+        w = weighted_minor(state["amount"], state["probability"])
+        key = (status, state["stage"], state.get("source") or "", state.get("lost_reason") or "" if status == "lost" else "")
+        g = groups.setdefault(key, [0, 0, 0, 0.0, 0.0])
+        g[0] += 1
+        g[1] += state["amount"]
+        g[2] += w
+        if status == "won" and state.get("closed_at") is not None:
+            g[3] += days_between(state["created_at"], state["closed_at"])
+        if status == "open":
+            g[4] += days_between(state["stage_entered_at"], clock)
+            facts.open_weighted.append(w)
+    facts.groups = [DealGroup(*k, *v) for k, v in groups.items()]
+    return facts
+
+
+# --- weekly review ------------------------------------------------------------------------
+
+
+def week_start(moment: datetime, tz) -> datetime:
+    """Monday 00:00 (in `tz`) of the week holding `moment`, as an aware datetime."""
+    local = moment.astimezone(tz)
+    monday = (local - timedelta(days=local.weekday())).date()
+    return datetime(monday.year, monday.month, monday.day, tzinfo=tz)
+
+
+def review_weeks(now: datetime, tz, weeks: int = 6) -> list[tuple[datetime, datetime]]:
+    """[start, end) of this week (index 0, still running) and the `weeks - 1` before it."""
+    start = week_start(now, tz)
+    out = []
+    for i in range(weeks):
+        a = start - timedelta(weeks=i)
+        # Local calendar arithmetic: a DST change keeps weeks on Monday midnight.
+        a_local = datetime.combine(a.date(), datetime.min.time(), tzinfo=tz)
+        b_local = datetime.combine((a_local + timedelta(days=7)).date(), datetime.min.time(), tzinfo=tz)
+        out.append((a_local, b_local))
+    return out
+
+
+def review(
+    stages: Sequence[StageDef],
+    weekly: Mapping[str, Sequence[int]],
+    *,
+    threshold: float = BOTTLENECK_THRESHOLD,
+) -> dict[str, Any]:
+    """This week vs last week vs the trailing 4-week average, and bottleneck flags.
+
+    `weekly[metric][i]` is the count (or minor-unit sum) in week i, 0 = this week, 1 = last
+    week, …; metrics: new_deals, wins, losses, won_amount and `entered:<stage>` per stage.
+    The trailing average is over weeks 1–4 (whole weeks). A stage is a bottleneck when its
+    weekly conversion (entries into the next stage / entries into it) was below `threshold`
+    in both of the last two whole weeks (weeks 1 and 2).
+    """
+
+    def row(metric: str, values: Sequence[int]) -> dict[str, Any]:
+        trailing = list(values[1:5])
+        return {
+            "metric": metric,
+            "this_week": values[0] if values else 0,
+            "last_week": values[1] if len(values) > 1 else 0,
+            "avg_4_weeks": sum(trailing) / 4 if trailing else 0.0,
+        }
+
+    order = sorted(stages, key=lambda s: s.position)
+    metrics = [row(m, weekly.get(m, [0] * 6)) for m in ("new_deals", "wins", "losses", "won_amount")]
+    entries = []
+    bottlenecks = []
+    for i, s in enumerate(order):
+        values = weekly.get(f"entered:{s.key}", [0] * 6)
+        entries.append({**row(s.key, values), "stage": s.key, "name": s.name})
+        if i + 1 >= len(order):
+            continue
+        nxt = weekly.get(f"entered:{order[i + 1].key}", [0] * 6)
+        weeks = []
+        for w in (1, 2):
+            d = values[w] if len(values) > w else 0
+            n = nxt[w] if len(nxt) > w else 0
+            weeks.append({"n": n, "d": d, "rate": rate(n, d)})
+        below = all(wk["rate"] is not None and wk["rate"] < threshold for wk in weeks)
+        bottlenecks.append({
+            "stage": s.key,
+            "name": s.name,
+            "next": order[i + 1].key,
+            "last_week": weeks[0],
+            "week_before": weeks[1],
+            "bottleneck": below,
+            "small_sample": any(wk["d"] < SMALL_SAMPLE for wk in weeks),
+        })
+    return {"threshold": threshold, "metrics": metrics, "entries": entries, "conversion": bottlenecks}
