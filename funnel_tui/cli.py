@@ -211,9 +211,12 @@ def cmd_add(args: argparse.Namespace) -> int:
     now = now_utc()
     follow = parse_when(args.follow_up, "follow-up") if args.follow_up else None
     values = {"customer": args.customer, **_deal_values(args)}
-    deal_id = store.add_deal(values, now=now, tz=_tz())
+    from funnel_tui.store.core import new_action
+
+    action = new_action()  # one `funnel undo` takes back the deal and its first follow-up
+    deal_id = store.add_deal(values, now=now, tz=_tz(), action=action)
     if follow is not None:
-        store.add_follow_up(FollowUpDraft(deal_id, follow, args.kind or "call", ""), now=now)
+        store.add_follow_up(FollowUpDraft(deal_id, follow, args.kind or "call", ""), now=now, action=action)
     deal = store.get_deal(deal_id)
     print(f"added deal {deal_id}: {safe(deal['customer'])} in {deal['stage']}"
           + (f", follow-up {_fmt_time(follow)}" if follow else ""))
@@ -652,6 +655,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args([*(argv if argv is not None else sys.argv[1:]), "tui"])
     try:
         return args.func(args) or EXIT_OK
+    except BrokenPipeError:  # `funnel list | head`: the reader left; not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
+        return EXIT_OK
     except Exception as exc:  # noqa: BLE001 - user errors become one line; the rest re-raise
         if not _is_user_error(exc):
             raise
@@ -659,8 +665,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_ERROR
     except KeyboardInterrupt:
         return 130
-    except BrokenPipeError:
-        return EXIT_OK
 
 
 if __name__ == "__main__":
