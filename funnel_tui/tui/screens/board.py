@@ -20,13 +20,14 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import Footer, OptionList, Static
+from textual.widgets import OptionList, Static
 
 from funnel_tui.domain.money import weighted_minor
 from funnel_tui.domain.rules import cadence
 from funnel_tui.domain.stages import StageDef
 from funnel_tui.tui.i18n import tr
 from funnel_tui.tui.widgets.deal_card import CardColours, card_text
+from funnel_tui.tui.widgets.key_bar import KeyBar
 from funnel_tui.tui.widgets.stage_column import DealList, DealOption, MoreOption, StageColumn
 
 PAGE = 50
@@ -98,6 +99,8 @@ class BoardScreen(Screen):
         # Bumped by every change made here; a background load started before it is stale.
         self._generation = 0
         self._modal_open = False
+        self._started = False
+        self._last_actions: tuple = ()
 
     # --- layout -------------------------------------------------------------------------
 
@@ -112,7 +115,7 @@ class BoardScreen(Screen):
             for stage in self.board_stages:
                 status = "open" if stage.kind == "open" else "won"
                 yield StageColumn(stage, status, stage.label(lang), self.render_card)
-        yield Footer()
+        yield KeyBar(id="key-bar")
 
     def on_mount(self) -> None:
         self.colours = self._theme_colours()
@@ -226,7 +229,11 @@ class BoardScreen(Screen):
             column.update_header()
 
     def on_screen_resume(self) -> None:
-        # Forms pushed from here hand their result back; other screens may have changed data.
+        # The first resume is the start-up (on_mount loads). Forms pushed from here hand
+        # their result back themselves; other screens may have changed data.
+        if not self._started:
+            self._started = True
+            return
         if self._modal_open:
             self._modal_open = False
             return
@@ -268,12 +275,25 @@ class BoardScreen(Screen):
     def _stage_index(self, key: str) -> int:
         return [s.key for s in self.board_stages].index(key)
 
+    def on_descendant_focus(self) -> None:
+        # Only the header changes style (a :focus-within rule would restyle every card).
+        focused = self.focused_column
+        for column in self.columns:
+            column.header.set_class(column is focused, "-active")
+
+    def _actions_now(self) -> tuple:
+        return tuple(self.check_action(a, p) for a, p in (
+            ("move_card", (-1,)), ("move_card", (1,)), ("lose", ()), ("open_deal", ()),
+            ("follow_up", ()), ("log_touch", ())))
+
     @on(OptionList.OptionHighlighted)
     def _highlight_changed(self) -> None:
-        self.refresh_bindings()
-
-    def on_descendant_focus(self) -> None:
-        self.refresh_bindings()
+        # The footer rebuilds itself on every refresh: ask only when what can act changed.
+        # (Focus changes refresh it already, in Textual.)
+        actions = self._actions_now()
+        if actions != self._last_actions:
+            self._last_actions = actions
+            self.refresh_bindings()
 
     @on(OptionList.OptionSelected, ".deal-list")
     def _option_selected(self, event: OptionList.OptionSelected) -> None:
@@ -423,7 +443,10 @@ class BoardScreen(Screen):
                 self.highlight(deal_id, deal["stage"])
                 self.app.notify(f"Added {deal['customer']}", markup=False, timeout=3)
 
-        self._push_form(form(self.app.store.stages(), now=self.app.now(), tz=self.app.tz), add)
+        column = self.focused_column
+        stage = column.stage.key if column is not None and column.stage.kind == "open" else None
+        self._push_form(form(self.app.store.stages(), now=self.app.now(), tz=self.app.tz,
+                             stage=stage, lang=self.app.lang), add)
 
     def action_follow_up(self) -> None:
         deal = self.current_deal
@@ -499,18 +522,17 @@ class BoardScreen(Screen):
         if export is None:
             self.app.notify("CSV export is not available yet", severity="warning")
             return
-        now = self.app.now()
-        stamp = now.astimezone(self.app.tz).strftime("%Y%m%d-%H%M%S")
-        dest = Path(self.app.export_dir) / f"funnel-{stamp}.csv"
-        self._export(export, dest, now, "all" if self.show_lost else "open")
+        refusal = collaborator("funnel_tui.exchange.csv_export", "ExportError") or OSError
+        # What the board shows: the open pipeline, plus lost deals while they are toggled on.
+        self._export(export, refusal, self.app.now(), "all" if self.show_lost else "open")
 
     @work(thread=True, exclusive=True, group="export")
-    def _export(self, export, dest: Path, now: datetime, status: str) -> None:
+    def _export(self, export, refusal: type[Exception], now: datetime, status: str) -> None:
         app = self.app
-        with app.reporting_errors(extra=(OSError,)):
-            result = export(app.store, dest, now=now, tz=app.tz, status=status)
-            # notify is thread-safe
-            app.notify(f"Exported {result.rows} deals to {result.path}", markup=False, timeout=8)
+        with app.reporting_errors(extra=(OSError, refusal)):
+            # A folder: the exporter names the file (funnel-deals-<local time>.csv).
+            result = export(app.store, Path(app.export_dir), now=now, tz=app.tz, status=status)
+            app.notify(f"Exported {result.rows} deals to {result.path}", markup=False, timeout=8)  # thread-safe
 
     def action_undo(self) -> None:
         store = self.app.store
