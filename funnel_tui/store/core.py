@@ -813,6 +813,10 @@ class Store:
             .group_by(D.c.stage)
         )
         with self.read() as conn:
+            if status == "open" and conn.dialect.name == "sqlite":
+                from sqlalchemy import text
+
+                q = text(_OPEN_TOTALS_SQLITE)
             rows = conn.execute(q).all()
         return {r[0]: {"count": r[1], "amount": int(r[2] or 0), "weighted": int(r[3] or 0)} for r in rows}
 
@@ -846,6 +850,17 @@ class Store:
                                     .order_by(D.c.id).limit(rest).offset(max(0, offset - dated_n))
                                     ).mappings().all()
         return [_aware_row(dict(r)) for r in out]
+
+
+# SQLite's planner (no statistics) prefers seeking ix_deal_status_stage and reading every
+# open deal's row to scanning the covering partial index: 6-7x slower (100 vs 16 ms at 100k
+# deals, 900 vs 130 ms at 1M). It takes ix_deal_stage_money only when told (INDEXED BY),
+# and can use a partial index only when the WHERE clause names 'open' literally.
+_OPEN_TOTALS_SQLITE = (
+    "SELECT stage, count(*), sum(amount), sum((amount * probability + 50) / 100) "
+    "FROM deal INDEXED BY ix_deal_stage_money "
+    "WHERE status = 'open' AND deleted_at IS NULL GROUP BY stage"
+)
 
 
 def _aware_row(row: dict) -> dict:
