@@ -230,7 +230,7 @@ class History(SQLModel, table=True):
         # Stage entries and exits only (created/imported/stage rows carry to_stage):
         # per-stage sums in index order, and each deal's path for reached and --as-of.
         Index(
-            "ix_history_flow", "to_stage", "from_stage", "at",
+            "ix_history_flow", "to_stage", "from_stage", "at", "deal_id",
             sqlite_where=text("to_stage IS NOT NULL"),
             postgresql_where=text("to_stage IS NOT NULL"),
         ),
