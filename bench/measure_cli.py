@@ -1,0 +1,151 @@
+"""Command-line paths as whole processes: `funnel due`, `funnel summary`, import, export.
+
+Wall time from process start to exit (stdout to /dev/null), runs interleaved with their
+baseline so drifting machine load hits both alike.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+from pathlib import Path
+
+from bench.procs import ROOT, bench_env, python, timed
+from bench.report import Line, verdict
+from bench.seed import OUT, SEED_VERSION, write_csv
+
+FLOOR = ("-c", "import sqlmodel, rich.table")
+
+
+def _funnel(db: Path, *args: str) -> list[str]:
+    return python("-m", "funnel_tui", "--db", str(db), *args)
+
+
+def _fail(run) -> str:
+    tail = run.output.decode("utf-8", "replace").strip().splitlines()[-1:] or [""]
+    return f"n/a: exit {run.returncode}: {tail[0][:160]}"
+
+
+def due(db100k: Path, runs: int, log) -> list[Line]:
+    env = bench_env()
+    floor = Line("python -c 'import sqlmodel, rich.table' (baseline)")
+    line = Line("funnel due, 100k deals", budget="≤ 1.5× import floor")
+    for _ in range(runs):
+        r = timed(python(*FLOOR), env=env)
+        floor.samples.append(r.seconds * 1000)
+        r = timed(_funnel(db100k, "due"), env=env)
+        if r.returncode not in (0, 10, 11):  # 10/11: something is due (by design)
+            line.note = _fail(r)
+            return [floor, line]
+        line.samples.append(r.seconds * 1000)
+    ratio = line.median / floor.median
+    line.vs, line.verdict = f"{ratio:.2f}× floor", verdict(ratio <= 1.5)
+    log(f"  due: {line.median:.0f} ms vs floor {floor.median:.0f} ms")
+    return [floor, line]
+
+
+def summary(db1k: Path, db100k: Path, runs: int, log) -> list[Line]:
+    small = Line("funnel summary, 1k deals")
+    big = Line("funnel summary, 100k deals", budget="≤ 1.5× 1k")
+    if not (ROOT / "funnel_tui" / "cli_summary.py").exists():
+        small.note = big.note = "n/a: `funnel summary` (funnel_tui/cli_summary.py) is not there yet"
+        return [small, big]
+    env = bench_env()
+    for _ in range(runs):
+        for line, db in ((small, db1k), (big, db100k)):
+            r = timed(_funnel(db, "summary"), env=env)
+            if r.returncode != 0:
+                small.note = big.note = _fail(r)
+                small.samples.clear()
+                return [small, big]
+            line.samples.append(r.seconds * 1000)
+    ratio = big.median / small.median
+    big.vs, big.verdict = f"{ratio:.2f}× 1k", verdict(ratio <= 1.5)
+    log(f"  summary: 1k {small.median:.0f} ms, 100k {big.median:.0f} ms")
+    return [small, big]
+
+
+def _exchange_missing(command: str) -> str | None:
+    path = ROOT / "funnel_tui" / "cli_exchange.py"
+    if not path.exists() or f'"{command}"' not in path.read_text(encoding="utf-8"):
+        return f"n/a: `funnel {command}` (funnel_tui/cli_exchange.py) is not there yet"
+    return None
+
+
+def import_csv(rows: int, runs: int, log) -> list[Line]:
+    line = Line(f"funnel import, {rows // 1000}k-row CSV", unit="rows/s", budget="≥ 30k rows/s")
+    missing = _exchange_missing("import")
+    if missing:
+        line.note = missing
+        return [line]
+    csv_path = OUT / f"import-{rows}-v{SEED_VERSION}.csv"
+    if not csv_path.exists():
+        write_csv(csv_path.with_suffix(".part"), rows).rename(csv_path)
+    scratch = OUT / "scratch" / "import"
+    env = bench_env()
+    try:
+        for i in range(runs):
+            shutil.rmtree(scratch, ignore_errors=True)
+            scratch.mkdir(parents=True)
+            db = scratch / "target.db"
+            r = timed(_funnel(db, "import", str(csv_path)), env=env)
+            got = _count(db, "SELECT count(*) FROM deal") if db.exists() else 0
+            if r.returncode != 0 or got != rows:
+                line.note = f"{_fail(r)} (imported {got} of {rows} rows)"
+                line.samples.clear()
+                return [line]
+            line.samples.append(rows / r.seconds)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    line.verdict = verdict(line.median >= 30_000)
+    log(f"  import: {line.median:.0f} rows/s")
+    return [line]
+
+
+def export_csv(db: Path, size: str, runs: int, log) -> tuple[list[Line], list[int]]:
+    line = Line(f"funnel export --status all, {size} deals", unit="rows/s", budget="≥ 100k rows/s")
+    missing = _exchange_missing("export")
+    if missing:
+        line.note = missing
+        return [line], []
+    expected = _count(db, "SELECT count(*) FROM deal WHERE deleted_at IS NULL")
+    scratch = OUT / "scratch" / "export"
+    env = bench_env()
+    rss = []
+    try:
+        for _ in range(runs):
+            shutil.rmtree(scratch, ignore_errors=True)
+            scratch.mkdir(parents=True)
+            dest = scratch / "deals.csv"
+            r = timed(_funnel(db, "export", str(dest), "--status", "all"), env=env)
+            got = _csv_rows(dest) if dest.exists() else 0
+            if r.returncode != 0 or got == 0:
+                line.note = _fail(r)
+                line.samples.clear()
+                return [line], []
+            if got != expected:
+                line.note = f"wrote {got} rows, expected {expected}"
+            line.samples.append(got / r.seconds)
+            rss.append(r.maxrss_kib)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    line.verdict = verdict(line.median >= 100_000)
+    log(f"  export: {line.median:.0f} rows/s")
+    return [line], rss
+
+
+def _count(db: Path, sql: str) -> int:
+    con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        return int(con.execute(sql).fetchone()[0])
+    finally:
+        con.close()
+
+
+def _csv_rows(path: Path) -> int:
+    """Data rows of a CSV without quoted newlines (the seeded data has none)."""
+    n = 0
+    with open(path, "rb") as fh:
+        while chunk := fh.read(1 << 20):
+            n += chunk.count(b"\n")
+    return max(0, n - 1)
