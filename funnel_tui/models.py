@@ -86,12 +86,13 @@ class Deal(SQLModel, table=True):
         CheckConstraint("version >= 1", name="ck_deal_version"),
         # SQLite stores whatever it is given: without these a raw INSERT could put 12.5 or
         # 'abc' into amount, or '2026-02-30' into expected_close (PostgreSQL types do this).
+        # date() alone accepts Feb 30 (SQLite 3.40); the julianday round trip does not.
         CheckConstraint(
             "typeof(amount) = 'integer' AND typeof(probability) = 'integer'",
             name="ck_deal_whole_numbers",
         ).ddl_if(dialect="sqlite"),
         CheckConstraint(
-            "expected_close IS NULL OR date(expected_close) IS expected_close",
+            "expected_close IS NULL OR date(julianday(expected_close)) IS expected_close",
             name="ck_deal_expected_close",
         ).ddl_if(dialect="sqlite"),
         # The board: per stage, open deals by next follow-up (overdue first).
@@ -108,6 +109,14 @@ class Deal(SQLModel, table=True):
             "stage",
             "amount",
             "probability",
+            sqlite_where=text("status = 'open' AND deleted_at IS NULL"),
+            postgresql_where=text("status = 'open' AND deleted_at IS NULL"),
+        ),
+        # Dwell warnings: per stage, the open deals that entered it longest ago.
+        Index(
+            "ix_deal_dwell",
+            "stage",
+            "stage_entered_at",
             sqlite_where=text("status = 'open' AND deleted_at IS NULL"),
             postgresql_where=text("status = 'open' AND deleted_at IS NULL"),
         ),
