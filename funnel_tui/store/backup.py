@@ -71,7 +71,7 @@ def _stamp(now: datetime | None) -> str:
 def backup_file(source: Path, dest: Path) -> Path:
     """Copy `source` to `dest` with the backup API, 0600, and verify it."""
     ensure_private_dir(dest.parent)
-    tmp = dest.with_name(dest.name + ".part")
+    tmp = dest.with_name(f"{dest.name}.{os.getpid()}.part")  # two terminals may start at once
     # Create the file private before SQLite writes a byte into it (SQLite would use the umask).
     fd = os.open(tmp, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
     os.close(fd)
