@@ -123,6 +123,8 @@ def import_file(
         try:
             with DealImporter(store, now=now, update=update, dry_run=dry_run) as importer:
                 pending: list[ImportRow] = []
+                flushed = False
+                size = src.stat().st_size
                 cells_at: dict[int, list[str]] = {}
 
                 def flush() -> None:
@@ -158,6 +160,11 @@ def import_file(
                     pending.append(ImportRow(rec.line, deal, given, follow))
                     cells_at[rec.line] = rec.cells
                     if len(pending) >= batch:
+                        if not flushed:
+                            # A big file: tell the writer how many rows to expect.
+                            done = max(fh.buffer.tell(), 1)
+                            importer.expect(int(report.rows * size / done))
+                            flushed = True
                         flush()
                 if pending:
                     flush()

@@ -425,3 +425,45 @@ def test_multiline_fields_keep_newlines_on_the_fast_path():
 def test_columns_cover_everything_but_the_local_id():
     hm = map_header(list(CSV_COLUMNS))
     assert [f and f[0] for f in hm.fields] == [None, *CSV_COLUMNS[1:]]
+
+
+def _indexes(store):
+    with store.read() as conn:
+        return sorted(conn.exec_driver_sql(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL").all())
+
+
+def test_big_import_rebuilds_the_indexes_it_dropped(store, now, tz, tmp_path, monkeypatch):
+    import funnel_tui.store.bulk as bulk
+
+    monkeypatch.setattr(bulk, "BIG_IMPORT", 10)
+    dropped = []
+    real = bulk.DealImporter.expect
+    monkeypatch.setattr(bulk.DealImporter, "expect", lambda self, n: dropped.append(real(self, n)) or dropped[-1])
+    before = _indexes(store)
+    assert any(name == "ix_deal_board" for name, _ in before)
+    # Long notes make the file bigger than one read-ahead chunk, so the estimate sees 40 rows.
+    rows = [[f"C{i}", "demo", "2026-11-30", "x" * 1000] for i in range(40)]
+    rep = _import(store, _csv(tmp_path / "big.csv", ["customer", "stage", "next_follow_up_at", "notes"], rows),
+                  now, tz, batch=5)
+    assert rep.inserted == 40 and dropped == [True]
+    assert _indexes(store) == before
+    with store.read() as conn:
+        assert conn.exec_driver_sql("PRAGMA integrity_check").scalar() == "ok"
+    assert len(store.board_column("demo", limit=100)) == 40
+    # Aborted half-way: the rollback brings the indexes back too.
+    # A second big file into a table already that big keeps its indexes.
+    again = [[f"D{i}", *r[1:]] for i, r in enumerate(rows)]
+    _import(store, _csv(tmp_path / "again.csv", ["customer", "stage", "next_follow_up_at", "notes"], again),
+            now, tz, batch=5)
+    assert dropped == [True, False] and _indexes(store) == before
+    # Aborted half-way: the rollback brings the indexes back too.
+    other = Store(tmp_path / "other.db")
+    try:
+        bad = rows + [["", "demo", "", ""]]
+        rep = _import(other, _csv(tmp_path / "bad.csv", ["customer", "stage", "next_follow_up_at", "notes"], bad),
+                      now, tz, batch=5, on_error="abort")
+        assert rep.aborted and dropped == [True, False, True]
+        assert _indexes(other) == before and _deals(other) == []
+    finally:
+        other.close()

@@ -239,7 +239,13 @@ def read_records(fh) -> Iterator[RawRow]:
             yield first
         yield from fh
 
-    reader = csv.reader(lines(), delimiter=delimiter, strict=True)
+    if fh.seekable():  # read the file itself again: a generator in between costs per line
+        fh.seek(0)
+        if line_base:
+            fh.readline()
+        reader = csv.reader(fh, delimiter=delimiter, strict=True)
+    else:
+        reader = csv.reader(lines(), delimiter=delimiter, strict=True)
     while True:
         start = reader.line_num + 1 + line_base
         try:
@@ -255,7 +261,7 @@ def read_records(fh) -> Iterator[RawRow]:
             continue
         if not cells or (len(cells) == 1 and cells[0] == ""):
             continue  # a blank line
-        if any("\x00" in c for c in cells):
+        if "\x00" in "".join(cells):
             yield RawRow(start, cells, "NUL byte in the row (is the file UTF-16 or binary?)")
             continue
         yield RawRow(start, cells)
@@ -338,6 +344,7 @@ class RowParser:
                       for f, how in [spec]]
         self._width = len(self.header.header)
         self._foreign = self.header.source in ("pipedrive", "hubspot")
+        self._stages_seen: dict[str, tuple[str, str | None]] = {}
         # What an empty cell means per plain column, asked of the validator once.
         self._empty: dict[str, Any] = {}
         for _, name, how in self._cols:
@@ -435,6 +442,12 @@ class RowParser:
         return int((value * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
     def _stage(self, cell: str) -> tuple[str, str | None]:
+        hit = self._stages_seen.get(cell)
+        if hit is None:
+            hit = self._stages_seen[cell] = self._stage_uncached(cell)
+        return hit
+
+    def _stage_uncached(self, cell: str) -> tuple[str, str | None]:
         text = cell.strip()
         key = norm_header(text)
         status = HUBSPOT_CLOSED.get(key) if self.header.source == "hubspot" else None

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from typing import Any, Iterator, Sequence
 
-from sqlalchemy import String, and_, func, insert, or_, select, type_coerce, update
+from sqlalchemy import String, and_, func, insert, or_, select, type_coerce
 from sqlalchemy.engine import Connection
 
 from funnel_tui.domain.validation import FollowUpDraft
@@ -86,6 +86,7 @@ UPDATABLE: tuple[str, ...] = (
     "lost_reason", "notes", "created_at", "stage_entered_at", "last_contact_at", "closed_at",
 )
 _IN_CHUNK = 400  # identities per IN (...) list; far below SQLite's variable limit
+BIG_IMPORT = 20_000  # rows from which rebuilding indexes once beats updating them per row
 
 
 @dataclass(slots=True)
@@ -147,6 +148,7 @@ class DealImporter:
         self._seen_uid: dict[str, int] = {}
         self._seen_ext: dict[str, int] = {}
         self._aborted = False
+        self._dropped: list[tuple[str, str]] = []
         self._cm = None
         self.conn: Connection | None = None
 
@@ -163,7 +165,41 @@ class DealImporter:
             except _Rollback:
                 pass
             return False
+        if exc_type is None:
+            try:
+                self._rebuild_indexes()
+            except BaseException as err:  # the transaction rolls back, indexes and all
+                self._cm.__exit__(type(err), err, err.__traceback__)
+                raise
         return bool(self._cm.__exit__(exc_type, exc, tb))
+
+    # -- big imports: rebuild secondary indexes once instead of updating them per row -----
+
+    def expect(self, rows: int) -> bool:
+        """Told roughly how many rows are coming: a big import into a smaller table drops the
+        non-unique indexes of deal/history/followup now and rebuilds them before commit.
+
+        SQLite's DDL is transactional, so a rollback (abort, crash, error) restores them;
+        sorting once is much cheaper than updating ten indexes per row. Unique indexes (uid,
+        external_id) stay: duplicate detection needs them. Returns True when it dropped them.
+        """
+        if self.dry_run or self._dropped or self.conn.dialect.name != "sqlite" or rows < BIG_IMPORT:
+            return False
+        existing = self.conn.execute(select(func.count()).select_from(D)).scalar() or 0
+        if rows < existing:
+            return False
+        found = self.conn.exec_driver_sql(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
+            "AND tbl_name IN ('deal', 'history', 'followup')").all()
+        self._dropped = [(n, q) for n, q in found if not q.upper().startswith("CREATE UNIQUE")]
+        for name, _ in self._dropped:
+            self.conn.exec_driver_sql(f'DROP INDEX "{name}"')
+        return bool(self._dropped)
+
+    def _rebuild_indexes(self) -> None:
+        for _, sql in self._dropped:
+            self.conn.exec_driver_sql(sql)
+        self._dropped = []
 
     def abort(self) -> None:
         """Roll back everything on leaving the `with` block."""
@@ -248,12 +284,7 @@ class DealImporter:
             self.counts.follow_ups += sum(1 for d in deals if d["next_follow_up_at"] is not None)
             return [Outcome(r.line, "inserted") for r in rows]
         self._executemany(D, deals)
-        uids = [d["uid"] for d in deals]
-        id_of: dict[str, int] = {}
-        for i in range(0, len(uids), _IN_CHUNK):
-            part = uids[i:i + _IN_CHUNK]
-            id_of.update((u, i) for u, i in self.conn.execute(select(D.c.uid, D.c.id).where(D.c.uid.in_(part))))
-        ids = [id_of[u] for u in uids]
+        ids = self._new_ids(deals)
         history: list[dict] = []
         follow_ups: list[dict] = []
         for deal_id, d in zip(ids, deals):
@@ -275,6 +306,29 @@ class DealImporter:
         self.counts.follow_ups += len(follow_ups)
         self.counts.deal_ids.extend(ids)
         return [Outcome(r.line, "inserted", deal_id=i) for r, i in zip(rows, ids)]
+
+    def _new_ids(self, deals: list[dict]) -> list[int]:
+        """The ids just given to `deals`, in order.
+
+        Inside our BEGIN IMMEDIATE nobody else inserts, and SQLite numbers new rows max+1,
+        so one executemany gets consecutive ids ending at last_insert_rowid(); checked by
+        uid at both ends, else looked up by uid.
+        """
+        if self.conn.dialect.name == "sqlite":
+            last = self.conn.exec_driver_sql("SELECT last_insert_rowid()").scalar()
+            first = last - len(deals) + 1
+            got = {i: u for i, u in self.conn.execute(select(D.c.id, D.c.uid).where(D.c.id.in_([first, last])))}
+            if got.get(first) == deals[0]["uid"] and got.get(last) == deals[-1]["uid"]:
+                count = self.conn.execute(select(func.count()).select_from(D).where(
+                    and_(D.c.id >= first, D.c.id <= last))).scalar()
+                if count == len(deals):
+                    return list(range(first, last + 1))
+        uids = [d["uid"] for d in deals]
+        id_of: dict[str, int] = {}
+        for i in range(0, len(uids), _IN_CHUNK):
+            part = uids[i:i + _IN_CHUNK]
+            id_of.update((u, n) for u, n in self.conn.execute(select(D.c.uid, D.c.id).where(D.c.uid.in_(part))))
+        return [id_of[u] for u in uids]
 
     def _executemany(self, table, rows: list[dict]) -> None:
         """INSERT many rows: straight to the sqlite3 driver with values already in their
@@ -352,7 +406,9 @@ class DealImporter:
 def _sqlite_value(v: Any) -> Any:
     """A value as SQLAlchemy stores it in SQLite (UTC text for times, ISO for dates)."""
     if isinstance(v, datetime):
-        return v.astimezone(timezone.utc).replace(tzinfo=None).isoformat(" ", "microseconds")
+        if v.tzinfo is not timezone.utc:
+            v = v.astimezone(timezone.utc)
+        return v.isoformat(" ", "microseconds")[:26]  # without the "+00:00"
     if isinstance(v, date):
         return v.isoformat()
     if isinstance(v, bool):
@@ -362,10 +418,6 @@ def _sqlite_value(v: Any) -> Any:
 
 class _Rollback(Exception):
     """Raised into the transaction's context manager to roll it back."""
-
-
-def stage_keys(store: Store) -> list[str]:
-    return [s.key for s in store.stages()]
 
 
 __all__ = [
