@@ -336,7 +336,7 @@ def test_review_averages_and_bottleneck_after_two_low_weeks():
     assert (new["this_week"], new["last_week"], new["avg_4_weeks"]) == (3, 10, 6.0)
     conv = {c["stage"]: c for c in r["conversion"]}
     assert conv["lead"]["bottleneck"] is True
-    assert conv["lead"]["last_week"] == {"n": 2, "d": 10, "rate": 0.2}
+    assert conv["lead"]["last_week"] == {"n": 2, "d": 10, "ratio": 0.2}
     assert conv["qualified"]["bottleneck"] is False
     assert conv["negotiation"]["bottleneck"] is False  # nothing entered: no rate, no flag
     assert review(DEFAULT_STAGES, weekly, threshold=0.1)["conversion"][0]["bottleneck"] is False

@@ -173,7 +173,7 @@ def test_weekly_flow_and_review(store):
     assert flow["won_amount"][0] == 100_00
     r = review(store, now=now, tz=TZ)
     lead = next(c for c in r["conversion"] if c["stage"] == "lead")
-    assert lead["last_week"] == {"n": 2, "d": 0, "rate": None}  # nothing entered lead last week
+    assert lead["last_week"] == {"n": 2, "d": 0, "ratio": None}  # nothing entered lead last week
     assert lead["bottleneck"] is False
     new = next(m for m in r["metrics"] if m["metric"] == "new_deals")
     assert new["avg_4_weeks"] == 2.5

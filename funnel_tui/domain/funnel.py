@@ -348,7 +348,8 @@ def review(
     week, …; metrics: new_deals, wins, losses, won_amount and `entered:<stage>` per stage.
     The trailing average is over weeks 1–4 (whole weeks). A stage is a bottleneck when its
     weekly conversion (entries into the next stage / entries into it) was below `threshold`
-    in both of the last two whole weeks (weeks 1 and 2).
+    in both of the last two whole weeks (weeks 1 and 2). That weekly ratio is flow, not a
+    cohort: it can pass 1 when older deals move on, so it is called `ratio`, not a rate.
     """
 
     def row(metric: str, values: Sequence[int]) -> dict[str, Any]:
@@ -374,8 +375,8 @@ def review(
         for w in (1, 2):
             d = values[w] if len(values) > w else 0
             n = nxt[w] if len(nxt) > w else 0
-            weeks.append({"n": n, "d": d, "rate": rate(n, d)})
-        below = all(wk["rate"] is not None and wk["rate"] < threshold for wk in weeks)
+            weeks.append({"n": n, "d": d, "ratio": rate(n, d)})
+        below = all(wk["ratio"] is not None and wk["ratio"] < threshold for wk in weeks)
         bottlenecks.append({
             "stage": s.key,
             "name": s.name,

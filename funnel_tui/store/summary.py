@@ -183,8 +183,11 @@ def _facts_now(conn, stages, deals: DealSet, now: datetime, *, split: bool) -> d
         cur = current_at.setdefault(owner, {})
         cur[stage] = cur.get(stage, 0) + n
 
-    # Reached: the current stage, except for deals that ever moved back.
+    # Reached: the current stage, except for deals that moved back. A deal below its highest
+    # stage left that stage by a backward move, so its highest is the highest stage it ever
+    # moved back from: index seeks on the (few) backward rows, no walk along each path.
     pos_params: dict[str, Any] = {}
+    from_case = _position_case("h.from_stage", stages, pos_params, "fp")
     backward = []
     for s in stages:
         later = [t.key for t in stages if t.position > s.position]
@@ -194,23 +197,23 @@ def _facts_now(conn, stages, deals: DealSet, now: datetime, *, split: bool) -> d
             for i, key in enumerate(later):
                 pos_params[f"bf{s.position}_{i}"] = key
                 names.append(f":bf{s.position}_{i}")
-            backward.append(f"SELECT deal_id FROM history WHERE to_stage = :bk{s.position} "
-                            f"AND from_stage IN ({', '.join(names)})")
-    top_case = _position_case("h.to_stage", stages, pos_params, "tp")
+            backward.append(f"SELECT h.deal_id, {from_case} AS fp FROM history h "
+                            f"WHERE h.to_stage = :bk{s.position} AND h.from_stage IN ({', '.join(names)})")
     moved_back = conn.execute(text(f"""
-        SELECT d.owner, d.stage, max({top_case})
-        FROM deal d JOIN history h ON h.deal_id = d.id AND h.to_stage IS NOT NULL
-        WHERE d.id IN ({' UNION '.join(backward) or 'SELECT NULL'}) AND {where}
-        GROUP BY d.id"""), {**params, **pos_params}).all()
+        SELECT d.owner, d.stage, max(b.fp)
+        FROM ({' UNION ALL '.join(backward) or 'SELECT NULL AS deal_id, 0 AS fp'}) b
+        JOIN deal d ON d.id = b.deal_id
+        WHERE {where}
+        GROUP BY b.deal_id"""), {**params, **pos_params}).all()
     by_position = {s.position: s.key for s in stages}
+    position = {s.key: s.position for s in stages}
     for owner, cur in current_at.items():
         facts[owner].highest = dict(cur)
     for owner, stage, top in moved_back:
-        highest = facts[owner].highest
-        top_key = by_position.get(top, stage)
-        if top_key != stage and top > next((s.position for s in stages if s.key == stage), 0):
+        if top > position.get(stage, 0) and top in by_position:
+            highest = facts[owner].highest
             highest[stage] -= 1
-            highest[top_key] = highest.get(top_key, 0) + 1
+            highest[by_position[top]] = highest.get(by_position[top], 0) + 1
 
     # Completed stays from entry/exit sums, less the rows that are not stays.
     undone = _undone(conn, None)

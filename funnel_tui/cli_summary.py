@@ -1,0 +1,346 @@
+"""`funnel summary` and `funnel review`: the Monday numbers, for the rep and for the lead.
+
+JSON keeps DESIGN §6's shape: amounts in major units (1054.0), rates as fractions 0–1 or
+null, each rate beside its counts (`conversion_n` of `conversion_d`) and a `small_sample`
+flag when fewer than 10 deals stand behind it. Tables are Rich with plain Text cells only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from datetime import datetime, time, timedelta
+from typing import Any
+
+from funnel_tui.cli import CliError, emit, now_utc, open_store, safe, _tz
+
+SMALL_MARK = "*"
+AMOUNT_KEYS = ("open_amount", "weighted_amount", "won_amount", "weighted_pipeline")
+
+
+# --- shared helpers ----------------------------------------------------------------------
+
+
+def _local_midnight(text: str, field: str, tz) -> datetime:
+    from funnel_tui.domain.dates import parse_date
+
+    try:
+        d = parse_date(text, now=now_utc(), tz=tz)
+    except ValueError as exc:
+        raise CliError(f"{field}: {exc}") from None
+    return datetime.combine(d, time(0), tzinfo=tz)
+
+
+def _as_of(text: str, tz) -> datetime:
+    """A bare date means the end of that day (everything that happened on it counts)."""
+    if re.fullmatch(r"\s*\d{4}-\d{1,2}-\d{1,2}\s*", text):
+        start = _local_midnight(text, "as-of", tz)
+        following = datetime.combine(start.date() + timedelta(days=1), time(0), tzinfo=tz)
+        return following - timedelta(microseconds=1)
+    from funnel_tui.domain.dates import parse_when
+
+    try:
+        return parse_when(text, now=now_utc(), tz=tz)
+    except ValueError as exc:
+        raise CliError(f"as-of: {exc}") from None
+
+
+def _owner(store, name: str | None) -> str | None:
+    """`me` is the rep this database belongs to (setting "me"), when that is set."""
+    if name is None:
+        return None
+    if name.strip().casefold() == "me":
+        return store.get_setting("me") or name
+    return name
+
+
+def _major(minor: int | None) -> float | None:
+    return None if minor is None else minor / 100
+
+
+def _round(value: float | None, places: int) -> float | None:
+    return None if value is None else round(value, places)
+
+
+def summary_json(s: dict[str, Any], tz) -> dict[str, Any]:
+    """The domain summary (minor units) as DESIGN §6 JSON (major units, ISO time)."""
+    from funnel_tui.domain.dates import iso_local
+
+    out = dict(s)
+    out["as_of"] = iso_local(s["as_of"], tz) if s.get("as_of") else None
+    out["stages"] = []
+    for st in s["stages"]:
+        row = dict(st)
+        for key in AMOUNT_KEYS:
+            if key in row:
+                row[key] = _major(row[key])
+        row["conversion_to_next"] = _round(row["conversion_to_next"], 4)
+        row["avg_days_in_stage"] = _round(row["avg_days_in_stage"], 2)
+        row["current_avg_dwell"] = _round(row["current_avg_dwell"], 2)
+        out["stages"].append(row)
+    for key in ("won_amount", "weighted_pipeline", "open_amount"):
+        out[key] = _major(s[key])
+    out["tier_weighted"] = {k: _major(v) for k, v in s["tier_weighted"].items()}
+    out["win_rate"] = _round(s["win_rate"], 4)
+    out["avg_cycle_days"] = _round(s["avg_cycle_days"], 2)
+    out["by_source"] = {k: {**v, "win_rate": _round(v["win_rate"], 4)} for k, v in s["by_source"].items()}
+    return out
+
+
+def pct(rate: float | None) -> str:
+    return "—" if rate is None else f"{rate * 100:.0f} %"
+
+
+def ratio(n: int | None, d: int | None, rate: float | None, small: bool) -> str:
+    """"12/40 · 30 %" and a star when fewer than 10 deals stand behind the rate."""
+    if d is None:
+        return ""
+    return f"{n}/{d} · {pct(rate)}" + (f" {SMALL_MARK}" if small else "")
+
+
+def days(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1f} d"
+
+
+def money(minor: int) -> str:
+    from funnel_tui.domain.money import format_money
+
+    return format_money(minor)
+
+
+def _console():
+    from rich.console import Console
+
+    return Console(markup=False, emoji=False, highlight=False)
+
+
+def _table(title: str, columns: list[str], rows: list[list[str]], right: set[int] = frozenset()):
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(title=Text(title), header_style="bold", title_justify="left")
+    for i, col in enumerate(columns):
+        table.add_column(Text(col), justify="right" if i in right else "left", overflow="fold")
+    for row in rows:
+        table.add_row(*(Text(safe(c)) for c in row))
+    return table
+
+
+# --- summary -----------------------------------------------------------------------------
+
+
+def stage_rows(s: dict[str, Any]) -> list[list[str]]:
+    return [
+        [st["name"], str(st["reached"]), str(st["current"]),
+         ratio(st["conversion_n"], st["conversion_d"], st["conversion_to_next"], st["small_sample"]),
+         days(st["avg_days_in_stage"]), days(st["current_avg_dwell"]),
+         money(st["open_amount"]), money(st["weighted_amount"])]
+        for st in s["stages"]
+    ]
+
+
+STAGE_COLUMNS = ["stage", "reached", "now", "→ next", "avg days", "dwell now", "open", "weighted"]
+
+
+def render_summary(s: dict[str, Any], tz) -> None:
+    from rich.text import Text
+
+    from funnel_tui.domain.dates import format_local
+
+    console = _console()
+    who = "all reps" if s["owner"] is None else s["owner"]
+    console.print(Text(f"Funnel — {safe(who)} — as of {format_local(s['as_of'], tz)} — {s['deals']} deals"))
+    console.print(_table("Stages", STAGE_COLUMNS, stage_rows(s), right={1, 2, 3, 4, 5, 6, 7}))
+    totals = [
+        ["won", str(s["won"])],
+        ["lost", str(s["lost"])],
+        ["win rate", ratio(s["win_rate_n"], s["win_rate_d"], s["win_rate"], s["win_rate_small_sample"])],
+        ["won amount", money(s["won_amount"])],
+        ["open amount", money(s["open_amount"])],
+        ["weighted pipeline", money(s["weighted_pipeline"])],
+        ["sales cycle", days(s["avg_cycle_days"])],
+        ["tiers A / B / C", " / ".join(f"{s['tiers'][t]} ({money(s['tier_weighted'][t])})" for t in "ABC")],
+    ]
+    console.print(_table("Totals", ["", "value"], totals))
+    if s["lost_reasons"]:
+        console.print(_table("Lost reasons", ["reason", "deals"],
+                             [[r or "(none)", str(n)] for r, n in s["lost_reasons"].items()], right={1}))
+    if s["by_source"]:
+        console.print(_table("By source", ["source", "deals", "won", "win rate"],
+                             [[src or "(none)", str(v["reached_first"]), str(v["won"]),
+                               ratio(v["won"], v["won"] + v["lost"], v["win_rate"], v["small_sample"])]
+                              for src, v in s["by_source"].items()], right={1, 2, 3}))
+    console.print(Text(f"{SMALL_MARK} fewer than 10 deals behind the rate; conversion = reached next / reached"))
+
+
+def owner_row(s: dict[str, Any]) -> dict[str, Any]:
+    """One rep's line in the lead's comparison table (and its CSV)."""
+    row: dict[str, Any] = {
+        "owner": s["owner"], "deals": s["deals"], "won": s["won"], "lost": s["lost"],
+        "win_rate": _round(s["win_rate"], 4), "won_amount": _major(s["won_amount"]),
+        "open_amount": _major(s["open_amount"]), "weighted_pipeline": _major(s["weighted_pipeline"]),
+        "avg_cycle_days": _round(s["avg_cycle_days"], 2),
+    }
+    for st in s["stages"]:
+        if st["conversion_d"] is not None:
+            row[f"{st['key']}_reached"] = st["reached"]
+            row[f"{st['key']}_conversion"] = _round(st["conversion_to_next"], 4)
+    return row
+
+
+def render_by_owner(reps: list[dict[str, Any]], tz) -> None:
+    from rich.text import Text
+
+    console = _console()
+    if not reps:
+        console.print(Text("No deals."))
+        return
+    steps = [st for st in reps[0]["stages"] if st["conversion_d"] is not None]
+    columns = ["rep", "deals", "won", "lost", "win rate", "won amount", "weighted", "cycle"]
+    columns += [f"{st['key']}→" for st in steps]
+    rows = []
+    for s in reps:
+        line = [s["owner"] or "(no owner)", str(s["deals"]), str(s["won"]), str(s["lost"]),
+                ratio(s["win_rate_n"], s["win_rate_d"], s["win_rate"], s["win_rate_small_sample"]),
+                money(s["won_amount"]), money(s["weighted_pipeline"]), days(s["avg_cycle_days"])]
+        by_key = {st["key"]: st for st in s["stages"]}
+        for st in steps:
+            x = by_key[st["key"]]
+            line.append(ratio(x["conversion_n"], x["conversion_d"], x["conversion_to_next"], x["small_sample"]))
+        rows.append(line)
+    console.print(_table(f"Per rep — as of {reps[0]['as_of'].astimezone(tz):%Y-%m-%d %H:%M}", columns, rows,
+                         right=set(range(1, len(columns)))))
+    console.print(Text(f"{SMALL_MARK} fewer than 10 deals behind the rate; stage→ = conversion to the next stage"))
+
+
+def cmd_summary(args: argparse.Namespace) -> int:
+    from funnel_tui.store.summary import DealSet, summary
+
+    tz = _tz()
+    store = open_store(args)
+    since = _local_midnight(args.since, "since", tz) if args.since else None
+    until = _local_midnight(args.until, "until", tz) if args.until else None
+    if since and until and until <= since:
+        raise CliError("until: must be after --since (the period is [since, until))")
+    as_of = _as_of(args.as_of, tz) if args.as_of else None
+    deals = DealSet(owner=_owner(store, args.owner), since=since, until=until)
+    result = summary(store, now=now_utc(), deals=deals, as_of=as_of, by_owner=args.by_owner)
+    if args.by_owner:
+        if args.format == "json":
+            emit([], "json", [], json_value=[summary_json(s, tz) for s in result])
+        elif args.format == "csv":
+            rows = [owner_row(s) for s in result]
+            emit(rows, "csv", list(rows[0]) if rows else ["owner"])
+        else:
+            render_by_owner(result, tz)
+        return 0
+    if args.format == "json":
+        emit([], "json", [], json_value=summary_json(result, tz))
+    elif args.format == "csv":
+        rows = summary_json(result, tz)["stages"]
+        emit(rows, "csv", list(rows[0]))
+    else:
+        render_summary(result, tz)
+    return 0
+
+
+# --- review ------------------------------------------------------------------------------
+
+
+def review_json(r: dict[str, Any], tz) -> dict[str, Any]:
+    from funnel_tui.domain.dates import iso_local
+
+    out = dict(r)
+    out["week_start"] = iso_local(r["week_start"], tz)
+    out["last_week_start"] = iso_local(r["last_week_start"], tz)
+    out["metrics"] = []
+    for m in r["metrics"]:
+        if m["metric"] == "won_amount":
+            m = {**m, "this_week": _major(m["this_week"]), "last_week": _major(m["last_week"]),
+                 "avg_4_weeks": round(m["avg_4_weeks"] / 100, 2)}
+        out["metrics"].append(m)
+    out["conversion"] = [
+        {**c, "last_week": {**c["last_week"], "ratio": _round(c["last_week"]["ratio"], 4)},
+         "week_before": {**c["week_before"], "ratio": _round(c["week_before"]["ratio"], 4)}}
+        for c in r["conversion"]
+    ]
+    return out
+
+
+def review_rows(r: dict[str, Any]) -> list[list[str]]:
+    """Metric lines: this week, last week, trailing 4-week average."""
+    labels = {"new_deals": "new deals", "wins": "wins", "losses": "losses", "won_amount": "won amount"}
+    rows = []
+    for m in r["metrics"]:
+        if m["metric"] == "won_amount":
+            rows.append([labels[m["metric"]], money(m["this_week"]), money(m["last_week"]),
+                         money(round(m["avg_4_weeks"]))])
+        else:
+            rows.append([labels[m["metric"]], str(m["this_week"]), str(m["last_week"]), f"{m['avg_4_weeks']:.1f}"])
+    for e in r["entries"]:
+        rows.append([f"entered {e['name']}", str(e["this_week"]), str(e["last_week"]), f"{e['avg_4_weeks']:.1f}"])
+    return rows
+
+
+def conversion_rows(r: dict[str, Any]) -> list[list[str]]:
+    out = []
+    for c in r["conversion"]:
+        lw, wb = c["last_week"], c["week_before"]
+        out.append([c["name"], ratio(lw["n"], lw["d"], lw["ratio"], lw["d"] < 10),
+                    ratio(wb["n"], wb["d"], wb["ratio"], wb["d"] < 10),
+                    "BOTTLENECK" if c["bottleneck"] else ""])
+    return out
+
+
+def cmd_review(args: argparse.Namespace) -> int:
+    from rich.text import Text
+
+    from funnel_tui.store.summary import review
+
+    tz = _tz()
+    store = open_store(args)
+    if not 0 < args.threshold <= 100:
+        raise CliError("threshold: give a percentage between 1 and 100, e.g. 30")
+    now = _as_of(args.as_of, tz) if args.as_of else now_utc()
+    r = review(store, now=now, tz=tz, owner=_owner(store, args.owner), threshold=args.threshold / 100)
+    if args.format == "json":
+        emit([], "json", [], json_value=review_json(r, tz))
+        return 0
+    if args.format == "csv":
+        rows = [{"metric": row[0], "this_week": row[1], "last_week": row[2], "avg_4_weeks": row[3]}
+                for row in review_rows({**r, "metrics": review_json(r, tz)["metrics"]})]
+        emit(rows, "csv", ["metric", "this_week", "last_week", "avg_4_weeks"])
+        return 0
+    console = _console()
+    who = "all reps" if r["owner"] is None else r["owner"]
+    console.print(Text(f"Weekly review — {safe(who)} — week of {r['week_start']:%Y-%m-%d} (so far) "
+                       f"vs {r['last_week_start']:%Y-%m-%d}"))
+    console.print(_table("Flow", ["", "this week", "last week", "4-week avg"], review_rows(r), right={1, 2, 3}))
+    console.print(_table(f"Conversion to the next stage (bottleneck: below {args.threshold:g} % two weeks running)",
+                         ["stage", "last week", "week before", ""], conversion_rows(r), right={1, 2}))
+    console.print(Text(f"{SMALL_MARK} fewer than 10 deals; conversion here = entries into the next stage / "
+                       "entries into this one during the week"))
+    return 0
+
+
+def register(cmd, fmt) -> None:
+    sp = cmd("summary", cmd_summary, "the funnel: reached, conversion, time in stage, weighted pipeline")
+    sp.add_argument("--owner", help="one rep's deals ('me' = the rep set in settings); default: every deal")
+    sp.add_argument("--by-owner", action="store_true", help="one line per rep, for the team lead")
+    sp.add_argument("--since", metavar="DATE", help="only deals created on or after this date")
+    sp.add_argument("--until", metavar="DATE", help="only deals created before this date")
+    sp.add_argument("--as-of", metavar="WHEN", help="the pipeline as it stood then, replayed from history "
+                    "(a bare date means the end of that day)")
+    fmt(sp)
+
+    sp = cmd("review", cmd_review, "weekly review: this week vs last vs the 4-week average; bottlenecks")
+    sp.add_argument("--owner", help="one rep's deals ('me' = the rep set in settings); default: every deal")
+    sp.add_argument("--threshold", type=float, default=30.0, metavar="PCT",
+                    help="flag a stage whose conversion stayed below this %% two weeks running (default 30)")
+    sp.add_argument("--as-of", metavar="WHEN", help="review the weeks as of this moment instead of now")
+    fmt(sp)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit("run as: funnel summary | funnel review")
