@@ -199,9 +199,18 @@ def cli_batch(spec_file: str) -> None:
 
     spec = json.loads(Path(spec_file).read_text(encoding="utf-8"))
     env = spec.get("env", {})
-    results = []
+    jobs = max(1, int(spec.get("jobs", 1)))  # >1 only for runs that do not depend on each other
+    running: dict[int, int] = {}
+    codes: dict[int, int] = {}
+
+    def reap() -> None:
+        pid, status = os.waitpid(-1, 0)
+        codes[running.pop(pid)] = os.waitstatus_to_exitcode(status)
+
     with tempfile.TemporaryDirectory() as tmp:
         for k, run in enumerate(spec["runs"]):
+            while len(running) >= jobs:
+                reap()
             argv, run_env = (run["argv"], run.get("env", {})) if isinstance(run, dict) else (run, {})
             out_p, err_p = Path(tmp, f"{k}.out"), Path(tmp, f"{k}.err")
             pid = os.fork()
@@ -228,10 +237,13 @@ def cli_batch(spec_file: str) -> None:
                     sys.stderr.flush()
                 finally:
                     os._exit(locals().get("code", 98) or 0)
-            _, status = os.waitpid(pid, 0)
-            results.append({"argv": argv, "code": os.waitstatus_to_exitcode(status),
-                            "out": out_p.read_bytes().decode("latin-1"),
-                            "err": err_p.read_bytes().decode("latin-1")})
+            running[pid] = k
+        while running:
+            reap()
+        results = [{"argv": run["argv"] if isinstance(run, dict) else run, "code": codes[k],
+                    "out": Path(tmp, f"{k}.out").read_bytes().decode("latin-1"),
+                    "err": Path(tmp, f"{k}.err").read_bytes().decode("latin-1")}
+                   for k, run in enumerate(spec["runs"])]
     sys.stdout.write(json.dumps(results))
 
 
@@ -258,10 +270,13 @@ def run_worker(mode: str, *args: str, timeout: float = 60) -> str:
     return p.stdout
 
 
-def run_cli_many(runs: list, tmp_path: Path, env: dict | None = None) -> list[dict]:
-    """Each run (an argv, or {"argv", "env"}) as its own process (see cli_batch); bytes out/err."""
+def run_cli_many(runs: list, tmp_path: Path, env: dict | None = None, jobs: int = 1) -> list[dict]:
+    """Each run (an argv, or {"argv", "env"}) as its own process (see cli_batch); bytes out/err.
+
+    jobs=2 runs two at a time: only for runs that do not depend on each other (reads).
+    """
     spec = tmp_path / f"cli-{os.getpid()}-{len(runs)}-{id(runs)}.json"
-    spec.write_text(json.dumps({"runs": runs, "env": env or {}}), encoding="utf-8")
+    spec.write_text(json.dumps({"runs": runs, "env": env or {}, "jobs": jobs}), encoding="utf-8")
     raw = run_worker("cli_batch", str(spec), timeout=120)
     out = json.loads(raw)
     for r in out:
