@@ -482,7 +482,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
         raise CliError("demo: this database already has deals; use --reset on a demo database "
                        "(e.g. funnel --demo demo --reset), never on your real one")
     n = fill_demo(store, deals=args.deals, seed=args.seed, now=now_utc())
-    print(f"demo: {n} deals in {target}")
+    from funnel_tui.store.engine import redact_url
+
+    print(f"demo: {n} deals in {redact_url(target)}")  # a team URL carries a password
     return EXIT_OK
 
 
