@@ -120,8 +120,41 @@ class Deal(SQLModel, table=True):
             sqlite_where=text("status = 'open' AND deleted_at IS NULL"),
             postgresql_where=text("status = 'open' AND deleted_at IS NULL"),
         ),
-        # Closed deals per stage (lost toggle, summaries) and by owner.
-        Index("ix_deal_status_stage", "status", "stage"),
+        # "No next step": open deals without a follow-up, longest in their stage first.
+        Index(
+            "ix_deal_no_next",
+            "stage_entered_at",
+            sqlite_where=text("status = 'open' AND deleted_at IS NULL AND next_follow_up_at IS NULL"),
+            postgresql_where=text("status = 'open' AND deleted_at IS NULL AND next_follow_up_at IS NULL"),
+        ),
+        # "Silent": open deals by how long since the last contact (or creation).
+        Index(
+            "ix_deal_quiet",
+            text("coalesce(last_contact_at, created_at)"),
+            sqlite_where=text("status = 'open' AND deleted_at IS NULL"),
+            postgresql_where=text("status = 'open' AND deleted_at IS NULL"),
+        ),
+        # Won and lost columns: newest first per stage, with their sums index-only. (No plain
+        # index on status: SQLite's planner, having no statistics, would seek it for
+        # status = 'open' and read half the table instead of using the partial indexes.)
+        Index(
+            "ix_deal_won",
+            "stage",
+            "closed_at",
+            "amount",
+            "probability",
+            sqlite_where=text("status = 'won' AND deleted_at IS NULL"),
+            postgresql_where=text("status = 'won' AND deleted_at IS NULL"),
+        ),
+        Index(
+            "ix_deal_lost",
+            "stage",
+            "closed_at",
+            "amount",
+            "probability",
+            sqlite_where=text("status = 'lost' AND deleted_at IS NULL"),
+            postgresql_where=text("status = 'lost' AND deleted_at IS NULL"),
+        ),
         Index("ix_deal_owner_status", "owner", "status"),
         # The funnel summary: one index-only pass grouped by rep, status, stage, source and
         # lost reason gives every per-deal sum (count, amount, weighted, cycle, dwell).

@@ -5,7 +5,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from funnel_tui.domain.money import format_compact, format_money, format_plain, parse_amount, weighted_minor
-from funnel_tui.domain.rules import abc_tiers, cadence, due_bucket, due_buckets, dwell, silence
+from funnel_tui.domain.rules import abc_tiers, cadence, tier_cutoffs, due_bucket, due_buckets, dwell, silence
 from funnel_tui.domain.stages import DEFAULT_STAGES, find_stage
 
 NOW = datetime(2026, 11, 24, 2, 0, tzinfo=timezone.utc)
@@ -58,11 +58,22 @@ def test_abc_one_dominant_deal_is_a_and_zero_is_c():
     assert abc_tiers([]) == {}
 
 
-def test_abc_ties_are_stable_by_id():
-    assert abc_tiers([(2, 10), (1, 10)]) == {1: "A", 2: "A"}  # 50 % before deal 2 < 80 %
-    t = abc_tiers([(i, 10) for i in range(1, 11)])
-    # 10 equal deals: cumulative before the 9th is 80 % → B; 10th: 90 % → B
-    assert [t[i] for i in range(1, 11)] == ["A"] * 8 + ["B", "B"]
+def test_abc_equal_values_share_a_tier():
+    assert abc_tiers([(2, 10), (1, 10)]) == {1: "A", 2: "A"}
+    # 10 equal deals: the group starts at 0 % → all A (order never decides a tier)
+    assert set(abc_tiers([(i, 10) for i in range(1, 11)]).values()) == {"A"}
+    # 50 | 10 10 10 10 10 (total 100): the tens start at 50 % < 80 % → all A
+    assert set(abc_tiers([(0, 50)] + [(i, 10) for i in range(1, 6)]).values()) == {"A"}
+    # 80 | 15 | 5: before 15 is 80 % → B; before 5 is 95 % → C
+    assert abc_tiers([(1, 80), (2, 15), (3, 5)]) == {1: "A", 2: "B", 3: "C"}
+
+
+def test_tier_cutoffs_classify_from_one_value():
+    cut = tier_cutoffs([(500, 1), (300, 1), (100, 1), (60, 1), (40, 1)])
+    assert (cut.a_min, cut.b_min) == (300, 60)
+    assert [cut.tier(v) for v in (1000, 300, 299, 60, 59, 0)] == ["A", "A", "B", "B", "C", "C"]
+    assert tier_cutoffs([]).tier(10) == "C"
+    assert tier_cutoffs([(0, 5)]).tier(0) == "C"
 
 
 def test_cadence_and_silence():

@@ -245,3 +245,44 @@ def test_two_processes_adding_deals_lose_nothing(db_path):
     assert len(names) == 300
     with s.read() as conn:
         assert conn.exec_driver_sql("SELECT count(*) FROM history WHERE kind='created'").scalar() == 300
+
+
+def test_warnings_match_the_domain_rules_on_a_random_pipeline(store, now):
+    """The SQL-side warnings equal a plain-Python reading of DESIGN §2 over every deal."""
+    import random
+
+    from funnel_tui.domain.money import weighted_minor
+    from funnel_tui.domain.rules import abc_tiers, cadence, dwell, silence
+
+    rng = random.Random(3)
+    for i in range(120):
+        created = now - timedelta(days=rng.uniform(0, 60))
+        deal_id = store.add_deal({"customer": f"c{i}", "amount": str(rng.choice([0, 5, 50, 500, 5000])),
+                                  "stage": rng.choice(["lead", "qualified", "demo", "negotiation"])}, now=created)
+        if rng.random() < 0.5:
+            store.log_touch(TouchDraft(deal_id, "call", "x"), now=created + timedelta(days=rng.uniform(0, 1)))
+        if rng.random() < 0.5:
+            store.add_follow_up(FollowUpDraft(deal_id, now + timedelta(hours=rng.uniform(-100, 100))), now=created)
+    limits = {s.key: s.max_dwell_days for s in store.stages()}
+    deals = store.list_deals()
+    tiers = abc_tiers([(d["id"], weighted_minor(d["amount"], d["probability"])) for d in deals])
+    expected, since = set(), {}
+    for d in deals:
+        dw = dwell(d["stage_entered_at"], now, limits[d["stage"]])
+        if dw.state != "ok":
+            expected.add((d["id"], f"dwell_{dw.state}", dw.whole_days))
+            since[d["id"], f"dwell_{dw.state}"] = d["stage_entered_at"]
+        quiet = silence(d["last_contact_at"], d["created_at"], now, tiers[d["id"]], d["next_follow_up_at"])
+        if quiet is not None:
+            expected.add((d["id"], "silent", int(quiet)))
+            since[d["id"], "silent"] = d["last_contact_at"] or d["created_at"]
+        if d["next_follow_up_at"] is None:
+            expected.add((d["id"], "no_next_step", int((now - d["stage_entered_at"]) / timedelta(days=1))))
+            since[d["id"], "no_next_step"] = d["stage_entered_at"]
+    got = {(w.deal_id, w.kind, w.days) for w in store.warnings(now=now)}
+    assert got == expected
+    assert {"dwell_over", "silent", "no_next_step"} <= {k for _, k, _ in got}
+    limited = store.warnings(now=now, limit=3)
+    for kind in ("dwell_over", "silent", "no_next_step"):
+        worst = sorted((since[i, k], i) for i, k, _ in expected if k == kind)[:3]
+        assert [w.deal_id for w in limited if w.kind == kind] == [i for _, i in worst]

@@ -73,38 +73,71 @@ TIER_B_SHARE = 0.95
 CADENCE: dict[str, timedelta] = {"A": timedelta(days=1), "B": timedelta(days=7), "C": timedelta(days=30)}
 
 
+@dataclass(frozen=True, slots=True)
+class TierCutoffs:
+    """The weighted values at which A and B start; a deal's tier is then one comparison.
+
+    Cutoffs let the board and warnings classify any deal from its own row, without
+    loading every open deal (that costs seconds at 100k deals).
+    """
+
+    a_min: int | None  # smallest weighted value that is A (None: no A deals)
+    b_min: int | None  # smallest weighted value that is B or better
+
+    def tier(self, weighted: int) -> Tier:
+        if weighted > 0 and self.a_min is not None and weighted >= self.a_min:
+            return "A"
+        if weighted > 0 and self.b_min is not None and weighted >= self.b_min:
+            return "B"
+        return "C"
+
+
+def tier_cutoffs(
+    value_counts: Iterable[tuple[int, int]],
+    a_share: float = TIER_A_SHARE,
+    b_share: float = TIER_B_SHARE,
+) -> TierCutoffs:
+    """Classic ABC analysis over (weighted value, how many deals have it) pairs.
+
+    Sorted by value descending, a deal is A while the cumulative share *before* it is
+    under 80 %, so the deal that crosses the line is still A; likewise B up to 95 %; the
+    rest C. Equal values always share a tier (the better one): tiers never depend on
+    row order. Deals worth nothing are always C.
+    """
+    groups = sorted(((v, n) for v, n in value_counts if v > 0 and n > 0), reverse=True)
+    total = sum(v * n for v, n in groups)
+    a_min = b_min = None
+    if total <= 0:
+        return TierCutoffs(None, None)
+    # Integer comparisons (running * 10_000 < share * 10_000 * total): no float drift.
+    a_limit = round(a_share * 10_000) * total
+    b_limit = round(b_share * 10_000) * total
+    running = 0
+    for value, count in groups:
+        before = running * 10_000
+        if before < a_limit:
+            a_min = value
+        elif before < b_limit:
+            b_min = value
+        else:
+            break
+        running += value * count
+    if b_min is None:
+        b_min = a_min
+    return TierCutoffs(a_min, b_min)
+
+
 def abc_tiers(
     weighted: Sequence[tuple[int, int]],
     a_share: float = TIER_A_SHARE,
     b_share: float = TIER_B_SHARE,
 ) -> dict[int, Tier]:
-    """Classic ABC analysis over (deal_id, weighted value) pairs.
-
-    Sorted by value descending (ties by id, for a stable answer), a deal is A while the
-    cumulative share *before* it is under 80 %, so the deal that crosses the line is
-    still A; likewise B up to 95 %; the rest C. Deals worth nothing are always C.
-    """
-    total = sum(max(v, 0) for _, v in weighted)
-    tiers: dict[int, Tier] = {}
-    if total <= 0:
-        return {deal_id: "C" for deal_id, _ in weighted}
-    running = 0
-    # Integer comparisons (running * 100 < share * total) avoid float drift at the edges.
-    a_limit = round(a_share * 10_000)
-    b_limit = round(b_share * 10_000)
-    for deal_id, value in sorted(weighted, key=lambda p: (-p[1], p[0])):
-        if value <= 0:
-            tiers[deal_id] = "C"
-            continue
-        before = running * 10_000
-        if before < a_limit * total:
-            tiers[deal_id] = "A"
-        elif before < b_limit * total:
-            tiers[deal_id] = "B"
-        else:
-            tiers[deal_id] = "C"
-        running += value
-    return tiers
+    """A/B/C for each (deal_id, weighted value) pair, by `tier_cutoffs`."""
+    counts: dict[int, int] = {}
+    for _, value in weighted:
+        counts[value] = counts.get(value, 0) + 1
+    cut = tier_cutoffs(counts.items(), a_share, b_share)
+    return {deal_id: cut.tier(value) for deal_id, value in weighted}
 
 
 def cadence(tier: str | None) -> timedelta:

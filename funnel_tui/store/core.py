@@ -21,16 +21,18 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Iterator, Mapping, Sequence
 
-from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy import and_, case, func, insert, literal, literal_column, or_, select, update
 from sqlalchemy.engine import Connection, Engine
 
-from funnel_tui.domain.money import weighted_minor
 from funnel_tui.domain.rules import (
+    TIER_A_SHARE,
+    TIER_B_SHARE,
     WITHIN,
-    abc_tiers,
+    TierCutoffs,
+    cadence,
     due_bucket,
     dwell,
-    silence,
+    tier_cutoffs,
 )
 from funnel_tui.domain.stages import StageDef, find_stage
 from funnel_tui.domain.text import clean_text, escape_like
@@ -47,6 +49,7 @@ from funnel_tui.store.engine import WRITE_OPTION, create_engine_for, redact_url,
 from funnel_tui.store.schema import ensure_schema
 
 UTC = timezone.utc
+OPEN = literal_column("'open'")
 D = Deal.__table__
 F = FollowUp.__table__
 T = Touch.__table__
@@ -161,6 +164,7 @@ class Store:
         if not read_only:
             ensure_schema(self.engine)
         self._stages: tuple[StageDef, ...] | None = None
+        self._shares: tuple[float, float] | None = None
 
     def __repr__(self) -> str:
         return f"Store({redact_url(self.target)!r})"
@@ -745,7 +749,7 @@ class Store:
             select(F.c.id, F.c.deal_id, F.c.kind, F.c.due_at, F.c.note,
                    D.c.customer, D.c.title, D.c.stage)
             .join(D, D.c.id == F.c.deal_id)
-            .where(and_(F.c.status == "open", F.c.due_at < horizon,
+            .where(and_(F.c.status == OPEN, F.c.due_at < horizon,
                         D.c.deleted_at.is_(None), D.c.status != "lost"))
             .order_by(F.c.due_at, F.c.id)
         )
@@ -762,44 +766,132 @@ class Store:
             out.append(DueItem(r.id, r.deal_id, r.customer, r.title, r.stage, r.kind, due_at, bucket, r.note))
         return out
 
+    def _weighted_expr(self):
+        # Integer arithmetic in SQL, rounded half up like domain.money.weighted_minor.
+        return (D.c.amount * D.c.probability + 50) // 100
+
+    def _open_clause(self, owner: str | None):
+        # 'open' is written literally: SQLite uses a partial index (WHERE status = 'open')
+        # only when the query names the value itself, not a bound parameter.
+        clause = and_(D.c.status == OPEN, D.c.deleted_at.is_(None))
+        return and_(clause, D.c.owner == owner) if owner else clause
+
+    def _tier_cutoffs(self, conn: Connection, owner: str | None) -> TierCutoffs:
+        if conn.dialect.name == "sqlite" and not owner:
+            rows = conn.exec_driver_sql(_OPEN_WEIGHTS_SQLITE).all()
+        else:
+            w = self._weighted_expr().label("w")
+            rows = conn.execute(
+                select(w, func.count()).where(self._open_clause(owner)).group_by(w)
+            ).all()
+        return tier_cutoffs(((int(v or 0), n) for v, n in rows), *self._tier_shares())
+
+    def _tier_shares(self) -> tuple[float, float]:
+        """Tier thresholds: settings tier_a_share / tier_b_share, else 80 % / 95 %."""
+        if self._shares is None:
+            a = self.get_setting("tier_a_share")
+            b = self.get_setting("tier_b_share")
+            self._shares = (float(a) if a else TIER_A_SHARE, float(b) if b else TIER_B_SHARE)
+        return self._shares
+
+    def tier_cutoffs(self, *, owner: str | None = None) -> TierCutoffs:
+        """Where A and B start among open deals; `cutoffs.tier(weighted)` classifies one deal."""
+        with self.read() as conn:
+            return self._tier_cutoffs(conn, owner)
+
     def tiers(self, *, owner: str | None = None) -> dict[int, str]:
         """A/B/C tier of every open deal (per owner when given), on weighted value."""
-        q = select(D.c.id, D.c.amount, D.c.probability).where(
-            and_(D.c.status == "open", D.c.deleted_at.is_(None)))
-        if owner:
-            q = q.where(D.c.owner == owner)
         with self.read() as conn:
-            rows = conn.execute(q).all()
-        return abc_tiers([(r.id, weighted_minor(r.amount, r.probability)) for r in rows])
+            cut = self._tier_cutoffs(conn, owner)
+            rows = conn.execute(
+                select(D.c.id, self._weighted_expr()).where(self._open_clause(owner))
+            ).all()
+        return {deal_id: cut.tier(int(w or 0)) for deal_id, w in rows}
 
-    def warnings(self, *, now: datetime, owner: str | None = None) -> list[WarningItem]:
-        """Dwell over/near, silence past the tier cadence, and no next step, per open deal."""
-        limits = {s.key: s.max_dwell_days for s in self.stages()}
-        q = select(D.c.id, D.c.customer, D.c.stage, D.c.stage_entered_at, D.c.last_contact_at,
-                   D.c.created_at, D.c.next_follow_up_at, D.c.owner).where(
-            and_(D.c.status == "open", D.c.deleted_at.is_(None)))
-        if owner:
-            q = q.where(D.c.owner == owner)
-        with self.read() as conn:
-            rows = conn.execute(q.order_by(D.c.id)).all()
-        tiers = self.tiers(owner=owner)
+    def warnings(self, *, now: datetime, owner: str | None = None,
+                 limit: int | None = None) -> list[WarningItem]:
+        """Dwell over/near, silence past the tier cadence, and no next step, per open deal.
+
+        Each kind is selected in SQL (at most `limit` rows each, worst first), so the Today
+        screen costs the same at 1k and 100k deals; `limit=None` gives everything.
+        """
+        day = timedelta(days=1)
         out: list[WarningItem] = []
-        for r in rows:
-            d = dwell(from_db(r.stage_entered_at), now, limits.get(r.stage))
-            if d.state == "over":
-                out.append(WarningItem(r.id, r.customer, r.stage, "dwell_over", d.whole_days, d.limit))
-            elif d.state == "near":
-                out.append(WarningItem(r.id, r.customer, r.stage, "dwell_near", d.whole_days, d.limit))
-            nxt = from_db(r.next_follow_up_at)
-            quiet = silence(from_db(r.last_contact_at), from_db(r.created_at), now, tiers.get(r.id), nxt)
-            if quiet is not None:
-                cad = {"A": 1, "B": 7, "C": 30}[tiers.get(r.id, "C")]
-                out.append(WarningItem(r.id, r.customer, r.stage, "silent", int(quiet), cad))
-            if nxt is None:
-                days_in = int((now - from_db(r.stage_entered_at)) / timedelta(days=1))
-                out.append(WarningItem(r.id, r.customer, r.stage, "no_next_step", days_in, None))
-        order = {"dwell_over": 0, "dwell_near": 1, "silent": 2, "no_next_step": 3}
-        out.sort(key=lambda w: (order[w.kind], -w.days, w.deal_id))
+        base = self._open_clause(owner)
+        ts = D.c.stage_entered_at.type
+
+        def bound(q):
+            return q.limit(limit) if limit else q
+
+        with self.read() as conn:
+            over: list[WarningItem] = []
+            near: list[WarningItem] = []
+            for stage in self.stages():
+                if stage.kind != "open" or not stage.max_dwell_days:
+                    continue
+                cap = timedelta(days=stage.max_dwell_days)
+                near_cut = to_db(now - cap * 4 / 5)
+                rows = conn.execute(bound(
+                    select(D.c.id, D.c.customer, D.c.stage_entered_at)
+                    .where(and_(base, D.c.stage == stage.key,
+                                D.c.stage_entered_at <= literal(near_cut, ts)))
+                    .order_by(D.c.stage_entered_at, D.c.id)
+                )).all()
+                for r in rows:
+                    entered = from_db(r.stage_entered_at)
+                    d = dwell(entered, now, stage.max_dwell_days)
+                    if d.state == "over":
+                        over.append((entered, WarningItem(r.id, r.customer, stage.key, "dwell_over",
+                                                          d.whole_days, d.limit)))
+                    elif d.state == "near":
+                        near.append((entered, WarningItem(r.id, r.customer, stage.key, "dwell_near",
+                                                          d.whole_days, d.limit)))
+
+            # Silent: quiet longer than the tier's cadence, and no follow-up ahead.
+            cut = self._tier_cutoffs(conn, owner)
+            w = self._weighted_expr()
+            since = func.coalesce(D.c.last_contact_at, D.c.created_at)
+            a_min = cut.a_min if cut.a_min is not None else -1
+            b_min = cut.b_min if cut.b_min is not None else -1
+            tier_sql = case((and_(w > 0, a_min > 0, w >= a_min), "A"),
+                            (and_(w > 0, b_min > 0, w >= b_min), "B"), else_="C")
+            quiet_cut = case(
+                (tier_sql == "A", literal(to_db(now - cadence("A")), ts)),
+                (tier_sql == "B", literal(to_db(now - cadence("B")), ts)),
+                else_=literal(to_db(now - cadence("C")), ts),
+            )
+            rows = conn.execute(bound(
+                select(D.c.id, D.c.customer, D.c.stage, D.c.last_contact_at, D.c.created_at,
+                       tier_sql.label("tier"))
+                .where(and_(base,
+                            or_(D.c.next_follow_up_at.is_(None),
+                                D.c.next_follow_up_at < literal(to_db(now), ts)),
+                            since < quiet_cut))
+                .order_by(since, D.c.id)
+            )).all()
+            silent = [
+                (from_db(r.last_contact_at or r.created_at),
+                 WarningItem(r.id, r.customer, r.stage, "silent",
+                             int((now - from_db(r.last_contact_at or r.created_at)) / day),
+                             cadence(r.tier).days))
+                for r in rows
+            ]
+
+            rows = conn.execute(bound(
+                select(D.c.id, D.c.customer, D.c.stage, D.c.stage_entered_at)
+                .where(and_(base, D.c.next_follow_up_at.is_(None)))
+                .order_by(D.c.stage_entered_at, D.c.id)
+            )).all()
+            no_next = [
+                (from_db(r.stage_entered_at),
+                 WarningItem(r.id, r.customer, r.stage, "no_next_step",
+                             int((now - from_db(r.stage_entered_at)) / day), None))
+                for r in rows
+            ]
+        # Worst first: the longest exact wait (oldest clock start), ties by deal id.
+        for group in (over, near, silent, no_next):
+            group.sort(key=lambda pair: (pair[0], pair[1].deal_id))
+            out.extend(item for _, item in (group[:limit] if limit else group))
         return out
 
     # --- board ----------------------------------------------------------------------------
@@ -809,7 +901,7 @@ class Store:
         q = (
             select(D.c.stage, func.count(), func.sum(D.c.amount),
                    func.sum((D.c.amount * D.c.probability + 50) // 100))
-            .where(and_(D.c.status == status, D.c.deleted_at.is_(None)))
+            .where(and_(D.c.status == _status_literal(status), D.c.deleted_at.is_(None)))
             .group_by(D.c.stage)
         )
         with self.read() as conn:
@@ -830,7 +922,7 @@ class Store:
                 D.c.stage, D.c.status, D.c.stage_entered_at, D.c.next_follow_up_at, D.c.risk_level,
                 D.c.lead_score, D.c.owner, D.c.last_contact_at, D.c.created_at, D.c.version,
                 D.c.lost_reason)
-        base = and_(D.c.stage == stage, D.c.status == status, D.c.deleted_at.is_(None))
+        base = and_(D.c.stage == stage, D.c.status == _status_literal(status), D.c.deleted_at.is_(None))
         with self.read() as conn:
             if status != "open":
                 rows = conn.execute(select(*cols).where(base).order_by(D.c.closed_at.desc())
@@ -861,6 +953,21 @@ _OPEN_TOTALS_SQLITE = (
     "FROM deal INDEXED BY ix_deal_stage_money "
     "WHERE status = 'open' AND deleted_at IS NULL GROUP BY stage"
 )
+
+
+# The same reason: one scan of the covering index instead of a row read per open deal.
+_OPEN_WEIGHTS_SQLITE = (
+    "SELECT (amount * probability + 50) / 100 AS w, count(*) "
+    "FROM deal INDEXED BY ix_deal_stage_money "
+    "WHERE status = 'open' AND deleted_at IS NULL GROUP BY w"
+)
+
+
+def _status_literal(status: str):
+    """A status written into the SQL (partial indexes need the literal, see OPEN)."""
+    if status not in ("open", "won", "lost"):
+        raise StoreError(f"status: {status!r} is not one of open, won, lost")
+    return literal_column(f"'{status}'")
 
 
 def _aware_row(row: dict) -> dict:
