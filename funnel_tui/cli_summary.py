@@ -115,13 +115,15 @@ def _console():
     return Console(markup=False, emoji=False, highlight=False)
 
 
-def _table(title: str, columns: list[str], rows: list[list[str]], right: set[int] = frozenset()):
+def _table(title: str, columns: list[str], rows: list[list[str]], right: set[int] = frozenset(),
+           no_wrap: set[int] = frozenset()):
     from rich.table import Table
     from rich.text import Text
 
     table = Table(title=Text(title), header_style="bold", title_justify="left")
     for i, col in enumerate(columns):
-        table.add_column(Text(col), justify="right" if i in right else "left", overflow="fold")
+        table.add_column(Text(col), justify="right" if i in right else "left", overflow="fold",
+                         no_wrap=i in no_wrap)
     for row in rows:
         table.add_row(*(Text(safe(c)) for c in row))
     return table
@@ -196,22 +198,25 @@ def render_by_owner(reps: list[dict[str, Any]], tz) -> None:
     if not reps:
         console.print(Text("No deals."))
         return
+    moment = reps[0]["as_of"].astimezone(tz)
+    rows = [[s["owner"] or "(no owner)", str(s["deals"]), str(s["won"]), str(s["lost"]),
+             ratio(s["win_rate_n"], s["win_rate_d"], s["win_rate"], s["win_rate_small_sample"]),
+             money(s["won_amount"]), money(s["weighted_pipeline"]), days(s["avg_cycle_days"])]
+            for s in reps]
+    console.print(_table(f"Per rep — as of {moment:%Y-%m-%d %H:%M}",
+                         ["rep", "deals", "won", "lost", "win rate", "won amount", "weighted", "cycle"],
+                         rows, right=set(range(1, 8)), no_wrap={0}))
     steps = [st for st in reps[0]["stages"] if st["conversion_d"] is not None]
-    columns = ["rep", "deals", "won", "lost", "win rate", "won amount", "weighted", "cycle"]
-    columns += [f"{st['key']}→" for st in steps]
     rows = []
     for s in reps:
-        line = [s["owner"] or "(no owner)", str(s["deals"]), str(s["won"]), str(s["lost"]),
-                ratio(s["win_rate_n"], s["win_rate_d"], s["win_rate"], s["win_rate_small_sample"]),
-                money(s["won_amount"]), money(s["weighted_pipeline"]), days(s["avg_cycle_days"])]
         by_key = {st["key"]: st for st in s["stages"]}
-        for st in steps:
-            x = by_key[st["key"]]
-            line.append(ratio(x["conversion_n"], x["conversion_d"], x["conversion_to_next"], x["small_sample"]))
-        rows.append(line)
-    console.print(_table(f"Per rep — as of {reps[0]['as_of'].astimezone(tz):%Y-%m-%d %H:%M}", columns, rows,
-                         right=set(range(1, len(columns)))))
-    console.print(Text(f"{SMALL_MARK} fewer than 10 deals behind the rate; stage→ = conversion to the next stage"))
+        rows.append([s["owner"] or "(no owner)"] + [
+            ratio(by_key[st["key"]]["conversion_n"], by_key[st["key"]]["conversion_d"],
+                  by_key[st["key"]]["conversion_to_next"], by_key[st["key"]]["small_sample"])
+            for st in steps])
+    console.print(_table("Conversion to the next stage, per rep", ["rep"] + [f"{st['name']} →" for st in steps],
+                         rows, right=set(range(1, len(steps) + 1)), no_wrap={0}))
+    console.print(Text(f"{SMALL_MARK} fewer than 10 deals behind the rate"))
 
 
 def cmd_summary(args: argparse.Namespace) -> int:
