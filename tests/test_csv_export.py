@@ -166,3 +166,40 @@ def test_stdout_and_summary(store, now, tz, tmp_path):
 
 def test_header_is_the_documented_columns():
     assert EXPORT_COLUMNS[:len(CSV_COLUMNS)] == CSV_COLUMNS and EXPORT_COLUMNS[-3:] == EXPORT_ONLY
+
+
+ZONES = ["Asia/Shanghai", "America/New_York", "Europe/London", "Asia/Kolkata", "Australia/Lord_Howe",
+         "America/St_Johns", "Pacific/Chatham", "UTC"]
+
+
+@given(st.datetimes(min_value=__import__("datetime").datetime(1901, 1, 1),
+                    max_value=__import__("datetime").datetime(2100, 1, 1)),
+       st.sampled_from(ZONES), st.booleans())
+def test_fast_local_time_equals_iso_local(moment, zone, as_text):
+    from datetime import timezone as _tz
+    from zoneinfo import ZoneInfo
+
+    from funnel_tui.domain.dates import iso_local
+    from funnel_tui.exchange.csv_export import _LocalTime
+
+    conv = _LocalTime(ZoneInfo(zone))
+    aware = moment.replace(tzinfo=_tz.utc)
+    stored = moment.isoformat(" ", "microseconds") if as_text else aware
+    expected = iso_local(aware, ZoneInfo(zone))
+    assert conv(stored) == expected
+    assert conv(stored) == expected  # the cached hour gives the same answer
+
+
+def test_fast_local_time_across_a_dst_change():
+    from datetime import datetime as _dt, timezone as _tz
+    from zoneinfo import ZoneInfo
+
+    from funnel_tui.domain.dates import iso_local
+    from funnel_tui.exchange.csv_export import _LocalTime
+
+    ny = ZoneInfo("America/New_York")
+    conv = _LocalTime(ny)
+    start = _dt(2026, 3, 8, 5, 0, tzinfo=_tz.utc)  # 00:00 EST; the clocks jump at 07:00 UTC
+    for minutes in range(0, 6 * 60, 7):
+        t = start + timedelta(minutes=minutes)
+        assert conv(t.replace(tzinfo=None).isoformat(" ", "microseconds")) == iso_local(t, ny)

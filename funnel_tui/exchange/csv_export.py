@@ -19,8 +19,10 @@ from __future__ import annotations
 import csv
 import io
 import os
+import re
 import sys
 from dataclasses import dataclass
+from operator import itemgetter
 from datetime import datetime, timedelta, timezone, tzinfo
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
@@ -33,6 +35,9 @@ ENCODINGS = ("utf-8-sig", "utf-8", "gb18030", "gbk")
 # Columns that are numbers: written as numbers, never guarded.
 NUMERIC_COLUMNS = frozenset({"id", "lead_score", "amount", "probability", "weighted_amount", "dwell_days"})
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
+# A text cell (joined with \x1f, which clean_text never stores) that may need the guard.
+_FIRST = frozenset("'=+-@\t\r＝＋－＠")
+_SUSPECT = re.compile("(?:^|\x1f)[='+\\-@\t\r＝＋－＠]")
 UTC = timezone.utc
 
 
@@ -78,35 +83,49 @@ def _plain(minor: int) -> str:
 class _LocalTime:
     """UTC text or datetime → ISO local with offset, exactly like `iso_local`, but fast.
 
-    The zone's offset is looked up once per UTC hour (and checked at both ends of it, so a
-    transition inside the hour falls back to the exact conversion).
+    Per UTC hour the zone's offset is looked up once (and checked at both ends of the hour,
+    so a transition inside it falls back to the exact conversion). With a whole-hour offset
+    the stored text "YYYY-MM-DD HH:MM:SS.ffffff" needs only the hour part rewritten, so
+    most cells are a string concatenation.
     """
 
     def __init__(self, tz: tzinfo):
         self.tz = tz
-        self._offsets: dict[str, timezone | None] = {}
+        # UTC hour "YYYY-MM-DD HH" -> (local "YYYY-MM-DDTHH" or None, offset suffix, timezone or None)
+        self._hours: dict[str, tuple[str | None, str, timezone | None]] = {}
 
-    def _offset(self, hour_key: str, naive: datetime) -> timezone | None:
-        start = naive.replace(minute=0, second=0, microsecond=0, tzinfo=UTC)
+    def _hour(self, key: str) -> tuple[str | None, str, timezone | None]:
+        start = datetime.fromisoformat(key + ":00:00").replace(tzinfo=UTC)
         a = start.astimezone(self.tz).utcoffset()
         b = (start + timedelta(minutes=59, seconds=59)).astimezone(self.tz).utcoffset()
-        off = timezone(a) if a == b else None
-        if len(self._offsets) > 100_000:
-            self._offsets.clear()
-        self._offsets[hour_key] = off
-        return off
+        if a != b:
+            entry: tuple = (None, "", None)
+        else:
+            off = timezone(a)
+            local = (start + a).replace(tzinfo=off)
+            suffix = local.isoformat()[19:]
+            whole_hour = a % timedelta(hours=1) == timedelta(0)
+            entry = (local.isoformat()[:13] if whole_hour else None, suffix, off)
+        if len(self._hours) > 100_000:
+            self._hours.clear()
+        self._hours[key] = entry
+        return entry
 
     def __call__(self, value: Any) -> str:
         if value is None or value == "":
             return ""
-        if isinstance(value, str):
-            naive = datetime.fromisoformat(value)
+        if isinstance(value, str) and len(value) >= 19 and value[10] == " ":
             key = value[:13]
+            entry = self._hours.get(key) or self._hour(key)
+            if entry[0] is not None:
+                return entry[0] + value[13:19] + entry[1]
+            naive = datetime.fromisoformat(value[:19])
+        elif isinstance(value, str):
+            naive = datetime.fromisoformat(value).replace(microsecond=0)
         else:
-            naive = value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value
-            key = naive.isoformat()[:13]
-        naive = naive.replace(microsecond=0)
-        off = self._offsets[key] if key in self._offsets else self._offset(key, naive)
+            naive = (value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value).replace(microsecond=0)
+        entry = self._hours.get(naive.isoformat(" ")[:13]) or self._hour(naive.isoformat(" ")[:13])
+        off = entry[2]
         if off is None:
             return naive.replace(tzinfo=UTC).astimezone(self.tz).isoformat()
         return (naive + off.utcoffset(None)).replace(tzinfo=off).isoformat()
@@ -114,7 +133,7 @@ class _LocalTime:
 
 def _naive_utc(value: Any) -> datetime:
     if isinstance(value, str):
-        return datetime.fromisoformat(value).replace(tzinfo=None)
+        return datetime.fromisoformat(value)  # stored UTC text carries no offset
     return value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value
 
 
@@ -131,21 +150,27 @@ def _formatter(*, now: datetime, tz: tzinfo, tiers: dict[int, str]) -> Callable[
     i_lead = index["lead_score"]
     day = timedelta(days=1)
 
+    texts = itemgetter(*text_idx)
+    hours = local._hours  # the converter's per-hour table, read inline for speed
+
     def fmt(row: Sequence[Any]) -> list:
+        # None is written as "" by the csv module, so only the formula guard touches text;
+        # one regex over the joined text cells finds the rare row that needs it.
         cells = list(row)
         entered = cells[i_entered]
-        for i in text_idx:
-            v = cells[i]
-            if v is None:
-                cells[i] = ""
-            elif v and v[0] in "=+-@\t\r'＝＋－＠" and needs_guard(v):
-                cells[i] = "'" + v
+        if _SUSPECT.search("\x1f".join(map(str, texts(row)))):
+            for i in text_idx:
+                v = cells[i]
+                if v and v[0] in _FIRST and needs_guard(v):
+                    cells[i] = "'" + v
         for i in time_idx:
-            cells[i] = local(cells[i])
+            v = cells[i]
+            if v:
+                entry = hours.get(v[:13]) if v.__class__ is str and v[10:11] == " " else None
+                cells[i] = entry[0] + v[13:19] + entry[1] if entry and entry[0] else local(v)
         close = cells[i_close]
-        cells[i_close] = "" if close is None else (close if isinstance(close, str) else close.isoformat())[:10]
-        if cells[i_lead] is None:
-            cells[i_lead] = ""
+        if close is not None and not isinstance(close, str):
+            cells[i_close] = close.isoformat()
         amount = row[i_amount] or 0
         prob = row[i_prob] or 0
         cells[i_amount] = _plain(amount)

@@ -70,6 +70,19 @@ def stream_deals(
         q = q.where(D.c.owner == owner)
     q = q.order_by(D.c.id)
     with store.read() as conn:
+        if conn.dialect.name == "sqlite":
+            # Plain driver tuples, same transaction: SQLAlchemy's Row objects cost more per row
+            # than SQLite takes to produce it.
+            compiled = q.compile(dialect=conn.dialect)
+            params = [compiled.params[name] for name in (compiled.positiontup or [])]
+            cursor = conn.connection.dbapi_connection.cursor()
+            cursor.arraysize = chunk
+            try:
+                cursor.execute(str(compiled), params)
+                yield iter(cursor.fetchmany, [])
+            finally:
+                cursor.close()
+            return
         result = conn.execution_options(yield_per=chunk).execute(q)
         yield (list(part) for part in result.partitions(chunk))
 
