@@ -50,6 +50,7 @@ class FunnelApp(App[int]):
         self.lang = lang or detect_lang(store.get_setting("lang"))
         self.export_dir = Path(export_dir) if export_dir else Path.cwd()
         self._reminded: set[int] = set()
+        self._reminders_started = False
         self._saved_theme = store.get_setting("theme")
 
     def now(self) -> datetime:
@@ -66,8 +67,13 @@ class FunnelApp(App[int]):
         if self._saved_theme in self.available_themes:
             self.theme = self._saved_theme
         self.theme_changed_signal.subscribe(self, self._remember_theme)
-        self.start_reminders()
         self.set_interval(REMIND_EVERY, self.check_reminders, name="reminders")
+
+    def on_board_loaded(self) -> None:
+        # The start-up reminder waits for the first cards: they get the database first.
+        if not self._reminders_started:
+            self._reminders_started = True
+            self.start_reminders()
 
     def _remember_theme(self, theme) -> None:
         if theme.name != self._saved_theme:

@@ -31,6 +31,7 @@ from funnel_tui.tui.widgets.key_bar import KeyBar
 from funnel_tui.tui.widgets.stage_column import DealList, DealOption, MoreOption, StageColumn
 
 PAGE = 50
+TIER_DELAY = 1.5  # seconds of quiet after a change before tiers are recomputed
 QUALIFY_MIN_SCORE = 6  # below this, entering Qualified earns a warning (never a block)
 DEAL_ACTIONS = {"move_card", "lose", "open_deal", "follow_up", "log_touch"}
 EMPTY_TOTALS = {"count": 0, "amount": 0, "weighted": 0}
@@ -101,6 +102,10 @@ class BoardScreen(Screen):
         self._modal_open = False
         self._started = False
         self._last_actions: tuple = ()
+        self._columns: dict[str, StageColumn] = {}
+        self._max_dwell: dict[str, int | None] = {}
+        self._card_cache: dict[tuple, Text] = {}
+        self._tier_timer = None
 
     # --- layout -------------------------------------------------------------------------
 
@@ -114,7 +119,10 @@ class BoardScreen(Screen):
         with Horizontal(id="board"):
             for stage in self.board_stages:
                 status = "open" if stage.kind == "open" else "won"
-                yield StageColumn(stage, status, stage.label(lang), self.render_card)
+                column = StageColumn(stage, status, stage.label(lang), self.render_card)
+                self._columns[stage.key] = column
+                self._max_dwell[stage.key] = stage.max_dwell_days
+                yield column
         yield KeyBar(id="key-bar")
 
     def on_mount(self) -> None:
@@ -125,22 +133,27 @@ class BoardScreen(Screen):
 
     @property
     def columns(self) -> list[StageColumn]:
-        return list(self.query(StageColumn))
+        return list(self._columns.values())
 
     def column(self, stage_key: str) -> StageColumn | None:
-        for column in self.columns:
-            if column.stage.key == stage_key:
-                return column
-        return None
+        return self._columns.get(stage_key)
 
     def render_card(self, deal: dict, width: int) -> Text:
-        stage = self.column(deal["stage"])
-        limit = stage.stage.max_dwell_days if stage else None
-        return card_text(
-            deal, width=width, now=self.app.now(), tz=self.app.tz, max_dwell_days=limit,
-            tier=self.tiers.get(deal["id"]) if deal.get("status") == "open" else None,
-            colours=self.colours, lang=self.app.lang,
-        )
+        """A card's Text, cached per deal version and minute: a move redraws two columns,
+        but only the moved card is drawn anew."""
+        now = self.app.now()
+        tier = self.tiers.get(deal["id"]) if deal.get("status") == "open" else None
+        key = (deal["id"], deal.get("version"), deal["stage"], deal.get("status"),
+               deal.get("next_follow_up_at"), width, tier, self.colours, now.replace(second=0, microsecond=0))
+        card = self._card_cache.get(key)
+        if card is None:
+            if len(self._card_cache) > 4000:
+                self._card_cache.clear()
+            card = self._card_cache[key] = card_text(
+                deal, width=width, now=now, tz=self.app.tz, max_dwell_days=self._max_dwell.get(deal["stage"]),
+                tier=tier, colours=self.colours, lang=self.app.lang,
+            )
+        return card
 
     def _theme_colours(self) -> CardColours:
         theme = self.app.current_theme
@@ -207,7 +220,10 @@ class BoardScreen(Screen):
                 lost = store.board_column(key, limit=max(PAGE, len(column.lost_rows)), status="lost")
             column.set_data(rows, column.totals, lost, column.lost_more, self.show_lost)
         self.refresh_bindings()
-        self._refresh_tiers()
+        # Tiers re-rank every open deal (≈0.4 s at 100k): once, after a burst of changes.
+        if self._tier_timer is not None:
+            self._tier_timer.stop()
+        self._tier_timer = self.set_timer(TIER_DELAY, self._refresh_tiers)
 
     @work(thread=True, exclusive=True, group="tiers")
     def _refresh_tiers(self) -> None:

@@ -131,16 +131,28 @@ class StageColumn(Vertical):
         keep = cards.highlighted_deal
         keep_index = cards.highlighted
         width = self.card_width
+        # Options whose card did not change are reused: their measured lines are kept.
+        previous = {id(o.prompt): o for o in cards.options if isinstance(o, DealOption)}
+
+        def option_for(row: dict) -> DealOption:
+            prompt = self.render_card(row, width)
+            option = previous.get(id(prompt))
+            if option is None or option.deal_id != row["id"]:
+                return DealOption(prompt, row)
+            option.deal = row
+            option._divider = False
+            return option
+
         options: list[Option | None] = []
         for row in self.rows:
-            options.append(DealOption(self.render_card(row, width), row))
+            options.append(option_for(row))
             options.append(None)
         if self.more_count:
             options.append(MoreOption(Text(f"▼ {self.more_count} more…", style="italic"), self.status))
             options.append(None)
         if self.show_lost and self.lost_rows:
             for row in self.lost_rows:
-                options.append(DealOption(self.render_card(row, width), row))
+                options.append(option_for(row))
                 options.append(None)
             if self.lost_more:
                 options.append(MoreOption(Text("▼ more lost…", style="italic"), "lost"))
