@@ -386,12 +386,25 @@ def _notify(items) -> None:
 
 def cmd_warnings(args: argparse.Namespace) -> int:
     store = open_store(args)
-    items = store.warnings(now=now_utc(), owner=args.owner)
+    now = now_utc()
+    table = args.format == "table"
+    # The table shows the worst few of each kind with the true counts; json/csv give all.
+    items = store.warnings(now=now, owner=args.owner, limit=args.limit if table else None)
     if args.kind:
         items = [w for w in items if w.kind == args.kind]
     rows = [{"deal_id": w.deal_id, "customer": w.customer, "stage": w.stage, "kind": w.kind,
              "days": w.days, "limit": w.limit} for w in items]
-    emit(rows, args.format, ["deal_id", "customer", "stage", "kind", "days", "limit"], title="Warnings")
+    columns = ["deal_id", "customer", "stage", "kind", "days", "limit"]
+    if not table:
+        emit(rows, args.format, columns)
+        return EXIT_OK
+    counts = store.warning_counts(now=now, owner=args.owner)
+    if args.kind:
+        counts = {args.kind: counts[args.kind]}
+    summary = " · ".join(f"{n} {kind}" for kind, n in counts.items() if n)
+    hidden = sum(counts.values()) - len(rows)
+    more = f"… and {hidden} more (worst {args.limit} of each kind shown; --format json for all)" if hidden else None
+    emit(rows, "table", columns, title=f"Warnings ({summary})" if summary else "Warnings", footer=more)
     return EXIT_OK
 
 
@@ -602,6 +615,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp = cmd("warnings", cmd_warnings, "deals past their stage's dwell limit, silent, or with no next step")
     sp.add_argument("--owner", help="only this rep's deals")
     sp.add_argument("--kind", choices=("dwell_over", "dwell_near", "silent", "no_next_step"))
+    sp.add_argument("--limit", type=int, default=10, help="rows of each kind in the table (JSON gives all)")
     fmt(sp)
 
     sp = cmd("list", cmd_list, "list deals")

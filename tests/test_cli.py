@@ -133,3 +133,13 @@ def test_help_explains_every_command():
     for name in ("add", "move", "lose", "reopen", "follow-up", "done", "log", "snooze", "due", "warnings",
                  "list", "show", "stages", "undo", "demo"):
         assert name in proc.stdout
+
+
+def test_warnings_table_shows_worst_of_each_kind_with_true_counts(run):
+    for i in range(15):
+        run("add", f"Stale {i}")
+    code, out, _ = run("warnings", "--limit", "3")
+    assert code == 0
+    assert "15 no_next_step" in out
+    assert "… and 12 more" in out
+    assert len(__import__("json").loads(run("warnings", "--format", "json")[1])) == 15

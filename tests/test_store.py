@@ -281,6 +281,9 @@ def test_warnings_match_the_domain_rules_on_a_random_pipeline(store, now):
             since[d["id"], "no_next_step"] = d["stage_entered_at"]
     got = {(w.deal_id, w.kind, w.days) for w in store.warnings(now=now)}
     assert got == expected
+    counts = store.warning_counts(now=now)
+    assert counts == {k: sum(1 for _, kind, _ in expected if kind == k)
+                      for k in ("dwell_over", "dwell_near", "silent", "no_next_step")}
     assert {"dwell_over", "silent", "no_next_step"} <= {k for _, k, _ in got}
     limited = store.warnings(now=now, limit=3)
     for kind in ("dwell_over", "silent", "no_next_step"):

@@ -153,6 +153,9 @@ class WarningItem:
     limit: int | None
 
 
+WARNING_ORDER = ("dwell_over", "dwell_near", "silent", "no_next_step")
+
+
 class Store:
     """The rep's database. Open one per process; each method is one short transaction."""
 
@@ -808,91 +811,86 @@ class Store:
             ).all()
         return {deal_id: cut.tier(int(w or 0)) for deal_id, w in rows}
 
+    def _warning_selections(self, conn: Connection, now: datetime, owner: str | None) -> list[tuple]:
+        """(kind, WHERE clause, clock column, tier column or None) for each warning query.
+
+        The clauses restate DESIGN §2 exactly in SQL, so the rows and the counts come
+        from the same definition: dwell over = stay > limit; near = 4/5 limit ≤ stay ≤
+        limit; silent = quiet longer than the tier's cadence and no follow-up ahead;
+        no next step = no open follow-up.
+        """
+        base = self._open_clause(owner)
+        ts = D.c.stage_entered_at.type
+        entered = D.c.stage_entered_at
+        out: list[tuple] = []
+        for stage in self.stages():
+            if stage.kind != "open" or not stage.max_dwell_days:
+                continue
+            cap = timedelta(days=stage.max_dwell_days)
+            over_cut = literal(to_db(now - cap), ts)
+            near_cut = literal(to_db(now - cap * 4 / 5), ts)
+            in_stage = and_(base, D.c.stage == stage.key)
+            out.append(("dwell_over", and_(in_stage, entered < over_cut), entered, None))
+            out.append(("dwell_near", and_(in_stage, entered >= over_cut, entered <= near_cut), entered, None))
+        cut = self._tier_cutoffs(conn, owner)
+        w = self._weighted_expr()
+        a_min = cut.a_min if cut.a_min is not None else -1
+        b_min = cut.b_min if cut.b_min is not None else -1
+        tier_sql = case((and_(w > 0, a_min > 0, w >= a_min), "A"),
+                        (and_(w > 0, b_min > 0, w >= b_min), "B"), else_="C")
+        quiet_cut = case(
+            (tier_sql == "A", literal(to_db(now - cadence("A")), ts)),
+            (tier_sql == "B", literal(to_db(now - cadence("B")), ts)),
+            else_=literal(to_db(now - cadence("C")), ts),
+        )
+        since = func.coalesce(D.c.last_contact_at, D.c.created_at)
+        nothing_ahead = or_(D.c.next_follow_up_at.is_(None),
+                            D.c.next_follow_up_at < literal(to_db(now), ts))
+        out.append(("silent", and_(base, nothing_ahead, since < quiet_cut), since, tier_sql))
+        out.append(("no_next_step", and_(base, D.c.next_follow_up_at.is_(None)), entered, None))
+        return out
+
     def warnings(self, *, now: datetime, owner: str | None = None,
                  limit: int | None = None) -> list[WarningItem]:
         """Dwell over/near, silence past the tier cadence, and no next step, per open deal.
 
-        Each kind is selected in SQL (at most `limit` rows each, worst first), so the Today
-        screen costs the same at 1k and 100k deals; `limit=None` gives everything.
+        Each kind is selected in SQL through its own index, worst first (the oldest clock
+        start, ties by id), at most `limit` rows each, so the Today screen costs the same
+        at 1k and 100k deals; `limit=None` gives everything.
         """
         day = timedelta(days=1)
-        out: list[WarningItem] = []
-        base = self._open_clause(owner)
-        ts = D.c.stage_entered_at.type
-
-        def bound(q):
-            return q.limit(limit) if limit else q
-
+        limits = {s.key: s.max_dwell_days for s in self.stages()}
+        groups: dict[str, list[tuple[datetime, WarningItem]]] = {k: [] for k in WARNING_ORDER}
         with self.read() as conn:
-            over: list[WarningItem] = []
-            near: list[WarningItem] = []
-            for stage in self.stages():
-                if stage.kind != "open" or not stage.max_dwell_days:
-                    continue
-                cap = timedelta(days=stage.max_dwell_days)
-                near_cut = to_db(now - cap * 4 / 5)
-                rows = conn.execute(bound(
-                    select(D.c.id, D.c.customer, D.c.stage_entered_at)
-                    .where(and_(base, D.c.stage == stage.key,
-                                D.c.stage_entered_at <= literal(near_cut, ts)))
-                    .order_by(D.c.stage_entered_at, D.c.id)
-                )).all()
-                for r in rows:
-                    entered = from_db(r.stage_entered_at)
-                    d = dwell(entered, now, stage.max_dwell_days)
-                    if d.state == "over":
-                        over.append((entered, WarningItem(r.id, r.customer, stage.key, "dwell_over",
-                                                          d.whole_days, d.limit)))
-                    elif d.state == "near":
-                        near.append((entered, WarningItem(r.id, r.customer, stage.key, "dwell_near",
-                                                          d.whole_days, d.limit)))
-
-            # Silent: quiet longer than the tier's cadence, and no follow-up ahead.
-            cut = self._tier_cutoffs(conn, owner)
-            w = self._weighted_expr()
-            since = func.coalesce(D.c.last_contact_at, D.c.created_at)
-            a_min = cut.a_min if cut.a_min is not None else -1
-            b_min = cut.b_min if cut.b_min is not None else -1
-            tier_sql = case((and_(w > 0, a_min > 0, w >= a_min), "A"),
-                            (and_(w > 0, b_min > 0, w >= b_min), "B"), else_="C")
-            quiet_cut = case(
-                (tier_sql == "A", literal(to_db(now - cadence("A")), ts)),
-                (tier_sql == "B", literal(to_db(now - cadence("B")), ts)),
-                else_=literal(to_db(now - cadence("C")), ts),
-            )
-            rows = conn.execute(bound(
-                select(D.c.id, D.c.customer, D.c.stage, D.c.last_contact_at, D.c.created_at,
-                       tier_sql.label("tier"))
-                .where(and_(base,
-                            or_(D.c.next_follow_up_at.is_(None),
-                                D.c.next_follow_up_at < literal(to_db(now), ts)),
-                            since < quiet_cut))
-                .order_by(since, D.c.id)
-            )).all()
-            silent = [
-                (from_db(r.last_contact_at or r.created_at),
-                 WarningItem(r.id, r.customer, r.stage, "silent",
-                             int((now - from_db(r.last_contact_at or r.created_at)) / day),
-                             cadence(r.tier).days))
-                for r in rows
-            ]
-
-            rows = conn.execute(bound(
-                select(D.c.id, D.c.customer, D.c.stage, D.c.stage_entered_at)
-                .where(and_(base, D.c.next_follow_up_at.is_(None)))
-                .order_by(D.c.stage_entered_at, D.c.id)
-            )).all()
-            no_next = [
-                (from_db(r.stage_entered_at),
-                 WarningItem(r.id, r.customer, r.stage, "no_next_step",
-                             int((now - from_db(r.stage_entered_at)) / day), None))
-                for r in rows
-            ]
-        # Worst first: the longest exact wait (oldest clock start), ties by deal id.
-        for group in (over, near, silent, no_next):
-            group.sort(key=lambda pair: (pair[0], pair[1].deal_id))
+            for kind, clause, clock, tier_sql in self._warning_selections(conn, now, owner):
+                cols = [D.c.id, D.c.customer, D.c.stage, clock.label("clock")]
+                if tier_sql is not None:
+                    cols.append(tier_sql.label("tier"))
+                q = select(*cols).where(clause).order_by(clock, D.c.id)
+                for r in conn.execute(q.limit(limit) if limit else q):
+                    start = from_db(r.clock if isinstance(r.clock, datetime)
+                                    else datetime.fromisoformat(r.clock))
+                    days = int((now - start) / day)
+                    if kind.startswith("dwell"):
+                        item = WarningItem(r.id, r.customer, r.stage, kind, days, limits[r.stage])
+                    elif kind == "silent":
+                        item = WarningItem(r.id, r.customer, r.stage, kind, days, cadence(r.tier).days)
+                    else:
+                        item = WarningItem(r.id, r.customer, r.stage, kind, days, None)
+                    groups[kind].append((start, item))
+        out: list[WarningItem] = []
+        for kind in WARNING_ORDER:
+            group = sorted(groups[kind], key=lambda pair: (pair[0], pair[1].deal_id))
             out.extend(item for _, item in (group[:limit] if limit else group))
         return out
+
+    def warning_counts(self, *, now: datetime, owner: str | None = None) -> dict[str, int]:
+        """How many open deals carry each warning (for "… N more" lines and badges)."""
+        counts = {k: 0 for k in WARNING_ORDER}
+        with self.read() as conn:
+            for kind, clause, _clock, _tier in self._warning_selections(conn, now, owner):
+                counts[kind] += int(conn.execute(select(func.count()).select_from(D).where(clause)).scalar() or 0)
+        return counts
 
     # --- board ----------------------------------------------------------------------------
 

@@ -45,7 +45,7 @@ def default_next_follow_up(store: Any, deal: dict, *, now: datetime, tz: tzinfo)
     start of the working day; None for a deal that is no longer open."""
     if deal.get("status") != "open":
         return None
-    tier = store.tiers().get(deal["id"])
+    tier = store.tier_cutoffs().tier(weighted_minor(deal["amount"], deal["probability"]))
     day = now.astimezone(tz).date() + timedelta(days=cadence(tier).days)
     return parse_when(day.isoformat(), now=now, tz=tz)
 

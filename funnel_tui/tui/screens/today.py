@@ -32,7 +32,8 @@ from funnel_tui.tui.screens.deal import (
     snoozed_due,
 )
 
-SECTION_LIMIT = 200  # rows per section; the rest is counted, not drawn
+SECTION_LIMIT = 200  # rows per section; the rest is counted (due) or pointed to (warnings)
+WARNING_SECTIONS = ("dwell_over", "dwell_near", "silent", "no_next_step")
 
 # (key, English, 中文, what an empty section says)
 SECTIONS: tuple[tuple[str, str, str, str], ...] = (
@@ -153,7 +154,8 @@ class TodayScreen(Screen):
                 line.append(str(item.note), style="italic")
             ref = RowRef(item.deal_id, item.customer, item.stage, item.followup_id, item.kind, item.due_at)
             out[item.bucket].append((f"fu-{item.followup_id}", line, ref))
-        for w in store.warnings(now=now):
+        # Warnings come worst first and bounded (one more than we draw, to know there is more).
+        for w in store.warnings(now=now, limit=SECTION_LIMIT + 1):
             line = Text()
             line.append(str(w.customer), style="bold")
             line.append(f"  · {self._stage_name(w.stage)}  ", style="dim")
@@ -179,13 +181,18 @@ class TodayScreen(Screen):
         options: list[Option] = []
         for key, en, zh, empty in SECTIONS:
             rows = sections[key]
-            header = Text(f"{zh if self.lang == 'zh' else en} · {len(rows)}", style="bold reverse")
+            capped = key in WARNING_SECTIONS and len(rows) > SECTION_LIMIT
+            count = f"{SECTION_LIMIT}+" if capped else str(len(rows))
+            header = Text(f"{zh if self.lang == 'zh' else en} · {count}", style="bold reverse")
             options.append(Option(header, id=f"h-{key}", disabled=True))
             if not rows:
                 options.append(Option(Text(f"  {empty}", style="dim"), id=f"e-{key}", disabled=True))
             for option_id, line, ref in rows[:SECTION_LIMIT]:
                 options.append(TodayRow(Text("  ").append_text(line), ref, option_id))
-            if len(rows) > SECTION_LIMIT:
+            if capped:
+                more = f"  … and more (funnel warnings --kind {key} lists them all)"
+                options.append(Option(Text(more, style="dim"), id=f"m-{key}", disabled=True))
+            elif len(rows) > SECTION_LIMIT:
                 options.append(Option(Text(f"  … {len(rows) - SECTION_LIMIT} more", style="dim"),
                                       id=f"m-{key}", disabled=True))
         ol.add_options(options)
