@@ -387,3 +387,23 @@ def review(
             "small_sample": any(wk["d"] < SMALL_SAMPLE for wk in weeks),
         })
     return {"threshold": threshold, "metrics": metrics, "entries": entries, "conversion": bottlenecks}
+
+
+# --- labels ---------------------------------------------------------------------------------
+
+SMALL_MARK = "*"
+
+
+def percent(value: float | None) -> str:
+    return "—" if value is None else f"{value * 100:.0f} %"
+
+
+def rate_label(n: int | None, d: int | None, value: float | None, small: bool) -> str:
+    """"12/40 · 30 %", starred when fewer than SMALL_SAMPLE deals stand behind it."""
+    if d is None:
+        return ""
+    return f"{n}/{d} · {percent(value)}" + (f" {SMALL_MARK}" if small else "")
+
+
+def days_label(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1f} d"

@@ -362,6 +362,13 @@ def _facts_as_of(conn, stages, deals: DealSet, now: datetime, as_of: datetime) -
     return facts
 
 
+def owners(store) -> list[str]:
+    """Every rep with a deal (the summary's rep selector), from the summary index."""
+    with store.read() as conn:
+        return [r[0] for r in conn.execute(text(
+            "SELECT DISTINCT d.owner FROM deal d WHERE d.deleted_at IS NULL ORDER BY d.owner"))]
+
+
 def summary(
     store,
     *,
