@@ -146,6 +146,22 @@ async def test_cursor_moves_with_arrows_and_hjk(store, pipeline, now, tz, tmp_pa
         assert board(app).focused_column.stage.key == "lead"
 
 
+async def test_a_burst_of_column_keys_is_not_lost(store, pipeline, now, tz, tmp_path):
+    """Textual focuses later; three quick → must still land three columns on."""
+    app = make_app(store, now, tz, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        b = board(app)
+        for _ in range(3):
+            b.action_focus_column(1)  # no pause: as fast as a key repeat
+        assert b.focused_column.stage.key == "negotiation"
+        assert highlighted_id(app) == pipeline["nego"]
+        b.action_move_card(-1)  # acts on the deal under the cursor, not the old focus
+        await settle(pilot)
+        assert store.get_deal(pipeline["nego"])["stage"] == "demo"
+        assert app.screen.focused is b.column("demo").cards
+
+
 @pytest.mark.parametrize("key,start,step", [("L", "acme", 1), ("shift+right", "acme", 1),
                                              ("H", "hua", -1), ("shift+left", "hua", -1)])
 async def test_move_card_keys(store, pipeline, now, tz, tmp_path, key, start, step):

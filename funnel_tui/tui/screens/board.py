@@ -106,6 +106,7 @@ class BoardScreen(Screen):
         self._max_dwell: dict[str, int | None] = {}
         self._card_cache: dict[tuple, Text] = {}
         self._tier_timer = None
+        self._cursor_column: StageColumn | None = None
 
     # --- layout -------------------------------------------------------------------------
 
@@ -128,7 +129,7 @@ class BoardScreen(Screen):
     def on_mount(self) -> None:
         self.colours = self._theme_colours()
         self.app.theme_changed_signal.subscribe(self, self._on_theme_changed)
-        self.columns[0].cards.focus()
+        self.focus_column(self.columns[0])
         self.refresh_board()
 
     @property
@@ -260,15 +261,21 @@ class BoardScreen(Screen):
 
     @property
     def focused_column(self) -> StageColumn | None:
+        """The column the cursor is in. Focus moves later (Textual defers it), so a burst of
+        keys reads the column asked for last, not the one focused so far."""
+        if self._cursor_column is not None:
+            return self._cursor_column
         focused = self.focused
-        if isinstance(focused, DealList):
-            return self.column(focused.stage_key)
-        return None
+        return self.column(focused.stage_key) if isinstance(focused, DealList) else None
 
     @property
     def current_deal(self) -> dict | None:
-        focused = self.focused
-        return focused.highlighted_deal if isinstance(focused, DealList) else None
+        column = self.focused_column
+        return column.cards.highlighted_deal if column is not None else None
+
+    def focus_column(self, column: StageColumn) -> None:
+        self._cursor_column = column
+        column.cards.focus()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action not in DEAL_ACTIONS and action != "focus_column":
@@ -292,6 +299,9 @@ class BoardScreen(Screen):
         return [s.key for s in self.board_stages].index(key)
 
     def on_descendant_focus(self) -> None:
+        # A click or a closed dialog moves focus too: follow it.
+        if isinstance(self.focused, DealList):
+            self._cursor_column = self.column(self.focused.stage_key)
         # Only the header changes style (a :focus-within rule would restyle every card).
         focused = self.focused_column
         for column in self.columns:
@@ -339,7 +349,7 @@ class BoardScreen(Screen):
         if column is None:
             return False
         index = column.cards.index_of(deal_id)
-        column.cards.focus()
+        self.focus_column(column)
         if index is None:
             return False
         column.cards.highlighted = index
@@ -364,7 +374,7 @@ class BoardScreen(Screen):
         if target is current:
             return
         row = current.cards.highlighted if current is not None else 0
-        target.cards.focus()
+        self.focus_column(target)
         if target.cards.option_count:
             target.cards.highlighted = min(row or 0, target.cards.option_count - 1)
 
