@@ -608,17 +608,20 @@ class Store:
                 select(H).where(H.c.action == target).order_by(H.c.id.desc())
             ).mappings().all()
             undo_action = "undo:" + target
-            deal_ids: list[int] = []
+            deal_ids: dict[int, None] = {}  # an ordered set: an import touches many deals
+            imported: list[int] = []
             # Column changes are gathered per deal and written in one UPDATE, so CHECKs
             # that tie columns together (status ↔ closed_at) hold at every statement.
             restore: dict[int, dict[str, Any]] = {}
             for row in rows:  # newest first: the oldest row's "old" value wins
-                if row["deal_id"] not in deal_ids:
-                    deal_ids.append(row["deal_id"])
-                if (row["field"] or "") in TRACKED and row["kind"] not in ("created", "imported"):
+                deal_ids.setdefault(row["deal_id"], None)
+                if row["kind"] == "imported":
+                    imported.append(row["deal_id"])
+                elif (row["field"] or "") in TRACKED and row["kind"] != "created":
                     restore.setdefault(row["deal_id"], {})[row["field"]] = _deser(row["field"], row["old"])
                 else:
                     self._undo_row(conn, dict(row), now=now, action=undo_action)
+            self._soft_delete_many(conn, imported, now=now, action=undo_action)
             for deal_id, changes in restore.items():
                 deal = self._deal_row(conn, deal_id, include_deleted=True)
                 kinds = {}
@@ -627,9 +630,28 @@ class Store:
                 if "deleted_at" in changes:
                     kinds["deleted_at"] = "restored" if changes["deleted_at"] is None else "deleted"
                 self._apply(conn, deal, changes, now=now, action=undo_action, kind_for=kinds)
+            skip = set(imported)  # their follow-ups did not change
             for deal_id in deal_ids:
-                self._refresh_next_follow_up(conn, deal_id)
-        return {"action": target, "deal_ids": deal_ids, "rows": len(rows)}
+                if deal_id not in skip:
+                    self._refresh_next_follow_up(conn, deal_id)
+        return {"action": target, "deal_ids": list(deal_ids), "rows": len(rows)}
+
+    def _soft_delete_many(self, conn: Connection, ids: list[int], *, now: datetime, action: str) -> None:
+        """Undo of an import: soft-delete its deals set-wise (one UPDATE per chunk, the same
+        history rows `_apply` would write one deal at a time)."""
+        at = to_db(now)
+        for i in range(0, len(ids), 500):
+            live = conn.execute(select(D.c.id).where(and_(
+                D.c.id.in_(ids[i:i + 500]), D.c.deleted_at.is_(None)))).scalars().all()
+            if not live:
+                continue
+            conn.execute(update(D).where(D.c.id.in_(live)).values(
+                deleted_at=at, updated_at=at, version=D.c.version + 1))
+            self._history(conn, [
+                {"deal_id": d, "at": at, "kind": "deleted", "field": "deleted_at", "old": None,
+                 "new": _ser(at), "action": action, "from_stage": None, "to_stage": None}
+                for d in live
+            ])
 
     def _undo_row(self, conn: Connection, row: dict, *, now: datetime, action: str) -> None:
         at = to_db(now)
