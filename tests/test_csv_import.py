@@ -467,3 +467,14 @@ def test_big_import_rebuilds_the_indexes_it_dropped(store, now, tz, tmp_path, mo
         assert _indexes(other) == before and _deals(other) == []
     finally:
         other.close()
+
+
+@pytest.mark.parametrize("dry_run", [False, True])
+def test_duplicates_across_batches_are_found_without_remembering_the_file(store, now, tz, tmp_path, dry_run):
+    rows = [["", "x:1", "First"], ["", "", "Plain"], ["", "x:1", "Again"], ["", "x:2", "Other"],
+            ["", "x:2", "Other again"]]
+    src = _csv(tmp_path / "d.csv", ["uid", "external_id", "customer"], rows)
+    rep = _import(store, src, now, tz, batch=1, dry_run=dry_run)
+    assert (rep.inserted, rep.duplicates, rep.rejected) == (3, 2, 0)
+    assert all("earlier row of this file" in d or "same deal as line" in d for d in rep.duplicate_lines)
+    assert len(_deals(store)) == (0 if dry_run else 3)

@@ -279,6 +279,9 @@ class RowRejected(ValueError):
 _TEXT, _TIME, _CACHED = "text", "time", "cached"
 _FAST_TEXT = {f: (n, f in MULTILINE) for f, n in TEXT_FIELDS.items()
               if f not in ("contact_email", "external_id")}
+# Fields whose plain ASCII cells need nothing but trimming (email must still be checked).
+_ASCII_FAST = {f: n for f, (n, _) in _FAST_TEXT.items()}
+_ASCII_FAST["contact_email"] = -1
 _TIME_FIELDS = {"created_at", "stage_entered_at", "last_contact_at", "closed_at"}
 _OUR_TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d")
 
@@ -374,6 +377,7 @@ class RowParser:
         status_from_stage = None
         cache = self._cache
         empty = self._empty
+        ascii_limit = _ASCII_FAST
         for i, name, how in self._cols:
             cell = cells[i]
             if not cell and name in empty:
@@ -383,6 +387,10 @@ class RowParser:
                 if how is _TEXT:
                     if cell[:1] == "'":
                         cell = unguard(cell)
+                    # Plain short ASCII is the common case: clean_text would only trim it.
+                    if cell.isascii() and cell.isprintable() and len(cell) <= ascii_limit[name]:
+                        raw[name] = cell.strip()
+                        continue
                     value = fast_text(name, cell)
                     raw[name] = self._field(name, cell) if value is None else value
                 elif how is _TIME:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from typing import Any, Iterator, Sequence
 
@@ -132,7 +132,6 @@ class BulkCounts:
     duplicates: int = 0
     rejected: int = 0
     follow_ups: int = 0
-    deal_ids: list[int] = field(default_factory=list)
 
 
 class DealImporter:
@@ -158,8 +157,12 @@ class DealImporter:
         self.action = action or new_action()
         self.counts = BulkCounts()
         self._stages = {s.key: s for s in store.stages()}
+        # Identities seen in the file: per batch, and across batches only in a dry run (a real
+        # import finds earlier rows in the database instead, so memory stays flat).
         self._seen_uid: dict[str, int] = {}
         self._seen_ext: dict[str, int] = {}
+        self._first_new_id = 0  # deals with an id from here on were inserted by this import
+        self._updated: set[int] = set()
         self._aborted = False
         self._dropped: list[tuple[str, str]] = []
         self._cm = None
@@ -168,6 +171,8 @@ class DealImporter:
     def __enter__(self) -> "DealImporter":
         self._cm = self.store.read() if self.dry_run else self.store.write()
         self.conn = self._cm.__enter__()
+        # Deals are never hard-deleted, so every id above today's maximum is ours.
+        self._first_new_id = (self.conn.execute(select(func.max(D.c.id))).scalar() or 0) + 1
         return self
 
     def __exit__(self, exc_type, exc, tb) -> bool:
@@ -245,6 +250,9 @@ class DealImporter:
         by_uid, by_ext = self._existing(uids, exts) if (uids or exts) else ({}, {})
         outcomes: list[Outcome] = []
         new: list[ImportRow] = []
+        if not self.dry_run:
+            self._seen_uid.clear()
+            self._seen_ext.clear()
         for row in batch:
             uid, ext = row.deal.get("uid"), row.deal.get("external_id")
             earlier = (uid and self._seen_uid.get(uid)) or (ext and self._seen_ext.get(ext))
@@ -266,6 +274,11 @@ class DealImporter:
             match = m_uid or m_ext
             if match is None:
                 new.append(row)
+                continue
+            if match["id"] >= self._first_new_id or match["id"] in self._updated:
+                self.counts.duplicates += 1
+                outcomes.append(Outcome(row.line, "duplicate",
+                                        f"same deal as an earlier row of this file (deal {match['id']})", match["id"]))
                 continue
             if match["deleted_at"] is not None:
                 self.counts.duplicates += 1
@@ -317,7 +330,6 @@ class DealImporter:
             self._executemany(F, follow_ups)
         self.counts.inserted += len(ids)
         self.counts.follow_ups += len(follow_ups)
-        self.counts.deal_ids.extend(ids)
         return [Outcome(r.line, "inserted", deal_id=i) for r, i in zip(rows, ids)]
 
     def _new_ids(self, deals: list[dict]) -> list[int]:
@@ -398,6 +410,7 @@ class DealImporter:
             self.counts.unchanged += 1
             return Outcome(row.line, "unchanged", f"deal {existing['id']} already has these values", existing["id"])
         self.counts.updated += 1
+        self._updated.add(existing["id"])
         if self.dry_run:
             return Outcome(row.line, "updated", ", ".join(sorted(changes)), existing["id"])
         store, conn = self.store, self.conn
@@ -412,7 +425,6 @@ class DealImporter:
             store.add_follow_up(FollowUpDraft(existing["id"], row.follow_up_at), now=self.now,
                                 action=self.action, conn=conn)
             self.counts.follow_ups += 1
-        self.counts.deal_ids.append(existing["id"])
         return Outcome(row.line, "updated", ", ".join(sorted(changes)), existing["id"])
 
 
