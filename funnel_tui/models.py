@@ -268,7 +268,8 @@ class History(SQLModel, table=True):
         CheckConstraint(_in("kind", HISTORY_KINDS), name="ck_history_kind"),
         Index("ix_history_deal", "deal_id", "at"),
         Index("ix_history_action", "action"),
-        Index("ix_history_stage_at", "kind", "at"),
+        # By kind and time; covering for the weekly review's counts of entries, wins, losses.
+        Index("ix_history_stage_at", "kind", "at", "to_stage", "from_stage", "deal_id"),
         # Stage entries and exits only (created/imported/stage rows carry to_stage):
         # per-stage sums in index order, and each deal's path for reached and --as-of.
         Index(
