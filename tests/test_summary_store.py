@@ -171,6 +171,11 @@ def test_weekly_flow_and_review(store):
     assert flow["entered:lead"][:4] == [0, 0, 0, 10]
     assert flow["wins"][:2] == [1, 0] and flow["losses"][:2] == [1, 0]
     assert flow["won_amount"][0] == 100_00
+    # A move undone at once is no entry (neither the move nor the undo's back-move counts).
+    store.move_deal(ids[5], "demo", now=now - timedelta(hours=3))
+    assert weekly_flow(store, now=now, tz=TZ)["entered:demo"][0] == 1
+    store.undo(now=now - timedelta(hours=2))
+    assert weekly_flow(store, now=now, tz=TZ) == flow
     r = review(store, now=now, tz=TZ)
     lead = next(c for c in r["conversion"] if c["stage"] == "lead")
     assert lead["last_week"] == {"n": 2, "d": 0, "ratio": None}  # nothing entered lead last week

@@ -403,26 +403,37 @@ def weekly_flow(store, *, now: datetime, tz, owner: str | None = None, weeks: in
     for s in stages:
         out[f"entered:{s.key}"] = [0] * weeks
     with store.read() as conn:
-        undone = _undone(conn, None) or [""]
-        params["undone"] = undone
-        for wk, n in conn.execute(text(f"""
-                SELECT {week.format(col='d.created_at')}, count(*) FROM deal d
-                WHERE {where} AND d.created_at >= :lo AND d.created_at < :hi GROUP BY 1"""), params):
+        undone = _undone(conn, None)
+
+        def counts(select: str, where_h: str, group: str):
+            """Rows of the query, less the same rows of undone actions (few; index by action)."""
+            q = (f"SELECT {select} FROM history h JOIN deal d ON d.id = h.deal_id "
+                 f"WHERE {where_h} AND h.at >= :lo AND h.at < :hi AND {where} GROUP BY {group}")
+            totals: dict[tuple, list] = {}
+            for *key, n, amount in conn.execute(text(q), params):
+                totals[tuple(key)] = [n, amount or 0]
+            if undone:
+                # `+h.kind` keeps the planner on the action index for this small correction.
+                q_undone = q.replace(f"WHERE {where_h}",
+                                     f"WHERE h.action IN :undone AND {where_h.replace('h.kind', '+h.kind')}", 1)
+                minus = text(q_undone).bindparams(bindparam("undone", expanding=True))
+                for *key, n, amount in conn.execute(minus, {**params, "undone": undone}):
+                    totals[tuple(key)][0] -= n
+                    totals[tuple(key)][1] -= amount or 0
+            return totals
+
+        # New deals: deals created (not imported) in the week.
+        for (wk,), (n, _) in counts(f"{week.format(col='h.at')}, count(*), 0", "h.kind = 'created'", "1").items():
             out["new_deals"][wk] = n
-        for stage, wk, n in conn.execute(text(f"""
-                SELECT h.to_stage, {week.format(col='h.at')}, count(*)
-                FROM history h JOIN deal d ON d.id = h.deal_id
-                WHERE h.kind IN ('created', 'stage') AND h.at >= :lo AND h.at < :hi AND {where}
-                  AND (h.kind = 'created' OR {to_pos} > {from_pos}) AND h.action NOT IN :undone
-                GROUP BY 1, 2""").bindparams(bindparam("undone", expanding=True)), params):
+        # Entries: created in a stage, or moved forward into it (a back-move is no entry).
+        for (stage, wk), (n, _) in counts(
+                f"h.to_stage, {week.format(col='h.at')}, count(*), 0",
+                f"h.kind IN ('created', 'stage') AND (h.kind = 'created' OR {to_pos} > {from_pos})", "1, 2").items():
             if f"entered:{stage}" in out:
                 out[f"entered:{stage}"][wk] = n
-        for kind, wk, n, amount in conn.execute(text(f"""
-                SELECT h.kind, {week.format(col='h.at')}, count(*), sum(d.amount)
-                FROM history h JOIN deal d ON d.id = h.deal_id
-                WHERE h.kind IN ('won', 'lost') AND h.at >= :lo AND h.at < :hi AND {where}
-                  AND h.action NOT IN :undone
-                GROUP BY 1, 2""").bindparams(bindparam("undone", expanding=True)), params):
+        for (kind, wk), (n, amount) in counts(
+                f"h.kind, {week.format(col='h.at')}, count(*), sum(CASE WHEN h.kind = 'won' THEN d.amount END)",
+                "h.kind IN ('won', 'lost')", "1, 2").items():
             out["wins" if kind == "won" else "losses"][wk] = n
             if kind == "won":
                 out["won_amount"][wk] = int(amount or 0)
