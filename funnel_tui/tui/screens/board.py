@@ -278,21 +278,20 @@ class BoardScreen(Screen):
         column.cards.focus()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action not in DEAL_ACTIONS and action != "focus_column":
-            return True
-        if action == "focus_column":
+        """Keys that need a deal act only on a card that allows them; False hides the key."""
+        if action not in DEAL_ACTIONS:
             return True
         deal = self.current_deal
         if deal is None:
             return False
         if action == "move_card":
-            if deal["status"] == "lost":
-                return False
             step = int(parameters[0]) if parameters else 1
             index = self._stage_index(deal["stage"])
-            return 0 <= index + step < len(self.board_stages)
-        if action in ("lose", "follow_up"):
-            return deal["status"] != "lost" if action == "follow_up" else deal["status"] == "open"
+            return deal["status"] != "lost" and 0 <= index + step < len(self.board_stages)
+        if action == "lose":
+            return deal["status"] == "open"
+        if action == "follow_up":
+            return deal["status"] != "lost"
         return True
 
     def _stage_index(self, key: str) -> int:
