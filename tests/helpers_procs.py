@@ -28,6 +28,12 @@ def say(line: str) -> None:
     sys.stdout.flush()
 
 
+def ready_set_go() -> None:
+    """Tell the parent we are up, then wait for its go: both workers start their loops at once."""
+    say("ready")
+    sys.stdin.readline()
+
+
 # --- workers ---------------------------------------------------------------------------------
 
 
@@ -102,6 +108,7 @@ def counter(db: str, n: str, mode: str) -> None:
 
         core.WRITE_OPTION = "not_the_write_option"  # store.write() now opens a plain BEGIN
     store = Store(db)
+    ready_set_go()
     errors = 0
     for _ in range(int(n)):
         try:
@@ -118,6 +125,7 @@ def deal_bump(db: str, deal_id: str, n: str) -> None:
     from funnel_tui.store import StaleDealError, Store
 
     store = Store(db)
+    ready_set_go()
     stale = 0
     for _ in range(int(n)):
         while True:

@@ -10,6 +10,8 @@
 
 from __future__ import annotations
 
+import subprocess
+
 import pytest
 
 from helpers_procs import NOW, run_cli, spawn
@@ -18,7 +20,13 @@ pytestmark = pytest.mark.slow
 
 
 def _run_pair(mode: str, *args) -> list[str]:
-    procs = [spawn(mode, *args) for _ in range(2)]
+    """Two workers, released together once both are up (else one may finish before the other starts)."""
+    procs = [spawn(mode, *args, stdin=subprocess.PIPE) for _ in range(2)]
+    for p in procs:
+        assert p.stdout.readline().strip() == "ready", p.stderr.read()[-2000:]
+    for p in procs:
+        p.stdin.write("go\n")
+        p.stdin.flush()
     outs = []
     for p in procs:
         out, err = p.communicate(timeout=120)

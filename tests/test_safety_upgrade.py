@@ -99,7 +99,9 @@ def test_upgrade_keeps_every_row_backs_up_first_and_matches_a_fresh_schema(v1, t
 
     fresh = tmp_path / "fresh.db"
     assert run_worker("fresh_v2", str(fresh)).strip() == "created"
-    assert schema(v1) == schema(fresh)
+    assert schema(v1) == schema(fresh), (
+        "models.py changed the schema without a migration. Before the first release: rebuild "
+        "the fixture (PYTHONPATH=. python tests/fixtures/make_v1.py). After it: add a migration.")
     assert schema(v1) != schema(FIXTURE)  # the comparison can tell v1 from v2
 
 
