@@ -309,4 +309,5 @@ def register(cmd, fmt) -> None:
                     help="map a stage name in the file to one of ours (repeatable), "
                          "e.g. --stage-map 'Contact Made=qualified'")
     sp.add_argument("--owner", help="owner for rows that name none")
-    fmt(sp)
+    sp.add_argument("--format", choices=("table", "json"), default="table",
+                    help="table: a report for people; json: the counts and reasons for scripts")

@@ -478,3 +478,21 @@ def test_duplicates_across_batches_are_found_without_remembering_the_file(store,
     assert (rep.inserted, rep.duplicates, rep.rejected) == (3, 2, 0)
     assert all("earlier row of this file" in d or "same deal as line" in d for d in rep.duplicate_lines)
     assert len(_deals(store)) == (0 if dry_run else 3)
+
+
+def test_update_can_close_a_deal_and_undo_reopens_it(store, now, tz, tmp_path):
+    a = store.add_deal({"customer": "Acme", "external_id": "pipedrive:7"}, now=now, tz=tz)
+    store.add_follow_up(FollowUpDraft(a, now + timedelta(days=1)), now=now)
+    src = _csv(tmp_path / "c.csv", ["Deal - ID", "Deal - Organization", "Deal - Stage", "Deal - Status",
+                                    "Deal - Lost reason"], [["7", "Acme", "Lead", "lost", "price"]])
+    rep = _import(store, src, now + timedelta(hours=1), tz, update=True)
+    assert rep.updated == 1
+    d = store.get_deal(a)
+    assert (d["status"], d["lost_reason"], d["next_follow_up_at"]) == ("lost", "price", None)
+    assert d["closed_at"] == now + timedelta(hours=1)
+    assert [f["status"] for f in store.deal_follow_ups(a)] == ["canceled"]
+    store.undo(now=now + timedelta(hours=2))
+    d = store.get_deal(a)
+    assert (d["status"], d["lost_reason"], d["closed_at"]) == ("open", "", None)
+    assert [f["status"] for f in store.deal_follow_ups(a)] == ["open"]
+    assert d["next_follow_up_at"] == now + timedelta(days=1)
