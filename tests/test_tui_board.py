@@ -399,6 +399,10 @@ async def test_search_takes_percent_and_underscore_literally(store, pipeline, no
         await pilot.press("escape")
         await pilot.pause()
         assert isinstance(app.screen, BoardScreen)
+        # Closing before the query answers is harmless.
+        await pilot.press("slash", "a", "escape")
+        await settle(pilot)
+        assert isinstance(app.screen, BoardScreen) and app.is_running
 
 
 async def test_t_opens_today_and_s_summary(store, pipeline, now, tz, tmp_path):
@@ -774,3 +778,21 @@ def test_describe_undo_names_the_change(store, pipeline, now):
     assert describe_undo(store, result) == "Undone — Acme Robotics: stage Qualified → Lead"
     store.lose_deal(pipeline["weak"], "no budget", now=now)
     assert describe_undo(store, store.undo(now=now)) == "Undone — Weak Lead Co: reopened"
+
+
+async def test_a_locked_database_is_an_error_toast_not_a_crash(store, pipeline, now, tz, tmp_path, monkeypatch):
+    import sqlite3
+
+    from sqlalchemy.exc import OperationalError
+
+    def locked(*args, **kwargs):
+        raise OperationalError("UPDATE deal ...", {}, sqlite3.OperationalError("database is locked"))
+
+    app = make_app(store, now, tz, tmp_path)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(pilot)
+        monkeypatch.setattr(store, "move_deal", locked)
+        await pilot.press("L")
+        await settle(pilot)
+        assert "database: database is locked; nothing was changed, try again" in toasts(app)
+        assert app.is_running and store.get_deal(pipeline["acme"])["stage"] == "lead"

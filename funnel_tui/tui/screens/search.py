@@ -51,6 +51,8 @@ class SearchScreen(ModalScreen[int | None]):
         self.app.call_from_thread(self._show, rows)
 
     def _show(self, rows: list[dict]) -> None:
+        if not self.is_attached:  # closed while the query ran
+            return
         stages = {s.key: s.label(self.app.lang) for s in self.app.store.stages()}
         results = self.query_one("#search-results", OptionList)
         options = []
