@@ -238,3 +238,14 @@ def test_a_damaged_database_at_start_is_moved_aside_and_a_restore_offered(tmp_pa
     assert count_deals(db) == 30
     again = run_cli(["--db", str(db), "list", "--format", "json"])
     assert again.returncode == 0 and len(json.loads(again.stdout)) == 30
+
+
+def test_any_reason_gives_a_listed_backup(tmp_path):
+    from funnel_tui.store import Store
+    from funnel_tui.store.backup import create_backup, list_backups
+
+    db = tmp_path / "funnel.db"
+    Store(db).close()
+    made = create_backup(db, reason="迁移前 before/../x", now=NOW)
+    assert [b.path for b in list_backups(db)] == [made.path]
+    assert made.path.parent == tmp_path / "backups"

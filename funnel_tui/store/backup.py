@@ -102,7 +102,8 @@ def backup_file(source: Path, dest: Path) -> Path:
 
 
 def backup_name(db_path: Path, reason: str, now: datetime | None = None) -> str:
-    safe = "".join(c if c.isalnum() or c in "-_" else "-" for c in reason)[:40] or "backup"
+    # ASCII only: list_backups must recognise every name this makes (a Chinese reason too).
+    safe = "".join(c if (c.isascii() and c.isalnum()) or c in "-_" else "-" for c in reason)[:40] or "backup"
     return f"{db_path.stem}-{_stamp(now)}-{safe}.db"
 
 
@@ -287,7 +288,12 @@ def check_at_open(db_path: Path, *, now: datetime) -> BackupInfo | None:
     # CHECK_EVERY_START bytes it runs with each automatic backup instead of every start.
     problem = quick_check(db_path) if due or db_path.stat().st_size <= CHECK_EVERY_START else "ok"
     if problem != "ok":
-        aside = move_aside(db_path, now=now)
+        try:
+            aside = move_aside(db_path, now=now)
+        except OSError as exc:
+            raise CorruptDatabaseError(
+                f"the database {db_path} is damaged ({problem}) and could not be moved aside ({exc}); "
+                f"see `funnel backup list` and `funnel backup restore`", moved_to=db_path, offer=None) from None
         offer = newest_good_backup(db_path)
         msg = f"the database {db_path} is damaged ({problem}); it was moved aside to {aside.name}."
         if offer is not None:
