@@ -83,6 +83,8 @@ def summary_json(s: dict[str, Any], tz) -> dict[str, Any]:
         out[key] = _major(s[key])
     out["tier_weighted"] = {k: _major(v) for k, v in s["tier_weighted"].items()}
     out["win_rate"] = _round(s["win_rate"], 4)
+    if s.get("weakest_step"):
+        out["weakest_step"] = {**s["weakest_step"], "rate": _round(s["weakest_step"]["rate"], 4)}
     out["avg_cycle_days"] = _round(s["avg_cycle_days"], 2)
     out["by_source"] = {k: {**v, "win_rate": _round(v["win_rate"], 4)} for k, v in s["by_source"].items()}
     return out
@@ -154,6 +156,11 @@ def render_summary(s: dict[str, Any], tz) -> None:
     who = "all reps" if s["owner"] is None else s["owner"]
     console.print(Text(f"Funnel — {safe(who)} — as of {format_local(s['as_of'], tz)} — {s['deals']} deals"))
     console.print(_table("Stages", STAGE_COLUMNS, stage_rows(s), right={1, 2, 3, 4, 5, 6, 7}))
+    leak = s.get("weakest_step")
+    if leak:
+        names = {st["key"]: st["name"] for st in s["stages"]}
+        console.print(Text(f"Weakest step: {names[leak['stage']]} → {names[leak['next']]} "
+                           f"{ratio(leak['n'], leak['d'], leak['rate'], leak['small_sample'])}"))
     totals = [
         ["won", str(s["won"])],
         ["lost", str(s["lost"])],

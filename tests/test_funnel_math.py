@@ -110,6 +110,7 @@ def test_empty_set():
     assert s["won_amount"] == s["weighted_pipeline"] == 0
     assert s["tiers"] == {"A": 0, "B": 0, "C": 0}
     assert s["lost_reasons"] == {} and s["by_source"] == {}
+    assert s["weakest_step"] is None
 
 
 def test_deals_that_never_leave_lead():
@@ -136,6 +137,9 @@ def test_created_or_imported_into_a_later_stage_reached_every_earlier_one():
     assert reached(s) == [3, 2, 2, 1, 0, 0]
     assert by_key(s)["lead"]["conversion_to_next"] == 2 / 3
     assert by_key(s)["demo"]["conversion_to_next"] == 0.5
+    # The leak is the lowest conversion out of an open stage: negotiation → won, 0 of 1.
+    assert s["weakest_step"] == {"stage": "negotiation", "next": "won", "n": 0, "d": 1, "rate": 0.0,
+                                 "small_sample": True}
 
 
 def test_back_move_never_lowers_reached():

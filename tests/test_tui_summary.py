@@ -84,6 +84,7 @@ async def test_opens_on_my_funnel(filled):
         funnel = shown(app, "funnel")
         # 5 of mine reached Lead; 3 Qualified (won one, lost one in demo, one moved); 2 Demo.
         assert "Lead" in funnel and "↓ 3/5 · 60 % *" in funnel and "↓ 2/3 · 67 % *" in funnel
+        assert "Weakest step: Demo / Proposal → Negotiation  1/2 · 50 % *" in funnel
         stages = shown(app, "stages")
         assert "Negotiation" in stages and "1/2 · 50 % *" in stages
         totals = shown(app, "totals")

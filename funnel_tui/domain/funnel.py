@@ -155,6 +155,15 @@ def summarize(
             "weighted_amount": weighted[s.key],
         })
 
+    # The leak: the lowest conversion out of an open stage (ties: the earlier stage).
+    leak = None
+    for i, s in enumerate(order[:-1]):
+        st = out_stages[i]
+        if s.kind == "open" and st["conversion_to_next"] is not None and (
+                leak is None or st["conversion_to_next"] < leak["rate"]):
+            leak = {"stage": s.key, "next": order[i + 1].key, "n": st["conversion_n"], "d": st["conversion_d"],
+                    "rate": st["conversion_to_next"], "small_sample": st["small_sample"]}
+
     tiers = abc_tiers(list(enumerate(facts.open_weighted)))
     tier_counts = {"A": 0, "B": 0, "C": 0}
     tier_weighted = {"A": 0, "B": 0, "C": 0}
@@ -178,6 +187,7 @@ def summarize(
         "open_amount": sum(open_amount.values()),
         "weighted_pipeline": sum(weighted.values()),
         "avg_cycle_days": None if won == 0 else cycle / won,
+        "weakest_step": leak,
         "tiers": tier_counts,
         "tier_weighted": tier_weighted,
         "lost_reasons": dict(sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0]))),

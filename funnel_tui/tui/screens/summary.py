@@ -86,6 +86,12 @@ def funnel_bars(s: dict[str, Any]) -> Text:
         if i + 1 < len(stages) and st["conversion_d"]:
             label = rate_label(st["conversion_n"], st["conversion_d"], st["conversion_to_next"], st["small_sample"])
             out.append(" " * width + f"  ↓ {label}\n", style="italic")
+    leak = s.get("weakest_step")
+    if leak:
+        names = {st["key"]: st["name"] for st in stages}
+        out.append("Weakest step: ", style="bold")
+        out.append(f"{names[leak['stage']]} → {names[leak['next']]}  "
+                   f"{rate_label(leak['n'], leak['d'], leak['rate'], leak['small_sample'])}\n")
     return out
 
 
@@ -134,7 +140,8 @@ def sources_table(s: dict[str, Any]) -> Table:
     table = _table("Source", "Deals", "Won", "Win rate", right=(1, 2, 3), title="By source")
     for source, v in s["by_source"].items():
         table.add_row(Text(source or "(none)"), Text(str(v["reached_first"])), Text(str(v["won"])),
-                      Text(rate_label(v["won"], v["won"] + v["lost"], v["win_rate"], v["small_sample"]) or "—"))
+                      Text(rate_label(v["won"], v["won"] + v["lost"], v["win_rate"], v["small_sample"])
+                           if v["won"] + v["lost"] else "—"))
     return table
 
 
