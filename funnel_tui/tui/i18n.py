@@ -17,6 +17,8 @@ ZH: dict[str, str] = {
     "Search": "搜索",
     "more": "更多",
     "lost": "已丢单",
+    "won": "已成交",
+    "max": "上限",
     "overdue": "逾期",
     "today": "今天",
     "no next step": "无下一步",

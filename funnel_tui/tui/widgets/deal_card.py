@@ -90,7 +90,7 @@ def card_text(
         badges.append(f"✗ {tr(lang, 'lost')}: ", style=colours.error)
         badges.append(truncate_to_width(deal.get("lost_reason") or "", max(width - 8, 1)))
     elif deal.get("status") == "won":
-        badges.append("✓ won", style=colours.success)
+        badges.append(f"✓ {tr(lang, 'won')}", style=colours.success)
     else:
         kind, text = next_step_badge(deal.get("next_follow_up_at"), now, tz, lang)
         style = {"overdue": f"bold {colours.error}", "today": colours.warning,
@@ -103,7 +103,7 @@ def card_text(
         d = dwell(entered, now, max_dwell_days)
         if d.state != "ok":
             # A fifth line only for rotting deals, so healthy cards stay short.
-            badge = Text(f"⌛ {tr(lang, d.state)} {d.whole_days}d (max {d.limit})",
+            badge = Text(f"⌛ {tr(lang, d.state)} {d.whole_days}d ({tr(lang, 'max')} {d.limit})",
                          style=colours.error if d.state == "over" else colours.warning)
             badge.truncate(width, overflow="ellipsis")
             card.append("\n")
