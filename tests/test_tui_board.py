@@ -796,3 +796,36 @@ async def test_a_locked_database_is_an_error_toast_not_a_crash(store, pipeline, 
         await settle(pilot)
         assert "database: database is locked; nothing was changed, try again" in toasts(app)
         assert app.is_running and store.get_deal(pipeline["acme"])["stage"] == "lead"
+
+
+# --- the card renderer (pure) -------------------------------------------------------------------
+
+
+def test_next_step_badge_boundaries(now, tz):
+    from funnel_tui.tui.widgets.deal_card import next_step_badge
+
+    # now = 10:00 Shanghai; local midnight is 14:00 UTC.
+    assert next_step_badge(None, now, tz) == ("none", "no next step")
+    assert next_step_badge(now - timedelta(minutes=1), now, tz)[0] == "overdue"
+    assert next_step_badge(now, now, tz) == ("today", "◷ today 10:00")
+    assert next_step_badge(now + timedelta(hours=13, minutes=59), now, tz)[0] == "today"  # 23:59 local
+    assert next_step_badge(now + timedelta(hours=14), now, tz) == ("upcoming", "◷ 11-25 (+1d)")
+    assert next_step_badge(now - timedelta(days=2, hours=1), now, tz) == ("overdue", "⏰ overdue 2d")
+
+
+def test_card_text_is_plain_text_of_exactly_the_width(now, tz):
+    from funnel_tui.tui.widgets.deal_card import CardColours, card_text
+
+    deal = {"id": 1, "customer": "[@click=app.quit]X[/] 北京远景能源科技股份有限公司", "title": "[bold red]x",
+            "amount": 12_345_600, "currency": "USD", "probability": 40, "risk_level": "high",
+            "status": "open", "stage": "demo", "stage_entered_at": now - timedelta(days=22),
+            "next_follow_up_at": None}
+    card = card_text(deal, width=24, now=now, tz=tz, max_dwell_days=21, tier="A", colours=CardColours())
+    lines = card.plain.split("\n")
+    assert lines[0].startswith("[@click=app.quit]X[/]") and lines[0].endswith(" A")
+    assert lines[1] == "[bold red]x"
+    assert lines[2] == "123k USD · 40% · ▲high"
+    assert lines[3] == "no next step"
+    assert lines[4] == "⌛ over 22d (max 21)"
+    assert all(display_width(line) <= 24 for line in lines)
+    assert not any(getattr(span.style, "link", None) for span in card.spans)
