@@ -505,6 +505,11 @@ async def test_help_lists_every_bound_key(store, pipeline, now, tz, tmp_path):
         expected = {b.description for b in BoardScreen.BINDINGS} | {"Quit", "Palette"}
         assert expected <= described
         assert ("H shift+←", "Move ←", "Move the highlighted deal back one stage") in key_rows(BoardScreen.BINDINGS)
+        from funnel_tui.tui.help import markdown_table
+
+        table = markdown_table(BoardScreen.BINDINGS)
+        assert "| / | Search | Find deals by customer, title or contact |" in table
+        assert table.count("\n") == len(key_rows(BoardScreen.BINDINGS)) + 1
         await pilot.press("escape")
         await pilot.pause()
         assert isinstance(app.screen, BoardScreen)
@@ -606,6 +611,13 @@ async def test_palette_runs_board_actions(store, pipeline, now, tz, tmp_path):
         await settle(pilot)
         await pilot.press("ctrl+p")
         await pilot.pause()
+        await pilot.press(*"theme")
+        await settle(pilot)
+        await pilot.pause(0.3)
+        from textual.command import CommandList
+
+        assert any(str(o.prompt).startswith("Theme") for o in app.screen.query_one(CommandList).options)
+        app.screen.query_one(Input).value = ""
         await pilot.press(*"Lost on")
         await settle(pilot)
         await pilot.pause(0.3)
