@@ -117,17 +117,14 @@ def test_automatic_backup_at_start_when_changed_and_half_an_hour_old(tmp_path):
 
 
 def _fake_backups(tmp_path: Path, stamps: list[datetime]) -> Path:
-    """Backup files named for `stamps` (content: one verified backup), as thinning sees them."""
-    from funnel_tui.store import Store
-    from funnel_tui.store.backup import backup_file, backup_name
+    """Files named as backups taken at `stamps`: thinning goes by the names alone."""
+    from funnel_tui.store.backup import backup_name
 
     db = tmp_path / "funnel.db"
-    Store(db).close()
-    src = backup_file(db, tmp_path / "one.db")
     folder = tmp_path / "backups"
     folder.mkdir(mode=0o700, exist_ok=True)
     for s in stamps:
-        shutil.copyfile(src, folder / backup_name(db, "auto", s))
+        (folder / backup_name(db, "auto", s)).write_bytes(b"stand-in")
     return db
 
 
