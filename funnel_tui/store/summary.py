@@ -62,6 +62,15 @@ def _days(expr: str) -> str:
     return f"(julianday({expr}) - {J0})"
 
 
+def _require_sqlite(store) -> None:
+    """The aggregates use SQLite's julianday() and its UTC text times; say so plainly elsewhere."""
+    if store.engine.dialect.name != "sqlite":
+        from funnel_tui.store.core import StoreError
+
+        raise StoreError("summary and review work on SQLite databases only so far "
+                         f"(this one is {store.engine.dialect.name})")
+
+
 def _set_clause(deals: DealSet, params: dict, *, as_of: datetime | None = None) -> str:
     """WHERE text over deal alias `d` selecting the set (bind values go into `params`)."""
     if as_of is None:
@@ -141,6 +150,7 @@ def funnel_facts(
     by_owner: bool = False,
 ) -> dict[str | None, FunnelFacts]:
     """FunnelFacts per rep (by_owner) or for the whole set (key None)."""
+    _require_sqlite(store)
     stages = store.stages()
     with store.read() as conn:
         if as_of is None:
@@ -388,6 +398,7 @@ def summary(
 
 def weekly_flow(store, *, now: datetime, tz, owner: str | None = None, weeks: int = 6) -> dict[str, list[int]]:
     """Counts per week (0 = this week): new_deals, wins, losses, won_amount, entered:<stage>."""
+    _require_sqlite(store)
     stages = store.stages()
     windows = review_weeks(now, tz, weeks)
     params: dict[str, Any] = {"lo": _ts(windows[-1][0]), "hi": _ts(windows[0][1])}
