@@ -496,3 +496,15 @@ def test_update_can_close_a_deal_and_undo_reopens_it(store, now, tz, tmp_path):
     assert (d["status"], d["lost_reason"], d["closed_at"]) == ("open", "", None)
     assert [f["status"] for f in store.deal_follow_ups(a)] == ["open"]
     assert d["next_follow_up_at"] == now + timedelta(days=1)
+
+
+def test_update_with_our_own_export_changes_nothing(store, now, tz, tmp_path):
+    a = store.add_deal({"customer": "Acme", "amount": "5"}, now=now.replace(microsecond=123456), tz=tz)
+    store.add_follow_up(FollowUpDraft(a, now + timedelta(days=2, microseconds=654321)), now=now)
+    b = store.add_deal({"customer": "Globex"}, now=now, tz=tz)
+    store.lose_deal(b, "price", now=now + timedelta(seconds=1.5))
+    export_deals(store, tmp_path / "own.csv", now=now, tz=tz, status="all")
+    rep = _import(store, tmp_path / "own.csv", now, tz, update=True)
+    assert (rep.updated, rep.unchanged, rep.inserted, rep.duplicates) == (0, 2, 0, 0)
+    assert [h["kind"] for h in store.deal_history(a)][-1] == "followup"
+    assert len(store.deal_follow_ups(a)) == 1

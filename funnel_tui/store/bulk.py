@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from typing import Any, Iterator, Sequence
 
 from sqlalchemy import String, and_, func, insert, or_, select, type_coerce
@@ -383,7 +383,7 @@ class DealImporter:
     def _update(self, existing: dict, row: ImportRow) -> Outcome:
         """Apply the file's columns to an existing deal (history-tracked, undoable)."""
         d = row.deal
-        changes = {c: d[c] for c in row.given if c in UPDATABLE and c in d and existing.get(c) != d[c]}
+        changes = {c: d[c] for c in row.given if c in UPDATABLE and c in d and _differs(existing.get(c), d[c])}
         if "probability" not in row.given and "stage" in changes and not existing["probability_custom"]:
             changes["probability"] = d["probability"]
         if "probability" in changes:
@@ -402,8 +402,10 @@ class DealImporter:
         changes = {k: v for k, v in changes.items() if existing.get(k) != v}
         want_follow_up = row.follow_up_at is not None and status == "open"
         if want_follow_up:
+            due = to_db(row.follow_up_at)  # files carry times to the second
             have = self.conn.execute(select(func.count()).select_from(F).where(and_(
-                F.c.deal_id == existing["id"], F.c.status == "open", F.c.due_at == to_db(row.follow_up_at),
+                F.c.deal_id == existing["id"], F.c.status == "open",
+                F.c.due_at >= due, F.c.due_at < due + timedelta(seconds=1),
             ))).scalar()
             want_follow_up = not have
         if not changes and not want_follow_up:
@@ -426,6 +428,14 @@ class DealImporter:
                                 action=self.action, conn=conn)
             self.counts.follow_ups += 1
         return Outcome(row.line, "updated", ", ".join(sorted(changes)), existing["id"])
+
+
+def _differs(old: Any, new: Any) -> bool:
+    """A file's value differs from the stored one (files carry times to the second)."""
+    if isinstance(old, datetime) and isinstance(new, datetime):
+        old = old if old.tzinfo else old.replace(tzinfo=timezone.utc)
+        return old.replace(microsecond=0) != new.replace(microsecond=0)
+    return old != new
 
 
 def _sqlite_value(v: Any) -> Any:
