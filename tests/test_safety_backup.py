@@ -132,7 +132,8 @@ def test_thinning_keeps_recent_days_weeks_and_months(tmp_path):
     from funnel_tui.store.backup import list_backups, thin_backups
 
     now = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
-    stamps = [now - timedelta(hours=6 * k) for k in range(4 * 500)]  # every 6 h for 500 days
+    # Every 2 h for two days, then daily back 500 days (file creation is slow here: keep it few).
+    stamps = [now - timedelta(hours=2 * k) for k in range(24)] + [now - timedelta(days=d) for d in range(2, 500)]
     db = _fake_backups(tmp_path, stamps)
     removed = thin_backups(db, now=now)
     kept = list_backups(db)
