@@ -508,3 +508,15 @@ def test_update_with_our_own_export_changes_nothing(store, now, tz, tmp_path):
     assert (rep.updated, rep.unchanged, rep.inserted, rep.duplicates) == (0, 2, 0, 0)
     assert [h["kind"] for h in store.deal_history(a)][-1] == "followup"
     assert len(store.deal_follow_ups(a)) == 1
+
+
+@pytest.mark.parametrize("raw,encoding", [
+    ("sep=;\r\ncustomer;amount\r\n华信科技;15\r\n", "utf-8"),      # Excel's separator hint line
+    ("customer;amount\r\n华信科技;2\r\n", "utf-8"),                  # semicolons (European Excel)
+    ("customer\tamount\r\n华信科技\t3\r\n", "utf-16"),              # Excel "Unicode text": UTF-16, tabs
+])
+def test_other_separators_and_utf16(store, now, tz, tmp_path, raw, encoding):
+    (tmp_path / "s.csv").write_bytes(raw.encode(encoding))
+    rep = _import(store, tmp_path / "s.csv", now, tz)
+    assert (rep.inserted, rep.rejected) == (1, 0), rep.reasons
+    assert [d["customer"] for d in _deals(store)] == ["华信科技"]
