@@ -76,7 +76,8 @@ def hostile_db(tmp_path_factory):
     for k, label in enumerate(LABELS):
         text, deal = ARGV_SAFE[label], str(k + 1)
         more += [
-            [*b, "edit", deal, f"--industry={text}", f"--risk-note={text}", f"--competitors={text}"],
+            [*b, "edit", deal, f"--industry={text}", f"--risk-note={text}", f"--competitors={text}",
+             f"--owner={text}", f"--source={text}"],
             [*b, "log", deal, "--", text],
             [*b, "follow-up", deal, "+2d", f"--note={text}"],
         ]
@@ -130,6 +131,9 @@ def test_every_read_entry_point_shows_the_corpus_literally(hostile_db):
         later = {"FUNNEL_NOW": (NOW + timedelta(days=60)).isoformat()}  # every deal silent by then
         add({"argv": [*b, "warnings", "--format", fmt], "env": later},
             lambda out: "[bold red]x" in out and "😀客户" in out)
+        add([*b, "summary", "--by-owner", "--format", fmt], lambda out: "😀客户" in out)
+        add([*b, "summary", "--format", fmt])
+        add([*b, "review", "--format", fmt])
     # % and _ are literal in search, not wildcards.
     add([*b, "list", "--search=%", "--format", "json"],
         lambda out: {d["customer"] for d in json.loads(out)} == {"-5% 折扣", "100%_off"})
