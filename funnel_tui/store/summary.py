@@ -292,48 +292,65 @@ def _facts_now(conn, stages, deals: DealSet, now: datetime, *, split: bool) -> d
     return {None: total}
 
 
-def _field_as_of(column: str, alias: str, cast: str | None = None) -> str:
-    """SQL for a deal column's value at :as_of from its history rows (see domain.funnel)."""
-    before = (f"(SELECT '=' || IFNULL(h.new, '') FROM history h WHERE h.deal_id = d.id AND h.field = '{column}' "
-              f"AND h.kind = 'field' AND h.at <= :as_of ORDER BY h.id DESC LIMIT 1)")
-    after = (f"(SELECT '=' || IFNULL(h.old, '') FROM history h WHERE h.deal_id = d.id AND h.field = '{column}' "
-             f"AND h.kind = 'field' AND h.at > :as_of ORDER BY h.id LIMIT 1)")
-    value = f"substr(COALESCE({before}, {after}, '=' || IFNULL(d.{column}, '')), 2)"
-    if cast:
-        value = f"CAST({value} AS {cast})"
-    return f"{value} AS {alias}"
+AS_OF_FIELDS = ("amount", "probability", "lost_reason", "closed_at")
 
 
 def _facts_as_of(conn, stages, deals: DealSet, now: datetime, as_of: datetime) -> dict[str, FunnelFacts]:
+    """Replay: each deal as it stood at `as_of`, set-based.
+
+    A column's value then is the `old` of its first change after `as_of`, or its value now
+    when it has not changed since (history rows chain: each `old` is the previous `new`).
+    The stage is that of the last entry up to `as_of`; the stay began at the last entry
+    that was not undone by then.
+    """
     params: dict[str, Any] = {"as_of": _ts(as_of)}
     where = _set_clause(deals, params, as_of=as_of)
     undone = _undone(conn, as_of) or [""]
     params["undone"] = undone
     top_case = _position_case("h.to_stage", stages, params, "tp")
-    entry = "h.deal_id = d.id AND h.to_stage IS NOT NULL AND h.at <= :as_of"
-    status_before = ("(SELECT h.new FROM history h WHERE h.deal_id = d.id AND h.kind IN ('won', 'lost', 'reopened') "
-                     "AND h.at <= :as_of ORDER BY h.id DESC LIMIT 1)")
-    status_after = ("(SELECT h.old FROM history h WHERE h.deal_id = d.id AND h.kind IN ('won', 'lost', 'reopened') "
-                    "AND h.at > :as_of ORDER BY h.id LIMIT 1)")
+    joins, columns = [], []
+    for i, column in enumerate(AS_OF_FIELDS):
+        params[f"af{i}"] = column
+        joins.append(f"LEFT JOIN after_fields f{i} ON f{i}.deal_id = d.id AND f{i}.field = :af{i}")
+        value = f"CASE WHEN f{i}.deal_id IS NULL THEN d.{column} ELSE f{i}.old END"
+        if column in ("amount", "probability"):
+            value = f"CAST({value} AS INTEGER)"
+        columns.append(f"{value} AS {column}")
     rows = conn.execute(text(f"""
-        WITH state AS MATERIALIZED (
-          SELECT d.id, d.owner, d.source, d.created_at,
-            (SELECT h.to_stage FROM history h WHERE {entry} ORDER BY h.id DESC LIMIT 1) AS stage,
-            (SELECT max({top_case}) FROM history h WHERE {entry}) AS top,
-            (SELECT h.at FROM history h WHERE {entry} AND h.action NOT IN :undone
-               ORDER BY h.id DESC LIMIT 1) AS entered,
-            COALESCE({status_before}, {status_after}, d.status) AS status,
-            {_field_as_of('amount', 'amount', 'INTEGER')},
-            {_field_as_of('probability', 'probability', 'INTEGER')},
-            {_field_as_of('lost_reason', 'lost_reason')},
-            {_field_as_of('closed_at', 'closed_at')}
-          FROM deal d WHERE {where}
+        WITH entries AS MATERIALIZED (
+          SELECT h.deal_id, max(h.id) AS last_id, max({top_case}) AS top
+          FROM history h WHERE h.to_stage IS NOT NULL AND h.at <= :as_of GROUP BY h.deal_id),
+        after_fields AS MATERIALIZED (  -- min(): SQLite takes `old` from the first row
+          SELECT h.deal_id, h.field, min(h.id) AS first_id, h.old
+          FROM history h WHERE h.kind = 'field' AND h.at > :as_of
+            AND h.field IN ({', '.join(f':af{i}' for i in range(len(AS_OF_FIELDS)))})
+          GROUP BY h.deal_id, h.field),
+        after_status AS MATERIALIZED (
+          SELECT h.deal_id, min(h.id) AS first_id, h.old
+          FROM history h WHERE h.kind IN ('won', 'lost', 'reopened') AND h.at > :as_of GROUP BY h.deal_id),
+        undone_deals AS MATERIALIZED (
+          SELECT DISTINCT h.deal_id FROM history h WHERE h.action IN :undone),
+        state AS MATERIALIZED (
+          SELECT d.id, d.owner, d.source, d.created_at, last.to_stage AS stage, e.top,
+            CASE WHEN u.deal_id IS NULL THEN last.at ELSE
+              (SELECT h.at FROM history h WHERE h.deal_id = d.id AND h.to_stage IS NOT NULL AND h.at <= :as_of
+                 AND h.action NOT IN :undone ORDER BY h.id DESC LIMIT 1) END AS entered,
+            CASE WHEN st.deal_id IS NULL THEN d.status ELSE st.old END AS status,
+            {', '.join(columns)}
+          FROM deal d
+          JOIN entries e ON e.deal_id = d.id
+          JOIN history last ON last.id = e.last_id
+          LEFT JOIN after_status st ON st.deal_id = d.id
+          LEFT JOIN undone_deals u ON u.deal_id = d.id
+          {' '.join(joins)}
+          WHERE {where}
         )
         SELECT owner, source, stage, top, status, amount, probability, lost_reason,
-               CASE WHEN status = 'won' AND closed_at <> '' THEN julianday(closed_at) - julianday(created_at) END,
+               CASE WHEN status = 'won' AND closed_at IS NOT NULL AND closed_at <> ''
+                    THEN julianday(closed_at) - julianday(created_at) END,
                julianday(:as_of) - julianday(COALESCE(entered, created_at)),
                {_days('COALESCE(entered, created_at)')}
-        FROM state WHERE stage IS NOT NULL""").bindparams(bindparam("undone", expanding=True)), params).all()
+        FROM state""").bindparams(bindparam("undone", expanding=True)), params).all()
     by_position = {s.position: s.key for s in stages}
     facts: dict[str, FunnelFacts] = {}
     groups: dict[str, dict[tuple, list]] = {}
