@@ -194,6 +194,10 @@ def _str(p: Path | None) -> str | None:
 # --- printing --------------------------------------------------------------------------------
 
 
+def _n(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
 def _print_report(r: ImportReport) -> None:
     out = sys.stdout
     name = safe(Path(r.path).name)
@@ -201,7 +205,8 @@ def _print_report(r: ImportReport) -> None:
     if r.ignored_columns:
         print("  ignored columns: " + ", ".join(safe(c) for c in r.ignored_columns), file=out)
     if r.aborted:
-        print(f"  {r.rows} rows read; {r.rejected} rejected; --on-error abort: nothing was imported", file=out)
+        print(f"  {_n(r.rows, 'row')} read; {r.rejected} rejected; --on-error abort: nothing was imported",
+              file=out)
     else:
         verb = "would import" if r.dry_run else "imported"
         parts = [f"{r.inserted} new"]
@@ -209,8 +214,8 @@ def _print_report(r: ImportReport) -> None:
             parts.append(f"{r.updated} updated, {r.unchanged} unchanged")
         parts += [f"{r.duplicates} duplicates skipped" if r.duplicates else "no duplicates",
                   f"{r.rejected} rejected"]
-        print(f"  {r.rows} rows read; {verb}: {', '.join(parts)}"
-              + (f"; {r.follow_ups} follow-ups planned" if r.follow_ups else ""), file=out)
+        print(f"  {_n(r.rows, 'row')} read; {verb}: {', '.join(parts)}"
+              + (f"; {_n(r.follow_ups, 'follow-up')} planned" if r.follow_ups else ""), file=out)
     for line in r.reasons:
         print(f"  rejected {safe(line)}", file=out)
     if r.rejected > len(r.reasons):
