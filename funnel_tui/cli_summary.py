@@ -95,10 +95,13 @@ def pct(rate: float | None) -> str:
 
 
 def ratio(n: int | None, d: int | None, rate: float | None, small: bool) -> str:
-    """"12/40 · 30 %" and a star when fewer than 10 deals stand behind the rate."""
+    """"12/40 30%" and a star when fewer than 10 deals stand behind the rate (narrow tables)."""
     if d is None:
         return ""
-    return f"{n}/{d} · {pct(rate)}" + (f" {SMALL_MARK}" if small else "")
+    if d == 0:
+        return "—"
+    shown = "—" if rate is None else f"{rate * 100:.0f}%"
+    return f"{n}/{d} {shown}" + (SMALL_MARK if small else "")
 
 
 def days(value: float | None) -> str:
@@ -119,13 +122,16 @@ def _console():
 
 def _table(title: str, columns: list[str], rows: list[list[str]], right: set[int] = frozenset(),
            no_wrap: set[int] = frozenset()):
+    from rich import box
     from rich.table import Table
     from rich.text import Text
 
-    table = Table(title=Text(title), header_style="bold", title_justify="left")
+    # Light rules and numbers that never wrap: in 80 columns only the first column folds.
+    table = Table(title=Text(title), header_style="bold", title_justify="left", box=box.SIMPLE_HEAD,
+                  pad_edge=False)
     for i, col in enumerate(columns):
         table.add_column(Text(col), justify="right" if i in right else "left", overflow="fold",
-                         no_wrap=i in no_wrap)
+                         no_wrap=i in no_wrap or i > 0, min_width=10 if i == 0 else None)
     for row in rows:
         table.add_row(*(Text(safe(c)) for c in row))
     return table
@@ -135,16 +141,21 @@ def _table(title: str, columns: list[str], rows: list[list[str]], right: set[int
 
 
 def stage_rows(s: dict[str, Any]) -> list[list[str]]:
+    from funnel_tui.domain.money import format_compact
+
+    def d(value: float | None) -> str:
+        return "—" if value is None else f"{value:.1f}"
+
     return [
         [st["name"], str(st["reached"]), str(st["current"]),
          ratio(st["conversion_n"], st["conversion_d"], st["conversion_to_next"], st["small_sample"]),
-         days(st["avg_days_in_stage"]), days(st["current_avg_dwell"]),
-         money(st["open_amount"]), money(st["weighted_amount"])]
+         d(st["avg_days_in_stage"]), d(st["current_avg_dwell"]),
+         format_compact(st["open_amount"]), format_compact(st["weighted_amount"])]
         for st in s["stages"]
     ]
 
 
-STAGE_COLUMNS = ["stage", "reached", "now", "→ next", "avg days", "dwell now", "open", "weighted"]
+STAGE_COLUMNS = ["stage", "reached", "now", "→ next", "avg d", "dwell d", "open", "weighted"]
 
 
 def render_summary(s: dict[str, Any], tz) -> None:
@@ -180,7 +191,8 @@ def render_summary(s: dict[str, Any], tz) -> None:
                              [[src or "(none)", str(v["reached_first"]), str(v["won"]),
                                ratio(v["won"], v["won"] + v["lost"], v["win_rate"], v["small_sample"])]
                               for src, v in s["by_source"].items()], right={1, 2, 3}))
-    console.print(Text(f"{SMALL_MARK} fewer than 10 deals behind the rate; conversion = reached next / reached"))
+    console.print(Text(f"{SMALL_MARK} fewer than 10 deals behind the rate; → next = reached next / reached; "
+                       "avg d = completed stays, dwell d = open deals now; exact amounts: --format json"))
 
 
 def owner_row(s: dict[str, Any]) -> dict[str, Any]:
@@ -221,7 +233,7 @@ def render_by_owner(reps: list[dict[str, Any]], tz) -> None:
             ratio(by_key[st["key"]]["conversion_n"], by_key[st["key"]]["conversion_d"],
                   by_key[st["key"]]["conversion_to_next"], by_key[st["key"]]["small_sample"])
             for st in steps])
-    console.print(_table("Conversion to the next stage, per rep", ["rep"] + [f"{st['name']} →" for st in steps],
+    console.print(_table("Conversion to the next stage, per rep", ["rep"] + [f"{st['key']}→" for st in steps],
                          rows, right=set(range(1, len(steps) + 1)), no_wrap={0}))
     console.print(Text(f"{SMALL_MARK} fewer than 10 deals behind the rate"))
 
