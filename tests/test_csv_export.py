@@ -126,6 +126,8 @@ def test_atomic_private_and_never_over_the_database(store, db_path, now, tz, tmp
     # A folder gets a dated file inside it.
     res = export_deals(store, tmp_path, now=now, tz=tz)
     assert res.path.name == "funnel-deals-20261124-100000.csv" and res.path.parent == tmp_path
+    again = export_deals(store, tmp_path, now=now, tz=tz)  # same second: a second file, not an overwrite
+    assert again.path.name == "funnel-deals-20261124-100000-2.csv" and res.path.exists()
 
 
 def test_gb18030_holds_chinese_and_emoji(store, now, tz, tmp_path):

@@ -137,7 +137,7 @@ def _naive_utc(value: Any) -> datetime:
     return value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value
 
 
-def _formatter(*, now: datetime, tz: tzinfo, tiers: dict[int, str]) -> Callable[[Sequence[Any]], list]:
+def _formatter(*, now: datetime, tz: tzinfo, tiers: TierCutoffs) -> Callable[[Sequence[Any]], list]:
     """Build the row → cells function for rows in bulk.EXPORT_DB_COLUMNS order."""
     local = _LocalTime(tz)
     now_naive = now.astimezone(UTC).replace(tzinfo=None)
@@ -177,7 +177,9 @@ def _formatter(*, now: datetime, tz: tzinfo, tiers: dict[int, str]) -> Callable[
         dwell = ""
         if row[i_status] == "open" and entered is not None:
             dwell = int((now_naive - _naive_utc(entered)) / day)
-        cells.extend((_plain(weighted_minor(amount, prob)), tiers.get(row[i_id], ""), dwell))
+        weighted = weighted_minor(amount, prob)
+        tier = tiers.tier(weighted) if row[i_status] == "open" else ""
+        cells.extend((_plain(weighted), tier, dwell))
         return cells
 
     return fmt
@@ -216,7 +218,12 @@ def resolve_destination(dest: str | os.PathLike | None, *, now: datetime, tz: tz
         return None
     path = Path(dest).expanduser()
     if path.is_dir():
-        path = path / default_name(now, tz, kind)
+        folder, name = path, default_name(now, tz, kind)
+        path = folder / name
+        n = 2
+        while path.exists():  # two exports in one second keep both files
+            path = folder / f"{name[:-4]}-{n}.csv"
+            n += 1
     check_destination(path, db_path)
     return path
 
@@ -321,7 +328,7 @@ def export_deals(
     now: datetime,
     tz: tzinfo,
     owner: str | None = None,
-    status: str = "open",
+    status: str | Sequence[str] = "open",
     stage: str | None = None,
     encoding: str = "utf-8-sig",
     stdout: Any = None,
@@ -330,10 +337,12 @@ def export_deals(
     from funnel_tui.store.bulk import EXPORT_DB_COLUMNS, stream_deals
 
     assert EXPORT_DB_COLUMNS == CSV_COLUMNS
-    if status not in ("open", "won", "lost", "all"):
+    statuses = (status,) if isinstance(status, str) else tuple(status)
+    if not statuses or any(s not in ("open", "won", "lost", "all") for s in statuses):
         raise ExportError(f"status: {status!r} is not a status; use open, won, lost or all")
     path = resolve_destination(dest, now=now, tz=tz, db_path=getattr(store, "path", None))
-    tiers = store.tiers(owner=owner)
+    # Cutoffs, not a per-deal map: a tier is one comparison and memory stays flat at 1M.
+    tiers = store.tier_cutoffs(owner=owner)
     fmt = _formatter(now=now, tz=tz, tiers=tiers)
     with stream_deals(store, owner=owner, status=status, stage=stage) as chunks:
         rows = (fmt(r) for chunk in chunks for r in chunk)
