@@ -27,7 +27,7 @@ from datetime import datetime, timedelta
 from typing import Any, Iterable, Mapping, Sequence
 
 from funnel_tui.domain.money import weighted_minor
-from funnel_tui.domain.rules import abc_tiers
+from funnel_tui.domain.rules import tier_cutoffs
 from funnel_tui.domain.stages import StageDef
 
 SMALL_SAMPLE = 10  # rates resting on fewer deals than this are marked
@@ -60,11 +60,13 @@ class FunnelFacts:
     groups: list[DealGroup] = field(default_factory=list)
     highest: dict[str, int] = field(default_factory=dict)  # stage → deals whose highest entry it is
     stays: dict[str, tuple[int, float]] = field(default_factory=dict)  # stage → (n, Σ days)
-    open_weighted: list[int] = field(default_factory=list)  # one per open deal (ABC tiers)
+    open_weighted: dict[int, int] = field(default_factory=dict)  # open deals' weighted value → how many
 
     def merge(self, other: "FunnelFacts") -> "FunnelFacts":
         out = FunnelFacts(list(self.groups) + list(other.groups), dict(self.highest), dict(self.stays),
-                          list(self.open_weighted) + list(other.open_weighted))
+                          dict(self.open_weighted))
+        for value, n in other.open_weighted.items():
+            out.open_weighted[value] = out.open_weighted.get(value, 0) + n
         for k, v in other.highest.items():
             out.highest[k] = out.highest.get(k, 0) + v
         for k, (n, d) in other.stays.items():
@@ -164,12 +166,13 @@ def summarize(
             leak = {"stage": s.key, "next": order[i + 1].key, "n": st["conversion_n"], "d": st["conversion_d"],
                     "rate": st["conversion_to_next"], "small_sample": st["small_sample"]}
 
-    tiers = abc_tiers(list(enumerate(facts.open_weighted)))
+    cut = tier_cutoffs(facts.open_weighted.items())
     tier_counts = {"A": 0, "B": 0, "C": 0}
     tier_weighted = {"A": 0, "B": 0, "C": 0}
-    for i, tier in tiers.items():
-        tier_counts[tier] += 1
-        tier_weighted[tier] += facts.open_weighted[i]
+    for value, n in facts.open_weighted.items():
+        tier = cut.tier(value)
+        tier_counts[tier] += n
+        tier_weighted[tier] += value * n
 
     closed = won + lost
     return {
@@ -318,7 +321,7 @@ def facts_from_rows(
             g[3] += days_between(state["created_at"], state["closed_at"])
         if status == "open":
             g[4] += days_between(state["stage_entered_at"], clock)
-            facts.open_weighted.append(w)
+            facts.open_weighted[w] = facts.open_weighted.get(w, 0) + 1
     facts.groups = [DealGroup(*k, *v) for k, v in groups.items()]
     return facts
 

@@ -272,16 +272,19 @@ def _facts_now(conn, stages, deals: DealSet, now: datetime, *, split: bool) -> d
             facts.setdefault(owner, FunnelFacts()).stays = stays
 
     # ABC tiers need each open deal's weighted value (sorted in Python; open deals only).
-    if fast_all:  # the board's covering index (stage, amount, probability) answers it
+    # ABC tiers need the open deals' weighted values: how many deals have each value.
+    weighted = "(d.amount * d.probability + 50) / 100"
+    if fast_all:
         values = conn.execute(text(
-            "SELECT NULL, (d.amount * d.probability + 50) / 100 FROM deal d "
-            "WHERE d.status = 'open' AND d.deleted_at IS NULL")).all()
+            f"SELECT NULL, {weighted} AS w, count(*) FROM deal d "
+            f"WHERE d.status = 'open' AND d.deleted_at IS NULL GROUP BY w")).all()
     else:
         values = conn.execute(text(
-            f"SELECT d.owner, (d.amount * d.probability + 50) / 100 FROM deal d "
-            f"WHERE d.status = 'open' AND {where}"), params).all()
-    for owner, w in values:
-        facts.setdefault(owner, FunnelFacts()).open_weighted.append(int(w))
+            f"SELECT d.owner, {weighted} AS w, count(*) FROM deal d "
+            f"WHERE d.status = 'open' AND {where} GROUP BY d.owner, w"), params).all()
+    for owner, w, n in values:
+        per = facts.setdefault(owner, FunnelFacts()).open_weighted
+        per[int(w)] = per.get(int(w), 0) + n
     if split:
         return facts
     total = FunnelFacts()
@@ -369,7 +372,7 @@ def _facts_as_of(conn, stages, deals: DealSet, now: datetime, as_of: datetime) -
             g[3] += float(cycle or 0.0)
         if status == "open":
             g[4] += float(dwell or 0.0)
-            f.open_weighted.append(w)
+            f.open_weighted[w] = f.open_weighted.get(w, 0) + 1
         per = open_entries.setdefault(owner, {})
         per[stage] = per.get(stage, 0.0) + float(entered or 0.0)
     for owner, per in groups.items():
