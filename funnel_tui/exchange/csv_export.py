@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
 from funnel_tui.domain.money import weighted_minor
+from funnel_tui.domain.rules import TierCutoffs
 from funnel_tui.exchange.columns import CSV_COLUMNS, EXPORT_ONLY, TIME_COLUMNS
 
 EXPORT_COLUMNS: tuple[str, ...] = CSV_COLUMNS + EXPORT_ONLY

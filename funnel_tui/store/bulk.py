@@ -46,7 +46,7 @@ def stream_deals(
     store: Store,
     *,
     owner: str | None = None,
-    status: str | None = "open",
+    status: str | Sequence[str] | None = "open",
     stage: str | None = None,
     chunk: int = 5000,
 ) -> Iterator[Iterator[Sequence[Any]]]:
@@ -62,8 +62,9 @@ def stream_deals(
             col = type_coerce(col, String()).label(name)
         cols.append(col)
     q = select(*cols).where(D.c.deleted_at.is_(None))
-    if status and status != "all":
-        q = q.where(D.c.status == status)
+    statuses = (status,) if isinstance(status, str) or status is None else tuple(status)
+    if statuses and None not in statuses and "all" not in statuses:
+        q = q.where(D.c.status.in_(statuses))
     if stage:
         q = q.where(D.c.stage == store.stage(stage).key)
     if owner:
@@ -73,7 +74,7 @@ def stream_deals(
         if conn.dialect.name == "sqlite":
             # Plain driver tuples, same transaction: SQLAlchemy's Row objects cost more per row
             # than SQLite takes to produce it.
-            compiled = q.compile(dialect=conn.dialect)
+            compiled = q.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
             params = [compiled.params[name] for name in (compiled.positiontup or [])]
             cursor = conn.connection.dbapi_connection.cursor()
             cursor.arraysize = chunk
