@@ -108,6 +108,9 @@ def test_filters(store, now, tz, tmp_path):
     assert export_deals(store, tmp_path / "3.csv", now=now, tz=tz, status="lost").rows == 1
     assert export_deals(store, tmp_path / "4.csv", now=now, tz=tz, status="all").rows == 3
     assert export_deals(store, tmp_path / "5.csv", now=now, tz=tz, stage="方案演示").rows == 2
+    assert export_deals(store, tmp_path / "6.csv", now=now, tz=tz, status=("open", "lost"), owner="王磊").rows == 2
+    with pytest.raises(ExportError, match="not a status"):
+        export_deals(store, tmp_path / "7.csv", now=now, tz=tz, status="closed")
     assert [r["customer"] for r in _rows(tmp_path / "3.csv")] == ["C"]
 
 
