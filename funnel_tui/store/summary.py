@@ -234,7 +234,7 @@ def _facts_now(conn, stages, deals: DealSet, now: datetime, *, split: bool) -> d
             SELECT h.to_stage, h.from_stage, count(*), sum({days_at})
             FROM history h WHERE h.to_stage IS NOT NULL
             GROUP BY h.to_stage, h.from_stage""")).all()
-        # Without a filter the rows carry no rep: spread them after subtracting (see below).
+        # Every deal's rows, read in index order without a join; deleted deals' rows come off.
         _add_pairs(pairs, [(None, *r) for r in total], +1)
         gone = conn.execute(text(f"""
             SELECT h.to_stage, h.from_stage, count(*), sum({days_at})
@@ -271,7 +271,6 @@ def _facts_now(conn, stages, deals: DealSet, now: datetime, *, split: bool) -> d
         for owner, stays in _stays(pairs, open_entries).items():
             facts.setdefault(owner, FunnelFacts()).stays = stays
 
-    # ABC tiers need each open deal's weighted value (sorted in Python; open deals only).
     # ABC tiers need the open deals' weighted values: how many deals have each value.
     weighted = "(d.amount * d.probability + 50) / 100"
     if fast_all:
