@@ -7,13 +7,14 @@ so these tests fail if the board and the forms stop fitting together.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from rich.text import Text
 from textual.widgets import Input
 from textual.worker import WorkerCancelled
 
+from funnel_tui.domain.money import weighted_minor
 from funnel_tui.domain.text import display_width
 from funnel_tui.domain.validation import FollowUpDraft
 from funnel_tui.tui.app import FunnelApp
@@ -349,13 +350,16 @@ async def test_l_logs_a_touch_with_cadence_default(store, pipeline, now, tz, tmp
     app = make_app(store, now, tz, tmp_path)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await settle(pilot)
-        assert board(app).tiers[pipeline["acme"]] == "B"
+        acme = store.get_deal(pipeline["acme"])
+        assert board(app).tiers.tier(weighted_minor(acme["amount"], acme["probability"])) == "B"
         await pilot.press("l")
         await pilot.pause()
         form = app.screen
         assert isinstance(form, TouchForm)
-        # Tier B: the next follow-up is offered a week out.
-        assert form.query_one("#f-next", Input).value == (now + timedelta(days=7)).astimezone(tz).strftime("%Y-%m-%d %H:%M")
+        # Tier B: the next follow-up is offered a week out, at the start of that working day
+        # (the same rule as the Deal and Today screens).
+        week_out = datetime(2026, 12, 1, 9, 0, tzinfo=tz)
+        assert form.query_one("#f-next", Input).value == "2026-12-01 09:00"
         form.query_one("#f-note").focus()
         await pilot.press(*"asked for pricing")
         await pilot.press("ctrl+s")
@@ -363,7 +367,7 @@ async def test_l_logs_a_touch_with_cadence_default(store, pipeline, now, tz, tmp
         touches = store.deal_touches(pipeline["acme"])
         assert [t["note"] for t in touches] == ["asked for pricing"]
         ups = store.deal_follow_ups(pipeline["acme"], open_only=True)
-        assert now + timedelta(days=7) in [u["due_at"] for u in ups]
+        assert week_out in [u["due_at"] for u in ups]
         assert store.get_deal(pipeline["acme"])["last_contact_at"] == now
         assert any(t.startswith("Logged a call with Acme Robotics") for t in toasts(app))
 
@@ -441,11 +445,17 @@ async def test_x_exports_what_the_board_shows(store, pipeline, now, tz, tmp_path
         assert len(files) == 1
         with files[0].open(encoding="utf-8-sig", newline="") as fh:
             rows = list(csv.DictReader(fh))
-        assert sorted(r["customer"] for r in rows) == ["Acme Robotics", "Globex", "Weak Lead Co", "华信科技"]
-        assert f"Exported 4 deals to {files[0]}" in toasts(app)
+        # Open and won columns; the lost deal is hidden, so it is not exported.
+        assert sorted(r["customer"] for r in rows) == ["Acme Robotics", "Globex", "Initech", "Weak Lead Co",
+                                                       "华信科技"]
+        assert f"Exported 5 deals to {files[0]}" in toasts(app)
+        for f in files:
+            f.unlink()
         await pilot.press("z", "x")  # lost deals shown: the export includes them
         await settle(pilot)
-        assert len(list(tmp_path.glob("funnel-*.csv"))) in (1, 2)  # same second may reuse the name
+        [again] = tmp_path.glob("funnel-*.csv")
+        with again.open(encoding="utf-8-sig", newline="") as fh:
+            assert "Gone Ltd" in [r["customer"] for r in csv.DictReader(fh)]
 
 
 async def test_u_undoes_the_last_move(store, pipeline, now, tz, tmp_path):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass
+from operator import itemgetter
 from datetime import date, datetime, timedelta, timezone
 from typing import Any, Iterator, Sequence
 
@@ -300,7 +301,7 @@ class DealImporter:
             return []
         deals = []
         for r in rows:
-            d = dict(r.deal)
+            d = r.deal  # completed in place: the row is not used again
             d["uid"] = d.get("uid") or str(uuid.uuid4())
             d["updated_at"] = self.at
             d["version"] = 1
@@ -368,12 +369,13 @@ class DealImporter:
         cols = list(rows[0])
         sql = (f"INSERT INTO {table.name} ({', '.join(cols)}) "
                f"VALUES ({', '.join('?' for _ in cols)})")
-        # Only time, date and flag columns need converting; find them by type once.
+        # Only time and date columns need converting (sqlite3 takes bools as ints).
         convert = [i for i, c in enumerate(cols) if c in DATETIME_COLUMNS or c in ("at", "due_at", "done_at")
-                   or c in ("expected_close", "probability_custom")]
+                   or c == "expected_close"]
+        get = itemgetter(*cols)
         data = []
         for r in rows:
-            values = [r[c] for c in cols]
+            values = list(get(r))
             for i in convert:
                 v = values[i]
                 if v is not None:
@@ -441,6 +443,10 @@ def _differs(old: Any, new: Any) -> bool:
 
 def _sqlite_value(v: Any) -> Any:
     """A value as SQLAlchemy stores it in SQLite (UTC text for times, ISO for dates)."""
+    if v.__class__ is datetime:
+        if v.tzinfo is not timezone.utc:
+            v = v.astimezone(timezone.utc)
+        return v.isoformat(" ", "microseconds")[:26]
     if isinstance(v, datetime):
         if v.tzinfo is not timezone.utc:
             v = v.astimezone(timezone.utc)

@@ -75,8 +75,6 @@ class BoardCommands(Provider):
         if board is not None:
             board.jump_to(deal_id)
             return
-        from funnel_tui.tui.screens.board import collaborator
+        from funnel_tui.tui.screens.deal import DealScreen
 
-        screen = collaborator("funnel_tui.tui.screens.deal", "DealScreen")
-        if screen is not None:
-            self.app.push_screen(screen(deal_id))
+        self.app.push_screen(DealScreen(deal_id))

@@ -8,7 +8,6 @@ frame never waits on the database; a move redraws only the two columns it touche
 
 from __future__ import annotations
 
-import importlib
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable
@@ -23,11 +22,16 @@ from textual.screen import Screen
 from textual.widgets import OptionList, Static
 
 from funnel_tui.domain.money import weighted_minor
-from funnel_tui.domain.rules import cadence
+from funnel_tui.domain.rules import TierCutoffs
 from funnel_tui.domain.stages import StageDef
+from funnel_tui.exchange.csv_export import ExportError, export_deals
+from funnel_tui.tui.forms import ConfirmDialog, DealForm, FollowUpForm, LoseForm, TouchForm
 from funnel_tui.tui.i18n import tr
 from funnel_tui.tui.widgets.deal_card import CardColours, card_text
 from funnel_tui.tui.widgets.key_bar import KeyBar
+from funnel_tui.tui.screens.deal import DealScreen, default_next_follow_up
+from funnel_tui.tui.screens.summary import SummaryScreen
+from funnel_tui.tui.screens.today import TodayScreen
 from funnel_tui.tui.widgets.stage_column import DealList, DealOption, MoreOption, StageColumn
 
 PAGE = 50
@@ -39,14 +43,6 @@ EMPTY_TOTALS = {"count": 0, "amount": 0, "weighted": 0}
 
 class BoardLoaded(Message):
     """Every column shows what the database had when the last full load started."""
-
-
-def collaborator(module: str, name: str) -> Any | None:
-    """A screen or form from a sibling module, or None while it is not there yet."""
-    try:
-        return getattr(importlib.import_module(module), name)
-    except (ImportError, AttributeError):
-        return None
 
 
 class BoardScreen(Screen):
@@ -95,7 +91,7 @@ class BoardScreen(Screen):
     def __init__(self) -> None:
         super().__init__()
         self.show_lost = False
-        self.tiers: dict[int, str] = {}
+        self.tiers = TierCutoffs(None, None)
         self.colours = CardColours()
         # Bumped by every change made here; a background load started before it is stale.
         self._generation = 0
@@ -143,7 +139,8 @@ class BoardScreen(Screen):
         """A card's Text, cached per deal version and minute: a move redraws two columns,
         but only the moved card is drawn anew."""
         now = self.app.now()
-        tier = self.tiers.get(deal["id"]) if deal.get("status") == "open" else None
+        tier = (self.tiers.tier(weighted_minor(deal["amount"], deal["probability"]))
+                if deal.get("status") == "open" else None)
         key = (deal["id"], deal.get("version"), deal["stage"], deal.get("status"),
                deal.get("next_follow_up_at"), width, tier, self.colours, now.replace(second=0, microsecond=0))
         card = self._card_cache.get(key)
@@ -187,8 +184,7 @@ class BoardScreen(Screen):
             lost = store.board_column(stage.key, limit=PAGE, status="lost") if show_lost and status == "open" else []
             data[stage.key] = (rows, totals[status].get(stage.key, EMPTY_TOTALS), lost)
         self.app.call_from_thread(self._apply_board, generation, data)
-        tiers = store.tiers()
-        self.app.call_from_thread(self._apply_tiers, generation, tiers)
+        self.app.call_from_thread(self._apply_tiers, generation, store.tier_cutoffs())
 
     def _apply_board(self, generation: int, data: dict) -> None:
         if generation != self._generation:
@@ -201,10 +197,10 @@ class BoardScreen(Screen):
         self.refresh_bindings()
         self.post_message(BoardLoaded())
 
-    def _apply_tiers(self, generation: int, tiers: dict[int, str]) -> None:
+    def _apply_tiers(self, generation: int, tiers: TierCutoffs) -> None:
         old, self.tiers = self.tiers, tiers
-        for column in self.columns:
-            if any(old.get(r["id"]) != tiers.get(r["id"]) for r in column.rows):
+        if old != tiers:
+            for column in self.columns:
                 column.redraw_cards()
 
     def _reload_columns(self, *keys: str) -> None:
@@ -221,15 +217,14 @@ class BoardScreen(Screen):
                 lost = store.board_column(key, limit=max(PAGE, len(column.lost_rows)), status="lost")
             column.set_data(rows, column.totals, lost, column.lost_more, self.show_lost)
         self.refresh_bindings()
-        # Tiers re-rank every open deal (≈0.4 s at 100k): once, after a burst of changes.
+        # Tier cutoffs re-rank every open deal (≈35 ms at 100k): once, after a burst of changes.
         if self._tier_timer is not None:
             self._tier_timer.stop()
         self._tier_timer = self.set_timer(TIER_DELAY, self._refresh_tiers)
 
     @work(thread=True, exclusive=True, group="tiers")
     def _refresh_tiers(self) -> None:
-        tiers = self.app.store.tiers()
-        self.app.call_from_thread(self._apply_tiers, self._generation, tiers)
+        self.app.call_from_thread(self._apply_tiers, self._generation, self.app.store.tier_cutoffs())
 
     def _adjust_totals(self, old: dict | None, new: dict | None) -> None:
         """Keep the headers exact without re-summing the table: take `old` out, put `new` in."""
@@ -389,12 +384,8 @@ class BoardScreen(Screen):
             return
         target = self.board_stages[self._stage_index(deal["stage"]) + step]
         if target.kind == "won" and deal["status"] == "open":
-            confirm = collaborator("funnel_tui.tui.forms", "ConfirmDialog")
-            if confirm is None:
-                self.app.notify("The confirm dialog is not available yet", severity="warning")
-                return
             question = f"Mark {deal['customer']} as won ({target.label(self.app.lang)})?"
-            self._push_form(confirm(question), lambda ok: ok and self.move(deal, target))
+            self._push_form(ConfirmDialog(question), lambda ok: ok and self.move(deal, target))
             return
         self.move(deal, target)
 
@@ -422,10 +413,6 @@ class BoardScreen(Screen):
         deal = self.current_deal
         if deal is None or deal["status"] != "open":
             return
-        form = collaborator("funnel_tui.tui.forms", "LoseForm")
-        if form is None:
-            self.app.notify("The lost-reason form is not available yet", severity="warning")
-            return
 
         def lose(reason: str | None) -> None:
             if not reason:
@@ -436,7 +423,7 @@ class BoardScreen(Screen):
                 self._reload_columns(deal["stage"])
                 self.app.notify(f"{deal['customer']}: lost ({reason})", markup=False)
 
-        self._push_form(form(deal["customer"]), lose)
+        self._push_form(LoseForm(deal["customer"]), lose)
 
     def action_open_deal(self) -> None:
         deal = self.current_deal
@@ -444,18 +431,9 @@ class BoardScreen(Screen):
             self.open_deal(deal["id"])
 
     def open_deal(self, deal_id: int) -> None:
-        screen = collaborator("funnel_tui.tui.screens.deal", "DealScreen")
-        if screen is None:
-            self.app.notify("The deal screen is not available yet", severity="warning")
-            return
-        self.app.push_screen(screen(deal_id))
+        self.app.push_screen(DealScreen(deal_id))
 
     def action_new_deal(self) -> None:
-        form = collaborator("funnel_tui.tui.forms", "DealForm")
-        if form is None:
-            self.app.notify("The deal form is not available yet", severity="warning")
-            return
-
         def add(draft) -> None:
             if draft is None:
                 return
@@ -470,16 +448,12 @@ class BoardScreen(Screen):
 
         column = self.focused_column
         stage = column.stage.key if column is not None and column.stage.kind == "open" else None
-        self._push_form(form(self.app.store.stages(), now=self.app.now(), tz=self.app.tz,
+        self._push_form(DealForm(self.app.store.stages(), now=self.app.now(), tz=self.app.tz,
                              stage=stage, lang=self.app.lang), add)
 
     def action_follow_up(self) -> None:
         deal = self.current_deal
         if deal is None:
-            return
-        form = collaborator("funnel_tui.tui.forms", "FollowUpForm")
-        if form is None:
-            self.app.notify("The follow-up form is not available yet", severity="warning")
             return
 
         def schedule(draft) -> None:
@@ -491,18 +465,15 @@ class BoardScreen(Screen):
                 self.highlight(deal["id"], deal["stage"])
                 self.app.notify(f"Follow-up planned for {deal['customer']}", markup=False, timeout=3)
 
-        self._push_form(form(deal["id"], deal["customer"], now=self.app.now(), tz=self.app.tz), schedule)
+        self._push_form(FollowUpForm(deal["id"], deal["customer"], now=self.app.now(), tz=self.app.tz),
+                        schedule)
 
     def action_log_touch(self) -> None:
         deal = self.current_deal
         if deal is None:
             return
-        form = collaborator("funnel_tui.tui.forms", "TouchForm")
-        if form is None:
-            self.app.notify("The touch form is not available yet", severity="warning")
-            return
         now = self.app.now()
-        default_next = now + cadence(self.tiers.get(deal["id"]))
+        default_next = default_next_follow_up(self.app.store, deal, now=now, tz=self.app.tz)
 
         def log(draft) -> None:
             if draft is None:
@@ -513,7 +484,7 @@ class BoardScreen(Screen):
                 self.highlight(deal["id"], deal["stage"])
                 self.app.notify(f"Logged a {draft.kind} with {deal['customer']}", markup=False, timeout=3)
 
-        self._push_form(form(deal["id"], deal["customer"], now=now, tz=self.app.tz,
+        self._push_form(TouchForm(deal["id"], deal["customer"], now=now, tz=self.app.tz,
                              default_next=default_next), log)
 
     # --- board-wide actions ---------------------------------------------------------------
@@ -528,35 +499,21 @@ class BoardScreen(Screen):
         self._push_form(SearchScreen(), found)
 
     def action_today(self) -> None:
-        screen = collaborator("funnel_tui.tui.screens.today", "TodayScreen")
-        if screen is None:
-            self.app.notify("The Today screen is not available yet", severity="warning")
-            return
-        self.app.push_screen(screen())
+        self.app.push_screen(TodayScreen())
 
     def action_summary(self) -> None:
-        screen = collaborator("funnel_tui.tui.screens.summary", "SummaryScreen")
-        if screen is None:
-            self.app.notify("The Summary screen is coming soon; `funnel summary` works today",
-                            severity="information", markup=False)
-            return
-        self.app.push_screen(screen())
+        self.app.push_screen(SummaryScreen())
 
     def action_export(self) -> None:
-        export = collaborator("funnel_tui.exchange.csv_export", "export_deals")
-        if export is None:
-            self.app.notify("CSV export is not available yet", severity="warning")
-            return
-        refusal = collaborator("funnel_tui.exchange.csv_export", "ExportError") or OSError
-        # What the board shows: the open pipeline, plus lost deals while they are toggled on.
-        self._export(export, refusal, self.app.now(), "all" if self.show_lost else "open")
+        # What the board shows: open and won deals, plus lost ones while they are toggled on.
+        self._export(self.app.now(), "all" if self.show_lost else ("open", "won"))
 
     @work(thread=True, exclusive=True, group="export")
-    def _export(self, export, refusal: type[Exception], now: datetime, status: str) -> None:
+    def _export(self, now: datetime, status: str | tuple[str, ...]) -> None:
         app = self.app
-        with app.reporting_errors(extra=(OSError, refusal)):
+        with app.reporting_errors(extra=(OSError, ExportError)):
             # A folder: the exporter names the file (funnel-deals-<local time>.csv).
-            result = export(app.store, Path(app.export_dir), now=now, tz=app.tz, status=status)
+            result = export_deals(app.store, Path(app.export_dir), now=now, tz=app.tz, status=status)
             app.notify(f"Exported {result.rows} deals to {result.path}", markup=False, timeout=8)  # thread-safe
 
     def action_undo(self) -> None:
