@@ -219,6 +219,8 @@ class SummaryScreen(Screen):
         self.rep: str = ME
         self.period: str = "all"
         self.shown: dict[str, Any] = {}  # what the blocks show (also handy for tests)
+        self._token = 0  # bumped by every new choice; older answers are dropped
+        self._reps_listed = False
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="selectors"):
@@ -238,6 +240,9 @@ class SummaryScreen(Screen):
 
     def on_mount(self) -> None:
         self.app.sub_title = "Summary"
+        # The numbers and the list of reps are read side by side: "me" is resolved by the
+        # reader itself, so nothing waits for the selector to fill.
+        self.refresh_numbers()
         self.load_reps()
 
     # --- choosing ---------------------------------------------------------------------------
@@ -257,16 +262,18 @@ class SummaryScreen(Screen):
             options.append((Text(f"Me ({me})"), ME))
         options += [(Text("All reps"), ALL), (Text("Reps side by side"), COMPARE)]
         options += [(Text(name or "(no owner)"), name) for name in reps if name != me or not me]
+        if self.rep == ME and not me:
+            self.rep = ALL  # nobody is "me" here: the numbers being read are everyone's already
         select = self.query_one("#rep", Select)
         with self.prevent(Select.Changed):
             select.set_options(options)
-            select.value = ME if me else ALL
-        self.rep = select.value
-        self.refresh_numbers()
+            select.value = self.rep if any(value == self.rep for _, value in options) else ALL
+        self._reps_listed = True
 
     @on(Select.Changed, "#rep")
     def _rep_changed(self, event: Select.Changed) -> None:
-        if event.value is not Select.BLANK and event.value != self.rep:
+        # Until the reps are listed the selector holds a placeholder: its events mean nothing.
+        if self._reps_listed and event.value is not Select.BLANK and event.value != self.rep:
             self.rep = event.value
             self.refresh_numbers()
 
@@ -291,54 +298,66 @@ class SummaryScreen(Screen):
     # --- reading ----------------------------------------------------------------------------
 
     def refresh_numbers(self) -> None:
+        """Read the funnel and the week for the current choice (two workers, in parallel)."""
+        self._token += 1
         self.query_one("#status", Static).update(Text("Reading the funnel…"))
-        self._read(self.rep, self.period)
+        self._read_funnel(self._token, self.rep, self.period)
+        self._read_week(self._token, self.rep)
+
+    def _owner_for(self, rep: str) -> str | None:
+        if rep == ME:
+            return self.app.store.get_setting("me") or None
+        return None if rep in (ALL, COMPARE) else rep
 
     @work(thread=True, exclusive=True, group="summary")
-    def _read(self, rep: str, period_key: str) -> None:
-        from funnel_tui.store.summary import DealSet, review, summary
+    def _read_funnel(self, token: int, rep: str, period_key: str) -> None:
+        from funnel_tui.store.summary import DealSet, summary
 
         store, now, tz = self.app.store, self.app.now(), self.app.tz
-        owner = None
-        if rep == ME:
-            owner = store.get_setting("me") or None
-        elif rep not in (ALL, COMPARE):
-            owner = rep
+        owner = self._owner_for(rep)
         bounds = period_bounds(period_key, now, tz)
         deals = DealSet(owner=owner, since=bounds.since, until=bounds.until)
-        if rep == COMPARE:
-            result: Any = summary(store, now=now, deals=deals, by_owner=True)
-        else:
-            result = summary(store, now=now, deals=deals)
-        week = review(store, now=now, tz=tz, owner=owner)
-        self.app.call_from_thread(self._show, rep, owner, period_key, result, week)
+        result = summary(store, now=now, deals=deals, by_owner=rep == COMPARE)
+        self.app.call_from_thread(self._show_funnel, token, rep, owner, period_key, result)
 
-    def _show(self, rep: str, owner: str | None, period_key: str, result: Any, week: dict[str, Any]) -> None:
-        if rep != self.rep or period_key != self.period:
+    @work(thread=True, exclusive=True, group="summary-week")
+    def _read_week(self, token: int, rep: str) -> None:
+        from funnel_tui.store.summary import review
+
+        week = review(self.app.store, now=self.app.now(), tz=self.app.tz, owner=self._owner_for(rep))
+        self.app.call_from_thread(self._show_week, token, week)
+
+    def _show_funnel(self, token: int, rep: str, owner: str | None, period_key: str, result: Any) -> None:
+        if token != self._token:
             return  # a newer choice is being read
         period = dict(PERIODS)[period_key]
         who = "all reps" if owner is None else owner
         if rep == COMPARE:
             who = "reps side by side"
-            self.shown = {"compare": result, "week": week}
+            self.shown = {**self.shown, "compare": result, "summary": None}
             total = sum(s["deals"] for s in result)
             self._update("funnel", compare_table(result) if result else Text("No deals in this period."))
             self._update("stages", Text(""))
             self._update("totals", Text(""))
             self._update("breakdown", Text(""))
         else:
-            self.shown = {"summary": result, "week": week}
+            self.shown = {**self.shown, "summary": result, "compare": None}
             total = result["deals"]
             self._update("funnel", Group(Text("Funnel: deals that reached each stage", style="bold"),
                                          funnel_bars(result)))
             self._update("stages", stage_table(result))
             self._update("totals", _side_by_side(totals_table(result), tiers_table(result)))
             self._update("breakdown", _side_by_side(reasons_table(result), sources_table(result)))
-        self._update("week", Group(week_table(week), bottleneck_text(week)))
         status = Text(f"{who} · {period} · {total} deals · as of "
                       f"{self.app.now().astimezone(self.app.tz):%Y-%m-%d %H:%M} · "
                       f"{SMALL_MARK} = fewer than 10 deals behind the rate")
         self.query_one("#status", Static).update(status)
+
+    def _show_week(self, token: int, week: dict[str, Any]) -> None:
+        if token != self._token:
+            return
+        self.shown = {**self.shown, "week": week}
+        self._update("week", Group(week_table(week), bottleneck_text(week)))
 
     def _update(self, block: str, renderable: Any) -> None:
         self.query_one(f"#{block}", Static).update(renderable)
