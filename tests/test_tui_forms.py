@@ -291,3 +291,16 @@ async def test_screenshots_render_the_four_screens(tmp_path):
         assert message in form
     assert "Today · Tue 2026-11-24 10:00" in text("today.svg")
     assert "Open follow-ups" in text("deal.svg")
+
+
+async def test_new_deal_form_starts_in_customer_so_typing_lands_there(store, now, tz):
+    app = Host(store, now, tz)
+    async with app.run_test(size=(160, 45)) as pilot:
+        app.open(DealForm(store.stages(), now=now, tz=tz))
+        await pilot.pause()
+        await pilot.press(*"星河教育")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert isinstance(app.result, DealDraft)
+        assert app.result.values["customer"] == "星河教育"
+        assert deal_count(store) == 0  # a form never writes

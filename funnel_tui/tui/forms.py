@@ -211,6 +211,9 @@ class _Form(ModalScreen):
 class DealForm(_Form):
     """New deal (deal=None) or edit of an existing one, with inline validation."""
 
+    # The scrolling container would take focus first; a rep starts typing the customer.
+    AUTO_FOCUS = "#f-customer"
+
     DEFAULT_CSS = """
     DealForm #fields {
         height: auto;
