@@ -240,5 +240,8 @@ def test_sql_matches_the_plain_contract(steps, cut):
             assert close(summary(store, now=now, as_of=as_of), oracle(store, now=now, as_of=as_of))
             for rep in summary(store, now=now, by_owner=True):
                 assert close(rep, oracle(store, now=now, owner=rep["owner"]))
+            since, until = day(t * cut / 2), day(t * cut + 1)
+            assert close(summary(store, now=now, deals=DealSet(owner="me", since=since, until=until)),
+                         oracle(store, now=now, owner="me", since=since, until=until))
         finally:
             store.close()

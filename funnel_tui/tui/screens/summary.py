@@ -204,6 +204,16 @@ class SummaryScreen(Screen):
         Binding("p", "focus_period", "Period", tooltip="Only deals created in this period"),
         Binding("ctrl+r", "reload", "Reload", tooltip="Read the numbers again"),
     ]
+    """
+    | Key | Action |
+    | :- | :- |
+    | r | choose the rep: me, all reps, reps side by side, one rep |
+    | p | choose the period: deals created in it |
+    | Enter / ↑ ↓ | open the focused selector, pick |
+    | Tab | next selector |
+    | ctrl+r | read the numbers again |
+    | Esc | back to the board |
+    """
 
     DEFAULT_CSS = """
     SummaryScreen #selectors { height: auto; padding: 0 1; }
