@@ -243,5 +243,7 @@ def test_sql_matches_the_plain_contract(steps, cut):
             since, until = day(t * cut / 2), day(t * cut + 1)
             assert close(summary(store, now=now, deals=DealSet(owner="me", since=since, until=until)),
                          oracle(store, now=now, owner="me", since=since, until=until))
+            assert close(summary(store, now=now, as_of=as_of, deals=DealSet(owner="you")),
+                         oracle(store, now=now, as_of=as_of, owner="you"))
         finally:
             store.close()
