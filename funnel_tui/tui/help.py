@@ -64,3 +64,21 @@ class HelpScreen(ModalScreen[None]):
         with VerticalScroll(id="help-box", classes="dialog"):
             yield Static(Text(tr(self.app.lang, "Help"), style="bold"))
             yield Static(table, id="help-table")
+
+
+def readme_keys() -> str:
+    """The README's key section, generated from every screen's BINDINGS."""
+    from funnel_tui.tui.screens.board import BoardScreen
+    from funnel_tui.tui.screens.deal import DealScreen
+    from funnel_tui.tui.screens.summary import SummaryScreen
+    from funnel_tui.tui.screens.today import TodayScreen
+
+    parts = []
+    for title, screen in (("Board", BoardScreen), ("Deal", DealScreen), ("Today", TodayScreen),
+                          ("Summary", SummaryScreen)):
+        parts.append(f"**{title}**\n\n{markdown_table(screen.BINDINGS)}")
+    return "\n\n".join(parts)
+
+
+if __name__ == "__main__":  # python -m funnel_tui.tui.help: regenerate the README's key tables
+    print(readme_keys())
