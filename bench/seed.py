@@ -111,6 +111,7 @@ def ensure_db(size: str, *, digest: str | None = None, log=print) -> Path:
     if path.exists():
         return path
     OUT.mkdir(parents=True, exist_ok=True)
+    _prune(size)
     tmp = path.with_name(path.name + ".part")
     for p in (tmp, tmp.with_name(tmp.name + "-wal"), tmp.with_name(tmp.name + "-shm")):
         p.unlink(missing_ok=True)
@@ -119,6 +120,14 @@ def ensure_db(size: str, *, digest: str | None = None, log=print) -> Path:
     os.replace(tmp, path)
     log(f"seeded {size}: {counts} in {time.perf_counter() - t0:.1f} s -> {path.name}")
     return path
+
+
+def _prune(size: str) -> None:
+    """Drop databases of this size seeded for an older schema, and their backups (1M is 1 GB)."""
+    for old in OUT.glob(f"deals-{size}-*.db*"):
+        old.unlink()
+    for old in (OUT / "backups").glob(f"deals-{size}-*"):
+        old.unlink()
 
 
 def seed(path: Path, n: int, *, seed: int = 20261124, chunk: int = 50_000) -> dict[str, int]:
