@@ -339,9 +339,13 @@ def cmd_due(args: argparse.Namespace) -> int:
     store = open_store(args)
     now = now_utc()
     items = store.due(now=now, within=args.within, owner=args.owner)
+    from funnel_tui.domain.dates import iso_local
+
+    tz = _tz()  # once: local_tz() reads the zone file (0.6 s for 7k rows when called per row)
     rows = [
         {"followup_id": i.followup_id, "deal_id": i.deal_id, "customer": i.customer, "title": i.title,
-         "stage": i.stage, "kind": i.kind, "due_at": _iso(i.due_at), "bucket": i.bucket, "note": i.note}
+         "stage": i.stage, "kind": i.kind, "due_at": iso_local(i.due_at, tz), "bucket": i.bucket,
+         "note": i.note}
         for i in items
     ]
     code = EXIT_OVERDUE if any(i.bucket == "overdue" for i in items) else (EXIT_DUE if items else EXIT_OK)
