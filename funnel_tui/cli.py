@@ -639,20 +639,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     cmd("undo", cmd_undo, "revert the last change (again and again)")
 
-    _register_optional(sub, cmd, fmt)
+    _register_groups(cmd, fmt)
     return p
 
 
-def _register_optional(sub, cmd, fmt) -> None:
-    """Commands that live in their own modules (summary, review, export, import, backup)."""
-    for module in ("funnel_tui.cli_summary", "funnel_tui.cli_exchange", "funnel_tui.cli_backup"):
-        try:
-            mod = __import__(module, fromlist=["register"])
-        except ModuleNotFoundError as exc:
-            if exc.name != module:
-                raise
-            continue
-        mod.register(cmd, fmt)
+def _register_groups(cmd, fmt) -> None:
+    """Command groups kept in their own modules (summary/review, export/import, backup)."""
+    from funnel_tui import cli_backup, cli_exchange, cli_summary
+
+    for module in (cli_summary, cli_exchange, cli_backup):
+        module.register(cmd, fmt)
 
 
 def _is_user_error(exc: BaseException) -> bool:
