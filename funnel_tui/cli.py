@@ -338,32 +338,38 @@ def cmd_snooze(args: argparse.Namespace) -> int:
 def cmd_due(args: argparse.Namespace) -> int:
     store = open_store(args)
     now = now_utc()
-    items = store.due(now=now, within=args.within, owner=args.owner)
-    from funnel_tui.domain.dates import iso_local
+    from funnel_tui.domain.dates import format_local, iso_local
 
     tz = _tz()  # once: local_tz() reads the zone file (0.6 s for 7k rows when called per row)
+    if args.format == "table":
+        # A screenful: the bucket counts come from SQL and only the shown rows are built
+        # (20 ms instead of 120 ms for the 7k follow-ups due at 100k deals).
+        items, counts = store.due_overview(now=now, within=args.within, owner=args.owner,
+                                           limit=max(args.limit, 0))
+    else:
+        items = store.due(now=now, within=args.within, owner=args.owner)
+        counts = {b: sum(1 for i in items if i.bucket == b) for b in ("overdue", "24h", "3d", "later")}
+    total = sum(counts.values())
     rows = [
         {"followup_id": i.followup_id, "deal_id": i.deal_id, "customer": i.customer, "title": i.title,
          "stage": i.stage, "kind": i.kind, "due_at": iso_local(i.due_at, tz), "bucket": i.bucket,
          "note": i.note}
         for i in items
     ]
-    code = EXIT_OVERDUE if any(i.bucket == "overdue" for i in items) else (EXIT_DUE if items else EXIT_OK)
+    code = EXIT_OVERDUE if counts["overdue"] else (EXIT_DUE if total else EXIT_OK)
     if args.format == "table":
-        shown = rows[: args.limit]
-        for r, i in zip(shown, items):
-            r["due"] = _fmt_time(i.due_at)
-        counts = {b: sum(1 for i in items if i.bucket == b) for b in ("overdue", "24h", "3d", "later")}
+        for r, i in zip(rows, items):
+            r["due"] = format_local(i.due_at, tz)
         summary = " · ".join(f"{n} {'due in ' + b if b not in ('overdue', 'later') else b}"
                              for b, n in counts.items() if n)
-        more = f"… and {len(rows) - len(shown)} more (use --format json for all)" if len(rows) > len(shown) else None
-        emit(shown, "table", ["followup_id", "deal_id", "bucket", "due", "kind", "customer", "stage", "note"],
+        more = f"… and {total - len(rows)} more (use --format json for all)" if total > len(rows) else None
+        emit(rows, "table", ["followup_id", "deal_id", "bucket", "due", "kind", "customer", "stage", "note"],
              title=f"Due ({summary})" if summary else "Due", footer=more)
     else:
         emit(rows, args.format, ["followup_id", "deal_id", "customer", "title", "stage", "kind",
                                  "due_at", "bucket", "note"])
-    if args.notify and items:
-        _notify(items)
+    if args.notify and total:
+        _notify(items if args.format != "table" else store.due(now=now, within=args.within, owner=args.owner))
     return code
 
 
