@@ -118,6 +118,20 @@ def test_due_walks_the_open_follow_up_index_and_joins_by_key(store, pipeline, no
     assert not [ln for ln in lines if "TEMP B-TREE" in ln], (sql, lines)
 
 
+def test_due_overview_counts_and_pages_on_the_same_index(store, pipeline, now):
+    everything = store.due(now=now, within="3d")
+    with captured(store) as seen:
+        items, counts = store.due_overview(now=now, within="3d", limit=2)
+    assert items == everything[:2]
+    assert counts == {b: sum(1 for i in everything if i.bucket == b) for b in ("overdue", "24h", "3d", "later")}
+    assert counts["overdue"] > 0 and counts["24h"] > 0
+    queries = plans(store, seen)
+    assert len(queries) == 2  # one page of rows, one row of counts
+    for sql, lines in queries:
+        assert lines[0] == "SEARCH followup USING INDEX ix_followup_open_due (due_at<?)", (sql, lines)
+        assert not table_scans(lines), (sql, lines)
+
+
 def test_summary_queries_never_scan_deal_or_history_rows(store, pipeline, now):
     summary = pytest.importorskip("funnel_tui.store.summary")
     with captured(store) as seen:
