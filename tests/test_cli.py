@@ -143,3 +143,22 @@ def test_warnings_table_shows_worst_of_each_kind_with_true_counts(run):
     assert "15 no_next_step" in out
     assert "… and 12 more" in out
     assert len(__import__("json").loads(run("warnings", "--format", "json")[1])) == 15
+
+
+def test_due_notify_uses_notify_send_or_says_it_cannot(run, tmp_path, monkeypatch):
+    run("add", "Ring Co", "--follow-up", "today 09:00")
+    # No notifier on PATH: said on stderr, exit code still tells what is due.
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    code, _, err = run("due", "--notify")
+    assert code == 11 and "no desktop notifier" in err
+    # A notify-send on PATH is called with the counts.
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    log = tmp_path / "notified.txt"
+    script = bin_dir / "notify-send"
+    script.write_text(f"#!/bin/sh\nprintf '%s|' \"$@\" > {log}\n")
+    script.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}:/usr/bin:/bin")
+    code, _, err = run("due", "--notify")
+    assert code == 11 and err == ""
+    assert log.read_text() == "funnel: follow-ups|1 overdue · 0 due soon|"
