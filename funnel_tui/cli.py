@@ -490,6 +490,58 @@ def cmd_undo(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+SETTINGS = {
+    "me": "your name as deal owner: `--owner me` and the Summary screen's default rep",
+    "lang": "en or zh: the language of stage and screen names (default: from your locale)",
+    "theme": "the board's colour theme (also switched from the palette, ctrl+p)",
+    "tier_a_share": "share of weighted pipeline that makes tier A (default 0.80)",
+    "tier_b_share": "cumulative share that ends tier B (default 0.95)",
+}
+
+
+def _check_setting(key: str, value: str, store) -> str:
+    from funnel_tui.domain.text import clean_text
+
+    text = clean_text(value)
+    if key == "me":
+        if not text or len(text) > 100:
+            raise CliError("me: give your name as it appears in the owner column (1–100 characters)")
+    elif key == "lang":
+        if text not in ("en", "zh"):
+            raise CliError(f"lang: {text!r} is not a language; use en or zh")
+    elif key == "theme":
+        if not text:
+            raise CliError("theme: give a theme name, e.g. textual-dark, nord, gruvbox")
+    else:
+        try:
+            share = float(text)
+        except ValueError:
+            raise CliError(f"{key}: {text!r} is not a number; use a fraction such as 0.8") from None
+        if not 0 < share < 1:
+            raise CliError(f"{key}: {share} is out of range; use a fraction between 0 and 1")
+        other = "tier_b_share" if key == "tier_a_share" else "tier_a_share"
+        other_value = float(store.get_setting(other) or (0.95 if other == "tier_b_share" else 0.80))
+        a, b = (share, other_value) if key == "tier_a_share" else (other_value, share)
+        if a >= b:
+            raise CliError(f"{key}: tier A's share ({a}) must be below tier B's ({b})")
+        text = str(share)
+    return text
+
+
+def cmd_settings(args: argparse.Namespace) -> int:
+    store = open_store(args)
+    if args.key is None:
+        rows = [{"key": k, "value": store.get_setting(k) or "", "meaning": m} for k, m in SETTINGS.items()]
+        emit(rows, args.format, ["key", "value", "meaning"], title="Settings")
+        return EXIT_OK
+    if args.value is None:
+        print(safe(store.get_setting(args.key) or ""))
+        return EXIT_OK
+    store.set_setting(args.key, _check_setting(args.key, args.value, store))
+    print(f"{args.key} = {safe(store.get_setting(args.key))}")
+    return EXIT_OK
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from funnel_tui.exchange.demo import fill_demo
 
@@ -644,6 +696,11 @@ def build_parser() -> argparse.ArgumentParser:
     fmt(sp)
 
     cmd("undo", cmd_undo, "revert the last change (again and again)")
+
+    sp = cmd("settings", cmd_settings, "show or change a setting: me, lang, theme, tier shares")
+    sp.add_argument("key", nargs="?", choices=tuple(SETTINGS), help="the setting")
+    sp.add_argument("value", nargs="?", help="its new value (leave out to show it)")
+    fmt(sp)
 
     _register_groups(cmd, fmt)
     return p

@@ -162,3 +162,18 @@ def test_due_notify_uses_notify_send_or_says_it_cannot(run, tmp_path, monkeypatc
     code, _, err = run("due", "--notify")
     assert code == 11 and err == ""
     assert log.read_text() == "funnel: follow-ups|1 overdue · 0 due soon|"
+
+
+def test_settings_show_set_and_refuse(run):
+    assert run("settings", "me", "王磊")[0] == 0
+    assert run("settings", "me")[1].strip() == "王磊"
+    code, _, err = run("settings", "lang", "fr")
+    assert code == 1 and "lang:" in err
+    code, _, err = run("settings", "tier_a_share", "0.97")
+    assert code == 1 and "must be below tier B" in err
+    assert run("settings", "tier_a_share", "0.7")[0] == 0
+    rows = json.loads(run("settings", "--format", "json")[1])
+    assert {r["key"]: r["value"] for r in rows}["tier_a_share"] == "0.7"
+    run("add", "Mine Co", "--owner", "王磊", "--amount", "100")
+    summary = json.loads(run("summary", "--owner", "me", "--format", "json")[1])
+    assert summary["owner"] == "王磊"
