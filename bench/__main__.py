@@ -4,9 +4,9 @@
     python -m bench --quick    skips 1M: export and peak RSS are taken at 100k instead
 
 Every timing is a median over several runs with its min–max, and every budget is a ratio
-against a baseline measured in the same run, or a per-key latency (see bench/README text in
-the project README, "Performance"). Measurements whose feature has not landed print
-"n/a: why". The bench is not part of `make test`.
+against a baseline measured in the same run, or a per-key latency (README, "Performance").
+Measurements whose feature has not landed print "n/a: why". The table also goes to
+bench/out/results.md (and .json). The bench is not part of `make test`.
 """
 
 from __future__ import annotations
