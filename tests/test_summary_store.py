@@ -247,3 +247,15 @@ def test_sql_matches_the_plain_contract(steps, cut):
                          oracle(store, now=now, as_of=as_of, owner="you"))
         finally:
             store.close()
+
+
+def test_summary_tiers_follow_the_tier_share_settings(store, now):
+    from funnel_tui.store.summary import summary
+
+    for amount in ("800", "150", "50"):
+        store.add_deal({"customer": f"c{amount}", "amount": amount}, now=now)
+    assert summary(store, now=now)["tiers"] == {"A": 1, "B": 1, "C": 1}
+    store.set_setting("tier_a_share", "0.9")
+    fresh = type(store)(store.path)  # settings are read once per Store
+    assert summary(fresh, now=now)["tiers"] == {"A": 2, "B": 0, "C": 1}
+    assert fresh.tier_cutoffs().tier(15_000) == "A"

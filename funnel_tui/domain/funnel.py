@@ -27,7 +27,7 @@ from datetime import datetime, timedelta
 from typing import Any, Iterable, Mapping, Sequence
 
 from funnel_tui.domain.money import weighted_minor
-from funnel_tui.domain.rules import tier_cutoffs
+from funnel_tui.domain.rules import TIER_A_SHARE, TIER_B_SHARE, tier_cutoffs
 from funnel_tui.domain.stages import StageDef
 
 SMALL_SAMPLE = 10  # rates resting on fewer deals than this are marked
@@ -93,6 +93,7 @@ def summarize(
     *,
     owner: str | None = None,
     as_of: datetime | None = None,
+    tier_shares: tuple[float, float] = (TIER_A_SHARE, TIER_B_SHARE),
 ) -> dict[str, Any]:
     """The DESIGN §6 summary (amounts in minor units; `as_of` as given).
 
@@ -166,7 +167,7 @@ def summarize(
             leak = {"stage": s.key, "next": order[i + 1].key, "n": st["conversion_n"], "d": st["conversion_d"],
                     "rate": st["conversion_to_next"], "small_sample": st["small_sample"]}
 
-    cut = tier_cutoffs(facts.open_weighted.items())
+    cut = tier_cutoffs(facts.open_weighted.items(), *tier_shares)
     tier_counts = {"A": 0, "B": 0, "C": 0}
     tier_weighted = {"A": 0, "B": 0, "C": 0}
     for value, n in facts.open_weighted.items():

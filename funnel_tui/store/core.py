@@ -230,6 +230,7 @@ class Store:
             done = conn.execute(update(SET).where(SET.c.key == key).values(value=value)).rowcount
             if not done:
                 conn.execute(insert(SET).values(key=key, value=value))
+        self._shares = None  # tier shares are settings too
 
     # --- helpers ------------------------------------------------------------------------
 
@@ -833,9 +834,9 @@ class Store:
             rows = conn.execute(
                 select(w, func.count()).where(self._open_clause(owner)).group_by(w)
             ).all()
-        return tier_cutoffs(((int(v or 0), n) for v, n in rows), *self._tier_shares())
+        return tier_cutoffs(((int(v or 0), n) for v, n in rows), *self.tier_shares())
 
-    def _tier_shares(self) -> tuple[float, float]:
+    def tier_shares(self) -> tuple[float, float]:
         """Tier thresholds: settings tier_a_share / tier_b_share, else 80 % / 95 %."""
         if self._shares is None:
             a = self.get_setting("tier_a_share")

@@ -413,8 +413,9 @@ def summary(
     per = funnel_facts(store, deals=deals, now=now, as_of=as_of, by_owner=by_owner)
     moment = as_of or now
     if not by_owner:
-        return summarize(stages, per[None], owner=deals.owner, as_of=moment)
-    return [summarize(stages, facts, owner=owner, as_of=moment) for owner, facts in per.items()]
+        return summarize(stages, per[None], owner=deals.owner, as_of=moment, tier_shares=store.tier_shares())
+    return [summarize(stages, facts, owner=owner, as_of=moment, tier_shares=store.tier_shares())
+            for owner, facts in per.items()]
 
 
 def weekly_flow(store, *, now: datetime, tz, owner: str | None = None, weeks: int = 6) -> dict[str, list[int]]:
