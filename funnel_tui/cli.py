@@ -247,9 +247,10 @@ def cmd_move(args: argparse.Namespace) -> int:
             raise CliError(f"stage: deal {args.deal} is already at the {'last' if target == 'next' else 'first'} stage")
         target = order[i]
     deal = store.move_deal(args.deal, target, now=now_utc())
-    warn = ""
-    if deal["stage"] == "qualified" and deal.get("lead_score") is not None and deal["lead_score"] < 6:
-        warn = f" (warning: lead score {deal['lead_score']} is below 6)"
+    from funnel_tui.domain.rules import lead_score_warning
+
+    warning = lead_score_warning(deal["stage"], deal.get("lead_score"))
+    warn = f" (warning: {warning})" if warning else ""
     print(f"moved deal {deal['id']} to {deal['stage']} ({deal['status']}, {deal['probability']} %){warn}")
     return EXIT_OK
 

@@ -164,3 +164,15 @@ def silence(
 
 WarningKind = Literal["dwell_over", "dwell_near", "silent", "no_next_step"]
 WARNING_KINDS: tuple[WarningKind, ...] = ("dwell_over", "dwell_near", "silent", "no_next_step")
+
+
+# --- qualification -------------------------------------------------------------------
+
+QUALIFY_MIN_SCORE = 6  # below this, entering Qualified earns a warning (never a block)
+
+
+def lead_score_warning(stage_key: str, lead_score: int | None) -> str | None:
+    """A lead score below 6 entering Qualified deserves a word, per the source documents."""
+    if stage_key == "qualified" and lead_score is not None and lead_score < QUALIFY_MIN_SCORE:
+        return f"lead score {lead_score} is below {QUALIFY_MIN_SCORE} for a qualified deal"
+    return None

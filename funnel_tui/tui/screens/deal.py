@@ -21,6 +21,7 @@ from textual.widgets.option_list import Option
 
 from funnel_tui.domain.dates import format_local, humanize_delta, parse_when
 from funnel_tui.domain.money import format_money, weighted_minor
+from funnel_tui.domain import rules
 from funnel_tui.domain.rules import cadence, dwell
 from funnel_tui.domain.validation import ValidationError
 from funnel_tui.store.core import StaleDealError, StoreError
@@ -59,11 +60,8 @@ def next_stage(store: Any, stage_key: str) -> Any | None:
 
 
 def lead_score_warning(deal: dict) -> str | None:
-    """A lead score below 6 entering Qualified deserves a word (never a blocking dialog)."""
-    score = deal.get("lead_score")
-    if deal.get("stage") == "qualified" and score is not None and score < 6:
-        return f"lead score {score} is below 6 for a qualified deal"
-    return None
+    """The domain's qualification warning for a deal row (never a blocking dialog)."""
+    return rules.lead_score_warning(deal.get("stage", ""), deal.get("lead_score"))
 
 
 def due_label(due_at: datetime, now: datetime) -> str:
