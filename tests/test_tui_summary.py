@@ -22,12 +22,13 @@ def ago(days: float) -> datetime:
 
 
 class SummaryApp(App):
-    """The attributes SummaryScreen reads from the real app: store, now(), tz."""
+    """The attributes SummaryScreen reads from the real app: store, now(), tz, lang."""
 
     def __init__(self, store):
         super().__init__()
         self.store = store
         self.tz = TZ
+        self.lang = "en"
 
     def now(self) -> datetime:
         return NOW
@@ -166,3 +167,18 @@ async def test_empty_database_and_no_me(db_path):
             assert "No bottleneck" in shown(app, "week")
     finally:
         store.close()
+
+
+async def test_summary_speaks_chinese_stage_names_in_zh(store, now, tz):
+    from funnel_tui.tui.app import FunnelApp
+
+    store.add_deal({"customer": "华信科技", "amount": "1000", "stage": "demo"}, now=now - timedelta(days=3))
+    app = FunnelApp(store, lambda: now, tz=tz, lang="zh")
+    async with app.run_test(size=(160, 45)) as pilot:
+        await settle(pilot)
+        app.push_screen(SummaryScreen())
+        await settle(pilot)
+        text = shown(app, "funnel") + shown(app, "stages")
+        assert "潜在线索" in text and "方案演示" in text
+        assert "Demo / Proposal" not in text
+        assert app.sub_title == "汇总"

@@ -26,6 +26,8 @@ from textual.widgets import Footer, Label, Select, Static
 
 from funnel_tui.domain.funnel import SMALL_MARK, days_label, rate_label
 from funnel_tui.domain.money import format_compact, format_money
+from funnel_tui.domain.text import display_width
+from funnel_tui.tui.i18n import tr
 
 ALL = "\x00all"  # selector values that no rep name can equal (names are cleaned of controls)
 COMPARE = "\x00compare"
@@ -69,17 +71,30 @@ def _table(*columns: str, right: tuple[int, ...] = (), title: str | None = None)
     return table
 
 
+def localise(value: Any, labels: dict[str, str]) -> Any:
+    """The summary/review answer with each stage's `name` in the rep's language."""
+    if isinstance(value, dict):
+        out = {k: localise(v, labels) for k, v in value.items()}
+        key = value.get("key", value.get("stage"))
+        if "name" in out and isinstance(key, str) and key in labels:
+            out["name"] = labels[key]
+        return out
+    if isinstance(value, list):
+        return [localise(v, labels) for v in value]
+    return value
+
+
 def funnel_bars(s: dict[str, Any]) -> Text:
     """Horizontal bars of reached per stage, with the conversion (n/N) between them."""
     stages = s["stages"]
     top = max((st["reached"] for st in stages), default=0)
-    width = max((len(st["name"]) for st in stages), default=0)
+    width = max((display_width(st["name"]) for st in stages), default=0)
     out = Text()
     for i, st in enumerate(stages):
         filled = 0 if top == 0 else round(BAR_WIDTH * st["reached"] / top)
         if st["reached"] and not filled:
             filled = 1
-        out.append(st["name"].ljust(width) + "  ")
+        out.append(st["name"] + " " * (width - display_width(st["name"])) + "  ")
         out.append("█" * filled, style="bold")
         out.append("·" * (BAR_WIDTH - filled), style="dim")
         out.append(f"  {st['reached']}\n")
@@ -249,7 +264,7 @@ class SummaryScreen(Screen):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.app.sub_title = "Summary"
+        self.app.sub_title = tr(self.app.lang, "Summary")
         # The numbers and the list of reps are read side by side: "me" is resolved by the
         # reader itself, so nothing waits for the selector to fill.
         self.refresh_numbers()
@@ -327,7 +342,7 @@ class SummaryScreen(Screen):
         owner = self._owner_for(rep)
         bounds = period_bounds(period_key, now, tz)
         deals = DealSet(owner=owner, since=bounds.since, until=bounds.until)
-        result = summary(store, now=now, deals=deals, by_owner=rep == COMPARE)
+        result = localise(summary(store, now=now, deals=deals, by_owner=rep == COMPARE), self._labels())
         self.app.call_from_thread(self._show_funnel, token, rep, owner, period_key, result)
 
     @work(thread=True, exclusive=True, group="summary-week")
@@ -335,7 +350,11 @@ class SummaryScreen(Screen):
         from funnel_tui.store.summary import review
 
         week = review(self.app.store, now=self.app.now(), tz=self.app.tz, owner=self._owner_for(rep))
-        self.app.call_from_thread(self._show_week, token, week)
+        self.app.call_from_thread(self._show_week, token, localise(week, self._labels()))
+
+    def _labels(self) -> dict[str, str]:
+        """Stage names in the rep's language (Chinese names for zh)."""
+        return {s.key: s.label(self.app.lang) for s in self.app.store.stages()}
 
     def _show_funnel(self, token: int, rep: str, owner: str | None, period_key: str, result: Any) -> None:
         if token != self._token:
