@@ -17,8 +17,10 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
+from textual.reactive import Reactive
 from textual.containers import Horizontal
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import OptionList, Static
 
 from funnel_tui.domain.money import weighted_minor
@@ -47,6 +49,10 @@ class BoardLoaded(Message):
 
 class BoardScreen(Screen):
     """The kanban of funnel stages."""
+
+    # Textual repaints the whole screen when focus moves; on the board that is every
+    # column (≈70 ms at 160×48). The widgets that show focus restyle themselves anyway.
+    focused: Reactive[Widget | None] = Reactive(None, repaint=False)
 
     BINDINGS = [
         Binding("left,h", "focus_column(-1)", "Column ←", show=False,
@@ -398,11 +404,13 @@ class BoardScreen(Screen):
             self._adjust_totals(deal, moved)
             self._reload_columns(deal["stage"], target.key)
             self.highlight(deal["id"], target.key)
-            label = target.label(self.app.lang)
-            self.app.notify(f"{deal['customer']} → {label}", markup=False, timeout=3)
+            # No toast for the move itself: the card under the cursor in its new column says
+            # it, and mounting a toast lays out the whole screen (≈+50 ms per move).
             score = deal.get("lead_score")
             if target.key == "qualified" and score is not None and score < QUALIFY_MIN_SCORE:
-                self.app.notify(
+                # After the frame that shows the card in its new column, not holding it back.
+                self.call_after_refresh(
+                    self.app.notify,
                     f"{deal['customer']}: lead score {score} is below {QUALIFY_MIN_SCORE}; "
                     "is it really qualified?", severity="warning", markup=False,
                 )

@@ -37,10 +37,16 @@ class KeyBar(Static):
         if shown == self.shown:
             return
         self.shown = shown
+        # Drawn in the frame after: a repaint here, at the bottom, joined with a column's
+        # would make the compositor redraw every column between them.
+        self.call_after_refresh(self._draw)
+
+    def _draw(self) -> None:
+        shown = self.shown
         line = Text(no_wrap=True, overflow="ellipsis", end="")
         for keys, what in shown:
             line.append(f" {keys} ", style="reverse")
             line.append(f" {what}  ")
         line.append(" ^p ", style="reverse")
         line.append(" Palette")
-        self.update(line)
+        self.update(line, layout=False)  # one docked line: its size never changes

@@ -113,7 +113,8 @@ class StageColumn(Vertical):
         head.append(f"Σ {format_compact(self.totals['amount'])}")
         if self.status == "open":
             head.append(f"  w {format_compact(self.totals['weighted'])}", style="italic")
-        self.header.update(head)
+        # The header's size is fixed by CSS: no layout pass (that would redraw every column).
+        self.header.update(head, layout=False)
 
     def set_data(self, rows: Sequence[dict], totals: dict, lost_rows: Sequence[dict] = (),
                  lost_more: bool = False, show_lost: bool = False) -> None:
