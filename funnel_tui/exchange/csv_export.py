@@ -186,6 +186,102 @@ def _formatter(*, now: datetime, tz: tzinfo, tiers: TierCutoffs) -> Callable[[Se
     return fmt
 
 
+# --- lines built by SQLite (the fast path on SQLite) -------------------------------------------
+
+_EPOCH = datetime(1970, 1, 1)
+SQL_WINDOW = (datetime(1970, 1, 1), datetime(2100, 1, 1))  # times outside go through _LocalTime
+# Where a text cell that needs_guard starts: a literal replacement keeps re.sub in C.
+_GUARD_AT = re.compile("\x1f(?='*[=+\\-@\t\r＝＋－＠])")
+_QUOTE_NEEDED = re.compile('[,"\n\r]')  # what makes the csv module quote a cell
+_ANY_SEP = re.compile("[\x1d\x1f]")
+
+
+def _suffix(offset: timedelta) -> str:
+    return datetime(2000, 1, 1, tzinfo=timezone(offset)).isoformat()[19:]
+
+
+def offset_spans(tz: tzinfo, start: datetime = SQL_WINDOW[0], end: datetime = SQL_WINDOW[1]
+                 ) -> list[tuple[str, int, str]] | None:
+    """The zone's UTC offsets over [start, end) as (utc start "YYYY-MM-DD HH:MM:SS", offset
+    seconds, ISO suffix) spans, for SQLite to convert times in a few comparisons.
+
+    Sampled daily, each change located to the second by bisection (zone changes happen on
+    whole seconds, never twice within a day). None when an offset is not whole seconds.
+    """
+    def off(t: datetime) -> timedelta:
+        return t.replace(tzinfo=UTC).astimezone(tz).utcoffset()
+
+    cur, cur_off = start, off(start)
+    changes = [(cur, cur_off)]
+    if not isinstance(tz, timezone):  # a fixed offset never changes
+        day, second = timedelta(days=1), timedelta(seconds=1)
+        t = start
+        while t < end:
+            nxt = min(t + day, end)
+            while off(nxt) != cur_off:  # a change in (cur, nxt]: find its second
+                lo, hi = cur, nxt
+                while hi - lo > second:
+                    mid = (lo + (hi - lo) // 2).replace(microsecond=0)
+                    lo, hi = (mid, hi) if off(mid) == cur_off else (lo, mid)
+                cur, cur_off = hi, off(hi)
+                changes.append((cur, cur_off))
+            t = cur = nxt
+    if any(o % timedelta(seconds=1) for _, o in changes):
+        return None
+    return [(t.isoformat(" "), int(o.total_seconds()), _suffix(o)) for t, o in changes]
+
+
+def _csv_cells(cells: Sequence[Any]) -> str:
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\r\n").writerow(cells)
+    return buf.getvalue()
+
+
+def _csv_line(line: str) -> str:
+    """One SQL-built line (already guarded) as a CSV line, quoted like the csv module."""
+    if _QUOTE_NEEDED.search(line) is None:
+        return line.replace("\x1f", ",").replace("\x1d", ",") + "\r\n"
+    return _csv_cells(_ANY_SEP.split(line))
+
+
+class _SqlLines:
+    """Chunks of (id, line) from bulk.stream_export_lines → CSV text, one string per chunk.
+
+    The common chunk is three regex/replace passes over one joined string; a line holding a
+    cell that needs quoting goes through the csv module; a deal whose text holds one of the
+    separators (clean_text never stores them) is formatted from its raw values instead.
+    """
+
+    def __init__(self, chunks, raw, fmt: Callable[[Sequence[Any]], list], n_text: int, n_num: int):
+        self.chunks, self.raw, self.fmt = chunks, raw, fmt
+        self.n_text, self.n_num = n_text, n_num
+
+    def __iter__(self):
+        n_text, n_num = self.n_text, self.n_num
+        for rows in self.chunks:
+            lines = [r[1] for r in rows]
+            big = "\x1e".join(lines)
+            k = len(lines)
+            # Every separator is ours: no cell holds one.
+            if big.count("\x1e") == k - 1 and big.count("\x1f") == n_text * k and big.count("\x1d") == n_num * k:
+                big = _GUARD_AT.sub("\x1f'", big)
+                if "," in big or '"' in big or "\n" in big or "\r" in big:  # some cell needs quotes
+                    yield k, "".join(map(_csv_line, big.split("\x1e")))
+                else:
+                    yield k, big.replace("\x1f", ",").replace("\x1d", ",").replace("\x1e", "\r\n") + "\r\n"
+                continue
+            odd = [i for i, line in rows
+                   if line.count("\x1f") != n_text or line.count("\x1d") != n_num or "\x1e" in line]
+            fixed = {r[0]: r for r in self.raw(odd)}
+            out = []
+            for i, line in rows:
+                if i in fixed:
+                    out.append(_csv_cells(self.fmt(fixed[i])))
+                else:
+                    out.append(_csv_line(_GUARD_AT.sub("\x1f'", line)))
+            yield k, "".join(out)
+
+
 # --- destinations -----------------------------------------------------------------------------
 
 
@@ -295,8 +391,46 @@ def write_csv(
     return n
 
 
+def _encoding_error(encoding: str, problems: list[str]) -> ExportError:
+    more = "" if len(problems) < 10 else " (first 10 shown)"
+    return ExportError(
+        f"encoding: {encoding} cannot hold these characters{more}: {'; '.join(problems)}; "
+        "nothing was written — export with --encoding utf-8-sig"
+    )
+
+
+def _write_text_chunks(fh: Any, header: Sequence[str], chunks: "_SqlLines", encoding: str,
+                       *, check_encoding: bool = False) -> int:
+    """Write pre-formatted CSV text, one write per chunk; strict encoding reported per cell."""
+    fh.write(_csv_cells(header))
+    n = 0
+    it = iter(chunks)
+    for k, text in it:
+        try:
+            if check_encoding:
+                text.encode(encoding)
+            fh.write(text)
+        except UnicodeEncodeError:
+            problems: list[str] = []
+            for k2, text2 in [(k, text), *it]:
+                try:
+                    text2.encode(encoding)
+                except UnicodeEncodeError:
+                    cells = csv.reader(io.StringIO(text2, newline=""))
+                    problems += _unencodable(((n + 1 + i, c) for i, c in enumerate(cells)), header, encoding,
+                                             limit=10 - len(problems))
+                n += k2
+                if len(problems) >= 10:
+                    break
+            raise _encoding_error(encoding, problems[:10]) from None
+        n += k
+    return n
+
+
 def _write_rows(fh: Any, header: Sequence[str], rows: Iterable[Sequence[Any]], encoding: str,
                 *, check_encoding: bool = False) -> int:
+    if isinstance(rows, _SqlLines):
+        return _write_text_chunks(fh, header, rows, encoding, check_encoding=check_encoding)
     writer = csv.writer(fh, lineterminator="\r\n")
     writer.writerow(header)
     n = 0
@@ -311,11 +445,7 @@ def _write_rows(fh: Any, header: Sequence[str], rows: Iterable[Sequence[Any]], e
             rest = ((n + 1 + i, c) for i, c in enumerate(it))
             problems = _unencodable([(n, cells)], header, encoding)
             problems += _unencodable(rest, header, encoding, limit=10 - len(problems))
-            more = "" if len(problems) < 10 else " (first 10 shown)"
-            raise ExportError(
-                f"encoding: {encoding} cannot hold these characters{more}: {'; '.join(problems)}; "
-                "nothing was written — export with --encoding utf-8-sig"
-            ) from None
+            raise _encoding_error(encoding, problems) from None
     return n
 
 
@@ -335,7 +465,7 @@ def export_deals(
     stdout: Any = None,
 ) -> ExportResult:
     """Export deals (all DESIGN §6 columns) to `dest` (a file, a folder, or "-"/None for stdout)."""
-    from funnel_tui.store.bulk import EXPORT_DB_COLUMNS, stream_deals
+    from funnel_tui.store.bulk import EXPORT_DB_COLUMNS, stream_deals, stream_export_lines
 
     assert EXPORT_DB_COLUMNS == CSV_COLUMNS
     statuses = (status,) if isinstance(status, str) else tuple(status)
@@ -345,10 +475,40 @@ def export_deals(
     # Cutoffs, not a per-deal map: a tier is one comparison and memory stays flat at 1M.
     tiers = store.tier_cutoffs(owner=owner)
     fmt = _formatter(now=now, tz=tz, tiers=tiers)
+    spec = _export_sql(now=now, tz=tz, tiers=tiers)
+    if spec is not None:
+        with stream_export_lines(store, spec, owner=owner, status=status, stage=stage) as found:
+            if found is not None:
+                lines = _SqlLines(*found, fmt, len(spec.text_columns), len(EXPORT_COLUMNS) - 1 - len(spec.text_columns))
+                n = write_csv(path, EXPORT_COLUMNS, lines, encoding=encoding, stdout=stdout)
+                return ExportResult(path, n, encoding)
     with stream_deals(store, owner=owner, status=status, stage=stage) as chunks:
         rows = (fmt(r) for chunk in chunks for r in chunk)
         n = write_csv(path, EXPORT_COLUMNS, rows, encoding=encoding, stdout=stdout)
     return ExportResult(path, n, encoding)
+
+
+def _export_sql(*, now: datetime, tz: tzinfo, tiers: TierCutoffs):
+    """What SQLite needs to build the export lines itself (None: use the Python formatter)."""
+    from funnel_tui.store.bulk import ExportSql
+
+    spans = offset_spans(tz)
+    if spans is None:
+        return None
+    local = _LocalTime(tz)
+    now_naive = now.astimezone(UTC).replace(tzinfo=None)
+    text = frozenset(c for c in CSV_COLUMNS if c not in NUMERIC_COLUMNS and c not in TIME_COLUMNS
+                     and c != "expected_close")
+
+    def dwell(entered: str) -> int:
+        return int((now_naive - _naive_utc(entered)) / timedelta(days=1))
+
+    return ExportSql(
+        spans=spans, window=(SQL_WINDOW[0].isoformat(" "), SQL_WINDOW[1].isoformat(" ")),
+        now_us=(now_naive - _EPOCH) // timedelta(microseconds=1),
+        tier_a=tiers.a_min, tier_b=tiers.b_min, text_columns=text, time_columns=TIME_COLUMNS,
+        local_fallback=local, dwell_fallback=dwell,
+    )
 
 
 SUMMARY_COLUMNS = ("stage", "name", "name_zh", "count", "amount", "weighted_amount")
