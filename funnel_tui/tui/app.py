@@ -42,9 +42,11 @@ class FunnelApp(App[int]):
     ]
 
     def __init__(self, store, clock: Callable[[], datetime], *, tz: tzinfo | None = None,
-                 lang: str | None = None, export_dir: Path | str | None = None):
+                 lang: str | None = None, export_dir: Path | str | None = None, first_read=None):
         super().__init__()
         self.store = store
+        # The board's first read (board_data.FirstRead), started before Textual loaded.
+        self.first_read = first_read
         self.clock = clock
         self.tz = tz or local_tz()
         self.lang = lang or detect_lang(store.get_setting("lang"))
@@ -146,8 +148,8 @@ class FunnelApp(App[int]):
                         markup=False, timeout=15)
 
 
-def run_app(store, clock: Callable[[], datetime]) -> int:
+def run_app(store, clock: Callable[[], datetime], first_read=None) -> int:
     """Run the board until the rep quits; returns the exit code."""
-    app = FunnelApp(store, clock)
+    app = FunnelApp(store, clock, first_read=first_read)
     result = app.run()
     return int(result or 0) if app.return_code in (None, 0) else int(app.return_code)

@@ -26,6 +26,7 @@ from textual.widgets import OptionList, Static
 from funnel_tui.domain.money import weighted_minor
 from funnel_tui.domain.rules import TierCutoffs
 from funnel_tui.domain.stages import StageDef
+from funnel_tui.tui.board_data import PAGE, FirstRead, read_board
 from funnel_tui.tui.i18n import tr
 from funnel_tui.tui.widgets.deal_card import CardColours, card_text
 from funnel_tui.tui.widgets.key_bar import KeyBar
@@ -34,11 +35,9 @@ from funnel_tui.tui.widgets.stage_column import DealList, DealOption, MoreOption
 # Forms, the other screens and the CSV exporter are imported by the action that opens them:
 # the first frame with cards needs none of them (≈40 ms of imports at start).
 
-PAGE = 50
 TIER_DELAY = 1.5  # seconds of quiet after a change before tiers are recomputed
 QUALIFY_MIN_SCORE = 6  # below this, entering Qualified earns a warning (never a block)
 DEAL_ACTIONS = {"move_card", "lose", "open_deal", "follow_up", "log_touch"}
-EMPTY_TOTALS = {"count": 0, "amount": 0, "weighted": 0}
 
 
 class BoardLoaded(Message):
@@ -102,6 +101,7 @@ class BoardScreen(Screen):
         self._modal_open = False
         self._started = False
         self._painted = False  # the first frame with cards has been asked for
+        self._tiers_read_first = False  # tiers came with the first read: no second read
         self._last_actions: tuple = ()
         self._columns: dict[str, StageColumn] = {}
         self._max_dwell: dict[str, int | None] = {}
@@ -131,7 +131,15 @@ class BoardScreen(Screen):
         self.colours = self._theme_colours()
         self.app.theme_changed_signal.subscribe(self, self._on_theme_changed)
         self.focus_column(self.columns[0])
-        self.refresh_board()
+        # `funnel tui` started reading before Textual loaded: usually done by now, and then
+        # the first frame already has cards. Otherwise a worker waits for it.
+        first, self.app.first_read = getattr(self.app, "first_read", None), None
+        if first is None:
+            self.refresh_board()
+        elif first.board.done() and first.board.exception() is None:
+            self._apply_first_read(self._generation, first, first.board.result())
+        else:
+            self._wait_first_read(self._generation, first)
 
     @property
     def columns(self) -> list[StageColumn]:
@@ -180,15 +188,22 @@ class BoardScreen(Screen):
 
     @work(thread=True, exclusive=True, group="board-load")
     def _load_board(self, generation: int, show_lost: bool, limits: dict[str, int]) -> None:
-        store = self.app.store
-        totals = {"open": store.board_totals(), "won": store.board_totals(status="won")}
-        data = {}
-        for stage in self.board_stages:
-            status = "open" if stage.kind == "open" else "won"
-            rows = store.board_column(stage.key, limit=limits.get(stage.key, PAGE), status=status)
-            lost = store.board_column(stage.key, limit=PAGE, status="lost") if show_lost and status == "open" else []
-            data[stage.key] = (rows, totals[status].get(stage.key, EMPTY_TOTALS), lost)
+        data = read_board(self.app.store, show_lost, limits)
         self.app.call_from_thread(self._apply_board, generation, data)
+
+    @work(thread=True, exclusive=True, group="board-load")
+    def _wait_first_read(self, generation: int, first: FirstRead) -> None:
+        try:
+            data = first.board.result()
+        except Exception:  # noqa: BLE001 - read again here; a real failure surfaces as before
+            data = read_board(self.app.store, False, {})
+        self.app.call_from_thread(self._apply_first_read, generation, first, data)
+
+    def _apply_first_read(self, generation: int, first: FirstRead, data: dict) -> None:
+        if first.tiers.done() and first.tiers.exception() is None:
+            self.tiers = first.tiers.result()  # before the cards are drawn: no redraw for tiers
+            self._tiers_read_first = True
+        self._apply_board(generation, data)
 
     def _apply_board(self, generation: int, data: dict, first_screenful: bool | None = None) -> None:
         if generation != self._generation:
@@ -210,7 +225,10 @@ class BoardScreen(Screen):
         self.refresh_bindings()
         self.post_message(BoardLoaded())
         # Tiers re-rank every open deal (≈15 ms at 100k, ≈140 ms at 1M): after the cards are up.
-        self.call_after_refresh(self._refresh_tiers)
+        if self._tiers_read_first:
+            self._tiers_read_first = False
+        else:
+            self.call_after_refresh(self._refresh_tiers)
 
     def _apply_tiers(self, generation: int, tiers: TierCutoffs) -> None:
         old, self.tiers = self.tiers, tiers

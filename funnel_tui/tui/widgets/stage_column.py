@@ -94,7 +94,7 @@ class StageColumn(Vertical):
         if width <= 2:
             screen_width = self.app.size.width or 160
             columns = max(len(self.screen.query(StageColumn)), 1)
-            width = screen_width // columns - 4
+            width = screen_width // columns - 3  # border, padding, scrollbar (app.tcss)
         return max(width - 1, 8)
 
     @property
