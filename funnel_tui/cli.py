@@ -570,9 +570,12 @@ def cmd_tui(args: argparse.Namespace) -> int:
         from funnel_tui.exchange.demo import fill_demo
 
         fill_demo(store, now=now_utc())
+    from funnel_tui.tui.board_data import FirstRead  # no Textual: reads while Textual loads
+
+    first_read = FirstRead(store)
     from funnel_tui.tui.app import run_app  # Textual is imported only here
 
-    return run_app(store, clock=now_utc)
+    return run_app(store, clock=now_utc, first_read=first_read)
 
 
 # --- parser ------------------------------------------------------------------------------
