@@ -520,3 +520,26 @@ def test_other_separators_and_utf16(store, now, tz, tmp_path, raw, encoding):
     rep = _import(store, tmp_path / "s.csv", now, tz)
     assert (rep.inserted, rep.rejected) == (1, 0), rep.reasons
     assert [d["customer"] for d in _deals(store)] == ["华信科技"]
+
+
+def test_new_uids_are_distinct_version_4_uuids():
+    import uuid
+
+    from funnel_tui.store.bulk import new_uids
+
+    uids = new_uids(2000)
+    assert len(set(uids)) == 2000 and new_uids(0) == []
+    for u in uids:
+        parsed = uuid.UUID(u)
+        assert str(parsed) == u and parsed.version == 4 and parsed.variant == uuid.RFC_4122
+
+
+def test_utc_text_is_the_stored_form():
+    from datetime import datetime, timezone
+
+    from funnel_tui.store.bulk import _UTC_TEXT, _sqlite_value
+
+    for d in (datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc), datetime(999, 12, 31, 23, 59, 59, 999999,
+                                                                          tzinfo=timezone.utc)):
+        fields = (d.year, d.month, d.day, d.hour, d.minute, d.second, d.microsecond)
+        assert _UTC_TEXT % fields == _sqlite_value(d) == d.isoformat(" ", "microseconds")[:26]

@@ -8,6 +8,7 @@ reverts a whole import (Store.undo soft-deletes deals for "imported" rows).
 
 from __future__ import annotations
 
+import os
 import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -459,9 +460,10 @@ class DealImporter:
         if not rows:
             return []
         deals = []
+        fresh = iter(new_uids(sum(1 for r in rows if not r.deal.get("uid"))))
         for r in rows:
             d = r.deal  # completed in place: the row is not used again
-            d["uid"] = d.get("uid") or str(uuid.uuid4())
+            d["uid"] = d.get("uid") or next(fresh)
             d["updated_at"] = self.at
             d["version"] = 1
             d["next_follow_up_at"] = r.follow_up_at if d["status"] == "open" else None
@@ -533,11 +535,16 @@ class DealImporter:
                    or c == "expected_close"]
         get = itemgetter(*cols)
         data = []
+        utc = timezone.utc
         for r in rows:
             values = list(get(r))
             for i in convert:
                 v = values[i]
-                if v is not None:
+                if v is None:
+                    continue
+                if v.__class__ is datetime and v.tzinfo is utc:  # the common case, inline
+                    values[i] = _UTC_TEXT % (v.year, v.month, v.day, v.hour, v.minute, v.second, v.microsecond)
+                else:
                     values[i] = _sqlite_value(v)
             data.append(tuple(values))
         self.conn.exec_driver_sql(sql, data)
@@ -598,6 +605,19 @@ def _differs(old: Any, new: Any) -> bool:
         old = old if old.tzinfo else old.replace(tzinfo=timezone.utc)
         return old.replace(microsecond=0) != new.replace(microsecond=0)
     return old != new
+
+
+# SQLAlchemy's stored form of a UTC datetime in SQLite; %-formatting is faster than isoformat.
+_UTC_TEXT = "%04d-%02d-%02d %02d:%02d:%02d.%06d"
+
+
+def new_uids(n: int) -> list[str]:
+    """n random version-4 UUIDs as text, like str(uuid.uuid4()) but four times faster:
+    one urandom call, 122 random bits each (version nibble 4, variant bits 10)."""
+    raw = os.urandom(16 * n).hex()
+    variant = "89ab89ab89ab89ab"  # the first hex digit of the 4th group: 10xx
+    return [f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{variant[int(h[16], 16)]}{h[17:20]}-{h[20:]}"
+            for h in (raw[i:i + 32] for i in range(0, 32 * n, 32))]
 
 
 def _sqlite_value(v: Any) -> Any:
