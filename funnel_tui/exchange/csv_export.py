@@ -244,42 +244,63 @@ def _csv_line(line: str) -> str:
     return _csv_cells(_ANY_SEP.split(line))
 
 
-class _SqlLines:
-    """Chunks of (id, line) from bulk.stream_export_lines → CSV text, one string per chunk.
+def _bytes_guard() -> re.Pattern:
+    """_GUARD_AT for UTF-8 bytes: one-byte triggers in a class, the full-width ones spelled out."""
+    single = b"".join(t.encode() for t in FORMULA_TRIGGERS if len(t.encode()) == 1)
+    multi = b"|".join(re.escape(t.encode()) for t in FORMULA_TRIGGERS if len(t.encode()) > 1)
+    return re.compile(b"\x1f(?='*(?:[" + re.escape(single) + b"]|" + multi + b"))")
 
-    The common chunk is three regex/replace passes over one joined string; a line holding a
-    cell that needs quoting goes through the csv module; a deal whose text holds one of the
-    separators (clean_text never stores them) is formatted from its raw values instead.
+
+_GUARD_AT_BYTES = _bytes_guard()
+
+
+class _SqlLines:
+    """Chunks of (id, line) from bulk.stream_export_lines → CSV, one string per chunk.
+
+    The common chunk is three regex/replace passes over one joined string (UTF-8 bytes
+    straight from SQLite when the file is UTF-8: no decoding and encoding of 300 MB); a
+    chunk with a cell that needs quoting goes line by line through the csv module; a deal
+    whose text holds one of the separators (clean_text never stores them) is formatted
+    from its raw values instead.
     """
 
-    def __init__(self, chunks, raw, fmt: Callable[[Sequence[Any]], list], n_text: int, n_num: int):
+    def __init__(self, chunks, raw, fmt: Callable[[Sequence[Any]], list], n_text: int, n_num: int,
+                 *, as_bytes: bool = False):
         self.chunks, self.raw, self.fmt = chunks, raw, fmt
         self.n_text, self.n_num = n_text, n_num
+        self.as_bytes = as_bytes  # lines (and so chunks) are UTF-8 bytes
 
     def __iter__(self):
         n_text, n_num = self.n_text, self.n_num
+        if self.as_bytes:
+            us, gs, rs, comma, crlf = b"\x1f", b"\x1d", b"\x1e", b",", b"\r\n"
+            guard_at, guarded, quotes = _GUARD_AT_BYTES, b"\x1f'", (b",", b'"', b"\n", b"\r")
+        else:
+            us, gs, rs, comma, crlf = "\x1f", "\x1d", "\x1e", ",", "\r\n"
+            guard_at, guarded, quotes = _GUARD_AT, "\x1f'", (",", '"', "\n", "\r")
         for rows in self.chunks:
-            lines = [r[1] for r in rows]
-            big = "\x1e".join(lines)
-            k = len(lines)
-            # Every separator is ours: no cell holds one.
-            if big.count("\x1e") == k - 1 and big.count("\x1f") == n_text * k and big.count("\x1d") == n_num * k:
-                big = _GUARD_AT.sub("\x1f'", big)
-                if "," in big or '"' in big or "\n" in big or "\r" in big:  # some cell needs quotes
-                    yield k, "".join(map(_csv_line, big.split("\x1e")))
-                else:
-                    yield k, big.replace("\x1f", ",").replace("\x1d", ",").replace("\x1e", "\r\n") + "\r\n"
-                continue
-            odd = [i for i, line in rows
-                   if line.count("\x1f") != n_text or line.count("\x1d") != n_num or "\x1e" in line]
-            fixed = {r[0]: r for r in self.raw(odd)}
-            out = []
-            for i, line in rows:
-                if i in fixed:
-                    out.append(_csv_cells(self.fmt(fixed[i])))
-                else:
-                    out.append(_csv_line(_GUARD_AT.sub("\x1f'", line)))
-            yield k, "".join(out)
+            k = len(rows)
+            big = rs.join([r[1] for r in rows])
+            # Every separator is ours (no cell holds one) and no cell needs quotes.
+            if big.count(rs) == k - 1 and big.count(us) == n_text * k and big.count(gs) == n_num * k:
+                big = guard_at.sub(guarded, big)
+                if not any(q in big for q in quotes):
+                    yield k, big.replace(us, comma).replace(gs, comma).replace(rs, crlf) + crlf
+                    continue
+            text = self._by_line([(i, line.decode("utf-8")) for i, line in rows] if self.as_bytes else rows)
+            yield k, text.encode("utf-8") if self.as_bytes else text
+
+    def _by_line(self, rows: Sequence[tuple[int, str]]) -> str:
+        n_text, n_num = self.n_text, self.n_num
+        odd = [i for i, line in rows if line.count("\x1f") != n_text or line.count("\x1d") != n_num or "\x1e" in line]
+        fixed = {r[0]: r for r in self.raw(odd)} if odd else {}
+        out = []
+        for i, line in rows:
+            if i in fixed:
+                out.append(_csv_cells(self.fmt(fixed[i])))
+            else:
+                out.append(_csv_line(_GUARD_AT.sub("\x1f'", line)))
+        return "".join(out)
 
 
 # --- destinations -----------------------------------------------------------------------------
@@ -403,16 +424,25 @@ def _write_text_chunks(fh: Any, header: Sequence[str], chunks: "_SqlLines", enco
                        *, check_encoding: bool = False) -> int:
     """Write pre-formatted CSV text, one write per chunk; strict encoding reported per cell."""
     fh.write(_csv_cells(header))
+    write = fh.write
+    binary = chunks.as_bytes and hasattr(fh, "buffer")
+    if binary:  # UTF-8 bytes from SQLite go under the text layer (after its BOM and header)
+        fh.flush()
+        write = fh.buffer.write
     n = 0
     it = iter(chunks)
     for k, text in it:
+        if chunks.as_bytes and not binary:
+            text = text.decode("utf-8")
         try:
             if check_encoding:
                 text.encode(encoding)
-            fh.write(text)
+            write(text)
         except UnicodeEncodeError:
             problems: list[str] = []
             for k2, text2 in [(k, text), *it]:
+                if isinstance(text2, bytes):
+                    text2 = text2.decode("utf-8")
                 try:
                     text2.encode(encoding)
                 except UnicodeEncodeError:
@@ -477,9 +507,11 @@ def export_deals(
     fmt = _formatter(now=now, tz=tz, tiers=tiers)
     spec = _export_sql(now=now, tz=tz, tiers=tiers)
     if spec is not None:
-        with stream_export_lines(store, spec, owner=owner, status=status, stage=stage) as found:
+        as_bytes = encoding in ("utf-8", "utf-8-sig")  # SQLite's own text is the file's bytes
+        with stream_export_lines(store, spec, owner=owner, status=status, stage=stage, as_bytes=as_bytes) as found:
             if found is not None:
-                lines = _SqlLines(*found, fmt, len(spec.text_columns), len(EXPORT_COLUMNS) - 1 - len(spec.text_columns))
+                lines = _SqlLines(*found, fmt, len(spec.text_columns), len(EXPORT_COLUMNS) - 1 - len(spec.text_columns),
+                                  as_bytes=as_bytes)
                 n = write_csv(path, EXPORT_COLUMNS, lines, encoding=encoding, stdout=stdout)
                 return ExportResult(path, n, encoding)
     with stream_deals(store, owner=owner, status=status, stage=stage) as chunks:
