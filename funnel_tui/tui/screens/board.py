@@ -18,7 +18,6 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
 from textual.reactive import Reactive
-from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import OptionList, Static
@@ -118,13 +117,14 @@ class BoardScreen(Screen):
     def compose(self) -> ComposeResult:
         lang = self.app.lang
         yield Static(Text(f"funnel · {tr(lang, 'Board')}", style="bold"), id="board-title")
-        with Horizontal(id="board"):
-            for stage in self.board_stages:
-                status = "open" if stage.kind == "open" else "won"
-                column = StageColumn(stage, status, stage.label(lang), self.render_card)
-                self._columns[stage.key] = column
-                self._max_dwell[stage.key] = stage.max_dwell_days
-                yield column
+        # The columns sit on the screen itself (layout: horizontal in app.tcss): a container
+        # around them would be one more full-screen widget for the compositor to cut up.
+        for stage in self.board_stages:
+            status = "open" if stage.kind == "open" else "won"
+            column = StageColumn(stage, status, stage.label(lang), self.render_card)
+            self._columns[stage.key] = column
+            self._max_dwell[stage.key] = stage.max_dwell_days
+            yield column
         yield KeyBar(id="key-bar")
 
     def on_mount(self) -> None:
