@@ -198,7 +198,7 @@ def stream_export_lines(
     owner: str | None = None,
     status: str | Sequence[str] | None = "open",
     stage: str | None = None,
-    chunk: int = 20000,
+    chunk: int = 10000,
     as_bytes: bool = False,
 ) -> Iterator[tuple[Iterator[list[tuple[int, str]]], Any]] | None:
     """SQLite only: yield (chunks of (id, line) rows, raw) from one read transaction, where
