@@ -113,3 +113,22 @@ def test_the_first_read_module_does_not_load_textual():
     code = "import sys, funnel_tui.tui.board_data; print('textual' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+async def test_a_column_that_outgrows_the_screen_scrolls_without_a_screen_layout(store, now, tz):
+    fill(store, now, tz, n=2)
+    app = FunnelApp(store, lambda: now, tz=tz, lang="en")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        board = app.screen_stack[0]
+        cards = board.column("lead").cards
+        assert not cards.show_vertical_scrollbar and cards.max_scroll_y == 0
+        for k in range(20):
+            store.add_deal({"customer": f"More {k:02d}"}, now=now - timedelta(hours=1, minutes=k), tz=tz)
+        board._reload_columns("lead")
+        await settle(pilot)
+        assert len(deal_options(app, "lead")) == 22
+        assert cards.show_vertical_scrollbar and cards.max_scroll_y > 0
+        cards.highlighted = cards.option_count - 1  # the last card: the list scrolls to it
+        await settle(pilot)
+        assert cards.scroll_y == cards.max_scroll_y

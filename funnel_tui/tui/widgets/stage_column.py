@@ -11,6 +11,8 @@ from typing import Callable, Sequence
 
 from rich.text import Text
 from textual.binding import Binding
+from textual.geometry import Size
+from textual.reactive import Reactive
 from textual.containers import Vertical
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
@@ -46,6 +48,11 @@ class DealList(OptionList):
         Binding("j", "cursor_down", "Down", show=False),
         Binding("k", "cursor_up", "Up", show=False),
     ]
+
+    # The list's size is fixed by CSS (1fr), so a card more or less changes only what it
+    # scrolls over: its scrollbar follows (OptionList updates it), the screen needs no
+    # layout pass, which would repaint every column's scrollbar on each move.
+    virtual_size: Reactive[Size] = Reactive(Size(0, 0), layout=False)
 
     def __init__(self, stage_key: str, **kwargs):
         super().__init__(**kwargs)
