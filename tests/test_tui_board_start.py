@@ -132,3 +132,19 @@ async def test_a_column_that_outgrows_the_screen_scrolls_without_a_screen_layout
         cards.highlighted = cards.option_count - 1  # the last card: the list scrolls to it
         await settle(pilot)
         assert cards.scroll_y == cards.max_scroll_y
+
+
+async def test_a_collector_paused_for_start_up_runs_again_once_the_board_is_up(store, now, tz):
+    import gc
+
+    fill(store, now, tz, n=2)
+    gc.disable()  # what `funnel tui` does before opening the store
+    try:
+        app = FunnelApp(store, lambda: now, tz=tz, lang="en")
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            assert len(deal_options(app, "lead")) == 2
+            assert gc.isenabled()
+    finally:
+        gc.enable()
+        gc.unfreeze()

@@ -3,6 +3,7 @@ the clock, the zone, the language, the theme memory and the follow-up reminders.
 
 from __future__ import annotations
 
+import gc
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
@@ -54,6 +55,7 @@ class FunnelApp(App[int]):
         self._reminded: set[int] = set()
         self._reminders_started = False
         self._saved_theme = store.get_setting("theme")
+        self._resume_gc = not gc.isenabled()
 
     def now(self) -> datetime:
         """The app's clock (aware UTC); tests and screenshots pin it."""
@@ -75,6 +77,10 @@ class FunnelApp(App[int]):
         # The start-up reminder waits for the first cards: they get the database first.
         if not self._reminders_started:
             self._reminders_started = True
+            if self._resume_gc:
+                # `funnel tui` paused the collector for start-up; what exists now lives long.
+                gc.freeze()
+                gc.enable()
             self.start_reminders()
 
     def _remember_theme(self, theme) -> None:
