@@ -565,6 +565,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_tui(args: argparse.Namespace) -> int:
+    import gc
+
+    # Start-up allocates a lot and frees little: no cycle collections until the board is up
+    # (the app turns them back on then). ~10% of the time to the first frame.
+    gc.disable()
     store = open_store(args)
     if args.demo and store.count_deals(status="all") == 0:
         from funnel_tui.exchange.demo import fill_demo
