@@ -213,7 +213,8 @@ class BoardScreen(Screen):
             first_screenful = not self._painted
         # At start, each column first gets the cards that fit on screen: drawing and measuring
         # all 50 of six pages would hold the first frame back. The rest follows after it.
-        fits = max(self.size.height, 24) // 4 + 2 if first_screenful else None
+        # A card is at least five lines with its divider.
+        fits = max(self.size.height, 24) // 5 + 1 if first_screenful else None
         for key, (rows, totals, lost) in data.items():
             column = self.column(key)
             if column is not None:
