@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -54,7 +56,7 @@ def screen_text(app) -> str:
 def fields_text(app) -> str:
     from rich.console import Console
 
-    console = Console(width=120, record=True, color_system=None)
+    console = Console(width=120, record=True, color_system=None, file=io.StringIO())
     console.print(app.screen.query_one("#fields", Static).content)
     return console.export_text()
 

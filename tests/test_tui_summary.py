@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -68,7 +70,7 @@ async def settle(pilot) -> None:
 def shown(app, block: str) -> str:
     """The block's text as the rep sees it (rendered wide, so nothing wraps)."""
     content = app.screen.query_one(f"#{block}", Static).content
-    console = Console(width=200, record=True, file=open("/dev/null", "w"))
+    console = Console(width=200, record=True, file=io.StringIO())
     console.print(content)
     return console.export_text()
 
