@@ -746,7 +746,7 @@ async def test_hostile_names_render_literally_and_do_nothing(store, now, tz, tmp
             board(app).highlight(deal_id, store.get_deal(deal_id)["stage"])
             await pilot.press("L")
             await settle(pilot)
-            assert f"{name}: lead score 3 is below 6; is it really qualified?" in toasts(app)
+            assert f"{name}: lead score 3 is below 6 for a qualified deal" in toasts(app)
             assert store.get_deal(deal_id)["stage"] == "qualified"
         assert cards(app, "qualified") == list(HOSTILE)
         assert app.is_running

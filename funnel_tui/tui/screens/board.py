@@ -23,7 +23,7 @@ from textual.widget import Widget
 from textual.widgets import OptionList, Static
 
 from funnel_tui.domain.money import weighted_minor
-from funnel_tui.domain.rules import TierCutoffs
+from funnel_tui.domain.rules import TierCutoffs, lead_score_warning
 from funnel_tui.domain.stages import StageDef
 from funnel_tui.tui.board_data import PAGE, FirstRead, read_board
 from funnel_tui.tui.i18n import tr
@@ -35,7 +35,6 @@ from funnel_tui.tui.widgets.stage_column import DealList, DealOption, MoreOption
 # the first frame with cards needs none of them (≈40 ms of imports at start).
 
 TIER_DELAY = 1.5  # seconds of quiet after a change before tiers are recomputed
-QUALIFY_MIN_SCORE = 6  # below this, entering Qualified earns a warning (never a block)
 DEAL_ACTIONS = {"move_card", "lose", "open_deal", "follow_up", "log_touch"}
 
 
@@ -436,13 +435,12 @@ class BoardScreen(Screen):
             self.highlight(deal["id"], target.key)
             # No toast for the move itself: the card under the cursor in its new column says
             # it, and mounting a toast lays out the whole screen (≈+50 ms per move).
-            score = deal.get("lead_score")
-            if target.key == "qualified" and score is not None and score < QUALIFY_MIN_SCORE:
+            warning = lead_score_warning(target.key, deal.get("lead_score"))
+            if warning:
                 # After the frame that shows the card in its new column, not holding it back.
                 self.call_after_refresh(
-                    self.app.notify,
-                    f"{deal['customer']}: lead score {score} is below {QUALIFY_MIN_SCORE}; "
-                    "is it really qualified?", severity="warning", markup=False,
+                    self.app.notify, f"{deal['customer']}: {warning}",
+                    severity="warning", markup=False,
                 )
         if report.error is not None:
             self.refresh_board()  # a stale card: show what the database has now
