@@ -31,6 +31,15 @@ from funnel_tui.domain.vocab import (
 # Bumped by every schema migration (see store.migrations); kept in PRAGMA user_version.
 SCHEMA_VERSION = 1
 
+OPEN_DEAL = "status = 'open' AND deleted_at IS NULL"  # live deals on the board
+OPEN_FOLLOWUP = "status = 'open'"
+
+
+def _partial(name: str, *columns, where: str) -> Index:
+    """A partial index; SQLite uses it only when a query names the WHERE terms literally."""
+    return Index(name, *columns, sqlite_where=text(where), postgresql_where=text(where))
+
+
 def _in(column: str, values: tuple[str, ...]) -> str:
     quoted = ", ".join(f"'{v}'" for v in values)
     return f"{column} IN ({quoted})"
@@ -96,65 +105,23 @@ class Deal(SQLModel, table=True):
             name="ck_deal_expected_close",
         ).ddl_if(dialect="sqlite"),
         # The board: per stage, open deals by next follow-up (overdue first).
-        Index(
-            "ix_deal_board",
-            "stage",
-            "next_follow_up_at",
-            sqlite_where=text("status = 'open' AND deleted_at IS NULL"),
-            postgresql_where=text("status = 'open' AND deleted_at IS NULL"),
-        ),
+        _partial("ix_deal_board", "stage", "next_follow_up_at", where=OPEN_DEAL),
         # Column headers: count, Σ amount, Σ weighted per stage without table look-ups.
-        Index(
-            "ix_deal_stage_money",
-            "stage",
-            "amount",
-            "probability",
-            sqlite_where=text("status = 'open' AND deleted_at IS NULL"),
-            postgresql_where=text("status = 'open' AND deleted_at IS NULL"),
-        ),
+        _partial("ix_deal_stage_money", "stage", "amount", "probability", where=OPEN_DEAL),
         # Dwell warnings: per stage, the open deals that entered it longest ago.
-        Index(
-            "ix_deal_dwell",
-            "stage",
-            "stage_entered_at",
-            sqlite_where=text("status = 'open' AND deleted_at IS NULL"),
-            postgresql_where=text("status = 'open' AND deleted_at IS NULL"),
-        ),
+        _partial("ix_deal_dwell", "stage", "stage_entered_at", where=OPEN_DEAL),
         # "No next step": open deals without a follow-up, longest in their stage first.
-        Index(
-            "ix_deal_no_next",
-            "stage_entered_at",
-            sqlite_where=text("status = 'open' AND deleted_at IS NULL AND next_follow_up_at IS NULL"),
-            postgresql_where=text("status = 'open' AND deleted_at IS NULL AND next_follow_up_at IS NULL"),
-        ),
+        _partial("ix_deal_no_next", "stage_entered_at",
+                 where=OPEN_DEAL + " AND next_follow_up_at IS NULL"),
         # "Silent": open deals by how long since the last contact (or creation).
-        Index(
-            "ix_deal_quiet",
-            text("coalesce(last_contact_at, created_at)"),
-            sqlite_where=text("status = 'open' AND deleted_at IS NULL"),
-            postgresql_where=text("status = 'open' AND deleted_at IS NULL"),
-        ),
+        _partial("ix_deal_quiet", text("coalesce(last_contact_at, created_at)"), where=OPEN_DEAL),
         # Won and lost columns: newest first per stage, with their sums index-only. (No plain
         # index on status: SQLite's planner, having no statistics, would seek it for
         # status = 'open' and read half the table instead of using the partial indexes.)
-        Index(
-            "ix_deal_won",
-            "stage",
-            "closed_at",
-            "amount",
-            "probability",
-            sqlite_where=text("status = 'won' AND deleted_at IS NULL"),
-            postgresql_where=text("status = 'won' AND deleted_at IS NULL"),
-        ),
-        Index(
-            "ix_deal_lost",
-            "stage",
-            "closed_at",
-            "amount",
-            "probability",
-            sqlite_where=text("status = 'lost' AND deleted_at IS NULL"),
-            postgresql_where=text("status = 'lost' AND deleted_at IS NULL"),
-        ),
+        _partial("ix_deal_won", "stage", "closed_at", "amount", "probability",
+                 where="status = 'won' AND deleted_at IS NULL"),
+        _partial("ix_deal_lost", "stage", "closed_at", "amount", "probability",
+                 where="status = 'lost' AND deleted_at IS NULL"),
         Index("ix_deal_owner_status", "owner", "status"),
         # The funnel summary: one index-only pass grouped by rep, status, stage, source and
         # lost reason gives every per-deal sum (count, amount, weighted, cycle, dwell).
@@ -217,12 +184,7 @@ class FollowUp(SQLModel, table=True):
     __table_args__ = (
         CheckConstraint(_in("kind", FOLLOWUP_KINDS), name="ck_followup_kind"),
         CheckConstraint(_in("status", FOLLOWUP_STATUSES), name="ck_followup_status"),
-        Index(
-            "ix_followup_open_due",
-            "due_at",
-            sqlite_where=text("status = 'open'"),
-            postgresql_where=text("status = 'open'"),
-        ),
+        _partial("ix_followup_open_due", "due_at", where=OPEN_FOLLOWUP),
         Index("ix_followup_deal", "deal_id", "status", "due_at"),
     )
 
