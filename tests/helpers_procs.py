@@ -101,7 +101,7 @@ def counter(db: str, n: str, mode: str) -> None:
     from sqlalchemy import exc, select, update
 
     from funnel_tui.store import Store
-    from funnel_tui.store.core import SET
+    from funnel_tui.store.core import SET, StoreError
 
     if mode == "deferred":
         import funnel_tui.store.core as core
@@ -115,7 +115,7 @@ def counter(db: str, n: str, mode: str) -> None:
             with store.write() as conn:
                 value = int(conn.execute(select(SET.c.value).where(SET.c.key == "counter")).scalar())
                 conn.execute(update(SET).where(SET.c.key == "counter").values(value=str(value + 1)))
-        except exc.OperationalError:
+        except (exc.OperationalError, StoreError):  # the store reports "database is locked" as a StoreError
             errors += 1
     say(f"errors {errors}")
 

@@ -289,3 +289,27 @@ def test_warnings_match_the_domain_rules_on_a_random_pipeline(store, now):
     for kind in ("dwell_over", "silent", "no_next_step"):
         worst = sorted((since[i, k], i) for i, k, _ in expected if k == kind)[:3]
         assert [w.deal_id for w in limited if w.kind == kind] == [i for _, i in worst]
+
+
+def test_a_locked_database_is_a_store_refusal_with_nothing_written(db_path, now):
+    """busy_timeout run out: the rep reads one line (CLI) or a toast (TUI), not a traceback."""
+    from funnel_tui.store.core import DatabaseUnavailable
+
+    a = Store(db_path)
+    deal_id = add(a, now)
+    blocker = sqlite3.connect(db_path, isolation_level=None, timeout=0)
+    blocker.execute("BEGIN IMMEDIATE")  # another terminal holds the write lock
+    a.engine.dispose()
+    from sqlalchemy import event
+
+    @event.listens_for(a.engine, "connect")
+    def short_wait(dbapi_connection, _record):  # don't wait the full 5 s in a test
+        dbapi_connection.execute("PRAGMA busy_timeout = 50")
+
+    try:
+        with pytest.raises(DatabaseUnavailable, match="database is locked; nothing was changed"):
+            a.move_deal(deal_id, "demo", now=now)
+    finally:
+        blocker.execute("ROLLBACK")
+        blocker.close()
+    assert a.get_deal(deal_id)["stage"] == "lead"

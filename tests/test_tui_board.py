@@ -810,7 +810,9 @@ async def test_a_locked_database_is_an_error_toast_not_a_crash(store, pipeline, 
     from sqlalchemy.exc import OperationalError
 
     def locked(*args, **kwargs):
-        raise OperationalError("UPDATE deal ...", {}, sqlite3.OperationalError("database is locked"))
+        # SQLite's refusal inside a real store transaction: the store turns it into a StoreError.
+        with store.write():
+            raise OperationalError("UPDATE deal ...", {}, sqlite3.OperationalError("database is locked"))
 
     app = make_app(store, now, tz, tmp_path)
     async with app.run_test(size=SIZE, notifications=True) as pilot:

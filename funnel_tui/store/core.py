@@ -23,6 +23,7 @@ from typing import Any, Iterator, Mapping, Sequence
 
 from sqlalchemy import and_, case, func, insert, literal, literal_column, or_, select, update
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import OperationalError
 
 from funnel_tui.domain.rules import (
     TIER_A_SHARE,
@@ -64,6 +65,20 @@ class StoreError(Exception):
 
 class NotFound(StoreError):
     pass
+
+
+class DatabaseUnavailable(StoreError):
+    """SQLite said no after the transaction rolled back: locked past busy_timeout, disk
+    full, read-only file. Every caller (CLI, screens) reports it like any refusal."""
+
+
+@contextmanager
+def _unavailable_as_store_error() -> Iterator[None]:
+    try:
+        yield
+    except OperationalError as exc:
+        # hide_parameters keeps customer data out of exc; .orig is SQLite's own words.
+        raise DatabaseUnavailable(f"database: {exc.orig}; nothing was changed, try again") from None
 
 
 class StaleDealError(StoreError):
@@ -179,19 +194,21 @@ class Store:
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
-        with self.engine.connect() as conn:
-            with conn.begin():
-                yield conn
+        with _unavailable_as_store_error():
+            with self.engine.connect() as conn:
+                with conn.begin():
+                    yield conn
 
     @contextmanager
     def write(self) -> Iterator[Connection]:
         """One write transaction, opened with BEGIN IMMEDIATE (see engine)."""
         if self.read_only:
             raise StoreError("this database is open read-only; nothing was written")
-        with self.engine.connect() as conn:
-            conn = conn.execution_options(**{WRITE_OPTION: True})
-            with conn.begin():
-                yield conn
+        with _unavailable_as_store_error():
+            with self.engine.connect() as conn:
+                conn = conn.execution_options(**{WRITE_OPTION: True})
+                with conn.begin():
+                    yield conn
 
     # --- stages -------------------------------------------------------------------------
 

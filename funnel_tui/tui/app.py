@@ -99,18 +99,12 @@ class FunnelApp(App[int]):
         The message is shown as literal text (it may quote what the rep typed). The rest
         of the block is skipped; the caller can look at `report.error`.
         """
-        from sqlalchemy.exc import OperationalError  # locked past busy_timeout, disk full, read-only
-
         report = ErrorReport()
         try:
             yield report
         except (StoreError, ValueError, *extra) as exc:  # ValidationError/FieldError are ValueErrors
             report.error = exc
             self.notify(str(exc) or type(exc).__name__, severity="error", markup=False, timeout=8)
-        except OperationalError as exc:
-            report.error = exc
-            self.notify(f"database: {exc.orig}; nothing was changed, try again", severity="error",
-                        markup=False, timeout=8)
 
     # --- reminders ----------------------------------------------------------------------
 
