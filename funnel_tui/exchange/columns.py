@@ -11,15 +11,9 @@ from typing import Any, Mapping
 
 from funnel_tui.domain.dates import iso_local
 from funnel_tui.domain.money import format_plain, weighted_minor
+from funnel_tui.domain.vocab import DEAL_COLUMNS
 
-CSV_COLUMNS: tuple[str, ...] = (
-    "id", "uid", "external_id", "customer", "title", "industry", "company_size", "contact_name",
-    "contact_role", "contact_phone", "contact_email", "source", "lead_score", "owner", "stage",
-    "status", "amount", "currency", "probability", "expected_close", "created_at",
-    "stage_entered_at", "last_contact_at", "next_follow_up_at", "closed_at", "risk_level",
-    "risk_note", "mitigation", "budget", "decision_chain", "pain_points", "competitors",
-    "lost_reason", "notes",
-)
+CSV_COLUMNS: tuple[str, ...] = DEAL_COLUMNS
 EXPORT_ONLY: tuple[str, ...] = ("weighted_amount", "tier", "dwell_days")
 TIME_COLUMNS = ("created_at", "stage_entered_at", "last_contact_at", "next_follow_up_at", "closed_at")
 

@@ -495,9 +495,8 @@ def export_deals(
     stdout: Any = None,
 ) -> ExportResult:
     """Export deals (all DESIGN §6 columns) to `dest` (a file, a folder, or "-"/None for stdout)."""
-    from funnel_tui.store.bulk import EXPORT_DB_COLUMNS, stream_deals, stream_export_lines
+    from funnel_tui.store.bulk import stream_deals, stream_export_lines
 
-    assert EXPORT_DB_COLUMNS == CSV_COLUMNS
     statuses = (status,) if isinstance(status, str) else tuple(status)
     if not statuses or any(s not in ("open", "won", "lost", "all") for s in statuses):
         raise ExportError(f"status: {status!r} is not a status; use open, won, lost or all")

@@ -20,6 +20,7 @@ from sqlalchemy import String, and_, func, insert, literal_column, or_, select, 
 from sqlalchemy.engine import Connection
 
 from funnel_tui.domain.validation import FollowUpDraft
+from funnel_tui.domain.vocab import DEAL_COLUMNS
 from funnel_tui.store.core import (
     D,
     DATETIME_COLUMNS,
@@ -33,14 +34,7 @@ from funnel_tui.store.core import (
 
 # --- export: streaming reads -------------------------------------------------------------
 
-EXPORT_DB_COLUMNS: tuple[str, ...] = (
-    "id", "uid", "external_id", "customer", "title", "industry", "company_size", "contact_name",
-    "contact_role", "contact_phone", "contact_email", "source", "lead_score", "owner", "stage",
-    "status", "amount", "currency", "probability", "expected_close", "created_at",
-    "stage_entered_at", "last_contact_at", "next_follow_up_at", "closed_at", "risk_level",
-    "risk_note", "mitigation", "budget", "decision_chain", "pain_points", "competitors",
-    "lost_reason", "notes",
-)
+EXPORT_DB_COLUMNS: tuple[str, ...] = DEAL_COLUMNS  # the documented columns, in order
 
 
 @contextmanager
