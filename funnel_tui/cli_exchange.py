@@ -10,6 +10,7 @@ Exit codes: 0 done; 1 refused, or some rows were rejected (the report says which
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from dataclasses import asdict, dataclass, field
@@ -65,14 +66,21 @@ def import_file(
     stage_map: Sequence[str] = (),
     owner: str | None = None,
     batch: int = BATCH,
+    reader: str = "auto",
 ) -> ImportReport:
-    """Import one CSV file; raises ImportFileError when the file cannot be read at all."""
+    """Import one CSV file; raises ImportFileError when the file cannot be read at all.
+
+    The file is read and validated in chunks of `batch` rows (RowParser.parse_many); a real
+    import hands each chunk to the writer as a staged SQLite table (bulk.stage_chunk) that
+    it copies in with INSERT … SELECT. `reader`: "fork" reads and validates in a forked
+    child while this process writes (two cores at work), "inline" does both here, "auto"
+    forks for files of FORK_BYTES or more where fork is safe (Linux).
+    """
     from funnel_tui.domain.validation import validate_field
     from funnel_tui.exchange.csv_import import (
         ImportFileError,
         RejectedWriter,
         RowParser,
-        RowRejected,
         detect_encoding,
         map_header,
         parse_stage_map,
@@ -80,7 +88,7 @@ def import_file(
         rejected_path,
     )
     from funnel_tui.store.backup import backup_before
-    from funnel_tui.store.bulk import DealImporter, ImportRow
+    from funnel_tui.store.bulk import CAN_STAGE, DealImporter, ImportRow, Outcome
 
     started = time.perf_counter()
     src = Path(path).expanduser()
@@ -88,11 +96,17 @@ def import_file(
         raise ImportFileError(f"import: no file {str(src)!r}")
     if on_error not in ("skip", "abort"):
         raise ImportFileError(f"on-error: {on_error!r}; use skip or abort")
+    if reader not in ("auto", "fork", "inline"):
+        raise ValueError(f"reader: {reader!r}")
     report = ImportReport(str(src), dry_run=dry_run)
     stages = store.stages()
     mapping = parse_stage_map(stage_map, stages)
     owner = validate_field("owner", owner) if owner else None
     report.encoding = detect_encoding(src, encoding)
+    staged = not dry_run and CAN_STAGE and store.engine.dialect.name == "sqlite"
+    size = src.stat().st_size
+    fork = staged and hasattr(os, "fork") and (
+        reader == "fork" or (reader == "auto" and size >= FORK_BYTES and sys.platform.startswith("linux")))
     with open(src, encoding=report.encoding, errors="strict", newline="") as fh:
         records = read_records(fh)
         first = next(records, None)
@@ -120,59 +134,58 @@ def import_file(
                 report.aborted = True
                 importer.abort()
 
-        try:
-            with DealImporter(store, now=now, update=update, dry_run=dry_run) as importer:
-                pending: list[ImportRow] = []
-                flushed = False
-                size = src.stat().st_size
-                cells_at: dict[int, list[str]] = {}
+        cells_at: dict[int, list[str]] = {}  # cells of the rows a chunk's writer may still refuse
 
-                def flush() -> None:
-                    outcomes = importer.add(pending) if not report.aborted else []
+        def reparse(line: int, cells: list[str]) -> Any:
+            """A staged row the database already knows, as add() takes it."""
+            cells_at[line] = cells
+            result = parser.parse_many([cells])[0]
+            if isinstance(result, str):
+                return Outcome(line, "rejected", result)
+            return ImportRow(line, result[0], given, result[1])
+
+        def produce():
+            return read_chunks(records, parser, given, staged=staged, batch=batch,
+                               estimate=lambda rows: int(rows * size / max(fh.buffer.tell(), 1)))
+
+        duplicates = 0
+        try:
+            with DealImporter(store, now=now, update=update, dry_run=dry_run, staged=staged) as importer:
+                expected = False
+                for chunk in (forked(produce) if fork else produce()):
+                    report.rows += chunk.rows
+                    if chunk.unknown_stages is not None:
+                        report.unknown_stages = chunk.unknown_stages
+                    for line, cells, reason in chunk.rejected:
+                        refuse(line, cells, reason)
+                    if report.aborted:
+                        continue  # keep validating to report every bad row; write nothing
+                    duplicates += len(chunk.duplicates)
+                    seen_twice = list(chunk.duplicates)
+                    if not expected and chunk.estimate:
+                        importer.expect(chunk.estimate)  # a big file: the writer may drop indexes
+                        expected = True
+                    cells_at.clear()
+                    if chunk.staged is not None:
+                        outcomes = importer.add_staged(chunk.staged, reparse)
+                    elif chunk.accepted:
+                        cells_at.update(chunk.cells)
+                        outcomes = importer.add(chunk.accepted)
+                    else:
+                        outcomes = []
                     for o in outcomes:
                         if o.kind == "rejected":
                             report.rejected -= 1  # counted again by refuse()
                             refuse(o.line, cells_at.get(o.line), o.detail)
-                        elif o.kind == "duplicate" and len(report.duplicate_lines) < SHOW_REASONS:
-                            report.duplicate_lines.append(f"line {o.line}: {o.detail}")
-                    pending.clear()
-                    cells_at.clear()
-
-                for rec in records:
-                    report.rows += 1
-                    if rec.error:
-                        refuse(rec.line, rec.cells, rec.error)
-                        continue
-                    try:
-                        deal, follow = parser.parse(rec.cells)
-                    except RowRejected as exc:
-                        refuse(rec.line, rec.cells, str(exc))
-                        continue
-                    except Exception as exc:  # FieldError from a completion step
-                        from funnel_tui.domain.validation import FieldError
-
-                        if not isinstance(exc, FieldError):
-                            raise
-                        refuse(rec.line, rec.cells, str(exc))
-                        continue
-                    if report.aborted:
-                        continue  # keep validating to report every bad row; write nothing
-                    pending.append(ImportRow(rec.line, deal, given, follow))
-                    cells_at[rec.line] = rec.cells
-                    if len(pending) >= batch:
-                        if not flushed:
-                            # A big file: tell the writer how many rows to expect.
-                            done = max(fh.buffer.tell(), 1)
-                            importer.expect(int(report.rows * size / done))
-                            flushed = True
-                        flush()
-                if pending:
-                    flush()
+                        elif o.kind == "duplicate":
+                            seen_twice.append((o.line, o.detail))
+                    for line, detail in sorted(seen_twice)[:SHOW_REASONS - len(report.duplicate_lines)]:
+                        report.duplicate_lines.append(f"line {line}: {detail}")
                 c = importer.counts
                 report.rejected += c.rejected
                 if not report.aborted:
                     report.inserted, report.updated, report.unchanged = c.inserted, c.updated, c.unchanged
-                    report.duplicates, report.follow_ups = c.duplicates, c.follow_ups
+                    report.duplicates, report.follow_ups = c.duplicates + duplicates, c.follow_ups
         except BaseException:
             if rejected is not None:
                 rejected.discard()
@@ -182,9 +195,160 @@ def import_file(
                 rejected.discard()
             else:
                 report.rejected_file = _str(rejected.finish())
-    report.unknown_stages = dict(sorted(parser.unknown_stages.items(), key=lambda kv: (-kv[1], kv[0])))
     report.seconds = time.perf_counter() - started
     return report
+
+
+# --- reading in chunks, here or in a forked reader ----------------------------------------------
+
+FORK_BYTES = 1 << 20  # about 4k rows: below this a second process costs more than it saves
+
+
+@dataclass
+class Chunk:
+    """What the reader made of `rows` records: rejections, in-chunk duplicates, and the
+    accepted rows, staged for the writer (bulk.stage_chunk) or as ImportRows (dry run)."""
+
+    rows: int = 0
+    rejected: list[tuple[int, list[str] | None, str]] = field(default_factory=list)
+    duplicates: list[tuple[int, str]] = field(default_factory=list)
+    staged: bytes | None = None
+    accepted: list[Any] = field(default_factory=list)
+    cells: dict[int, list[str]] = field(default_factory=dict)
+    estimate: int = 0  # rows the whole file probably holds (first chunk only)
+    unknown_stages: dict[str, int] | None = None  # the last chunk only
+
+
+def read_chunks(records, parser, given, *, staged: bool, batch: int, estimate) -> Any:
+    """Chunks of validated rows from `records` (csv_import.read_records after the header)."""
+    import marshal
+    from itertools import islice
+
+    from funnel_tui.store.bulk import STAGED_COLUMNS, ImportRow, stage_chunk
+
+    first = True
+    while True:
+        recs = list(islice(records, batch))
+        if not recs:
+            break
+        chunk = Chunk(rows=len(recs))
+        good = []
+        for rec in recs:
+            if rec.error:
+                chunk.rejected.append((rec.line, rec.cells, rec.error))
+            else:
+                good.append(rec)
+        parsed = parser.parse_columns([rec.cells for rec in good])
+        keep = []
+        for k, reason in enumerate(parsed.reasons):
+            if reason is None:
+                keep.append(k)
+            else:
+                chunk.rejected.append((good[k].line, good[k].cells, reason))
+        chunk.rejected.sort(key=lambda r: r[0])  # in file order, as the rep reads them
+        columns = parsed.columns
+        if not staged:
+            names = list(columns)
+            for k in keep:
+                deal = {name: columns[name][k] for name in names}
+                chunk.accepted.append(ImportRow(good[k].line, deal, given, parsed.follow[k]))
+                chunk.cells[good[k].line] = good[k].cells
+        else:
+            uids, exts = columns["uid"], columns["external_id"]
+            cells: list[bytes | None] = [None] * len(good)
+            if any(uids) or any(exts):
+                # Rows naming a deal: the writer checks them against the database; a second
+                # row of the chunk for the same deal is a duplicate (its INSERT would fail).
+                seen_uid: dict[str, int] = {}
+                seen_ext: dict[str, int] = {}
+                unique = []
+                for k in keep:
+                    uid, ext, line = uids[k], exts[k], good[k].line
+                    if uid or ext:
+                        earlier = (uid and seen_uid.get(uid)) or (ext and seen_ext.get(ext))
+                        if earlier:
+                            chunk.duplicates.append((line, f"same deal as line {earlier} of this file"))
+                            continue
+                        if uid:
+                            seen_uid[uid] = line
+                        if ext:
+                            seen_ext[ext] = line
+                        cells[k] = marshal.dumps(good[k].cells)
+                    unique.append(k)
+                keep = unique
+            if keep:
+                if len(keep) == len(good):
+                    pick = list
+                else:
+                    at = keep
+                    pick = lambda col: [col[k] for k in at]  # noqa: E731
+                chunk.staged = stage_chunk(
+                    [good[k].line for k in keep], {c: pick(columns[c]) for c in STAGED_COLUMNS},
+                    pick(parsed.follow), pick(cells))
+        if first:
+            chunk.estimate = estimate(len(recs))
+            first = False
+        yield chunk
+    yield Chunk(unknown_stages=dict(sorted(parser.unknown_stages.items(), key=lambda kv: (-kv[1], kv[0]))))
+
+
+class ReaderFailed(Exception):
+    """The forked reader stopped without finishing; the import writes nothing."""
+
+
+def forked(produce) -> Any:
+    """Run the generator `produce()` in a forked child and yield its items here.
+
+    The child inherits the open file and parser as they are, reads and validates, and
+    pickles each chunk into a pipe (its writes block while this side is busy, so memory
+    stays flat). It never touches the database: it freezes what existed before the fork
+    (so no inherited connection is ever finalised there) and leaves with os._exit.
+    """
+    import gc
+    import pickle
+    import signal
+
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the reader
+        code = 0
+        try:
+            os.close(r)
+            gc.freeze()
+            with os.fdopen(w, "wb") as out:
+                try:
+                    for item in produce():
+                        pickle.dump(item, out, protocol=pickle.HIGHEST_PROTOCOL)
+                    pickle.dump("end", out)
+                except Exception as exc:  # noqa: BLE001 - reported to the writer, which rolls back
+                    pickle.dump(("failed", f"{type(exc).__name__}: {exc}"), out)
+                    code = 1
+        except BaseException:  # noqa: BLE001 - the writer went away (broken pipe) or Ctrl-C
+            code = 1
+        finally:
+            os._exit(code)
+    os.close(w)
+    done = False
+    try:
+        with os.fdopen(r, "rb") as inp:
+            while True:
+                try:
+                    item = pickle.load(inp)
+                except EOFError:
+                    raise ReaderFailed("import: the file reader stopped unexpectedly; nothing was imported") from None
+                if item == "end":
+                    done = True
+                    return
+                if isinstance(item, tuple):
+                    raise ReaderFailed(f"import: reading the file failed ({item[1]}); nothing was imported")
+                yield item
+    finally:
+        if not done:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        os.waitpid(pid, 0)
 
 
 def _str(p: Path | None) -> str | None:

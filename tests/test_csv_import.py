@@ -217,6 +217,16 @@ def test_each_malformed_case_is_reported_with_its_line(store, now, tz, tmp_path)
     assert (again.inserted, again.rejected) == (1, 0)
 
 
+def test_a_timestamp_of_our_shape_that_names_no_moment_is_a_rejected_row(store, now, tz, tmp_path):
+    # The right shape for the fast path, but no such day or hour: a reason, not a traceback.
+    src = _csv(tmp_path / "t.csv", ["customer", "created_at"],
+               [["A", "2026-02-30T10:00:00+00:00"], ["B", "2026-01-01T25:00:00+08:00"], ["C", "2026-01-01T10:00:00+08:00"]])
+    rep = _import(store, src, now, tz)
+    assert (rep.inserted, rep.rejected) == (1, 2)
+    assert [r.split(": ")[0:2] for r in rep.reasons] == [["line 2", "created_at"], ["line 3", "created_at"]]
+    assert [d["customer"] for d in _deals(store)] == ["C"]
+
+
 def test_stray_quote_inside_a_cell(store, now, tz, tmp_path):
     (tmp_path / "q.csv").write_bytes(b'customer,amount\r\nok,1\r\n"bad"x,1\r\nfine,2\r\n')
     rep = _import(store, tmp_path / "q.csv", now, tz)

@@ -283,6 +283,7 @@ _FAST_TEXT = {f: (n, f in MULTILINE) for f, n in TEXT_FIELDS.items()
 _ASCII_FAST = {f: n for f, (n, _) in _FAST_TEXT.items()}
 _ASCII_FAST["contact_email"] = -1
 _TIME_FIELDS = {"created_at", "stage_entered_at", "last_contact_at", "closed_at"}
+_NO_EMPTY = object()  # a column whose empty cell goes through its converter
 _OUR_TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d")
 
 
@@ -322,8 +323,21 @@ def fast_timestamp(cell: str) -> datetime | None:
     if not cell:
         return None
     if len(cell) == 25 and _OUR_TIMESTAMP.fullmatch(cell):
-        return datetime.fromisoformat(cell).astimezone(timezone.utc)
+        try:
+            return datetime.fromisoformat(cell).astimezone(timezone.utc)
+        except ValueError:  # the right shape, no such moment (Feb 30, 25:00): the validator says why
+            return None
     return None
+
+
+@dataclass(slots=True)
+class ParsedRows:
+    """Rows as columns: `columns[name][k]` is deal column `name` of row k (junk where
+    `reasons[k]` says why the row is rejected); `follow[k]` its follow-up due or None."""
+
+    columns: dict[str, list[Any]]
+    follow: list[Any]
+    reasons: list[str | None]
 
 
 @dataclass
@@ -356,6 +370,8 @@ class RowParser:
                     self._empty[name] = self._field(name, "")
                 except FieldError:
                     self._empty[name] = ""  # customer: required, checked once the row is complete
+        self._converters = [self._converter(name, how) for _, name, how in self._cols]
+        self._keys = ["_close" if how == CLOSE_DATE else name for _, name, how in self._cols]
 
     def _field(self, name: str, value: str) -> Any:
         """validate_field, memoised: repeated values (stage, owner, dates) are checked once."""
@@ -370,58 +386,206 @@ class RowParser:
         return result
 
     def parse(self, cells: list[str]) -> tuple[dict[str, Any], datetime | None]:
-        if len(cells) != self._width:
-            raise RowRejected(f"{len(cells)} cells but the header has {self._width} (ragged row)")
-        errors: list[str] = []
-        raw: dict[str, Any] = {}
-        status_from_stage = None
-        cache = self._cache
-        empty = self._empty
-        ascii_limit = _ASCII_FAST
-        for i, name, how in self._cols:
-            cell = cells[i]
-            if not cell and name in empty:
-                raw[name] = empty[name]
+        """One row: (deal columns, follow-up due), or RowRejected with every reason."""
+        result = self.parse_many([cells])[0]
+        if isinstance(result, str):
+            raise RowRejected(result)
+        return result
+
+    def parse_many(self, rows: Sequence[list[str]]) -> list[tuple[dict[str, Any], datetime | None] | str]:
+        """parse() for many rows: (deal columns, follow-up due) per row, or the reason (str)
+        a row is rejected. The same answers as parse() row by row (a test compares them)."""
+        parsed = self.parse_columns(rows)
+        names = list(parsed.columns)
+        out: list[Any] = []
+        for reason, values, follow in zip(parsed.reasons, zip(*parsed.columns.values()), parsed.follow):
+            out.append(reason if reason is not None else (dict(zip(names, values)), follow))
+        return out
+
+    def parse_columns(self, rows: Sequence[list[str]]) -> "ParsedRows":
+        """Many rows at once, column by column: the import's hot path.
+
+        Each distinct cell of a column is converted once (stages, owners, dates, amounts
+        repeat a lot), then the row rules (_complete_columns) run over whole columns. Rejected
+        rows keep their place (with junk values) and a reason.
+        """
+        n = len(rows)
+        reasons: list[str | None] = [None] * n
+        width = self._width
+        if any(len(cells) != width for cells in rows):
+            for j, cells in enumerate(rows):
+                if len(cells) != width:
+                    reasons[j] = f"{len(cells)} cells but the header has {width} (ragged row)"
+            rows = [cells if len(cells) == width else [""] * width for cells in rows]
+        columns = list(zip(*rows)) if n else [()] * width
+        errors: dict[int, list[str]] = {}
+        raw: dict[str, list[Any]] = {}
+        for (i, name, _how), key, convert in zip(self._cols, self._keys, self._converters):
+            column = columns[i]
+            table: dict[str, Any] = {}
+            bad: dict[str, str] = {}
+            for cell in set(column):
+                try:
+                    table[cell] = convert(cell)
+                except FieldError as exc:
+                    bad[cell] = f"{exc.field}: {exc.message}"
+            if bad:
+                for k, cell in enumerate(column):
+                    if cell in bad and reasons[k] is None:
+                        errors.setdefault(k, []).append(bad[cell])
+                if name == "stage":
+                    for cell in bad:
+                        self._count_unknown_stage(cell, sum(1 for k, c in enumerate(column)
+                                                            if c == cell and reasons[k] is None))
+            values = list(map(table.get, column))
+            if name == "stage":
+                raw["_status_from_stage"] = [None if v is None else v[1] for v in values]
+                values = [None if v is None else v[0] for v in values]
+            raw[key] = values
+        for k, messages in errors.items():
+            reasons[k] = "; ".join(messages)
+        return self._complete_columns(raw, reasons, n)
+
+    def _complete_columns(self, raw: dict[str, list[Any]], reasons: list[str | None], n: int) -> "ParsedRows":
+        """Fill defaults and apply the deal invariants over whole columns; the first rule a
+        row breaks is its reason (customer, then lost reason, then uid). The same rules
+        written row by row are tests/reference_import.py; a property test compares them."""
+        absent = [None] * n
+
+        def given(name: str, default: Any = None) -> list[Any]:
+            return raw[name] if name in raw else (absent if default is None else [default] * n)
+
+        deal: dict[str, list[Any]] = {f: given(f, "") for f in TEXT_FIELDS}
+        deal["external_id"] = given("external_id")
+        customer = deal["customer"]
+        if self._foreign:
+            customer = deal["customer"] = [c or t for c, t in zip(customer, deal["title"])]
+        if self.owner:
+            deal["owner"] = [o or self.owner for o in deal["owner"]]
+        # Stage and status from the few (stage, status, status-from-stage) combinations.
+        has_status = "status" in raw
+        combos: dict[tuple, tuple[str, str, int]] = {}
+
+        def settle(stage_key: Any, status: Any, from_stage: Any) -> tuple[str, str, int]:
+            stage = self._by_key[stage_key or self._first.key]
+            status = status or from_stage or "open"
+            if not has_status and from_stage is None and stage.kind in ("won", "post"):
+                status = "won"
+            if status == "won" and stage.kind == "open" and self._won is not None:
+                stage = self._won  # other CRMs keep a won deal in its last open stage
+            return stage.key, status, stage.probability if stage.probability is not None else 0
+
+        settled = []
+        for combo in zip(given("stage"), given("status"), given("_status_from_stage")):
+            hit = combos.get(combo)
+            if hit is None:
+                hit = combos[combo] = settle(*combo)
+            settled.append(hit)
+        stages, statuses, defaults = ([list(c) for c in zip(*settled)] if settled else ([], [], []))
+        prob = given("probability")
+        # A deal cannot have been created after it entered its stage, nor closed before.
+        now = self.now
+        entered_raw, created_raw = given("stage_entered_at"), given("created_at")
+        entered = [e or c or now for e, c in zip(entered_raw, created_raw)]
+        created = [c or e for c, e in zip(created_raw, entered)]
+        close_ = given("_close")
+        closed = [None if s == "open" else (c or h or e or now)
+                  for s, c, h, e in zip(statuses, given("closed_at"), close_, entered_raw)]
+        expected = given("expected_close")
+        if "_close" in raw:
+            tz = self.tz
+            expected = [x if x is not None or s != "open" or h is None else h.astimezone(tz).date()
+                        for x, s, h in zip(expected, statuses, close_)]
+        uids = [u or None for u in given("uid")]
+        lost_reason = deal["lost_reason"]
+        for k in range(n):
+            if reasons[k] is not None:
                 continue
-            try:
-                if how is _TEXT:
-                    if cell[:1] == "'":
-                        cell = unguard(cell)
-                    # Plain short ASCII is the common case: clean_text would only trim it.
-                    if cell.isascii() and cell.isprintable() and len(cell) <= ascii_limit[name]:
-                        raw[name] = cell.strip()
-                        continue
-                    value = fast_text(name, cell)
-                    raw[name] = self._field(name, cell) if value is None else value
-                elif how is _TIME:
-                    value = fast_timestamp(cell)
-                    raw[name] = self._field(name, cell) if value is None else value
-                elif how is _CACHED:
-                    value = cache.get((name, cell), cache)
-                    raw[name] = self._field(name, cell) if value is cache else value
-                elif how == PIPEDRIVE_ID or how == HUBSPOT_ID:
-                    cell = cell.strip()
-                    raw[name] = self._field(name, f"{how}:{cell}" if cell else "")
-                elif how == WAN:
-                    raw[name] = self._wan(cell)
-                elif how == PROB_FRACTION:
-                    raw[name] = self._fraction(cell)
-                elif name == "uid":
-                    raw["uid"] = cell.strip() or None
-                elif name == "stage":
-                    key, status_from_stage = self._stage(cell)
-                    raw[name] = key
-                elif name == "next_follow_up_at":
-                    raw[name] = self._follow_up(cell)
-                elif how == CLOSE_DATE:
-                    raw["_close"] = self._field("closed_at", cell)
-                else:
-                    raw[name] = self._field(name, cell)
-            except FieldError as exc:
-                errors.append(f"{exc.field}: {exc.message}")
-        if errors:
-            raise RowRejected("; ".join(errors))
-        return self._complete(raw, status_from_stage)
+            if not customer[k]:
+                reasons[k] = "customer: is required"
+            elif statuses[k] == "lost" and not lost_reason[k]:
+                reasons[k] = "lost_reason: is required when status is lost"
+            elif uids[k] is not None:
+                try:
+                    uids[k] = _check_uid(uids[k])
+                except RowRejected as exc:
+                    reasons[k] = str(exc)
+        deal.update(
+            uid=uids,
+            lead_score=given("lead_score"),
+            stage=stages,
+            status=statuses,
+            amount=[a or 0 for a in given("amount")],
+            currency=[c or "CNY" for c in given("currency")],
+            probability=[d if p is None else p for p, d in zip(prob, defaults)],
+            probability_custom=[p is not None and p != d for p, d in zip(prob, defaults)],
+            expected_close=expected,
+            risk_level=given("risk_level"),
+            created_at=created,
+            stage_entered_at=entered,
+            last_contact_at=given("last_contact_at"),
+            closed_at=closed,
+            deleted_at=absent,
+        )
+        follow = [f if s == "open" else None for f, s in zip(given("next_follow_up_at"), statuses)]
+        return ParsedRows(deal, follow, reasons)
+
+    # -- per-cell converters: one per plain column, shared by parse() and parse_many() ------
+
+    def _converter(self, name: str, how: str):
+        """The function turning one cell of this column into its field value (or FieldError)."""
+        empty = self._empty
+        blank = empty.get(name, _NO_EMPTY)
+
+        def with_empty(convert):
+            if blank is _NO_EMPTY:
+                return convert
+            return lambda cell: blank if not cell else convert(cell)
+
+        if how is _TEXT:
+            limit = _ASCII_FAST[name]
+
+            def text(cell: str) -> str:
+                if cell[:1] == "'":
+                    cell = unguard(cell)
+                # Plain short ASCII is the common case: clean_text would only trim it.
+                if cell.isascii() and cell.isprintable() and len(cell) <= limit:
+                    return cell.strip()
+                value = fast_text(name, cell)
+                return self._field(name, cell) if value is None else value
+
+            return with_empty(text)
+        if how is _TIME:
+            def moment(cell: str):
+                value = fast_timestamp(cell)
+                return self._field(name, cell) if value is None else value
+
+            return with_empty(moment)
+        if how is _CACHED:
+            return with_empty(lambda cell: self._field(name, cell))
+        if how == PIPEDRIVE_ID or how == HUBSPOT_ID:
+            def ident(cell: str):
+                cell = cell.strip()
+                return self._field(name, f"{how}:{cell}" if cell else "")
+
+            return ident
+        if how == WAN:
+            return self._wan
+        if how == PROB_FRACTION:
+            return self._fraction
+        if name == "uid":
+            return lambda cell: cell.strip() or None
+        if name == "stage":
+            return self._stage
+        if name == "next_follow_up_at":
+            return self._follow_up
+        if how == CLOSE_DATE:
+            return lambda cell: self._field("closed_at", cell)
+        return lambda cell: self._field(name, cell)
+
+    def _count_unknown_stage(self, cell: str, times: int) -> None:
+        key = cell.strip()
+        self.unknown_stages[key] = self.unknown_stages.get(key, 0) + times
 
     def _wan(self, cell: str) -> int:
         text = cell.strip().replace(",", "").replace("，", "")
@@ -467,11 +631,7 @@ class RowParser:
             text = self._first.key  # the stage it was lost in is not in the file
         if not text:
             return self._first.key, status
-        try:
-            return self._field("stage", text), status
-        except FieldError:
-            self.unknown_stages[cell.strip()] = self.unknown_stages.get(cell.strip(), 0) + 1
-            raise
+        return self._field("stage", text), status
 
     def _follow_up(self, cell: str) -> datetime | None:
         text = cell.strip()
@@ -483,58 +643,6 @@ class RowParser:
                     return datetime.combine(local.date(), DEFAULT_TIME, tzinfo=self.tz).astimezone(d.tzinfo)
             return d
         return self._field("next_follow_up_at", text)
-
-    def _complete(self, raw: dict[str, Any], status_from_stage: str | None) -> tuple[dict, datetime | None]:
-        """Fill defaults and apply the deal invariants; returns (deal columns, follow-up due)."""
-        deal = {f: raw.get(f, "") for f in TEXT_FIELDS}
-        deal["external_id"] = raw.get("external_id")
-        if self._foreign and not deal["customer"]:
-            deal["customer"] = deal["title"]  # a CRM deal with no organisation: its name
-        if not deal["customer"]:
-            raise RowRejected("customer: is required")
-        if self.owner and not deal["owner"]:
-            deal["owner"] = self.owner
-        stage = self._by_key[raw.get("stage") or self._first.key]
-        status = raw.get("status") or status_from_stage or "open"
-        if "status" not in raw and status_from_stage is None and stage.kind in ("won", "post"):
-            status = "won"
-        if status == "won" and stage.kind == "open" and self._won is not None:
-            stage = self._won  # other CRMs keep a won deal in its last open stage
-        prob = raw.get("probability")
-        default_prob = stage.probability if stage.probability is not None else 0
-        # A deal cannot have been created after it entered its stage, nor closed before.
-        entered = raw.get("stage_entered_at") or raw.get("created_at") or self.now
-        created = raw.get("created_at") or entered
-        closed = None
-        if status != "open":
-            closed = raw.get("closed_at") or raw.get("_close") or raw.get("stage_entered_at") or self.now
-        if status == "lost" and not deal["lost_reason"]:
-            raise RowRejected("lost_reason: is required when status is lost")
-        expected = raw.get("expected_close")
-        if expected is None and status == "open" and raw.get("_close") is not None:
-            expected = raw["_close"].astimezone(self.tz).date()  # HubSpot's Close Date on an open deal
-        deal.update(
-            uid=raw.get("uid") or None,
-            lead_score=raw.get("lead_score"),
-            stage=stage.key,
-            status=status,
-            amount=raw.get("amount") or 0,
-            currency=raw.get("currency") or "CNY",
-            probability=default_prob if prob is None else prob,
-            probability_custom=prob is not None and prob != default_prob,
-            expected_close=expected,
-            risk_level=raw.get("risk_level"),
-            created_at=created,
-            stage_entered_at=entered,
-            last_contact_at=raw.get("last_contact_at"),
-            closed_at=closed,
-            deleted_at=None,
-        )
-        if deal["uid"] is not None:
-            deal["uid"] = _check_uid(deal["uid"])
-        follow = raw.get("next_follow_up_at") if status == "open" else None
-        return deal, follow
-
 
 def _check_uid(text: str) -> str:
     import uuid

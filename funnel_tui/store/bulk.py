@@ -8,13 +8,15 @@ reverts a whole import (Store.undo soft-deletes deals for "imported" rows).
 
 from __future__ import annotations
 
+import marshal
 import os
+import sqlite3
 import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass
 from operator import itemgetter
 from datetime import date, datetime, timedelta, timezone
-from typing import Any, Iterator, Sequence
+from typing import Any, Callable, Iterator, Mapping, Sequence
 
 from sqlalchemy import String, and_, func, insert, literal_column, or_, select, type_coerce
 from sqlalchemy.engine import Connection
@@ -308,8 +310,10 @@ class DealImporter:
     """
 
     def __init__(self, store: Store, *, now: datetime, update: bool = False, dry_run: bool = False,
-                 action: str | None = None):
+                 action: str | None = None, staged: bool = False):
         self.store = store
+        # add_staged() copies serialized chunks (stage_chunk) in with INSERT … SELECT.
+        self.staged = staged and not dry_run and store.engine.dialect.name == "sqlite" and CAN_STAGE
         self.now = now
         self.at = to_db(now)
         self.update = update
@@ -329,7 +333,8 @@ class DealImporter:
         self.conn: Connection | None = None
 
     def __enter__(self) -> "DealImporter":
-        self._cm = self.store.read() if self.dry_run else self.store.write()
+        self._cm = self.store.read() if self.dry_run else \
+            self.store.write(scratch=STAGE_SCHEMA if self.staged else None)
         self.conn = self._cm.__enter__()
         # Deals are never hard-deleted, so every id above today's maximum is ours.
         self._first_new_id = (self.conn.execute(select(func.max(D.c.id))).scalar() or 0) + 1
@@ -452,6 +457,73 @@ class DealImporter:
                 continue
             outcomes.append(self._update(match, row))
         outcomes.extend(self._insert(new))
+        return outcomes
+
+    def add_staged(self, data: bytes, reparse: Callable[[int, list[str]], ImportRow | Outcome]) -> list[Outcome]:
+        """Write one chunk made by stage_chunk(): its rows are validated and complete, so
+        SQLite copies them in with INSERT … SELECT (no per-value work in Python here).
+
+        Rows carrying a uid or external_id that the database already has go the way of
+        add() (duplicate, or --update): `reparse(line, cells)` turns their cells back into
+        an ImportRow (or a rejection). Returns the outcomes of every row not simply
+        inserted; inserted rows are counted in `counts`.
+        """
+        conn = self.conn
+        raw = conn.connection.dbapi_connection
+        raw.deserialize(data, name=STAGE_SCHEMA)
+        st = STAGE_SCHEMA
+        const = dict(raw.execute(f"SELECT name, value FROM {st}.const").fetchall())
+
+        def col(name: str) -> str:  # a staged column, or its one value as a bound parameter
+            return f":{name}" if name in const else name
+
+        outcomes: list[Outcome] = []
+        if const.get("cells", "") is not None:
+            known = raw.execute(
+                f"SELECT s.line, s.cells FROM {st}.d AS s WHERE s.cells IS NOT NULL AND ("
+                f"EXISTS (SELECT 1 FROM main.deal WHERE uid = s.uid) OR ({col('external_id')} IS NOT NULL AND "
+                f"EXISTS (SELECT 1 FROM main.deal WHERE external_id = {col('external_id')})))", const).fetchall()
+        else:
+            known = []
+        if known:
+            again: list[ImportRow] = []
+            for line, cells in known:
+                row = reparse(line, marshal.loads(cells))
+                if isinstance(row, Outcome):
+                    self.counts.rejected += 1
+                    outcomes.append(row)
+                else:
+                    again.append(row)
+            outcomes += self.add(again)
+            for i in range(0, len(known), _IN_CHUNK):
+                part = [line for line, _ in known[i:i + _IN_CHUNK]]
+                raw.execute(f"DELETE FROM {st}.d WHERE line IN ({', '.join('?' * len(part))})", part)
+        # New ids in line order from max + 1 (nobody else inserts inside our BEGIN IMMEDIATE).
+        first = (raw.execute("SELECT max(id) FROM main.deal").fetchone()[0] or 0) + 1
+        raw.execute(f"UPDATE {st}.d SET id = ? + rowid - 1", (first,))
+        if known:  # rows were taken out: close the gaps
+            raw.execute(f"UPDATE {st}.d SET id = ? + r.k - 1 FROM (SELECT line, row_number() OVER (ORDER BY line) "
+                        f"AS k FROM {st}.d) AS r WHERE r.line = d.line", (first,))
+        params = {**const, "at": _sqlite_value(self.at), "action": self.action}
+        cols = ", ".join(STAGED_COLUMNS)
+        raw.execute(f"INSERT INTO main.deal (id, {cols}, updated_at, version, next_follow_up_at, deleted_at) "
+                    f"SELECT id, {', '.join(col(c) for c in STAGED_COLUMNS)}, :at, 1, "
+                    f"CASE WHEN {col('status')} = 'open' THEN {col('follow_up_at')} END, NULL "
+                    f"FROM {st}.d ORDER BY id", params)
+        inserted = raw.execute("SELECT changes()").fetchone()[0]
+        # The same history and follow-up rows _insert() writes, per deal in id order.
+        raw.execute("INSERT INTO main.history (deal_id, at, kind, from_stage, to_stage, field, old, new, action) "
+                    f"SELECT id, {col('stage_entered_at')}, 'imported', NULL, {col('stage')}, NULL, NULL, NULL, "
+                    f":action FROM {st}.d ORDER BY id", params)
+        # field stays NULL: undo soft-deletes the deal instead of reopening it.
+        raw.execute("INSERT INTO main.history (deal_id, at, kind, from_stage, to_stage, field, old, new, action) "
+                    f"SELECT id, {col('closed_at')}, {col('status')}, NULL, NULL, NULL, 'open', {col('status')}, "
+                    f":action FROM {st}.d WHERE {col('status')} <> 'open' ORDER BY id", params)
+        raw.execute("INSERT INTO main.followup (deal_id, kind, due_at, note, status, created_at, done_at) "
+                    f"SELECT id, 'call', {col('follow_up_at')}, '', 'open', :at, NULL FROM {st}.d "
+                    f"WHERE {col('status')} = 'open' AND {col('follow_up_at')} IS NOT NULL ORDER BY id", params)
+        self.counts.follow_ups += raw.execute("SELECT changes()").fetchone()[0]
+        self.counts.inserted += inserted
         return outcomes
 
     def _insert(self, rows: list[ImportRow]) -> list[Outcome]:
@@ -616,6 +688,69 @@ def new_uids(n: int) -> list[str]:
     variant = "89ab89ab89ab89ab"  # the first hex digit of the 4th group: 10xx
     return [f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{variant[int(h[16], 16)]}{h[17:20]}-{h[20:]}"
             for h in (raw[i:i + 32] for i in range(0, 32 * n, 32))]
+
+
+# --- import: staged chunks --------------------------------------------------------------------
+
+STAGE_SCHEMA = "import_stage"  # the in-memory schema an import attaches (Store.write(scratch=…))
+# What a validated import row (csv_import.RowParser) gives for a new deal, in table order;
+# id, updated_at, version, next_follow_up_at and deleted_at are the importer's to set.
+STAGED_COLUMNS: tuple[str, ...] = tuple(
+    c for c in D.columns.keys() if c not in ("id", "updated_at", "version", "next_follow_up_at", "deleted_at"))
+_STAGED_TIMES = frozenset(c for c in STAGED_COLUMNS if c in DATETIME_COLUMNS)
+CAN_STAGE = hasattr(sqlite3.Connection, "serialize") and hasattr(sqlite3.Connection, "deserialize")
+
+
+def stage_chunk(lines: Sequence[int], columns: Mapping[str, Sequence[Any]], follow: Sequence[Any],
+                cells: Sequence[bytes | None]) -> bytes:
+    """Validated rows, given as columns (`columns[name][k]` for each of STAGED_COLUMNS, the
+    follow-up due, the marshalled cells of rows that carry a uid or external_id, else
+    None), as a serialized SQLite database for add_staged(), values in their stored form.
+
+    Pure Python and sqlite3, no connection to the rep's database, so a forked reader can
+    build the next chunk while the writer copies this one in. A column holding one value
+    throughout (an empty notes column, one currency) is kept once in table `const`
+    instead of on every row of `d`. Rows without a uid get a new one here.
+    """
+    n = len(lines)
+    uids = list(columns["uid"])
+    missing = [k for k, u in enumerate(uids) if not u]
+    for k, u in zip(missing, new_uids(len(missing))):
+        uids[k] = u
+    values: dict[str, Sequence[Any]] = {"line": lines, "cells": cells, "follow_up_at": follow,
+                                        **{c: columns[c] for c in STAGED_COLUMNS}, "uid": uids}
+    varying: list[tuple[str, Sequence[Any]]] = []
+    const: list[tuple[str, Any]] = []
+    utc = timezone.utc
+    for name, col in values.items():
+        first = col[0] if n else None
+        if name not in ("line", "uid") and (not n or col.count(first) == n) and (name != "cells" or first is None):
+            col = [first]
+        if name in _STAGED_TIMES or name == "follow_up_at":
+            # Stored form: UTC text with microseconds ("2026-01-02 03:04:05.000000").
+            col = [v if v is None else v.isoformat(" ", "microseconds")[:26] if v.tzinfo is utc
+                   else _sqlite_value(v) for v in col]
+        elif name == "expected_close":
+            col = [v if v is None else v.isoformat() for v in col]
+        if len(col) == 1 and name not in ("line", "uid") and (name != "cells" or col[0] is None):
+            const.append((name, int(col[0]) if isinstance(col[0], bool) else col[0]))
+        else:
+            varying.append((name, col))
+    con = sqlite3.connect(":memory:")
+    try:
+        # Every chunk has the same schema (a constant column is there, empty): the writer's
+        # connection caches statements and each fresh chunk has the same schema cookie, so a
+        # different layout would be read with the previous chunk's.
+        con.execute(f"CREATE TABLE d (id INTEGER, line, cells, follow_up_at, {', '.join(STAGED_COLUMNS)})")
+        names = [name for name, _ in varying]
+        con.execute("CREATE TABLE const (name TEXT PRIMARY KEY, value)")
+        con.executemany("INSERT INTO const VALUES (?, ?)", const)
+        con.executemany(f"INSERT INTO d ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})",
+                        zip(*(col for _, col in varying)))
+        con.commit()
+        return con.serialize()
+    finally:
+        con.close()
 
 
 def _sqlite_value(v: Any) -> Any:

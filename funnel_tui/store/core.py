@@ -200,15 +200,28 @@ class Store:
                     yield conn
 
     @contextmanager
-    def write(self) -> Iterator[Connection]:
-        """One write transaction, opened with BEGIN IMMEDIATE (see engine)."""
+    def write(self, *, scratch: str | None = None) -> Iterator[Connection]:
+        """One write transaction, opened with BEGIN IMMEDIATE (see engine).
+
+        `scratch` (SQLite only) attaches an empty in-memory schema of that name for the
+        transaction's duration: bulk imports stage validated rows there and copy them in
+        with INSERT … SELECT. SQLite attaches only outside a transaction, hence here.
+        """
         if self.read_only:
             raise StoreError("this database is open read-only; nothing was written")
         with _unavailable_as_store_error():
             with self.engine.connect() as conn:
                 conn = conn.execution_options(**{WRITE_OPTION: True})
-                with conn.begin():
-                    yield conn
+                raw = None
+                if scratch and conn.dialect.name == "sqlite":
+                    raw = conn.connection.dbapi_connection
+                    raw.execute(f"ATTACH DATABASE ':memory:' AS {scratch}")
+                try:
+                    with conn.begin():
+                        yield conn
+                finally:
+                    if raw is not None:
+                        raw.execute(f"DETACH DATABASE {scratch}")
 
     # --- stages -------------------------------------------------------------------------
 
