@@ -532,16 +532,22 @@ def test_other_separators_and_utf16(store, now, tz, tmp_path, raw, encoding):
     assert [d["customer"] for d in _deals(store)] == ["华信科技"]
 
 
-def test_new_uids_are_distinct_version_4_uuids():
+def test_new_uids_are_distinct_time_ordered_uuids():
+    import time
     import uuid
 
     from funnel_tui.store.bulk import new_uids
 
     uids = new_uids(2000)
+    time.sleep(0.002)
+    later = new_uids(10)
     assert len(set(uids)) == 2000 and new_uids(0) == []
+    assert uids == sorted(uids) and later[0] > uids[-1]  # appended to the uid index, not scattered
+    now_ms = time.time_ns() // 1_000_000
     for u in uids:
         parsed = uuid.UUID(u)
-        assert str(parsed) == u and parsed.version == 4 and parsed.variant == uuid.RFC_4122
+        assert str(parsed) == u and parsed.version == 7 and parsed.variant == uuid.RFC_4122
+        assert 0 <= now_ms - (parsed.int >> 80) < 60_000  # the first 48 bits: Unix milliseconds
 
 
 def test_utc_text_is_the_stored_form():

@@ -41,6 +41,10 @@ class ImportError_(Exception):
 ImportFileError = ImportError_
 
 
+class ReaderFailed(ImportError_):
+    """The forked reader of a big import stopped before the end; nothing was written."""
+
+
 def norm_header(text: str) -> str:
     """Header key: NFKC (full-width brackets), casefolded, without spaces or underscores."""
     t = unicodedata.normalize("NFKC", text).casefold()
@@ -221,8 +225,12 @@ def _sniff_delimiter(first_line: str) -> str:
     return best if counts[best] > counts[","] else ","
 
 
-def read_records(fh) -> Iterator[RawRow]:
-    """Records of a text stream opened with newline=""; structural errors become RawRow.error."""
+def read_records(fh, *, check_nul: bool = True) -> Iterator[RawRow]:
+    """Records of a text stream opened with newline=""; structural errors become RawRow.error.
+
+    `check_nul=False` when the caller knows the file holds no NUL (import_file scans the
+    bytes once), which spares joining every row to look for one.
+    """
     first = fh.readline()
     if first.startswith("\ufeff"):
         first = first[1:]
@@ -246,25 +254,39 @@ def read_records(fh) -> Iterator[RawRow]:
         reader = csv.reader(fh, delimiter=delimiter, strict=True)
     else:
         reader = csv.reader(lines(), delimiter=delimiter, strict=True)
+    done = line_base  # lines consumed so far (reader.line_num counts from the reader's start)
     while True:
-        start = reader.line_num + 1 + line_base
         try:
-            cells = next(reader)
-        except StopIteration:
+            for cells in reader:  # the common path: no per-record try, no extra calls
+                start = done + 1
+                done = reader.line_num + line_base
+                if not cells or (len(cells) == 1 and cells[0] == ""):
+                    continue  # a blank line
+                if check_nul and "\x00" in "".join(cells):
+                    yield RawRow(start, cells, "NUL byte in the row (is the file UTF-16 or binary?)")
+                    continue
+                yield RawRow(start, cells)
             return
         except csv.Error as exc:
+            start = done + 1
+            done = reader.line_num + line_base
             msg = str(exc)
             if "unexpected end of data" in msg or "EOF" in msg:
                 yield RawRow(start, None, "unterminated quote: the quoted cell starting here never closes")
                 return
             yield RawRow(start, None, f"malformed CSV ({msg})")
-            continue
-        if not cells or (len(cells) == 1 and cells[0] == ""):
-            continue  # a blank line
-        if "\x00" in "".join(cells):
-            yield RawRow(start, cells, "NUL byte in the row (is the file UTF-16 or binary?)")
-            continue
-        yield RawRow(start, cells)
+
+
+def has_nul(path: Path, encoding: str) -> bool:
+    """Whether the file may hold a NUL character: for ASCII-compatible encodings, exactly
+    when it holds a 0 byte (one fast scan); for UTF-16/32, always assumed."""
+    if codecs.lookup(encoding).name not in ("utf-8", "utf-8-sig", "gb18030", "gbk", "ascii"):
+        return True
+    with open(path, "rb") as fh:
+        while chunk := fh.read(1 << 20):
+            if b"\x00" in chunk:
+                return True
+    return False
 
 
 # --- validating rows --------------------------------------------------------------------------
