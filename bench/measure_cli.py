@@ -6,6 +6,7 @@ baseline so drifting machine load hits both alike.
 
 from __future__ import annotations
 
+import json
 import shutil
 import sqlite3
 from pathlib import Path
@@ -73,6 +74,7 @@ def _exchange_missing(command: str) -> str | None:
 
 
 def import_csv(rows: int, runs: int, log) -> list[Line]:
+    floor = Line(f"import writer alone, {rows // 1000}k rows (floor: SQLite's part)", unit="rows/s")
     line = Line(f"funnel import, {rows // 1000}k-row CSV", unit="rows/s", budget="≥ 30k rows/s")
     missing = _exchange_missing("import")
     if missing:
@@ -85,6 +87,16 @@ def import_csv(rows: int, runs: int, log) -> list[Line]:
     env = bench_env()
     try:
         for i in range(runs):
+            # Interleaved with the command, so machine load hits both alike.
+            shutil.rmtree(scratch, ignore_errors=True)
+            scratch.mkdir(parents=True)
+            r = timed(python("-m", "bench.import_floor", str(csv_path), str(scratch / "floor.db")),
+                      env=env, capture_stdout=True)
+            if r.returncode == 0:
+                got = json.loads(r.stdout)
+                floor.samples.append(got["rows"] / got["seconds"])
+            else:
+                floor.note = _fail(r)
             shutil.rmtree(scratch, ignore_errors=True)
             scratch.mkdir(parents=True)
             db = scratch / "target.db"
@@ -93,13 +105,15 @@ def import_csv(rows: int, runs: int, log) -> list[Line]:
             if r.returncode != 0 or got != rows:
                 line.note = f"{_fail(r)} (imported {got} of {rows} rows)"
                 line.samples.clear()
-                return [line]
+                return [floor, line]
             line.samples.append(rows / r.seconds)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     line.verdict = verdict(line.median >= 30_000)
-    log(f"  import: {line.median:.0f} rows/s")
-    return [line]
+    if floor.samples:
+        line.vs = f"{line.median / floor.median:.2f}× floor"
+    log(f"  import: {line.median:.0f} rows/s (writer alone {floor.median:.0f} rows/s)")
+    return [floor, line]
 
 
 def export_csv(db: Path, size: str, runs: int, log) -> tuple[list[Line], list[int]]:

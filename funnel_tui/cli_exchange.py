@@ -156,13 +156,14 @@ def _import_file(
 
         cells_at: dict[int, list[str]] = {}  # cells of the rows a chunk's writer may still refuse
 
-        def reparse(line: int, cells: list[str]) -> Any:
-            """A staged row the database already knows, as add() takes it."""
-            cells_at[line] = cells
-            result = parser.parse_many([cells])[0]
-            if isinstance(result, str):
-                return Outcome(line, "rejected", result)
-            return ImportRow(line, result[0], given, result[1])
+        def reparse(rows: list[tuple[int, list[str]]]) -> list[Any]:
+            """Staged rows the database already knows, as add() takes them."""
+            out = []
+            for (line, cells), result in zip(rows, parser.parse_many([cells for _, cells in rows])):
+                cells_at[line] = cells
+                out.append(Outcome(line, "rejected", result) if isinstance(result, str)
+                           else ImportRow(line, result[0], given, result[1]))
+            return out
 
         def produce():
             return read_chunks(records, parser, given, staged=staged, batch=batch,

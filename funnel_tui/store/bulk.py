@@ -459,14 +459,15 @@ class DealImporter:
         outcomes.extend(self._insert(new))
         return outcomes
 
-    def add_staged(self, data: "StagedChunk", reparse: Callable[[int, list[str]], ImportRow | Outcome]) -> list[Outcome]:
+    def add_staged(self, data: "StagedChunk",
+                   reparse: Callable[[list[tuple[int, list[str]]]], list[ImportRow | Outcome]]) -> list[Outcome]:
         """Write one chunk made by stage_chunk(): its rows are validated, complete and in
         their stored form, so they go into a scratch table in one executemany and SQLite
         copies them in with INSERT … SELECT, constant columns as bound values.
 
         Rows carrying a uid or external_id that the database already has go the way of
-        add() (duplicate, or --update): `reparse(line, cells)` turns their cells back into
-        an ImportRow (or a rejection). Returns the outcomes of every row not simply
+        add() (duplicate, or --update): `reparse([(line, cells), …])` turns their cells back
+        into ImportRows (or rejections), all at once. Returns the outcomes of every row not simply
         inserted; inserted rows are counted in `counts`.
         """
         conn = self.conn
@@ -494,8 +495,7 @@ class DealImporter:
             known = []
         if known:
             again: list[ImportRow] = []
-            for line, cells in known:
-                row = reparse(line, marshal.loads(cells))
+            for row in reparse([(line, marshal.loads(cells)) for line, cells in known]):
                 if isinstance(row, Outcome):
                     self.counts.rejected += 1
                     outcomes.append(row)
