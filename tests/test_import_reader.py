@@ -201,3 +201,50 @@ def test_sigkill_of_a_forked_import_leaves_none_of_it_and_no_reader_behind(tmp_p
     assert con.execute("SELECT count(*) FROM deal").fetchone() == (0,)
     assert con.execute("SELECT count(*) FROM history").fetchone() == (0,)
     con.close()
+
+
+def test_staged_chunks_write_what_the_row_writer_writes(tmp_path, now, tz):
+    """add_staged (INSERT … SELECT from the scratch table) and add() (row by row) leave the
+    same deals, history and follow-ups for the same validated rows."""
+    from funnel_tui.cli_exchange import read_chunks
+    from funnel_tui.exchange.csv_import import RowParser, map_header, read_records
+    from funnel_tui.store.bulk import DealImporter
+
+    rows = _mixed_rows("", n=300)
+    for i, row in enumerate(rows):  # every uid and external id once: nothing is a duplicate here
+        if row[0] or i % 12 == 5:
+            row[0] = f"00000000-0000-4000-8000-{i:012d}"
+        if row[1]:
+            row[1] = f"pipedrive:{i}"
+    src = _write(tmp_path / "same.csv", rows)
+    snapshots = []
+    for staged in (True, False):
+        db = tmp_path / f"same-{staged}.db"
+        store = Store(db)
+        with open(src, encoding="utf-8-sig", newline="") as fh:
+            records = read_records(fh)
+            header = map_header(next(records).cells)
+            parser = RowParser(header, store.stages(), now, tz)
+            chunks = list(read_chunks(records, parser, header.given, staged=staged, batch=64, estimate=lambda n: 0))
+        with DealImporter(store, now=now, staged=staged, action="same") as importer:
+            for chunk in chunks:
+                if staged and chunk.staged is not None:
+                    importer.add_staged(chunk.staged, reparse=None)  # nothing here is known yet
+                elif chunk.accepted:
+                    importer.add(chunk.accepted)
+        con = sqlite3.connect(db)
+        cols = [r[1] for r in con.execute("PRAGMA table_info(deal)") if r[1] != "uid"]
+        snapshots.append((
+            con.execute(f"SELECT {', '.join(cols)} FROM deal ORDER BY id").fetchall(),
+            con.execute("SELECT deal_id, at, kind, from_stage, to_stage, field, old, new, action "
+                        "FROM history ORDER BY deal_id, kind").fetchall(),
+            con.execute("SELECT deal_id, kind, due_at, note, status, created_at, done_at FROM followup "
+                        "ORDER BY deal_id").fetchall(),
+            importer.counts,
+        ))
+        con.close()
+        store.close()
+    assert snapshots[0] == snapshots[1]
+    deals, history, follow, counts = snapshots[0]
+    assert len(deals) == counts.inserted > 150 and len(follow) == counts.follow_ups > 50
+    assert {h[2] for h in history} == {"imported", "won", "lost"}

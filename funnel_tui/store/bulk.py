@@ -487,10 +487,12 @@ class DealImporter:
 
         outcomes: list[Outcome] = []
         if const.get("cells", "") is not None:
+            # Qualified: inside EXISTS a bare external_id would be main.deal's own column.
+            ext = ":external_id" if "external_id" in const else "s.external_id"
             known = raw.execute(
                 f"SELECT s.line, s.cells FROM {st}.d AS s WHERE s.cells IS NOT NULL AND ("
-                f"EXISTS (SELECT 1 FROM main.deal WHERE uid = s.uid) OR ({col('external_id')} IS NOT NULL AND "
-                f"EXISTS (SELECT 1 FROM main.deal WHERE external_id = {col('external_id')})))", const).fetchall()
+                f"EXISTS (SELECT 1 FROM main.deal AS m WHERE m.uid = s.uid) OR ({ext} IS NOT NULL AND "
+                f"EXISTS (SELECT 1 FROM main.deal AS m WHERE m.external_id = {ext})))", const).fetchall()
         else:
             known = []
         if known:
