@@ -13,6 +13,7 @@ import argparse
 import os
 import sys
 import time
+from contextlib import closing
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, tzinfo
 from pathlib import Path
@@ -89,9 +90,9 @@ def _import_file(
 ) -> ImportReport:
     """Import one CSV file; raises ImportFileError when the file cannot be read at all.
 
-    The file is read and validated in chunks of `batch` rows (RowParser.parse_many); a real
-    import hands each chunk to the writer as a staged SQLite table (bulk.stage_chunk) that
-    it copies in with INSERT … SELECT. `reader`: "fork" reads and validates in a forked
+    The file is read and validated in chunks of `batch` rows (RowParser.parse_columns); a
+    real import hands each chunk to the writer staged (bulk.stage_chunk: columns in their
+    stored form), which copies it in with INSERT … SELECT (DealImporter.add_staged). `reader`: "fork" reads and validates in a forked
     child while this process writes (two cores at work), "inline" does both here, "auto"
     forks for files of FORK_BYTES or more where fork is safe (Linux).
     """
@@ -171,9 +172,12 @@ def _import_file(
 
         duplicates = 0
         try:
-            with DealImporter(store, now=now, update=update, dry_run=dry_run, staged=staged) as importer:
+            # closing(): on an error the forked reader is stopped at once, not when the
+            # traceback that still holds this frame is freed.
+            with DealImporter(store, now=now, update=update, dry_run=dry_run, staged=staged) as importer, \
+                    closing(forked(produce) if fork else produce()) as chunks:
                 expected = False
-                for chunk in (forked(produce) if fork else produce()):
+                for chunk in chunks:
                     report.rows += chunk.rows
                     if chunk.unknown_stages is not None:
                         report.unknown_stages = chunk.unknown_stages
@@ -317,9 +321,10 @@ def forked(produce) -> Any:
     """Run the generator `produce()` in a forked child and yield its items here.
 
     The child inherits the open file and parser as they are, reads and validates, and
-    pickles each chunk into a pipe (its writes block while this side is busy, so memory
-    stays flat). It never touches the database: it freezes what existed before the fork
-    (so no inherited connection is ever finalised there) and leaves with os._exit.
+    pickles each chunk into a pipe; a thread here queues up to four chunks (then the
+    child's writes block, so memory stays flat). The child never touches the database:
+    it freezes what existed before the fork (so no inherited connection is ever finalised
+    there) and leaves with os._exit. If this side stops early, the child is killed.
     """
     import gc
     import pickle
