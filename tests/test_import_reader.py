@@ -110,23 +110,35 @@ def test_forked_reader_gives_what_the_inline_reader_gives(tmp_path, now, tz):
     assert ("Acme [/] =1+1",) in {(d[0],) for d in deals}
 
 
-def test_a_reader_that_fails_writes_nothing(tmp_path, now, tz, monkeypatch):
+def _reader_breaks(monkeypatch, on_chunk: int, how) -> None:
+    """The forked reader (which inherits this patch) meets `how` on its `on_chunk`-th chunk."""
     from funnel_tui.exchange import csv_import
 
-    db = tmp_path / "f.db"
-    store = Store(db)
-    store.add_deal({"customer": "Mine"}, now=now, tz=tz)
-    src = _write(tmp_path / "f.csv", [["", "", f"C{i}", "", "lead", "", "1", "", "", "", ""] for i in range(1000)])
     real = csv_import.RowParser.parse_columns
     calls = []
 
-    def breaks_on_the_fourth_chunk(self, rows):
+    def parse_columns(self, rows):
         calls.append(1)
-        if len(calls) == 4:
-            raise RuntimeError("disk went away")
+        if len(calls) == on_chunk:
+            how()
         return real(self, rows)
 
-    monkeypatch.setattr(csv_import.RowParser, "parse_columns", breaks_on_the_fourth_chunk)
+    monkeypatch.setattr(csv_import.RowParser, "parse_columns", parse_columns)
+
+
+def _plain_file(path: Path) -> Path:
+    return _write(path, [["", "", f"C{i}", "", "lead", "", "1", "", "", "", ""] for i in range(1000)])
+
+
+def test_a_reader_that_fails_writes_nothing(tmp_path, now, tz, monkeypatch):
+    store = Store(tmp_path / "f.db")
+    store.add_deal({"customer": "Mine"}, now=now, tz=tz)
+    src = _plain_file(tmp_path / "f.csv")
+
+    def fail():
+        raise RuntimeError("disk went away")
+
+    _reader_breaks(monkeypatch, 4, fail)
     with pytest.raises(ReaderFailed, match="disk went away.*nothing was imported"):
         import_file(store, src, now=now, tz=tz, batch=100, reader="fork")
     assert [d["customer"] for d in store.list_deals(status="all")] == ["Mine"]
@@ -136,21 +148,9 @@ def test_a_reader_that_fails_writes_nothing(tmp_path, now, tz, monkeypatch):
 
 
 def test_a_reader_that_dies_writes_nothing(tmp_path, now, tz, monkeypatch):
-    from funnel_tui.exchange import csv_import
-
-    db = tmp_path / "d.db"
-    store = Store(db)
-    src = _write(tmp_path / "d.csv", [["", "", f"C{i}", "", "lead", "", "1", "", "", "", ""] for i in range(1000)])
-    real = csv_import.RowParser.parse_columns
-    calls = []
-
-    def dies_on_the_third_chunk(self, rows):
-        calls.append(1)
-        if len(calls) == 3:
-            os._exit(9)  # as if killed: no goodbye on the pipe
-        return real(self, rows)
-
-    monkeypatch.setattr(csv_import.RowParser, "parse_columns", dies_on_the_third_chunk)
+    store = Store(tmp_path / "d.db")
+    src = _plain_file(tmp_path / "d.csv")
+    _reader_breaks(monkeypatch, 3, lambda: os._exit(9))  # as if killed: no goodbye on the pipe
     with pytest.raises(ReaderFailed, match="stopped unexpectedly"):
         import_file(store, src, now=now, tz=tz, batch=100, reader="fork")
     assert store.list_deals(status="all") == []
