@@ -261,6 +261,11 @@ UPDATABLE: tuple[str, ...] = (
 )
 _IN_CHUNK = 400  # identities per IN (...) list; far below SQLite's variable limit
 BIG_IMPORT = 20_000  # rows from which rebuilding indexes once beats updating them per row
+# Indexes a big import keeps up to date instead of rebuilding: they lead with deal_id or the
+# import's one action id, so every new entry lands at their end (an append, cheap while the
+# writer waits for the reader), and the rebuild after the load, which nothing overlaps, is
+# shorter (measured: 0.2 s of ~5 s for 100k rows).
+KEPT_DURING_IMPORT = frozenset({"ix_history_deal", "ix_history_path", "ix_history_action", "ix_followup_deal"})
 
 
 @dataclass(slots=True)
@@ -364,7 +369,8 @@ class DealImporter:
 
         SQLite's DDL is transactional, so a rollback (abort, crash, error) restores them;
         sorting once is much cheaper than updating ten indexes per row. Unique indexes (uid,
-        external_id) stay: duplicate detection needs them. Returns True when it dropped them.
+        external_id) stay: duplicate detection needs them; so do KEPT_DURING_IMPORT. Returns
+        True when it dropped any.
         """
         if self.dry_run or self._dropped or self.conn.dialect.name != "sqlite" or rows < BIG_IMPORT:
             return False
@@ -374,7 +380,8 @@ class DealImporter:
         found = self.conn.exec_driver_sql(
             "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
             "AND tbl_name IN ('deal', 'history', 'followup')").all()
-        self._dropped = [(n, q) for n, q in found if not q.upper().startswith("CREATE UNIQUE")]
+        self._dropped = [(n, q) for n, q in found
+                         if not q.upper().startswith("CREATE UNIQUE") and n not in KEPT_DURING_IMPORT]
         for name, _ in self._dropped:
             self.conn.exec_driver_sql(f'DROP INDEX "{name}"')
         return bool(self._dropped)
