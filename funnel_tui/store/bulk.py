@@ -1,9 +1,11 @@
 """Bulk reads and writes for CSV export and import: many deals, flat memory, one transaction.
 
 Export streams plain column tuples in chunks from one read transaction (a consistent
-snapshot, no ORM objects). Import writes validated deals with executemany inside ONE
-BEGIN IMMEDIATE transaction, all history rows under one `action` id, so `funnel undo`
-reverts a whole import (Store.undo soft-deletes deals for "imported" rows).
+snapshot, no ORM objects). Import writes validated deals inside ONE BEGIN IMMEDIATE
+transaction, all history rows under one `action` id, so `funnel undo` reverts a whole
+import (Store.undo soft-deletes deals for "imported" rows): staged chunks (stage_chunk)
+go in with INSERT … SELECT from an in-memory scratch table (add_staged); rows that name a
+deal the database has, dry runs and other databases go row by row (add).
 """
 
 from __future__ import annotations
