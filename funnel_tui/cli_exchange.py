@@ -13,11 +13,11 @@ import argparse
 import os
 import sys
 import time
-from contextlib import closing
+from contextlib import closing, contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, tzinfo
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Iterator, Sequence
 
 from funnel_tui.cli import EXIT_ERROR, EXIT_OK, CliError, _tz, now_utc, open_store, safe
 
@@ -54,26 +54,23 @@ class ImportReport:
         return not self.rejected and not self.aborted
 
 
-def import_file(*args: Any, **kwargs: Any) -> ImportReport:
-    """Import one CSV file (see _import_file); raises ImportFileError when the file cannot
-    be read at all.
-
-    The cyclic garbage collector is paused meanwhile: an import makes millions of short-
-    lived cells, lists and tuples and no cycles, and the collector's passes over them cost
-    a quarter of the reading and validating.
-    """
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """The cyclic collector off for an import: it makes millions of short-lived cells, lists
+    and tuples and no cycles, and the collector's passes over them cost about a quarter of
+    reading and validating."""
     import gc
 
     was_enabled = gc.isenabled()
     gc.disable()
     try:
-        return _import_file(*args, **kwargs)
+        yield
     finally:
         if was_enabled:
             gc.enable()
 
 
-def _import_file(
+def import_file(
     store: Any,
     path: str | Path,
     *,
@@ -124,10 +121,7 @@ def _import_file(
     mapping = parse_stage_map(stage_map, stages)
     owner = validate_field("owner", owner) if owner else None
     report.encoding = detect_encoding(src, encoding)
-    staged = not dry_run and store.engine.dialect.name == "sqlite"
     size = src.stat().st_size
-    fork = staged and hasattr(os, "fork") and (
-        reader == "fork" or (reader == "auto" and size >= FORK_BYTES and sys.platform.startswith("linux")))
     with open(src, encoding=report.encoding, errors="strict", newline="") as fh:
         records = read_records(fh, check_nul=has_nul(src, report.encoding))
         first = next(records, None)
@@ -166,6 +160,11 @@ def _import_file(
                            else ImportRow(line, result[0], given, result[1]))
             return out
 
+        importer = DealImporter(store, now=now, update=update, dry_run=dry_run, staged=True)
+        staged = importer.staged  # a real import into SQLite
+        fork = staged and hasattr(os, "fork") and (
+            reader == "fork" or (reader == "auto" and size >= FORK_BYTES and sys.platform.startswith("linux")))
+
         def produce():
             return read_chunks(records, parser, given, staged=staged, batch=batch,
                                estimate=lambda rows: int(rows * size / max(fh.buffer.tell(), 1)))
@@ -174,8 +173,7 @@ def _import_file(
         try:
             # closing(): on an error the forked reader is stopped at once, not when the
             # traceback that still holds this frame is freed.
-            with DealImporter(store, now=now, update=update, dry_run=dry_run, staged=staged) as importer, \
-                    closing(forked(produce) if fork else produce()) as chunks:
+            with importer, _gc_paused(), closing(forked(produce) if fork else produce()) as chunks:
                 expected = False
                 for chunk in chunks:
                     report.rows += chunk.rows
@@ -249,7 +247,7 @@ def read_chunks(records, parser, given, *, staged: bool, batch: int, estimate) -
     import marshal
     from itertools import islice
 
-    from funnel_tui.store.bulk import STAGED_COLUMNS, ImportRow, stage_chunk
+    from funnel_tui.store.bulk import STAGED_COLUMNS, ImportRow, SeenInFile, stage_chunk
 
     first = True
     while True:
@@ -284,20 +282,15 @@ def read_chunks(records, parser, given, *, staged: bool, batch: int, estimate) -
             if any(uids) or any(exts):
                 # Rows naming a deal: the writer checks them against the database; a second
                 # row of the chunk for the same deal is a duplicate (its INSERT would fail).
-                seen_uid: dict[str, int] = {}
-                seen_ext: dict[str, int] = {}
+                seen = SeenInFile()
                 unique = []
                 for k in keep:
                     uid, ext, line = uids[k], exts[k], good[k].line
                     if uid or ext:
-                        earlier = (uid and seen_uid.get(uid)) or (ext and seen_ext.get(ext))
-                        if earlier:
-                            chunk.duplicates.append((line, f"same deal as line {earlier} of this file"))
+                        repeat = seen.duplicate(line, uid, ext)
+                        if repeat:
+                            chunk.duplicates.append((line, repeat))
                             continue
-                        if uid:
-                            seen_uid[uid] = line
-                        if ext:
-                            seen_ext[ext] = line
                         cells[k] = marshal.dumps(good[k].cells)
                     unique.append(k)
                 keep = unique

@@ -302,6 +302,31 @@ class BulkCounts:
     follow_ups: int = 0
 
 
+class SeenInFile:
+    """The file's rows that named a deal (uid or external_id), by line: a later row naming
+    the same deal is a duplicate of the first. Used per batch by add() and per chunk by the
+    import's reader, so both say the same thing."""
+
+    def __init__(self) -> None:
+        self._uid: dict[str, int] = {}
+        self._ext: dict[str, int] = {}
+
+    def clear(self) -> None:
+        self._uid.clear()
+        self._ext.clear()
+
+    def duplicate(self, line: int, uid: str | None, ext: str | None) -> str | None:
+        """Why the row on `line` repeats an earlier one, or None (and remember it)."""
+        earlier = (uid and self._uid.get(uid)) or (ext and self._ext.get(ext))
+        if earlier:
+            return f"same deal as line {earlier} of this file"
+        if uid:
+            self._uid[uid] = line
+        if ext:
+            self._ext[ext] = line
+        return None
+
+
 class DealImporter:
     """Write batches of ImportRow in one transaction (or only classify them: dry_run).
 
@@ -329,8 +354,7 @@ class DealImporter:
         self._stages = {s.key: s for s in store.stages()}
         # Identities seen in the file: per batch, and across batches only in a dry run (a real
         # import finds earlier rows in the database instead, so memory stays flat).
-        self._seen_uid: dict[str, int] = {}
-        self._seen_ext: dict[str, int] = {}
+        self._seen = SeenInFile()
         self._first_new_id = 0  # deals with an id from here on were inserted by this import
         self._updated: set[int] = set()
         self._aborted = False
@@ -425,19 +449,14 @@ class DealImporter:
         outcomes: list[Outcome] = []
         new: list[ImportRow] = []
         if not self.dry_run:
-            self._seen_uid.clear()
-            self._seen_ext.clear()
+            self._seen.clear()
         for row in batch:
             uid, ext = row.deal.get("uid"), row.deal.get("external_id")
-            earlier = (uid and self._seen_uid.get(uid)) or (ext and self._seen_ext.get(ext))
-            if earlier:
+            repeat = self._seen.duplicate(row.line, uid, ext)
+            if repeat:
                 self.counts.duplicates += 1
-                outcomes.append(Outcome(row.line, "duplicate", f"same deal as line {earlier} of this file"))
+                outcomes.append(Outcome(row.line, "duplicate", repeat))
                 continue
-            if uid:
-                self._seen_uid[uid] = row.line
-            if ext:
-                self._seen_ext[ext] = row.line
             m_uid = by_uid.get(uid) if uid else None
             m_ext = by_ext.get(ext) if ext else None
             if m_uid and m_ext and m_uid["id"] != m_ext["id"]:
@@ -798,6 +817,6 @@ class _Rollback(Exception):
 
 
 __all__ = [
-    "BulkCounts", "DealImporter", "EXPORT_DB_COLUMNS", "ImportRow", "Outcome", "StoreError",
+    "BulkCounts", "DealImporter", "EXPORT_DB_COLUMNS", "ImportRow", "Outcome", "SeenInFile", "StoreError",
     "UPDATABLE", "stream_deals",
 ]
