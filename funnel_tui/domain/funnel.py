@@ -412,11 +412,20 @@ def percent(value: float | None) -> str:
     return "—" if value is None else f"{value * 100:.0f} %"
 
 
-def rate_label(n: int | None, d: int | None, value: float | None, small: bool) -> str:
-    """"12/40 · 30 %", starred when fewer than SMALL_SAMPLE deals stand behind it."""
+def rate_label(n: int | None, d: int | None, value: float | None, small: bool, *, narrow: bool = False) -> str:
+    """"12/40 · 30 %", starred when fewer than SMALL_SAMPLE deals stand behind it.
+
+    `narrow` for terminal tables where every column counts: "12/40 30%*", and "—" when
+    no deal stands behind the rate at all.
+    """
     if d is None:
         return ""
-    return f"{n}/{d} · {percent(value)}" + (f" {SMALL_MARK}" if small else "")
+    if not narrow:
+        return f"{n}/{d} · {percent(value)}" + (f" {SMALL_MARK}" if small else "")
+    if d == 0:
+        return "—"
+    shown = "—" if value is None else f"{value * 100:.0f}%"
+    return f"{n}/{d} {shown}" + (SMALL_MARK if small else "")
 
 
 def days_label(value: float | None) -> str:
