@@ -21,8 +21,10 @@ from pathlib import Path
 
 def main(argv: list[str]) -> int:
     csv_path, db = Path(argv[0]), Path(argv[1])
-    from funnel_tui.cli_exchange import read_chunks
-    from funnel_tui.exchange.csv_import import RowParser, detect_encoding, map_header, read_records
+    from funnel_tui.exchange.import_chunks import read_chunks
+    from funnel_tui.exchange.import_headers import map_header
+    from funnel_tui.exchange.import_read import detect_encoding, read_records
+    from funnel_tui.exchange.import_rows import RowParser
     from funnel_tui.store import Store
     from funnel_tui.store.bulk import DealImporter
 

@@ -48,8 +48,8 @@ def due(db100k: Path, runs: int, log) -> list[Line]:
 def summary(db1k: Path, db100k: Path, runs: int, log) -> list[Line]:
     small = Line("funnel summary, 1k deals")
     big = Line("funnel summary, 100k deals", budget="≤ 1.5× 1k")
-    if not (ROOT / "funnel_tui" / "cli_summary.py").exists():
-        small.note = big.note = "n/a: `funnel summary` (funnel_tui/cli_summary.py) is not there yet"
+    if not (ROOT / "funnel_tui" / "cli" / "summary.py").exists():
+        small.note = big.note = "n/a: `funnel summary` (funnel_tui/cli/summary.py) is not there yet"
         return [small, big]
     env = bench_env()
     for _ in range(runs):
@@ -67,9 +67,9 @@ def summary(db1k: Path, db100k: Path, runs: int, log) -> list[Line]:
 
 
 def _exchange_missing(command: str) -> str | None:
-    path = ROOT / "funnel_tui" / "cli_exchange.py"
+    path = ROOT / "funnel_tui" / "cli" / "exchange.py"
     if not path.exists() or f'"{command}"' not in path.read_text(encoding="utf-8"):
-        return f"n/a: `funnel {command}` (funnel_tui/cli_exchange.py) is not there yet"
+        return f"n/a: `funnel {command}` (funnel_tui/cli/exchange.py) is not there yet"
     return None
 
 

@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from funnel_tui.domain.validation import TEXT_FIELDS, FieldError
-from funnel_tui.exchange.csv_import import RowParser, RowRejected, _check_uid
+from funnel_tui.exchange.import_rows import RowParser, RowRejected, _check_uid
 
 
 def parse_row(parser: RowParser, cells: list[str]) -> tuple[dict[str, Any], datetime | None] | str:

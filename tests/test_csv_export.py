@@ -13,15 +13,8 @@ from hypothesis import strategies as st
 
 from funnel_tui.domain.validation import FollowUpDraft
 from funnel_tui.exchange.columns import CSV_COLUMNS, EXPORT_ONLY, deal_record
-from funnel_tui.exchange.csv_export import (
-    EXPORT_COLUMNS,
-    ExportError,
-    export_deals,
-    export_summary,
-    guard,
-    needs_guard,
-    unguard,
-)
+from funnel_tui.exchange.csv_export import EXPORT_COLUMNS, ExportError, export_deals, export_summary
+from funnel_tui.exchange.formula_guard import guard, needs_guard, unguard
 
 HOSTILE = ["=1+1", "+86 138 0000 0000", "-5", "@SUM(A1)", "＝HYPERLINK(\"x\")", "＋1", "－1", "＠x",
            "'=already", "Acme [/]", 'say "hi", ok', "'; DROP TABLE deal; --", "𠮷野家 🍜", "[@click=app.quit]x"]
@@ -185,9 +178,9 @@ def test_fast_local_time_equals_iso_local(moment, zone, as_text):
     from zoneinfo import ZoneInfo
 
     from funnel_tui.domain.dates import iso_local
-    from funnel_tui.exchange.csv_export import _LocalTime
+    from funnel_tui.exchange.export_format import LocalTime
 
-    conv = _LocalTime(ZoneInfo(zone))
+    conv = LocalTime(ZoneInfo(zone))
     aware = moment.replace(tzinfo=_tz.utc)
     stored = moment.isoformat(" ", "microseconds") if as_text else aware
     expected = iso_local(aware, ZoneInfo(zone))
@@ -200,10 +193,10 @@ def test_fast_local_time_across_a_dst_change():
     from zoneinfo import ZoneInfo
 
     from funnel_tui.domain.dates import iso_local
-    from funnel_tui.exchange.csv_export import _LocalTime
+    from funnel_tui.exchange.export_format import LocalTime
 
     ny = ZoneInfo("America/New_York")
-    conv = _LocalTime(ny)
+    conv = LocalTime(ny)
     start = _dt(2026, 3, 8, 5, 0, tzinfo=_tz.utc)  # 00:00 EST; the clocks jump at 07:00 UTC
     for minutes in range(0, 6 * 60, 7):
         t = start + timedelta(minutes=minutes)

@@ -1,7 +1,7 @@
 """The SQLite-built export lines give exactly the bytes of the Python formatter.
 
-The fast path (bulk.stream_export_lines + csv_export._SqlLines) must never differ from the
-reference path (stream_deals + _formatter + csv.writer): same guard, quoting, local times
+The fast path (bulk.stream_export_lines + export_sql.SqlLines) must never differ from the
+reference path (stream_deals + export_format.row_formatter + csv.writer): same guard, quoting, local times
 across DST changes and outside the SQL window, amounts, tiers, dwell days and encoding
 errors. Odd stored values are written with raw SQL, as an old or hand-edited file may hold.
 """
@@ -16,7 +16,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from funnel_tui.exchange import csv_export
-from funnel_tui.exchange.csv_export import ExportError, export_deals, offset_spans
+from funnel_tui.exchange.csv_export import ExportError, export_deals
+from funnel_tui.exchange.export_sql import offset_spans
 
 TEXTS = ["=1+1", "+86 138 0000 0000", "-5", "@SUM(A1)", "＝x", "＋1", "－1", "＠x", "'=already", "''+two",
          "'plain", "Acme [/]", 'say "hi", ok', "a,b", "line\nbreak", "\ttab", "华信科技", "𠮷野家 🍜", ""]

@@ -13,18 +13,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from funnel_tui.cli_exchange import import_file
 from funnel_tui.domain.dates import parse_timestamp
 from funnel_tui.domain.validation import MULTILINE, TEXT_FIELDS, FieldError, FollowUpDraft, validate_field
 from funnel_tui.exchange.columns import CSV_COLUMNS
 from funnel_tui.exchange.csv_export import export_deals
-from funnel_tui.exchange.csv_import import (
-    ImportFileError,
-    detect_encoding,
-    fast_text,
-    fast_timestamp,
-    map_header,
-)
+from funnel_tui.exchange.import_cells import fast_text, fast_timestamp
+from funnel_tui.exchange.import_headers import map_header
+from funnel_tui.exchange.import_read import ImportFileError, detect_encoding
+from funnel_tui.exchange.importer import import_file
 from funnel_tui.store import Store
 
 DATA = Path(__file__).parent / "data"

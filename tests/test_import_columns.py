@@ -14,7 +14,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from funnel_tui.domain.stages import DEFAULT_STAGES
-from funnel_tui.exchange.csv_import import RowParser, map_header
+from funnel_tui.exchange.import_headers import map_header
+from funnel_tui.exchange.import_rows import RowParser
 from reference_import import parse_row
 
 NOW = datetime(2026, 11, 24, 2, 0, tzinfo=timezone.utc)

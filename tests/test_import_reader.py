@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from funnel_tui.cli_exchange import import_file
-from funnel_tui.exchange.csv_import import ImportFileError, ReaderFailed
+from funnel_tui.exchange.import_read import ImportFileError, ReaderFailed
+from funnel_tui.exchange.importer import import_file
 from funnel_tui.store import Store
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="the forked reader needs os.fork")
@@ -112,9 +112,9 @@ def test_forked_reader_gives_what_the_inline_reader_gives(tmp_path, now, tz):
 
 def _reader_breaks(monkeypatch, on_chunk: int, how) -> None:
     """The forked reader (which inherits this patch) meets `how` on its `on_chunk`-th chunk."""
-    from funnel_tui.exchange import csv_import
+    from funnel_tui.exchange import import_rows
 
-    real = csv_import.RowParser.parse_columns
+    real = import_rows.RowParser.parse_columns
     calls = []
 
     def parse_columns(self, rows):
@@ -123,7 +123,7 @@ def _reader_breaks(monkeypatch, on_chunk: int, how) -> None:
             how()
         return real(self, rows)
 
-    monkeypatch.setattr(csv_import.RowParser, "parse_columns", parse_columns)
+    monkeypatch.setattr(import_rows.RowParser, "parse_columns", parse_columns)
 
 
 def _plain_file(path: Path) -> Path:
@@ -206,8 +206,10 @@ def test_sigkill_of_a_forked_import_leaves_none_of_it_and_no_reader_behind(tmp_p
 def test_staged_chunks_write_what_the_row_writer_writes(tmp_path, now, tz):
     """add_staged (INSERT … SELECT from the scratch table) and add() (row by row) leave the
     same deals, history and follow-ups for the same validated rows."""
-    from funnel_tui.cli_exchange import read_chunks
-    from funnel_tui.exchange.csv_import import RowParser, map_header, read_records
+    from funnel_tui.exchange.import_chunks import read_chunks
+    from funnel_tui.exchange.import_headers import map_header
+    from funnel_tui.exchange.import_read import read_records
+    from funnel_tui.exchange.import_rows import RowParser
     from funnel_tui.store.bulk import DealImporter
 
     rows = _mixed_rows("", n=300)

@@ -163,7 +163,7 @@ def test_whole_team_and_one_rep(maven):
 
 def test_through_funnel_import(tmp_path, monkeypatch):
     """The same file through the real `funnel import`, in the documented CSV columns."""
-    pytest.importorskip("funnel_tui.cli_exchange")
+    pytest.importorskip("funnel_tui.exchange.importer")
     from funnel_tui.cli import main
     from funnel_tui.exchange.columns import CSV_COLUMNS
 

@@ -15,6 +15,7 @@ from funnel_tui.domain.vocab import DEAL_COLUMNS
 
 CSV_COLUMNS: tuple[str, ...] = DEAL_COLUMNS
 EXPORT_ONLY: tuple[str, ...] = ("weighted_amount", "tier", "dwell_days")
+EXPORT_COLUMNS: tuple[str, ...] = CSV_COLUMNS + EXPORT_ONLY  # what `funnel export` writes
 TIME_COLUMNS = ("created_at", "stage_entered_at", "last_contact_at", "next_follow_up_at", "closed_at")
 
 

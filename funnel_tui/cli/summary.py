@@ -9,13 +9,11 @@ from __future__ import annotations
 
 import argparse
 import re
-import sys
 from datetime import datetime, time, timedelta
 from typing import Any
 
-from funnel_tui.cli import CliError, emit, now_utc, open_store, safe, _tz
+from funnel_tui.cli.common import CliError, add_command, add_format, emit, local_tz, now_utc, open_store, safe
 
-SMALL_MARK = "*"
 AMOUNT_KEYS = ("open_amount", "weighted_amount", "won_amount", "weighted_pipeline")
 
 
@@ -90,22 +88,11 @@ def summary_json(s: dict[str, Any], tz) -> dict[str, Any]:
     return out
 
 
-def pct(rate: float | None) -> str:
-    return "—" if rate is None else f"{rate * 100:.0f} %"
-
-
 def ratio(n: int | None, d: int | None, rate: float | None, small: bool) -> str:
-    """"12/40 30%" and a star when fewer than 10 deals stand behind the rate (narrow tables)."""
-    if d is None:
-        return ""
-    if d == 0:
-        return "—"
-    shown = "—" if rate is None else f"{rate * 100:.0f}%"
-    return f"{n}/{d} {shown}" + (SMALL_MARK if small else "")
+    """The domain's rate label for narrow tables: "12/40 30%" and a star on a small sample."""
+    from funnel_tui.domain.funnel import rate_label
 
-
-def days(value: float | None) -> str:
-    return "—" if value is None else f"{value:.1f} d"
+    return rate_label(n, d, rate, small, narrow=True)
 
 
 def money(minor: int) -> str:
@@ -162,6 +149,7 @@ def render_summary(s: dict[str, Any], tz) -> None:
     from rich.text import Text
 
     from funnel_tui.domain.dates import format_local
+    from funnel_tui.domain.funnel import SMALL_MARK, days_label
 
     console = _console()
     who = "all reps" if s["owner"] is None else s["owner"]
@@ -179,7 +167,7 @@ def render_summary(s: dict[str, Any], tz) -> None:
         ["won amount", money(s["won_amount"])],
         ["open amount", money(s["open_amount"])],
         ["weighted pipeline", money(s["weighted_pipeline"])],
-        ["sales cycle", days(s["avg_cycle_days"])],
+        ["sales cycle", days_label(s["avg_cycle_days"])],
         ["tiers A / B / C", " / ".join(f"{s['tiers'][t]} ({money(s['tier_weighted'][t])})" for t in "ABC")],
     ]
     console.print(_table("Totals", ["", "value"], totals))
@@ -213,6 +201,8 @@ def owner_row(s: dict[str, Any]) -> dict[str, Any]:
 def render_by_owner(reps: list[dict[str, Any]], tz) -> None:
     from rich.text import Text
 
+    from funnel_tui.domain.funnel import SMALL_MARK, days_label
+
     console = _console()
     if not reps:
         console.print(Text("No deals."))
@@ -220,7 +210,7 @@ def render_by_owner(reps: list[dict[str, Any]], tz) -> None:
     moment = reps[0]["as_of"].astimezone(tz)
     rows = [[s["owner"] or "(no owner)", str(s["deals"]), str(s["won"]), str(s["lost"]),
              ratio(s["win_rate_n"], s["win_rate_d"], s["win_rate"], s["win_rate_small_sample"]),
-             money(s["won_amount"]), money(s["weighted_pipeline"]), days(s["avg_cycle_days"])]
+             money(s["won_amount"]), money(s["weighted_pipeline"]), days_label(s["avg_cycle_days"])]
             for s in reps]
     console.print(_table(f"Per rep — as of {moment:%Y-%m-%d %H:%M}",
                          ["rep", "deals", "won", "lost", "win rate", "won amount", "weighted", "cycle"],
@@ -241,7 +231,7 @@ def render_by_owner(reps: list[dict[str, Any]], tz) -> None:
 def cmd_summary(args: argparse.Namespace) -> int:
     from funnel_tui.store.summary import DealSet, summary
 
-    tz = _tz()
+    tz = local_tz()
     store = open_store(args)
     since = _local_midnight(args.since, "since", tz) if args.since else None
     until = _local_midnight(args.until, "until", tz) if args.until else None
@@ -308,11 +298,13 @@ def review_rows(r: dict[str, Any]) -> list[list[str]]:
 
 
 def conversion_rows(r: dict[str, Any]) -> list[list[str]]:
+    from funnel_tui.domain.funnel import SMALL_SAMPLE
+
     out = []
     for c in r["conversion"]:
         lw, wb = c["last_week"], c["week_before"]
-        out.append([c["name"], ratio(lw["n"], lw["d"], lw["ratio"], lw["d"] < 10),
-                    ratio(wb["n"], wb["d"], wb["ratio"], wb["d"] < 10),
+        out.append([c["name"], ratio(lw["n"], lw["d"], lw["ratio"], lw["d"] < SMALL_SAMPLE),
+                    ratio(wb["n"], wb["d"], wb["ratio"], wb["d"] < SMALL_SAMPLE),
                     "BOTTLENECK" if c["bottleneck"] else ""])
     return out
 
@@ -320,9 +312,10 @@ def conversion_rows(r: dict[str, Any]) -> list[list[str]]:
 def cmd_review(args: argparse.Namespace) -> int:
     from rich.text import Text
 
+    from funnel_tui.domain.funnel import SMALL_MARK
     from funnel_tui.store.summary import review
 
-    tz = _tz()
+    tz = local_tz()
     store = open_store(args)
     if not 0 < args.threshold <= 100:
         raise CliError("threshold: give a percentage between 1 and 100, e.g. 30")
@@ -348,23 +341,19 @@ def cmd_review(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(cmd, fmt) -> None:
-    sp = cmd("summary", cmd_summary, "the funnel: reached, conversion, time in stage, weighted pipeline")
+def register(sub: argparse._SubParsersAction) -> None:
+    sp = add_command(sub, "summary", cmd_summary, "the funnel: reached, conversion, time in stage, weighted pipeline")
     sp.add_argument("--owner", help="one rep's deals ('me' = the rep set in settings); default: every deal")
     sp.add_argument("--by-owner", action="store_true", help="one line per rep, for the team lead")
     sp.add_argument("--since", metavar="DATE", help="only deals created on or after this date")
     sp.add_argument("--until", metavar="DATE", help="only deals created before this date")
     sp.add_argument("--as-of", metavar="WHEN", help="the pipeline as it stood then, replayed from history "
                     "(a bare date means the end of that day)")
-    fmt(sp)
+    add_format(sp)
 
-    sp = cmd("review", cmd_review, "weekly review: this week vs last vs the 4-week average; bottlenecks")
+    sp = add_command(sub, "review", cmd_review, "weekly review: this week vs last vs the 4-week average; bottlenecks")
     sp.add_argument("--owner", help="one rep's deals ('me' = the rep set in settings); default: every deal")
     sp.add_argument("--threshold", type=float, default=30.0, metavar="PCT",
                     help="flag a stage whose conversion stayed below this %% two weeks running (default 30)")
     sp.add_argument("--as-of", metavar="WHEN", help="review the weeks as of this moment instead of now")
-    fmt(sp)
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit("run as: funnel summary | funnel review")
+    add_format(sp)

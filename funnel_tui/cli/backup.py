@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from funnel_tui.cli import CliError, EXIT_OK, emit, now_utc, resolve_db, safe
+from funnel_tui.cli.common import EXIT_OK, CliError, add_command, add_format, emit, now_utc, resolve_db, safe
 
 
 def _db_path(args: argparse.Namespace):
@@ -75,19 +75,19 @@ def cmd_backup_restore(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def register(cmd, fmt) -> None:
-    sp = cmd("backup", _backup_usage, "verified backups of your database: create, list, restore")
-    sub = sp.add_subparsers(dest="backup_command", metavar="ACTION")
+def register(sub: argparse._SubParsersAction) -> None:
+    sp = add_command(sub, "backup", _backup_usage, "verified backups of your database: create, list, restore")
+    actions = sp.add_subparsers(dest="backup_command", metavar="ACTION")
 
-    p = sub.add_parser("create", help="back up now (SQLite backup API, checked, private 0600)")
+    p = actions.add_parser("create", help="back up now (SQLite backup API, checked, private 0600)")
     p.add_argument("--reason", default="manual", help="a word kept in the file name (default manual)")
     p.set_defaults(func=cmd_backup_create)
 
-    p = sub.add_parser("list", help="backups of this database, newest first")
-    fmt(p)
+    p = actions.add_parser("list", help="backups of this database, newest first")
+    add_format(p)
     p.set_defaults(func=cmd_backup_list)
 
-    p = sub.add_parser("restore", help="put a backup back (the current database is backed up first)")
+    p = actions.add_parser("restore", help="put a backup back (the current database is backed up first)")
     p.add_argument("backup", help="a backup file or name from `funnel backup list`, or latest")
     p.set_defaults(func=cmd_backup_restore)
     sp.set_defaults(_backup_parser=sp)

@@ -1,0 +1,68 @@
+"""The `funnel` command line: `main()` and the parser; each command group in its own module.
+
+    common      errors, exit codes, the clock, open_store, emit, the shared options
+    admin       tui, demo (first in --help); stages, undo, settings
+    deals       add, edit, move, lose, reopen, delete, restore
+    followups   follow-up, done, log, snooze
+    reads       due, warnings, list, show
+    summary     summary, review
+    exchange    export, import
+    backup      backup create | list | restore
+
+Kept light: only argparse at import. The store (SQLModel), Rich and above all Textual are
+imported inside the commands that need them, so `funnel due` starts fast. Exit codes are
+in common's docstring.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from typing import Sequence
+
+from funnel_tui.cli import admin, backup, deals, exchange, followups, reads, summary
+from funnel_tui.cli.common import EXIT_ERROR, EXIT_OK, is_user_error, safe
+
+# The order of `funnel --help`: each group adds its commands in turn.
+COMMAND_GROUPS = (admin.register_board, deals.register, followups.register, reads.register,
+                  admin.register, summary.register, exchange.register, backup.register)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from funnel_tui import __version__
+
+    p = argparse.ArgumentParser(
+        prog="funnel",
+        description="Your own sales funnel in the terminal. With no command, opens the board.",
+        epilog="Dates accept ISO forms (2026-12-01, 2026-12-01 15:00, with or without offset) and "
+               "phrases: today 15:00, tomorrow, +2h, +3d, fri. Exit codes: 0 ok, 1 refused, 2 usage; "
+               "`due` adds 10 (due soon) and 11 (overdue).",
+    )
+    p.add_argument("--db", metavar="PATH|URL", help="database file or SQLAlchemy URL (default: FUNNEL_DB, "
+                   "else funnel.db in your data dir)")
+    p.add_argument("--demo", action="store_true", help="use the demo database in your data dir")
+    p.add_argument("--version", action="version", version=f"funnel-tui {__version__}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    for register in COMMAND_GROUPS:
+        register(sub)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        args = parser.parse_args([*(argv if argv is not None else sys.argv[1:]), "tui"])
+    try:
+        return args.func(args) or EXIT_OK
+    except BrokenPipeError:  # `funnel list | head`: the reader left; not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
+        return EXIT_OK
+    except Exception as exc:  # noqa: BLE001 - user errors become one line; the rest re-raise
+        if not is_user_error(exc):
+            raise
+        print(f"funnel: {safe(exc)}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        return 130

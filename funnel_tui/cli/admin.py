@@ -1,0 +1,155 @@
+"""`funnel tui | demo` (the board and its demo data) and `funnel stages | undo | settings`
+(the funnel's set-up, and walking back).
+
+Textual is imported only by `cmd_tui`, after the store is open and the board's first read
+has started, so every other command starts without it.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from funnel_tui.cli.common import (
+    EXIT_OK,
+    CliError,
+    add_command,
+    add_format,
+    emit,
+    now_utc,
+    open_store,
+    resolve_db,
+    safe,
+)
+
+
+def cmd_tui(args: argparse.Namespace) -> int:
+    import gc
+
+    # Start-up allocates a lot and frees little: no cycle collections until the board is up
+    # (the app turns them back on then). ~10% of the time to the first frame.
+    gc.disable()
+    store = open_store(args)
+    if args.demo and store.count_deals(status="all") == 0:
+        from funnel_tui.exchange.demo import fill_demo
+
+        fill_demo(store, now=now_utc())
+    from funnel_tui.tui.board_data import FirstRead  # no Textual: reads while Textual loads
+
+    first_read = FirstRead(store)
+    from funnel_tui.tui.app import run_app  # Textual is imported only here
+
+    return run_app(store, clock=now_utc, first_read=first_read)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from funnel_tui.exchange.demo import fill_demo
+    from funnel_tui.store.engine import redact_url, sqlite_path
+
+    target = resolve_db(args)
+    path = sqlite_path(target)
+    if args.reset and path is not None and path.exists():
+        for p in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+            p.unlink(missing_ok=True)
+    store = open_store(args)
+    if store.count_deals(status="all") and not args.reset:
+        raise CliError("demo: this database already has deals; use --reset on a demo database "
+                       "(e.g. funnel --demo demo --reset), never on your real one")
+    n = fill_demo(store, deals=args.deals, seed=args.seed, now=now_utc())
+    print(f"demo: {n} deals in {redact_url(target)}")  # a team URL carries a password
+    return EXIT_OK
+
+
+def cmd_stages(args: argparse.Namespace) -> int:
+    store = open_store(args)
+    rows = [{"position": s.position, "key": s.key, "name": s.name, "name_zh": s.name_zh,
+             "probability": s.probability, "max_dwell_days": s.max_dwell_days, "kind": s.kind}
+            for s in store.stages()]
+    emit(rows, args.format, ["position", "key", "name", "name_zh", "probability", "max_dwell_days", "kind"],
+         title="Stages")
+    return EXIT_OK
+
+
+def cmd_undo(args: argparse.Namespace) -> int:
+    store = open_store(args)
+    res = store.undo(now=now_utc())
+    if res is None:
+        print("nothing to undo")
+        return EXIT_OK
+    deals = ", ".join(str(d) for d in res["deal_ids"][:10])
+    more = f" (+{len(res['deal_ids']) - 10} more)" if len(res["deal_ids"]) > 10 else ""
+    print(f"undone: {res['rows']} change(s) on deal {deals}{more}")
+    return EXIT_OK
+
+
+SETTINGS = {
+    "me": "your name as deal owner: `--owner me` and the Summary screen's default rep",
+    "lang": "en or zh: the language of stage and screen names (default: from your locale)",
+    "theme": "the board's colour theme (also switched from the palette, ctrl+p)",
+    "tier_a_share": "share of weighted pipeline that makes tier A (default 0.80)",
+    "tier_b_share": "cumulative share that ends tier B (default 0.95)",
+}
+
+
+def _check_setting(key: str, value: str, store) -> str:
+    from funnel_tui.domain.text import clean_text
+
+    text = clean_text(value)
+    if key == "me":
+        if not text or len(text) > 100:
+            raise CliError("me: give your name as it appears in the owner column (1–100 characters)")
+    elif key == "lang":
+        if text not in ("en", "zh"):
+            raise CliError(f"lang: {text!r} is not a language; use en or zh")
+    elif key == "theme":
+        if not text:
+            raise CliError("theme: give a theme name, e.g. textual-dark, nord, gruvbox")
+    else:
+        try:
+            share = float(text)
+        except ValueError:
+            raise CliError(f"{key}: {text!r} is not a number; use a fraction such as 0.8") from None
+        if not 0 < share < 1:
+            raise CliError(f"{key}: {share} is out of range; use a fraction between 0 and 1")
+        other = "tier_b_share" if key == "tier_a_share" else "tier_a_share"
+        other_value = float(store.get_setting(other) or (0.95 if other == "tier_b_share" else 0.80))
+        a, b = (share, other_value) if key == "tier_a_share" else (other_value, share)
+        if a >= b:
+            raise CliError(f"{key}: tier A's share ({a}) must be below tier B's ({b})")
+        text = str(share)
+    return text
+
+
+def cmd_settings(args: argparse.Namespace) -> int:
+    store = open_store(args)
+    if args.key is None:
+        rows = [{"key": k, "value": store.get_setting(k) or "", "meaning": m} for k, m in SETTINGS.items()]
+        emit(rows, args.format, ["key", "value", "meaning"], title="Settings")
+        return EXIT_OK
+    if args.value is None:
+        print(safe(store.get_setting(args.key) or ""))
+        return EXIT_OK
+    store.set_setting(args.key, _check_setting(args.key, args.value, store))
+    print(f"{args.key} = {safe(store.get_setting(args.key))}")
+    return EXIT_OK
+
+
+def register_board(sub: argparse._SubParsersAction) -> None:
+    """`tui` and `demo`: the first commands in `funnel --help`."""
+    add_command(sub, "tui", cmd_tui, "open the board (the default)")
+
+    sp = add_command(sub, "demo", cmd_demo, "fill a database with a realistic demo pipeline")
+    sp.add_argument("--deals", type=int, default=60, help="how many deals (default 60)")
+    sp.add_argument("--seed", type=int, default=7, help="random seed, for a repeatable pipeline")
+    sp.add_argument("--reset", action="store_true", help="start the database afresh first")
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """`stages`, `undo` and `settings`, after the read commands."""
+    add_format(add_command(sub, "stages", cmd_stages, "the funnel stages"))
+
+    add_command(sub, "undo", cmd_undo, "revert the last change (again and again)")
+
+    sp = add_command(sub, "settings", cmd_settings, "show or change a setting: me, lang, theme, tier shares")
+    sp.add_argument("key", nargs="?", choices=tuple(SETTINGS), help="the setting")
+    sp.add_argument("value", nargs="?", help="its new value (leave out to show it)")
+    add_format(sp)

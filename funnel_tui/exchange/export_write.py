@@ -1,0 +1,208 @@
+"""Where an export goes and how it is written: atomic (temp file in the same folder,
+fsync, rename), private 0600, never over the database, its -wal/-shm or its backups, and
+in a strict encoding (a character it cannot hold is reported with its row and column,
+never replaced with "?").
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import sys
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+from funnel_tui.exchange.export_format import csv_cells
+from funnel_tui.exchange.export_sql import SqlLines
+
+ENCODINGS = ("utf-8-sig", "utf-8", "gb18030", "gbk")
+
+
+class ExportError(Exception):
+    """A user-facing refusal; no file was written."""
+
+
+@dataclass(frozen=True, slots=True)
+class ExportResult:
+    path: Path | None  # None when written to stdout
+    rows: int
+    encoding: str = "utf-8-sig"
+
+
+# --- destinations -----------------------------------------------------------------------------
+
+
+def _protected(db_path: Path | None) -> list[Path]:
+    if db_path is None:
+        return []
+    db = db_path.resolve()
+    return [db, Path(f"{db}-wal"), Path(f"{db}-shm"), Path(f"{db}-journal")]
+
+
+def check_destination(dest: Path, db_path: Path | None) -> None:
+    """Refuse to write over the database, its companions, or anything in its backups."""
+    if db_path is None:
+        return
+    target = dest.resolve()
+    if target in _protected(db_path):
+        raise ExportError(f"refusing to write over the database {db_path}; choose another file")
+    backups = (db_path.resolve().parent / "backups").resolve()
+    if target == backups or backups in target.parents:
+        raise ExportError(f"refusing to write into the backups folder {backups}; choose another file")
+
+
+def default_name(now: datetime, tz: tzinfo, kind: str = "deals") -> str:
+    return f"funnel-{kind}-{now.astimezone(tz).strftime('%Y%m%d-%H%M%S')}.csv"
+
+
+def resolve_destination(dest: str | os.PathLike | None, *, now: datetime, tz: tzinfo,
+                        db_path: Path | None, kind: str = "deals") -> Path | None:
+    """None for stdout ("-" or None); a folder gets a dated file name inside it."""
+    if dest is None or str(dest) == "-":
+        return None
+    path = Path(dest).expanduser()
+    if path.is_dir():
+        folder, name = path, default_name(now, tz, kind)
+        path = folder / name
+        n = 2
+        while path.exists():  # two exports in one second keep both files
+            path = folder / f"{name[:-4]}-{n}.csv"
+            n += 1
+    check_destination(path, db_path)
+    return path
+
+
+def _unencodable(rows_cells: Iterable[tuple[int, Sequence[Any]]], header: Sequence[str], encoding: str,
+                 limit: int = 10) -> list[str]:
+    problems = []
+    for rowno, cells in rows_cells:
+        for col, cell in zip(header, cells):
+            if not isinstance(cell, str):
+                continue
+            try:
+                cell.encode(encoding)
+            except UnicodeEncodeError as exc:
+                ch = cell[exc.start]
+                problems.append(f"row {rowno}, column {col}: {ch!r} (U+{ord(ch):04X})")
+                if len(problems) >= limit:
+                    return problems
+    return problems
+
+
+def write_csv(
+    dest: Path | None,
+    header: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    *,
+    encoding: str = "utf-8-sig",
+    stdout: Any = None,
+) -> int:
+    """Write header + rows atomically (or to stdout); strict encoding; returns the row count."""
+    if encoding not in ENCODINGS:
+        raise ExportError(f"encoding: {encoding!r} is not offered; use one of: {', '.join(ENCODINGS)}")
+    if dest is None:
+        out = stdout or sys.stdout
+        raw = getattr(out, "buffer", None)
+        if raw is not None:
+            out.flush()
+            text = io.TextIOWrapper(raw, encoding=encoding, errors="strict", newline="",
+                                    write_through=False)
+            try:
+                return _write_rows(text, header, rows, encoding)
+            finally:
+                text.flush()
+                text.detach()
+        # A text-only stream (e.g. a test's StringIO): its own encoding applies.
+        return _write_rows(out, header, rows, encoding, check_encoding=True)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dest.with_name(f".{dest.name}.{os.getpid()}.part")
+    fd = os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    try:
+        with os.fdopen(fd, "w", encoding=encoding, errors="strict", newline="") as fh:
+            n = _write_rows(fh, header, rows, encoding)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, dest)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    try:  # make the rename itself durable
+        dfd = os.open(dest.parent, os.O_RDONLY)
+        try:
+            os.fsync(dfd)
+        finally:
+            os.close(dfd)
+    except OSError:
+        pass
+    return n
+
+
+def _encoding_error(encoding: str, problems: list[str]) -> ExportError:
+    more = "" if len(problems) < 10 else " (first 10 shown)"
+    return ExportError(
+        f"encoding: {encoding} cannot hold these characters{more}: {'; '.join(problems)}; "
+        "nothing was written — export with --encoding utf-8-sig"
+    )
+
+
+def _write_text_chunks(fh: Any, header: Sequence[str], chunks: "SqlLines", encoding: str,
+                       *, check_encoding: bool = False) -> int:
+    """Write pre-formatted CSV text, one write per chunk; strict encoding reported per cell."""
+    fh.write(csv_cells(header))
+    write = fh.write
+    binary = chunks.as_bytes and hasattr(fh, "buffer")
+    if binary:  # UTF-8 bytes from SQLite go under the text layer (after its BOM and header)
+        fh.flush()
+        write = fh.buffer.write
+    n = 0
+    it = iter(chunks)
+    for k, text in it:
+        if chunks.as_bytes and not binary:
+            text = text.decode("utf-8")
+        try:
+            if check_encoding:
+                text.encode(encoding)
+            write(text)
+        except UnicodeEncodeError:
+            problems: list[str] = []
+            for k2, text2 in [(k, text), *it]:
+                if isinstance(text2, bytes):
+                    text2 = text2.decode("utf-8")
+                try:
+                    text2.encode(encoding)
+                except UnicodeEncodeError:
+                    cells = csv.reader(io.StringIO(text2, newline=""))
+                    problems += _unencodable(((n + 1 + i, c) for i, c in enumerate(cells)), header, encoding,
+                                             limit=10 - len(problems))
+                n += k2
+                if len(problems) >= 10:
+                    break
+            raise _encoding_error(encoding, problems[:10]) from None
+        n += k
+    return n
+
+
+def _write_rows(fh: Any, header: Sequence[str], rows: Iterable[Sequence[Any]], encoding: str,
+                *, check_encoding: bool = False) -> int:
+    if isinstance(rows, SqlLines):
+        return _write_text_chunks(fh, header, rows, encoding, check_encoding=check_encoding)
+    writer = csv.writer(fh, lineterminator="\r\n")
+    writer.writerow(header)
+    n = 0
+    it = iter(rows)
+    for cells in it:
+        n += 1
+        try:
+            if check_encoding:
+                "".join(c for c in cells if isinstance(c, str)).encode(encoding)
+            writer.writerow(cells)
+        except UnicodeEncodeError:
+            rest = ((n + 1 + i, c) for i, c in enumerate(it))
+            problems = _unencodable([(n, cells)], header, encoding)
+            problems += _unencodable(rest, header, encoding, limit=10 - len(problems))
+            raise _encoding_error(encoding, problems) from None
+    return n

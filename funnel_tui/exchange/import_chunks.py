@@ -1,0 +1,180 @@
+"""Chunks of validated import rows, read here or by a forked child while this process writes.
+
+A big import is two jobs of about the same size: reading and validating the file (pure
+Python), and writing it (SQLite, which releases the GIL). `forked` runs the first in a
+child process so both cores work; `read_chunks` is the same reading either way, so the
+outcome cannot depend on which ran (tests/test_import_reader.py compares them).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+FORK_BYTES = 1 << 20  # about 4k rows: below this a second process costs more than it saves
+
+
+@dataclass
+class Chunk:
+    """What the reader made of `rows` records: rejections, in-chunk duplicates, and the
+    accepted rows, staged for the writer (bulk.stage_chunk) or as ImportRows (dry run)."""
+
+    rows: int = 0
+    rejected: list[tuple[int, list[str] | None, str]] = field(default_factory=list)
+    duplicates: list[tuple[int, str]] = field(default_factory=list)
+    staged: Any = None  # bulk.StagedChunk
+    accepted: list[Any] = field(default_factory=list)
+    cells: dict[int, list[str]] = field(default_factory=dict)
+    estimate: int = 0  # rows the whole file probably holds (first chunk only)
+    unknown_stages: dict[str, int] | None = None  # the last chunk only
+
+
+def read_chunks(records, parser, given, *, staged: bool, batch: int, estimate) -> Any:
+    """Chunks of validated rows from `records` (import_read.read_records after the header)."""
+    import marshal
+    from itertools import islice
+
+    from funnel_tui.store.bulk import STAGED_COLUMNS, ImportRow, SeenInFile, stage_chunk
+
+    first = True
+    while True:
+        recs = list(islice(records, batch))
+        if not recs:
+            break
+        chunk = Chunk(rows=len(recs))
+        good = []
+        for rec in recs:
+            if rec.error:
+                chunk.rejected.append((rec.line, rec.cells, rec.error))
+            else:
+                good.append(rec)
+        parsed = parser.parse_columns([rec.cells for rec in good])
+        keep = []
+        for k, reason in enumerate(parsed.reasons):
+            if reason is None:
+                keep.append(k)
+            else:
+                chunk.rejected.append((good[k].line, good[k].cells, reason))
+        chunk.rejected.sort(key=lambda r: r[0])  # in file order, as the rep reads them
+        columns = parsed.columns
+        if not staged:
+            names = list(columns)
+            for k in keep:
+                deal = {name: columns[name][k] for name in names}
+                chunk.accepted.append(ImportRow(good[k].line, deal, given, parsed.follow[k]))
+                chunk.cells[good[k].line] = good[k].cells
+        else:
+            uids, exts = columns["uid"], columns["external_id"]
+            cells: list[bytes | None] = [None] * len(good)
+            if any(uids) or any(exts):
+                # Rows naming a deal: the writer checks them against the database; a second
+                # row of the chunk for the same deal is a duplicate (its INSERT would fail).
+                seen = SeenInFile()
+                unique = []
+                for k in keep:
+                    uid, ext, line = uids[k], exts[k], good[k].line
+                    if uid or ext:
+                        repeat = seen.duplicate(line, uid, ext)
+                        if repeat:
+                            chunk.duplicates.append((line, repeat))
+                            continue
+                        cells[k] = marshal.dumps(good[k].cells)
+                    unique.append(k)
+                keep = unique
+            if keep:
+                if len(keep) == len(good):
+                    pick = list
+                else:
+                    at = keep
+                    pick = lambda col: [col[k] for k in at]  # noqa: E731
+                chunk.staged = stage_chunk(
+                    [good[k].line for k in keep], {c: pick(columns[c]) for c in STAGED_COLUMNS},
+                    pick(parsed.follow), pick(cells))
+        if first:
+            chunk.estimate = estimate(len(recs))
+            first = False
+        yield chunk
+    yield Chunk(unknown_stages=dict(sorted(parser.unknown_stages.items(), key=lambda kv: (-kv[1], kv[0]))))
+
+
+def forked(produce) -> Any:
+    """Run the generator `produce()` in a forked child and yield its items here.
+
+    The child inherits the open file and parser as they are, reads and validates, and
+    pickles each chunk into a pipe; a thread here queues up to four chunks (then the
+    child's writes block, so memory stays flat). The child never touches the database:
+    it freezes what existed before the fork (so no inherited connection is ever finalised
+    there) and leaves with os._exit. If this side stops early, the child is killed.
+    """
+    import gc
+    import pickle
+    import queue
+    import signal
+    import threading
+
+    from funnel_tui.exchange.import_read import ReaderFailed
+
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the reader
+        code = 0
+        try:
+            os.close(r)
+            gc.freeze()
+            with os.fdopen(w, "wb") as out:
+                try:
+                    for item in produce():
+                        pickle.dump(item, out, protocol=pickle.HIGHEST_PROTOCOL)
+                    pickle.dump("end", out)
+                except Exception as exc:  # noqa: BLE001 - reported to the writer, which rolls back
+                    pickle.dump(("failed", f"{type(exc).__name__}: {exc}"), out)
+                    code = 1
+        except BaseException:  # noqa: BLE001 - the writer went away (broken pipe) or Ctrl-C
+            code = 1
+        finally:
+            os._exit(code)
+    os.close(w)
+    # A thread here takes chunks off the pipe as soon as the reader has them, so the reader
+    # never waits for the writer to finish a chunk (a pipe holds 64 KiB, a chunk ~1 MiB).
+    # Reading the pipe and SQLite's work both release the GIL; the queue bounds memory.
+    chunks: queue.Queue = queue.Queue(maxsize=4)
+
+    def pump() -> None:
+        try:
+            with os.fdopen(r, "rb") as inp:
+                while True:
+                    try:
+                        item = pickle.load(inp)
+                    except EOFError:
+                        item = ("failed", "the file reader stopped unexpectedly")
+                    chunks.put(item)
+                    if not isinstance(item, Chunk):
+                        return
+        except BaseException as exc:  # noqa: BLE001 - handed to the writer, which rolls back
+            chunks.put(("failed", f"{type(exc).__name__}: {exc}"))
+
+    thread = threading.Thread(target=pump, name="import-pipe", daemon=True)
+    thread.start()
+    done = False
+    try:
+        while True:
+            item = chunks.get()
+            if item == "end":
+                done = True
+                return
+            if isinstance(item, tuple):
+                raise ReaderFailed(f"import: reading the file failed ({item[1]}); nothing was imported")
+            yield item
+    finally:
+        if not done:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            while thread.is_alive():  # let the pump see the end of the pipe
+                try:
+                    chunks.get(timeout=0.1)
+                except queue.Empty:
+                    pass
+        os.waitpid(pid, 0)
