@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import time
 from datetime import datetime, timezone
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -43,3 +45,43 @@ def _private_dirs(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
     monkeypatch.delenv("FUNNEL_DB", raising=False)
     monkeypatch.delenv("FUNNEL_NOW", raising=False)
+
+
+class CliResult(NamedTuple):
+    code: int
+    out: str
+    err: str
+
+
+class FunnelCli:
+    """`funnel` run in this process (cli.main) at the tests' clock, NOW in Shanghai.
+
+    `funnel("due", "--format", "json")` runs against the test's db_path and returns
+    CliResult(code, out, err); `funnel.code(db, *argv)` runs against `db` and leaves the
+    output for the test to read with capsys or capsysbinary.
+    """
+
+    def __init__(self, request, db_path):
+        self._request, self.db = request, db_path
+
+    def code(self, db, *argv: str) -> int:
+        from funnel_tui.cli import main
+
+        return main(["--db", str(db), *argv])
+
+    def __call__(self, *argv: str) -> CliResult:
+        capsys = self._request.getfixturevalue("capsys")  # asked for here: a test may use capsysbinary
+        code = self.code(self.db, *argv)
+        out, err = capsys.readouterr()
+        return CliResult(code, out, err)
+
+
+@pytest.fixture
+def funnel(request, monkeypatch, db_path):
+    """The command line, run in-process: see FunnelCli."""
+    monkeypatch.setenv("FUNNEL_NOW", NOW.astimezone(TZ).isoformat())
+    monkeypatch.setenv("TZ", "Asia/Shanghai")
+    time.tzset()
+    yield FunnelCli(request, db_path)
+    monkeypatch.delenv("TZ")
+    time.tzset()

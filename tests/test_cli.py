@@ -9,29 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from funnel_tui.cli import main
 from funnel_tui.store import Store
 
 REPO = Path(__file__).resolve().parents[1]
-NOW_ISO = "2026-11-24T10:00:00+08:00"
 
 
 @pytest.fixture
-def run(db_path, monkeypatch, capsys):
-    monkeypatch.setenv("FUNNEL_NOW", NOW_ISO)
-    monkeypatch.setenv("TZ", "Asia/Shanghai")
-    import time
-
-    time.tzset()
-
-    def _run(*argv):
-        code = main(["--db", str(db_path), *argv])
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    yield _run
-    monkeypatch.delenv("TZ")
-    time.tzset()
+def run(funnel):
+    """`run(*argv)` -> (code, out, err) against this test's database (conftest's funnel)."""
+    return funnel
 
 
 def test_morning_loop(run, db_path):

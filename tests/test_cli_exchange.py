@@ -9,22 +9,22 @@ from pathlib import Path
 
 import pytest
 
-from funnel_tui.cli import main
 from funnel_tui.store import Store
 
 DATA = Path(__file__).parent / "data"
 
 
 @pytest.fixture
-def env(tmp_path, monkeypatch):
-    monkeypatch.setenv("FUNNEL_NOW", "2026-11-24T10:00:00+08:00")
-    monkeypatch.setenv("TZ", "Asia/Shanghai")
+def env(tmp_path, monkeypatch, funnel):
+    """The test's folder, as the working directory, at the test clock (conftest's funnel)."""
     monkeypatch.chdir(tmp_path)
     return tmp_path
 
 
-def run(db, *args):
-    return main(["--db", str(db), *args])
+@pytest.fixture
+def run(funnel):
+    """`run(db, *argv)` -> the exit code; the output stays for capsys/capsysbinary."""
+    return funnel.code
 
 
 def deals(db):
@@ -35,7 +35,7 @@ def deals(db):
         s.close()
 
 
-def test_export_then_import_round_trip(env, capsys):
+def test_export_then_import_round_trip(env, run, capsys):
     a, b = env / "a.db", env / "b.db"
     assert run(a, "add", "=cmd|' /C calc'!A0", "--amount", "3万", "--title", "华信科技 𠮷") == 0
     assert run(a, "add", "Acme [/]", "--stage", "demo", "--owner", "王磊") == 0
@@ -59,7 +59,7 @@ def test_export_then_import_round_trip(env, capsys):
     assert len(deals(b)) == 2
 
 
-def test_export_to_stdout_and_default_file(env, capsysbinary):
+def test_export_to_stdout_and_default_file(env, run, capsysbinary):
     db = env / "a.db"
     run(db, "add", "北辰医疗", "--amount", "100")
     capsysbinary.readouterr()
@@ -74,7 +74,7 @@ def test_export_to_stdout_and_default_file(env, capsysbinary):
     assert capsysbinary.readouterr().out.splitlines()[0].startswith(b"\xef\xbb\xbfstage,name,")
 
 
-def test_export_refusals(env, capsys):
+def test_export_refusals(env, run, capsys):
     db = env / "a.db"
     run(db, "add", "Ramen 🍜")
     capsys.readouterr()
@@ -88,7 +88,7 @@ def test_export_refusals(env, capsys):
     assert "stage: unknown stage 'nowhere'" in capsys.readouterr().err
 
 
-def test_import_partially_bad_file(env, capsys):
+def test_import_partially_bad_file(env, run, capsys):
     db = env / "a.db"
     src = env / "p.csv"
     src.write_text("customer,amount,stage\nGood,1,lead\nBad,abc,lead\nWho,1,Contact Made\n", encoding="utf-8")
@@ -105,7 +105,7 @@ def test_import_partially_bad_file(env, capsys):
     assert {d["customer"]: d["stage"] for d in deals(db)} == {"Good": "lead", "Who": "qualified"}
 
 
-def test_import_abort_dry_run_json_and_undo(env, capsys):
+def test_import_abort_dry_run_json_and_undo(env, run, capsys):
     db = env / "a.db"
     src = env / "t.csv"
     shutil.copy(DATA / "template_zh.gb18030.csv", src)
@@ -130,7 +130,7 @@ def test_import_abort_dry_run_json_and_undo(env, capsys):
     assert deals(db) == [] and not (env / "bad.rejected.csv").exists()
 
 
-def test_import_refusals(env, capsys):
+def test_import_refusals(env, run, capsys):
     db = env / "a.db"
     assert run(db, "import", str(env / "missing.csv")) == 1
     assert "no file" in capsys.readouterr().err

@@ -9,7 +9,6 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from funnel_tui.cli import main
 from funnel_tui.store import Store
 
 NOW_ISO = "2026-11-24T10:00:00+08:00"  # Tuesday
@@ -25,20 +24,9 @@ def ago(days: float) -> datetime:
 
 
 @pytest.fixture
-def run(db_path, monkeypatch, capsys):
-    monkeypatch.setenv("FUNNEL_NOW", NOW_ISO)
-    monkeypatch.setenv("TZ", "Asia/Shanghai")
-
-    def _run(*argv):
-        code = main(["--db", str(db_path), *argv])
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    yield _run
-    monkeypatch.delenv("TZ")
-    import time
-
-    time.tzset()
+def run(funnel):
+    """`run(*argv)` -> (code, out, err) against this test's database (conftest's funnel)."""
+    return funnel
 
 
 @pytest.fixture
