@@ -21,6 +21,7 @@ import os
 import sys
 from typing import Sequence
 
+from funnel_tui import __version__
 from funnel_tui.cli import admin, backup, deals, exchange, followups, reads, summary
 from funnel_tui.cli.common import EXIT_ERROR, EXIT_OK, is_user_error, safe
 
@@ -30,8 +31,6 @@ COMMAND_GROUPS = (admin.register_board, deals.register, followups.register, read
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from funnel_tui import __version__
-
     p = argparse.ArgumentParser(
         prog="funnel",
         description="Your own sales funnel in the terminal. With no command, opens the board.",

@@ -12,6 +12,8 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
+from funnel_tui.exchange.import_read import ReaderFailed
+
 FORK_BYTES = 1 << 20  # about 4k rows: below this a second process costs more than it saves
 
 
@@ -112,8 +114,6 @@ def forked(produce) -> Any:
     import queue
     import signal
     import threading
-
-    from funnel_tui.exchange.import_read import ReaderFailed
 
     r, w = os.pipe()
     pid = os.fork()
