@@ -344,3 +344,16 @@ def test_review_averages_and_bottleneck_after_two_low_weeks():
     assert conv["qualified"]["bottleneck"] is False
     assert conv["negotiation"]["bottleneck"] is False  # nothing entered: no rate, no flag
     assert review(DEFAULT_STAGES, weekly, threshold=0.1)["conversion"][0]["bottleneck"] is False
+
+
+def test_rate_labels_wide_and_narrow():
+    """One label helper for the TUI ("12/40 · 30 %") and the terminal tables ("12/40 30%*")."""
+    from funnel_tui.domain.funnel import rate_label
+
+    assert rate_label(12, 40, 0.3, False) == "12/40 · 30 %"
+    assert rate_label(3, 9, 1 / 3, True) == "3/9 · 33 % *"
+    assert rate_label(12, 40, 0.3, False, narrow=True) == "12/40 30%"
+    assert rate_label(3, 9, 1 / 3, True, narrow=True) == "3/9 33%*"
+    assert rate_label(0, 0, None, True, narrow=True) == "—"  # nothing stood behind it
+    assert rate_label(0, 0, None, True) == "0/0 · — *"
+    assert rate_label(None, None, None, False) == rate_label(None, None, None, False, narrow=True) == ""
