@@ -10,8 +10,11 @@
   its -wal/-shm or its backups.
 - Strict encodings: a character the chosen encoding cannot hold is reported with its row
   and column, never replaced with "?".
-- Rows are streamed from the store in chunks and formatted here without building
-  datetimes per cell more than once, so memory stays flat at any pipeline size.
+- Rows are streamed from the store in chunks and formatted without building datetimes
+  per cell more than once, so memory stays flat at any pipeline size.
+
+This module holds the two exports; the formatting is in export_format (Python) and
+export_sql (lines SQLite builds), the writing in export_write, the guard in formula_guard.
 """
 
 from __future__ import annotations
