@@ -24,7 +24,7 @@ def main(argv: list[str]) -> int:
     from funnel_tui.cli_exchange import read_chunks
     from funnel_tui.exchange.csv_import import RowParser, detect_encoding, map_header, read_records
     from funnel_tui.store import Store
-    from funnel_tui.store.bulk import DealImporter
+    from funnel_tui.store.bulk_import import DealImporter
 
     gc.disable()  # as import_file does
     now = datetime.now(timezone.utc)

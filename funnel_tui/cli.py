@@ -211,7 +211,7 @@ def cmd_add(args: argparse.Namespace) -> int:
     now = now_utc()
     follow = parse_when(args.follow_up, "follow-up") if args.follow_up else None
     values = {"customer": args.customer, **_deal_values(args)}
-    from funnel_tui.store.core import new_action
+    from funnel_tui.store.history import new_action
 
     action = new_action()  # one `funnel undo` takes back the deal and its first follow-up
     deal_id = store.add_deal(values, now=now, tz=_tz(), action=action)

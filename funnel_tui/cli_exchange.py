@@ -106,7 +106,7 @@ def import_file(
         rejected_path,
     )
     from funnel_tui.store.backup import backup_before
-    from funnel_tui.store.bulk import DealImporter, ImportRow, Outcome
+    from funnel_tui.store.bulk_import import DealImporter, ImportRow, Outcome
 
     started = time.perf_counter()
     src = Path(path).expanduser()
@@ -247,7 +247,8 @@ def read_chunks(records, parser, given, *, staged: bool, batch: int, estimate) -
     import marshal
     from itertools import islice
 
-    from funnel_tui.store.bulk import STAGED_COLUMNS, ImportRow, SeenInFile, stage_chunk
+    from funnel_tui.store.bulk_import import ImportRow, SeenInFile
+    from funnel_tui.store.bulk_rows import STAGED_COLUMNS, stage_chunk
 
     first = True
     while True:

@@ -239,7 +239,8 @@ def render_by_owner(reps: list[dict[str, Any]], tz) -> None:
 
 
 def cmd_summary(args: argparse.Namespace) -> int:
-    from funnel_tui.store.summary import DealSet, summary
+    from funnel_tui.store.core import summary
+    from funnel_tui.store.summary import DealSet
 
     tz = _tz()
     store = open_store(args)
@@ -320,7 +321,7 @@ def conversion_rows(r: dict[str, Any]) -> list[list[str]]:
 def cmd_review(args: argparse.Namespace) -> int:
     from rich.text import Text
 
-    from funnel_tui.store.summary import review
+    from funnel_tui.store.core import review
 
     tz = _tz()
     store = open_store(args)

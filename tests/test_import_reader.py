@@ -208,7 +208,7 @@ def test_staged_chunks_write_what_the_row_writer_writes(tmp_path, now, tz):
     same deals, history and follow-ups for the same validated rows."""
     from funnel_tui.cli_exchange import read_chunks
     from funnel_tui.exchange.csv_import import RowParser, map_header, read_records
-    from funnel_tui.store.bulk import DealImporter
+    from funnel_tui.store.bulk_import import DealImporter
 
     rows = _mixed_rows("", n=300)
     for i, row in enumerate(rows):  # every uid and external id once: nothing is a duplicate here
