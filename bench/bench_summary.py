@@ -37,7 +37,7 @@ def run_once(db: Path, args: list[str]) -> float:
 
 def sql_time(db: Path, **kw) -> float:
     from funnel_tui.store import Store
-    from funnel_tui.store.summary import summary
+    from funnel_tui.store.core import summary
 
     store = Store(db)
     store.stages()

@@ -26,7 +26,7 @@ def main(argv: list[str]) -> int:
     from funnel_tui.exchange.import_read import detect_encoding, read_records
     from funnel_tui.exchange.import_rows import RowParser
     from funnel_tui.store import Store
-    from funnel_tui.store.bulk import DealImporter
+    from funnel_tui.store.bulk_import import DealImporter
 
     gc.disable()  # as import_file does
     now = datetime.now(timezone.utc)

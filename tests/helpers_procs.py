@@ -61,10 +61,10 @@ def big_import(db: str, n: str, tag: str) -> None:
     at = NOW
     chunk = 5000
     try:
-        from funnel_tui.store.bulk import DealImporter, ImportRow
+        from funnel_tui.store.bulk_import import DealImporter, ImportRow
     except ImportError:  # the importer not built yet: the same single transaction by hand
         DealImporter = None
-    from funnel_tui.store.core import D
+    from funnel_tui.store.tables import D
 
     blank = {c.name: "" for c in D.columns if c.default is not None and c.default.arg == ""}
     blank.pop("external_id", None)
@@ -101,7 +101,8 @@ def counter(db: str, n: str, mode: str) -> None:
     from sqlalchemy import exc, select, update
 
     from funnel_tui.store import Store
-    from funnel_tui.store.core import SET, StoreError
+    from funnel_tui.store.errors import StoreError
+    from funnel_tui.store.tables import SET
 
     if mode == "deferred":
         import funnel_tui.store.core as core

@@ -440,7 +440,7 @@ def _indexes(store):
 
 
 def test_big_import_rebuilds_the_indexes_it_dropped(store, now, tz, tmp_path, monkeypatch):
-    import funnel_tui.store.bulk as bulk
+    import funnel_tui.store.bulk_import as bulk
 
     monkeypatch.setattr(bulk, "BIG_IMPORT", 10)
     dropped = []
@@ -534,7 +534,7 @@ def test_new_uids_are_distinct_time_ordered_uuids():
     import time
     import uuid
 
-    from funnel_tui.store.bulk import new_uids
+    from funnel_tui.store.bulk_rows import new_uids
 
     uids = new_uids(2000)
     time.sleep(0.002)
@@ -551,7 +551,7 @@ def test_new_uids_are_distinct_time_ordered_uuids():
 def test_utc_text_is_the_stored_form():
     from datetime import datetime, timezone
 
-    from funnel_tui.store.bulk import _UTC_TEXT, _sqlite_value
+    from funnel_tui.store.tables import UTC_TEXT as _UTC_TEXT, sqlite_value as _sqlite_value
 
     for d in (datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc), datetime(999, 12, 31, 23, 59, 59, 999999,
                                                                           tzinfo=timezone.utc)):

@@ -210,7 +210,7 @@ def test_staged_chunks_write_what_the_row_writer_writes(tmp_path, now, tz):
     from funnel_tui.exchange.import_headers import map_header
     from funnel_tui.exchange.import_read import read_records
     from funnel_tui.exchange.import_rows import RowParser
-    from funnel_tui.store.bulk import DealImporter
+    from funnel_tui.store.bulk_import import DealImporter
 
     rows = _mixed_rows("", n=300)
     for i, row in enumerate(rows):  # every uid and external id once: nothing is a duplicate here

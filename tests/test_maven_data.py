@@ -17,7 +17,8 @@ from pathlib import Path
 import pytest
 
 from funnel_tui.store import Store
-from funnel_tui.store.summary import DealSet, summary
+from funnel_tui.store.core import summary
+from funnel_tui.store.summary import DealSet
 
 UTC = timezone.utc
 SOURCE = Path(__file__).resolve().parents[2] / "shared" / "data" / "maven-crm" / "sales_pipeline.csv"

@@ -64,7 +64,7 @@ def test_store_repr_hides_the_password():
 
 
 def _bad_insert(engine) -> str:
-    from funnel_tui.store.core import D
+    from funnel_tui.store.tables import D
 
     row = {"uid": "u", "customer": "机密客户 Zhang 13800000000", "stage": "lead", "status": "open",
            "amount": 1, "currency": "CNY", "probability": 500, "probability_custom": False,

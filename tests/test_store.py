@@ -293,7 +293,7 @@ def test_warnings_match_the_domain_rules_on_a_random_pipeline(store, now):
 
 def test_a_locked_database_is_a_store_refusal_with_nothing_written(db_path, now):
     """busy_timeout run out: the rep reads one line (CLI) or a toast (TUI), not a traceback."""
-    from funnel_tui.store.core import DatabaseUnavailable
+    from funnel_tui.store.errors import DatabaseUnavailable
 
     a = Store(db_path)
     deal_id = add(a, now)

@@ -15,8 +15,9 @@ from sqlalchemy import select
 from funnel_tui.domain.funnel import facts_from_rows, summarize
 from funnel_tui.models import Deal, History
 from funnel_tui.store import Store
-from funnel_tui.store.core import _aware_row
-from funnel_tui.store.summary import DealSet, review, summary, weekly_flow
+from funnel_tui.store.core import review, summary, weekly_flow
+from funnel_tui.store.summary import DealSet
+from funnel_tui.store.tables import aware_row as _aware_row
 
 UTC = timezone.utc
 TZ = ZoneInfo("Asia/Shanghai")
@@ -250,7 +251,7 @@ def test_sql_matches_the_plain_contract(steps, cut):
 
 
 def test_summary_tiers_follow_the_tier_share_settings(store, now):
-    from funnel_tui.store.summary import summary
+    from funnel_tui.store.core import summary
 
     for amount in ("800", "150", "50"):
         store.add_deal({"customer": f"c{amount}", "amount": amount}, now=now)

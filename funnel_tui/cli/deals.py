@@ -54,7 +54,7 @@ def _deal_values(args: argparse.Namespace) -> dict[str, Any]:
 
 def cmd_add(args: argparse.Namespace) -> int:
     from funnel_tui.domain.validation import FollowUpDraft
-    from funnel_tui.store.core import new_action
+    from funnel_tui.store.history import new_action
 
     store = open_store(args)
     now = now_utc()

@@ -229,7 +229,8 @@ def render_by_owner(reps: list[dict[str, Any]], tz) -> None:
 
 
 def cmd_summary(args: argparse.Namespace) -> int:
-    from funnel_tui.store.summary import DealSet, summary
+    from funnel_tui.store.core import summary
+    from funnel_tui.store.summary import DealSet
 
     tz = local_tz()
     store = open_store(args)
@@ -313,7 +314,7 @@ def cmd_review(args: argparse.Namespace) -> int:
     from rich.text import Text
 
     from funnel_tui.domain.funnel import SMALL_MARK
-    from funnel_tui.store.summary import review
+    from funnel_tui.store.core import review
 
     tz = local_tz()
     store = open_store(args)

@@ -47,7 +47,7 @@ def export_deals(
     stdout: Any = None,
 ) -> ExportResult:
     """Export deals (all DESIGN §6 columns) to `dest` (a file, a folder, or "-"/None for stdout)."""
-    from funnel_tui.store.bulk import stream_deals, stream_export_lines
+    from funnel_tui.store.core import stream_deals, stream_export_lines
 
     statuses = (status,) if isinstance(status, str) else tuple(status)
     if not statuses or any(s not in ("open", "won", "lost", "all") for s in statuses):
@@ -73,7 +73,7 @@ def export_deals(
 
 def _export_sql(*, now: datetime, tz: tzinfo, tiers: TierCutoffs):
     """What SQLite needs to build the export lines itself (None: use the Python formatter)."""
-    from funnel_tui.store.bulk import ExportSql
+    from funnel_tui.store.bulk_export import ExportSql
 
     spans = offset_spans(tz)
     if spans is None:
@@ -100,7 +100,8 @@ SUMMARY_COLUMNS = ("stage", "name", "name_zh", "count", "amount", "weighted_amou
 def summary_rows(store: Any, *, now: datetime, owner: str | None = None) -> tuple[list[str], list[list]]:
     """The per-stage table: from store.summary when it is there, else the board totals."""
     try:
-        from funnel_tui.store.summary import DealSet, summary  # the analytics module
+        from funnel_tui.store.core import summary  # the analytics
+        from funnel_tui.store.summary import DealSet
     except ImportError:
         summary = None
     if summary is not None:

@@ -1,7 +1,7 @@
 """Export lines built by SQLite itself (the fast path on SQLite): the zone's offsets as
 spans SQL can compare against, and the chunks of joined lines turned into CSV text.
 
-store.bulk.stream_export_lines runs the query; tests/test_csv_export_sql.py keeps every
+Store.stream_export_lines runs the query; tests/test_csv_export_sql.py keeps every
 line equal to what the Python formatter (export_format) writes.
 """
 

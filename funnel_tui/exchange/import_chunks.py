@@ -37,7 +37,8 @@ def read_chunks(records, parser, given, *, staged: bool, batch: int, estimate) -
     import marshal
     from itertools import islice
 
-    from funnel_tui.store.bulk import STAGED_COLUMNS, ImportRow, SeenInFile, stage_chunk
+    from funnel_tui.store.bulk_import import ImportRow, SeenInFile
+    from funnel_tui.store.bulk_rows import STAGED_COLUMNS, stage_chunk
 
     first = True
     while True:

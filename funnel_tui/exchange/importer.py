@@ -2,7 +2,7 @@
 
 Glues the pure file side (import_read: bytes to records; import_headers: what the columns
 mean; import_rows: records to validated deal columns) to the store's bulk writer
-(store.bulk.DealImporter): the file is read and validated in chunks, accepted rows are
+(store.bulk_import.DealImporter): the file is read and validated in chunks, accepted rows are
 written in batches inside one transaction, and refused rows go with their reason to
 `<input>.rejected.csv`. Big files are read by a forked child while this process writes
 (import_chunks). `funnel import` only parses its arguments and prints the ImportReport.
@@ -97,7 +97,7 @@ def import_file(
     forks for files of FORK_BYTES or more where fork is safe (Linux).
     """
     from funnel_tui.store.backup import backup_before
-    from funnel_tui.store.bulk import DealImporter, ImportRow, Outcome
+    from funnel_tui.store.bulk_import import DealImporter, ImportRow, Outcome
 
     started = time.perf_counter()
     src = Path(path).expanduser()

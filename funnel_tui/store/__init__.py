@@ -1,16 +1,14 @@
-"""The store: engine factory, schema, and every read and write (see core.Store)."""
+"""The store: every read and write of the rep's database, through one facade (core.Store).
 
-from funnel_tui.store.core import (
-    DueItem,
-    NotFound,
-    StaleDealError,
-    Store,
-    StoreError,
-    WarningItem,
-    from_db,
-    to_db,
-)
+The modules behind it are listed in core.py; engine, schema, migrations and backup open,
+create, upgrade and copy the database itself.
+"""
+
+from funnel_tui.store.core import Store
+from funnel_tui.store.errors import NotFound, StaleDealError, StoreError
 from funnel_tui.store.schema import NewerSchemaError
+from funnel_tui.store.tables import from_db, to_db
+from funnel_tui.store.today import DueItem, WarningItem
 
 __all__ = [
     "DueItem",

@@ -65,6 +65,24 @@ def _uri(path: Path, mode: str) -> str:
     return f"{path.resolve().as_uri()}?mode={mode}"
 
 
+def _copy(source: Path, dest: Path, *, self_contained: bool) -> str:
+    """Copy the database `source` (opened read-only) into `dest` with SQLite's online backup
+    API; returns dest's integrity_check. `self_contained` leaves dest in rollback-journal
+    mode, one file with no -wal/-shm companions."""
+    src = sqlite3.connect(_uri(source, "ro"), uri=True, timeout=5)
+    try:
+        dst = sqlite3.connect(dest, timeout=5)
+        try:
+            src.backup(dst)
+            if self_contained:
+                dst.execute("PRAGMA journal_mode = DELETE")
+            return dst.execute("PRAGMA integrity_check").fetchone()[0]
+        finally:
+            dst.close()
+    finally:
+        src.close()
+
+
 def _stamp(now: datetime | None) -> str:
     return (now or datetime.now(UTC)).astimezone(UTC).strftime(STAMP)
 
@@ -77,19 +95,9 @@ def backup_file(source: Path, dest: Path) -> Path:
     fd = os.open(tmp, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
     os.close(fd)
     try:
-        src = sqlite3.connect(_uri(Path(source), "ro"), uri=True, timeout=5)
-        try:
-            dst = sqlite3.connect(tmp)
-            try:
-                src.backup(dst)
-                # A backup is one self-contained file: reading it later must not need (or
-                # leave behind) -wal/-shm companions.
-                dst.execute("PRAGMA journal_mode = DELETE")
-                ok = dst.execute("PRAGMA integrity_check").fetchone()[0]
-            finally:
-                dst.close()
-        finally:
-            src.close()
+        # A backup is one self-contained file: reading it later must not need (or leave
+        # behind) -wal/-shm companions.
+        ok = _copy(Path(source), tmp, self_contained=True)
     except sqlite3.Error as exc:
         tmp.unlink(missing_ok=True)
         raise BackupError(f"could not back up {source}: {exc}") from None
@@ -327,16 +335,7 @@ def restore_backup(db_path: Path, backup: Path, *, now: datetime | None = None) 
         fd = os.open(db_path, os.O_CREAT | os.O_WRONLY, 0o600)
         os.close(fd)
     try:
-        src = sqlite3.connect(_uri(backup, "ro"), uri=True, timeout=5)
-        try:
-            dst = sqlite3.connect(db_path, timeout=5)
-            try:
-                src.backup(dst)
-                ok = dst.execute("PRAGMA integrity_check").fetchone()[0]
-            finally:
-                dst.close()
-        finally:
-            src.close()
+        ok = _copy(backup, db_path, self_contained=False)
     except sqlite3.Error as exc:
         raise BackupError(f"restore failed, the database is unchanged: {exc}") from None
     make_private_file(db_path)

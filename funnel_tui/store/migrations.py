@@ -35,12 +35,16 @@ class MigrationError(RuntimeError):
     """The upgrade did not happen; the database is as it was (and a backup exists)."""
 
 
+def user_version(conn: "Connection") -> int:
+    """The schema version a SQLite database says it has (PRAGMA user_version)."""
+    return int(conn.exec_driver_sql("PRAGMA user_version").scalar() or 0)
+
+
 def migrate(engine: "Engine", *, from_version: int) -> "Path | None":
     """Upgrade an older database to SCHEMA_VERSION. Returns the backup taken first."""
     from funnel_tui.models import SCHEMA_VERSION
     from funnel_tui.store.backup import BackupError, backup_before
     from funnel_tui.store.engine import WRITE_OPTION
-    from funnel_tui.store.schema import user_version
 
     missing = [v for v in range(from_version, SCHEMA_VERSION) if v not in MIGRATIONS]
     if missing:

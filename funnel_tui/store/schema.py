@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from funnel_tui.domain.stages import DEFAULT_STAGES
+from funnel_tui.store import migrations
+from funnel_tui.store.migrations import user_version
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Engine
@@ -25,10 +27,6 @@ HISTORY_TRIGGERS = (
     """CREATE TRIGGER IF NOT EXISTS tr_deal_no_delete BEFORE DELETE ON deal
        BEGIN SELECT RAISE(ABORT, 'deals are never deleted; set deleted_at'); END""",
 )
-
-
-def user_version(conn: "Connection") -> int:
-    return int(conn.exec_driver_sql("PRAGMA user_version").scalar() or 0)
 
 
 def has_tables(conn: "Connection") -> bool:
@@ -81,7 +79,8 @@ def seed_stages(conn: "Connection") -> None:
 def ensure_schema(engine: "Engine") -> None:
     """Bring a database to the current schema: create it, or refuse a newer one.
 
-    Older versions are upgraded by `funnel_tui.store.migrations` (with a backup first).
+    Older versions are upgraded by `funnel_tui.store.migrations` (with a backup first);
+    the arrow runs schema → migrations only, so migrations never imports this module.
     """
     from funnel_tui.models import SCHEMA_VERSION
 
@@ -104,9 +103,7 @@ def ensure_schema(engine: "Engine") -> None:
                     create_schema(conn)
         return
     if version < SCHEMA_VERSION:
-        from funnel_tui.store.migrations import migrate
-
-        migrate(engine, from_version=version)
+        migrations.migrate(engine, from_version=version)  # looked up now: tests swap it
 
 
 def create_schema_if_missing(conn: "Connection") -> None:

@@ -24,7 +24,7 @@ from funnel_tui.domain.money import format_money, weighted_minor
 from funnel_tui.domain import rules
 from funnel_tui.domain.rules import cadence, dwell
 from funnel_tui.domain.validation import ValidationError
-from funnel_tui.store.core import StaleDealError, StoreError
+from funnel_tui.store import StaleDealError, StoreError
 from funnel_tui.tui.forms import DealDraft, DealForm, FollowUpForm, TouchForm
 
 TIMELINE_LIMIT = 300  # newest entries shown; older history stays in `funnel show --format json`

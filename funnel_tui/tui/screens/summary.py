@@ -274,7 +274,7 @@ class SummaryScreen(Screen):
 
     @work(thread=True, exclusive=True, group="summary-reps")
     def load_reps(self) -> None:
-        from funnel_tui.store.summary import owners
+        from funnel_tui.store.core import owners
 
         store = self.app.store
         me = store.get_setting("me") or ""
@@ -336,7 +336,8 @@ class SummaryScreen(Screen):
 
     @work(thread=True, exclusive=True, group="summary")
     def _read_funnel(self, token: int, rep: str, period_key: str) -> None:
-        from funnel_tui.store.summary import DealSet, summary
+        from funnel_tui.store.core import summary
+        from funnel_tui.store.summary import DealSet
 
         store, now, tz = self.app.store, self.app.now(), self.app.tz
         owner = self._owner_for(rep)
@@ -347,7 +348,7 @@ class SummaryScreen(Screen):
 
     @work(thread=True, exclusive=True, group="summary-week")
     def _read_week(self, token: int, rep: str) -> None:
-        from funnel_tui.store.summary import review
+        from funnel_tui.store.core import review
 
         week = review(self.app.store, now=self.app.now(), tz=self.app.tz, owner=self._owner_for(rep))
         self.app.call_from_thread(self._show_week, token, localise(week, self._labels()))

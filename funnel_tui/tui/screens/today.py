@@ -21,7 +21,7 @@ from textual.widgets.option_list import Option
 
 from funnel_tui.domain.dates import format_local
 from funnel_tui.domain.validation import ValidationError
-from funnel_tui.store.core import StoreError
+from funnel_tui.store import StoreError
 from funnel_tui.tui.forms import ConfirmDialog, TouchForm
 from funnel_tui.tui.screens.deal import (
     DealScreen,

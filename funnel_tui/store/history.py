@@ -1,0 +1,128 @@
+"""Changes to a deal and the history that records them (DESIGN §2).
+
+History is append-only: every change writes rows here, grouped by one `action` id per
+thing the rep did, so `undo` (store/undo.py) can walk the whole action back. A change
+starts from the deal's row as read inside the write transaction (`deal_row`) and goes in
+through `apply_changes`, which refuses a stale save by the row's `version`.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Any, Mapping
+
+from sqlalchemy import and_, insert, select, update
+from sqlalchemy.engine import Connection
+
+from funnel_tui.store.errors import NotFound, StaleDealError
+from funnel_tui.store.tables import DATETIME_COLUMNS, UTC, D, H, to_db
+
+# Deal columns that history tracks and undo can restore.
+TRACKED = (
+    "external_id", "customer", "title", "industry", "company_size", "contact_name",
+    "contact_role", "contact_phone", "contact_email", "source", "lead_score", "owner",
+    "stage", "status", "amount", "currency", "probability", "probability_custom",
+    "expected_close", "risk_level", "risk_note", "mitigation", "budget", "decision_chain",
+    "pain_points", "competitors", "lost_reason", "notes", "stage_entered_at",
+    "last_contact_at", "closed_at", "deleted_at",
+)
+
+
+def new_action() -> str:
+    """A fresh id grouping the history rows of one thing the rep did (one undo step)."""
+    return uuid.uuid4().hex[:16]
+
+
+def history_row(deal_id: int, at: datetime | None, kind: str, action: str, *, field: str | None = None,
+                old: str | None = None, new: str | None = None, from_stage: str | None = None,
+                to_stage: str | None = None) -> dict[str, Any]:
+    """One history row, every column named (executemany needs the same keys in each)."""
+    return {"deal_id": deal_id, "at": at, "kind": kind, "field": field, "old": old, "new": new,
+            "action": action, "from_stage": from_stage, "to_stage": to_stage}
+
+
+def record(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    """Append history rows (made by history_row)."""
+    if rows:
+        conn.execute(insert(H), rows)
+
+
+def ser(value: Any) -> str | None:
+    """A column value as history text (ISO for times, plain for the rest)."""
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(UTC).isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    return str(value)
+
+
+def deser(column: str, text: str | None) -> Any:
+    """History text back into a value of `column` (the inverse of ser)."""
+    if text is None:
+        return None
+    if column in DATETIME_COLUMNS:
+        return to_db(datetime.fromisoformat(text))
+    if column == "expected_close":
+        return date.fromisoformat(text)
+    if column in ("amount", "probability", "lead_score"):
+        return int(text)
+    if column == "probability_custom":
+        return text == "1"
+    return text
+
+
+def deal_row(conn: Connection, deal_id: int, *, include_deleted: bool = False) -> dict:
+    """The deal's whole row, for a change inside this transaction (NotFound if gone)."""
+    row = conn.execute(select(D).where(D.c.id == deal_id)).mappings().first()
+    if row is None or (row["deleted_at"] is not None and not include_deleted):
+        raise NotFound(f"deal: no deal with id {deal_id}")
+    return dict(row)
+
+
+def apply_changes(
+    conn: Connection,
+    deal: dict,
+    changes: Mapping[str, Any],
+    *,
+    now: datetime,
+    action: str,
+    kind_for: Mapping[str, str] | None = None,
+    expected_version: int | None = None,
+) -> dict:
+    """Write `changes` to the deal, one history row per changed column; returns the new row.
+
+    `kind_for` names the history kind of a column's row (status → "won", …); a stage
+    change is always a "stage" row with its from/to stages.
+    """
+    if expected_version is not None and deal["version"] != expected_version:
+        raise StaleDealError(
+            f"deal {deal['id']} was changed elsewhere since you opened it "
+            f"(version {expected_version} → {deal['version']}); reload and apply again"
+        )
+    real = {k: v for k, v in changes.items() if deal.get(k) != v}
+    if not real:
+        return deal
+    at = to_db(now)
+    kinds = kind_for or {}
+    rows = []
+    for column, value in real.items():
+        move = column == "stage"
+        rows.append(history_row(
+            deal["id"], at, "stage" if move else kinds.get(column, "field"), action, field=column,
+            old=ser(deal.get(column)), new=ser(value),
+            from_stage=deal["stage"] if move else None, to_stage=value if move else None))
+    # The version guard is repeated in SQL: it holds even across processes.
+    result = conn.execute(
+        update(D)
+        .where(and_(D.c.id == deal["id"], D.c.version == deal["version"]))
+        .values(**real, updated_at=at, version=deal["version"] + 1)
+    )
+    if result.rowcount != 1:
+        raise StaleDealError(f"deal {deal['id']} was changed elsewhere; reload and apply again")
+    record(conn, rows)
+    return {**deal, **real, "updated_at": at, "version": deal["version"] + 1}

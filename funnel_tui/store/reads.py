@@ -1,0 +1,101 @@
+"""Reads of deals and what hangs off them: one deal, its history, follow-ups and touches;
+lists, search and counts. Rows leave as plain dicts with aware UTC times."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.engine import Connection
+
+from funnel_tui.domain.text import clean_text, escape_like
+from funnel_tui.store.history import deal_row
+from funnel_tui.store.tables import D, F, H, T, aware_row
+
+
+def get_deal(conn: Connection, deal_id: int, *, include_deleted: bool = False) -> dict:
+    return aware_row(deal_row(conn, deal_id, include_deleted=include_deleted))
+
+
+def deal_history(conn: Connection, deal_id: int) -> list[dict]:
+    rows = conn.execute(select(H).where(H.c.deal_id == deal_id).order_by(H.c.id)).mappings().all()
+    return [aware_row(dict(r)) for r in rows]
+
+
+def deal_follow_ups(conn: Connection, deal_id: int, *, open_only: bool = False) -> list[dict]:
+    q = select(F).where(F.c.deal_id == deal_id)
+    if open_only:
+        q = q.where(F.c.status == "open")
+    return [aware_row(dict(r)) for r in conn.execute(q.order_by(F.c.due_at)).mappings().all()]
+
+
+def deal_touches(conn: Connection, deal_id: int) -> list[dict]:
+    rows = conn.execute(
+        select(T).where(and_(T.c.deal_id == deal_id, T.c.voided_at.is_(None))).order_by(T.c.at)
+    ).mappings().all()
+    return [aware_row(dict(r)) for r in rows]
+
+
+def search_clause(text: str):
+    """Customer, title or contact contains `text` (% and _ taken literally)."""
+    needle = f"%{escape_like(clean_text(text))}%"
+    return or_(*(col.like(needle, escape="\\") for col in (D.c.customer, D.c.title, D.c.contact_name)))
+
+
+def chosen_deals(q, *, status: str | Sequence[str | None] | None = "open", stage_key: str | None = None,
+                 owner: str | None = None):
+    """`q` narrowed to deals not deleted, of `status` (one, several, or None / "" / "all"
+    for every status), in a stage, of a rep; oldest id first."""
+    q = q.where(D.c.deleted_at.is_(None))
+    statuses = (status,) if isinstance(status, str) or status is None else tuple(status)
+    if statuses and all(statuses) and "all" not in statuses:
+        q = q.where(D.c.status == statuses[0] if len(statuses) == 1 else D.c.status.in_(statuses))
+    if stage_key:
+        q = q.where(D.c.stage == stage_key)
+    if owner:
+        q = q.where(D.c.owner == owner)
+    return q.order_by(D.c.id)
+
+
+def list_deals(conn: Connection, *, status: str | None = "open", stage_key: str | None = None,
+               owner: str | None = None, search: str | None = None, limit: int | None = None,
+               offset: int = 0) -> list[dict]:
+    """Deals by id, filtered; `status` None or "all" for every status."""
+    q = chosen_deals(select(D), status=status, stage_key=stage_key, owner=owner)
+    if search:
+        q = q.where(search_clause(search))
+    q = q.offset(offset)
+    if limit:
+        q = q.limit(limit)
+    return [aware_row(dict(r)) for r in conn.execute(q).mappings()]
+
+
+def search_deals(conn: Connection, text: str, *, limit: int = 20, fuzzy: bool = False) -> list[dict]:
+    """Deals (any status, not deleted) matching `text`, open ones first; bounded.
+
+    Plain: customer, title or contact contains `text` (search_clause). Fuzzy: the
+    customer contains the characters of `text` in order ("acr" finds "Acme Robotics"),
+    for the palette's jump-to-deal.
+    """
+    needle = clean_text(text)
+    if not needle:
+        return []
+    if fuzzy:
+        pattern = "%" + "%".join(escape_like(ch) for ch in needle if not ch.isspace()) + "%"
+        where = D.c.customer.like(pattern, escape="\\")
+    else:
+        where = search_clause(needle)
+    q = (
+        select(D.c.id, D.c.customer, D.c.title, D.c.contact_name, D.c.stage, D.c.status)
+        .where(and_(D.c.deleted_at.is_(None), where))
+        .order_by((D.c.status == "open").desc(), D.c.id)
+        .limit(limit)
+    )
+    return [dict(r) for r in conn.execute(q).mappings()]
+
+
+def count_deals(conn: Connection, *, status: str | None = "open") -> int:
+    q = select(func.count()).select_from(D).where(D.c.deleted_at.is_(None))
+    if status and status != "all":
+        q = q.where(D.c.status == status)
+    return int(conn.execute(q).scalar() or 0)

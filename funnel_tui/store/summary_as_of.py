@@ -1,0 +1,125 @@
+"""The funnel summary as it stood at a past moment (`--as-of`): history replayed in SQL.
+
+Slower than the plain path (store/summary.py), since every deal's rows are looked at; it
+reads inside the caller's transaction and shares that module's SQL pieces.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Sequence
+
+from sqlalchemy import bindparam, text
+from sqlalchemy.engine import Connection
+
+from funnel_tui.domain.funnel import DealGroup, FunnelFacts
+from funnel_tui.domain.money import weighted_minor
+from funnel_tui.domain.stages import StageDef
+from funnel_tui.store.summary import (
+    DealSet,
+    add_pairs,
+    completed_stays,
+    days_sql,
+    position_case,
+    set_clause,
+    undone_actions,
+)
+from funnel_tui.store.tables import utc_text
+
+
+AS_OF_FIELDS = ("amount", "probability", "lost_reason", "closed_at")
+
+
+def facts_as_of(conn: Connection, stages: Sequence[StageDef], deals: DealSet,
+                as_of: datetime) -> dict[str | None, FunnelFacts]:
+    """Replay: each deal as it stood at `as_of`, set-based.
+
+    A column's value then is the `old` of its first change after `as_of`, or its value now
+    when it has not changed since (history rows chain: each `old` is the previous `new`).
+    The stage is that of the last entry up to `as_of`; the stay began at the last entry
+    that was not undone by then.
+    """
+    params: dict[str, Any] = {"as_of": utc_text(as_of)}
+    where = set_clause(deals, params, as_of=as_of)
+    undone = undone_actions(conn, as_of) or [""]
+    params["undone"] = undone
+    top_case = position_case("h.to_stage", stages, params, "tp")
+    joins, columns = [], []
+    for i, column in enumerate(AS_OF_FIELDS):
+        params[f"af{i}"] = column
+        joins.append(f"LEFT JOIN after_fields f{i} ON f{i}.deal_id = d.id AND f{i}.field = :af{i}")
+        value = f"CASE WHEN f{i}.deal_id IS NULL THEN d.{column} ELSE f{i}.old END"
+        if column in ("amount", "probability"):
+            value = f"CAST({value} AS INTEGER)"
+        columns.append(f"{value} AS {column}")
+    rows = conn.execute(text(f"""
+        WITH entries AS MATERIALIZED (
+          SELECT h.deal_id, max(h.id) AS last_id, max({top_case}) AS top
+          FROM history h WHERE h.to_stage IS NOT NULL AND h.at <= :as_of GROUP BY h.deal_id),
+        after_fields AS MATERIALIZED (  -- min(): SQLite takes `old` from the first row
+          SELECT h.deal_id, h.field, min(h.id) AS first_id, h.old
+          FROM history h WHERE h.kind = 'field' AND h.at > :as_of
+            AND h.field IN ({', '.join(f':af{i}' for i in range(len(AS_OF_FIELDS)))})
+          GROUP BY h.deal_id, h.field),
+        after_status AS MATERIALIZED (
+          SELECT h.deal_id, min(h.id) AS first_id, h.old
+          FROM history h WHERE h.kind IN ('won', 'lost', 'reopened') AND h.at > :as_of GROUP BY h.deal_id),
+        undone_deals AS MATERIALIZED (
+          SELECT DISTINCT h.deal_id FROM history h WHERE h.action IN :undone),
+        state AS MATERIALIZED (
+          SELECT d.id, d.owner, d.source, d.created_at, last.to_stage AS stage, e.top,
+            CASE WHEN u.deal_id IS NULL THEN last.at ELSE
+              (SELECT h.at FROM history h WHERE h.deal_id = d.id AND h.to_stage IS NOT NULL AND h.at <= :as_of
+                 AND h.action NOT IN :undone ORDER BY h.id DESC LIMIT 1) END AS entered,
+            CASE WHEN st.deal_id IS NULL THEN d.status ELSE st.old END AS status,
+            {', '.join(columns)}
+          FROM deal d
+          JOIN entries e ON e.deal_id = d.id
+          JOIN history last ON last.id = e.last_id
+          LEFT JOIN after_status st ON st.deal_id = d.id
+          LEFT JOIN undone_deals u ON u.deal_id = d.id
+          {' '.join(joins)}
+          WHERE {where}
+        )
+        SELECT owner, source, stage, top, status, amount, probability, lost_reason,
+               CASE WHEN status = 'won' AND closed_at IS NOT NULL AND closed_at <> ''
+                    THEN julianday(closed_at) - julianday(created_at) END,
+               julianday(:as_of) - julianday(COALESCE(entered, created_at)),
+               {days_sql('COALESCE(entered, created_at)')}
+        FROM state""").bindparams(bindparam("undone", expanding=True)), params).all()
+    by_position = {s.position: s.key for s in stages}
+    facts: dict[str, FunnelFacts] = {}
+    groups: dict[str, dict[tuple, list]] = {}
+    open_entries: dict[str, dict[str, float]] = {}
+    for owner, source, stage, top, status, amount, prob, reason, cycle, dwell, entered in rows:
+        f = facts.setdefault(owner, FunnelFacts())
+        top_key = by_position.get(top, stage)
+        f.highest[top_key] = f.highest.get(top_key, 0) + 1
+        w = weighted_minor(int(amount or 0), int(prob or 0))
+        g = groups.setdefault(owner, {}).setdefault(
+            (status, stage, source or "", (reason or "") if status == "lost" else ""), [0, 0, 0, 0.0, 0.0])
+        g[0] += 1
+        g[1] += int(amount or 0)
+        g[2] += w
+        if status == "won":
+            g[3] += float(cycle or 0.0)
+        if status == "open":
+            g[4] += float(dwell or 0.0)
+            f.open_weighted[w] = f.open_weighted.get(w, 0) + 1
+        per = open_entries.setdefault(owner, {})
+        per[stage] = per.get(stage, 0.0) + float(entered or 0.0)
+    for owner, per in groups.items():
+        facts[owner].groups = [DealGroup(*k, *v) for k, v in per.items()]
+
+    pairs: dict[str, dict] = {}
+    rows = conn.execute(text(f"""
+        SELECT d.owner, h.to_stage, h.from_stage, count(*), sum({days_sql('h.at')})
+        FROM deal d JOIN history h ON h.deal_id = d.id AND h.to_stage IS NOT NULL AND h.at <= :as_of
+        WHERE {where} AND h.action NOT IN :undone
+        GROUP BY d.owner, h.to_stage, h.from_stage""").bindparams(bindparam("undone", expanding=True)),
+        params).all()
+    add_pairs(pairs, rows, +1)
+    for owner, stays in completed_stays(pairs, open_entries).items():
+        if owner in facts:
+            facts[owner].stays = stays
+    return facts

@@ -1,0 +1,111 @@
+"""Undo: the newest action not yet undone, walked back by appending its inverse.
+
+History stays append-only: undo writes new rows under `undo:<action>` and every reader
+skips undone actions, so after an action and its undo every number is as it was. Deal
+columns are restored through apply_changes (history-tracked, version-checked);
+follow-ups get their old status or due time back; touches are voided, never deleted; an
+import's deals are soft-deleted. Imported here rather than in history.py: undo needs the
+follow-up rules, and they need history.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, func, select, update
+from sqlalchemy.engine import Connection
+
+from funnel_tui.domain.funnel import UNDO_PREFIX
+from funnel_tui.store.followups import refresh_next_follow_up
+from funnel_tui.store.history import TRACKED, apply_changes, deal_row, deser, history_row, record, ser
+from funnel_tui.store.tables import D, F, H, T, to_db
+
+
+def undo(conn: Connection, *, now: datetime) -> dict | None:
+    """Revert the newest action not yet undone. Returns {"action", "deal_ids", "rows"}, or
+    None when there is nothing to undo."""
+    undone = {
+        a[len(UNDO_PREFIX):] for a in conn.execute(
+            select(H.c.action).where(H.c.action.like(UNDO_PREFIX + "%")).distinct()
+        ).scalars()
+    }
+    candidates = conn.execute(
+        select(H.c.action, func.max(H.c.id).label("last"))
+        .where(and_(H.c.action != "", H.c.action.notlike(UNDO_PREFIX + "%")))
+        .group_by(H.c.action)
+        .order_by(func.max(H.c.id).desc())
+        .limit(len(undone) + 1)
+    ).all()
+    target = next((c.action for c in candidates if c.action not in undone), None)
+    if target is None:
+        return None
+    rows = conn.execute(select(H).where(H.c.action == target).order_by(H.c.id.desc())).mappings().all()
+    action = UNDO_PREFIX + target
+    deal_ids: dict[int, None] = {}  # an ordered set: an import touches many deals
+    imported: list[int] = []
+    # Column changes are gathered per deal and written in one UPDATE, so CHECKs that tie
+    # columns together (status ↔ closed_at) hold at every statement.
+    restore: dict[int, dict[str, Any]] = {}
+    for row in rows:  # newest first: the oldest row's "old" value wins
+        deal_ids.setdefault(row["deal_id"], None)
+        if row["kind"] == "imported":
+            imported.append(row["deal_id"])
+        elif (row["field"] or "") in TRACKED and row["kind"] != "created":
+            restore.setdefault(row["deal_id"], {})[row["field"]] = deser(row["field"], row["old"])
+        else:
+            _undo_row(conn, dict(row), now=now, action=action)
+    _soft_delete_many(conn, imported, now=now, action=action)
+    for deal_id, changes in restore.items():
+        deal = deal_row(conn, deal_id, include_deleted=True)
+        kinds = {}
+        if "status" in changes:
+            kinds["status"] = "reopened" if changes["status"] == "open" else changes["status"]
+        if "deleted_at" in changes:
+            kinds["deleted_at"] = "restored" if changes["deleted_at"] is None else "deleted"
+        apply_changes(conn, deal, changes, now=now, action=action, kind_for=kinds)
+    skip = set(imported)  # their follow-ups did not change
+    for deal_id in deal_ids:
+        if deal_id not in skip:
+            refresh_next_follow_up(conn, deal_id)
+    return {"action": target, "deal_ids": list(deal_ids), "rows": len(rows)}
+
+
+def _soft_delete_many(conn: Connection, ids: list[int], *, now: datetime, action: str) -> None:
+    """Undo of an import: soft-delete its deals set-wise (one UPDATE per chunk, the same
+    history rows apply_changes would write one deal at a time)."""
+    at = to_db(now)
+    for i in range(0, len(ids), 500):
+        live = conn.execute(select(D.c.id).where(and_(
+            D.c.id.in_(ids[i:i + 500]), D.c.deleted_at.is_(None)))).scalars().all()
+        if not live:
+            continue
+        conn.execute(update(D).where(D.c.id.in_(live)).values(
+            deleted_at=at, updated_at=at, version=D.c.version + 1))
+        record(conn, [history_row(d, at, "deleted", action, field="deleted_at", new=ser(at)) for d in live])
+
+
+def _undo_row(conn: Connection, row: dict, *, now: datetime, action: str) -> None:
+    """The inverse of one row that is not a deal column: a creation, a follow-up, a touch."""
+    at = to_db(now)
+    field = row["field"] or ""
+    if row["kind"] in ("created", "imported"):
+        deal = deal_row(conn, row["deal_id"], include_deleted=True)
+        if deal["deleted_at"] is None:
+            apply_changes(conn, deal, {"deleted_at": at}, now=now, action=action, kind_for={"deleted_at": "deleted"})
+        return
+    if field.startswith("followup."):
+        _, fid, col = field.split(".")
+        if col == "status":
+            old = row["old"] or "canceled"  # undoing a creation cancels it
+            conn.execute(update(F).where(F.c.id == int(fid)).values(
+                status=old, done_at=None if old == "open" else at))
+        else:
+            conn.execute(update(F).where(F.c.id == int(fid)).values(due_at=deser("closed_at", row["old"])))
+        record(conn, [history_row(row["deal_id"], at, "followup", action, field=field,
+                                  old=row["new"], new=row["old"])])
+        return
+    if field.startswith("touch."):
+        tid = int(field.split(".")[1])
+        conn.execute(update(T).where(T.c.id == tid).values(voided_at=at))
+        record(conn, [history_row(row["deal_id"], at, "touch", action, field=field, old=row["new"])])
