@@ -192,7 +192,6 @@ HEAVY = ("sqlalchemy", "sqlmodel", "pydantic", "rich", "textual", "platformdirs"
 KNOWN_CYCLES = {
     frozenset({"funnel_tui.tui.help", "funnel_tui.tui.screens.board", "funnel_tui.tui.screens.deal",
                "funnel_tui.tui.screens.today"}),  # house-tui: help learns about a screen from the screen
-    frozenset({"funnel_tui.store.schema", "funnel_tui.store.migrations"}),  # house-store: the store split
 }
 
 
