@@ -1,0 +1,96 @@
+"""What a screen may ask of the app it runs in, and the one way a refusal reaches the rep.
+
+Screens never reach for app attributes by name (`getattr(self.app, "lang", "en")`): they ask
+`context_of(self)` for an `AppContext` — the store, the clock, the zone, the language and
+`reporting_errors`. `FunnelApp` implements it, and so does the one test host
+(`tests/conftest.py`), both through `ScreenServices`, so tests run the real error path.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
+from typing import TYPE_CHECKING, ContextManager, Iterator, Protocol, cast
+
+from funnel_tui.store import StoreError
+
+if TYPE_CHECKING:
+    from textual.dom import DOMNode
+
+    from funnel_tui.store import Store
+
+
+@dataclass
+class ErrorReport:
+    """What `reporting_errors` caught (None when the block ran through)."""
+
+    error: Exception | None = None
+
+
+class AppContext(Protocol):
+    """The app as a screen sees it."""
+
+    store: Store
+    """Every read and write (the store checks everything; screens never touch tables)."""
+    tz: tzinfo
+    """The rep's zone: times are stored in UTC and shown in this one."""
+    lang: str
+    """"en" or "zh": the language of stage and screen names."""
+
+    def now(self) -> datetime:
+        """The app's clock (aware UTC); tests and screenshots pin it."""
+        ...
+
+    def reporting_errors(self, extra: tuple[type[Exception], ...] = ()) -> ContextManager[ErrorReport]:
+        """Run a block; a refusal becomes an error toast and the rest of the block is skipped."""
+        ...
+
+
+class ScreenServices:
+    """What an app hosting these screens gives them besides its state, mixed into a Textual
+    App: the one error path (a refusal is a toast, never a crash) and help (`?`).
+
+    Refusals are the store's (`StoreError`: stale deal, not found, database locked) and the
+    validators' (`ValueError`: ValidationError and FieldError are ValueErrors). The message
+    is shown as literal text: it may quote what the rep typed.
+    """
+
+    if TYPE_CHECKING:
+        from textual.screen import Screen
+
+        lang: str
+        screen: Screen
+
+        def notify(self, message: str, *, severity: str = ..., markup: bool = ...,
+                   timeout: float | None = ...) -> None: ...
+        def push_screen(self, screen: Screen) -> object: ...
+
+    @contextmanager
+    def reporting_errors(self, extra: tuple[type[Exception], ...] = ()) -> Iterator[ErrorReport]:
+        """Turn a refusal into an error toast; the caller can look at `report.error`."""
+        report = ErrorReport()
+        try:
+            yield report
+        except (StoreError, ValueError, *extra) as exc:
+            report.error = exc
+            self.notify(str(exc) or type(exc).__name__, severity="error", markup=False, timeout=8)
+
+    def action_help(self) -> None:
+        """Every key of the screen in front (`?` on each screen)."""
+        from funnel_tui.tui.help import HelpScreen
+
+        self.push_screen(HelpScreen(self.screen, self.lang))
+
+
+def context_of(node: DOMNode) -> AppContext:
+    """The app `node` runs in, as the protocol screens may use."""
+    return cast("AppContext", node.app)
+
+
+class HasContext:
+    """Mixed into a screen: `self.ctx` is the app it runs in, as an `AppContext`."""
+
+    @property
+    def ctx(self) -> AppContext:
+        return context_of(self)  # type: ignore[arg-type]
