@@ -56,7 +56,7 @@ def tui_host(request, now, tz):
     `result`; `quit_called` says whether anything ran `app.quit` (hostile text must not)."""
     from textual.app import App
 
-    from funnel_tui.tui.context import ScreenServices
+    from funnel_tui.tui.services import ScreenServices
 
     unset = object()
 

@@ -16,7 +16,7 @@ from textual.screen import ModalScreen, Screen
 
 from funnel_tui.domain.dates import local_tz
 from funnel_tui.tui.commands import ScreenCommands
-from funnel_tui.tui.context import ScreenServices
+from funnel_tui.tui.services import ScreenServices
 from funnel_tui.tui.i18n import detect_lang, tr
 
 REMIND_EVERY = 60.0  # seconds between checks for follow-ups that became due

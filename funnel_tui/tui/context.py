@@ -3,17 +3,15 @@
 Screens never reach for app attributes by name (`getattr(self.app, "lang", "en")`): they ask
 `context_of(self)` for an `AppContext` — the store, the clock, the zone, the language and
 `reporting_errors`. `FunnelApp` implements it, and so does the one test host
-(`tests/conftest.py`), both through `ScreenServices`, so tests run the real error path.
+(`tests/conftest.py`), both through `tui.services.ScreenServices`, so tests run the real
+error path. Screens import this module only: nothing here imports a screen or help.
 """
 
 from __future__ import annotations
 
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
-from typing import TYPE_CHECKING, ContextManager, Iterator, Protocol, cast
-
-from funnel_tui.store import StoreError
+from typing import TYPE_CHECKING, ContextManager, Protocol, cast
 
 if TYPE_CHECKING:
     from textual.dom import DOMNode
@@ -45,42 +43,6 @@ class AppContext(Protocol):
     def reporting_errors(self, extra: tuple[type[Exception], ...] = ()) -> ContextManager[ErrorReport]:
         """Run a block; a refusal becomes an error toast and the rest of the block is skipped."""
         ...
-
-
-class ScreenServices:
-    """What an app hosting these screens gives them besides its state, mixed into a Textual
-    App: the one error path (a refusal is a toast, never a crash) and help (`?`).
-
-    Refusals are the store's (`StoreError`: stale deal, not found, database locked) and the
-    validators' (`ValueError`: ValidationError and FieldError are ValueErrors). The message
-    is shown as literal text: it may quote what the rep typed.
-    """
-
-    if TYPE_CHECKING:
-        from textual.screen import Screen
-
-        lang: str
-        screen: Screen
-
-        def notify(self, message: str, *, severity: str = ..., markup: bool = ...,
-                   timeout: float | None = ...) -> None: ...
-        def push_screen(self, screen: Screen) -> object: ...
-
-    @contextmanager
-    def reporting_errors(self, extra: tuple[type[Exception], ...] = ()) -> Iterator[ErrorReport]:
-        """Turn a refusal into an error toast; the caller can look at `report.error`."""
-        report = ErrorReport()
-        try:
-            yield report
-        except (StoreError, ValueError, *extra) as exc:
-            report.error = exc
-            self.notify(str(exc) or type(exc).__name__, severity="error", markup=False, timeout=8)
-
-    def action_help(self) -> None:
-        """Every key of the screen in front (`?` on each screen)."""
-        from funnel_tui.tui.help import HelpScreen
-
-        self.push_screen(HelpScreen(self.screen, self.lang))
 
 
 def context_of(node: DOMNode) -> AppContext:

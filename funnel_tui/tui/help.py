@@ -1,13 +1,13 @@
 """Help, generated from BINDINGS, so help, footer, palette and README never disagree.
 
 Help learns about a screen from the screen it is given (its BINDINGS, and HELP_EXTRA for
-keys that live on its widgets); it imports no screen. `tui.keys` gathers every screen for
-the README's key tables (`python -m funnel_tui.tui.help` prints them).
+keys that live on its widgets); it imports no screen. `python -m funnel_tui.tui.help`
+prints the README's key tables, which `tui.keys` gathers from every screen.
 """
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Iterable, Protocol
+from typing import Any, ClassVar, Protocol
 
 from rich.table import Table
 from rich.text import Text
@@ -18,12 +18,9 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from funnel_tui.tui.i18n import tr
+from funnel_tui.tui.key_table import KeyRow, key_rows, markdown_table
 
-NAMES = {"question_mark": "?", "slash": "/", "left": "←", "right": "→", "up": "↑", "down": "↓",
-         "shift+left": "shift+←", "shift+right": "shift+→", "ctrl+p": "ctrl+p", "enter": "Enter",
-         "escape": "Esc"}
-
-KeyRow = tuple[str, str, str]  # (keys, what, longer help)
+__all__ = ["HelpScreen", "Helpable", "help_rows", "key_rows", "markdown_table"]
 
 
 class Helpable(Protocol):
@@ -32,26 +29,6 @@ class Helpable(Protocol):
 
     BINDINGS: ClassVar[list[BindingType]]
     app: Any
-
-
-def key_rows(bindings: Iterable[BindingType]) -> list[KeyRow]:
-    """(keys, what, longer help) for every binding with a description, in order."""
-    rows = []
-    for b in bindings:
-        if not isinstance(b, Binding):
-            b = Binding(*b)
-        if not b.description:
-            continue
-        keys = " ".join(NAMES.get(k.strip(), k.strip()) for k in b.key.split(","))
-        rows.append((keys, b.description, b.tooltip or ""))
-    return rows
-
-
-def markdown_table(bindings: Iterable[BindingType]) -> str:
-    """The same table for the README."""
-    lines = ["| Key | Does | |", "| :- | :- | :- |"]
-    lines += [f"| {k} | {d} | {h} |" for k, d, h in key_rows(bindings)]
-    return "\n".join(lines)
 
 
 def help_rows(screen: Helpable) -> list[KeyRow]:

@@ -7,7 +7,7 @@ board's start-up nothing.
 
 from __future__ import annotations
 
-from funnel_tui.tui.help import markdown_table
+from funnel_tui.tui.key_table import markdown_table
 from funnel_tui.tui.screens.board import BoardScreen
 from funnel_tui.tui.screens.deal import DealScreen
 from funnel_tui.tui.screens.summary import SummaryScreen
