@@ -22,6 +22,7 @@ from funnel_tui.domain.dates import format_local, parse_when
 from funnel_tui.domain.money import weighted_minor
 from funnel_tui.domain.rules import cadence, lead_score_warning
 from funnel_tui.domain.stages import StageDef
+from funnel_tui.domain.validation import TouchDraft
 from funnel_tui.store import StaleDealError
 from funnel_tui.tui.context import AppContext, context_of
 
@@ -59,6 +60,8 @@ class DealHost(Protocol):
         ...
 
     def call_after_refresh(self, callback: Callable[..., Any], *args: Any, **kwargs: Any) -> bool: ...
+
+    def run_worker(self, work: Any) -> Any: ...
 
 
 # --- rules the flows share -----------------------------------------------------------------
@@ -146,7 +149,7 @@ class DealActions:
         self._changed(Change(REFUSED, deal_id))
         return None
 
-    async def _touch_draft(self, deal: Mapping[str, Any], **form: Any) -> Any:
+    async def _touch_draft(self, deal: Mapping[str, Any], **form: Any) -> TouchDraft | None:
         """Ask what was said and the next step, offering the tier cadence's next follow-up."""
         from funnel_tui.tui.forms.touch import TouchForm
 
@@ -249,16 +252,27 @@ class DealActions:
         self._write(SNOOZE, deal, lambda: ctx.store.snooze_follow_up(followup_id, due, now=now),
                     f"snoozed to {format_local(due, ctx.tz)}")
 
-    async def move(self, deal: Mapping[str, Any], target: StageDef) -> None:
+    def move(self, deal: Mapping[str, Any], target: StageDef) -> None:
         """Move the deal to `target`; into Won asks first. Refused if the deal changed since
-        it was read (its `version`)."""
+        it was read (its `version`).
+
+        Called straight from a key: a move that asks nothing is written and redrawn before
+        the key returns (a worker hop would cost the board ≈15 ms per move); the question
+        runs in a worker of the screen, awaiting the dialog."""
+        if target.kind == "won" and deal.get("status") == "open":
+            self.host.run_worker(self._move_once_confirmed(deal, target))
+        else:
+            self._move(deal, target)
+
+    async def _move_once_confirmed(self, deal: Mapping[str, Any], target: StageDef) -> None:
+        from funnel_tui.tui.forms.confirm import ConfirmDialog
+
+        if await self._ask(ConfirmDialog(f"Mark {deal['customer']} as won ({target.label(self.ctx.lang)})?")):
+            self._move(deal, target)
+
+    def _move(self, deal: Mapping[str, Any], target: StageDef) -> None:
         ctx = self.ctx
         label = target.label(ctx.lang)
-        if target.kind == "won" and deal.get("status") == "open":
-            from funnel_tui.tui.forms.confirm import ConfirmDialog
-
-            if not await self._ask(ConfirmDialog(f"Mark {deal['customer']} as won ({label})?")):
-                return
         moved = self._write(MOVE, deal, lambda: ctx.store.move_deal(
             deal["id"], target.key, now=ctx.now(), expected_version=deal.get("version"),
         ), f"{deal['customer']} → {label}", returns_deal=True)

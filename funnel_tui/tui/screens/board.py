@@ -301,12 +301,11 @@ class BoardScreen(BoardLoading, Screen):
             self.highlight(change.deal_id, rows[-1]["stage"])
         return change.action == MOVE
 
-    @work
-    async def action_move_card(self, step: int) -> None:
+    def action_move_card(self, step: int) -> None:
         deal = self.current_deal
         target = neighbour_stage(self.board_stages, deal["stage"], step) if deal else None
         if deal is not None and target is not None and self.check_action("move_card", (step,)):
-            await self.actions.move(deal, target)
+            self.actions.move(deal, target)
 
     @work
     async def action_lose(self) -> None:

@@ -282,14 +282,13 @@ class TodayScreen(HasContext, Screen):
         if row is not None and deal is not None:
             await self.actions.log_touch(deal, kind=row.ref.kind)
 
-    @work
-    async def action_move_next(self) -> None:
+    def action_move_next(self) -> None:
         """Move the row's deal to the next stage (into Won asks first)."""
         row = self.current()
         target = neighbour_stage(self.ctx.store.stages(), row.ref.stage) if row is not None else None
         deal = self.actions.read_deal(row.deal_id) if row is not None and target is not None else None
         if deal is not None and target is not None:
-            await self.actions.move(deal, target)
+            self.actions.move(deal, target)
 
     def action_open(self) -> None:
         """Open the row's deal."""
