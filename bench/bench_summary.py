@@ -16,7 +16,6 @@ import statistics
 import subprocess
 import sys
 import time
-from datetime import datetime, timezone
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -37,12 +36,11 @@ def run_once(db: Path, args: list[str]) -> float:
 
 def sql_time(db: Path, **kw) -> float:
     from funnel_tui.store import Store
-    from funnel_tui.store.core import summary
 
     store = Store(db)
     store.stages()
-    summary(store, now=NOW, **kw)  # warm the page cache
-    best = min(_timed(lambda: summary(store, now=NOW, **kw)) for _ in range(5))
+    store.summary(now=NOW, **kw)  # warm the page cache
+    best = min(_timed(lambda: store.summary(now=NOW, **kw)) for _ in range(5))
     store.close()
     return best
 

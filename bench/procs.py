@@ -17,7 +17,6 @@ import subprocess
 import sys
 import tempfile
 import termios
-import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path

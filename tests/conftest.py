@@ -85,3 +85,53 @@ def funnel(request, monkeypatch, db_path):
     yield FunnelCli(request, db_path)
     monkeypatch.delenv("TZ")
     time.tzset()
+
+
+# --- the one stand-in for FunnelApp in screen and form tests --------------------------------
+
+
+@pytest.fixture
+def tui_host(request, now, tz):
+    """`tui_host(screen=None, store=None, lang="en")` builds the test app: it implements the
+    TUI's `AppContext` (store, now(), tz, lang, and the app's own error path and help) and pushes
+    `screen()` at start. `open(form)` pushes a form and keeps what it hands back in
+    `result`; `quit_called` says whether anything ran `app.quit` (hostile text must not)."""
+    from textual.app import App
+
+    from funnel_tui.tui.services import ScreenServices
+
+    unset = object()
+
+    class TuiHost(ScreenServices, App):
+        UNSET = unset
+
+        def __init__(self, store, screen, lang):
+            super().__init__()
+            self.store = store
+            self.tz = tz
+            self.lang = lang
+            self.first_screen = screen
+            self.result = unset
+            self.quit_called = False
+
+        def now(self):
+            return now
+
+        def on_mount(self):
+            if self.first_screen is not None:
+                self.push_screen(self.first_screen())
+
+        def open(self, screen):
+            self.result = unset
+            self.push_screen(screen, callback=self._got)
+
+        def _got(self, value):
+            self.result = value
+
+        def action_quit(self):  # a hostile [@click=app.quit] must never get here
+            self.quit_called = True
+
+    def make(screen=None, *, store=None, lang: str = "en") -> TuiHost:
+        return TuiHost(store if store is not None else request.getfixturevalue("store"), screen, lang)
+
+    return make

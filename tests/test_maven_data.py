@@ -17,7 +17,6 @@ from pathlib import Path
 import pytest
 
 from funnel_tui.store import Store
-from funnel_tui.store.core import summary
 from funnel_tui.store.summary import DealSet
 
 UTC = timezone.utc
@@ -142,12 +141,12 @@ def test_source_is_what_the_readme_says():
 
 def test_per_rep_numbers_match_a_plain_count(maven):
     store, source = maven
-    check(summary(store, now=NOW, by_owner=True), source)
+    check(store.summary(now=NOW, by_owner=True), source)
 
 
 def test_whole_team_and_one_rep(maven):
     store, source = maven
-    everyone = summary(store, now=NOW)
+    everyone = store.summary(now=NOW)
     assert (everyone["won"], everyone["lost"]) == (4238, 2473)
     assert everyone["won_amount"] == sum(int(r["close_value"]) for r in source if r["deal_stage"] == "Won") * 100
     assert [st["reached"] for st in everyone["stages"]] == [8800, 8300, 4238, 4238, 4238, 0]
@@ -155,10 +154,10 @@ def test_whole_team_and_one_rep(maven):
     cycle = [(date.fromisoformat(r["close_date"]) - date.fromisoformat(r["engage_date"])).days
              for r in source if r["deal_stage"] == "Won"]
     assert everyone["avg_cycle_days"] == pytest.approx(sum(cycle) / len(cycle))
-    one = summary(store, now=NOW, deals=DealSet(owner="Darcel Schlecht"))
+    one = store.summary(now=NOW, deals=DealSet(owner="Darcel Schlecht"))
     assert one["won"] == expected_by_rep(source)["Darcel Schlecht"]["won"]
     # Replaying to mid-2017 shows fewer wins than today, and never more deals than exist.
-    mid = summary(store, now=NOW, as_of=datetime(2017, 6, 30, tzinfo=UTC))
+    mid = store.summary(now=NOW, as_of=datetime(2017, 6, 30, tzinfo=UTC))
     assert 0 < mid["won"] < everyone["won"] and mid["deals"] <= 8800
 
 
@@ -183,6 +182,6 @@ def test_through_funnel_import(tmp_path, monkeypatch):
     assert main(["--db", str(db), "import", str(path)]) == 0
     store = Store(db)
     try:
-        check(summary(store, now=NOW, by_owner=True), source)
+        check(store.summary(now=NOW, by_owner=True), source)
     finally:
         store.close()

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from funnel_tui.tui.help import readme_keys
+from funnel_tui.tui.keys import readme_keys
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 

@@ -12,7 +12,6 @@ import stat
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-import pytest
 
 from helpers_procs import NOW, run_cli, run_cli_many
 

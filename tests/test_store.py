@@ -252,7 +252,7 @@ def test_warnings_match_the_domain_rules_on_a_random_pipeline(store, now):
     import random
 
     from funnel_tui.domain.money import weighted_minor
-    from funnel_tui.domain.rules import abc_tiers, cadence, dwell, silence
+    from funnel_tui.domain.rules import abc_tiers, dwell, silence
 
     rng = random.Random(3)
     for i in range(120):

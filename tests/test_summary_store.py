@@ -15,7 +15,6 @@ from sqlalchemy import select
 from funnel_tui.domain.funnel import facts_from_rows, summarize
 from funnel_tui.models import Deal, History
 from funnel_tui.store import Store
-from funnel_tui.store.core import review, summary, weekly_flow
 from funnel_tui.store.summary import DealSet
 from funnel_tui.store.tables import aware_row as _aware_row
 
@@ -81,7 +80,7 @@ NOW = day(20)
 
 
 def test_hand_computed_pipeline(store, pipeline):
-    s = summary(store, now=NOW)
+    s = store.summary(now=NOW)
     assert [x["reached"] for x in s["stages"]] == [5, 5, 5, 2, 1, 0]
     assert [x["current"] for x in s["stages"]] == [1, 1, 0, 1, 1, 0]
     assert (s["won"], s["lost"], s["win_rate"]) == (1, 1, 0.5)
@@ -101,11 +100,11 @@ def test_hand_computed_pipeline(store, pipeline):
 
 
 def test_owner_and_by_owner(store, pipeline):
-    me = summary(store, now=NOW, deals=DealSet(owner="me"))
+    me = store.summary(now=NOW, deals=DealSet(owner="me"))
     assert me["owner"] == "me"
     assert [x["reached"] for x in me["stages"]] == [3, 3, 3, 1, 1, 0]
     assert stage(me, "lead")["avg_days_in_stage"] == pytest.approx(6.0)
-    reps = summary(store, now=NOW, by_owner=True)
+    reps = store.summary(now=NOW, by_owner=True)
     assert [r["owner"] for r in reps] == ["me", "you"]
     assert close(reps[0], me)
     you = reps[1]
@@ -115,45 +114,45 @@ def test_owner_and_by_owner(store, pipeline):
 
 
 def test_since_until_select_deals_created_in_the_period(store, pipeline):
-    s = summary(store, now=NOW, deals=DealSet(since=day(1), until=day(7)))
+    s = store.summary(now=NOW, deals=DealSet(since=day(1), until=day(7)))
     assert s["deals"] == 3  # B, C (day 1), E (day 2); not A (day 0) nor F (day 7)
     assert close(s, oracle(store, now=NOW, since=day(1), until=day(7)))
 
 
 def test_as_of_before_and_after_a_move(store, pipeline):
-    before = summary(store, now=NOW, as_of=day(1.5))
+    before = store.summary(now=NOW, as_of=day(1.5))
     assert before["deals"] == 3 and [x["reached"] for x in before["stages"]][:3] == [3, 1, 1]
     assert before["lost"] == 0  # B was lost on day 3
     assert stage(before, "demo")["open_amount"] == 500_00
-    after = summary(store, now=NOW, as_of=day(5.5))
+    after = store.summary(now=NOW, as_of=day(5.5))
     assert stage(after, "demo")["current"] == 1  # A sat in demo between day 5 and 6
     assert stage(after, "qualified")["avg_days_in_stage"] == pytest.approx(3.0)
     assert after["lost"] == 1
     # E's move to demo (day 4) was undone at 4.5: as of day 4.2 it stood in demo.
-    moment = summary(store, now=NOW, as_of=day(4.2), deals=DealSet(owner="you"))
+    moment = store.summary(now=NOW, as_of=day(4.2), deals=DealSet(owner="you"))
     assert stage(moment, "demo")["current"] == 1
     for t in (1.5, 4.2, 5.5, 12, 30):
-        assert close(summary(store, now=NOW, as_of=day(t)), oracle(store, now=NOW, as_of=day(t))), t
+        assert close(store.summary(now=NOW, as_of=day(t)), oracle(store, now=NOW, as_of=day(t))), t
 
 
 def test_as_of_now_is_the_plain_summary(store, pipeline):
-    assert close(summary(store, now=NOW, as_of=NOW), summary(store, now=NOW))
+    assert close(store.summary(now=NOW, as_of=NOW), store.summary(now=NOW))
 
 
 def test_deleted_deals_are_left_out(store, pipeline):
     store.delete_deal(pipeline["a"], now=day(21))
-    s = summary(store, now=day(22))
+    s = store.summary(now=day(22))
     assert s["deals"] == 4 and stage(s, "qualified")["completed_stays"] == 0
     assert close(s, oracle(store, now=day(22)))
     # …but they were there before they were deleted.
-    assert summary(store, now=day(22), as_of=day(20))["deals"] == 5
+    assert store.summary(now=day(22), as_of=day(20))["deals"] == 5
 
 
 def test_empty_database(store):
-    s = summary(store, now=NOW)
+    s = store.summary(now=NOW)
     assert s["deals"] == 0 and s["win_rate"] is None
-    assert summary(store, now=NOW, by_owner=True) == []
-    assert summary(store, now=NOW, as_of=day(1))["deals"] == 0
+    assert store.summary(now=NOW, by_owner=True) == []
+    assert store.summary(now=NOW, as_of=day(1))["deals"] == 0
 
 
 def test_weekly_flow_and_review(store):
@@ -166,7 +165,7 @@ def test_weekly_flow_and_review(store):
     store.lose_deal(ids[3], "price", now=now - timedelta(hours=2))
     store.move_deal(ids[4], "qualified", now=now - timedelta(days=15))  # Sun 9th: the week before
     store.move_deal(ids[4], "lead", now=now - timedelta(days=14))  # a back-move is no entry
-    flow = weekly_flow(store, now=now, tz=TZ)
+    flow = store.weekly_flow(now=now, tz=TZ)
     assert flow["new_deals"][:4] == [0, 0, 0, 10]  # created Tue 4th, three weeks back
     assert flow["entered:qualified"][:3] == [0, 2, 1]
     assert flow["entered:lead"][:4] == [0, 0, 0, 10]
@@ -174,10 +173,10 @@ def test_weekly_flow_and_review(store):
     assert flow["won_amount"][0] == 100_00
     # A move undone at once is no entry (neither the move nor the undo's back-move counts).
     store.move_deal(ids[5], "demo", now=now - timedelta(hours=3))
-    assert weekly_flow(store, now=now, tz=TZ)["entered:demo"][0] == 1
+    assert store.weekly_flow(now=now, tz=TZ)["entered:demo"][0] == 1
     store.undo(now=now - timedelta(hours=2))
-    assert weekly_flow(store, now=now, tz=TZ) == flow
-    r = review(store, now=now, tz=TZ)
+    assert store.weekly_flow(now=now, tz=TZ) == flow
+    r = store.review(now=now, tz=TZ)
     lead = next(c for c in r["conversion"] if c["stage"] == "lead")
     assert lead["last_week"] == {"n": 2, "d": 0, "ratio": None}  # nothing entered lead last week
     assert lead["bottleneck"] is False
@@ -231,32 +230,31 @@ def test_sql_matches_the_plain_contract(steps, cut):
                 except (StoreError, ValidationError):
                     pass
             now = day(t + 1)
-            plain = summary(store, now=now)
+            plain = store.summary(now=now)
             assert close(plain, oracle(store, now=now))
             r = [x["reached"] for x in plain["stages"]]
             assert all(x >= y for x, y in zip(r, r[1:]))
             assert plain["won"] <= stage(plain, "won")["reached"]
-            assert close(summary(store, now=now, as_of=now), plain)
+            assert close(store.summary(now=now, as_of=now), plain)
             as_of = day(t * cut)
-            assert close(summary(store, now=now, as_of=as_of), oracle(store, now=now, as_of=as_of))
-            for rep in summary(store, now=now, by_owner=True):
+            assert close(store.summary(now=now, as_of=as_of), oracle(store, now=now, as_of=as_of))
+            for rep in store.summary(now=now, by_owner=True):
                 assert close(rep, oracle(store, now=now, owner=rep["owner"]))
             since, until = day(t * cut / 2), day(t * cut + 1)
-            assert close(summary(store, now=now, deals=DealSet(owner="me", since=since, until=until)),
+            assert close(store.summary(now=now, deals=DealSet(owner="me", since=since, until=until)),
                          oracle(store, now=now, owner="me", since=since, until=until))
-            assert close(summary(store, now=now, as_of=as_of, deals=DealSet(owner="you")),
+            assert close(store.summary(now=now, as_of=as_of, deals=DealSet(owner="you")),
                          oracle(store, now=now, as_of=as_of, owner="you"))
         finally:
             store.close()
 
 
 def test_summary_tiers_follow_the_tier_share_settings(store, now):
-    from funnel_tui.store.core import summary
 
     for amount in ("800", "150", "50"):
         store.add_deal({"customer": f"c{amount}", "amount": amount}, now=now)
-    assert summary(store, now=now)["tiers"] == {"A": 1, "B": 1, "C": 1}
+    assert store.summary(now=now)["tiers"] == {"A": 1, "B": 1, "C": 1}
     store.set_setting("tier_a_share", "0.9")
     fresh = type(store)(store.path)  # settings are read once per Store
-    assert summary(fresh, now=now)["tiers"] == {"A": 2, "B": 0, "C": 1}
+    assert fresh.summary(now=now)["tiers"] == {"A": 2, "B": 0, "C": 1}
     assert fresh.tier_cutoffs().tier(15_000) == "A"

@@ -18,7 +18,8 @@ from funnel_tui.domain.money import weighted_minor
 from funnel_tui.domain.text import display_width
 from funnel_tui.domain.validation import FollowUpDraft
 from funnel_tui.tui.app import FunnelApp
-from funnel_tui.tui.screens.board import BoardScreen, describe_undo
+from funnel_tui.tui.deal_actions import describe_undo
+from funnel_tui.tui.screens.board import BoardScreen
 from funnel_tui.tui.widgets.stage_column import DealOption, MoreOption
 
 SIZE = (160, 45)

@@ -148,3 +148,14 @@ async def test_a_collector_paused_for_start_up_runs_again_once_the_board_is_up(s
     finally:
         gc.enable()
         gc.unfreeze()
+
+
+def test_the_board_starts_without_forms_other_screens_or_the_exporter():
+    """What the first frame does not need is imported by the action that opens it (the
+    Pilot tests of each action show it still arrives)."""
+    code = ("import sys, funnel_tui.tui.app, funnel_tui.tui.screens.board\n"
+            "prefixes = ('funnel_tui.tui.forms', 'funnel_tui.tui.screens.', 'funnel_tui.tui.help',\n"
+            "            'funnel_tui.tui.keys', 'funnel_tui.exchange')\n"
+            "print(sorted(m for m in sys.modules if m.startswith(prefixes)))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "['funnel_tui.tui.screens.board', 'funnel_tui.tui.screens.board_loading']"

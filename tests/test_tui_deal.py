@@ -7,7 +7,6 @@ import io
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from textual.app import App
 from textual.widgets import Input, Label, OptionList, Static
 
 from funnel_tui.domain.validation import FollowUpDraft, TouchDraft
@@ -16,28 +15,6 @@ from funnel_tui.tui.forms import DealForm, FollowUpForm, TouchForm
 from funnel_tui.tui.screens.deal import DealScreen
 
 HOSTILE = ("Acme [/]", "[@click=app.quit]X[/]", "[bold red]x")
-
-
-class Host(App):
-    """The attributes FunnelApp gives screens: store, now(), tz, lang."""
-
-    def __init__(self, store, now, tz, deal_id):
-        super().__init__()
-        self.store = store
-        self._now = now
-        self.tz = tz
-        self.lang = "en"
-        self.deal_id = deal_id
-        self.quit_called = False
-
-    def now(self):
-        return self._now
-
-    def on_mount(self):
-        self.push_screen(DealScreen(self.deal_id))
-
-    def action_quit(self):
-        self.quit_called = True
 
 
 def screen_text(app) -> str:
@@ -77,8 +54,8 @@ def deal_id(store, now, tz):
     return d
 
 
-async def test_shows_fields_timeline_and_follow_ups(store, now, tz, deal_id):
-    app = Host(store, now, tz, deal_id)
+async def test_shows_fields_timeline_and_follow_ups(store, now, tz, deal_id, tui_host):
+    app = tui_host(lambda: DealScreen(deal_id))
     async with app.run_test(size=(160, 45)) as pilot:
         await pilot.pause()
         assert isinstance(app.screen, DealScreen)
@@ -97,8 +74,8 @@ async def test_shows_fields_timeline_and_follow_ups(store, now, tz, deal_id):
         assert "overdue 5h" in str(ol.get_option_at_index(0).prompt)
 
 
-async def test_snooze_keys_move_the_follow_up(store, now, tz, deal_id):
-    app = Host(store, now, tz, deal_id)
+async def test_snooze_keys_move_the_follow_up(store, now, tz, deal_id, tui_host):
+    app = tui_host(lambda: DealScreen(deal_id))
     fid = store.deal_follow_ups(deal_id, open_only=True)[0]["id"]
     async with app.run_test(size=(160, 45)) as pilot:
         await pilot.pause()
@@ -117,8 +94,8 @@ async def test_snooze_keys_move_the_follow_up(store, now, tz, deal_id):
         assert store.get_deal(deal_id)["next_follow_up_at"] == now + timedelta(days=11)
 
 
-async def test_done_asks_note_and_next_then_writes(store, now, tz, deal_id):
-    app = Host(store, now, tz, deal_id)
+async def test_done_asks_note_and_next_then_writes(store, now, tz, deal_id, tui_host):
+    app = tui_host(lambda: DealScreen(deal_id))
     async with app.run_test(size=(160, 45)) as pilot:
         await pilot.pause()
         await pilot.press("d")
@@ -140,8 +117,8 @@ async def test_done_asks_note_and_next_then_writes(store, now, tz, deal_id):
         assert store.get_deal(deal_id)["last_contact_at"] == now
 
 
-async def test_follow_up_and_log_keys(store, now, tz, deal_id):
-    app = Host(store, now, tz, deal_id)
+async def test_follow_up_and_log_keys(store, now, tz, deal_id, tui_host):
+    app = tui_host(lambda: DealScreen(deal_id))
     async with app.run_test(size=(160, 45)) as pilot:
         await pilot.pause()
         await pilot.press("f")
@@ -166,8 +143,8 @@ async def test_follow_up_and_log_keys(store, now, tz, deal_id):
         assert "call logged  quick hello" in screen_text(app)
 
 
-async def test_edit_saves_changed_field_and_history_records_it(store, now, tz, deal_id):
-    app = Host(store, now, tz, deal_id)
+async def test_edit_saves_changed_field_and_history_records_it(store, now, tz, deal_id, tui_host):
+    app = tui_host(lambda: DealScreen(deal_id))
     version = store.get_deal(deal_id)["version"]
     async with app.run_test(size=(160, 45)) as pilot:
         await pilot.pause()
@@ -189,8 +166,8 @@ async def test_edit_saves_changed_field_and_history_records_it(store, now, tz, d
         assert "amount: 5,000 → 7,500" in screen_text(app)
 
 
-async def test_edit_stage_is_a_move(store, now, tz, deal_id):
-    app = Host(store, now, tz, deal_id)
+async def test_edit_stage_is_a_move(store, now, tz, deal_id, tui_host):
+    app = tui_host(lambda: DealScreen(deal_id))
     async with app.run_test(size=(160, 45)) as pilot:
         await pilot.pause()
         await pilot.press("e")
@@ -202,8 +179,8 @@ async def test_edit_stage_is_a_move(store, now, tz, deal_id):
         assert any(h["kind"] == "stage" and h["to_stage"] == "demo" for h in store.deal_history(deal_id))
 
 
-async def test_stale_edit_is_refused_and_the_draft_kept(store, now, tz, deal_id, db_path):
-    app = Host(store, now, tz, deal_id)
+async def test_stale_edit_is_refused_and_the_draft_kept(store, now, tz, deal_id, db_path, tui_host):
+    app = tui_host(lambda: DealScreen(deal_id))
     async with app.run_test(size=(160, 45), notifications=True) as pilot:
         await pilot.pause()
         await pilot.press("e")
@@ -228,9 +205,9 @@ async def test_stale_edit_is_refused_and_the_draft_kept(store, now, tz, deal_id,
         assert (deal["amount"], deal["title"]) == (900000, "ERP upgrade v2")
 
 
-async def test_keys_that_cannot_act_are_hidden(store, now, tz):
+async def test_keys_that_cannot_act_are_hidden(store, now, tz, tui_host):
     d = store.add_deal({"customer": "Quiet"}, now=now, tz=tz)
-    app = Host(store, now, tz, d)
+    app = tui_host(lambda: DealScreen(d))
     async with app.run_test(size=(160, 45)) as pilot:
         await pilot.pause()
         scr = app.screen
@@ -256,11 +233,11 @@ async def test_keys_that_cannot_act_are_hidden(store, now, tz):
 
 
 @pytest.mark.parametrize("name", HOSTILE)
-async def test_hostile_names_render_literally(store, now, tz, name):
+async def test_hostile_names_render_literally(store, now, tz, name, tui_host):
     d = store.add_deal({"customer": name, "title": name, "notes": name}, now=now, tz=tz)
     store.add_follow_up(FollowUpDraft(d, now + timedelta(hours=1), "call", name), now=now)
     store.log_touch(TouchDraft(d, "call", name), now=now)
-    app = Host(store, now, tz, d)
+    app = tui_host(lambda: DealScreen(d))
     async with app.run_test(size=(160, 45)) as pilot:
         await pilot.pause()
         text = screen_text(app)

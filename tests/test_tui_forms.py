@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
-from textual.app import App
 from textual.widgets import Input, Label, Select, TextArea
 
 from funnel_tui.domain.validation import FollowUpDraft, TouchDraft
@@ -18,34 +17,7 @@ from funnel_tui.tui.forms import (
     TouchForm,
 )
 
-UNSET = object()
 HOSTILE = ("Acme [/]", "[@click=app.quit]X[/]", "[bold red]x")
-
-
-class Host(App):
-    """The attributes FunnelApp gives screens: store, now(), tz, lang."""
-
-    def __init__(self, store, now, tz):
-        super().__init__()
-        self.store = store
-        self._now = now
-        self.tz = tz
-        self.lang = "en"
-        self.result = UNSET
-        self.quit_called = False
-
-    def now(self):
-        return self._now
-
-    def open(self, screen):
-        self.result = UNSET
-        self.push_screen(screen, callback=self._got)
-
-    def _got(self, value):
-        self.result = value
-
-    def action_quit(self):  # a hostile [@click=app.quit] must never get here
-        self.quit_called = True
 
 
 def deal_count(store) -> int:
@@ -61,8 +33,8 @@ async def type_into(pilot, selector: str, text: str) -> None:
     await pilot.pause()
 
 
-async def test_bad_fields_show_errors_next_to_fields_and_nothing_dismisses(store, now, tz):
-    app = Host(store, now, tz)
+async def test_bad_fields_show_errors_next_to_fields_and_nothing_dismisses(store, now, tz, tui_host):
+    app = tui_host()
     async with app.run_test(size=(160, 45)) as pilot:
         form = DealForm(store.stages(), now=now, tz=tz)
         app.open(form)
@@ -79,7 +51,7 @@ async def test_bad_fields_show_errors_next_to_fields_and_nothing_dismisses(store
         await pilot.press("ctrl+s")
         await pilot.pause()
         assert app.screen is form
-        assert app.result is UNSET
+        assert app.result is app.UNSET
         assert form.error_text("customer") == "is required"
         assert "out of range" in form.error_text("probability")
         # The error label sits right under its input (same column, next rows).
@@ -90,12 +62,12 @@ async def test_bad_fields_show_errors_next_to_fields_and_nothing_dismisses(store
         form.query_one("#f-amount", Input).focus()
         await pilot.press("enter")
         await pilot.pause()
-        assert app.screen is form and app.result is UNSET
+        assert app.screen is form and app.result is app.UNSET
         assert deal_count(store) == 0
 
 
-async def test_valid_new_deal_returns_the_draft(store, now, tz):
-    app = Host(store, now, tz)
+async def test_valid_new_deal_returns_the_draft(store, now, tz, tui_host):
+    app = tui_host()
     async with app.run_test(size=(160, 45)) as pilot:
         form = DealForm(store.stages(), now=now, tz=tz, stage="qualified")
         app.open(form)
@@ -122,11 +94,11 @@ async def test_valid_new_deal_returns_the_draft(store, now, tz):
         assert deal["expected_close"] == date(2026, 12, 31)
 
 
-async def test_edit_returns_only_changed_fields_with_version(store, now, tz):
+async def test_edit_returns_only_changed_fields_with_version(store, now, tz, tui_host):
     deal_id = store.add_deal({"customer": "Globex", "amount": "1000", "notes": "line one\nline two"},
                              now=now, tz=tz)
     deal = store.get_deal(deal_id)
-    app = Host(store, now, tz)
+    app = tui_host()
     async with app.run_test(size=(160, 45)) as pilot:
         form = DealForm(store.stages(), now=now, tz=tz, deal=deal)
         app.open(form)
@@ -152,13 +124,13 @@ async def test_edit_returns_only_changed_fields_with_version(store, now, tz):
         await type_into(pilot, "#f-customer", "")
         await pilot.press("ctrl+s")
         await pilot.pause()
-        assert app.screen is form and app.result is UNSET
+        assert app.screen is form and app.result is app.UNSET
         assert form.error_text("customer") == "is required"
     assert store.get_deal(deal_id)["amount"] == 100000  # untouched by the forms
 
 
-async def test_escape_cancels(store, now, tz):
-    app = Host(store, now, tz)
+async def test_escape_cancels(store, now, tz, tui_host):
+    app = tui_host()
     async with app.run_test(size=(160, 45)) as pilot:
         app.open(DealForm(store.stages(), now=now, tz=tz))
         await pilot.pause()
@@ -169,8 +141,8 @@ async def test_escape_cancels(store, now, tz):
         assert deal_count(store) == 0
 
 
-async def test_follow_up_form_parses_when_and_shows_local_time(store, now, tz):
-    app = Host(store, now, tz)
+async def test_follow_up_form_parses_when_and_shows_local_time(store, now, tz, tui_host):
+    app = tui_host()
     async with app.run_test(size=(160, 45)) as pilot:
         form = FollowUpForm(7, "Acme", now=now, tz=tz)
         app.open(form)
@@ -183,7 +155,7 @@ async def test_follow_up_form_parses_when_and_shows_local_time(store, now, tz):
         assert "not a date or time" in form.error_text("when")
         await pilot.press("ctrl+s")
         await pilot.pause()
-        assert app.screen is form and app.result is UNSET
+        assert app.screen is form and app.result is app.UNSET
         await type_into(pilot, "#f-when", "+2h")
         await type_into(pilot, "#f-note", "send quote")
         form.query_one("#f-kind", Select).value = "email"
@@ -192,8 +164,8 @@ async def test_follow_up_form_parses_when_and_shows_local_time(store, now, tz):
         assert app.result == FollowUpDraft(7, now + timedelta(hours=2), "email", "send quote")
 
 
-async def test_touch_form_offers_next_and_may_be_cleared(store, now, tz):
-    app = Host(store, now, tz)
+async def test_touch_form_offers_next_and_may_be_cleared(store, now, tz, tui_host):
+    app = tui_host()
     nxt = datetime(2026, 11, 25, 1, 0, tzinfo=timezone.utc)  # 09:00 Shanghai
     async with app.run_test(size=(160, 45)) as pilot:
         form = TouchForm(3, "Acme", now=now, tz=tz, default_next=nxt)
@@ -214,15 +186,15 @@ async def test_touch_form_offers_next_and_may_be_cleared(store, now, tz):
         assert app.result == TouchDraft(3, "call", "", None, "call", "")
 
 
-async def test_lose_form_refuses_empty_and_combines(store, now, tz):
-    app = Host(store, now, tz)
+async def test_lose_form_refuses_empty_and_combines(store, now, tz, tui_host):
+    app = tui_host()
     async with app.run_test(size=(160, 45)) as pilot:
         form = LoseForm("Acme")
         app.open(form)
         await pilot.pause()
         await pilot.press("ctrl+s")
         await pilot.pause()
-        assert app.screen is form and app.result is UNSET
+        assert app.screen is form and app.result is app.UNSET
         assert "is required" in form.error_text("reason")
         form.query_one("#f-reason", Select).value = "price"
         await type_into(pilot, "#f-text", "20% over budget")
@@ -231,8 +203,8 @@ async def test_lose_form_refuses_empty_and_combines(store, now, tz):
         assert app.result == "price: 20% over budget"
 
 
-async def test_confirm_dialog(store, now, tz):
-    app = Host(store, now, tz)
+async def test_confirm_dialog(store, now, tz, tui_host):
+    app = tui_host()
     async with app.run_test(size=(160, 45)) as pilot:
         app.open(ConfirmDialog("Move [b]x[/b] into Won?"))
         await pilot.pause()
@@ -248,10 +220,10 @@ async def test_confirm_dialog(store, now, tz):
 
 
 @pytest.mark.parametrize("name", HOSTILE)
-async def test_hostile_names_render_literally_in_forms(store, now, tz, name):
+async def test_hostile_names_render_literally_in_forms(store, now, tz, name, tui_host):
     deal_id = store.add_deal({"customer": name, "title": name}, now=now, tz=tz)
     deal = store.get_deal(deal_id)
-    app = Host(store, now, tz)
+    app = tui_host()
     async with app.run_test(size=(160, 45)) as pilot:
         for form in (
             DealForm(store.stages(), now=now, tz=tz, deal=deal),
@@ -293,8 +265,8 @@ async def test_screenshots_render_the_four_screens(tmp_path):
     assert "Open follow-ups" in text("deal.svg")
 
 
-async def test_new_deal_form_starts_in_customer_so_typing_lands_there(store, now, tz):
-    app = Host(store, now, tz)
+async def test_new_deal_form_starts_in_customer_so_typing_lands_there(store, now, tz, tui_host):
+    app = tui_host()
     async with app.run_test(size=(160, 45)) as pilot:
         app.open(DealForm(store.stages(), now=now, tz=tz))
         await pilot.pause()

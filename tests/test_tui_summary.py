@@ -9,7 +9,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from rich.console import Console
-from textual.app import App
 from textual.widgets import Select, Static
 
 from funnel_tui.store import Store
@@ -21,22 +20,6 @@ TZ = ZoneInfo("Asia/Shanghai")
 
 def ago(days: float) -> datetime:
     return NOW - timedelta(days=days)
-
-
-class SummaryApp(App):
-    """The attributes SummaryScreen reads from the real app: store, now(), tz, lang."""
-
-    def __init__(self, store):
-        super().__init__()
-        self.store = store
-        self.tz = TZ
-        self.lang = "en"
-
-    def now(self) -> datetime:
-        return NOW
-
-    def on_mount(self) -> None:
-        self.push_screen(SummaryScreen())
 
 
 @pytest.fixture
@@ -75,8 +58,8 @@ def shown(app, block: str) -> str:
     return console.export_text()
 
 
-async def test_opens_on_my_funnel(filled):
-    app = SummaryApp(filled)
+async def test_opens_on_my_funnel(filled, tui_host):
+    app = tui_host(SummaryScreen, store=filled)
     async with app.run_test(size=(160, 60)) as pilot:
         await settle(pilot)
         screen = app.screen
@@ -100,8 +83,8 @@ async def test_opens_on_my_funnel(filled):
         assert "This week" in week and "Wins" in week and "Losses" in week
 
 
-async def test_all_reps_shows_hostile_text_literally(filled):
-    app = SummaryApp(filled)
+async def test_all_reps_shows_hostile_text_literally(filled, tui_host):
+    app = tui_host(SummaryScreen, store=filled)
     async with app.run_test(size=(160, 60)) as pilot:
         await settle(pilot)
         app.screen.query_one("#rep", Select).value = ALL
@@ -113,8 +96,8 @@ async def test_all_reps_shows_hostile_text_literally(filled):
         assert app.screen.shown["summary"]["lost"] == 2
 
 
-async def test_reps_side_by_side(filled):
-    app = SummaryApp(filled)
+async def test_reps_side_by_side(filled, tui_host):
+    app = tui_host(SummaryScreen, store=filled)
     async with app.run_test(size=(200, 60)) as pilot:
         await settle(pilot)
         app.screen.query_one("#rep", Select).value = COMPARE
@@ -128,8 +111,8 @@ async def test_reps_side_by_side(filled):
         assert shown(app, "stages").strip() == ""
 
 
-async def test_one_rep_and_a_period(filled):
-    app = SummaryApp(filled)
+async def test_one_rep_and_a_period(filled, tui_host):
+    app = tui_host(SummaryScreen, store=filled)
     async with app.run_test(size=(160, 60)) as pilot:
         await settle(pilot)
         rep = app.screen.query_one("#rep", Select)
@@ -145,8 +128,8 @@ async def test_one_rep_and_a_period(filled):
         assert app.screen.shown["summary"]["won"] == 0
 
 
-async def test_keys_and_back(filled):
-    app = SummaryApp(filled)
+async def test_keys_and_back(filled, tui_host):
+    app = tui_host(SummaryScreen, store=filled)
     async with app.run_test(size=(160, 60)) as pilot:
         await settle(pilot)
         await pilot.press("p")
@@ -158,10 +141,10 @@ async def test_keys_and_back(filled):
         assert not isinstance(app.screen, SummaryScreen)
 
 
-async def test_empty_database_and_no_me(db_path):
+async def test_empty_database_and_no_me(db_path, tui_host):
     store = Store(db_path)
     try:
-        app = SummaryApp(store)
+        app = tui_host(SummaryScreen, store=store)
         async with app.run_test(size=(160, 60)) as pilot:
             await settle(pilot)
             assert app.screen.query_one("#rep", Select).value == ALL  # no "me" set: everyone

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from textual.app import App
 from textual.widgets import Input, OptionList
 
 from funnel_tui.domain.validation import FollowUpDraft
@@ -14,27 +13,6 @@ from funnel_tui.tui.screens.deal import DealScreen
 from funnel_tui.tui.screens.today import TodayRow, TodayScreen
 
 HOSTILE = ("Acme [/]", "[@click=app.quit]X[/]", "[bold red]x")
-
-
-class Host(App):
-    """The attributes FunnelApp gives screens: store, now(), tz, lang."""
-
-    def __init__(self, store, now, tz):
-        super().__init__()
-        self.store = store
-        self._now = now
-        self.tz = tz
-        self.lang = "en"
-        self.quit_called = False
-
-    def now(self):
-        return self._now
-
-    def on_mount(self):
-        self.push_screen(TodayScreen())
-
-    def action_quit(self):
-        self.quit_called = True
 
 
 def lines(app) -> list[str]:
@@ -80,9 +58,9 @@ def pipeline(store, now, tz):
     return ids, fu
 
 
-async def test_sections_and_empty_sections(store, now, tz, pipeline):
+async def test_sections_and_empty_sections(store, now, tz, pipeline, tui_host):
     ids, fu = pipeline
-    app = Host(store, now, tz)
+    app = tui_host(TodayScreen)
     async with app.run_test(size=(160, 45)) as pilot:
         await pilot.pause()
         assert section(app, "Overdue")[0].startswith("2026-11-24 08:00  overdue 2h")
@@ -100,7 +78,7 @@ async def test_sections_and_empty_sections(store, now, tz, pipeline):
     store.add_follow_up(FollowUpDraft(6, now + timedelta(days=10)), now=now)
     for d in ids.values():
         store.delete_deal(d, now=now)
-    app = Host(store, now, tz)
+    app = tui_host(TodayScreen)
     async with app.run_test(size=(160, 45)) as pilot:
         await pilot.pause()
         assert section(app, "Overdue") == ["nothing overdue"]
@@ -112,9 +90,9 @@ async def test_sections_and_empty_sections(store, now, tz, pipeline):
         assert isinstance(app.screen, TodayScreen)
 
 
-async def test_done_writes_and_the_list_reloads_in_place(store, now, tz, pipeline):
+async def test_done_writes_and_the_list_reloads_in_place(store, now, tz, pipeline, tui_host):
     ids, fu = pipeline
-    app = Host(store, now, tz)
+    app = tui_host(TodayScreen)
     async with app.run_test(size=(160, 45)) as pilot:
         await pilot.pause()
         ol = app.screen.query_one("#today-list", OptionList)
@@ -136,9 +114,9 @@ async def test_done_writes_and_the_list_reloads_in_place(store, now, tz, pipelin
         assert ol.highlighted >= index and current(app).followup_id == fu["soon"]
 
 
-async def test_snooze_keys(store, now, tz, pipeline):
+async def test_snooze_keys(store, now, tz, pipeline, tui_host):
     ids, fu = pipeline
-    app = Host(store, now, tz)
+    app = tui_host(TodayScreen)
     async with app.run_test(size=(160, 45)) as pilot:
         await pilot.pause()
         await pilot.press("1")  # overdue: tomorrow, same time of day as now
@@ -163,9 +141,9 @@ async def test_snooze_keys(store, now, tz, pipeline):
         assert app.screen.check_action("log", ()) is True
 
 
-async def test_log_on_a_warning_row_plans_the_next_step(store, now, tz, pipeline):
+async def test_log_on_a_warning_row_plans_the_next_step(store, now, tz, pipeline, tui_host):
     ids, fu = pipeline
-    app = Host(store, now, tz)
+    app = tui_host(TodayScreen)
     async with app.run_test(size=(160, 45)) as pilot:
         await pilot.pause()
         highlight(app, f"no_next_step-{ids['near']}")
@@ -185,10 +163,10 @@ async def test_log_on_a_warning_row_plans_the_next_step(store, now, tz, pipeline
         assert any("Near Co" in s for s in section(app, "Due within 24 h") + section(app, "Due within 3 days"))
 
 
-async def test_move_to_next_stage_and_won_asks(store, now, tz, pipeline):
+async def test_move_to_next_stage_and_won_asks(store, now, tz, pipeline, tui_host):
     ids, fu = pipeline
     store.update_deal(ids["late"], {"lead_score": "3"}, now=now, tz=tz)
-    app = Host(store, now, tz)
+    app = tui_host(TodayScreen)
     async with app.run_test(size=(160, 45), notifications=True) as pilot:
         await pilot.pause()
         await pilot.press("m")
@@ -214,9 +192,9 @@ async def test_move_to_next_stage_and_won_asks(store, now, tz, pipeline):
         assert not any("Over Co" in s for s in lines(app))
 
 
-async def test_enter_opens_the_deal_and_escape_returns(store, now, tz, pipeline):
+async def test_enter_opens_the_deal_and_escape_returns(store, now, tz, pipeline, tui_host):
     ids, fu = pipeline
-    app = Host(store, now, tz)
+    app = tui_host(TodayScreen)
     async with app.run_test(size=(160, 45)) as pilot:
         await pilot.pause()
         await pilot.press("enter")
@@ -231,10 +209,10 @@ async def test_enter_opens_the_deal_and_escape_returns(store, now, tz, pipeline)
 
 
 @pytest.mark.parametrize("name", HOSTILE)
-async def test_hostile_names_render_literally(store, now, tz, name):
+async def test_hostile_names_render_literally(store, now, tz, name, tui_host):
     d = store.add_deal({"customer": name, "title": name}, now=now - timedelta(days=20), tz=tz)
     store.add_follow_up(FollowUpDraft(d, now - timedelta(hours=1), "call", name), now=now)
-    app = Host(store, now, tz)
+    app = tui_host(TodayScreen)
     async with app.run_test(size=(160, 45), notifications=True) as pilot:
         await pilot.pause()
         row = section(app, "Overdue")[0]

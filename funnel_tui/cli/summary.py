@@ -229,7 +229,6 @@ def render_by_owner(reps: list[dict[str, Any]], tz) -> None:
 
 
 def cmd_summary(args: argparse.Namespace) -> int:
-    from funnel_tui.store.core import summary
     from funnel_tui.store.summary import DealSet
 
     tz = local_tz()
@@ -240,7 +239,7 @@ def cmd_summary(args: argparse.Namespace) -> int:
         raise CliError("until: must be after --since (the period is [since, until))")
     as_of = _as_of(args.as_of, tz) if args.as_of else None
     deals = DealSet(owner=_owner(store, args.owner), since=since, until=until)
-    result = summary(store, now=now_utc(), deals=deals, as_of=as_of, by_owner=args.by_owner)
+    result = store.summary(now=now_utc(), deals=deals, as_of=as_of, by_owner=args.by_owner)
     if args.by_owner:
         if args.format == "json":
             emit([], "json", [], json_value=[summary_json(s, tz) for s in result])
@@ -314,14 +313,13 @@ def cmd_review(args: argparse.Namespace) -> int:
     from rich.text import Text
 
     from funnel_tui.domain.funnel import SMALL_MARK
-    from funnel_tui.store.core import review
 
     tz = local_tz()
     store = open_store(args)
     if not 0 < args.threshold <= 100:
         raise CliError("threshold: give a percentage between 1 and 100, e.g. 30")
     now = _as_of(args.as_of, tz) if args.as_of else now_utc()
-    r = review(store, now=now, tz=tz, owner=_owner(store, args.owner), threshold=args.threshold / 100)
+    r = store.review(now=now, tz=tz, owner=_owner(store, args.owner), threshold=args.threshold / 100)
     if args.format == "json":
         emit([], "json", [], json_value=review_json(r, tz))
         return 0

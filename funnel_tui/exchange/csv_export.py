@@ -47,7 +47,6 @@ def export_deals(
     stdout: Any = None,
 ) -> ExportResult:
     """Export deals (all DESIGN §6 columns) to `dest` (a file, a folder, or "-"/None for stdout)."""
-    from funnel_tui.store.core import stream_deals, stream_export_lines
 
     statuses = (status,) if isinstance(status, str) else tuple(status)
     if not statuses or any(s not in ("open", "won", "lost", "all") for s in statuses):
@@ -59,13 +58,13 @@ def export_deals(
     spec = _export_sql(now=now, tz=tz, tiers=tiers)
     if spec is not None:
         as_bytes = encoding in ("utf-8", "utf-8-sig")  # SQLite's own text is the file's bytes
-        with stream_export_lines(store, spec, owner=owner, status=status, stage=stage, as_bytes=as_bytes) as found:
+        with store.stream_export_lines(spec, owner=owner, status=status, stage=stage, as_bytes=as_bytes) as found:
             if found is not None:
                 lines = SqlLines(*found, fmt, len(spec.text_columns), len(EXPORT_COLUMNS) - 1 - len(spec.text_columns),
                                   as_bytes=as_bytes)
                 n = write_csv(path, EXPORT_COLUMNS, lines, encoding=encoding, stdout=stdout)
                 return ExportResult(path, n, encoding)
-    with stream_deals(store, owner=owner, status=status, stage=stage) as chunks:
+    with store.stream_deals(owner=owner, status=status, stage=stage) as chunks:
         rows = (fmt(r) for chunk in chunks for r in chunk)
         n = write_csv(path, EXPORT_COLUMNS, rows, encoding=encoding, stdout=stdout)
     return ExportResult(path, n, encoding)
@@ -94,39 +93,25 @@ def _export_sql(*, now: datetime, tz: tzinfo, tiers: TierCutoffs):
     )
 
 
-SUMMARY_COLUMNS = ("stage", "name", "name_zh", "count", "amount", "weighted_amount")
-
-
 def summary_rows(store: Any, *, now: datetime, owner: str | None = None) -> tuple[list[str], list[list]]:
-    """The per-stage table: from store.summary when it is there, else the board totals."""
-    try:
-        from funnel_tui.store.core import summary  # the analytics
-        from funnel_tui.store.summary import DealSet
-    except ImportError:
-        summary = None
-    if summary is not None:
-        data = summary(store, now=now, deals=DealSet(owner=owner))
-        header = ["stage", "name", "reached", "current", "conversion_to_next", "avg_days_in_stage",
-                  "open_amount", "weighted_amount"]
-        rows = []
-        for st in data.get("stages", []):
-            row = []
-            for col in header:
-                v = st.get("key" if col == "stage" else col)
-                if col in ("open_amount", "weighted_amount") and isinstance(v, int):
-                    v = plain(v)
-                elif isinstance(v, float):
-                    v = round(v, 4)
-                row.append(_summary_cell(v))
-            rows.append(row)
-        return header, rows
-    totals = store.board_totals()
-    out = []
-    for s in store.stages():
-        t = totals.get(s.key, {"count": 0, "amount": 0, "weighted": 0})
-        out.append([s.key, guard(s.name), guard(s.name_zh), t["count"], plain(t["amount"]),
-                    plain(t["weighted"])])
-    return list(SUMMARY_COLUMNS), out
+    """The per-stage table of store.summary, one row per stage."""
+    from funnel_tui.store.summary import DealSet
+
+    data = store.summary(now=now, deals=DealSet(owner=owner))
+    header = ["stage", "name", "reached", "current", "conversion_to_next", "avg_days_in_stage",
+              "open_amount", "weighted_amount"]
+    rows = []
+    for st in data.get("stages", []):
+        row = []
+        for col in header:
+            v = st.get("key" if col == "stage" else col)
+            if col in ("open_amount", "weighted_amount") and isinstance(v, int):
+                v = plain(v)
+            elif isinstance(v, float):
+                v = round(v, 4)
+            row.append(_summary_cell(v))
+        rows.append(row)
+    return header, rows
 
 
 def _summary_cell(v: Any) -> Any:

@@ -389,10 +389,3 @@ class Store:
             with export_lines(conn, spec, owner=owner, status=status, stage_key=stage_key, chunk=chunk,
                               as_bytes=as_bytes) as found:
                 yield found
-
-
-# The summary, review and export reads as functions of a store (`summary(store, now=…)`),
-# the form the command line, the Summary screen and the exporter call: the methods above,
-# not copies. New code calls the methods.
-summary, review, weekly_flow, owners = Store.summary, Store.review, Store.weekly_flow, Store.owners
-stream_deals, stream_export_lines = Store.stream_deals, Store.stream_export_lines

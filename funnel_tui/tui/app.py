@@ -1,14 +1,13 @@
 """The Textual app: small on purpose. Screens own their state; the app holds the store,
-the clock, the zone, the language, the theme memory and the follow-up reminders."""
+the clock, the zone, the language (the `AppContext` screens may use), the theme memory, the
+follow-up reminders and help."""
 
 from __future__ import annotations
 
 import gc
-from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable
 
 from textual import work
 from textual.app import App
@@ -16,26 +15,21 @@ from textual.binding import Binding
 from textual.screen import ModalScreen, Screen
 
 from funnel_tui.domain.dates import local_tz
-from funnel_tui.store import StoreError
-from funnel_tui.tui.commands import BoardCommands
+from funnel_tui.tui.commands import ScreenCommands
+from funnel_tui.tui.services import ScreenServices
 from funnel_tui.tui.i18n import detect_lang, tr
 
 REMIND_EVERY = 60.0  # seconds between checks for follow-ups that became due
 
 
-@dataclass
-class ErrorReport:
-    """What `reporting_errors` caught (None when the block ran through)."""
+class FunnelApp(ScreenServices, App[int]):
+    """A salesperson's pipeline: the board first, everything else one key away.
 
-    error: Exception | None = None
-
-
-class FunnelApp(App[int]):
-    """A salesperson's pipeline: the board first, everything else one key away."""
+    It is the `AppContext` of every screen (store, now(), tz, lang, reporting_errors)."""
 
     CSS_PATH = "app.tcss"
     TITLE = "funnel"
-    COMMANDS = App.COMMANDS | {BoardCommands}
+    COMMANDS = App.COMMANDS | {ScreenCommands}
     BINDINGS = [
         Binding("q", "quit", "Quit", tooltip="Leave funnel (everything is already saved)"),
         Binding("ctrl+p", "command_palette", "Palette", show=False,
@@ -64,7 +58,8 @@ class FunnelApp(App[int]):
     def get_default_screen(self) -> Screen:
         from funnel_tui.tui.screens.board import BoardScreen
 
-        return BoardScreen()
+        first, self.first_read = self.first_read, None  # the board takes it once
+        return BoardScreen(first_read=first, export_dir=self.export_dir)
 
     def on_mount(self) -> None:
         self.title = f"funnel · {tr(self.lang, 'Board')}"
@@ -89,22 +84,6 @@ class FunnelApp(App[int]):
             self._saved_theme = theme.name
             with self.reporting_errors():
                 self.store.set_setting("theme", theme.name)
-
-    # --- errors -------------------------------------------------------------------------
-
-    @contextmanager
-    def reporting_errors(self, extra: tuple[type[Exception], ...] = ()) -> Iterator[ErrorReport]:
-        """Turn a refusal from the store or the validators into an error toast.
-
-        The message is shown as literal text (it may quote what the rep typed). The rest
-        of the block is skipped; the caller can look at `report.error`.
-        """
-        report = ErrorReport()
-        try:
-            yield report
-        except (StoreError, ValueError, *extra) as exc:  # ValidationError/FieldError are ValueErrors
-            report.error = exc
-            self.notify(str(exc) or type(exc).__name__, severity="error", markup=False, timeout=8)
 
     # --- reminders ----------------------------------------------------------------------
 

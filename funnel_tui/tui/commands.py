@@ -1,63 +1,63 @@
-"""The command palette (ctrl+p): the board's actions and "jump to deal".
+"""The command palette (ctrl+p): the actions of the screen in front, and "jump to deal".
 
-Actions come from the board's own BINDINGS (the ones that can act right now), so the
-palette, the footer and help list the same things. Jump-to-deal runs one bounded fuzzy
-query per keystroke; customer names are shown as plain Text (the palette would otherwise
-read them as markup).
+Actions come from that screen's own BINDINGS (the ones with a name that can act right now,
+asked through its `check_action`), so the palette, the footer and help list the same
+things from one list. Jump-to-deal runs one bounded fuzzy query per keystroke; customer
+names are shown as plain Text (the palette would otherwise read them as markup).
 """
 
 from __future__ import annotations
 
 import asyncio
 from functools import partial
+from typing import Protocol, runtime_checkable
 
 from rich.text import Text
 from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 from funnel_tui.domain.text import truncate_to_width
+from funnel_tui.tui.context import context_of
 
 JUMP_LIMIT = 12
 
 
-class BoardCommands(Provider):
-    """Board actions and jump to deal."""
+@runtime_checkable
+class JumpsToDeals(Protocol):
+    """A screen that can show a deal itself (the board puts its cursor on the card)."""
 
-    def _board(self):
-        from funnel_tui.tui.screens.board import BoardScreen
+    def jump_to(self, deal_id: int) -> None: ...
 
-        return self.screen if isinstance(self.screen, BoardScreen) else None
+
+class ScreenCommands(Provider):
+    """The screen's actions and jump to deal."""
 
     def _actions(self) -> list[tuple[str, str, str]]:
-        """(name, action, help) for board bindings that can act now."""
-        board = self._board()
-        if board is None:
-            return []
+        """(name, action, help) for the screen's shown bindings that can act now."""
+        screen = self.screen
         out = []
-        for b in board.BINDINGS:
+        for b in screen.BINDINGS:
             if not isinstance(b, Binding) or not b.description or not b.show:
                 continue
             name, _, params = b.action.partition("(")
             args = tuple(int(p) for p in params.rstrip(")").split(",") if p.strip()) if params else ()
-            if board.check_action(name, args):
+            if screen.check_action(name, args):
                 out.append((b.description, b.action, b.tooltip))
         return out
 
     async def discover(self) -> Hits:
-        board = self._board()
         for name, action, help_text in self._actions():
-            yield DiscoveryHit(Text(name), partial(board.run_action, action), help=help_text)
+            yield DiscoveryHit(Text(name), partial(self.screen.run_action, action), help=help_text)
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
-        board = self._board()
         for name, action, help_text in self._actions():
             score = max(matcher.match(name), matcher.match(help_text) * 0.8)
             if score > 0:
-                yield Hit(score, Text(name), partial(board.run_action, action), help=help_text)
+                yield Hit(score, Text(name), partial(self.screen.run_action, action), help=help_text)
         if not query.strip():
             return
-        store = self.app.store
+        store = context_of(self.screen).store
         rows = await asyncio.to_thread(store.search_deals, query, limit=JUMP_LIMIT, fuzzy=True)
         for row in rows:
             prompt = Text("Jump to deal: ", style="dim")
@@ -71,9 +71,9 @@ class BoardCommands(Provider):
             yield Hit(score, prompt, partial(self._jump, row["id"]), text=f"Jump to {row['id']}")
 
     def _jump(self, deal_id: int) -> None:
-        board = self._board()
-        if board is not None:
-            board.jump_to(deal_id)
+        """The board puts its cursor on the deal; any other screen opens it."""
+        if isinstance(self.screen, JumpsToDeals):
+            self.screen.jump_to(deal_id)
             return
         from funnel_tui.tui.screens.deal import DealScreen
 

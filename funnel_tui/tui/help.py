@@ -1,42 +1,40 @@
-"""The key table, generated from BINDINGS, so help, footer and README never disagree."""
+"""Help, generated from BINDINGS, so help, footer, palette and README never disagree.
+
+Help learns about a screen from the screen it is given (its BINDINGS, and HELP_EXTRA for
+keys that live on its widgets); it imports no screen. `python -m funnel_tui.tui.help`
+prints the README's key tables, which `tui.keys` gathers from every screen.
+"""
 
 from __future__ import annotations
 
-from typing import Iterable
+from typing import Any, ClassVar, Protocol
 
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from funnel_tui.tui.i18n import tr
+from funnel_tui.tui.key_table import KeyRow, key_rows, markdown_table
 
-NAMES = {"question_mark": "?", "slash": "/", "left": "←", "right": "→", "up": "↑", "down": "↓",
-         "shift+left": "shift+←", "shift+right": "shift+→", "ctrl+p": "ctrl+p", "enter": "Enter",
-         "escape": "Esc"}
-
-
-def key_rows(bindings: Iterable[Binding | tuple]) -> list[tuple[str, str, str]]:
-    """(keys, what, longer help) for every binding with a description, in order."""
-    rows = []
-    for b in bindings:
-        if not isinstance(b, Binding):
-            b = Binding(*b)
-        if not b.description:
-            continue
-        keys = " ".join(NAMES.get(k.strip(), k.strip()) for k in b.key.split(","))
-        rows.append((keys, b.description, b.tooltip or ""))
-    return rows
+__all__ = ["HelpScreen", "Helpable", "help_rows", "key_rows", "markdown_table"]
 
 
-def markdown_table(bindings: Iterable[Binding | tuple]) -> str:
-    """The same table for the README."""
-    lines = ["| Key | Does | |", "| :- | :- | :- |"]
-    lines += [f"| {k} | {d} | {h} |" for k, d, h in key_rows(bindings)]
-    return "\n".join(lines)
+class Helpable(Protocol):
+    """What help needs of a screen: its bindings (HELP_EXTRA, if it has one, adds rows for
+    keys its widgets handle, e.g. j/k in the board's columns)."""
+
+    BINDINGS: ClassVar[list[BindingType]]
+    app: Any
+
+
+def help_rows(screen: Helpable) -> list[KeyRow]:
+    """Every key that acts on `screen`: its own, then the app's (q, ctrl+p), then the keys
+    its widgets handle."""
+    return [*key_rows([*screen.BINDINGS, *screen.app.BINDINGS]), *getattr(screen, "HELP_EXTRA", ())]
 
 
 class HelpScreen(ModalScreen[None]):
@@ -48,9 +46,10 @@ class HelpScreen(ModalScreen[None]):
         Binding("q", "dismiss(None)", "Close", show=False),
     ]
 
-    def __init__(self, bindings: Iterable[Binding | tuple]):
+    def __init__(self, screen: Helpable, lang: str = "en"):
         super().__init__()
-        self.rows = key_rows(bindings)
+        self.rows = help_rows(screen)
+        self.lang = lang
 
     def compose(self) -> ComposeResult:
         table = Table(box=None, show_header=True, header_style="bold", expand=True)
@@ -59,26 +58,12 @@ class HelpScreen(ModalScreen[None]):
         table.add_column("")
         for keys, what, more in self.rows:
             table.add_row(Text(keys, style="bold"), Text(what), Text(more, style="dim"))
-        table.add_row(Text("↑ ↓ j k", style="bold"), Text("Cards"), Text("Move between cards", style="dim"))
-        table.add_row(Text("Enter", style="bold"), Text("Open"), Text("Open the highlighted deal", style="dim"))
         with VerticalScroll(id="help-box", classes="dialog"):
-            yield Static(Text(tr(self.app.lang, "Help"), style="bold"))
+            yield Static(Text(tr(self.lang, "Help"), style="bold"))
             yield Static(table, id="help-table")
 
 
-def readme_keys() -> str:
-    """The README's key section, generated from every screen's BINDINGS."""
-    from funnel_tui.tui.screens.board import BoardScreen
-    from funnel_tui.tui.screens.deal import DealScreen
-    from funnel_tui.tui.screens.summary import SummaryScreen
-    from funnel_tui.tui.screens.today import TodayScreen
-
-    parts = []
-    for title, screen in (("Board", BoardScreen), ("Deal", DealScreen), ("Today", TodayScreen),
-                          ("Summary", SummaryScreen)):
-        parts.append(f"**{title}**\n\n{markdown_table(screen.BINDINGS)}")
-    return "\n\n".join(parts)
-
-
 if __name__ == "__main__":  # python -m funnel_tui.tui.help: regenerate the README's key tables
-    print(readme_keys())
+    from funnel_tui.tui.keys import main
+
+    main()

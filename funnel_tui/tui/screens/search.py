@@ -16,6 +16,7 @@ from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from funnel_tui.domain.text import truncate_to_width
+from funnel_tui.tui.context import HasContext
 from funnel_tui.tui.i18n import tr
 
 LIMIT = 30
@@ -27,7 +28,7 @@ class FoundDeal(Option):
         self.deal_id = deal_id
 
 
-class SearchScreen(ModalScreen[int | None]):
+class SearchScreen(HasContext, ModalScreen[int | None]):
     """Type to search; Enter jumps to the highlighted deal; Escape goes back."""
 
     BINDINGS = [
@@ -37,7 +38,7 @@ class SearchScreen(ModalScreen[int | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="search-box", classes="dialog"):
-            yield Static(Text(tr(self.app.lang, "Search"), style="bold"))
+            yield Static(Text(tr(self.ctx.lang, "Search"), style="bold"))
             yield Input(placeholder="customer, title or contact", id="search-input")
             yield OptionList(id="search-results")
 
@@ -47,13 +48,13 @@ class SearchScreen(ModalScreen[int | None]):
 
     @work(thread=True, exclusive=True, group="search")
     def _search(self, text: str) -> None:
-        rows = self.app.store.search_deals(text, limit=LIMIT) if text.strip() else []
+        rows = self.ctx.store.search_deals(text, limit=LIMIT) if text.strip() else []
         self.app.call_from_thread(self._show, rows)
 
     def _show(self, rows: list[dict]) -> None:
         if not self.is_attached:  # closed while the query ran
             return
-        stages = {s.key: s.label(self.app.lang) for s in self.app.store.stages()}
+        stages = {s.key: s.label(self.ctx.lang) for s in self.ctx.store.stages()}
         results = self.query_one("#search-results", OptionList)
         options = []
         for row in rows:

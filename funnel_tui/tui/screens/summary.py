@@ -3,9 +3,7 @@ the pipeline is worth weighted, and this week against last.
 
 Two selectors at the top: the rep (me by default; all reps; every rep side by side; any one
 rep) and the period (deals created in it). The numbers are read by a thread worker through
-store.summary and drawn as Rich renderables whose every cell is a Text, so a rep, source or
-lost reason called `Acme [/]` shows as written. Rates resting on fewer than 10 deals are
-starred.
+store.summary and drawn by `widgets.summary_blocks`.
 """
 
 from __future__ import annotations
@@ -15,7 +13,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from rich.console import Group
-from rich.table import Table
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -24,15 +21,26 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Label, Select, Static
 
-from funnel_tui.domain.funnel import SMALL_MARK, days_label, rate_label
-from funnel_tui.domain.money import format_compact, format_money
-from funnel_tui.domain.text import display_width
+from funnel_tui.domain.funnel import SMALL_MARK
+from funnel_tui.tui.context import HasContext
 from funnel_tui.tui.i18n import tr
+from funnel_tui.tui.widgets.summary_blocks import (
+    bottleneck_text,
+    compare_table,
+    funnel_bars,
+    localise,
+    reasons_table,
+    side_by_side,
+    sources_table,
+    stage_table,
+    tiers_table,
+    totals_table,
+    week_table,
+)
 
 ALL = "\x00all"  # selector values that no rep name can equal (names are cleaned of controls)
 COMPARE = "\x00compare"
 ME = "\x00me"
-BAR_WIDTH = 40
 PERIODS: tuple[tuple[str, str], ...] = (
     ("all", "All time"),
     ("30d", "Last 30 days"),
@@ -63,154 +71,7 @@ def period_bounds(key: str, now: datetime, tz) -> Period:
     return Period(None, None)
 
 
-def _table(*columns: str, right: tuple[int, ...] = (), title: str | None = None) -> Table:
-    table = Table(title=Text(title, style="bold") if title else None, title_justify="left",
-                  header_style="bold", expand=False, pad_edge=False)
-    for i, col in enumerate(columns):
-        table.add_column(Text(col), justify="right" if i in right else "left", no_wrap=i == 0)
-    return table
-
-
-def localise(value: Any, labels: dict[str, str]) -> Any:
-    """The summary/review answer with each stage's `name` in the rep's language."""
-    if isinstance(value, dict):
-        out = {k: localise(v, labels) for k, v in value.items()}
-        key = value.get("key", value.get("stage"))
-        if "name" in out and isinstance(key, str) and key in labels:
-            out["name"] = labels[key]
-        return out
-    if isinstance(value, list):
-        return [localise(v, labels) for v in value]
-    return value
-
-
-def funnel_bars(s: dict[str, Any]) -> Text:
-    """Horizontal bars of reached per stage, with the conversion (n/N) between them."""
-    stages = s["stages"]
-    top = max((st["reached"] for st in stages), default=0)
-    width = max((display_width(st["name"]) for st in stages), default=0)
-    out = Text()
-    for i, st in enumerate(stages):
-        filled = 0 if top == 0 else round(BAR_WIDTH * st["reached"] / top)
-        if st["reached"] and not filled:
-            filled = 1
-        out.append(st["name"] + " " * (width - display_width(st["name"])) + "  ")
-        out.append("█" * filled, style="bold")
-        out.append("·" * (BAR_WIDTH - filled), style="dim")
-        out.append(f"  {st['reached']}\n")
-        if i + 1 < len(stages) and st["conversion_d"]:
-            label = rate_label(st["conversion_n"], st["conversion_d"], st["conversion_to_next"], st["small_sample"])
-            out.append(" " * width + f"  ↓ {label}\n", style="italic")
-    leak = s.get("weakest_step")
-    if leak:
-        names = {st["key"]: st["name"] for st in stages}
-        out.append("Weakest step: ", style="bold")
-        out.append(f"{names[leak['stage']]} → {names[leak['next']]}  "
-                   f"{rate_label(leak['n'], leak['d'], leak['rate'], leak['small_sample'])}\n")
-    return out
-
-
-def stage_table(s: dict[str, Any]) -> Table:
-    table = _table("Stage", "Reached", "Now", "→ next (n/N)", "Avg days", "Dwell now", "Open", "Weighted",
-                   right=(1, 2, 3, 4, 5, 6, 7), title="Stages")
-    for st in s["stages"]:
-        table.add_row(
-            Text(st["name"]), Text(str(st["reached"])), Text(str(st["current"])),
-            Text(rate_label(st["conversion_n"], st["conversion_d"], st["conversion_to_next"], st["small_sample"])),
-            Text(days_label(st["avg_days_in_stage"])), Text(days_label(st["current_avg_dwell"])),
-            Text(format_money(st["open_amount"])), Text(format_money(st["weighted_amount"])),
-        )
-    return table
-
-
-def totals_table(s: dict[str, Any]) -> Table:
-    table = _table("", "", title="Totals")
-    table.add_row(Text("Won / lost"), Text(f"{s['won']} / {s['lost']}"))
-    table.add_row(Text("Win rate"), Text(rate_label(s["win_rate_n"], s["win_rate_d"], s["win_rate"],
-                                                    s["win_rate_small_sample"]) or "—"))
-    table.add_row(Text("Won amount"), Text(format_money(s["won_amount"])))
-    table.add_row(Text("Open pipeline"), Text(format_money(s["open_amount"])))
-    table.add_row(Text("Weighted pipeline"), Text(format_money(s["weighted_pipeline"]), style="bold"))
-    table.add_row(Text("Sales cycle"), Text(days_label(s["avg_cycle_days"])))
-    return table
-
-
-def tiers_table(s: dict[str, Any]) -> Table:
-    table = _table("Tier", "Deals", "Weighted", right=(1, 2), title="Tiers (open deals)")
-    for tier in "ABC":
-        table.add_row(Text(tier), Text(str(s["tiers"][tier])), Text(format_money(s["tier_weighted"][tier])))
-    return table
-
-
-def reasons_table(s: dict[str, Any]) -> Table:
-    table = _table("Lost reason", "Deals", right=(1,), title="Lost reasons")
-    for reason, n in s["lost_reasons"].items():
-        table.add_row(Text(reason or "(none)"), Text(str(n)))
-    if not s["lost_reasons"]:
-        table.add_row(Text("none lost"), Text(""))
-    return table
-
-
-def sources_table(s: dict[str, Any]) -> Table:
-    table = _table("Source", "Deals", "Won", "Win rate", right=(1, 2, 3), title="By source")
-    for source, v in s["by_source"].items():
-        table.add_row(Text(source or "(none)"), Text(str(v["reached_first"])), Text(str(v["won"])),
-                      Text(rate_label(v["won"], v["won"] + v["lost"], v["win_rate"], v["small_sample"])
-                           if v["won"] + v["lost"] else "—"))
-    return table
-
-
-def week_table(r: dict[str, Any]) -> Table:
-    table = _table("", "This week", "Last week", "4-week avg", right=(1, 2, 3),
-                   title=f"This week (from {r['week_start']:%a %d %b}) vs last")
-    names = {"new_deals": "New deals", "wins": "Wins", "losses": "Losses", "won_amount": "Won amount"}
-    for m in r["metrics"]:
-        if m["metric"] == "won_amount":
-            cells = (format_compact(m["this_week"]), format_compact(m["last_week"]),
-                     format_compact(round(m["avg_4_weeks"])))
-        else:
-            cells = (str(m["this_week"]), str(m["last_week"]), f"{m['avg_4_weeks']:.1f}")
-        table.add_row(Text(names[m["metric"]]), *(Text(c) for c in cells))
-    for e in r["entries"]:
-        table.add_row(Text(f"→ {e['name']}"), Text(str(e["this_week"])), Text(str(e["last_week"])),
-                      Text(f"{e['avg_4_weeks']:.1f}"))
-    return table
-
-
-def bottleneck_text(r: dict[str, Any]) -> Text:
-    flagged = [c for c in r["conversion"] if c["bottleneck"]]
-    if not flagged:
-        return Text(f"No bottleneck: no stage stayed below {r['threshold'] * 100:.0f} % two weeks running.")
-    out = Text()
-    for c in flagged:
-        lw, wb = c["last_week"], c["week_before"]
-        out.append("Bottleneck: ", style="bold reverse")
-        out.append(f" {c['name']} → next below {r['threshold'] * 100:.0f} % two weeks running "
-                   f"({lw['n']}/{lw['d']}, then {wb['n']}/{wb['d']})"
-                   + (f" {SMALL_MARK}" if c["small_sample"] else "") + "\n")
-    return out
-
-
-def compare_table(reps: list[dict[str, Any]]) -> Table:
-    steps = [st["key"] for st in reps[0]["stages"] if st["conversion_d"] is not None] if reps else []
-    names = {st["key"]: st["name"] for st in reps[0]["stages"]} if reps else {}
-    table = _table("Rep", "Deals", "Won", "Lost", "Win rate", "Won amount", "Weighted", "Cycle",
-                   *(f"{names[k]} →" for k in steps), right=tuple(range(1, 8 + len(steps))),
-                   title="Reps side by side")
-    for s in reps:
-        by_key = {st["key"]: st for st in s["stages"]}
-        table.add_row(
-            Text(s["owner"] or "(no owner)"), Text(str(s["deals"])), Text(str(s["won"])), Text(str(s["lost"])),
-            Text(rate_label(s["win_rate_n"], s["win_rate_d"], s["win_rate"], s["win_rate_small_sample"]) or "—"),
-            Text(format_money(s["won_amount"])), Text(format_money(s["weighted_pipeline"])),
-            Text(days_label(s["avg_cycle_days"])),
-            *(Text(rate_label(by_key[k]["conversion_n"], by_key[k]["conversion_d"], by_key[k]["conversion_to_next"],
-                              by_key[k]["small_sample"])) for k in steps),
-        )
-    return table
-
-
-class SummaryScreen(Screen):
+class SummaryScreen(HasContext, Screen):
     """Per rep and period: funnel bars, stage table, tiers, lost reasons, sources, the week."""
 
     BINDINGS = [
@@ -264,7 +125,7 @@ class SummaryScreen(Screen):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.app.sub_title = tr(self.app.lang, "Summary")
+        self.app.sub_title = tr(self.ctx.lang, "Summary")
         # The numbers and the list of reps are read side by side: "me" is resolved by the
         # reader itself, so nothing waits for the selector to fill.
         self.refresh_numbers()
@@ -274,11 +135,9 @@ class SummaryScreen(Screen):
 
     @work(thread=True, exclusive=True, group="summary-reps")
     def load_reps(self) -> None:
-        from funnel_tui.store.core import owners
-
-        store = self.app.store
+        store = self.ctx.store
         me = store.get_setting("me") or ""
-        reps = owners(store)
+        reps = store.owners()
         self.app.call_from_thread(self._set_reps, me, reps)
 
     def _set_reps(self, me: str, reps: list[str]) -> None:
@@ -331,31 +190,29 @@ class SummaryScreen(Screen):
 
     def _owner_for(self, rep: str) -> str | None:
         if rep == ME:
-            return self.app.store.get_setting("me") or None
+            return self.ctx.store.get_setting("me") or None
         return None if rep in (ALL, COMPARE) else rep
 
     @work(thread=True, exclusive=True, group="summary")
     def _read_funnel(self, token: int, rep: str, period_key: str) -> None:
-        from funnel_tui.store.core import summary
         from funnel_tui.store.summary import DealSet
 
-        store, now, tz = self.app.store, self.app.now(), self.app.tz
+        store, now, tz = self.ctx.store, self.ctx.now(), self.ctx.tz
         owner = self._owner_for(rep)
         bounds = period_bounds(period_key, now, tz)
         deals = DealSet(owner=owner, since=bounds.since, until=bounds.until)
-        result = localise(summary(store, now=now, deals=deals, by_owner=rep == COMPARE), self._labels())
+        result = localise(store.summary(now=now, deals=deals, by_owner=rep == COMPARE), self._labels())
         self.app.call_from_thread(self._show_funnel, token, rep, owner, period_key, result)
 
     @work(thread=True, exclusive=True, group="summary-week")
     def _read_week(self, token: int, rep: str) -> None:
-        from funnel_tui.store.core import review
 
-        week = review(self.app.store, now=self.app.now(), tz=self.app.tz, owner=self._owner_for(rep))
+        week = self.ctx.store.review(now=self.ctx.now(), tz=self.ctx.tz, owner=self._owner_for(rep))
         self.app.call_from_thread(self._show_week, token, localise(week, self._labels()))
 
     def _labels(self) -> dict[str, str]:
         """Stage names in the rep's language (Chinese names for zh)."""
-        return {s.key: s.label(self.app.lang) for s in self.app.store.stages()}
+        return {s.key: s.label(self.ctx.lang) for s in self.ctx.store.stages()}
 
     def _show_funnel(self, token: int, rep: str, owner: str | None, period_key: str, result: Any) -> None:
         if token != self._token:
@@ -376,10 +233,10 @@ class SummaryScreen(Screen):
             self._update("funnel", Group(Text("Funnel: deals that reached each stage", style="bold"),
                                          funnel_bars(result)))
             self._update("stages", stage_table(result))
-            self._update("totals", _side_by_side(totals_table(result), tiers_table(result)))
-            self._update("breakdown", _side_by_side(reasons_table(result), sources_table(result)))
+            self._update("totals", side_by_side(totals_table(result), tiers_table(result)))
+            self._update("breakdown", side_by_side(reasons_table(result), sources_table(result)))
         status = Text(f"{who} · {period} · {total} deals · as of "
-                      f"{self.app.now().astimezone(self.app.tz):%Y-%m-%d %H:%M} · "
+                      f"{self.ctx.now().astimezone(self.ctx.tz):%Y-%m-%d %H:%M} · "
                       f"{SMALL_MARK} = fewer than 10 deals behind the rate")
         self.query_one("#status", Static).update(status)
 
@@ -391,11 +248,3 @@ class SummaryScreen(Screen):
 
     def _update(self, block: str, renderable: Any) -> None:
         self.query_one(f"#{block}", Static).update(renderable)
-
-
-def _side_by_side(*tables: Table) -> Table:
-    grid = Table.grid(padding=(0, 4))
-    for _ in tables:
-        grid.add_column()
-    grid.add_row(*tables)
-    return grid

@@ -8,11 +8,10 @@ stays where it was, so the next row slides under it.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, tzinfo
-from typing import Any, Callable
+from datetime import datetime
 
 from rich.text import Text
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
@@ -20,17 +19,10 @@ from textual.widgets import Footer, Label, OptionList
 from textual.widgets.option_list import Option
 
 from funnel_tui.domain.dates import format_local
-from funnel_tui.domain.validation import ValidationError
 from funnel_tui.store import StoreError
-from funnel_tui.tui.forms import ConfirmDialog, TouchForm
-from funnel_tui.tui.screens.deal import (
-    DealScreen,
-    default_next_follow_up,
-    due_label,
-    lead_score_warning,
-    next_stage,
-    snoozed_due,
-)
+from funnel_tui.tui.context import HasContext
+from funnel_tui.tui.deal_actions import Change, DealActions, neighbour_stage
+from funnel_tui.tui.widgets.deal_details import due_line
 
 SECTION_LIMIT = 200  # rows per section; the rest is counted (due) or pointed to (warnings)
 WARNING_SECTIONS = ("dwell_over", "dwell_near", "silent", "no_next_step")
@@ -49,12 +41,18 @@ SECTIONS: tuple[tuple[str, str, str, str], ...] = (
 
 @dataclass(frozen=True, slots=True)
 class RowRef:
+    """What a row stands for: a deal, and the follow-up when the row is one."""
+
     deal_id: int
     customer: str
     stage: str
     followup_id: int | None = None
     kind: str = "call"
     due_at: datetime | None = None
+
+    def deal(self) -> dict:
+        """The deal as far as the row knows it (enough for a snooze)."""
+        return {"id": self.deal_id, "customer": self.customer, "stage": self.stage}
 
 
 class TodayRow(Option):
@@ -67,7 +65,7 @@ class TodayRow(Option):
         self.deal_id = ref.deal_id
 
 
-class TodayScreen(Screen):
+class TodayScreen(HasContext, Screen):
     """Overdue, due within 24 h and 3 days, dwell warnings, no next step, silent deals."""
 
     BINDINGS = [
@@ -79,9 +77,19 @@ class TodayScreen(Screen):
         Binding("m", "move_next", "Next stage", tooltip="Move the row's deal to the next stage (Won asks first)"),
         Binding("enter", "open", "Open", tooltip="Open the row's deal"),
         Binding("r", "reload", "Reload", show=False, tooltip="Read everything again"),
-        Binding("question_mark", "help", "Help", key_display="?", tooltip="All keys"),
+        Binding("question_mark", "app.help", "Help", key_display="?", tooltip="All keys"),
         Binding("escape", "back", "Back", tooltip="Back to the board"),
     ]
+    """
+    | Key | Action |
+    | :- | :- |
+    | ↑ ↓ | move between rows (section headers are skipped) |
+    | d | done: a note, then the next follow-up |
+    | 1 / 3 / w | snooze a day / three days / a week |
+    | l / m | log a touch / move the deal to the next stage |
+    | Enter | open the deal |
+    | r / ? / Esc | read again / help / back |
+    """
 
     DEFAULT_CSS = """
     TodayScreen #today-title {
@@ -100,6 +108,10 @@ class TodayScreen(Screen):
     }
     """
 
+    def __init__(self) -> None:
+        super().__init__()
+        self.actions = DealActions(self)
+
     def compose(self) -> ComposeResult:
         yield Label(Text(""), id="today-title")
         yield OptionList(id="today-list", markup=False)
@@ -112,38 +124,23 @@ class TodayScreen(Screen):
     def on_screen_resume(self) -> None:
         self.reload(keep="id")
 
-    @property
-    def now(self) -> datetime:
-        return self.app.now()
-
-    @property
-    def tz(self) -> tzinfo:
-        return self.app.tz
-
-    @property
-    def lang(self) -> str:
-        return getattr(self.app, "lang", "en")
-
     # --- building --------------------------------------------------------------------------
 
     def _stage_name(self, key: str) -> str:
         try:
-            return self.app.store.stage(key).label(self.lang)
+            return self.ctx.store.stage(key).label(self.ctx.lang)
         except StoreError:
             return key
 
     def _sections(self) -> dict[str, list[tuple[str, Text, RowRef]]]:
         """Rows per section: (option id, line, ref), read from the store with an explicit now."""
-        store, now, tz = self.app.store, self.now, self.tz
+        ctx = self.ctx
+        store, now = ctx.store, ctx.now()
         out: dict[str, list[tuple[str, Text, RowRef]]] = {key: [] for key, *_ in SECTIONS}
         for item in store.due(now=now, within="3d"):
             if item.bucket not in ("overdue", "24h", "3d"):
                 continue
-            line = Text()
-            style = "bold red" if item.bucket == "overdue" else "bold"
-            line.append(f"{format_local(item.due_at, tz)}  ", style=style)
-            line.append(f"{due_label(item.due_at, now):<12} ")
-            line.append(f"{item.kind:<8} ")
+            line = due_line(item.due_at, item.kind, now=now, tz=ctx.tz)
             line.append(str(item.customer), style="bold")
             if item.title:
                 line.append(" — ")
@@ -177,13 +174,14 @@ class TodayScreen(Screen):
         if old_index is not None:
             old_id = ol.get_option_at_index(old_index).id
         sections = self._sections()
+        lang = self.ctx.lang
         ol.clear_options()
         options: list[Option] = []
         for key, en, zh, empty in SECTIONS:
             rows = sections[key]
             capped = key in WARNING_SECTIONS and len(rows) > SECTION_LIMIT
             count = f"{SECTION_LIMIT}+" if capped else str(len(rows))
-            header = Text(f"{zh if self.lang == 'zh' else en} · {count}", style="bold reverse")
+            header = Text(f"{zh if lang == 'zh' else en} · {count}", style="bold reverse")
             options.append(Option(header, id=f"h-{key}", disabled=True))
             if not rows:
                 options.append(Option(Text(f"  {empty}", style="dim"), id=f"e-{key}", disabled=True))
@@ -197,9 +195,10 @@ class TodayScreen(Screen):
                                       id=f"m-{key}", disabled=True))
         ol.add_options(options)
         self._place_cursor(ol, old_index, old_id if keep == "id" else None)
-        now = self.now.astimezone(self.tz)
-        title = "今日" if self.lang == "zh" else "Today"
-        self.query_one("#today-title", Label).update(Text(f"{title} · {now:%a} {format_local(now, self.tz)}"))
+        tz = self.ctx.tz
+        now = self.ctx.now().astimezone(tz)
+        title = "今日" if lang == "zh" else "Today"
+        self.query_one("#today-title", Label).update(Text(f"{title} · {now:%a} {format_local(now, tz)}"))
         self.refresh_bindings()
 
     @staticmethod
@@ -230,7 +229,7 @@ class TodayScreen(Screen):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Only keys that can act on the highlighted row show in the footer."""
-        if not self.is_mounted or action in ("back", "reload", "help"):
+        if not self.is_mounted or action in ("back", "reload"):
             return True
         try:
             row = self.current()
@@ -241,7 +240,7 @@ class TodayScreen(Screen):
         if action in ("log", "open"):
             return row is not None
         if action == "move_next":
-            return row is not None and next_stage(self.app.store, row.ref.stage) is not None
+            return row is not None and neighbour_stage(self.ctx.store.stages(), row.ref.stage) is not None
         return True
 
     @on(OptionList.OptionHighlighted, "#today-list")
@@ -253,107 +252,48 @@ class TodayScreen(Screen):
         event.stop()
         self.action_open()
 
-    def _write(self, what: Callable[[], Any], ok: str) -> bool:
-        """One store write; a refusal is a toast, and the list is read again either way."""
-        try:
-            what()
-        except ValidationError as exc:
-            self.notify("; ".join(f"{k}: {v}" for k, v in exc.errors.items()), severity="error", markup=False)
-            return False
-        except StoreError as exc:
-            self.notify(str(exc), severity="error", markup=False)
-            self.reload()
-            return False
+    def deal_changed(self, change: Change) -> bool:
+        """After a flow (or a refusal): read the list again; the cursor keeps its line, so
+        the next row slides under it."""
         self.reload()
-        self.notify(ok, markup=False)
-        return True
+        return False
 
-    def action_done(self) -> None:
+    @work
+    async def action_done(self) -> None:
         """Mark the follow-up done, with a note and the next follow-up."""
         row = self.current()
         if row is None or row.followup_id is None:
             return
-        store = self.app.store
-        try:
-            deal = store.get_deal(row.deal_id)
-        except StoreError as exc:
-            self.notify(str(exc), severity="error", markup=False)
-            return
-        default = default_next_follow_up(store, deal, now=self.now, tz=self.tz)
-        fid = row.followup_id
-
-        def finish(draft) -> None:
-            if draft is not None:
-                self._write(lambda: store.complete_follow_up(
-                    fid, now=self.app.now(), note=draft.note,
-                    next_due_at=draft.next_due_at, next_kind=draft.next_kind,
-                ), f"done: {row.ref.kind} with {row.ref.customer}")
-
-        form = TouchForm(row.deal_id, row.ref.customer, now=self.now, tz=self.tz,
-                         default_next=default, kind=row.ref.kind, title="Done", ask_kind=False)
-        self.app.push_screen(form, finish)
+        deal = self.actions.read_deal(row.deal_id)
+        if deal is not None:
+            await self.actions.complete(deal, row.followup_id, row.ref.kind)
 
     def action_snooze(self, days: int) -> None:
         """Push the follow-up later by `days` (from now if it is overdue)."""
         row = self.current()
-        if row is None or row.followup_id is None or row.ref.due_at is None:
-            return
-        now = self.now
-        due = snoozed_due(row.ref.due_at, days, now=now, tz=self.tz)
-        fid = row.followup_id
-        self._write(lambda: self.app.store.snooze_follow_up(fid, due, now=now),
-                    f"snoozed to {format_local(due, self.tz)}")
+        if row is not None and row.followup_id is not None and row.ref.due_at is not None:
+            self.actions.snooze(row.ref.deal(), row.followup_id, row.ref.due_at, days)
 
-    def action_log(self) -> None:
+    @work
+    async def action_log(self) -> None:
         """Log a touch on the row's deal and plan the next follow-up."""
         row = self.current()
-        if row is None:
-            return
-        store = self.app.store
-        try:
-            deal = store.get_deal(row.deal_id)
-        except StoreError as exc:
-            self.notify(str(exc), severity="error", markup=False)
-            return
-        default = default_next_follow_up(store, deal, now=self.now, tz=self.tz)
-
-        def finish(draft) -> None:
-            if draft is not None:
-                self._write(lambda: store.log_touch(draft, now=self.app.now()),
-                            f"logged {draft.kind} with {row.ref.customer}")
-
-        self.app.push_screen(TouchForm(row.deal_id, row.ref.customer, now=self.now, tz=self.tz,
-                                       default_next=default, kind=row.ref.kind), finish)
+        deal = self.actions.read_deal(row.deal_id) if row is not None else None
+        if row is not None and deal is not None:
+            await self.actions.log_touch(deal, kind=row.ref.kind)
 
     def action_move_next(self) -> None:
         """Move the row's deal to the next stage (into Won asks first)."""
         row = self.current()
-        if row is None:
-            return
-        store = self.app.store
-        target = next_stage(store, row.ref.stage)
-        if target is None:
-            return
-
-        def move(confirmed: bool | None = True) -> None:
-            if not confirmed:
-                return
-
-            def run() -> None:
-                deal = store.move_deal(row.deal_id, target.key, now=self.app.now())
-                warning = lead_score_warning(deal)
-                if warning:
-                    self.notify(warning, severity="warning", markup=False)
-
-            self._write(run, f"{row.ref.customer} → {target.label(self.lang)}")
-
-        if target.kind == "won":
-            self.app.push_screen(ConfirmDialog(f"Mark {row.ref.customer} as won?"), move)
-        else:
-            move()
+        target = neighbour_stage(self.ctx.store.stages(), row.ref.stage) if row is not None else None
+        deal = self.actions.read_deal(row.deal_id) if row is not None and target is not None else None
+        if deal is not None and target is not None:
+            self.actions.move(deal, target)
 
     def action_open(self) -> None:
         """Open the row's deal."""
+        from funnel_tui.tui.screens.deal import DealScreen
+
         row = self.current()
         if row is not None:
             self.app.push_screen(DealScreen(row.deal_id))
@@ -361,12 +301,6 @@ class TodayScreen(Screen):
     def action_reload(self) -> None:
         """Read everything again."""
         self.reload(keep="id")
-
-    def action_help(self) -> None:
-        """Every key of this screen."""
-        from funnel_tui.tui.help import HelpScreen
-
-        self.app.push_screen(HelpScreen(self.BINDINGS))
 
     def action_back(self) -> None:
         """Back to the board."""

@@ -1,0 +1,339 @@
+"""The flows that change a deal, written once for Board, Deal and Today: add, edit, plan a
+follow-up, log a touch, mark a follow-up done, snooze it, move the deal, mark it lost, undo.
+
+Each flow reads as one line of thought, as braindrop's are: ask with a typed form (awaited
+with `push_screen_wait`, so the screen's action runs it in a `@work` worker), write once
+through the store, then tell the screen what changed (`deal_changed`); the screen only
+redraws. There is one error path: `reporting_errors` turns a refusal into an error toast,
+and the screen is told `REFUSED` and re-reads, because a refusal (stale deal, deal gone,
+database locked) means the data may have changed under it.
+
+Forms are imported inside the flows: the board imports this module at start-up, and the
+forms (≈40 ms of imports) load with the first form opened.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta, tzinfo
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Protocol, Sequence, TypeVar
+
+from funnel_tui.domain.dates import format_local, parse_when
+from funnel_tui.domain.money import weighted_minor
+from funnel_tui.domain.rules import cadence, lead_score_warning
+from funnel_tui.domain.stages import StageDef
+from funnel_tui.domain.validation import TouchDraft
+from funnel_tui.store import StaleDealError
+from funnel_tui.tui.context import AppContext, context_of
+
+if TYPE_CHECKING:
+    from textual.app import App
+    from textual.screen import Screen
+
+R = TypeVar("R")
+
+# What a flow did, as `Change.action`.
+ADD, EDIT, FOLLOW_UP, LOG, DONE, SNOOZE, MOVE, LOSE, UNDO = (
+    "add", "edit", "follow_up", "log", "done", "snooze", "move", "lose", "undo")
+REFUSED = "refused"  # the store or a validator said no: nothing written, re-read
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """What a flow wrote (or that it was refused): the screen redraws from it."""
+
+    action: str
+    deal_id: int | None = None
+    before: Mapping[str, Any] | None = None
+    """The deal as the screen had it (at least id, customer, stage)."""
+    after: Mapping[str, Any] | None = None
+    """The deal as the store returned it (add, edit with a move, move, lose)."""
+
+
+class DealHost(Protocol):
+    """A screen that runs these flows."""
+
+    app: App
+
+    def deal_changed(self, change: Change) -> bool:
+        """Redraw after a flow; True when the redraw itself shows the change (no toast)."""
+        ...
+
+    def call_after_refresh(self, callback: Callable[..., Any], *args: Any, **kwargs: Any) -> bool: ...
+
+    def run_worker(self, work: Any) -> Any: ...
+
+
+# --- rules the flows share -----------------------------------------------------------------
+
+
+def snoozed_due(due_at: datetime, days: int, *, now: datetime, tz: tzinfo) -> datetime:
+    """`days` later on the rep's calendar, counted from the due time or from now if overdue
+    (snoozing an overdue call by a day means tomorrow, not yesterday)."""
+    return parse_when(f"+{days}d", now=max(due_at, now), tz=tz)
+
+
+def default_next_follow_up(store: Any, deal: Mapping[str, Any], *, now: datetime, tz: tzinfo) -> datetime | None:
+    """The next touch the tier cadence asks for (A: tomorrow, B: a week, C: a month), at the
+    start of the working day; None for a deal that is no longer open."""
+    if deal.get("status") != "open":
+        return None
+    tier = store.tier_cutoffs().tier(weighted_minor(deal["amount"], deal["probability"]))
+    day = now.astimezone(tz).date() + timedelta(days=cadence(tier).days)
+    return parse_when(day.isoformat(), now=now, tz=tz)
+
+
+def neighbour_stage(stages: Sequence[StageDef], key: str, step: int = 1) -> StageDef | None:
+    """The stage `step` places from `key` in funnel order, or None past either end."""
+    order = sorted(stages, key=lambda s: s.position)
+    keys = [s.key for s in order]
+    if key not in keys:
+        return None
+    i = keys.index(key) + step
+    return order[i] if 0 <= i < len(order) else None
+
+
+# --- the flows ------------------------------------------------------------------------------
+
+
+class DealActions:
+    """The flows, bound to the screen that runs them (its `deal_changed` redraws)."""
+
+    def __init__(self, host: DealHost) -> None:
+        self.host = host
+
+    @property
+    def ctx(self) -> AppContext:
+        return context_of(self.host)  # type: ignore[arg-type]
+
+    async def _ask(self, form: Screen[R]) -> R:
+        """Open a form and wait for what it hands back (only from a worker)."""
+        return await self.host.app.push_screen_wait(form)
+
+    def _tell(self, message: str) -> None:
+        self.host.app.notify(message, markup=False)
+
+    def _changed(self, change: Change) -> bool:
+        with self.ctx.reporting_errors():  # the redraw reads too: a locked database is a toast
+            return self.host.deal_changed(change)
+        return False
+
+    def _write(self, action: str, before: Mapping[str, Any] | None, write: Callable[[], R],
+               message: str | Callable[[R], str], *, returns_deal: bool = False) -> R | None:
+        """One store write; then the screen redraws and, unless the redraw says it, a toast.
+        A refusal is the error toast instead, and the screen re-reads."""
+        deal_id = before["id"] if before else None
+        with self.ctx.reporting_errors() as report:
+            result = write()
+        if report.error is not None:
+            self._changed(Change(REFUSED, deal_id, before))
+            return None
+        after = result if returns_deal else None
+        if after is not None:
+            deal_id = after["id"]  # type: ignore[index]
+        if not self._changed(Change(action, deal_id, before, after)):  # type: ignore[arg-type]
+            self._tell(message if isinstance(message, str) else message(result))
+        return result
+
+    def _warn_lead_score(self, deal: Mapping[str, Any], stage_key: str) -> None:
+        """The domain's qualification warning, after the frame that shows the move."""
+        warning = lead_score_warning(stage_key, deal.get("lead_score"))
+        if warning:
+            self.host.call_after_refresh(self.host.app.notify, f"{deal['customer']}: {warning}",
+                                         severity="warning", markup=False)
+
+    def read_deal(self, deal_id: int) -> dict | None:
+        """The deal as the store has it now; None (toast, re-read) if it is gone."""
+        with self.ctx.reporting_errors():
+            return self.ctx.store.get_deal(deal_id)
+        self._changed(Change(REFUSED, deal_id))
+        return None
+
+    async def _touch_draft(self, deal: Mapping[str, Any], **form: Any) -> TouchDraft | None:
+        """Ask what was said and the next step, offering the tier cadence's next follow-up."""
+        from funnel_tui.tui.forms.touch import TouchForm
+
+        ctx = self.ctx
+        now = ctx.now()
+        with ctx.reporting_errors() as report:
+            default = default_next_follow_up(ctx.store, deal, now=now, tz=ctx.tz)
+        if report.error is not None:
+            self._changed(Change(REFUSED, deal["id"], deal))
+            return None
+        return await self._ask(TouchForm(deal["id"], deal["customer"], now=now, tz=ctx.tz,
+                                         default_next=default, **form))
+
+    async def add(self, stage: str | None = None) -> None:
+        """A new deal, starting in `stage` (the first open stage by default)."""
+        from funnel_tui.tui.forms.deal import DealForm
+
+        ctx = self.ctx
+        draft = await self._ask(DealForm(ctx.store.stages(), now=ctx.now(), tz=ctx.tz, stage=stage, lang=ctx.lang))
+        if draft is None:
+            return
+        store = ctx.store
+        self._write(ADD, None, lambda: store.get_deal(store.add_deal(draft.values, now=ctx.now(), tz=ctx.tz)),
+                    lambda deal: f"Added {deal['customer']}", returns_deal=True)
+
+    async def edit(self, deal: Mapping[str, Any]) -> None:
+        """Edit the deal's fields; a new stage is a move. A save over someone else's change
+        is refused, and the form comes back over the fresh deal with the rep's input kept."""
+        from funnel_tui.tui.forms.deal import DealForm
+
+        ctx, draft = self.ctx, None
+        while True:
+            draft = await self._ask(DealForm(ctx.store.stages(), now=ctx.now(), tz=ctx.tz, deal=dict(deal),
+                                             draft=draft, lang=ctx.lang))
+            if draft is None:
+                return
+            values = dict(draft.values)
+            stage = values.pop("stage", None)  # update_deal refuses stage: that is a move
+            moved, stale = None, False
+            with ctx.reporting_errors() as report:
+                try:
+                    version = draft.version
+                    if values:
+                        version = ctx.store.update_deal(deal["id"], values, now=ctx.now(), tz=ctx.tz,
+                                                        expected_version=version)["version"]
+                    if stage:
+                        moved = ctx.store.move_deal(deal["id"], stage, now=ctx.now(), expected_version=version)
+                except StaleDealError:
+                    stale = True
+            if stale:
+                self.host.app.notify("changed elsewhere — reload? Your edits are kept: save again to apply them.",
+                                     title="Not saved", severity="warning", markup=False)
+            saved = report.error is None and not stale
+            self._changed(Change(EDIT if saved else REFUSED, deal["id"], deal, moved))
+            if saved:
+                self._tell(f"saved: {', '.join(sorted(draft.values))}")
+                if moved is not None:
+                    self._warn_lead_score(moved, moved["stage"])
+                return
+            if not stale and not isinstance(report.error, ValueError):
+                return  # the store said no for another reason: nothing of the input to keep
+            fresh = self.read_deal(deal["id"])
+            if fresh is None:
+                return
+            deal = fresh
+
+    async def follow_up(self, deal: Mapping[str, Any]) -> None:
+        """Plan a follow-up on the deal."""
+        from funnel_tui.tui.forms.follow_up import FollowUpForm
+
+        ctx = self.ctx
+        draft = await self._ask(FollowUpForm(deal["id"], deal["customer"], now=ctx.now(), tz=ctx.tz))
+        if draft is not None:
+            self._write(FOLLOW_UP, deal, lambda: ctx.store.add_follow_up(draft, now=ctx.now()),
+                        f"Follow-up planned for {deal['customer']}")
+
+    async def log_touch(self, deal: Mapping[str, Any], kind: str = "call") -> None:
+        """Log a call or visit (what was said) and plan the next step (tier cadence)."""
+        ctx = self.ctx
+        draft = await self._touch_draft(deal, kind=kind)
+        if draft is not None:
+            self._write(LOG, deal, lambda: ctx.store.log_touch(draft, now=ctx.now()),
+                        f"Logged a {draft.kind} with {deal['customer']}")
+
+    async def complete(self, deal: Mapping[str, Any], followup_id: int, kind: str) -> None:
+        """Mark a follow-up done: what was said (a touch of its kind), then the next one."""
+        ctx = self.ctx
+        draft = await self._touch_draft(deal, kind=kind, title="Done", ask_kind=False)
+        if draft is not None:
+            self._write(DONE, deal, lambda: ctx.store.complete_follow_up(
+                followup_id, now=ctx.now(), note=draft.note, next_due_at=draft.next_due_at,
+                next_kind=draft.next_kind,
+            ), f"done: {kind} with {deal['customer']}")
+
+    def snooze(self, deal: Mapping[str, Any], followup_id: int, due_at: datetime, days: int) -> None:
+        """Push a follow-up `days` later (from now if it is overdue)."""
+        ctx = self.ctx
+        now = ctx.now()
+        due = snoozed_due(due_at, days, now=now, tz=ctx.tz)
+        self._write(SNOOZE, deal, lambda: ctx.store.snooze_follow_up(followup_id, due, now=now),
+                    f"snoozed to {format_local(due, ctx.tz)}")
+
+    def move(self, deal: Mapping[str, Any], target: StageDef) -> None:
+        """Move the deal to `target`; into Won asks first. Refused if the deal changed since
+        it was read (its `version`).
+
+        Called straight from a key: a move that asks nothing is written and redrawn before
+        the key returns (a worker hop would cost the board ≈15 ms per move); the question
+        runs in a worker of the screen, awaiting the dialog."""
+        if target.kind == "won" and deal.get("status") == "open":
+            self.host.run_worker(self._move_once_confirmed(deal, target))
+        else:
+            self._move(deal, target)
+
+    async def _move_once_confirmed(self, deal: Mapping[str, Any], target: StageDef) -> None:
+        from funnel_tui.tui.forms.confirm import ConfirmDialog
+
+        if await self._ask(ConfirmDialog(f"Mark {deal['customer']} as won ({target.label(self.ctx.lang)})?")):
+            self._move(deal, target)
+
+    def _move(self, deal: Mapping[str, Any], target: StageDef) -> None:
+        ctx = self.ctx
+        label = target.label(ctx.lang)
+        moved = self._write(MOVE, deal, lambda: ctx.store.move_deal(
+            deal["id"], target.key, now=ctx.now(), expected_version=deal.get("version"),
+        ), f"{deal['customer']} → {label}", returns_deal=True)
+        if moved is not None:
+            self._warn_lead_score(deal, target.key)
+
+    async def lose(self, deal: Mapping[str, Any]) -> None:
+        """Mark the deal lost, with a reason (it keeps its stage)."""
+        from funnel_tui.tui.forms.lose import LoseForm
+
+        ctx = self.ctx
+        reason = await self._ask(LoseForm(deal["customer"]))
+        if reason:
+            self._write(LOSE, deal, lambda: ctx.store.lose_deal(deal["id"], reason, now=ctx.now()),
+                        f"{deal['customer']}: lost ({reason})", returns_deal=True)
+
+    def undo(self) -> None:
+        """Undo the last change (any deal); the toast says what was reverted."""
+        ctx = self.ctx
+        with ctx.reporting_errors() as report:
+            result = ctx.store.undo(now=ctx.now())
+        if report.error is not None:
+            self._changed(Change(REFUSED))
+        elif result is None:
+            self.host.app.notify("Nothing to undo", timeout=3)
+        else:
+            self._changed(Change(UNDO))
+            self._tell(describe_undo(ctx.store, result, ctx.lang))
+
+
+def describe_undo(store: Any, result: dict, lang: str = "en") -> str:
+    """One line saying what undo reverted, from the history rows it appended."""
+    action = "undo:" + result["action"]
+    parts: list[str] = []
+    customer = ""
+    stages = {s.key: s.label(lang) for s in store.stages()}
+    for deal_id in result["deal_ids"][:3]:
+        try:
+            deal = store.get_deal(deal_id, include_deleted=True)
+        except Exception:  # noqa: BLE001 - a description must never fail the undo
+            continue
+        customer = customer or deal["customer"]
+        for row in store.deal_history(deal_id):
+            if row["action"] != action:
+                continue
+            kind, field = row["kind"], row["field"] or ""
+            if kind == "stage":
+                parts.append(f"stage {stages.get(row['from_stage'], row['from_stage'])} → "
+                             f"{stages.get(row['to_stage'], row['to_stage'])}")
+            elif kind in ("reopened", "lost", "won"):
+                parts.append("reopened" if kind == "reopened" else kind)
+            elif kind == "deleted":
+                parts.append("new deal removed")
+            elif kind == "restored":
+                parts.append("deal restored")
+            elif field.startswith("followup."):
+                parts.append("follow-up")
+            elif field.startswith("touch."):
+                parts.append("touch voided")
+            elif field not in ("stage_entered_at", "closed_at", "status", "probability",
+                               "last_contact_at", "lost_reason", "probability_custom"):
+                parts.append(field)
+    parts = list(dict.fromkeys(parts)) or [f"{result['rows']} change(s)"]
+    return f"Undone — {customer}: {', '.join(parts)}" if customer else f"Undone: {', '.join(parts)}"

@@ -1,0 +1,67 @@
+"""The lost form: why the deal was lost — a reason from the list, free text, or both."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.widgets import Input, Label, Select
+
+from funnel_tui.domain.validation import FieldError, validate_field
+from funnel_tui.domain.vocab import LOST_REASONS
+from funnel_tui.tui.forms.base import FormScreen, titled
+from funnel_tui.tui.validators import DealField
+
+
+class LoseForm(FormScreen[str]):
+    """Why was the deal lost: a reason from the list, free text, or both; never empty."""
+
+    DEFAULT_CSS = """
+    LoseForm > #dialog { width: 70; }
+    """
+
+    def __init__(self, customer: str):
+        super().__init__()
+        self.customer = customer
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog"):
+            yield Label(titled("Mark lost: ", self.customer), id="form-title")
+            yield Label(Text("Reason"), classes="caption")
+            yield Select([(Text(r), r) for r in LOST_REASONS], allow_blank=True, id="f-reason",
+                         prompt="choose a reason")
+            yield Label(Text("Details (free text)"), classes="caption")
+            yield Input("", id="f-text", validators=[DealField("lost_reason")])
+            yield Label(Text(""), id="err-reason", classes="error")
+            yield from self._buttons()
+
+    def reason(self) -> str:
+        chosen = self.query_one("#f-reason", Select).value
+        chosen = "" if chosen is Select.NULL else str(chosen)
+        text = self.query_one("#f-text", Input).value.strip()
+        if chosen and text:
+            return f"{chosen}: {text}"
+        return chosen or text
+
+    @on(Select.Changed, "#f-reason")
+    def _chosen(self) -> None:
+        if self.reason():
+            self.show_error("reason", None)
+
+    @on(Input.Changed, "#f-text")
+    def _typed(self, event: Input.Changed) -> None:
+        r = event.validation_result
+        self.show_error("reason", None if r is None or r.is_valid else r.failure_descriptions[0])
+
+    def action_save(self) -> None:
+        """Mark lost only with a reason (picked or typed)."""
+        reason = self.reason()
+        try:
+            reason = validate_field("lost_reason", reason)
+            if not reason:
+                raise FieldError("lost_reason", "is required: say why the deal was lost")
+        except FieldError as exc:
+            self.show_error("reason", exc.message)
+            return
+        self.dismiss(reason)

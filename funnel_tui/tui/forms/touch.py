@@ -1,0 +1,105 @@
+"""The touch form: what was said on a call or visit, and the next follow-up (blank = none).
+
+Also the "done" form: completing a follow-up logs a touch of the follow-up's own kind.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, tzinfo
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.widgets import Input, Label, Select, TextArea
+
+from funnel_tui.domain.dates import format_local
+from funnel_tui.domain.validation import FieldError, TouchDraft, validate_field
+from funnel_tui.tui.forms.base import NextStepForm, kind_options, titled
+
+
+class TouchForm(NextStepForm[TouchDraft]):
+    """Log a touch (what was said) and offer the next follow-up (blank = none)."""
+
+    DEFAULT_CSS = """
+    TouchForm > #dialog { width: 80; }
+    TouchForm TextArea { height: 5; }
+    """
+
+    def __init__(
+        self,
+        deal_id: int,
+        customer: str,
+        *,
+        now: datetime,
+        tz: tzinfo,
+        default_next: datetime | None = None,
+        kind: str = "call",
+        title: str = "Log touch",
+        ask_kind: bool = True,
+    ):
+        """`ask_kind=False` when completing a follow-up: the touch takes the follow-up's kind."""
+        super().__init__(deal_id, customer, now=now, tz=tz, kind=kind, when_optional=True)
+        self.ask_kind = ask_kind
+        self.title_text = title
+        self.default_text = format_local(default_next, tz) if default_next else ""
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog"):
+            yield Label(titled(f"{self.title_text}: ", self.customer), id="form-title")
+            kind = Select(kind_options(), value=self.kind, allow_blank=False, id="f-kind")
+            kind.display = self.ask_kind
+            yield Label(Text("Kind" if self.ask_kind else f"Kind: {self.kind}"), classes="caption")
+            yield kind
+            yield Label(Text("Note (what was said, their feedback)"), classes="caption")
+            yield TextArea("", id="f-note", soft_wrap=True)
+            yield Label(Text(""), id="err-note", classes="error")
+            yield Label(Text("Next follow-up (blank = none)"), classes="caption")
+            yield Input(self.default_text, validators=[self.when], id="f-next")
+            yield Label(Text(""), id="hint-next", classes="hint")
+            yield Label(Text(""), id="err-next", classes="error")
+            yield Label(Text("Next kind"), classes="caption")
+            yield Select(kind_options(), value=self.kind, allow_blank=False, id="f-next-kind")
+            yield from self._buttons()
+
+    def on_mount(self) -> None:
+        self._show_next(self.query_one("#f-next", Input).value)
+        self.query_one("#f-note", TextArea).focus()
+
+    def _show_next(self, value: str) -> None:
+        self.show_when("next", self.when, value, blank="no next follow-up")
+
+    @on(Input.Changed, "#f-next")
+    def _next_changed(self, event: Input.Changed) -> None:
+        self._show_next(event.value)
+
+    @on(TextArea.Changed, "#f-note")
+    def _note_changed(self, event: TextArea.Changed) -> None:
+        try:
+            validate_field("notes", event.text_area.text)
+        except FieldError as exc:
+            self.show_error("note", exc.message)
+        else:
+            self.show_error("note", None)
+
+    def action_save(self) -> None:
+        """Log it if the note is acceptable and the next time (if any) reads."""
+        note = self.query_one("#f-note", TextArea).text
+        try:
+            validate_field("notes", note)
+        except FieldError as exc:
+            self.show_error("note", exc.message)
+            return
+        try:
+            nxt = self.when.parse(self.query_one("#f-next", Input).value)
+        except ValueError as exc:
+            self.show_error("next", str(exc))
+            return
+        self.dismiss(TouchDraft(
+            self.deal_id,
+            str(self.query_one("#f-kind", Select).value),
+            note,
+            nxt,
+            str(self.query_one("#f-next-kind", Select).value),
+            "",
+        ))

@@ -1,0 +1,175 @@
+"""The Summary screen's blocks as Rich renderables: funnel bars, the stage table, totals,
+tiers, lost reasons, sources, the week against last, reps side by side.
+
+Pure functions of what `store.summary` / `store.review` answered; every cell is a Text, so
+a rep, source or lost reason called `Acme [/]` shows as written. Rates resting on fewer
+than 10 deals are starred.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.table import Table
+from rich.text import Text
+
+from funnel_tui.domain.funnel import SMALL_MARK, days_label, rate_label
+from funnel_tui.domain.money import format_compact, format_money
+from funnel_tui.domain.text import display_width
+
+BAR_WIDTH = 40
+
+
+def _table(*columns: str, right: tuple[int, ...] = (), title: str | None = None) -> Table:
+    table = Table(title=Text(title, style="bold") if title else None, title_justify="left",
+                  header_style="bold", expand=False, pad_edge=False)
+    for i, col in enumerate(columns):
+        table.add_column(Text(col), justify="right" if i in right else "left", no_wrap=i == 0)
+    return table
+
+
+def localise(value: Any, labels: dict[str, str]) -> Any:
+    """The summary/review answer with each stage's `name` in the rep's language."""
+    if isinstance(value, dict):
+        out = {k: localise(v, labels) for k, v in value.items()}
+        key = value.get("key", value.get("stage"))
+        if "name" in out and isinstance(key, str) and key in labels:
+            out["name"] = labels[key]
+        return out
+    if isinstance(value, list):
+        return [localise(v, labels) for v in value]
+    return value
+
+
+def funnel_bars(s: dict[str, Any]) -> Text:
+    """Horizontal bars of reached per stage, with the conversion (n/N) between them."""
+    stages = s["stages"]
+    top = max((st["reached"] for st in stages), default=0)
+    width = max((display_width(st["name"]) for st in stages), default=0)
+    out = Text()
+    for i, st in enumerate(stages):
+        filled = 0 if top == 0 else round(BAR_WIDTH * st["reached"] / top)
+        if st["reached"] and not filled:
+            filled = 1
+        out.append(st["name"] + " " * (width - display_width(st["name"])) + "  ")
+        out.append("█" * filled, style="bold")
+        out.append("·" * (BAR_WIDTH - filled), style="dim")
+        out.append(f"  {st['reached']}\n")
+        if i + 1 < len(stages) and st["conversion_d"]:
+            label = rate_label(st["conversion_n"], st["conversion_d"], st["conversion_to_next"], st["small_sample"])
+            out.append(" " * width + f"  ↓ {label}\n", style="italic")
+    leak = s.get("weakest_step")
+    if leak:
+        names = {st["key"]: st["name"] for st in stages}
+        out.append("Weakest step: ", style="bold")
+        out.append(f"{names[leak['stage']]} → {names[leak['next']]}  "
+                   f"{rate_label(leak['n'], leak['d'], leak['rate'], leak['small_sample'])}\n")
+    return out
+
+
+def stage_table(s: dict[str, Any]) -> Table:
+    table = _table("Stage", "Reached", "Now", "→ next (n/N)", "Avg days", "Dwell now", "Open", "Weighted",
+                   right=(1, 2, 3, 4, 5, 6, 7), title="Stages")
+    for st in s["stages"]:
+        table.add_row(
+            Text(st["name"]), Text(str(st["reached"])), Text(str(st["current"])),
+            Text(rate_label(st["conversion_n"], st["conversion_d"], st["conversion_to_next"], st["small_sample"])),
+            Text(days_label(st["avg_days_in_stage"])), Text(days_label(st["current_avg_dwell"])),
+            Text(format_money(st["open_amount"])), Text(format_money(st["weighted_amount"])),
+        )
+    return table
+
+
+def totals_table(s: dict[str, Any]) -> Table:
+    table = _table("", "", title="Totals")
+    table.add_row(Text("Won / lost"), Text(f"{s['won']} / {s['lost']}"))
+    table.add_row(Text("Win rate"), Text(rate_label(s["win_rate_n"], s["win_rate_d"], s["win_rate"],
+                                                    s["win_rate_small_sample"]) or "—"))
+    table.add_row(Text("Won amount"), Text(format_money(s["won_amount"])))
+    table.add_row(Text("Open pipeline"), Text(format_money(s["open_amount"])))
+    table.add_row(Text("Weighted pipeline"), Text(format_money(s["weighted_pipeline"]), style="bold"))
+    table.add_row(Text("Sales cycle"), Text(days_label(s["avg_cycle_days"])))
+    return table
+
+
+def tiers_table(s: dict[str, Any]) -> Table:
+    table = _table("Tier", "Deals", "Weighted", right=(1, 2), title="Tiers (open deals)")
+    for tier in "ABC":
+        table.add_row(Text(tier), Text(str(s["tiers"][tier])), Text(format_money(s["tier_weighted"][tier])))
+    return table
+
+
+def reasons_table(s: dict[str, Any]) -> Table:
+    table = _table("Lost reason", "Deals", right=(1,), title="Lost reasons")
+    for reason, n in s["lost_reasons"].items():
+        table.add_row(Text(reason or "(none)"), Text(str(n)))
+    if not s["lost_reasons"]:
+        table.add_row(Text("none lost"), Text(""))
+    return table
+
+
+def sources_table(s: dict[str, Any]) -> Table:
+    table = _table("Source", "Deals", "Won", "Win rate", right=(1, 2, 3), title="By source")
+    for source, v in s["by_source"].items():
+        table.add_row(Text(source or "(none)"), Text(str(v["reached_first"])), Text(str(v["won"])),
+                      Text(rate_label(v["won"], v["won"] + v["lost"], v["win_rate"], v["small_sample"])
+                           if v["won"] + v["lost"] else "—"))
+    return table
+
+
+def week_table(r: dict[str, Any]) -> Table:
+    table = _table("", "This week", "Last week", "4-week avg", right=(1, 2, 3),
+                   title=f"This week (from {r['week_start']:%a %d %b}) vs last")
+    names = {"new_deals": "New deals", "wins": "Wins", "losses": "Losses", "won_amount": "Won amount"}
+    for m in r["metrics"]:
+        if m["metric"] == "won_amount":
+            cells = (format_compact(m["this_week"]), format_compact(m["last_week"]),
+                     format_compact(round(m["avg_4_weeks"])))
+        else:
+            cells = (str(m["this_week"]), str(m["last_week"]), f"{m['avg_4_weeks']:.1f}")
+        table.add_row(Text(names[m["metric"]]), *(Text(c) for c in cells))
+    for e in r["entries"]:
+        table.add_row(Text(f"→ {e['name']}"), Text(str(e["this_week"])), Text(str(e["last_week"])),
+                      Text(f"{e['avg_4_weeks']:.1f}"))
+    return table
+
+
+def bottleneck_text(r: dict[str, Any]) -> Text:
+    flagged = [c for c in r["conversion"] if c["bottleneck"]]
+    if not flagged:
+        return Text(f"No bottleneck: no stage stayed below {r['threshold'] * 100:.0f} % two weeks running.")
+    out = Text()
+    for c in flagged:
+        lw, wb = c["last_week"], c["week_before"]
+        out.append("Bottleneck: ", style="bold reverse")
+        out.append(f" {c['name']} → next below {r['threshold'] * 100:.0f} % two weeks running "
+                   f"({lw['n']}/{lw['d']}, then {wb['n']}/{wb['d']})"
+                   + (f" {SMALL_MARK}" if c["small_sample"] else "") + "\n")
+    return out
+
+
+def compare_table(reps: list[dict[str, Any]]) -> Table:
+    steps = [st["key"] for st in reps[0]["stages"] if st["conversion_d"] is not None] if reps else []
+    names = {st["key"]: st["name"] for st in reps[0]["stages"]} if reps else {}
+    table = _table("Rep", "Deals", "Won", "Lost", "Win rate", "Won amount", "Weighted", "Cycle",
+                   *(f"{names[k]} →" for k in steps), right=tuple(range(1, 8 + len(steps))),
+                   title="Reps side by side")
+    for s in reps:
+        by_key = {st["key"]: st for st in s["stages"]}
+        table.add_row(
+            Text(s["owner"] or "(no owner)"), Text(str(s["deals"])), Text(str(s["won"])), Text(str(s["lost"])),
+            Text(rate_label(s["win_rate_n"], s["win_rate_d"], s["win_rate"], s["win_rate_small_sample"]) or "—"),
+            Text(format_money(s["won_amount"])), Text(format_money(s["weighted_pipeline"])),
+            Text(days_label(s["avg_cycle_days"])),
+            *(Text(rate_label(by_key[k]["conversion_n"], by_key[k]["conversion_d"], by_key[k]["conversion_to_next"],
+                              by_key[k]["small_sample"])) for k in steps),
+        )
+    return table
+
+
+def side_by_side(*tables: Table) -> Table:
+    grid = Table.grid(padding=(0, 4))
+    for _ in tables:
+        grid.add_column()
+    grid.add_row(*tables)
+    return grid
