@@ -48,6 +48,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 __all__ = [
+    "KEY_VERSION",
     "FieldKeys",
     "SearchQuery",
     "deal_search_key",
@@ -59,6 +60,9 @@ __all__ = [
     "search_query",
 ]
 
+# Bump when the key format or the readings change (a new pypinyin, a new surname): a store
+# that records the version its keys were built with can then rebuild them.
+KEY_VERSION = 1
 RS, US = "\x1e", "\x1f"  # never in cleaned text: clean_text drops control characters
 _HAN = re.compile("[\u3007\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]")
 _SYLLABLE = re.compile(r"[a-z]+")
