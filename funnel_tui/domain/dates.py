@@ -13,8 +13,9 @@ Rules worth knowing:
   `+Nh`/`+Nm` add absolute time.
 - Local times are built with `datetime.combine(..., tzinfo=tz)`: a wall time skipped by a DST
   jump resolves with the offset from before the jump, a repeated one to its first occurrence.
-- Text containing Chinese (明天下午3点, 下周一, 3天后, 月底, 2024年3月15日) is read by
-  `dates_zh`, which documents its own rules; English phrases never go there.
+- Text containing Chinese (明天下午3点, 下周一, 3天后, 月底, 2024年3月15日) or full-width
+  forms (１５：３０) is read by `dates_zh`, which documents its own rules; English phrases
+  never go there.
 - Error messages are in the active language (`funnel_tui.i18n`).
 """
 
@@ -195,7 +196,7 @@ def parse_when(text: str, *, now: datetime, tz: tzinfo) -> datetime:
     if s == "now" or s == "现在":
         return now_utc
     if has_han(s):
-        return parse_zh_when(s, now=now_utc, tz=tz, default_time=DEFAULT_TIME)
+        return parse_zh_when(str(text), now=now_utc, tz=tz, default_time=DEFAULT_TIME)
     error = ValueError(_("{text} is not a date or time; use e.g. 2026-12-01, 2026-12-01 15:00, "
                          "today 15:00, tomorrow, +2h, +3d, fri").format(text=_shown(text)))
     try:
@@ -239,7 +240,7 @@ def parse_date(text: str, *, now: datetime, tz: tzinfo) -> date:
     """Parse a calendar date (e.g. expected close): ISO date or datetime, day words, +Nd/+Nw."""
     s = _normalise(text)
     if has_han(s):
-        return parse_zh_date(s, now=now, tz=tz)
+        return parse_zh_date(str(text), now=now, tz=tz)
     error = ValueError(_("{text} is not a date; use e.g. 2026-12-01, today, tomorrow, +3d, +2w, fri")
                        .format(text=_shown(text)))
     today = _local_today(now, tz)

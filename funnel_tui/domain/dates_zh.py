@@ -25,13 +25,15 @@ Periods and clocks:
   as likely 03:00 as 15:00. 7–12点 alone is morning or noon, as in office speech.
 - A period without a clock means 09:00 (早上/上午), 12:00 (中午), 14:00 (下午), 18:00 (傍晚),
   20:00 (晚上); a day without either means `default_time` (09:00).
-Numbers are Arabic or Chinese (一 二 两 三 … 十 十五 二十 一百).
+Numbers are Arabic (also full-width, as Chinese keyboards type them: １５：３０) or Chinese
+(一 二 两 三 … 十 十五 二十 一百).
 """
 
 from __future__ import annotations
 
 import calendar
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone, tzinfo
 
@@ -40,6 +42,7 @@ from funnel_tui.i18n import _
 __all__ = ["has_han", "parse_zh_when", "parse_zh_date"]
 
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_FULL_WIDTH = re.compile(r"[\uff01-\uff5e]")
 _NUM = r"(?:\d+|[零〇一二两三四五六七八九十百]+)"
 _DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 _WEEKDAY = {"一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6, "天": 6,
@@ -76,8 +79,9 @@ class PhraseError(ValueError):
 
 
 def has_han(text: str) -> bool:
-    """True when `text` contains a Chinese character (and so is a Chinese phrase)."""
-    return bool(_HAN.search(text))
+    """True when `text` is a Chinese phrase: it has a Chinese character, or full-width forms
+    as a Chinese keyboard types them (１５：３０)."""
+    return bool(_HAN.search(text) or _FULL_WIDTH.search(text))
 
 
 def zh_number(text: str) -> int:
@@ -239,7 +243,7 @@ def _hour_in_period(text: str, period: str | None, hour: int, spoken: bool) -> i
 
 def _read(text: str, today: date) -> _Phrase:
     """Parse `text` (Chinese) into a phrase; raise PhraseError or a bare ValueError."""
-    s = "".join(text.split())
+    s = unicodedata.normalize("NFKC", "".join(text.split()))  # full-width ３ and ： as typed by IMEs
     p = _Phrase()
     if m := _HOUR_OFFSET.fullmatch(s):
         n = 0 if m["only_half"] else zh_number(m["n"])
