@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test bench screenshots clean demo
+.PHONY: run test bench screenshots clean demo i18n
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "funnel-tui needs Python 3.11 or newer")'
@@ -25,6 +25,11 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+# Extract the translatable strings, update the zh_CN catalog (.po) and compile it (.mo);
+# both are committed. See funnel_tui/locale/GLOSSARY.md for the words to use.
+i18n: $(STAMP)
+	$(BIN)/python tools/i18n.py
 
 screenshots: $(STAMP)
 	$(BIN)/python -m funnel_tui.tui.screenshots screenshots

@@ -47,6 +47,17 @@ def _private_dirs(tmp_path, monkeypatch):
     monkeypatch.delenv("FUNNEL_NOW", raising=False)
 
 
+@pytest.fixture(autouse=True)
+def _english_unless_a_test_says_otherwise():
+    """The gettext language is one per process (funnel_tui.i18n.activate): every test starts in
+    English, and whatever a test (or an App it builds) switches on is switched off after it."""
+    from funnel_tui import i18n
+
+    i18n.activate("en")
+    yield
+    i18n.activate("en")
+
+
 class CliResult(NamedTuple):
     code: int
     out: str

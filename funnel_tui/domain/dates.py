@@ -13,6 +13,10 @@ Rules worth knowing:
   `+Nh`/`+Nm` add absolute time.
 - Local times are built with `datetime.combine(..., tzinfo=tz)`: a wall time skipped by a DST
   jump resolves with the offset from before the jump, a repeated one to its first occurrence.
+- Text containing Chinese (明天下午3点, 下周一, 3天后, 月底, 2024年3月15日) or full-width
+  forms (１５：３０) is read by `dates_zh`, which documents its own rules; English phrases
+  never go there.
+- Error messages are in the active language (`funnel_tui.i18n`).
 """
 
 from __future__ import annotations
@@ -21,6 +25,9 @@ import os
 import re
 import time as _time
 from datetime import date, datetime, time, timedelta, timezone, tzinfo
+
+from funnel_tui.domain.dates_zh import has_han, parse_zh_date, parse_zh_when
+from funnel_tui.i18n import _, pgettext
 
 __all__ = [
     "DEFAULT_TIME",
@@ -37,29 +44,23 @@ __all__ = [
 
 DEFAULT_TIME = time(9, 0)  # a follow-up given only a date lands at the start of the working day
 
-_WHEN_HINT = "use e.g. 2026-12-01, 2026-12-01 15:00, today 15:00, tomorrow, +2h, +3d, fri"
-_DATE_HINT = "use e.g. 2026-12-01, today, tomorrow, +3d, +2w, fri"
-_TIMESTAMP_HINT = "use ISO 8601, e.g. 2026-12-01, 2026-12-01 15:00, 2026-12-01T15:00:00+08:00"
 
 _WEEKDAYS = {
     name: i
     for i, names in enumerate(
         [
-            ("mon", "monday", "周一", "星期一"),
-            ("tue", "tues", "tuesday", "周二", "星期二"),
-            ("wed", "weds", "wednesday", "周三", "星期三"),
-            ("thu", "thur", "thurs", "thursday", "周四", "星期四"),
-            ("fri", "friday", "周五", "星期五"),
-            ("sat", "saturday", "周六", "星期六"),
-            ("sun", "sunday", "周日", "周天", "星期日", "星期天"),
+            ("mon", "monday"),
+            ("tue", "tues", "tuesday"),
+            ("wed", "weds", "wednesday"),
+            ("thu", "thur", "thurs", "thursday"),
+            ("fri", "friday"),
+            ("sat", "saturday"),
+            ("sun", "sunday"),
         ]
     )
     for name in names
 }
-_DAY_OFFSETS = {
-    "today": 0, "tomorrow": 1, "yesterday": -1, "tmr": 1,
-    "今天": 0, "明天": 1, "后天": 2, "昨天": -1,
-}
+_DAY_OFFSETS = {"today": 0, "tomorrow": 1, "yesterday": -1, "tmr": 1}
 _UNITS = {
     "m": "m", "min": "m", "mins": "m", "minute": "m", "minutes": "m",
     "h": "h", "hr": "h", "hrs": "h", "hour": "h", "hours": "h",
@@ -190,12 +191,15 @@ def _normalise(text: str) -> str:
 
 def parse_when(text: str, *, now: datetime, tz: tzinfo) -> datetime:
     """Parse a follow-up time typed by the rep into an aware UTC datetime (see module doc)."""
-    error = ValueError(f"{_shown(text)} is not a date or time; {_WHEN_HINT}")
     now_utc = to_utc(now)  # outside the try: a naive `now` is a caller bug, not bad input
     s = _normalise(text)
+    if s == "now" or s == "现在":
+        return now_utc
+    if has_han(s):
+        return parse_zh_when(str(text), now=now_utc, tz=tz, default_time=DEFAULT_TIME)
+    error = ValueError(_("{text} is not a date or time; use e.g. 2026-12-01, 2026-12-01 15:00, "
+                         "today 15:00, tomorrow, +2h, +3d, fri").format(text=_shown(text)))
     try:
-        if s == "now" or s == "现在":
-            return now_utc
         rel = _parse_relative(s)
         if rel:
             n, unit = rel
@@ -215,7 +219,7 @@ def parse_when(text: str, *, now: datetime, tz: tzinfo) -> datetime:
         if t:
             return _at(today, t, tz)
         # "<day> [time]": the day is an ISO date or a day word.
-        head, _, rest = s.partition(" ")
+        head, _sep, rest = s.partition(" ")
         d = _parse_iso_date(head)
         if d is None:
             m = _DAY_WORD.fullmatch(s)
@@ -234,8 +238,11 @@ def parse_when(text: str, *, now: datetime, tz: tzinfo) -> datetime:
 
 def parse_date(text: str, *, now: datetime, tz: tzinfo) -> date:
     """Parse a calendar date (e.g. expected close): ISO date or datetime, day words, +Nd/+Nw."""
-    error = ValueError(f"{_shown(text)} is not a date; {_DATE_HINT}")
     s = _normalise(text)
+    if has_han(s):
+        return parse_zh_date(str(text), now=now, tz=tz)
+    error = ValueError(_("{text} is not a date; use e.g. 2026-12-01, today, tomorrow, +3d, +2w, fri")
+                       .format(text=_shown(text)))
     today = _local_today(now, tz)
     try:
         rel = _parse_relative(s)
@@ -264,7 +271,8 @@ def parse_timestamp(text: str, *, tz: tzinfo) -> datetime:
     Without an offset the value is local time in `tz`. No words, no relative forms: an
     import must not depend on the day it is run.
     """
-    error = ValueError(f"{_shown(text)} is not an ISO date or time; {_TIMESTAMP_HINT}")
+    error = ValueError(_("{text} is not an ISO date or time; use ISO 8601, e.g. 2026-12-01, "
+                         "2026-12-01 15:00, 2026-12-01T15:00:00+08:00").format(text=_shown(text)))
     s = str(text).strip().casefold()
     try:
         dt = _parse_iso_datetime(s, tz)
@@ -299,13 +307,15 @@ def iso_local(dt: datetime, tz: tzinfo) -> str:
 def humanize_delta(delta: timedelta) -> str:
     """Compact size of a time span for badges: `3d`, `5h`, `20m`, or `now` under a minute.
 
-    The sign is ignored (callers know whether it is overdue); units are floored.
+    The sign is ignored (callers know whether it is overdue); units are floored. In Chinese:
+    `3天`, `5小时`, `20分钟`, `刚刚`.
     """
     seconds = int(abs(delta).total_seconds())
     if seconds < 60:
-        return "now"
+        return pgettext("time span", "now")
+    # Translators: a short time span on a badge ("overdue 3d"); {n} is a whole number.
     if seconds < 3600:
-        return f"{seconds // 60}m"
+        return pgettext("time span", "{n}m").format(n=seconds // 60)
     if seconds < 86400:
-        return f"{seconds // 3600}h"
-    return f"{seconds // 86400}d"
+        return pgettext("time span", "{n}h").format(n=seconds // 3600)
+    return pgettext("time span", "{n}d").format(n=seconds // 86400)

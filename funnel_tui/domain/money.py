@@ -5,7 +5,8 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 
 _SYMBOLS = "¥￥$€£"
-_SCALES = {"万": Decimal(10_000), "w": Decimal(10_000), "k": Decimal(1_000), "m": Decimal(1_000_000)}
+_SCALES = {"万": Decimal(10_000), "w": Decimal(10_000), "k": Decimal(1_000), "m": Decimal(1_000_000),
+           "亿": Decimal(100_000_000)}
 MAX_AMOUNT_MINOR = 10**15  # a quadrillion cents: far past any real deal, far below int64
 
 
@@ -73,3 +74,35 @@ def format_compact(minor: int) -> str:
 def weighted_minor(amount_minor: int, probability: int) -> int:
     """amount × probability / 100, rounded half up, in minor units (integer arithmetic)."""
     return (amount_minor * probability + 50) // 100
+
+
+# Chinese counts money in 万 (10^4) and 亿 (10^8), and 万亿 (10^12) beyond: sizes in minor units.
+_ZH_UNITS = ((10**6, "万"), (10**10, "亿"), (10**14, "万亿"))
+
+
+def format_compact_zh(minor: int) -> str:
+    """Short Chinese form for cards, headers and the summary: 8,000 · 12.5万 · 3.2亿 · 1.5万亿.
+
+    Below 1万 the whole amount, grouped (cents dropped). From 1万 on, one decimal of the unit,
+    without a trailing .0. Rounding is half away from zero at the shown precision (12,350 ->
+    1.2万, 12,550 -> 1.3万, 9,999.50 -> 1万), and a value that rounds up to 10000 of a unit is
+    shown in the next one (99,999,999 -> 1亿, never 10000万). Negative amounts (differences)
+    keep their sign; any integer is accepted, far past 64 bits.
+    """
+    sign = "-" if minor < 0 else ""
+    m = abs(minor)
+    yuan = (m + 50) // 100
+    if yuan < 10_000:
+        return f"{sign}{yuan:,}" if yuan else "0"
+    for size, unit in _ZH_UNITS:
+        tenths = (m * 10 + size // 2) // size
+        if tenths < 100_000 or unit == _ZH_UNITS[-1][1]:
+            break
+    whole, tenth = divmod(tenths, 10)
+    body = f"{whole:,}" if whole >= 10_000 else str(whole)
+    return f"{sign}{body}.{tenth}{unit}" if tenth else f"{sign}{body}{unit}"
+
+
+def format_compact_in(minor: int, lang: str) -> str:
+    """The short form in the rep's language: `format_compact_zh` for "zh", else `format_compact`."""
+    return format_compact_zh(minor) if lang == "zh" else format_compact(minor)

@@ -1,24 +1,234 @@
-"""The fixed lists of the rep's vocabulary (DESIGN §2), shared by schema and validation."""
+"""The rep's fixed vocabularies (DESIGN §2): stable codes, their labels in English and Chinese,
+and the words a rep may type for them.
 
-DEAL_STATUSES = ("open", "won", "lost")
+A code (`call`, `budget`, `high`) is what is stored and what scripts see; a label is what a
+person reads ("no budget", 预算). Labels are English in this file, marked for the gettext
+catalog with `NP_(context, ...)`; their Chinese lives in `funnel_tui/locale/zh_CN/...` like
+every other string, under the vocabulary's context, and follows GLOSSARY.md.
+
+    FOLLOWUP_KIND.label("visit", "zh")      -> "拜访"
+    LOST_REASON.parse("没预算")              -> "budget"
+    LOST_REASON.parse("their CFO left")     -> "their CFO left"   (free text stays)
+    RISK_LEVEL.parse("中")                   -> "medium"
+    FOLLOWUP_KIND.choices("zh")             -> [("电话", "call"), ...]   (for a Select)
+
+The tuples at the bottom are the codes the schema's CHECK constraints and the validators use.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+from functools import cached_property
+
+from funnel_tui.i18n import LANGS, NP_, active_lang, translator
+
+__all__ = [
+    "Term",
+    "Vocabulary",
+    "FOLLOWUP_KIND",
+    "LOST_REASON",
+    "RISK_LEVEL",
+    "DEAL_STATUS",
+    "DUE_BUCKET",
+    "WARNING_KIND",
+    "HISTORY_KIND",
+]
+
+
+def _fold(text: str) -> str:
+    """The form in which typed words are compared: NFKC, casefolded, no spaces, _ or -."""
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    return "".join(ch for ch in folded if not ch.isspace() and ch not in "_-")
+
+
+@dataclass(frozen=True, slots=True)
+class Term:
+    """One code of a vocabulary, its English label, and other words accepted for it on input
+    (older free-text values, synonyms in either language). `short` is a narrower label for
+    cards, when there is one."""
+
+    code: str
+    label: str
+    aliases: tuple[str, ...] = ()
+    short: str | None = None
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """A closed list of codes (or, with `free_text`, codes plus whatever the rep writes).
+
+    `context` is the gettext context of the labels (and of the short labels, with " (short)"),
+    so "lost" the status and "lost" the history event can be translated differently.
+    """
+
+    name: str
+    context: str
+    terms: tuple[Term, ...]
+    free_text: bool = False
+
+    def codes(self) -> tuple[str, ...]:
+        return tuple(t.code for t in self.terms)
+
+    def term(self, code: str) -> Term:
+        for t in self.terms:
+            if t.code == code:
+                return t
+        raise KeyError(code)
+
+    def label(self, value: str | None, lang: str | None = None, *, short: bool = False) -> str:
+        """What a person reads for a stored value, in `lang` (default: the active language).
+
+        A code gets its label; an older spelling of a code ("no budget") gets that code's
+        label; anything else (free text) is shown as it was written. None shows as "".
+        """
+        if not value:
+            return ""
+        code = value if value in self._by_code else self.lookup(value)
+        if code is None:
+            return value
+        t = self._by_code[code]
+        tr = translator(lang or active_lang())
+        if short and t.short:
+            return tr.pgettext(self.context + " (short)", t.short)
+        return tr.pgettext(self.context, t.label)
+
+    def choices(self, lang: str | None = None) -> list[tuple[str, str]]:
+        """(label, code) pairs in order, for a Select or a help line."""
+        return [(self.label(t.code, lang), t.code) for t in self.terms]
+
+    def lookup(self, text: str | None) -> str | None:
+        """The code `text` names (code, English or Chinese label, alias), or None."""
+        if not text:
+            return None
+        return self._index.get(_fold(text))
+
+    def parse(self, text: str | None) -> str | None:
+        """The code for typed input; None for empty input.
+
+        Unknown input is returned as written (stripped) when the vocabulary takes free text,
+        and refused with the accepted words otherwise.
+        """
+        if text is None or not text.strip():
+            return None
+        code = self.lookup(text)
+        if code is not None:
+            return code
+        if self.free_text:
+            return text.strip()
+        raise ValueError(f"{text!r} is not a {self.name}; use one of: {', '.join(self.codes())}")
+
+    @cached_property
+    def _by_code(self) -> dict[str, Term]:
+        return {t.code: t for t in self.terms}
+
+    def _spellings(self, t: Term) -> set[str]:
+        """Every way a rep may write `t`: code, labels in each language, aliases (folded)."""
+        words = {t.code, t.label, *t.aliases}
+        for lang in LANGS:
+            words.add(translator(lang).pgettext(self.context, t.label))
+            if t.short:
+                words.add(translator(lang).pgettext(self.context + " (short)", t.short))
+        return {_fold(w) for w in words}
+
+    @cached_property
+    def _index(self) -> dict[str, str]:
+        """Folded spelling -> code. A spelling two codes claim goes to the first (and is a bug
+        the vocabulary test reports)."""
+        index: dict[str, str] = {}
+        for t in self.terms:
+            for spelling in self._spellings(t):
+                index.setdefault(spelling, t.code)
+        return index
+
+    def ambiguous_spellings(self) -> dict[str, set[str]]:
+        """Spellings that two codes claim (should be none)."""
+        seen: dict[str, set[str]] = {}
+        for t in self.terms:
+            for spelling in self._spellings(t):
+                seen.setdefault(spelling, set()).add(t.code)
+        return {s: codes for s, codes in seen.items() if len(codes) > 1}
+
+
+FOLLOWUP_KIND = Vocabulary("follow-up kind", "follow-up kind", (
+    Term("call", NP_("follow-up kind", "call"), ("phone", "phone call", "打电话", "电话沟通", "致电")),
+    Term("email", NP_("follow-up kind", "email"), ("e-mail", "mail", "发邮件", "邮箱", "电邮")),
+    Term("meeting", NP_("follow-up kind", "meeting"), ("meet", "video call", "开会", "面谈", "视频会议")),
+    Term("visit", NP_("follow-up kind", "visit"), ("on site", "上门", "上门拜访", "拜访客户")),
+    Term("message", NP_("follow-up kind", "message"), ("sms", "text", "chat", "wechat", "微信", "短信")),
+    Term("task", NP_("follow-up kind", "task"), ("todo", "to do", "待办", "事项")),
+))
+
+# What sales teams actually write down when a deal is lost; anything else stays free text.
+LOST_REASON = Vocabulary("lost reason", "lost reason", (
+    Term("price", NP_("lost reason", "price"), ("too expensive", "价格太高", "太贵", "报价高")),
+    Term("competitor", NP_("lost reason", "competitor"),
+         ("lost to competitor", "chose a competitor", "选择了竞品", "选了竞品", "输给竞品", "竞争对手")),
+    Term("budget", NP_("lost reason", "no budget"), ("budget", "没预算", "无预算", "预算不足")),
+    Term("timing", NP_("lost reason", "timing"), ("not now", "bad timing", "时间不合适", "延期")),
+    Term("no_decision_maker", NP_("lost reason", "no decision maker"),
+         ("no access to decision maker", "找不到决策人", "接触不到决策人")),
+    Term("needs_mismatch", NP_("lost reason", "product fit"),
+         ("needs mismatch", "no fit", "不匹配", "产品不匹配")),
+    Term("no_decision", NP_("lost reason", "no decision"), ("status quo", "维持现状", "不做了")),
+    Term("went_silent", NP_("lost reason", "went silent"), ("no response", "ghosted", "失联", "联系不上")),
+    Term("relationship", NP_("lost reason", "relationship"), ("关系不到位",)),
+    Term("terms", NP_("lost reason", "contract terms"), ("payment terms", "付款条件", "合同条款")),
+    Term("in_house", NP_("lost reason", "built in-house"), ("in house", "自己开发", "自研")),
+    Term("org_change", NP_("lost reason", "customer reorganised"),
+         ("reorganization", "reorg", "人事变动", "组织调整")),
+    Term("invalid", NP_("lost reason", "not a real lead"), ("duplicate", "spam", "重复线索", "无效")),
+), free_text=True)
+
+RISK_LEVEL = Vocabulary("risk level", "risk level", (
+    Term("high", NP_("risk level", "high"), ("h", "高风险"), NP_("risk level (short)", "high")),
+    Term("medium", NP_("risk level", "medium"), ("m", "中风险", "中等"), NP_("risk level (short)", "med")),
+    Term("low", NP_("risk level", "low"), ("l", "低风险"), NP_("risk level (short)", "low")),
+))
+
+DEAL_STATUS = Vocabulary("status", "deal status", (
+    Term("open", NP_("deal status", "open"), ("active", "跟进中")),
+    Term("won", NP_("deal status", "won"), ("赢单", "成交")),
+    Term("lost", NP_("deal status", "lost"), ("输单", "丢单")),
+))
+
+# DESIGN §2 due buckets and §6 warning kinds: the codes are the JSON values.
+DUE_BUCKET = Vocabulary("due bucket", "due bucket", (
+    Term("overdue", NP_("due bucket", "overdue")),
+    Term("24h", NP_("due bucket", "due in 24 h")),
+    Term("3d", NP_("due bucket", "due in 3 days")),
+))
+
+WARNING_KIND = Vocabulary("warning", "warning", (
+    Term("dwell_over", NP_("warning", "over the stage's dwell limit")),
+    Term("dwell_near", NP_("warning", "near the stage's dwell limit")),
+    Term("silent", NP_("warning", "silent too long")),
+    Term("no_next_step", NP_("warning", "no next step")),
+))
+
+HISTORY_KIND = Vocabulary("history kind", "history", (
+    Term("created", NP_("history", "created")),
+    Term("field", NP_("history", "edited")),
+    Term("stage", NP_("history", "moved")),
+    Term("won", NP_("history", "won")),
+    Term("lost", NP_("history", "lost")),
+    Term("reopened", NP_("history", "reopened")),
+    Term("deleted", NP_("history", "deleted")),
+    Term("restored", NP_("history", "restored")),
+    Term("followup", NP_("history", "follow-up")),
+    Term("touch", NP_("history", "touch")),
+    Term("imported", NP_("history", "imported")),
+))
+
+DEAL_STATUSES = DEAL_STATUS.codes()
 STAGE_KINDS = ("open", "won", "post")
-FOLLOWUP_KINDS = ("call", "email", "meeting", "visit", "message", "task")
+FOLLOWUP_KINDS = FOLLOWUP_KIND.codes()
 FOLLOWUP_STATUSES = ("open", "done", "canceled")
-RISK_LEVELS = ("high", "medium", "low")
-HISTORY_KINDS = (
-    "created",
-    "field",
-    "stage",
-    "won",
-    "lost",
-    "reopened",
-    "deleted",
-    "restored",
-    "followup",
-    "touch",
-    "imported",
-)
-# Reasons offered when a deal is marked lost (free text is always allowed too).
+RISK_LEVELS = RISK_LEVEL.codes()
+HISTORY_KINDS = HISTORY_KIND.codes()
+# The reasons today's lost-deal form offers, stored as typed (free text). The LOST_REASON
+# vocabulary above replaces them once the store keeps codes; every one of these parses to a
+# code there (tested), so existing data maps over.
 LOST_REASONS = (
     "price",
     "competitor",
