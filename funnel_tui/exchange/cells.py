@@ -26,7 +26,7 @@ from funnel_tui.domain.validation import FieldError
 
 Cell = Union[str, Decimal, int, datetime, date, time, bool, None]
 
-__all__ = ["Cell", "FieldError", "shown", "normal_text", "SPACES"]
+__all__ = ["Cell", "FieldError", "shown", "normal_text", "cell_text", "SPACES"]
 
 # Spaces people (and locales) put inside numbers: plain, no-break, narrow no-break, thin.
 SPACES = " \u00a0\u202f\u2009"
@@ -43,3 +43,20 @@ def normal_text(cell: str) -> str:
     inside are kept, because a space can be a thousands separator."""
     text = unicodedata.normalize("NFKC", cell) if not cell.isascii() else cell
     return text.strip(SPACES + "\t")
+
+
+def cell_text(cell: Cell) -> str:
+    """A cell as the text a text field stores: a workbook number as written (`12`, `3.5`, never
+    `1.2E+1`), a date as ISO, TRUE/FALSE for a boolean, "" for an empty cell."""
+    if cell is None:
+        return ""
+    if isinstance(cell, str):
+        return cell
+    if isinstance(cell, bool):
+        return "TRUE" if cell else "FALSE"
+    if isinstance(cell, Decimal):
+        text = format(cell, "f")
+        return text.rstrip("0").rstrip(".") if "." in text else text
+    if isinstance(cell, (datetime, date, time)):
+        return cell.isoformat()
+    return str(cell)
