@@ -107,7 +107,11 @@ def _common_share(text: str, encoding: str) -> float:
     total = common = 0
     for ch in set(text):  # distinct characters: names repeat, mojibake does not get a bonus
         o = ord(ch)
-        kana = 0x3040 <= o <= 0x30FF or 0xFF66 <= o <= 0xFF9F
+        # Full-width kana only: half-width katakana is what GBK bytes turn into as Shift_JIS.
+        kana = 0x3040 <= o <= 0x30FF
+        if 0xFF66 <= o <= 0xFF9F:
+            total += 1
+            continue
         if not (0x4E00 <= o <= 0x9FFF or 0x3400 <= o <= 0x4DBF or 0xE000 <= o <= 0xF8FF or kana):
             continue
         total += 1
@@ -118,6 +122,27 @@ def _common_share(text: str, encoding: str) -> float:
         elif encoding == "gb18030":
             common += not kana and _in_range(ch, "gb2312", 0xB0A1, 0xF7FE)
     return common / total if total else 1.0
+
+
+_LATIN_MARKS = set("€£°§©®«»–—‘’‚“”„•…·™×ºª¿¡")
+
+
+def _latin_plausible(text: str) -> bool:
+    """Windows-1252/Latin-1 text that reads like Latin-script names: its non-ASCII characters are
+    letters or common marks, and no word holds a run of four accented letters (GBK read as
+    Windows-1252 gives `¹ú¼ÒµçÍø`)."""
+    odd = [c for c in text if ord(c) > 127]
+    if not odd:
+        return True
+    fine = sum(1 for c in odd if c.isalpha() or c in _LATIN_MARKS)
+    if fine < 0.9 * len(odd):
+        return False
+    run = 0
+    for c in text:
+        run = run + 1 if ord(c) > 127 and c.isalpha() else 0
+        if run >= 4:
+            return False
+    return True
 
 
 def _in_range(ch: str, encoding: str, lo: int, hi: int) -> bool:
@@ -141,6 +166,8 @@ def plausible(sample: bytes) -> dict[str, tuple[str, float]]:
             continue
         if any(ord(c) < 32 and c not in "\t\r\n" or 0x7F <= ord(c) <= 0x9F for c in set(text)):
             continue  # control characters: Latin-1 reading Windows-1252's €, “ ” and –
+        if enc in ("cp1252", "latin-1") and not _latin_plausible(text):
+            continue
         mess = mess_ratio(text, 1.0)
         if mess <= MESS_LIMIT and _common_share(text, enc) >= COMMON_SHARE:
             out[enc] = (text, mess)

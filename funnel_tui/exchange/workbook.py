@@ -6,7 +6,9 @@ keep their types in the model of exchange.cells: text stays text, a date-formatt
 openpyxl hands numbers over as floats; Excel keeps 15 significant digits and shows no more, so a
 float becomes the Decimal of its shortest repr rounded to 15 significant digits (0.1 + 0.2
 computed in a cell, 0.30000000000000004, is the 0.3 the person sees). Formula cells give their
-last computed value (data_only). Line numbers are the sheet's row numbers.
+last computed value (data_only); a formula whose value was never saved (a file written by a
+program, not by Excel) refuses its row instead of reading as empty — the sheet is read a second
+time, for its formulas, alongside. Line numbers are the sheet's row numbers.
 """
 
 from __future__ import annotations
@@ -53,9 +55,15 @@ def open_workbook(path: Path, *, sheet: str | None = None) -> Table:
         raise ImportFileError("reading .xlsx needs openpyxl (pip install openpyxl)") from None
     try:
         wb = load_workbook(path, read_only=True, data_only=True)
+        formulas_wb = load_workbook(path, read_only=True, data_only=False)
     except Exception as exc:  # openpyxl raises many kinds for a damaged file
         raise ImportFileError(f"workbook: cannot read {path.name} ({type(exc).__name__}); open it in "
                               "Excel and save it again") from None
+
+    def close() -> None:
+        wb.close()
+        formulas_wb.close()
+
     try:
         names = wb.sheetnames
         if sheet is None:
@@ -67,7 +75,7 @@ def open_workbook(path: Path, *, sheet: str | None = None) -> Table:
         else:
             raise ImportFileError(f"--sheet {sheet!r}: no such sheet; the workbook has "
                                   + ", ".join(repr(n) for n in names))
-        rows = _rows(ws)
+        rows = _rows(ws, formulas_wb[ws.title])
         header_row = next(rows, None)
         if header_row is None:
             raise ImportFileError("workbook: the sheet is empty (no header row)")
@@ -80,10 +88,10 @@ def open_workbook(path: Path, *, sheet: str | None = None) -> Table:
             raise ImportFileError("no rows: the sheet has a header row and nothing under it")
         records = _records(itertools_chain(first, rows), len(header))
     except BaseException:
-        wb.close()
+        close()
         raise
     notes = [f"sheet {ws.title!r}" + (f" (the first of {len(names)})" if sheet is None and len(names) > 1 else "")]
-    return Table(path, "xlsx", header, records, sheet=ws.title, notes=notes, _close=wb.close)
+    return Table(path, "xlsx", header, records, sheet=ws.title, notes=notes, _close=close)
 
 
 def itertools_chain(first, rest):
@@ -97,10 +105,24 @@ def _header_text(value: Any) -> str:
     return value if isinstance(value, str) else str(cell_value(value))
 
 
-def _rows(ws) -> Iterator[tuple[int, list[Any]]]:
-    """(row number, raw values) of the rows holding anything."""
-    for number, row in enumerate(ws.iter_rows(values_only=True), start=1):
+class _Unsaved:
+    """A formula cell whose computed value is not in the file."""
+
+    def __init__(self, formula: str):
+        self.formula = formula
+
+
+def _rows(ws, formulas) -> Iterator[tuple[int, list[Any]]]:
+    """(row number, raw values) of the rows holding anything; a formula without a saved value
+    becomes _Unsaved."""
+    pairs = zip(ws.iter_rows(values_only=True), formulas.iter_rows(values_only=True))
+    for number, (row, frow) in enumerate(pairs, start=1):
         values = list(row)
+        for i, f in enumerate(frow):
+            if i < len(values) and values[i] is None and isinstance(f, str) and f.startswith("="):
+                values[i] = _Unsaved(f)
+            elif i >= len(values) and isinstance(f, str) and f.startswith("="):
+                values += [None] * (i - len(values)) + [_Unsaved(f)]
         while values and (values[-1] is None or values[-1] == ""):
             values.pop()
         if values:
@@ -109,6 +131,11 @@ def _rows(ws) -> Iterator[tuple[int, list[Any]]]:
 
 def _records(rows, width: int) -> Iterator[Record]:
     for number, values in rows:
+        unsaved = next((v for v in values if isinstance(v, _Unsaved)), None)
+        if unsaved is not None:
+            yield Record(number, None, f"a formula ({unsaved.formula[:40]}) has no saved value; open the "
+                                       "workbook in Excel and save it again")
+            continue
         try:
             cells = [cell_value(v) for v in values]
         except ValueError as exc:

@@ -62,6 +62,7 @@ def write_wukong() -> None:
                "李娜", "李娜", datetime(2024, 1, 8, 9, 30), datetime(2024, 6, 30, 18, 0), None, None, None])
     ws.append(["ERP替换", "Acme Robotics", "销售流程商机组", "方案/报价", 0.1 + 0.2, datetime(2024, 12, 31),
                "Alex Chen", "王磊", datetime(2024, 5, 20, 14, 0), None, None, None, "=SUM(1,2) 不是公式"])
+    ws.cell(4, 13).data_type = "s"  # a note that starts with "=": text, not a formula
     wb.save(HERE / "wukong_shangji.xlsx")
 
 
