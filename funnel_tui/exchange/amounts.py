@@ -17,11 +17,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field as dc_field
 from decimal import Decimal, InvalidOperation
-from typing import Iterable, Mapping, NamedTuple
+from typing import Iterable, NamedTuple
 
 from funnel_tui.domain.money import MAX_AMOUNT_MINOR
 from funnel_tui.exchange.cells import Cell, FieldError, normal_text, shown
-from funnel_tui.exchange.currencies import ISO_CODES, SHARED, SIGNS, currency_of
+from funnel_tui.exchange.currencies import SHARED, SIGNS, currency_of
 
 INT64_MAX = (1 << 63) - 1
 POINT, COMMA = "point", "comma"
@@ -295,12 +295,3 @@ def plain(value: Decimal | None) -> str:
         return "?"
     text = format(value, "f")
     return text.rstrip("0").rstrip(".") if "." in text else text
-
-
-def known_code(text: str) -> bool:
-    return text in ISO_CODES
-
-
-def with_decimal(option: str | None) -> Mapping[str, str | None]:
-    """`--decimal-comma` / `--decimal-point` as the AmountColumn argument."""
-    return {"decimal": {None: None, "comma": COMMA, "point": POINT}[option]}

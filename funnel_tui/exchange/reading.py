@@ -22,7 +22,7 @@ Text fields come out as the cell's text; the row rules and text cleaning stay th
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timezone, tzinfo
+from datetime import datetime, time, timezone, tzinfo
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Mapping, Sequence
@@ -313,7 +313,3 @@ def plan_import(path: str | Path, opts: ReadOptions) -> ImportPlan:
     except BaseException:
         table.close()
         raise
-
-
-def as_date(value: date | datetime | None) -> date | None:
-    return value.date() if isinstance(value, datetime) else value
