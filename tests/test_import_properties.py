@@ -159,6 +159,9 @@ def test_a_date_is_read_exactly_or_refused(case, tz):
         return
     expected = datetime.combine(day, clock or time(0), tzinfo=offset or tz).astimezone(timezone.utc)
     assert got == expected, text
+    # As a calendar date (expected close): the day in the rep's zone, an offset honoured.
+    assert DateColumn("expected_close", tz, want="date").read(text) == \
+        (expected.astimezone(tz).date() if offset else day), text
 
 
 # Forms that fix their own order, and the numeric forms of one day/month order: one column is

@@ -127,6 +127,17 @@ def _classify(body: str) -> tuple[str, Decimal | None, Decimal | None]:
     return (mine, as_decimal, None) if mine == POINT else (mine, None, as_decimal)
 
 
+def plain_minor(cell: str) -> int | None:
+    """Minor units of the commonest shape, ASCII `12500` or `12500.5`/`12500.50` (our export,
+    HubSpot, Pipedrive, workbooks saved as CSV), without regexes or Decimals; None otherwise."""
+    if not cell.isascii():
+        return None
+    head, dot, tail = cell.partition(".")
+    if not head.isdigit() or (dot and not (tail.isdigit() and len(tail) <= 2)):
+        return None
+    return int(head) * 100 + (int(tail.ljust(2, "0")) if tail else 0)
+
+
 def parse_parts(text: str) -> _Parts:
     """Take one written amount apart; raises _Bad (a reason) for text that is no amount."""
     t = normal_text(text).replace("\u2212", "-")
@@ -202,6 +213,10 @@ class AmountColumn:
         for cell in cells:
             if not isinstance(cell, str) or not cell.strip():
                 continue
+            if plain_minor(cell) is not None:  # 12500 says nothing; 12500.5 says a decimal point
+                if "." in cell and POINT not in seen:
+                    seen[POINT] = cell
+                continue
             try:
                 kind = parse_parts(cell).kind
             except _Bad:
@@ -226,6 +241,10 @@ class AmountColumn:
             raise FieldError(self.field, f"{shown(cell)} is not an amount")
         if not isinstance(cell, str):
             return self._money(Decimal(cell), None, (), "", cell)
+        if self.scale == 1 and (self.decimal != COMMA or "." not in cell):
+            minor = plain_minor(cell)  # the hot path: no regex, no Decimal
+            if minor is not None and minor <= min(self.max_minor, INT64_MAX):
+                return Money(minor, self.unit_currency)
         try:
             parts = parse_parts(cell)
         except _Bad as exc:

@@ -183,10 +183,19 @@ class ImportPlan:
 
     def observe(self, rows: Sequence[Sequence[Cell]]) -> None:
         """Evidence for the whole-column decisions; call with every row before read_columns."""
+        columns = self._columns(rows)
         for pc in self.columns:
-            pc.reader.observe({row[pc.index] for row in rows if pc.index < len(row)})
+            pc.reader.observe(set(columns[pc.index]))
+
+    def _columns(self, rows: Sequence[Sequence[Cell]]) -> list[tuple]:
+        width = len(self.table.header)
+        if any(len(row) != width for row in rows):
+            rows = [list(row[:width]) + [None] * (width - len(row)) for row in rows]
+        return list(zip(*rows)) if rows else [()] * width
 
     def read_columns(self, rows: Sequence[Sequence[Cell]]) -> ReadColumns:
+        """Typed columns for these rows (a chunk of the file): each distinct cell of a column is
+        read once, then the row rules spanning columns run over whole columns."""
         n = len(rows)
         width = len(self.table.header)
         reasons: list[str | None] = [None] * n
@@ -194,22 +203,27 @@ class ImportPlan:
         values: dict[str, list[Any]] = {}
         rounded = 0
         unknown: dict[str, int] = {}
+        clashes: list[str] = []
+        columns = self._columns(rows)
         for pc in self.columns:
-            column = [row[pc.index] if pc.index < len(row) else None for row in rows]
+            column = columns[pc.index]
             table: dict[Any, Any] = {}
             bad: dict[Any, str] = {}
+            read = pc.reader.read
             for cell in set(column):
                 try:
-                    table[cell] = pc.reader.read(cell)
+                    table[cell] = read(cell)
                 except FieldError as exc:
                     bad[cell] = f"{exc.field}: {exc.message}"
-            for k, cell in enumerate(column):
-                if cell in bad:
-                    errors.setdefault(k, []).append(bad[cell])
-                    if pc.column.read == P.STAGE:
-                        name = cell_text(cell).strip()
-                        unknown[name] = unknown.get(name, 0) + 1
-            got = [table.get(cell) for cell in column]
+                    table[cell] = None
+            if bad:
+                for k, cell in enumerate(column):
+                    if cell in bad:
+                        errors.setdefault(k, []).append(bad[cell])
+                        if pc.column.read == P.STAGE:
+                            name = cell_text(cell).strip()
+                            unknown[name] = unknown.get(name, 0) + 1
+            got = list(map(table.__getitem__, column))
             if pc.column.read == P.PROBABILITY:
                 rounded += sum(1 for v in got if v is not None and v.rounded)
                 got = [None if v is None else v.value for v in got]
@@ -219,22 +233,24 @@ class ImportPlan:
             if key in values and key in self.match.profile.twins:
                 values[key] = [a if b is None else b if a is None else a if a == b else _Clash(a, b)
                                for a, b in zip(values[key], got)]
+                clashes.append(key)
             else:
                 values[key] = got
         for k, row in enumerate(rows):
             if len(row) != width:
                 errors.setdefault(k, []).insert(0, f"{len(row)} cells but the header has {width} (ragged row)")
         out = ReadColumns(values, reasons, rounded, unknown)
-        self._settle(out, errors)
+        self._settle(out, errors, clashes)
         for k, messages in errors.items():
             reasons[k] = "; ".join(messages)
         return out
 
-    def _settle(self, out: ReadColumns, errors: dict[int, list[str]]) -> None:
+    def _settle(self, out: ReadColumns, errors: dict[int, list[str]], clashes: list[str]) -> None:
         """The rules that span columns on one row (see the module doc)."""
         v = out.values
         n = len(out.reasons)
-        for name, got in v.items():
+        for name in clashes:
+            got = v[name]
             for k, x in enumerate(got):
                 if isinstance(x, _Clash):
                     errors.setdefault(k, []).append(f"{name}: two columns say {x.a!r} and {x.b!r}")
@@ -254,14 +270,23 @@ class ImportPlan:
             column = v.get("currency", [None] * n)
             profile = self.match.profile
             currency: list[str | None] = []
+            settled: dict[tuple, Any] = {}  # (what the amount names, the column): a few combinations
             for k, (m, c) in enumerate(zip(amounts, column)):
-                try:
-                    currency.append(c if m is None else settle_currency(
-                        m.currency, m.candidates, c, profile_signs=profile.signs, sign=m.sign,
-                        assume=self.opts.currency))
-                except ValueError as exc:
-                    errors.setdefault(k, []).append(f"currency: {exc}")
+                combo = (None, None, "", c) if m is None else (m.currency, m.candidates, m.sign, c)
+                hit = settled.get(combo, _UNSETTLED)
+                if hit is _UNSETTLED:
+                    try:
+                        hit = c if m is None else settle_currency(
+                            m.currency, m.candidates, c, profile_signs=profile.signs, sign=m.sign,
+                            assume=self.opts.currency)
+                    except ValueError as exc:
+                        hit = ValueError(f"currency: {exc}")
+                    settled[combo] = hit
+                if isinstance(hit, ValueError):
+                    errors.setdefault(k, []).append(str(hit))
                     currency.append(None)
+                else:
+                    currency.append(hit)
             v["amount"] = [None if m is None else m.minor for m in amounts]
             v["currency"] = currency
         close = v.pop("_close", None)
@@ -272,6 +297,9 @@ class ImportPlan:
             v["closed_at"] = [None if d is None or s in (None, "open") else
                               datetime.combine(d, time(0), tzinfo=tz).astimezone(timezone.utc)
                               for d, s in zip(close, status)]
+
+
+_UNSETTLED = object()
 
 
 @dataclass(frozen=True, slots=True)
