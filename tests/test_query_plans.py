@@ -133,9 +133,8 @@ def test_due_overview_counts_and_pages_on_the_same_index(store, pipeline, now):
 
 
 def test_summary_queries_never_scan_deal_or_history_rows(store, pipeline, now):
-    summary = pytest.importorskip("funnel_tui.store.core")
     with captured(store) as seen:
-        result = summary.summary(store, now=now)
+        result = store.summary(now=now)
     assert result["won"] == 1 and result["lost"] == 1
     queries = plans(store, seen)
     assert len(queries) >= 3

@@ -34,6 +34,7 @@ from funnel_tui.exchange.calendar_dates import DateColumn
 from funnel_tui.exchange.cells import Cell, FieldError, cell_text, shown
 from funnel_tui.exchange.currencies import code_of_column, settle_currency
 from funnel_tui.exchange.probabilities import ProbabilityColumn
+from funnel_tui.exchange.profiles.saved import apply_map
 from funnel_tui.exchange.tables import Table, ignored_line, open_table
 
 
@@ -311,8 +312,6 @@ class _Clash:
 def plan_import(path: str | Path, opts: ReadOptions) -> ImportPlan:
     """Open `path` and plan how each column is read (see the module doc). Raises
     ImportFileError (the file), ProfileUnclear (the header) or SavedProfileError (--map)."""
-    from funnel_tui.exchange.profiles.saved import apply_map
-
     def header_known(line: str) -> bool:
         cells = [c.strip().strip('"') for c in line.replace(";", ",").replace("\t", ",").split(",")]
         try:

@@ -15,13 +15,13 @@ from __future__ import annotations
 import csv
 import itertools
 import zipfile
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator, Sequence
 
-from funnel_tui.exchange.cells import Cell
 from funnel_tui.exchange.import_read import ImportFileError
 from funnel_tui.exchange.encodings import EncodingVerdict, sniff_encoding
+from funnel_tui.exchange.table_model import Record, Table
+from funnel_tui.exchange.workbook import open_workbook
 
 csv.field_size_limit(1 << 20)
 NOT_A_TABLE = "this is not a CSV file or a workbook"
@@ -29,41 +29,6 @@ _MAGIC = {b"%PDF": "a PDF", b"\x89PNG": "a PNG image", b"GIF8": "a GIF image", b
           b"\x1f\x8b": "gzip-compressed", b"7z\xbc\xaf": "a 7-Zip archive", b"Rar!": "a RAR archive",
           b"SQLite format 3": "an SQLite database"}
 DELIMITERS = {",": "comma", ";": "semicolon", "\t": "tab"}
-
-
-@dataclass(slots=True)
-class Record:
-    """One record: the line (CSV) or row (workbook) it starts on, its cells, or why it is broken."""
-
-    line: int
-    cells: list[Cell] | None
-    error: str = ""
-
-
-@dataclass
-class Table:
-    """An opened file: what it is, its header, and its records (an iterator, read once)."""
-
-    path: Path
-    kind: str  # "csv" | "xlsx"
-    header: list[str]
-    records: Iterator[Record]
-    encoding: EncodingVerdict | None = None
-    delimiter: str | None = None
-    sheet: str | None = None
-    notes: list[str] = field(default_factory=list)  # what was sniffed, to report
-    _close: Callable[[], None] | None = None
-
-    def close(self) -> None:
-        if self._close is not None:
-            self._close()
-            self._close = None
-
-    def __enter__(self) -> "Table":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
 
 
 def what_file(path: Path) -> str:
@@ -102,8 +67,6 @@ def open_table(path: str | Path, *, encoding: str = "auto", sheet: str | None = 
     if not path.is_file():
         raise ImportFileError(f"import: no file {str(path)!r}")
     if what_file(path) == "xlsx":
-        from funnel_tui.exchange.workbook import open_workbook
-
         return open_workbook(path, sheet=sheet)
     if sheet is not None:
         raise ImportFileError("--sheet is for .xlsx workbooks; this file is CSV text")

@@ -20,7 +20,7 @@ from typing import Any, Iterator
 
 from funnel_tui.exchange.cells import Cell
 from funnel_tui.exchange.import_read import ImportFileError
-from funnel_tui.exchange.tables import Record, Table
+from funnel_tui.exchange.table_model import Record, Table
 
 EXCEL_DIGITS = 15
 

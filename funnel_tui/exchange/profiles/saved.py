@@ -22,6 +22,7 @@ import re
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
+from funnel_tui.paths import config_dir
 from funnel_tui.exchange.profiles import (
     FIELD_READS,
     Column,
@@ -45,8 +46,6 @@ class SavedProfileError(ValueError):
 def profiles_dir(base: Path | None = None) -> Path:
     if base is not None:
         return base
-    from funnel_tui.paths import config_dir
-
     return config_dir() / "import-profiles"
 
 
