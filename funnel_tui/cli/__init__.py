@@ -22,8 +22,8 @@ import sys
 from typing import Sequence
 
 from funnel_tui import __version__
-from funnel_tui.cli import admin, backup, deals, exchange, followups, reads, summary
-from funnel_tui.cli.common import EXIT_ERROR, EXIT_OK, is_user_error, safe
+from funnel_tui.cli import admin, argparse_words, backup, deals, exchange, followups, reads, summary
+from funnel_tui.cli.common import EXIT_ERROR, EXIT_OK, choose_language, is_user_error, safe
 
 # The order of `funnel --help`: each group adds its commands in turn.
 COMMAND_GROUPS = (admin.register_board, deals.register, followups.register, reads.register,
@@ -49,10 +49,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(argv if argv is not None else sys.argv[1:])
+    # The language before the parser: its help (and argparse's own words) are read as it is built.
+    choose_language(argv)
+    argparse_words.install()
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
-        args = parser.parse_args([*(argv if argv is not None else sys.argv[1:]), "tui"])
+        args = parser.parse_args([*argv, "tui"])
     try:
         return args.func(args) or EXIT_OK
     except BrokenPipeError:  # `funnel list | head`: the reader left; not an error

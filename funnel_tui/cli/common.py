@@ -19,6 +19,8 @@ import sys
 from datetime import datetime, timezone
 from typing import Any, Callable, Sequence
 
+from funnel_tui.i18n import _, activate, resolve_lang
+
 EXIT_OK = 0
 EXIT_ERROR = 1
 EXIT_USAGE = 2
@@ -41,6 +43,72 @@ def is_user_error(exc: BaseException) -> bool:
     if store is not None:
         kinds += (store.StoreError,)
     return isinstance(exc, kinds)
+
+
+# --- the language ----------------------------------------------------------------------------
+
+
+def choose_language(argv: Sequence[str]) -> str:
+    """Speak the rep's language from the first line on: the `lang` setting, else the locale.
+
+    Runs before the parser is built, because its help is translated as it is built. The
+    setting is read with sqlite3 alone (see `_lang_setting`); `open_store` reads it again
+    through the store, for databases this cannot read (a server URL).
+    """
+    lang = resolve_lang(_lang_setting(argv))
+    activate(lang)
+    return lang
+
+
+_DEMO = "\0demo"  # what `_db_named` says for --demo: the demo database in the data dir
+
+
+def _db_named(argv: Sequence[str]) -> str | None:
+    """The database `--db`/`--demo`/FUNNEL_DB names, from the options before the command."""
+    args = list(argv)
+    for i, arg in enumerate(args):
+        if arg == "--db" and i + 1 < len(args):
+            return args[i + 1]
+        if arg.startswith("--db="):
+            return arg[len("--db="):]
+        if arg == "--demo":
+            return _DEMO
+        if not arg.startswith("-"):
+            break  # the command: its own options are not ours
+    return os.environ.get("FUNNEL_DB") or None
+
+
+def _lang_setting(argv: Sequence[str]) -> str | None:
+    """The `lang` setting of the SQLite file this run will open, or None (no file, no setting,
+    a server URL, anything unreadable: then the locale decides).
+
+    Read-only, with sqlite3 and no ORM, and without creating the data dir: `funnel --help`
+    stays light and leaves no trace.
+    """
+    target = _db_named(argv)
+    if target is not None and "://" in target and not target.startswith("sqlite:///"):
+        return None
+    try:
+        if target is None or target == _DEMO:
+            from funnel_tui.paths import data_dir_unmade
+
+            path = data_dir_unmade() / ("demo.db" if target else "funnel.db")
+        else:
+            from pathlib import Path
+
+            path = Path(target.removeprefix("sqlite:///"))
+        if not path.is_file():
+            return None
+        import sqlite3
+
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=0.2)
+        try:
+            row = conn.execute("SELECT value FROM setting WHERE key = 'lang'").fetchone()
+        finally:
+            conn.close()
+    except Exception:  # noqa: BLE001 - a language is never worth a failed command
+        return None
+    return row[0] if row else None
 
 
 # --- the clock and the zone -----------------------------------------------------------------
@@ -105,23 +173,30 @@ def resolve_db(args: argparse.Namespace) -> str:
 
 
 def open_store(args: argparse.Namespace):
-    """The Store for this command; a newer schema opens read-only, a failure is one line."""
+    """The Store for this command; a newer schema opens read-only, a failure is one line.
+
+    The `lang` setting is read again through the store (a server database keeps it there too),
+    for what the command says from here on."""
     from funnel_tui.store import NewerSchemaError, Store
     from funnel_tui.store.engine import redact_url
 
     target = resolve_db(args)
     _check_file(target)
     try:
-        return Store(target)
+        store = Store(target)
     except NewerSchemaError as exc:
         # Readable, never written: a newer funnel-tui owns this file's format.
-        print(f"funnel: {exc}; opened read-only (changes are refused)", file=sys.stderr)
+        print("funnel: " + _("{error}; opened read-only (changes are refused)").format(error=exc), file=sys.stderr)
         try:
-            return Store(target, read_only=True)
+            store = Store(target, read_only=True)
         except Exception as exc2:  # noqa: BLE001
-            raise CliError(f"cannot open database {redact_url(target)}: {type(exc2).__name__}") from None
+            raise CliError(_("cannot open database {target}: {error}").format(
+                target=redact_url(target), error=type(exc2).__name__)) from None
     except Exception as exc:  # noqa: BLE001 - never print a URL with its password
-        raise CliError(f"cannot open database {redact_url(target)}: {type(exc).__name__}") from None
+        raise CliError(_("cannot open database {target}: {error}").format(
+            target=redact_url(target), error=type(exc).__name__)) from None
+    activate(resolve_lang(store.get_setting("lang")))
+    return store
 
 
 def _check_file(target: str) -> None:
@@ -137,7 +212,7 @@ def _check_file(target: str) -> None:
     except CorruptDatabaseError as exc:
         raise CliError(str(exc)) from None
     except (BackupError, OSError) as exc:
-        print(f"funnel: warning: automatic backup failed: {safe(exc)}", file=sys.stderr)
+        print("funnel: " + _("warning: automatic backup failed: {error}").format(error=safe(exc)), file=sys.stderr)
 
 
 # --- output ----------------------------------------------------------------------------------

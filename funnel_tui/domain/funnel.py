@@ -29,6 +29,7 @@ from typing import Any, Iterable, Mapping, Sequence
 from funnel_tui.domain.money import weighted_minor
 from funnel_tui.domain.rules import TIER_A_SHARE, TIER_B_SHARE, tier_cutoffs
 from funnel_tui.domain.stages import StageDef
+from funnel_tui.i18n import _
 
 SMALL_SAMPLE = 10  # rates resting on fewer deals than this are marked
 BOTTLENECK_THRESHOLD = 0.30
@@ -429,4 +430,6 @@ def rate_label(n: int | None, d: int | None, value: float | None, small: bool, *
 
 
 def days_label(value: float | None) -> str:
-    return "—" if value is None else f"{value:.1f} d"
+    """`4.2 d` (`4.2 天`), or "—" when there is nothing to average."""
+    # Translators: an average number of days, e.g. "4.2 d".
+    return "—" if value is None else _("{days:.1f} d").format(days=value)

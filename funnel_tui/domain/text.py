@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-__all__ = ["clean_text", "escape_like", "display_width", "truncate_to_width"]
+__all__ = ["clean_text", "escape_like", "display_width", "pad_to_width", "truncate_to_width"]
 
 ZWJ = "\u200d"  # kept: emoji sequences (👩‍💻) need it and it cannot reorder text
 ZWNJ = "\u200c"  # kept: Persian and Indic spelling needs it; it cannot reorder text either
@@ -118,3 +118,9 @@ def truncate_to_width(s: str, width: int, ellipsis: str = "…") -> str:
         out.append(ch)
         used += w
     return "".join(out) + ellipsis
+
+
+def pad_to_width(s: str, width: int) -> str:
+    """`s` followed by spaces up to `width` terminal columns (never cut): `ljust` by display
+    width, so columns of Chinese text line up."""
+    return s + " " * max(width - display_width(s), 0)

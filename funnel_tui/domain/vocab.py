@@ -33,6 +33,8 @@ __all__ = [
     "DUE_BUCKET",
     "WARNING_KIND",
     "HISTORY_KIND",
+    "COLUMN_NAMES",
+    "column_name",
 ]
 
 
@@ -92,6 +94,34 @@ class Vocabulary:
         if short and t.short:
             return tr.pgettext(self.context + " (short)", t.short)
         return tr.pgettext(self.context, t.label)
+
+    def label_text(self, value: str | None, lang: str | None = None) -> str:
+        """Stored free text as a person reads it: a vocabulary word (a code, or a label in
+        either language — `price`, 价格) in `lang`; the same before a colon (the lost form's
+        `price: their CFO left` → `价格: their CFO left`); anything else — the rep's own words,
+        aliases included — as written."""
+        if not value:
+            return ""
+        code = self._word_index.get(_fold(value))
+        if code is not None:
+            return self.label(code, lang)
+        head, colon, rest = value.partition(":")
+        code = self._word_index.get(_fold(head)) if colon else None
+        if code is not None:
+            return f"{self.label(code, lang)}: {rest.strip()}"
+        return value
+
+    @cached_property
+    def _word_index(self) -> dict[str, str]:
+        """Folded code or label (either language, no aliases) -> code."""
+        index: dict[str, str] = {}
+        for t in self.terms:
+            words = {t.code, t.label}
+            for lang in LANGS:
+                words.add(translator(lang).pgettext(self.context, t.label))
+            for w in words:
+                index.setdefault(_fold(w), t.code)
+        return index
 
     def choices(self, lang: str | None = None) -> list[tuple[str, str]]:
         """(label, code) pairs in order, for a Select or a help line."""
@@ -219,6 +249,39 @@ HISTORY_KIND = Vocabulary("history kind", "history", (
     Term("touch", NP_("history", "touch")),
     Term("imported", NP_("history", "imported")),
 ))
+
+# Column and field names as a person reads them (CLI table headers, the timeline's edits): the
+# key itself in English — what scripts, JSON and the CSV header use, so English tables read as
+# before — and the tracking template's words in Chinese. Shown with `column_name(key)`.
+COLUMN_NAMES: tuple[str, ...] = (
+    NP_("column", "id"), NP_("column", "uid"), NP_("column", "external_id"), NP_("column", "customer"),
+    NP_("column", "title"), NP_("column", "industry"), NP_("column", "company_size"),
+    NP_("column", "contact_name"), NP_("column", "contact_role"), NP_("column", "contact_phone"),
+    NP_("column", "contact_email"), NP_("column", "source"), NP_("column", "lead_score"),
+    NP_("column", "owner"), NP_("column", "stage"), NP_("column", "status"), NP_("column", "amount"),
+    NP_("column", "currency"), NP_("column", "probability"), NP_("column", "expected_close"),
+    NP_("column", "created_at"), NP_("column", "stage_entered_at"), NP_("column", "last_contact_at"),
+    NP_("column", "next_follow_up_at"), NP_("column", "closed_at"), NP_("column", "risk_level"),
+    NP_("column", "risk_note"), NP_("column", "mitigation"), NP_("column", "budget"),
+    NP_("column", "decision_chain"), NP_("column", "pain_points"), NP_("column", "competitors"),
+    NP_("column", "lost_reason"), NP_("column", "notes"), NP_("column", "weighted_amount"),
+    NP_("column", "tier"), NP_("column", "dwell_days"), NP_("column", "deleted_at"),
+    NP_("column", "probability_custom"),
+    # the command line's other columns
+    NP_("column", "followup_id"), NP_("column", "deal_id"), NP_("column", "touch_id"), NP_("column", "kind"),
+    NP_("column", "due"), NP_("column", "due_at"), NP_("column", "bucket"), NP_("column", "note"),
+    NP_("column", "days"), NP_("column", "limit"), NP_("column", "prob"), NP_("column", "next"),
+    NP_("column", "field"), NP_("column", "value"), NP_("column", "at"), NP_("column", "old"),
+    NP_("column", "new"), NP_("column", "file"), NP_("column", "reason"), NP_("column", "kib"),
+    NP_("column", "path"), NP_("column", "key"), NP_("column", "meaning"), NP_("column", "position"),
+    NP_("column", "name"), NP_("column", "name_zh"), NP_("column", "max_dwell_days"),
+)
+
+
+def column_name(key: str, lang: str | None = None) -> str:
+    """A column's or field's name in `lang` (default: the active language); unknown keys as they are."""
+    return translator(lang or active_lang()).pgettext("column", key)
+
 
 DEAL_STATUSES = DEAL_STATUS.codes()
 STAGE_KINDS = ("open", "won", "post")

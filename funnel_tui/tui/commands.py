@@ -13,13 +13,33 @@ from functools import partial
 from typing import Protocol, runtime_checkable
 
 from rich.text import Text
+from textual.app import SystemCommand
 from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 from funnel_tui.domain.text import truncate_to_width
+from funnel_tui.i18n import N_, _
 from funnel_tui.tui.context import context_of
 
 JUMP_LIMIT = 12
+
+# Textual's own palette entries (App.get_system_commands), copied exactly so the catalog
+# translates them; an entry Textual adds later shows in English until it is listed here.
+SYSTEM_COMMAND_WORDS = (
+    N_("Theme"), N_("Change the current theme"),
+    N_("Quit"), N_("Quit the application as soon as possible"),
+    N_("Keys"), N_("Hide the keys and widget help panel"),
+    N_("Show help for the focused widget and a summary of available keys"),
+    N_("Minimize"), N_("Minimize the widget and restore to normal size"),
+    N_("Maximize"), N_("Maximize the focused widget"),
+    N_("Screenshot"), N_("Save an SVG 'screenshot' of the current screen"),
+    N_("Search for commands…"),
+)
+
+
+def system_command(command: SystemCommand) -> SystemCommand:
+    """One of Textual's palette entries in the rep's language."""
+    return command._replace(title=_(command.title), help=_(command.help))
 
 
 @runtime_checkable
@@ -39,10 +59,10 @@ class ScreenCommands(Provider):
         for b in screen.BINDINGS:
             if not isinstance(b, Binding) or not b.description or not b.show:
                 continue
-            name, _, params = b.action.partition("(")
+            name, _paren, params = b.action.partition("(")
             args = tuple(int(p) for p in params.rstrip(")").split(",") if p.strip()) if params else ()
             if screen.check_action(name, args):
-                out.append((b.description, b.action, b.tooltip))
+                out.append((_(b.description), b.action, _(b.tooltip) if b.tooltip else ""))
         return out
 
     async def discover(self) -> Hits:
@@ -60,7 +80,7 @@ class ScreenCommands(Provider):
         store = context_of(self.screen).store
         rows = await asyncio.to_thread(store.search_deals, query, limit=JUMP_LIMIT, fuzzy=True)
         for row in rows:
-            prompt = Text("Jump to deal: ", style="dim")
+            prompt = Text(_("Jump to deal: "), style="dim")
             prompt.append(truncate_to_width(row["customer"], 40), style="bold")
             if row["title"]:
                 prompt.append(" · ")
@@ -68,7 +88,7 @@ class ScreenCommands(Provider):
             prompt.append(f"  #{row['id']}", style="dim")
             # Fuzzy score on the name, kept just under the actions so "new" still finds New.
             score = max(matcher.match(row["customer"]), 0.05) * 0.95
-            yield Hit(score, prompt, partial(self._jump, row["id"]), text=f"Jump to {row['id']}")
+            yield Hit(score, prompt, partial(self._jump, row["id"]), text=_("Jump to {id}").format(id=row["id"]))
 
     def _jump(self, deal_id: int) -> None:
         """The board puts its cursor on the deal; any other screen opens it."""

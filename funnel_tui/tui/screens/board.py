@@ -22,9 +22,10 @@ from textual.widgets import OptionList, Static
 
 from funnel_tui.domain.money import weighted_minor
 from funnel_tui.domain.stages import StageDef
+from funnel_tui.i18n import N_, _
 from funnel_tui.tui.board_data import PAGE, FirstRead
 from funnel_tui.tui.deal_actions import ADD, LOSE, MOVE, REFUSED, UNDO, Change, DealActions, neighbour_stage
-from funnel_tui.tui.i18n import tr
+from funnel_tui.tui.key_table import localise_bindings
 from funnel_tui.tui.screens.board_loading import BoardLoading
 from funnel_tui.tui.widgets.deal_card import CardColours, card_text
 from funnel_tui.tui.widgets.key_bar import KeyBar
@@ -44,26 +45,26 @@ class BoardScreen(BoardLoading, Screen):
     focused: Reactive[Widget | None] = Reactive(None, repaint=False)
 
     BINDINGS = [
-        Binding("left,h", "focus_column(-1)", "Column ←", show=False,
-                tooltip="Highlight the card in the column to the left"),
-        Binding("right", "focus_column(1)", "Column →", show=False,
-                tooltip="Highlight the card in the column to the right"),
-        Binding("H,shift+left", "move_card(-1)", "Move ←", key_display="H",
-                tooltip="Move the highlighted deal back one stage"),
-        Binding("L,shift+right", "move_card(1)", "Move →", key_display="L",
-                tooltip="Move the highlighted deal on one stage (into Won asks first)"),
-        Binding("e", "open_deal", "Open", tooltip="Open the deal: every field, timeline, follow-ups (also Enter)"),
-        Binding("n", "new_deal", "New", tooltip="Add a new deal"),
-        Binding("f", "follow_up", "Follow-up", tooltip="Schedule a follow-up on the highlighted deal"),
-        Binding("l", "log_touch", "Log", tooltip="Log a call or visit and plan the next step"),
-        Binding("X", "lose", "Lost", tooltip="Mark the highlighted deal lost, with a reason"),
-        Binding("slash", "search", "Search", key_display="/", tooltip="Find deals by customer, title or contact"),
-        Binding("t", "today", "Today", tooltip="What is due, rotting or without a next step"),
-        Binding("s", "summary", "Summary", tooltip="The funnel review: conversion, tiers, lost reasons"),
-        Binding("x", "export", "Export", tooltip="Write the deals on the board to a CSV file (opens in Excel)"),
-        Binding("u", "undo", "Undo", tooltip="Undo the last change"),
-        Binding("z", "toggle_lost", "Lost on/off", tooltip="Show or hide lost deals in their stages"),
-        Binding("question_mark", "app.help", "Help", key_display="?", tooltip="All keys"),
+        Binding("left,h", "focus_column(-1)", N_("Column ←"), show=False,
+                tooltip=N_("Highlight the card in the column to the left")),
+        Binding("right", "focus_column(1)", N_("Column →"), show=False,
+                tooltip=N_("Highlight the card in the column to the right")),
+        Binding("H,shift+left", "move_card(-1)", N_("Move ←"), key_display="H",
+                tooltip=N_("Move the highlighted deal back one stage")),
+        Binding("L,shift+right", "move_card(1)", N_("Move →"), key_display="L",
+                tooltip=N_("Move the highlighted deal on one stage (into Won asks first)")),
+        Binding("e", "open_deal", N_("Open"), tooltip=N_("Open the deal: every field, timeline, follow-ups (also Enter)")),
+        Binding("n", "new_deal", N_("New"), tooltip=N_("Add a new deal")),
+        Binding("f", "follow_up", N_("Follow-up"), tooltip=N_("Schedule a follow-up on the highlighted deal")),
+        Binding("l", "log_touch", N_("Log"), tooltip=N_("Log a call or visit and plan the next step")),
+        Binding("X", "lose", N_("Lost"), tooltip=N_("Mark the highlighted deal lost, with a reason")),
+        Binding("slash", "search", N_("Search"), key_display="/", tooltip=N_("Find deals by customer, title or contact")),
+        Binding("t", "today", N_("Today"), tooltip=N_("What is due, rotting or without a next step")),
+        Binding("s", "summary", N_("Summary"), tooltip=N_("The funnel review: conversion, tiers, lost reasons")),
+        Binding("x", "export", N_("Export"), tooltip=N_("Write the deals on the board to a CSV file (opens in Excel)")),
+        Binding("u", "undo", N_("Undo"), tooltip=N_("Undo the last change")),
+        Binding("z", "toggle_lost", N_("Lost on/off"), tooltip=N_("Show or hide lost deals in their stages")),
+        Binding("question_mark", "app.help", N_("Help"), key_display="?", tooltip=N_("All keys")),
     ]
     """
     | Key | Action |
@@ -83,13 +84,15 @@ class BoardScreen(BoardLoading, Screen):
     | ? | help; q quit; ctrl+p palette |
     """
 
-    HELP_EXTRA = (("↑ ↓ j k", "Cards", "Move between cards"), ("Enter", "Open", "Open the highlighted deal"))
+    HELP_EXTRA = (("↑ ↓ j k", N_("Cards"), N_("Move between cards")),
+                  ("Enter", N_("Open"), N_("Open the highlighted deal")))
     """Keys help lists beside BINDINGS: they belong to the columns' lists."""
 
     def __init__(self, first_read: FirstRead | None = None, export_dir: Path | None = None) -> None:
         """`first_read`: the board's first read, started by `funnel tui` before Textual
         loaded; `export_dir`: where `x` writes its CSV (the working directory by default)."""
         super().__init__()
+        localise_bindings(self)
         self.first_read = first_read
         self.export_dir = export_dir or Path.cwd()
         self.actions = DealActions(self)
@@ -108,7 +111,7 @@ class BoardScreen(BoardLoading, Screen):
 
     def compose(self) -> ComposeResult:
         lang = self.ctx.lang
-        yield Static(Text(f"funnel · {tr(lang, 'Board')}", style="bold"), id="board-title")
+        yield Static(Text("funnel · " + _("Board"), style="bold"), id="board-title")
         # The columns sit on the screen itself (layout: horizontal in app.tcss): a container
         # around them would be one more full-screen widget for the compositor to cut up.
         for stage in self.board_stages:
@@ -373,7 +376,8 @@ class BoardScreen(BoardLoading, Screen):
         with ctx.reporting_errors(extra=(OSError, ExportError)):
             # A folder: the exporter names the file (funnel-deals-<local time>.csv).
             result = export_deals(ctx.store, self.export_dir, now=now, tz=ctx.tz, status=status)
-            self.app.notify(f"Exported {result.rows} deals to {result.path}", markup=False, timeout=8)  # thread-safe
+            self.app.notify(_("Exported {n} deals to {path}").format(n=result.rows, path=result.path),
+                            markup=False, timeout=8)  # thread-safe
 
     def action_undo(self) -> None:
         self.actions.undo()
@@ -382,4 +386,4 @@ class BoardScreen(BoardLoading, Screen):
         self.show_lost = not self.show_lost
         self._generation += 1
         self.refresh_board()
-        self.app.notify("Lost deals shown" if self.show_lost else "Lost deals hidden", timeout=2)
+        self.app.notify(_("Lost deals shown") if self.show_lost else _("Lost deals hidden"), timeout=2)

@@ -16,9 +16,11 @@ from textual.screen import Screen
 from textual.widgets import Footer, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
+from funnel_tui.i18n import N_, _
 from funnel_tui.store import StoreError
 from funnel_tui.tui.context import HasContext
 from funnel_tui.tui.deal_actions import Change, DealActions
+from funnel_tui.tui.key_table import localise_bindings
 from funnel_tui.tui.widgets.deal_details import due_line, fields_table, timeline
 
 
@@ -35,15 +37,15 @@ class DealScreen(HasContext, Screen):
     """Every field of one deal, its timeline and its open follow-ups."""
 
     BINDINGS = [
-        Binding("d", "done", "Done", tooltip="Mark the highlighted follow-up done: note, then the next one"),
-        Binding("z", "snooze(1)", "Snooze +1d", tooltip="Push the highlighted follow-up a day later"),
-        Binding("3", "snooze(3)", "+3d", tooltip="Push the highlighted follow-up three days later"),
-        Binding("w", "snooze(7)", "+1w", tooltip="Push the highlighted follow-up a week later"),
-        Binding("e", "edit", "Edit", tooltip="Edit the deal's fields (checked as you type)"),
-        Binding("f", "follow_up", "Follow-up", tooltip="Plan a follow-up on this deal"),
-        Binding("l", "log", "Log touch", tooltip="Log a call or visit and plan the next step"),
-        Binding("question_mark", "app.help", "Help", key_display="?", tooltip="All keys"),
-        Binding("escape", "back", "Back", tooltip="Back to where you came from"),
+        Binding("d", "done", N_("Done"), tooltip=N_("Mark the highlighted follow-up done: note, then the next one")),
+        Binding("z", "snooze(1)", N_("Snooze +1d"), tooltip=N_("Push the highlighted follow-up a day later")),
+        Binding("3", "snooze(3)", N_("+3d"), tooltip=N_("Push the highlighted follow-up three days later")),
+        Binding("w", "snooze(7)", N_("+1w"), tooltip=N_("Push the highlighted follow-up a week later")),
+        Binding("e", "edit", N_("Edit"), tooltip=N_("Edit the deal's fields (checked as you type)")),
+        Binding("f", "follow_up", N_("Follow-up"), tooltip=N_("Plan a follow-up on this deal")),
+        Binding("l", "log", N_("Log touch"), tooltip=N_("Log a call or visit and plan the next step")),
+        Binding("question_mark", "app.help", N_("Help"), key_display="?", tooltip=N_("All keys")),
+        Binding("escape", "back", N_("Back"), tooltip=N_("Back to where you came from")),
     ]
     """
     | Key | Action |
@@ -97,6 +99,7 @@ class DealScreen(HasContext, Screen):
 
     def __init__(self, deal_id: int):
         super().__init__()
+        localise_bindings(self)
         self.deal_id = deal_id
         self.deal: dict = {}
         self.actions = DealActions(self)
@@ -109,9 +112,9 @@ class DealScreen(HasContext, Screen):
             with VerticalScroll(id="fields-pane"):
                 yield Static(id="fields")
             with Vertical(id="side"):
-                yield Label(Text("Open follow-ups"), classes="section")
+                yield Label(Text(_("Open follow-ups")), classes="section")
                 yield OptionList(id="followups", markup=False)
-                yield Label(Text("Timeline"), classes="section")
+                yield Label(Text(_("Timeline")), classes="section")
                 with VerticalScroll(id="timeline-pane"):
                     yield Static(id="timeline")
         yield Footer()
@@ -135,7 +138,7 @@ class DealScreen(HasContext, Screen):
             self.app.pop_screen()
             return
         deal = self.deal
-        title = Text(f"Deal {deal['id']} · ")
+        title = Text(_("Deal {id} · ").format(id=deal["id"]))
         title.append(str(deal["customer"]))
         if deal.get("title"):
             title.append(" — ")
@@ -149,7 +152,7 @@ class DealScreen(HasContext, Screen):
         self._fill_follow_ups(store.deal_follow_ups(self.deal_id, open_only=True))
         self.query_one("#timeline", Static).update(timeline(
             store.deal_touches(self.deal_id), store.deal_follow_ups(self.deal_id),
-            store.deal_history(self.deal_id), self._stage_label, tz))
+            store.deal_history(self.deal_id), self._stage_label, tz, now))
         self.refresh_bindings()
 
     def _stage_label(self, key: str | None) -> str:
@@ -170,7 +173,7 @@ class DealScreen(HasContext, Screen):
             line.append(str(fu.get("note") or ""))
             ol.add_option(FollowUpOption(line, fu))
         if not followups:
-            ol.add_option(Option(Text("no open follow-up: f plans one"), disabled=True))
+            ol.add_option(Option(Text(_("no open follow-up: f plans one")), disabled=True))
         elif keep is not None:
             ol.highlighted = min(keep, len(followups) - 1)
         else:

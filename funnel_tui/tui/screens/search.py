@@ -16,8 +16,10 @@ from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from funnel_tui.domain.text import truncate_to_width
+from funnel_tui.domain.vocab import DEAL_STATUS
+from funnel_tui.i18n import N_, _
 from funnel_tui.tui.context import HasContext
-from funnel_tui.tui.i18n import tr
+from funnel_tui.tui.key_table import localise_bindings
 
 LIMIT = 30
 
@@ -32,14 +34,18 @@ class SearchScreen(HasContext, ModalScreen[int | None]):
     """Type to search; Enter jumps to the highlighted deal; Escape goes back."""
 
     BINDINGS = [
-        Binding("escape", "dismiss(None)", "Back"),
-        Binding("down", "focus_results", "Results", show=False),
+        Binding("escape", "dismiss(None)", N_("Back")),
+        Binding("down", "focus_results", N_("Results"), show=False),
     ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        localise_bindings(self)
 
     def compose(self) -> ComposeResult:
         with Vertical(id="search-box", classes="dialog"):
-            yield Static(Text(tr(self.ctx.lang, "Search"), style="bold"))
-            yield Input(placeholder="customer, title or contact", id="search-input")
+            yield Static(Text(_("Search"), style="bold"))
+            yield Input(placeholder=_("customer, title or contact"), id="search-input")
             yield OptionList(id="search-results")
 
     @on(Input.Changed, "#search-input")
@@ -64,7 +70,7 @@ class SearchScreen(HasContext, ModalScreen[int | None]):
             line.append(truncate_to_width(row["title"] or "", 30))
             line.append(f"  {stages.get(row['stage'], row['stage'])}", style="dim")
             if row["status"] != "open":
-                line.append(f" ({row['status']})", style="italic")
+                line.append(f" ({DEAL_STATUS.label(row['status'])})", style="italic")
             if row["contact_name"]:
                 line.append("  · ")
                 line.append(truncate_to_width(row["contact_name"], 16), style="dim")

@@ -17,9 +17,10 @@ from textual.containers import Vertical
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from funnel_tui.domain.money import format_compact
+from funnel_tui.domain.money import format_compact_in
 from funnel_tui.domain.stages import StageDef
 from funnel_tui.domain.text import truncate_to_width
+from funnel_tui.i18n import _, active_lang, pgettext
 
 CardRenderer = Callable[[dict, int], Text]
 
@@ -117,9 +118,12 @@ class StageColumn(Vertical):
         head.append(" " * max(width - Text(name).cell_len - len(str(count)), 1))
         head.append(str(count), style="bold")
         head.append("\n")
-        head.append(f"Σ {format_compact(self.totals['amount'])}")
+        lang = active_lang()
+        head.append(f"Σ {format_compact_in(self.totals['amount'], lang)}")
         if self.status == "open":
-            head.append(f"  w {format_compact(self.totals['weighted'])}", style="italic")
+            # Translators: the column header's weighted total, e.g. "w 12.5k" (short: columns are narrow).
+            weighted = pgettext("column header", "w {amount}")
+            head.append("  " + weighted.format(amount=format_compact_in(self.totals["weighted"], lang)), style="italic")
         # The header's size is fixed by CSS: no layout pass (that would redraw every column).
         self.header.update(head, layout=False)
 
@@ -156,14 +160,14 @@ class StageColumn(Vertical):
             options.append(option_for(row))
             options.append(None)
         if self.more_count:
-            options.append(MoreOption(Text(f"▼ {self.more_count} more…", style="italic"), self.status))
+            options.append(MoreOption(Text(_("▼ {n} more…").format(n=self.more_count), style="italic"), self.status))
             options.append(None)
         if self.show_lost and self.lost_rows:
             for row in self.lost_rows:
                 options.append(option_for(row))
                 options.append(None)
             if self.lost_more:
-                options.append(MoreOption(Text("▼ more lost…", style="italic"), "lost"))
+                options.append(MoreOption(Text(_("▼ more lost…"), style="italic"), "lost"))
         while options and options[-1] is None:
             options.pop()
         with self.app.batch_update():
