@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from funnel_tui.i18n import _
+
 
 @dataclass(frozen=True, slots=True)
 class StageDef:
@@ -43,7 +45,7 @@ def find_stage(stages: tuple[StageDef, ...] | list[StageDef], text: str) -> Stag
         if any(needle == "".join(p.split()).casefold() for p in parts):
             return s
     keys = ", ".join(s.key for s in stages)
-    raise ValueError(f"unknown stage {text!r}; use one of: {keys}")
+    raise ValueError(_("unknown stage {text}; use one of: {keys}").format(text=repr(text), keys=keys))
 
 
 def won_stage(stages: tuple[StageDef, ...] | list[StageDef]) -> StageDef:

@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from funnel_tui.i18n import _
+
 __all__ = ["clean_text", "escape_like", "display_width", "pad_to_width", "truncate_to_width"]
 
 ZWJ = "\u200d"  # kept: emoji sequences (👩‍💻) need it and it cannot reorder text
@@ -63,7 +65,7 @@ def clean_text(value: str | None, *, multiline: bool = False, max_len: int | Non
     # together, and the stored form should be the composed one either way.
     text = unicodedata.normalize("NFC", text).strip()
     if max_len is not None and len(text) > max_len:
-        raise ValueError(f"is {len(text)} characters long; at most {max_len} allowed")
+        raise ValueError(_("is {n} characters long; at most {max} allowed").format(n=len(text), max=max_len))
     return text
 
 

@@ -21,7 +21,7 @@ import unicodedata
 from dataclasses import dataclass
 from functools import cached_property
 
-from funnel_tui.i18n import LANGS, NP_, active_lang, translator
+from funnel_tui.i18n import LANGS, N_, NP_, _, active_lang, translator
 
 __all__ = [
     "Term",
@@ -146,7 +146,8 @@ class Vocabulary:
             return code
         if self.free_text:
             return text.strip()
-        raise ValueError(f"{text!r} is not a {self.name}; use one of: {', '.join(self.codes())}")
+        raise ValueError(_("{text} is not a {what}; use one of: {choices}").format(
+            text=repr(text), what=_(self.name), choices=", ".join(self.codes())))
 
     @cached_property
     def _by_code(self) -> dict[str, Term]:
@@ -180,7 +181,7 @@ class Vocabulary:
         return {s: codes for s, codes in seen.items() if len(codes) > 1}
 
 
-FOLLOWUP_KIND = Vocabulary("follow-up kind", "follow-up kind", (
+FOLLOWUP_KIND = Vocabulary(N_("follow-up kind"), "follow-up kind", (
     Term("call", NP_("follow-up kind", "call"), ("phone", "phone call", "打电话", "电话沟通", "致电")),
     Term("email", NP_("follow-up kind", "email"), ("e-mail", "mail", "发邮件", "邮箱", "电邮")),
     Term("meeting", NP_("follow-up kind", "meeting"), ("meet", "video call", "开会", "面谈", "视频会议")),
@@ -190,7 +191,7 @@ FOLLOWUP_KIND = Vocabulary("follow-up kind", "follow-up kind", (
 ))
 
 # What sales teams actually write down when a deal is lost; anything else stays free text.
-LOST_REASON = Vocabulary("lost reason", "lost reason", (
+LOST_REASON = Vocabulary(N_("lost reason"), "lost reason", (
     Term("price", NP_("lost reason", "price"), ("too expensive", "价格太高", "太贵", "报价高")),
     Term("competitor", NP_("lost reason", "competitor"),
          ("lost to competitor", "chose a competitor", "选择了竞品", "选了竞品", "输给竞品", "竞争对手")),
@@ -210,33 +211,33 @@ LOST_REASON = Vocabulary("lost reason", "lost reason", (
     Term("invalid", NP_("lost reason", "not a real lead"), ("duplicate", "spam", "重复线索", "无效")),
 ), free_text=True)
 
-RISK_LEVEL = Vocabulary("risk level", "risk level", (
+RISK_LEVEL = Vocabulary(N_("risk level"), "risk level", (
     Term("high", NP_("risk level", "high"), ("h", "高风险"), NP_("risk level (short)", "high")),
     Term("medium", NP_("risk level", "medium"), ("m", "中风险", "中等"), NP_("risk level (short)", "med")),
     Term("low", NP_("risk level", "low"), ("l", "低风险"), NP_("risk level (short)", "low")),
 ))
 
-DEAL_STATUS = Vocabulary("status", "deal status", (
+DEAL_STATUS = Vocabulary(N_("status"), "deal status", (
     Term("open", NP_("deal status", "open"), ("active", "跟进中")),
     Term("won", NP_("deal status", "won"), ("赢单", "成交")),
     Term("lost", NP_("deal status", "lost"), ("输单", "丢单")),
 ))
 
 # DESIGN §2 due buckets and §6 warning kinds: the codes are the JSON values.
-DUE_BUCKET = Vocabulary("due bucket", "due bucket", (
+DUE_BUCKET = Vocabulary(N_("due bucket"), "due bucket", (
     Term("overdue", NP_("due bucket", "overdue")),
     Term("24h", NP_("due bucket", "due in 24 h")),
     Term("3d", NP_("due bucket", "due in 3 days")),
 ))
 
-WARNING_KIND = Vocabulary("warning", "warning", (
+WARNING_KIND = Vocabulary(N_("warning"), "warning", (
     Term("dwell_over", NP_("warning", "over the stage's dwell limit")),
     Term("dwell_near", NP_("warning", "near the stage's dwell limit")),
     Term("silent", NP_("warning", "silent too long")),
     Term("no_next_step", NP_("warning", "no next step")),
 ))
 
-HISTORY_KIND = Vocabulary("history kind", "history", (
+HISTORY_KIND = Vocabulary(N_("history kind"), "history", (
     Term("created", NP_("history", "created")),
     Term("field", NP_("history", "edited")),
     Term("stage", NP_("history", "moved")),
