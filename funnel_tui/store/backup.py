@@ -21,6 +21,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from funnel_tui.i18n import _
 from funnel_tui.paths import backups_dir, ensure_private_dir, make_private_file
 
 if TYPE_CHECKING:
@@ -100,10 +101,10 @@ def backup_file(source: Path, dest: Path) -> Path:
         ok = _copy(Path(source), tmp, self_contained=True)
     except sqlite3.Error as exc:
         tmp.unlink(missing_ok=True)
-        raise BackupError(f"could not back up {source}: {exc}") from None
+        raise BackupError(_("could not back up {source}: {error}").format(source=source, error=exc)) from None
     if ok != "ok":
         tmp.unlink(missing_ok=True)
-        raise BackupError(f"backup of {source} failed its integrity check: {ok}")
+        raise BackupError(_("backup of {source} failed its integrity check: {problem}").format(source=source, problem=ok))
     os.replace(tmp, dest)
     make_private_file(dest)
     return dest
@@ -149,7 +150,7 @@ def create_backup(db_path: Path, *, reason: str = "manual", now: datetime | None
     """A verified backup of `db_path` in its backups folder (then thin the old ones)."""
     db_path = Path(db_path)
     if not _has_data(db_path):
-        raise BackupError(f"nothing to back up: {db_path} does not exist or is empty")
+        raise BackupError(_("nothing to back up: {path} does not exist or is empty").format(path=db_path))
     now = now or datetime.now(UTC)
     dest = backups_dir(db_path) / backup_name(db_path, reason, now)
     n = 1
@@ -300,15 +301,18 @@ def check_at_open(db_path: Path, *, now: datetime) -> BackupInfo | None:
             aside = move_aside(db_path, now=now)
         except OSError as exc:
             raise CorruptDatabaseError(
-                f"the database {db_path} is damaged ({problem}) and could not be moved aside ({exc}); "
-                f"see `funnel backup list` and `funnel backup restore`", moved_to=db_path, offer=None) from None
+                _("the database {path} is damaged ({problem}) and could not be moved aside ({error}); "
+                  "see `funnel backup list` and `funnel backup restore`").format(path=db_path, problem=problem, error=exc),
+                moved_to=db_path, offer=None) from None
         offer = newest_good_backup(db_path)
-        msg = f"the database {db_path} is damaged ({problem}); it was moved aside to {aside.name}."
+        msg = _("the database {path} is damaged ({problem}); it was moved aside to {aside}.").format(
+            path=db_path, problem=problem, aside=aside.name)
         if offer is not None:
-            msg += (f" The newest good backup is from {offer.at:%Y-%m-%d %H:%M} UTC; restore it with: "
-                    f"funnel --db {shlex.quote(str(db_path))} backup restore {shlex.quote(str(offer.path))}")
+            msg += " " + _("The newest good backup is from {when} UTC; restore it with: {command}").format(
+                when=f"{offer.at:%Y-%m-%d %H:%M}",
+                command=f"funnel --db {shlex.quote(str(db_path))} backup restore {shlex.quote(str(offer.path))}")
         else:
-            msg += " No good backup was found; a new, empty database will be created on the next start."
+            msg += " " + _("No good backup was found; a new, empty database will be created on the next start.")
         raise CorruptDatabaseError(msg, moved_to=aside, offer=offer)
     return create_backup(db_path, reason="auto", now=now) if due else None
 
@@ -323,10 +327,11 @@ def restore_backup(db_path: Path, backup: Path, *, now: datetime | None = None) 
     db_path, backup = Path(db_path), Path(backup)
     now = now or datetime.now(UTC)
     if not backup.is_file():
-        raise BackupError(f"no backup file {backup}")
+        raise BackupError(_("no backup file {path}").format(path=backup))
     problem = quick_check(backup)
     if problem != "ok":
-        raise BackupError(f"{backup.name} is damaged ({problem}); choose another (funnel backup list)")
+        raise BackupError(_("{name} is damaged ({problem}); choose another (funnel backup list)").format(
+            name=backup.name, problem=problem))
     saved = None
     if _has_data(db_path) and quick_check(db_path) == "ok":
         saved = create_backup(db_path, reason="before-restore", now=now, thin=False)
@@ -337,9 +342,10 @@ def restore_backup(db_path: Path, backup: Path, *, now: datetime | None = None) 
     try:
         ok = _copy(backup, db_path, self_contained=False)
     except sqlite3.Error as exc:
-        raise BackupError(f"restore failed, the database is unchanged: {exc}") from None
+        raise BackupError(_("restore failed, the database is unchanged: {error}").format(error=exc)) from None
     make_private_file(db_path)
     if ok != "ok":
-        raise BackupError(f"the restored database failed its integrity check ({ok}); "
-                          f"the previous one is saved as {saved.path if saved else 'nothing'}")
+        raise BackupError(_("the restored database failed its integrity check ({problem}); "
+                            "the previous one is saved as {saved}").format(
+            problem=ok, saved=saved.path if saved else _("nothing")))
     return saved

@@ -36,6 +36,8 @@ from funnel_tui.domain.validation import (
     validate_deal,
     validate_field,
 )
+from funnel_tui.domain.vocab import column_name
+from funnel_tui.i18n import _
 from funnel_tui.store import board, deals, followups, reads, settings, today, undo
 from funnel_tui.store.engine import WRITE_OPTION, create_engine_for, redact_url, sqlite_path
 from funnel_tui.store.errors import StoreError, unavailable_as_store_error
@@ -87,7 +89,7 @@ class Store:
         with INSERT … SELECT. SQLite attaches only outside a transaction, hence here.
         """
         if self.read_only:
-            raise StoreError("this database is open read-only; nothing was written")
+            raise StoreError(_("this database is open read-only; nothing was written"))
         with unavailable_as_store_error():
             with self.engine.connect() as conn:
                 conn = conn.execution_options(**{WRITE_OPTION: True})
@@ -144,7 +146,8 @@ class Store:
         """Edit fields (not stage or status: use move/lose/reopen). Raises ValidationError."""
         forbidden = {"stage", "status"} & set(raw)
         if forbidden:
-            raise StoreError(f"{sorted(forbidden)[0]}: use move, lose or reopen to change it")
+            raise StoreError(_("{field}: use move, lose or reopen to change it").format(
+                field=column_name(sorted(forbidden)[0])))
         values = validate_deal(raw, stages=self.stages(), now=now, tz=tz, partial=True)
         if "probability" in values:  # None: back to the stage's default
             values["probability_custom"] = values["probability"] is not None
@@ -166,7 +169,7 @@ class Store:
         except FieldError as exc:
             raise ValidationError({exc.field: exc.message}) from None
         if not reason:
-            raise ValidationError({"lost_reason": "is required: say why the deal was lost"})
+            raise ValidationError({"lost_reason": _("is required: say why the deal was lost")})
         with self.write() as conn:
             return deals.lose_deal(conn, deal_id, reason, now=now, action=new_action())
 
@@ -306,8 +309,8 @@ class Store:
     def _sqlite_only(self) -> tuple[StageDef, ...]:
         """The stages, or a refusal: the aggregates use SQLite's julianday() and UTC text."""
         if self.engine.dialect.name != "sqlite":
-            raise StoreError("summary and review work on SQLite databases only so far "
-                             f"(this one is {self.engine.dialect.name})")
+            raise StoreError(_("summary and review work on SQLite databases only so far (this one is {dialect})")
+                             .format(dialect=self.engine.dialect.name))
         return self.stages()
 
     def funnel_facts(self, *, deals: DealSet | None = None, now: datetime, as_of: datetime | None = None,

@@ -7,6 +7,8 @@ from typing import Iterator
 
 from sqlalchemy.exc import OperationalError
 
+from funnel_tui.i18n import _
+
 
 class StoreError(Exception):
     """A user-facing refusal: the message says what is wrong; nothing was written."""
@@ -32,4 +34,4 @@ def unavailable_as_store_error() -> Iterator[None]:
         yield
     except OperationalError as exc:
         # hide_parameters keeps customer data out of exc; .orig is SQLite's own words.
-        raise DatabaseUnavailable(f"database: {exc.orig}; nothing was changed, try again") from None
+        raise DatabaseUnavailable(_("database: {error}; nothing was changed, try again").format(error=exc.orig)) from None

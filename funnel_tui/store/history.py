@@ -15,6 +15,7 @@ from typing import Any, Mapping
 from sqlalchemy import and_, insert, select, update
 from sqlalchemy.engine import Connection
 
+from funnel_tui.i18n import _
 from funnel_tui.store.errors import NotFound, StaleDealError
 from funnel_tui.store.tables import DATETIME_COLUMNS, UTC, D, H, to_db
 
@@ -80,7 +81,7 @@ def deal_row(conn: Connection, deal_id: int, *, include_deleted: bool = False) -
     """The deal's whole row, for a change inside this transaction (NotFound if gone)."""
     row = conn.execute(select(D).where(D.c.id == deal_id)).mappings().first()
     if row is None or (row["deleted_at"] is not None and not include_deleted):
-        raise NotFound(f"deal: no deal with id {deal_id}")
+        raise NotFound(_("deal: no deal with id {id}").format(id=deal_id))
     return dict(row)
 
 
@@ -100,10 +101,8 @@ def apply_changes(
     change is always a "stage" row with its from/to stages.
     """
     if expected_version is not None and deal["version"] != expected_version:
-        raise StaleDealError(
-            f"deal {deal['id']} was changed elsewhere since you opened it "
-            f"(version {expected_version} → {deal['version']}); reload and apply again"
-        )
+        raise StaleDealError(_("deal {id} was changed elsewhere since you opened it (version {old} → {new}); "
+                               "reload and apply again").format(id=deal["id"], old=expected_version, new=deal["version"]))
     real = {k: v for k, v in changes.items() if deal.get(k) != v}
     if not real:
         return deal
@@ -123,6 +122,6 @@ def apply_changes(
         .values(**real, updated_at=at, version=deal["version"] + 1)
     )
     if result.rowcount != 1:
-        raise StaleDealError(f"deal {deal['id']} was changed elsewhere; reload and apply again")
+        raise StaleDealError(_("deal {id} was changed elsewhere; reload and apply again").format(id=deal["id"]))
     record(conn, rows)
     return {**deal, **real, "updated_at": at, "version": deal["version"] + 1}

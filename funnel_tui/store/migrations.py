@@ -22,6 +22,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Callable
 
+from funnel_tui.i18n import _
+
 if TYPE_CHECKING:
     from pathlib import Path
 
@@ -48,20 +50,19 @@ def migrate(engine: "Engine", *, from_version: int) -> "Path | None":
 
     missing = [v for v in range(from_version, SCHEMA_VERSION) if v not in MIGRATIONS]
     if missing:
-        raise MigrationError(
-            f"no migration from schema version {missing[0]}; this database cannot be upgraded"
-        )
+        raise MigrationError(_("no migration from schema version {version}; this database cannot be upgraded")
+                             .format(version=missing[0]))
     try:
         backup = backup_before(engine, reason=f"migrate-v{from_version}-to-v{SCHEMA_VERSION}")
     except (BackupError, OSError) as exc:
-        raise MigrationError(f"no upgrade without a backup, and the backup failed: {exc}") from None
+        raise MigrationError(_("no upgrade without a backup, and the backup failed: {error}").format(error=exc)) from None
 
     with engine.connect() as conn:
         raw = conn.connection.driver_connection  # no SQLAlchemy autobegin: still outside a txn
         raw.execute("PRAGMA foreign_keys = OFF")
         try:
             if raw.execute("PRAGMA foreign_keys").fetchone()[0] != 0:
-                raise MigrationError("could not switch foreign keys off; nothing changed")
+                raise MigrationError(_("could not switch foreign keys off; nothing changed"))
             wconn = conn.execution_options(**{WRITE_OPTION: True})
             with wconn.begin():
                 version = user_version(wconn)
@@ -72,17 +73,15 @@ def migrate(engine: "Engine", *, from_version: int) -> "Path | None":
                 bad = wconn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
                 if bad:
                     tables = sorted({row[0] for row in bad})
-                    raise MigrationError(
-                        f"upgrade would leave {len(bad)} rows pointing at nothing "
-                        f"(in {', '.join(tables)}); nothing changed"
-                    )
+                    raise MigrationError(_("upgrade would leave {n} rows pointing at nothing (in {tables}); "
+                                           "nothing changed").format(n=len(bad), tables=", ".join(tables)))
                 wconn.exec_driver_sql(f"PRAGMA user_version = {int(SCHEMA_VERSION)}")
         finally:
             raw.execute("PRAGMA foreign_keys = ON")
         ok = raw.execute("PRAGMA integrity_check").fetchone()[0]
     if ok != "ok":
-        raise MigrationError(f"database failed its integrity check after the upgrade: {ok}; "
-                             f"restore the backup {backup}")
+        raise MigrationError(_("database failed its integrity check after the upgrade: {problem}; "
+                               "restore the backup {backup}").format(problem=ok, backup=backup))
     return backup
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from funnel_tui.domain.stages import DEFAULT_STAGES
+from funnel_tui.i18n import _
 from funnel_tui.store import migrations
 from funnel_tui.store.migrations import user_version
 
@@ -92,10 +93,9 @@ def ensure_schema(engine: "Engine") -> None:
         version = user_version(conn)
         exists = has_tables(conn)
     if exists and version > SCHEMA_VERSION:
-        raise NewerSchemaError(
-            f"this database has schema version {version}, newer than this funnel-tui "
-            f"understands ({SCHEMA_VERSION}); upgrade funnel-tui to change it"
-        )
+        raise NewerSchemaError(_("this database has schema version {version}, newer than this funnel-tui "
+                                 "understands ({known}); upgrade funnel-tui to change it").format(
+            version=version, known=SCHEMA_VERSION))
     if not exists:
         with engine.connect().execution_options(funnel_write=True) as conn:
             with conn.begin():

@@ -7,6 +7,8 @@ from sqlalchemy.engine import Connection
 
 from funnel_tui.domain.rules import TIER_A_SHARE, TIER_B_SHARE
 from funnel_tui.domain.stages import StageDef, find_stage
+from funnel_tui.domain.vocab import column_name
+from funnel_tui.i18n import _
 from funnel_tui.store.errors import StoreError
 from funnel_tui.store.tables import S, SET
 
@@ -26,7 +28,7 @@ def stage_named(stages: tuple[StageDef, ...], key_or_name: str) -> StageDef:
     try:
         return find_stage(stages, key_or_name)
     except ValueError as exc:
-        raise StoreError(f"stage: {exc}") from None
+        raise StoreError(f"{column_name('stage')}: {exc}") from None
 
 
 def stage_by_key(stages: tuple[StageDef, ...], key: str) -> StageDef:
@@ -34,7 +36,7 @@ def stage_by_key(stages: tuple[StageDef, ...], key: str) -> StageDef:
     for s in stages:
         if s.key == key:
             return s
-    raise StoreError(f"stage: unknown stage {key!r}")
+    raise StoreError(column_name("stage") + ": " + _("unknown stage {text}").format(text=repr(key)))
 
 
 def get_setting(conn: Connection, key: str) -> str | None:
