@@ -24,6 +24,7 @@ from typing import Sequence
 from funnel_tui import __version__
 from funnel_tui.cli import admin, argparse_words, backup, deals, exchange, followups, reads, summary
 from funnel_tui.cli.common import EXIT_ERROR, EXIT_OK, choose_language, is_user_error, safe
+from funnel_tui.i18n import _
 
 # The order of `funnel --help`: each group adds its commands in turn.
 COMMAND_GROUPS = (admin.register_board, deals.register, followups.register, reads.register,
@@ -31,18 +32,19 @@ COMMAND_GROUPS = (admin.register_board, deals.register, followups.register, read
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = argparse_words.FunnelParser(
         prog="funnel",
-        description="Your own sales funnel in the terminal. With no command, opens the board.",
-        epilog="Dates accept ISO forms (2026-12-01, 2026-12-01 15:00, with or without offset) and "
-               "phrases: today 15:00, tomorrow, +2h, +3d, fri. Exit codes: 0 ok, 1 refused, 2 usage; "
-               "`due` adds 10 (due soon) and 11 (overdue).",
+        description=_("Your own sales funnel in the terminal. With no command, opens the board."),
+        epilog=_("Dates accept ISO forms (2026-12-01, 2026-12-01 15:00, with or without offset) and "
+                 "phrases: today 15:00, tomorrow, +2h, +3d, fri. Exit codes: 0 ok, 1 refused, 2 usage; "
+                 "`due` adds 10 (due soon) and 11 (overdue)."),
     )
-    p.add_argument("--db", metavar="PATH|URL", help="database file or SQLAlchemy URL (default: FUNNEL_DB, "
-                   "else funnel.db in your data dir)")
-    p.add_argument("--demo", action="store_true", help="use the demo database in your data dir")
-    p.add_argument("--version", action="version", version=f"funnel-tui {__version__}")
-    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    p.add_argument("--db", metavar=_("PATH|URL"), help=_("database file or SQLAlchemy URL (default: FUNNEL_DB, "
+                                                          "else funnel.db in your data dir)"))
+    p.add_argument("--demo", action="store_true", help=_("use the demo database in your data dir"))
+    p.add_argument("--version", action="version", version=f"funnel-tui {__version__}",
+                   help=_("show program's version number and exit"))
+    sub = p.add_subparsers(dest="command", metavar=_("COMMAND"))
     for register in COMMAND_GROUPS:
         register(sub)
     return p
@@ -65,7 +67,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # noqa: BLE001 - user errors become one line; the rest re-raise
         if not is_user_error(exc):
             raise
-        print(f"funnel: {safe(exc)}", file=sys.stderr)
+        print(f"funnel: {safe(exc)}", file=sys.stderr)  # the message is in the rep's language already
         return EXIT_ERROR
     except KeyboardInterrupt:
         return 130

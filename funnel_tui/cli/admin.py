@@ -20,6 +20,7 @@ from funnel_tui.cli.common import (
     resolve_db,
     safe,
 )
+from funnel_tui.i18n import N_, NP_, _, pgettext
 
 
 def cmd_tui(args: argparse.Namespace) -> int:
@@ -52,20 +53,22 @@ def cmd_demo(args: argparse.Namespace) -> int:
             p.unlink(missing_ok=True)
     store = open_store(args)
     if store.count_deals(status="all") and not args.reset:
-        raise CliError("demo: this database already has deals; use --reset on a demo database "
-                       "(e.g. funnel --demo demo --reset), never on your real one")
+        raise CliError(_("demo: this database already has deals; use --reset on a demo database "
+                         "(e.g. funnel --demo demo --reset), never on your real one"))
     n = fill_demo(store, deals=args.deals, seed=args.seed, now=now_utc())
-    print(f"demo: {n} deals in {redact_url(target)}")  # a team URL carries a password
+    print(_("demo: {n} deals in {target}").format(n=n, target=redact_url(target)))  # a team URL carries a password
     return EXIT_OK
 
 
 def cmd_stages(args: argparse.Namespace) -> int:
     store = open_store(args)
+    table = args.format == "table"
     rows = [{"position": s.position, "key": s.key, "name": s.name, "name_zh": s.name_zh,
-             "probability": s.probability, "max_dwell_days": s.max_dwell_days, "kind": s.kind}
+             "probability": s.probability, "max_dwell_days": s.max_dwell_days,
+             "kind": pgettext("stage kind", STAGE_KIND_WORDS.get(s.kind, s.kind)) if table else s.kind}
             for s in store.stages()]
     emit(rows, args.format, ["position", "key", "name", "name_zh", "probability", "max_dwell_days", "kind"],
-         title="Stages")
+         title=_("Stages"))
     return EXIT_OK
 
 
@@ -73,21 +76,24 @@ def cmd_undo(args: argparse.Namespace) -> int:
     store = open_store(args)
     res = store.undo(now=now_utc())
     if res is None:
-        print("nothing to undo")
+        print(_("nothing to undo"))
         return EXIT_OK
     deals = ", ".join(str(d) for d in res["deal_ids"][:10])
-    more = f" (+{len(res['deal_ids']) - 10} more)" if len(res["deal_ids"]) > 10 else ""
-    print(f"undone: {res['rows']} change(s) on deal {deals}{more}")
+    more = " " + _("(+{n} more)").format(n=len(res["deal_ids"]) - 10) if len(res["deal_ids"]) > 10 else ""
+    print(_("undone: {n} change(s) on deal {deals}").format(n=res["rows"], deals=deals) + more)
     return EXIT_OK
 
 
 SETTINGS = {
-    "me": "your name as deal owner: `--owner me` and the Summary screen's default rep",
-    "lang": "en or zh: the language of stage and screen names (default: from your locale)",
-    "theme": "the board's colour theme (also switched from the palette, ctrl+p)",
-    "tier_a_share": "share of weighted pipeline that makes tier A (default 0.80)",
-    "tier_b_share": "cumulative share that ends tier B (default 0.95)",
+    "me": N_("your name as deal owner: `--owner me` and the Summary screen's default rep"),
+    "lang": N_("en or zh: the language of the screens and the command line (default: from your locale)"),
+    "theme": N_("the board's colour theme (also switched from the palette, ctrl+p)"),
+    "tier_a_share": N_("share of weighted pipeline that makes tier A (default 0.80)"),
+    "tier_b_share": N_("cumulative share that ends tier B (default 0.95)"),
 }
+# A stage's kind as a table shows it (the code stays in JSON and CSV).
+STAGE_KIND_WORDS = {"open": NP_("stage kind", "open"), "won": NP_("stage kind", "won"),
+                    "post": NP_("stage kind", "post")}
 
 
 def _check_setting(key: str, value: str, store) -> str:
@@ -96,25 +102,27 @@ def _check_setting(key: str, value: str, store) -> str:
     text = clean_text(value)
     if key == "me":
         if not text or len(text) > 100:
-            raise CliError("me: give your name as it appears in the owner column (1–100 characters)")
+            raise CliError(_("me: give your name as it appears in the owner column (1–100 characters)"))
     elif key == "lang":
         if text not in ("en", "zh"):
-            raise CliError(f"lang: {text!r} is not a language; use en or zh")
+            raise CliError(_("lang: {text} is not a language; use en or zh").format(text=repr(text)))
     elif key == "theme":
         if not text:
-            raise CliError("theme: give a theme name, e.g. textual-dark, nord, gruvbox")
+            raise CliError(_("theme: give a theme name, e.g. textual-dark, nord, gruvbox"))
     else:
         try:
             share = float(text)
         except ValueError:
-            raise CliError(f"{key}: {text!r} is not a number; use a fraction such as 0.8") from None
+            raise CliError(_("{key}: {text} is not a number; use a fraction such as 0.8").format(
+                key=key, text=repr(text))) from None
         if not 0 < share < 1:
-            raise CliError(f"{key}: {share} is out of range; use a fraction between 0 and 1")
+            raise CliError(_("{key}: {share} is out of range; use a fraction between 0 and 1").format(
+                key=key, share=share))
         other = "tier_b_share" if key == "tier_a_share" else "tier_a_share"
         other_value = float(store.get_setting(other) or (0.95 if other == "tier_b_share" else 0.80))
         a, b = (share, other_value) if key == "tier_a_share" else (other_value, share)
         if a >= b:
-            raise CliError(f"{key}: tier A's share ({a}) must be below tier B's ({b})")
+            raise CliError(_("{key}: tier A's share ({a}) must be below tier B's ({b})").format(key=key, a=a, b=b))
         text = str(share)
     return text
 
@@ -122,8 +130,8 @@ def _check_setting(key: str, value: str, store) -> str:
 def cmd_settings(args: argparse.Namespace) -> int:
     store = open_store(args)
     if args.key is None:
-        rows = [{"key": k, "value": store.get_setting(k) or "", "meaning": m} for k, m in SETTINGS.items()]
-        emit(rows, args.format, ["key", "value", "meaning"], title="Settings")
+        rows = [{"key": k, "value": store.get_setting(k) or "", "meaning": _(m)} for k, m in SETTINGS.items()]
+        emit(rows, args.format, ["key", "value", "meaning"], title=_("Settings"))
         return EXIT_OK
     if args.value is None:
         print(safe(store.get_setting(args.key) or ""))
@@ -135,21 +143,21 @@ def cmd_settings(args: argparse.Namespace) -> int:
 
 def register_board(sub: argparse._SubParsersAction) -> None:
     """`tui` and `demo`: the first commands in `funnel --help`."""
-    add_command(sub, "tui", cmd_tui, "open the board (the default)")
+    add_command(sub, "tui", cmd_tui, _("open the board (the default)"))
 
-    sp = add_command(sub, "demo", cmd_demo, "fill a database with a realistic demo pipeline")
-    sp.add_argument("--deals", type=int, default=60, help="how many deals (default 60)")
-    sp.add_argument("--seed", type=int, default=7, help="random seed, for a repeatable pipeline")
-    sp.add_argument("--reset", action="store_true", help="start the database afresh first")
+    sp = add_command(sub, "demo", cmd_demo, _("fill a database with a realistic demo pipeline"))
+    sp.add_argument("--deals", type=int, default=60, metavar=_("DEALS"), help=_("how many deals (default 60)"))
+    sp.add_argument("--seed", type=int, default=7, metavar=_("SEED"), help=_("random seed, for a repeatable pipeline"))
+    sp.add_argument("--reset", action="store_true", help=_("start the database afresh first"))
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     """`stages`, `undo` and `settings`, after the read commands."""
-    add_format(add_command(sub, "stages", cmd_stages, "the funnel stages"))
+    add_format(add_command(sub, "stages", cmd_stages, _("the funnel stages")))
 
-    add_command(sub, "undo", cmd_undo, "revert the last change (again and again)")
+    add_command(sub, "undo", cmd_undo, _("revert the last change (again and again)"))
 
-    sp = add_command(sub, "settings", cmd_settings, "show or change a setting: me, lang, theme, tier shares")
-    sp.add_argument("key", nargs="?", choices=tuple(SETTINGS), help="the setting")
-    sp.add_argument("value", nargs="?", help="its new value (leave out to show it)")
+    sp = add_command(sub, "settings", cmd_settings, _("show or change a setting: me, lang, theme, tier shares"))
+    sp.add_argument("key", nargs="?", choices=tuple(SETTINGS), help=_("the setting"))
+    sp.add_argument("value", nargs="?", metavar=_("value"), help=_("its new value (leave out to show it)"))
     add_format(sp)

@@ -10,6 +10,7 @@ import argparse
 import sys
 
 from funnel_tui.cli.common import EXIT_OK, CliError, add_command, add_format, emit, now_utc, resolve_db, safe
+from funnel_tui.i18n import _
 
 
 def _db_path(args: argparse.Namespace):
@@ -18,8 +19,8 @@ def _db_path(args: argparse.Namespace):
     target = resolve_db(args)
     path = sqlite_path(target)
     if path is None:
-        raise CliError(f"backups are for SQLite files; for {redact_url(target)} use the server's "
-                       "own backups (e.g. pg_dump)")
+        raise CliError(_("backups are for SQLite files; for {target} use the server's own backups (e.g. pg_dump)")
+                       .format(target=redact_url(target)))
     return path
 
 
@@ -30,22 +31,23 @@ def cmd_backup_create(args: argparse.Namespace) -> int:
     try:
         info = create_backup(path, reason=args.reason, now=now_utc())
     except BackupError as exc:
-        raise CliError(f"backup: {exc}") from None
-    print(f"backup: {safe(info.path)} ({info.size // 1024} KiB, verified)")
+        raise CliError(_("backup: {error}").format(error=exc)) from None
+    print(_("backup: {path} ({kib} KiB, verified)").format(path=safe(info.path), kib=info.size // 1024))
     return EXIT_OK
 
 
 def cmd_backup_list(args: argparse.Namespace) -> int:
-    from funnel_tui.domain.dates import format_local, iso_local, local_tz
+    from funnel_tui.domain.dates import format_shown, iso_local, local_tz
     from funnel_tui.store.backup import list_backups
 
     path = _db_path(args)
     tz = local_tz()
-    rows = [{"file": b.path.name, "at": format_local(b.at, tz) if args.format == "table" else iso_local(b.at, tz),
+    now = now_utc()
+    rows = [{"file": b.path.name, "at": format_shown(b.at, tz, now=now) if args.format == "table" else iso_local(b.at, tz),
              "reason": b.reason, "kib": b.size // 1024, "path": str(b.path)}
             for b in list_backups(path)]
     cols = ["file", "at", "reason", "kib"] if args.format == "table" else ["file", "at", "reason", "kib", "path"]
-    emit(rows, args.format, cols, title=f"Backups of {path.name} (newest first)")
+    emit(rows, args.format, cols, title=_("Backups of {name} (newest first)").format(name=path.name))
     return EXIT_OK
 
 
@@ -58,7 +60,7 @@ def cmd_backup_restore(args: argparse.Namespace) -> int:
     if args.backup == "latest":
         backups = list_backups(path)
         if not backups:
-            raise CliError(f"restore: no backups of {path.name} yet (funnel backup create)")
+            raise CliError(_("restore: no backups of {name} yet (funnel backup create)").format(name=path.name))
         source = backups[0].path
     else:
         source = Path(args.backup)
@@ -67,28 +69,29 @@ def cmd_backup_restore(args: argparse.Namespace) -> int:
     try:
         saved = restore_backup(path, source, now=now_utc())
     except BackupError as exc:
-        raise CliError(f"restore: {exc}") from None
-    msg = f"restored {path.name} from {safe(source.name)}"
+        raise CliError(_("restore: {error}").format(error=exc)) from None
+    msg = _("restored {name} from {source}").format(name=path.name, source=safe(source.name))
     if saved is not None:
-        msg += f"; the database as it was is saved as {safe(saved.path.name)}"
+        msg += _("; the database as it was is saved as {saved}").format(saved=safe(saved.path.name))
     print(msg)
     return EXIT_OK
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    sp = add_command(sub, "backup", _backup_usage, "verified backups of your database: create, list, restore")
-    actions = sp.add_subparsers(dest="backup_command", metavar="ACTION")
+    sp = add_command(sub, "backup", _backup_usage, _("verified backups of your database: create, list, restore"))
+    actions = sp.add_subparsers(dest="backup_command", metavar=_("ACTION"))
 
-    p = actions.add_parser("create", help="back up now (SQLite backup API, checked, private 0600)")
-    p.add_argument("--reason", default="manual", help="a word kept in the file name (default manual)")
+    p = actions.add_parser("create", help=_("back up now (SQLite backup API, checked, private 0600)"))
+    p.add_argument("--reason", default="manual", metavar=_("REASON"),
+                   help=_("a word kept in the file name (default manual)"))
     p.set_defaults(func=cmd_backup_create)
 
-    p = actions.add_parser("list", help="backups of this database, newest first")
+    p = actions.add_parser("list", help=_("backups of this database, newest first"))
     add_format(p)
     p.set_defaults(func=cmd_backup_list)
 
-    p = actions.add_parser("restore", help="put a backup back (the current database is backed up first)")
-    p.add_argument("backup", help="a backup file or name from `funnel backup list`, or latest")
+    p = actions.add_parser("restore", help=_("put a backup back (the current database is backed up first)"))
+    p.add_argument("backup", metavar=_("backup"), help=_("a backup file or name from `funnel backup list`, or latest"))
     p.set_defaults(func=cmd_backup_restore)
     sp.set_defaults(_backup_parser=sp)
 

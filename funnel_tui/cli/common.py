@@ -19,7 +19,8 @@ import sys
 from datetime import datetime, timezone
 from typing import Any, Callable, Sequence
 
-from funnel_tui.i18n import _, activate, resolve_lang
+from funnel_tui.cli.table_layout import layout
+from funnel_tui.i18n import _, activate, active_lang, resolve_lang
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -120,7 +121,7 @@ def now_utc() -> datetime:
     if pinned:
         value = datetime.fromisoformat(pinned)
         if value.tzinfo is None:
-            raise CliError("FUNNEL_NOW must carry an offset, e.g. 2026-11-24T09:00:00+08:00")
+            raise CliError(_("FUNNEL_NOW must carry an offset, e.g. 2026-11-24T09:00:00+08:00"))
         return value.astimezone(timezone.utc)
     return datetime.now(timezone.utc)
 
@@ -132,10 +133,12 @@ def local_tz():
     return _local_tz()
 
 
-def parse_when(text: str, field: str = "when") -> datetime:
-    """A date or phrase the rep typed (`tomorrow 10:00`, `+3d`, `明天`), or a CliError naming the field."""
+def parse_when(text: str, field: str | None = None) -> datetime:
+    """A date or phrase the rep typed (`tomorrow 10:00`, `+3d`, `明天`), or a CliError naming the
+    field (in the rep's language; "when" by default)."""
     from funnel_tui.domain.dates import parse_when as _parse
 
+    field = field or _("when")
     try:
         return _parse(text, now=now_utc(), tz=local_tz())
     except ValueError as exc:
@@ -143,10 +146,10 @@ def parse_when(text: str, field: str = "when") -> datetime:
 
 
 def fmt_time(dt: datetime | None) -> str:
-    """A moment as the rep reads it, in local time."""
-    from funnel_tui.domain.dates import format_local
+    """A moment as the rep reads it, in local time (`2026-11-24 15:00`, `11月24日 周二 15:00`)."""
+    from funnel_tui.domain.dates import format_shown
 
-    return format_local(dt, local_tz())
+    return format_shown(dt, local_tz(), now=now_utc())
 
 
 def iso(dt: datetime | None) -> str | None:
@@ -225,9 +228,35 @@ def safe(text: Any) -> str:
     return clean_text("" if text is None else str(text))
 
 
+def shown(vocabulary: Any, code: str | None) -> str:
+    """A stored code in a table cell: the code itself in English (what scripts and the JSON see,
+    and what English tables always showed), the vocabulary's label in another language."""
+    if code is None:
+        return ""
+    return code if active_lang() == "en" else vocabulary.label(code)
+
+
+def stage_names(store: Any) -> dict[str, str]:
+    """Stage key -> what a table shows for it: the key in English, the Chinese name in Chinese."""
+    lang = active_lang()
+    return {s.key: s.key if lang == "en" else s.label(lang) for s in store.stages()}
+
+
+# Columns of free text, which may break between Chinese characters (cli.table_layout); every other
+# column breaks only between words: a customer is never split into 东方制/造, a time never into 12:4/6.
+FOLD_COLUMNS = frozenset({"note", "notes", "title", "value", "meaning", "old", "new", "reason", "path"})
+# Columns never cut short when the screen is too narrow for every column (names may be).
+KEEP_COLUMNS = frozenset({"id", "followup_id", "deal_id", "touch_id", "due", "due_at", "at", "next", "bucket",
+                          "amount", "prob", "days", "limit"})
+
+
 def emit(rows: list[dict], fmt: str, columns: Sequence[str], *, title: str | None = None,
          json_value: Any = None, footer: str | None = None) -> None:
-    """Print rows as a Rich table, JSON or CSV. Cells are plain Text: never markup."""
+    """Print rows as a Rich table, JSON or CSV. Cells are plain Text: never markup.
+
+    Tables are laid out by display width (Rich measures cells, a Chinese character is two
+    columns, see cli.table_layout): headers are the columns' names in the rep's language
+    (`column_name`); JSON and CSV keep the keys."""
     if fmt == "json":
         json.dump(rows if json_value is None else json_value, sys.stdout, ensure_ascii=False,
                   indent=2, default=str)
@@ -246,15 +275,20 @@ def emit(rows: list[dict], fmt: str, columns: Sequence[str], *, title: str | Non
     from rich.table import Table
     from rich.text import Text
 
+    from funnel_tui.domain.vocab import column_name
+
     console = Console(markup=False, emoji=False, highlight=False)
     if not rows:
-        console.print(Text(f"{title}: none" if title else "nothing to show"))
+        console.print(Text(_("{title}: none").format(title=title) if title else _("nothing to show")))
         return
+    cells = [[safe(row.get(c)) for c in columns] for row in rows]
+    widths, headers, lines = layout([column_name(c) for c in columns], cells, [c in FOLD_COLUMNS for c in columns],
+                                    console.width, [c in KEEP_COLUMNS for c in columns])
     table = Table(title=Text(title) if title else None, show_lines=False, header_style="bold")
-    for col in columns:
-        table.add_column(Text(col), overflow="fold")
-    for row in rows:
-        table.add_row(*(Text(safe(row.get(c))) for c in columns))
+    for header, width in zip(headers, widths):
+        table.add_column(Text(header), width=width, no_wrap=True, overflow="ellipsis")
+    for row_cells in lines:
+        table.add_row(*(Text(c) for c in row_cells))
     console.print(table)
     if footer:
         console.print(Text(footer))
@@ -274,7 +308,7 @@ def add_command(sub: argparse._SubParsersAction, name: str, func: Callable[[argp
 def add_format(sp: argparse.ArgumentParser) -> None:
     """--format table|json|csv, the read commands' output switch."""
     sp.add_argument("--format", choices=("table", "json", "csv"), default="table",
-                    help="table for people, json for scripts and cron, csv for spreadsheets")
+                    help=_("table for people, json for scripts and cron, csv for spreadsheets"))
 
 
 def whole_id(value: str) -> int:
@@ -282,12 +316,13 @@ def whole_id(value: str) -> int:
     try:
         n = int(str(value).lstrip("#"))
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a deal id (a whole number, e.g. 42)") from None
+        raise argparse.ArgumentTypeError(_("{value} is not a deal id (a whole number, e.g. 42)").format(
+            value=repr(value))) from None
     if n <= 0:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a deal id (a whole number, e.g. 42)")
+        raise argparse.ArgumentTypeError(_("{value} is not a deal id (a whole number, e.g. 42)").format(value=repr(value)))
     return n
 
 
 def add_deal(sp: argparse.ArgumentParser) -> None:
     """The DEAL positional: which deal the command acts on."""
-    sp.add_argument("deal", type=whole_id, help="deal id")
+    sp.add_argument("deal", type=whole_id, metavar=_("deal"), help=_("deal id"))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from datetime import datetime
+from datetime import date, datetime
 
 from funnel_tui.cli.common import (
     EXIT_DUE,
@@ -23,16 +23,32 @@ from funnel_tui.cli.common import (
     local_tz,
     now_utc,
     open_store,
+    shown,
+    stage_names,
 )
-from funnel_tui.domain.vocab import DEAL_STATUSES
+from funnel_tui.domain.vocab import (
+    DEAL_STATUS,
+    DEAL_STATUSES,
+    FOLLOWUP_KIND,
+    HISTORY_KIND,
+    WARNING_KIND,
+    column_name,
+)
+from funnel_tui.i18n import N_, NP_, _, active_lang, pgettext
 
 DUE_TABLE_ROWS = 25  # a readable screenful; JSON and CSV always give all
+# The due table's buckets as a narrow column shows them (the code itself in English).
+BUCKETS_SHORT = (NP_("due bucket (short)", "overdue"), NP_("due bucket (short)", "24h"),
+                 NP_("due bucket (short)", "3d"))
+# The due table's title counts each bucket: "2 overdue · 3 due in 24h".
+BUCKET_COUNTS = {"overdue": N_("{n} overdue"), "24h": N_("{n} due in 24h"), "3d": N_("{n} due in 3d"),
+                 "later": N_("{n} later")}
 DUE_COLUMNS = ["followup_id", "deal_id", "customer", "title", "stage", "kind", "due_at", "bucket", "note"]
 WARNING_COLUMNS = ["deal_id", "customer", "stage", "kind", "days", "limit"]
 
 
 def cmd_due(args: argparse.Namespace) -> int:
-    from funnel_tui.domain.dates import format_local, iso_local
+    from funnel_tui.domain.dates import format_shown, iso_local
 
     store = open_store(args)
     now = now_utc()
@@ -54,13 +70,15 @@ def cmd_due(args: argparse.Namespace) -> int:
     ]
     code = EXIT_OVERDUE if counts["overdue"] else (EXIT_DUE if total else EXIT_OK)
     if args.format == "table":
+        stages = stage_names(store)
         for r, i in zip(rows, items):
-            r["due"] = format_local(i.due_at, tz)
-        summary = " · ".join(f"{n} {'due in ' + b if b not in ('overdue', 'later') else b}"
-                             for b, n in counts.items() if n)
-        more = f"… and {total - len(rows)} more (use --format json for all)" if total > len(rows) else None
+            r.update(due=format_shown(i.due_at, tz, now=now), bucket=pgettext("due bucket (short)", i.bucket),
+                     kind=shown(FOLLOWUP_KIND, i.kind), stage=stages.get(i.stage, i.stage))
+        summary = " · ".join(_(BUCKET_COUNTS[b]).format(n=n) for b, n in counts.items() if n)
+        more = (_("… and {n} more (use --format json for all)").format(n=total - len(rows))
+                if total > len(rows) else None)
         emit(rows, "table", ["followup_id", "deal_id", "bucket", "due", "kind", "customer", "stage", "note"],
-             title=f"Due ({summary})" if summary else "Due", footer=more)
+             title=_("Due ({summary})").format(summary=summary) if summary else _("Due"), footer=more)
     else:
         emit(rows, args.format, DUE_COLUMNS)
     if args.notify and total:
@@ -75,18 +93,19 @@ def _notify(items) -> None:
 
     overdue = sum(1 for i in items if i.bucket == "overdue")
     soon = len(items) - overdue
-    body = f"{overdue} overdue · {soon} due soon"
+    body = _("{overdue} overdue · {soon} due soon").format(overdue=overdue, soon=soon)
+    title = _("funnel: follow-ups")
     if shutil.which("notify-send"):
-        cmd = ["notify-send", "funnel: follow-ups", body]
+        cmd = ["notify-send", title, body]
     elif shutil.which("osascript"):
-        cmd = ["osascript", "-e", f'display notification "{body}" with title "funnel: follow-ups"']
+        cmd = ["osascript", "-e", f'display notification "{body}" with title "{title}"']
     else:
-        print("notify: no desktop notifier here (needs notify-send or osascript)", file=sys.stderr)
+        print(_("notify: no desktop notifier here (needs notify-send or osascript)"), file=sys.stderr)
         return
     try:
         subprocess.run(cmd, check=False, timeout=5, capture_output=True)
     except (OSError, subprocess.SubprocessError) as exc:
-        print(f"notify: could not notify ({type(exc).__name__})", file=sys.stderr)
+        print(_("notify: could not notify ({error})").format(error=type(exc).__name__), file=sys.stderr)
 
 
 def cmd_warnings(args: argparse.Namespace) -> int:
@@ -105,10 +124,15 @@ def cmd_warnings(args: argparse.Namespace) -> int:
     counts = store.warning_counts(now=now, owner=args.owner)
     if args.kind:
         counts = {args.kind: counts[args.kind]}
-    summary = " · ".join(f"{n} {kind}" for kind, n in counts.items() if n)
+    stages = stage_names(store)
+    for r in rows:
+        r.update(kind=shown(WARNING_KIND, r["kind"]), stage=stages.get(r["stage"], r["stage"]))
+    summary = " · ".join(f"{n} {shown(WARNING_KIND, kind)}" for kind, n in counts.items() if n)
     hidden = sum(counts.values()) - len(rows)
-    more = f"… and {hidden} more (worst {args.limit} of each kind shown; --format json for all)" if hidden else None
-    emit(rows, "table", WARNING_COLUMNS, title=f"Warnings ({summary})" if summary else "Warnings", footer=more)
+    more = (_("… and {n} more (worst {limit} of each kind shown; --format json for all)").format(
+        n=hidden, limit=args.limit) if hidden else None)
+    emit(rows, "table", WARNING_COLUMNS, title=_("Warnings ({summary})").format(summary=summary) if summary
+         else _("Warnings"), footer=more)
     return EXIT_OK
 
 
@@ -122,16 +146,48 @@ def cmd_list(args: argparse.Namespace) -> int:
     if args.format == "table":
         from funnel_tui.domain.money import format_money
 
-        rows = [{"id": d["id"], "customer": d["customer"], "title": d["title"], "stage": d["stage"],
-                 "status": d["status"], "amount": format_money(d["amount"], d["currency"]),
+        stages = stage_names(store)
+        rows = [{"id": d["id"], "customer": d["customer"], "title": d["title"],
+                 "stage": stages.get(d["stage"], d["stage"]), "status": shown(DEAL_STATUS, d["status"]),
+                 "amount": format_money(d["amount"], d["currency"]),
                  "prob": f"{d['probability']}%", "owner": d["owner"],
                  "next": fmt_time(d["next_follow_up_at"])} for d in deals]
         emit(rows, "table", ["id", "customer", "title", "stage", "status", "amount", "prob", "owner", "next"],
-             title=f"Deals ({len(rows)})")
+             title=_("Deals ({n})").format(n=len(rows)))
         return EXIT_OK
     records = [deal_record(d, tz=tz, amounts_as_text=args.format == "csv") for d in deals]
     emit(records, args.format, CSV_COLUMNS)
     return EXIT_OK
+
+
+def _shown_value(key: str, value, stages: dict[str, str]):
+    """A `show` table cell: as exported in English; in another language the vocabulary's
+    labels, stage names and times as the rep reads them."""
+    from funnel_tui.domain.dates import format_day
+    from funnel_tui.domain.vocab import LOST_REASON, RISK_LEVEL
+
+    if active_lang() == "en" or value in ("", None):
+        return value
+    if key == "status":
+        return shown(DEAL_STATUS, value)
+    if key == "risk_level":
+        return shown(RISK_LEVEL, value)
+    if key == "lost_reason":
+        return LOST_REASON.label_text(value)
+    if key == "stage":
+        return stages.get(value, value)
+    if key == "expected_close":
+        return format_day(date.fromisoformat(str(value)))
+    if key.endswith("_at"):
+        return _when(value)
+    return value
+
+
+def _when(value):
+    """An ISO time from the export as a table shows it (English keeps the ISO form)."""
+    if not value or active_lang() == "en":
+        return value
+    return fmt_time(datetime.fromisoformat(str(value)))
 
 
 def cmd_show(args: argparse.Namespace) -> int:
@@ -153,38 +209,47 @@ def cmd_show(args: argparse.Namespace) -> int:
     if args.format == "csv":
         emit([rec], "csv", list(rec))
         return EXIT_OK
-    emit([{"field": k, "value": v} for k, v in rec.items() if v not in ("", None)], "table",
-         ["field", "value"], title=f"Deal {deal['id']}")
-    emit([{**f, "due_at": fmt_time(datetime.fromisoformat(f["due_at"]))} for f in followups if f["status"] == "open"],
-         "table", ["followup_id", "kind", "due_at", "note"], title="Open follow-ups")
-    emit(touches, "table", ["at", "kind", "note"], title="Touches")
-    emit(history, "table", ["at", "kind", "field", "old", "new"], title="History")
+    stages = stage_names(store)
+    emit([{"field": column_name(k), "value": _shown_value(k, v, stages)} for k, v in rec.items() if v not in ("", None)],
+         "table", ["field", "value"], title=_("Deal {id}").format(id=deal["id"]))
+    emit([{**f, "due_at": fmt_time(datetime.fromisoformat(f["due_at"])), "kind": shown(FOLLOWUP_KIND, f["kind"])}
+          for f in followups if f["status"] == "open"],
+         "table", ["followup_id", "kind", "due_at", "note"], title=_("Open follow-ups"))
+    emit([{**t, "at": _when(t["at"]), "kind": shown(FOLLOWUP_KIND, t["kind"])} for t in touches], "table",
+         ["at", "kind", "note"], title=_("Touches"))
+    emit([{**h, "at": _when(h["at"]), "kind": shown(HISTORY_KIND, h["kind"]),
+           "field": column_name(h["field"]) if h["field"] else None,
+           **({"old": stages.get(h["old"], h["old"]), "new": stages.get(h["new"], h["new"])}
+              if h["field"] == "stage" else {})}
+          for h in history], "table", ["at", "kind", "field", "old", "new"], title=_("History"))
     return EXIT_OK
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    sp = add_command(sub, "due", cmd_due, "follow-ups overdue and due soon (exit 11 overdue, 10 due, 0 none)")
-    sp.add_argument("--within", choices=("24h", "3d", "7d"), default="3d", help="how far ahead (default 3d)")
-    sp.add_argument("--owner", help="only this rep's deals")
-    sp.add_argument("--limit", type=int, default=DUE_TABLE_ROWS, help="rows in the table (JSON gives all)")
-    sp.add_argument("--notify", action="store_true", help="also raise a desktop notification")
+    sp = add_command(sub, "due", cmd_due, _("follow-ups overdue and due soon (exit 11 overdue, 10 due, 0 none)"))
+    sp.add_argument("--within", choices=("24h", "3d", "7d"), default="3d", help=_("how far ahead (default 3d)"))
+    sp.add_argument("--owner", metavar=_("OWNER"), help=_("only this rep's deals"))
+    sp.add_argument("--limit", type=int, default=DUE_TABLE_ROWS, metavar=_("LIMIT"),
+                    help=_("rows in the table (JSON gives all)"))
+    sp.add_argument("--notify", action="store_true", help=_("also raise a desktop notification"))
     add_format(sp)
 
     sp = add_command(sub, "warnings", cmd_warnings,
-                     "deals past their stage's dwell limit, silent, or with no next step")
-    sp.add_argument("--owner", help="only this rep's deals")
+                     _("deals past their stage's dwell limit, silent, or with no next step"))
+    sp.add_argument("--owner", metavar=_("OWNER"), help=_("only this rep's deals"))
     sp.add_argument("--kind", choices=("dwell_over", "dwell_near", "silent", "no_next_step"))
-    sp.add_argument("--limit", type=int, default=10, help="rows of each kind in the table (JSON gives all)")
+    sp.add_argument("--limit", type=int, default=10, metavar=_("LIMIT"),
+                    help=_("rows of each kind in the table (JSON gives all)"))
     add_format(sp)
 
-    sp = add_command(sub, "list", cmd_list, "list deals")
+    sp = add_command(sub, "list", cmd_list, _("list deals"))
     sp.add_argument("--status", choices=(*DEAL_STATUSES, "all"), default="open")
-    sp.add_argument("--stage", help="only this stage")
-    sp.add_argument("--owner", help="only this rep's deals")
-    sp.add_argument("--search", help="customer, title or contact contains this text")
-    sp.add_argument("--limit", type=int, help="at most this many")
+    sp.add_argument("--stage", metavar=_("STAGE"), help=_("only this stage"))
+    sp.add_argument("--owner", metavar=_("OWNER"), help=_("only this rep's deals"))
+    sp.add_argument("--search", metavar=_("SEARCH"), help=_("customer, title or contact contains this text"))
+    sp.add_argument("--limit", type=int, metavar=_("LIMIT"), help=_("at most this many"))
     add_format(sp)
 
-    sp = add_command(sub, "show", cmd_show, "one deal: fields, follow-ups, touches, history")
+    sp = add_command(sub, "show", cmd_show, _("one deal: fields, follow-ups, touches, history"))
     add_deal(sp)
     add_format(sp)

@@ -25,7 +25,7 @@ class FieldError(ValueError):
     language, as is the field's name in the full text: `customer: is required`, `客户: 必填`)."""
 
     def __init__(self, field: str, message: str):
-        super().__init__(f"{column_name(field)}: {message}")
+        super().__init__(_("{field}: {message}").format(field=column_name(field), message=message))
         self.field = field
         self.message = message
 
@@ -35,7 +35,8 @@ class ValidationError(ValueError):
 
     def __init__(self, errors: Mapping[str, str]):
         self.errors = dict(errors)
-        super().__init__("; ".join(f"{column_name(k)}: {v}" for k, v in self.errors.items()))
+        super().__init__(_("; ").join(_("{field}: {message}").format(field=column_name(k), message=v)
+                                      for k, v in self.errors.items()))
 
 
 # Text fields and their maximum lengths (after cleaning).
