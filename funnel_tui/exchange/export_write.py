@@ -17,6 +17,7 @@ from typing import Any, Iterable, Sequence
 
 from funnel_tui.exchange.export_format import csv_cells
 from funnel_tui.exchange.export_sql import SqlLines
+from funnel_tui.i18n import _
 
 ENCODINGS = ("utf-8-sig", "utf-8", "gb18030", "gbk")
 
@@ -48,10 +49,10 @@ def check_destination(dest: Path, db_path: Path | None) -> None:
         return
     target = dest.resolve()
     if target in _protected(db_path):
-        raise ExportError(f"refusing to write over the database {db_path}; choose another file")
+        raise ExportError(_("refusing to write over the database {path}; choose another file").format(path=db_path))
     backups = (db_path.resolve().parent / "backups").resolve()
     if target == backups or backups in target.parents:
-        raise ExportError(f"refusing to write into the backups folder {backups}; choose another file")
+        raise ExportError(_("refusing to write into the backups folder {path}; choose another file").format(path=backups))
 
 
 def default_name(now: datetime, tz: tzinfo, kind: str = "deals") -> str:
@@ -86,7 +87,8 @@ def _unencodable(rows_cells: Iterable[tuple[int, Sequence[Any]]], header: Sequen
                 cell.encode(encoding)
             except UnicodeEncodeError as exc:
                 ch = cell[exc.start]
-                problems.append(f"row {rowno}, column {col}: {ch!r} (U+{ord(ch):04X})")
+                problems.append(_("row {row}, column {column}: {char} (U+{code})").format(
+                    row=rowno, column=col, char=repr(ch), code=f"{ord(ch):04X}"))
                 if len(problems) >= limit:
                     return problems
     return problems
@@ -102,7 +104,8 @@ def write_csv(
 ) -> int:
     """Write header + rows atomically (or to stdout); strict encoding; returns the row count."""
     if encoding not in ENCODINGS:
-        raise ExportError(f"encoding: {encoding!r} is not offered; use one of: {', '.join(ENCODINGS)}")
+        raise ExportError(_("encoding: {value} is not offered; use one of: {choices}").format(
+            value=repr(encoding), choices=", ".join(ENCODINGS)))
     if dest is None:
         out = stdout or sys.stdout
         raw = getattr(out, "buffer", None)
@@ -142,11 +145,11 @@ def write_csv(
 
 
 def _encoding_error(encoding: str, problems: list[str]) -> ExportError:
-    more = "" if len(problems) < 10 else " (first 10 shown)"
-    return ExportError(
-        f"encoding: {encoding} cannot hold these characters{more}: {'; '.join(problems)}; "
-        "nothing was written — export with --encoding utf-8-sig"
-    )
+    text = (_("encoding: {encoding} cannot hold these characters: {problems}; nothing was written — "
+              "export with --encoding utf-8-sig") if len(problems) < 10 else
+            _("encoding: {encoding} cannot hold these characters (first 10 shown): {problems}; nothing was "
+              "written — export with --encoding utf-8-sig"))
+    return ExportError(text.format(encoding=encoding, problems="; ".join(problems)))
 
 
 def _write_text_chunks(fh: Any, header: Sequence[str], chunks: "SqlLines", encoding: str,

@@ -13,6 +13,7 @@ from funnel_tui.domain.stages import StageDef
 from funnel_tui.domain.validation import FieldError, validate_field
 from funnel_tui.exchange.columns import CSV_COLUMNS, EXPORT_ONLY
 from funnel_tui.exchange.import_read import ImportFileError
+from funnel_tui.i18n import _
 
 
 def norm_header(text: str) -> str:
@@ -109,15 +110,15 @@ def map_header(header: Sequence[str]) -> HeaderMap:
                 ignored.append(raw)
             continue
         if spec[0] in seen:
-            raise ImportFileError(f"header: columns {seen[spec[0]]!r} and {raw!r} both mean {spec[0]}; "
-                                  "keep one of them")
+            raise ImportFileError(_("header: columns {first} and {second} both mean {field}; keep one of them")
+                                  .format(first=repr(seen[spec[0]]), second=repr(raw), field=spec[0]))
         seen[spec[0]] = raw
         fields.append(spec)
     hm = HeaderMap(source, fields, list(header), ignored)
     if "customer" not in hm.given and not (source in ("pipedrive", "hubspot") and "title" in hm.given):
         raise ImportFileError(
-            "header: no customer column; name one of: customer, 客户名称, Deal - Organization, "
-            "Deal Name (HubSpot). The first line of the file must be the header")
+            _("header: no customer column; name one of: customer, 客户名称, Deal - Organization, "
+              "Deal Name (HubSpot). The first line of the file must be the header"))
     return hm
 
 
@@ -127,7 +128,8 @@ def parse_stage_map(items: Sequence[str], stages: Sequence[StageDef]) -> dict[st
     for item in items:
         old, sep, new = item.partition("=")
         if not sep or not old.strip() or not new.strip():
-            raise ImportFileError(f"stage-map: {item!r} is not OLD=NEW, e.g. 'Contact Made=qualified'")
+            raise ImportFileError(_("stage-map: {item} is not OLD=NEW, e.g. 'Contact Made=qualified'")
+                                  .format(item=repr(item)))
         try:
             key = validate_field("stage", new.strip(), stages=stages)
         except FieldError as exc:

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
+from funnel_tui.i18n import _
+
 csv.field_size_limit(1 << 20)  # a 1 MiB cell is already absurd; the default 128 KiB is too tight for notes
 
 
@@ -64,19 +66,19 @@ def detect_encoding(path: Path, requested: str = "auto") -> str:
         try:
             name = codecs.lookup(requested).name
         except LookupError:
-            raise ImportFileError(f"encoding: {requested!r} is not an encoding Python knows; "
-                                  "use auto, utf-8 or gb18030") from None
+            raise ImportFileError(_("encoding: {name} is not an encoding Python knows; use auto, utf-8 or gb18030")
+                                  .format(name=repr(requested))) from None
         enc = "utf-8-sig" if name == "utf-8" and bom == "utf-8-sig" else requested
         bad = _decode_error_line(path, enc)
         if bad:
-            raise ImportFileError(f"encoding: line {bad[0]} is not valid {requested} ({bad[1]}); "
-                                  "try --encoding auto")
+            raise ImportFileError(_("encoding: line {line} is not valid {encoding} ({error}); try --encoding auto")
+                                  .format(line=bad[0], encoding=requested, error=bad[1]))
         return enc
     if bom:
         bad = _decode_error_line(path, bom)
         if bad:
-            raise ImportFileError(f"encoding: the file starts with a {bom} BOM but line {bad[0]} is not "
-                                  f"valid {bom} ({bad[1]})")
+            raise ImportFileError(_("encoding: the file starts with a {bom} BOM but line {line} is not valid "
+                                    "{bom} ({error})").format(bom=bom, line=bad[0], error=bad[1]))
         return bom
     bad_utf8 = _decode_error_line(path, "utf-8")
     if bad_utf8 is None:
@@ -85,8 +87,9 @@ def detect_encoding(path: Path, requested: str = "auto") -> str:
     if bad_gb is None:
         return "gb18030"
     raise ImportFileError(
-        f"encoding: neither UTF-8 (line {bad_utf8[0]}: {bad_utf8[1]}) nor GB18030 "
-        f"(line {bad_gb[0]}: {bad_gb[1]}); save the file as UTF-8 or give --encoding")
+        _("encoding: neither UTF-8 (line {line1}: {error1}) nor GB18030 (line {line2}: {error2}); "
+          "save the file as UTF-8 or give --encoding").format(line1=bad_utf8[0], error1=bad_utf8[1],
+                                                              line2=bad_gb[0], error2=bad_gb[1]))
 
 
 # --- reading rows -----------------------------------------------------------------------------

@@ -35,6 +35,7 @@ from funnel_tui.exchange.import_headers import (
     HeaderMap,
     norm_header,
 )
+from funnel_tui.i18n import _
 
 
 class RowRejected(ValueError):
@@ -310,7 +311,7 @@ class RowParser:
             if not value.is_finite():
                 raise InvalidOperation
         except InvalidOperation:
-            raise FieldError("amount", f"{cell!r} is not a number of 万元; use e.g. 12.5") from None
+            raise FieldError("amount", _("{value} is not a number of 万元; use e.g. 12.5").format(value=repr(cell))) from None
         return self._field("amount", format(value, "f"))
 
     def _fraction(self, cell: str) -> int | None:
@@ -322,9 +323,11 @@ class RowParser:
             if not value.is_finite():
                 raise InvalidOperation
         except InvalidOperation:
-            raise FieldError("probability", f"{cell!r} is not a probability; HubSpot gives 0–1, e.g. 0.4") from None
+            raise FieldError("probability", _("{value} is not a probability; HubSpot gives 0–1, e.g. 0.4").format(
+                value=repr(cell))) from None
         if not 0 <= value <= 1:
-            raise FieldError("probability", f"{cell!r} is out of range; HubSpot gives 0–1, e.g. 0.4")
+            raise FieldError("probability", _("{value} is out of range; HubSpot gives 0–1, e.g. 0.4").format(
+                value=repr(cell)))
         return int((value * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
     def _stage(self, cell: str) -> tuple[str, str | None]:

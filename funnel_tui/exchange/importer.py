@@ -25,6 +25,7 @@ from funnel_tui.exchange.import_headers import map_header, parse_stage_map
 from funnel_tui.exchange.import_read import ImportFileError, detect_encoding, has_nul, read_records
 from funnel_tui.exchange.import_rejected import RejectedWriter, rejected_path
 from funnel_tui.exchange.import_rows import RowParser
+from funnel_tui.i18n import _
 
 BATCH = 2000  # rows per executemany: large enough to amortise, small enough to stay flat
 SHOW_REASONS = 20
@@ -102,9 +103,9 @@ def import_file(
     started = time.perf_counter()
     src = Path(path).expanduser()
     if not src.is_file():
-        raise ImportFileError(f"import: no file {str(src)!r}")
+        raise ImportFileError(_("import: no file {path}").format(path=repr(str(src))))
     if on_error not in ("skip", "abort"):
-        raise ImportFileError(f"on-error: {on_error!r}; use skip or abort")
+        raise ImportFileError(_("on-error: {value}; use skip or abort").format(value=repr(on_error)))
     if reader not in ("auto", "fork", "inline"):
         raise ValueError(f"reader: {reader!r}")
     report = ImportReport(str(src), dry_run=dry_run)
@@ -117,9 +118,9 @@ def import_file(
         records = read_records(fh, check_nul=has_nul(src, report.encoding))
         first = next(records, None)
         if first is None:
-            raise ImportFileError("import: the file is empty (no header line)")
+            raise ImportFileError(_("import: the file is empty (no header line)"))
         if first.cells is None or first.error:
-            raise ImportFileError(f"header: line {first.line}: {first.error}")
+            raise ImportFileError(_("header: line {line}: {error}").format(line=first.line, error=first.error))
         header = map_header(first.cells)
         report.source, report.ignored_columns = header.source, header.ignored
         parser = RowParser(header, stages, now, tz, mapping, owner)
@@ -133,7 +134,7 @@ def import_file(
         def refuse(line: int, cells: list[str] | None, reason: str) -> None:
             report.rejected += 1
             if len(report.reasons) < SHOW_REASONS:
-                report.reasons.append(f"line {line}: {reason}")
+                report.reasons.append(_("line {line}: {reason}").format(line=line, reason=reason))
             if rejected is not None:
                 rejected.add(cells, reason)
             if on_error == "abort":
