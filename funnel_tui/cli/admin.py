@@ -20,7 +20,7 @@ from funnel_tui.cli.common import (
     resolve_db,
     safe,
 )
-from funnel_tui.i18n import N_, NP_, _, pgettext
+from funnel_tui.i18n import N_, NP_, _, active_lang, pgettext
 
 
 def cmd_tui(args: argparse.Namespace) -> int:
@@ -33,7 +33,8 @@ def cmd_tui(args: argparse.Namespace) -> int:
     if args.demo and store.count_deals(status="all") == 0:
         from funnel_tui.exchange.demo import fill_demo
 
-        fill_demo(store, now=now_utc())
+        # A new demo database speaks the rep's language: Chinese customers for a zh locale.
+        fill_demo(store, now=now_utc(), lang=active_lang())
     from funnel_tui.tui.board_data import FirstRead  # no Textual: reads while Textual loads
 
     first_read = FirstRead(store)
@@ -55,7 +56,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     if store.count_deals(status="all") and not args.reset:
         raise CliError(_("demo: this database already has deals; use --reset on a demo database "
                          "(e.g. funnel --demo demo --reset), never on your real one"))
-    n = fill_demo(store, deals=args.deals, seed=args.seed, now=now_utc())
+    n = fill_demo(store, deals=args.deals, seed=args.seed, now=now_utc(), lang=args.lang or active_lang())
     print(_("demo: {n} deals in {target}").format(n=n, target=redact_url(target)))  # a team URL carries a password
     return EXIT_OK
 
@@ -149,6 +150,9 @@ def register_board(sub: argparse._SubParsersAction) -> None:
     sp.add_argument("--deals", type=int, default=60, metavar=_("DEALS"), help=_("how many deals (default 60)"))
     sp.add_argument("--seed", type=int, default=7, metavar=_("SEED"), help=_("random seed, for a repeatable pipeline"))
     sp.add_argument("--reset", action="store_true", help=_("start the database afresh first"))
+    sp.add_argument("--lang", choices=("en", "zh"),
+                    help=_("zh: a Chinese pipeline (Chinese firms, reps and notes, amounts in 万); "
+                           "en: an international one (default: your language)"))
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -84,7 +84,7 @@ class HeaderMap:
 
     @property
     def given(self) -> frozenset[str]:
-        return frozenset(f for f, _ in (x for x in self.fields if x))
+        return frozenset(f for f, _how in (x for x in self.fields if x))
 
 
 def map_header(header: Sequence[str]) -> HeaderMap:

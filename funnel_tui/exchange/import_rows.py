@@ -79,14 +79,14 @@ class RowParser:
         self._stages_seen: dict[str, tuple[str, str | None]] = {}
         # What an empty cell means per plain column, asked of the validator once.
         self._empty: dict[str, Any] = {}
-        for _, name, how in self._cols:
+        for _index, name, how in self._cols:
             if how in (TEXT, TIME, CACHED):
                 try:
                     self._empty[name] = self._field(name, "")
                 except FieldError:
                     self._empty[name] = ""  # customer: required, checked once the row is complete
-        self._converters = [self._converter(name, how) for _, name, how in self._cols]
-        self._keys = ["_close" if how == CLOSE_DATE else name for _, name, how in self._cols]
+        self._converters = [self._converter(name, how) for _index, name, how in self._cols]
+        self._keys = ["_close" if how == CLOSE_DATE else name for _index, name, how in self._cols]
 
     def _field(self, name: str, value: str) -> Any:
         """validate_field, memoised: repeated values (stage, owner, dates) are checked once."""

@@ -146,7 +146,7 @@ def import_file(
         def reparse(rows: list[tuple[int, list[str]]]) -> list[Any]:
             """Staged rows the database already knows, as add() takes them."""
             out = []
-            for (line, cells), result in zip(rows, parser.parse_many([cells for _, cells in rows])):
+            for (line, cells), result in zip(rows, parser.parse_many([cells for _line, cells in rows])):
                 cells_at[line] = cells
                 out.append(Outcome(line, "rejected", result) if isinstance(result, str)
                            else ImportRow(line, result[0], given, result[1]))

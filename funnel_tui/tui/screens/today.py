@@ -139,7 +139,7 @@ class TodayScreen(HasContext, Screen):
         """Rows per section: (option id, line, ref), read from the store with an explicit now."""
         ctx = self.ctx
         store, now = ctx.store, ctx.now()
-        out: dict[str, list[tuple[str, Text, RowRef]]] = {key: [] for key, *_ in SECTIONS}
+        out: dict[str, list[tuple[str, Text, RowRef]]] = {key: [] for key, *_words in SECTIONS}
         for item in store.due(now=now, within="3d"):
             if item.bucket not in ("overdue", "24h", "3d"):
                 continue

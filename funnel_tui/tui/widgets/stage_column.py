@@ -20,7 +20,7 @@ from textual.widgets.option_list import Option
 from funnel_tui.domain.money import format_compact_in
 from funnel_tui.domain.stages import StageDef
 from funnel_tui.domain.text import truncate_to_width
-from funnel_tui.i18n import _, active_lang, pgettext
+from funnel_tui.i18n import N_, _, active_lang, pgettext
 
 CardRenderer = Callable[[dict, int], Text]
 
@@ -46,8 +46,8 @@ class DealList(OptionList):
     """The cards of one stage. j/k move like the arrows."""
 
     BINDINGS = [
-        Binding("j", "cursor_down", "Down", show=False),
-        Binding("k", "cursor_up", "Up", show=False),
+        Binding("j", "cursor_down", N_("Down"), show=False),
+        Binding("k", "cursor_up", N_("Up"), show=False),
     ]
 
     # The list's size is fixed by CSS (1fr), so a card more or less changes only what it
