@@ -90,24 +90,22 @@ class WidthHelpFormatter(argparse.HelpFormatter):
         return "\n".join(indent + line for line in wrap_width(text, width - len(indent)))
 
     def _format_usage(self, usage, actions, groups, prefix) -> str:
-        # argparse wraps usage by len(): narrow the width until every line fits on screen, then
-        # line the continuation lines up under a prefix ("用法：") wider than its length.
+        # argparse wraps usage by len(): line the continuation lines up under a prefix ("用法：")
+        # wider than its length, and narrow the width until every line fits on screen.
+        shown_prefix = prefix if prefix is not None else gettext("usage: ")
+        shift = max(display_width(shown_prefix) - len(shown_prefix), 0)
         width = self._width
         try:
             for _attempt in range(8):
-                text = super()._format_usage(usage, actions, groups, prefix)
+                first, *rest = super()._format_usage(usage, actions, groups, prefix).split("\n")
+                text = "\n".join([first, *(" " * shift + line if line.startswith(" ") else line for line in rest)])
                 widest = max(display_width(line) for line in text.splitlines() if line)
                 if widest <= width or self._width <= 40:
-                    break
+                    return text
                 self._width -= widest - width
+            return text
         finally:
             self._width = width
-        shown_prefix = prefix if prefix is not None else gettext("usage: ")
-        shift = display_width(shown_prefix) - len(shown_prefix)
-        if shift <= 0:
-            return text
-        first, *rest = text.split("\n")
-        return "\n".join([first, *(" " * shift + line if line.startswith(" ") else line for line in rest)])
 
     def add_argument(self, action: argparse.Action) -> None:
         if action.help is not argparse.SUPPRESS:

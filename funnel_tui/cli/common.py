@@ -19,7 +19,7 @@ import sys
 from datetime import datetime, timezone
 from typing import Any, Callable, Sequence
 
-from funnel_tui.cli.table_layout import layout
+from funnel_tui.cli.table_layout import fits, layout
 from funnel_tui.i18n import _, activate, active_lang, resolve_lang
 
 EXIT_OK = 0
@@ -251,12 +251,13 @@ KEEP_COLUMNS = frozenset({"id", "followup_id", "deal_id", "touch_id", "due", "du
 
 
 def emit(rows: list[dict], fmt: str, columns: Sequence[str], *, title: str | None = None,
-         json_value: Any = None, footer: str | None = None) -> None:
+         json_value: Any = None, footer: str | None = None, optional: Sequence[str] = ()) -> None:
     """Print rows as a Rich table, JSON or CSV. Cells are plain Text: never markup.
 
     Tables are laid out by display width (Rich measures cells, a Chinese character is two
     columns, see cli.table_layout): headers are the columns' names in the rep's language
-    (`column_name`); JSON and CSV keep the keys."""
+    (`column_name`). When the screen cannot hold every column without cutting a name, the
+    `optional` columns are left out of the table, in that order. JSON and CSV keep every key."""
     if fmt == "json":
         json.dump(rows if json_value is None else json_value, sys.stdout, ensure_ascii=False,
                   indent=2, default=str)
@@ -281,8 +282,15 @@ def emit(rows: list[dict], fmt: str, columns: Sequence[str], *, title: str | Non
     if not rows:
         console.print(Text(_("{title}: none").format(title=title) if title else _("nothing to show")))
         return
-    cells = [[safe(row.get(c)) for c in columns] for row in rows]
-    widths, headers, lines = layout([column_name(c) for c in columns], cells, [c in FOLD_COLUMNS for c in columns],
+    columns = list(columns)
+    for leave_out in [None, *optional]:
+        if leave_out is not None and leave_out in columns:
+            columns.remove(leave_out)
+        cells = [[safe(row.get(c)) for c in columns] for row in rows]
+        headers = [column_name(c) for c in columns]
+        if fits(headers, cells, [c in FOLD_COLUMNS for c in columns], console.width):
+            break
+    widths, headers, lines = layout(headers, cells, [c in FOLD_COLUMNS for c in columns],
                                     console.width, [c in KEEP_COLUMNS for c in columns])
     table = Table(title=Text(title) if title else None, show_lines=False, header_style="bold")
     for header, width in zip(headers, widths):

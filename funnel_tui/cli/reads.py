@@ -78,7 +78,8 @@ def cmd_due(args: argparse.Namespace) -> int:
         more = (_("… and {n} more (use --format json for all)").format(n=total - len(rows))
                 if total > len(rows) else None)
         emit(rows, "table", ["followup_id", "deal_id", "bucket", "due", "kind", "customer", "stage", "note"],
-             title=_("Due ({summary})").format(summary=summary) if summary else _("Due"), footer=more)
+             title=_("Due ({summary})").format(summary=summary) if summary else _("Due"), footer=more,
+             optional=("bucket",))  # a narrow screen: the time says overdue, the title counts the buckets
     else:
         emit(rows, args.format, DUE_COLUMNS)
     if args.notify and total:
@@ -153,7 +154,7 @@ def cmd_list(args: argparse.Namespace) -> int:
                  "prob": f"{d['probability']}%", "owner": d["owner"],
                  "next": fmt_time(d["next_follow_up_at"])} for d in deals]
         emit(rows, "table", ["id", "customer", "title", "stage", "status", "amount", "prob", "owner", "next"],
-             title=_("Deals ({n})").format(n=len(rows)))
+             title=_("Deals ({n})").format(n=len(rows)), optional=("status", "owner", "prob", "title"))
         return EXIT_OK
     records = [deal_record(d, tz=tz, amounts_as_text=args.format == "csv") for d in deals]
     emit(records, args.format, CSV_COLUMNS)

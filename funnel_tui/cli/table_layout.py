@@ -74,12 +74,19 @@ def wrap(text: str, width: int, *, free_text: bool, header: bool = False) -> lis
 def _floor(texts: Sequence[str], header: str, *, free_text: bool) -> int:
     """The narrowest a column should get: free text TEXT_FLOOR, anything else its widest
     unbreakable piece (a header's pieces are single Chinese characters or `word_`)."""
-    heading = min(display_width(header), HEADER_FLOOR)  # a longer header folds
+    # A longer header folds: English after 8 columns (followup_/id), Chinese after 2 characters.
+    heading = min(display_width(header), HEADER_FLOOR if display_width(header) == len(header) else 4)
     full = max([display_width(header), *(display_width(t) for t in texts)])
     if free_text:
         return min(full, max(TEXT_FLOOR, heading))
     widest = max((display_width(p) for t in texts for p in pieces(t, free_text=False)), default=1)
     return min(full, max(widest, heading))
+
+
+def fits(headers: Sequence[str], rows: Sequence[Sequence[str]], free_text: Sequence[bool], available: int) -> bool:
+    """Whether every column gets at least its floor (nothing cut) within `available` columns."""
+    floors = [_floor([r[i] for r in rows], headers[i], free_text=free_text[i]) for i in range(len(headers))]
+    return sum(floors) + BORDER * len(headers) + 1 <= available
 
 
 def widths(headers: Sequence[str], rows: Sequence[Sequence[str]], free_text: Sequence[bool],

@@ -79,7 +79,7 @@ def funnel_bars(s: dict[str, Any]) -> Text:
 
 def stage_table(s: dict[str, Any]) -> Table:
     table = _table(_("Stage"), _("Reached"), _("Now"), _("→ next (n/N)"), _("Avg days"), _("Dwell now"),
-                   _("Open"), _("Weighted"), right=(1, 2, 3, 4, 5, 6, 7), title=_("Stages"))
+                   pgettext("summary column", "Open"), _("Weighted"), right=(1, 2, 3, 4, 5, 6, 7), title=_("Stages"))
     for st in s["stages"]:
         table.add_row(
             Text(st["name"]), Text(str(st["reached"])), Text(str(st["current"])),
