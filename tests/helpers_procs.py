@@ -141,7 +141,9 @@ def deal_bump(db: str, deal_id: str, n: str) -> None:
 
 
 def install_v2() -> None:
-    """A test-only schema v2: followup gains an `outcome` column by a full table rebuild."""
+    """A test-only next schema version (the v1 fixture's "v2" in the tests' words: the real
+    steps up to models.SCHEMA_VERSION run first): followup gains an `outcome` column by a full
+    table rebuild."""
     from sqlalchemy import Column, String, text
 
     from funnel_tui import models
@@ -149,8 +151,8 @@ def install_v2() -> None:
 
     table = models.FollowUp.__table__
     table.append_column(Column("outcome", String, nullable=False, server_default=text("''")))
-    models.SCHEMA_VERSION = 2
-    migrations.MIGRATIONS[1] = lambda conn: migrations.rebuild_table(conn, table)
+    migrations.MIGRATIONS[models.SCHEMA_VERSION] = lambda conn: migrations.rebuild_table(conn, table)
+    models.SCHEMA_VERSION += 1
 
 
 def _remove_fk_protection() -> None:

@@ -22,6 +22,17 @@ from helpers_procs import run_cli, run_worker
 FIXTURE = Path(__file__).parent / "fixtures" / "schema_v1.db"
 
 
+def _next_version() -> int:
+    """The test-only step's version: one past the real ones (helpers_procs.install_v2)."""
+    from funnel_tui.models import SCHEMA_VERSION
+
+    return SCHEMA_VERSION + 1
+
+
+# Columns the real steps since v1 added, with the value an upgraded old row gets.
+ADDED_SINCE_V1 = {"history": {"author": ""}}
+
+
 @pytest.fixture
 def v1(tmp_path) -> Path:
     path = tmp_path / "data" / "funnel.db"
@@ -75,7 +86,7 @@ def test_upgrade_keeps_every_row_backs_up_first_and_matches_a_fresh_schema(v1, t
     assert run_worker("migrate_v2", str(v1)).strip() == "migrated"
 
     after = dump(v1)
-    assert pragma(v1, "user_version") == [(2,)]
+    assert pragma(v1, "user_version") == [(_next_version(),)]
     assert pragma(v1, "integrity_check") == [("ok",)]
     assert pragma(v1, "foreign_key_check") == []
     assert set(after) == set(before)
@@ -83,6 +94,10 @@ def test_upgrade_keeps_every_row_backs_up_first_and_matches_a_fresh_schema(v1, t
         if table == "followup":
             assert [{k: v for k, v in r.items() if k != "outcome"} for r in after[table]] == rows
             assert {r["outcome"] for r in after[table]} == {""}
+        elif table in ADDED_SINCE_V1:
+            added = ADDED_SINCE_V1[table]
+            assert [{k: v for k, v in r.items() if k not in added} for r in after[table]] == rows, table
+            assert all({k: r[k] for k in added} == added for r in after[table]), table
         else:
             assert after[table] == rows, table
     # Triggers survived the rebuild: history is still append-only.
@@ -91,7 +106,7 @@ def test_upgrade_keeps_every_row_backs_up_first_and_matches_a_fresh_schema(v1, t
         con.execute("DELETE FROM history")
 
     # The verified backup was taken before anything changed: v1, every row, private.
-    backups = sorted((v1.parent / "backups").glob("funnel-*-migrate-v1-to-v2.db"))
+    backups = sorted((v1.parent / "backups").glob(f"funnel-*-migrate-v1-to-v{_next_version()}.db"))
     assert len(backups) == 1
     assert pragma(backups[0], "user_version") == [(1,)]
     assert dump(backups[0]) == before

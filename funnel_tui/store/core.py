@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator, Mapping, Sequence
 
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DBAPIError
 
 from funnel_tui.domain.funnel import BOTTLENECK_THRESHOLD, FunnelFacts, summarize
 from funnel_tui.domain.rules import TierCutoffs
@@ -39,7 +40,7 @@ from funnel_tui.domain.validation import (
 from funnel_tui.store import board, deals, followups, reads, settings, today, undo
 from funnel_tui.store.engine import WRITE_OPTION, create_engine_for, redact_url, sqlite_path
 from funnel_tui.store.errors import StoreError, unavailable_as_store_error
-from funnel_tui.store.history import new_action
+from funnel_tui.store.history import AUTHOR_OPTION, new_action
 from funnel_tui.store.schema import ensure_schema
 from funnel_tui.store.today import DueItem, WarningItem
 
@@ -58,8 +59,22 @@ class Store:
         self.path = sqlite_path(target)
         self.read_only = read_only
         self.engine: Engine = create_engine_for(target, read_only=read_only)
-        if not read_only:
-            ensure_schema(self.engine)
+        # Team mode: a PostgreSQL server (store/pg_*.py holds what is particular to it).
+        self.server = self.engine.dialect.name == "postgresql"
+        self._author: str | None = None
+        try:
+            if not read_only:
+                ensure_schema(self.engine)
+            elif self.server:
+                with self.engine.connect():
+                    pass  # a read-only server is still checked at open: the cause, named
+        except DBAPIError as exc:
+            if not self.server:
+                raise
+            from funnel_tui.store.pg_engine import connection_problem
+
+            self.engine.dispose()
+            raise connection_problem(exc, self.engine.url) from None
         self._stages: tuple[StageDef, ...] | None = None
         self._shares: tuple[float, float] | None = None
 
@@ -90,7 +105,7 @@ class Store:
             raise StoreError("this database is open read-only; nothing was written")
         with unavailable_as_store_error():
             with self.engine.connect() as conn:
-                conn = conn.execution_options(**{WRITE_OPTION: True})
+                conn = conn.execution_options(**{WRITE_OPTION: True, AUTHOR_OPTION: self.author})
                 raw = None
                 if scratch and conn.dialect.name == "sqlite":
                     raw = conn.connection.dbapi_connection
@@ -114,14 +129,42 @@ class Store:
         return settings.stage_named(self.stages(), key_or_name)
 
     def get_setting(self, key: str, default: str | None = None) -> str | None:
+        """A setting. The personal ones (me, lang, theme) are the connected role's own on a
+        server; `me` there defaults to the role's name."""
         with self.read() as conn:
-            value = settings.get_setting(conn, key)
+            if self.server and key in settings.PERSONAL:
+                value = settings.get_personal(conn, key)
+            else:
+                value = settings.get_setting(conn, key)
         return default if value is None else value
 
     def set_setting(self, key: str, value: str) -> None:
         with self.write() as conn:
-            settings.set_setting(conn, key, value)
+            if self.server and key in settings.PERSONAL:
+                settings.set_personal(conn, key, value)
+            else:
+                settings.set_setting(conn, key, value)
         self._shares = None  # tier shares are settings too
+        if key == "me":
+            self._author = None
+
+    @property
+    def author(self) -> str:
+        """Who writes: the connected role on a server; on SQLite the `me` setting, else the
+        OS user. History rows carry it, and undo takes back only this person's changes."""
+        if self._author is None:
+            if self.server:
+                with self.read() as conn:
+                    self._author = str(conn.exec_driver_sql("SELECT current_user").scalar())
+            else:
+                import getpass
+
+                try:
+                    fallback = getpass.getuser()
+                except Exception:  # noqa: BLE001 - no user name in this environment
+                    fallback = ""
+                self._author = self.get_setting("me") or fallback
+        return self._author
 
     def tier_shares(self) -> tuple[float, float]:
         """Tier thresholds: settings tier_a_share / tier_b_share, else 80 % / 95 %."""
@@ -213,8 +256,11 @@ class Store:
 
         Returns {"action", "deal_ids", "rows"} or None when there is nothing to undo.
         """
+        # One's own changes only: on a server the role's; on SQLite this person's and the
+        # rows written before authors were kept (or by the bulk import path), signed ''.
+        authors = (self.author,) if self.server else (self.author, "")
         with self.write() as conn:
-            return undo.undo(conn, now=now)
+            return undo.undo(conn, now=now, authors=authors)
 
     # --- reads ------------------------------------------------------------------------------
 
@@ -304,10 +350,7 @@ class Store:
     # --- summary and weekly review (SQLite; modules loaded on first use) --------------------
 
     def _sqlite_only(self) -> tuple[StageDef, ...]:
-        """The stages, or a refusal: the aggregates use SQLite's julianday() and UTC text."""
-        if self.engine.dialect.name != "sqlite":
-            raise StoreError("summary and review work on SQLite databases only so far "
-                             f"(this one is {self.engine.dialect.name})")
+        """The stages (the aggregates speak both SQLite and PostgreSQL: store/sql_time.py)."""
         return self.stages()
 
     def funnel_facts(self, *, deals: DealSet | None = None, now: datetime, as_of: datetime | None = None,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from contextlib import contextmanager
 from typing import Iterator
 
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 
 class StoreError(Exception):
@@ -21,6 +21,10 @@ class DatabaseUnavailable(StoreError):
     full, read-only file. Every caller (CLI, screens) reports it like any refusal."""
 
 
+class NoPermission(StoreError):
+    """The server refused: the deal is another rep's, or the role lacks a grant (team mode)."""
+
+
 class StaleDealError(StoreError):
     """The deal changed elsewhere since it was read (another terminal)."""
 
@@ -30,6 +34,15 @@ def unavailable_as_store_error() -> Iterator[None]:
     """Turn the database's own refusal into a DatabaseUnavailable the rep can read."""
     try:
         yield
-    except OperationalError as exc:
+    except DBAPIError as exc:
+        if hasattr(exc.orig, "sqlstate"):  # a server's error (psycopg): its code says which
+            from funnel_tui.store.pg_engine import server_refusal
+
+            refusal = server_refusal(exc)
+            if refusal is None:
+                raise
+            raise refusal from None
+        if not isinstance(exc, OperationalError):
+            raise
         # hide_parameters keeps customer data out of exc; .orig is SQLite's own words.
         raise DatabaseUnavailable(f"database: {exc.orig}; nothing was changed, try again") from None

@@ -119,3 +119,16 @@ def rebuild_table(conn: "Connection", table: "Table") -> None:
         conn.execute(CreateIndex(index))
     for sql in triggers:
         conn.exec_driver_sql(sql)
+
+
+# --- the steps --------------------------------------------------------------------------------
+
+
+def _v1_to_v2(conn: "Connection") -> None:
+    """v2: history rows carry their author (`author`, '' for the rows written before)."""
+    from funnel_tui.models import History
+
+    rebuild_table(conn, History.__table__)
+
+
+MIGRATIONS[1] = _v1_to_v2

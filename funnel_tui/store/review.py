@@ -45,9 +45,11 @@ def weekly_flow(conn: Connection, stages: Sequence[StageDef], *, now: datetime, 
         for *key, n, amount in conn.execute(text(q), params):
             totals[tuple(key)] = [n, amount or 0]
         if undone:
-            # `+h.kind` keeps the planner on the action index for this small correction.
+            # `+h.kind` keeps SQLite's planner on the action index for this small correction
+            # (a server's planner has statistics, and no unary + on text).
+            kind = "+h.kind" if conn.dialect.name == "sqlite" else "h.kind"
             q_undone = q.replace(f"WHERE {where_h}",
-                                 f"WHERE h.action IN :undone AND {where_h.replace('h.kind', '+h.kind')}", 1)
+                                 f"WHERE h.action IN :undone AND {where_h.replace('h.kind', kind)}", 1)
             minus = text(q_undone).bindparams(bindparam("undone", expanding=True))
             for *key, n, amount in conn.execute(minus, {**params, "undone": undone}):
                 totals[tuple(key)][0] -= n

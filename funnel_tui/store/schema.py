@@ -84,11 +84,12 @@ def ensure_schema(engine: "Engine") -> None:
     """
     from funnel_tui.models import SCHEMA_VERSION
 
+    if engine.dialect.name != "sqlite":
+        from funnel_tui.store.pg_schema import ensure_pg_schema  # team mode's own rules
+
+        ensure_pg_schema(engine)
+        return
     with engine.connect() as conn:
-        if conn.dialect.name != "sqlite":
-            with conn.begin():
-                create_schema_if_missing(conn)
-            return
         version = user_version(conn)
         exists = has_tables(conn)
     if exists and version > SCHEMA_VERSION:
@@ -105,9 +106,3 @@ def ensure_schema(engine: "Engine") -> None:
     if version < SCHEMA_VERSION:
         migrations.migrate(engine, from_version=version)  # looked up now: tests swap it
 
-
-def create_schema_if_missing(conn: "Connection") -> None:
-    from sqlalchemy import inspect
-
-    if not inspect(conn).has_table("deal"):
-        create_schema(conn)

@@ -47,6 +47,27 @@ def set_setting(conn: Connection, key: str, value: str) -> None:
         conn.execute(insert(SET).values(key=key, value=value))
 
 
+# Settings that belong to the person, not the pipeline (DESIGN §5): on a server, each role's own.
+PERSONAL = frozenset({"me", "lang", "theme"})
+
+
+def get_personal(conn: Connection, key: str) -> str | None:
+    """The connected role's own setting on a server (`me` defaults to the role's name)."""
+    value = conn.exec_driver_sql(
+        "SELECT value FROM funnel_user_setting WHERE username = current_user AND key = %(key)s",
+        {"key": key}).scalar()
+    if value is None and key == "me":
+        return str(conn.exec_driver_sql("SELECT current_user").scalar())
+    return value
+
+
+def set_personal(conn: Connection, key: str, value: str) -> None:
+    conn.exec_driver_sql(
+        "INSERT INTO funnel_user_setting (key, value) VALUES (%(key)s, %(value)s) "
+        "ON CONFLICT (username, key) DO UPDATE SET value = EXCLUDED.value",
+        {"key": key, "value": value})
+
+
 def tier_shares(conn: Connection) -> tuple[float, float]:
     """Tier thresholds: settings tier_a_share / tier_b_share, else 80 % / 95 %."""
     a = get_setting(conn, "tier_a_share")

@@ -80,8 +80,12 @@ def position_case(column: str, stages: Sequence[StageDef], params: dict, prefix:
 
 def undone_actions(conn: Connection, as_of: datetime | None) -> list[str]:
     """Undo actions (up to `as_of`) and the actions they reverted: rows that are not stays."""
-    q = "SELECT action FROM history WHERE action >= :lo AND action < :hi"
-    params: dict[str, Any] = {"lo": UNDO_PREFIX, "hi": UNDO_PREFIX[:-1] + chr(ord(UNDO_PREFIX[-1]) + 1)}
+    if conn.dialect.name == "sqlite":  # a range the action index can seek (binary collation)
+        q = "SELECT action FROM history WHERE action >= :lo AND action < :hi"
+        params: dict[str, Any] = {"lo": UNDO_PREFIX, "hi": UNDO_PREFIX[:-1] + chr(ord(UNDO_PREFIX[-1]) + 1)}
+    else:  # a server's collation may not order punctuation by code point: say it exactly
+        q = "SELECT action FROM history WHERE action LIKE :prefix"
+        params = {"prefix": UNDO_PREFIX + "%"}
     if as_of is not None:
         q += " AND at <= :as_of"
         params["as_of"] = utc_text(as_of)
@@ -172,7 +176,7 @@ def facts_now(conn: Connection, stages: Sequence[StageDef], deals: DealSet, now:
         FROM ({' UNION ALL '.join(backward) or 'SELECT NULL AS deal_id, 0 AS fp'}) b
         JOIN deal d ON d.id = b.deal_id
         WHERE {where}
-        GROUP BY b.deal_id"""), {**params, **pos_params}).all()
+        GROUP BY b.deal_id, d.owner, d.stage"""), {**params, **pos_params}).all()
     by_position = {s.position: s.key for s in stages}
     position = {s.key: s.position for s in stages}
     for owner, cur in current_at.items():

@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import and_, func, select, true, update
 from sqlalchemy.engine import Connection
 
 from funnel_tui.domain.funnel import UNDO_PREFIX
@@ -22,17 +22,19 @@ from funnel_tui.store.history import TRACKED, apply_changes, deal_row, deser, hi
 from funnel_tui.store.tables import D, F, H, T, to_db
 
 
-def undo(conn: Connection, *, now: datetime) -> dict | None:
-    """Revert the newest action not yet undone. Returns {"action", "deal_ids", "rows"}, or
-    None when there is nothing to undo."""
+def undo(conn: Connection, *, now: datetime, authors: tuple[str, ...] | None = None) -> dict | None:
+    """Revert the newest action not yet undone (of `authors` when given: one's own changes,
+    never a colleague's). Returns {"action", "deal_ids", "rows"}, or None when there is
+    nothing to undo."""
     undone = {
         a[len(UNDO_PREFIX):] for a in conn.execute(
             select(H.c.action).where(H.c.action.like(UNDO_PREFIX + "%")).distinct()
         ).scalars()
     }
+    mine = H.c.author.in_(authors) if authors is not None else true()
     candidates = conn.execute(
         select(H.c.action, func.max(H.c.id).label("last"))
-        .where(and_(H.c.action != "", H.c.action.notlike(UNDO_PREFIX + "%")))
+        .where(and_(H.c.action != "", H.c.action.notlike(UNDO_PREFIX + "%"), mine))
         .group_by(H.c.action)
         .order_by(func.max(H.c.id).desc())
         .limit(len(undone) + 1)
@@ -41,6 +43,7 @@ def undo(conn: Connection, *, now: datetime) -> dict | None:
     if target is None:
         return None
     rows = conn.execute(select(H).where(H.c.action == target).order_by(H.c.id.desc())).mappings().all()
+    _lock_deals(conn, sorted({r["deal_id"] for r in rows}))
     action = UNDO_PREFIX + target
     deal_ids: dict[int, None] = {}  # an ordered set: an import touches many deals
     imported: list[int] = []
@@ -69,6 +72,16 @@ def undo(conn: Connection, *, now: datetime) -> dict | None:
         if deal_id not in skip:
             refresh_next_follow_up(conn, deal_id)
     return {"action": target, "deal_ids": list(deal_ids), "rows": len(rows)}
+
+
+def _lock_deals(conn: Connection, ids: list[int]) -> None:
+    """On a server, lock the action's deals first, in id order (as every other write locks a
+    deal before its follow-ups), so an undo and a colleague's write queue instead of
+    deadlocking. SQLite's BEGIN IMMEDIATE already holds the file."""
+    if conn.dialect.name == "sqlite":
+        return
+    for i in range(0, len(ids), 500):
+        conn.execute(select(D.c.id).where(D.c.id.in_(ids[i:i + 500])).order_by(D.c.id).with_for_update())
 
 
 def _soft_delete_many(conn: Connection, ids: list[int], *, now: datetime, action: str) -> None:
