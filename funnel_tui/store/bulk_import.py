@@ -139,6 +139,12 @@ class DealImporter:
         self._cm = self.store.read() if self.dry_run else \
             self.store.write(scratch=STAGE_SCHEMA if self.staged else None)
         self.conn = self._cm.__enter__()
+        if not self.dry_run and self.conn.dialect.name == "postgresql":
+            # One import at a time on a server: a second import of the same file waits, then
+            # finds every row already there (duplicates) instead of racing it on uid.
+            from funnel_tui.store.pg_schema import IMPORT_LOCK, lock
+
+            lock(self.conn, IMPORT_LOCK)
         # Deals are never hard-deleted, so every id above today's maximum is ours.
         self._first_new_id = (self.conn.execute(select(func.max(D.c.id))).scalar() or 0) + 1
         return self

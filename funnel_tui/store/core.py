@@ -148,6 +148,16 @@ class Store:
         if key == "me":
             self._author = None
 
+    def team_role(self) -> str | None:
+        """On a team server: 'lead' (sees and reassigns every deal), 'rep' (their own deals),
+        or None (no team, or SQLite)."""
+        if not self.server:
+            return None
+        from funnel_tui.store.pg_team import team_role
+
+        with self.read() as conn:
+            return team_role(conn)
+
     @property
     def author(self) -> str:
         """Who writes: the connected role on a server; on SQLite the `me` setting, else the

@@ -151,3 +151,11 @@ def team_role(conn: "Connection") -> str | None:
         f"SELECT CASE WHEN (SELECT count(*) FROM pg_roles WHERE rolname IN ('{LEAD_ROLE}', '{REP_ROLE}')) < 2 "
         f"THEN NULL WHEN pg_has_role(current_user, '{LEAD_ROLE}', 'member') THEN 'lead' "
         f"WHEN pg_has_role(current_user, '{REP_ROLE}', 'member') THEN 'rep' END").scalar()
+
+
+def server_has_deals(conn: "Connection") -> bool:
+    """Whether the database holds (or ever held) a deal, whoever owns it: the deal id sequence
+    has been used. Row-level security hides other reps' deals from a count, not this."""
+    return bool(conn.exec_driver_sql(
+        "SELECT last_value IS NOT NULL FROM pg_sequences WHERE sequencename = 'deal_id_seq'").scalar()) or bool(
+        conn.exec_driver_sql("SELECT EXISTS (SELECT 1 FROM deal)").scalar())

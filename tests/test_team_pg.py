@@ -1,0 +1,199 @@
+"""Issue 18: a team on one PostgreSQL server (the session's throwaway cluster, tests/pg_cluster.py).
+
+Row-level security (a rep's own deals, a lead's all), the server's own rules (append-only
+history, no deal deleted, authors), 64-bit money, per-user undo and settings, `funnel team`,
+schema versions, pg_dump backups, named connection errors, and `demo` on a server.
+"""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import text
+
+from conftest import NOW
+
+BIG = 10 ** 10  # ¥10,000,000,000 in yuan: 10^12 fen
+
+
+def _db(url: str) -> str:
+    return url.rsplit("/", 1)[1]
+
+
+@pytest.fixture
+def team(pg_url, pg_cluster):
+    """ann and bob (reps) and lea (lead) on a fresh database; stores opened as each of them."""
+    from funnel_tui.store import Store
+    from funnel_tui.store.pg_team import add_member
+
+    for name, lead in (("ann", False), ("bob", False), ("lea", True)):
+        add_member(pg_url, name, f"pw-{name}", lead=lead)
+    stores = {name: Store(pg_cluster.url(_db(pg_url), name, f"pw-{name}")) for name in ("ann", "bob", "lea")}
+    stores["admin"] = Store(pg_url)
+    yield stores
+    for s in stores.values():
+        s.close()
+
+
+def test_a_rep_sees_and_changes_only_their_own_deals_and_the_lead_sees_all(team):
+    from funnel_tui.domain.validation import TouchDraft
+    from funnel_tui.store import NotFound, StoreError
+
+    ann, bob, lea = team["ann"], team["bob"], team["lea"]
+    a1 = ann.add_deal({"customer": "Ann Co", "amount": "100"}, now=NOW)
+    b1 = bob.add_deal({"customer": "Bob Co", "amount": "200"}, now=NOW)
+    ann.log_touch(TouchDraft(a1, note="called"), now=NOW)
+
+    assert [d["customer"] for d in ann.list_deals()] == ["Ann Co"]
+    assert [d["owner"] for d in ann.list_deals()] == ["ann"]  # a new deal is its adder's
+    assert [d["customer"] for d in bob.list_deals()] == ["Bob Co"]
+    assert sorted(d["customer"] for d in lea.list_deals()) == ["Ann Co", "Bob Co"]
+    with pytest.raises(NotFound):
+        bob.get_deal(a1)
+    assert bob.deal_history(a1) == [] and bob.deal_touches(a1) == []
+    assert len(lea.deal_touches(a1)) == 1
+    with pytest.raises(NotFound):
+        bob.move_deal(a1, "qualified", now=NOW)
+    # Board, Today and Summary read what the server shows: ann's own funnel.
+    assert ann.board_totals() == {"lead": {"count": 1, "amount": 10000, "weighted": 1000}}
+    assert lea.board_totals()["lead"]["count"] == 2
+    assert ann.summary(now=NOW)["stages"][0]["reached"] == 1
+    assert ann.owners() == ["ann"] and lea.owners() == ["ann", "bob"]
+
+    # A rep cannot hand a deal away (the server refuses, nothing changes); a lead can.
+    with pytest.raises(StoreError, match="no permission"):
+        ann.update_deal(a1, {"owner": "bob"}, now=NOW)
+    assert lea.get_deal(a1)["owner"] == "ann"
+    lea.update_deal(a1, {"owner": "bob"}, now=NOW)
+    assert [d["customer"] for d in ann.list_deals()] == []
+    assert sorted(d["customer"] for d in bob.list_deals()) == ["Ann Co", "Bob Co"]
+    # Nor can a rep add a deal in someone else's name.
+    with pytest.raises(StoreError, match="no permission"):
+        ann.add_deal({"customer": "Sneaky", "owner": "bob"}, now=NOW)
+    assert ann.team_role() == "rep" and lea.team_role() == "lead"
+
+
+def test_history_is_append_only_and_deals_are_never_deleted_on_the_server(team):
+    from sqlalchemy.exc import DBAPIError, ProgrammingError
+
+    admin, ann = team["admin"], team["ann"]
+    deal = ann.add_deal({"customer": "Kept"}, now=NOW)
+    ann.move_deal(deal, "qualified", now=NOW)
+    for who in (admin, ann):  # not even the table's owner
+        for sql in ("UPDATE history SET old = 'x'", "DELETE FROM history", "TRUNCATE history",
+                    "DELETE FROM deal", "TRUNCATE deal CASCADE"):
+            with pytest.raises((DBAPIError, ProgrammingError)) as info:
+                with who.engine.begin() as conn:
+                    conn.execute(text(sql))
+            assert "append-only" in str(info.value) or "never deleted" in str(info.value) \
+                or "permission denied" in str(info.value), sql
+    assert len(admin.deal_history(deal)) == 3
+    assert admin.get_deal(deal)["stage"] == "qualified"
+
+
+def test_history_rows_carry_their_author_set_by_the_server(team):
+    ann, lea = team["ann"], team["lea"]
+    deal = ann.add_deal({"customer": "Signed"}, now=NOW)
+    lea.move_deal(deal, "qualified", now=NOW)
+    # A client that writes another name is overruled by the server.
+    with lea.engine.begin() as conn:
+        conn.execute(text("INSERT INTO history (deal_id, at, kind, action, author) "
+                          "VALUES (:d, now(), 'touch', 'x', 'ann')"), {"d": deal})
+    authors = [(h["kind"], h["author"]) for h in lea.deal_history(deal)]
+    assert authors[0] == ("created", "ann")
+    assert ("stage", "lea") in authors and authors[-1] == ("touch", "lea")
+
+
+def test_ten_billion_yuan_at_probability_100_works_everywhere(team, capsys):
+    from funnel_tui.cli import main
+
+    admin = team["admin"]
+    deal = admin.add_deal({"customer": "Whale", "amount": str(BIG), "probability": "100", "owner": "ann"}, now=NOW)
+    admin.add_deal({"customer": "Minnow", "amount": "300000", "probability": "90", "owner": "ann"}, now=NOW)
+    fen = BIG * 100
+    assert admin.get_deal(deal)["amount"] == fen
+    totals = admin.board_totals()["lead"]
+    assert totals["amount"] == fen + 30_000_000 and totals["weighted"] == fen + 27_000_000
+    assert admin.summary(now=NOW)["weighted_pipeline"] == fen + 27_000_000
+    admin.update_deal(deal, {"amount": str(BIG * 2)}, now=NOW)
+    admin.warnings(now=NOW)
+    assert admin.tiers()[deal] == "A"
+    assert main(["--db", admin.target, "export", "-", "--encoding", "utf-8"]) == 0
+    out = capsys.readouterr().out
+    assert "20000000000" in out and "Whale" in out
+
+
+def test_undo_takes_back_only_your_own_last_change(team):
+    ann, bob = team["ann"], team["bob"]
+    lea = team["lea"]
+    a = ann.add_deal({"customer": "A"}, now=NOW)
+    b = bob.add_deal({"customer": "B"}, now=NOW)
+    lea.move_deal(a, "qualified", now=NOW)  # the lead's change, after ann's
+    res = ann.undo(now=NOW)  # ann's newest own change: adding A (not the lead's move)
+    assert res["deal_ids"] == [a]
+    assert bob.get_deal(b)["customer"] == "B"  # bob's deal untouched
+    assert lea.undo(now=NOW)["deal_ids"] == [a]
+    assert bob.undo(now=NOW)["deal_ids"] == [b]
+    assert ann.undo(now=NOW) is None and bob.undo(now=NOW) is None
+
+
+def test_personal_settings_belong_to_each_role(team):
+    ann, bob = team["ann"], team["bob"]
+    assert ann.get_setting("me") == "ann" and bob.get_setting("me") == "bob"
+    ann.set_setting("lang", "zh")
+    ann.set_setting("theme", "nord")
+    assert ann.get_setting("lang") == "zh" and bob.get_setting("lang") is None
+    assert bob.get_setting("theme") is None
+    bob.set_setting("lang", "en")
+    assert ann.get_setting("lang") == "zh"
+
+
+def test_team_init_is_idempotent_and_add_rep_updates_an_existing_person(pg_url, pg_cluster, funnel):
+    from funnel_tui.store import Store
+
+    assert funnel.code(pg_url, "team", "init") == 0
+    assert funnel.code(pg_url, "team", "init") == 0
+    res = funnel.__class__(funnel._request, pg_url)("team", "add-rep", "cai", "--password", "one")
+    assert res.code == 0 and "one" not in res.out + res.err and "cai" in res.out
+    res = funnel.__class__(funnel._request, pg_url)("team", "add-lead", "cai", "--password", "two")
+    assert res.code == 0 and "two" not in res.out + res.err
+    s = Store(pg_cluster.url(_db(pg_url), "cai", "two"))
+    assert s.team_role() == "lead"
+    s.close()
+
+
+@pytest.mark.parametrize("case", ["password", "port", "database", "permission"])
+def test_connection_errors_name_the_cause_and_never_the_password(pg_url, pg_cluster, funnel, case):
+    from funnel_tui.store.pg_team import add_member
+
+    db = _db(pg_url)
+    add_member(pg_url, "dan", "s3cret-pw", lead=False)
+    url, want = {
+        "password": (pg_cluster.url(db, "dan", "Wrong-s3cret"), "authentication failed"),
+        "port": (pg_cluster.url(db, "dan", "s3cret-pw").replace(f":{pg_cluster.port}/", ":1/"),
+                 "server not reachable"),
+        "database": (pg_cluster.url("no_such_db", "dan", "s3cret-pw"), "no such database"),
+        "permission": (pg_cluster.url("postgres", "dan", "s3cret-pw"), "no permission"),
+    }[case]
+    res = funnel.__class__(funnel._request, url)("list")
+    assert res.code == 1, res
+    assert want in res.err, res.err
+    assert "s3cret" not in res.err + res.out
+    assert res.err.count("\n") == 1
+
+
+def test_demo_refuses_a_server_that_holds_deals(team, funnel, pg_url):
+    team["bob"].add_deal({"customer": "Live"}, now=NOW)
+    # ann cannot see bob's deal, and still the server's pipeline is not hers to fill.
+    ann_url = team["ann"].target
+    for url, argv in ((ann_url, ("demo",)), (pg_url, ("demo", "--reset"))):
+        res = funnel.__class__(funnel._request, url)(*argv)
+        assert res.code == 1 and "already holds deals" in res.err, res
+    assert team["admin"].count_deals(status="all") == 1
+
+
+def test_demo_fills_an_empty_server(pg_empty_url, funnel):
+    from funnel_tui.store import Store
+
+    res = funnel.__class__(funnel._request, pg_empty_url)("demo", "--deals", "20")
+    assert res.code == 0, res.err
+    assert Store(pg_empty_url).count_deals(status="all") == 20
