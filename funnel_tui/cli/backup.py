@@ -9,7 +9,17 @@ from __future__ import annotations
 import argparse
 import sys
 
-from funnel_tui.cli.common import EXIT_OK, CliError, add_command, add_format, emit, now_utc, resolve_db, safe
+from funnel_tui.cli.common import (
+    EXIT_OK,
+    CliError,
+    add_command,
+    add_format,
+    emit,
+    now_utc,
+    open_store,
+    resolve_db,
+    safe,
+)
 from funnel_tui.i18n import _
 
 
@@ -26,7 +36,6 @@ def _db_path(args: argparse.Namespace):
 
 def _server(args: argparse.Namespace):
     """The open Store when the target is a team server, else None (a SQLite file)."""
-    from funnel_tui.cli.common import open_store
     from funnel_tui.store.engine import sqlite_path
 
     if sqlite_path(resolve_db(args)) is not None:
@@ -39,11 +48,11 @@ def cmd_backup_create(args: argparse.Namespace) -> int:
 
     store = _server(args)
     if store is not None:
-        from funnel_tui.store.pg_backup import dump_engine
+        from funnel_tui.store.pg_backup import ServerBackupError, dump_engine
 
         try:
             info = dump_engine(store.engine, reason=args.reason, now=now_utc())
-        except BackupError as exc:
+        except ServerBackupError as exc:
             raise CliError(f"backup: {exc}") from None
         print(_("backup: {path} ({kib} KiB, pg_dump custom format, verified)").format(
             path=safe(info.path), kib=info.size // 1024))
@@ -112,8 +121,7 @@ def _restore_server(store, name: str) -> int:
     the exact commands are printed for an administrator."""
     from pathlib import Path
 
-    from funnel_tui.store.backup import BackupError
-    from funnel_tui.store.pg_backup import list_dumps, restore_into_new, server_backups_dir
+    from funnel_tui.store.pg_backup import ServerBackupError, list_dumps, restore_into_new, server_backups_dir
 
     url = store.engine.url
     if name == "latest":
@@ -129,7 +137,7 @@ def _restore_server(store, name: str) -> int:
         raise CliError(_("restore: no backup file {name}").format(name=safe(name)))
     try:
         plan, done = restore_into_new(store.engine, url, source, now=now_utc())
-    except BackupError as exc:
+    except ServerBackupError as exc:
         raise CliError(f"restore: {exc}") from None
     if done:
         print(_("restored {file} into the new database {db}; the live database is unchanged. Check it, "

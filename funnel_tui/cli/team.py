@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from funnel_tui.cli.common import EXIT_OK, CliError, add_command, resolve_db
+from funnel_tui.cli.common import EXIT_OK, CliError, add_command, open_store, resolve_db
 from funnel_tui.i18n import _
 
 
@@ -27,16 +27,12 @@ def _server_target(args: argparse.Namespace) -> str:
 
 def _refusal(exc: Exception, target: str) -> CliError:
     """A server error at set-up as one line: the cause named, never the password."""
-    from sqlalchemy.exc import DBAPIError
+    from funnel_tui.store.pg_engine import explain
 
-    from funnel_tui.store import StoreError
-    from funnel_tui.store.pg_engine import connection_problem, server_url
-
-    if isinstance(exc, StoreError):
-        return CliError(str(exc))
-    if isinstance(exc, DBAPIError):
-        return CliError(str(connection_problem(exc, server_url(target))))
-    raise exc
+    why = explain(exc, target)
+    if why is None:
+        raise exc
+    return CliError(str(why))
 
 
 def cmd_init(args: argparse.Namespace) -> int:
@@ -93,8 +89,7 @@ def cmd_add_lead(args: argparse.Namespace) -> int:
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
-    from funnel_tui.store.backup import BackupError
-    from funnel_tui.store.pg_backup import dump_engine
+    from funnel_tui.store.pg_backup import ServerBackupError, dump_engine
     from funnel_tui.store.pg_engine import create_pg_engine
     from funnel_tui.store.pg_schema import migrate_server
 
@@ -104,7 +99,7 @@ def cmd_migrate(args: argparse.Namespace) -> int:
         if not args.without_backup:
             try:
                 info = dump_engine(engine, reason="before-migrate")
-            except BackupError as exc:
+            except ServerBackupError as exc:
                 raise CliError(_("migrate: no migration without a backup, and the backup failed: {why} "
                                  "(--without-backup if you have your own)").format(why=exc)) from None
             print(_("backup first: {path}").format(path=info.path))
@@ -123,8 +118,6 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
 
 def cmd_whoami(args: argparse.Namespace) -> int:
-    from funnel_tui.cli.common import open_store
-
     store = open_store(args)
     role = store.team_role() if store.server else None
     print(_("{name} ({role})").format(name=store.author, role=role or _("not in a team")))

@@ -167,9 +167,12 @@ def backup_before(engine: "Engine", *, reason: str) -> Path | None:
     """A verified backup of the engine's database before a risky step: the SQLite file's, or a
     server's pg_dump (store/pg_backup.py)."""
     if engine.dialect.name != "sqlite":
-        from funnel_tui.store.pg_backup import dump_engine
+        from funnel_tui.store.pg_backup import ServerBackupError, dump_engine
 
-        return dump_engine(engine, reason=reason).path
+        try:
+            return dump_engine(engine, reason=reason).path
+        except ServerBackupError as exc:
+            raise BackupError(str(exc)) from None
     db = engine.url.database or ""
     if db.startswith("file:"):
         db = db[5:].split("?", 1)[0]

@@ -63,7 +63,11 @@ class Store:
         self.server = self.engine.dialect.name == "postgresql"
         self._author: str | None = None
         try:
-            if not read_only:
+            if not read_only and self.server:
+                from funnel_tui.store.pg_schema import ensure_pg_schema  # team mode's own rules
+
+                ensure_pg_schema(self.engine)
+            elif not read_only:
                 ensure_schema(self.engine)
             elif self.server:
                 with self.engine.connect():

@@ -27,13 +27,27 @@ from typing import TYPE_CHECKING
 
 from funnel_tui.i18n import _
 from funnel_tui.paths import data_dir, ensure_private_dir, make_private_file
-from funnel_tui.store.backup import STAMP, BackupError, BackupInfo
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import URL
 
 UTC = timezone.utc
 DUMP_TIMEOUT = 3600
+STAMP = "%Y%m%dT%H%M%S%fZ"  # as store/backup.py names SQLite backups
+
+
+class ServerServerBackupError(RuntimeError):
+    """A dump or restore did not happen; the message says why (backup.BackupError's kin)."""
+
+
+@dataclass(frozen=True, slots=True)
+class DumpInfo:
+    """One dump in the backups folder (the shape of backup.BackupInfo)."""
+
+    path: Path
+    at: datetime  # aware UTC, from the file name
+    reason: str
+    size: int
 
 
 def tool(name: str) -> str | None:
@@ -83,11 +97,11 @@ def _first_error(text: str) -> str:
     return (lines[0] if lines else "?")[:300]
 
 
-def dump(url: "URL", *, reason: str, row_security: bool, now: datetime | None = None) -> BackupInfo:
+def dump(url: "URL", *, reason: str, row_security: bool, now: datetime | None = None) -> DumpInfo:
     """pg_dump the server's database into the backups folder, verified; returns it."""
     pg_dump = tool("pg_dump")
     if pg_dump is None:
-        raise BackupError(_("pg_dump was not found (install the PostgreSQL client, e.g. apt-get install "
+        raise ServerBackupError(_("pg_dump was not found (install the PostgreSQL client, e.g. apt-get install "
                             "postgresql-client); nothing was backed up"))
     now = now or datetime.now(UTC)
     folder = server_backups_dir()
@@ -106,25 +120,25 @@ def dump(url: "URL", *, reason: str, row_security: bool, now: datetime | None = 
     try:
         done = subprocess.run(argv, env=_env(url), capture_output=True, text=True, timeout=DUMP_TIMEOUT)
         if done.returncode != 0:
-            raise BackupError(_("pg_dump failed: {detail}; nothing was backed up").format(
+            raise ServerBackupError(_("pg_dump failed: {detail}; nothing was backed up").format(
                 detail=_first_error(done.stderr)))
         listed = subprocess.run([tool("pg_restore") or "pg_restore", "--list", str(part)],
                                 capture_output=True, text=True, timeout=600)
         if listed.returncode != 0 or "TABLE DATA" not in listed.stdout:
-            raise BackupError(_("the dump could not be read back ({detail}); nothing was backed up").format(
+            raise ServerBackupError(_("the dump could not be read back ({detail}); nothing was backed up").format(
                 detail=_first_error(listed.stderr)))
     except (OSError, subprocess.TimeoutExpired) as exc:
         part.unlink(missing_ok=True)
-        raise BackupError(_("pg_dump could not run: {detail}").format(detail=exc)) from None
-    except BackupError:
+        raise ServerBackupError(_("pg_dump could not run: {detail}").format(detail=exc)) from None
+    except ServerBackupError:
         part.unlink(missing_ok=True)
         raise
     os.replace(part, dest)
     make_private_file(dest)
-    return BackupInfo(dest, now.astimezone(UTC), reason, dest.stat().st_size)
+    return DumpInfo(dest, now.astimezone(UTC), reason, dest.stat().st_size)
 
 
-def list_dumps(url: "URL") -> list[BackupInfo]:
+def list_dumps(url: "URL") -> list[DumpInfo]:
     """This server database's dumps, newest first."""
     folder = server_backups_dir()
     if not folder.is_dir():
@@ -135,7 +149,7 @@ def list_dumps(url: "URL") -> list[BackupInfo]:
         m = pat.match(p.name)
         if m:
             try:
-                out.append(BackupInfo(p, datetime.strptime(m.group(1), STAMP).replace(tzinfo=UTC),
+                out.append(DumpInfo(p, datetime.strptime(m.group(1), STAMP).replace(tzinfo=UTC),
                                       m.group(2), p.stat().st_size))
             except (ValueError, OSError):
                 continue
@@ -185,12 +199,12 @@ def restore_into_new(engine, url: "URL", dump_file: Path, now: datetime | None =
     done = subprocess.run([pg_restore, "--no-owner", "--no-password", *_conn_args(url, plan.database),
                            str(dump_file)], env=_env(url), capture_output=True, text=True, timeout=DUMP_TIMEOUT)
     if done.returncode != 0:
-        raise BackupError(_("pg_restore into the new database {db} failed: {detail}; the live database "
+        raise ServerBackupError(_("pg_restore into the new database {db} failed: {detail}; the live database "
                             "is unchanged").format(db=plan.database, detail=_first_error(done.stderr)))
     return plan, True
 
 
-def dump_engine(engine, *, reason: str, now: datetime | None = None) -> BackupInfo:
+def dump_engine(engine, *, reason: str, now: datetime | None = None) -> DumpInfo:
     """dump() for the store's engine: row-level security stays on unless the role bypasses it."""
     with engine.connect() as conn:
         bypass = conn.exec_driver_sql(

@@ -8,7 +8,7 @@ import psycopg. Every connection:
   "try again"), and CONNECT_TIMEOUT for the server itself;
 - opens read-only when the store is read-only (a server whose schema differs).
 
-`connection_problem` and `server_refusal` turn the driver's errors into the four causes a
+`connection_problem` (and errors.server_refusal, for errors mid-work) turn the driver's errors into the four causes a
 rep can act on — authentication failed, server not reachable, no such database, no
 permission — without ever printing the password (the URL is shown redacted).
 """
@@ -18,17 +18,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from funnel_tui.i18n import _
-from funnel_tui.store.errors import DatabaseUnavailable, NoPermission, StoreError
+from funnel_tui.store.errors import ConnectionProblem, StoreError, first_line, sqlstate, words
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import URL, Engine
 
 LOCK_TIMEOUT = "20s"
 CONNECT_TIMEOUT = 10
-
-
-class ConnectionProblem(StoreError):
-    """The server could not be used at all; the message names the cause."""
 
 
 def server_url(target: str) -> "URL":
@@ -60,20 +56,10 @@ def create_pg_engine(target: str, *, read_only: bool = False) -> "Engine":
     )
 
 
-def _words(exc: BaseException) -> str:
-    orig = getattr(exc, "orig", None) or exc
-    return str(orig)
-
-
-def sqlstate(exc: BaseException) -> str | None:
-    """The server's SQLSTATE code of a driver error, if it has one."""
-    return getattr(getattr(exc, "orig", None) or exc, "sqlstate", None)
-
-
 def connection_problem(exc: BaseException, url: "URL") -> ConnectionProblem:
     """Why a connection failed, in the rep's words: one of the four causes, or the server's own
     first line (never with the password: the URL is redacted, and libpq never echoes it)."""
-    text = _words(exc)
+    text = words(exc)
     low = text.lower()
     code = sqlstate(exc)
     shown = url.render_as_string(hide_password=True)
@@ -87,7 +73,7 @@ def connection_problem(exc: BaseException, url: "URL") -> ConnectionProblem:
                 "the right name").format(db=url.database or "?", where=where)
     elif code == "42501" or "permission denied" in low or "must be owner" in low:
         msg = _("no permission: the server refused user {user} ({detail}); ask your administrator "
-                "(funnel team add-rep)").format(user=url.username or "?", detail=_first_line(text))
+                "(funnel team add-rep)").format(user=url.username or "?", detail=first_line(text))
     elif any(w in low for w in ("connection refused", "could not connect", "timeout expired",
                                 "could not translate host name", "no route to host",
                                 "network is unreachable", "server closed the connection",
@@ -95,38 +81,22 @@ def connection_problem(exc: BaseException, url: "URL") -> ConnectionProblem:
         msg = _("server not reachable at {where}: is PostgreSQL running there, and the host and "
                 "port right?").format(where=where)
     else:
-        msg = _("cannot use the server at {where}: {detail}").format(where=where, detail=_first_line(text))
+        msg = _("cannot use the server at {where}: {detail}").format(where=where, detail=first_line(text))
     return ConnectionProblem(_("database {url}: {why}").format(url=shown, why=msg))
 
 
-def _first_line(text: str) -> str:
-    for line in text.splitlines():
-        line = line.strip()
-        if line.startswith("connection failed:"):
-            line = line[len("connection failed:"):].strip()
-        if line:
-            return line[:200]
-    return "?"
 
 
-def server_refusal(exc: BaseException) -> StoreError | None:
-    """A StoreError for a driver error the rep can act on (None: let it through).
+def explain(exc: BaseException, target: str) -> StoreError | None:
+    """A StoreError for a failure while setting a server up (connection or refusal), or None."""
+    from sqlalchemy.exc import DBAPIError
 
-    Permission (RLS, grants) → NoPermission; locks that waited too long, deadlocks and
-    serialization failures → DatabaseUnavailable (nothing was changed, try again); a lost
-    connection → ConnectionProblem."""
-    code = sqlstate(exc) or ""
-    text = _first_line(_words(exc))
-    if code == "42501":
-        return NoPermission(_("no permission: {detail}; a rep changes only their own deals, a "
-                              "lead reassigns them").format(detail=text))
-    if code in ("55P03", "40P01", "40001", "57014"):
-        return DatabaseUnavailable(_("database: {detail}; nothing was changed, try again").format(detail=text))
-    if code == "25006":
-        return DatabaseUnavailable(_("database: this server is open read-only; nothing was written"))
-    if code.startswith("08") or code.startswith("57P"):
-        return ConnectionProblem(_("database: the connection to the server was lost ({detail}); nothing "
-                                   "was changed, try again").format(detail=text))
-    if code == "P0001" and "append-only" in text:
-        return StoreError(_("database: {detail}").format(detail=text))
+    if isinstance(exc, StoreError):
+        return exc
+    if isinstance(exc, DBAPIError):
+        if exc.connection_invalidated or getattr(exc.orig, "sqlstate", None) is None:
+            return connection_problem(exc, server_url(target))
+        from funnel_tui.store.errors import server_refusal
+
+        return server_refusal(exc) or connection_problem(exc, server_url(target))
     return None

@@ -24,7 +24,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Callable
 
 from funnel_tui.i18n import _
-from funnel_tui.store.schema import NewerSchemaError
+from funnel_tui.store.schema import NewerSchemaError, create_schema
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Engine
@@ -151,7 +151,6 @@ def _record_version(conn: "Connection", version: int) -> None:
 def create_server_schema(conn: "Connection") -> None:
     """A new schema on an empty server: the tables, stages, rules and its version."""
     from funnel_tui.models import SCHEMA_VERSION
-    from funnel_tui.store.schema import create_schema
 
     create_schema(conn)
     install_rules(conn)

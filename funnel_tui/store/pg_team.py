@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from funnel_tui.domain.text import clean_text
 from funnel_tui.i18n import _
 from funnel_tui.store.errors import StoreError
 
@@ -92,8 +93,6 @@ def init_team(target: str) -> tuple[int, int]:
 def check_name(name: str) -> str:
     """A person's role name: their owner name on every deal. Plain and short, because it is
     also the user name in their connection URL."""
-    from funnel_tui.domain.text import clean_text
-
     text = clean_text(name)
     if not text or text != name or len(text.encode()) > 63 or text.lower().startswith(("pg_", "funnel_")):
         raise StoreError(_("team: {name!r} cannot be a name here: 1–63 bytes, no control characters, "

@@ -77,18 +77,14 @@ def seed_stages(conn: "Connection") -> None:
 
 
 def ensure_schema(engine: "Engine") -> None:
-    """Bring a database to the current schema: create it, or refuse a newer one.
+    """Bring a SQLite database to the current schema: create it, or refuse a newer one (a
+    server's schema: store/pg_schema.ensure_pg_schema).
 
     Older versions are upgraded by `funnel_tui.store.migrations` (with a backup first);
     the arrow runs schema → migrations only, so migrations never imports this module.
     """
     from funnel_tui.models import SCHEMA_VERSION
 
-    if engine.dialect.name != "sqlite":
-        from funnel_tui.store.pg_schema import ensure_pg_schema  # team mode's own rules
-
-        ensure_pg_schema(engine)
-        return
     with engine.connect() as conn:
         version = user_version(conn)
         exists = has_tables(conn)
