@@ -197,3 +197,78 @@ def test_demo_fills_an_empty_server(pg_empty_url, funnel):
     res = funnel.__class__(funnel._request, pg_empty_url)("demo", "--deals", "20")
     assert res.code == 0, res.err
     assert Store(pg_empty_url).count_deals(status="all") == 20
+
+
+def test_view_owner_narrows_the_board_and_today_to_one_rep(team):
+    from datetime import timedelta
+
+    from funnel_tui.domain.validation import FollowUpDraft
+
+    admin, lea = team["admin"], team["lea"]
+    for owner in ("ann", "bob"):
+        deal = admin.add_deal({"customer": f"{owner} Co", "owner": owner, "amount": "10"}, now=NOW)
+        admin.add_follow_up(FollowUpDraft(deal, NOW + timedelta(hours=2)), now=NOW)
+    assert lea.board_totals()["lead"]["count"] == 2
+    lea.view_owner = "bob"
+    assert lea.board_totals()["lead"]["count"] == 1
+    assert [c["customer"] for c in lea.board_column("lead")] == ["bob Co"]
+    assert [d.customer for d in lea.due(now=NOW)] == ["bob Co"]
+    assert {w.customer for w in lea.warnings(now=NOW)} <= {"bob Co"}
+    lea.view_owner = None
+    assert len(lea.due(now=NOW)) == 2
+
+
+async def test_a_lead_switches_the_board_between_reps_from_the_palette(team, tz, tmp_path):
+    from textual.command import CommandList
+
+    from funnel_tui.tui.app import FunnelApp
+    from funnel_tui.tui.screens.board import BoardScreen
+
+    admin, lea = team["admin"], team["lea"]
+    for owner in ("ann", "bob"):
+        admin.add_deal({"customer": f"{owner} Co", "owner": owner}, now=NOW)
+    app = FunnelApp(lea, lambda: NOW, tz=tz, lang="en", export_dir=tmp_path)
+
+    def lead_cards():
+        screen = app.screen
+        assert isinstance(screen, BoardScreen)
+        return sorted(o.prompt.plain.split("\n")[0] for o in screen.column("lead").cards.options
+                      if hasattr(o, "deal_id"))
+
+    async def settle(pilot):
+        for _i in range(20):
+            await pilot.pause(0.05)
+            await app.workers.wait_for_complete()
+
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        assert [c.split()[0] for c in lead_cards()] == ["ann", "bob"]
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"Show bob")
+        await settle(pilot)
+        await pilot.pause(0.3)
+        prompts = [str(o.prompt) for o in app.screen.query_one(CommandList).options]
+        assert any(p.startswith("Show bob's deals") for p in prompts), prompts
+        await pilot.press("enter")
+        await settle(pilot)
+        assert lea.view_owner == "bob"
+        assert [c.split()[0] for c in lead_cards()] == ["bob"]
+
+
+async def test_a_rep_is_not_offered_other_reps(team, tz, tmp_path):
+    from textual.command import CommandList
+
+    from funnel_tui.tui.app import FunnelApp
+
+    team["admin"].add_deal({"customer": "bob Co", "owner": "bob"}, now=NOW)
+    app = FunnelApp(team["ann"], lambda: NOW, tz=tz, lang="en", export_dir=tmp_path)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await pilot.pause(0.5)
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"Show")
+        await pilot.pause(0.5)
+        prompts = [str(o.prompt) for o in app.screen.query_one(CommandList).options]
+        assert not any(p.startswith(("Show every rep", "Show bob", "Show ann")) for p in prompts), prompts
+        assert prompts  # the palette did answer (with the board's own actions)

@@ -81,6 +81,11 @@ class Store:
             raise connection_problem(exc, self.engine.url) from None
         self._stages: tuple[StageDef, ...] | None = None
         self._shares: tuple[float, float] | None = None
+        self._role: tuple[str | None] | None = None
+        # Whose deals the board and Today show: None for everything the database shows this
+        # person (on a team server, a rep's own deals; a lead's, everyone's), or one rep's
+        # name — a lead's choice (the palette's "Show … deals").
+        self.view_owner: str | None = None
 
     def __repr__(self) -> str:
         return f"Store({redact_url(self.target)!r})"
@@ -157,10 +162,15 @@ class Store:
         or None (no team, or SQLite)."""
         if not self.server:
             return None
-        from funnel_tui.store.pg_team import team_role
+        if self._role is None:
+            from funnel_tui.store.pg_team import team_role
 
-        with self.read() as conn:
-            return team_role(conn)
+            with self.read() as conn:
+                self._role = (team_role(conn),)
+        return self._role[0]
+
+    def _viewed(self, owner: str | None) -> str | None:
+        return owner if owner is not None else self.view_owner
 
     @property
     def author(self) -> str:
@@ -317,49 +327,50 @@ class Store:
     def due(self, *, now: datetime, within: str = "3d", owner: str | None = None) -> list[DueItem]:
         """Open follow-ups on open deals: overdue, and due within 24h / 3d / 7d."""
         with self.read() as conn:
-            return today.due(conn, now=now, within=within, owner=owner)
+            return today.due(conn, now=now, within=within, owner=self._viewed(owner))
 
     def due_overview(self, *, now: datetime, within: str = "3d", owner: str | None = None,
                      limit: int = 25) -> tuple[list[DueItem], dict[str, int]]:
         """The first `limit` items of due() and how many fall in each bucket, in one read."""
         with self.read() as conn:
-            return today.due_overview(conn, now=now, within=within, owner=owner, limit=limit)
+            return today.due_overview(conn, now=now, within=within, owner=self._viewed(owner), limit=limit)
 
     def tier_cutoffs(self, *, owner: str | None = None) -> TierCutoffs:
         """Where A and B start among open deals; `cutoffs.tier(weighted)` classifies one deal."""
         shares = self.tier_shares()
         with self.read() as conn:
-            return today.tier_cutoffs_of(conn, shares, owner)
+            return today.tier_cutoffs_of(conn, shares, self._viewed(owner))
 
     def tiers(self, *, owner: str | None = None) -> dict[int, str]:
         """A/B/C tier of every open deal (per owner when given), on weighted value."""
         shares = self.tier_shares()
         with self.read() as conn:
-            return today.tiers(conn, shares, owner)
+            return today.tiers(conn, shares, self._viewed(owner))
 
     def warnings(self, *, now: datetime, owner: str | None = None, limit: int | None = None) -> list[WarningItem]:
         """Dwell over/near, silence past the tier cadence, and no next step, per open deal."""
         stages, shares = self.stages(), self.tier_shares()
         with self.read() as conn:
-            return today.warnings(conn, stages, shares, now=now, owner=owner, limit=limit)
+            return today.warnings(conn, stages, shares, now=now, owner=self._viewed(owner), limit=limit)
 
     def warning_counts(self, *, now: datetime, owner: str | None = None) -> dict[str, int]:
         """How many open deals carry each warning (for "… N more" lines and badges)."""
         stages, shares = self.stages(), self.tier_shares()
         with self.read() as conn:
-            return today.warning_counts(conn, stages, shares, now=now, owner=owner)
+            return today.warning_counts(conn, stages, shares, now=now, owner=self._viewed(owner))
 
     # --- the board --------------------------------------------------------------------------
 
     def board_totals(self, *, status: str = "open") -> dict[str, dict[str, int]]:
-        """Per stage: count, Σ amount, Σ weighted of deals with `status`."""
+        """Per stage: count, Σ amount, Σ weighted of deals with `status` (of view_owner)."""
         with self.read() as conn:
-            return board.board_totals(conn, status=status)
+            return board.board_totals(conn, status=status, owner=self.view_owner)
 
     def board_column(self, stage: str, *, limit: int = 50, offset: int = 0, status: str = "open") -> list[dict]:
         """Top-K deals in a stage, open ones by urgency (soonest follow-up first)."""
         with self.read() as conn:
-            return board.board_column(conn, stage, limit=limit, offset=offset, status=status)
+            return board.board_column(conn, stage, limit=limit, offset=offset, status=status,
+                                      owner=self.view_owner)
 
     # --- summary and weekly review (SQLite; modules loaded on first use) --------------------
 

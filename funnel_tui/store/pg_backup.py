@@ -36,7 +36,7 @@ DUMP_TIMEOUT = 3600
 STAMP = "%Y%m%dT%H%M%S%fZ"  # as store/backup.py names SQLite backups
 
 
-class ServerServerBackupError(RuntimeError):
+class ServerBackupError(RuntimeError):
     """A dump or restore did not happen; the message says why (backup.BackupError's kin)."""
 
 

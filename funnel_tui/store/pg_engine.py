@@ -62,7 +62,7 @@ def connection_problem(exc: BaseException, url: "URL") -> ConnectionProblem:
     text = words(exc)
     low = text.lower()
     code = sqlstate(exc)
-    shown = url.render_as_string(hide_password=True)
+    shown = url.set(drivername=url.get_backend_name()).render_as_string(hide_password=True)
     where = f"{url.host or 'localhost'}:{url.port or 5432}"
     if code in ("28P01", "28000") or "password authentication failed" in low \
             or "no password supplied" in low or "authentication failed" in low:
@@ -82,7 +82,7 @@ def connection_problem(exc: BaseException, url: "URL") -> ConnectionProblem:
                 "port right?").format(where=where)
     else:
         msg = _("cannot use the server at {where}: {detail}").format(where=where, detail=first_line(text))
-    return ConnectionProblem(_("database {url}: {why}").format(url=shown, why=msg))
+    return ConnectionProblem(_("cannot open database {url}: {why}").format(url=shown, why=msg))
 
 
 
