@@ -92,6 +92,7 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     from funnel_tui.store.pg_backup import ServerBackupError, dump_engine
     from funnel_tui.store.pg_engine import create_pg_engine
     from funnel_tui.store.pg_schema import migrate_server
+    from funnel_tui.store.pg_team import apply_team_rules
 
     target = _server_target(args)
     engine = create_pg_engine(target)
@@ -104,6 +105,7 @@ def cmd_migrate(args: argparse.Namespace) -> int:
                                  "(--without-backup if you have your own)").format(why=exc)) from None
             print(_("backup first: {path}").format(path=info.path))
         before, after = migrate_server(engine)
+        apply_team_rules(engine, only_if_team=True)  # grants for what the steps added
     except CliError:
         raise
     except Exception as exc:  # noqa: BLE001

@@ -4,8 +4,8 @@ The tables, columns, indexes and named CHECKs come from models.py, as on SQLite 
 SQLite-only CHECKs, whole numbers and real calendar dates, are what PostgreSQL's column
 types enforce by themselves). On top of them, `install_rules` gives the server what
 SQLite's triggers give a file:
-- history is append-only: UPDATE, DELETE and TRUNCATE are refused (a trigger), except the
-  undo marks named in HISTORY_MARKS, which may be set once, from NULL, and nothing else;
+- history is append-only: UPDATE, DELETE and TRUNCATE are refused (triggers, for everyone,
+  the table's owner included);
 - deals are never deleted (DELETE and TRUNCATE refused);
 - every history row carries its author, set by the server to the connected role (a client
   cannot write someone else's name);
@@ -32,10 +32,6 @@ if TYPE_CHECKING:
 # Advisory lock keys (pg_advisory_xact_lock): one per thing that must happen one at a time.
 SCHEMA_LOCK = 0x46554E01  # creating or migrating the schema
 IMPORT_LOCK = 0x46554E02  # an import (two imports of one file: the second finds duplicates)
-
-# History columns undo may set once (NULL → a value) on a row it takes back; every other
-# change to a history row is refused. Empty until undo marks rows instead of only appending.
-HISTORY_MARKS: tuple[str, ...] = ()
 
 VERSION_TABLE = "funnel_schema"
 USER_SETTING_TABLE = "funnel_user_setting"
@@ -65,27 +61,6 @@ def server_version(conn: "Connection") -> int:
     return 1 if has_deal_table(conn) else 0
 
 
-def _history_guard_sql() -> str:
-    marks = ", ".join(f"'{m}'" for m in HISTORY_MARKS)
-    if HISTORY_MARKS:
-        # Only the marks may change, and each only from NULL.
-        update_rule = (
-            f"IF (to_jsonb(NEW) - ARRAY[{marks}]) IS DISTINCT FROM (to_jsonb(OLD) - ARRAY[{marks}]) "
-            "THEN RAISE EXCEPTION 'history is append-only'; END IF; "
-            + " ".join(f"IF OLD.{m} IS NOT NULL AND NEW.{m} IS DISTINCT FROM OLD.{m} "
-                       f"THEN RAISE EXCEPTION 'history is append-only ({m} is set once)'; END IF;"
-                       for m in HISTORY_MARKS)
-            + " RETURN NEW;")
-    else:
-        update_rule = "RAISE EXCEPTION 'history is append-only';"
-    return f"""
-CREATE OR REPLACE FUNCTION funnel_history_guard() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-  IF TG_OP = 'UPDATE' THEN {update_rule} END IF;
-  RAISE EXCEPTION 'history is append-only';
-END $$"""
-
-
 RULES = (
     # SQLite's julianday(), so the analytics' SQL (store/summary*.py, review.py) reads the same
     # on both: days as a fraction since noon UTC, 4714 BC, from a time or its UTC text.
@@ -99,7 +74,7 @@ RULES = (
 BEGIN RAISE EXCEPTION USING MESSAGE = TG_ARGV[0]; END $$""",
     "DROP TRIGGER IF EXISTS tr_history_no_update ON history",
     """CREATE TRIGGER tr_history_no_update BEFORE UPDATE ON history
-       FOR EACH ROW EXECUTE FUNCTION funnel_history_guard()""",
+       FOR EACH ROW EXECUTE FUNCTION funnel_refuse('history is append-only')""",
     "DROP TRIGGER IF EXISTS tr_history_no_delete ON history",
     """CREATE TRIGGER tr_history_no_delete BEFORE DELETE ON history
        FOR EACH ROW EXECUTE FUNCTION funnel_refuse('history is append-only')""",
@@ -138,7 +113,6 @@ BEGIN NEW.author := current_user; RETURN NEW; END $$""",
 
 def install_rules(conn: "Connection") -> None:
     """(Re)install the server's triggers, the version table and personal settings; idempotent."""
-    conn.exec_driver_sql(_history_guard_sql())
     for ddl in RULES:
         conn.exec_driver_sql(ddl)
 

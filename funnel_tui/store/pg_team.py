@@ -75,19 +75,32 @@ def init_team(target: str) -> tuple[int, int]:
     the row-level policies, in one transaction; safe to run again. Returns the schema
     versions (from, to), as migrate_server does."""
     from funnel_tui.store.pg_engine import create_pg_engine
-    from funnel_tui.store.pg_schema import SCHEMA_LOCK, lock, migrate_server
+    from funnel_tui.store.pg_schema import migrate_server
 
     engine = create_pg_engine(target)
     try:
         versions = migrate_server(engine)
-        with engine.connect() as conn:
-            with conn.begin():
-                lock(conn, SCHEMA_LOCK)
-                for stmt in POLICIES:
-                    conn.exec_driver_sql(stmt)
+        apply_team_rules(engine)
         return versions
     finally:
         engine.dispose()
+
+
+def apply_team_rules(engine, *, only_if_team: bool = False) -> bool:
+    """The group roles, grants and policies (again: a migration may have added a table or a
+    sequence the groups need). `only_if_team`: do nothing on a server without a team.
+    Returns whether they were applied."""
+    from funnel_tui.store.pg_schema import SCHEMA_LOCK, lock
+
+    with engine.connect() as conn:
+        with conn.begin():
+            if only_if_team and not conn.exec_driver_sql(
+                    f"SELECT count(*) = 2 FROM pg_roles WHERE rolname IN ('{REP_ROLE}', '{LEAD_ROLE}')").scalar():
+                return False
+            lock(conn, SCHEMA_LOCK)
+            for stmt in POLICIES:
+                conn.exec_driver_sql(stmt)
+    return True
 
 
 def check_name(name: str) -> str:
