@@ -272,3 +272,29 @@ async def test_a_rep_is_not_offered_other_reps(team, tz, tmp_path):
         prompts = [str(o.prompt) for o in app.screen.query_one(CommandList).options]
         assert not any(p.startswith(("Show every rep", "Show bob", "Show ann")) for p in prompts), prompts
         assert prompts  # the palette did answer (with the board's own actions)
+
+
+def test_sqlite_users_never_load_the_server_driver(tmp_path):
+    """`funnel due` and `funnel add` on a file: no psycopg, no team-mode module imported."""
+    import subprocess
+    import sys
+
+    db = tmp_path / "f.db"
+    code = ("import sys\nfrom funnel_tui.cli import main\n"
+            f"main(['--db', {str(db)!r}, 'add', 'Acme', '--follow-up', '+1h'])\n"
+            f"main(['--db', {str(db)!r}, 'due'])\n"
+            "bad = sorted(m for m in sys.modules if m.startswith(('psycopg', 'funnel_tui.store.pg_')))\n"
+            "print('LOADED', bad)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert "LOADED []" in out.stdout, out.stdout + out.stderr
+
+
+def test_team_commands_refuse_a_sqlite_file_and_bad_names(funnel, pg_url):
+    res = funnel("team", "init")
+    assert res.code == 1 and "PostgreSQL server" in res.err
+    cli = funnel.__class__(funnel._request, pg_url)
+    for name in ("pg_admin", "funnel_rep", "a\x07b", "x" * 64, "public"):
+        res = cli("team", "add-rep", name, "--password", "pw")
+        assert res.code == 1 and "team:" in res.err, (name, res)
+    res = cli("team", "whoami")
+    assert res.code == 0 and res.out.startswith("postgres (")

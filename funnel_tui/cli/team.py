@@ -122,7 +122,8 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 def cmd_whoami(args: argparse.Namespace) -> int:
     store = open_store(args)
     role = store.team_role() if store.server else None
-    print(_("{name} ({role})").format(name=store.author, role=role or _("not in a team")))
+    words = {"lead": _("lead"), "rep": _("rep")}
+    print(_("{name} ({role})").format(name=store.author, role=words.get(role or "", _("not in a team"))))
     return EXIT_OK
 
 
