@@ -263,7 +263,8 @@ class History(SQLModel, table=True):
     # Undo appends the inverse rows under action "undo:<action>"; nothing is rewritten.
     action: str = ""
     # Who did it: the PostgreSQL role on a server (set by the server itself, store.pg_schema);
-    # on SQLite the `me` setting or the OS user. '' on rows written before authors were kept.
+    # on SQLite the OS user. '' on rows written before authors were kept (and by the bulk
+    # import's SQLite fast path).
     author: str = Field(default="", sa_column_kwargs={"server_default": ""})
 
 

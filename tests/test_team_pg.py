@@ -298,3 +298,26 @@ def test_team_commands_refuse_a_sqlite_file_and_bad_names(funnel, pg_url):
         assert res.code == 1 and "team:" in res.err, (name, res)
     res = cli("team", "whoami")
     assert res.code == 0 and res.out.startswith("postgres (")
+
+
+def test_on_sqlite_history_is_signed_by_the_os_user_and_undo_stays_ones_own(tmp_path, monkeypatch):
+    import getpass
+
+    from funnel_tui.store import Store
+
+    db = tmp_path / "f.db"
+    monkeypatch.setattr(getpass, "getuser", lambda: "alice")
+    alice = Store(db)
+    a = alice.add_deal({"customer": "Alice's"}, now=NOW)
+    alice.set_setting("me", "Alice W")  # renaming oneself does not lose one's undo
+    alice.move_deal(a, "qualified", now=NOW)
+    monkeypatch.setattr(getpass, "getuser", lambda: "bob")
+    bob = Store(db)
+    b = bob.add_deal({"customer": "Bob's"}, now=NOW)
+    assert {h["author"] for h in bob.deal_history(a)} == {"alice"}
+    assert bob.deal_history(b)[0]["author"] == "bob"
+    assert alice.undo(now=NOW)["deal_ids"] == [a]
+    assert alice.undo(now=NOW)["deal_ids"] == [a]  # back past the rename
+    assert alice.undo(now=NOW) is None
+    assert bob.get_deal(b)["customer"] == "Bob's"
+    assert bob.undo(now=NOW)["deal_ids"] == [b]

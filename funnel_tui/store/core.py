@@ -154,8 +154,6 @@ class Store:
             else:
                 settings.set_setting(conn, key, value)
         self._shares = None  # tier shares are settings too
-        if key == "me":
-            self._author = None
 
     def team_role(self) -> str | None:
         """On a team server: 'lead' (sees and reassigns every deal), 'rep' (their own deals),
@@ -174,8 +172,9 @@ class Store:
 
     @property
     def author(self) -> str:
-        """Who writes: the connected role on a server; on SQLite the `me` setting, else the
-        OS user. History rows carry it, and undo takes back only this person's changes."""
+        """Who writes: the connected role on a server; on SQLite the OS user (stable, where
+        the `me` setting may be renamed), else `me`. History rows carry it, and undo takes
+        back only this person's changes."""
         if self._author is None:
             if self.server:
                 with self.read() as conn:
@@ -184,10 +183,9 @@ class Store:
                 import getpass
 
                 try:
-                    fallback = getpass.getuser()
+                    self._author = getpass.getuser()
                 except Exception:  # noqa: BLE001 - no user name in this environment
-                    fallback = ""
-                self._author = self.get_setting("me") or fallback
+                    self._author = self.get_setting("me") or ""
         return self._author
 
     def tier_shares(self) -> tuple[float, float]:
