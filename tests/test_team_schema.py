@@ -164,6 +164,8 @@ def test_a_server_made_before_versions_is_migrated_by_the_admin(pg_empty_url, fu
     cli = funnel.__class__(funnel._request, url)
     res = cli("add", "Refused", "--amount", "30000000")
     assert res.code == 1 and "team migrate" in res.err and "version 1" in res.err, res.err
+    res = cli("list", "--format", "json")  # still readable meanwhile
+    assert res.code == 0 and "Kept" in res.out and "team migrate" in res.err, res.err
     res = cli("team", "migrate")
     assert res.code == 0, res.err
     assert "from version 1 to" in res.out and "backup first:" in res.out and ".dump" in res.out

@@ -114,7 +114,9 @@ class Store:
             raise StoreError("this database is open read-only; nothing was written")
         with unavailable_as_store_error():
             with self.engine.connect() as conn:
-                conn = conn.execution_options(**{WRITE_OPTION: True, AUTHOR_OPTION: self.author})
+                # On a server the server signs history itself (pg_schema): no name to send.
+                author = "" if self.server else self.author
+                conn = conn.execution_options(**{WRITE_OPTION: True, AUTHOR_OPTION: author})
                 raw = None
                 if scratch and conn.dialect.name == "sqlite":
                     raw = conn.connection.dbapi_connection

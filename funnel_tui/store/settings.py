@@ -53,9 +53,12 @@ PERSONAL = frozenset({"me", "lang", "theme"})
 
 def get_personal(conn: Connection, key: str) -> str | None:
     """The connected role's own setting on a server (`me` defaults to the role's name)."""
-    value = conn.exec_driver_sql(
-        "SELECT value FROM funnel_user_setting WHERE username = current_user AND key = %(key)s",
-        {"key": key}).scalar()
+    if conn.exec_driver_sql("SELECT to_regclass('funnel_user_setting') IS NULL").scalar():
+        value = None  # a server not yet migrated (opened read-only): nothing personal kept yet
+    else:
+        value = conn.exec_driver_sql(
+            "SELECT value FROM funnel_user_setting WHERE username = current_user AND key = %(key)s",
+            {"key": key}).scalar()
     if value is None and key == "me":
         return str(conn.exec_driver_sql("SELECT current_user").scalar())
     return value
