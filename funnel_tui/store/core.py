@@ -24,7 +24,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator, Mapping, Sequence
 
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import DBAPIError
 
 from funnel_tui.domain.funnel import BOTTLENECK_THRESHOLD, FunnelFacts, summarize
 from funnel_tui.domain.rules import TierCutoffs
@@ -62,23 +61,12 @@ class Store:
         # Team mode: a PostgreSQL server (store/pg_*.py holds what is particular to it).
         self.server = self.engine.dialect.name == "postgresql"
         self._author: str | None = None
-        try:
-            if not read_only and self.server:
-                from funnel_tui.store.pg_schema import ensure_pg_schema  # team mode's own rules
+        if self.server:
+            from funnel_tui.store.pg_schema import open_server  # team mode's own rules
 
-                ensure_pg_schema(self.engine)
-            elif not read_only:
-                ensure_schema(self.engine)
-            elif self.server:
-                with self.engine.connect():
-                    pass  # a read-only server is still checked at open: the cause, named
-        except DBAPIError as exc:
-            if not self.server:
-                raise
-            from funnel_tui.store.pg_engine import connection_problem
-
-            self.engine.dispose()
-            raise connection_problem(exc, self.engine.url) from None
+            open_server(self.engine, read_only=read_only)
+        elif not read_only:
+            ensure_schema(self.engine)
         self._stages: tuple[StageDef, ...] | None = None
         self._shares: tuple[float, float] | None = None
         self._role: tuple[str | None] | None = None
@@ -143,18 +131,12 @@ class Store:
         """A setting. The personal ones (me, lang, theme) are the connected role's own on a
         server; `me` there defaults to the role's name."""
         with self.read() as conn:
-            if self.server and key in settings.PERSONAL:
-                value = settings.get_personal(conn, key)
-            else:
-                value = settings.get_setting(conn, key)
+            value = settings.get_setting(conn, key, personal=self.server and key in settings.PERSONAL)
         return default if value is None else value
 
     def set_setting(self, key: str, value: str) -> None:
         with self.write() as conn:
-            if self.server and key in settings.PERSONAL:
-                settings.set_personal(conn, key, value)
-            else:
-                settings.set_setting(conn, key, value)
+            settings.set_setting(conn, key, value, personal=self.server and key in settings.PERSONAL)
         self._shares = None  # tier shares are settings too
 
     def team_role(self) -> str | None:
@@ -178,16 +160,8 @@ class Store:
         the `me` setting may be renamed), else `me`. History rows carry it, and undo takes
         back only this person's changes."""
         if self._author is None:
-            if self.server:
-                with self.read() as conn:
-                    self._author = str(conn.exec_driver_sql("SELECT current_user").scalar())
-            else:
-                import getpass
-
-                try:
-                    self._author = getpass.getuser()
-                except Exception:  # noqa: BLE001 - no user name in this environment
-                    self._author = self.get_setting("me") or ""
+            with self.read() as conn:
+                self._author = settings.author(conn)
         return self._author
 
     def tier_shares(self) -> tuple[float, float]:
@@ -372,18 +346,14 @@ class Store:
             return board.board_column(conn, stage, limit=limit, offset=offset, status=status,
                                       owner=self.view_owner)
 
-    # --- summary and weekly review (SQLite; modules loaded on first use) --------------------
-
-    def _sqlite_only(self) -> tuple[StageDef, ...]:
-        """The stages (the aggregates speak both SQLite and PostgreSQL: store/sql_time.py)."""
-        return self.stages()
+    # --- summary and weekly review (both backends; modules loaded on first use) ------------
 
     def funnel_facts(self, *, deals: DealSet | None = None, now: datetime, as_of: datetime | None = None,
                      by_owner: bool = False) -> dict[str | None, FunnelFacts]:
         """FunnelFacts per rep (by_owner) or for the whole set (key None)."""
         from funnel_tui.store import summary
 
-        stages, chosen = self._sqlite_only(), deals or summary.DealSet()
+        stages, chosen = self.stages(), deals or summary.DealSet()
         with self.read() as conn:
             if as_of is None:
                 per_owner = summary.facts_now(conn, stages, chosen, now, split=by_owner)
@@ -415,7 +385,7 @@ class Store:
         """Counts per week (0 = this week): new_deals, wins, losses, won_amount, entered:<stage>."""
         from funnel_tui.store import review
 
-        stages = self._sqlite_only()
+        stages = self.stages()
         with self.read() as conn:
             return review.weekly_flow(conn, stages, now=now, tz=tz, owner=owner, weeks=weeks)
 
@@ -424,7 +394,7 @@ class Store:
         """The weekly review: this week vs last vs the trailing 4-week average, bottlenecks."""
         from funnel_tui.store import review
 
-        stages = self._sqlite_only()
+        stages = self.stages()
         with self.read() as conn:
             return review.review(conn, stages, now=now, tz=tz, owner=owner, threshold=threshold)
 

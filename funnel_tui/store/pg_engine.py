@@ -8,9 +8,10 @@ import psycopg. Every connection:
   "try again"), and CONNECT_TIMEOUT for the server itself;
 - opens read-only when the store is read-only (a server whose schema differs).
 
-`connection_problem` (and errors.server_refusal, for errors mid-work) turn the driver's errors into the four causes a
-rep can act on — authentication failed, server not reachable, no such database, no
-permission — without ever printing the password (the URL is shown redacted).
+`connection_problem` (and errors.server_refusal, for errors mid-work) turn the driver's
+errors into the four causes a rep can act on — authentication failed, server not reachable,
+no such database, no permission — without ever printing the password (the URL is shown
+redacted).
 """
 
 from __future__ import annotations

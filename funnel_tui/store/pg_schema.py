@@ -24,6 +24,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Callable
 
 from funnel_tui.i18n import _
+from funnel_tui.store.pg_engine import connection_problem
 from funnel_tui.store.schema import NewerSchemaError, create_schema
 
 if TYPE_CHECKING:
@@ -138,6 +139,22 @@ def mismatch_message(version: int, expected: int) -> str:
                      have=version, want=expected)
     return _("the server's schema is version {have}, newer than this funnel-tui understands "
              "({want}); upgrade funnel-tui").format(have=version, want=expected)
+
+
+def open_server(engine: "Engine", *, read_only: bool) -> None:
+    """At Store open: the schema ensured (or, read-only, the connection tried), with a failure
+    to connect named by its cause (pg_engine.connection_problem)."""
+    from sqlalchemy.exc import DBAPIError
+
+    try:
+        if read_only:
+            with engine.connect():
+                pass
+        else:
+            ensure_pg_schema(engine)
+    except DBAPIError as exc:
+        engine.dispose()
+        raise connection_problem(exc, engine.url) from None
 
 
 def ensure_pg_schema(engine: "Engine") -> None:

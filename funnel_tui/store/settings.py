@@ -37,14 +37,33 @@ def stage_by_key(stages: tuple[StageDef, ...], key: str) -> StageDef:
     raise StoreError(f"stage: unknown stage {key!r}")
 
 
-def get_setting(conn: Connection, key: str) -> str | None:
+def get_setting(conn: Connection, key: str, *, personal: bool = False) -> str | None:
+    """A setting of the pipeline, or (`personal`, on a server) the connected role's own."""
+    if personal:
+        return get_personal(conn, key)
     return conn.execute(select(SET.c.value).where(SET.c.key == key)).scalar()
 
 
-def set_setting(conn: Connection, key: str, value: str) -> None:
+def set_setting(conn: Connection, key: str, value: str, *, personal: bool = False) -> None:
+    if personal:
+        set_personal(conn, key, value)
+        return
     done = conn.execute(update(SET).where(SET.c.key == key).values(value=value)).rowcount
     if not done:
         conn.execute(insert(SET).values(key=key, value=value))
+
+
+def author(conn: Connection) -> str:
+    """Who writes, as history signs it: the connected role on a server; on SQLite the OS user
+    (stable where the `me` setting may be renamed), else `me`."""
+    if conn.dialect.name != "sqlite":
+        return str(conn.exec_driver_sql("SELECT current_user").scalar())
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except Exception:  # noqa: BLE001 - no user name in this environment
+        return get_setting(conn, "me") or ""
 
 
 # Settings that belong to the person, not the pipeline (DESIGN §5): on a server, each role's own.
