@@ -131,3 +131,41 @@ def test_two_imports_of_one_file_at_once_take_turns(pg_url, tmp_path, monkeypatc
     assert any("150 duplicate" in o or "duplicates 150" in o or "150 duplicates" in o for o in outs), outs
     # Each import says where its backup (a pg_dump) is.
     assert all("backup first:" in r["out"] and ".dump" in r["out"] for r in results), outs
+
+
+def test_a_second_done_on_one_follow_up_waits_then_is_refused(pg_url):
+    """The one real conflict: two terminals completing the same follow-up. The second waits
+    for the first's row lock, then sees it done and is refused; one touch is logged."""
+    import threading
+    import time
+    from datetime import timedelta
+
+    from funnel_tui.domain.validation import FollowUpDraft
+    from funnel_tui.store import Store, StoreError
+    from funnel_tui.store import followups
+    from funnel_tui.store.history import new_action
+
+    a, b = Store(pg_url), Store(pg_url)
+    deal = a.add_deal({"customer": "Once"}, now=NOW)
+    fid = a.add_follow_up(FollowUpDraft(deal, NOW + timedelta(hours=1)), now=NOW)
+    outcome: dict = {}
+
+    def second():
+        started = time.monotonic()
+        try:
+            b.complete_follow_up(fid, now=NOW, note="b")
+            outcome["b"] = "done"
+        except StoreError as exc:
+            outcome["b"] = str(exc)
+        outcome["waited"] = time.monotonic() - started
+
+    with a.write() as conn:
+        followups.complete_follow_up(conn, fid, now=NOW, action=new_action(), note="a")
+        thread = threading.Thread(target=second)
+        thread.start()
+        time.sleep(0.8)  # b is now waiting on the row lock a holds
+        assert thread.is_alive()
+    thread.join(30)
+    assert "already done" in outcome["b"], outcome
+    assert outcome["waited"] >= 0.5
+    assert [t["note"] for t in a.deal_touches(deal)] == ["a"]

@@ -48,12 +48,13 @@ def close_follow_ups(conn: Connection, deal_id: int, *, now: datetime, action: s
 def open_follow_up(conn: Connection, followup_id: int) -> dict:
     """The follow-up's row, refused unless it is still open.
 
-    In a write transaction its deal's row is locked first, then the follow-up's (always in
-    that order, as every write here takes them, so two terminals never deadlock): a second
-    `done` on the same follow-up waits, then finds it done and is refused."""
+    On a server, in a write transaction, its deal's row is locked first, then the
+    follow-up's (always in that order, as every write here takes them, so two terminals never
+    deadlock): a second `done` on the same follow-up waits, then finds it done and is
+    refused. (SQLite's BEGIN IMMEDIATE already holds the whole file.)"""
     q = select(F).where(F.c.id == followup_id)
     row = conn.execute(q).mappings().first()
-    if row is not None and conn.get_execution_options().get(WRITE_OPTION):
+    if row is not None and conn.dialect.name != "sqlite" and conn.get_execution_options().get(WRITE_OPTION):
         deal_row(conn, row["deal_id"], include_deleted=True)
         row = conn.execute(q.with_for_update()).mappings().first()
     if row is None:
