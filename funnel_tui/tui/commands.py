@@ -21,6 +21,7 @@ from funnel_tui.i18n import _
 from funnel_tui.tui.context import context_of
 
 JUMP_LIMIT = 12
+TEAM_VIEWS = ("BoardScreen", "TodayScreen")  # the screens a lead narrows to one rep
 
 
 @runtime_checkable
@@ -77,8 +78,8 @@ class ScreenCommands(Provider):
         """A lead on a team server switches the board and Today between every rep's deals and
         one rep's (a rep sees only their own: the server's row-level security)."""
         store = context_of(self.screen).store
-        if not getattr(store, "server", False) or not hasattr(self.screen, "refresh_board") \
-                and not hasattr(self.screen, "reload"):
+        # By name: importing the screens here would load them all with the palette.
+        if not getattr(store, "server", False) or type(self.screen).__name__ not in TEAM_VIEWS:
             return
         if await asyncio.to_thread(store.team_role) != "lead":
             return
