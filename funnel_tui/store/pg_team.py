@@ -119,8 +119,8 @@ def add_member(target: str, name: str, password: str, *, lead: bool) -> bool:
     """Create the login role `name` in funnel_rep or funnel_lead (or move an existing one
     there and set its password). Returns True when the role is new.
 
-    The password goes to the server as a quoted literal on the driver's own connection and
-    never into an error message: a failure reports the server's first line only."""
+    The password is hashed on this side (SCRAM-SHA-256, as the server stores it) and never
+    goes into an error message: a failure reports the server's first line only."""
     from psycopg import sql
 
     from funnel_tui.store.pg_engine import create_pg_engine
@@ -140,8 +140,12 @@ def add_member(target: str, name: str, password: str, *, lead: bool) -> bool:
                     cur.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (name,))
                     new = cur.fetchone() is None
                     who = sql.Identifier(name)
+                    # Hashed here (libpq's SCRAM-SHA-256): the password itself never reaches the
+                    # server, its logs or pg_stat_activity.
+                    verifier = raw.pgconn.encrypt_password(password.encode(), name.encode(),
+                                                           b"scram-sha-256").decode()
                     verb = sql.SQL("CREATE ROLE {} LOGIN PASSWORD {}" if new else "ALTER ROLE {} LOGIN PASSWORD {}")
-                    cur.execute(verb.format(who, sql.Literal(password)))
+                    cur.execute(verb.format(who, sql.Literal(verifier)))
                     cur.execute(sql.SQL("GRANT {} TO {}").format(sql.Identifier(group), who))
                     cur.execute(sql.SQL("SELECT pg_has_role({}, {}, 'member')").format(
                         sql.Literal(name), sql.Literal(other)))
