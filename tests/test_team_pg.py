@@ -321,3 +321,17 @@ def test_on_sqlite_history_is_signed_by_the_os_user_and_undo_stays_ones_own(tmp_
     assert alice.undo(now=NOW) is None
     assert bob.get_deal(b)["customer"] == "Bob's"
     assert bob.undo(now=NOW)["deal_ids"] == [b]
+
+
+def test_the_pipeline_settings_are_the_leads(team):
+    from funnel_tui.store import StoreError
+
+    with pytest.raises(StoreError, match="no permission"):
+        team["ann"].set_setting("tier_a_share", "0.7")
+    team["lea"].set_setting("tier_a_share", "0.7")
+    assert team["ann"].get_setting("tier_a_share") == "0.7"
+    with team["lea"].engine.begin() as conn:
+        conn.execute(text("UPDATE stage SET max_dwell_days = 30 WHERE key = 'lead'"))
+    with pytest.raises(Exception, match="permission denied"):
+        with team["ann"].engine.begin() as conn:
+            conn.execute(text("UPDATE stage SET max_dwell_days = 40 WHERE key = 'lead'"))

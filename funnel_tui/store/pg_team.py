@@ -5,7 +5,7 @@ Two group roles carry every right; each person is a login role in one of them:
   follow-ups, touches and history of those deals; adds deals (a deal without an owner
   becomes theirs); cannot hand a deal to someone else, delete history or deals.
 - `funnel_lead`: sees and changes every deal, and may reassign them (change `owner`), and
-  sets the pipeline's settings (tier shares).
+  sets up the pipeline (stages, tier shares).
 Stages are read by both. Personal settings are each role's own (pg_schema).
 
 Row-level security does the filtering on the server, so a rep's `funnel list`, board and
@@ -42,7 +42,8 @@ POLICIES = (
     # History: read and append; never UPDATE or DELETE (the triggers refuse those for everyone).
     f"GRANT SELECT, INSERT ON history TO {_GROUPS}",
     f"GRANT SELECT ON stage, setting, funnel_schema TO {_GROUPS}",
-    f"GRANT INSERT, UPDATE ON setting TO {LEAD_ROLE}",
+    # The pipeline itself (stages, tier shares) is the lead's to set.
+    f"GRANT INSERT, UPDATE ON stage, setting TO {LEAD_ROLE}",
     f"GRANT SELECT, INSERT, UPDATE ON funnel_user_setting TO {_GROUPS}",
     f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {_GROUPS}",
     # A deal added without an owner belongs to whoever adds it (so the rep's own policy holds).
