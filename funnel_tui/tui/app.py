@@ -15,11 +15,14 @@ from textual.binding import Binding
 from textual.screen import ModalScreen, Screen
 
 from funnel_tui.domain.dates import local_tz
+from funnel_tui.tui import wide_cells
 from funnel_tui.tui.commands import ScreenCommands
 from funnel_tui.tui.services import ScreenServices
 from funnel_tui.tui.i18n import detect_lang, tr
 
 REMIND_EVERY = 60.0  # seconds between checks for follow-ups that became due
+
+wide_cells.apply()  # Chinese text stays whole where a toast or dialog overlaps the columns
 
 
 class FunnelApp(ScreenServices, App[int]):

@@ -12,7 +12,7 @@ from datetime import datetime
 from pathlib import Path
 
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.reactive import Reactive
@@ -22,6 +22,7 @@ from textual.widgets import OptionList, Static
 
 from funnel_tui.domain.money import weighted_minor
 from funnel_tui.domain.stages import StageDef
+from funnel_tui.i18n import _
 from funnel_tui.tui.board_data import PAGE, FirstRead
 from funnel_tui.tui.deal_actions import ADD, LOSE, MOVE, REFUSED, UNDO, Change, DealActions, neighbour_stage
 from funnel_tui.tui.i18n import tr
@@ -33,7 +34,14 @@ from funnel_tui.tui.widgets.stage_column import DealList, DealOption, MoreOption
 # Forms (through deal_actions), the other screens and the CSV exporter are imported by the
 # action that opens them: the first frame with cards needs none of them (≈40 ms at start).
 
-DEAL_ACTIONS = {"move_card", "lose", "open_deal", "follow_up", "log_touch"}
+DEAL_ACTIONS = {"move_card", "lose", "open_deal", "follow_up", "log_touch", "snooze"}
+MIN_COLUMN = 26  # cells: a card keeps its customer, amount and badges readable
+COMPACT_BELOW = 30  # screen rows: below this, cards are three lines
+
+
+def columns_that_fit(width: int, count: int) -> int:
+    """How many columns of at least MIN_COLUMN cells fit in `width` (one at least)."""
+    return max(1, min(count, width // MIN_COLUMN))
 
 
 class BoardScreen(BoardLoading, Screen):
@@ -57,6 +65,9 @@ class BoardScreen(BoardLoading, Screen):
         Binding("f", "follow_up", "Follow-up", tooltip="Schedule a follow-up on the highlighted deal"),
         Binding("l", "log_touch", "Log", tooltip="Log a call or visit and plan the next step"),
         Binding("X", "lose", "Lost", tooltip="Mark the highlighted deal lost, with a reason"),
+        Binding("1", "snooze(1)", "+1d", show=False, tooltip="Snooze the deal's next follow-up a day"),
+        Binding("3", "snooze(3)", "+3d", show=False, tooltip="Snooze the deal's next follow-up three days"),
+        Binding("w", "snooze(7)", "+1w", show=False, tooltip="Snooze the deal's next follow-up a week"),
         Binding("slash", "search", "Search", key_display="/", tooltip="Find deals by customer, title or contact"),
         Binding("t", "today", "Today", tooltip="What is due, rotting or without a next step"),
         Binding("s", "summary", "Summary", tooltip="The funnel review: conversion, tiers, lost reasons"),
@@ -75,6 +86,7 @@ class BoardScreen(BoardLoading, Screen):
     | f | schedule a follow-up |
     | l | log a touch and plan the next step |
     | X | mark lost (with a reason) |
+    | 1 / 3 / w | snooze the next follow-up a day / three days / a week |
     | / | search customer, title, contact |
     | t / s | Today / Summary |
     | x | export the board to CSV |
@@ -99,6 +111,9 @@ class BoardScreen(BoardLoading, Screen):
         self._max_dwell: dict[str, int | None] = {}
         self._card_cache: dict[tuple, Text] = {}
         self._cursor_column: StageColumn | None = None
+        self.visible_count = 6  # columns on screen at once (on_resize fits them)
+        self._first_visible = 0
+        self.compact = False  # three-line cards on a short screen
 
     # --- layout -------------------------------------------------------------------------
 
@@ -108,7 +123,7 @@ class BoardScreen(BoardLoading, Screen):
 
     def compose(self) -> ComposeResult:
         lang = self.ctx.lang
-        yield Static(Text(f"funnel · {tr(lang, 'Board')}", style="bold"), id="board-title")
+        yield Static(self._title_text(), id="board-title")
         # The columns sit on the screen itself (layout: horizontal in app.tcss): a container
         # around them would be one more full-screen widget for the compositor to cut up.
         for stage in self.board_stages:
@@ -132,6 +147,49 @@ class BoardScreen(BoardLoading, Screen):
     def columns(self) -> list[StageColumn]:
         return list(self._columns.values())
 
+    # --- fitting the screen ----------------------------------------------------------------
+
+    def on_resize(self, event: events.Resize) -> None:
+        """As many columns as fit at MIN_COLUMN cells (all six from 160 wide, three at 80),
+        and compact cards on a short screen."""
+        self.visible_count = columns_that_fit(event.size.width, len(self._columns))
+        compact = event.size.height < COMPACT_BELOW
+        self._show_window(self._first_visible)
+        if compact != self.compact:
+            self.compact = compact
+            for column in self.columns:
+                column.redraw_cards()
+
+    def _show_window(self, first: int) -> None:
+        """Show `visible_count` columns from `first` on (the rest are display: none)."""
+        columns = self.columns
+        first = max(0, min(first, len(columns) - self.visible_count))
+        self._first_visible = first
+        for index, column in enumerate(columns):
+            column.display = first <= index < first + self.visible_count
+        self.query_one("#board-title", Static).update(self._title_text())
+
+    def _scroll_to_column(self, column: StageColumn) -> None:
+        """Bring `column` into the window, moving the window as little as possible."""
+        index = self.columns.index(column)
+        if index < self._first_visible:
+            self._show_window(index)
+        elif index >= self._first_visible + self.visible_count:
+            self._show_window(index - self.visible_count + 1)
+
+    def _title_text(self) -> Text:
+        title = Text(f"funnel · {tr(self.ctx.lang, 'Board')}", style="bold")
+        total = len(self._columns)
+        if total and self.visible_count < total:
+            first = self._first_visible
+            last = first + self.visible_count
+            title.append("   ")
+            title.append("◀ " if first > 0 else "  ", style="bold")
+            title.append(_("stages {first}–{last} of {total}").format(first=first + 1, last=last, total=total))
+            title.append(" ▶" if last < total else "", style="bold")
+            title.append("   ← →", style="dim")
+        return title
+
     def column(self, stage_key: str) -> StageColumn | None:
         return self._columns.get(stage_key)
 
@@ -143,14 +201,15 @@ class BoardScreen(BoardLoading, Screen):
         tier = (self.tiers.tier(weighted_minor(deal["amount"], deal["probability"]))
                 if deal.get("status") == "open" else None)
         key = (deal["id"], deal.get("version"), deal["stage"], deal.get("status"),
-               deal.get("next_follow_up_at"), width, tier, self.colours, now.replace(second=0, microsecond=0))
+               deal.get("next_follow_up_at"), width, tier, self.colours, self.compact,
+               now.replace(second=0, microsecond=0))
         card = self._card_cache.get(key)
         if card is None:
             if len(self._card_cache) > 4000:
                 self._card_cache.clear()
             card = self._card_cache[key] = card_text(
                 deal, width=width, now=now, tz=ctx.tz, max_dwell_days=self._max_dwell.get(deal["stage"]),
-                tier=tier, colours=self.colours, lang=ctx.lang,
+                tier=tier, colours=self.colours, lang=ctx.lang, compact=self.compact,
             )
         return card
 
@@ -185,6 +244,8 @@ class BoardScreen(BoardLoading, Screen):
 
     def focus_column(self, column: StageColumn) -> None:
         self._cursor_column = column
+        if not column.display:
+            self._scroll_to_column(column)
         column.cards.focus()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -201,6 +262,8 @@ class BoardScreen(BoardLoading, Screen):
             return deal["status"] == "open"
         if action == "follow_up":
             return deal["status"] != "lost"
+        if action == "snooze":
+            return deal["status"] == "open" and deal.get("next_follow_up_at") is not None
         return True
 
     def on_descendant_focus(self) -> None:
@@ -306,6 +369,17 @@ class BoardScreen(BoardLoading, Screen):
         target = neighbour_stage(self.board_stages, deal["stage"], step) if deal else None
         if deal is not None and target is not None and self.check_action("move_card", (step,)):
             self.actions.move(deal, target)
+
+    def action_snooze(self, days: int) -> None:
+        """Push the deal's next follow-up `days` later (from now if it is overdue)."""
+        deal = self.current_deal
+        if deal is None or not self.check_action("snooze", (days,)):
+            return
+        with self.ctx.reporting_errors():
+            followups = self.ctx.store.deal_follow_ups(deal["id"], open_only=True)
+            if followups:
+                first = followups[0]
+                self.actions.snooze(deal, first["id"], first["due_at"], days)
 
     @work
     async def action_lose(self) -> None:
