@@ -12,7 +12,7 @@ from datetime import datetime
 from pathlib import Path
 
 from rich.text import Text
-from textual import events, on, work
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.reactive import Reactive
@@ -24,6 +24,8 @@ from funnel_tui.domain.money import weighted_minor
 from funnel_tui.domain.stages import StageDef
 from funnel_tui.i18n import _
 from funnel_tui.tui.board_data import PAGE, FirstRead
+from funnel_tui.tui.board_window import BoardWindow
+from funnel_tui.tui.contrast import readable
 from funnel_tui.tui.deal_actions import ADD, LOSE, MOVE, REFUSED, UNDO, Change, DealActions, neighbour_stage
 from funnel_tui.tui.i18n import tr
 from funnel_tui.tui.screens.board_loading import BoardLoading
@@ -35,16 +37,9 @@ from funnel_tui.tui.widgets.stage_column import DealList, DealOption, MoreOption
 # action that opens them: the first frame with cards needs none of them (≈40 ms at start).
 
 DEAL_ACTIONS = {"move_card", "lose", "open_deal", "follow_up", "log_touch", "snooze"}
-MIN_COLUMN = 26  # cells: a card keeps its customer, amount and badges readable
-COMPACT_BELOW = 30  # screen rows: below this, cards are three lines
 
 
-def columns_that_fit(width: int, count: int) -> int:
-    """How many columns of at least MIN_COLUMN cells fit in `width` (one at least)."""
-    return max(1, min(count, width // MIN_COLUMN))
-
-
-class BoardScreen(BoardLoading, Screen):
+class BoardScreen(BoardWindow, BoardLoading, Screen):
     """The kanban of funnel stages."""
 
     # Textual repaints the whole screen when focus moves; on the board that is every
@@ -111,9 +106,6 @@ class BoardScreen(BoardLoading, Screen):
         self._max_dwell: dict[str, int | None] = {}
         self._card_cache: dict[tuple, Text] = {}
         self._cursor_column: StageColumn | None = None
-        self.visible_count = 6  # columns on screen at once (on_resize fits them)
-        self._first_visible = 0
-        self.compact = False  # three-line cards on a short screen
 
     # --- layout -------------------------------------------------------------------------
 
@@ -132,6 +124,7 @@ class BoardScreen(BoardLoading, Screen):
             self._columns[stage.key] = column
             self._max_dwell[stage.key] = stage.max_dwell_days
             yield column
+        yield self.empty_guide()
         yield KeyBar(id="key-bar")
 
     def on_mount(self) -> None:
@@ -146,49 +139,6 @@ class BoardScreen(BoardLoading, Screen):
     @property
     def columns(self) -> list[StageColumn]:
         return list(self._columns.values())
-
-    # --- fitting the screen ----------------------------------------------------------------
-
-    def on_resize(self, event: events.Resize) -> None:
-        """As many columns as fit at MIN_COLUMN cells (all six from 160 wide, three at 80),
-        and compact cards on a short screen."""
-        self.visible_count = columns_that_fit(event.size.width, len(self._columns))
-        compact = event.size.height < COMPACT_BELOW
-        self._show_window(self._first_visible)
-        if compact != self.compact:
-            self.compact = compact
-            for column in self.columns:
-                column.redraw_cards()
-
-    def _show_window(self, first: int) -> None:
-        """Show `visible_count` columns from `first` on (the rest are display: none)."""
-        columns = self.columns
-        first = max(0, min(first, len(columns) - self.visible_count))
-        self._first_visible = first
-        for index, column in enumerate(columns):
-            column.display = first <= index < first + self.visible_count
-        self.query_one("#board-title", Static).update(self._title_text())
-
-    def _scroll_to_column(self, column: StageColumn) -> None:
-        """Bring `column` into the window, moving the window as little as possible."""
-        index = self.columns.index(column)
-        if index < self._first_visible:
-            self._show_window(index)
-        elif index >= self._first_visible + self.visible_count:
-            self._show_window(index - self.visible_count + 1)
-
-    def _title_text(self) -> Text:
-        title = Text(f"funnel · {tr(self.ctx.lang, 'Board')}", style="bold")
-        total = len(self._columns)
-        if total and self.visible_count < total:
-            first = self._first_visible
-            last = first + self.visible_count
-            title.append("   ")
-            title.append("◀ " if first > 0 else "  ", style="bold")
-            title.append(_("stages {first}–{last} of {total}").format(first=first + 1, last=last, total=total))
-            title.append(" ▶" if last < total else "", style="bold")
-            title.append("   ← →", style="dim")
-        return title
 
     def column(self, stage_key: str) -> StageColumn | None:
         return self._columns.get(stage_key)
@@ -214,11 +164,13 @@ class BoardScreen(BoardLoading, Screen):
         return card
 
     def _theme_colours(self) -> CardColours:
+        """The theme's badge colours, made readable on the cards' background (contrast.py)."""
         theme = self.app.current_theme
+        surface = self.app.get_css_variables().get("surface") or "#000000"
         return CardColours(
-            error=theme.error or "red", warning=theme.warning or "yellow",
-            success=theme.success or "green", accent=theme.accent or theme.primary,
-            muted="dim",
+            error=readable(theme.error or "red", surface), warning=readable(theme.warning or "yellow", surface),
+            success=readable(theme.success or "green", surface),
+            accent=readable(theme.accent or theme.primary, surface), muted="dim",
         )
 
     def _on_theme_changed(self, _theme) -> None:
@@ -360,6 +312,7 @@ class BoardScreen(BoardLoading, Screen):
         if change.action in (ADD, MOVE, LOSE):
             self._adjust_totals(change.before, change.after)
         self._reload_columns(*(row["stage"] for row in rows))
+        self.update_empty_guide()
         if change.action != LOSE and change.deal_id is not None:
             self.highlight(change.deal_id, rows[-1]["stage"])
         return change.action == MOVE
