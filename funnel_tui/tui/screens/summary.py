@@ -80,6 +80,7 @@ class SummaryScreen(HasContext, Screen):
         Binding("r", "focus_rep", "Rep", tooltip="Choose whose funnel: me, all reps, side by side, one rep"),
         Binding("p", "focus_period", "Period", tooltip="Only deals created in this period"),
         Binding("ctrl+r", "reload", "Reload", tooltip="Read the numbers again"),
+        Binding("question_mark", "app.help", "Help", key_display="?", tooltip="All keys"),
     ]
     """
     | Key | Action |
