@@ -20,7 +20,7 @@ from textual.widgets import Button, Input, Label, Select, Static
 
 from funnel_tui.domain.stages import StageDef
 from funnel_tui.domain.validation import FieldError, validate_field
-from funnel_tui.i18n import _
+from funnel_tui.i18n import _, pgettext
 from funnel_tui.tui.forms.base import kind_options
 from funnel_tui.tui.validators import DealField, When
 
@@ -117,7 +117,7 @@ class SameCustomer(Vertical):
         text.append(str(first["customer"]), style="bold")
         text.append(" · " + _("deal {id}, {stage}").format(
             id=first["id"], stage=self.stage_names.get(first["stage"], first["stage"])))
-        status = {"won": _("won"), "lost": _("lost")}.get(first["status"])
+        status = {"won": pgettext("deal status", "won"), "lost": pgettext("deal status", "lost")}.get(first["status"])
         if status:
             text.append(f" ({status})")
         if len(matches) > 1:
