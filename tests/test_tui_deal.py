@@ -229,7 +229,7 @@ async def test_keys_that_cannot_act_are_hidden(store, now, tz, tui_host):
         from funnel_tui.tui.help import HelpScreen
 
         assert isinstance(app.screen, HelpScreen)
-        assert ("z", "Snooze +1d", "Push the highlighted follow-up a day later") in app.screen.rows
+        assert ("1", "Snooze +1d", "Push the highlighted follow-up a day later") in app.screen.rows
 
 
 @pytest.mark.parametrize("name", HOSTILE)

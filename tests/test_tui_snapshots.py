@@ -41,6 +41,10 @@ def demo_db(tmp_path_factory) -> Path:
     store = Store(path)
     fill_demo(store, deals=60, seed=7, now=NOW)
     store.close()
+    # The demo's uids are random (uuid4); the Deal screen shows them.
+    with sqlite3.connect(path) as conn:
+        conn.execute("UPDATE deal SET uid = printf('00000000-0000-4000-8000-%012d', id)")
+    conn.close()
     return path
 
 
@@ -122,6 +126,8 @@ async def render_sizes(app: FunnelApp, prepare: Prepare = nothing, *keys: str) -
         for width, height in SIZES:
             await pilot.resize_terminal(width, height)
             await settle(pilot)
+            for field in app.screen.query("Input, TextArea"):
+                field.cursor_blink = False  # a blinking cursor is on or off by chance
             await pilot.pause()
             shots.append(app.export_screenshot(title=f"funnel {width}×{height}"))
     return stack(shots)

@@ -2,8 +2,7 @@
 
 Demo data (seed 7) in a throw-away database, a pinned clock (Tue 2026-11-24 10:00 +08:00),
 a pinned zone and size, so the same commit always draws the same pictures:
-board.svg (and board-80x24.svg), deal.svg, today.svg and deal-form.svg (the form refusing
-bad input).
+board.svg, deal.svg, today.svg and deal-form.svg (the form refusing bad input).
 """
 
 from __future__ import annotations
@@ -60,11 +59,6 @@ async def render(out_dir: Path) -> list[Path]:
             async with app.run_test(size=SIZE) as pilot:
                 await _settle(app, pilot)
                 shoot("board")
-                await pilot.resize_terminal(80, 24)  # a laptop's small terminal
-                await _settle(app, pilot)
-                shoot("board-80x24")
-                await pilot.resize_terminal(*SIZE)
-                await _settle(app, pilot)
 
                 # The deal most worth a look: the first overdue follow-up's deal.
                 due = store.due(now=NOW, within="3d")

@@ -37,9 +37,9 @@ class DealScreen(HasContext, Screen):
 
     BINDINGS = [
         Binding("d", "done", "Done", tooltip="Mark the highlighted follow-up done: note, then the next one"),
-        Binding("1", "snooze(1)", "+1d", tooltip="Snooze the highlighted follow-up a day"),
-        Binding("3", "snooze(3)", "+3d", tooltip="Snooze the highlighted follow-up three days"),
-        Binding("w", "snooze(7)", "+1w", tooltip="Snooze the highlighted follow-up a week"),
+        Binding("1", "snooze(1)", "Snooze +1d", tooltip="Push the highlighted follow-up a day later"),
+        Binding("3", "snooze(3)", "+3d", tooltip="Push the highlighted follow-up three days later"),
+        Binding("w", "snooze(7)", "+1w", tooltip="Push the highlighted follow-up a week later"),
         Binding("e", "edit", "Edit", tooltip="Edit the deal's fields (checked as you type)"),
         Binding("f", "follow_up", "Follow-up", tooltip="Plan a follow-up on this deal"),
         Binding("l", "log", "Log touch", tooltip="Log a call or visit and plan the next step"),

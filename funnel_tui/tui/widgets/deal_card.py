@@ -16,6 +16,7 @@ from funnel_tui.domain.dates import humanize_delta
 from funnel_tui.domain.money import format_compact
 from funnel_tui.domain.rules import dwell
 from funnel_tui.domain.text import truncate_to_width
+from funnel_tui.i18n import pgettext
 from funnel_tui.tui.i18n import tr
 
 
@@ -150,14 +151,15 @@ def compact_badges(deal: dict, *, now: datetime, tz: tzinfo, max_dwell_days: int
         badges.append(f"◷ {due.astimezone(tz):%H:%M}", style=colours.warning)
     elif kind == "upcoming":
         days = (due.astimezone(tz).date() - now.astimezone(tz).date()).days
-        badges.append(f"◷ +{days}d", style=colours.success)
+        badges.append("◷ +" + pgettext("time span", "{n}d").format(n=days), style=colours.success)
     else:
         badges.append("◌", style=f"bold {colours.warning}")
     entered = deal.get("stage_entered_at")
     if entered is not None:
         d = dwell(entered, now, max_dwell_days)
         if d.state != "ok":
-            badges.append(f"  ⌛ {d.whole_days}/{d.limit}d",
+            # Translators: a compact dwell badge, days in stage of the stage's limit ("43/14d").
+            badges.append("  ⌛ " + pgettext("dwell badge", "{days}/{limit}d").format(days=d.whole_days, limit=d.limit),
                           style=colours.error if d.state == "over" else colours.warning)
     return badges
 
