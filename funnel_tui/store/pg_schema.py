@@ -73,15 +73,6 @@ RULES = (
     # Refusals, each named as SQLite's triggers are.
     """CREATE OR REPLACE FUNCTION funnel_refuse() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN RAISE EXCEPTION USING MESSAGE = TG_ARGV[0]; END $$""",
-    "DROP TRIGGER IF EXISTS tr_history_no_update ON history",
-    """CREATE TRIGGER tr_history_no_update BEFORE UPDATE ON history
-       FOR EACH ROW EXECUTE FUNCTION funnel_refuse('history is append-only')""",
-    "DROP TRIGGER IF EXISTS tr_history_no_delete ON history",
-    """CREATE TRIGGER tr_history_no_delete BEFORE DELETE ON history
-       FOR EACH ROW EXECUTE FUNCTION funnel_refuse('history is append-only')""",
-    "DROP TRIGGER IF EXISTS tr_history_no_truncate ON history",
-    """CREATE TRIGGER tr_history_no_truncate BEFORE TRUNCATE ON history
-       FOR EACH STATEMENT EXECUTE FUNCTION funnel_refuse('history is append-only')""",
     "DROP TRIGGER IF EXISTS tr_deal_no_delete ON deal",
     """CREATE TRIGGER tr_deal_no_delete BEFORE DELETE ON deal
        FOR EACH ROW EXECUTE FUNCTION funnel_refuse('deals are never deleted; set deleted_at')""",
@@ -112,10 +103,30 @@ BEGIN NEW.author := current_user; RETURN NEW; END $$""",
 )
 
 
+# Tables whose rows are never changed or removed once written, with the refusal's words (the
+# same names and words as SQLite's triggers; TRUNCATE, which SQLite has not, refused too).
+# A table listed here that this schema does not have yet is skipped.
+APPEND_ONLY = {"history": "history is append-only", "undo": "undo marks are append-only"}
+
+
+def _append_only(table: str, words: str) -> list[str]:
+    out = []
+    for event, name, per in (("UPDATE", "no_update", "ROW"), ("DELETE", "no_delete", "ROW"),
+                             ("TRUNCATE", "no_truncate", "STATEMENT")):
+        out += [f"DROP TRIGGER IF EXISTS tr_{table}_{name} ON {table}",
+                f"CREATE TRIGGER tr_{table}_{name} BEFORE {event} ON {table} "
+                f"FOR EACH {per} EXECUTE FUNCTION funnel_refuse('{words}')"]
+    return out
+
+
 def install_rules(conn: "Connection") -> None:
     """(Re)install the server's triggers, the version table and personal settings; idempotent."""
     for ddl in RULES:
         conn.exec_driver_sql(ddl)
+    for table, words in APPEND_ONLY.items():
+        if conn.exec_driver_sql(f"SELECT to_regclass('{table}') IS NOT NULL").scalar():
+            for ddl in _append_only(table, words):
+                conn.exec_driver_sql(ddl)
 
 
 def _record_version(conn: "Connection", version: int) -> None:

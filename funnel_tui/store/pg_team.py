@@ -41,6 +41,9 @@ POLICIES = (
     f"GRANT SELECT, INSERT, UPDATE ON deal, followup, touch TO {_GROUPS}",
     # History: read and append; never UPDATE or DELETE (the triggers refuse those for everyone).
     f"GRANT SELECT, INSERT ON history TO {_GROUPS}",
+    # Undo marks (issue 13), where the schema has them: read and append, like history.
+    f"""DO $$ BEGIN IF to_regclass('undo') IS NOT NULL THEN
+        EXECUTE 'GRANT SELECT, INSERT ON undo TO {_GROUPS}'; END IF; END $$""",
     f"GRANT SELECT ON stage, setting, funnel_schema TO {_GROUPS}",
     # The pipeline itself (stages, tier shares) is the lead's to set.
     f"GRANT INSERT, UPDATE ON stage, setting TO {LEAD_ROLE}",
