@@ -335,3 +335,33 @@ def test_the_pipeline_settings_are_the_leads(team):
     with pytest.raises(Exception, match="permission denied"):
         with team["ann"].engine.begin() as conn:
             conn.execute(text("UPDATE stage SET max_dwell_days = 40 WHERE key = 'lead'"))
+
+
+def test_real_funnel_processes_see_their_own_and_undo_their_own(team, tmp_path):
+    """The done-when cases once more as a rep types them: one `funnel` process per command."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "FUNNEL_NOW": NOW.isoformat(), "XDG_DATA_HOME": str(tmp_path / "d"),
+           "XDG_CONFIG_HOME": str(tmp_path / "c")}
+
+    def funnel(who: str, *argv: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "funnel_tui", "--db", team[who].target, *argv],
+                              capture_output=True, text=True, env=env, timeout=120)
+
+    assert funnel("ann", "add", "Ann's deal").returncode == 0
+    assert funnel("bob", "add", "Bob's deal").returncode == 0
+    assert funnel("ann", "move", "1", "qualified").returncode == 0
+    ann = json.loads(funnel("ann", "list", "--format", "json").stdout)
+    lea = json.loads(funnel("lea", "list", "--format", "json").stdout)
+    assert [d["customer"] for d in ann] == ["Ann's deal"]
+    assert sorted(d["customer"] for d in lea) == ["Ann's deal", "Bob's deal"]
+    shown = funnel("ann", "show", "2")
+    assert shown.returncode == 1 and "no deal with id 2" in shown.stderr
+    assert "deal 2" in funnel("bob", "undo").stdout  # bob's own add, not ann's later move
+    assert funnel("ann", "list", "--format", "json").stdout.count('"qualified"') == 1
+    with team["admin"].engine.connect() as conn:
+        authors = conn.execute(text("SELECT DISTINCT author FROM history ORDER BY 1")).scalars().all()
+    assert authors == ["ann", "bob"]
