@@ -240,7 +240,7 @@ async def test_a_lead_switches_the_board_between_reps_from_the_palette(team, tz,
             await pilot.pause(0.05)
             await app.workers.wait_for_complete()
 
-    async with app.run_test(size=(120, 30)) as pilot:
+    async with app.run_test(size=(120, 30), notifications=True) as pilot:
         await settle(pilot)
         assert [c.split()[0] for c in lead_cards()] == ["ann", "bob"]
         await pilot.press("ctrl+p")
@@ -254,6 +254,7 @@ async def test_a_lead_switches_the_board_between_reps_from_the_palette(team, tz,
         await settle(pilot)
         assert lea.view_owner == "bob"
         assert [c.split()[0] for c in lead_cards()] == ["bob"]
+        assert any("Showing bob's deals" in str(n.message) for n in app._notifications)
 
 
 async def test_a_rep_is_not_offered_other_reps(team, tz, tmp_path):

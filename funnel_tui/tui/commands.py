@@ -97,6 +97,8 @@ class ScreenCommands(Provider):
         store.view_owner = owner
         refresh = getattr(self.screen, "refresh_board", None) or getattr(self.screen, "reload")
         refresh()
+        self.app.notify(_("Showing every rep's deals") if owner is None
+                        else _("Showing {rep}'s deals").format(rep=owner), markup=False)
 
     def _jump(self, deal_id: int) -> None:
         """The board puts its cursor on the deal; any other screen opens it."""
