@@ -366,3 +366,19 @@ def test_real_funnel_processes_see_their_own_and_undo_their_own(team, tmp_path):
     with team["admin"].engine.connect() as conn:
         authors = conn.execute(text("SELECT DISTINCT author FROM history ORDER BY 1")).scalars().all()
     assert authors == ["ann", "bob"]
+
+
+def test_a_reps_import_of_someone_elses_deals_is_refused_whole(team, tmp_path, funnel):
+    import csv
+
+    src = tmp_path / "in.csv"
+    with src.open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerows([["customer", "owner"], ["Mine", ""], ["Theirs", "bob"]])
+    res = funnel.__class__(funnel._request, team["ann"].target)("import", str(src))
+    assert res.code == 1 and "no permission" in res.err and res.err.count("\n") == 1, res
+    assert team["admin"].count_deals(status="all") == 0
+    with src.open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerows([["customer", "owner"], ["Mine", ""], ["Also mine", "ann"]])
+    res = funnel.__class__(funnel._request, team["ann"].target)("import", str(src))
+    assert res.code == 0 and ".dump" in res.out, res
+    assert sorted(d["owner"] for d in team["lea"].list_deals()) == ["ann", "ann"]
