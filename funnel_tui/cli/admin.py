@@ -70,14 +70,23 @@ def cmd_stages(args: argparse.Namespace) -> int:
 
 
 def cmd_undo(args: argparse.Namespace) -> int:
+    from funnel_tui.domain.undo import undone_text
+    from funnel_tui.i18n import _, active_lang
+
     store = open_store(args)
     res = store.undo(now=now_utc())
-    if res is None:
-        print("nothing to undo")
+    if args.format == "json":
+        emit([], "json", [], json_value=res)
         return EXIT_OK
+    if res is None:
+        print(_("nothing to undo"))
+        return EXIT_OK
+    labels = {s.key: s.label(active_lang()) for s in store.stages()}
+    what = undone_text(res, lambda key: labels.get(key, key))
     deals = ", ".join(str(d) for d in res["deal_ids"][:10])
     more = f" (+{len(res['deal_ids']) - 10} more)" if len(res["deal_ids"]) > 10 else ""
-    print(f"undone: {res['rows']} change(s) on deal {deals}{more}")
+    print(safe(_("undone: {n} change(s) on deal {deals}{more} — {what}").format(
+        n=res["rows"], deals=deals, more=more, what=what)))
     return EXIT_OK
 
 
@@ -147,7 +156,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     """`stages`, `undo` and `settings`, after the read commands."""
     add_format(add_command(sub, "stages", cmd_stages, "the funnel stages"))
 
-    add_command(sub, "undo", cmd_undo, "revert the last change (again and again)")
+    add_format(add_command(sub, "undo", cmd_undo, "revert the last change (again and again) and say what it was"))
 
     sp = add_command(sub, "settings", cmd_settings, "show or change a setting: me, lang, theme, tier shares")
     sp.add_argument("key", nargs="?", choices=tuple(SETTINGS), help="the setting")

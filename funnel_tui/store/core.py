@@ -223,8 +223,14 @@ class Store:
             return reads.get_deal(conn, deal_id, include_deleted=include_deleted)
 
     def deal_history(self, deal_id: int) -> list[dict]:
+        """Every history row of the deal, undone ones and undo rows too (the audit record)."""
         with self.read() as conn:
             return reads.deal_history(conn, deal_id)
+
+    def deal_timeline(self, deal_id: int) -> list[dict]:
+        """The deal's history without undone actions and undo rows (what the rep reads)."""
+        with self.read() as conn:
+            return reads.deal_timeline(conn, deal_id)
 
     def deal_follow_ups(self, deal_id: int, *, open_only: bool = False) -> list[dict]:
         with self.read() as conn:
