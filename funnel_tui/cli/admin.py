@@ -20,6 +20,7 @@ from funnel_tui.cli.common import (
     resolve_db,
     safe,
 )
+from funnel_tui.i18n import _, active_lang
 
 
 def cmd_tui(args: argparse.Namespace) -> int:
@@ -71,7 +72,6 @@ def cmd_stages(args: argparse.Namespace) -> int:
 
 def cmd_undo(args: argparse.Namespace) -> int:
     from funnel_tui.domain.undo import undone_text
-    from funnel_tui.i18n import _, active_lang
 
     store = open_store(args)
     res = store.undo(now=now_utc())

@@ -49,7 +49,7 @@ DEAL_OPTIONS: tuple[tuple[str, str, str], ...] = (
 
 
 def _deal_values(args: argparse.Namespace) -> dict[str, Any]:
-    return {field: getattr(args, field) for _, field, _ in DEAL_OPTIONS if getattr(args, field) is not None}
+    return {field: getattr(args, field) for _flag, field, _help in DEAL_OPTIONS if getattr(args, field) is not None}
 
 
 def cmd_add(args: argparse.Namespace) -> int:

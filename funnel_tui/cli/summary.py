@@ -13,6 +13,7 @@ from datetime import datetime, time, timedelta
 from typing import Any
 
 from funnel_tui.cli.common import CliError, add_command, add_format, emit, local_tz, now_utc, open_store, safe
+from funnel_tui.i18n import _
 
 AMOUNT_KEYS = ("open_amount", "weighted_amount", "won_amount", "weighted_pipeline")
 
@@ -313,7 +314,6 @@ def cmd_review(args: argparse.Namespace) -> int:
     from rich.text import Text
 
     from funnel_tui.domain.funnel import SMALL_MARK
-    from funnel_tui.i18n import _
 
     tz = local_tz()
     store = open_store(args)

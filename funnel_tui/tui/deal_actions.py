@@ -22,6 +22,7 @@ from funnel_tui.domain.dates import format_local, parse_when
 from funnel_tui.domain.money import weighted_minor
 from funnel_tui.domain.rules import cadence, lead_score_warning
 from funnel_tui.domain.stages import StageDef
+from funnel_tui.domain.undo import describe_undo as undo_title
 from funnel_tui.domain.validation import TouchDraft
 from funnel_tui.store import StaleDealError
 from funnel_tui.tui.context import AppContext, context_of
@@ -300,7 +301,11 @@ class DealActions:
             self.host.app.notify("Nothing to undo", timeout=3)
         else:
             self._changed(Change(UNDO))
-            self._tell(describe_undo(ctx.store, result, ctx.lang))
+            # The title names what was taken back (action, deal, fields: domain.undo, as
+            # `funnel undo` says it); the message what changed back.
+            labels = {s.key: s.label(ctx.lang) for s in ctx.store.stages()}
+            self.host.app.notify(describe_undo(ctx.store, result, ctx.lang), markup=False,
+                                 title=undo_title(result, lambda key: labels.get(key, key)))
 
 
 def describe_undo(store: Any, result: dict, lang: str = "en") -> str:
