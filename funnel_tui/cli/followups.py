@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from funnel_tui.cli.common import (
     EXIT_OK,
@@ -16,6 +17,7 @@ from funnel_tui.cli.common import (
     whole_id,
 )
 from funnel_tui.domain.vocab import FOLLOWUP_KINDS
+from funnel_tui.i18n import _
 
 
 def cmd_follow_up(args: argparse.Namespace) -> int:
@@ -56,9 +58,22 @@ def cmd_log(args: argparse.Namespace) -> int:
 
     store = open_store(args)
     nxt = parse_when(args.next, "next") if args.next else None
-    draft = TouchDraft(args.deal, args.kind, " ".join(args.note), nxt, args.next_kind or args.kind, "")
+    completes = args.followup
+    open_fus = store.deal_follow_ups(args.deal, open_only=True)
+    if args.done and completes is None:
+        if not open_fus:
+            raise CliError(_("done: deal {deal} has no open follow-up to complete").format(deal=args.deal))
+        completes = open_fus[0]["id"]
+    draft = TouchDraft(args.deal, args.kind, " ".join(args.note), nxt, args.next_kind or args.kind, "",
+                       completes=completes)
     res = store.log_touch(draft, now=now_utc())
-    print(f"logged {args.kind} on deal {args.deal}" + _next_step(res, nxt))
+    done = _("; follow-up {id} done").format(id=completes) if completes is not None else ""
+    print(f"logged {args.kind} on deal {args.deal}" + done + _next_step(res, nxt))
+    if completes is None and open_fus:
+        first = open_fus[0]
+        print(_("note: follow-up {id} ({kind}, due {due}) is still open; `funnel done {id}` completes it, "
+                "or log with --done next time").format(id=first["id"], kind=first["kind"],
+                                                       due=fmt_time(first["due_at"])), file=sys.stderr)
     return EXIT_OK
 
 
@@ -94,6 +109,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_deal(sp)
     sp.add_argument("note", nargs="+", help="what was said, customer feedback")
     sp.add_argument("--kind", default="call", choices=FOLLOWUP_KINDS)
+    sp.add_argument("--done", action="store_true",
+                    help="this touch completes the deal's next open follow-up (the earliest), with this note")
+    sp.add_argument("--followup", type=whole_id, metavar="ID",
+                    help="this touch completes that open follow-up of the deal")
     _add_next(sp)
 
     sp = add_command(sub, "snooze", cmd_snooze, "move a follow-up to a later time")

@@ -276,11 +276,11 @@ class TodayScreen(HasContext, Screen):
 
     @work
     async def action_log(self) -> None:
-        """Log a touch on the row's deal and plan the next follow-up."""
+        """Log a touch on the row's deal (it completes the row's follow-up) and plan the next."""
         row = self.current()
         deal = self.actions.read_deal(row.deal_id) if row is not None else None
         if row is not None and deal is not None:
-            await self.actions.log_touch(deal, kind=row.ref.kind)
+            await self.actions.log_touch(deal, kind=row.ref.kind, followup_id=row.followup_id)
 
     def action_move_next(self) -> None:
         """Move the row's deal to the next stage (into Won asks first)."""
