@@ -74,6 +74,26 @@ def parse_when(text: str, field: str = "when") -> datetime:
         raise CliError(f"{field}: {exc}") from None
 
 
+def parse_follow_up(text: str, field: str = "when", *, allow_past: bool = False) -> datetime:
+    """A follow-up's due time: like parse_when, and refused in the past unless `allow_past`."""
+    from funnel_tui.domain.dates import PastFollowUp
+    from funnel_tui.domain.dates import parse_follow_up as _parse
+    from funnel_tui.i18n import _
+
+    try:
+        return _parse(text, now=now_utc(), tz=local_tz(), allow_past=allow_past)
+    except PastFollowUp as exc:
+        raise CliError(_("{field}: {error} (--past plans it anyway)").format(field=field, error=exc)) from None
+    except ValueError as exc:
+        raise CliError(f"{field}: {exc}") from None
+
+
+def add_past(sp: argparse.ArgumentParser) -> None:
+    """--past: a follow-up time in the past is taken (to record one that was missed)."""
+    sp.add_argument("--past", action="store_true",
+                    help="accept a follow-up time in the past (normally refused as a typo)")
+
+
 def fmt_time(dt: datetime | None) -> str:
     """A moment as the rep reads it, in local time."""
     from funnel_tui.domain.dates import format_local

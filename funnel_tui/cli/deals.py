@@ -10,11 +10,12 @@ from funnel_tui.cli.common import (
     CliError,
     add_command,
     add_deal,
+    add_past,
     fmt_time,
     local_tz,
     now_utc,
     open_store,
-    parse_when,
+    parse_follow_up,
     safe,
 )
 from funnel_tui.domain.vocab import FOLLOWUP_KINDS
@@ -58,7 +59,7 @@ def cmd_add(args: argparse.Namespace) -> int:
 
     store = open_store(args)
     now = now_utc()
-    follow = parse_when(args.follow_up, "follow-up") if args.follow_up else None
+    follow = parse_follow_up(args.follow_up, "follow-up", allow_past=args.past) if args.follow_up else None
     values = {"customer": args.customer, **_deal_values(args)}
     action = new_action()  # one `funnel undo` takes back the deal and its first follow-up
     deal_id = store.add_deal(values, now=now, tz=local_tz(), action=action)
@@ -141,6 +142,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     _add_deal_fields(sp)
     sp.add_argument("--follow-up", metavar="WHEN", help="plan the first follow-up, e.g. tomorrow 10:00")
     sp.add_argument("--kind", choices=FOLLOWUP_KINDS, help="kind of that follow-up (default call)")
+    add_past(sp)
 
     sp = add_command(sub, "edit", cmd_edit, "change fields of a deal (stage: use move; lost: use lose)")
     add_deal(sp)

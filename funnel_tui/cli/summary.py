@@ -25,7 +25,7 @@ def _local_midnight(text: str, field: str, tz) -> datetime:
     from funnel_tui.domain.dates import parse_date
 
     try:
-        d = parse_date(text, now=now_utc(), tz=tz)
+        d = parse_date(text, now=now_utc(), tz=tz, horizon=None)  # a report may look back years
     except ValueError as exc:
         raise CliError(f"{field}: {exc}") from None
     return datetime.combine(d, time(0), tzinfo=tz)
@@ -40,7 +40,7 @@ def _as_of(text: str, tz) -> datetime:
     from funnel_tui.domain.dates import parse_when
 
     try:
-        return parse_when(text, now=now_utc(), tz=tz)
+        return parse_when(text, now=now_utc(), tz=tz, horizon=None)
     except ValueError as exc:
         raise CliError(f"as-of: {exc}") from None
 
