@@ -144,6 +144,35 @@ def open_store(args: argparse.Namespace):
         raise CliError(f"cannot open database {redact_url(target)}: {type(exc).__name__}") from None
 
 
+def ask_name_once(store, *, ask=input) -> str | None:
+    """The rep's name as deal owner (`me`). The first time it is missing on a terminal, ask
+    for it once (Enter skips, and is not asked again); returns the name, or None."""
+    from funnel_tui.config import ASKED_NAME
+    from funnel_tui.domain.text import clean_text
+    from funnel_tui.i18n import _
+
+    me = store.me()
+    if me or store.get_setting(ASKED_NAME) or not (sys.stdin.isatty() and sys.stdout.isatty()):
+        return me
+    store.set_setting(ASKED_NAME, "1")
+    try:
+        name = clean_text(ask(_("Your name, as the owner of your deals (Enter to skip): "))).strip()
+    except EOFError:
+        name = ""
+    if not name or len(name) > 100:
+        return None
+    store.set_setting("me", name)
+    print(_("Saved: new deals are {name}'s (change it with: funnel settings me NAME)").format(name=name))
+    return name
+
+
+def owner_hint() -> str:
+    """Said when a new deal gets no owner because the rep's name is not set."""
+    from funnel_tui.i18n import _
+
+    return _("no owner: tell funnel your name once with `funnel settings me NAME` and new deals are yours")
+
+
 def _check_file(target: str) -> None:
     """At start: a damaged file is moved aside (restore offered), then the automatic backup."""
     from funnel_tui.store.backup import BackupError, CorruptDatabaseError, check_at_open

@@ -60,8 +60,10 @@ def what_was_done(rows: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
     else:
         what = "edit"
         out["fields"] = list(dict.fromkeys(fields))
-    if what == "move" and fields:  # an edit that also moved the deal (the Deal form)
-        out["fields"] = list(dict.fromkeys(fields))
+    if what == "move":  # an edit that also moved the deal (the Deal form)
+        custom = any(r["field"] == "probability_custom" for r in rows)
+        # A move brings the new stage's default probability along; only a typed one is an edit.
+        out["fields"] = list(dict.fromkeys(f for f in fields if f != "probability" or custom))
     out["what"] = what
     return out
 

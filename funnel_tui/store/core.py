@@ -21,10 +21,11 @@ from __future__ import annotations
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping, Sequence, TypeVar
 
 from sqlalchemy.engine import Connection, Engine
 
+from funnel_tui import config
 from funnel_tui.domain.funnel import BOTTLENECK_THRESHOLD, FunnelFacts, summarize
 from funnel_tui.domain.rules import TierCutoffs
 from funnel_tui.domain.stages import StageDef
@@ -48,6 +49,7 @@ if TYPE_CHECKING:
     from funnel_tui.store.summary import DealSet
 
 UTC = timezone.utc
+R = TypeVar("R")
 
 
 class Store:
@@ -62,6 +64,7 @@ class Store:
             ensure_schema(self.engine)
         self._stages: tuple[StageDef, ...] | None = None
         self._shares: tuple[float, float] | None = None
+        self._me: str | None = None
 
     def __repr__(self) -> str:
         return f"Store({redact_url(self.target)!r})"
@@ -114,14 +117,42 @@ class Store:
         return settings.stage_named(self.stages(), key_or_name)
 
     def get_setting(self, key: str, default: str | None = None) -> str | None:
+        """A setting: the rep's own (`me`, `lang`, `theme`, `export_dir`: the user's config
+        file, see store.settings) or the pipeline's (tier shares: this database)."""
         with self.read() as conn:
-            value = settings.get_setting(conn, key)
+            if settings.is_personal(key) and self._personal_in_config():
+                value = self._config_errors(lambda: settings.personal_setting(conn, key, db_path=self.path))
+            else:
+                value = settings.get_setting(conn, key)
         return default if value is None else value
 
     def set_setting(self, key: str, value: str) -> None:
+        """Change a setting where it lives (see get_setting); the one API for both kinds."""
+        self._me = None
+        if settings.is_personal(key) and self._personal_in_config():
+            self._config_errors(lambda: config.set_value(key, value))
+            return
         with self.write() as conn:
             settings.set_setting(conn, key, value)
         self._shares = None  # tier shares are settings too
+
+    def me(self) -> str | None:
+        """The rep's name as deal owner (setting `me`), read once per Store."""
+        if self._me is None:
+            self._me = self.get_setting("me") or ""
+        return self._me or None
+
+    def _personal_in_config(self) -> bool:
+        """SQLite: the rep's own settings are in their config dir. (A team server keeps them
+        per role; until team mode lands they stay in its database.)"""
+        return self.engine.dialect.name == "sqlite"
+
+    @staticmethod
+    def _config_errors(work: Callable[[], R]) -> R:
+        try:
+            return work()
+        except config.ConfigError as exc:
+            raise StoreError(str(exc)) from None
 
     def tier_shares(self) -> tuple[float, float]:
         """Tier thresholds: settings tier_a_share / tier_b_share, else 80 % / 95 %."""
@@ -133,7 +164,12 @@ class Store:
     # --- deals ------------------------------------------------------------------------------
 
     def add_deal(self, raw: Mapping[str, Any], *, now: datetime, tz=UTC, action: str | None = None) -> int:
-        """Validate and insert one deal; returns its id. Raises ValidationError."""
+        """Validate and insert one deal; returns its id. Raises ValidationError. A deal that
+        names no owner is the rep's own (`me`), when the rep has said their name."""
+        if not str(raw.get("owner") or "").strip():
+            me = self.me()
+            if me:
+                raw = {**raw, "owner": me}
         values = validate_deal(raw, stages=self.stages(), now=now, tz=tz)
         stage = settings.stage_by_key(self.stages(), values["stage"])
         with self.write() as conn:
