@@ -264,3 +264,32 @@ def test_funnel_undo_says_what_it_took_back(funnel, store):
     code, out, _ = funnel("undo", "--format", "json")
     assert json.loads(out)["what"] == "add"
     assert funnel("undo")[1].strip() == "nothing to undo"
+
+
+def test_undo_names_every_kind_of_action(store):
+    from funnel_tui import i18n
+    from funnel_tui.domain.undo import describe_undo
+
+    t = REPORT - timedelta(days=1)
+    deal = store.add_deal({"customer": "华信科技", "amount": "100"}, now=t)
+    fid = store.add_follow_up(FollowUpDraft(deal, REPORT + timedelta(days=1)), now=t)
+    steps = [
+        ("snooze", lambda: store.snooze_follow_up(fid, REPORT + timedelta(days=2), now=t)),
+        ("done", lambda: store.complete_follow_up(fid, now=t, note="ok")),
+        ("log", lambda: store.log_touch(TouchDraft(deal, "call", "hi"), now=t)),
+        ("follow_up", lambda: store.add_follow_up(FollowUpDraft(deal, REPORT + timedelta(days=3)), now=t)),
+        ("edit", lambda: store.update_deal(deal, {"amount": "200", "title": "CRM"}, now=t, tz=TZ)),
+        ("move", lambda: store.move_deal(deal, "demo", now=t)),
+        ("lose", lambda: store.lose_deal(deal, "price", now=t)),
+    ]
+    for what, step in steps:
+        step()
+        res = store.undo(now=t)
+        assert res["what"] == what, (what, res)
+        step()  # again, so the next step finds the state it needs
+    res = store.undo(now=t)
+    assert res["what"] == "lose"
+    with i18n.using("zh"):
+        assert describe_undo(res) == "已撤销：华信科技（商机 1） 标记丢单"
+    store.delete_deal(deal, now=t)
+    assert store.undo(now=t)["what"] == "delete"
