@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 
+from funnel_tui import config
 from funnel_tui.cli.common import (
     EXIT_OK,
     CliError,
@@ -140,8 +141,6 @@ def _check_setting(key: str, value: str, store) -> str:
 def cmd_settings(args: argparse.Namespace) -> int:
     store = open_store(args)
     if args.key is None:
-        from funnel_tui import config
-
         rows = [{"key": k, "value": store.get_setting(k) or "", "meaning": _(m)} for k, m in SETTINGS.items()]
         emit(rows, args.format, ["key", "value", "meaning"], title="Settings",
              footer=_("me, lang, theme and export_dir are yours, kept in {path}; the rest belong to this "

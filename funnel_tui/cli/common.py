@@ -19,6 +19,9 @@ import sys
 from datetime import datetime, timezone
 from typing import Any, Callable, Sequence
 
+from funnel_tui import config
+from funnel_tui.i18n import _
+
 EXIT_OK = 0
 EXIT_ERROR = 1
 EXIT_USAGE = 2
@@ -78,7 +81,6 @@ def parse_follow_up(text: str, field: str = "when", *, allow_past: bool = False)
     """A follow-up's due time: like parse_when, and refused in the past unless `allow_past`."""
     from funnel_tui.domain.dates import PastFollowUp
     from funnel_tui.domain.dates import parse_follow_up as _parse
-    from funnel_tui.i18n import _
 
     try:
         return _parse(text, now=now_utc(), tz=local_tz(), allow_past=allow_past)
@@ -147,14 +149,12 @@ def open_store(args: argparse.Namespace):
 def ask_name_once(store, *, ask=input) -> str | None:
     """The rep's name as deal owner (`me`). The first time it is missing on a terminal, ask
     for it once (Enter skips, and is not asked again); returns the name, or None."""
-    from funnel_tui.config import ASKED_NAME
     from funnel_tui.domain.text import clean_text
-    from funnel_tui.i18n import _
 
     me = store.me()
-    if me or store.get_setting(ASKED_NAME) or not (sys.stdin.isatty() and sys.stdout.isatty()):
+    if me or store.get_setting(config.ASKED_NAME) or not (sys.stdin.isatty() and sys.stdout.isatty()):
         return me
-    store.set_setting(ASKED_NAME, "1")
+    store.set_setting(config.ASKED_NAME, "1")
     try:
         name = clean_text(ask(_("Your name, as the owner of your deals (Enter to skip): "))).strip()
     except EOFError:
@@ -168,8 +168,6 @@ def ask_name_once(store, *, ask=input) -> str | None:
 
 def owner_hint() -> str:
     """Said when a new deal gets no owner because the rep's name is not set."""
-    from funnel_tui.i18n import _
-
     return _("no owner: tell funnel your name once with `funnel settings me NAME` and new deals are yours")
 
 
