@@ -22,11 +22,10 @@ from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping, Sequence, TypeVar
+from typing import TYPE_CHECKING, Any, Iterator, Mapping, Sequence
 
 from sqlalchemy.engine import Connection, Engine
 
-from funnel_tui import config
 from funnel_tui.domain.funnel import BOTTLENECK_THRESHOLD, FunnelFacts, summarize
 from funnel_tui.domain.rules import TierCutoffs
 from funnel_tui.domain.stages import StageDef
@@ -50,7 +49,6 @@ if TYPE_CHECKING:
     from funnel_tui.store.summary import DealSet
 
 UTC = timezone.utc
-R = TypeVar("R")
 
 
 class Store:
@@ -118,20 +116,17 @@ class Store:
         return settings.stage_named(self.stages(), key_or_name)
 
     def get_setting(self, key: str, default: str | None = None) -> str | None:
-        """A setting: the rep's own (`me`, `lang`, `theme`, `export_dir`: the user's config
-        file, see store.settings) or the pipeline's (tier shares: this database)."""
+        """A setting: the rep's own (`me`, `lang`, `theme`, `export_dir`: on SQLite the user's
+        config file, see store.settings) or the pipeline's (tier shares: this database)."""
         with self.read() as conn:
-            if settings.is_personal(key) and self._personal_in_config():
-                value = self._config_errors(lambda: settings.personal_setting(conn, key, db_path=self.path))
-            else:
-                value = settings.get_setting(conn, key)
+            value = settings.read_setting(conn, key, db_path=self.path)
         return default if value is None else value
 
     def set_setting(self, key: str, value: str) -> None:
         """Change a setting where it lives (see get_setting); the one API for both kinds."""
         self._me = None
-        if settings.is_personal(key) and self._personal_in_config():
-            self._config_errors(lambda: config.set_value(key, value))
+        if settings.is_personal(key) and settings.personal_in_config(self.engine.dialect.name):
+            settings.write_personal(key, value)
             return
         with self.write() as conn:
             settings.set_setting(conn, key, value)
@@ -142,18 +137,6 @@ class Store:
         if self._me is None:
             self._me = self.get_setting("me") or ""
         return self._me or None
-
-    def _personal_in_config(self) -> bool:
-        """SQLite: the rep's own settings are in their config dir. (A team server keeps them
-        per role; until team mode lands they stay in its database.)"""
-        return self.engine.dialect.name == "sqlite"
-
-    @staticmethod
-    def _config_errors(work: Callable[[], R]) -> R:
-        try:
-            return work()
-        except config.ConfigError as exc:
-            raise StoreError(str(exc)) from None
 
     def tier_shares(self) -> tuple[float, float]:
         """Tier thresholds: settings tier_a_share / tier_b_share, else 80 % / 95 %."""

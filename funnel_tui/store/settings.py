@@ -73,6 +73,30 @@ def is_personal(key: str) -> bool:
     return key in config.PERSONAL or key == config.ASKED_NAME
 
 
+def personal_in_config(dialect: str) -> bool:
+    """SQLite: the rep's own settings are in their config dir. (A team server keeps them per
+    role; until team mode lands they stay in its database.)"""
+    return dialect == "sqlite"
+
+
+def read_setting(conn: Connection, key: str, *, db_path: Path | None) -> str | None:
+    """Any setting, from where it lives (the config file or this database)."""
+    if is_personal(key) and personal_in_config(conn.dialect.name):
+        try:
+            return personal_setting(conn, key, db_path=db_path)
+        except config.ConfigError as exc:
+            raise StoreError(str(exc)) from None
+    return get_setting(conn, key)
+
+
+def write_personal(key: str, value: str) -> None:
+    """A personal setting into the config file (a broken file is a StoreError)."""
+    try:
+        config.set_value(key, value)
+    except config.ConfigError as exc:
+        raise StoreError(str(exc)) from None
+
+
 def personal_setting(conn: Connection, key: str, *, db_path: Path | None) -> str | None:
     """A personal setting: the demo's rep for `me` in a demo database, else the config file's
     value, else (once) the value this database held before personal settings moved out."""
