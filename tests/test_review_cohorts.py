@@ -98,3 +98,21 @@ def test_cli_review_json_and_table_say_cohort(funnel, db_path, demo_week):
     assert demo["last_week"] == {"n": 2, "d": 4, "ratio": 0.5}
     code, out, _ = funnel("review")
     assert "2/4" in out and "have reached the next stage since" in out
+
+
+def test_the_cohort_query_follows_each_entrant_by_index(store, demo_week):
+    from sqlalchemy import text
+
+    from funnel_tui.store import review
+
+    seen: list = []
+    with store.read() as conn:
+        real = conn.execute
+        conn.execute = lambda stmt, params=None, *a, **k: seen.append((stmt, params)) or real(stmt, params, *a, **k)
+        review.weekly_cohorts(conn, store.stages(), now=NOW, tz=TZ)
+        conn.execute = real
+        stmt, params = max(seen, key=lambda s: len(str(s[0])))
+        plan = " | ".join(r[3] for r in conn.execute(text("EXPLAIN QUERY PLAN " + str(stmt)), params))
+    assert "SEARCH h USING INDEX ix_history_stage_at" in plan  # the week's entries, by kind and time
+    assert "SEARCH x USING INDEX ix_history_path" in plan  # each entrant's later entries
+    assert "SCAN h" not in plan and "SCAN x" not in plan

@@ -86,11 +86,13 @@ def weekly_flow(conn: Connection, stages: Sequence[StageDef], *, now: datetime, 
 
 
 def weekly_cohorts(conn: Connection, stages: Sequence[StageDef], *, now: datetime, tz, owner: str | None = None,
-                   weeks: int = 6) -> dict[str, list[tuple[int, int]]]:
+                   weeks: int = 3) -> dict[str, list[tuple[int, int]]]:
     """Cohort conversion per stage and week (DESIGN §3): `cohort:<stage>` → [(n, d), …],
     week 0 = this week. d = the deals that entered the stage during the week (created in it
     or moved forward into it); n = how many of them have reached the next stage since (any
-    later entry at or past it), as of `now`. Undone moves count nowhere. n ≤ d always."""
+    later entry at or past it), as of `now`. Undone moves count nowhere. n ≤ d always.
+    Three weeks by default: the review shows this week, last week and the week before (each
+    entrant costs an index seek along its own path)."""
     order = sorted(stages, key=lambda s: s.position)
     params, week, where, entry = _window_params(stages, now=now, tz=tz, owner=owner, weeks=weeks)
     nxt_whens = []
@@ -101,19 +103,22 @@ def weekly_cohorts(conn: Connection, stages: Sequence[StageDef], *, now: datetim
     if not nxt_whens:
         return out
     x_pos = position_case("x.to_stage", stages, params, "xq")
+    # Without undos (by then) every row stands: no look-up of each row's action.
+    undone = conn.execute(text("SELECT 1 FROM undo WHERE at <= :now LIMIT 1"), params).first() is not None
+    live_h = live_sql("h", "now") if undone else "1 = 1"
+    live_x = live_sql("x", "now") if undone else "1 = 1"
     rows = conn.execute(text(f"""
         WITH entrants AS MATERIALIZED (
           SELECT h.deal_id, h.to_stage, {week.format(col='h.at')} AS wk, min(h.id) AS first_id,
                  (CASE h.to_stage {' '.join(nxt_whens)} END) AS next_pos
           FROM history h JOIN deal d ON d.id = h.deal_id
-          WHERE {entry} AND h.at >= :lo AND h.at < :hi AND h.at <= :now AND {where}
-            AND {live_sql('h', 'now')}
+          WHERE {entry} AND h.at >= :lo AND h.at < :hi AND h.at <= :now AND {where} AND {live_h}
           GROUP BY h.deal_id, h.to_stage, wk)
         SELECT e.to_stage, e.wk, count(*),
                sum(CASE WHEN EXISTS (
                      SELECT 1 FROM history x
                      WHERE x.deal_id = e.deal_id AND x.to_stage IS NOT NULL AND x.id > e.first_id
-                       AND x.at <= :now AND {x_pos} >= e.next_pos AND {live_sql('x', 'now')})
+                       AND +x.at <= :now AND {x_pos} >= e.next_pos AND {live_x})
                    THEN 1 ELSE 0 END)
         FROM entrants e WHERE e.next_pos IS NOT NULL
         GROUP BY e.to_stage, e.wk"""), params).all()
