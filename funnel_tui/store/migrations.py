@@ -142,7 +142,7 @@ def _v1_undo_marks(conn: "Connection") -> None:
     conn.exec_driver_sql(
         "INSERT INTO undo (action, undo_action, at) "
         "SELECT substr(action, 6), action, min(at) FROM history "
-        "WHERE action LIKE 'undo:%' GROUP BY action ORDER BY min(id)")
+        "WHERE action >= 'undo:' AND action < 'undo;' GROUP BY action ORDER BY min(id)")  # ix_history_action
 
 
 MIGRATIONS[1] = _v1_undo_marks
