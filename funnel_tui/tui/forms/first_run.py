@@ -9,7 +9,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Button, Input, Label
 
 from funnel_tui.domain.validation import FieldError, validate_field
@@ -25,7 +25,7 @@ class NameForm(FormScreen[str]):
     """
 
     def compose(self) -> ComposeResult:
-        with Vertical(id="dialog"):
+        with VerticalScroll(id="dialog"):  # as every form: it scrolls, title and buttons docked
             yield Label(Text(_("Welcome to funnel")), id="form-title")
             yield Label(Text(_("Your name, as the owner of your deals: the deals you add are yours, "
                                "and Summary shows your funnel first.")), classes="hint")
