@@ -141,9 +141,8 @@ def deal_bump(db: str, deal_id: str, n: str) -> None:
 
 
 def install_v2() -> None:
-    """A test-only next schema version (the v1 fixture's "v2" in the tests' words: the real
-    steps up to models.SCHEMA_VERSION run first): followup gains an `outcome` column by a full
-    table rebuild."""
+    """A test-only schema after the real ones (SCHEMA_VERSION + 1): followup gains an
+    `outcome` column by a full table rebuild. (Named v2 when v1 was the only real version.)"""
     from sqlalchemy import Column, String, text
 
     from funnel_tui import models
@@ -151,8 +150,9 @@ def install_v2() -> None:
 
     table = models.FollowUp.__table__
     table.append_column(Column("outcome", String, nullable=False, server_default=text("''")))
-    migrations.MIGRATIONS[models.SCHEMA_VERSION] = lambda conn: migrations.rebuild_table(conn, table)
-    models.SCHEMA_VERSION += 1
+    real = models.SCHEMA_VERSION
+    models.SCHEMA_VERSION = real + 1
+    migrations.MIGRATIONS[real] = lambda conn: migrations.rebuild_table(conn, table)
 
 
 def _remove_fk_protection() -> None:

@@ -231,14 +231,22 @@ def _default_sql(col) -> str:
     return f"'{text}'" if isinstance(text, str) and not hasattr(arg, "text") else str(text)
 
 
-def _v1_to_v2(conn: "Connection") -> None:
-    """v2: money is 64-bit (a v1 server had a 32-bit amount) and history carries its author."""
+def _from_v1(conn: "Connection") -> None:
+    """A v1 server (made before versions were kept): 64-bit money (v1 had a 32-bit amount),
+    then what v2 and v3 add — the undo marks, filled from the undos v1 wrote (their inverse
+    rows carry the action "undo:<undone action>", as on SQLite), and history's authors."""
     conn.exec_driver_sql("ALTER TABLE deal ALTER COLUMN amount TYPE BIGINT")
     add_missing(conn)
+    conn.exec_driver_sql(
+        "INSERT INTO undo (action, undo_action, at) "
+        "SELECT substr(action, 6), action, min(at) FROM history "
+        "WHERE action LIKE 'undo:%%' AND substr(action, 6) NOT IN (SELECT action FROM undo) "
+        "GROUP BY action ORDER BY min(id)")
 
 
-# Explicit steps by the version they start from; a version without one takes add_missing.
-PG_STEPS: dict[int, Callable[["Connection"], None]] = {1: _v1_to_v2}
+# Explicit steps by the version they start from; a version without one takes add_missing
+# (v1's step already brought v2's and v3's additions, so theirs find nothing to add).
+PG_STEPS: dict[int, Callable[["Connection"], None]] = {1: _from_v1}
 
 
 def migrate_server(engine: "Engine") -> tuple[int, int]:
