@@ -109,6 +109,7 @@ def weekly_cohorts(conn: Connection, stages: Sequence[StageDef], *, now: datetim
     undone = conn.execute(text("SELECT 1 FROM undo WHERE at <= :now LIMIT 1"), params).first() is not None
     live_h = live_sql("h", "now") if undone else "1 = 1"
     live_x = live_sql("x", "now") if undone else "1 = 1"
+    x_at = "+x.at" if conn.dialect.name == "sqlite" else "x.at"  # SQLite's planner hint (no + on a server's times)
     rows = conn.execute(text(f"""
         WITH entrants AS MATERIALIZED (
           SELECT h.deal_id, h.to_stage, {week.format(col='h.at')} AS wk, min(h.id) AS first_id,
@@ -120,7 +121,7 @@ def weekly_cohorts(conn: Connection, stages: Sequence[StageDef], *, now: datetim
                sum(CASE WHEN EXISTS (
                      SELECT 1 FROM history x
                      WHERE x.deal_id = e.deal_id AND x.to_stage IS NOT NULL AND x.id > e.first_id
-                       AND +x.at <= :now AND {x_pos} >= e.next_pos AND {live_x})
+                       AND {x_at} <= :now AND {x_pos} >= e.next_pos AND {live_x})
                    THEN 1 ELSE 0 END)
         FROM entrants e WHERE e.next_pos IS NOT NULL
         GROUP BY e.to_stage, e.wk"""), params).all()
