@@ -36,7 +36,7 @@ def zh(monkeypatch):
 def filled(funnel):
     for i, name in enumerate(NAMES):
         assert funnel("add", name, "--title", "数据平台 PoC 私有化部署", "--amount", "3万",
-                      "--follow-up", f"today {9 + i}:00").code == 0
+                      "--follow-up", f"today {9 + i}:00", "--past").code == 0
     return funnel
 
 
@@ -55,16 +55,20 @@ def test_the_locale_chooses_chinese_and_the_setting_overrides_it(zh, funnel, mon
     monkeypatch.setenv("LANG", "en_US.UTF-8")
     funnel("settings", "lang", "zh")
     assert choose_language([f"--db={funnel.db}", "list"]) == "zh"
-    assert choose_language(["list", "--db", str(funnel.db)]) == "en"  # --db after the command is not ours
+    # The setting is the rep's (their config file), whichever SQLite file is open; a server keeps
+    # it per role and open_store reads it there, so before that the locale decides.
+    assert choose_language(["--db", str(funnel.db.with_name("other.db")), "list"]) == "zh"
+    assert choose_language(["--db", "postgresql://rep@db.example/sales", "list"]) == "en"
 
 
 def test_reading_the_setting_creates_nothing(tmp_path, monkeypatch):
     """`funnel --help` on a machine that never ran funnel leaves no data dir behind."""
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "fresh"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "fresh-config"))
     monkeypatch.setenv("LANG", "zh_CN.UTF-8")
     assert choose_language([]) == "zh"
     assert choose_language(["--demo"]) == "zh"
-    assert not (tmp_path / "fresh").exists()
+    assert not (tmp_path / "fresh").exists() and not (tmp_path / "fresh-config").exists()
 
 
 def test_a_fresh_process_speaks_chinese_from_the_first_line(tmp_path):

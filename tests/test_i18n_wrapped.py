@@ -59,10 +59,11 @@ SHOWN: dict[str, tuple[tuple[int, ...], tuple[str, ...]]] = {
 # (file relative to funnel_tui/, the literal) -> why it is not a word for the rep to read.
 ALLOWED: dict[tuple[str, str], str] = {
     ("tui/app.py", "funnel · "): "the product's name before the translated screen name",
-    ("tui/screens/board.py", "funnel · "): "the product's name before the translated screen name",
+    ("tui/board_window.py", "funnel · "): "the product's name before the translated screen name",
     ("tui/widgets/key_bar.py", " ^p "): "a key, as the footer draws keys",
     ("cli/__init__.py", "funnel: "): "the program's name before an error line, as every Unix tool writes it",
     ("cli/common.py", "funnel: "): "the program's name before a warning line",
+    ("cli/deals.py", "funnel: "): "the program's name before a warning line",
     ("cli/exchange.py", "stdout"): "the name of the stream, as the rep typed `-` for it",
 }
 

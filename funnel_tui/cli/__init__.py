@@ -2,12 +2,14 @@
 
     common      errors, exit codes, the clock, open_store, emit, the shared options
     admin       tui, demo (first in --help); stages, undo, settings
+    web         web: the board in a browser (textual-serve)
     deals       add, edit, move, lose, reopen, delete, restore
     followups   follow-up, done, log, snooze
     reads       due, warnings, list, show
     summary     summary, review
     exchange    export, import
     backup      backup create | list | restore
+    team        team init | add-rep | add-lead | migrate | whoami (PostgreSQL)
 
 Kept light: only argparse at import. The store (SQLModel), Rich and above all Textual are
 imported inside the commands that need them, so `funnel due` starts fast. Exit codes are
@@ -22,13 +24,13 @@ import sys
 from typing import Sequence
 
 from funnel_tui import __version__
-from funnel_tui.cli import admin, argparse_words, backup, deals, exchange, followups, reads, summary
+from funnel_tui.cli import admin, argparse_words, backup, deals, exchange, followups, reads, summary, team, web
 from funnel_tui.cli.common import EXIT_ERROR, EXIT_OK, choose_language, is_user_error, safe
 from funnel_tui.i18n import _
 
 # The order of `funnel --help`: each group adds its commands in turn.
-COMMAND_GROUPS = (admin.register_board, deals.register, followups.register, reads.register,
-                  admin.register, summary.register, exchange.register, backup.register)
+COMMAND_GROUPS = (admin.register_board, web.register, deals.register, followups.register, reads.register,
+                  admin.register, summary.register, exchange.register, backup.register, team.register)
 
 
 def build_parser() -> argparse.ArgumentParser:

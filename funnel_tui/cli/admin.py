@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 
+from funnel_tui import config
 from funnel_tui.cli.common import (
     EXIT_OK,
     CliError,
@@ -49,7 +50,20 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     target = resolve_db(args)
     path = sqlite_path(target)
-    if args.reset and path is not None and path.exists():
+    if path is None:
+        # A server is the team's live pipeline: demo data goes only into an empty database.
+        from funnel_tui.store.pg_team import server_has_deals
+
+        store = open_store(args)
+        with store.read() as conn:
+            held = server_has_deals(conn)
+        if held:
+            raise CliError(_("demo: this server database already holds deals; demo data goes only into an "
+                             "empty database (--reset never empties a server)"))
+        n = fill_demo(store, deals=args.deals, seed=args.seed, now=now_utc(), lang=args.lang or active_lang())
+        print(_("demo: {n} deals in {target}").format(n=n, target=redact_url(target)))
+        return EXIT_OK
+    if args.reset and path.exists():
         for p in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
             p.unlink(missing_ok=True)
     store = open_store(args)
@@ -74,14 +88,22 @@ def cmd_stages(args: argparse.Namespace) -> int:
 
 
 def cmd_undo(args: argparse.Namespace) -> int:
+    from funnel_tui.domain.undo import undone_text
+
     store = open_store(args)
     res = store.undo(now=now_utc())
+    if args.format == "json":
+        emit([], "json", [], json_value=res)
+        return EXIT_OK
     if res is None:
         print(_("nothing to undo"))
         return EXIT_OK
+    labels = {s.key: s.label(active_lang()) for s in store.stages()}
+    what = undone_text(res, lambda key: labels.get(key, key))
     deals = ", ".join(str(d) for d in res["deal_ids"][:10])
     more = " " + _("(+{n} more)").format(n=len(res["deal_ids"]) - 10) if len(res["deal_ids"]) > 10 else ""
-    print(_("undone: {n} change(s) on deal {deals}").format(n=res["rows"], deals=deals) + more)
+    print(safe(_("undone: {n} change(s) on deal {deals}{more} — {what}").format(
+        n=res["rows"], deals=deals, more=more, what=what)))
     return EXIT_OK
 
 
@@ -89,6 +111,7 @@ SETTINGS = {
     "me": N_("your name as deal owner: `--owner me` and the Summary screen's default rep"),
     "lang": N_("en or zh: the language of the screens and the command line (default: from your locale)"),
     "theme": N_("the board's colour theme (also switched from the palette, ctrl+p)"),
+    "export_dir": N_("where `x` on the board writes its CSV (default: your documents folder)"),
     "tier_a_share": N_("share of weighted pipeline that makes tier A (default 0.80)"),
     "tier_b_share": N_("cumulative share that ends tier B (default 0.95)"),
 }
@@ -110,6 +133,14 @@ def _check_setting(key: str, value: str, store) -> str:
     elif key == "theme":
         if not text:
             raise CliError(_("theme: give a theme name, e.g. textual-dark, nord, gruvbox"))
+    elif key == "export_dir":
+        from pathlib import Path
+
+        folder = Path(text).expanduser().absolute() if text else None
+        if folder is None or (folder.exists() and not folder.is_dir()):
+            raise CliError(_("export_dir: {path} is not a folder; give a folder, e.g. ~/Documents/funnel").format(
+                path=repr(text)))
+        text = str(folder)
     else:
         try:
             share = float(text)
@@ -132,7 +163,9 @@ def cmd_settings(args: argparse.Namespace) -> int:
     store = open_store(args)
     if args.key is None:
         rows = [{"key": k, "value": store.get_setting(k) or "", "meaning": _(m)} for k, m in SETTINGS.items()]
-        emit(rows, args.format, ["key", "value", "meaning"], title=_("Settings"))
+        emit(rows, args.format, ["key", "value", "meaning"], title=_("Settings"),
+             footer=_("me, lang, theme and export_dir are yours, kept in {path}; the rest belong to this "
+                      "database").format(path=config.path()))
         return EXIT_OK
     if args.value is None:
         print(safe(store.get_setting(args.key) or ""))
@@ -159,9 +192,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     """`stages`, `undo` and `settings`, after the read commands."""
     add_format(add_command(sub, "stages", cmd_stages, _("the funnel stages")))
 
-    add_command(sub, "undo", cmd_undo, _("revert the last change (again and again)"))
+    add_format(add_command(sub, "undo", cmd_undo, _("revert the last change (again and again) and say what it was")))
 
-    sp = add_command(sub, "settings", cmd_settings, _("show or change a setting: me, lang, theme, tier shares"))
+    sp = add_command(sub, "settings", cmd_settings,
+                     _("show or change a setting: me, lang, theme, export_dir, tier shares"))
     sp.add_argument("key", nargs="?", choices=tuple(SETTINGS), help=_("the setting"))
     sp.add_argument("value", nargs="?", metavar=_("value"), help=_("its new value (leave out to show it)"))
     add_format(sp)

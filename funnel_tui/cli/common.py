@@ -19,6 +19,7 @@ import sys
 from datetime import datetime, timezone
 from typing import Any, Callable, Sequence
 
+from funnel_tui import config
 from funnel_tui.cli.table_layout import fits, layout
 from funnel_tui.i18n import _, activate, active_lang, resolve_lang
 
@@ -80,16 +81,23 @@ def _db_named(argv: Sequence[str]) -> str | None:
 
 
 def _lang_setting(argv: Sequence[str]) -> str | None:
-    """The `lang` setting of the SQLite file this run will open, or None (no file, no setting,
-    a server URL, anything unreadable: then the locale decides).
+    """The rep's `lang` setting for this run, or None (none set, a server URL, anything
+    unreadable: then the locale decides).
 
-    Read-only, with sqlite3 and no ORM, and without creating the data dir: `funnel --help`
-    stays light and leaves no trace.
+    On SQLite it lives in the rep's config file (`funnel_tui.config`); a database from before
+    that file may still hold it in its own setting table (the store carries it over when it
+    opens). Read-only, with tomllib and sqlite3 and no ORM, creating neither the config nor the
+    data dir: `funnel --help` stays light and leaves no trace.
     """
     target = _db_named(argv)
     if target is not None and "://" in target and not target.startswith("sqlite:///"):
         return None
     try:
+        from funnel_tui.paths import config_dir_unmade
+
+        lang = config.read(config_dir_unmade() / config.FILE_NAME).get("lang")
+        if lang:
+            return lang
         if target is None or target == _DEMO:
             from funnel_tui.paths import data_dir_unmade
 
@@ -145,6 +153,25 @@ def parse_when(text: str, field: str | None = None) -> datetime:
         raise CliError(f"{field}: {exc}") from None
 
 
+def parse_follow_up(text: str, field: str = "when", *, allow_past: bool = False) -> datetime:
+    """A follow-up's due time: like parse_when, and refused in the past unless `allow_past`."""
+    from funnel_tui.domain.dates import PastFollowUp
+    from funnel_tui.domain.dates import parse_follow_up as _parse
+
+    try:
+        return _parse(text, now=now_utc(), tz=local_tz(), allow_past=allow_past)
+    except PastFollowUp as exc:
+        raise CliError(_("{field}: {error} (--past plans it anyway)").format(field=field, error=exc)) from None
+    except ValueError as exc:
+        raise CliError(f"{field}: {exc}") from None
+
+
+def add_past(sp: argparse.ArgumentParser) -> None:
+    """--past: a follow-up time in the past is taken (to record one that was missed)."""
+    sp.add_argument("--past", action="store_true",
+                    help=_("accept a follow-up time in the past (normally refused as a typo)"))
+
+
 def fmt_time(dt: datetime | None) -> str:
     """A moment as the rep reads it, in local time (`2026-11-24 15:00`, `11月24日 周二 15:00`)."""
     from funnel_tui.domain.dates import format_shown
@@ -180,18 +207,22 @@ def open_store(args: argparse.Namespace):
 
     The `lang` setting is read again through the store (a server database keeps it there too),
     for what the command says from here on."""
-    from funnel_tui.store import NewerSchemaError, Store
+    from funnel_tui.store import NewerSchemaError, Store, StoreError
     from funnel_tui.store.engine import redact_url
 
     target = resolve_db(args)
     _check_file(target)
     try:
         store = Store(target)
+    except StoreError as exc:  # named causes (a server: authentication, reachability, …)
+        raise CliError(str(exc)) from None
     except NewerSchemaError as exc:
         # Readable, never written: a newer funnel-tui owns this file's format.
         print("funnel: " + _("{error}; opened read-only (changes are refused)").format(error=exc), file=sys.stderr)
         try:
             store = Store(target, read_only=True)
+        except StoreError as exc2:
+            raise CliError(str(exc2)) from None
         except Exception as exc2:  # noqa: BLE001
             raise CliError(_("cannot open database {target}: {error}").format(
                 target=redact_url(target), error=type(exc2).__name__)) from None
@@ -200,6 +231,31 @@ def open_store(args: argparse.Namespace):
             target=redact_url(target), error=type(exc).__name__)) from None
     activate(resolve_lang(store.get_setting("lang")))
     return store
+
+
+def ask_name_once(store, *, ask=input) -> str | None:
+    """The rep's name as deal owner (`me`). The first time it is missing on a terminal, ask
+    for it once (Enter skips, and is not asked again); returns the name, or None."""
+    from funnel_tui.domain.text import clean_text
+
+    me = store.me()
+    if me or store.get_setting(config.ASKED_NAME) or not (sys.stdin.isatty() and sys.stdout.isatty()):
+        return me
+    store.set_setting(config.ASKED_NAME, "1")
+    try:
+        name = clean_text(ask(_("Your name, as the owner of your deals (Enter to skip): "))).strip()
+    except EOFError:
+        name = ""
+    if not name or len(name) > 100:
+        return None
+    store.set_setting("me", name)
+    print(_("Saved: new deals are {name}'s (change it with: funnel settings me NAME)").format(name=name))
+    return name
+
+
+def owner_hint() -> str:
+    """Said when a new deal gets no owner because the rep's name is not set."""
+    return _("no owner: tell funnel your name once with `funnel settings me NAME` and new deals are yours")
 
 
 def _check_file(target: str) -> None:

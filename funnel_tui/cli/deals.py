@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Any
 
 from funnel_tui.cli.common import (
@@ -10,11 +11,14 @@ from funnel_tui.cli.common import (
     CliError,
     add_command,
     add_deal,
+    add_past,
+    ask_name_once,
     fmt_time,
     local_tz,
     now_utc,
     open_store,
-    parse_when,
+    owner_hint,
+    parse_follow_up,
     safe,
     shown,
     stage_names,
@@ -59,23 +63,24 @@ def _deal_values(args: argparse.Namespace) -> dict[str, Any]:
 
 def cmd_add(args: argparse.Namespace) -> int:
     from funnel_tui.domain.validation import FollowUpDraft
-    from funnel_tui.store.history import new_action
 
     store = open_store(args)
     now = now_utc()
-    follow = parse_when(args.follow_up, _("follow-up")) if args.follow_up else None
+    follow = parse_follow_up(args.follow_up, _("follow-up"), allow_past=args.past) if args.follow_up else None
     values = {"customer": args.customer, **_deal_values(args)}
-    action = new_action()  # one `funnel undo` takes back the deal and its first follow-up
-    deal_id = store.add_deal(values, now=now, tz=local_tz(), action=action)
-    if follow is not None:
-        store.add_follow_up(FollowUpDraft(deal_id, follow, args.kind or "call", ""), now=now, action=action)
+    if not values.get("owner"):
+        ask_name_once(store)  # the first time only, and only on a terminal
+    # The deal and its first follow-up: one transaction and one `funnel undo` step.
+    first = FollowUpDraft(0, follow, args.kind or "call", "") if follow is not None else None
+    deal_id = store.add_deal(values, now=now, tz=local_tz(), follow_up=first)
     deal = store.get_deal(deal_id)
     stage = stage_names(store).get(deal["stage"], deal["stage"])
-    if follow:
-        print(_("added deal {id}: {customer} in {stage}, follow-up {when}").format(
-            id=deal_id, customer=safe(deal["customer"]), stage=stage, when=fmt_time(follow)))
-    else:
-        print(_("added deal {id}: {customer} in {stage}").format(id=deal_id, customer=safe(deal["customer"]), stage=stage))
+    owner = _(", owner {owner}").format(owner=safe(deal["owner"])) if deal["owner"] else ""
+    when = _(", follow-up {when}").format(when=fmt_time(follow)) if follow else ""
+    print(_("added deal {id}: {customer} in {stage}").format(id=deal_id, customer=safe(deal["customer"]), stage=stage)
+          + owner + when)
+    if not deal["owner"]:
+        print(f"funnel: {owner_hint()}", file=sys.stderr)
     return EXIT_OK
 
 
@@ -155,6 +160,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     _add_deal_fields(sp)
     sp.add_argument("--follow-up", metavar=_("WHEN"), help=_("plan the first follow-up, e.g. tomorrow 10:00"))
     sp.add_argument("--kind", choices=FOLLOWUP_KINDS, help=_("kind of that follow-up (default call)"))
+    add_past(sp)
 
     sp = add_command(sub, "edit", cmd_edit, _("change fields of a deal (stage: use move; lost: use lose)"))
     add_deal(sp)

@@ -17,6 +17,7 @@ from funnel_tui.cli.common import (
     EXIT_OK,
     CliError,
     add_command,
+    ask_name_once,
     local_tz,
     now_utc,
     open_store,
@@ -62,6 +63,12 @@ def _print_report(r: ImportReport) -> None:
             line += _("; {follow_ups} planned").format(
                 follow_ups=ngettext("{n} follow-up", "{n} follow-ups", r.follow_ups).format(n=r.follow_ups))
         print("  " + line, file=out)
+    if r.owner_default:
+        print("  " + (_("no owner column: the deals are {owner}'s") if not r.owner_column else
+                      _("rows without an owner are {owner}'s")).format(owner=safe(r.owner_default)), file=out)
+    elif not r.owner_column:
+        print("  " + _("no owner column and no name set: the deals have no owner "
+                       "(funnel settings me NAME, or --owner NAME)"), file=out)
     for line in r.reasons:
         print("  " + _("rejected {reason}").format(reason=safe(line)), file=out)
     if r.rejected > len(r.reasons):
@@ -103,6 +110,9 @@ def cmd_export(args: argparse.Namespace) -> int:
             done = _("exported {n} deals to {where} ({encoding})")
     except ExportError as exc:
         raise CliError(_("export: {error}").format(error=exc)) from None
+    except OSError as exc:  # the disk said no while writing (full, read-only, gone): one line, nothing left
+        raise CliError(_("export: cannot write {path}: {reason}").format(
+            path=safe(dest), reason=exc.strerror or type(exc).__name__)) from None
     where = "stdout" if res.path is None else str(res.path)
     print(done.format(n=res.rows, where=safe(where), encoding=res.encoding),
           file=sys.stderr if res.path is None else sys.stdout)
@@ -117,6 +127,8 @@ def cmd_import(args: argparse.Namespace) -> int:
     from funnel_tui.exchange.importer import import_file
 
     store = open_store(args)
+    if not args.owner:
+        ask_name_once(store)  # the first time only, and only on a terminal
     try:
         report = import_file(
             store, args.path, now=now_utc(), tz=local_tz(), dry_run=args.dry_run, encoding=args.encoding,

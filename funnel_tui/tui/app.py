@@ -14,14 +14,18 @@ from textual.app import App
 from textual.binding import Binding
 from textual.screen import ModalScreen, Screen
 
+from funnel_tui import config, paths
 from funnel_tui.domain.dates import local_tz
 from funnel_tui.domain.vocab import FOLLOWUP_KIND
 from funnel_tui.i18n import N_, _, activate, resolve_lang
+from funnel_tui.tui import wide_cells
 from funnel_tui.tui.commands import ScreenCommands, system_command
 from funnel_tui.tui.key_table import localise_bindings
 from funnel_tui.tui.services import ScreenServices
 
 REMIND_EVERY = 60.0  # seconds between checks for follow-ups that became due
+
+wide_cells.apply()  # Chinese text stays whole where a toast or dialog overlaps the columns
 
 
 class FunnelApp(ScreenServices, App[int]):
@@ -39,18 +43,23 @@ class FunnelApp(ScreenServices, App[int]):
     ]
 
     def __init__(self, store, clock: Callable[[], datetime], *, tz: tzinfo | None = None,
-                 lang: str | None = None, export_dir: Path | str | None = None, first_read=None):
+                 lang: str | None = None, export_dir: Path | str | None = None, first_read=None,
+                 ask_name: bool = False):
+        """`ask_name`: on the first start, ask the rep's name once (`funnel tui` does)."""
         # The language first: the screens' words are read as they are built.
         self.lang = lang or resolve_lang(store.get_setting("lang"))
         activate(self.lang)
         super().__init__()
         localise_bindings(self)
+        self.ask_name = ask_name
         self.store = store
         # The board's first read (board_data.FirstRead), started before Textual loaded.
         self.first_read = first_read
         self.clock = clock
         self.tz = tz or local_tz()
-        self.export_dir = Path(export_dir) if export_dir else Path.cwd()
+        # Where `x` writes; None: the `export_dir` setting, else the documents folder (read
+        # when the rep exports, not at start-up).
+        self.export_dir = Path(export_dir) if export_dir else None
         self._reminded: set[int] = set()
         self._reminders_started = False
         self._saved_theme = store.get_setting("theme")
@@ -83,12 +92,46 @@ class FunnelApp(ScreenServices, App[int]):
             if self._resume_gc:  # `funnel tui` paused the collector for start-up
                 gc.enable()
             self.start_reminders()
+            if self.ask_name:
+                self.ask_name_once()
+
+    def ask_name_once(self) -> None:
+        """The first start asks the rep's name (once, whatever the answer): new deals are theirs."""
+        from funnel_tui.tui.forms.first_run import NameForm
+
+        with self.reporting_errors():
+            if self.store.get_setting("me") or self.store.get_setting(config.ASKED_NAME):
+                return
+            self.store.set_setting(config.ASKED_NAME, "1")
+            self.push_screen(NameForm(), callback=self._got_name)
+
+    def _got_name(self, name: str | None) -> None:
+        if name:
+            with self.reporting_errors():
+                self.store.set_setting("me", name)
+                self.notify(_("New deals you add are {name}'s").format(name=name), markup=False)
 
     def _remember_theme(self, theme) -> None:
         if theme.name != self._saved_theme:
             self._saved_theme = theme.name
             with self.reporting_errors():
                 self.store.set_setting("theme", theme.name)
+
+    def deliver_screenshot(self, filename: str | None = None, path: str | None = None,
+                           time_format: str | None = None) -> str | None:
+        """The palette's Screenshot: an SVG of the screen into `paths.screenshot_dir()`
+        (Downloads, Documents or the data dir: a folder that exists), and a toast saying
+        where. In a browser (`funnel web`) the browser downloads it, as Textual does."""
+        if self.is_web:
+            return super().deliver_screenshot(filename, path, time_format)
+        with self.reporting_errors(extra=(OSError,)):
+            folder = Path(path) if path else paths.screenshot_dir()
+            name = filename or f"funnel-{self.now().astimezone(self.tz):%Y-%m-%d-%H%M%S}.svg"
+            target = folder / name
+            target.write_text(self.export_screenshot(), encoding="utf-8")
+            self.notify(_("Screenshot saved to {path}").format(path=target), title=_("Screenshot"),
+                        markup=False, timeout=8)
+        return None
 
     # --- reminders ----------------------------------------------------------------------
 
@@ -149,6 +192,6 @@ class FunnelApp(ScreenServices, App[int]):
 
 def run_app(store, clock: Callable[[], datetime], first_read=None) -> int:
     """Run the board until the rep quits; returns the exit code."""
-    app = FunnelApp(store, clock, first_read=first_read)
+    app = FunnelApp(store, clock, first_read=first_read, ask_name=True)
     result = app.run()
     return int(result or 0) if app.return_code in (None, 0) else int(app.return_code)

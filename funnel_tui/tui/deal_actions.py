@@ -14,7 +14,7 @@ forms (≈40 ms of imports) load with the first form opened.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING, Any, Callable, Mapping, Protocol, Sequence, TypeVar
 
@@ -22,6 +22,7 @@ from funnel_tui.domain.dates import format_shown, parse_when
 from funnel_tui.domain.money import weighted_minor
 from funnel_tui.domain.rules import cadence, lead_score_warning
 from funnel_tui.domain.stages import StageDef
+from funnel_tui.domain.undo import describe_undo as undo_title
 from funnel_tui.domain.validation import TouchDraft
 from funnel_tui.domain.vocab import FOLLOWUP_KIND, HISTORY_KIND, LOST_REASON, column_name
 from funnel_tui.i18n import N_, _
@@ -170,11 +171,18 @@ class DealActions:
         from funnel_tui.tui.forms.deal import DealForm
 
         ctx = self.ctx
-        draft = await self._ask(DealForm(ctx.store.stages(), now=ctx.now(), tz=ctx.tz, stage=stage, lang=ctx.lang))
+        store = ctx.store
+        draft = await self._ask(DealForm(store.stages(), now=ctx.now(), tz=ctx.tz, stage=stage, lang=ctx.lang,
+                                         similar=lambda name: store.similar_customers(name, limit=3)))
         if draft is None:
             return
-        store = ctx.store
-        self._write(ADD, None, lambda: store.get_deal(store.add_deal(draft.values, now=ctx.now(), tz=ctx.tz)),
+        if draft.open_existing is not None:  # the customer is already there: open that deal
+            open_deal = getattr(self.host, "open_deal", None)
+            if open_deal is not None:
+                open_deal(draft.open_existing)
+            return
+        self._write(ADD, None, lambda: store.get_deal(store.add_deal(
+            draft.values, now=ctx.now(), tz=ctx.tz, follow_up=draft.follow_up)),
                     lambda deal: _("Added {customer}").format(customer=deal["customer"]), returns_deal=True)
 
     async def edit(self, deal: Mapping[str, Any]) -> None:
@@ -228,14 +236,19 @@ class DealActions:
             self._write(FOLLOW_UP, deal, lambda: ctx.store.add_follow_up(draft, now=ctx.now()),
                         _("Follow-up planned for {customer}").format(customer=deal["customer"]))
 
-    async def log_touch(self, deal: Mapping[str, Any], kind: str = "call") -> None:
-        """Log a call or visit (what was said) and plan the next step (tier cadence)."""
+    async def log_touch(self, deal: Mapping[str, Any], kind: str = "call", followup_id: int | None = None) -> None:
+        """Log a call or visit (what was said) and plan the next step (tier cadence). From a
+        Today row, `followup_id` is the row's follow-up: the touch completes it, with the note."""
         ctx = self.ctx
         draft = await self._touch_draft(deal, kind=kind)
         if draft is not None:
-            self._write(LOG, deal, lambda: ctx.store.log_touch(draft, now=ctx.now()),
-                        _("Logged a {kind} with {customer}").format(kind=FOLLOWUP_KIND.label(draft.kind),
-                                                                     customer=deal["customer"]))
+            if followup_id is not None:
+                draft = replace(draft, completes=followup_id)
+            message = _("Logged a {kind} with {customer}").format(kind=FOLLOWUP_KIND.label(draft.kind),
+                                                                  customer=deal["customer"])
+            if followup_id is not None:
+                message = _("{logged}; its follow-up is done").format(logged=message)
+            self._write(LOG, deal, lambda: ctx.store.log_touch(draft, now=ctx.now()), message)
 
     async def complete(self, deal: Mapping[str, Any], followup_id: int, kind: str) -> None:
         """Mark a follow-up done: what was said (a touch of its kind), then the next one."""
@@ -244,7 +257,7 @@ class DealActions:
         if draft is not None:
             self._write(DONE, deal, lambda: ctx.store.complete_follow_up(
                 followup_id, now=ctx.now(), note=draft.note, next_due_at=draft.next_due_at,
-                next_kind=draft.next_kind,
+                next_kind=draft.next_kind, next_note=draft.next_note,
             ), _("done: {kind} with {customer}").format(kind=FOLLOWUP_KIND.label(kind), customer=deal["customer"]))
 
     def snooze(self, deal: Mapping[str, Any], followup_id: int, due_at: datetime, days: int) -> None:
@@ -307,7 +320,11 @@ class DealActions:
             self.host.app.notify(_("Nothing to undo"), timeout=3)
         else:
             self._changed(Change(UNDO))
-            self._tell(describe_undo(ctx.store, result, ctx.lang))
+            # The title names what was taken back (action, deal, fields: domain.undo, as
+            # `funnel undo` says it); the message what changed back.
+            labels = {s.key: s.label(ctx.lang) for s in ctx.store.stages()}
+            self.host.app.notify(describe_undo(ctx.store, result, ctx.lang), markup=False,
+                                 title=undo_title(result, lambda key: labels.get(key, key)))
 
 
 def describe_undo(store: Any, result: dict, lang: str = "en") -> str:

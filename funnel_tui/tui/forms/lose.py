@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.containers import Vertical
+from textual.containers import VerticalScroll
 from textual.widgets import Input, Label, Select
 
 from funnel_tui.domain.validation import FieldError, validate_field
@@ -27,7 +27,7 @@ class LoseForm(FormScreen[str]):
         self.customer = customer
 
     def compose(self) -> ComposeResult:
-        with Vertical(id="dialog"):
+        with VerticalScroll(id="dialog"):
             yield Label(titled(_("Mark lost: "), self.customer), id="form-title")
             yield Label(Text(_("Reason")), classes="caption")
             # The reasons are stored as written here (English) until the store keeps codes;

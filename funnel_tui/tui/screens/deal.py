@@ -13,7 +13,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Label, OptionList, Static
+from textual.widgets import Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from funnel_tui.i18n import N_, _
@@ -22,6 +22,7 @@ from funnel_tui.tui.context import HasContext
 from funnel_tui.tui.deal_actions import Change, DealActions
 from funnel_tui.tui.key_table import localise_bindings
 from funnel_tui.tui.widgets.deal_details import due_line, fields_table, timeline
+from funnel_tui.tui.widgets.key_bar import KeyBar
 
 
 class FollowUpOption(Option):
@@ -38,7 +39,7 @@ class DealScreen(HasContext, Screen):
 
     BINDINGS = [
         Binding("d", "done", N_("Done"), tooltip=N_("Mark the highlighted follow-up done: note, then the next one")),
-        Binding("z", "snooze(1)", N_("Snooze +1d"), tooltip=N_("Push the highlighted follow-up a day later")),
+        Binding("1", "snooze(1)", N_("Snooze +1d"), tooltip=N_("Push the highlighted follow-up a day later")),
         Binding("3", "snooze(3)", N_("+3d"), tooltip=N_("Push the highlighted follow-up three days later")),
         Binding("w", "snooze(7)", N_("+1w"), tooltip=N_("Push the highlighted follow-up a week later")),
         Binding("e", "edit", N_("Edit"), tooltip=N_("Edit the deal's fields (checked as you type)")),
@@ -52,7 +53,7 @@ class DealScreen(HasContext, Screen):
     | :- | :- |
     | ↑ ↓ | move between open follow-ups |
     | d | done: a note, then the next follow-up |
-    | z / 3 / w | snooze a day / three days / a week |
+    | 1 / 3 / w | snooze a day / three days / a week (the same keys on every screen) |
     | e | edit the deal (a new stage is a move) |
     | f / l | plan a follow-up / log a touch |
     | ? / Esc | help / back |
@@ -117,7 +118,7 @@ class DealScreen(HasContext, Screen):
                 yield Label(Text(_("Timeline")), classes="section")
                 with VerticalScroll(id="timeline-pane"):
                     yield Static(id="timeline")
-        yield Footer()
+        yield KeyBar(id="key-bar")
 
     def on_mount(self) -> None:
         self.reload()
@@ -152,7 +153,7 @@ class DealScreen(HasContext, Screen):
         self._fill_follow_ups(store.deal_follow_ups(self.deal_id, open_only=True))
         self.query_one("#timeline", Static).update(timeline(
             store.deal_touches(self.deal_id), store.deal_follow_ups(self.deal_id),
-            store.deal_history(self.deal_id), self._stage_label, tz, now))
+            store.deal_timeline(self.deal_id), self._stage_label, tz, now))
         self.refresh_bindings()
 
     def _stage_label(self, key: str | None) -> str:

@@ -19,13 +19,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Label, Select, Static
+from textual.widgets import Label, Select, Static
 
 from funnel_tui.domain.funnel import SMALL_MARK
 from funnel_tui.domain.dates import format_shown
 from funnel_tui.i18n import N_, _
 from funnel_tui.tui.context import HasContext
 from funnel_tui.tui.key_table import localise_bindings
+from funnel_tui.tui.widgets.key_bar import KeyBar
 from funnel_tui.tui.widgets.summary_blocks import (
     bottleneck_text,
     compare_table,
@@ -81,6 +82,7 @@ class SummaryScreen(HasContext, Screen):
         Binding("r", "focus_rep", N_("Rep"), tooltip=N_("Choose whose funnel: me, all reps, side by side, one rep")),
         Binding("p", "focus_period", N_("Period"), tooltip=N_("Only deals created in this period")),
         Binding("ctrl+r", "reload", N_("Reload"), tooltip=N_("Read the numbers again")),
+        Binding("question_mark", "app.help", N_("Help"), key_display="?", tooltip=N_("All keys")),
     ]
     """
     | Key | Action |
@@ -125,7 +127,7 @@ class SummaryScreen(HasContext, Screen):
             yield Static(Text(""), id="totals", classes="block")
             yield Static(Text(""), id="breakdown", classes="block")
             yield Static(Text(""), id="week", classes="block")
-        yield Footer()
+        yield KeyBar(id="key-bar")
 
     def on_mount(self) -> None:
         self.app.sub_title = _("Summary")

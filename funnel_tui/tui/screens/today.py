@@ -15,7 +15,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import Footer, Label, OptionList
+from textual.widgets import Label, OptionList
 from textual.widgets.option_list import Option
 
 from funnel_tui.domain.dates import format_shown
@@ -25,6 +25,7 @@ from funnel_tui.tui.context import HasContext
 from funnel_tui.tui.deal_actions import Change, DealActions, neighbour_stage
 from funnel_tui.tui.key_table import localise_bindings
 from funnel_tui.tui.widgets.deal_details import due_line
+from funnel_tui.tui.widgets.key_bar import KeyBar
 
 SECTION_LIMIT = 200  # rows per section; the rest is counted (due) or pointed to (warnings)
 WARNING_SECTIONS = ("dwell_over", "dwell_near", "silent", "no_next_step")
@@ -75,7 +76,8 @@ class TodayScreen(HasContext, Screen):
         Binding("1", "snooze(1)", N_("+1d"), tooltip=N_("Snooze the follow-up a day")),
         Binding("3", "snooze(3)", N_("+3d"), tooltip=N_("Snooze the follow-up three days")),
         Binding("w", "snooze(7)", N_("+1w"), tooltip=N_("Snooze the follow-up a week")),
-        Binding("l", "log", N_("Log touch"), tooltip=N_("Log a call or visit on the row's deal and plan the next step")),
+        Binding("l", "log", N_("Log touch"),
+                tooltip=N_("Log a call or visit on the row's deal: it completes the row's follow-up; plan the next")),
         Binding("m", "move_next", N_("Next stage"), tooltip=N_("Move the row's deal to the next stage (Won asks first)")),
         Binding("enter", "open", N_("Open"), tooltip=N_("Open the row's deal")),
         Binding("r", "reload", N_("Reload"), show=False, tooltip=N_("Read everything again")),
@@ -118,7 +120,7 @@ class TodayScreen(HasContext, Screen):
     def compose(self) -> ComposeResult:
         yield Label(Text(""), id="today-title")
         yield OptionList(id="today-list", markup=False)
-        yield Footer()
+        yield KeyBar(id="key-bar")
 
     def on_mount(self) -> None:
         self.reload()
@@ -278,11 +280,11 @@ class TodayScreen(HasContext, Screen):
 
     @work
     async def action_log(self) -> None:
-        """Log a touch on the row's deal and plan the next follow-up."""
+        """Log a touch on the row's deal (it completes the row's follow-up) and plan the next."""
         row = self.current()
         deal = self.actions.read_deal(row.deal_id) if row is not None else None
         if row is not None and deal is not None:
-            await self.actions.log_touch(deal, kind=row.ref.kind)
+            await self.actions.log_touch(deal, kind=row.ref.kind, followup_id=row.followup_id)
 
     def action_move_next(self) -> None:
         """Move the row's deal to the next stage (into Won asks first)."""
