@@ -133,6 +133,6 @@ def parse_stage_map(items: Sequence[str], stages: Sequence[StageDef]) -> dict[st
         try:
             key = validate_field("stage", new.strip(), stages=stages)
         except FieldError as exc:
-            raise ImportFileError(f"stage-map: {exc.message}") from None
+            raise ImportFileError(_("stage-map: {error}").format(error=exc.message)) from None
         out[norm_header(old)] = key
     return out

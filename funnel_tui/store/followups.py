@@ -110,7 +110,8 @@ def complete_follow_up(conn: Connection, followup_id: int, *, now: datetime, act
     note = validate_field("notes", note)
     fu = open_follow_up(conn, followup_id)
     if deal_id is not None and fu["deal_id"] != deal_id:
-        raise StoreError(f"follow-up {followup_id} is not on deal {deal_id} (it is on deal {fu['deal_id']})")
+        raise StoreError(_("follow-up {id} is not on deal {deal} (it is on deal {other})").format(
+            id=followup_id, deal=deal_id, other=fu["deal_id"]))
     deal = deal_row(conn, fu["deal_id"])
     conn.execute(update(F).where(F.c.id == followup_id).values(status="done", done_at=to_db(now)))
     done = history_row(fu["deal_id"], to_db(now), "followup", action,
