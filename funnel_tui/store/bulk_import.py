@@ -10,7 +10,7 @@ same history-keeping changes as an edit.
 
 from __future__ import annotations
 
-import marshal
+import pickle
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Sequence
@@ -270,7 +270,7 @@ class DealImporter:
         known = bulk_rows.known_rows(raw, data.const)
         if known:
             again: list[ImportRow] = []
-            for row in reparse([(line, marshal.loads(cells)) for line, cells in known]):
+            for row in reparse([(line, pickle.loads(cells)) for line, cells in known]):
                 if isinstance(row, Outcome):
                     self.counts.rejected += 1
                     outcomes.append(row)
