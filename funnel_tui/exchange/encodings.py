@@ -31,6 +31,9 @@ COMMON_SHARE = 0.85
 # Candidates, in the order they are named; the Windows code pages are the supersets people have.
 CANDIDATES = {"gb18030": "GB18030", "cp950": "Big5", "cp932": "Shift_JIS", "cp1252": "Windows-1252",
               "latin-1": "Latin-1"}
+LABELS = {"utf-8": "UTF-8", "utf-8-sig": "UTF-8", "utf-16": "UTF-16", "utf-16-le": "UTF-16", "utf-16-be": "UTF-16",
+          "utf-32": "UTF-32", "gb18030": "GB18030", "gbk": "GBK", "big5": "Big5", "cp950": "Big5",
+          "cp932": "Shift_JIS", "shift_jis": "Shift_JIS", "cp1252": "Windows-1252", "iso8859-1": "Latin-1"}
 _BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
          (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
 
@@ -51,7 +54,8 @@ class EncodingVerdict:
 
     @property
     def label(self) -> str:
-        return CANDIDATES.get(self.encoding, self.encoding)
+        """The encoding as people name it (UTF-8, GB18030, Big5, Windows-1252)."""
+        return CANDIDATES.get(self.encoding) or LABELS.get(codecs.lookup(self.encoding).name, self.encoding)
 
 
 def decode_error(path: Path, encoding: str) -> tuple[int, str] | None:

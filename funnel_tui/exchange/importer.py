@@ -218,7 +218,8 @@ def import_file(
     plan = plan_file(store, src, opts, tz=tz)
     with plan:
         describe_plan(report, plan)
-        parser = RowParser(plan, stages, now, tz, owner=owner, currency=opts.currency or "CNY",
+        currency = opts.currency or plan.match.profile.currency or "CNY"
+        parser = RowParser(plan, stages, now, tz, owner=owner, currency=currency,
                            no_reason=_("not in the imported file"))
         report.owner_default, report.currency_default = owner or "", parser.currency
         given = parser.given

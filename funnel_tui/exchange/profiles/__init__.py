@@ -103,6 +103,7 @@ class Profile:
     silent: tuple[str, ...] = ()  # headers read but not imported, and not reported as ignored
     saved: bool = False  # a user's saved mapping
     title_as_customer: bool = False  # a deal without an organisation is its own customer (its title)
+    currency: str | None = None  # the currency of amounts that name none (a saved profile's)
 
     def keyed(self) -> dict[str, Column]:
         return {norm(h): c for h, c in self.columns.items()}

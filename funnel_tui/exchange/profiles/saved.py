@@ -90,7 +90,8 @@ def apply_map(match: Match | None, header: Sequence[str], mapping: Mapping[str, 
         probability_scale=base.probability_scale if base else None,
         signs=base.signs if base is not None else {}, twins=base.twins if base is not None else (),
         silent=base.silent if base is not None else (),
-        title_as_customer=base.title_as_customer if base is not None else False)
+        title_as_customer=base.title_as_customer if base is not None else False,
+        currency=base.currency if base is not None else None)
     return match_header(profile, header)
 
 
@@ -171,7 +172,7 @@ def profile_of(data: Mapping[str, Any], where: str = "profile") -> Profile:
         return Profile(key=f"saved:{data['name']}", name=f"your saved profile {data['name']!r}",
                        source=where, columns=columns, required=mapped,
                        stages=stages, decimal=data.get("decimal"), date_order=data.get("date_order"),
-                       signs=signs, saved=True)
+                       signs=signs, saved=True, currency=data.get("currency"))
     return Profile(key=f"saved:{data['name']}", name=f"your saved profile {data['name']!r} ({base.name})",
                    source=where, columns=columns, required=mapped + base.required,
                    stages={**base.stages, **stages}, statuses=base.statuses, id_prefix=base.id_prefix,
@@ -179,7 +180,7 @@ def profile_of(data: Mapping[str, Any], where: str = "profile") -> Profile:
                    date_order=data.get("date_order") or base.date_order,
                    probability_scale=base.probability_scale, signs={**base.signs, **signs},
                    twins=base.twins, silent=base.silent, saved=True,
-                   title_as_customer=base.title_as_customer)
+                   title_as_customer=base.title_as_customer, currency=data.get("currency") or base.currency)
 
 
 def load_saved(directory: Path | None = None) -> tuple[list[Profile], list[str]]:
