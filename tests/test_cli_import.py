@@ -127,7 +127,7 @@ def test_an_uncertain_encoding_is_refused_and_encoding_settles_it(funnel, tmp_pa
     res = funnel("import", str(tmp_path / "t.csv"))
     assert res.code == 1 and "GB18030, Big5" in res.err and "--encoding gb18030" in res.err
     res = funnel("import", str(tmp_path / "t.csv"), "--encoding", "gb18030")
-    assert res.code == 0 and "encoding GB18030 (--encoding)" in res.out
+    assert res.code == 0 and "encoding GB18030 (as given)" in res.out
     assert [d["customer"] for d in deals(db_path)] == ["北京"]
 
 

@@ -14,15 +14,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from funnel_tui.cli.common import EXIT_ERROR, EXIT_OK, CliError, local_tz, now_utc, open_store, safe
-from funnel_tui.i18n import N_, _, ngettext
+from funnel_tui.i18n import _, ngettext
 
 if TYPE_CHECKING:
     from funnel_tui.exchange.importer import ImportOptions, ImportReport
 
-DELIMITER_NAMES = {",": N_("comma"), ";": N_("semicolon"), "\t": N_("tab")}
-# How the encoding was known (encodings.EncodingVerdict.how).
-ENCODING_HOW = {"bom": N_("its byte-order mark"), "utf-8": N_("valid UTF-8"), "utf-16": N_("UTF-16 text"),
-                "detected": N_("detected"), "given": N_("--encoding")}
 SHOWN_IGNORED = 10
 
 
@@ -141,7 +137,7 @@ def _save(args: argparse.Namespace, report: ImportReport, options: ImportOptions
         old, _sep, new = item.partition("=")
         stages[old.strip()] = new.strip()
     base = report.profile if report.profile and not report.profile.startswith(("saved:", "map")) else None
-    mapping = dict(options.mapping) or {h: f for h, f in report.columns}
+    mapping = dict(options.mapping) or {h: f for h, f in report.columns if f}
     try:
         path = save_profile(args.save_profile, mapping, stages=stages, decimal=options.decimal,
                             date_order=options.date_order, currency=options.currency, base=base)
@@ -176,6 +172,8 @@ def _list_profiles(args: argparse.Namespace) -> int:
 
 
 def print_report(r: ImportReport) -> None:
+    from funnel_tui.exchange.importer import DELIMITER_NAMES, ENCODING_HOW
+
     out = sys.stdout
     name = safe(Path(r.path).name)
     how = r.encoding if r.encoding else _("workbook")

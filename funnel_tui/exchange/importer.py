@@ -34,13 +34,17 @@ from funnel_tui.exchange.import_rejected import RejectedWriter, rejected_path
 from funnel_tui.exchange.import_rows import RowParser
 from funnel_tui.exchange.profiles.saved import load_saved
 from funnel_tui.exchange.reading import ImportPlan, ReadOptions, plan_import
-from funnel_tui.i18n import _
+from funnel_tui.i18n import N_, _
 
 BATCH = 2000  # rows per executemany: large enough to amortise, small enough to stay flat
 SHOW_REASONS = 20
 SHOW_IGNORED = 10
 # The report's `source` as it was before profiles (JSON shapes only grow): the profile key otherwise.
 LEGACY_SOURCE = {"template_zh": "template"}
+# How the report's delimiter and encoding are named to a rep (translated where shown).
+DELIMITER_NAMES = {",": N_("comma"), ";": N_("semicolon"), "\t": N_("tab")}
+ENCODING_HOW = {"bom": N_("its byte-order mark"), "utf-8": N_("valid UTF-8"), "utf-16": N_("UTF-16 text"),
+                "detected": N_("detected"), "given": N_("as given")}
 
 
 @dataclass
@@ -85,7 +89,7 @@ class ImportReport:
     encoding_how: str = ""  # bom | utf-8 | utf-16 | detected | given ("" for a workbook)
     delimiter: str = ""  # "," ";" or tab ("" for a workbook)
     sheet: str = ""  # the workbook's sheet ("" for CSV)
-    columns: list[list[str]] = field(default_factory=list)  # [header, field] of every read column
+    columns: list[list[str]] = field(default_factory=list)  # [header, field or ""] of every column, in order
     rounded_probabilities: int = 0
     evidence_passes: int = 0
     owner_default: str = ""  # the owner rows without one got
@@ -167,7 +171,8 @@ def describe_plan(report: ImportReport, plan: ImportPlan) -> None:
     report.profile_name = match.profile.name
     report.source = LEGACY_SOURCE.get(match.profile.key, match.profile.key)
     report.ignored_columns = list(match.ignored)
-    report.columns = [[pc.header, pc.column.field] for pc in plan.columns]
+    report.columns = [[header, column.field if column is not None else ""]
+                      for header, column in zip(match.header, match.columns)]
 
 
 def import_file(

@@ -1,7 +1,9 @@
 """Versioned schema migrations, keyed by SQLite's PRAGMA user_version.
 
 Version 1 is the first released schema. Each later step is a function `(conn) -> None`
-registered as MIGRATIONS[from_version]; it runs inside the migration's one transaction.
+registered as MIGRATIONS[from_version]; it runs inside the migration's one transaction:
+- 1 → 2: the deal indexes the board's headers, its won/lost columns and the summary read carry
+  the currency, so amounts are summed per currency (`recreate_indexes`).
 `migrate` does, in this order (the SQLite "12-step" procedure for table changes):
 
 1. a verified backup (backup API + integrity_check) - no backup, no migration;
@@ -119,3 +121,23 @@ def rebuild_table(conn: "Connection", table: "Table") -> None:
         conn.execute(CreateIndex(index))
     for sql in triggers:
         conn.exec_driver_sql(sql)
+
+
+def recreate_indexes(conn: "Connection", table: "Table", names: tuple[str, ...]) -> None:
+    """Drop the named indexes of `table` and create them as the models define them now (an
+    index holds no data of its own: nothing to copy, nothing lost)."""
+    from sqlalchemy.schema import CreateIndex
+
+    for index in table.indexes:
+        if index.name in names:
+            conn.exec_driver_sql(f'DROP INDEX IF EXISTS "{index.name}"')
+            conn.execute(CreateIndex(index))
+
+
+def _money_per_currency(conn: "Connection") -> None:
+    from funnel_tui.models import Deal
+
+    recreate_indexes(conn, Deal.__table__, ("ix_deal_stage_money", "ix_deal_won", "ix_deal_lost", "ix_deal_summary"))
+
+
+MIGRATIONS[1] = _money_per_currency

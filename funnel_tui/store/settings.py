@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from sqlalchemy import insert, select, update
+from decimal import Decimal
+
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.engine import Connection
 
+from funnel_tui.domain.currency_totals import BASE_CURRENCY, RATE_PREFIX, Rates
 from funnel_tui.domain.rules import TIER_A_SHARE, TIER_B_SHARE
 from funnel_tui.domain.stages import StageDef, find_stage
 from funnel_tui.store.errors import StoreError
@@ -52,3 +55,20 @@ def tier_shares(conn: Connection) -> tuple[float, float]:
     a = get_setting(conn, "tier_a_share")
     b = get_setting(conn, "tier_b_share")
     return (float(a) if a else TIER_A_SHARE, float(b) if b else TIER_B_SHARE)
+
+
+def read_rates(conn: Connection) -> Rates:
+    """The exchange rates the rep set into the base currency, CNY (settings `rate:USD` = "7.1",
+    kept as the text typed and read back as an exact Decimal)."""
+    rows = conn.execute(select(SET.c.key, SET.c.value).where(SET.c.key.startswith(RATE_PREFIX))).all()
+    return Rates(BASE_CURRENCY, {key[len(RATE_PREFIX):]: Decimal(value) for key, value in rows
+                                 if key[len(RATE_PREFIX):] != BASE_CURRENCY})
+
+
+def set_rate(conn: Connection, code: str, rate: Decimal | None) -> None:
+    """Set (or with None, remove) the rate of one currency in the base currency."""
+    key = RATE_PREFIX + code
+    if rate is None:
+        conn.execute(delete(SET).where(SET.c.key == key))
+    else:
+        set_setting(conn, key, str(rate))

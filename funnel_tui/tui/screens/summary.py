@@ -27,6 +27,7 @@ from funnel_tui.tui.i18n import tr
 from funnel_tui.tui.widgets.summary_blocks import (
     bottleneck_text,
     compare_table,
+    currency_note,
     funnel_bars,
     localise,
     reasons_table,
@@ -233,7 +234,8 @@ class SummaryScreen(HasContext, Screen):
             self._update("funnel", Group(Text("Funnel: deals that reached each stage", style="bold"),
                                          funnel_bars(result)))
             self._update("stages", stage_table(result))
-            self._update("totals", side_by_side(totals_table(result), tiers_table(result)))
+            self._update("totals", Group(side_by_side(totals_table(result), tiers_table(result)),
+                                         currency_note(result)))
             self._update("breakdown", side_by_side(reasons_table(result), sources_table(result)))
         status = Text(f"{who} · {period} · {total} deals · as of "
                       f"{self.ctx.now().astimezone(self.ctx.tz):%Y-%m-%d %H:%M} · "
