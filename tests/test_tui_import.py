@@ -92,7 +92,7 @@ async def test_a_salesforce_report_from_the_palette_shown_then_imported(store, n
         assert "5 rows read: 5 would be imported, 0 refused" in counts
         assert "Rows that name no owner will be Priya's." in counts
         preview = shown(app, "preview")
-        assert "台积电股份有限公司" in preview and "485,000 USD" in preview and "negotiation" in preview
+        assert "台积电股份有限公司" in preview and "485,000 USD" in preview and "Negotiation" in preview
         assert store.list_deals(status="all") == []  # nothing written by reading
 
         # Leave a column out and read one the profile does not: the screen reads again.

@@ -28,7 +28,7 @@ from funnel_tui.exchange.import_read import ImportFileError
 from funnel_tui.exchange.importer import DELIMITER_NAMES, ENCODING_HOW, ImportOptions, ImportReport, import_file
 from funnel_tui.exchange.profiles.saved import IGNORE
 from funnel_tui.exchange.tables import open_table
-from funnel_tui.i18n import _, ngettext
+from funnel_tui.i18n import _, ngettext, pgettext
 from funnel_tui.tui.context import HasContext
 from funnel_tui.tui.forms.import_choices import ColumnFieldDialog, ReadingChoice, ReadingOptionsForm
 from funnel_tui.tui.widgets.key_bar import KeyBar
@@ -164,7 +164,8 @@ class ImportScreen(HasContext, Screen):
             self._say(_("Read {name}: check the columns and the rows below, then ctrl+s imports.").format(
                 name=Path(self.path).name))
             self.query_one("#counts", Static).update(counts(report))
-            self.query_one("#preview", Static).update(preview(report))
+            labels = {st.key: st.label(self.ctx.lang) for st in self.ctx.store.stages()}
+            self.query_one("#preview", Static).update(preview(report, labels))
         self.refresh_bindings()
 
     def _show_columns(self, columns: list[list[str]]) -> None:
@@ -329,8 +330,9 @@ def counts(r: ImportReport) -> Text:
     return out
 
 
-def preview(r: ImportReport) -> Table | Text:
-    """The first rows as they will be stored."""
+def preview(r: ImportReport, stage_names: dict[str, str] | None = None) -> Table | Text:
+    """The first rows as they will be stored (stages by their names in the rep's language)."""
+    names = stage_names or {}
     if not r.preview:
         return Text(_("No row would be imported."), style="italic")
     table = Table(title=Text(_("The first rows, as they will be stored")), title_justify="left",
@@ -340,7 +342,8 @@ def preview(r: ImportReport) -> Table | Text:
         table.add_column(Text(name), no_wrap=False)
     for row in r.preview:
         table.add_row(*(Text(str(c)) for c in (
-            row["line"], row["customer"], row.get("title") or "", row["stage"], row["status"],
+            row["line"], row["customer"], row.get("title") or "", names.get(row["stage"], row["stage"]),
+            pgettext("deal status", row["status"]),
             format_money(row["amount"], row["currency"]), f"{row['probability']}%", row.get("owner") or "",
             row["expected_close"] or "")))
     return table
