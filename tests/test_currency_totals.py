@@ -49,7 +49,11 @@ def test_rates_convert_exactly_and_round_half_up_once_per_currency():
     assert Rates("CNY", {"USD": Decimal("1.5")}).convert(big, "USD") == 13_510_798_882_111_490  # .5 rounds up
 
 
-def test_only_other_currencies_without_a_rate_shows_them_apart():
+def test_one_currency_sums_in_itself_and_others_without_a_rate_stay_apart():
+    from funnel_tui.domain.currency_totals import one_currency
+
+    assert one_currency(Rates(), ["USD", "USD"]) == Rates("USD") and one_currency(USD_EUR, ["USD", "CNY"]) is USD_EUR
+    assert total({"USD": 300_000}, Rates("USD")).in_base == 300_000
     assert format_total({"USD": 300_000}, Rates(), format_compact) == "3k USD"
     assert format_total({"USD": 300_000, "EUR": 100_000}, Rates(), format_compact, sep="\n") == "1k EUR\n3k USD"
 
@@ -105,8 +109,18 @@ def test_board_totals_per_currency_then_at_the_rates(mixed):
     mixed.set_rate("USD", Decimal("7.1"))
     demo = mixed.board_totals()["demo"]
     assert (demo["amount"], demo["weighted"]) == (1000_00 + 1420_00, 500_00 + 710_00)
+    # The won column holds euros only: it sums in euros, and says so.
     won = mixed.board_totals(status="won")["won"]
-    assert won["amount"] is None and won["by_currency"]["EUR"]["amount"] == 300_00
+    assert (won["amount"], won["base"], won["by_currency"]["EUR"]["amount"]) == (300_00, "EUR", 300_00)
+    assert format_total({"EUR": 300_00}, Rates("EUR"), format_compact) == "300 EUR"
+
+
+def test_a_pipeline_in_one_other_currency_sums_in_it(store, now, tz):
+    store.add_deal({"customer": "Hooli", "amount": "200", "currency": "USD"}, now=now, tz=tz)
+    store.add_deal({"customer": "Initech", "amount": "50.5", "currency": "USD"}, now=now, tz=tz)
+    s = store.summary(now=now)
+    assert (s["open_amount"], s["currency"], s["converted_at"], s["not_converted"]) == (250_50, "USD", {}, [])
+    assert store.board_totals()["lead"]["amount"] == 250_50
 
 
 def test_summary_per_currency_and_converted(mixed, now):

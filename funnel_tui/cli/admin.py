@@ -20,6 +20,7 @@ from funnel_tui.cli.common import (
     resolve_db,
     safe,
 )
+from funnel_tui.i18n import _
 
 
 def cmd_tui(args: argparse.Namespace) -> int:
@@ -128,8 +129,6 @@ def _rates_text(store) -> str:
 def cmd_rate(args: argparse.Namespace, store) -> int:
     """`settings rate [CODE [RATE|-]]`: how many yuan one unit of CODE buys, kept exactly."""
     from funnel_tui.domain.currency_totals import BASE_CURRENCY, RateError, parse_code, parse_rate
-    from funnel_tui.i18n import _
-
     values = list(args.value)
     if not values:
         rates = store.rates()

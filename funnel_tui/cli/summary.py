@@ -13,6 +13,7 @@ from datetime import datetime, time, timedelta
 from typing import Any
 
 from funnel_tui.cli.common import CliError, add_command, add_format, emit, local_tz, now_utc, open_store, safe
+from funnel_tui.i18n import _
 
 AMOUNT_KEYS = ("open_amount", "weighted_amount", "won_amount", "weighted_pipeline")
 
@@ -120,8 +121,6 @@ def amount(s: dict[str, Any], row: dict[str, Any], key: str, *, compact: bool = 
 
 def currency_note(s: dict[str, Any]) -> str | None:
     """What the totals say about currencies: the rates used, the currencies left apart."""
-    from funnel_tui.i18n import _
-
     parts = []
     if s.get("converted_at"):
         rates = ", ".join(f"{code} {rate}" for code, rate in s["converted_at"].items())

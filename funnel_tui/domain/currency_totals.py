@@ -65,6 +65,13 @@ class Rates:
         return int((Decimal(minor) * rate).to_integral_value(rounding=ROUND_HALF_UP))
 
 
+def one_currency(rates: Rates, codes: Iterable[str]) -> Rates:
+    """The rates to total `codes` with: when they are all one currency, that currency itself (an
+    all-USD pipeline sums in USD and needs no rate); otherwise `rates`."""
+    found = set(codes)
+    return Rates(found.pop()) if len(found) == 1 else rates
+
+
 def add(into: dict[str, int], code: str, minor: int) -> None:
     into[code] = into.get(code, 0) + minor
 
@@ -135,12 +142,12 @@ def rates_of(summary: Mapping) -> Rates:
 
 def format_total(by_currency: Mapping[str, int], rates: Rates, fmt: Callable[[int], str], *,
                  sep: str = " + ") -> str:
-    """A total as a rep reads it: `12.5k` (all in the base currency), `≈88.7k` (converted at
-    the rep's rates), or `12.5k CNY + 3k USD` (a currency without a rate: never summed; `sep`
-    "\n" puts each currency on its own line in a narrow table)."""
+    """A total as a rep reads it: `12.5k` (all in CNY), `12.5k USD` (all in one other currency),
+    `≈88.7k` (converted to CNY at the rep's rates), or `12.5k CNY + 3k USD` (a currency without a
+    rate: never summed; `sep` "\n" puts each currency on its own line in a narrow table)."""
     t = total(by_currency, rates)
-    if not t.mixed:
-        return fmt(t.in_base or 0)
+    if not t.mixed:  # one currency: CNY goes without saying, any other is named
+        return fmt(t.in_base or 0) + ("" if t.base == BASE_CURRENCY else f" {t.base}")
     if t.in_base is not None:
         return "≈" + fmt(t.in_base)
     return sep.join(f"{fmt(minor)} {code}" for code, minor in t.by_currency.items())

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Iterable, Mapping, Sequence
 
-from funnel_tui.domain.currency_totals import BASE_CURRENCY, Rates, add, merged, total
+from funnel_tui.domain.currency_totals import BASE_CURRENCY, Rates, add, merged, one_currency, total
 from funnel_tui.domain.money import weighted_minor
 from funnel_tui.domain.rules import TIER_A_SHARE, TIER_B_SHARE, tier_cutoffs
 from funnel_tui.domain.stages import StageDef
@@ -101,11 +101,12 @@ def summarize(
     """The DESIGN §6 summary (amounts in minor units; `as_of` as given).
 
     Next to each rate are its counts (`*_n` of `*_d`) and `small_sample` when d < 10. Amounts
-    are kept per currency (`*_by_currency`); each amount field is their total in the base
-    currency (`currency`) when every currency in it is the base or has a rate (`converted_at`),
-    else None: deals in currencies without a rate (`not_converted`) are never summed with others.
+    are kept per currency (`*_by_currency`); each amount field is their total in `currency`: the
+    one currency of every deal when they share one, else the base currency when every currency in
+    it is the base or has a rate (`converted_at`), else None: deals in currencies without a rate
+    (`not_converted`) are never summed with others.
     """
-    rates = rates or Rates()
+    rates = one_currency(rates or Rates(), (g.currency for g in facts.groups if g.amount or g.weighted))
     order = sorted(stages, key=lambda s: s.position)
     keys = [s.key for s in order]
     reached: list[int] = []

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import and_, func, select, text
 from sqlalchemy.engine import Connection
 
-from funnel_tui.domain.currency_totals import BASE_CURRENCY, Rates, column_totals
+from funnel_tui.domain.currency_totals import Rates, column_totals, one_currency
 from funnel_tui.store.settings import read_rates
 from funnel_tui.store.tables import WEIGHTED, D, aware_row, status_literal, weighted_sql
 
@@ -47,9 +47,10 @@ def board_totals(conn: Connection, *, status: str = "open") -> dict[str, dict[st
     for stage, currency, n, amount, weighted in conn.execute(q).all():
         per.setdefault(stage, {})[currency] = {"count": n, "amount": int(amount or 0),
                                                "weighted": int(weighted or 0)}
-    # The rates only matter once a deal is in another currency (most pipelines: one query).
-    other = any(code != BASE_CURRENCY for by_currency in per.values() for code in by_currency)
-    rates = read_rates(conn) if other else Rates()
+    # One currency on the whole board sums in it; the rates matter only when there are several
+    # (most pipelines: one query).
+    codes = {code for by_currency in per.values() for code in by_currency}
+    rates = one_currency(read_rates(conn) if len(codes) > 1 else Rates(), codes)
     return {stage: column_totals(by_currency, rates) for stage, by_currency in per.items()}
 
 
