@@ -26,7 +26,7 @@ from funnel_tui.exchange.cells import Cell, NeedsEvidence, cell_text
 from funnel_tui.exchange.formula_guard import unguard
 from funnel_tui.exchange.import_cells import ASCII_FAST, fast_text
 from funnel_tui.exchange.import_read import ImportFileError
-from funnel_tui.exchange.reading import ImportPlan, ReadColumns
+from funnel_tui.exchange.reading import ImportPlan, ReadColumns, TextReader
 
 DEFAULT_CURRENCY = "CNY"
 NO_REASON = "not in the imported file"  # the importer passes it in the rep's language
@@ -64,17 +64,21 @@ class CleanText:
     provably the same): control characters out, lengths, e-mail shape, our export's formula
     guard taken off. An empty cell is "" (customer: required, checked once the row is complete)."""
 
-    __slots__ = ("inner", "name", "limit", "validate", "field")
+    __slots__ = ("inner", "name", "limit", "validate", "field", "plain")
 
     def __init__(self, inner: Any, name: str, validate):
         self.inner, self.name, self.validate, self.field = inner, name, validate, name
         self.limit = ASCII_FAST.get(name, -1)
+        self.plain = type(inner) is TextReader  # its read is the cell's text, trimmed: inlined below
 
     def observe(self, cells) -> None:
         pass
 
     def read(self, cell: Cell) -> Any:
-        text = self.inner.read(cell)
+        if self.plain and type(cell) is str:
+            text = cell.strip()
+        else:
+            text = self.inner.read(cell)
         if not text:
             return None if self.name == "external_id" else ""
         if text[:1] == "'":
