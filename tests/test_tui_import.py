@@ -177,3 +177,23 @@ async def test_board_headers_never_sum_currencies_without_a_rate(store, now, tz,
         await settle(pilot)
         header = app.screen.column("demo").header.content.plain
         assert "Σ ≈242k" in header and "w ≈121k" in header  # 100k + 20k × 7.1; weighted at 50 %
+
+
+async def test_the_summary_screen_shows_totals_per_currency_then_at_the_rates(store, now, tz, tui_host):
+    from funnel_tui.tui.screens.summary import SummaryScreen
+
+    store.add_deal({"customer": "华信", "amount": "1000", "stage": "demo"}, now=now, tz=tz)
+    store.add_deal({"customer": "Hooli", "amount": "200", "currency": "USD", "stage": "demo"}, now=now, tz=tz)
+    app = tui_host(SummaryScreen, store=store)
+    async with app.run_test(size=(160, 60)) as pilot:
+        await settle(pilot)
+        totals = shown(app, "totals")
+        assert "1,000 CNY + 200 USD" in totals and "no rate for USD" in totals
+        stages = shown(app, "stages")
+        assert "1,000 CNY" in stages and "200 USD" in stages
+    store.set_rate("USD", Decimal("7.1"))
+    app = tui_host(SummaryScreen, store=store)
+    async with app.run_test(size=(160, 60)) as pilot:
+        await settle(pilot)
+        totals = shown(app, "totals")
+        assert "≈2,420" in totals and "≈ converted to CNY at your rates: USD 7.1" in totals

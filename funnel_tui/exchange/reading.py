@@ -21,7 +21,7 @@ Text fields come out as the cell's text; the row rules and text cleaning stay th
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, time, timezone, tzinfo
 from decimal import Decimal
 from pathlib import Path
@@ -206,7 +206,7 @@ class ImportPlan:
         """The evidence pass of a speculative plan: read the whole file again (its own handle, so
         the records being read stay where they are), observe every column that may need it, and
         read from now on with readers that decide from the whole column."""
-        fresh = ReadOptions(**{**self.opts.__dict__, "speculative": False})
+        fresh = replace(self.opts, speculative=False)
         wanted = [pc for pc in self.columns if getattr(pc.reader, "speculative", False)]
         for pc in wanted:
             pc.reader = reader_for(pc.column, self.match.profile, fresh)
