@@ -137,7 +137,7 @@ def test_rows_without_an_owner_are_mine(funnel, tmp_path, db_path):
     assert [d["owner"] for d in deals(db_path)] == ["", "Alex"]  # nobody is `me` yet
     assert funnel("settings", "me", "王磊").code == 0
     res = funnel("import", str(tmp_path / "o.csv"))
-    assert res.code == 0 and "rows that name no owner are 王磊's" in res.out
+    assert res.code == 0 and "rows without an owner are 王磊's" in res.out
     res = funnel("import", str(tmp_path / "o.csv"), "--owner", "me")
     assert [d["owner"] for d in deals(db_path)] == ["", "Alex", "王磊", "Alex", "王磊", "Alex"]
     funnel("import", str(tmp_path / "o.csv"), "--owner", "Priya")

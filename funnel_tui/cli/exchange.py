@@ -12,7 +12,6 @@ import sys
 from pathlib import Path
 
 from funnel_tui.cli.common import (
-    EXIT_ERROR,
     EXIT_OK,
     CliError,
     add_command,
@@ -44,6 +43,9 @@ def cmd_export(args: argparse.Namespace) -> int:
             what = "deals"
     except ExportError as exc:
         raise CliError(f"export: {exc}") from None
+    except OSError as exc:  # the disk said no while writing (full, read-only, gone): one line, nothing left
+        raise CliError(_("export: cannot write {path}: {reason}").format(
+            path=safe(dest), reason=exc.strerror or type(exc).__name__)) from None
     where = "stdout" if res.path is None else str(res.path)
     print(f"exported {res.rows} {what} to {safe(where)} ({res.encoding})",
           file=sys.stderr if res.path is None else sys.stdout)

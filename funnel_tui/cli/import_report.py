@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from funnel_tui.cli.common import EXIT_ERROR, EXIT_OK, CliError, local_tz, now_utc, open_store, safe
+from funnel_tui.cli.common import EXIT_ERROR, EXIT_OK, CliError, ask_name_once, local_tz, now_utc, open_store, safe
 from funnel_tui.i18n import _, ngettext
 
 if TYPE_CHECKING:
@@ -74,6 +74,8 @@ def run_import(args: argparse.Namespace) -> int:
         raise CliError(_("import: name the file to import (or --profiles to list the profiles)"))
     store = open_store(args)
     options = _options(args)
+    if not args.owner:
+        ask_name_once(store)  # the first time only, and only on a terminal
     owner = _owner(args, store)
     try:
         report = import_file(store, args.path, now=now_utc(), tz=local_tz(), dry_run=args.dry_run,
@@ -122,11 +124,11 @@ def _options(args: argparse.Namespace) -> ImportOptions:
 
 
 def _owner(args: argparse.Namespace, store) -> str | None:
-    """--owner (`me` is the rep in settings), else the rep in settings: imported deals are yours."""
-    me = store.get_setting("me") or None
-    if args.owner:
-        return me if args.owner.strip().casefold() == "me" and me else args.owner
-    return me
+    """--owner (`me` is the rep in settings); without it the importer gives rows that name no
+    owner to the rep (store.me())."""
+    if args.owner and args.owner.strip().casefold() == "me":
+        return store.me() or args.owner
+    return args.owner or None
 
 
 def _save(args: argparse.Namespace, report: ImportReport, options: ImportOptions) -> str:
@@ -206,7 +208,11 @@ def print_report(r: ImportReport) -> None:
         print(f"  {_n(r.rows, 'row')} read; {verb}: {', '.join(parts)}"
               + (f"; {_n(r.follow_ups, 'follow-up')} planned" if r.follow_ups else ""), file=out)
     if r.owner_default:
-        print(_("  rows that name no owner are {owner}'s").format(owner=safe(r.owner_default)), file=out)
+        print("  " + (_("no owner column: the deals are {owner}'s") if not r.owner_column else
+                      _("rows without an owner are {owner}'s")).format(owner=safe(r.owner_default)), file=out)
+    elif not r.owner_column:
+        print("  " + _("no owner column and no name set: the deals have no owner "
+                       "(funnel settings me NAME, or --owner NAME)"), file=out)
     if r.rounded_probabilities:
         print(ngettext("  {n} probability was rounded to a whole percent",
                        "  {n} probabilities were rounded to a whole percent",

@@ -92,7 +92,9 @@ class ImportReport:
     columns: list[list[str]] = field(default_factory=list)  # [header, field or ""] of every column, in order
     rounded_probabilities: int = 0
     evidence_passes: int = 0
-    owner_default: str = ""  # the owner rows without one got
+    # Rows that name no owner were given this one: the rep's own name (`me`), unless --owner.
+    owner_default: str | None = None
+    owner_column: bool = False  # the file has an owner column
     currency_default: str = ""  # the currency rows naming none got
     preview: list[dict[str, Any]] = field(default_factory=list)  # the first rows as they would be stored
 
@@ -220,13 +222,16 @@ def import_file(
     report = ImportReport(str(src), dry_run=dry_run)
     stages = store.stages()
     owner = validate_field("owner", owner) if owner else None
+    if owner is None:
+        owner = store.me() if hasattr(store, "me") else None  # deals without an owner are the rep's own
     plan = plan_file(store, src, opts, tz=tz)
     with plan:
         describe_plan(report, plan)
         currency = opts.currency or plan.match.profile.currency or "CNY"
         parser = RowParser(plan, stages, now, tz, owner=owner, currency=currency,
                            no_reason=_("not in the imported file"))
-        report.owner_default, report.currency_default = owner or "", parser.currency
+        report.owner_default, report.owner_column = owner, "owner" in plan.match.fields
+        report.currency_default = parser.currency
         given = parser.given
         header = plan.table.header
 
