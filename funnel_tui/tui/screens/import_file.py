@@ -131,8 +131,9 @@ class ImportScreen(HasContext, Screen):
         ctx = self.ctx
         header: list[list[str]] = []
         try:
+            # Rows that name no owner go to the rep (store.me(), the importer's default).
             report = import_file(ctx.store, path, now=ctx.now(), tz=ctx.tz, dry_run=True, options=options,
-                                 owner=ctx.store.get_setting("me") or None, reader="inline", preview=PREVIEW_ROWS)
+                                 reader="inline", preview=PREVIEW_ROWS)
             error = None
         except (ImportFileError, OSError) as exc:
             report, error = None, str(exc) if isinstance(exc, ImportFileError) else f"{path}: {exc.strerror}"
@@ -241,8 +242,7 @@ class ImportScreen(HasContext, Screen):
     def _import(self, path: str, options: ImportOptions) -> None:
         ctx = self.ctx
         try:
-            report = import_file(ctx.store, path, now=ctx.now(), tz=ctx.tz, options=options,
-                                 owner=ctx.store.get_setting("me") or None, reader="inline")
+            report = import_file(ctx.store, path, now=ctx.now(), tz=ctx.tz, options=options, reader="inline")
             self.app.call_from_thread(self._imported, report, None)
         except Exception as exc:  # noqa: BLE001 - shown to the rep; nothing was written (one transaction)
             self.app.call_from_thread(self._imported, None, exc)
