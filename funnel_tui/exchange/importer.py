@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any, Iterator, Mapping, Sequence
 
 from funnel_tui.domain.dates import DEFAULT_TIME
+from funnel_tui.domain.import_counts import ImportCounts
 from funnel_tui.domain.stages import StageDef, find_stage
 from funnel_tui.domain.validation import validate_field
 from funnel_tui.exchange import profiles as P
@@ -63,19 +64,15 @@ class ImportOptions:
 
 
 @dataclass
-class ImportReport:
+class ImportReport(ImportCounts):
+    """What an import did (its ImportCounts) and how it read the file."""
+
     path: str
     encoding: str = ""  # the codec the file was read with ("" for a workbook)
     source: str = ""  # the profile, as `profile` (kept for scripts: template for template_zh)
     dry_run: bool = False
     aborted: bool = False
     rows: int = 0
-    inserted: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    duplicates: int = 0
-    rejected: int = 0
-    follow_ups: int = 0
     ignored_columns: list[str] = field(default_factory=list)
     unknown_stages: dict[str, int] = field(default_factory=dict)
     reasons: list[str] = field(default_factory=list)  # "line N: why", the first few
@@ -311,11 +308,11 @@ def import_file(
                             seen_twice.append((o.line, o.detail))
                     for line, detail in sorted(seen_twice)[:SHOW_REASONS - len(report.duplicate_lines)]:
                         report.duplicate_lines.append(f"line {line}: {detail}")
-                c = importer.counts
-                report.rejected += c.rejected
-                if not report.aborted:
-                    report.inserted, report.updated, report.unchanged = c.inserted, c.updated, c.unchanged
-                    report.duplicates, report.follow_ups = c.duplicates + duplicates, c.follow_ups
+                if report.aborted:  # nothing was written: only the refusals count
+                    report.rejected += importer.counts.rejected
+                else:
+                    report.add_counts(importer.counts)
+                    report.duplicates += duplicates
         except BaseException:
             if rejected is not None:
                 rejected.discard()

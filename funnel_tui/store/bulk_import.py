@@ -18,6 +18,7 @@ from typing import Any, Callable, Sequence
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.engine import Connection
 
+from funnel_tui.domain.import_counts import ImportCounts
 from funnel_tui.domain.validation import FollowUpDraft
 from funnel_tui.store import bulk_rows
 from funnel_tui.store.bulk_rows import STAGE_SCHEMA, StagedChunk, new_uids
@@ -62,16 +63,6 @@ class Outcome:
     kind: str  # inserted | updated | unchanged | duplicate | rejected
     detail: str = ""
     deal_id: int | None = None
-
-
-@dataclass
-class BulkCounts:
-    inserted: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    duplicates: int = 0
-    rejected: int = 0
-    follow_ups: int = 0
 
 
 class SeenInFile:
@@ -122,7 +113,7 @@ class DealImporter:
         self.update = update
         self.dry_run = dry_run
         self.action = action or new_action()
-        self.counts = BulkCounts()
+        self.counts = ImportCounts()
         self._stages = {s.key: s for s in store.stages()}
         # Identities seen in the file: per batch, and across batches only in a dry run (a real
         # import finds earlier rows in the database instead, so memory stays flat).
