@@ -197,3 +197,27 @@ async def test_the_summary_screen_shows_totals_per_currency_then_at_the_rates(st
         await settle(pilot)
         totals = shown(app, "totals")
         assert "≈2,420" in totals and "≈ converted to CNY at your rates: USD 7.1" in totals
+
+
+async def test_in_chinese_the_columns_and_fields_are_named_in_chinese_with_the_map_name(store, now, tz, tmp_path):
+    src = tmp_path / "模板.csv"
+    shutil.copy(CRM / "template_zh_excel_gbk.csv", src)
+    app = FunnelApp(store, lambda: now, tz=tz, lang="zh", export_dir=tmp_path)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(pilot)
+        app.push_screen(ImportScreen())
+        await pilot.pause()
+        await read(pilot, src)
+        listing = app.screen.query_one("#columns", OptionList)
+        lines = {o.header: str(o.prompt) for o in listing.options if isinstance(o, ColumnOption)}
+        assert lines["客户名称"] == "客户名称  →  客户 (customer)"
+        assert lines["决策角色"] == "决策角色  →  决策角色 (contact_role)"
+        listing.focus()
+        listing.highlighted = [o.header for o in listing.options].index("行业")
+        await pilot.press("enter")
+        await pilot.pause()
+        fields = app.screen.query_one("#fields", OptionList)
+        names = [str(o.prompt) for o in fields.options]
+        assert "预计成交金额 (amount)" in names and "邮箱 (contact_email)" in names
+        assert names[fields.highlighted] == "行业 (industry)"
+    assert store.list_deals(status="all") == []  # reading and choosing write nothing

@@ -17,8 +17,38 @@ from textual.widgets.option_list import Option
 from funnel_tui.exchange.currencies import code_of_column
 from funnel_tui.exchange.profiles import FIELD_READS
 from funnel_tui.exchange.profiles.saved import IGNORE
-from funnel_tui.i18n import _
+from funnel_tui.i18n import NP_, _, pgettext
 from funnel_tui.tui.forms.base import FormScreen
+
+
+# The deal fields as a rep names them (the glossary's words; the Chinese template's columns).
+FIELD_LABELS: dict[str, str] = {
+    "uid": NP_("deal field", "funnel-tui id"), "external_id": NP_("deal field", "id in the other tool"),
+    "customer": NP_("deal field", "customer"), "title": NP_("deal field", "title"),
+    "industry": NP_("deal field", "industry"), "company_size": NP_("deal field", "company size"),
+    "contact_name": NP_("deal field", "contact"), "contact_role": NP_("deal field", "contact role"),
+    "contact_phone": NP_("deal field", "contact phone"), "contact_email": NP_("deal field", "email"),
+    "source": NP_("deal field", "source"), "lead_score": NP_("deal field", "lead score"),
+    "owner": NP_("deal field", "owner"), "stage": NP_("deal field", "stage"),
+    "status": NP_("deal field", "status"), "amount": NP_("deal field", "amount"),
+    "currency": NP_("deal field", "currency"), "probability": NP_("deal field", "probability"),
+    "expected_close": NP_("deal field", "expected close"), "created_at": NP_("deal field", "created"),
+    "stage_entered_at": NP_("deal field", "entered the stage"),
+    "last_contact_at": NP_("deal field", "last contact"),
+    "next_follow_up_at": NP_("deal field", "next follow-up"), "closed_at": NP_("deal field", "closed"),
+    "risk_level": NP_("deal field", "risk level"), "risk_note": NP_("deal field", "risk note"),
+    "mitigation": NP_("deal field", "mitigation"), "budget": NP_("deal field", "budget"),
+    "decision_chain": NP_("deal field", "decision chain"), "pain_points": NP_("deal field", "pain points"),
+    "competitors": NP_("deal field", "competitors"), "lost_reason": NP_("deal field", "lost reason"),
+    "notes": NP_("deal field", "notes"),
+}
+
+
+def field_label(field: str) -> str:
+    """A deal field as the rep reads it, with the name `--map` takes when that reads otherwise:
+    `客户 (customer)`, `email (contact_email)`, `amount`."""
+    label = pgettext("deal field", FIELD_LABELS[field]) if field in FIELD_LABELS else field
+    return label if label == field.replace("_", " ") else f"{label} ({field})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +82,7 @@ class ColumnFieldDialog(FormScreen[str]):
             title.append(_(" as"))
             yield Label(title, id="form-title")
             options = [Option(Text(_("leave it out")), id=IGNORE)]
-            options += [Option(Text(name), id=name) for name in FIELD_READS]
+            options += [Option(Text(field_label(name)), id=name) for name in FIELD_READS]
             yield OptionList(*options, id="fields")
             yield Label(Text(_("Enter chooses · Esc keeps it as it is")), classes="hint")
 

@@ -30,7 +30,7 @@ from funnel_tui.exchange.profiles.saved import IGNORE
 from funnel_tui.exchange.tables import open_table
 from funnel_tui.i18n import _, ngettext, pgettext
 from funnel_tui.tui.context import HasContext
-from funnel_tui.tui.forms.import_choices import ColumnFieldDialog, ReadingChoice, ReadingOptionsForm
+from funnel_tui.tui.forms.import_choices import ColumnFieldDialog, ReadingChoice, ReadingOptionsForm, field_label
 from funnel_tui.tui.widgets.key_bar import KeyBar
 
 PREVIEW_ROWS = 5
@@ -176,7 +176,7 @@ class ImportScreen(HasContext, Screen):
         for header, field in columns:
             line = Text(header, style="bold")
             line.append("  →  ")
-            line.append(field or _("(not read)"), style="" if field else "dim italic")
+            line.append(field_label(field) if field else _("(not read)"), style="" if field else "dim italic")
             listing.add_option(ColumnOption(line, header, field))
         if listing.option_count:
             listing.highlighted = min(keep or 0, listing.option_count - 1)
