@@ -68,7 +68,7 @@ class ImportScreen(HasContext, Screen):
     DEFAULT_CSS = """
     ImportScreen #path { margin: 0 1; }
     ImportScreen #read-as { padding: 0 1; height: auto; }
-    ImportScreen #columns { height: 10; margin: 0 1; border: round $primary 50%; }
+    ImportScreen #columns { height: auto; max-height: 40%; margin: 0 1; border: round $primary 50%; }
     ImportScreen #body { padding: 0 1; }
     ImportScreen .block { height: auto; margin-bottom: 1; }
     ImportScreen #status { padding: 0 1; color: $text-muted; height: auto; }
