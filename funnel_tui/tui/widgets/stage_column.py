@@ -17,6 +17,7 @@ from textual.containers import Vertical
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
+from funnel_tui.domain.currency_totals import format_total, rates_of_column
 from funnel_tui.domain.money import format_compact_in
 from funnel_tui.domain.stages import StageDef
 from funnel_tui.domain.text import truncate_to_width
@@ -83,7 +84,7 @@ class StageColumn(Vertical):
         self.rows: list[dict] = []
         self.lost_rows: list[dict] = []
         self.lost_more = False
-        self.totals = {"count": 0, "amount": 0, "weighted": 0}
+        self.totals: dict = {"count": 0, "amount": 0, "weighted": 0}
         self.show_lost = False
         self.header = Static(classes="column-header")
         self.cards = DealList(stage.key, classes="deal-list")
@@ -120,11 +121,18 @@ class StageColumn(Vertical):
         head.append(str(count), style="bold")
         head.append("\n")
         lang = active_lang()
-        head.append(f"Σ {format_compact_in(self.totals['amount'], lang)}")
-        if self.status == "open":
+
+        def short(minor: int) -> str:
+            return format_compact_in(minor, lang)
+
+        by_currency, rates = self.totals.get("by_currency") or {}, rates_of_column(self.totals)
+        amount = format_total({c: v["amount"] for c, v in by_currency.items()}, rates, short)
+        head.append(f"Σ {amount}")
+        # In several currencies without a rate the amounts alone fill the line.
+        if self.status == "open" and not (len(by_currency) > 1 and self.totals.get("amount") is None):
+            weighted = format_total({c: v["weighted"] for c, v in by_currency.items()}, rates, short)
             # Translators: the column header's weighted total, e.g. "w 12.5k" (short: columns are narrow).
-            weighted = pgettext("column header", "w {amount}")
-            head.append("  " + weighted.format(amount=format_compact_in(self.totals["weighted"], lang)), style="italic")
+            head.append("  " + pgettext("column header", "w {amount}").format(amount=weighted), style="italic")
         # The header's size is fixed by CSS: no layout pass (that would redraw every column).
         self.header.update(head, layout=False)
 

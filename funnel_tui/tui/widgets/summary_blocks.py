@@ -14,6 +14,7 @@ from typing import Any
 from rich.table import Table
 from rich.text import Text
 
+from funnel_tui.domain.currency_totals import format_total, rates_of
 from funnel_tui.domain.dates_zh import format_zh
 from funnel_tui.domain.funnel import SMALL_MARK, days_label, rate_label
 from funnel_tui.domain.money import format_compact_in, format_money
@@ -24,7 +25,7 @@ from funnel_tui.i18n import _, active_lang, pgettext
 BAR_WIDTH = 40
 
 
-def money(minor: int) -> str:
+def amount_text(minor: int) -> str:
     """A summary amount: grouped in English (1,250,000), 万/亿 in Chinese (125万)."""
     lang = active_lang()
     return format_compact_in(minor, lang) if lang == "zh" else format_money(minor)
@@ -77,6 +78,26 @@ def funnel_bars(s: dict[str, Any]) -> Text:
     return out
 
 
+def money(s: dict[str, Any], row: dict[str, Any], key: str, sep: str = " + ") -> str:
+    """An amount of the summary: one number (≈ when converted at the rep's rates), or one per
+    currency when a currency in it has no rate (one per line with sep "\n")."""
+    return format_total(row[f"{key}_by_currency"], rates_of(s), amount_text, sep=sep)
+
+
+def currency_note(s: dict[str, Any]) -> Text:
+    """Which rates made the totals, and which currencies stay apart ("" when one currency)."""
+    out = Text()
+    if s.get("converted_at"):
+        rates = ", ".join(f"{code} {rate}" for code, rate in s["converted_at"].items())
+        out.append(_("≈ converted to {base} at your rates: {rates}").format(base=s["currency"], rates=rates) + "\n",
+                   style="italic")
+    if s.get("not_converted"):
+        codes = ", ".join(s["not_converted"])
+        out.append(_("no rate for {codes}: those amounts are shown apart (funnel settings rate {code} …)").format(
+            codes=codes, code=s["not_converted"][0]) + "\n", style="italic")
+    return out
+
+
 def stage_table(s: dict[str, Any]) -> Table:
     table = _table(_("Stage"), _("Reached"), _("Now"), _("→ next (n/N)"), _("Avg days"), _("Dwell now"),
                    pgettext("summary column", "Open"), _("Weighted"), right=(1, 2, 3, 4, 5, 6, 7), title=_("Stages"))
@@ -85,7 +106,7 @@ def stage_table(s: dict[str, Any]) -> Table:
             Text(st["name"]), Text(str(st["reached"])), Text(str(st["current"])),
             Text(rate_label(st["conversion_n"], st["conversion_d"], st["conversion_to_next"], st["small_sample"])),
             Text(days_label(st["avg_days_in_stage"])), Text(days_label(st["current_avg_dwell"])),
-            Text(money(st["open_amount"])), Text(money(st["weighted_amount"])),
+            Text(money(s, st, "open_amount", "\n")), Text(money(s, st, "weighted_amount", "\n")),
         )
     return table
 
@@ -95,9 +116,9 @@ def totals_table(s: dict[str, Any]) -> Table:
     table.add_row(Text(_("Won / lost")), Text(f"{s['won']} / {s['lost']}"))
     table.add_row(Text(_("Win rate")), Text(rate_label(s["win_rate_n"], s["win_rate_d"], s["win_rate"],
                                                        s["win_rate_small_sample"]) or "—"))
-    table.add_row(Text(_("Won amount")), Text(money(s["won_amount"])))
-    table.add_row(Text(_("Open pipeline")), Text(money(s["open_amount"])))
-    table.add_row(Text(_("Weighted pipeline")), Text(money(s["weighted_pipeline"]), style="bold"))
+    table.add_row(Text(_("Won amount")), Text(money(s, s, "won_amount")))
+    table.add_row(Text(_("Open pipeline")), Text(money(s, s, "open_amount")))
+    table.add_row(Text(_("Weighted pipeline")), Text(money(s, s, "weighted_pipeline"), style="bold"))
     table.add_row(Text(_("Sales cycle")), Text(days_label(s["avg_cycle_days"])))
     return table
 
@@ -105,7 +126,7 @@ def totals_table(s: dict[str, Any]) -> Table:
 def tiers_table(s: dict[str, Any]) -> Table:
     table = _table(_("Tier"), _("Deals"), _("Weighted"), right=(1, 2), title=_("Tiers (open deals)"))
     for tier in "ABC":
-        table.add_row(Text(tier), Text(str(s["tiers"][tier])), Text(money(s["tier_weighted"][tier])))
+        table.add_row(Text(tier), Text(str(s["tiers"][tier])), Text(amount_text(s["tier_weighted"][tier])))
     return table
 
 
@@ -173,7 +194,7 @@ def compare_table(reps: list[dict[str, Any]]) -> Table:
         table.add_row(
             Text(s["owner"] or _("(no owner)")), Text(str(s["deals"])), Text(str(s["won"])), Text(str(s["lost"])),
             Text(rate_label(s["win_rate_n"], s["win_rate_d"], s["win_rate"], s["win_rate_small_sample"]) or "—"),
-            Text(money(s["won_amount"])), Text(money(s["weighted_pipeline"])),
+            Text(money(s, s, "won_amount")), Text(money(s, s, "weighted_pipeline")),
             Text(days_label(s["avg_cycle_days"])),
             *(Text(rate_label(by_key[k]["conversion_n"], by_key[k]["conversion_d"], by_key[k]["conversion_to_next"],
                               by_key[k]["small_sample"])) for k in steps),
