@@ -1,5 +1,5 @@
-"""`funnel tui | demo` (the board and its demo data) and `funnel stages | undo | settings`
-(the funnel's set-up, and walking back).
+"""`funnel tui | demo` (the board and its demo data) and `funnel undo | settings` (walking
+back, and the rep's settings); `funnel stages | pipelines` live in cli/stages.py.
 
 Textual is imported only by `cmd_tui`, after the store is open and the board's first read
 has started, so every other command starts without it.
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 
+from funnel_tui.cli import stages
 from funnel_tui.cli.common import (
     EXIT_OK,
     CliError,
@@ -20,6 +21,7 @@ from funnel_tui.cli.common import (
     resolve_db,
     safe,
 )
+from funnel_tui.i18n import _
 
 
 def cmd_tui(args: argparse.Namespace) -> int:
@@ -59,21 +61,14 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def cmd_stages(args: argparse.Namespace) -> int:
-    store = open_store(args)
-    rows = [{"position": s.position, "key": s.key, "name": s.name, "name_zh": s.name_zh,
-             "probability": s.probability, "max_dwell_days": s.max_dwell_days, "kind": s.kind}
-            for s in store.stages()]
-    emit(rows, args.format, ["position", "key", "name", "name_zh", "probability", "max_dwell_days", "kind"],
-         title="Stages")
-    return EXIT_OK
-
-
 def cmd_undo(args: argparse.Namespace) -> int:
     store = open_store(args)
     res = store.undo(now=now_utc())
     if res is None:
         print("nothing to undo")
+        return EXIT_OK
+    if res.get("setup") and not res["deal_ids"]:
+        print(_("undone: a change to your stages ({n} stage(s) or pipeline(s) as they were)").format(n=res["setup"]))
         return EXIT_OK
     deals = ", ".join(str(d) for d in res["deal_ids"][:10])
     more = f" (+{len(res['deal_ids']) - 10} more)" if len(res["deal_ids"]) > 10 else ""
@@ -144,8 +139,8 @@ def register_board(sub: argparse._SubParsersAction) -> None:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    """`stages`, `undo` and `settings`, after the read commands."""
-    add_format(add_command(sub, "stages", cmd_stages, "the funnel stages"))
+    """`stages`, `pipelines` (cli/stages.py), `undo` and `settings`, after the read commands."""
+    stages.register(sub)
 
     add_command(sub, "undo", cmd_undo, "revert the last change (again and again)")
 

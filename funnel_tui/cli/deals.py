@@ -10,6 +10,7 @@ from funnel_tui.cli.common import (
     CliError,
     add_command,
     add_deal,
+    add_pipeline_option,
     fmt_time,
     local_tz,
     now_utc,
@@ -61,7 +62,7 @@ def cmd_add(args: argparse.Namespace) -> int:
     follow = parse_when(args.follow_up, "follow-up") if args.follow_up else None
     values = {"customer": args.customer, **_deal_values(args)}
     action = new_action()  # one `funnel undo` takes back the deal and its first follow-up
-    deal_id = store.add_deal(values, now=now, tz=local_tz(), action=action)
+    deal_id = store.add_deal(values, now=now, tz=local_tz(), action=action, pipeline=args.pipeline)
     if follow is not None:
         store.add_follow_up(FollowUpDraft(deal_id, follow, args.kind or "call", ""), now=now, action=action)
     deal = store.get_deal(deal_id)
@@ -90,7 +91,7 @@ def cmd_move(args: argparse.Namespace) -> int:
     target = args.stage
     if target in ("next", "prev"):
         deal = store.get_deal(args.deal)
-        order = [s.key for s in store.stages()]
+        order = [s.key for s in store.stages(store.stage(deal["stage"]).pipeline)]
         i = order.index(deal["stage"]) + (1 if target == "next" else -1)
         if not 0 <= i < len(order):
             raise CliError(f"stage: deal {args.deal} is already at the {'last' if target == 'next' else 'first'} stage")
@@ -141,6 +142,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     _add_deal_fields(sp)
     sp.add_argument("--follow-up", metavar="WHEN", help="plan the first follow-up, e.g. tomorrow 10:00")
     sp.add_argument("--kind", choices=FOLLOWUP_KINDS, help="kind of that follow-up (default call)")
+    add_pipeline_option(sp)
 
     sp = add_command(sub, "edit", cmd_edit, "change fields of a deal (stage: use move; lost: use lose)")
     add_deal(sp)

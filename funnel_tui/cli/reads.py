@@ -11,6 +11,7 @@ import sys
 from datetime import datetime
 
 from funnel_tui.cli.common import (
+    add_pipeline_option,
     EXIT_DUE,
     EXIT_OK,
     EXIT_OVERDUE,
@@ -41,9 +42,9 @@ def cmd_due(args: argparse.Namespace) -> int:
         # A screenful: the bucket counts come from SQL and only the shown rows are built
         # (20 ms instead of 120 ms for the 7k follow-ups due at 100k deals).
         items, counts = store.due_overview(now=now, within=args.within, owner=args.owner,
-                                           limit=max(args.limit, 0))
+                                           limit=max(args.limit, 0), pipeline=args.pipeline)
     else:
-        items = store.due(now=now, within=args.within, owner=args.owner)
+        items = store.due(now=now, within=args.within, owner=args.owner, pipeline=args.pipeline)
         counts = {b: sum(1 for i in items if i.bucket == b) for b in ("overdue", "24h", "3d", "later")}
     total = sum(counts.values())
     rows = [
@@ -64,7 +65,8 @@ def cmd_due(args: argparse.Namespace) -> int:
     else:
         emit(rows, args.format, DUE_COLUMNS)
     if args.notify and total:
-        _notify(items if args.format != "table" else store.due(now=now, within=args.within, owner=args.owner))
+        _notify(items if args.format != "table" else store.due(now=now, within=args.within, owner=args.owner,
+                                                               pipeline=args.pipeline))
     return code
 
 
@@ -94,7 +96,7 @@ def cmd_warnings(args: argparse.Namespace) -> int:
     now = now_utc()
     table = args.format == "table"
     # The table shows the worst few of each kind with the true counts; json/csv give all.
-    items = store.warnings(now=now, owner=args.owner, limit=args.limit if table else None)
+    items = store.warnings(now=now, owner=args.owner, limit=args.limit if table else None, pipeline=args.pipeline)
     if args.kind:
         items = [w for w in items if w.kind == args.kind]
     rows = [{"deal_id": w.deal_id, "customer": w.customer, "stage": w.stage, "kind": w.kind,
@@ -102,7 +104,7 @@ def cmd_warnings(args: argparse.Namespace) -> int:
     if not table:
         emit(rows, args.format, WARNING_COLUMNS)
         return EXIT_OK
-    counts = store.warning_counts(now=now, owner=args.owner)
+    counts = store.warning_counts(now=now, owner=args.owner, pipeline=args.pipeline)
     if args.kind:
         counts = {args.kind: counts[args.kind]}
     summary = " · ".join(f"{n} {kind}" for kind, n in counts.items() if n)
@@ -117,7 +119,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 
     store = open_store(args)
     deals = store.list_deals(status=args.status, stage=args.stage, owner=args.owner,
-                             search=args.search, limit=args.limit)
+                             search=args.search, limit=args.limit, pipeline=args.pipeline)
     tz = local_tz()
     if args.format == "table":
         from funnel_tui.domain.money import format_money
@@ -168,6 +170,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     sp.add_argument("--owner", help="only this rep's deals")
     sp.add_argument("--limit", type=int, default=DUE_TABLE_ROWS, help="rows in the table (JSON gives all)")
     sp.add_argument("--notify", action="store_true", help="also raise a desktop notification")
+    add_pipeline_option(sp)
     add_format(sp)
 
     sp = add_command(sub, "warnings", cmd_warnings,
@@ -175,6 +178,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     sp.add_argument("--owner", help="only this rep's deals")
     sp.add_argument("--kind", choices=("dwell_over", "dwell_near", "silent", "no_next_step"))
     sp.add_argument("--limit", type=int, default=10, help="rows of each kind in the table (JSON gives all)")
+    add_pipeline_option(sp)
     add_format(sp)
 
     sp = add_command(sub, "list", cmd_list, "list deals")
@@ -183,6 +187,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     sp.add_argument("--owner", help="only this rep's deals")
     sp.add_argument("--search", help="customer, title or contact contains this text")
     sp.add_argument("--limit", type=int, help="at most this many")
+    add_pipeline_option(sp)
     add_format(sp)
 
     sp = add_command(sub, "show", cmd_show, "one deal: fields, follow-ups, touches, history")

@@ -119,3 +119,32 @@ def rebuild_table(conn: "Connection", table: "Table") -> None:
         conn.execute(CreateIndex(index))
     for sql in triggers:
         conn.exec_driver_sql(sql)
+
+
+# --- the steps ----------------------------------------------------------------------------------
+
+
+def v1_to_v2(conn: "Connection") -> None:
+    """Stages of the rep's own (issue 16): pipelines, each stage's pipeline, playbook and
+    archived/maps_to, history rows without a deal (stage changes) and of new kinds
+    (setup, check), and the playbook ticks. The default stages get the source documents'
+    playbooks; every existing row is kept as it was."""
+    from sqlalchemy import and_, insert, update
+
+    from funnel_tui import models
+    from funnel_tui.domain.stages import DEFAULT_PIPELINE_DEF, DEFAULT_STAGES, SECTIONS
+
+    models.Pipeline.__table__.create(conn)
+    conn.execute(insert(models.Pipeline.__table__).values(**DEFAULT_PIPELINE_DEF.as_row()))
+    rebuild_table(conn, models.Stage.__table__)
+    rebuild_table(conn, models.History.__table__)
+    models.ChecklistTick.__table__.create(conn)
+    stage = models.Stage.__table__
+    texts = [f"{section}{suffix}" for section in SECTIONS for suffix in ("", "_zh")]
+    for s in DEFAULT_STAGES:  # a v1 database could not edit stages: these are the defaults
+        conn.execute(update(stage).where(and_(stage.c.key == s.key, *(stage.c[t] == "" for t in texts)))
+                     .values(**{t: getattr(s, t) for t in texts}))
+
+
+MIGRATIONS[1] = v1_to_v2
+

@@ -14,12 +14,13 @@ from sqlalchemy.engine import Connection
 
 from funnel_tui.domain.funnel import DealGroup, FunnelFacts
 from funnel_tui.domain.money import weighted_minor
-from funnel_tui.domain.stages import StageDef
+from funnel_tui.domain.stages import StageDef, StageMap
 from funnel_tui.store.summary import (
     DealSet,
     add_pairs,
     completed_stays,
     days_sql,
+    mapped_pairs,
     position_case,
     set_clause,
     undone_actions,
@@ -43,7 +44,15 @@ def facts_as_of(conn: Connection, stages: Sequence[StageDef], deals: DealSet,
     where = set_clause(deals, params, as_of=as_of)
     undone = undone_actions(conn, as_of) or [""]
     params["undone"] = undone
-    top_case = position_case("h.to_stage", stages, params, "tp")
+    smap = StageMap.of(stages)  # the stages as they stood at as_of (the caller's stage_set)
+    top_case = position_case("h.to_stage", smap, params, "tp")
+    # A split's or merge's relabel move does not start a stay: when there are any, the stay
+    # began at the last entry that is neither undone nor such a move.
+    relabel = "(1 = 0)"
+    if smap.relabels:
+        relabel = (f"(h.kind = 'stage' AND h.from_stage IS NOT NULL AND "
+                   f"{position_case('h.from_stage', smap, params, 'rf')} = "
+                   f"{position_case('h.to_stage', smap, params, 'rt')})")
     joins, columns = [], []
     for i, column in enumerate(AS_OF_FIELDS):
         params[f"af{i}"] = column
@@ -65,12 +74,13 @@ def facts_as_of(conn: Connection, stages: Sequence[StageDef], deals: DealSet,
           SELECT h.deal_id, min(h.id) AS first_id, h.old
           FROM history h WHERE h.kind IN ('won', 'lost', 'reopened') AND h.at > :as_of GROUP BY h.deal_id),
         undone_deals AS MATERIALIZED (
-          SELECT DISTINCT h.deal_id FROM history h WHERE h.action IN :undone),
+          SELECT DISTINCT h.deal_id FROM history h WHERE h.action IN :undone
+            OR (h.to_stage IS NOT NULL AND h.at <= :as_of AND {relabel})),
         state AS MATERIALIZED (
           SELECT d.id, d.owner, d.source, d.created_at, last.to_stage AS stage, e.top,
             CASE WHEN u.deal_id IS NULL THEN last.at ELSE
               (SELECT h.at FROM history h WHERE h.deal_id = d.id AND h.to_stage IS NOT NULL AND h.at <= :as_of
-                 AND h.action NOT IN :undone ORDER BY h.id DESC LIMIT 1) END AS entered,
+                 AND h.action NOT IN :undone AND NOT {relabel} ORDER BY h.id DESC LIMIT 1) END AS entered,
             CASE WHEN st.deal_id IS NULL THEN d.status ELSE st.old END AS status,
             {', '.join(columns)}
           FROM deal d
@@ -87,11 +97,12 @@ def facts_as_of(conn: Connection, stages: Sequence[StageDef], deals: DealSet,
                julianday(:as_of) - julianday(COALESCE(entered, created_at)),
                {days_sql('COALESCE(entered, created_at)')}
         FROM state""").bindparams(bindparam("undone", expanding=True)), params).all()
-    by_position = {s.position: s.key for s in stages}
+    by_position = {smap.position[s.key]: s.key for s in smap.counted}
     facts: dict[str, FunnelFacts] = {}
     groups: dict[str, dict[tuple, list]] = {}
     open_entries: dict[str, dict[str, float]] = {}
     for owner, source, stage, top, status, amount, prob, reason, cycle, dwell, entered in rows:
+        stage = smap.key(stage) or stage
         f = facts.setdefault(owner, FunnelFacts())
         top_key = by_position.get(top, stage)
         f.highest[top_key] = f.highest.get(top_key, 0) + 1
@@ -118,7 +129,7 @@ def facts_as_of(conn: Connection, stages: Sequence[StageDef], deals: DealSet,
         WHERE {where} AND h.action NOT IN :undone
         GROUP BY d.owner, h.to_stage, h.from_stage""").bindparams(bindparam("undone", expanding=True)),
         params).all()
-    add_pairs(pairs, rows, +1)
+    add_pairs(pairs, mapped_pairs(smap, rows), +1)
     for owner, stays in completed_stays(pairs, open_entries).items():
         if owner in facts:
             facts[owner].stays = stays

@@ -17,15 +17,18 @@ from sqlalchemy import and_, func, select, update
 from sqlalchemy.engine import Connection
 
 from funnel_tui.domain.funnel import UNDO_PREFIX
+from funnel_tui.domain.stage_history import SETUP_KIND
+from funnel_tui.store.checklist import CHECK_KIND, undo_check
 from funnel_tui.store.followups import refresh_next_follow_up
 from funnel_tui.store.history import TRACKED, apply_changes, deal_row, deser, history_row, record, ser
+from funnel_tui.store.stage_setup import undo_setup
 from funnel_tui.store.tables import D, F, H, T, to_db
 
 
 def undo(conn: Connection, *, now: datetime) -> dict | None:
     """Revert the newest action not yet undone. Returns {"action", "deal_ids", "rows"}, or
     None when there is nothing to undo."""
-    undone = {
+    undone = {  # stage changes (setup rows, no deal) are actions like any other
         a[len(UNDO_PREFIX):] for a in conn.execute(
             select(H.c.action).where(H.c.action.like(UNDO_PREFIX + "%")).distinct()
         ).scalars()
@@ -47,9 +50,14 @@ def undo(conn: Connection, *, now: datetime) -> dict | None:
     # Column changes are gathered per deal and written in one UPDATE, so CHECKs that tie
     # columns together (status ↔ closed_at) hold at every statement.
     restore: dict[int, dict[str, Any]] = {}
+    setup = [dict(row) for row in rows if row["kind"] == SETUP_KIND]  # stage changes: no deal
     for row in rows:  # newest first: the oldest row's "old" value wins
+        if row["kind"] == SETUP_KIND:
+            continue
         deal_ids.setdefault(row["deal_id"], None)
-        if row["kind"] == "imported":
+        if row["kind"] == CHECK_KIND:
+            undo_check(conn, row, now=now, action=action)
+        elif row["kind"] == "imported":
             imported.append(row["deal_id"])
         elif (row["field"] or "") in TRACKED and row["kind"] != "created":
             restore.setdefault(row["deal_id"], {})[row["field"]] = deser(row["field"], row["old"])
@@ -64,11 +72,13 @@ def undo(conn: Connection, *, now: datetime) -> dict | None:
         if "deleted_at" in changes:
             kinds["deleted_at"] = "restored" if changes["deleted_at"] is None else "deleted"
         apply_changes(conn, deal, changes, now=now, action=action, kind_for=kinds)
+    if setup:  # after the deals are back in their stages: a created stage can go again
+        undo_setup(conn, setup, now=now, action=action)
     skip = set(imported)  # their follow-ups did not change
     for deal_id in deal_ids:
         if deal_id not in skip:
             refresh_next_follow_up(conn, deal_id)
-    return {"action": target, "deal_ids": list(deal_ids), "rows": len(rows)}
+    return {"action": target, "deal_ids": list(deal_ids), "rows": len(rows), "setup": len(setup)}
 
 
 def _soft_delete_many(conn: Connection, ids: list[int], *, now: datetime, action: str) -> None:

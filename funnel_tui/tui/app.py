@@ -45,6 +45,7 @@ class FunnelApp(ScreenServices, App[int]):
         self.clock = clock
         self.tz = tz or local_tz()
         self.lang = lang or detect_lang(store.get_setting("lang"))
+        self.pipeline: str | None = None  # the default pipeline until the rep switches (P)
         self.export_dir = Path(export_dir) if export_dir else Path.cwd()
         self._reminded: set[int] = set()
         self._reminders_started = False

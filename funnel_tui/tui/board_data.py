@@ -16,11 +16,11 @@ EMPTY_TOTALS = {"count": 0, "amount": 0, "weighted": 0}
 BoardData = dict[str, tuple[list[dict], dict, list[dict]]]  # stage -> (rows, totals, lost rows)
 
 
-def read_board(store, show_lost: bool, limits: dict[str, int]) -> BoardData:
-    """Every column's first page(s) and totals, in bounded queries."""
+def read_board(store, show_lost: bool, limits: dict[str, int], pipeline: str | None = None) -> BoardData:
+    """Every column's first page(s) and totals (of one pipeline's stages), in bounded queries."""
     totals = {"open": store.board_totals(), "won": store.board_totals(status="won")}
     data: BoardData = {}
-    for stage in store.stages():
+    for stage in store.stages(pipeline):
         status = "open" if stage.kind == "open" else "won"
         rows = store.board_column(stage.key, limit=limits.get(stage.key, PAGE), status=status)
         lost = store.board_column(stage.key, limit=PAGE, status="lost") if show_lost and status == "open" else []

@@ -17,9 +17,16 @@ from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 from funnel_tui.domain.text import truncate_to_width
+from funnel_tui.i18n import N_, _
 from funnel_tui.tui.context import context_of
 
 JUMP_LIMIT = 12
+# Screens the palette opens from anywhere: (name, app action, help). Their screens have no
+# key on the board, which keeps its footer for the day's keys.
+APP_COMMANDS: tuple[tuple[str, str, str], ...] = (
+    (N_("Stages"), "app.open_stages",
+     N_("Your stages and their playbooks: add, rename, reorder, split, merge, archive")),
+)
 
 
 @runtime_checkable
@@ -45,13 +52,20 @@ class ScreenCommands(Provider):
                 out.append((b.description, b.action, b.tooltip))
         return out
 
+    def _commands(self) -> list[tuple[str, str, str]]:
+        """The screen's actions, then the screens the palette opens from anywhere."""
+        own = {action for _name, action, _help in self._actions()}
+        extra = [(_(name), action, _(help_text)) for name, action, help_text in APP_COMMANDS
+                 if not isinstance(self.screen, _screen_of(action))]
+        return self._actions() + [c for c in extra if c[1] not in own]
+
     async def discover(self) -> Hits:
-        for name, action, help_text in self._actions():
+        for name, action, help_text in self._commands():
             yield DiscoveryHit(Text(name), partial(self.screen.run_action, action), help=help_text)
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
-        for name, action, help_text in self._actions():
+        for name, action, help_text in self._commands():
             score = max(matcher.match(name), matcher.match(help_text) * 0.8)
             if score > 0:
                 yield Hit(score, Text(name), partial(self.screen.run_action, action), help=help_text)
@@ -78,3 +92,13 @@ class ScreenCommands(Provider):
         from funnel_tui.tui.screens.deal import DealScreen
 
         self.app.push_screen(DealScreen(deal_id))
+
+
+def _screen_of(action: str) -> type:
+    """The screen class an app command opens (the palette leaves it out there)."""
+    if action == "app.open_stages":
+        from funnel_tui.tui.screens.stages import StagesScreen
+
+        return StagesScreen
+    return type(None)
+

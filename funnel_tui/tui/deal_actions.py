@@ -23,6 +23,7 @@ from funnel_tui.domain.money import weighted_minor
 from funnel_tui.domain.rules import cadence, lead_score_warning
 from funnel_tui.domain.stages import StageDef
 from funnel_tui.domain.validation import TouchDraft
+from funnel_tui.i18n import _
 from funnel_tui.store import StaleDealError
 from funnel_tui.tui.context import AppContext, context_of
 
@@ -168,11 +169,14 @@ class DealActions:
         from funnel_tui.tui.forms.deal import DealForm
 
         ctx = self.ctx
-        draft = await self._ask(DealForm(ctx.store.stages(), now=ctx.now(), tz=ctx.tz, stage=stage, lang=ctx.lang))
+        pipeline = ctx.pipeline
+        draft = await self._ask(DealForm(ctx.store.stages(pipeline), now=ctx.now(), tz=ctx.tz, stage=stage,
+                                         lang=ctx.lang))
         if draft is None:
             return
         store = ctx.store
-        self._write(ADD, None, lambda: store.get_deal(store.add_deal(draft.values, now=ctx.now(), tz=ctx.tz)),
+        self._write(ADD, None, lambda: store.get_deal(store.add_deal(draft.values, now=ctx.now(), tz=ctx.tz,
+                                                                     pipeline=pipeline)),
                     lambda deal: f"Added {deal['customer']}", returns_deal=True)
 
     async def edit(self, deal: Mapping[str, Any]) -> None:
@@ -182,7 +186,8 @@ class DealActions:
 
         ctx, draft = self.ctx, None
         while True:
-            draft = await self._ask(DealForm(ctx.store.stages(), now=ctx.now(), tz=ctx.tz, deal=dict(deal),
+            stages = ctx.store.stages(ctx.store.stage(deal["stage"]).pipeline)
+            draft = await self._ask(DealForm(stages, now=ctx.now(), tz=ctx.tz, deal=dict(deal),
                                              draft=draft, lang=ctx.lang))
             if draft is None:
                 return
@@ -253,21 +258,41 @@ class DealActions:
                     f"snoozed to {format_local(due, ctx.tz)}")
 
     def move(self, deal: Mapping[str, Any], target: StageDef) -> None:
-        """Move the deal to `target`; into Won asks first. Refused if the deal changed since
-        it was read (its `version`).
+        """Move the deal to `target`; into Won asks first, and so does a move on while key
+        actions of the deal's checklist are not ticked. Refused if the deal changed since it
+        was read (its `version`).
 
         Called straight from a key: a move that asks nothing is written and redrawn before
         the key returns (a worker hop would cost the board ≈15 ms per move); the question
         runs in a worker of the screen, awaiting the dialog."""
-        if target.kind == "won" and deal.get("status") == "open":
-            self.host.run_worker(self._move_once_confirmed(deal, target))
+        question = self._move_question(deal, target)
+        if question:
+            self.host.run_worker(self._move_once_confirmed(deal, target, question))
         else:
             self._move(deal, target)
 
-    async def _move_once_confirmed(self, deal: Mapping[str, Any], target: StageDef) -> None:
+    def _move_question(self, deal: Mapping[str, Any], target: StageDef) -> str | None:
+        """What to ask before the move, if anything: unticked key actions on a move on (once
+        the deal's checklist in this stage is in use: a rep who ticks nothing is never
+        asked), and the win."""
+        ctx = self.ctx
+        lines = []
+        with ctx.reporting_errors():
+            here = ctx.store.stage(deal["stage"])
+            if deal.get("status") == "open" and target.position > here.position and ctx.store.ticks(deal["id"], here.key):
+                missing = ctx.store.unticked_actions(deal, ctx.lang)
+                if missing:
+                    lines.append(_("key actions not done: {items}").format(items="; ".join(missing)))
+        if target.kind == "won" and deal.get("status") == "open":
+            lines.append(f"Mark {deal['customer']} as won ({target.label(ctx.lang)})?")
+        elif lines:
+            lines[-1] += _("; move anyway?")
+        return "\n".join(lines) or None
+
+    async def _move_once_confirmed(self, deal: Mapping[str, Any], target: StageDef, question: str) -> None:
         from funnel_tui.tui.forms.confirm import ConfirmDialog
 
-        if await self._ask(ConfirmDialog(f"Mark {deal['customer']} as won ({target.label(self.ctx.lang)})?")):
+        if await self._ask(ConfirmDialog(question)):
             self._move(deal, target)
 
     def _move(self, deal: Mapping[str, Any], target: StageDef) -> None:
@@ -308,7 +333,7 @@ def describe_undo(store: Any, result: dict, lang: str = "en") -> str:
     action = "undo:" + result["action"]
     parts: list[str] = []
     customer = ""
-    stages = {s.key: s.label(lang) for s in store.stages()}
+    stages = {s.key: s.label(lang) for s in store.all_stages()}
     for deal_id in result["deal_ids"][:3]:
         try:
             deal = store.get_deal(deal_id, include_deleted=True)

@@ -63,6 +63,7 @@ class BoardScreen(BoardLoading, Screen):
         Binding("x", "export", "Export", tooltip="Write the deals on the board to a CSV file (opens in Excel)"),
         Binding("u", "undo", "Undo", tooltip="Undo the last change"),
         Binding("z", "toggle_lost", "Lost on/off", tooltip="Show or hide lost deals in their stages"),
+        Binding("P", "switch_pipeline", "Pipeline", tooltip="Show the next pipeline (when you keep more than one)"),
         Binding("question_mark", "app.help", "Help", key_display="?", tooltip="All keys"),
     ]
     """
@@ -80,6 +81,7 @@ class BoardScreen(BoardLoading, Screen):
     | x | export the board to CSV |
     | u | undo the last change |
     | z | show / hide lost deals |
+    | P | the next pipeline (with more than one) |
     | ? | help; q quit; ctrl+p palette |
     """
 
@@ -97,6 +99,7 @@ class BoardScreen(BoardLoading, Screen):
         self._last_actions: tuple = ()
         self._columns: dict[str, StageColumn] = {}
         self._max_dwell: dict[str, int | None] = {}
+        self._items: dict[str, int] = {}  # playbook items per stage (the cards' 2/3)
         self._card_cache: dict[tuple, Text] = {}
         self._cursor_column: StageColumn | None = None
 
@@ -104,11 +107,14 @@ class BoardScreen(BoardLoading, Screen):
 
     @property
     def board_stages(self) -> list[StageDef]:
-        return list(self.ctx.store.stages())
+        return list(self.ctx.store.stages(self.ctx.pipeline))
 
     def compose(self) -> ComposeResult:
         lang = self.ctx.lang
-        yield Static(Text(f"funnel · {tr(lang, 'Board')}", style="bold"), id="board-title")
+        title = f"funnel · {tr(lang, 'Board')}"
+        if len(self.ctx.store.pipelines()) > 1:  # a rep with one pipeline sees nothing new
+            title += f" · {self.ctx.store.pipeline(self.ctx.pipeline).label(lang)}"
+        yield Static(Text(title, style="bold"), id="board-title")
         # The columns sit on the screen itself (layout: horizontal in app.tcss): a container
         # around them would be one more full-screen widget for the compositor to cut up.
         for stage in self.board_stages:
@@ -116,6 +122,7 @@ class BoardScreen(BoardLoading, Screen):
             column = StageColumn(stage, status, stage.label(lang), self.render_card)
             self._columns[stage.key] = column
             self._max_dwell[stage.key] = stage.max_dwell_days
+            self._items[stage.key] = len(stage.checklist())
             yield column
         yield KeyBar(id="key-bar")
 
@@ -142,7 +149,7 @@ class BoardScreen(BoardLoading, Screen):
         now = ctx.now()
         tier = (self.tiers.tier(weighted_minor(deal["amount"], deal["probability"]))
                 if deal.get("status") == "open" else None)
-        key = (deal["id"], deal.get("version"), deal["stage"], deal.get("status"),
+        key = (deal["id"], deal.get("version"), deal["stage"], deal.get("status"), deal.get("ticked"),
                deal.get("next_follow_up_at"), width, tier, self.colours, now.replace(second=0, microsecond=0))
         card = self._card_cache.get(key)
         if card is None:
@@ -151,6 +158,7 @@ class BoardScreen(BoardLoading, Screen):
             card = self._card_cache[key] = card_text(
                 deal, width=width, now=now, tz=ctx.tz, max_dwell_days=self._max_dwell.get(deal["stage"]),
                 tier=tier, colours=self.colours, lang=ctx.lang,
+                progress=(deal.get("ticked") or 0, self._items.get(deal["stage"], 0)),
             )
         return card
 
@@ -189,6 +197,8 @@ class BoardScreen(BoardLoading, Screen):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Keys that need a deal act only on a card that allows them; False hides the key."""
+        if action == "switch_pipeline":
+            return len(self.ctx.store.pipelines()) > 1
         if action not in DEAL_ACTIONS:
             return True
         deal = self.current_deal
@@ -377,6 +387,37 @@ class BoardScreen(BoardLoading, Screen):
 
     def action_undo(self) -> None:
         self.actions.undo()
+
+    # --- pipelines and stage changes ----------------------------------------------------------
+
+    def action_switch_pipeline(self) -> None:
+        """The next pipeline's board (Today and Summary follow it)."""
+        ctx = self.ctx
+        keys = [p.key for p in ctx.store.pipelines()]
+        if len(keys) < 2:
+            return
+        current = ctx.store.pipeline(ctx.pipeline).key
+        ctx.pipeline = keys[(keys.index(current) + 1) % len(keys)]
+        self.rebuild_columns()
+        self.notify(ctx.store.pipeline(ctx.pipeline).label(ctx.lang), timeout=2, markup=False)
+
+    def stages_changed(self) -> bool:
+        """True when the columns no longer match the pipeline's stages (or their limits)."""
+        stages = self.board_stages
+        return [(s.key, s.label(self.ctx.lang), s.max_dwell_days, len(s.checklist())) for s in stages] != [
+            (c.stage.key, c.stage_label, self._max_dwell.get(c.stage.key), self._items.get(c.stage.key))
+            for c in self.columns]
+
+    @work(exclusive=True, group="board-rebuild")
+    async def rebuild_columns(self) -> None:
+        """Compose the board again for the current pipeline and stages, then read it."""
+        self._columns, self._cursor_column = {}, None
+        self._card_cache.clear()
+        self._generation += 1
+        await self.recompose()
+        if self.columns:
+            self.focus_column(self.columns[0])
+        self.refresh_board()
 
     def action_toggle_lost(self) -> None:
         self.show_lost = not self.show_lost

@@ -55,6 +55,8 @@ class BoardLoading(HasContext):
         columns: list[StageColumn]
 
         def column(self, stage_key: str) -> StageColumn | None: ...
+        def stages_changed(self) -> bool: ...
+        def rebuild_columns(self) -> None: ...
         def refresh_bindings(self) -> None: ...
         def post_message(self, message: Message) -> bool: ...
         def call_after_refresh(self, callback, *args) -> bool: ...
@@ -77,7 +79,7 @@ class BoardLoading(HasContext):
 
     @work(thread=True, exclusive=True, group="board-load")
     def _load_board(self, generation: int, show_lost: bool, limits: dict[str, int]) -> None:
-        data = read_board(self.ctx.store, show_lost, limits)
+        data = read_board(self.ctx.store, show_lost, limits, self.ctx.pipeline)
         self.app.call_from_thread(self._apply_board, generation, data)
 
     @work(thread=True, exclusive=True, group="board-load")
@@ -175,6 +177,9 @@ class BoardLoading(HasContext):
             return
         if self._under_modal:
             self._under_modal = False
+            return
+        if self.stages_changed():  # the Stages screen added, split, moved… a stage
+            self.rebuild_columns()
             return
         self._generation += 1
         self.refresh_board()

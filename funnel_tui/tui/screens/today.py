@@ -77,6 +77,7 @@ class TodayScreen(HasContext, Screen):
         Binding("m", "move_next", "Next stage", tooltip="Move the row's deal to the next stage (Won asks first)"),
         Binding("enter", "open", "Open", tooltip="Open the row's deal"),
         Binding("r", "reload", "Reload", show=False, tooltip="Read everything again"),
+        Binding("P", "switch_pipeline", "Pipeline", tooltip="Show the next pipeline (when you keep more than one)"),
         Binding("question_mark", "app.help", "Help", key_display="?", tooltip="All keys"),
         Binding("escape", "back", "Back", tooltip="Back to the board"),
     ]
@@ -88,6 +89,7 @@ class TodayScreen(HasContext, Screen):
     | 1 / 3 / w | snooze a day / three days / a week |
     | l / m | log a touch / move the deal to the next stage |
     | Enter | open the deal |
+    | P | the next pipeline (with more than one) |
     | r / ? / Esc | read again / help / back |
     """
 
@@ -136,8 +138,9 @@ class TodayScreen(HasContext, Screen):
         """Rows per section: (option id, line, ref), read from the store with an explicit now."""
         ctx = self.ctx
         store, now = ctx.store, ctx.now()
+        pipeline = store.pipeline(ctx.pipeline).key  # the board's pipeline (all of it when just one)
         out: dict[str, list[tuple[str, Text, RowRef]]] = {key: [] for key, *_ in SECTIONS}
-        for item in store.due(now=now, within="3d"):
+        for item in store.due(now=now, within="3d", pipeline=pipeline):
             if item.bucket not in ("overdue", "24h", "3d"):
                 continue
             line = due_line(item.due_at, item.kind, now=now, tz=ctx.tz)
@@ -152,7 +155,7 @@ class TodayScreen(HasContext, Screen):
             ref = RowRef(item.deal_id, item.customer, item.stage, item.followup_id, item.kind, item.due_at)
             out[item.bucket].append((f"fu-{item.followup_id}", line, ref))
         # Warnings come worst first and bounded (one more than we draw, to know there is more).
-        for w in store.warnings(now=now, limit=SECTION_LIMIT + 1):
+        for w in store.warnings(now=now, limit=SECTION_LIMIT + 1, pipeline=pipeline):
             line = Text()
             line.append(str(w.customer), style="bold")
             line.append(f"  · {self._stage_name(w.stage)}  ", style="dim")
@@ -198,6 +201,9 @@ class TodayScreen(HasContext, Screen):
         tz = self.ctx.tz
         now = self.ctx.now().astimezone(tz)
         title = "今日" if lang == "zh" else "Today"
+        store = self.ctx.store
+        if len(store.pipelines()) > 1:  # a rep with one pipeline sees nothing new
+            title += f" · {store.pipeline(self.ctx.pipeline).label(lang)}"
         self.query_one("#today-title", Label).update(Text(f"{title} · {now:%a} {format_local(now, tz)}"))
         self.refresh_bindings()
 
@@ -240,8 +246,15 @@ class TodayScreen(HasContext, Screen):
         if action in ("log", "open"):
             return row is not None
         if action == "move_next":
-            return row is not None and neighbour_stage(self.ctx.store.stages(), row.ref.stage) is not None
+            return row is not None and neighbour_stage(self._stages_of(row), row.ref.stage) is not None
+        if action == "switch_pipeline":
+            return len(self.ctx.store.pipelines()) > 1
         return True
+
+    def _stages_of(self, row: TodayRow) -> tuple:
+        """The live stages of the row's deal's pipeline."""
+        store = self.ctx.store
+        return store.stages(store.stage(row.ref.stage).pipeline)
 
     @on(OptionList.OptionHighlighted, "#today-list")
     def _moved(self) -> None:
@@ -285,7 +298,7 @@ class TodayScreen(HasContext, Screen):
     def action_move_next(self) -> None:
         """Move the row's deal to the next stage (into Won asks first)."""
         row = self.current()
-        target = neighbour_stage(self.ctx.store.stages(), row.ref.stage) if row is not None else None
+        target = neighbour_stage(self._stages_of(row), row.ref.stage) if row is not None else None
         deal = self.actions.read_deal(row.deal_id) if row is not None and target is not None else None
         if deal is not None and target is not None:
             self.actions.move(deal, target)
@@ -301,6 +314,15 @@ class TodayScreen(HasContext, Screen):
     def action_reload(self) -> None:
         """Read everything again."""
         self.reload(keep="id")
+
+    def action_switch_pipeline(self) -> None:
+        """The next pipeline's day (the board and Summary follow it)."""
+        ctx = self.ctx
+        keys = [p.key for p in ctx.store.pipelines()]
+        if len(keys) > 1:
+            current = ctx.store.pipeline(ctx.pipeline).key
+            ctx.pipeline = keys[(keys.index(current) + 1) % len(keys)]
+            self.reload(keep="index")
 
     def action_back(self) -> None:
         """Back to the board."""

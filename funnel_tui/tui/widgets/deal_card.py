@@ -56,8 +56,11 @@ def card_text(
     tier: str | None,
     colours: CardColours,
     lang: str = "en",
+    progress: tuple[int, int] | None = None,
 ) -> Text:
-    """Customer + tier, title, amount · probability · risk, next step; dwell when near/over."""
+    """Customer + tier, title, amount · probability · risk (· playbook progress), next step;
+    dwell when near/over. `progress` is (ticked, items) of the stage's playbook, shown once
+    something is ticked (no badge on a deal nobody has started, so cards stay short)."""
     width = max(width, 8)
     card = Text(no_wrap=True, overflow="ellipsis", end="")
     lost = deal.get("status") == "lost"
@@ -81,6 +84,10 @@ def card_text(
         money.append(" · ")
         style = {"high": colours.error, "medium": colours.warning}.get(risk, colours.muted)
         money.append(RISK_MARK.get(risk, risk), style=style)
+    if progress and progress[0] and progress[1]:
+        done, total = progress
+        money.append(" · ")
+        money.append(f"☑{done}/{total}", style=colours.success if done >= total else colours.muted)
     money.truncate(width, overflow="ellipsis")
     card.append_text(money)
     card.append("\n")
