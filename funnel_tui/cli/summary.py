@@ -23,6 +23,7 @@ from funnel_tui.cli.common import (
     open_store,
     safe,
 )
+from funnel_tui.i18n import _, active_lang
 
 AMOUNT_KEYS = ("open_amount", "weighted_amount", "won_amount", "weighted_pipeline")
 
@@ -355,8 +356,6 @@ def cmd_review(args: argparse.Namespace) -> int:
 
 def slow_stage_line(slow: dict[str, Any]) -> str:
     """The seed's rule as a suggestion: a stage overstayed four weeks running could be split."""
-    from funnel_tui.i18n import _, active_lang
-
     name = slow["name_zh"] if active_lang() == "zh" and slow.get("name_zh") else slow["name"]
     weeks = ", ".join(f"{w['avg_days']:.1f}" for w in reversed(slow["weeks"]))
     return _("Suggestion: deals stayed in {name} longer than its {limit} days on average, {n} weeks running "

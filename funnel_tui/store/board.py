@@ -9,7 +9,6 @@ from __future__ import annotations
 from sqlalchemy import and_, func, select, text
 from sqlalchemy.engine import Connection
 
-from funnel_tui.store.checklist import tick_counts
 from funnel_tui.store.tables import WEIGHTED, D, aware_row, status_literal, weighted_sql
 
 # SQLite's planner (no statistics) prefers seeking ix_deal_status_stage and reading every
@@ -54,7 +53,7 @@ def board_column(conn: Connection, stage: str, *, limit: int = 50, offset: int =
     if status != "open":
         rows = conn.execute(select(*CARD_COLUMNS).where(base).order_by(D.c.closed_at.desc())
                             .limit(limit).offset(offset)).mappings().all()
-        return _with_ticks(conn, [aware_row(dict(r)) for r in rows])
+        return [aware_row(dict(r)) for r in rows]
     # Counting the dated deals is only needed to page past them.
     dated_n = 0 if offset == 0 else conn.execute(select(func.count()).select_from(D).where(
         and_(base, D.c.next_follow_up_at.is_not(None)))).scalar() or 0
@@ -68,12 +67,4 @@ def board_column(conn: Connection, stage: str, *, limit: int = 50, offset: int =
         out += conn.execute(select(*CARD_COLUMNS).where(and_(base, D.c.next_follow_up_at.is_(None)))
                             .order_by(D.c.id).limit(rest).offset(max(0, offset - dated_n))
                             ).mappings().all()
-    return _with_ticks(conn, [aware_row(dict(r)) for r in out])
-
-
-def _with_ticks(conn: Connection, rows: list[dict]) -> list[dict]:
-    """Each card's playbook progress in its stage (`ticked`), one indexed query per page."""
-    counts = tick_counts(conn, rows) if rows else {}
-    for row in rows:
-        row["ticked"] = counts.get(row["id"], 0)
-    return rows
+    return [aware_row(dict(r)) for r in out]

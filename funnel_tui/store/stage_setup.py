@@ -113,6 +113,29 @@ def write_pipelines(conn: Connection, pairs: Iterable[tuple[PipelineDef | None, 
         conn.execute(update(P).where(P.c.key == new.key).values(**new.as_row()))
 
 
+def _rehome(conn: Connection, stage_now: Mapping[str, StageDef], stage_pairs: Sequence[Pair],
+            pipe_pairs: Sequence[tuple[PipelineDef | None, PipelineDef | None]], *, at: datetime,
+            action: str) -> None:
+    """Before an undo removes a stage it created: the deals still pointing at it (only deleted
+    ones can: every later action was undone first, and an undone creation soft-deletes its
+    deal) go to the first live stage that stays, so `funnel restore` finds them a home."""
+    gone = {a.key for a, b in stage_pairs if a is not None and b is None}
+    if not gone:
+        return
+    final = {k: v for k, v in stage_now.items() if k not in gone}
+    final.update({b.key: b for _a, b in stage_pairs if b is not None})
+    dropped = {a.key for a, b in pipe_pairs if a is not None and b is None}
+    default = next((p.key for _a, p in pipe_pairs if p is not None and p.is_default), None)
+    for key in sorted(gone):
+        pipeline = stage_now[key].pipeline
+        if pipeline in dropped:
+            pipeline = default or next((p.key for p in read_pipelines(conn) if p.is_default), pipeline)
+        home = sorted((s for s in final.values() if s.pipeline == pipeline and not s.archived),
+                      key=lambda s: s.position)
+        if home:
+            _move_all(conn, key, home[0], at=at, action=action)
+
+
 def _move_all(conn: Connection, source: str, target: StageDef, *, at: datetime, action: str) -> int:
     """Every deal in `source` (any status, deleted ones too) into `target`, one history row
     each; the stage-entered time stays (the stay goes on under its new name)."""
@@ -156,6 +179,7 @@ def undo_setup(conn: Connection, rows: Sequence[Mapping[str, Any]], *, now: date
                   for f, r in first.items() if f.startswith(PIPELINE_FIELD)]
     # Pipelines come back before their stages and go after them (stages point at them).
     write_pipelines(conn, [(a, b) for a, b in pipe_pairs if b is not None])
+    _rehome(conn, stage_now, stage_pairs, pipe_pairs, at=at, action=action)
     write_stages(conn, stage_pairs)
     write_pipelines(conn, [(a, b) for a, b in pipe_pairs if b is None])
     record(conn, [history_row(None, at, SETUP_KIND, action, field=STAGE_FIELD + (b or a).key,  # type: ignore

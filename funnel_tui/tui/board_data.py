@@ -22,10 +22,19 @@ def read_board(store, show_lost: bool, limits: dict[str, int], pipeline: str | N
     data: BoardData = {}
     for stage in store.stages(pipeline):
         status = "open" if stage.kind == "open" else "won"
-        rows = store.board_column(stage.key, limit=limits.get(stage.key, PAGE), status=status)
+        rows = with_ticks(store, store.board_column(stage.key, limit=limits.get(stage.key, PAGE), status=status))
         lost = store.board_column(stage.key, limit=PAGE, status="lost") if show_lost and status == "open" else []
         data[stage.key] = (rows, totals[status].get(stage.key, EMPTY_TOTALS), lost)
     return data
+
+
+def with_ticks(store, rows: list[dict]) -> list[dict]:
+    """Each card's playbook progress in its stage (`ticked`, the card's 2/3): one indexed
+    read per page, only for open deals (won ones have no checklist left to do)."""
+    counts = store.tick_counts([r for r in rows if r.get("status") == "open"])
+    for row in rows:
+        row["ticked"] = counts.get(row["id"], 0)
+    return rows
 
 
 class FirstRead:

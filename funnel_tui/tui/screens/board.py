@@ -22,7 +22,7 @@ from textual.widgets import OptionList, Static
 
 from funnel_tui.domain.money import weighted_minor
 from funnel_tui.domain.stages import StageDef
-from funnel_tui.tui.board_data import PAGE, FirstRead
+from funnel_tui.tui.board_data import PAGE, FirstRead, with_ticks
 from funnel_tui.tui.deal_actions import ADD, LOSE, MOVE, REFUSED, UNDO, Change, DealActions, neighbour_stage
 from funnel_tui.tui.i18n import tr
 from funnel_tui.tui.screens.board_loading import BoardLoading
@@ -87,6 +87,8 @@ class BoardScreen(BoardLoading, Screen):
 
     HELP_EXTRA = (("↑ ↓ j k", "Cards", "Move between cards"), ("Enter", "Open", "Open the highlighted deal"))
     """Keys help lists beside BINDINGS: they belong to the columns' lists."""
+    HELP_WHEN_USABLE = ("switch_pipeline",)
+    """Keys help lists only when they can act (a rep with one pipeline never sees P)."""
 
     def __init__(self, first_read: FirstRead | None = None, export_dir: Path | None = None) -> None:
         """`first_read`: the board's first read, started by `funnel tui` before Textual
@@ -255,7 +257,8 @@ class BoardScreen(BoardLoading, Screen):
                 column.lost_rows += more
                 column.lost_more = len(more) >= PAGE
             else:
-                column.rows += store.board_column(stage_key, limit=PAGE, offset=len(column.rows), status=status)
+                column.rows += with_ticks(store, store.board_column(stage_key, limit=PAGE, offset=len(column.rows),
+                                                                    status=status))
             column.rebuild()
 
     def highlight(self, deal_id: int, stage_key: str) -> bool:

@@ -18,7 +18,7 @@ from textual.screen import ModalScreen
 
 from funnel_tui.domain.money import weighted_minor
 from funnel_tui.domain.rules import TierCutoffs
-from funnel_tui.tui.board_data import PAGE, FirstRead, read_board
+from funnel_tui.tui.board_data import PAGE, FirstRead, read_board, with_ticks
 from funnel_tui.tui.context import HasContext
 
 if TYPE_CHECKING:
@@ -136,7 +136,7 @@ class BoardLoading(HasContext):
             column = self.column(key)
             if column is None:
                 continue
-            rows = store.board_column(key, limit=max(PAGE, len(column.rows)), status=column.status)
+            rows = with_ticks(store, store.board_column(key, limit=max(PAGE, len(column.rows)), status=column.status))
             lost = column.lost_rows
             if self.show_lost and column.status == "open":
                 lost = store.board_column(key, limit=max(PAGE, len(column.lost_rows)), status="lost")

@@ -20,7 +20,7 @@ from textual.widgets import Footer, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from funnel_tui.domain.stages import StageDef
-from funnel_tui.i18n import _
+from funnel_tui.i18n import _, pgettext
 from funnel_tui.tui.context import HasContext
 
 
@@ -40,7 +40,7 @@ def stage_line(s: StageDef, lang: str) -> Text:
     if other and other != s.label(lang):
         line.append(f" · {other}", style="dim")
     prob = "—" if s.probability is None else f"{s.probability}%"
-    dwell = "—" if s.max_dwell_days is None else _("{n}d").format(n=s.max_dwell_days)
+    dwell = "—" if s.max_dwell_days is None else pgettext("time span", "{n}d").format(n=s.max_dwell_days)
     counts = "/".join(str(len(s.items(sec))) for sec in ("entry", "actions", "outputs"))
     line.append(f"  {prob:>4}  {dwell:>4}  {s.kind:<4}  {counts}", style="")
     return line
@@ -56,7 +56,7 @@ def playbook_text(s: StageDef, lang: str) -> Text:
     out.append(f"  ({s.key})\n", style="dim")
     out.append(_("Kind: {kind} · probability: {p} · max dwell: {d}").format(
         kind=s.kind, p="—" if s.probability is None else f"{s.probability} %",
-        d="—" if s.max_dwell_days is None else _("{n}d").format(n=s.max_dwell_days)) + "\n\n")
+        d="—" if s.max_dwell_days is None else pgettext("time span", "{n}d").format(n=s.max_dwell_days)) + "\n\n")
     other_lang = "en" if lang == "zh" else "zh"
     for section, title in (("entry", _("Entry condition")), ("actions", _("Key actions")),
                            ("outputs", _("Outputs"))):
@@ -100,6 +100,8 @@ class StagesScreen(HasContext, Screen):
     | P | the next pipeline |
     | ? / Esc | help / back |
     """
+    HELP_WHEN_USABLE = ("switch_pipeline",)
+    """Keys help lists only when they can act (a rep with one pipeline never sees P)."""
 
     DEFAULT_CSS = """
     StagesScreen #stages-title {

@@ -93,6 +93,8 @@ class SummaryScreen(HasContext, Screen):
     | P | the next pipeline (with more than one) |
     | Esc | back to the board |
     """
+    HELP_WHEN_USABLE = ("switch_pipeline",)
+    """Keys help lists only when they can act (a rep with one pipeline never sees P)."""
 
     DEFAULT_CSS = """
     SummaryScreen #selectors { height: auto; padding: 0 1; }

@@ -92,6 +92,8 @@ class TodayScreen(HasContext, Screen):
     | P | the next pipeline (with more than one) |
     | r / ? / Esc | read again / help / back |
     """
+    HELP_WHEN_USABLE = ("switch_pipeline",)
+    """Keys help lists only when they can act (a rep with one pipeline never sees P)."""
 
     DEFAULT_CSS = """
     TodayScreen #today-title {
