@@ -15,6 +15,7 @@ from textual.binding import Binding
 from textual.screen import ModalScreen, Screen
 
 from funnel_tui.domain.dates import local_tz
+from funnel_tui.i18n import activate
 from funnel_tui.tui.commands import ScreenCommands
 from funnel_tui.tui.services import ScreenServices
 from funnel_tui.tui.i18n import detect_lang, tr
@@ -45,6 +46,7 @@ class FunnelApp(ScreenServices, App[int]):
         self.clock = clock
         self.tz = tz or local_tz()
         self.lang = lang or detect_lang(store.get_setting("lang"))
+        activate(self.lang)  # the gettext catalogs speak the board's language (funnel_tui.i18n)
         self.pipeline: str | None = None  # the default pipeline until the rep switches (P)
         self.export_dir = Path(export_dir) if export_dir else Path.cwd()
         self._reminded: set[int] = set()

@@ -33,16 +33,16 @@ class StageOption(Option):
 
 
 def stage_line(s: StageDef, lang: str) -> Text:
-    """`3  Demo / Proposal · 方案演示   50%  21d  open  1/2/2`."""
-    other = s.name_zh if lang != "zh" else s.name
-    line = Text(f"{s.position:>2}  ", no_wrap=True, overflow="ellipsis")
-    line.append(s.label(lang), style="bold")
-    if other and other != s.label(lang):
-        line.append(f" · {other}", style="dim")
+    """` 3   50%   21d  open  1/2/2  Demo / Proposal · 方案演示`: numbers first, so they line up."""
     prob = "—" if s.probability is None else f"{s.probability}%"
     dwell = "—" if s.max_dwell_days is None else pgettext("time span", "{n}d").format(n=s.max_dwell_days)
     counts = "/".join(str(len(s.items(sec))) for sec in ("entry", "actions", "outputs"))
-    line.append(f"  {prob:>4}  {dwell:>4}  {s.kind:<4}  {counts}", style="")
+    line = Text(f"{s.position:>2}  {prob:>4}  {dwell:>4}  {s.kind:<4}  {counts:<5}  ", no_wrap=True,
+                overflow="ellipsis")
+    line.append(s.label(lang), style="bold")
+    other = s.name_zh if lang != "zh" else s.name
+    if other and other != s.label(lang):
+        line.append(f" · {other}", style="dim")
     return line
 
 
@@ -65,9 +65,10 @@ def playbook_text(s: StageDef, lang: str) -> Text:
         if not items:
             out.append("  —\n", style="dim")
         for i, item in enumerate(items):
-            out.append(f"  • {item}\n")
+            out.append(f"• {item}")
             if i < len(others) and others[i] != item:
-                out.append(f"    {others[i]}\n", style="dim")
+                out.append(f" — {others[i]}", style="dim")
+            out.append("\n")
     return out
 
 
