@@ -68,6 +68,7 @@ class StageForm(FormScreen[StageDraft]):
 
     DEFAULT_CSS = """
     StageForm > #dialog { width: 90; }
+    StageForm .caption { width: 100%; }
     """
 
     def __init__(self, stage: StageDef | None = None, *, taken: Sequence[str] = (), title: str = ""):
@@ -132,6 +133,7 @@ class SplitForm(FormScreen[tuple]):
 
     DEFAULT_CSS = """
     SplitForm > #dialog { width: 80; }
+    SplitForm .caption { width: 100%; }
     """
 
     def __init__(self, stage: StageDef):
@@ -146,6 +148,9 @@ class SplitForm(FormScreen[tuple]):
             yield Input("", id="f-parts")
             yield Label(Text(""), id="err-parts", classes="error")
             yield from self._buttons()
+
+    def on_mount(self) -> None:
+        self.query_one("#f-parts", Input).focus()
 
     def action_save(self) -> None:
         """Hand back the parts as (key, name, name_zh) tuples."""
@@ -165,6 +170,7 @@ class MergeForm(FormScreen[str]):
 
     DEFAULT_CSS = """
     MergeForm > #dialog { width: 70; }
+    MergeForm .caption { width: 100%; }
     """
 
     def __init__(self, stage: StageDef, choices: Sequence[StageDef], lang: str = "en"):
@@ -181,6 +187,9 @@ class MergeForm(FormScreen[str]):
                          id="f-into", value=self.choices[0].key)
             yield Label(Text(""), id="err-into", classes="error")
             yield from self._buttons()
+
+    def on_mount(self) -> None:
+        self.query_one("#f-into", Select).focus()
 
     def action_save(self) -> None:
         """Hand back the key of the stage to merge into."""

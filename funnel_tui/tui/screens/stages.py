@@ -32,17 +32,18 @@ class StageOption(Option):
         self.stage = stage
 
 
-def stage_line(s: StageDef, lang: str) -> Text:
-    """` 3   50%   21d  open  1/2/2  Demo / Proposal · 方案演示`: numbers first, so they line up."""
-    prob = "—" if s.probability is None else f"{s.probability}%"
-    dwell = "—" if s.max_dwell_days is None else pgettext("time span", "{n}d").format(n=s.max_dwell_days)
-    counts = "/".join(str(len(s.items(sec))) for sec in ("entry", "actions", "outputs"))
-    line = Text(f"{s.position:>2}  {prob:>4}  {dwell:>4}  {s.kind:<4}  {counts:<5}  ", no_wrap=True,
-                overflow="ellipsis")
+def stage_line(s: StageDef, lang: str, number: int) -> Text:
+    """Two lines: `3  Demo / Proposal · 方案演示`, then its numbers (probability, dwell
+    limit, kind, playbook items per part), dim — readable from 80 columns up."""
+    line = Text(f"{number:>2}  ")
     line.append(s.label(lang), style="bold")
     other = s.name_zh if lang != "zh" else s.name
     if other and other != s.label(lang):
         line.append(f" · {other}", style="dim")
+    prob = "—" if s.probability is None else f"{s.probability}%"
+    dwell = "—" if s.max_dwell_days is None else pgettext("time span", "{n}d").format(n=s.max_dwell_days)
+    counts = "/".join(str(len(s.items(sec))) for sec in ("entry", "actions", "outputs"))
+    line.append(f"\n    {prob}  {dwell}  {s.kind}  ☐ {counts}", style="dim")
     return line
 
 
@@ -157,8 +158,8 @@ class StagesScreen(HasContext, Screen):
         self.query_one("#stages-title", Label).update(Text(title))
         ol.clear_options()
         stages = self.stages
-        for s in stages:
-            ol.add_option(StageOption(stage_line(s, ctx.lang), s))
+        for number, s in enumerate(stages, start=1):
+            ol.add_option(StageOption(stage_line(s, ctx.lang, number), s))
         keys = [s.key for s in stages]
         if keep in keys:
             ol.highlighted = keys.index(keep)

@@ -58,9 +58,9 @@ def card_text(
     lang: str = "en",
     progress: tuple[int, int] | None = None,
 ) -> Text:
-    """Customer + tier, title, amount · probability · risk (· playbook progress), next step;
-    dwell when near/over. `progress` is (ticked, items) of the stage's playbook, shown once
-    something is ticked (no badge on a deal nobody has started, so cards stay short)."""
+    """Customer + tier, title (+ playbook progress), amount · probability · risk, next step;
+    dwell when near/over. `progress` is (ticked, items) of the stage's playbook, shown right
+    of the title once something is ticked (no badge on a deal nobody has started)."""
     width = max(width, 8)
     card = Text(no_wrap=True, overflow="ellipsis", end="")
     lost = deal.get("status") == "lost"
@@ -72,7 +72,14 @@ def card_text(
         card.append(" " * max(pad, 0))
         card.append(tier_mark, style=f"bold {colours.accent}" if tier == "A" else colours.muted)
     card.append("\n")
-    card.append(truncate_to_width(deal.get("title") or "—", width), style=colours.muted)
+    badge = ""
+    if progress and progress[0] and progress[1]:  # the playbook's progress, right of the title
+        badge = f" ☑{progress[0]}/{progress[1]}"
+    title = truncate_to_width(deal.get("title") or "—", max(width - len(badge), 1))
+    card.append(title, style=colours.muted)
+    if badge:
+        card.append(" " * max(width - len(badge) - Text(title).cell_len, 0))
+        card.append(badge, style=colours.success if progress[0] >= progress[1] else colours.accent)
     card.append("\n")
 
     money = Text(format_compact(deal.get("amount") or 0), style="bold")
@@ -84,10 +91,6 @@ def card_text(
         money.append(" · ")
         style = {"high": colours.error, "medium": colours.warning}.get(risk, colours.muted)
         money.append(RISK_MARK.get(risk, risk), style=style)
-    if progress and progress[0] and progress[1]:
-        done, total = progress
-        money.append(" · ")
-        money.append(f"☑{done}/{total}", style=colours.success if done >= total else colours.muted)
     money.truncate(width, overflow="ellipsis")
     card.append_text(money)
     card.append("\n")
