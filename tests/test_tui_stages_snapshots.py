@@ -30,6 +30,9 @@ def demo_db(tmp_path_factory) -> Path:
     store = Store(path)
     fill_demo(store, deals=60, seed=7, now=NOW)
     store.close()
+    with sqlite3.connect(path) as conn:  # the demo's uids are random; the Deal screen shows them
+        conn.execute("UPDATE deal SET uid = printf('00000000-0000-4000-8000-%012d', id)")
+    conn.close()
     return path
 
 

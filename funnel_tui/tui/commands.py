@@ -43,7 +43,7 @@ class ScreenCommands(Provider):
         """(name, action, help) for the screen's shown bindings that can act now."""
         screen = self.screen
         out = []
-        for b in screen.BINDINGS:
+        for b in [*screen.BINDINGS, *getattr(screen, "CONDITIONAL_BINDINGS", ())]:
             if not isinstance(b, Binding) or not b.description or not b.show:
                 continue
             name, _, params = b.action.partition("(")

@@ -33,12 +33,11 @@ class Helpable(Protocol):
 
 def help_rows(screen: Helpable) -> list[KeyRow]:
     """Every key that acts on `screen`: its own, then the app's (q, ctrl+p), then the keys
-    its widgets handle. Actions the screen names in HELP_WHEN_USABLE are left out while
-    its `check_action` says they cannot act (the pipeline key with one pipeline)."""
-    quiet = {a for a in getattr(screen, "HELP_WHEN_USABLE", ())
-             if getattr(screen, "check_action", lambda *_a: True)(a, ()) is False}
-    own = [b for b in screen.BINDINGS if not (isinstance(b, Binding) and b.action in quiet)]
-    return [*key_rows([*own, *screen.app.BINDINGS]), *getattr(screen, "HELP_EXTRA", ())]
+    its widgets handle. Its CONDITIONAL_BINDINGS come in only while its `check_action`
+    lets them act (the pipeline key, with more than one pipeline)."""
+    check = getattr(screen, "check_action", lambda *_a: True)
+    extra = [b for b in getattr(screen, "CONDITIONAL_BINDINGS", ()) if check(b.action, ()) is not False]
+    return [*key_rows([*screen.BINDINGS, *extra, *screen.app.BINDINGS]), *getattr(screen, "HELP_EXTRA", ())]
 
 
 class HelpScreen(ModalScreen[None]):

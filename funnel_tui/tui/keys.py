@@ -20,7 +20,11 @@ SCREENS = (("Board", BoardScreen), ("Deal", DealScreen), ("Today", TodayScreen),
 
 def readme_keys() -> str:
     """The README's key section, generated from every screen's BINDINGS."""
-    return "\n\n".join(f"**{title}**\n\n{markdown_table(screen.BINDINGS)}" for title, screen in SCREENS)
+    tables = []
+    for title, screen in SCREENS:  # a screen's conditional keys (P) belong in the manual too
+        bindings = [*screen.BINDINGS, *getattr(screen, "CONDITIONAL_BINDINGS", ())]
+        tables.append(f"**{title}**\n\n{markdown_table(bindings)}")
+    return "\n\n".join(tables)
 
 
 def main() -> None:

@@ -28,6 +28,7 @@ from funnel_tui.tui.board_window import BoardWindow, columns_that_fit
 from funnel_tui.tui.contrast import readable
 from funnel_tui.tui.deal_actions import ADD, LOSE, MOVE, REFUSED, UNDO, Change, DealActions, neighbour_stage
 from funnel_tui.tui.i18n import tr
+from funnel_tui.tui.pipelines import PIPELINE_BINDINGS, bind_pipeline_key, has_pipelines, next_pipeline
 from funnel_tui.tui.screens.board_loading import BoardLoading
 from funnel_tui.tui.widgets.deal_card import CardColours, card_text
 from funnel_tui.tui.widgets.key_bar import KeyBar
@@ -69,7 +70,6 @@ class BoardScreen(BoardWindow, BoardLoading, Screen):
         Binding("x", "export", "Export", tooltip="Write the deals on the board to a CSV file (opens in Excel)"),
         Binding("u", "undo", "Undo", tooltip="Undo the last change"),
         Binding("z", "toggle_lost", "Lost on/off", tooltip="Show or hide lost deals in their stages"),
-        Binding("P", "switch_pipeline", "Pipeline", tooltip="Show the next pipeline (when you keep more than one)"),
         Binding("question_mark", "app.help", "Help", key_display="?", tooltip="All keys"),
     ]
     """
@@ -94,8 +94,8 @@ class BoardScreen(BoardWindow, BoardLoading, Screen):
 
     HELP_EXTRA = (("↑ ↓ j k", "Cards", "Move between cards"), ("Enter", "Open", "Open the highlighted deal"))
     """Keys help lists beside BINDINGS: they belong to the columns' lists."""
-    HELP_WHEN_USABLE = ("switch_pipeline",)
-    """Keys help lists only when they can act (a rep with one pipeline never sees P)."""
+    CONDITIONAL_BINDINGS = PIPELINE_BINDINGS
+    """`P`, bound only when the rep keeps a second pipeline (tui/pipelines.py)."""
 
     def __init__(self, first_read: FirstRead | None = None, export_dir: Path | None = None) -> None:
         """`first_read`: the board's first read, started by `funnel tui` before Textual
@@ -136,6 +136,7 @@ class BoardScreen(BoardWindow, BoardLoading, Screen):
     def on_mount(self) -> None:
         self.colours = self._theme_colours()
         self.app.theme_changed_signal.subscribe(self, self._on_theme_changed)
+        bind_pipeline_key(self)
         self.focus_column(self.columns[0])
         # `funnel tui` started reading before Textual loaded: usually done by now, and then
         # the first frame already has cards. Otherwise a worker waits for it.
@@ -210,7 +211,7 @@ class BoardScreen(BoardWindow, BoardLoading, Screen):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Keys that need a deal act only on a card that allows them; False hides the key."""
         if action == "switch_pipeline":
-            return len(self.ctx.store.pipelines()) > 1
+            return has_pipelines(self.ctx)
         if action not in DEAL_ACTIONS:
             return True
         deal = self.current_deal
@@ -419,14 +420,9 @@ class BoardScreen(BoardWindow, BoardLoading, Screen):
 
     def action_switch_pipeline(self) -> None:
         """The next pipeline's board (Today and Summary follow it)."""
-        ctx = self.ctx
-        keys = [p.key for p in ctx.store.pipelines()]
-        if len(keys) < 2:
-            return
-        current = ctx.store.pipeline(ctx.pipeline).key
-        ctx.pipeline = keys[(keys.index(current) + 1) % len(keys)]
-        self.rebuild_columns()
-        self.notify(ctx.store.pipeline(ctx.pipeline).label(ctx.lang), timeout=2, markup=False)
+        if next_pipeline(self.ctx):
+            self.rebuild_columns()
+            self.notify(self.ctx.store.pipeline(self.ctx.pipeline).label(self.ctx.lang), timeout=2, markup=False)
 
     def stages_changed(self) -> bool:
         """True when the columns no longer match the pipeline's stages (or their limits)."""

@@ -106,7 +106,7 @@ class DealScreen(HasContext, Screen):
     }
     DealScreen #checklist {
         height: auto;
-        max-height: 12;
+        max-height: 35%;
         border: round $primary 50%;
     }
     DealScreen #timeline-pane {

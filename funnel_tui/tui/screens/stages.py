@@ -22,6 +22,7 @@ from textual.widgets.option_list import Option
 from funnel_tui.domain.stages import StageDef
 from funnel_tui.i18n import _, pgettext
 from funnel_tui.tui.context import HasContext
+from funnel_tui.tui.pipelines import PIPELINE_BINDINGS, bind_pipeline_key, has_pipelines, next_pipeline
 
 
 class StageOption(Option):
@@ -87,7 +88,6 @@ class StagesScreen(HasContext, Screen):
         Binding("m", "merge", "Merge", tooltip="Merge the stage into another; its deals move there"),
         Binding("A", "archive", "Archive", tooltip="Archive a stage no open deal sits in"),
         Binding("u", "undo", "Undo", tooltip="Undo the last change"),
-        Binding("P", "switch_pipeline", "Pipeline", tooltip="Show the next pipeline (when you keep more than one)"),
         Binding("question_mark", "app.help", "Help", key_display="?", tooltip="All keys"),
         Binding("escape", "back", "Back", tooltip="Back to where you came from"),
     ]
@@ -102,8 +102,8 @@ class StagesScreen(HasContext, Screen):
     | P | the next pipeline |
     | ? / Esc | help / back |
     """
-    HELP_WHEN_USABLE = ("switch_pipeline",)
-    """Keys help lists only when they can act (a rep with one pipeline never sees P)."""
+    CONDITIONAL_BINDINGS = PIPELINE_BINDINGS
+    """`P`, bound only when the rep keeps a second pipeline (tui/pipelines.py)."""
 
     DEFAULT_CSS = """
     StagesScreen #stages-title {
@@ -136,6 +136,7 @@ class StagesScreen(HasContext, Screen):
         yield Footer()
 
     def on_mount(self) -> None:
+        bind_pipeline_key(self)
         self.reload()
         self.query_one("#stage-list", OptionList).focus()
 
@@ -187,7 +188,7 @@ class StagesScreen(HasContext, Screen):
         if not self.is_mounted:
             return True
         if action == "switch_pipeline":
-            return len(self.ctx.store.pipelines()) > 1
+            return has_pipelines(self.ctx)
         if action in ("edit", "add", "move", "split", "merge", "archive"):
             stage = self.current
             if stage is None:
@@ -316,11 +317,7 @@ class StagesScreen(HasContext, Screen):
 
     def action_switch_pipeline(self) -> None:
         """The next pipeline's stages."""
-        ctx = self.ctx
-        keys = [p.key for p in ctx.store.pipelines()]
-        if len(keys) > 1:
-            current = ctx.store.pipeline(ctx.pipeline).key
-            ctx.pipeline = keys[(keys.index(current) + 1) % len(keys)]
+        if next_pipeline(self.ctx):
             self.reload()
 
     def action_back(self) -> None:

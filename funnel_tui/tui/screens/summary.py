@@ -24,6 +24,7 @@ from textual.widgets import Label, Select, Static
 from funnel_tui.domain.funnel import SMALL_MARK
 from funnel_tui.i18n import _
 from funnel_tui.tui.context import HasContext
+from funnel_tui.tui.pipelines import PIPELINE_BINDINGS, bind_pipeline_key, has_pipelines, next_pipeline
 from funnel_tui.tui.i18n import tr
 from funnel_tui.tui.widgets.key_bar import KeyBar
 from funnel_tui.tui.widgets.summary_blocks import (
@@ -81,7 +82,6 @@ class SummaryScreen(HasContext, Screen):
         Binding("r", "focus_rep", "Rep", tooltip="Choose whose funnel: me, all reps, side by side, one rep"),
         Binding("p", "focus_period", "Period", tooltip="Only deals created in this period"),
         Binding("ctrl+r", "reload", "Reload", tooltip="Read the numbers again"),
-        Binding("P", "switch_pipeline", "Pipeline", tooltip="Show the next pipeline (when you keep more than one)"),
         Binding("question_mark", "app.help", "Help", key_display="?", tooltip="All keys"),
     ]
     """
@@ -95,8 +95,8 @@ class SummaryScreen(HasContext, Screen):
     | P | the next pipeline (with more than one) |
     | Esc | back to the board |
     """
-    HELP_WHEN_USABLE = ("switch_pipeline",)
-    """Keys help lists only when they can act (a rep with one pipeline never sees P)."""
+    CONDITIONAL_BINDINGS = PIPELINE_BINDINGS
+    """`P`, bound only when the rep keeps a second pipeline (tui/pipelines.py)."""
 
     DEFAULT_CSS = """
     SummaryScreen #selectors { height: auto; padding: 0 1; }
@@ -133,6 +133,7 @@ class SummaryScreen(HasContext, Screen):
 
     def on_mount(self) -> None:
         self.app.sub_title = tr(self.ctx.lang, "Summary")
+        bind_pipeline_key(self)
         # The numbers and the list of reps are read side by side: "me" is resolved by the
         # reader itself, so nothing waits for the selector to fill.
         self.refresh_numbers()
@@ -188,19 +189,13 @@ class SummaryScreen(HasContext, Screen):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "switch_pipeline":
-            return len(self.ctx.store.pipelines()) > 1
+            return has_pipelines(self.ctx)
         return True
 
     def action_switch_pipeline(self) -> None:
         """The next pipeline's funnel (the board and Today follow it)."""
-        ctx = self.ctx
-        keys = [p.key for p in ctx.store.pipelines()]
-        if len(keys) > 1:
-            current = ctx.store.pipeline(ctx.pipeline).key
-            ctx.pipeline = keys[(keys.index(current) + 1) % len(keys)]
+        if next_pipeline(self.ctx):
             self.refresh_numbers()
-
-    # --- reading ----------------------------------------------------------------------------
 
     def refresh_numbers(self) -> None:
         """Read the funnel and the week for the current choice (two workers, in parallel)."""
@@ -270,7 +265,10 @@ class SummaryScreen(HasContext, Screen):
         if token != self._token:
             return
         self.shown = {**self.shown, "week": week}
-        self._update("week", Group(week_table(week), bottleneck_text(week), slow_text(week, self.ctx.lang)))
+        blocks = [week_table(week), bottleneck_text(week)]
+        if week.get("slow_stages"):  # the seed's rule, only when it has something to say
+            blocks.append(slow_text(week, self.ctx.lang))
+        self._update("week", Group(*blocks))
 
     def _update(self, block: str, renderable: Any) -> None:
         self.query_one(f"#{block}", Static).update(renderable)

@@ -21,6 +21,7 @@ from textual.widgets.option_list import Option
 from funnel_tui.domain.dates import format_local
 from funnel_tui.store import StoreError
 from funnel_tui.tui.context import HasContext
+from funnel_tui.tui.pipelines import PIPELINE_BINDINGS, bind_pipeline_key, has_pipelines, next_pipeline
 from funnel_tui.tui.deal_actions import Change, DealActions, neighbour_stage
 from funnel_tui.tui.widgets.deal_details import due_line
 from funnel_tui.tui.widgets.key_bar import KeyBar
@@ -78,7 +79,6 @@ class TodayScreen(HasContext, Screen):
         Binding("m", "move_next", "Next stage", tooltip="Move the row's deal to the next stage (Won asks first)"),
         Binding("enter", "open", "Open", tooltip="Open the row's deal"),
         Binding("r", "reload", "Reload", show=False, tooltip="Read everything again"),
-        Binding("P", "switch_pipeline", "Pipeline", tooltip="Show the next pipeline (when you keep more than one)"),
         Binding("question_mark", "app.help", "Help", key_display="?", tooltip="All keys"),
         Binding("escape", "back", "Back", tooltip="Back to the board"),
     ]
@@ -93,8 +93,8 @@ class TodayScreen(HasContext, Screen):
     | P | the next pipeline (with more than one) |
     | r / ? / Esc | read again / help / back |
     """
-    HELP_WHEN_USABLE = ("switch_pipeline",)
-    """Keys help lists only when they can act (a rep with one pipeline never sees P)."""
+    CONDITIONAL_BINDINGS = PIPELINE_BINDINGS
+    """`P`, bound only when the rep keeps a second pipeline (tui/pipelines.py)."""
 
     DEFAULT_CSS = """
     TodayScreen #today-title {
@@ -123,6 +123,7 @@ class TodayScreen(HasContext, Screen):
         yield KeyBar(id="key-bar")
 
     def on_mount(self) -> None:
+        bind_pipeline_key(self)
         self.reload()
         self.query_one("#today-list", OptionList).focus()
 
@@ -251,7 +252,7 @@ class TodayScreen(HasContext, Screen):
         if action == "move_next":
             return row is not None and neighbour_stage(self._stages_of(row), row.ref.stage) is not None
         if action == "switch_pipeline":
-            return len(self.ctx.store.pipelines()) > 1
+            return has_pipelines(self.ctx)
         return True
 
     def _stages_of(self, row: TodayRow) -> tuple:
@@ -320,11 +321,7 @@ class TodayScreen(HasContext, Screen):
 
     def action_switch_pipeline(self) -> None:
         """The next pipeline's day (the board and Summary follow it)."""
-        ctx = self.ctx
-        keys = [p.key for p in ctx.store.pipelines()]
-        if len(keys) > 1:
-            current = ctx.store.pipeline(ctx.pipeline).key
-            ctx.pipeline = keys[(keys.index(current) + 1) % len(keys)]
+        if next_pipeline(self.ctx):
             self.reload(keep="index")
 
     def action_back(self) -> None:
