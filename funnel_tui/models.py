@@ -280,7 +280,7 @@ class History(SQLModel, table=True):
     )
 
     id: Optional[int] = Field(default=None, sa_column=Column(Integer, primary_key=True))
-    # NULL only on rows of stage and pipeline changes (kind "setup"): no deal changed.
+    # NULL only on rows of stage and pipeline changes (field "stage:…"/"pipeline:…"): no deal.
     deal_id: Optional[int] = Field(default=None, sa_column=Column(ForeignKey("deal.id"), nullable=True))
     at: datetime
     kind: str

@@ -326,7 +326,7 @@ def test_ticks_are_stored_in_history_and_undone(store, now):
     assert store.set_tick(d, "actions.0", True, now=now) is False  # already ticked
     assert store.ticks(d, "lead") == {"actions.0"}
     row = store.deal_history(d)[-1]
-    assert (row["kind"], row["field"], row["old"], row["new"]) == ("check", "check:lead:actions.0", "0", "1")
+    assert (row["kind"], row["field"], row["old"], row["new"]) == ("field", "check:lead:actions.0", "0", "1")
     assert store.unticked_actions(store.get_deal(d)) == ["Send the product brief"]
     assert store.tick_counts([store.get_deal(d)]) == {d: 1}
     store.undo(now=now)

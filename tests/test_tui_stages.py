@@ -201,7 +201,7 @@ async def test_ticking_the_playbook_is_stored_in_history_and_shown_on_the_card(s
         await settle(pilot)
         assert store.ticks(deals["acme"], "lead") == {"actions.0"}
         row = store.deal_history(deals["acme"])[-1]
-        assert (row["kind"], row["field"], row["new"]) == ("check", "check:lead:actions.0", "1")
+        assert (row["kind"], row["field"], row["new"]) == ("field", "check:lead:actions.0", "1")
         assert "ticked: First needs research" in app.screen.query_one("#timeline", Static).content.plain
         assert "1/4" in str(app.screen.query_one("#checklist-title", Label).render())
         await pilot.press("escape")

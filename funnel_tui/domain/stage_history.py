@@ -1,9 +1,10 @@
 """Stages through time: the stage set as it stood at a past moment (for `--as-of`), and the
 weekly review's suggestion to split a stage deals keep overstaying.
 
-Stage and pipeline changes are history rows too (kind `setup`, no deal): field
-`stage:<key>` or `pipeline:<key>`, `old` and `new` the whole definition as JSON (None
-where it did not exist). Undo appends the inverse rows, so the rows chain.
+Stage and pipeline changes are history rows too: kind `field`, no deal, field `stage:<key>`
+or `pipeline:<key>`, `old` and `new` the whole definition as JSON (None where it did not
+exist). Undo appends the inverse rows, so the rows chain. (Kind `field` keeps the history
+table's CHECK of kinds as it was; the field's prefix and the missing deal tell them apart.)
 """
 
 from __future__ import annotations
@@ -14,9 +15,15 @@ from typing import Any, Iterable, Mapping, Sequence
 
 from funnel_tui.domain.stages import PipelineDef, StageDef
 
-SETUP_KIND = "setup"
+SETUP_KIND = "field"
 STAGE_FIELD = "stage:"
 PIPELINE_FIELD = "pipeline:"
+
+
+def is_setup(row: Mapping[str, Any]) -> bool:
+    """A history row of a stage or pipeline change (not a deal's)."""
+    field = row.get("field") or ""
+    return row.get("deal_id") is None and (field.startswith(STAGE_FIELD) or field.startswith(PIPELINE_FIELD))
 SLOW_WEEKS = 4  # the seed's rule: a stage overstayed on average this many whole weeks running
 
 
@@ -49,7 +56,7 @@ def stages_as_of(current: Sequence[StageDef], setup_rows: Iterable[Mapping[str, 
     first_after: dict[str, Mapping[str, Any]] = {}
     for row in sorted(setup_rows, key=lambda r: r["id"]):
         field = row.get("field") or ""
-        if row["kind"] != SETUP_KIND or not field.startswith(STAGE_FIELD) or row["at"] <= as_of:
+        if not is_setup(row) or not field.startswith(STAGE_FIELD) or row["at"] <= as_of:
             continue
         first_after.setdefault(field[len(STAGE_FIELD):], row)
     out = []

@@ -218,8 +218,6 @@ HISTORY_KIND = Vocabulary("history kind", "history", (
     Term("followup", NP_("history", "follow-up")),
     Term("touch", NP_("history", "touch")),
     Term("imported", NP_("history", "imported")),
-    Term("setup", NP_("history", "stages changed")),
-    Term("check", NP_("history", "checklist")),
 ))
 
 DEAL_STATUSES = DEAL_STATUS.codes()

@@ -1,5 +1,5 @@
 """The stage playbook as a checklist on each deal: ticks stored per (deal, stage, item), every
-tick and untick a history row (kind `check`, field `check:<stage>:<item>`, "1"/"0"), so undo
+tick and untick a history row (kind `field`, field `check:<stage>:<item>`, "1"/"0"), so undo
 walks it back like anything else. A deal that returns to a stage finds its ticks there.
 """
 
@@ -15,8 +15,13 @@ from funnel_tui.store.errors import StoreError
 from funnel_tui.store.history import deal_row, history_row, record
 from funnel_tui.store.tables import CT, IN_CHUNK, to_db
 
-CHECK_KIND = "check"
+CHECK_KIND = "field"
 CHECK_FIELD = "check:"
+
+
+def is_tick(row: Mapping[str, Any]) -> bool:
+    """A history row of a checklist tick."""
+    return (row.get("field") or "").startswith(CHECK_FIELD) and row.get("deal_id") is not None
 
 
 def ticks(conn: Connection, deal_id: int, stage: str) -> set[str]:

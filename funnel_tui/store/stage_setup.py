@@ -1,7 +1,7 @@
 """Writing stage and pipeline changes (planned by domain.stage_plan) and walking them back.
 
-Each change is one action in history: a `setup` row per stage or pipeline it touched (no
-deal; `old`/`new` the whole definition as JSON), and, for a split or merge, a `stage` row
+Each change is one action in history: a setup row per stage or pipeline it touched (no deal,
+field `stage:<key>`; `old`/`new` the whole definition as JSON), and, for a split or merge, a `stage` row
 per deal it moved (the move keeps the deal's stage-entered time: the funnel math reads it
 as a relabel, see domain/funnel.py). Undo restores the definitions from `old` and the
 deals through the ordinary column restore, so a stage change undoes like any other action.
@@ -47,7 +47,7 @@ def deals_in(conn: Connection, stage_key: str, *, open_only: bool = True) -> int
 def setup_rows_after(conn: Connection, moment: datetime) -> list[dict]:
     """The setup rows (stage and pipeline changes) written after `moment`, oldest first."""
     rows = conn.execute(select(H.c.id, H.c.at, H.c.kind, H.c.field, H.c.old, H.c.new).where(and_(
-        H.c.kind == SETUP_KIND, H.c.at > to_db(moment))).order_by(H.c.id)).mappings().all()
+        H.c.kind == SETUP_KIND, H.c.deal_id.is_(None), H.c.at > to_db(moment))).order_by(H.c.id)).mappings().all()
     return [aware_row(dict(r)) for r in rows]
 
 

@@ -17,8 +17,8 @@ from sqlalchemy import and_, func, select, update
 from sqlalchemy.engine import Connection
 
 from funnel_tui.domain.funnel import UNDO_PREFIX
-from funnel_tui.domain.stage_history import SETUP_KIND
-from funnel_tui.store.checklist import CHECK_KIND, undo_check
+from funnel_tui.domain.stage_history import is_setup
+from funnel_tui.store.checklist import is_tick, undo_check
 from funnel_tui.store.followups import refresh_next_follow_up
 from funnel_tui.store.history import TRACKED, apply_changes, deal_row, deser, history_row, record, ser
 from funnel_tui.store.stage_setup import undo_setup
@@ -50,12 +50,12 @@ def undo(conn: Connection, *, now: datetime) -> dict | None:
     # Column changes are gathered per deal and written in one UPDATE, so CHECKs that tie
     # columns together (status ↔ closed_at) hold at every statement.
     restore: dict[int, dict[str, Any]] = {}
-    setup = [dict(row) for row in rows if row["kind"] == SETUP_KIND]  # stage changes: no deal
+    setup = [dict(row) for row in rows if is_setup(row)]  # stage changes: no deal
     for row in rows:  # newest first: the oldest row's "old" value wins
-        if row["kind"] == SETUP_KIND:
+        if is_setup(row):
             continue
         deal_ids.setdefault(row["deal_id"], None)
-        if row["kind"] == CHECK_KIND:
+        if is_tick(row):
             undo_check(conn, row, now=now, action=action)
         elif row["kind"] == "imported":
             imported.append(row["deal_id"])

@@ -137,7 +137,7 @@ def history_line(h: Mapping, fus: Mapping[int, Mapping], stage_label: StageLabel
     line = Text("undo: " if undo else "", style="italic")
     if kind == "touch":
         return None  # shown from the touch itself (voided touches drop out)
-    if kind == "check":  # check:<stage>:<item>, "1" ticked / "0" unticked
+    if field.startswith("check:"):  # check:<stage>:<item>, "1" ticked / "0" unticked
         _prefix, stage, item = (field.split(":", 2) + ["", ""])[:3]
         text = item_label(stage, item) if item_label else item
         line.append(_("ticked: ") if h.get("new") == "1" else _("unticked: "), style="bold")
