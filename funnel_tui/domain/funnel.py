@@ -43,10 +43,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Iterable, Iterator, Mapping, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 
 from funnel_tui.domain.money import weighted_minor
 from funnel_tui.domain.rules import TIER_A_SHARE, TIER_B_SHARE, tier_cutoffs
+from funnel_tui.domain.stage_history import deal_stays, is_relabel
 from funnel_tui.domain.stages import StageDef, StageMap
 
 SMALL_SAMPLE = 10  # rates resting on fewer deals than this are marked
@@ -255,11 +256,6 @@ def _field_as_of(rows: list[Mapping[str, Any]], current: Any, as_of: datetime, p
     return current
 
 
-def is_relabel(h: Mapping[str, Any], smap: StageMap | None) -> bool:
-    """A split's or merge's move: both ends count as one stage now (no entry, no exit)."""
-    return smap is not None and h["kind"] == "stage" and smap.same(h.get("from_stage"), h.get("to_stage"))
-
-
 def deal_state_as_of(deal: Mapping[str, Any], history: Sequence[Mapping[str, Any]], as_of: datetime,
                      undone: set[str], smap: StageMap | None = None) -> dict[str, Any] | None:
     """The deal as it stood at `as_of` (stage, status, amount, …), or None if it did not exist.
@@ -292,22 +288,6 @@ def deal_state_as_of(deal: Mapping[str, Any], history: Sequence[Mapping[str, Any
                                     lambda v: v or ""),
         "closed_at": closed,
     }
-
-
-def deal_stays(entries: Iterable[Mapping[str, Any]], smap: StageMap,
-               undone: set[str]) -> Iterator[tuple[str, datetime, datetime]]:
-    """A deal's completed stays (stage as it counts now, entered, left) from its entry rows,
-    oldest first: each effective exit closes the stay opened by the entry before it. Undone
-    moves and their undo rows are no stays; a relabel neither opens nor closes one."""
-    entered_at: datetime | None = None
-    for h in entries:
-        if (h.get("action") or "") in undone or is_relabel(h, smap):
-            continue
-        if h["kind"] == "stage" and h.get("from_stage") and entered_at is not None:
-            stage = smap.key(h["from_stage"])
-            if stage is not None:
-                yield stage, entered_at, h["at"]
-        entered_at = h["at"]
 
 
 def facts_from_rows(

@@ -1,5 +1,6 @@
-"""Stages through time: the stage set as it stood at a past moment (for `--as-of`), and the
-weekly review's suggestion to split a stage deals keep overstaying.
+"""Stages through time: a deal's stays read through the stages as they count now, the stage
+set as it stood at a past moment (for `--as-of`), and the weekly review's suggestion to
+split a stage deals keep overstaying.
 
 Stage and pipeline changes are history rows too: kind `field`, no deal, field `stage:<key>`
 or `pipeline:<key>`, `old` and `new` the whole definition as JSON (None where it did not
@@ -11,20 +12,47 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Iterable, Iterator, Mapping, Sequence
 
-from funnel_tui.domain.stages import PipelineDef, StageDef
+from funnel_tui.domain.stages import PipelineDef, StageDef, StageMap
 
 SETUP_KIND = "field"
 STAGE_FIELD = "stage:"
 PIPELINE_FIELD = "pipeline:"
+SLOW_WEEKS = 4  # the seed's rule: a stage overstayed on average this many whole weeks running
 
 
 def is_setup(row: Mapping[str, Any]) -> bool:
     """A history row of a stage or pipeline change (not a deal's)."""
     field = row.get("field") or ""
     return row.get("deal_id") is None and (field.startswith(STAGE_FIELD) or field.startswith(PIPELINE_FIELD))
-SLOW_WEEKS = 4  # the seed's rule: a stage overstayed on average this many whole weeks running
+
+
+# --- stays read through the stages as they count now ------------------------------------------
+
+
+def is_relabel(h: Mapping[str, Any], smap: StageMap | None) -> bool:
+    """A split's or merge's move: both ends count as one stage now (no entry, no exit)."""
+    return smap is not None and h["kind"] == "stage" and smap.same(h.get("from_stage"), h.get("to_stage"))
+
+
+def deal_stays(entries: Iterable[Mapping[str, Any]], smap: StageMap,
+               undone: set[str]) -> Iterator[tuple[str, datetime, datetime]]:
+    """A deal's completed stays (stage as it counts now, entered, left) from its entry rows,
+    oldest first: each effective exit closes the stay opened by the entry before it. Undone
+    moves and their undo rows are no stays; a relabel neither opens nor closes one."""
+    entered_at: datetime | None = None
+    for h in entries:
+        if (h.get("action") or "") in undone or is_relabel(h, smap):
+            continue
+        if h["kind"] == "stage" and h.get("from_stage") and entered_at is not None:
+            stage = smap.key(h["from_stage"])
+            if stage is not None:
+                yield stage, entered_at, h["at"]
+        entered_at = h["at"]
+
+
+# --- the stage definitions as history rows -------------------------------------------------
 
 
 def stage_json(stage: StageDef | None) -> str | None:

@@ -31,6 +31,11 @@ def ticks(conn: Connection, deal_id: int, stage: str) -> set[str]:
     return set(rows)
 
 
+def any_ticks(conn: Connection) -> bool:
+    """Whether any item is ticked on any deal (most reps never tick: then nothing is read)."""
+    return conn.execute(select(CT.c.deal_id).where(CT.c.done.is_(True)).limit(1)).first() is not None
+
+
 def tick_counts(conn: Connection, deals: Iterable[Mapping[str, Any]]) -> dict[int, int]:
     """How many items each deal has ticked in its current stage (for the cards' badge)."""
     by_id = {d["id"]: d["stage"] for d in deals}

@@ -13,8 +13,8 @@ from typing import Any, Sequence
 from sqlalchemy import bindparam, text
 from sqlalchemy.engine import Connection
 
-from funnel_tui.domain.funnel import BOTTLENECK_THRESHOLD, deal_stays, review as review_math, review_weeks
-from funnel_tui.domain.stage_history import SLOW_WEEKS, slow_stages
+from funnel_tui.domain.funnel import BOTTLENECK_THRESHOLD, review as review_math, review_weeks
+from funnel_tui.domain.stage_history import SLOW_WEEKS, deal_stays, slow_stages
 from funnel_tui.domain.stages import StageDef, StageMap
 from funnel_tui.store.summary import DealSet, position_case, set_clause, undone_actions
 from funnel_tui.store.tables import from_db, utc_text

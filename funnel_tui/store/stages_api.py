@@ -52,6 +52,7 @@ class StageMethods:
 
     _all_stages: tuple[StageDef, ...] | None = None
     _pipelines: tuple[PipelineDef, ...] | None = None
+    _any_ticks: bool | None = None  # None: not looked yet; ticks are only ever set from a Store
 
     # provided by Store
     engine: Any
@@ -218,8 +219,14 @@ class StageMethods:
             return checklist.ticks(conn, deal_id, stage)
 
     def tick_counts(self, deals: Sequence[Mapping[str, Any]]) -> dict[int, int]:
-        """Items ticked per deal in its current stage (the cards' 2/3)."""
+        """Items ticked per deal in its current stage (the cards' 2/3). A rep who never ticks
+        pays one look at start, then nothing: the board reads this for every column."""
         if not deals:
+            return {}
+        if self._any_ticks is None:
+            with self.read() as conn:
+                self._any_ticks = checklist.any_ticks(conn)
+        if not self._any_ticks:
             return {}
         with self.read() as conn:
             return checklist.tick_counts(conn, deals)
@@ -234,7 +241,9 @@ class StageMethods:
         if item not in {i for i, _text in stage.checklist()}:
             raise StoreError(_("checklist: {stage} has no item {item!r}").format(stage=stage.key, item=item))
         with self.write() as conn:
-            return checklist.set_tick(conn, deal_id, stage_key, item, done, now=now, action=new_action())
+            changed = checklist.set_tick(conn, deal_id, stage_key, item, done, now=now, action=new_action())
+        self._any_ticks = self._any_ticks or done
+        return changed
 
     def unticked_actions(self, deal: Mapping[str, Any], lang: str = "en") -> list[str]:
         """The key actions of the deal's current stage not ticked yet (asked before a move on)."""

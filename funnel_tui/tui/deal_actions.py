@@ -284,7 +284,9 @@ class DealActions:
         lines = []
         with ctx.reporting_errors():
             here = ctx.store.stage(deal["stage"])
-            if deal.get("status") == "open" and target.position > here.position and ctx.store.ticks(deal["id"], here.key):
+            # A card knows its ticks (`ticked`): no read unless some are there.
+            in_use = deal.get("ticked", 1) and ctx.store.ticks(deal["id"], here.key)
+            if deal.get("status") == "open" and target.position > here.position and in_use:
                 missing = ctx.store.unticked_actions(deal, ctx.lang)
                 if missing:
                     lines.append(_("key actions not done: {items}").format(items="; ".join(missing)))

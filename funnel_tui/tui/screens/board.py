@@ -24,12 +24,13 @@ from funnel_tui.domain.money import weighted_minor
 from funnel_tui.domain.stages import StageDef
 from funnel_tui.i18n import _
 from funnel_tui.tui.board_data import PAGE, FirstRead, with_ticks
-from funnel_tui.tui.board_window import BoardWindow, columns_that_fit
+from funnel_tui.tui.board_window import BoardWindow
 from funnel_tui.tui.contrast import readable
 from funnel_tui.tui.deal_actions import ADD, LOSE, MOVE, REFUSED, UNDO, Change, DealActions, neighbour_stage
 from funnel_tui.tui.i18n import tr
-from funnel_tui.tui.pipelines import PIPELINE_BINDINGS, bind_pipeline_key, has_pipelines, next_pipeline
+from funnel_tui.tui.pipelines import PIPELINE_BINDINGS, bind_pipeline_key, has_pipelines
 from funnel_tui.tui.screens.board_loading import BoardLoading
+from funnel_tui.tui.board_stages import BoardStages
 from funnel_tui.tui.widgets.deal_card import CardColours, card_text
 from funnel_tui.tui.widgets.key_bar import KeyBar
 from funnel_tui.tui.widgets.stage_column import DealList, DealOption, MoreOption, StageColumn
@@ -40,7 +41,7 @@ from funnel_tui.tui.widgets.stage_column import DealList, DealOption, MoreOption
 DEAL_ACTIONS = {"move_card", "lose", "open_deal", "follow_up", "log_touch", "snooze"}
 
 
-class BoardScreen(BoardWindow, BoardLoading, Screen):
+class BoardScreen(BoardWindow, BoardStages, BoardLoading, Screen):
     """The kanban of funnel stages."""
 
     # Textual repaints the whole screen when focus moves; on the board that is every
@@ -416,33 +417,6 @@ class BoardScreen(BoardWindow, BoardLoading, Screen):
     def action_undo(self) -> None:
         self.actions.undo()
 
-    # --- pipelines and stage changes ----------------------------------------------------------
-
-    def action_switch_pipeline(self) -> None:
-        """The next pipeline's board (Today and Summary follow it)."""
-        if next_pipeline(self.ctx):
-            self.rebuild_columns()
-            self.notify(self.ctx.store.pipeline(self.ctx.pipeline).label(self.ctx.lang), timeout=2, markup=False)
-
-    def stages_changed(self) -> bool:
-        """True when the columns no longer match the pipeline's stages (or their limits)."""
-        stages = self.board_stages
-        return [(s.key, s.label(self.ctx.lang), s.max_dwell_days, len(s.checklist())) for s in stages] != [
-            (c.stage.key, c.stage_label, self._max_dwell.get(c.stage.key), self._items.get(c.stage.key))
-            for c in self.columns]
-
-    @work(exclusive=True, group="board-rebuild")
-    async def rebuild_columns(self) -> None:
-        """Compose the board again for the current pipeline and stages, then read it."""
-        self._columns, self._cursor_column = {}, None
-        self._card_cache.clear()
-        self._generation += 1
-        await self.recompose()
-        self.visible_count = columns_that_fit(self.size.width, len(self._columns))
-        self._show_window(0)
-        if self.columns:
-            self.focus_column(self.columns[0])
-        self.refresh_board()
 
     def action_toggle_lost(self) -> None:
         self.show_lost = not self.show_lost
