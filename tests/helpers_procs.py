@@ -141,8 +141,8 @@ def deal_bump(db: str, deal_id: str, n: str) -> None:
 
 
 def install_v2() -> None:
-    """A test-only next schema version (after every real step): followup gains an `outcome`
-    column by a full table rebuild."""
+    """A test-only schema after the real ones (SCHEMA_VERSION + 1): followup gains an
+    `outcome` column by a full table rebuild. (Named v2 when v1 was the only real version.)"""
     from sqlalchemy import Column, String, text
 
     from funnel_tui import models

@@ -11,6 +11,9 @@ import pytest
 
 from funnel_tui.store import Store
 
+# Store and command-line behaviour is the same on a SQLite file and on a team server (issue 18).
+pytestmark = [*globals().get("pytestmark", []), pytest.mark.both_backends]
+
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -21,7 +24,7 @@ def run(funnel):
 
 
 def test_morning_loop(run, db_path):
-    assert run("add", "华信科技", "--amount", "12万", "--follow-up", "today 09:00", "--owner", "王磊")[0] == 0
+    assert run("add", "华信科技", "--amount", "12万", "--follow-up", "today 09:00", "--past", "--owner", "王磊")[0] == 0
     assert run("add", "Acme Robotics", "--stage", "demo", "--follow-up", "tomorrow 09:00")[0] == 0
     code, out, _ = run("due", "--format", "json")
     assert code == 11  # one overdue (09:00 < 10:00)
@@ -75,7 +78,6 @@ def test_due_table_caps_rows_with_more_line(run):
 )
 def test_bad_values_exit_nonzero_with_one_line_and_write_nothing(run, db_path, argv, field):
     run("add", "Existing")
-    before = db_path.read_bytes()
     store = Store(db_path)
     hist_before = len(store.deal_history(1))
     code, out, err = run(*argv)
@@ -132,7 +134,7 @@ def test_warnings_table_shows_worst_of_each_kind_with_true_counts(run):
 
 
 def test_due_notify_uses_notify_send_or_says_it_cannot(run, tmp_path, monkeypatch):
-    run("add", "Ring Co", "--follow-up", "today 09:00")
+    run("add", "Ring Co", "--follow-up", "today 09:00", "--past")
     # No notifier on PATH: said on stderr, exit code still tells what is due.
     monkeypatch.setenv("PATH", str(tmp_path / "empty"))
     code, _, err = run("due", "--notify")

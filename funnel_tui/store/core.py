@@ -42,7 +42,7 @@ from funnel_tui.domain.validation import (
 from funnel_tui.store import board, deals, followups, reads, settings, today, undo
 from funnel_tui.store.engine import WRITE_OPTION, create_engine_for, redact_url, sqlite_path
 from funnel_tui.store.errors import StoreError, unavailable_as_store_error
-from funnel_tui.store.history import new_action
+from funnel_tui.store.history import AUTHOR_OPTION, new_action
 from funnel_tui.store.schema import ensure_schema
 from funnel_tui.store.stages_api import StageMethods
 from funnel_tui.store.today import DueItem, WarningItem
@@ -62,9 +62,22 @@ class Store(StageMethods):
         self.path = sqlite_path(target)
         self.read_only = read_only
         self.engine: Engine = create_engine_for(target, read_only=read_only)
-        if not read_only:
+        # Team mode: a PostgreSQL server (store/pg_*.py holds what is particular to it).
+        self.server = self.engine.dialect.name == "postgresql"
+        self._author: str | None = None
+        if self.server:
+            from funnel_tui.store.pg_schema import open_server  # team mode's own rules
+
+            open_server(self.engine, read_only=read_only)
+        elif not read_only:
             ensure_schema(self.engine)
         self._shares: tuple[float, float] | None = None
+        self._role: tuple[str | None] | None = None
+        # Whose deals the board and Today show: None for everything the database shows this
+        # person (on a team server, a rep's own deals; a lead's, everyone's), or one rep's
+        # name — a lead's choice (the palette's "Show … deals").
+        self.view_owner: str | None = None
+        self._me: str | None = None
 
     def __repr__(self) -> str:
         return f"Store({redact_url(self.target)!r})"
@@ -93,7 +106,9 @@ class Store(StageMethods):
             raise StoreError("this database is open read-only; nothing was written")
         with unavailable_as_store_error():
             with self.engine.connect() as conn:
-                conn = conn.execution_options(**{WRITE_OPTION: True})
+                # On a server the server signs history itself (pg_schema): no name to send.
+                author = "" if self.server else self.author
+                conn = conn.execution_options(**{WRITE_OPTION: True, AUTHOR_OPTION: author})
                 raw = None
                 if scratch and conn.dialect.name == "sqlite":
                     raw = conn.connection.dbapi_connection
@@ -108,14 +123,53 @@ class Store(StageMethods):
     # --- settings (stages: stages_api.StageMethods) ------------------------------------------
 
     def get_setting(self, key: str, default: str | None = None) -> str | None:
+        """A setting: the rep's own (`me`, `lang`, `theme`, `export_dir`: on SQLite the user's
+        config file, on a team server the connected role's own, see store.settings) or the
+        pipeline's (tier shares: this database)."""
         with self.read() as conn:
-            value = settings.get_setting(conn, key)
+            value = settings.read_setting(conn, key, db_path=self.path)
         return default if value is None else value
 
     def set_setting(self, key: str, value: str) -> None:
+        """Change a setting where it lives (see get_setting); the one API for both kinds."""
+        self._me = None
+        if settings.is_personal(key) and settings.personal_in_config(self.engine.dialect.name):
+            settings.write_personal(key, value)
+            return
         with self.write() as conn:
-            settings.set_setting(conn, key, value)
+            settings.set_setting(conn, key, value, personal=self.server and settings.is_personal(key))
         self._shares = None  # tier shares are settings too
+
+    def team_role(self) -> str | None:
+        """On a team server: 'lead' (sees and reassigns every deal), 'rep' (their own deals),
+        or None (no team, or SQLite)."""
+        if not self.server:
+            return None
+        if self._role is None:
+            from funnel_tui.store.pg_team import team_role
+
+            with self.read() as conn:
+                self._role = (team_role(conn),)
+        return self._role[0]
+
+    def _viewed(self, owner: str | None) -> str | None:
+        return owner if owner is not None else self.view_owner
+
+    @property
+    def author(self) -> str:
+        """Who writes: the connected role on a server; on SQLite the OS user (stable, where
+        the `me` setting may be renamed), else `me`. History rows carry it, and undo takes
+        back only this person's changes."""
+        if self._author is None:
+            with self.read() as conn:
+                self._author = settings.author(conn)
+        return self._author
+
+    def me(self) -> str | None:
+        """The rep's name as deal owner (setting `me`), read once per Store."""
+        if self._me is None:
+            self._me = self.get_setting("me") or ""
+        return self._me or None
 
     def tier_shares(self) -> tuple[float, float]:
         """Tier thresholds: settings tier_a_share / tier_b_share, else 80 % / 95 %."""
@@ -130,9 +184,14 @@ class Store(StageMethods):
                  pipeline: str | None = None, follow_up: FollowUpDraft | None = None) -> int:
         """Validate and insert one deal (into `pipeline`'s first stage unless it names a
         stage; the default pipeline's by default); returns its id. Raises ValidationError.
+        A deal that names no owner is the rep's own (`me`), when the rep has said their name.
 
         `follow_up` (its deal_id is ignored) is the deal's first follow-up, planned in the
         same transaction and the same undo step: both are written, or neither."""
+        if not str(raw.get("owner") or "").strip():
+            me = self.me()
+            if me:
+                raw = {**raw, "owner": me}
         stages = self.stages(pipeline)
         if raw.get("stage") and pipeline is None:  # a key or name of any pipeline's stage
             try:
@@ -224,8 +283,11 @@ class Store(StageMethods):
 
         Returns {"action", "deal_ids", "rows"} or None when there is nothing to undo.
         """
+        # One's own changes only: on a server the role's; on SQLite this person's and the
+        # rows written before authors were kept (or by the bulk import path), signed ''.
+        authors = (self.author,) if self.server else (self.author, "")
         with self.write() as conn:
-            result = undo.undo(conn, now=now)
+            result = undo.undo(conn, now=now, authors=authors)
         if result and result.get("setup"):
             self.forget_stages()
         return result
@@ -237,8 +299,14 @@ class Store(StageMethods):
             return reads.get_deal(conn, deal_id, include_deleted=include_deleted)
 
     def deal_history(self, deal_id: int) -> list[dict]:
+        """Every history row of the deal, undone ones and undo rows too (the audit record)."""
         with self.read() as conn:
             return reads.deal_history(conn, deal_id)
+
+    def deal_timeline(self, deal_id: int) -> list[dict]:
+        """The deal's history without undone actions and undo rows (what the rep reads)."""
+        with self.read() as conn:
+            return reads.deal_timeline(conn, deal_id)
 
     def deal_follow_ups(self, deal_id: int, *, open_only: bool = False) -> list[dict]:
         with self.read() as conn:
@@ -281,26 +349,27 @@ class Store(StageMethods):
         """Open follow-ups on open deals: overdue, and due within 24h / 3d / 7d."""
         keys = self.stage_keys(pipeline)
         with self.read() as conn:
-            return today.due(conn, now=now, within=within, owner=owner, stage_keys=keys)
+            return today.due(conn, now=now, within=within, owner=self._viewed(owner), stage_keys=keys)
 
     def due_overview(self, *, now: datetime, within: str = "3d", owner: str | None = None,
                      limit: int = 25, pipeline: str | None = None) -> tuple[list[DueItem], dict[str, int]]:
         """The first `limit` items of due() and how many fall in each bucket, in one read."""
         keys = self.stage_keys(pipeline)
         with self.read() as conn:
-            return today.due_overview(conn, now=now, within=within, owner=owner, limit=limit, stage_keys=keys)
+            return today.due_overview(conn, now=now, within=within, owner=self._viewed(owner), limit=limit,
+                                      stage_keys=keys)
 
     def tier_cutoffs(self, *, owner: str | None = None) -> TierCutoffs:
         """Where A and B start among open deals; `cutoffs.tier(weighted)` classifies one deal."""
         shares = self.tier_shares()
         with self.read() as conn:
-            return today.tier_cutoffs_of(conn, shares, owner)
+            return today.tier_cutoffs_of(conn, shares, self._viewed(owner))
 
     def tiers(self, *, owner: str | None = None) -> dict[int, str]:
         """A/B/C tier of every open deal (per owner when given), on weighted value."""
         shares = self.tier_shares()
         with self.read() as conn:
-            return today.tiers(conn, shares, owner)
+            return today.tiers(conn, shares, self._viewed(owner))
 
     def warnings(self, *, now: datetime, owner: str | None = None, limit: int | None = None,
                  pipeline: str | None = None) -> list[WarningItem]:
@@ -309,7 +378,8 @@ class Store(StageMethods):
         stages, shares = self._warning_stages(pipeline), self.tier_shares()
         keys = self.stage_keys(pipeline)
         with self.read() as conn:
-            return today.warnings(conn, stages, shares, now=now, owner=owner, limit=limit, stage_keys=keys)
+            return today.warnings(conn, stages, shares, now=now, owner=self._viewed(owner), limit=limit,
+                                  stage_keys=keys)
 
     def warning_counts(self, *, now: datetime, owner: str | None = None,
                        pipeline: str | None = None) -> dict[str, int]:
@@ -317,7 +387,7 @@ class Store(StageMethods):
         stages, shares = self._warning_stages(pipeline), self.tier_shares()
         keys = self.stage_keys(pipeline)
         with self.read() as conn:
-            return today.warning_counts(conn, stages, shares, now=now, owner=owner, stage_keys=keys)
+            return today.warning_counts(conn, stages, shares, now=now, owner=self._viewed(owner), stage_keys=keys)
 
     def _warning_stages(self, pipeline: str | None) -> tuple[StageDef, ...]:
         return self.live_stages() if pipeline is None else self.stages(pipeline)
@@ -325,22 +395,17 @@ class Store(StageMethods):
     # --- the board --------------------------------------------------------------------------
 
     def board_totals(self, *, status: str = "open") -> dict[str, dict[str, int]]:
-        """Per stage: count, Σ amount, Σ weighted of deals with `status`."""
+        """Per stage: count, Σ amount, Σ weighted of deals with `status` (of view_owner)."""
         with self.read() as conn:
-            return board.board_totals(conn, status=status)
+            return board.board_totals(conn, status=status, owner=self.view_owner)
 
     def board_column(self, stage: str, *, limit: int = 50, offset: int = 0, status: str = "open") -> list[dict]:
         """Top-K deals in a stage, open ones by urgency (soonest follow-up first)."""
         with self.read() as conn:
-            return board.board_column(conn, stage, limit=limit, offset=offset, status=status)
+            return board.board_column(conn, stage, limit=limit, offset=offset, status=status,
+                                      owner=self.view_owner)
 
-    # --- summary and weekly review (SQLite; modules loaded on first use) --------------------
-
-    def _sqlite_only(self) -> None:
-        """A refusal unless SQLite: the aggregates use SQLite's julianday() and UTC text."""
-        if self.engine.dialect.name != "sqlite":
-            raise StoreError("summary and review work on SQLite databases only so far "
-                             f"(this one is {self.engine.dialect.name})")
+    # --- summary and weekly review (both backends; modules loaded on first use) ------------
 
     def _pipeline_set(self, deals: DealSet | None, pipeline: str | None) -> DealSet:
         """The deal set, narrowed to one pipeline's deals when the rep keeps several."""
@@ -358,7 +423,6 @@ class Store(StageMethods):
         (the default one unless named), with its stages as they stood at `as_of`."""
         from funnel_tui.store import summary
 
-        self._sqlite_only()
         stages, chosen = self.stage_set(pipeline, as_of), self._pipeline_set(deals, pipeline)
         with self.read() as conn:
             if as_of is None:
@@ -392,7 +456,6 @@ class Store(StageMethods):
         """Counts per week (0 = this week): new_deals, wins, losses, won_amount, entered:<stage>."""
         from funnel_tui.store import review
 
-        self._sqlite_only()
         stages, keys = self.pipeline_stages(pipeline), self.stage_keys(self.pipeline(pipeline).key)
         with self.read() as conn:
             return review.weekly_flow(conn, stages, now=now, tz=tz, owner=owner, weeks=weeks, stage_keys=keys)
@@ -403,7 +466,6 @@ class Store(StageMethods):
         and stages deals kept overstaying (a split is suggested)."""
         from funnel_tui.store import review
 
-        self._sqlite_only()
         stages, keys = self.pipeline_stages(pipeline), self.stage_keys(self.pipeline(pipeline).key)
         with self.read() as conn:
             return review.review(conn, stages, now=now, tz=tz, owner=owner, threshold=threshold, stage_keys=keys)

@@ -2,6 +2,7 @@
 
 Version 1 is the first released schema. Each later step is a function `(conn) -> None`
 registered as MIGRATIONS[from_version]; it runs inside the migration's one transaction.
+The steps: 1 → 2 adds the `undo` marks (issue 13); 2 → 3 signs history rows (`author`, issue 18).
 `migrate` does, in this order (the SQLite "12-step" procedure for table changes):
 
 1. a verified backup (backup API + integrity_check) - no backup, no migration;
@@ -29,6 +30,15 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Engine
 
 MIGRATIONS: dict[int, Callable[["Connection"], None]] = {}
+
+# The undo marks are append-only like history (schema.py creates both sets on a new database;
+# the v1 → v2 step below on an old one: the same text, so both end with the same schema).
+UNDO_TRIGGERS = (
+    """CREATE TRIGGER IF NOT EXISTS tr_undo_no_update BEFORE UPDATE ON undo
+       BEGIN SELECT RAISE(ABORT, 'undo marks are append-only'); END""",
+    """CREATE TRIGGER IF NOT EXISTS tr_undo_no_delete BEFORE DELETE ON undo
+       BEGIN SELECT RAISE(ABORT, 'undo marks are append-only'); END""",
+)
 
 
 class MigrationError(RuntimeError):
@@ -121,14 +131,37 @@ def rebuild_table(conn: "Connection", table: "Table") -> None:
         conn.exec_driver_sql(sql)
 
 
-# --- the steps ----------------------------------------------------------------------------------
+def _v1_undo_marks(conn: "Connection") -> None:
+    """v1 → v2: the `undo` table, filled from the undos v1 wrote (their inverse rows carry the
+    action "undo:<undone action>"), so every reader skips the same rows on old and new data."""
+    from funnel_tui.models import Undo
+
+    Undo.__table__.create(conn)
+    for ddl in UNDO_TRIGGERS:
+        conn.exec_driver_sql(ddl)
+    conn.exec_driver_sql(
+        "INSERT INTO undo (action, undo_action, at) "
+        "SELECT substr(action, 6), action, min(at) FROM history "
+        "WHERE action >= 'undo:' AND action < 'undo;' GROUP BY action ORDER BY min(id)")  # ix_history_action
 
 
-def v1_to_v2(conn: "Connection") -> None:
-    """Stages of the rep's own (issue 16): pipelines, each stage's pipeline, playbook and
-    archived/maps_to, history rows without a deal (stage changes) and of new kinds
-    (setup, check), and the playbook ticks. The default stages get the source documents'
-    playbooks; every existing row is kept as it was."""
+MIGRATIONS[1] = _v1_undo_marks
+
+
+def _v2_history_authors(conn: "Connection") -> None:
+    """v2 → v3: history rows carry their author (`author`, '' for the rows written before)."""
+    from funnel_tui.models import History
+
+    rebuild_table(conn, History.__table__)
+
+
+MIGRATIONS[2] = _v2_history_authors
+
+
+def _v3_stages_of_your_own(conn: "Connection") -> None:
+    """v3 → v4: stages of the rep's own (issue 16): pipelines, each stage's pipeline, playbook
+    and archived/maps_to, history rows without a deal (stage changes), and the playbook ticks.
+    The default stages get the source documents' playbooks; every existing row is kept."""
     from sqlalchemy import and_, insert, update
 
     from funnel_tui import models
@@ -137,7 +170,9 @@ def v1_to_v2(conn: "Connection") -> None:
     models.Pipeline.__table__.create(conn)
     conn.execute(insert(models.Pipeline.__table__).values(**DEFAULT_PIPELINE_DEF.as_row()))
     rebuild_table(conn, models.Stage.__table__)
-    rebuild_table(conn, models.History.__table__)
+    deal_id = next(r for r in conn.exec_driver_sql('PRAGMA table_info("history")') if r[1] == "deal_id")
+    if deal_id[3]:  # NOT NULL still (v2 → v3 rebuilt history from today's model already otherwise)
+        rebuild_table(conn, models.History.__table__)
     models.ChecklistTick.__table__.create(conn)
     stage = models.Stage.__table__
     texts = [f"{section}{suffix}" for section in SECTIONS for suffix in ("", "_zh")]
@@ -146,5 +181,5 @@ def v1_to_v2(conn: "Connection") -> None:
                      .values(**{t: getattr(s, t) for t in texts}))
 
 
-MIGRATIONS[1] = v1_to_v2
+MIGRATIONS[3] = _v3_stages_of_your_own
 

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from funnel_tui.domain.stages import DEFAULT_PIPELINE_DEF, DEFAULT_STAGES
 from funnel_tui.store import migrations
-from funnel_tui.store.migrations import user_version
+from funnel_tui.store.migrations import UNDO_TRIGGERS, user_version
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Engine
@@ -26,6 +26,7 @@ HISTORY_TRIGGERS = (
     # Deals are never hard-deleted either: delete is a soft delete (deleted_at).
     """CREATE TRIGGER IF NOT EXISTS tr_deal_no_delete BEFORE DELETE ON deal
        BEGIN SELECT RAISE(ABORT, 'deals are never deleted; set deleted_at'); END""",
+    *UNDO_TRIGGERS,
 )
 
 
@@ -65,7 +66,8 @@ def seed_stages(conn: "Connection") -> None:
 
 
 def ensure_schema(engine: "Engine") -> None:
-    """Bring a database to the current schema: create it, or refuse a newer one.
+    """Bring a SQLite database to the current schema: create it, or refuse a newer one (a
+    server's schema: store/pg_schema.ensure_pg_schema).
 
     Older versions are upgraded by `funnel_tui.store.migrations` (with a backup first);
     the arrow runs schema → migrations only, so migrations never imports this module.
@@ -73,10 +75,6 @@ def ensure_schema(engine: "Engine") -> None:
     from funnel_tui.models import SCHEMA_VERSION
 
     with engine.connect() as conn:
-        if conn.dialect.name != "sqlite":
-            with conn.begin():
-                create_schema_if_missing(conn)
-            return
         version = user_version(conn)
         exists = has_tables(conn)
     if exists and version > SCHEMA_VERSION:
@@ -93,9 +91,3 @@ def ensure_schema(engine: "Engine") -> None:
     if version < SCHEMA_VERSION:
         migrations.migrate(engine, from_version=version)  # looked up now: tests swap it
 
-
-def create_schema_if_missing(conn: "Connection") -> None:
-    from sqlalchemy import inspect
-
-    if not inspect(conn).has_table("deal"):
-        create_schema(conn)

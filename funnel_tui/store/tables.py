@@ -1,7 +1,8 @@
 """The tables as the store's SQL names them, and the values that cross into them.
 
-- Short aliases of the model tables (D for deal, F followup, T touch, H history, S stage,
-  SET setting, P pipeline, CT checklist_tick): the store reads plain columns, never ORM objects (several times cheaper).
+- Short aliases of the model tables (D for deal, F followup, T touch, H history, U undo,
+  S stage, SET setting, P pipeline, CT checklist_tick): the store reads plain columns, never
+  ORM objects (several times cheaper).
 - Times cross the store's boundary as aware UTC datetimes; inside SQLite they are UTC text
   of fixed width, so text order is time order (`utc_text`, `sqlite_value`).
 - Statuses are written into the SQL literally: SQLite uses a partial index
@@ -16,9 +17,9 @@ from __future__ import annotations
 from datetime import date, datetime, timezone
 from typing import Any
 
-from sqlalchemy import Integer, and_, literal_column
+from sqlalchemy import BigInteger, and_, literal_column
 
-from funnel_tui.models import ChecklistTick, Deal, FollowUp, History, Pipeline, Setting, Stage, Touch
+from funnel_tui.models import ChecklistTick, Deal, FollowUp, History, Pipeline, Setting, Stage, Touch, Undo
 from funnel_tui.store.errors import StoreError
 
 UTC = timezone.utc
@@ -28,6 +29,7 @@ T = Touch.__table__
 H = History.__table__
 S = Stage.__table__
 SET = Setting.__table__
+U = Undo.__table__
 P = Pipeline.__table__
 CT = ChecklistTick.__table__
 
@@ -62,7 +64,7 @@ def weighted_sql(amount: str = "amount", probability: str = "probability") -> st
 
 
 # The same rule as a column expression for statements built with SQLAlchemy over `deal`.
-WEIGHTED = literal_column(weighted_sql("deal.amount", "deal.probability"), Integer)
+WEIGHTED = literal_column(weighted_sql("deal.amount", "deal.probability"), BigInteger)
 
 
 def to_db(dt: datetime | None) -> datetime | None:

@@ -173,7 +173,7 @@ class DealScreen(HasContext, Screen):
         self._fill_checklist(stage)
         self.query_one("#timeline", Static).update(timeline(
             store.deal_touches(self.deal_id), store.deal_follow_ups(self.deal_id),
-            store.deal_history(self.deal_id), self._stage_label, tz, self._item_label))
+            store.deal_timeline(self.deal_id), self._stage_label, tz, self._item_label))
         self.refresh_bindings()
 
     def _stage_label(self, key: str | None) -> str:
