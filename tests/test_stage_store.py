@@ -409,3 +409,31 @@ def test_undoing_a_new_stage_rehomes_the_deleted_deals_still_pointing_at_it(stor
     assert store.get_deal(d, include_deleted=True)["stage"] == "lead"
     store.restore_deal(d, now=now)
     assert store.get_deal(d)["stage"] == "lead"
+
+
+def test_review_cohorts_read_through_a_split_by_hand(store):
+    """The weekly review's cohort conversion (DESIGN §3) across a split, by hand. Shanghai
+    weeks; now is Tuesday 24 Nov 10:00, so last week ran 16–23 Nov, the week before 9–16."""
+    def at(day: int) -> datetime:
+        return datetime(2026, 11, day, 10, tzinfo=TZ)
+
+    d1, d2, d3 = (store.add_deal({"customer": f"D{i}", "stage": "demo"}, now=at(10)) for i in (1, 2, 3))
+    for d in (d1, d2, d3):
+        store.move_deal(d, "negotiation", now=at(17))
+    store.move_deal(d1, "won", now=at(18))
+    store.split_stage("negotiation", [("terms", "Terms", "条款谈判"), ("price", "Price", "价格确认")], now=at(19))
+    store.move_deal(d2, "price", now=at(20))
+    r = store.review(now=datetime(2026, 11, 24, 10, tzinfo=TZ), tz=TZ)
+    conv = {c["stage"]: c for c in r["conversion"]}
+    assert "negotiation" not in conv  # today's stages: the split's parts
+    # Terms, last week: D1–D3 entered negotiation (it counts as terms now; the split's own
+    # moves, negotiation → terms on the 19th, are no entry). D1 (won) and D2 (price) have
+    # reached price or beyond since; D3 sits in terms.
+    assert (conv["terms"]["last_week"]["n"], conv["terms"]["last_week"]["d"]) == (2, 3)
+    # Price, last week: D2 entered on the 20th and has not reached won.
+    assert (conv["price"]["last_week"]["n"], conv["price"]["last_week"]["d"]) == (0, 1)
+    # Demo, the week before: D1–D3 created there; all three reached terms (as negotiation).
+    assert (conv["demo"]["week_before"]["n"], conv["demo"]["week_before"]["d"]) == (3, 3)
+    # The flow counts the same entries: three into terms last week, one into price.
+    flow = store.weekly_flow(now=datetime(2026, 11, 24, 10, tzinfo=TZ), tz=TZ)
+    assert (flow["entered:terms"][1], flow["entered:price"][1], flow["entered:won"][1]) == (3, 1, 1)
