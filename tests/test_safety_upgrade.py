@@ -2,8 +2,8 @@
 data) upgrades with a verified backup first, foreign keys off during the table rebuild, every
 row intact, and ends with the schema a fresh database gets; a newer database is only read.
 
-The real steps run first (v1→v2 undo marks, v2→v3 history authors, v3→v4 stages of the
-rep's own, issue 16); then a test-only step (helpers_procs.install_v2, after the real ones:
+The real steps run first (v1→v2 undo marks, v2→v3 history authors, v3→v4 money per
+currency, v4→v5 stages of the rep's own, issue 16); then a test-only step (helpers_procs.install_v2, after the real ones:
 followup gains a column by a full table rebuild) runs in a worker process, so patching the
 models never leaks into other tests. Tables and columns the real steps add are named here;
 every v1 row keeps every v1 value.
@@ -22,7 +22,7 @@ import pytest
 from helpers_procs import run_cli, run_worker
 
 FIXTURE = Path(__file__).parent / "fixtures" / "schema_v1.db"
-NEW_TABLES = {"undo", "pipeline", "checklist_tick"}  # added by the real steps (v2, v4)
+NEW_TABLES = {"undo", "pipeline", "checklist_tick"}  # added by the real steps (v2, v5)
 
 
 def _test_version() -> int:
@@ -104,7 +104,7 @@ def test_upgrade_keeps_every_row_backs_up_first_and_matches_a_fresh_schema(v1, t
             added = ADDED_SINCE_V1[table]
             assert [{k: v for k, v in r.items() if k not in added} for r in after[table]] == rows, table
             assert all({k: r[k] for k in added} == added for r in after[table]), table
-        else:  # every v1 row and value intact (v4 adds columns to stage)
+        else:  # every v1 row and value intact (v5 adds columns to stage)
             assert [{k: v for k, v in r.items() if k in old_columns} for r in after[table]] == rows, table
     # Triggers survived the rebuild: history is still append-only.
     with pytest.raises(sqlite3.IntegrityError, match="append-only"):
