@@ -194,6 +194,58 @@ def fresh_v2(db: str) -> None:
     say("created")
 
 
+def hold_store(db: str) -> None:
+    """One Store kept open, like the board: commands on stdin, an ack on stdout after each.
+
+    `add NAME` adds a deal; `edit ID NOTES` edits one; `follow ID` plans a follow-up;
+    `owner X` lists deals of an owner (an index read); `count` counts. A refusal is
+    answered `refused <exit code> <message>` (the process goes on, as the board does)."""
+    from datetime import timedelta
+
+    from funnel_tui.domain.validation import FollowUpDraft
+    from funnel_tui.store import Store, StoreError
+
+    store = Store(db)
+    say("ready")
+    for line in sys.stdin:
+        cmd, _sep, arg = line.strip().partition(" ")
+        try:
+            if cmd == "add":
+                say(f"added {store.add_deal({'customer': arg}, now=NOW)}")
+            elif cmd == "edit":
+                deal_id, _sep, notes = arg.partition(" ")
+                store.update_deal(int(deal_id), {"notes": notes}, now=NOW)
+                say(f"edited {deal_id}")
+            elif cmd == "follow":
+                fid = store.add_follow_up(FollowUpDraft(deal_id=int(arg), due_at=NOW + timedelta(days=2),
+                                                        kind="call", note="回访"), now=NOW)
+                say(f"followed {fid}")
+            elif cmd == "owner":
+                say(f"listed {len(store.list_deals(owner=arg, status='all'))}")
+            elif cmd == "count":
+                say(f"count {store.count_deals(status='all')}")
+        except StoreError as exc:
+            say(f"refused {exc.exit_code} {exc}")
+
+
+def cli_v2_failing(db: str, *argv: str) -> None:
+    """`funnel --db DB ARGV…` with a schema v2 whose upgrade step fails in SQLite; prints
+    {"code", "out", "err"} as JSON (the CLI's own streams captured)."""
+    import contextlib
+    import io
+
+    install_v2()
+    from funnel_tui.store import migrations
+
+    migrations.MIGRATIONS[1] = lambda conn: conn.exec_driver_sql("SELECT no_such_function()")
+    import funnel_tui.cli as cli
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = cli.main(["--db", db, *argv])
+    sys.stdout.write(json.dumps({"code": code, "out": out.getvalue(), "err": err.getvalue()}))
+
+
 def cli_batch(spec_file: str) -> None:
     """Run many `funnel` invocations, each in its own forked process with its own stdout/stderr.
 
@@ -310,4 +362,6 @@ if __name__ == "__main__":
         "migrate_v2": migrate_v2,
         "fresh_v2": fresh_v2,
         "cli_batch": cli_batch,
+        "cli_v2_failing": cli_v2_failing,
+        "hold_store": hold_store,
     }[mode](*rest)

@@ -28,7 +28,8 @@ def cmd_tui(args: argparse.Namespace) -> int:
     # Start-up allocates a lot and frees little: no cycle collections until the board is up
     # (the app turns them back on then). ~10% of the time to the first frame.
     gc.disable()
-    store = open_store(args)
+    notes: list[str] = []  # what the start-up checks found: toasted on the board
+    store = open_store(args, notes=notes)
     if args.demo and store.count_deals(status="all") == 0:
         from funnel_tui.exchange.demo import fill_demo
 
@@ -38,7 +39,7 @@ def cmd_tui(args: argparse.Namespace) -> int:
     first_read = FirstRead(store)
     from funnel_tui.tui.app import run_app  # Textual is imported only here
 
-    return run_app(store, clock=now_utc, first_read=first_read)
+    return run_app(store, clock=now_utc, first_read=first_read, notes=notes)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:

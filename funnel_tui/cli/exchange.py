@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from funnel_tui.cli.common import (
     EXIT_ERROR,
     EXIT_OK,
+    EXIT_PARTLY,
     CliError,
     add_command,
     local_tz,
@@ -23,6 +24,7 @@ from funnel_tui.cli.common import (
     safe,
 )
 from funnel_tui.domain.vocab import DEAL_STATUSES
+from funnel_tui.i18n import _
 
 if TYPE_CHECKING:
     from funnel_tui.exchange.importer import ImportReport
@@ -69,6 +71,9 @@ def _print_report(r: ImportReport) -> None:
         print(f"  duplicate {safe(line)}", file=out)
     if r.rejected_file:
         print(f"  rejected rows, with a reason column, to fix and import again: {safe(r.rejected_file)}", file=out)
+    if r.rejected_file_error:
+        print(_("  the import is committed (do not import the file again), but {why}: fix the rows listed "
+                "above").format(why=safe(r.rejected_file_error)), file=out)
     if r.dry_run:
         print("  dry run: nothing was written", file=out)
     elif r.backup:
@@ -95,7 +100,8 @@ def cmd_export(args: argparse.Namespace) -> int:
                                stage=args.stage, encoding=args.encoding)
             what = "deals"
     except ExportError as exc:
-        raise CliError(f"export: {exc}") from None
+        raise CliError(f"export: {exc}", exit_code=exc.exit_code) from None
+    # Only now, with every row on the disk (or handed whole to the pipe), is it "exported".
     where = "stdout" if res.path is None else str(res.path)
     print(f"exported {res.rows} {what} to {safe(where)} ({res.encoding})",
           file=sys.stderr if res.path is None else sys.stdout)
@@ -116,7 +122,7 @@ def cmd_import(args: argparse.Namespace) -> int:
             on_error=args.on_error, update=args.update, stage_map=args.stage_map or (), owner=args.owner,
         )
     except ImportFileError as exc:
-        raise CliError(str(exc)) from None
+        raise CliError(str(exc), exit_code=getattr(exc, "exit_code", EXIT_ERROR)) from None
     except OSError as exc:
         raise CliError(f"import: cannot read {safe(args.path)}: {exc.strerror or type(exc).__name__}") from None
     if getattr(args, "format", "table") == "json":
@@ -124,6 +130,9 @@ def cmd_import(args: argparse.Namespace) -> int:
         sys.stdout.write("\n")
     else:
         _print_report(report)
+    if report.rejected_file_error:
+        print(f"funnel: {safe(report.rejected_file_error)}", file=sys.stderr)
+        return EXIT_PARTLY
     return EXIT_OK if report.ok else EXIT_ERROR
 
 

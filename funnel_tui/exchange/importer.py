@@ -23,11 +23,19 @@ from funnel_tui.domain.validation import validate_field
 from funnel_tui.exchange.import_chunks import FORK_BYTES, forked, read_chunks
 from funnel_tui.exchange.import_headers import map_header, parse_stage_map
 from funnel_tui.exchange.import_read import ImportFileError, detect_encoding, has_nul, read_records
-from funnel_tui.exchange.import_rejected import RejectedWriter, rejected_path
+from funnel_tui.exchange.import_rejected import RejectedFileError, RejectedWriter, rejected_path
+from funnel_tui.i18n import _
 from funnel_tui.exchange.import_rows import RowParser
 
 BATCH = 2000  # rows per executemany: large enough to amortise, small enough to stay flat
 SHOW_REASONS = 20
+
+
+class ImportNotDone(ImportFileError):
+    """Nothing was imported: the backup before it, or the rejected-rows file, could not be
+    written (exit 3: the disk said no), so the transaction was never committed."""
+
+    exit_code = 3
 
 
 @dataclass
@@ -49,6 +57,8 @@ class ImportReport:
     reasons: list[str] = field(default_factory=list)  # "line N: why", the first few
     duplicate_lines: list[str] = field(default_factory=list)
     rejected_file: str | None = None
+    # The import committed, but its rejected rows could not be given their file name.
+    rejected_file_error: str | None = None
     backup: str | None = None
     seconds: float = 0.0
 
@@ -96,7 +106,7 @@ def import_file(
     `reader`: "fork" reads and validates in a forked child while this process writes (two cores at work), "inline" does both here, "auto"
     forks for files of FORK_BYTES or more where fork is safe (Linux).
     """
-    from funnel_tui.store.backup import backup_before
+    from funnel_tui.store.backup import BackupError, backup_before
     from funnel_tui.store.bulk_import import DealImporter, ImportRow, Outcome
 
     started = time.perf_counter()
@@ -127,8 +137,16 @@ def import_file(
 
         rejected = None
         if not dry_run:
-            report.backup = _str(backup_before(store.engine, reason="import"))
-            rejected = RejectedWriter(rejected_path(src), first.cells)
+            store.check_writable()  # a read-only database: refused before the backup
+            try:
+                report.backup = _str(backup_before(store.engine, reason="import"))
+            except BackupError as exc:
+                raise ImportNotDone(_("import: no import without a backup, and the backup failed: {why}; "
+                                      "nothing was imported").format(why=exc)) from None
+            try:
+                rejected = RejectedWriter(rejected_path(src), first.cells)
+            except RejectedFileError as exc:
+                raise ImportNotDone(_("import: {why}; nothing was imported").format(why=exc)) from None
 
         def refuse(line: int, cells: list[str] | None, reason: str) -> None:
             report.rejected += 1
@@ -145,7 +163,7 @@ def import_file(
         def reparse(rows: list[tuple[int, list[str]]]) -> list[Any]:
             """Staged rows the database already knows, as add() takes them."""
             out = []
-            for (line, cells), result in zip(rows, parser.parse_many([cells for _, cells in rows])):
+            for (line, cells), result in zip(rows, parser.parse_many([cells for _line, cells in rows])):
                 cells_at[line] = cells
                 out.append(Outcome(line, "rejected", result) if isinstance(result, str)
                            else ImportRow(line, result[0], given, result[1]))
@@ -200,15 +218,25 @@ def import_file(
                 if not report.aborted:
                     report.inserted, report.updated, report.unchanged = c.inserted, c.updated, c.unchanged
                     report.duplicates, report.follow_ups = c.duplicates + duplicates, c.follow_ups
+                    if rejected is not None:
+                        rejected.sync()  # the rejected rows on the disk before the commit, or no commit
+        except RejectedFileError as exc:
+            rejected.discard()
+            raise ImportNotDone(_("import: {why}; nothing was imported").format(why=exc)) from None
         except BaseException:
             if rejected is not None:
                 rejected.discard()
             raise
+        # Committed. From here on a failure is reported beside the import, never as one.
         if rejected is not None:
             if report.aborted:
                 rejected.discard()
             else:
-                report.rejected_file = _str(rejected.finish())
+                try:
+                    report.rejected_file = _str(rejected.finish())
+                except RejectedFileError as exc:
+                    rejected.discard()
+                    report.rejected_file_error = str(exc)
     report.seconds = time.perf_counter() - started
     return report
 

@@ -36,11 +36,12 @@ from funnel_tui.domain.validation import (
     validate_deal,
     validate_field,
 )
-from funnel_tui.store import board, deals, followups, reads, settings, today, undo
-from funnel_tui.store.engine import WRITE_OPTION, create_engine_for, redact_url, sqlite_path
-from funnel_tui.store.errors import StoreError, unavailable_as_store_error
+from funnel_tui.i18n import _
+from funnel_tui.store import board, deals, followups, health, reads, settings, today, undo
+from funnel_tui.store.engine import WRITE_OPTION, create_engine_for, keep_wal_in_place, redact_url, sqlite_path
+from funnel_tui.store.errors import DatabaseDamaged, DatabaseReadOnly, StoreError, unavailable_as_store_error
 from funnel_tui.store.history import new_action
-from funnel_tui.store.schema import ensure_schema
+from funnel_tui.store.schema import check_readable_schema, ensure_schema
 from funnel_tui.store.today import DueItem, WarningItem
 
 if TYPE_CHECKING:
@@ -53,13 +54,21 @@ UTC = timezone.utc
 class Store:
     """The rep's database. Open one per process; each method is one short transaction."""
 
-    def __init__(self, target: str | Path, *, read_only: bool = False):
+    def __init__(self, target: str | Path, *, read_only: bool | str = False, immutable: bool = False):
+        """`read_only`: True, or the reason the rep reads when a write is refused (a read-only
+        folder, a full disk). `immutable` (SQLite, read-only): the file is read as it stands,
+        without -wal/-shm — only when the start-up check found no other process using it."""
         self.target = str(target)
         self.path = sqlite_path(target)
-        self.read_only = read_only
-        self.engine: Engine = create_engine_for(target, read_only=read_only)
-        if not read_only:
-            ensure_schema(self.engine)
+        self.read_only = bool(read_only or immutable)
+        self.read_only_reason = read_only if isinstance(read_only, str) else None
+        self.damaged: str | None = None  # set when SQLite said the file is damaged: no more writes
+        self.engine: Engine = create_engine_for(target, read_only=self.read_only, immutable=immutable)
+        with unavailable_as_store_error(self.path):
+            if not self.read_only:
+                ensure_schema(self.engine)
+            else:
+                check_readable_schema(self.engine)
         self._stages: tuple[StageDef, ...] | None = None
         self._shares: tuple[float, float] | None = None
 
@@ -73,7 +82,7 @@ class Store:
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
-        with unavailable_as_store_error():
+        with self._noticing_damage(), unavailable_as_store_error(self.path):
             with self.engine.connect() as conn:
                 with conn.begin():
                     yield conn
@@ -86,9 +95,8 @@ class Store:
         transaction's duration: bulk imports stage validated rows there and copy them in
         with INSERT … SELECT. SQLite attaches only outside a transaction, hence here.
         """
-        if self.read_only:
-            raise StoreError("this database is open read-only; nothing was written")
-        with unavailable_as_store_error():
+        self.check_writable()
+        with self._noticing_damage(), unavailable_as_store_error(self.path):
             with self.engine.connect() as conn:
                 conn = conn.execution_options(**{WRITE_OPTION: True})
                 raw = None
@@ -101,6 +109,30 @@ class Store:
                 finally:
                     if raw is not None:
                         raw.execute(f"DETACH DATABASE {scratch}")
+        if self.path is not None:
+            keep_wal_in_place(self.engine, self.path)
+
+    def check_writable(self) -> None:
+        """Raise the refusal a write would meet now (damaged, read-only), else nothing."""
+        if self.damaged:
+            raise DatabaseDamaged(self.damaged)
+        if self.read_only:
+            if self.read_only_reason:
+                raise DatabaseReadOnly(_("{path} is open read-only ({why}); nothing was written").format(
+                    path=redact_url(self.target), why=self.read_only_reason))
+            raise DatabaseReadOnly(_("this database is open read-only; nothing was written"), exit_code=1)
+
+    @contextmanager
+    def _noticing_damage(self) -> Iterator[None]:
+        """Damage met at any time stops this process's writes and marks the file for the
+        next start's full check."""
+        try:
+            yield
+        except DatabaseDamaged as exc:
+            self.damaged = str(exc)
+            if self.path is not None:
+                health.mark_damaged(self.path, str(exc))
+            raise
 
     # --- stages and settings (read once, kept) ----------------------------------------------
 
@@ -222,9 +254,14 @@ class Store:
         with self.read() as conn:
             return reads.get_deal(conn, deal_id, include_deleted=include_deleted)
 
-    def deal_history(self, deal_id: int) -> list[dict]:
+    def deal_history(self, deal_id: int, *, newest: int | None = None) -> list[dict]:
+        """The deal's history, oldest first; `newest`: only that many of the latest rows."""
         with self.read() as conn:
-            return reads.deal_history(conn, deal_id)
+            return reads.deal_history(conn, deal_id, newest=newest)
+
+    def count_history(self, deal_id: int) -> int:
+        with self.read() as conn:
+            return reads.count_history(conn, deal_id)
 
     def deal_follow_ups(self, deal_id: int, *, open_only: bool = False) -> list[dict]:
         with self.read() as conn:

@@ -17,9 +17,19 @@ def get_deal(conn: Connection, deal_id: int, *, include_deleted: bool = False) -
     return aware_row(deal_row(conn, deal_id, include_deleted=include_deleted))
 
 
-def deal_history(conn: Connection, deal_id: int) -> list[dict]:
-    rows = conn.execute(select(H).where(H.c.deal_id == deal_id).order_by(H.c.id)).mappings().all()
+def deal_history(conn: Connection, deal_id: int, *, newest: int | None = None) -> list[dict]:
+    """Oldest first. `newest`: only the latest that many (a deal may have 20,000 rows: `show`
+    and the Deal screen page them), read newest first along ix_history_deal."""
+    q = select(H).where(H.c.deal_id == deal_id)
+    if newest is None:
+        rows = conn.execute(q.order_by(H.c.id)).mappings().all()
+    else:
+        rows = conn.execute(q.order_by(H.c.at.desc(), H.c.id.desc()).limit(max(newest, 0))).mappings().all()[::-1]
     return [aware_row(dict(r)) for r in rows]
+
+
+def count_history(conn: Connection, deal_id: int) -> int:
+    return int(conn.execute(select(func.count()).select_from(H).where(H.c.deal_id == deal_id)).scalar() or 0)
 
 
 def deal_follow_ups(conn: Connection, deal_id: int, *, open_only: bool = False) -> list[dict]:

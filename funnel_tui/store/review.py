@@ -16,7 +16,9 @@ from sqlalchemy.engine import Connection
 from funnel_tui.domain.funnel import BOTTLENECK_THRESHOLD, review as review_math, review_weeks
 from funnel_tui.domain.stages import StageDef
 from funnel_tui.store.summary import position_case, undone_actions
-from funnel_tui.store.tables import utc_text
+from funnel_tui.store.tables import exact_sum_sql, exact_total, utc_text
+
+WON_AMOUNT = "CASE WHEN h.kind = 'won' THEN d.amount END"
 
 
 def weekly_flow(conn: Connection, stages: Sequence[StageDef], *, now: datetime, tz, owner: str | None = None,
@@ -42,29 +44,29 @@ def weekly_flow(conn: Connection, stages: Sequence[StageDef], *, now: datetime, 
         q = (f"SELECT {select} FROM history h JOIN deal d ON d.id = h.deal_id "
              f"WHERE {where_h} AND h.at >= :lo AND h.at < :hi AND {where} GROUP BY {group}")
         totals: dict[tuple, list] = {}
-        for *key, n, amount in conn.execute(text(q), params):
-            totals[tuple(key)] = [n, amount or 0]
+        for *key, n, hi, lo in conn.execute(text(q), params):
+            totals[tuple(key)] = [n, exact_total(hi, lo)]
         if undone:
             # `+h.kind` keeps the planner on the action index for this small correction.
             q_undone = q.replace(f"WHERE {where_h}",
                                  f"WHERE h.action IN :undone AND {where_h.replace('h.kind', '+h.kind')}", 1)
             minus = text(q_undone).bindparams(bindparam("undone", expanding=True))
-            for *key, n, amount in conn.execute(minus, {**params, "undone": undone}):
+            for *key, n, hi, lo in conn.execute(minus, {**params, "undone": undone}):
                 totals[tuple(key)][0] -= n
-                totals[tuple(key)][1] -= amount or 0
+                totals[tuple(key)][1] -= exact_total(hi, lo)
         return totals
 
     # New deals: deals created (not imported) in the week.
-    for (wk,), (n, _) in counts(f"{week.format(col='h.at')}, count(*), 0", "h.kind = 'created'", "1").items():
+    for (wk,), (n, _) in counts(f"{week.format(col='h.at')}, count(*), 0, 0", "h.kind = 'created'", "1").items():
         out["new_deals"][wk] = n
     # Entries: created in a stage, or moved forward into it (a back-move is no entry).
     for (stage, wk), (n, _) in counts(
-            f"h.to_stage, {week.format(col='h.at')}, count(*), 0",
+            f"h.to_stage, {week.format(col='h.at')}, count(*), 0, 0",
             f"h.kind IN ('created', 'stage') AND (h.kind = 'created' OR {to_pos} > {from_pos})", "1, 2").items():
         if f"entered:{stage}" in out:
             out[f"entered:{stage}"][wk] = n
     for (kind, wk), (n, amount) in counts(
-            f"h.kind, {week.format(col='h.at')}, count(*), sum(CASE WHEN h.kind = 'won' THEN d.amount END)",
+            f"h.kind, {week.format(col='h.at')}, count(*), {exact_sum_sql(WON_AMOUNT)}",
             "h.kind IN ('won', 'lost')", "1, 2").items():
         out["wins" if kind == "won" else "losses"][wk] = n
         if kind == "won":

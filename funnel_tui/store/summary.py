@@ -26,7 +26,7 @@ from sqlalchemy.engine import Connection
 
 from funnel_tui.domain.funnel import UNDO_PREFIX, DealGroup, FunnelFacts
 from funnel_tui.domain.stages import StageDef
-from funnel_tui.store.tables import utc_text, weighted_sql
+from funnel_tui.store.tables import exact_sum_sql, exact_total, utc_text, weighted_sql
 
 # Julian day of 2020-01-01: sums of julianday() offsets stay small and exact enough.
 J0 = 2458849.5
@@ -135,17 +135,17 @@ def facts_now(conn: Connection, stages: Sequence[StageDef], deals: DealSet, now:
     open_entries: dict[str, dict[str, float]] = {}
     current_at: dict[str, dict[str, int]] = {}
     rows = conn.execute(text(f"""
-        SELECT d.owner, d.status, d.stage, d.source, d.lost_reason, count(*), sum(d.amount),
-               sum({w_sql}),
+        SELECT d.owner, d.status, d.stage, d.source, d.lost_reason, count(*), {exact_sum_sql('d.amount')},
+               {exact_sum_sql(w_sql)},
                sum(CASE WHEN d.status = 'won' THEN julianday(d.closed_at) - julianday(d.created_at) END),
-               sum(CASE WHEN d.status = 'open' THEN :now_jd - julianday(d.stage_entered_at) END),
+               sum(CASE WHEN d.status = 'open' THEN max(:now_jd - julianday(d.stage_entered_at), 0) END),
                sum({days_sql('d.stage_entered_at')})
         FROM deal d WHERE {where}
         GROUP BY d.owner, d.status, d.stage, d.source, d.lost_reason"""), params).all()
-    for owner, status, stage, source, reason, n, amount, weighted, cycle, dwell, entered in rows:
+    for owner, status, stage, source, reason, n, a_hi, a_lo, w_hi, w_lo, cycle, dwell, entered in rows:
         f = facts.setdefault(owner, FunnelFacts())
-        f.groups.append(DealGroup(status, stage, source or "", reason or "", n, int(amount or 0),
-                                  int(weighted or 0), float(cycle or 0.0), float(dwell or 0.0)))
+        f.groups.append(DealGroup(status, stage, source or "", reason or "", n, exact_total(a_hi, a_lo),
+                                  exact_total(w_hi, w_lo), float(cycle or 0.0), float(dwell or 0.0)))
         per = open_entries.setdefault(owner, {})
         per[stage] = per.get(stage, 0.0) + float(entered or 0.0)
         cur = current_at.setdefault(owner, {})

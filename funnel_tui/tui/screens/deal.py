@@ -19,7 +19,7 @@ from textual.widgets.option_list import Option
 from funnel_tui.store import StoreError
 from funnel_tui.tui.context import HasContext
 from funnel_tui.tui.deal_actions import Change, DealActions
-from funnel_tui.tui.widgets.deal_details import due_line, fields_table, timeline
+from funnel_tui.tui.widgets.deal_details import TIMELINE_LIMIT, due_line, fields_table, timeline
 
 
 class FollowUpOption(Option):
@@ -42,6 +42,7 @@ class DealScreen(HasContext, Screen):
         Binding("e", "edit", "Edit", tooltip="Edit the deal's fields (checked as you type)"),
         Binding("f", "follow_up", "Follow-up", tooltip="Plan a follow-up on this deal"),
         Binding("l", "log", "Log touch", tooltip="Log a call or visit and plan the next step"),
+        Binding("o", "older", "Older", tooltip="Show older entries on the timeline (a long history comes in pages)"),
         Binding("question_mark", "app.help", "Help", key_display="?", tooltip="All keys"),
         Binding("escape", "back", "Back", tooltip="Back to where you came from"),
     ]
@@ -53,6 +54,7 @@ class DealScreen(HasContext, Screen):
     | z / 3 / w | snooze a day / three days / a week |
     | e | edit the deal (a new stage is a move) |
     | f / l | plan a follow-up / log a touch |
+    | o | older timeline entries (shown when there are more) |
     | ? / Esc | help / back |
     """
 
@@ -100,6 +102,10 @@ class DealScreen(HasContext, Screen):
         self.deal_id = deal_id
         self.deal: dict = {}
         self.actions = DealActions(self)
+        # The timeline reads the newest history rows a page at a time (`o` for more): a deal
+        # with 20,000 rows opens as fast as one with 20.
+        self.history_rows = TIMELINE_LIMIT
+        self.older = 0
 
     # --- building -------------------------------------------------------------------------
 
@@ -147,9 +153,11 @@ class DealScreen(HasContext, Screen):
             stage = None
         self.query_one("#fields", Static).update(fields_table(deal, stage, self._stage_label, now=now, tz=tz))
         self._fill_follow_ups(store.deal_follow_ups(self.deal_id, open_only=True))
-        self.query_one("#timeline", Static).update(timeline(
-            store.deal_touches(self.deal_id), store.deal_follow_ups(self.deal_id),
-            store.deal_history(self.deal_id), self._stage_label, tz))
+        history = store.deal_history(self.deal_id, newest=self.history_rows)
+        unread = store.count_history(self.deal_id) - len(history) if len(history) >= self.history_rows else 0
+        text, self.older = timeline(store.deal_touches(self.deal_id), store.deal_follow_ups(self.deal_id),
+                                    history, self._stage_label, tz, limit=self.history_rows, unread=unread)
+        self.query_one("#timeline", Static).update(text)
         self.refresh_bindings()
 
     def _stage_label(self, key: str | None) -> str:
@@ -198,6 +206,8 @@ class DealScreen(HasContext, Screen):
             return self.highlighted_follow_up() is not None
         if action == "follow_up":
             return self.deal.get("status") != "lost"
+        if action == "older":
+            return self.older > 0
         return True
 
     @on(OptionList.OptionHighlighted, "#followups")
@@ -231,6 +241,11 @@ class DealScreen(HasContext, Screen):
     async def action_log(self) -> None:
         """Log a touch (call, email, ...) and plan the next follow-up."""
         await self.actions.log_touch(self.deal)
+
+    def action_older(self) -> None:
+        """Show the next page of older timeline entries."""
+        self.history_rows += TIMELINE_LIMIT
+        self.reload()
 
     def action_back(self) -> None:
         """Back to where you came from."""
