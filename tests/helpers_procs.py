@@ -228,6 +228,43 @@ def hold_store(db: str) -> None:
             say(f"refused {exc.exit_code} {exc}")
 
 
+def board_probe(db: str, *keys: str) -> None:
+    """The board as `funnel tui` opens it (the start-up checks, their notes toasted), driven
+    headless: press `keys`, then print {"cards": [customer…], "toasts": [...]} as JSON."""
+    import argparse
+    import asyncio
+    from zoneinfo import ZoneInfo
+
+    from textual.worker import WorkerCancelled
+
+    from funnel_tui.cli.common import open_store
+    from funnel_tui.tui.app import FunnelApp
+
+    notes: list[str] = []
+    store = open_store(argparse.Namespace(db=db, demo=False), notes=notes)
+    app = FunnelApp(store, lambda: NOW, tz=ZoneInfo("Asia/Shanghai"), lang="en", export_dir=tempfile.gettempdir(),
+                    notes=notes)
+
+    async def settle(pilot) -> None:
+        for _ in range(4):
+            try:
+                await app.workers.wait_for_complete()
+            except WorkerCancelled:
+                continue
+            await pilot.pause()
+
+    async def drive() -> dict:
+        async with app.run_test(size=(160, 45), notifications=True) as pilot:
+            await settle(pilot)
+            for key in keys:
+                await pilot.press(key)
+                await settle(pilot)
+            cards = [row["customer"] for column in app.screen.columns for row in column.rows]
+            return {"cards": cards, "toasts": [n.message for n in app._notifications]}
+
+    sys.stdout.write(json.dumps(asyncio.run(drive()), ensure_ascii=False))
+
+
 def cli_v2_failing(db: str, *argv: str) -> None:
     """`funnel --db DB ARGV…` with a schema v2 whose upgrade step fails in SQLite; prints
     {"code", "out", "err"} as JSON (the CLI's own streams captured)."""
@@ -364,4 +401,5 @@ if __name__ == "__main__":
         "cli_batch": cli_batch,
         "cli_v2_failing": cli_v2_failing,
         "hold_store": hold_store,
+        "board_probe": board_probe,
     }[mode](*rest)

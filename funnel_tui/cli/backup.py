@@ -103,7 +103,8 @@ def _backup_named(path: Path, name: str) -> Path:
 
 
 def cmd_backup_restore(args: argparse.Namespace) -> int:
-    from funnel_tui.store.backup import BackupError, deal_count, restore_backup
+    from funnel_tui.store.backup import BackupError, deal_count
+    from funnel_tui.store.restore import restore_backup
     from funnel_tui.store.open_check import command
 
     path = _db_path(args)
@@ -172,7 +173,8 @@ def cmd_backup_start_empty(args: argparse.Namespace) -> int:
     import sqlite3
 
     from funnel_tui.store import health
-    from funnel_tui.store.backup import BackupError, move_aside
+    from funnel_tui.store.backup import BackupError
+    from funnel_tui.store.restore import move_aside
     from funnel_tui.store.open_check import command
 
     path = _db_path(args)

@@ -37,8 +37,9 @@ AUTO_INTERVAL = timedelta(minutes=30)
 CLOCK_SLACK = timedelta(minutes=5)  # a stamp further ahead of the clock than this is not trusted
 
 # Thinning: the newest KEEP_LAST, then one a day for a week, one a week for five weeks,
-# one a month for a year. The newest backup is never removed, nor one holding more deals
-# than every newer backup (the last copy before deals went missing).
+# one a month for a year. The newest backup is never removed, nor one holding a deal the
+# newest backup lacks (deals are never deleted, so that deal went missing: the file was
+# replaced by an older copy, say) — only the newest such copy is kept for each.
 KEEP_LAST = 10
 KEEP_DAYS = 7
 KEEP_WEEKS = 5
@@ -63,15 +64,7 @@ class BackupInfo:
     repaired_indexes: bool = False  # the copy needed REINDEX: so does the database
 
 
-@dataclass(frozen=True, slots=True)
-class Restored:
-    """What `restore_backup` did besides putting the backup in place."""
-
-    saved: BackupInfo | None  # the database as it was, when it was sound
-    aside: Path | None  # the damaged database, moved aside (with its -wal/-shm)
-
-
-def _copy(source: Path, dest: Path, *, self_contained: bool) -> tuple[list[str], bool]:
+def copy_database(source: Path, dest: Path, *, self_contained: bool) -> tuple[list[str], bool]:
     """Copy the database `source` (opened read-only) into `dest` with SQLite's online backup
     API. Returns dest's integrity_check problems ([] when sound) and whether they were index
     problems REINDEX repaired in dest. `self_contained` leaves dest in rollback-journal mode,
@@ -96,7 +89,7 @@ def _copy(source: Path, dest: Path, *, self_contained: bool) -> tuple[list[str],
         src.close()
 
 
-def _stamp(now: datetime | None) -> str:
+def utc_stamp(now: datetime | None) -> str:
     return (now or datetime.now(UTC)).astimezone(UTC).strftime(STAMP)
 
 
@@ -114,29 +107,36 @@ def _backup_file(source: Path, dest: Path) -> tuple[Path, bool]:
         os.close(fd)
         # A backup is one self-contained file: reading it later must not need (or leave
         # behind) -wal/-shm companions.
-        problems, repaired = _copy(Path(source), tmp, self_contained=True)
+        problems, repaired = copy_database(Path(source), tmp, self_contained=True)
         if problems:
             raise BackupError(_("the backup of {source} failed its integrity check ({problems}); the "
                                 "database itself may be damaged").format(source=source,
                                                                          problems="; ".join(problems[:3])))
         os.replace(tmp, dest)
     except (sqlite3.Error, OSError) as exc:
-        tmp.unlink(missing_ok=True)
+        _discard(tmp)
         problem = health.problem_of(exc, Path(source))
         raise BackupError(_("could not back up {source}: {why}").format(
             source=source, why=health.in_words(problem) if problem else exc),
             kind=problem.kind if problem else "other") from None
     except BaseException:
-        tmp.unlink(missing_ok=True)
+        _discard(tmp)
         raise
     make_private_file(dest)
     return dest, repaired
 
 
+def _discard(tmp: Path) -> None:
+    try:
+        tmp.unlink(missing_ok=True)
+    except OSError:
+        pass  # a read-only disk refuses even to remove what is not there
+
+
 def backup_name(db_path: Path, reason: str, now: datetime | None = None) -> str:
     # ASCII only: list_backups must recognise every name this makes (a Chinese reason too).
     safe = "".join(c if (c.isascii() and c.isalnum()) or c in "-_" else "-" for c in reason)[:40] or "backup"
-    return f"{db_path.stem}-{_stamp(now)}-{safe}.db"
+    return f"{db_path.stem}-{utc_stamp(now)}-{safe}.db"
 
 
 def _pattern(db_path: Path) -> re.Pattern:
@@ -180,6 +180,18 @@ def latest(db_path: Path, now: datetime) -> BackupInfo | None:
     return next(iter(trusted(backups, now) or backups), None)
 
 
+def deal_uids(path: Path) -> frozenset[str] | None:
+    """The uids of the deals in a backup (None: not readable as one)."""
+    try:
+        con = health.connect(Path(path))
+        try:
+            return frozenset(r[0] for r in con.execute("SELECT uid FROM deal"))
+        finally:
+            con.close()
+    except sqlite3.Error:
+        return None
+
+
 def deal_count(path: Path) -> int | None:
     """Deals in a database or backup (None: not readable as one)."""
     try:
@@ -192,7 +204,7 @@ def deal_count(path: Path) -> int | None:
         return None
 
 
-def _has_data(path: Path) -> bool:
+def has_data(path: Path) -> bool:
     return path.exists() and path.stat().st_size > 0
 
 
@@ -227,7 +239,7 @@ def create_backup(db_path: Path, *, reason: str = "manual", now: datetime | None
                   thin: bool = True) -> BackupInfo:
     """A verified backup of `db_path` in its backups folder (then thin the old ones)."""
     db_path = Path(db_path)
-    if not _has_data(db_path):
+    if not has_data(db_path):
         raise BackupError(_("nothing to back up: {path} does not exist or is empty").format(path=db_path))
     now = now or datetime.now(UTC)
     try:
@@ -257,14 +269,14 @@ def backup_before(engine: "Engine", *, reason: str) -> Path | None:
     if not db:
         return None
     path = Path(db)
-    if not _has_data(path):
+    if not has_data(path):
         return None
     return create_backup(path, reason=reason).path
 
 
-def keep_set(backups: list[BackupInfo], *, now: datetime, deals=None) -> set[Path]:
-    """Which backups thinning keeps (the rest may go). `backups` newest first; `deals(path)`
-    counts a backup's deals (None: unknown) for the high-water rule."""
+def keep_set(backups: list[BackupInfo], *, now: datetime, holds=None) -> set[Path]:
+    """Which backups thinning keeps (the rest may go). `backups` newest first; `holds(path)`
+    gives a backup's deal uids (None: unknown) for the missing-deal rule."""
     future = [b for b in backups if is_future(b, now)]
     backups = trusted(backups, now)
     keep = {b.path for b in future}  # the clock cannot say how old they are: kept, never counted
@@ -286,21 +298,21 @@ def keep_set(backups: list[BackupInfo], *, now: datetime, deals=None) -> set[Pat
             if key not in buckets:
                 buckets[key] = b.path
     keep.update(buckets.values())
-    if deals is not None and any(b.path not in keep for b in backups):
-        most = -1  # the most deals any newer backup holds
-        for b in backups:
-            n = deals(b.path)
-            if n is not None and n > most:
-                if most >= 0:
-                    keep.add(b.path)  # more than every newer one: deals went missing after it
-                most = n
+    removable = [b for b in backups if b.path not in keep]
+    if holds is not None and removable and backups:
+        seen = set(holds(backups[0].path) or ())
+        for b in removable:  # newest first: the newest copy of a missing deal is the one kept
+            mine = holds(b.path)
+            if mine and not mine <= seen:
+                keep.add(b.path)
+                seen |= mine
     return keep
 
 
 def thin_backups(db_path: Path, *, now: datetime | None = None) -> list[Path]:
     """Remove the backups `keep_set` does not keep; returns what was removed."""
     backups = list_backups(Path(db_path))
-    keep = keep_set(backups, now=now or datetime.now(UTC), deals=deal_count)
+    keep = keep_set(backups, now=now or datetime.now(UTC), holds=deal_uids)
     removed = []
     for b in backups:
         if b.path not in keep:
@@ -325,7 +337,7 @@ def backup_due(db_path: Path, *, now: datetime, interval: timedelta = AUTO_INTER
     old. A future-stamped backup does not count: it would postpone every backup until the
     clock caught up with it."""
     db_path = Path(db_path)
-    if not _has_data(db_path):
+    if not has_data(db_path):
         return False
     backups = trusted(list_backups(db_path), now)
     if not backups:
@@ -337,73 +349,3 @@ def backup_due(db_path: Path, *, now: datetime, interval: timedelta = AUTO_INTER
         return _last_change(db_path) > newest.path.stat().st_mtime  # else nothing written since
     except OSError:
         return True
-
-
-def restore_backup(db_path: Path, backup: Path, *, now: datetime | None = None) -> Restored:
-    """Put `backup`'s content into `db_path`.
-
-    A sound current database is backed up first, and the content goes in through the backup
-    API, so a terminal that has the database open sees the restored data on its next read.
-    A damaged one (the full check fails) is moved aside with its -wal/-shm instead, for
-    `funnel backup recover`; one that cannot even be checked (I/O error, permissions) is left
-    alone and nothing happens.
-    """
-    db_path, backup = Path(db_path), Path(backup)
-    now = now or datetime.now(UTC)
-    if not backup.is_file():
-        raise BackupError(_("no backup file {path}").format(path=backup))
-    try:
-        problems = health.check(backup, full=False)
-    except sqlite3.Error as exc:
-        problems = [str(exc)]
-    if problems:
-        raise BackupError(_("{name} is damaged ({problems}); choose another (funnel backup list)").format(
-            name=backup.name, problems="; ".join(problems[:3])))
-    saved = aside = None
-    if _has_data(db_path):
-        try:
-            current = health.check(db_path, full=True)
-        except sqlite3.Error as exc:
-            problem = health.problem_of(exc, db_path)
-            if problem is None or problem.kind != "damaged":
-                raise BackupError(_("cannot check the current database first: {why}; nothing was "
-                                    "restored").format(why=health.explain(problem, db_path) if problem else exc),
-                                  kind=problem.kind if problem else "other") from None
-            current = [problem.detail]
-        if current:
-            if health.in_use(db_path):
-                raise BackupError(_("the damaged database is still open in another funnel window or "
-                                    "command; close it, then restore; nothing was changed"))
-            aside = move_aside(db_path, now=now)
-        else:
-            saved = create_backup(db_path, reason="before-restore", now=now, thin=False)
-    try:
-        ensure_private_dir(db_path.parent)
-        if not db_path.exists():
-            fd = os.open(db_path, os.O_CREAT | os.O_WRONLY, 0o600)
-            os.close(fd)
-        problems, _repaired = _copy(backup, db_path, self_contained=False)
-    except (sqlite3.Error, OSError) as exc:
-        problem = health.problem_of(exc, db_path)
-        raise BackupError(_("restore failed, the database is unchanged: {why}").format(
-            why=health.in_words(problem) if problem else exc), kind=problem.kind if problem else "other") from None
-    make_private_file(db_path)
-    health.clear_damage_mark(db_path)
-    if problems:
-        raise BackupError(_("the restored database failed its integrity check ({problems}); the previous "
-                            "one is saved as {saved}").format(problems="; ".join(problems[:3]),
-                                                             saved=(saved.path if saved else aside) or "-"))
-    return Restored(saved, aside)
-
-
-def move_aside(db_path: Path, *, now: datetime | None = None) -> Path:
-    """Rename a damaged database and its -wal/-shm to `<name>.corrupt-<stamp>[-wal|-shm]`, so
-    SQLite (and `funnel backup recover`) read them together as they were."""
-    db_path = Path(db_path)
-    aside = db_path.with_name(f"{db_path.name}.corrupt-{_stamp(now)}")
-    os.replace(db_path, aside)  # first: from here on nobody opens it under its old name
-    for companion, moved in zip(health.companions(db_path), health.companions(aside)):
-        if companion.exists():
-            os.replace(companion, moved)
-    make_private_file(aside)
-    return aside

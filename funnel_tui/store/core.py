@@ -36,7 +36,6 @@ from funnel_tui.domain.validation import (
     validate_deal,
     validate_field,
 )
-from funnel_tui.i18n import _
 from funnel_tui.store import board, deals, followups, health, reads, settings, today, undo
 from funnel_tui.store.engine import WRITE_OPTION, create_engine_for, keep_wal_in_place, redact_url, sqlite_path
 from funnel_tui.store.errors import DatabaseDamaged, DatabaseReadOnly, StoreError, unavailable_as_store_error
@@ -82,7 +81,7 @@ class Store:
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
-        with self._noticing_damage(), unavailable_as_store_error(self.path):
+        with unavailable_as_store_error(self.path, on_damage=self._damaged_now):
             with self.engine.connect() as conn:
                 with conn.begin():
                     yield conn
@@ -96,7 +95,7 @@ class Store:
         with INSERT … SELECT. SQLite attaches only outside a transaction, hence here.
         """
         self.check_writable()
-        with self._noticing_damage(), unavailable_as_store_error(self.path):
+        with unavailable_as_store_error(self.path, on_damage=self._damaged_now):
             with self.engine.connect() as conn:
                 conn = conn.execution_options(**{WRITE_OPTION: True})
                 raw = None
@@ -117,22 +116,14 @@ class Store:
         if self.damaged:
             raise DatabaseDamaged(self.damaged)
         if self.read_only:
-            if self.read_only_reason:
-                raise DatabaseReadOnly(_("{path} is open read-only ({why}); nothing was written").format(
-                    path=redact_url(self.target), why=self.read_only_reason))
-            raise DatabaseReadOnly(_("this database is open read-only; nothing was written"), exit_code=1)
+            raise DatabaseReadOnly.of(redact_url(self.target), self.read_only_reason)
 
-    @contextmanager
-    def _noticing_damage(self) -> Iterator[None]:
+    def _damaged_now(self, exc: DatabaseDamaged) -> None:
         """Damage met at any time stops this process's writes and marks the file for the
         next start's full check."""
-        try:
-            yield
-        except DatabaseDamaged as exc:
-            self.damaged = str(exc)
-            if self.path is not None:
-                health.mark_damaged(self.path, str(exc))
-            raise
+        self.damaged = str(exc)
+        if self.path is not None:
+            health.mark_damaged(self.path, str(exc))
 
     # --- stages and settings (read once, kept) ----------------------------------------------
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlite3
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 from sqlalchemy.exc import DBAPIError, OperationalError
 
@@ -46,6 +46,14 @@ class DatabaseReadOnly(DatabaseUnavailable):
     def __init__(self, message: str, *, exit_code: int = 3):
         super().__init__(message, kind="read_only")
         self.exit_code = exit_code
+
+    @classmethod
+    def of(cls, where: str, reason: str | None) -> "DatabaseReadOnly":
+        """The refusal of a write to a store opened read-only (`reason`: why, if the disk
+        or folder is; None: funnel chose it)."""
+        if reason:
+            return cls(_("{path} is open read-only ({why}); nothing was written").format(path=where, why=reason))
+        return cls(_("this database is open read-only; nothing was written"), exit_code=1)
 
 
 class DatabaseDamaged(StoreError):
@@ -94,12 +102,16 @@ def refusal_of(exc: Exception, path: Path | None) -> StoreError | None:
 
 
 @contextmanager
-def unavailable_as_store_error(path: Path | None = None) -> Iterator[None]:
-    """Turn the database's own refusal into a StoreError the rep can read (see refusal_of)."""
+def unavailable_as_store_error(path: Path | None = None, *,
+                               on_damage: Callable[[DatabaseDamaged], None] | None = None) -> Iterator[None]:
+    """Turn the database's own refusal into a StoreError the rep can read (see refusal_of);
+    `on_damage` hears of damage first (the Store stops writing)."""
     try:
         yield
     except (DBAPIError, sqlite3.Error) as exc:
         refusal = refusal_of(exc, path)
         if refusal is None:
             raise
+        if on_damage is not None and isinstance(refusal, DatabaseDamaged):
+            on_damage(refusal)
         raise refusal from None

@@ -76,8 +76,14 @@ def mounted_read_only(folder: Path) -> bool:
 
 
 def _unreadable_companion(path: Path) -> Path | None:
-    """A -wal/-shm (or the file itself) this user cannot read and write."""
-    for p in (path, *companions(path)):
+    """The file, or a -wal/-shm, this user cannot use: the file unreadable, or a companion it
+    cannot read and write (another user's, 0600). On a read-only mount nothing is writable,
+    and that is reported as such instead."""
+    if path.exists() and not os.access(path, os.R_OK):
+        return path
+    if mounted_read_only(path.parent):
+        return None
+    for p in companions(path):
         if p.exists() and not os.access(p, os.R_OK | os.W_OK):
             return p
     return None
@@ -111,9 +117,11 @@ def problem_of(exc: BaseException, path: Path | None = None) -> Problem | None:
             free = disk_free(folder)
             if free is not None and free < FULL_BELOW:
                 return Problem("full", detail)
+            if mounted_read_only(folder):
+                return Problem("read_only", detail)
             if path is not None and _unreadable_companion(Path(path)) is not None:
                 return Problem("permission", detail)
-            if mounted_read_only(folder) or (primary == SQLITE_CANTOPEN and not os.access(folder, os.W_OK)):
+            if primary == SQLITE_CANTOPEN and not os.access(folder, os.W_OK):
                 return Problem("read_only", detail)
         return Problem("io", detail)
     if code is None and "locked" in str(exc):
