@@ -269,3 +269,41 @@ def test_a_zero_length_or_missing_file_is_never_a_new_database_when_backups_exis
     fresh = run_cli([*base, "backup", "start-empty"], env=ENV)  # on purpose: the one way
     assert fresh.returncode == 0 and deals(db) == []
     assert run_cli([*base, "add", "新的开始"], env=ENV).returncode == 0
+
+
+async def test_the_board_meets_damage_with_a_toast_and_writes_nothing_more(tmp_path, now, tz):
+    from textual.worker import WorkerCancelled
+
+    from funnel_tui.store import Store
+    from funnel_tui.tui.app import FunnelApp
+
+    db = tmp_path / "funnel.db"
+    seed(db, 12)
+    store = Store(db)
+    app = FunnelApp(store, lambda: now, tz=tz, lang="en", export_dir=tmp_path)
+
+    async def settle(pilot) -> None:
+        for _ in range(4):
+            try:
+                await app.workers.wait_for_complete()
+            except WorkerCancelled:
+                continue
+            await pilot.pause()
+
+    try:
+        async with app.run_test(size=(160, 45), notifications=True) as pilot:
+            await settle(pilot)
+            garble(db, page_of(db, "ix_deal_board"))
+            store.engine.dispose()  # no page of the old file left in a pooled connection's cache
+            await pilot.press("t")  # Today, and back: the board reads every column again
+            await settle(pilot)
+            await pilot.press("escape")
+            await settle(pilot)
+            toasts = [n.message for n in app._notifications]
+            assert app.is_running and any("is damaged" in t for t in toasts), toasts
+            assert store.damaged
+            with pytest.raises(Exception, match="is damaged"):
+                store.add_deal({"customer": "不该写入"}, now=now)
+    finally:
+        store.close()
+    assert Path(f"{db}.damaged").exists()
