@@ -2,6 +2,7 @@
 
     common      errors, exit codes, the clock, open_store, emit, the shared options
     admin       tui, demo (first in --help); stages, undo, settings
+    web         web: the board in a browser (textual-serve)
     deals       add, edit, move, lose, reopen, delete, restore
     followups   follow-up, done, log, snooze
     reads       due, warnings, list, show
@@ -22,7 +23,7 @@ import sys
 from typing import Sequence
 
 from funnel_tui import __version__
-from funnel_tui.cli import admin, backup, deals, exchange, followups, reads, summary
+from funnel_tui.cli import admin, backup, deals, exchange, followups, reads, summary, web
 from funnel_tui.cli.common import (
     EXIT_OK,
     PENDING_NOTES,
@@ -34,7 +35,7 @@ from funnel_tui.cli.common import (
 )
 
 # The order of `funnel --help`: each group adds its commands in turn.
-COMMAND_GROUPS = (admin.register_board, deals.register, followups.register, reads.register,
+COMMAND_GROUPS = (admin.register_board, web.register, deals.register, followups.register, reads.register,
                   admin.register, summary.register, exchange.register, backup.register)
 
 
