@@ -26,7 +26,7 @@ pytestmark = pytest.mark.slow
 ENV = {"FUNNEL_NOW": NOW.isoformat()}
 READS = (["list", "--format", "json"], ["due", "--format", "json"], ["summary", "--format", "json"],
          ["show", "1", "--format", "json"], ["backup", "list", "--format", "json"])
-WRITES = (["add", "新客户"], ["move", "1", "next"], ["settings", "me", "王"], ["undo"])
+WRITES = (["add", "新客户"], ["move", "1", "next"], ["settings", "tier_a_share", "0.7"], ["undo"])
 
 
 def _check_reads(results: list[dict], n: int) -> None:

@@ -147,8 +147,8 @@ def cmd_show(args: argparse.Namespace) -> int:
         return iso_local(dt, tz) if dt is not None else None
 
     # Long histories are paged: the newest --history rows (all with --history all).
-    total = store.count_history(args.deal)
-    rows = store.deal_history(args.deal, newest=args.history)
+    total = store.count_timeline(args.deal)
+    rows = store.deal_timeline(args.deal, newest=args.history)
     history = [{"at": at(h["at"]), "kind": h["kind"], "from_stage": h["from_stage"], "to_stage": h["to_stage"],
                 "field": h["field"], "old": h["old"], "new": h["new"]} for h in rows]
     followups = [{"followup_id": f["id"], "kind": f["kind"], "due_at": at(f["due_at"]), "status": f["status"],

@@ -5,23 +5,36 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, or_, select, union_all
 from sqlalchemy.engine import Connection
 
 from funnel_tui.domain.customers import customer_key, full_width, search_needle
 from funnel_tui.domain.text import clean_text, escape_like
 from funnel_tui.store.history import deal_row
-from funnel_tui.store.tables import D, F, H, T, aware_row
+from funnel_tui.store.tables import D, F, H, T, U, aware_row
 
 
 def get_deal(conn: Connection, deal_id: int, *, include_deleted: bool = False) -> dict:
     return aware_row(deal_row(conn, deal_id, include_deleted=include_deleted))
 
 
-def deal_history(conn: Connection, deal_id: int, *, newest: int | None = None) -> list[dict]:
-    """Oldest first. `newest`: only the latest that many (a deal may have 20,000 rows: `show`
-    and the Deal screen page them), read newest first along ix_history_deal."""
-    q = select(H).where(H.c.deal_id == deal_id)
+def deal_history(conn: Connection, deal_id: int) -> list[dict]:
+    """Every history row of the deal, undone ones and undo rows too: the append-only record."""
+    rows = conn.execute(select(H).where(H.c.deal_id == deal_id).order_by(H.c.id)).mappings().all()
+    return [aware_row(dict(r)) for r in rows]
+
+
+def _timeline_clause(deal_id: int):
+    skipped = union_all(select(U.c.action), select(U.c.undo_action))
+    return and_(H.c.deal_id == deal_id, H.c.action.not_in(skipped))
+
+
+def deal_timeline(conn: Connection, deal_id: int, *, newest: int | None = None) -> list[dict]:
+    """The deal's history as the rep reads it: actions that were undone, and the undos' own
+    inverse rows, left out (the deal screen's timeline, `funnel show`). Oldest first;
+    `newest`: only the latest that many (a deal may have 20,000 rows: `show` and the Deal
+    screen page them), read newest first along ix_history_deal."""
+    q = select(H).where(_timeline_clause(deal_id))
     if newest is None:
         rows = conn.execute(q.order_by(H.c.id)).mappings().all()
     else:
@@ -29,8 +42,9 @@ def deal_history(conn: Connection, deal_id: int, *, newest: int | None = None) -
     return [aware_row(dict(r)) for r in rows]
 
 
-def count_history(conn: Connection, deal_id: int) -> int:
-    return int(conn.execute(select(func.count()).select_from(H).where(H.c.deal_id == deal_id)).scalar() or 0)
+def count_timeline(conn: Connection, deal_id: int) -> int:
+    """How many rows deal_timeline has in all."""
+    return int(conn.execute(select(func.count()).select_from(H).where(_timeline_clause(deal_id))).scalar() or 0)
 
 
 def deal_follow_ups(conn: Connection, deal_id: int, *, open_only: bool = False) -> list[dict]:

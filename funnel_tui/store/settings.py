@@ -1,9 +1,21 @@
-"""The pipeline's settings kept in the database: its stages, and key/value settings."""
+"""The pipeline's settings kept in the database: its stages, and key/value settings; and
+where the rep's own settings live (`personal_setting`, `set_personal_setting`).
+
+Settings that belong to the person — `me`, `lang`, `theme`, `export_dir` (funnel_tui.config)
+— live in the user's config dir on SQLite (on a team server, per role: team mode). A value a
+database still holds from before is carried over to the config file the first time it is
+asked for and the file has none. A demo database speaks as its demo rep: its `demo_me` is the
+answer to `me` there, and is never carried over.
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Connection
+
+from funnel_tui import config, paths
 
 from funnel_tui.domain.rules import TIER_A_SHARE, TIER_B_SHARE
 from funnel_tui.domain.stages import StageDef, find_stage
@@ -52,3 +64,51 @@ def tier_shares(conn: Connection) -> tuple[float, float]:
     a = get_setting(conn, "tier_a_share")
     b = get_setting(conn, "tier_b_share")
     return (float(a) if a else TIER_A_SHARE, float(b) if b else TIER_B_SHARE)
+
+
+DEMO_ME = "demo_me"  # set by exchange.demo: the demo pipeline's own rep
+
+
+def is_personal(key: str) -> bool:
+    return key in config.PERSONAL or key == config.ASKED_NAME
+
+
+def personal_in_config(dialect: str) -> bool:
+    """SQLite: the rep's own settings are in their config dir. (A team server keeps them per
+    role; until team mode lands they stay in its database.)"""
+    return dialect == "sqlite"
+
+
+def read_setting(conn: Connection, key: str, *, db_path: Path | None) -> str | None:
+    """Any setting, from where it lives (the config file or this database)."""
+    if is_personal(key) and personal_in_config(conn.dialect.name):
+        try:
+            return personal_setting(conn, key, db_path=db_path)
+        except config.ConfigError as exc:
+            raise StoreError(str(exc)) from None
+    return get_setting(conn, key)
+
+
+def write_personal(key: str, value: str) -> None:
+    """A personal setting into the config file (a broken file is a StoreError)."""
+    try:
+        config.set_value(key, value)
+    except config.ConfigError as exc:
+        raise StoreError(str(exc)) from None
+
+
+def personal_setting(conn: Connection, key: str, *, db_path: Path | None) -> str | None:
+    """A personal setting: the demo's rep for `me` in a demo database, else the config file's
+    value, else (once) the value this database held before personal settings moved out."""
+    if key == "me":
+        demo = get_setting(conn, DEMO_ME)
+        if demo:
+            return demo
+    value = config.get(key)
+    if value is not None:
+        return value
+    old = get_setting(conn, key)
+    if old is None or (key == "me" and db_path is not None and paths.is_demo_db(db_path)):
+        return None  # a demo database made before demo_me: its rep is not the user
+    config.set_value(key, old)
+    return old

@@ -154,8 +154,8 @@ class DealScreen(HasContext, Screen):
             stage = None
         self.query_one("#fields", Static).update(fields_table(deal, stage, self._stage_label, now=now, tz=tz))
         self._fill_follow_ups(store.deal_follow_ups(self.deal_id, open_only=True))
-        history = store.deal_history(self.deal_id, newest=self.history_rows)
-        unread = store.count_history(self.deal_id) - len(history) if len(history) >= self.history_rows else 0
+        history = store.deal_timeline(self.deal_id, newest=self.history_rows)
+        unread = store.count_timeline(self.deal_id) - len(history) if len(history) >= self.history_rows else 0
         text, self.older = timeline(store.deal_touches(self.deal_id), store.deal_follow_ups(self.deal_id),
                                     history, self._stage_label, tz, limit=self.history_rows, unread=unread)
         self.query_one("#timeline", Static).update(text)
