@@ -268,15 +268,17 @@ def board_probe(db: str, *keys: str) -> None:
 
 
 def cli_v2_failing(db: str, *argv: str) -> None:
-    """`funnel --db DB ARGV…` with a schema v2 whose upgrade step fails in SQLite; prints
-    {"code", "out", "err"} as JSON (the CLI's own streams captured)."""
+    """`funnel --db DB ARGV…` with a test schema after the real ones whose upgrade step fails
+    in SQLite; prints {"code", "out", "err"} as JSON (the CLI's own streams captured)."""
     import contextlib
     import io
 
     install_v2()
+    from funnel_tui import models
     from funnel_tui.store import migrations
 
-    migrations.MIGRATIONS[1] = lambda conn: conn.exec_driver_sql("SELECT no_such_function()")
+    failing = models.SCHEMA_VERSION - 1
+    migrations.MIGRATIONS[failing] = lambda conn: conn.exec_driver_sql("SELECT no_such_function()")
     import funnel_tui.cli as cli
 
     out, err = io.StringIO(), io.StringIO()

@@ -139,10 +139,22 @@ def as_user(uid: int = NOBODY) -> tuple[list[str], dict]:
     return _FOUND[uid]
 
 
+_HOMES: dict[int, Path] = {}
+
+
+def home_of(uid: int) -> Path:
+    """A home for `uid` (its config and data dirs): the tests' own are private to root."""
+    if uid not in _HOMES:
+        _HOMES[uid] = shared_dir(uid, 0o700)
+    return _HOMES[uid]
+
+
 def run_as(uid: int, argv: list[str], *, env: dict | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
-    """`python -m funnel_tui ARGV` as `uid` (bytes out/err)."""
+    """`python -m funnel_tui ARGV` as `uid` (bytes out/err), with its own home."""
     prefix, extra = as_user(uid)
-    return subprocess.run([*prefix, "-m", "funnel_tui", *argv], env={**worker_env(), **extra, **(env or {})},
+    home = home_of(uid)
+    dirs = {"HOME": str(home), "XDG_CONFIG_HOME": str(home / "config"), "XDG_DATA_HOME": str(home / "data")}
+    return subprocess.run([*prefix, "-m", "funnel_tui", *argv], env={**worker_env(), **extra, **dirs, **(env or {})},
                           capture_output=True, timeout=timeout, cwd="/")
 
 

@@ -217,12 +217,14 @@ def test_a_failed_upgrade_says_why_and_its_retry_fits_on_a_nearly_full_disk(tmp_
     with tmpfs("4m") as disk:
         db = disk / "funnel.db"
         seed(db, 40)
+        from funnel_tui.models import SCHEMA_VERSION as real
+
         first = json.loads(run_worker("cli_v2_failing", str(db), "list"))
         assert first["code"] == 3, first["err"]
-        assert "the upgrade from schema version 1 to 2 failed" in first["err"]
+        assert f"the upgrade from schema version {real} to {real + 1} failed" in first["err"]
         assert "no_such_function" in first["err"]  # the cause, not "MigrationError"
         backups = sorted((disk / "backups").iterdir())
-        assert [b.name.endswith("-migrate-v1-to-v2.db") for b in backups].count(True) == 1
+        assert [b.name.endswith(f"-migrate-v{real}-to-v{real + 1}.db") for b in backups].count(True) == 1
         fill(disk, leave=db.stat().st_size // 2)  # no room for a second copy
         retry = json.loads(run_worker("cli_v2_failing", str(db), "list"))
         assert retry["code"] == 3 and "no_such_function" in retry["err"], retry["err"]

@@ -74,9 +74,9 @@ def _disk_said_no(exc: OSError, where: str, written: int | None = None) -> Expor
     why = exc.strerror or str(exc)
     code = 3 if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EIO) else 1
     if written is None:
-        return ExportError(_("could not write {where}: {why}; nothing was written").format(where=where, why=why),
+        return ExportError(_("cannot write {where}: {why}; nothing was written").format(where=where, why=why),
                            exit_code=code)
-    return ExportError(_("could not write {where}: {why} after {bytes} bytes; the output is incomplete").format(
+    return ExportError(_("cannot write {where}: {why} after {bytes} bytes; the output is incomplete").format(
         where=where, why=why, bytes=written), exit_code=code)
 
 
