@@ -9,6 +9,7 @@
     summary     summary, review
     exchange    export, import
     backup      backup create | list | restore
+    team        team init | add-rep | add-lead | migrate | whoami (PostgreSQL)
 
 Kept light: only argparse at import. The store (SQLModel), Rich and above all Textual are
 imported inside the commands that need them, so `funnel due` starts fast. Exit codes are
@@ -23,7 +24,7 @@ import sys
 from typing import Sequence
 
 from funnel_tui import __version__
-from funnel_tui.cli import admin, backup, deals, exchange, followups, reads, summary, web
+from funnel_tui.cli import admin, backup, deals, exchange, followups, reads, summary, team, web
 from funnel_tui.cli.common import (
     EXIT_OK,
     PENDING_NOTES,
@@ -36,7 +37,7 @@ from funnel_tui.cli.common import (
 
 # The order of `funnel --help`: each group adds its commands in turn.
 COMMAND_GROUPS = (admin.register_board, web.register, deals.register, followups.register, reads.register,
-                  admin.register, summary.register, exchange.register, backup.register)
+                  admin.register, summary.register, exchange.register, backup.register, team.register)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,7 +1,8 @@
 """`funnel backup create | list | restore | recover | start-empty`: the rep's own safety net.
 
 These commands work on the database file directly (not through the start-up checks), so a
-damaged or missing database can still be restored from here. `restore` sets a damaged file
+damaged or missing database can still be restored from here. On a team server, create, list
+and restore use pg_dump/pg_restore (store.pg_backup) instead. `restore` sets a damaged file
 aside (with its -wal/-shm) and says how to copy back what it holds that the backup lacks:
 `recover`. `start-empty` is the one way to begin again with an empty database where backups
 show data lived.
@@ -42,6 +43,15 @@ def _db_path(args: argparse.Namespace) -> Path:
     return path
 
 
+def _server(args: argparse.Namespace):
+    """The open Store when the target is a team server, else None (a SQLite file)."""
+    from funnel_tui.store.engine import sqlite_path
+
+    if sqlite_path(resolve_db(args)) is not None:
+        return None
+    return open_store(args)
+
+
 def _failed(what: str, exc) -> CliError:
     """A BackupError as one line, with exit 3 when the disk or the database said no."""
     code = EXIT_UNAVAILABLE if getattr(exc, "kind", "other") in DISK_KINDS else EXIT_ERROR
@@ -52,6 +62,17 @@ def cmd_backup_create(args: argparse.Namespace) -> int:
     from funnel_tui.store.backup import BackupError, create_backup
     from funnel_tui.store.open_check import Opened, repair_after
 
+    store = _server(args)
+    if store is not None:
+        from funnel_tui.store.pg_backup import ServerBackupError, dump_engine
+
+        try:
+            server_dump = dump_engine(store.engine, reason=args.reason, now=now_utc())
+        except ServerBackupError as exc:
+            raise CliError(f"backup: {exc}") from None
+        print(_("backup: {path} ({kib} KiB, pg_dump custom format, verified)").format(
+            path=safe(server_dump.path), kib=server_dump.size // 1024))
+        return EXIT_OK
     path = _db_path(args)
     now = now_utc()
     try:
@@ -71,20 +92,27 @@ def cmd_backup_list(args: argparse.Namespace) -> int:
     from funnel_tui.domain.dates import format_local, iso_local, local_tz
     from funnel_tui.store.backup import deal_count, is_future, list_backups
 
-    path = _db_path(args)
+    store = _server(args)
+    if store is not None:
+        from funnel_tui.store.pg_backup import list_dumps
+
+        found, name, count = list_dumps(store.engine.url), store.engine.url.database or "", lambda _p: None
+    else:
+        path = _db_path(args)
+        found, name, count = list_backups(path), path.name, deal_count
     tz = local_tz()
     now = now_utc()
     rows = []
-    for b in list_backups(path):
+    for b in found:
         ahead = is_future(b, now)
         at = format_local(b.at, tz) if args.format == "table" else iso_local(b.at, tz)
         rows.append({"file": b.path.name, "at": at + (_(" (clock ahead?)") if ahead and args.format == "table" else ""),
-                     "reason": b.reason, "kib": b.size // 1024, "deals": deal_count(b.path),
+                     "reason": b.reason, "kib": b.size // 1024, "deals": count(b.path),
                      "future": ahead, "path": str(b.path)})
     cols = ["file", "at", "reason", "kib", "deals"]
     if args.format != "table":
         cols += ["future", "path"]
-    emit(rows, args.format, cols, title=f"Backups of {path.name} (newest first)")
+    emit(rows, args.format, cols, title=f"Backups of {name} (newest first)")
     return EXIT_OK
 
 
@@ -121,6 +149,38 @@ def cmd_backup_restore(args: argparse.Namespace) -> int:
         print(_("the damaged file is kept as {aside}; it may hold changes newer than the backup — copy them "
                 "back with: {command}").format(aside=safe(done.aside),
                                                 command=command(path, "backup", "recover", str(done.aside))))
+    return EXIT_OK
+
+
+def _restore_server(store, name: str) -> int:
+    """A server's dump goes back into a NEW database beside the live one (never over it), or
+    the exact commands are printed for an administrator."""
+    from funnel_tui.store.pg_backup import ServerBackupError, list_dumps, restore_into_new, server_backups_dir
+
+    url = store.engine.url
+    if name == "latest":
+        dumps = list_dumps(url)
+        if not dumps:
+            raise CliError(_("restore: no backups of {db} yet (funnel backup create)").format(db=url.database))
+        source = dumps[0].path
+    else:
+        source = Path(name)
+        if not source.exists() and (server_backups_dir() / name).exists():
+            source = server_backups_dir() / name
+    if not source.is_file():
+        raise CliError(_("restore: no backup file {name}").format(name=safe(name)))
+    try:
+        plan, done = restore_into_new(store.engine, url, source, now=now_utc())
+    except ServerBackupError as exc:
+        raise CliError(f"restore: {exc}") from None
+    if done:
+        print(_("restored {file} into the new database {db}; the live database is unchanged. Check it, "
+                "then point the team at it (--db …/{db})").format(file=safe(source.name), db=plan.database))
+    else:
+        print(_("restore: this role may not create databases here (or pg_restore is missing); an "
+                "administrator runs:"))
+        for command in plan.commands:
+            print("  " + command)
     return EXIT_OK
 
 

@@ -36,9 +36,10 @@ CARD_COLUMNS = (D.c.id, D.c.customer, D.c.title, D.c.amount, D.c.currency, D.c.p
                 D.c.lost_reason)
 
 
-def board_totals(conn: Connection, *, status: str = "open") -> dict[str, dict[str, int]]:
-    """Per stage: count, Σ amount, Σ weighted of deals with `status` (open: covering index)."""
-    if status == "open" and conn.dialect.name == "sqlite":
+def board_totals(conn: Connection, *, status: str = "open", owner: str | None = None) -> dict[str, dict[str, int]]:
+    """Per stage: count, Σ amount, Σ weighted of deals with `status` (open: covering index),
+    of one rep when `owner` is given."""
+    if status == "open" and conn.dialect.name == "sqlite" and owner is None:
         q = text(_OPEN_TOTALS_SQLITE)
     else:
         q = (
@@ -46,13 +47,15 @@ def board_totals(conn: Connection, *, status: str = "open") -> dict[str, dict[st
             .where(and_(D.c.status == status_literal(status), D.c.deleted_at.is_(None)))
             .group_by(D.c.stage)
         )
+        if owner is not None:
+            q = q.where(D.c.owner == owner)
     rows = conn.execute(q).all()
     return {r[0]: {"count": r[1], "amount": exact_total(r[2], r[3]), "weighted": exact_total(r[4], r[5])}
             for r in rows}
 
 
 def board_column(conn: Connection, stage: str, *, limit: int = 50, offset: int = 0,
-                 status: str = "open") -> list[dict]:
+                 status: str = "open", owner: str | None = None) -> list[dict]:
     """Top-K deals in a stage: open ones by urgency (soonest follow-up first, then none),
     won and lost ones newest closed first.
 
@@ -60,6 +63,8 @@ def board_column(conn: Connection, stage: str, *, limit: int = 50, offset: int =
     NULLS LAST, so the cost does not grow with the pipeline.
     """
     base = and_(D.c.stage == stage, D.c.status == status_literal(status), D.c.deleted_at.is_(None))
+    if owner is not None:
+        base = and_(base, D.c.owner == owner)
     if status != "open":
         rows = conn.execute(select(*CARD_COLUMNS).where(base).order_by(D.c.closed_at.desc())
                             .limit(limit).offset(offset)).mappings().all()

@@ -2,7 +2,8 @@
 where the rep's own settings live (`personal_setting`, `set_personal_setting`).
 
 Settings that belong to the person — `me`, `lang`, `theme`, `export_dir` (funnel_tui.config)
-— live in the user's config dir on SQLite (on a team server, per role: team mode). A value a
+— live in the user's config dir on SQLite, and per role on a team server (funnel_user_setting,
+store/pg_schema.py). A value a
 database still holds from before is carried over to the config file the first time it is
 asked for and the file has none. A demo database speaks as its demo rep: its `demo_me` is the
 answer to `me` there, and is never carried over.
@@ -49,14 +50,53 @@ def stage_by_key(stages: tuple[StageDef, ...], key: str) -> StageDef:
     raise StoreError(f"stage: unknown stage {key!r}")
 
 
-def get_setting(conn: Connection, key: str) -> str | None:
+def get_setting(conn: Connection, key: str, *, personal: bool = False) -> str | None:
+    """A setting of the pipeline, or (`personal`, on a server) the connected role's own."""
+    if personal:
+        return get_personal(conn, key)
     return conn.execute(select(SET.c.value).where(SET.c.key == key)).scalar()
 
 
-def set_setting(conn: Connection, key: str, value: str) -> None:
+def set_setting(conn: Connection, key: str, value: str, *, personal: bool = False) -> None:
+    if personal:
+        set_personal(conn, key, value)
+        return
     done = conn.execute(update(SET).where(SET.c.key == key).values(value=value)).rowcount
     if not done:
         conn.execute(insert(SET).values(key=key, value=value))
+
+
+def author(conn: Connection) -> str:
+    """Who writes, as history signs it: the connected role on a server; on SQLite the OS user
+    (stable where the `me` setting may be renamed), else `me`."""
+    if conn.dialect.name != "sqlite":
+        return str(conn.exec_driver_sql("SELECT current_user").scalar())
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except Exception:  # noqa: BLE001 - no user name in this environment
+        return get_setting(conn, "me") or ""
+
+
+def get_personal(conn: Connection, key: str) -> str | None:
+    """The connected role's own setting on a server (`me` defaults to the role's name)."""
+    if conn.exec_driver_sql("SELECT to_regclass('funnel_user_setting') IS NULL").scalar():
+        value = None  # a server not yet migrated (opened read-only): nothing personal kept yet
+    else:
+        value = conn.exec_driver_sql(
+            "SELECT value FROM funnel_user_setting WHERE username = current_user AND key = %(key)s",
+            {"key": key}).scalar()
+    if value is None and key == "me":
+        return str(conn.exec_driver_sql("SELECT current_user").scalar())
+    return value
+
+
+def set_personal(conn: Connection, key: str, value: str) -> None:
+    conn.exec_driver_sql(
+        "INSERT INTO funnel_user_setting (key, value) VALUES (%(key)s, %(value)s) "
+        "ON CONFLICT (username, key) DO UPDATE SET value = EXCLUDED.value",
+        {"key": key, "value": value})
 
 
 def tier_shares(conn: Connection) -> tuple[float, float]:
@@ -75,18 +115,19 @@ def is_personal(key: str) -> bool:
 
 def personal_in_config(dialect: str) -> bool:
     """SQLite: the rep's own settings are in their config dir. (A team server keeps them per
-    role; until team mode lands they stay in its database.)"""
+    role, in funnel_user_setting: get_personal.)"""
     return dialect == "sqlite"
 
 
 def read_setting(conn: Connection, key: str, *, db_path: Path | None) -> str | None:
-    """Any setting, from where it lives (the config file or this database)."""
+    """Any setting, from where it lives (the config file, the role's own on a server, or this
+    database)."""
     if is_personal(key) and personal_in_config(conn.dialect.name):
         try:
             return personal_setting(conn, key, db_path=db_path)
         except config.ConfigError as exc:
             raise StoreError(str(exc)) from None
-    return get_setting(conn, key)
+    return get_setting(conn, key, personal=is_personal(key))
 
 
 def write_personal(key: str, value: str) -> None:

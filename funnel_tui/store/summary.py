@@ -131,7 +131,8 @@ def facts_now(conn: Connection, stages: Sequence[StageDef], deals: DealSet, now:
         SELECT d.owner, d.status, d.stage, d.source, d.lost_reason, count(*), {exact_sum_sql('d.amount')},
                {exact_sum_sql(w_sql)},
                sum(CASE WHEN d.status = 'won' THEN julianday(d.closed_at) - julianday(d.created_at) END),
-               sum(CASE WHEN d.status = 'open' THEN max(:now_jd - julianday(d.stage_entered_at), 0) END),
+               sum(CASE WHEN d.status = 'open' AND :now_jd > julianday(d.stage_entered_at)
+                        THEN :now_jd - julianday(d.stage_entered_at) ELSE 0 END),
                sum({days_sql('d.stage_entered_at')})
         FROM deal d WHERE {where}
         GROUP BY d.owner, d.status, d.stage, d.source, d.lost_reason"""), params).all()
@@ -165,7 +166,7 @@ def facts_now(conn: Connection, stages: Sequence[StageDef], deals: DealSet, now:
         FROM ({' UNION ALL '.join(backward) or "SELECT NULL AS deal_id, '' AS action, 0 AS fp"}) b
         JOIN deal d ON d.id = b.deal_id
         WHERE {where} AND {live_sql('b')}
-        GROUP BY b.deal_id"""), {**params, **pos_params}).all()
+        GROUP BY b.deal_id, d.owner, d.stage"""), {**params, **pos_params}).all()
     by_position = {s.position: s.key for s in stages}
     position = {s.key: s.position for s in stages}
     for owner, cur in current_at.items():

@@ -16,7 +16,7 @@ from __future__ import annotations
 from datetime import date, datetime, timezone
 from typing import Any
 
-from sqlalchemy import Integer, and_, literal_column
+from sqlalchemy import BigInteger, and_, literal_column
 
 from funnel_tui.models import Deal, FollowUp, History, Setting, Stage, Touch, Undo
 from funnel_tui.store.errors import StoreError
@@ -61,7 +61,7 @@ def weighted_sql(amount: str = "amount", probability: str = "probability") -> st
 
 
 # The same rule as a column expression for statements built with SQLAlchemy over `deal`.
-WEIGHTED = literal_column(weighted_sql("deal.amount", "deal.probability"), Integer)
+WEIGHTED = literal_column(weighted_sql("deal.amount", "deal.probability"), BigInteger)
 
 # Money is 64-bit per deal, but a sum of many deals is not: 9,224 deals of ¥10^13 (the most
 # one deal may hold) overflow SQLite's SUM ("integer overflow", issue 12's Summary screen).
