@@ -307,3 +307,12 @@ async def test_the_board_meets_damage_with_a_toast_and_writes_nothing_more(tmp_p
     finally:
         store.close()
     assert Path(f"{db}.damaged").exists()
+
+
+def test_demo_reset_is_a_new_database_on_purpose_not_a_lost_one(tmp_path):
+    db = tmp_path / "demo.db"
+    runs = [["--db", str(db), "demo", "--reset", "--deals", "6"],
+            ["--db", str(db), "list", "--status", "all", "--format", "json"]] * 2
+    results = run_cli_many(runs, tmp_path, env=ENV)
+    assert [r["code"] for r in results] == [0, 0, 0, 0], [r["err"] for r in results]
+    assert len(json.loads(results[3]["out"])) == 6 and results[3]["err"] == b""

@@ -64,9 +64,14 @@ def cmd_demo(args: argparse.Namespace) -> int:
         print(f"demo: {n} deals in {redact_url(target)}")
         return EXIT_OK
     if args.reset and path.exists():
+        from funnel_tui.store import Store
+
         for p in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
             p.unlink(missing_ok=True)
-    store = open_store(args)
+        # A new database on purpose: the start-up checks would take it for a lost one.
+        store = Store(path)
+    else:
+        store = open_store(args)
     if store.count_deals(status="all") and not args.reset:
         raise CliError("demo: this database already has deals; use --reset on a demo database "
                        "(e.g. funnel --demo demo --reset), never on your real one")
