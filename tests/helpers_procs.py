@@ -232,18 +232,18 @@ def hold_store(db: str) -> None:
 
 def board_probe(db: str, *keys: str) -> None:
     """The board as `funnel tui` opens it (the start-up checks, their notes toasted), driven
-    headless: press `keys`, then print {"cards": [customer…], "toasts": [...]} as JSON."""
+    headless: press `keys`, then print {"cards": [customer…], "toasts": [...], "screen": the
+    screen on top} as JSON."""
     import argparse
     import asyncio
     from zoneinfo import ZoneInfo
 
     from textual.worker import WorkerCancelled
 
-    from funnel_tui.cli.common import open_store
+    from funnel_tui.cli.admin import open_for_board
     from funnel_tui.tui.app import FunnelApp
 
-    notes: list[str] = []
-    store = open_store(argparse.Namespace(db=db, demo=False), notes=notes)
+    store, notes = open_for_board(argparse.Namespace(db=db, demo=False))
     app = FunnelApp(store, lambda: NOW, tz=ZoneInfo("Asia/Shanghai"), lang="en", export_dir=tempfile.gettempdir(),
                     notes=notes)
 
@@ -262,7 +262,8 @@ def board_probe(db: str, *keys: str) -> None:
                 await pilot.press(key)
                 await settle(pilot)
             cards = [row["customer"] for column in app.screen.columns for row in column.rows]
-            return {"cards": cards, "toasts": [n.message for n in app._notifications]}
+            return {"cards": cards, "toasts": [n.message for n in app._notifications],
+                    "screen": type(app.screen).__name__}
 
     sys.stdout.write(json.dumps(asyncio.run(drive()), ensure_ascii=False))
 

@@ -68,8 +68,29 @@ def test_a_read_only_mount_reads_everything_and_refuses_writes_with_the_reason(t
         assert sorted(probe["cards"]) == sorted(f"客户{k}" for k in range(6))
         assert any("read-only" in t and "changes are refused" in t for t in probe["toasts"])
         assert any("read-only" in t and "nothing was written" in t for t in probe["toasts"])  # the L key
+        # A key that opens a form (log a touch) is refused before the rep types anything.
+        logged = json.loads(subprocess.run([*_python(), str(HERE), "board_probe", str(view), "l"],
+                                           env={**worker_env(), **ENV}, capture_output=True, timeout=120).stdout)
+        assert logged["screen"] == "BoardScreen"
+        assert any("read-only" in t and "nothing was written" in t for t in logged["toasts"])
+        # `funnel tui` (open_for_board) words the start-up notes in the board's language (here the rep's `lang`).
+        said = subprocess.run([*_python(), "-c", _TUI_NOTES, str(view)], capture_output=True, text=True,
+                              env={**worker_env(), **ENV, "XDG_CONFIG_HOME": str(tmp_path / "cfg")}, timeout=120)
+        assert said.returncode == 0, said.stderr
+        assert "只读（磁盘以只读方式挂载）：可以查看，修改会被拒绝" in said.stdout
     assert deals(db) == [f"客户{k}" for k in range(6)]
     assert not list(home.glob("*.corrupt-*"))
+
+
+_TUI_NOTES = """
+import argparse, sys
+from funnel_tui import config
+from funnel_tui.cli.admin import open_for_board
+config.set_value("lang", "zh")
+store, notes = open_for_board(argparse.Namespace(db=sys.argv[1], demo=False))
+store.close()
+print(chr(10).join(notes))
+"""
 
 
 def _python() -> list[str]:
