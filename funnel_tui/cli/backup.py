@@ -135,6 +135,9 @@ def cmd_backup_restore(args: argparse.Namespace) -> int:
     from funnel_tui.store.restore import restore_backup
     from funnel_tui.store.open_check import command
 
+    store = _server(args)
+    if store is not None:
+        return _restore_server(store, args.backup)
     path = _db_path(args)
     source = _backup_named(path, args.backup)
     try:
