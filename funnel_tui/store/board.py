@@ -6,9 +6,13 @@ frame reads these before Textual has finished loading (tui/board_data.py).
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import and_, func, select, text
 from sqlalchemy.engine import Connection
 
+from funnel_tui.domain.currency_totals import Rates, column_totals, one_currency
+from funnel_tui.store.settings import read_rates
 from funnel_tui.store.tables import (
     WEIGHTED,
     D,
@@ -25,9 +29,9 @@ from funnel_tui.store.tables import (
 # deals, 900 vs 130 ms at 1M). It takes ix_deal_stage_money only when told (INDEXED BY),
 # and can use a partial index only when the WHERE clause names 'open' literally.
 _OPEN_TOTALS_SQLITE = (
-    f"SELECT stage, count(*), {exact_sum_sql('amount')}, {exact_sum_sql(weighted_sql())} "
+    f"SELECT stage, currency, count(*), {exact_sum_sql('amount')}, {exact_sum_sql(weighted_sql())} "
     "FROM deal INDEXED BY ix_deal_stage_money "
-    "WHERE status = 'open' AND deleted_at IS NULL GROUP BY stage"
+    "WHERE status = 'open' AND deleted_at IS NULL GROUP BY stage, currency"
 )
 
 CARD_COLUMNS = (D.c.id, D.c.customer, D.c.title, D.c.amount, D.c.currency, D.c.probability,
@@ -36,22 +40,31 @@ CARD_COLUMNS = (D.c.id, D.c.customer, D.c.title, D.c.amount, D.c.currency, D.c.p
                 D.c.lost_reason)
 
 
-def board_totals(conn: Connection, *, status: str = "open", owner: str | None = None) -> dict[str, dict[str, int]]:
-    """Per stage: count, Σ amount, Σ weighted of deals with `status` (open: covering index),
-    of one rep when `owner` is given."""
+def board_totals(conn: Connection, *, status: str = "open", owner: str | None = None) -> dict[str, dict[str, Any]]:
+    """Per stage: count, Σ amount, Σ weighted of deals with `status` (open: covering index), of
+    one rep when `owner` is given; per currency (`by_currency`) and in the base currency at the
+    rep's rates (`amount` and `weighted`; None when a currency in the column has no rate: never
+    summed as one number)."""
     if status == "open" and conn.dialect.name == "sqlite" and owner is None:
         q = text(_OPEN_TOTALS_SQLITE)
     else:
         q = (
-            select(D.c.stage, func.count(), *exact_sum(D.c.amount), *exact_sum(WEIGHTED))
+            select(D.c.stage, D.c.currency, func.count(), *exact_sum(D.c.amount), *exact_sum(WEIGHTED))
             .where(and_(D.c.status == status_literal(status), D.c.deleted_at.is_(None)))
-            .group_by(D.c.stage)
+            .group_by(D.c.stage, D.c.currency)
         )
         if owner is not None:
             q = q.where(D.c.owner == owner)
-    rows = conn.execute(q).all()
-    return {r[0]: {"count": r[1], "amount": exact_total(r[2], r[3]), "weighted": exact_total(r[4], r[5])}
-            for r in rows}
+    per: dict[str, dict[str, dict[str, int]]] = {}
+    for stage, currency, n, a_hi, a_lo, w_hi, w_lo in conn.execute(q).all():
+        # Exact past 64 bits: SQLite's sum() would overflow at 10^13 yuan in one column.
+        per.setdefault(stage, {})[currency] = {"count": n, "amount": exact_total(a_hi, a_lo),
+                                               "weighted": exact_total(w_hi, w_lo)}
+    # One currency on the whole board sums in it; the rates matter only when there are several
+    # (most pipelines: one query).
+    codes = {code for by_currency in per.values() for code in by_currency}
+    rates = one_currency(read_rates(conn) if len(codes) > 1 else Rates(), codes)
+    return {stage: column_totals(by_currency, rates) for stage, by_currency in per.items()}
 
 
 def board_column(conn: Connection, stage: str, *, limit: int = 50, offset: int = 0,
