@@ -8,6 +8,7 @@ has started, so every other command starts without it.
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 from funnel_tui import config
 from funnel_tui.cli import stages
@@ -22,7 +23,7 @@ from funnel_tui.cli.common import (
     resolve_db,
     safe,
 )
-from funnel_tui.i18n import N_, _, active_lang
+from funnel_tui.i18n import N_, _, activate, active_lang, resolve_lang
 
 
 def cmd_tui(args: argparse.Namespace) -> int:
@@ -31,7 +32,7 @@ def cmd_tui(args: argparse.Namespace) -> int:
     # Start-up allocates a lot and frees little: no cycle collections until the board is up
     # (the app turns them back on then). ~10% of the time to the first frame.
     gc.disable()
-    store = open_store(args)
+    store, notes = open_for_board(args)
     if args.demo and store.count_deals(status="all") == 0:
         from funnel_tui.exchange.demo import fill_demo
 
@@ -41,7 +42,20 @@ def cmd_tui(args: argparse.Namespace) -> int:
     first_read = FirstRead(store)
     from funnel_tui.tui.app import run_app  # Textual is imported only here
 
-    return run_app(store, clock=now_utc, first_read=first_read)
+    return run_app(store, clock=now_utc, first_read=first_read, notes=notes)
+
+
+def open_for_board(args: argparse.Namespace) -> tuple[Any, list[str]]:
+    """The board's store and what the start-up checks found (toasted on the board), worded
+    in the language the board will speak (the rep's `lang`, else the locale): the checks
+    run before the board exists."""
+    try:
+        setting = config.get("lang")
+    except config.ConfigError:
+        setting = None  # the board says so itself when it reads the settings
+    activate(resolve_lang(setting))
+    notes: list[str] = []
+    return open_store(args, notes=notes), notes
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -64,9 +78,14 @@ def cmd_demo(args: argparse.Namespace) -> int:
         print(f"demo: {n} deals in {redact_url(target)}")
         return EXIT_OK
     if args.reset and path.exists():
+        from funnel_tui.store import Store
+
         for p in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
             p.unlink(missing_ok=True)
-    store = open_store(args)
+        # A new database on purpose: the start-up checks would take it for a lost one.
+        store = Store(path)
+    else:
+        store = open_store(args)
     if store.count_deals(status="all") and not args.reset:
         raise CliError("demo: this database already has deals; use --reset on a demo database "
                        "(e.g. funnel --demo demo --reset), never on your real one")

@@ -20,14 +20,15 @@ from funnel_tui.cli.common import (
     add_format,
     emit,
     fmt_time,
-    iso,
     local_tz,
     now_utc,
     open_store,
 )
 from funnel_tui.domain.vocab import DEAL_STATUSES
+from funnel_tui.i18n import _
 
 DUE_TABLE_ROWS = 25  # a readable screenful; JSON and CSV always give all
+SHOW_HISTORY = 50  # history rows `show` prints unless asked for more (JSON says history_total)
 DUE_COLUMNS = ["followup_id", "deal_id", "customer", "title", "stage", "kind", "due_at", "bucket", "note"]
 WARNING_COLUMNS = ["deal_id", "customer", "stage", "kind", "days", "limit"]
 
@@ -137,20 +138,29 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
+    from funnel_tui.domain.dates import iso_local
     from funnel_tui.exchange.columns import deal_record
 
     store = open_store(args)
     deal = store.get_deal(args.deal)
-    tz = local_tz()
-    history = [{"at": iso(h["at"]), "kind": h["kind"], "from_stage": h["from_stage"], "to_stage": h["to_stage"],
-                "field": h["field"], "old": h["old"], "new": h["new"]} for h in store.deal_timeline(args.deal)]
-    followups = [{"followup_id": f["id"], "kind": f["kind"], "due_at": iso(f["due_at"]), "status": f["status"],
-                  "note": f["note"], "done_at": iso(f["done_at"])} for f in store.deal_follow_ups(args.deal)]
-    touches = [{"touch_id": t["id"], "kind": t["kind"], "at": iso(t["at"]), "note": t["note"]}
+    tz = local_tz()  # once: reading the zone per row cost seconds on a long history
+
+    def at(dt):
+        return iso_local(dt, tz) if dt is not None else None
+
+    # Long histories are paged: the newest --history rows (all with --history all).
+    total = store.count_timeline(args.deal)
+    rows = store.deal_timeline(args.deal, newest=args.history)
+    history = [{"at": at(h["at"]), "kind": h["kind"], "from_stage": h["from_stage"], "to_stage": h["to_stage"],
+                "field": h["field"], "old": h["old"], "new": h["new"]} for h in rows]
+    followups = [{"followup_id": f["id"], "kind": f["kind"], "due_at": at(f["due_at"]), "status": f["status"],
+                  "note": f["note"], "done_at": at(f["done_at"])} for f in store.deal_follow_ups(args.deal)]
+    touches = [{"touch_id": t["id"], "kind": t["kind"], "at": at(t["at"]), "note": t["note"]}
                for t in store.deal_touches(args.deal)]
     rec = deal_record(deal, tz=tz, amounts_as_text=args.format != "json")
     if args.format == "json":
-        emit([], "json", [], json_value={**rec, "history": history, "followups": followups, "touches": touches})
+        emit([], "json", [], json_value={**rec, "history": history, "history_total": total,
+                                         "followups": followups, "touches": touches})
         return EXIT_OK
     if args.format == "csv":
         emit([rec], "csv", list(rec))
@@ -160,8 +170,24 @@ def cmd_show(args: argparse.Namespace) -> int:
     emit([{**f, "due_at": fmt_time(datetime.fromisoformat(f["due_at"]))} for f in followups if f["status"] == "open"],
          "table", ["followup_id", "kind", "due_at", "note"], title="Open follow-ups")
     emit(touches, "table", ["at", "kind", "note"], title="Touches")
-    emit(history, "table", ["at", "kind", "field", "old", "new"], title="History")
+    older = total - len(history)
+    more = _("… {n} older history rows not shown (--history all, or --history N for the newest N)").format(
+        n=older) if older > 0 else None
+    emit(history, "table", ["at", "kind", "field", "old", "new"], title="History", footer=more)
     return EXIT_OK
+
+
+def history_rows(value: str) -> int | None:
+    """argparse type of --history: a count of rows, or all."""
+    if value == "all":
+        return None
+    try:
+        n = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r}: give a number of rows, or all") from None
+    if n < 0:
+        raise argparse.ArgumentTypeError(f"{value!r}: give a number of rows, or all")
+    return n
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -192,4 +218,6 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     sp = add_command(sub, "show", cmd_show, "one deal: fields, follow-ups, touches, history")
     add_deal(sp)
+    sp.add_argument("--history", type=history_rows, default=SHOW_HISTORY, metavar="N|all",
+                    help=f"the newest N history rows (default {SHOW_HISTORY}), or all")
     add_format(sp)

@@ -41,11 +41,11 @@ from funnel_tui.domain.validation import (
     validate_deal,
     validate_field,
 )
-from funnel_tui.store import board, deals, followups, reads, settings, today, undo
-from funnel_tui.store.engine import WRITE_OPTION, create_engine_for, redact_url, sqlite_path
-from funnel_tui.store.errors import StoreError, unavailable_as_store_error
+from funnel_tui.store import board, deals, followups, health, reads, settings, today, undo
+from funnel_tui.store.engine import WRITE_OPTION, create_engine_for, keep_wal_in_place, redact_url, sqlite_path
+from funnel_tui.store.errors import DatabaseDamaged, DatabaseReadOnly, StoreError, unavailable_as_store_error
 from funnel_tui.store.history import AUTHOR_OPTION, new_action
-from funnel_tui.store.schema import ensure_schema
+from funnel_tui.store.schema import check_readable_schema, ensure_schema
 from funnel_tui.store.stages_api import StageMethods
 from funnel_tui.store.today import DueItem, WarningItem
 
@@ -59,20 +59,29 @@ UTC = timezone.utc
 class Store(StageMethods):
     """The rep's database. Open one per process; each method is one short transaction."""
 
-    def __init__(self, target: str | Path, *, read_only: bool = False):
+    def __init__(self, target: str | Path, *, read_only: bool | str = False, immutable: bool = False):
+        """`read_only`: True, or the reason the rep reads when a write is refused (a read-only
+        folder, a full disk). `immutable` (SQLite, read-only): the file is read as it stands,
+        without -wal/-shm — only when the start-up check found no other process using it."""
         self.target = str(target)
         self.path = sqlite_path(target)
-        self.read_only = read_only
-        self.engine: Engine = create_engine_for(target, read_only=read_only)
+        self.read_only = bool(read_only or immutable)
+        self.read_only_reason = read_only if isinstance(read_only, str) else None
+        self.damaged: str | None = None  # set when SQLite said the file is damaged: no more writes
+        self.engine: Engine = create_engine_for(target, read_only=self.read_only, immutable=immutable)
         # Team mode: a PostgreSQL server (store/pg_*.py holds what is particular to it).
         self.server = self.engine.dialect.name == "postgresql"
         self._author: str | None = None
         if self.server:
             from funnel_tui.store.pg_schema import open_server  # team mode's own rules
 
-            open_server(self.engine, read_only=read_only)
-        elif not read_only:
-            ensure_schema(self.engine)
+            open_server(self.engine, read_only=self.read_only)
+        else:
+            with unavailable_as_store_error(self.path):
+                if not self.read_only:
+                    ensure_schema(self.engine)
+                else:
+                    check_readable_schema(self.engine)
         self._shares: tuple[float, float] | None = None
         self._role: tuple[str | None] | None = None
         # Whose deals the board and Today show: None for everything the database shows this
@@ -91,7 +100,7 @@ class Store(StageMethods):
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
-        with unavailable_as_store_error():
+        with unavailable_as_store_error(self.path, on_damage=self._damaged_now):
             with self.engine.connect() as conn:
                 with conn.begin():
                     yield conn
@@ -104,9 +113,8 @@ class Store(StageMethods):
         transaction's duration: bulk imports stage validated rows there and copy them in
         with INSERT … SELECT. SQLite attaches only outside a transaction, hence here.
         """
-        if self.read_only:
-            raise StoreError("this database is open read-only; nothing was written")
-        with unavailable_as_store_error():
+        self.check_writable()
+        with unavailable_as_store_error(self.path, on_damage=self._damaged_now):
             with self.engine.connect() as conn:
                 # On a server the server signs history itself (pg_schema): no name to send.
                 author = "" if self.server else self.author
@@ -121,6 +129,22 @@ class Store(StageMethods):
                 finally:
                     if raw is not None:
                         raw.execute(f"DETACH DATABASE {scratch}")
+        if self.path is not None:
+            keep_wal_in_place(self.engine, self.path)
+
+    def check_writable(self) -> None:
+        """Raise the refusal a write would meet now (damaged, read-only), else nothing."""
+        if self.damaged:
+            raise DatabaseDamaged(self.damaged)
+        if self.read_only:
+            raise DatabaseReadOnly.of(redact_url(self.target), self.read_only_reason)
+
+    def _damaged_now(self, exc: DatabaseDamaged) -> None:
+        """Damage met at any time stops this process's writes and marks the file for the
+        next start's full check."""
+        self.damaged = str(exc)
+        if self.path is not None:
+            health.mark_damaged(self.path, str(exc))
 
     # --- settings (stages: stages_api.StageMethods) ------------------------------------------
 
@@ -315,10 +339,15 @@ class Store(StageMethods):
         with self.read() as conn:
             return reads.deal_history(conn, deal_id)
 
-    def deal_timeline(self, deal_id: int) -> list[dict]:
-        """The deal's history without undone actions and undo rows (what the rep reads)."""
+    def deal_timeline(self, deal_id: int, *, newest: int | None = None) -> list[dict]:
+        """The deal's history without undone actions and undo rows (what the rep reads), oldest
+        first; `newest`: only that many of the latest rows (a long history is paged)."""
         with self.read() as conn:
-            return reads.deal_timeline(conn, deal_id)
+            return reads.deal_timeline(conn, deal_id, newest=newest)
+
+    def count_timeline(self, deal_id: int) -> int:
+        with self.read() as conn:
+            return reads.count_timeline(conn, deal_id)
 
     def deal_follow_ups(self, deal_id: int, *, open_only: bool = False) -> list[dict]:
         with self.read() as conn:

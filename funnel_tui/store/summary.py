@@ -33,7 +33,7 @@ from sqlalchemy.engine import Connection
 from funnel_tui.domain.funnel import DealGroup, FunnelFacts
 from funnel_tui.domain.stages import StageDef, StageMap
 from funnel_tui.store.history import live_sql, skipped_actions_sql
-from funnel_tui.store.tables import utc_text, weighted_sql
+from funnel_tui.store.tables import exact_sum_sql, exact_total, utc_text, weighted_sql
 
 # Julian day of 2020-01-01: sums of julianday() offsets stay small and exact enough.
 J0 = 2458849.5
@@ -154,18 +154,19 @@ def facts_now(conn: Connection, stages: Sequence[StageDef], deals: DealSet, now:
     open_entries: dict[str, dict[str, float]] = {}
     current_at: dict[str, dict[str, int]] = {}
     rows = conn.execute(text(f"""
-        SELECT d.owner, d.status, d.stage, d.source, d.lost_reason, d.currency, count(*), sum(d.amount),
-               sum({w_sql}),
+        SELECT d.owner, d.status, d.stage, d.source, d.lost_reason, d.currency, count(*),
+               {exact_sum_sql('d.amount')}, {exact_sum_sql(w_sql)},
                sum(CASE WHEN d.status = 'won' THEN julianday(d.closed_at) - julianday(d.created_at) END),
-               sum(CASE WHEN d.status = 'open' THEN :now_jd - julianday(d.stage_entered_at) END),
+               sum(CASE WHEN d.status = 'open' AND :now_jd > julianday(d.stage_entered_at)
+                        THEN :now_jd - julianday(d.stage_entered_at) ELSE 0 END),
                sum({days_sql('d.stage_entered_at')})
         FROM deal d WHERE {where}
         GROUP BY d.owner, d.status, d.stage, d.source, d.lost_reason, d.currency"""), params).all()
-    for owner, status, stage, source, reason, currency, n, amount, weighted, cycle, dwell, entered in rows:
+    for owner, status, stage, source, reason, currency, n, a_hi, a_lo, w_hi, w_lo, cycle, dwell, entered in rows:
         stage = smap.key(stage) or stage
         f = facts.setdefault(owner, FunnelFacts())
-        f.groups.append(DealGroup(status, stage, source or "", reason or "", n, int(amount or 0),
-                                  int(weighted or 0), float(cycle or 0.0), float(dwell or 0.0), currency))
+        f.groups.append(DealGroup(status, stage, source or "", reason or "", n, exact_total(a_hi, a_lo),
+                                  exact_total(w_hi, w_lo), float(cycle or 0.0), float(dwell or 0.0), currency))
         per = open_entries.setdefault(owner, {})
         per[stage] = per.get(stage, 0.0) + float(entered or 0.0)
         cur = current_at.setdefault(owner, {})

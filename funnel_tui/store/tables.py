@@ -66,6 +66,29 @@ def weighted_sql(amount: str = "amount", probability: str = "probability") -> st
 # The same rule as a column expression for statements built with SQLAlchemy over `deal`.
 WEIGHTED = literal_column(weighted_sql("deal.amount", "deal.probability"), BigInteger)
 
+# Money is 64-bit per deal, but a sum of many deals is not: 9,224 deals of ¥10^13 (the most
+# one deal may hold) overflow SQLite's SUM ("integer overflow", issue 12's Summary screen).
+# Each sum is taken in two parts, the billions and the rest, each far from the limit, and
+# joined in Python, whose integers have no limit: exact, never a float.
+SPLIT = 10**9
+
+
+def exact_sum_sql(expr: str) -> str:
+    """Two SQL sums (SELECT-list text) that `exact_total` joins into Σ expr, exactly; `expr`
+    is a non-negative integer expression (amounts and weighted values are)."""
+    return f"sum(({expr}) / {SPLIT}), sum(({expr}) % {SPLIT})"
+
+
+def exact_sum(column) -> tuple:
+    """The same two sums for statements built with SQLAlchemy."""
+    from sqlalchemy import func
+
+    return func.sum(column // SPLIT), func.sum(column % SPLIT)
+
+
+def exact_total(high: int | None, low: int | None) -> int:
+    return int(high or 0) * SPLIT + int(low or 0)
+
 
 def to_db(dt: datetime | None) -> datetime | None:
     """Aware → aware UTC (SQLModel's UTCDateTime stores it as UTC text in SQLite)."""

@@ -108,8 +108,14 @@ class DealActions:
     def ctx(self) -> AppContext:
         return context_of(self.host)  # type: ignore[arg-type]
 
-    async def _ask(self, form: Screen[R]) -> R:
-        """Open a form and wait for what it hands back (only from a worker)."""
+    async def _ask(self, form: Screen[R]) -> R | None:
+        """Open a form and wait for what it hands back (only from a worker). Every form here
+        leads to a write: on a database that refuses writes (read-only, a full disk, damage)
+        the refusal is the toast at once, before the rep types anything."""
+        with self.ctx.reporting_errors() as report:
+            self.ctx.store.check_writable()
+        if report.error is not None:
+            return None
         return await self.host.app.push_screen_wait(form)
 
     def _tell(self, message: str) -> None:

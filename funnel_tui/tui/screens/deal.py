@@ -20,7 +20,7 @@ from funnel_tui.i18n import _
 from funnel_tui.store import StoreError
 from funnel_tui.tui.context import HasContext
 from funnel_tui.tui.deal_actions import Change, DealActions
-from funnel_tui.tui.widgets.deal_details import due_line, fields_table, timeline
+from funnel_tui.tui.widgets.deal_details import TIMELINE_LIMIT, due_line, fields_table, timeline
 from funnel_tui.tui.widgets.key_bar import KeyBar
 
 
@@ -57,6 +57,7 @@ class DealScreen(HasContext, Screen):
         Binding("space", "tick", "Tick", tooltip="Tick or untick the highlighted item of the stage's playbook"),
         Binding("c", "checklist", "Checklist", show=False,
                 tooltip="Go to the stage's playbook: entry condition, key actions, outputs"),
+        Binding("o", "older", "Older", tooltip="Show older entries on the timeline (a long history comes in pages)"),
         Binding("question_mark", "app.help", "Help", key_display="?", tooltip="All keys"),
         Binding("escape", "back", "Back", tooltip="Back to where you came from"),
     ]
@@ -69,6 +70,7 @@ class DealScreen(HasContext, Screen):
     | e | edit the deal (a new stage is a move) |
     | f / l | plan a follow-up / log a touch |
     | c, Tab / space | the stage's playbook checklist / tick an item |
+    | o | older timeline entries (shown when there are more) |
     | ? / Esc | help / back |
     """
 
@@ -121,6 +123,10 @@ class DealScreen(HasContext, Screen):
         self.deal_id = deal_id
         self.deal: dict = {}
         self.actions = DealActions(self)
+        # The timeline reads the newest history rows a page at a time (`o` for more): a deal
+        # with 20,000 rows opens as fast as one with 20.
+        self.history_rows = TIMELINE_LIMIT
+        self.older = 0
 
     # --- building -------------------------------------------------------------------------
 
@@ -171,9 +177,12 @@ class DealScreen(HasContext, Screen):
         self.query_one("#fields", Static).update(fields_table(deal, stage, self._stage_label, now=now, tz=tz))
         self._fill_follow_ups(store.deal_follow_ups(self.deal_id, open_only=True))
         self._fill_checklist(stage)
-        self.query_one("#timeline", Static).update(timeline(
-            store.deal_touches(self.deal_id), store.deal_follow_ups(self.deal_id),
-            store.deal_timeline(self.deal_id), self._stage_label, tz, self._item_label))
+        history = store.deal_timeline(self.deal_id, newest=self.history_rows)
+        unread = store.count_timeline(self.deal_id) - len(history) if len(history) >= self.history_rows else 0
+        text, self.older = timeline(store.deal_touches(self.deal_id), store.deal_follow_ups(self.deal_id),
+                                    history, self._stage_label, tz, self._item_label,
+                                    limit=self.history_rows, unread=unread)
+        self.query_one("#timeline", Static).update(text)
         self.refresh_bindings()
 
     def _stage_label(self, key: str | None) -> str:
@@ -263,6 +272,8 @@ class DealScreen(HasContext, Screen):
             return self.highlighted_item() is not None
         if action == "follow_up":
             return self.deal.get("status") != "lost"
+        if action == "older":
+            return self.older > 0
         return True
 
     @on(OptionList.OptionHighlighted, "#followups")
@@ -320,6 +331,11 @@ class DealScreen(HasContext, Screen):
     async def action_log(self) -> None:
         """Log a touch (call, email, ...) and plan the next follow-up."""
         await self.actions.log_touch(self.deal)
+
+    def action_older(self) -> None:
+        """Show the next page of older timeline entries."""
+        self.history_rows += TIMELINE_LIMIT
+        self.reload()
 
     def action_back(self) -> None:
         """Back to where you came from."""

@@ -18,7 +18,7 @@ from funnel_tui.domain.rules import dwell
 from funnel_tui.domain.stages import StageDef
 from funnel_tui.i18n import _
 
-TIMELINE_LIMIT = 300  # newest entries shown; older history stays in `funnel show --format json`
+TIMELINE_LIMIT = 300  # timeline entries to a page: the Deal screen's `o` shows the next page
 # Columns that change as a side effect of another entry already on the timeline.
 _QUIET_FIELDS = {"last_contact_at", "stage_entered_at", "closed_at", "probability_custom", "deleted_at"}
 
@@ -98,8 +98,11 @@ def fields_table(deal: Mapping[str, Any], stage: StageDef | None, stage_label: S
 
 
 def timeline(touches: Sequence[Mapping], followups: Sequence[Mapping], history: Sequence[Mapping],
-             stage_label: StageLabel, tz: tzinfo, item_label: ItemLabel | None = None) -> Text:
-    """Touches, stage moves and edits, newest first, in local time."""
+             stage_label: StageLabel, tz: tzinfo, item_label: ItemLabel | None = None, *,
+             limit: int = TIMELINE_LIMIT,
+             unread: int = 0) -> tuple[Text, int]:
+    """Touches, stage moves and edits, newest first, in local time: the newest `limit`
+    entries, and how many older ones are not shown (`unread`: history rows not even read)."""
     entries: list[tuple[datetime, int, Text]] = []
     for t in touches:
         line = Text(f"{t['kind']} logged", style="bold")
@@ -118,15 +121,16 @@ def timeline(touches: Sequence[Mapping], followups: Sequence[Mapping], history: 
             entries.append((h["at"], h["id"], line))
     entries.sort(key=lambda e: (e[0], e[1]), reverse=True)
     out = Text()
-    for at, _order, line in entries[:TIMELINE_LIMIT]:
+    for at, _order, line in entries[:limit]:
         out.append(f"{format_local(at, tz)}  ", style="dim")
         out.append_text(line)
         out.append("\n")
-    if len(entries) > TIMELINE_LIMIT:
-        out.append(f"… {len(entries) - TIMELINE_LIMIT} older entries not shown\n", style="dim")
+    older = max(len(entries) - limit, 0) + unread
+    if older:
+        out.append(_("… {n} older entries: o shows more").format(n=older) + "\n", style="dim")
     if not entries:
         out.append("nothing yet", style="dim")
-    return out
+    return out, older
 
 
 def history_line(h: Mapping, fus: Mapping[int, Mapping], stage_label: StageLabel, tz: tzinfo,
