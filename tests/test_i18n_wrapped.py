@@ -64,6 +64,9 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("cli/__init__.py", "funnel: "): "the program's name before an error line, as every Unix tool writes it",
     ("cli/common.py", "funnel: "): "the program's name before a warning line",
     ("cli/deals.py", "funnel: "): "the program's name before a warning line",
+    ("cli/backup.py", "funnel: "): "the program's name before a warning line",
+    ("cli/import_report.py", "funnel: "): "the program's name before a warning line",
+    ("cli/reads.py", "N|all"): "what the rep types: a number, or the word all (the option's own value)",
     ("cli/exchange.py", "stdout"): "the name of the stream, as the rep typed `-` for it",
 }
 

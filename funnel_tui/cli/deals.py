@@ -12,6 +12,7 @@ from funnel_tui.cli.common import (
     add_command,
     add_deal,
     add_past,
+    add_pipeline_option,
     ask_name_once,
     fmt_time,
     local_tz,
@@ -72,7 +73,7 @@ def cmd_add(args: argparse.Namespace) -> int:
         ask_name_once(store)  # the first time only, and only on a terminal
     # The deal and its first follow-up: one transaction and one `funnel undo` step.
     first = FollowUpDraft(0, follow, args.kind or "call", "") if follow is not None else None
-    deal_id = store.add_deal(values, now=now, tz=local_tz(), follow_up=first)
+    deal_id = store.add_deal(values, now=now, tz=local_tz(), follow_up=first, pipeline=args.pipeline)
     deal = store.get_deal(deal_id)
     stage = stage_names(store).get(deal["stage"], deal["stage"])
     owner = _(", owner {owner}").format(owner=safe(deal["owner"])) if deal["owner"] else ""
@@ -104,7 +105,7 @@ def cmd_move(args: argparse.Namespace) -> int:
     target = args.stage
     if target in ("next", "prev"):
         deal = store.get_deal(args.deal)
-        order = [s.key for s in store.stages()]
+        order = [s.key for s in store.stages(store.stage(deal["stage"]).pipeline)]
         i = order.index(deal["stage"]) + (1 if target == "next" else -1)
         if not 0 <= i < len(order):
             at_end = (_("stage: deal {id} is already at the last stage") if target == "next"
@@ -161,6 +162,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     sp.add_argument("--follow-up", metavar=_("WHEN"), help=_("plan the first follow-up, e.g. tomorrow 10:00"))
     sp.add_argument("--kind", choices=FOLLOWUP_KINDS, help=_("kind of that follow-up (default call)"))
     add_past(sp)
+    add_pipeline_option(sp)
 
     sp = add_command(sub, "edit", cmd_edit, _("change fields of a deal (stage: use move; lost: use lose)"))
     add_deal(sp)

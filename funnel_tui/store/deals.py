@@ -92,14 +92,25 @@ def _entering(deal: dict, target: StageDef, now: datetime) -> dict[str, Any]:
     return changes
 
 
+def _check_target(deal: dict, target: StageDef, stages: tuple[StageDef, ...]) -> None:
+    """A deal moves only to a live stage of its own pipeline."""
+    if target.archived:
+        raise StoreError(_("stage: {key} is archived; move the deal to a live stage").format(key=target.key))
+    here = next((s for s in stages if s.key == deal["stage"]), None)
+    if here is not None and here.pipeline != target.pipeline:
+        raise StoreError(_("stage: {key} belongs to another pipeline than deal {id} ({pipeline}); a deal "
+                           "stays in its pipeline").format(key=target.key, id=deal["id"], pipeline=here.pipeline))
+
+
 def move_deal(conn: Connection, deal_id: int, target: StageDef, *, now: datetime, action: str,
-              expected_version: int | None = None) -> dict:
+              expected_version: int | None = None, stages: tuple[StageDef, ...] = ()) -> dict:
     """Move a deal to another stage (won ⇒ status won; a won deal moved back reopens)."""
     deal = deal_row(conn, deal_id)
     if deal["status"] == "lost":
         raise StoreError(_("deal {id} is lost; reopen it first (funnel reopen {id})").format(id=deal_id))
     if deal["stage"] == target.key:
         raise StoreError(_("deal {id} is already in {stage}").format(id=deal_id, stage=target.label(active_lang())))
+    _check_target(deal, target, stages)
     changes = _entering(deal, target, now)
     kinds = {}
     if target.kind in WON_KINDS and deal["status"] == "open":
@@ -135,8 +146,13 @@ def reopen_deal(conn: Connection, deal_id: int, *, stages: tuple[StageDef, ...],
         raise StoreError(_("deal {id} is already open").format(id=deal_id))
     changes: dict[str, Any] = {"status": "open", "closed_at": None, "lost_reason": ""}
     target = stage_named(stages, stage) if stage else stage_by_key(stages, deal["stage"])
+    if target.archived and not stage:
+        raise StoreError(_("deal {id}'s stage {key} is archived; reopen it into a live stage: "
+                           "funnel reopen {id} --stage STAGE").format(id=deal_id, key=target.key))
+    _check_target(deal, target, stages)
     if target.kind != "open":
-        target = [s for s in stages if s.kind == "open"][-1]
+        target = [s for s in stages if s.kind == "open" and s.pipeline == target.pipeline
+                  and not s.archived][-1]
     if target.key != deal["stage"]:
         changes.update(_entering(deal, target, now))
     return apply_changes(conn, deal, changes, now=now, action=action, kind_for={"status": "reopened"})

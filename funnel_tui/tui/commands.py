@@ -23,6 +23,12 @@ from funnel_tui.tui.context import context_of
 
 JUMP_LIMIT = 12
 TEAM_VIEWS = ("BoardScreen", "TodayScreen")  # the screens a lead narrows to one rep
+# Screens the palette opens from anywhere: (name, app action, help). Their screens have no
+# key on the board, which keeps its footer for the day's keys.
+APP_COMMANDS: tuple[tuple[str, str, str], ...] = (
+    (N_("Stages"), "app.open_stages",
+     N_("Your stages and their playbooks: add, rename, reorder, split, merge, archive")),
+)
 
 # Textual's own palette entries (App.get_system_commands), copied exactly so the catalog
 # translates them; an entry Textual adds later shows in English until it is listed here.
@@ -57,7 +63,7 @@ class ScreenCommands(Provider):
         """(name, action, help) for the screen's shown bindings that can act now."""
         screen = self.screen
         out = []
-        for b in screen.BINDINGS:
+        for b in [*screen.BINDINGS, *getattr(screen, "CONDITIONAL_BINDINGS", ())]:
             if not isinstance(b, Binding) or not b.description or not b.show:
                 continue
             name, _paren, params = b.action.partition("(")
@@ -65,6 +71,13 @@ class ScreenCommands(Provider):
             if screen.check_action(name, args):
                 out.append((_(b.description), b.action, _(b.tooltip) if b.tooltip else ""))
         return out
+
+    def _commands(self) -> list[tuple[str, str, str]]:
+        """The screen's actions, then the screens the palette opens from anywhere."""
+        own = {action for _name, action, _help in self._actions()}
+        extra = [(_(name), action, _(help_text)) for name, action, help_text in APP_COMMANDS
+                 if not isinstance(self.screen, _screen_of(action))]
+        return self._actions() + [c for c in extra if c[1] not in own]
 
     def _app_commands(self) -> list[tuple[str, object, str]]:
         """(name, callback, help) of what the palette offers on every screen: the import."""
@@ -81,7 +94,7 @@ class ScreenCommands(Provider):
         self.app.push_screen(ImportScreen())
 
     async def discover(self) -> Hits:
-        for name, action, help_text in self._actions():
+        for name, action, help_text in self._commands():
             yield DiscoveryHit(Text(name), partial(self.screen.run_action, action), help=help_text)
         for name, callback, help_text in self._app_commands():
             yield DiscoveryHit(Text(name), callback, help=help_text)
@@ -92,7 +105,7 @@ class ScreenCommands(Provider):
             score = max(matcher.match(name), matcher.match(help_text) * 0.8)
             if score > 0:
                 yield Hit(score, Text(name), callback, help=help_text)
-        for name, action, help_text in self._actions():
+        for name, action, help_text in self._commands():
             score = max(matcher.match(name), matcher.match(help_text) * 0.8)
             if score > 0:
                 yield Hit(score, Text(name), partial(self.screen.run_action, action), help=help_text)
@@ -147,3 +160,13 @@ class ScreenCommands(Provider):
         from funnel_tui.tui.screens.deal import DealScreen
 
         self.app.push_screen(DealScreen(deal_id))
+
+
+def _screen_of(action: str) -> type:
+    """The screen class an app command opens (the palette leaves it out there)."""
+    if action == "app.open_stages":
+        from funnel_tui.tui.screens.stages import StagesScreen
+
+        return StagesScreen
+    return type(None)
+

@@ -33,9 +33,13 @@ class Helpable(Protocol):
 
 def help_rows(screen: Helpable) -> list[KeyRow]:
     """Every key that acts on `screen`, in the rep's language: its own, then the app's (q,
-    ctrl+p), then the keys its widgets handle (HELP_EXTRA: `N_()`-marked English)."""
+    ctrl+p), then the keys its widgets handle (HELP_EXTRA: `N_()`-marked English). Its
+    CONDITIONAL_BINDINGS come in only while its `check_action` lets them act (the pipeline
+    key, with more than one pipeline)."""
+    check = getattr(screen, "check_action", lambda *_a: True)
+    conditional = [b for b in getattr(screen, "CONDITIONAL_BINDINGS", ()) if check(b.action, ()) is not False]
     extra = [(keys, _(what), _(more) if more else "") for keys, what, more in getattr(screen, "HELP_EXTRA", ())]
-    return [*key_rows([*screen.BINDINGS, *screen.app.BINDINGS], translate=True), *extra]
+    return [*key_rows([*screen.BINDINGS, *conditional, *screen.app.BINDINGS], translate=True), *extra]
 
 
 class HelpScreen(ModalScreen[None]):

@@ -27,11 +27,12 @@ from funnel_tui.domain.vocab import (
 )
 from funnel_tui.i18n import N_, _, pgettext
 
-TIMELINE_LIMIT = 300  # newest entries shown; older history stays in `funnel show --format json`
+TIMELINE_LIMIT = 300  # timeline entries to a page: the Deal screen's `o` shows the next page
 # Columns that change as a side effect of another entry already on the timeline.
 _QUIET_FIELDS = {"last_contact_at", "stage_entered_at", "closed_at", "probability_custom", "deleted_at"}
 
 StageLabel = Callable[[str | None], str]
+ItemLabel = Callable[[str, str], str]  # (stage key, item id) -> the playbook item's text
 
 
 def due_label(due_at: datetime, now: datetime) -> str:
@@ -118,8 +119,12 @@ def fields_table(deal: Mapping[str, Any], stage: StageDef | None, stage_label: S
 
 
 def timeline(touches: Sequence[Mapping], followups: Sequence[Mapping], history: Sequence[Mapping],
-             stage_label: StageLabel, tz: tzinfo, now: datetime | None = None) -> Text:
-    """Touches, stage moves and edits, newest first, in local time."""
+             stage_label: StageLabel, tz: tzinfo, item_label: ItemLabel | None = None, *,
+             now: datetime | None = None, limit: int = TIMELINE_LIMIT,
+             unread: int = 0) -> tuple[Text, int]:
+    """Touches, stage moves and edits, newest first, in local time (relative to `now`): the
+    newest `limit` entries, and how many older ones are not shown (`unread`: history rows not
+    even read)."""
     entries: list[tuple[datetime, int, Text]] = []
     for t in touches:
         line = Text(_("{kind} logged").format(kind=FOLLOWUP_KIND.label(t["kind"])), style="bold")
@@ -133,31 +138,38 @@ def timeline(touches: Sequence[Mapping], followups: Sequence[Mapping], history: 
     for h in history:
         if h["field"] == "probability" and h["action"] in moves:
             continue
-        line = history_line(h, fus, stage_label, tz, now)
+        line = history_line(h, fus, stage_label, tz, item_label, now)
         if line is not None:
             entries.append((h["at"], h["id"], line))
     entries.sort(key=lambda e: (e[0], e[1]), reverse=True)
     out = Text()
-    for at, _order, line in entries[:TIMELINE_LIMIT]:
+    for at, _order, line in entries[:limit]:
         out.append(f"{format_shown(at, tz, now=now)}  ", style="dim")
         out.append_text(line)
         out.append("\n")
-    hidden = len(entries) - TIMELINE_LIMIT
-    if hidden > 0:
-        out.append(_("… {n} older entries not shown").format(n=hidden) + "\n", style="dim")
+    older = max(len(entries) - limit, 0) + unread
+    if older:
+        out.append(_("… {n} older entries: o shows more").format(n=older) + "\n", style="dim")
     if not entries:
         out.append(_("nothing yet"), style="dim")
-    return out
+    return out, older
 
 
 def history_line(h: Mapping, fus: Mapping[int, Mapping], stage_label: StageLabel, tz: tzinfo,
-                 now: datetime | None = None) -> Text | None:
+                 item_label: ItemLabel | None = None, now: datetime | None = None) -> Text | None:
     """One history row as the rep reads it; None for rows another entry already says."""
     kind, field = h["kind"], h.get("field") or ""
     undo = str(h.get("action") or "").startswith("undo:")
     line = Text(_("undo: ") if undo else "", style="italic")
     if kind == "touch":
         return None  # shown from the touch itself (voided touches drop out)
+    if field.startswith("check:"):  # check:<stage>:<item>, "1" ticked / "0" unticked
+        _prefix, stage, item = (field.split(":", 2) + ["", ""])[:3]
+        text = item_label(stage, item) if item_label else item
+        line.append(_("ticked: ") if h.get("new") == "1" else _("unticked: "), style="bold")
+        line.append(text)
+        line.append(f" ({stage_label(stage)})", style="dim")
+        return line
     if kind == "created":
         line.append(_("created in {stage}").format(stage=stage_label(h.get("to_stage"))), style="bold")
     elif kind == "imported":
