@@ -115,8 +115,28 @@ class Vocabulary:
         if code is not None:
             return code
         if self.free_text:
-            return text.strip()
+            head, rest = self._split(text)
+            return text.strip() if rest is None else f"{head}: {rest}"
         raise ValueError(f"{text!r} is not a {self.name}; use one of: {', '.join(self.codes())}")
+
+    def _split(self, text: str) -> tuple[str, str | None]:
+        """Free text that starts with a word of the list and a colon — the lost form writes a
+        picked reason and the rep's details as `price: their CFO left`, a rep types
+        `没预算：老板换了` — as (code, details); else (text, None)."""
+        if not self.free_text:
+            return text, None
+        for colon in (":", "："):
+            head, sep, rest = text.partition(colon)
+            code = self.lookup(head) if sep else None
+            if code is not None and rest.strip():
+                return code, rest.strip()
+        return text, None
+
+    def canonical(self, text: str | None) -> str:
+        """How a stored or typed value is kept from now on: its code, `code: details`, or the
+        free text as written ("" for nothing). The store writes this; the upgrade to schema 4
+        converts older values with it."""
+        return self.parse(text) or ""
 
     @cached_property
     def _by_code(self) -> dict[str, Term]:

@@ -15,6 +15,7 @@ from typing import Any, Mapping, Sequence
 from funnel_tui.domain.dates import DEFAULT_TIME
 from funnel_tui.domain.stages import StageDef
 from funnel_tui.domain.validation import TEXT_FIELDS, FieldError, validate_field
+from funnel_tui.domain.vocab import LOST_REASON
 from funnel_tui.exchange.formula_guard import unguard
 from funnel_tui.exchange.import_cells import (
     ASCII_FAST,
@@ -268,7 +269,10 @@ class RowParser:
                 value = fast_text(name, cell)
                 return self._field(name, cell) if value is None else value
 
-            return with_empty(text)
+            plain = with_empty(text)
+            if name == "lost_reason":  # a word of the list is kept as its code (`没预算` -> budget)
+                return lambda cell: LOST_REASON.canonical(plain(cell))
+            return plain
         if how is TIME:
             def moment(cell: str):
                 value = fast_timestamp(cell)
