@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from funnel_tui.domain.pinyin import deal_search_key
 from funnel_tui.domain.validation import TEXT_FIELDS, FieldError
 from funnel_tui.exchange.import_rows import RowParser, RowRejected, _check_uid
 
@@ -85,6 +86,7 @@ def complete_row(self: RowParser, raw: dict[str, Any], status_from_stage: str | 
         last_contact_at=raw.get("last_contact_at"),
         closed_at=closed,
         deleted_at=None,
+        search_key=deal_search_key(deal["customer"], deal["title"], deal["contact_name"]),
     )
     if deal["uid"] is not None:
         deal["uid"] = _check_uid(deal["uid"])

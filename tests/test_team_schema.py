@@ -144,14 +144,19 @@ def test_a_server_made_before_versions_is_migrated_by_the_admin(pg_empty_url, fu
         conn.execute(text("CREATE TABLE stage (key varchar(32) PRIMARY KEY, position integer UNIQUE NOT NULL, "
                           "name varchar NOT NULL, name_zh varchar NOT NULL, probability integer, "
                           "max_dwell_days integer, kind varchar NOT NULL)"))
-    # The rest of v1 is today's tables less `history.author`, with a 32-bit amount.
+    # The rest of v1 is today's tables less `history.author` and `deal.search_key` (and its
+    # trigram index, so no pg_trgm either), with a 32-bit amount.
     from funnel_tui.models import SQLModel
     from funnel_tui.store.schema import seed_stages
 
     tables = [t for t in SQLModel.metadata.sorted_tables if t.name != "stage"]
     with v1.begin() as conn:
+        conn.execute(text("CREATE EXTENSION pg_trgm"))
         for t in tables:
             t.create(conn)
+        conn.execute(text("DROP INDEX ix_deal_search"))
+        conn.execute(text("ALTER TABLE deal DROP COLUMN search_key"))
+        conn.execute(text("DROP EXTENSION pg_trgm"))
         conn.execute(text("ALTER TABLE history DROP COLUMN author"))
         conn.execute(text("ALTER TABLE deal ALTER COLUMN amount TYPE integer"))
         seed_stages(conn)

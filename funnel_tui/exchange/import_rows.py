@@ -13,6 +13,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any, Mapping, Sequence
 
 from funnel_tui.domain.dates import DEFAULT_TIME
+from funnel_tui.domain.pinyin import deal_search_key
 from funnel_tui.domain.stages import StageDef
 from funnel_tui.domain.validation import TEXT_FIELDS, FieldError, validate_field
 from funnel_tui.domain.vocab import LOST_REASON
@@ -241,6 +242,8 @@ class RowParser:
             last_contact_at=given("last_contact_at"),
             closed_at=closed,
             deleted_at=absent,
+            # Built here, in the reader (a forked process for a big file), not by the writer.
+            search_key=list(map(deal_search_key, customer, deal["title"], deal["contact_name"])),
         )
         follow = [f if s == "open" else None for f, s in zip(given("next_follow_up_at"), statuses)]
         return ParsedRows(deal, follow, reasons)
