@@ -167,6 +167,14 @@ def test_a_server_made_before_versions_is_migrated_by_the_admin(pg_empty_url, fu
                           "stage_entered_at, version) VALUES ('u1', 'Kept', '', '', '', '', '', '', '', '', 'ann', "
                           "'lead', 'open', 100, 'CNY', 10, false, '', '', '', '', '', '', '', '', now(), now(), "
                           "now(), 1)"))
+        # A lost Chinese deal whose reason is a word of the list: v4 gives it a key and a code.
+        conn.execute(text("INSERT INTO deal (uid, customer, title, industry, company_size, contact_name, "
+                          "contact_role, contact_phone, contact_email, source, owner, stage, status, amount, "
+                          "currency, probability, probability_custom, risk_note, mitigation, budget, "
+                          "decision_chain, pain_points, competitors, lost_reason, notes, created_at, updated_at, "
+                          "stage_entered_at, closed_at, version) VALUES ('u2', '华信科技', '', '', '', '张三', '', '', '', '', "
+                          "'ann', 'lead', 'lost', 5, 'CNY', 10, false, '', '', '', '', '', '', '没预算', '', now(), "
+                          "now(), now(), now(), 1)"))
     v1.dispose()
     cli = funnel.__class__(funnel._request, url)
     res = cli("add", "Refused", "--amount", "30000000")
@@ -178,6 +186,9 @@ def test_a_server_made_before_versions_is_migrated_by_the_admin(pg_empty_url, fu
     assert "from version 1 to" in res.out and "backup first:" in res.out and ".dump" in res.out
     store = Store(url)
     assert [d["customer"] for d in store.list_deals()] == ["Kept"]
+    (found,) = store.search_deals("hxkj")  # the upgrade built the keys, on the server too
+    assert found["customer"] == "华信科技" and [d["id"] for d in store.search_deals("zhangsan")] == [found["id"]]
+    assert store.get_deal(found["id"])["lost_reason"] == "budget"
     store.add_deal({"customer": "Big", "amount": str(10 ** 10)}, now=NOW)
     assert store.board_totals()["lead"]["amount"] == 10 ** 12 + 100  # Kept: 100 fen
     with pytest.raises(Exception, match="append-only"):
