@@ -93,6 +93,8 @@ def test_the_palette_adds_fuzzy_customer_matches_after_the_pinyin_ones(store, de
     assert ids(store.search_deals("acr")) == []
     assert ids(store.search_deals("hx", fuzzy=True)) == [deals["hua"], deals["bank"]]
     assert ids(store.search_deals("hx", fuzzy=True, limit=1)) == [deals["hua"]]
+    assert store.search_deals("smle", fuzzy=True) == []  # in order in a contact (Sam Lee): not the customer
+    assert ids(store.search_deals("ACMEbts", fuzzy=True)) == [deals["acme"]]  # any case
 
 
 def test_funnel_list_search(funnel, store, deals):

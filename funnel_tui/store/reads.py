@@ -11,7 +11,7 @@ from sqlalchemy.engine import Connection
 from funnel_tui.domain.customers import customer_key, full_width, search_needle
 from funnel_tui.domain.text import clean_text, escape_like
 from funnel_tui.store.history import deal_row
-from funnel_tui.store.search import run_search, search_where
+from funnel_tui.store.search import in_order_where, run_search, search_where
 from funnel_tui.store.tables import DEAL_FIELDS, D, F, H, T, U, aware_row
 
 
@@ -97,14 +97,13 @@ def search_deals(conn: Connection, text: str, *, limit: int = 20, fuzzy: bool = 
     q = (select(*FOUND).where(and_(D.c.deleted_at.is_(None), where))
          .order_by((D.c.status == "open").desc(), D.c.id))
     rows = run_search(conn, q, sq, limit=limit)
-    if fuzzy and len(rows) < limit:
-        # ILIKE: case-blind on a server too (SQLite's LIKE already is, for ASCII).
-        pattern = "%" + "%".join(escape_like(ch) for ch in needle if not ch.isspace()) + "%"
+    fuzzy_where, in_order = in_order_where(needle) if fuzzy and len(rows) < limit else (None, None)
+    if fuzzy_where is not None:
         seen = [r["id"] for r in rows]
-        q = (select(*FOUND).where(and_(D.c.deleted_at.is_(None), D.c.customer.ilike(pattern, escape="\\"),
+        q = (select(*FOUND).where(and_(D.c.deleted_at.is_(None), fuzzy_where,
                                        D.c.id.not_in(seen) if seen else true()))
-             .order_by((D.c.status == "open").desc(), D.c.id).limit(limit - len(rows)))
-        rows += [dict(r) for r in conn.execute(q).mappings()]
+             .order_by((D.c.status == "open").desc(), D.c.id))
+        rows += run_search(conn, q, in_order, limit=limit - len(rows))
     for r in rows:
         del r["search_key"]
     return rows

@@ -13,12 +13,14 @@ that makes it one indexed query.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Iterator, Mapping
 
 from sqlalchemy import and_, bindparam, literal_column, select, update
 from sqlalchemy.engine import Connection
 
-from funnel_tui.domain.pinyin import KEY_VERSION, SearchQuery, deal_search_key, search_query
+from funnel_tui.domain.pinyin import RS, US, KEY_VERSION, SearchQuery, deal_search_key, fold, search_query
+from funnel_tui.domain.text import escape_like
 from funnel_tui.store.tables import SET, D
 
 SEARCHED = ("customer", "title", "contact_name")  # the fields a search reads
@@ -53,7 +55,32 @@ def search_where(dialect: str, query: str | SearchQuery):
     return and_(*terms), q
 
 
-def run_search(conn: Connection, stmt, q: SearchQuery, *, limit: int | None, offset: int = 0) -> list[dict]:
+@dataclass(frozen=True)
+class InOrder:
+    """The palette's fuzzy match: the customer holds these characters in order (`acr` finds
+    Acme Robotics). Checked on the folded customer, the first part of the stored key."""
+
+    chars: str
+    exact: bool = False  # for run_search: SQL finds a superset (any field, any case)
+
+    def check(self, stored_key: str) -> bool:
+        customer = stored_key.split(RS, 1)[0].split(US, 1)[0]
+        rest = iter(customer)
+        return all(ch in rest for ch in self.chars)  # `in` consumes the iterator: order kept
+
+
+def in_order_where(query: str):
+    """(SQL condition, InOrder) for the palette's fuzzy match, or (None, None) for an empty
+    query. The LIKE reads the key index (its first part is the folded customer), not the
+    table; the check keeps the customer's matches."""
+    chars = fold(query)
+    if not chars:
+        return None, None
+    pattern = "%" + "%".join(escape_like(ch) for ch in chars) + "%"
+    return D.c.search_key.like(pattern, escape="\\"), InOrder(chars)
+
+
+def run_search(conn: Connection, stmt, q: "SearchQuery | InOrder", *, limit: int | None, offset: int = 0) -> list[dict]:
     """Rows of `stmt` (which must select deal.search_key, and already holds the search
     condition) with `limit` and `offset` applied to the rows that really match: an exact query
     lets SQL do it, a mixed one reads candidates in pages and checks each."""
