@@ -31,8 +31,8 @@ def test_kinds_typed_in_chinese_are_kept_as_codes(funnel, db_path, capsys):
 def test_lost_reasons_are_kept_as_codes_with_the_reps_details(funnel, db_path):
     for name in ("华信科技", "中国移动", "Acme"):
         assert funnel("add", name)[0] == 0
-    assert funnel("lose", "1", "没预算")[0] == 0
-    assert funnel("lose", "2", "选择了竞品:", "他们便宜一半")[0] == 0
+    assert funnel("lose", "1", "预算")[0] == 0
+    assert funnel("lose", "2", "竞品:", "他们便宜一半")[0] == 0
     assert funnel("lose", "3", "their", "CFO", "left")[0] == 0
     store = Store(db_path)
     try:

@@ -77,7 +77,7 @@ def test_the_key_follows_every_write_of_customer_title_or_contact(store, deals, 
 
 
 def test_status_order_filters_and_pages(store, deals, now):
-    store.lose_deal(deals["hua"], "没预算", now=now)
+    store.lose_deal(deals["hua"], "预算", now=now)
     assert ids(store.search_deals("华x")) == [deals["bank"], deals["hua"]]  # open ones first
     assert ids(store.list_deals(search="华x")) == [deals["bank"]]  # open only by default
     assert ids(store.list_deals(search="华x", status="all")) == [deals["hua"], deals["bank"]]
@@ -122,7 +122,7 @@ def test_keys_of_other_rules_are_built_again_on_open_after_a_backup(db_path, dea
     """A funnel-tui whose readings differ (domain.pinyin.KEY_VERSION) rebuilds every key once."""
     with Store(db_path).write() as conn:
         conn.exec_driver_sql("UPDATE deal SET search_key = 'stale'")
-        conn.exec_driver_sql("UPDATE setting SET value = '0' WHERE key = 'search_key_version'")
+        conn.exec_driver_sql("INSERT INTO setting (key, value) VALUES ('search_key_version', '0')")
     backups = db_path.parent / "backups"
     before = set(backups.glob("*")) if backups.exists() else set()
     reopened = Store(db_path)

@@ -167,13 +167,13 @@ def test_a_server_made_before_versions_is_migrated_by_the_admin(pg_empty_url, fu
                           "stage_entered_at, version) VALUES ('u1', 'Kept', '', '', '', '', '', '', '', '', 'ann', "
                           "'lead', 'open', 100, 'CNY', 10, false, '', '', '', '', '', '', '', '', now(), now(), "
                           "now(), 1)"))
-        # A lost Chinese deal whose reason is a word of the list: v4 gives it a key and a code.
+        # A lost Chinese deal whose reason is a word of the list: the upgrade gives it a key and a code.
         conn.execute(text("INSERT INTO deal (uid, customer, title, industry, company_size, contact_name, "
                           "contact_role, contact_phone, contact_email, source, owner, stage, status, amount, "
                           "currency, probability, probability_custom, risk_note, mitigation, budget, "
                           "decision_chain, pain_points, competitors, lost_reason, notes, created_at, updated_at, "
                           "stage_entered_at, closed_at, version) VALUES ('u2', '华信科技', '', '', '', '张三', '', '', '', '', "
-                          "'ann', 'lead', 'lost', 5, 'CNY', 10, false, '', '', '', '', '', '', '没预算', '', now(), "
+                          "'ann', 'lead', 'lost', 5, 'CNY', 10, false, '', '', '', '', '', '', 'no budget', '', now(), "
                           "now(), now(), now(), 1)"))
     v1.dispose()
     cli = funnel.__class__(funnel._request, url)
