@@ -167,11 +167,11 @@ MIGRATIONS[2] = _v2_history_authors
 
 def _v3_search_keys_and_codes(conn: "Connection") -> None:
     """v3 → v4: deals carry their pinyin search key (`search_key`, store.search), and lost
-    reasons that are words of the list become its codes (`no budget`, `没预算` -> budget;
-    `no budget: CFO left` -> `budget: CFO left`; the rep's own words stay). One copy of the
+    reasons that are words of the list become its codes (`no budget`, `预算` -> budget;
+    `no budget: CFO left` -> `budget: CFO left`; the rep's own words and synonyms stay). One copy of the
     deal table computes both, calling Python from SQL; history keeps what was written then."""
     from funnel_tui.models import Deal
-    from funnel_tui.store.search import SQL_FUNCTION, record_key_version, register_functions
+    from funnel_tui.store.search import SQL_FUNCTION, register_functions
 
     raw = conn.connection.dbapi_connection
     register_functions(raw)
@@ -180,7 +180,6 @@ def _v3_search_keys_and_codes(conn: "Connection") -> None:
         "search_key": f"{SQL_FUNCTION}(customer, title, contact_name)",
         "lost_reason": "CASE WHEN lost_reason = '' THEN '' ELSE funnel_lost_reason(lost_reason) END",
     })
-    record_key_version(conn)
 
 
 MIGRATIONS[3] = _v3_search_keys_and_codes

@@ -49,9 +49,6 @@ def create_schema(conn: "Connection") -> None:
         for ddl in HISTORY_TRIGGERS:
             conn.exec_driver_sql(ddl)
     seed_stages(conn)
-    from funnel_tui.store.search import record_key_version
-
-    record_key_version(conn)  # no deals yet: every key there will be is this version's
     if conn.dialect.name == "sqlite":
         conn.exec_driver_sql(f"PRAGMA user_version = {models.SCHEMA_VERSION}")
 
@@ -107,7 +104,7 @@ def ensure_schema(engine: "Engine") -> None:
         return
     if version < SCHEMA_VERSION:
         migrations.migrate(engine, from_version=version)  # looked up now: tests swap it
-    elif keys != str(KEY_VERSION):
+    elif (keys or "1") != str(KEY_VERSION):  # none recorded: version 1's (store.search)
         rebuild_search_keys(engine)
 
 
@@ -125,6 +122,6 @@ def rebuild_search_keys(engine: "Engine") -> None:
     backup_before(engine, reason="search-keys")
     with engine.connect().execution_options(funnel_write=True) as conn:
         with conn.begin():
-            if search_keys_version(conn) != str(KEY_VERSION):  # another terminal may have done it
+            if (search_keys_version(conn) or "1") != str(KEY_VERSION):  # another terminal may have done it
                 rebuild_keys(conn)
 

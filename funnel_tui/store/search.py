@@ -6,7 +6,8 @@ that makes it one indexed query.
   (`key_of`, `with_key`: insert_deal, apply_changes, the import's parser).
 - A query becomes GLOBs on SQLite and POSIX regexes (`~`) on PostgreSQL (`search_where`); a
   mixed query's SQL finds a superset that `SearchQuery.check` narrows (`run_search`).
-- The keys carry the version they were built with (setting `search_key_version`); a funnel-tui
+- The keys carry the version they were built with (setting `search_key_version`, written by a
+  rebuild only: none means version 1, so a new database's shared settings stay as they were); a funnel-tui
   whose domain.pinyin.KEY_VERSION differs builds them again (`rebuild_keys`): on SQLite when the
   database is opened, after a backup; on a server when the administrator runs `team migrate`.
 """
@@ -117,10 +118,11 @@ def register_functions(raw) -> None:
 
 
 def key_version(conn: Connection) -> int | None:
-    """The KEY_VERSION the stored keys were built with (None: never recorded)."""
+    """The KEY_VERSION the stored keys were built with: none recorded means 1, the first (the
+    setting is written only by a rebuild, so the shared settings stay as they were)."""
     value = conn.execute(select(SET.c.value).where(SET.c.key == VERSION_SETTING)).scalar()
     try:
-        return int(value) if value is not None else None
+        return int(value) if value is not None else 1
     except ValueError:
         return None
 
