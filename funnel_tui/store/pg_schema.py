@@ -137,17 +137,16 @@ def _record_version(conn: "Connection", version: int) -> None:
 
 def install_extensions(conn: "Connection") -> None:
     """pg_trgm, for the search index (models: ix_deal_search, a trigram index the search's
-    regexes use). A trusted extension of PostgreSQL's contrib: the database's owner may add it."""
-    from sqlalchemy.exc import DBAPIError
-
-    try:
-        with conn.begin_nested():
-            conn.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS pg_trgm")
-    except DBAPIError as exc:
+    regexes use). A trusted extension of PostgreSQL's contrib: the database's owner may add it.
+    A server without contrib is told apart; any other refusal (no permission) is left to the
+    connection's own message, as creating the tables would be."""
+    if conn.exec_driver_sql("SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm'").first():
+        return
+    if not conn.exec_driver_sql("SELECT 1 FROM pg_available_extensions WHERE name = 'pg_trgm'").first():
         raise ServerSchemaMismatch(_(
             "the server lacks the pg_trgm extension (PostgreSQL's contrib), which deal search needs: "
-            "install the server's contrib package (e.g. postgresql-contrib) and try again ({why})").format(
-                why=str(exc.orig).strip().splitlines()[0])) from None
+            "install the server's contrib package (e.g. postgresql-contrib) and try again"))
+    conn.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS pg_trgm")
 
 
 def create_server_schema(conn: "Connection") -> None:
