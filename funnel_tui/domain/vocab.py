@@ -123,7 +123,7 @@ class Vocabulary:
         label in either language (`no budget`, 预算) — as the code; the same before a colon (the
         lost form's pick and the rep's details: `budget: 老板换了`); anything else, synonyms
         included (`价格太高`, `too expensive`), as written; "" for nothing. The store writes
-        this; the upgrade to schema 4 converts older values with it."""
+        this; the upgrade to schema 5 converts older values with it."""
         t = (text or "").strip()
         if not t:
             return ""

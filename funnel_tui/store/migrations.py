@@ -3,7 +3,9 @@
 Version 1 is the first released schema. Each later step is a function `(conn) -> None`
 registered as MIGRATIONS[from_version]; it runs inside the migration's one transaction.
 The steps: 1 → 2 adds the `undo` marks (issue 13); 2 → 3 signs history rows (`author`, issue 18);
-3 → 4 gives deals their pinyin search keys and lost reasons their codes (issue 14).
+3 → 4 gives the deal indexes the board's headers, its won/lost columns and the summary read the
+currency, so amounts are summed per currency (issue 15, `recreate_indexes`); 4 → 5 gives deals
+their pinyin search keys and lost reasons their codes (issue 14).
 `migrate` does, in this order (the SQLite "12-step" procedure for table changes):
 
 1. a verified backup (backup API + integrity_check) - no backup, no migration;
@@ -165,8 +167,33 @@ def _v2_history_authors(conn: "Connection") -> None:
 MIGRATIONS[2] = _v2_history_authors
 
 
-def _v3_search_keys_and_codes(conn: "Connection") -> None:
-    """v3 → v4: deals carry their pinyin search key (`search_key`, store.search), and lost
+def recreate_indexes(conn: "Connection", table: "Table", names: tuple[str, ...]) -> None:
+    """Drop the named indexes of `table` and create them as the models define them now (an
+    index holds no data of its own: nothing to copy, nothing lost)."""
+    from sqlalchemy.schema import CreateIndex
+
+    for index in table.indexes:
+        if index.name in names:
+            conn.exec_driver_sql(f'DROP INDEX IF EXISTS "{index.name}"')
+            conn.execute(CreateIndex(index))
+
+
+# The deal indexes that carry the currency since v4 (sums per currency without table look-ups).
+CURRENCY_INDEXES = ("ix_deal_stage_money", "ix_deal_won", "ix_deal_lost", "ix_deal_summary")
+
+
+def money_per_currency(conn: "Connection") -> None:
+    """v3 → v4 (SQLite and a server alike): the indexes of CURRENCY_INDEXES as the models have them."""
+    from funnel_tui.models import Deal
+
+    recreate_indexes(conn, Deal.__table__, CURRENCY_INDEXES)
+
+
+MIGRATIONS[3] = money_per_currency
+
+
+def _v4_search_keys_and_codes(conn: "Connection") -> None:
+    """v4 → v5: deals carry their pinyin search key (`search_key`, store.search), and lost
     reasons that are words of the list become its codes (`no budget`, `预算` -> budget;
     `no budget: CFO left` -> `budget: CFO left`; the rep's own words and synonyms stay). One copy of the
     deal table computes both, calling Python from SQL; history keeps what was written then."""
@@ -182,4 +209,4 @@ def _v3_search_keys_and_codes(conn: "Connection") -> None:
     })
 
 
-MIGRATIONS[3] = _v3_search_keys_and_codes
+MIGRATIONS[4] = _v4_search_keys_and_codes

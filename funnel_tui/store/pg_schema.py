@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Callable
 
 from funnel_tui.domain.vocab import LOST_REASON
 from funnel_tui.i18n import _
+from funnel_tui.store.migrations import money_per_currency
 from funnel_tui.store.pg_engine import connection_problem
 from funnel_tui.store.schema import NewerSchemaError, create_schema
 
@@ -260,8 +261,8 @@ def _from_v1(conn: "Connection") -> None:
         "GROUP BY action ORDER BY min(id)")
 
 
-def _from_v3(conn: "Connection") -> None:
-    """v3 → v4, as on SQLite (store.migrations): deals get their search keys (the column and its
+def _from_v4(conn: "Connection") -> None:
+    """v4 → v5, as on SQLite (store.migrations): deals get their search keys (the column and its
     trigram index by add_missing, the keys built here, by pages), and lost reasons that are
     words of the list become codes — one UPDATE per distinct reason."""
     from sqlalchemy import select, update
@@ -278,8 +279,10 @@ def _from_v3(conn: "Connection") -> None:
 
 
 # Explicit steps by the version they start from; a version without one takes add_missing
-# (v1's step already brought v2's and v3's additions, so theirs find nothing to add).
-PG_STEPS: dict[int, Callable[["Connection"], None]] = {1: _from_v1, 3: _from_v3}
+# (v1's step already brought v2's and v3's additions, so theirs find nothing to add). v3 → v4
+# redefines indexes under their old names, which add_missing cannot see: it has its own step;
+# v4 → v5 builds the search keys.
+PG_STEPS: dict[int, Callable[["Connection"], None]] = {1: _from_v1, 3: money_per_currency, 4: _from_v4}
 
 
 def migrate_server(engine: "Engine") -> tuple[int, int]:
