@@ -24,7 +24,8 @@ from funnel_tui.cli.common import (
     shown,
     stage_names,
 )
-from funnel_tui.domain.vocab import DEAL_STATUS, FOLLOWUP_KINDS, column_name
+from funnel_tui.cli.followups import kind_code
+from funnel_tui.domain.vocab import DEAL_STATUS, FOLLOWUP_KINDS, LOST_REASON, column_name
 from funnel_tui.i18n import N_, _
 
 DEAL_OPTIONS: tuple[tuple[str, str, str, str], ...] = (
@@ -125,7 +126,8 @@ def cmd_lose(args: argparse.Namespace) -> int:
     store = open_store(args)
     deal = store.lose_deal(args.deal, " ".join(args.reason), now=now_utc())
     print(_("deal {id} lost in {stage}: {reason}").format(
-        id=deal["id"], stage=stage_names(store).get(deal["stage"], deal["stage"]), reason=safe(deal["lost_reason"])))
+        id=deal["id"], stage=stage_names(store).get(deal["stage"], deal["stage"]),
+        reason=safe(LOST_REASON.label_text(deal["lost_reason"]))))
     return EXIT_OK
 
 
@@ -160,7 +162,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     sp.add_argument("customer", metavar=_("customer"), help=_("the customer (company) name"))
     _add_deal_fields(sp)
     sp.add_argument("--follow-up", metavar=_("WHEN"), help=_("plan the first follow-up, e.g. tomorrow 10:00"))
-    sp.add_argument("--kind", choices=FOLLOWUP_KINDS, help=_("kind of that follow-up (default call)"))
+    sp.add_argument("--kind", type=kind_code, choices=FOLLOWUP_KINDS, help=_("kind of that follow-up (default call)"))
     add_past(sp)
     add_pipeline_option(sp)
 

@@ -236,12 +236,13 @@ def render_summary(s: dict[str, Any], tz) -> None:
 
 
 def _reason(text: str | None) -> str:
-    """A lost reason in a table: vocabulary words in the rep's language, the rep's own as written."""
+    """A lost reason in a table: a code or vocabulary word as its label in the rep's language
+    (`no_decision_maker` → no decision maker / 无决策人), the rep's own words as written."""
     from funnel_tui.domain.vocab import LOST_REASON
 
     if not text:
         return _("(none)")
-    return text if active_lang() == "en" else LOST_REASON.label_text(text)
+    return LOST_REASON.label_text(text)
 
 
 def _named(value: Any, store) -> Any:

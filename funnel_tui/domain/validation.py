@@ -16,7 +16,14 @@ from funnel_tui.domain.dates import parse_date, parse_timestamp
 from funnel_tui.domain.money import parse_amount
 from funnel_tui.domain.stages import StageDef, find_stage
 from funnel_tui.domain.text import clean_text
-from funnel_tui.domain.vocab import DEAL_STATUSES, FOLLOWUP_KINDS, RISK_LEVELS, column_name
+from funnel_tui.domain.vocab import (
+    DEAL_STATUSES,
+    FOLLOWUP_KIND,
+    FOLLOWUP_KINDS,
+    LOST_REASON,
+    RISK_LEVELS,
+    column_name,
+)
 from funnel_tui.i18n import _
 
 
@@ -119,6 +126,8 @@ def validate_field(
             raise FieldError(field, _("{value} is not an email address").format(value=repr(cleaned)))
         if field == "external_id":
             return cleaned or None
+        if field == "lost_reason":  # a word of the list is kept as its code (`没预算` -> budget)
+            return LOST_REASON.canonical(cleaned)
         return cleaned
     if field == "stage":
         try:
@@ -167,12 +176,12 @@ def validate_field(
             raise FieldError(field, _("{value} is not a status; use one of: {choices}").format(
                 value=repr(value), choices=", ".join(DEAL_STATUSES)))
         return text
-    if field == "kind":
-        text = str(value or "").strip().casefold() or "call"
-        if text not in FOLLOWUP_KINDS:
+    if field == "kind":  # the code, an English or Chinese label, or a synonym (`电话`, `phone`)
+        code = FOLLOWUP_KIND.lookup(str(value or "").strip() or "call")
+        if code is None:
             raise FieldError(field, _("{value} is not a kind; use one of: {choices}").format(
                 value=repr(value), choices=", ".join(FOLLOWUP_KINDS)))
-        return text
+        return code
     if field.endswith("_at"):
         if value is None or (isinstance(value, str) and not value.strip()):
             return None
