@@ -24,15 +24,13 @@ from funnel_tui.domain.vocab import (
     FOLLOWUP_KINDS,
     FOLLOWUP_STATUSES,
     HISTORY_KINDS,
-    LESSON_OUTCOMES,
     RISK_LEVELS,
-    SCORE_FIELDS,
     STAGE_KINDS,
 )
 
 # Bumped by every schema migration (see store.migrations); kept in PRAGMA user_version on
 # SQLite and in the funnel_schema table on a server (store.pg_schema).
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 3
 
 # Money is 64-bit everywhere: BIGINT on a server (a 32-bit integer ends at ¥21,474,836.47
 # in fen); SQLite's INTEGER is already 64-bit, and its DDL stays as it always was.
@@ -139,9 +137,6 @@ class Deal(SQLModel, table=True):
             sqlite_where=text("deleted_at IS NULL"),
             postgresql_where=text("deleted_at IS NULL"),
         ),
-        # New vs existing customers (segments): a customer's won deals by when they closed.
-        _partial("ix_deal_customer_won", "customer", "closed_at",
-                 where="status = 'won' AND deleted_at IS NULL"),
     )
 
     id: Optional[int] = Field(default=None, sa_column=Column(Integer, primary_key=True))
@@ -291,49 +286,6 @@ class Undo(SQLModel, table=True):
     action: str = Field(unique=True)  # an action is undone at most once
     undo_action: str = Field(unique=True)
     at: datetime
-
-
-class Lesson(SQLModel, table=True):
-    """A lesson from a won or lost deal (经验 / 教训), tied to the stage it concerns: the stage
-    a lost deal was lost in, the stage a won deal was won from. Voided (never deleted) when
-    the action that wrote it is undone; every lesson is in history too."""
-
-    __tablename__ = "lesson"
-    __table_args__ = (
-        CheckConstraint(_in("outcome", LESSON_OUTCOMES), name="ck_lesson_outcome"),
-        CheckConstraint("length(text) BETWEEN 1 AND 2000", name="ck_lesson_text"),
-        Index("ix_lesson_deal", "deal_id", "at"),
-        Index("ix_lesson_stage", "stage", "at"),
-    )
-
-    id: Optional[int] = Field(default=None, sa_column=Column(Integer, primary_key=True))
-    deal_id: int = Field(sa_column=Column(ForeignKey("deal.id"), nullable=False))
-    at: datetime
-    stage: str
-    outcome: str  # won | lost
-    reason: str = ""  # the deal's lost reason when it was written
-    text: str
-    author: str = ""
-    voided_at: Optional[datetime] = None
-
-
-class ScoreRule(SQLModel, table=True):
-    """One line of the lead scorecard (domain.scoring): when the deal's `field` matches
-    `match`, the deal earns `points` (the score is the sum, 0–10; 6 or more qualifies)."""
-
-    __tablename__ = "score_rule"
-    __table_args__ = (
-        CheckConstraint(_in("field", SCORE_FIELDS), name="ck_score_rule_field"),
-        CheckConstraint("points BETWEEN -10 AND 10", name="ck_score_rule_points"),
-        CheckConstraint("length(match) BETWEEN 1 AND 200", name="ck_score_rule_match"),
-    )
-
-    id: Optional[int] = Field(default=None, sa_column=Column(Integer, primary_key=True))
-    position: int
-    field: str
-    match: str
-    points: int
-    label: str = ""
 
 
 class Setting(SQLModel, table=True):

@@ -178,8 +178,6 @@ LOST_REASON = Vocabulary("lost reason", "lost reason", (
     Term("org_change", NP_("lost reason", "customer reorganised"),
          ("reorganization", "reorg", "人事变动", "组织调整")),
     Term("invalid", NP_("lost reason", "not a real lead"), ("duplicate", "spam", "重复线索", "无效")),
-    # Removed from the purge queue (domain.purge): quiet too long in the lowest tier.
-    Term("purged", NP_("lost reason", "purged"), ("purge", "cleanup", "清理", "剔除")),
 ), free_text=True)
 
 RISK_LEVEL = Vocabulary("risk level", "risk level", (
@@ -224,9 +222,6 @@ HISTORY_KIND = Vocabulary("history kind", "history", (
 
 DEAL_STATUSES = DEAL_STATUS.codes()
 STAGE_KINDS = ("open", "won", "post")
-LESSON_OUTCOMES = ("won", "lost")
-# What a scorecard rule looks at: attributes of the deal, or its logged touches (behaviour).
-SCORE_FIELDS = ("company_size", "industry", "contact_role", "source", "amount", "touch_kind", "touch_note")
 FOLLOWUP_KINDS = FOLLOWUP_KIND.codes()
 FOLLOWUP_STATUSES = ("open", "done", "canceled")
 RISK_LEVELS = RISK_LEVEL.codes()

@@ -2,8 +2,7 @@
 
 Version 1 is the first released schema. Each later step is a function `(conn) -> None`
 registered as MIGRATIONS[from_version]; it runs inside the migration's one transaction.
-The steps: 1 → 2 adds the `undo` marks (issue 13); 2 → 3 signs history rows (`author`, issue 18);
-3 → 4 the analytics' own (issue 17: lessons, the scorecard, an index for customer segments).
+The steps: 1 → 2 adds the `undo` marks (issue 13); 2 → 3 signs history rows (`author`, issue 18).
 `migrate` does, in this order (the SQLite "12-step" procedure for table changes):
 
 1. a verified backup (backup API + integrity_check) - no backup, no migration;
@@ -157,34 +156,3 @@ def _v2_history_authors(conn: "Connection") -> None:
 
 
 MIGRATIONS[2] = _v2_history_authors
-
-
-def _v3_analytics(conn: "Connection") -> None:
-    """v3 → v4 (issue 17): the index of won deals by customer (new vs existing customers), the
-    `lesson` table and the `score_rule` table with the default scorecard. (The scorecard's
-    scores and the purge queue's reviews are history rows: no deal column changes.)"""
-    from sqlalchemy.schema import CreateIndex
-
-    from funnel_tui.models import Deal, Lesson, ScoreRule
-
-    conn.execute(CreateIndex(next(i for i in Deal.__table__.indexes if i.name == "ix_deal_customer_won")))
-    Lesson.__table__.create(conn)
-    ScoreRule.__table__.create(conn)
-    seed_score_rules(conn)
-
-
-def seed_score_rules(conn: "Connection") -> None:
-    """The default scorecard (domain.scoring.DEFAULT_RULES) into an empty score_rule table."""
-    from sqlalchemy import insert, select
-
-    from funnel_tui.domain.scoring import DEFAULT_RULES
-    from funnel_tui.models import ScoreRule
-
-    table = ScoreRule.__table__
-    if conn.execute(select(table.c.id).limit(1)).first() is not None:
-        return
-    conn.execute(insert(table), [{"position": r.position, "field": r.field, "match": r.match,
-                                  "points": r.points, "label": r.label} for r in DEFAULT_RULES])
-
-
-MIGRATIONS[3] = _v3_analytics

@@ -244,18 +244,9 @@ def _from_v1(conn: "Connection") -> None:
         "GROUP BY action ORDER BY min(id)")
 
 
-def _from_v3(conn: "Connection") -> None:
-    """v3 → v4 (issue 17): the additive step (lesson and score_rule, the customer index), then
-    the default scorecard."""
-    from funnel_tui.store.migrations import seed_score_rules
-
-    add_missing(conn)
-    seed_score_rules(conn)
-
-
 # Explicit steps by the version they start from; a version without one takes add_missing
 # (v1's step already brought v2's and v3's additions, so theirs find nothing to add).
-PG_STEPS: dict[int, Callable[["Connection"], None]] = {1: _from_v1, 3: _from_v3}
+PG_STEPS: dict[int, Callable[["Connection"], None]] = {1: _from_v1}
 
 
 def migrate_server(engine: "Engine") -> tuple[int, int]:

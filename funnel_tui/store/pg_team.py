@@ -5,7 +5,7 @@ Two group roles carry every right; each person is a login role in one of them:
   follow-ups, touches and history of those deals; adds deals (a deal without an owner
   becomes theirs); cannot hand a deal to someone else, delete history or deals.
 - `funnel_lead`: sees and changes every deal, and may reassign them (change `owner`), and
-  sets up the pipeline (stages, tier shares and tiering, the lead scorecard).
+  sets up the pipeline (stages, tier shares).
 Stages are read by both. Personal settings are each role's own (pg_schema).
 
 Row-level security does the filtering on the server, so a rep's `funnel list`, board and
@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 REP_ROLE = "funnel_rep"
 LEAD_ROLE = "funnel_lead"
 ROLES = (REP_ROLE, LEAD_ROLE)
-CHILD_TABLES = ("followup", "touch", "history", "lesson")
+CHILD_TABLES = ("followup", "touch", "history")
 
 _GROUPS = f"{REP_ROLE}, {LEAD_ROLE}"
 
@@ -38,16 +38,15 @@ POLICIES = (
        END $$""" for r in ROLES),
     "DO $$ BEGIN EXECUTE format('GRANT CONNECT ON DATABASE %%I TO " + _GROUPS + "', current_database()); END $$",
     f"GRANT USAGE ON SCHEMA public TO {_GROUPS}",
-    f"GRANT SELECT, INSERT, UPDATE ON deal, followup, touch, lesson TO {_GROUPS}",
+    f"GRANT SELECT, INSERT, UPDATE ON deal, followup, touch TO {_GROUPS}",
     # History: read and append; never UPDATE or DELETE (the triggers refuse those for everyone).
     f"GRANT SELECT, INSERT ON history TO {_GROUPS}",
     # Undo marks (issue 13), where the schema has them: read and append, like history.
     f"""DO $$ BEGIN IF to_regclass('undo') IS NOT NULL THEN
         EXECUTE 'GRANT SELECT, INSERT ON undo TO {_GROUPS}'; END IF; END $$""",
-    f"GRANT SELECT ON stage, setting, score_rule, funnel_schema TO {_GROUPS}",
-    # The pipeline itself (stages, tier shares and tiering, the scorecard) is the lead's to set.
+    f"GRANT SELECT ON stage, setting, funnel_schema TO {_GROUPS}",
+    # The pipeline itself (stages, tier shares) is the lead's to set.
     f"GRANT INSERT, UPDATE ON stage, setting TO {LEAD_ROLE}",
-    f"GRANT INSERT, UPDATE, DELETE ON score_rule TO {LEAD_ROLE}",
     f"GRANT SELECT, INSERT, UPDATE ON funnel_user_setting TO {_GROUPS}",
     f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {_GROUPS}",
     # A deal added without an owner belongs to whoever adds it (so the rep's own policy holds).

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from funnel_tui.domain.stages import DEFAULT_STAGES
 from funnel_tui.store import migrations
-from funnel_tui.store.migrations import UNDO_TRIGGERS, seed_score_rules, user_version
+from funnel_tui.store.migrations import UNDO_TRIGGERS, user_version
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Engine
@@ -48,7 +48,6 @@ def create_schema(conn: "Connection") -> None:
         for ddl in HISTORY_TRIGGERS:
             conn.exec_driver_sql(ddl)
     seed_stages(conn)
-    seed_score_rules(conn)
     if conn.dialect.name == "sqlite":
         conn.exec_driver_sql(f"PRAGMA user_version = {models.SCHEMA_VERSION}")
 

@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlalchemy import BigInteger, and_, literal_column
 
-from funnel_tui.models import Deal, FollowUp, History, Lesson, ScoreRule, Setting, Stage, Touch, Undo
+from funnel_tui.models import Deal, FollowUp, History, Setting, Stage, Touch, Undo
 from funnel_tui.store.errors import StoreError
 
 UTC = timezone.utc
@@ -29,8 +29,6 @@ H = History.__table__
 S = Stage.__table__
 SET = Setting.__table__
 U = Undo.__table__
-L = Lesson.__table__
-SR = ScoreRule.__table__
 
 DATETIME_COLUMNS = frozenset({"created_at", "updated_at", "stage_entered_at", "last_contact_at",
                               "next_follow_up_at", "closed_at", "deleted_at"})
