@@ -15,7 +15,7 @@ from typing import Any
 from funnel_tui.cli.common import CliError, add_command, add_format, emit, local_tz, now_utc, open_store, safe
 from funnel_tui.i18n import _
 
-AMOUNT_KEYS = ("open_amount", "weighted_amount", "won_amount", "weighted_pipeline")
+AMOUNT_KEYS = ("open_amount", "weighted_amount", "won_amount", "weighted_pipeline", "reached_amount")
 
 
 # --- shared helpers ----------------------------------------------------------------------
@@ -75,6 +75,8 @@ def summary_json(s: dict[str, Any], tz) -> dict[str, Any]:
             if key in row:
                 row[key] = _major(row[key])
         row["conversion_to_next"] = _round(row["conversion_to_next"], 4)
+        if "avg_deal_size" in row:
+            row["avg_deal_size"] = None if row["avg_deal_size"] is None else round(row["avg_deal_size"] / 100, 2)
         row["avg_days_in_stage"] = _round(row["avg_days_in_stage"], 2)
         row["current_avg_dwell"] = _round(row["current_avg_dwell"], 2)
         out["stages"].append(row)

@@ -65,10 +65,13 @@ class FunnelFacts:
     highest: dict[str, int] = field(default_factory=dict)  # stage → deals whose highest entry it is
     stays: dict[str, tuple[int, float]] = field(default_factory=dict)  # stage → (n, Σ days)
     open_weighted: dict[int, int] = field(default_factory=dict)  # open deals' weighted value → how many
+    highest_amount: dict[str, int] = field(default_factory=dict)  # stage → Σ amount of `highest`'s deals
 
     def merge(self, other: "FunnelFacts") -> "FunnelFacts":
         out = FunnelFacts(list(self.groups) + list(other.groups), dict(self.highest), dict(self.stays),
-                          dict(self.open_weighted))
+                          dict(self.open_weighted), dict(self.highest_amount))
+        for k, v in other.highest_amount.items():
+            out.highest_amount[k] = out.highest_amount.get(k, 0) + v
         for value, n in other.open_weighted.items():
             out.open_weighted[value] = out.open_weighted.get(value, 0) + n
         for k, v in other.highest.items():
@@ -106,11 +109,15 @@ def summarize(
     order = sorted(stages, key=lambda s: s.position)
     keys = [s.key for s in order]
     reached: list[int] = []
-    running = 0
+    reached_amount: list[int] = []
+    running = running_amount = 0
     for key in reversed(keys):  # deals whose highest stage is at or past this one
         running += facts.highest.get(key, 0)
+        running_amount += facts.highest_amount.get(key, 0)
         reached.append(running)
+        reached_amount.append(running_amount)
     reached.reverse()
+    reached_amount.reverse()
 
     current = {k: 0 for k in keys}
     open_n = {k: 0 for k in keys}
@@ -149,6 +156,8 @@ def summarize(
             "key": s.key,
             "name": s.name,
             "reached": reached[i],
+            "reached_amount": reached_amount[i],
+            "avg_deal_size": None if reached[i] == 0 else reached_amount[i] / reached[i],
             "current": current[s.key],
             "conversion_to_next": None if nxt is None else rate(nxt, reached[i]),
             "conversion_n": nxt,
@@ -307,6 +316,7 @@ def facts_from_rows(
         if position.get(state["stage"], 0) > position.get(top, 0):
             top = state["stage"]
         facts.highest[top] = facts.highest.get(top, 0) + 1
+        facts.highest_amount[top] = facts.highest_amount.get(top, 0) + state["amount"]
         # Completed stays: each effective exit closes the stay opened by the entry before it.
         entered_at: datetime | None = None
         for h in entries:
