@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, Iterator, Mapping, Sequence
 
 from sqlalchemy.engine import Connection, Engine
 
+from funnel_tui.domain import trend as trend_math
 from funnel_tui.domain.funnel import BOTTLENECK_THRESHOLD, FunnelFacts, summarize
 from funnel_tui.domain.rules import TierCutoffs
 from funnel_tui.domain.stages import StageDef
@@ -436,6 +437,19 @@ class Store:
         stages = self.stages()
         with self.read() as conn:
             return review.review(conn, stages, now=now, tz=tz, owner=owner, threshold=threshold)
+
+    def trend(self, *, now: datetime, tz, owner: str | None = None, weeks: int = 12,
+              by: str = "week") -> dict[str, Any]:
+        """The trend (domain.trend): per week or month, cohort conversion and the flow."""
+        from funnel_tui.store import summary
+        from funnel_tui.store import trend as trend_sql
+
+        stages, deals = self.stages(), summary.DealSet(owner=owner)
+        wins = trend_math.windows(now, tz, weeks=weeks, by=by)
+        with self.read() as conn:
+            flow = trend_sql.flow(conn, stages, wins, now=now, deals=deals)
+            cohorts = trend_sql.cohorts(conn, stages, wins, now=now, deals=deals)
+        return trend_math.trend(stages, wins, flow, cohorts, by=by, now=now, tz=tz, owner=owner)
 
     # --- export streams (one read transaction each; modules loaded on first use) ------------
 
