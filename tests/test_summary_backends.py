@@ -55,6 +55,8 @@ COMMANDS = [
     ("review", "--owner", "Alex Chen"),
     ("review", "--as-of", "2026-11-10"),
     ("trend",),
+    ("summary", "--by", "source"),
+    ("summary", "--by", "new_vs_existing", "--owner", "王磊"),
     ("trend", "--by", "month", "--owner", "王磊"),
     ("trend", "--weeks", "4", "--as-of", "2026-11-10"),
     ("due", "--within", "7d"),

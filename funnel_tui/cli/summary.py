@@ -12,6 +12,7 @@ import re
 from datetime import datetime, time, timedelta
 from typing import Any
 
+from funnel_tui.cli import segments
 from funnel_tui.cli.common import CliError, add_command, add_format, emit, local_tz, now_utc, open_store, safe
 from funnel_tui.i18n import _
 
@@ -242,6 +243,11 @@ def cmd_summary(args: argparse.Namespace) -> int:
         raise CliError("until: must be after --since (the period is [since, until))")
     as_of = _as_of(args.as_of, tz) if args.as_of else None
     deals = DealSet(owner=_owner(store, args.owner), since=since, until=until)
+    if args.by:
+        if as_of is not None or args.by_owner:
+            raise CliError(_("by: segments are shown as of now, without --as-of or --by-owner "
+                             "(--by owner is the per-rep view)"))
+        return segments.run(args, store, deals, tz)
     result = store.summary(now=now_utc(), deals=deals, as_of=as_of, by_owner=args.by_owner)
     if args.by_owner:
         if args.format == "json":
@@ -347,6 +353,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     sp = add_command(sub, "summary", cmd_summary, "the funnel: reached, conversion, time in stage, weighted pipeline")
     sp.add_argument("--owner", help="one rep's deals ('me' = the rep set in settings); default: every deal")
     sp.add_argument("--by-owner", action="store_true", help="one line per rep, for the team lead")
+    sp.add_argument("--by", choices=("source", "industry", "company_size", "owner", "new_vs_existing"),
+                    help="the funnel per segment side by side, best and worst converting marked")
     sp.add_argument("--since", metavar="DATE", help="only deals created on or after this date")
     sp.add_argument("--until", metavar="DATE", help="only deals created before this date")
     sp.add_argument("--as-of", metavar="WHEN", help="the pipeline as it stood then, replayed from history "

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, Iterator, Mapping, Sequence
 
 from sqlalchemy.engine import Connection, Engine
 
+from funnel_tui.domain import segments as segment_math
 from funnel_tui.domain import trend as trend_math
 from funnel_tui.domain.funnel import BOTTLENECK_THRESHOLD, FunnelFacts, summarize
 from funnel_tui.domain.rules import TierCutoffs
@@ -413,6 +414,17 @@ class Store:
                              tier_shares=shares)
         return [summarize(stages, facts, owner=owner, as_of=moment, tier_shares=shares)
                 for owner, facts in per.items()]
+
+    def segments(self, *, now: datetime, by: str, deals: DealSet | None = None) -> dict[str, Any]:
+        """The funnel per segment side by side (domain.segments.compare), best and worst marked."""
+        from funnel_tui.store import segments, summary
+
+        stages, chosen, shares = self.stages(), deals or summary.DealSet(), self.tier_shares()
+        with self.read() as conn:
+            per = summary.facts_now(conn, stages, chosen, now, split=True, group=segments.segment_sql(by))
+        per = summary.combine(per, by_owner=True)
+        return segment_math.compare(by, {name or "": summarize(stages, facts, owner=chosen.owner, as_of=now, tier_shares=shares)
+                            for name, facts in per.items()}, owner=chosen.owner, as_of=now)
 
     def owners(self) -> list[str]:
         """Every rep with a deal (the summary's rep selector)."""
