@@ -55,6 +55,8 @@ COMMANDS = [
     ("review", "--owner", "Alex Chen"),
     ("review", "--as-of", "2026-11-10"),
     ("trend",),
+    ("forecast",),
+    ("forecast", "--owner", "Alex Chen"),
     ("summary", "--by", "source"),
     ("summary", "--by", "new_vs_existing", "--owner", "王磊"),
     ("trend", "--by", "month", "--owner", "王磊"),

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, Iterator, Mapping, Sequence
 
 from sqlalchemy.engine import Connection, Engine
 
+from funnel_tui.domain import forecast as forecast_math
 from funnel_tui.domain import segments as segment_math
 from funnel_tui.domain import trend as trend_math
 from funnel_tui.domain.funnel import BOTTLENECK_THRESHOLD, FunnelFacts, summarize
@@ -425,6 +426,20 @@ class Store:
         per = summary.combine(per, by_owner=True)
         return segment_math.compare(by, {name or "": summarize(stages, facts, owner=chosen.owner, as_of=now, tier_shares=shares)
                             for name, facts in per.items()}, owner=chosen.owner, as_of=now)
+
+    def forecast(self, *, now: datetime, owner: str | None = None) -> dict[str, Any]:
+        """The forecast with the water squeezed out (domain.forecast): historical probability per
+        rep and stage, the pipeline weighted both ways, bands, and the deals to push first."""
+        from funnel_tui.store import forecast, summary
+
+        stages, chosen = self.stages(), summary.DealSet(owner=owner)
+        with self.read() as conn:
+            per = forecast.facts_by_owner_status(conn, stages, chosen, now)
+            deals = forecast.open_deals(conn, chosen)
+        whole = summary.merged(f for statuses in per.values() for f in statuses.values())
+        conversions = {st["key"]: st["conversion_to_next"] for st in summarize(stages, whole, as_of=now)["stages"]}
+        push = forecast_math.push_lists(stages, per, conversions, deals, now=now)
+        return forecast_math.forecast(stages, per, conversions, push, owner=owner, as_of=now)
 
     def owners(self) -> list[str]:
         """Every rep with a deal (the summary's rep selector)."""
