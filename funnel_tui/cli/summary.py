@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import re
+from dataclasses import replace
 from datetime import datetime, time, timedelta
 from typing import Any
 
@@ -79,6 +80,9 @@ def summary_json(s: dict[str, Any], tz) -> dict[str, Any]:
         if "avg_deal_size" in row:
             row["avg_deal_size"] = None if row["avg_deal_size"] is None else round(row["avg_deal_size"] / 100, 2)
         row["avg_days_in_stage"] = _round(row["avg_days_in_stage"], 2)
+        for key in ("median_days_in_stage", "cycle_days_in_stage"):
+            if key in row:
+                row[key] = _round(row[key], 2)
         row["current_avg_dwell"] = _round(row["current_avg_dwell"], 2)
         out["stages"].append(row)
     for key in ("won_amount", "weighted_pipeline", "open_amount"):
@@ -146,6 +150,18 @@ def stage_rows(s: dict[str, Any]) -> list[list[str]]:
     ]
 
 
+def kpi_rows(s: dict[str, Any]) -> list[list[str]]:
+    """Average deal size, median and mean days in the stage, the stage's part of the cycle."""
+    from funnel_tui.domain.money import format_compact
+
+    def d(value: float | None) -> str:
+        return "—" if value is None else f"{value:.1f}"
+
+    return [[st["name"], "—" if st["avg_deal_size"] is None else format_compact(round(st["avg_deal_size"])),
+             d(st["median_days_in_stage"]), d(st["avg_days_in_stage"]), d(st["cycle_days_in_stage"])]
+            for st in s["stages"]]
+
+
 STAGE_COLUMNS = ["stage", "reached", "now", "→ next", "avg d", "dwell d", "open", "weighted"]
 
 
@@ -159,6 +175,9 @@ def render_summary(s: dict[str, Any], tz) -> None:
     who = "all reps" if s["owner"] is None else s["owner"]
     console.print(Text(f"Funnel — {safe(who)} — as of {format_local(s['as_of'], tz)} — {s['deals']} deals"))
     console.print(_table("Stages", STAGE_COLUMNS, stage_rows(s), right={1, 2, 3, 4, 5, 6, 7}))
+    if "median_days_in_stage" in s["stages"][0]:
+        console.print(_table(_("Per stage"), [_("stage"), _("avg deal"), _("median d"), _("avg d"), _("cycle d")],
+                             kpi_rows(s), right={1, 2, 3, 4}))
     leak = s.get("weakest_step")
     if leak:
         names = {st["key"]: st["name"] for st in s["stages"]}
@@ -249,6 +268,11 @@ def cmd_summary(args: argparse.Namespace) -> int:
                              "(--by owner is the per-rep view)"))
         return segments.run(args, store, deals, tz)
     result = store.summary(now=now_utc(), deals=deals, as_of=as_of, by_owner=args.by_owner)
+    if as_of is None:  # the KPIs per stage are as of now (per rep with --by-owner)
+        for one in (result if args.by_owner else [result]):
+            kpis = store.stage_kpis(deals=replace(deals, owner=one["owner"]) if args.by_owner else deals)
+            for st in one["stages"]:
+                st.update(kpis[st["key"]])
     if args.by_owner:
         if args.format == "json":
             emit([], "json", [], json_value=[summary_json(s, tz) for s in result])

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any, Iterator, Mapping, Sequence
 from sqlalchemy.engine import Connection, Engine
 
 from funnel_tui.domain import forecast as forecast_math
+from funnel_tui.domain import kpis as kpi_math
 from funnel_tui.domain import segments as segment_math
 from funnel_tui.domain import trend as trend_math
 from funnel_tui.domain.funnel import BOTTLENECK_THRESHOLD, FunnelFacts, summarize
@@ -440,6 +441,16 @@ class Store:
         conversions = {st["key"]: st["conversion_to_next"] for st in summarize(stages, whole, as_of=now)["stages"]}
         push = forecast_math.push_lists(stages, per, conversions, deals, now=now)
         return forecast_math.forecast(stages, per, conversions, push, owner=owner, as_of=now)
+
+    def stage_kpis(self, *, deals: DealSet | None = None) -> dict[str, dict[str, Any]]:
+        """Per stage, as of now (domain.kpis): median days in the stage, and the sales cycle
+        split by stage (the won deals' mean days there)."""
+        from funnel_tui.store import kpis, summary
+
+        chosen = deals or summary.DealSet()
+        with self.read() as conn:
+            stays, won = kpis.stay_facts(conn, chosen), kpis.won_deals(conn, chosen)
+        return kpi_math.stage_kpis(self.stages(), stays, won)
 
     def owners(self) -> list[str]:
         """Every rep with a deal (the summary's rep selector)."""
