@@ -91,7 +91,11 @@ def test_cli_summary_shows_them(db_path, store, pipeline, capsys):
     from funnel_tui.cli import main
 
     assert main(["--db", str(db_path), "summary", "--format", "json"]) == 0
+    assert "median_days_in_stage" not in json.loads(capsys.readouterr().out)["stages"][0]
+    assert main(["--db", str(db_path), "summary", "--kpis", "--format", "json"]) == 0
     lead = json.loads(capsys.readouterr().out)["stages"][0]
     assert (lead["median_days_in_stage"], lead["cycle_days_in_stage"], lead["avg_deal_size"]) == (2.0, 5.5, 560.0)
-    assert main(["--db", str(db_path), "summary", "--as-of", "2026-10-10", "--format", "json"]) == 0
-    assert "median_days_in_stage" not in json.loads(capsys.readouterr().out)["stages"][0]
+    assert main(["--db", str(db_path), "summary", "--kpis", "--as-of", "2026-10-10"]) == 1
+    assert "kpis" in capsys.readouterr().err
+    assert main(["--db", str(db_path), "summary", "--kpis", "--by-owner", "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)[0]["stages"][0]["median_days_in_stage"] == 2.0

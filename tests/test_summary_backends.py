@@ -55,6 +55,7 @@ COMMANDS = [
     ("review", "--owner", "Alex Chen"),
     ("review", "--as-of", "2026-11-10"),
     ("trend",),
+    ("summary", "--kpis", "--by-owner"),
     ("forecast",),
     ("forecast", "--owner", "Alex Chen"),
     ("summary", "--by", "source"),

@@ -268,7 +268,9 @@ def cmd_summary(args: argparse.Namespace) -> int:
                              "(--by owner is the per-rep view)"))
         return segments.run(args, store, deals, tz)
     result = store.summary(now=now_utc(), deals=deals, as_of=as_of, by_owner=args.by_owner)
-    if as_of is None:  # the KPIs per stage are as of now (per rep with --by-owner)
+    if args.kpis:  # as of now (per rep with --by-owner); they read every stay, so on request
+        if as_of is not None:
+            raise CliError(_("kpis: the KPIs per stage are as of now; leave out --as-of"))
         for one in (result if args.by_owner else [result]):
             kpis = store.stage_kpis(deals=replace(deals, owner=one["owner"]) if args.by_owner else deals)
             for st in one["stages"]:
@@ -377,6 +379,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     sp = add_command(sub, "summary", cmd_summary, "the funnel: reached, conversion, time in stage, weighted pipeline")
     sp.add_argument("--owner", help="one rep's deals ('me' = the rep set in settings); default: every deal")
     sp.add_argument("--by-owner", action="store_true", help="one line per rep, for the team lead")
+    sp.add_argument("--kpis", action="store_true", help="add the KPIs per stage: average deal size, median and "
+                    "mean days in the stage, the sales cycle split by stage (as of now)")
     sp.add_argument("--by", choices=("source", "industry", "company_size", "owner", "new_vs_existing"),
                     help="the funnel per segment side by side, best and worst converting marked")
     sp.add_argument("--since", metavar="DATE", help="only deals created on or after this date")
