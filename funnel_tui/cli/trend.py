@@ -67,11 +67,13 @@ def cmd_trend(args: argparse.Namespace) -> int:
     who = _("all reps") if t["owner"] is None else t["owner"]
     console.print(Text(_("Trend — {who} — cohort conversion to the next stage, per {period}").format(
         who=safe(who), period=_("week") if args.by == "week" else _("month"))))
-    columns = [_("period"), *(st["name"] for st in t["steps"]), _("new"), _("won"), _("lost"),
-               _("won amount"), _("cycle d")]
-    keys = ["period", *(st["stage"] for st in t["steps"]), "new_deals", "wins", "losses", "won_amount",
-            "cycle_days"]
-    console.print(_table("", columns, [[r[k] for k in keys] for r in rows], right=set(range(1, len(keys)))))
+    # Two tables, so each fits 80 columns: the cohorts, then the flow.
+    steps = [st["stage"] for st in t["steps"]]
+    console.print(_table("", [_("period"), *(f"{st['name']}→" for st in t["steps"])],
+                         [[r["period"], *(r[k] for k in steps)] for r in rows], right=set(range(1, len(steps) + 1))))
+    flow = ["period", "new_deals", "wins", "losses", "won_amount", "cycle_days"]
+    console.print(_table("", [_("period"), _("new"), _("won"), _("lost"), _("won amount"), _("cycle d")],
+                         [[r[k] for k in flow] for r in rows], right=set(range(1, len(flow)))))
     console.print(Text(_("{mark} fewer than 10 deals; … the period still running. Conversion here = of the "
                          "deals that entered the stage during the period, how many have reached the next "
                          "stage since").format(mark=SMALL_MARK)))
