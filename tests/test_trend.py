@@ -156,3 +156,13 @@ def test_cli_trend_json_and_refusals(db_path, pipeline, capsys, monkeypatch):
     assert out["periods"][0]["start"].startswith("2026-11-09T00:00")
     assert main(["--db", str(db_path), "trend", "--weeks", "0"]) == 1
     assert "weeks" in capsys.readouterr().err
+
+
+def test_review_shows_each_stage_trend_beside_its_bottleneck_counts(store, pipeline):
+    r = store.review(now=NOW, tz=TZ)
+    lead = next(c for c in r["conversion"] if c["stage"] == "lead")
+    # Six weeks, 19 October to this week: Lead's cohorts were 2/3 (9th–16th) and 0/1 (16th–23rd).
+    assert [(t["n"], t["d"]) for t in lead["trend"]] == [(0, 0), (0, 0), (0, 0), (2, 3), (0, 1), (0, 0)]
+    for c in r["conversion"]:  # the review's own weeks are the trend's last three
+        assert [(t["n"], t["d"]) for t in c["trend"][-3:-1]] == \
+            [(c["week_before"]["n"], c["week_before"]["d"]), (c["last_week"]["n"], c["last_week"]["d"])]

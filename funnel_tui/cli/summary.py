@@ -311,7 +311,8 @@ def review_json(r: dict[str, Any], tz) -> dict[str, Any]:
         out["metrics"].append(m)
     out["conversion"] = [
         {**c, **{w: {**c[w], "ratio": _round(c[w]["ratio"], 4)}
-                 for w in ("this_week", "last_week", "week_before") if w in c}}
+                 for w in ("this_week", "last_week", "week_before") if w in c},
+         **({"trend": [{**t, "ratio": _round(t["ratio"], 4)} for t in c["trend"]]} if "trend" in c else {})}
         for c in r["conversion"]
     ]
     return out
@@ -340,6 +341,7 @@ def conversion_rows(r: dict[str, Any]) -> list[list[str]]:
         lw, wb = c["last_week"], c["week_before"]
         out.append([c["name"], ratio(lw["n"], lw["d"], lw["ratio"], lw["d"] < SMALL_SAMPLE),
                     ratio(wb["n"], wb["d"], wb["ratio"], wb["d"] < SMALL_SAMPLE),
+                    " ".join("·" if t["ratio"] is None else f"{t['ratio'] * 100:.0f}" for t in c.get("trend", ())),
                     "BOTTLENECK" if c["bottleneck"] else ""])
     return out
 
@@ -369,7 +371,8 @@ def cmd_review(args: argparse.Namespace) -> int:
                        f"vs {r['last_week_start']:%Y-%m-%d}"))
     console.print(_table("Flow", ["", "this week", "last week", "4-week avg"], review_rows(r), right={1, 2, 3}))
     console.print(_table(f"Conversion to the next stage (bottleneck: below {args.threshold:g} % two weeks running)",
-                         ["stage", "last week", "week before", ""], conversion_rows(r), right={1, 2}))
+                         ["stage", "last week", "week before", _("6 weeks, %"), ""], conversion_rows(r),
+                         right={1, 2, 3}))
     console.print(Text(_("{mark} fewer than 10 deals; conversion here = of the deals that entered the stage "
                          "during the week, how many have reached the next stage since").format(mark=SMALL_MARK)))
     return 0

@@ -54,6 +54,8 @@ if TYPE_CHECKING:
 
 UTC = timezone.utc
 
+REVIEW_TREND_WEEKS = 6  # the weeks of cohort conversion the review shows beside each stage
+
 
 class Store:
     """The rep's database. Open one per process; each method is one short transaction."""
@@ -469,12 +471,19 @@ class Store:
 
     def review(self, *, now: datetime, tz, owner: str | None = None,
                threshold: float = BOTTLENECK_THRESHOLD) -> dict[str, Any]:
-        """The weekly review: this week vs last vs the trailing 4-week average, bottlenecks."""
-        from funnel_tui.store import review
+        """The weekly review: this week vs last vs the trailing 4-week average, bottlenecks; each
+        stage's cohort conversion over the last REVIEW_TREND_WEEKS weeks beside it (`trend`)."""
+        from funnel_tui.store import review, summary
+        from funnel_tui.store import trend as trend_sql
 
         stages = self.stages()
+        wins = trend_math.windows(now, tz, weeks=REVIEW_TREND_WEEKS)
         with self.read() as conn:
-            return review.review(conn, stages, now=now, tz=tz, owner=owner, threshold=threshold)
+            out = review.review(conn, stages, now=now, tz=tz, owner=owner, threshold=threshold)
+            cohorts = trend_sql.cohorts(conn, stages, wins, now=now, deals=summary.DealSet(owner=owner))
+        for c in out["conversion"]:  # oldest week first, this week last
+            c["trend"] = [trend_math.cohort(n, d) for n, d in cohorts[f"cohort:{c['stage']}"]]
+        return out
 
     def trend(self, *, now: datetime, tz, owner: str | None = None, weeks: int = 12,
               by: str = "week") -> dict[str, Any]:
