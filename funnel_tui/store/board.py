@@ -6,9 +6,13 @@ frame reads these before Textual has finished loading (tui/board_data.py).
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import and_, func, select, text
 from sqlalchemy.engine import Connection
 
+from funnel_tui.domain.currency_totals import Rates, column_totals, one_currency
+from funnel_tui.store.settings import read_rates
 from funnel_tui.store.tables import WEIGHTED, D, aware_row, status_literal, weighted_sql
 
 # SQLite's planner (no statistics) prefers seeking ix_deal_status_stage and reading every
@@ -16,9 +20,9 @@ from funnel_tui.store.tables import WEIGHTED, D, aware_row, status_literal, weig
 # deals, 900 vs 130 ms at 1M). It takes ix_deal_stage_money only when told (INDEXED BY),
 # and can use a partial index only when the WHERE clause names 'open' literally.
 _OPEN_TOTALS_SQLITE = (
-    f"SELECT stage, count(*), sum(amount), sum({weighted_sql()}) "
+    f"SELECT stage, currency, count(*), sum(amount), sum({weighted_sql()}) "
     "FROM deal INDEXED BY ix_deal_stage_money "
-    "WHERE status = 'open' AND deleted_at IS NULL GROUP BY stage"
+    "WHERE status = 'open' AND deleted_at IS NULL GROUP BY stage, currency"
 )
 
 CARD_COLUMNS = (D.c.id, D.c.customer, D.c.title, D.c.amount, D.c.currency, D.c.probability,
@@ -27,21 +31,30 @@ CARD_COLUMNS = (D.c.id, D.c.customer, D.c.title, D.c.amount, D.c.currency, D.c.p
                 D.c.lost_reason)
 
 
-def board_totals(conn: Connection, *, status: str = "open", owner: str | None = None) -> dict[str, dict[str, int]]:
-    """Per stage: count, Σ amount, Σ weighted of deals with `status` (open: covering index),
-    of one rep when `owner` is given."""
+def board_totals(conn: Connection, *, status: str = "open", owner: str | None = None) -> dict[str, dict[str, Any]]:
+    """Per stage: count, Σ amount, Σ weighted of deals with `status` (open: covering index), of
+    one rep when `owner` is given; per currency (`by_currency`) and in the base currency at the
+    rep's rates (`amount` and `weighted`; None when a currency in the column has no rate: never
+    summed as one number)."""
     if status == "open" and conn.dialect.name == "sqlite" and owner is None:
         q = text(_OPEN_TOTALS_SQLITE)
     else:
         q = (
-            select(D.c.stage, func.count(), func.sum(D.c.amount), func.sum(WEIGHTED))
+            select(D.c.stage, D.c.currency, func.count(), func.sum(D.c.amount), func.sum(WEIGHTED))
             .where(and_(D.c.status == status_literal(status), D.c.deleted_at.is_(None)))
-            .group_by(D.c.stage)
+            .group_by(D.c.stage, D.c.currency)
         )
         if owner is not None:
             q = q.where(D.c.owner == owner)
-    rows = conn.execute(q).all()
-    return {r[0]: {"count": r[1], "amount": int(r[2] or 0), "weighted": int(r[3] or 0)} for r in rows}
+    per: dict[str, dict[str, dict[str, int]]] = {}
+    for stage, currency, n, amount, weighted in conn.execute(q).all():
+        per.setdefault(stage, {})[currency] = {"count": n, "amount": int(amount or 0),
+                                               "weighted": int(weighted or 0)}
+    # One currency on the whole board sums in it; the rates matter only when there are several
+    # (most pipelines: one query).
+    codes = {code for by_currency in per.values() for code in by_currency}
+    rates = one_currency(read_rates(conn) if len(codes) > 1 else Rates(), codes)
+    return {stage: column_totals(by_currency, rates) for stage, by_currency in per.items()}
 
 
 def board_column(conn: Connection, stage: str, *, limit: int = 50, offset: int = 0,

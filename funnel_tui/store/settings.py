@@ -11,13 +11,14 @@ answer to `me` there, and is never carried over.
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.engine import Connection
 
 from funnel_tui import config, paths
-
+from funnel_tui.domain.currency_totals import BASE_CURRENCY, RATE_PREFIX, Rates
 from funnel_tui.domain.rules import TIER_A_SHARE, TIER_B_SHARE
 from funnel_tui.domain.stages import StageDef, find_stage
 from funnel_tui.store.errors import StoreError
@@ -153,3 +154,20 @@ def personal_setting(conn: Connection, key: str, *, db_path: Path | None) -> str
         return None  # a demo database made before demo_me: its rep is not the user
     config.set_value(key, old)
     return old
+
+
+def read_rates(conn: Connection) -> Rates:
+    """The exchange rates the rep set into the base currency, CNY (settings `rate:USD` = "7.1",
+    kept as the text typed and read back as an exact Decimal)."""
+    rows = conn.execute(select(SET.c.key, SET.c.value).where(SET.c.key.startswith(RATE_PREFIX))).all()
+    return Rates(BASE_CURRENCY, {key[len(RATE_PREFIX):]: Decimal(value) for key, value in rows
+                                 if key[len(RATE_PREFIX):] != BASE_CURRENCY})
+
+
+def set_rate(conn: Connection, code: str, rate: Decimal | None) -> None:
+    """Set (or with None, remove) the rate of one currency in the base currency."""
+    key = RATE_PREFIX + code
+    if rate is None:
+        conn.execute(delete(SET).where(SET.c.key == key))
+    else:
+        set_setting(conn, key, str(rate))
