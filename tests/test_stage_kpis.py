@@ -79,8 +79,8 @@ def test_sql_matches_the_plain_contract(store):
     with store.read() as conn:
         deals = [aware_row(dict(r)) for r in conn.execute(select(Deal.__table__)).mappings()]
         history = [aware_row(dict(r)) for r in conn.execute(select(History.__table__)).mappings()]
-        got = kpis.stay_facts(conn)
-    want = stays_from_rows(deals, history)
+        got = kpis.stay_facts(conn, store.pipeline_stages())
+    want = stays_from_rows(store.pipeline_stages(), deals, history)
     assert got.hours == want.hours and sum(sum(v.values()) for v in got.hours.values()) > 0
     assert got.won_days.keys() == want.won_days.keys()
     for stage, days in want.won_days.items():

@@ -1,7 +1,8 @@
 """The `funnel` command line: `main()` and the parser; each command group in its own module.
 
     common      errors, exit codes, the clock, open_store, emit, the shared options
-    admin       tui, demo (first in --help); stages, undo, settings
+    admin       tui, demo (first in --help); undo, settings
+    stages      stages (add, edit, move, split, merge, archive, show), pipelines
     web         web: the board in a browser (textual-serve)
     deals       add, edit, move, lose, reopen, delete, restore
     followups   follow-up, done, log, snooze
@@ -25,7 +26,15 @@ from typing import Sequence
 
 from funnel_tui import __version__
 from funnel_tui.cli import admin, backup, deals, exchange, followups, forecast, reads, summary, team, trend, web
-from funnel_tui.cli.common import EXIT_ERROR, EXIT_OK, is_user_error, safe
+from funnel_tui.cli.common import (
+    EXIT_OK,
+    PENDING_NOTES,
+    exit_code_of,
+    explain_failure,
+    is_user_error,
+    print_notes,
+    safe,
+)
 
 # The order of `funnel --help`: each group adds its commands in turn.
 COMMAND_GROUPS = (admin.register_board, web.register, deals.register, followups.register, reads.register,
@@ -37,8 +46,9 @@ def build_parser() -> argparse.ArgumentParser:
         prog="funnel",
         description="Your own sales funnel in the terminal. With no command, opens the board.",
         epilog="Dates accept ISO forms (2026-12-01, 2026-12-01 15:00, with or without offset) and "
-               "phrases: today 15:00, tomorrow, +2h, +3d, fri. Exit codes: 0 ok, 1 refused, 2 usage; "
-               "`due` adds 10 (due soon) and 11 (overdue).",
+               "phrases: today 15:00, tomorrow, +2h, +3d, fri. Exit codes: 0 ok, 1 refused, 2 usage, "
+               "3 database or disk unavailable (nothing changed), 4 database damaged or missing (restore), "
+               "5 import done but its rejected-rows file not written; `due` adds 10 (due soon) and 11 (overdue).",
     )
     p.add_argument("--db", metavar="PATH|URL", help="database file or SQLAlchemy URL (default: FUNNEL_DB, "
                    "else funnel.db in your data dir)")
@@ -55,15 +65,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         args = parser.parse_args([*(argv if argv is not None else sys.argv[1:]), "tui"])
+    PENDING_NOTES.clear()
     try:
-        return args.func(args) or EXIT_OK
+        code = args.func(args) or EXIT_OK
+        print_notes()
+        return code
     except BrokenPipeError:  # `funnel list | head`: the reader left; not an error
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
         return EXIT_OK
     except Exception as exc:  # noqa: BLE001 - user errors become one line; the rest re-raise
         if not is_user_error(exc):
-            raise
+            explained = explain_failure(exc, args)  # the disk or the database said no
+            if explained is None:
+                raise
+            exc = explained
+        print_notes(failed_with=exit_code_of(exc))
         print(f"funnel: {safe(exc)}", file=sys.stderr)
-        return EXIT_ERROR
+        return exit_code_of(exc)
     except KeyboardInterrupt:
         return 130

@@ -1,5 +1,5 @@
-"""`funnel tui | demo` (the board and its demo data) and `funnel stages | undo | settings`
-(the funnel's set-up, and walking back).
+"""`funnel tui | demo` (the board and its demo data) and `funnel undo | settings` (walking
+back, and the rep's settings); `funnel stages | pipelines` live in cli/stages.py.
 
 Textual is imported only by `cmd_tui`, after the store is open and the board's first read
 has started, so every other command starts without it.
@@ -8,8 +8,10 @@ has started, so every other command starts without it.
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 from funnel_tui import config
+from funnel_tui.cli import stages
 from funnel_tui.cli.common import (
     EXIT_OK,
     CliError,
@@ -21,7 +23,7 @@ from funnel_tui.cli.common import (
     resolve_db,
     safe,
 )
-from funnel_tui.i18n import N_, _, active_lang
+from funnel_tui.i18n import N_, _, activate, active_lang, resolve_lang
 
 
 def cmd_tui(args: argparse.Namespace) -> int:
@@ -30,7 +32,7 @@ def cmd_tui(args: argparse.Namespace) -> int:
     # Start-up allocates a lot and frees little: no cycle collections until the board is up
     # (the app turns them back on then). ~10% of the time to the first frame.
     gc.disable()
-    store = open_store(args)
+    store, notes = open_for_board(args)
     if args.demo and store.count_deals(status="all") == 0:
         from funnel_tui.exchange.demo import fill_demo
 
@@ -40,7 +42,20 @@ def cmd_tui(args: argparse.Namespace) -> int:
     first_read = FirstRead(store)
     from funnel_tui.tui.app import run_app  # Textual is imported only here
 
-    return run_app(store, clock=now_utc, first_read=first_read)
+    return run_app(store, clock=now_utc, first_read=first_read, notes=notes)
+
+
+def open_for_board(args: argparse.Namespace) -> tuple[Any, list[str]]:
+    """The board's store and what the start-up checks found (toasted on the board), worded
+    in the language the board will speak (the rep's `lang`, else the locale): the checks
+    run before the board exists."""
+    try:
+        setting = config.get("lang")
+    except config.ConfigError:
+        setting = None  # the board says so itself when it reads the settings
+    activate(resolve_lang(setting))
+    notes: list[str] = []
+    return open_store(args, notes=notes), notes
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -63,24 +78,19 @@ def cmd_demo(args: argparse.Namespace) -> int:
         print(f"demo: {n} deals in {redact_url(target)}")
         return EXIT_OK
     if args.reset and path.exists():
+        from funnel_tui.store import Store
+
         for p in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
             p.unlink(missing_ok=True)
-    store = open_store(args)
+        # A new database on purpose: the start-up checks would take it for a lost one.
+        store = Store(path)
+    else:
+        store = open_store(args)
     if store.count_deals(status="all") and not args.reset:
         raise CliError("demo: this database already has deals; use --reset on a demo database "
                        "(e.g. funnel --demo demo --reset), never on your real one")
     n = fill_demo(store, deals=args.deals, seed=args.seed, now=now_utc())
     print(f"demo: {n} deals in {redact_url(target)}")  # a team URL carries a password
-    return EXIT_OK
-
-
-def cmd_stages(args: argparse.Namespace) -> int:
-    store = open_store(args)
-    rows = [{"position": s.position, "key": s.key, "name": s.name, "name_zh": s.name_zh,
-             "probability": s.probability, "max_dwell_days": s.max_dwell_days, "kind": s.kind}
-            for s in store.stages()]
-    emit(rows, args.format, ["position", "key", "name", "name_zh", "probability", "max_dwell_days", "kind"],
-         title="Stages")
     return EXIT_OK
 
 
@@ -95,8 +105,11 @@ def cmd_undo(args: argparse.Namespace) -> int:
     if res is None:
         print(_("nothing to undo"))
         return EXIT_OK
-    labels = {s.key: s.label(active_lang()) for s in store.stages()}
+    labels = {s.key: s.label(active_lang()) for s in store.all_stages()}
     what = undone_text(res, lambda key: labels.get(key, key))
+    if res.get("setup") and not res["deal_ids"]:  # a change to the stages alone
+        print(safe(_("undone: {what}").format(what=what)))
+        return EXIT_OK
     deals = ", ".join(str(d) for d in res["deal_ids"][:10])
     more = f" (+{len(res['deal_ids']) - 10} more)" if len(res["deal_ids"]) > 10 else ""
     print(safe(_("undone: {n} change(s) on deal {deals}{more} — {what}").format(
@@ -220,8 +233,8 @@ def register_board(sub: argparse._SubParsersAction) -> None:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    """`stages`, `undo` and `settings`, after the read commands."""
-    add_format(add_command(sub, "stages", cmd_stages, "the funnel stages"))
+    """`stages`, `pipelines` (cli/stages.py), `undo` and `settings`, after the read commands."""
+    stages.register(sub)
 
     add_format(add_command(sub, "undo", cmd_undo, "revert the last change (again and again) and say what it was"))
 

@@ -6,8 +6,12 @@ store (SQLModel), Rich and the domain are imported inside the functions that use
 `funnel --help` loads argparse only.
 
 Exit codes: 0 ok; 1 a refused or failed action (one line on stderr naming the field);
-2 bad usage. `funnel due` adds 10 (follow-ups due in the window, none overdue) and
-11 (something overdue) so it can drive a shell prompt or a cron job.
+2 bad usage; 3 the database or the disk said no — locked, full, read-only, not yours, an I/O
+error — and nothing was changed; 4 the database is damaged, or missing although backups show
+it held data: the line names the restore; 5 an import committed but its rejected-rows file
+could not be written (the line says which rows). `funnel due` adds 10 (follow-ups due in the
+window, none overdue) and 11 (something overdue) so it can drive a shell prompt or a cron job.
+Every error ends in one line on stderr, never a traceback.
 """
 
 from __future__ import annotations
@@ -25,12 +29,19 @@ from funnel_tui.i18n import _
 EXIT_OK = 0
 EXIT_ERROR = 1
 EXIT_USAGE = 2
+EXIT_UNAVAILABLE = 3
+EXIT_DAMAGED = 4
+EXIT_PARTLY = 5
 EXIT_DUE = 10
 EXIT_OVERDUE = 11
 
 
 class CliError(Exception):
-    """One line for the user; exit code 1."""
+    """One line for the user; exit code 1 unless `exit_code` says otherwise."""
+
+    def __init__(self, message: str, *, exit_code: int = EXIT_ERROR):
+        super().__init__(message)
+        self.exit_code = exit_code
 
 
 def is_user_error(exc: BaseException) -> bool:
@@ -44,6 +55,45 @@ def is_user_error(exc: BaseException) -> bool:
     if store is not None:
         kinds += (store.StoreError,)
     return isinstance(exc, kinds)
+
+
+def exit_code_of(exc: BaseException) -> int:
+    """The documented exit code of a user error (see the module docstring)."""
+    return int(getattr(exc, "exit_code", EXIT_ERROR))
+
+
+def explain_failure(exc: BaseException, args: argparse.Namespace) -> Exception | None:
+    """An error no command turned into a sentence, as one: a file operation the disk refused
+    (full, read-only, not yours), the database's refusal met outside a store transaction, or
+    a stored value SQLite holds but funnel cannot read (a flipped byte). None: a real bug."""
+    if isinstance(exc, OSError) and exc.errno is not None:
+        from funnel_tui.store import health
+
+        problem = health.problem_of(exc)
+        where = f" ({exc.filename})" if exc.filename else ""
+        code = EXIT_UNAVAILABLE if problem.kind in ("full", "read_only", "permission") else EXIT_ERROR
+        return CliError(f"{exc.strerror or exc}{where}; nothing was changed", exit_code=code)
+    sa_exc = sys.modules.get("sqlalchemy.exc")
+    if sa_exc is not None and isinstance(exc, sa_exc.DBAPIError):
+        from funnel_tui.store.engine import sqlite_path
+        from funnel_tui.store.errors import refusal_of
+
+        return refusal_of(exc, sqlite_path(resolve_db(args)))
+    if type(exc) is ValueError:  # the validators raise subclasses; this came from reading a row
+        from funnel_tui.store.engine import sqlite_path
+        from funnel_tui.store.health import unreadable_values
+
+        path = sqlite_path(resolve_db(args))
+        found = unreadable_values(path) if path is not None and path.exists() else []
+        if found:
+            from funnel_tui.store.open_check import command
+
+            return CliError(_(
+                "{found}: the file was changed outside funnel (a flipped byte?); nothing was changed. "
+                "Restore a backup: {list}, then {restore}").format(
+                found="; ".join(found[:3]), list=command(path, "backup", "list"),
+                restore=command(path, "backup", "restore", "NAME")), exit_code=EXIT_DAMAGED)
+    return None
 
 
 # --- the clock and the zone -----------------------------------------------------------------
@@ -126,27 +176,56 @@ def resolve_db(args: argparse.Namespace) -> str:
     return str(paths.default_db_path())
 
 
-def open_store(args: argparse.Namespace):
-    """The Store for this command; a newer schema opens read-only, a failure is one line."""
-    from funnel_tui.store import NewerSchemaError, Store, StoreError
-    from funnel_tui.store.engine import redact_url
+# What the start-up checks want the rep to know (a failed automatic backup, a full disk):
+# `main` prints them once the command is done, or drops them when its own error says it.
+PENDING_NOTES: list[str] = []
+
+
+def print_notes(*, failed_with: int | None = None) -> None:
+    notes, PENDING_NOTES[:] = list(PENDING_NOTES), []
+    if failed_with in (EXIT_UNAVAILABLE, EXIT_DAMAGED):
+        return  # the error line names the database's state itself
+    for note in notes:
+        print(f"funnel: {safe(note)}", file=sys.stderr)
+
+
+def open_store(args: argparse.Namespace, *, notes: list[str] | None = None):
+    """The Store for this command, after the start-up checks (store.open_check): a damaged,
+    missing or unusable file is one line and its exit code; a read-only one opens read-only.
+    What the rep should know (a full disk, a backup that failed) goes to stderr after the
+    command (PENDING_NOTES), or into `notes` when the caller shows it itself (the board)."""
+    from funnel_tui.store import NewerSchemaError, Store
+    from funnel_tui.store.engine import redact_url, sqlite_path
+    from funnel_tui.store.migrations import MigrationError
 
     target = resolve_db(args)
-    _check_file(target)
+    path = sqlite_path(target)
+    read_only: str | bool = False
+    immutable = False
+    if path is not None:
+        from funnel_tui.store.open_check import check_at_open
+
+        opened = check_at_open(path, now=now_utc())
+        read_only, immutable = opened.read_only or False, opened.immutable
+        if notes is not None and read_only and not opened.notes:  # the board says so once
+            opened.notes.append(_("read-only ({why}): you can look, changes are refused").format(why=read_only))
+        (notes if notes is not None else PENDING_NOTES).extend(opened.notes)
     try:
-        return Store(target)
-    except StoreError as exc:  # named causes (a server: authentication, reachability, …)
-        raise CliError(str(exc)) from None
+        return Store(target, read_only=read_only, immutable=immutable)
     except NewerSchemaError as exc:
         # Readable, never written: a newer funnel-tui owns this file's format.
         print(f"funnel: {exc}; opened read-only (changes are refused)", file=sys.stderr)
         try:
-            return Store(target, read_only=True)
-        except StoreError as exc2:
-            raise CliError(str(exc2)) from None
+            return Store(target, read_only=True, immutable=immutable)
         except Exception as exc2:  # noqa: BLE001
+            if is_user_error(exc2):
+                raise
             raise CliError(f"cannot open database {redact_url(target)}: {type(exc2).__name__}") from None
+    except MigrationError as exc:
+        raise CliError(f"cannot upgrade {redact_url(target)}: {safe(exc)}", exit_code=EXIT_UNAVAILABLE) from None
     except Exception as exc:  # noqa: BLE001 - never print a URL with its password
+        if is_user_error(exc):
+            raise
         raise CliError(f"cannot open database {redact_url(target)}: {type(exc).__name__}") from None
 
 
@@ -173,22 +252,6 @@ def ask_name_once(store, *, ask=input) -> str | None:
 def owner_hint() -> str:
     """Said when a new deal gets no owner because the rep's name is not set."""
     return _("no owner: tell funnel your name once with `funnel settings me NAME` and new deals are yours")
-
-
-def _check_file(target: str) -> None:
-    """At start: a damaged file is moved aside (restore offered), then the automatic backup."""
-    from funnel_tui.store.backup import BackupError, CorruptDatabaseError, check_at_open
-    from funnel_tui.store.engine import sqlite_path
-
-    path = sqlite_path(target)
-    if path is None:
-        return
-    try:
-        check_at_open(path, now=now_utc())
-    except CorruptDatabaseError as exc:
-        raise CliError(str(exc)) from None
-    except (BackupError, OSError) as exc:
-        print(f"funnel: warning: automatic backup failed: {safe(exc)}", file=sys.stderr)
 
 
 # --- output ----------------------------------------------------------------------------------
@@ -267,3 +330,11 @@ def whole_id(value: str) -> int:
 def add_deal(sp: argparse.ArgumentParser) -> None:
     """The DEAL positional: which deal the command acts on."""
     sp.add_argument("deal", type=whole_id, help="deal id")
+
+
+def add_pipeline_option(sp: argparse.ArgumentParser) -> None:
+    """--pipeline NAME: the commands that read or write one pipeline's deals or stages."""
+    sp.add_argument("--pipeline", metavar="NAME",
+                    help="which pipeline (key or name, see `funnel pipelines`; default: all of them for "
+                         "lists, the default pipeline for stages and the funnel)")
+

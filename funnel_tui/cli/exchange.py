@@ -13,6 +13,7 @@ from pathlib import Path
 
 from funnel_tui.cli.common import (
     EXIT_OK,
+    EXIT_UNAVAILABLE,
     CliError,
     add_command,
     local_tz,
@@ -42,10 +43,15 @@ def cmd_export(args: argparse.Namespace) -> int:
                                stage=args.stage, encoding=args.encoding)
             what = "deals"
     except ExportError as exc:
-        raise CliError(f"export: {exc}") from None
+        raise CliError(f"export: {exc}", exit_code=exc.exit_code) from None
     except OSError as exc:  # the disk said no while writing (full, read-only, gone): one line, nothing left
+        from funnel_tui.store.health import problem_of
+
+        disk = problem_of(exc).kind in ("full", "read_only", "permission")
         raise CliError(_("export: cannot write {path}: {reason}").format(
-            path=safe(dest), reason=exc.strerror or type(exc).__name__)) from None
+            path=safe(dest), reason=exc.strerror or type(exc).__name__),
+            exit_code=EXIT_UNAVAILABLE if disk else EXIT_ERROR) from None
+    # Only now, with every row on the disk (or handed whole to the pipe), is it "exported".
     where = "stdout" if res.path is None else str(res.path)
     print(f"exported {res.rows} {what} to {safe(where)} ({res.encoding})",
           file=sys.stderr if res.path is None else sys.stdout)

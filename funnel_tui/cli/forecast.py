@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from funnel_tui.cli.common import add_command, add_format, emit, local_tz, now_utc, open_store, safe
+from funnel_tui.cli.common import add_command, add_format, add_pipeline_option, emit, local_tz, now_utc, open_store, safe
 from funnel_tui.cli.summary import _console, _major, _owner, _round, _table, money
 from funnel_tui.i18n import _
 
@@ -49,7 +49,7 @@ def cmd_forecast(args: argparse.Namespace) -> int:
 
     tz = local_tz()
     store = open_store(args)
-    f = store.forecast(now=now_utc(), owner=_owner(store, args.owner))
+    f = store.forecast(now=now_utc(), owner=_owner(store, args.owner), pipeline=args.pipeline)
     if args.format == "json":
         emit([], "json", [], json_value=forecast_json(f, tz))
         return 0
@@ -92,4 +92,5 @@ def register(sub: argparse._SubParsersAction) -> None:
                      "the open pipeline weighed by your own history: certain/likely/unlikely/remote, the water, "
                      "deals to push first")
     sp.add_argument("--owner", help="one rep's deals ('me' = the rep set in settings); default: every deal")
+    add_pipeline_option(sp)
     add_format(sp)

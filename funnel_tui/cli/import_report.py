@@ -13,7 +13,17 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from funnel_tui.cli.common import EXIT_ERROR, EXIT_OK, CliError, ask_name_once, local_tz, now_utc, open_store, safe
+from funnel_tui.cli.common import (
+    EXIT_ERROR,
+    EXIT_OK,
+    EXIT_PARTLY,
+    CliError,
+    ask_name_once,
+    local_tz,
+    now_utc,
+    open_store,
+    safe,
+)
 from funnel_tui.i18n import _, ngettext
 
 if TYPE_CHECKING:
@@ -80,8 +90,8 @@ def run_import(args: argparse.Namespace) -> int:
     try:
         report = import_file(store, args.path, now=now_utc(), tz=local_tz(), dry_run=args.dry_run,
                              on_error=args.on_error, update=args.update, owner=owner, options=options)
-    except ImportFileError as exc:
-        raise CliError(str(exc)) from None
+    except ImportFileError as exc:  # a full disk, a backup or rejected file that failed: exit 3
+        raise CliError(str(exc), exit_code=getattr(exc, "exit_code", EXIT_ERROR)) from None
     except OSError as exc:
         raise CliError(_("import: cannot read {path}: {why}").format(
             path=safe(args.path), why=exc.strerror or type(exc).__name__)) from None
@@ -95,6 +105,9 @@ def run_import(args: argparse.Namespace) -> int:
         if saved:
             print(_("  saved profile {name}: {path}; the next file with these columns is read with it").format(
                 name=safe(args.save_profile), path=safe(saved)))
+    if report.rejected_file_error:  # committed: said so above; the failure on its own line
+        print(f"funnel: {safe(report.rejected_file_error)}", file=sys.stderr)
+        return EXIT_PARTLY
     return EXIT_OK if report.ok else EXIT_ERROR
 
 
@@ -230,6 +243,9 @@ def print_report(r: ImportReport) -> None:
         print(f"  duplicate {safe(line)}", file=out)
     if r.rejected_file:
         print(f"  rejected rows, with a reason column, to fix and import again: {safe(r.rejected_file)}", file=out)
+    if r.rejected_file_error:
+        print(_("  the import is committed (do not import the file again), but {why}: fix the rows listed "
+                "above").format(why=safe(r.rejected_file_error)), file=out)
     if r.dry_run:
         print("  dry run: nothing was written", file=out)
     elif r.backup:

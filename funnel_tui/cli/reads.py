@@ -11,6 +11,7 @@ import sys
 from datetime import datetime
 
 from funnel_tui.cli.common import (
+    add_pipeline_option,
     EXIT_DUE,
     EXIT_OK,
     EXIT_OVERDUE,
@@ -19,14 +20,15 @@ from funnel_tui.cli.common import (
     add_format,
     emit,
     fmt_time,
-    iso,
     local_tz,
     now_utc,
     open_store,
 )
 from funnel_tui.domain.vocab import DEAL_STATUSES
+from funnel_tui.i18n import _
 
 DUE_TABLE_ROWS = 25  # a readable screenful; JSON and CSV always give all
+SHOW_HISTORY = 50  # history rows `show` prints unless asked for more (JSON says history_total)
 DUE_COLUMNS = ["followup_id", "deal_id", "customer", "title", "stage", "kind", "due_at", "bucket", "note"]
 WARNING_COLUMNS = ["deal_id", "customer", "stage", "kind", "days", "limit"]
 
@@ -41,9 +43,9 @@ def cmd_due(args: argparse.Namespace) -> int:
         # A screenful: the bucket counts come from SQL and only the shown rows are built
         # (20 ms instead of 120 ms for the 7k follow-ups due at 100k deals).
         items, counts = store.due_overview(now=now, within=args.within, owner=args.owner,
-                                           limit=max(args.limit, 0))
+                                           limit=max(args.limit, 0), pipeline=args.pipeline)
     else:
-        items = store.due(now=now, within=args.within, owner=args.owner)
+        items = store.due(now=now, within=args.within, owner=args.owner, pipeline=args.pipeline)
         counts = {b: sum(1 for i in items if i.bucket == b) for b in ("overdue", "24h", "3d", "later")}
     total = sum(counts.values())
     rows = [
@@ -64,7 +66,8 @@ def cmd_due(args: argparse.Namespace) -> int:
     else:
         emit(rows, args.format, DUE_COLUMNS)
     if args.notify and total:
-        _notify(items if args.format != "table" else store.due(now=now, within=args.within, owner=args.owner))
+        _notify(items if args.format != "table" else store.due(now=now, within=args.within, owner=args.owner,
+                                                               pipeline=args.pipeline))
     return code
 
 
@@ -94,7 +97,7 @@ def cmd_warnings(args: argparse.Namespace) -> int:
     now = now_utc()
     table = args.format == "table"
     # The table shows the worst few of each kind with the true counts; json/csv give all.
-    items = store.warnings(now=now, owner=args.owner, limit=args.limit if table else None)
+    items = store.warnings(now=now, owner=args.owner, limit=args.limit if table else None, pipeline=args.pipeline)
     if args.kind:
         items = [w for w in items if w.kind == args.kind]
     rows = [{"deal_id": w.deal_id, "customer": w.customer, "stage": w.stage, "kind": w.kind,
@@ -102,7 +105,7 @@ def cmd_warnings(args: argparse.Namespace) -> int:
     if not table:
         emit(rows, args.format, WARNING_COLUMNS)
         return EXIT_OK
-    counts = store.warning_counts(now=now, owner=args.owner)
+    counts = store.warning_counts(now=now, owner=args.owner, pipeline=args.pipeline)
     if args.kind:
         counts = {args.kind: counts[args.kind]}
     summary = " · ".join(f"{n} {kind}" for kind, n in counts.items() if n)
@@ -117,7 +120,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 
     store = open_store(args)
     deals = store.list_deals(status=args.status, stage=args.stage, owner=args.owner,
-                             search=args.search, limit=args.limit)
+                             search=args.search, limit=args.limit, pipeline=args.pipeline)
     tz = local_tz()
     if args.format == "table":
         from funnel_tui.domain.money import format_money
@@ -135,20 +138,29 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
+    from funnel_tui.domain.dates import iso_local
     from funnel_tui.exchange.columns import deal_record
 
     store = open_store(args)
     deal = store.get_deal(args.deal)
-    tz = local_tz()
-    history = [{"at": iso(h["at"]), "kind": h["kind"], "from_stage": h["from_stage"], "to_stage": h["to_stage"],
-                "field": h["field"], "old": h["old"], "new": h["new"]} for h in store.deal_timeline(args.deal)]
-    followups = [{"followup_id": f["id"], "kind": f["kind"], "due_at": iso(f["due_at"]), "status": f["status"],
-                  "note": f["note"], "done_at": iso(f["done_at"])} for f in store.deal_follow_ups(args.deal)]
-    touches = [{"touch_id": t["id"], "kind": t["kind"], "at": iso(t["at"]), "note": t["note"]}
+    tz = local_tz()  # once: reading the zone per row cost seconds on a long history
+
+    def at(dt):
+        return iso_local(dt, tz) if dt is not None else None
+
+    # Long histories are paged: the newest --history rows (all with --history all).
+    total = store.count_timeline(args.deal)
+    rows = store.deal_timeline(args.deal, newest=args.history)
+    history = [{"at": at(h["at"]), "kind": h["kind"], "from_stage": h["from_stage"], "to_stage": h["to_stage"],
+                "field": h["field"], "old": h["old"], "new": h["new"]} for h in rows]
+    followups = [{"followup_id": f["id"], "kind": f["kind"], "due_at": at(f["due_at"]), "status": f["status"],
+                  "note": f["note"], "done_at": at(f["done_at"])} for f in store.deal_follow_ups(args.deal)]
+    touches = [{"touch_id": t["id"], "kind": t["kind"], "at": at(t["at"]), "note": t["note"]}
                for t in store.deal_touches(args.deal)]
     rec = deal_record(deal, tz=tz, amounts_as_text=args.format != "json")
     if args.format == "json":
-        emit([], "json", [], json_value={**rec, "history": history, "followups": followups, "touches": touches})
+        emit([], "json", [], json_value={**rec, "history": history, "history_total": total,
+                                         "followups": followups, "touches": touches})
         return EXIT_OK
     if args.format == "csv":
         emit([rec], "csv", list(rec))
@@ -158,8 +170,24 @@ def cmd_show(args: argparse.Namespace) -> int:
     emit([{**f, "due_at": fmt_time(datetime.fromisoformat(f["due_at"]))} for f in followups if f["status"] == "open"],
          "table", ["followup_id", "kind", "due_at", "note"], title="Open follow-ups")
     emit(touches, "table", ["at", "kind", "note"], title="Touches")
-    emit(history, "table", ["at", "kind", "field", "old", "new"], title="History")
+    older = total - len(history)
+    more = _("… {n} older history rows not shown (--history all, or --history N for the newest N)").format(
+        n=older) if older > 0 else None
+    emit(history, "table", ["at", "kind", "field", "old", "new"], title="History", footer=more)
     return EXIT_OK
+
+
+def history_rows(value: str) -> int | None:
+    """argparse type of --history: a count of rows, or all."""
+    if value == "all":
+        return None
+    try:
+        n = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r}: give a number of rows, or all") from None
+    if n < 0:
+        raise argparse.ArgumentTypeError(f"{value!r}: give a number of rows, or all")
+    return n
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -168,6 +196,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     sp.add_argument("--owner", help="only this rep's deals")
     sp.add_argument("--limit", type=int, default=DUE_TABLE_ROWS, help="rows in the table (JSON gives all)")
     sp.add_argument("--notify", action="store_true", help="also raise a desktop notification")
+    add_pipeline_option(sp)
     add_format(sp)
 
     sp = add_command(sub, "warnings", cmd_warnings,
@@ -175,6 +204,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     sp.add_argument("--owner", help="only this rep's deals")
     sp.add_argument("--kind", choices=("dwell_over", "dwell_near", "silent", "no_next_step"))
     sp.add_argument("--limit", type=int, default=10, help="rows of each kind in the table (JSON gives all)")
+    add_pipeline_option(sp)
     add_format(sp)
 
     sp = add_command(sub, "list", cmd_list, "list deals")
@@ -183,8 +213,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     sp.add_argument("--owner", help="only this rep's deals")
     sp.add_argument("--search", help="customer, title or contact contains this text")
     sp.add_argument("--limit", type=int, help="at most this many")
+    add_pipeline_option(sp)
     add_format(sp)
 
     sp = add_command(sub, "show", cmd_show, "one deal: fields, follow-ups, touches, history")
     add_deal(sp)
+    sp.add_argument("--history", type=history_rows, default=SHOW_HISTORY, metavar="N|all",
+                    help=f"the newest N history rows (default {SHOW_HISTORY}), or all")
     add_format(sp)

@@ -48,7 +48,7 @@ def segment_rows(r: dict[str, Any]) -> list[dict[str, str]]:
 
 def run(args: argparse.Namespace, store, deals, tz) -> int:
     """`summary --by`: `deals` is the summary's set (owner, since, until)."""
-    r = store.segments(now=now_utc(), by=args.by, deals=deals)
+    r = store.segments(now=now_utc(), by=args.by, deals=deals, pipeline=args.pipeline)
     if args.format == "json":
         emit([], "json", [], json_value=segments_json(r, tz))
         return 0

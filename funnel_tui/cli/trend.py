@@ -10,7 +10,17 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from funnel_tui.cli.common import CliError, add_command, add_format, emit, local_tz, now_utc, open_store, safe
+from funnel_tui.cli.common import (
+    CliError,
+    add_command,
+    add_format,
+    add_pipeline_option,
+    emit,
+    local_tz,
+    now_utc,
+    open_store,
+    safe,
+)
 from funnel_tui.cli.summary import _as_of, _console, _major, _owner, _round, _table, money, ratio
 from funnel_tui.i18n import _
 
@@ -55,7 +65,8 @@ def cmd_trend(args: argparse.Namespace) -> int:
         raise CliError(_("weeks: give a whole number of weeks from 1 to 520, e.g. 12"))
     store = open_store(args)
     now = _as_of(args.as_of, tz) if args.as_of else now_utc()
-    t = store.trend(now=now, tz=tz, owner=_owner(store, args.owner), weeks=args.weeks, by=args.by)
+    t = store.trend(now=now, tz=tz, owner=_owner(store, args.owner), weeks=args.weeks, by=args.by,
+                    pipeline=args.pipeline)
     if args.format == "json":
         emit([], "json", [], json_value=trend_json(t, tz))
         return 0
@@ -87,4 +98,5 @@ def register(sub: argparse._SubParsersAction) -> None:
                     "the months those weeks touch)")
     sp.add_argument("--by", choices=("week", "month"), default="week", help="period length (default week)")
     sp.add_argument("--as-of", metavar="WHEN", help="the trend as it stood at this moment")
+    add_pipeline_option(sp)
     add_format(sp)

@@ -36,7 +36,7 @@ from fractions import Fraction
 from typing import Any, Iterable, Mapping, Sequence
 
 from funnel_tui.domain.funnel import SMALL_SAMPLE, FunnelFacts, rate
-from funnel_tui.domain.stages import StageDef
+from funnel_tui.domain.stages import StageDef, StageMap
 
 PRIOR_WEIGHT = 10
 BANDS: tuple[tuple[str, Fraction], ...] = (
@@ -58,8 +58,9 @@ class Record:
 
 def records(stages: Sequence[StageDef], won: FunnelFacts | None, lost: FunnelFacts | None) -> dict[str, Record]:
     """Per stage: the record of one rep from the highest-stage counts of their won and lost
-    deals (FunnelFacts.highest)."""
-    order = sorted(stages, key=lambda s: s.position)
+    deals (FunnelFacts.highest, whose keys are the stages history counts as now: `stages` may
+    hold archived ones, and a plain archived stage's deals reached the stages before it)."""
+    order = StageMap.of(stages).counted
     out: dict[str, Record] = {}
     w_run = c_run = 0
     for s in reversed(order):
@@ -136,8 +137,9 @@ def forecast(stages: Sequence[StageDef], per_owner: Mapping[str, Mapping[str, Fu
              owner: str | None = None, as_of: datetime | None = None, k: int = PRIOR_WEIGHT) -> dict[str, Any]:
     """The forecast. `per_owner[rep][status]` are the facts of that rep's deals of that status
     (open, won, lost); `conversions[stage]` the set's conversion to the next stage; `push[stage]`
-    the deals to push first (store), as `push_first` would rank them. Amounts in minor units."""
-    order = [s for s in sorted(stages, key=lambda s: s.position)]
+    the deals to push first (store), as `push_first` would rank them. Amounts in minor units.
+    `stages` is the pipeline's stage set now (archived ones included: history counts on them)."""
+    order = [s for s in StageMap.of(stages).counted if not s.archived]
     by_key = {s.key: s for s in order}
     per_stage = {s.key: {"stage": s.key, "name": s.name, "open_deals": 0, "open_amount": 0,
                          "probability_weighted": 0, "history_weighted": 0} for s in order if s.kind == "open"}
@@ -146,7 +148,7 @@ def forecast(stages: Sequence[StageDef], per_owner: Mapping[str, Mapping[str, Fu
     rates = []
     for rep in sorted(per_owner, key=lambda r: r or ""):
         facts = per_owner[rep]
-        book = records(order, facts.get("won"), facts.get("lost"))
+        book = records(stages, facts.get("won"), facts.get("lost"))
         open_facts = facts.get("open")
         amounts: dict[str, list[int]] = {}
         for g in (open_facts.groups if open_facts else ()):
@@ -209,7 +211,7 @@ def probabilities(stages: Sequence[StageDef], per_owner: Mapping[str, Mapping[st
     for rep, facts in per_owner.items():
         book = records(stages, facts.get("won"), facts.get("lost"))
         for s in stages:
-            if s.kind == "open":
+            if s.kind == "open" and s.key in book:
                 out[(rep, s.key)] = historical_probability(book[s.key], s.probability, k)
     return out
 

@@ -9,6 +9,9 @@ sales cycle split by stage. Pure; the average deal size at a stage comes with th
 - **sales cycle split by stage**: over the deals won now, Σ of their completed stays in each
   open stage / the number of won deals. For deals walked stage by stage into Won the parts add
   up to the sales cycle (created → won); a deal created straight into Won has no part.
+Stays are read through today's stages (domain.stage_history.deal_stays, as the summary reads
+them): a split's or merge's relabel move neither ends nor starts a stay, and a stay in an old
+key counts for the stage it maps to.
 """
 
 from __future__ import annotations
@@ -17,8 +20,9 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, Iterable, Mapping, Sequence
 
-from funnel_tui.domain.funnel import ENTRY_KINDS, undone_actions
-from funnel_tui.domain.stages import StageDef
+from funnel_tui.domain.funnel import ENTRY_KINDS, days_between, undone_actions
+from funnel_tui.domain.stage_history import deal_stays
+from funnel_tui.domain.stages import StageDef, StageMap
 
 HOUR = timedelta(hours=1)
 
@@ -62,26 +66,25 @@ def median_days(hours: Mapping[int, int]) -> float | None:
     return (nth(n // 2 - 1) + nth(n // 2)) / 48
 
 
-def stays_from_rows(deals: Iterable[Mapping[str, Any]], history: Iterable[Mapping[str, Any]]) -> StayFacts:
-    """The contract over plain rows: every completed stay of the (not deleted) deals given."""
+def stays_from_rows(stages: Sequence[StageDef], deals: Iterable[Mapping[str, Any]],
+                    history: Iterable[Mapping[str, Any]]) -> StayFacts:
+    """The contract over plain rows: every completed stay of the (not deleted) deals given.
+    `stages`: the pipeline's stage set now, archived ones included."""
     history = list(history)
     chosen = {d["id"]: d for d in deals if d.get("deleted_at") is None}
+    smap = StageMap.of(stages)
     undone = undone_actions(history)
     facts = StayFacts()
-    entered: dict[int, Any] = {}
+    paths: dict[int, list[Mapping[str, Any]]] = {}
     for h in sorted(history, key=lambda r: r["id"]):
-        deal = chosen.get(h.get("deal_id"))
-        if deal is None or not h.get("to_stage") or h["kind"] not in ENTRY_KINDS:
-            continue
-        if (h.get("action") or "") in undone:
-            continue
-        start = entered.get(deal["id"])
-        if h["kind"] == "stage" and h.get("from_stage") and start is not None:
-            days = (h["at"] - start) / timedelta(days=1)
-            facts.add(h["from_stage"], to_hours(days))
-            if deal["status"] == "won":
-                facts.won_days[h["from_stage"]] = facts.won_days.get(h["from_stage"], 0.0) + days
-        entered[deal["id"]] = h["at"]
+        if h.get("deal_id") in chosen and h.get("to_stage") and h["kind"] in ENTRY_KINDS:
+            paths.setdefault(h["deal_id"], []).append(h)
+    for deal_id, path in paths.items():
+        for stage, entered, left in deal_stays(path, smap, undone):
+            days = days_between(entered, left)
+            facts.add(stage, to_hours(days))
+            if chosen[deal_id]["status"] == "won":
+                facts.won_days[stage] = facts.won_days.get(stage, 0.0) + days
     return facts
 
 
@@ -89,7 +92,7 @@ def stage_kpis(stages: Sequence[StageDef], stays: StayFacts, won: int) -> dict[s
     """Per stage key: median_days_in_stage, and for open stages cycle_days_in_stage (the won
     deals' mean time there; None without a won deal)."""
     out = {}
-    for s in stages:
+    for s in (s for s in stages if not s.archived):
         split = None
         if s.kind == "open" and won:
             split = max(stays.won_days.get(s.key, 0.0), 0.0) / won

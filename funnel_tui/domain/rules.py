@@ -51,8 +51,11 @@ class Dwell:
 
 
 def dwell(stage_entered_at: datetime, now: datetime, max_dwell_days: int | None) -> Dwell:
-    """`near` at ≥ 80 % of the stage's max dwell, `over` past it; no limit → always ok."""
-    stay = now - stage_entered_at
+    """`near` at ≥ 80 % of the stage's max dwell, `over` past it; no limit → always ok.
+
+    A clock behind the time the deal entered its stage (a wrong clock, FUNNEL_NOW) gives a
+    stay of 0, never a negative one."""
+    stay = max(now - stage_entered_at, timedelta(0))
     days = stay / DAY
     if not max_dwell_days:
         return Dwell(days, None, "ok")

@@ -13,6 +13,12 @@ Rows of undone actions, and the undos' own rows, count nowhere (undos made after
 asked about are not known yet). Wins and losses are status changes (history rows `won`,
 `lost`), as in the weekly review.
 
+Across stage changes the periods are read through today's stages (domain/funnel.py, as the
+weekly review reads its weeks): `stages` is the pipeline's stage set now, archived ones
+included; a key of a split or merged stage counts as the stage it maps to, at that position, so
+a split's or merge's relabel move is no entry (both ends at one position); an entry into a
+plain archived stage counts for it (not shown) and its position counts in "reached since".
+
 `windows` makes the periods; `flow_from_rows` and `cohorts_from_rows` are the contract over
 plain deal and history rows (the SQL in store/trend.py is tested against them); `trend`
 puts the answer together.
@@ -24,7 +30,7 @@ from datetime import date, datetime, timedelta
 from typing import Any, Iterable, Mapping, Sequence
 
 from funnel_tui.domain.funnel import SMALL_SAMPLE, days_between, rate, undone_actions, week_start
-from funnel_tui.domain.stages import StageDef
+from funnel_tui.domain.stages import StageDef, StageMap
 
 BY = ("week", "month")
 Window = tuple[datetime, datetime]
@@ -74,12 +80,16 @@ def _which(at: datetime, wins: Sequence[Window]) -> int | None:
     return None
 
 
-def _positions(stages: Sequence[StageDef]) -> tuple[dict[str, int], dict[str, int]]:
-    """Each stage key's position, and for each stage with a next one, the next's position."""
-    order = sorted(stages, key=lambda s: s.position)
-    pos = {s.key: s.position for s in order}
-    nxt = {s.key: order[i + 1].position for i, s in enumerate(order[:-1])}
-    return pos, nxt
+def _positions(smap: StageMap) -> tuple[dict[str, int], dict[str, int]]:
+    """Each stage key's position (that of the stage it counts as now), and for each key with
+    a stage after it, the position of the next stage history counts in."""
+    order = [smap.position[s.key] for s in smap.counted]
+    nxt = {}
+    for key, pos in smap.position.items():
+        later = [p for p in order if p > pos]
+        if later:
+            nxt[key] = min(later)
+    return dict(smap.position), nxt
 
 
 def is_entry(h: Mapping[str, Any], pos: Mapping[str, int]) -> bool:
@@ -103,12 +113,13 @@ def flow_from_rows(stages: Sequence[StageDef], deals: Iterable[Mapping[str, Any]
     """Per period: new_deals, wins, losses, won_amount (Σ the won deals' amounts, minor
     units), cycle_days (Σ days creation → win, over the period's wins) and `entered:<stage>`."""
     history = list(history)
-    pos, _nxt = _positions(stages)
+    smap = StageMap.of(stages)
+    pos, _nxt = _positions(smap)
     chosen, live = _live(deals, history, now)
     n = len(wins)
     out: dict[str, list] = {m: [0] * n for m in FLOW_METRICS}
     out["cycle_days"] = [0.0] * n
-    for s in stages:
+    for s in smap.counted:
         out[f"entered:{s.key}"] = [0] * n
     for h in live:
         w = _which(h["at"], wins)
@@ -117,8 +128,8 @@ def flow_from_rows(stages: Sequence[StageDef], deals: Iterable[Mapping[str, Any]
         deal = chosen[h["deal_id"]]
         if h["kind"] == "created":
             out["new_deals"][w] += 1
-        if is_entry(h, pos) and f"entered:{h['to_stage']}" in out:
-            out[f"entered:{h['to_stage']}"][w] += 1
+        if is_entry(h, pos) and f"entered:{smap.key(h['to_stage'])}" in out:
+            out[f"entered:{smap.key(h['to_stage'])}"][w] += 1
         if h["kind"] == "won":
             out["wins"][w] += 1
             out["won_amount"][w] += deal["amount"]
@@ -134,7 +145,8 @@ def cohorts_from_rows(stages: Sequence[StageDef], deals: Iterable[Mapping[str, A
     """`cohort:<stage>` → [(n, d) per period]: d deals entered the stage in the period, n of
     them have reached the next stage since (up to `now`)."""
     history = list(history)
-    pos, nxt = _positions(stages)
+    smap = StageMap.of(stages)
+    pos, nxt = _positions(smap)
     _chosen, live = _live(deals, history, now)
     by_deal: dict[int, list[Mapping[str, Any]]] = {}
     for h in live:
@@ -144,10 +156,11 @@ def cohorts_from_rows(stages: Sequence[StageDef], deals: Iterable[Mapping[str, A
         w = _which(h["at"], wins)
         if w is not None and is_entry(h, pos) and h["to_stage"] in nxt:
             first.setdefault((h["deal_id"], h["to_stage"], w), h["id"])
-    counts = {s.key: [[0, 0] for _ in wins] for s in stages}
-    for (deal_id, stage, w), first_id in first.items():
-        moved_on = any(x["id"] > first_id and x.get("to_stage") and pos.get(x["to_stage"], 0) >= nxt[stage]
+    counts = {s.key: [[0, 0] for _ in wins] for s in smap.counted}
+    for (deal_id, key, w), first_id in first.items():  # per key as written, then as it counts now
+        moved_on = any(x["id"] > first_id and x.get("to_stage") and pos.get(x["to_stage"], 0) >= nxt[key]
                        for x in by_deal[deal_id])
+        stage = smap.key(key)
         counts[stage][w][1] += 1
         counts[stage][w][0] += int(moved_on)
     return {f"cohort:{k}": [(n, d) for n, d in v] for k, v in counts.items()}
@@ -163,9 +176,9 @@ def cohort(n: int, d: int) -> dict[str, Any]:
 def trend(stages: Sequence[StageDef], wins: Sequence[Window], flow: Mapping[str, Sequence],
           cohorts: Mapping[str, Sequence[tuple[int, int]]], *, by: str, now: datetime, tz,
           owner: str | None = None) -> dict[str, Any]:
-    """The trend: one entry per period (oldest first) and the steps it follows. Amounts in
-    minor units; times aware."""
-    order = sorted(stages, key=lambda s: s.position)
+    """The trend: one entry per period (oldest first) and the steps it follows, over the live
+    stages (`stages` may hold archived ones). Amounts in minor units; times aware."""
+    order = [s for s in StageMap.of(stages).counted if not s.archived]
     steps = [{"stage": s.key, "name": s.name, "next": order[i + 1].key} for i, s in enumerate(order[:-1])]
     periods = []
     for w, (start, end) in enumerate(wins):

@@ -85,7 +85,7 @@ def _export_sql(*, now: datetime, tz: tzinfo, tiers: TierCutoffs):
                      and c != "expected_close")
 
     def dwell(entered: str) -> int:
-        return int((now_naive - naive_utc(entered)) / timedelta(days=1))
+        return max(int((now_naive - naive_utc(entered)) / timedelta(days=1)), 0)
 
     return ExportSql(
         spans=spans, window=(SQL_WINDOW[0].isoformat(" "), SQL_WINDOW[1].isoformat(" ")),

@@ -1,7 +1,8 @@
 """The store: every read and write of the rep's database, through one facade (core.Store).
 
 The modules behind it are listed in core.py; engine, schema, migrations and backup open,
-create, upgrade and copy the database itself.
+create, upgrade and copy the database itself; health, open_check and recover say what SQLite
+found, check the file at start, and copy back what a damaged or older file holds.
 """
 
 from funnel_tui.store.core import Store

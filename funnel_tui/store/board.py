@@ -13,14 +13,23 @@ from sqlalchemy.engine import Connection
 
 from funnel_tui.domain.currency_totals import Rates, column_totals, one_currency
 from funnel_tui.store.settings import read_rates
-from funnel_tui.store.tables import WEIGHTED, D, aware_row, status_literal, weighted_sql
+from funnel_tui.store.tables import (
+    WEIGHTED,
+    D,
+    aware_row,
+    exact_sum,
+    exact_sum_sql,
+    exact_total,
+    status_literal,
+    weighted_sql,
+)
 
 # SQLite's planner (no statistics) prefers seeking ix_deal_status_stage and reading every
 # open deal's row to scanning the covering partial index: 6-7x slower (100 vs 16 ms at 100k
 # deals, 900 vs 130 ms at 1M). It takes ix_deal_stage_money only when told (INDEXED BY),
 # and can use a partial index only when the WHERE clause names 'open' literally.
 _OPEN_TOTALS_SQLITE = (
-    f"SELECT stage, currency, count(*), sum(amount), sum({weighted_sql()}) "
+    f"SELECT stage, currency, count(*), {exact_sum_sql('amount')}, {exact_sum_sql(weighted_sql())} "
     "FROM deal INDEXED BY ix_deal_stage_money "
     "WHERE status = 'open' AND deleted_at IS NULL GROUP BY stage, currency"
 )
@@ -40,16 +49,17 @@ def board_totals(conn: Connection, *, status: str = "open", owner: str | None = 
         q = text(_OPEN_TOTALS_SQLITE)
     else:
         q = (
-            select(D.c.stage, D.c.currency, func.count(), func.sum(D.c.amount), func.sum(WEIGHTED))
+            select(D.c.stage, D.c.currency, func.count(), *exact_sum(D.c.amount), *exact_sum(WEIGHTED))
             .where(and_(D.c.status == status_literal(status), D.c.deleted_at.is_(None)))
             .group_by(D.c.stage, D.c.currency)
         )
         if owner is not None:
             q = q.where(D.c.owner == owner)
     per: dict[str, dict[str, dict[str, int]]] = {}
-    for stage, currency, n, amount, weighted in conn.execute(q).all():
-        per.setdefault(stage, {})[currency] = {"count": n, "amount": int(amount or 0),
-                                               "weighted": int(weighted or 0)}
+    for stage, currency, n, a_hi, a_lo, w_hi, w_lo in conn.execute(q).all():
+        # Exact past 64 bits: SQLite's sum() would overflow at 10^13 yuan in one column.
+        per.setdefault(stage, {})[currency] = {"count": n, "amount": exact_total(a_hi, a_lo),
+                                               "weighted": exact_total(w_hi, w_lo)}
     # One currency on the whole board sums in it; the rates matter only when there are several
     # (most pipelines: one query).
     codes = {code for by_currency in per.values() for code in by_currency}

@@ -63,8 +63,11 @@ def migrate(engine: "Engine", *, from_version: int) -> "Path | None":
         raise MigrationError(
             f"no migration from schema version {missing[0]}; this database cannot be upgraded"
         )
+    reason = f"migrate-v{from_version}-to-v{SCHEMA_VERSION}"
     try:
-        backup = backup_before(engine, reason=f"migrate-v{from_version}-to-v{SCHEMA_VERSION}")
+        # A retry after a failed upgrade reuses that attempt's backup while the database is
+        # unchanged: a second copy may not fit on a nearly full disk.
+        backup = earlier_backup(engine, reason) or backup_before(engine, reason=reason)
     except (BackupError, OSError) as exc:
         raise MigrationError(f"no upgrade without a backup, and the backup failed: {exc}") from None
 
@@ -80,7 +83,16 @@ def migrate(engine: "Engine", *, from_version: int) -> "Path | None":
                 if version >= SCHEMA_VERSION:
                     return backup  # another process upgraded it while we waited
                 for step in range(version, SCHEMA_VERSION):
-                    MIGRATIONS[step](wconn)
+                    try:
+                        MIGRATIONS[step](wconn)
+                    except MigrationError:
+                        raise
+                    except Exception as exc:  # noqa: BLE001 - the cause, in one line, rolled back
+                        cause = getattr(exc, "orig", None) or exc
+                        raise MigrationError(
+                            f"the upgrade from schema version {step} to {step + 1} failed "
+                            f"({type(cause).__name__}: {cause}); nothing changed, the backup "
+                            f"{backup} is kept") from None
                 bad = wconn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
                 if bad:
                     tables = sorted({row[0] for row in bad})
@@ -96,6 +108,23 @@ def migrate(engine: "Engine", *, from_version: int) -> "Path | None":
         raise MigrationError(f"database failed its integrity check after the upgrade: {ok}; "
                              f"restore the backup {backup}")
     return backup
+
+
+def earlier_backup(engine: "Engine", reason: str) -> "Path | None":
+    """The newest backup taken for this very upgrade, if the database has not changed since."""
+    from pathlib import Path
+
+    from funnel_tui.store.backup import list_backups
+    from funnel_tui.store.health import fingerprint
+
+    db = engine.url.database or ""
+    if engine.dialect.name != "sqlite" or not db:
+        return None
+    path = Path(db)
+    same = [b for b in list_backups(path) if b.reason == reason]
+    if same and fingerprint(same[0].path) == fingerprint(path) is not None:
+        return same[0].path
+    return None
 
 
 def rebuild_table(conn: "Connection", table: "Table") -> None:
@@ -183,3 +212,29 @@ def money_per_currency(conn: "Connection") -> None:
 
 
 MIGRATIONS[3] = money_per_currency
+
+
+def _v4_stages_of_your_own(conn: "Connection") -> None:
+    """v4 → v5: stages of the rep's own (issue 16): pipelines, each stage's pipeline, playbook
+    and archived/maps_to, history rows without a deal (stage changes), and the playbook ticks.
+    The default stages get the source documents' playbooks; every existing row is kept."""
+    from sqlalchemy import and_, insert, update
+
+    from funnel_tui import models
+    from funnel_tui.domain.stages import DEFAULT_PIPELINE_DEF, DEFAULT_STAGES, SECTIONS
+
+    models.Pipeline.__table__.create(conn)
+    conn.execute(insert(models.Pipeline.__table__).values(**DEFAULT_PIPELINE_DEF.as_row()))
+    rebuild_table(conn, models.Stage.__table__)
+    deal_id = next(r for r in conn.exec_driver_sql('PRAGMA table_info("history")') if r[1] == "deal_id")
+    if deal_id[3]:  # NOT NULL still (v2 → v3 rebuilt history from today's model already otherwise)
+        rebuild_table(conn, models.History.__table__)
+    models.ChecklistTick.__table__.create(conn)
+    stage = models.Stage.__table__
+    texts = [f"{section}{suffix}" for section in SECTIONS for suffix in ("", "_zh")]
+    for s in DEFAULT_STAGES:  # a v1 database could not edit stages: these are the defaults
+        conn.execute(update(stage).where(and_(stage.c.key == s.key, *(stage.c[t] == "" for t in texts)))
+                     .values(**{t: getattr(s, t) for t in texts}))
+
+
+MIGRATIONS[4] = _v4_stages_of_your_own

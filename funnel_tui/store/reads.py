@@ -24,13 +24,27 @@ def deal_history(conn: Connection, deal_id: int) -> list[dict]:
     return [aware_row(dict(r)) for r in rows]
 
 
-def deal_timeline(conn: Connection, deal_id: int) -> list[dict]:
-    """The deal's history as the rep reads it: actions that were undone, and the undos' own
-    inverse rows, left out (the deal screen's timeline, `funnel show`)."""
+def _timeline_clause(deal_id: int):
     skipped = union_all(select(U.c.action), select(U.c.undo_action))
-    rows = conn.execute(select(H).where(and_(H.c.deal_id == deal_id, H.c.action.not_in(skipped)))
-                        .order_by(H.c.id)).mappings().all()
+    return and_(H.c.deal_id == deal_id, H.c.action.not_in(skipped))
+
+
+def deal_timeline(conn: Connection, deal_id: int, *, newest: int | None = None) -> list[dict]:
+    """The deal's history as the rep reads it: actions that were undone, and the undos' own
+    inverse rows, left out (the deal screen's timeline, `funnel show`). Oldest first;
+    `newest`: only the latest that many (a deal may have 20,000 rows: `show` and the Deal
+    screen page them), read newest first along ix_history_deal."""
+    q = select(H).where(_timeline_clause(deal_id))
+    if newest is None:
+        rows = conn.execute(q.order_by(H.c.id)).mappings().all()
+    else:
+        rows = conn.execute(q.order_by(H.c.at.desc(), H.c.id.desc()).limit(max(newest, 0))).mappings().all()[::-1]
     return [aware_row(dict(r)) for r in rows]
+
+
+def count_timeline(conn: Connection, deal_id: int) -> int:
+    """How many rows deal_timeline has in all."""
+    return int(conn.execute(select(func.count()).select_from(H).where(_timeline_clause(deal_id))).scalar() or 0)
 
 
 def deal_follow_ups(conn: Connection, deal_id: int, *, open_only: bool = False) -> list[dict]:
@@ -70,9 +84,12 @@ def chosen_deals(q, *, status: str | Sequence[str | None] | None = "open", stage
 
 def list_deals(conn: Connection, *, status: str | None = "open", stage_key: str | None = None,
                owner: str | None = None, search: str | None = None, limit: int | None = None,
-               offset: int = 0) -> list[dict]:
-    """Deals by id, filtered; `status` None or "all" for every status."""
+               offset: int = 0, stage_keys: Sequence[str] | None = None) -> list[dict]:
+    """Deals by id, filtered; `status` None or "all" for every status; `stage_keys` one
+    pipeline's stages."""
     q = chosen_deals(select(D), status=status, stage_key=stage_key, owner=owner)
+    if stage_keys is not None:
+        q = q.where(D.c.stage.in_(list(stage_keys)))
     if search:
         q = q.where(search_clause(search))
     q = q.offset(offset)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from funnel_tui.domain.stages import DEFAULT_STAGES
+from funnel_tui.domain.stages import DEFAULT_PIPELINE_DEF, DEFAULT_STAGES
+from funnel_tui.i18n import _
 from funnel_tui.store import migrations
 from funnel_tui.store.migrations import UNDO_TRIGGERS, user_version
 
@@ -53,28 +54,16 @@ def create_schema(conn: "Connection") -> None:
 
 
 def seed_stages(conn: "Connection") -> None:
+    """The default pipeline and its stages, with the source documents' playbooks."""
     from sqlalchemy import insert, select
 
-    from funnel_tui.models import Stage
+    from funnel_tui.models import Pipeline, Stage
 
     table = Stage.__table__
     if conn.execute(select(table.c.key).limit(1)).first() is not None:
         return
-    conn.execute(
-        insert(table),
-        [
-            {
-                "key": s.key,
-                "position": s.position,
-                "name": s.name,
-                "name_zh": s.name_zh,
-                "probability": s.probability,
-                "max_dwell_days": s.max_dwell_days,
-                "kind": s.kind,
-            }
-            for s in DEFAULT_STAGES
-        ],
-    )
+    conn.execute(insert(Pipeline.__table__).values(**DEFAULT_PIPELINE_DEF.as_row()))
+    conn.execute(insert(table), [s.as_row() for s in DEFAULT_STAGES])
 
 
 def ensure_schema(engine: "Engine") -> None:
@@ -103,3 +92,22 @@ def ensure_schema(engine: "Engine") -> None:
     if version < SCHEMA_VERSION:
         migrations.migrate(engine, from_version=version)  # looked up now: tests swap it
 
+
+def check_readable_schema(engine: "Engine") -> None:
+    """A database opened read-only is read as it is: it must have our tables, and not need an
+    upgrade this process cannot write (a newer schema is read as it is, see NewerSchemaError)."""
+    from funnel_tui.models import SCHEMA_VERSION
+    from funnel_tui.store.errors import DatabaseReadOnly
+
+    with engine.connect() as conn:
+        if conn.dialect.name != "sqlite":
+            return
+        version = user_version(conn)
+        exists = has_tables(conn)
+    if not exists:
+        raise DatabaseReadOnly(_("{path} holds no funnel data yet, and it is read-only, so none can be "
+                                 "created").format(path=engine.url.database))
+    if version < SCHEMA_VERSION:
+        raise DatabaseReadOnly(_("{path} needs an upgrade to schema version {new} (it has {old}), and it is "
+                                 "read-only; make it writable and run funnel once").format(
+            path=engine.url.database, new=SCHEMA_VERSION, old=version))

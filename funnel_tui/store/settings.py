@@ -14,25 +14,42 @@ from __future__ import annotations
 from decimal import Decimal
 from pathlib import Path
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, insert, inspect, select, text, update
 from sqlalchemy.engine import Connection
 
 from funnel_tui import config, paths
 from funnel_tui.domain.currency_totals import BASE_CURRENCY, RATE_PREFIX, Rates
 from funnel_tui.domain.rules import TIER_A_SHARE, TIER_B_SHARE
-from funnel_tui.domain.stages import StageDef, find_stage
+from funnel_tui.domain.stages import (
+    DEFAULT_PIPELINE_DEF,
+    PIPELINE_COLUMNS,
+    STAGE_COLUMNS,
+    PipelineDef,
+    StageDef,
+    find_stage,
+)
 from funnel_tui.store.errors import StoreError
-from funnel_tui.store.tables import S, SET
+from funnel_tui.store.tables import P, S, SET
 
 
 def read_stages(conn: Connection) -> tuple[StageDef, ...]:
-    """Every stage, in funnel order."""
-    rows = conn.execute(select(S).order_by(S.c.position)).mappings().all()
-    return tuple(
-        StageDef(r["key"], r["position"], r["name"], r["name_zh"], r["probability"],
-                 r["max_dwell_days"], r["kind"])
-        for r in rows
-    )
+    """Every stage of every pipeline, archived ones included, in funnel order per pipeline.
+
+    Read as `SELECT *`: a database opened read-only because a newer (or older) funnel-tui
+    wrote it may lack or add columns; the missing ones take their defaults."""
+    rows = conn.execute(text("SELECT * FROM stage")).mappings().all()
+    out = [StageDef(**{c: (bool(r[c]) if c == "archived" else r[c]) for c in STAGE_COLUMNS if c in r}) for r in rows]
+    return tuple(sorted(out, key=lambda s: (s.pipeline, s.position)))
+
+
+def read_pipelines(conn: Connection) -> tuple[PipelineDef, ...]:
+    """Every pipeline, in the order the rep made them (the default one where the table is
+    missing: a database from before pipelines, opened read-only)."""
+    if not inspect(conn).has_table("pipeline"):
+        return (DEFAULT_PIPELINE_DEF,)
+    rows = conn.execute(select(P).order_by(P.c.position)).mappings().all()
+    return tuple(PipelineDef(**{c: (bool(r[c]) if c == "is_default" else r[c]) for c in PIPELINE_COLUMNS})
+                 for r in rows)
 
 
 def stage_named(stages: tuple[StageDef, ...], key_or_name: str) -> StageDef:

@@ -1,7 +1,8 @@
 """The tables as the store's SQL names them, and the values that cross into them.
 
 - Short aliases of the model tables (D for deal, F followup, T touch, H history, U undo,
-  S stage, SET setting): the store reads plain columns, never ORM objects (several times cheaper).
+  S stage, SET setting, P pipeline, CT checklist_tick): the store reads plain columns, never
+  ORM objects (several times cheaper).
 - Times cross the store's boundary as aware UTC datetimes; inside SQLite they are UTC text
   of fixed width, so text order is time order (`utc_text`, `sqlite_value`).
 - Statuses are written into the SQL literally: SQLite uses a partial index
@@ -18,7 +19,7 @@ from typing import Any
 
 from sqlalchemy import BigInteger, and_, literal_column
 
-from funnel_tui.models import Deal, FollowUp, History, Setting, Stage, Touch, Undo
+from funnel_tui.models import ChecklistTick, Deal, FollowUp, History, Pipeline, Setting, Stage, Touch, Undo
 from funnel_tui.store.errors import StoreError
 
 UTC = timezone.utc
@@ -29,6 +30,8 @@ H = History.__table__
 S = Stage.__table__
 SET = Setting.__table__
 U = Undo.__table__
+P = Pipeline.__table__
+CT = ChecklistTick.__table__
 
 DATETIME_COLUMNS = frozenset({"created_at", "updated_at", "stage_entered_at", "last_contact_at",
                               "next_follow_up_at", "closed_at", "deleted_at"})
@@ -62,6 +65,29 @@ def weighted_sql(amount: str = "amount", probability: str = "probability") -> st
 
 # The same rule as a column expression for statements built with SQLAlchemy over `deal`.
 WEIGHTED = literal_column(weighted_sql("deal.amount", "deal.probability"), BigInteger)
+
+# Money is 64-bit per deal, but a sum of many deals is not: 9,224 deals of ¥10^13 (the most
+# one deal may hold) overflow SQLite's SUM ("integer overflow", issue 12's Summary screen).
+# Each sum is taken in two parts, the billions and the rest, each far from the limit, and
+# joined in Python, whose integers have no limit: exact, never a float.
+SPLIT = 10**9
+
+
+def exact_sum_sql(expr: str) -> str:
+    """Two SQL sums (SELECT-list text) that `exact_total` joins into Σ expr, exactly; `expr`
+    is a non-negative integer expression (amounts and weighted values are)."""
+    return f"sum(({expr}) / {SPLIT}), sum(({expr}) % {SPLIT})"
+
+
+def exact_sum(column) -> tuple:
+    """The same two sums for statements built with SQLAlchemy."""
+    from sqlalchemy import func
+
+    return func.sum(column // SPLIT), func.sum(column % SPLIT)
+
+
+def exact_total(high: int | None, low: int | None) -> int:
+    return int(high or 0) * SPLIT + int(low or 0)
 
 
 def to_db(dt: datetime | None) -> datetime | None:

@@ -4,6 +4,11 @@ Like the weekly review (store/review.py), whose queries these generalise from th
 weeks to any run of periods: one indexed range query per kind of event, less the same rows of
 undone actions, and one cohort query that follows each period's entrants along their own
 path (ix_history_path). Reads inside the caller's transaction; everything counts as of `now`.
+
+`stages` is the pipeline's stage set now, archived ones included: every period is read through
+today's map, as the review reads its weeks (an entry into a split stage counts for its first
+part; a split's or merge's relabel move is no entry). Won amounts are exact sums past 64 bits
+(tables.exact_sum_sql).
 """
 
 from __future__ import annotations
@@ -14,16 +19,16 @@ from typing import Any, Sequence
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
-from funnel_tui.domain.stages import StageDef
+from funnel_tui.domain.stages import StageDef, StageMap
 from funnel_tui.domain.trend import FLOW_METRICS, Window
 from funnel_tui.store.history import live_sql, skipped_actions_sql
 from funnel_tui.store.summary import DealSet, position_case, set_clause
-from funnel_tui.store.tables import utc_text
+from funnel_tui.store.tables import exact_sum_sql, exact_total, utc_text
 
 ENTRY = "h.kind IN ('created', 'stage') AND (h.kind = 'created' OR {to_pos} > {from_pos})"
 
 
-def _params(stages: Sequence[StageDef], wins: Sequence[Window], *, now: datetime, deals: DealSet):
+def _params(smap: StageMap, wins: Sequence[Window], *, now: datetime, deals: DealSet):
     """Bind values, the period CASE over a column, the deal-set WHERE and the entry rule."""
     params: dict[str, Any] = {"lo": utc_text(wins[0][0]), "hi": utc_text(wins[-1][1]), "now": utc_text(now)}
     whens = []
@@ -32,8 +37,8 @@ def _params(stages: Sequence[StageDef], wins: Sequence[Window], *, now: datetime
         whens.append(f"WHEN {{col}} >= :tw{i} THEN {i}")
     period = "CASE " + " ".join(whens) + " END"
     where = set_clause(deals, params)
-    to_pos = position_case("h.to_stage", stages, params, "tq")
-    from_pos = position_case("h.from_stage", stages, params, "fq")
+    to_pos = position_case("h.to_stage", smap, params, "tq")
+    from_pos = position_case("h.from_stage", smap, params, "fq")
     return params, period, where, ENTRY.format(to_pos=to_pos, from_pos=from_pos)
 
 
@@ -44,12 +49,13 @@ def _undone_by(conn: Connection, params: dict) -> bool:
 def flow(conn: Connection, stages: Sequence[StageDef], wins: Sequence[Window], *, now: datetime,
          deals: DealSet = DealSet()) -> dict[str, list]:
     """Per period (domain.trend.flow_from_rows): new_deals, wins, losses, won_amount,
-    cycle_days (Σ), entered:<stage>."""
-    params, period, where, entry = _params(stages, wins, now=now, deals=deals)
+    cycle_days (Σ), entered:<stage> (each stage history counts as now)."""
+    smap = StageMap.of(stages)
+    params, period, where, entry = _params(smap, wins, now=now, deals=deals)
     n = len(wins)
     out: dict[str, list] = {m: [0] * n for m in FLOW_METRICS}
     out["cycle_days"] = [0.0] * n
-    for s in stages:
+    for s in smap.counted:
         out[f"entered:{s.key}"] = [0] * n
     undone = _undone_by(conn, params)
     kind = "+h.kind" if conn.dialect.name == "sqlite" else "h.kind"  # see review.weekly_flow
@@ -58,27 +64,28 @@ def flow(conn: Connection, stages: Sequence[StageDef], wins: Sequence[Window], *
         q = (f"SELECT {select} FROM history h JOIN deal d ON d.id = h.deal_id "
              f"WHERE {where_h} AND h.at >= :lo AND h.at < :hi AND h.at <= :now AND {where} GROUP BY {group}")
         totals: dict[tuple, list] = {}
-        for *key, count, amount, days in conn.execute(text(q), params):
-            totals[tuple(key)] = [count, amount or 0, days or 0.0]
+        for *key, count, hi, lo, days in conn.execute(text(q), params):
+            totals[tuple(key)] = [count, exact_total(hi, lo), days or 0.0]
         if undone:
             q_undone = q.replace(f"WHERE {where_h}", f"WHERE h.action IN ({skipped_actions_sql('now')}) "
                                  f"AND {where_h.replace('h.kind', kind)}", 1)
-            for *key, count, amount, days in conn.execute(text(q_undone), params):
+            for *key, count, hi, lo, days in conn.execute(text(q_undone), params):
                 t = totals[tuple(key)]
                 t[0] -= count
-                t[1] -= amount or 0
+                t[1] -= exact_total(hi, lo)
                 t[2] -= days or 0.0
         return totals
 
     at = period.format(col="h.at")
-    for (w,), (count, _a, _d) in counts(f"{at}, count(*), 0, 0", "h.kind = 'created'", "1").items():
+    for (w,), (count, _a, _d) in counts(f"{at}, count(*), 0, 0, 0", "h.kind = 'created'", "1").items():
         out["new_deals"][w] = count
-    for (stage, w), (count, _a, _d) in counts(f"h.to_stage, {at}, count(*), 0, 0", entry, "1, 2").items():
+    for (stage, w), (count, _a, _d) in counts(f"h.to_stage, {at}, count(*), 0, 0, 0", entry, "1, 2").items():
+        stage = smap.key(stage)
         if f"entered:{stage}" in out:
-            out[f"entered:{stage}"][w] = count
+            out[f"entered:{stage}"][w] += count
     won = "h.kind = 'won'"
     for (kind_, w), (count, amount, days) in counts(
-            f"h.kind, {at}, count(*), sum(CASE WHEN {won} THEN d.amount END), "
+            f"h.kind, {at}, count(*), {exact_sum_sql(f'CASE WHEN {won} THEN d.amount END')}, "
             f"sum(CASE WHEN {won} THEN julianday(h.at) - julianday(d.created_at) END)",
             "h.kind IN ('won', 'lost')", "1, 2").items():
         if kind_ == "won":
@@ -91,17 +98,21 @@ def flow(conn: Connection, stages: Sequence[StageDef], wins: Sequence[Window], *
 def cohorts(conn: Connection, stages: Sequence[StageDef], wins: Sequence[Window], *, now: datetime,
             deals: DealSet = DealSet()) -> dict[str, list[tuple[int, int]]]:
     """`cohort:<stage>` → [(n, d) per period] (domain.trend.cohorts_from_rows): d deals entered
-    the stage in the period; n of them have reached the next stage since, as of `now`."""
-    order = sorted(stages, key=lambda s: s.position)
-    params, period, where, entry = _params(stages, wins, now=now, deals=deals)
+    the stage in the period; n of them have reached the next stage since, as of `now`. Keys
+    are read through today's map, as review.weekly_cohorts reads them (whose weeks these are)."""
+    smap = StageMap.of(stages)
+    params, period, where, entry = _params(smap, wins, now=now, deals=deals)
+    order = [smap.position[s.key] for s in smap.counted]
     nxt_whens = []
-    for i, s in enumerate(order[:-1]):
-        params[f"nk{i}"] = s.key
-        nxt_whens.append(f"WHEN :nk{i} THEN {int(order[i + 1].position)}")
-    out = {f"cohort:{s.key}": [(0, 0)] * len(wins) for s in stages}
+    for i, (key, pos) in enumerate(sorted(smap.position.items())):
+        later = [p for p in order if p > pos]
+        if later:
+            params[f"nk{i}"] = key
+            nxt_whens.append(f"WHEN :nk{i} THEN {int(min(later))}")
+    out = {f"cohort:{s.key}": [(0, 0)] * len(wins) for s in smap.counted}
     if not nxt_whens:
         return out
-    x_pos = position_case("x.to_stage", stages, params, "xq")
+    x_pos = position_case("x.to_stage", smap, params, "xq")
     undone = _undone_by(conn, params)
     live_h = live_sql("h", "now") if undone else "1 = 1"
     live_x = live_sql("x", "now") if undone else "1 = 1"
@@ -122,9 +133,10 @@ def cohorts(conn: Connection, stages: Sequence[StageDef], wins: Sequence[Window]
         FROM entrants e WHERE e.next_pos IS NOT NULL
         GROUP BY e.to_stage, e.wk"""), params).all()
     for stage, w, d, n in rows:
-        key = f"cohort:{stage}"
+        key = f"cohort:{smap.key(stage)}"
         if key in out and w is not None:
             values = list(out[key])
-            values[int(w)] = (int(n or 0), int(d))
+            was_n, was_d = values[int(w)]
+            values[int(w)] = (was_n + int(n or 0), was_d + int(d))
             out[key] = values
     return out

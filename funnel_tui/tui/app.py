@@ -43,17 +43,20 @@ class FunnelApp(ScreenServices, App[int]):
 
     def __init__(self, store, clock: Callable[[], datetime], *, tz: tzinfo | None = None,
                  lang: str | None = None, export_dir: Path | str | None = None, first_read=None,
-                 ask_name: bool = False):
-        """`ask_name`: on the first start, ask the rep's name once (`funnel tui` does)."""
+                 ask_name: bool = False, notes: tuple[str, ...] | list[str] = ()):
+        """`ask_name`: on the first start, ask the rep's name once (`funnel tui` does).
+        `notes`: what the start-up checks found (read-only, a failed backup), toasted."""
         super().__init__()
         self.ask_name = ask_name
+        self.start_notes = tuple(notes)
         self.store = store
         # The board's first read (board_data.FirstRead), started before Textual loaded.
         self.first_read = first_read
         self.clock = clock
         self.tz = tz or local_tz()
         self.lang = lang or detect_lang(store.get_setting("lang"))
-        activate(self.lang)  # the gettext catalogs speak the board's language
+        activate(self.lang)  # the gettext catalogs speak the board's language (funnel_tui.i18n)
+        self.pipeline: str | None = None  # the default pipeline until the rep switches (P)
         # Where `x` writes; None: the `export_dir` setting, else the documents folder (read
         # when the rep exports, not at start-up).
         self.export_dir = Path(export_dir) if export_dir else None
@@ -78,6 +81,8 @@ class FunnelApp(ScreenServices, App[int]):
             self.theme = self._saved_theme
         self.theme_changed_signal.subscribe(self, self._remember_theme)
         self.set_interval(REMIND_EVERY, self.check_reminders, name="reminders")
+        for note in self.start_notes:
+            self.notify(note, severity="warning", markup=False, timeout=20)
 
     def on_board_loaded(self) -> None:
         # The start-up reminder waits for the first cards: they get the database first.
@@ -173,8 +178,8 @@ class FunnelApp(ScreenServices, App[int]):
                         markup=False, timeout=15)
 
 
-def run_app(store, clock: Callable[[], datetime], first_read=None) -> int:
+def run_app(store, clock: Callable[[], datetime], first_read=None, notes=()) -> int:
     """Run the board until the rep quits; returns the exit code."""
-    app = FunnelApp(store, clock, first_read=first_read, ask_name=True)
+    app = FunnelApp(store, clock, first_read=first_read, ask_name=True, notes=notes)
     result = app.run()
     return int(result or 0) if app.return_code in (None, 0) else int(app.return_code)

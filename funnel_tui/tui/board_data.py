@@ -16,16 +16,25 @@ EMPTY_TOTALS = {"count": 0, "amount": 0, "weighted": 0}
 BoardData = dict[str, tuple[list[dict], dict, list[dict]]]  # stage -> (rows, totals, lost rows)
 
 
-def read_board(store, show_lost: bool, limits: dict[str, int]) -> BoardData:
-    """Every column's first page(s) and totals, in bounded queries."""
+def read_board(store, show_lost: bool, limits: dict[str, int], pipeline: str | None = None) -> BoardData:
+    """Every column's first page(s) and totals (of one pipeline's stages), in bounded queries."""
     totals = {"open": store.board_totals(), "won": store.board_totals(status="won")}
     data: BoardData = {}
-    for stage in store.stages():
+    for stage in store.stages(pipeline):
         status = "open" if stage.kind == "open" else "won"
-        rows = store.board_column(stage.key, limit=limits.get(stage.key, PAGE), status=status)
+        rows = with_ticks(store, store.board_column(stage.key, limit=limits.get(stage.key, PAGE), status=status))
         lost = store.board_column(stage.key, limit=PAGE, status="lost") if show_lost and status == "open" else []
         data[stage.key] = (rows, totals[status].get(stage.key, EMPTY_TOTALS), lost)
     return data
+
+
+def with_ticks(store, rows: list[dict]) -> list[dict]:
+    """Each card's playbook progress in its stage (`ticked`, the card's 2/3): one indexed
+    read per page, only for open deals (won ones have no checklist left to do)."""
+    counts = store.tick_counts([r for r in rows if r.get("status") == "open"])
+    for row in rows:
+        row["ticked"] = counts.get(row["id"], 0)
+    return rows
 
 
 class FirstRead:

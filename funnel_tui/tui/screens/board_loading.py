@@ -19,7 +19,8 @@ from textual.screen import ModalScreen
 from funnel_tui.domain.currency_totals import BASE_CURRENCY, column_totals, rates_of_column
 from funnel_tui.domain.money import weighted_minor
 from funnel_tui.domain.rules import TierCutoffs
-from funnel_tui.tui.board_data import EMPTY_TOTALS, PAGE, FirstRead, read_board
+from funnel_tui.store import StoreError
+from funnel_tui.tui.board_data import EMPTY_TOTALS, PAGE, FirstRead, read_board, with_ticks
 from funnel_tui.tui.context import HasContext
 
 if TYPE_CHECKING:
@@ -56,6 +57,8 @@ class BoardLoading(HasContext):
         columns: list[StageColumn]
 
         def column(self, stage_key: str) -> StageColumn | None: ...
+        def stages_changed(self) -> bool: ...
+        def rebuild_columns(self) -> None: ...
         def refresh_bindings(self) -> None: ...
         def post_message(self, message: Message) -> bool: ...
         def call_after_refresh(self, callback, *args) -> bool: ...
@@ -79,15 +82,27 @@ class BoardLoading(HasContext):
 
     @work(thread=True, exclusive=True, group="board-load")
     def _load_board(self, generation: int, show_lost: bool, limits: dict[str, int]) -> None:
-        data = read_board(self.ctx.store, show_lost, limits)
-        self.app.call_from_thread(self._apply_board, generation, data)
+        data = self._read_or_say(show_lost, limits)
+        if data is not None:
+            self.app.call_from_thread(self._apply_board, generation, data)
+
+    def _read_or_say(self, show_lost: bool, limits: dict[str, int]) -> dict | None:
+        """Read the board in a worker; the database's refusal (damaged, unreadable) becomes an
+        error toast, as every other refusal does, instead of ending the app."""
+        try:
+            return read_board(self.ctx.store, show_lost, limits, self.ctx.pipeline)
+        except StoreError as exc:
+            self.app.call_from_thread(self.app.notify, str(exc), severity="error", markup=False, timeout=30)
+            return None
 
     @work(thread=True, exclusive=True, group="board-load")
     def _wait_first_read(self, generation: int, first: FirstRead) -> None:
         try:
             data = first.board.result()
         except Exception:  # noqa: BLE001 - read again here; a real failure surfaces as before
-            data = read_board(self.ctx.store, False, {})
+            data = self._read_or_say(False, {})
+            if data is None:
+                return
         self.app.call_from_thread(self._apply_first_read, generation, first, data)
 
     def _apply_first_read(self, generation: int, first: FirstRead, data: dict) -> None:
@@ -137,7 +152,7 @@ class BoardLoading(HasContext):
             column = self.column(key)
             if column is None:
                 continue
-            rows = store.board_column(key, limit=max(PAGE, len(column.rows)), status=column.status)
+            rows = with_ticks(store, store.board_column(key, limit=max(PAGE, len(column.rows)), status=column.status))
             lost = column.lost_rows
             if self.show_lost and column.status == "open":
                 lost = store.board_column(key, limit=max(PAGE, len(column.lost_rows)), status="lost")
@@ -185,6 +200,9 @@ class BoardLoading(HasContext):
             return
         if self._under_modal:
             self._under_modal = False
+            return
+        if self.stages_changed():  # the Stages screen added, split, moved… a stage
+            self.rebuild_columns()
             return
         self._generation += 1
         self.refresh_board()
