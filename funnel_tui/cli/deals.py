@@ -22,6 +22,7 @@ from funnel_tui.cli.common import (
     parse_follow_up,
     safe,
 )
+from funnel_tui.cli.followups import kind_code
 from funnel_tui.domain.vocab import FOLLOWUP_KINDS
 from funnel_tui.i18n import _
 
@@ -149,7 +150,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     sp.add_argument("customer", help="the customer (company) name")
     _add_deal_fields(sp)
     sp.add_argument("--follow-up", metavar="WHEN", help="plan the first follow-up, e.g. tomorrow 10:00")
-    sp.add_argument("--kind", choices=FOLLOWUP_KINDS, help="kind of that follow-up (default call)")
+    sp.add_argument("--kind", type=kind_code, choices=FOLLOWUP_KINDS, help="kind of that follow-up (default call)")
     add_past(sp)
     add_pipeline_option(sp)
 

@@ -17,8 +17,14 @@ from funnel_tui.cli.common import (
     parse_follow_up,
     whole_id,
 )
-from funnel_tui.domain.vocab import FOLLOWUP_KINDS
+from funnel_tui.domain.vocab import FOLLOWUP_KIND, FOLLOWUP_KINDS
 from funnel_tui.i18n import _
+
+
+def kind_code(text: str) -> str:
+    """`--kind`: a code, or any word for one (电话, 拜访, phone) as its code; an unknown word is
+    left as typed, for argparse's choices to refuse with the list."""
+    return text if text in FOLLOWUP_KINDS else FOLLOWUP_KIND.lookup(text) or text
 
 
 def cmd_follow_up(args: argparse.Namespace) -> int:
@@ -97,7 +103,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     sp = add_command(sub, "follow-up", cmd_follow_up, "plan a follow-up on a deal")
     add_deal(sp)
     sp.add_argument("when", help="e.g. tomorrow 10:00, +3d, fri, 2026-12-01 15:00")
-    sp.add_argument("--kind", default="call", choices=FOLLOWUP_KINDS)
+    sp.add_argument("--kind", default="call", type=kind_code, choices=FOLLOWUP_KINDS)
     sp.add_argument("--note", help="what to do")
     add_past(sp)
 
@@ -111,7 +117,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     sp = add_command(sub, "log", cmd_log, "log a contact (call, visit, …) on a deal")
     add_deal(sp)
     sp.add_argument("note", nargs="+", help="what was said, customer feedback")
-    sp.add_argument("--kind", default="call", choices=FOLLOWUP_KINDS)
+    sp.add_argument("--kind", default="call", type=kind_code, choices=FOLLOWUP_KINDS)
     sp.add_argument("--done", action="store_true",
                     help="this touch completes the deal's next open follow-up (the earliest), with this note")
     sp.add_argument("--followup", type=whole_id, metavar="ID",

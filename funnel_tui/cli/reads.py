@@ -23,6 +23,7 @@ from funnel_tui.cli.common import (
     local_tz,
     now_utc,
     open_store,
+    safe,
 )
 from funnel_tui.domain.vocab import DEAL_STATUSES
 from funnel_tui.i18n import _
@@ -122,6 +123,10 @@ def cmd_list(args: argparse.Namespace) -> int:
     deals = store.list_deals(status=args.status, stage=args.stage, owner=args.owner,
                              search=args.search, limit=args.limit, pipeline=args.pipeline)
     tz = local_tz()
+    if args.format == "table" and args.search and not deals:
+        print(_("no deals match “{query}”: customer, title or contact, as written or in pinyin "
+                "(huaxin, hxkj, 华x)").format(query=safe(args.search)))
+        return EXIT_OK
     if args.format == "table":
         from funnel_tui.domain.money import format_money
 
@@ -211,7 +216,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     sp.add_argument("--status", choices=(*DEAL_STATUSES, "all"), default="open")
     sp.add_argument("--stage", help="only this stage")
     sp.add_argument("--owner", help="only this rep's deals")
-    sp.add_argument("--search", help="customer, title or contact contains this text")
+    sp.add_argument("--search", help=_("customer, title or contact: as written, or in pinyin (huaxin, hxkj, 华x)"))
     sp.add_argument("--limit", type=int, help="at most this many")
     add_pipeline_option(sp)
     add_format(sp)

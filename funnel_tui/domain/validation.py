@@ -16,7 +16,7 @@ from funnel_tui.domain.dates import parse_date, parse_timestamp
 from funnel_tui.domain.money import parse_amount
 from funnel_tui.domain.stages import StageDef, find_stage
 from funnel_tui.domain.text import clean_text
-from funnel_tui.domain.vocab import DEAL_STATUSES, FOLLOWUP_KINDS, RISK_LEVELS
+from funnel_tui.domain.vocab import DEAL_STATUSES, FOLLOWUP_KIND, FOLLOWUP_KINDS, LOST_REASON, RISK_LEVELS
 
 
 class FieldError(ValueError):
@@ -115,6 +115,8 @@ def validate_field(
             raise FieldError(field, f"{cleaned!r} is not an email address")
         if field == "external_id":
             return cleaned or None
+        if field == "lost_reason":  # a word of the list is kept as its code (`没预算` -> budget)
+            return LOST_REASON.canonical(cleaned)
         return cleaned
     if field == "stage":
         try:
@@ -160,11 +162,11 @@ def validate_field(
         if text not in DEAL_STATUSES:
             raise FieldError(field, f"{value!r} is not a status; use one of: {', '.join(DEAL_STATUSES)}")
         return text
-    if field == "kind":
-        text = str(value or "").strip().casefold() or "call"
-        if text not in FOLLOWUP_KINDS:
+    if field == "kind":  # the code, an English or Chinese label, or a synonym (`电话`, `phone`)
+        code = FOLLOWUP_KIND.lookup(str(value or "").strip() or "call")
+        if code is None:
             raise FieldError(field, f"{value!r} is not a kind; use one of: {', '.join(FOLLOWUP_KINDS)}")
-        return text
+        return code
     if field.endswith("_at"):
         if value is None or (isinstance(value, str) and not value.strip()):
             return None

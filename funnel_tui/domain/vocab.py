@@ -118,6 +118,37 @@ class Vocabulary:
             return text.strip()
         raise ValueError(f"{text!r} is not a {self.name}; use one of: {', '.join(self.codes())}")
 
+    def canonical(self, text: str | None) -> str:
+        """How a stored or typed free-text value is kept: a word of the list — its code or its
+        label in either language (`no budget`, 预算) — as the code; the same before a colon (the
+        lost form's pick and the rep's details: `budget: 老板换了`); anything else, synonyms
+        included (`价格太高`, `too expensive`), as written; "" for nothing. The store writes
+        this; the upgrade to schema 5 converts older values with it."""
+        t = (text or "").strip()
+        if not t:
+            return ""
+        code = self._label_index.get(_fold(t))
+        if code is not None:
+            return code
+        for colon in (":", "："):
+            head, sep, rest = t.partition(colon)
+            code = self._label_index.get(_fold(head)) if sep and rest.strip() else None
+            if code is not None:
+                return f"{code}: {rest.strip()}"
+        return t
+
+    @cached_property
+    def _label_index(self) -> dict[str, str]:
+        """Folded code or label (either language, no synonyms) -> code."""
+        index: dict[str, str] = {}
+        for t in self.terms:
+            words = {t.code, t.label}
+            for lang in LANGS:
+                words.add(translator(lang).pgettext(self.context, t.label))
+            for w in words:
+                index.setdefault(_fold(w), t.code)
+        return index
+
     @cached_property
     def _by_code(self) -> dict[str, Term]:
         return {t.code: t for t in self.terms}

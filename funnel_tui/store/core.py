@@ -372,8 +372,6 @@ class Store(StageMethods):
             return reads.list_deals(conn, status=status, stage_key=stage_key, owner=owner, search=search,
                                     limit=limit, offset=offset, stage_keys=keys)
 
-    search_clause = staticmethod(reads.search_clause)
-
     def search_deals(self, text: str, *, limit: int = 20, fuzzy: bool = False) -> list[dict]:
         """Deals (any status, not deleted) matching `text`, open ones first; bounded."""
         with self.read() as conn:

@@ -25,6 +25,7 @@ from funnel_tui.i18n import _
 from funnel_tui.store.errors import StoreError
 from funnel_tui.store.followups import close_follow_ups
 from funnel_tui.store.history import apply_changes, deal_row, history_row, record
+from funnel_tui.store.search import key_of
 from funnel_tui.store.settings import stage_by_key, stage_named
 from funnel_tui.store.tables import D, to_db
 
@@ -54,6 +55,7 @@ def insert_deal(conn: Connection, values: dict[str, Any], *, stage: StageDef, no
         "closed_at": at if status == "won" else None,
         "version": 1,
     }
+    row["search_key"] = key_of(row)
     if row.get("external_id") is None:
         row.pop("external_id", None)
     if row.get("external_id"):

@@ -19,7 +19,8 @@ from sqlalchemy.engine import Connection
 
 from funnel_tui.store.engine import WRITE_OPTION
 from funnel_tui.store.errors import NotFound, StaleDealError
-from funnel_tui.store.tables import DATETIME_COLUMNS, UTC, D, H, to_db
+from funnel_tui.store.search import with_key
+from funnel_tui.store.tables import DATETIME_COLUMNS, DEAL_FIELDS, UTC, D, H, to_db
 
 # Deal columns that history tracks and undo can restore.
 TRACKED = (
@@ -112,7 +113,7 @@ def deal_row(conn: Connection, deal_id: int, *, include_deleted: bool = False) -
     BEGIN IMMEDIATE already holds the whole file): a second terminal changing the same deal
     waits for this one to commit, then reads the new row, so both changes land in turn.
     """
-    q = select(D).where(D.c.id == deal_id)
+    q = select(*DEAL_FIELDS).where(D.c.id == deal_id)
     if conn.get_execution_options().get(WRITE_OPTION):
         q = q.with_for_update()
     row = conn.execute(q).mappings().first()
@@ -153,13 +154,14 @@ def apply_changes(
             deal["id"], at, "stage" if move else kinds.get(column, "field"), action, field=column,
             old=ser(deal.get(column)), new=ser(value),
             from_stage=deal["stage"] if move else None, to_stage=value if move else None))
+    written = with_key(deal, dict(real))  # a new customer, title or contact: a new search key
     # The version guard is repeated in SQL: it holds even across processes.
     result = conn.execute(
         update(D)
         .where(and_(D.c.id == deal["id"], D.c.version == deal["version"]))
-        .values(**real, updated_at=at, version=deal["version"] + 1)
+        .values(**written, updated_at=at, version=deal["version"] + 1)
     )
     if result.rowcount != 1:
         raise StaleDealError(f"deal {deal['id']} was changed elsewhere; reload and apply again")
     record(conn, rows)
-    return {**deal, **real, "updated_at": at, "version": deal["version"] + 1}
+    return {**deal, **written, "updated_at": at, "version": deal["version"] + 1}

@@ -4,7 +4,8 @@ Version 1 is the first released schema. Each later step is a function `(conn) ->
 registered as MIGRATIONS[from_version]; it runs inside the migration's one transaction.
 The steps: 1 → 2 adds the `undo` marks (issue 13); 2 → 3 signs history rows (`author`, issue 18);
 3 → 4 gives the deal indexes the board's headers, its won/lost columns and the summary read the
-currency, so amounts are summed per currency (issue 15, `recreate_indexes`).
+currency, so amounts are summed per currency (issue 15, `recreate_indexes`); 4 → 5 gives deals
+their pinyin search keys and lost reasons their codes (issue 14).
 `migrate` does, in this order (the SQLite "12-step" procedure for table changes):
 
 1. a verified backup (backup API + integrity_check) - no backup, no migration;
@@ -24,6 +25,8 @@ ends up with exactly the DDL a fresh one gets.
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Callable
+
+from funnel_tui.domain.vocab import LOST_REASON
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -127,13 +130,16 @@ def earlier_backup(engine: "Engine", reason: str) -> "Path | None":
     return None
 
 
-def rebuild_table(conn: "Connection", table: "Table") -> None:
+def rebuild_table(conn: "Connection", table: "Table", computed: dict[str, str] | None = None) -> None:
     """Rebuild `table` to its current model definition, keeping every row.
 
     Create `_new_<name>` from the model, copy the columns both versions share, drop the old
     table, rename, then recreate the model's indexes and this table's triggers. Must run
     inside `migrate` (foreign keys off, one transaction, foreign_key_check afterwards).
+    `computed` gives columns (new or changed) a SQL expression over the old row, computed in
+    the same copy.
     """
+    computed = computed or {}
     from sqlalchemy.schema import CreateIndex, CreateTable
 
     name = table.name
@@ -151,9 +157,10 @@ def rebuild_table(conn: "Connection", table: "Table") -> None:
     if not ddl.startswith(head):
         raise MigrationError(f"unexpected DDL for {name}")
     conn.exec_driver_sql(f'CREATE TABLE "{tmp}" (' + ddl[len(head):])
-    shared = [c.name for c in table.columns if c.name in old_cols]
+    shared = [c.name for c in table.columns if c.name in old_cols or c.name in computed]
     cols = ", ".join(f'"{c}"' for c in shared)
-    conn.exec_driver_sql(f'INSERT INTO "{tmp}" ({cols}) SELECT {cols} FROM "{name}"')
+    values = ", ".join(computed.get(c, f'"{c}"') for c in shared)
+    conn.exec_driver_sql(f'INSERT INTO "{tmp}" ({cols}) SELECT {values} FROM "{name}"')
     conn.exec_driver_sql(f'DROP TABLE "{name}"')
     conn.exec_driver_sql(f'ALTER TABLE "{tmp}" RENAME TO "{name}"')
     for index in table.indexes:
@@ -238,3 +245,23 @@ def _v4_stages_of_your_own(conn: "Connection") -> None:
 
 
 MIGRATIONS[4] = _v4_stages_of_your_own
+
+
+def _v5_search_keys_and_codes(conn: "Connection") -> None:
+    """v5 → v6: deals carry their pinyin search key (`search_key`, store.search), and lost
+    reasons that are words of the list become its codes (`no budget`, `预算` -> budget;
+    `no budget: CFO left` -> `budget: CFO left`; the rep's own words and synonyms stay). One copy of the
+    deal table computes both, calling Python from SQL; history keeps what was written then."""
+    from funnel_tui.models import Deal
+    from funnel_tui.store.search import SQL_FUNCTION, register_functions
+
+    raw = conn.connection.dbapi_connection
+    register_functions(raw)
+    raw.create_function("funnel_lost_reason", 1, LOST_REASON.canonical, deterministic=True)
+    rebuild_table(conn, Deal.__table__, {
+        "search_key": f"{SQL_FUNCTION}(customer, title, contact_name)",
+        "lost_reason": "CASE WHEN lost_reason = '' THEN '' ELSE funnel_lost_reason(lost_reason) END",
+    })
+
+
+MIGRATIONS[5] = _v5_search_keys_and_codes

@@ -33,6 +33,10 @@ U = Undo.__table__
 P = Pipeline.__table__
 CT = ChecklistTick.__table__
 
+# A deal as the store hands it out: every column but the search key (store.search reads that
+# one), so a database opened read-only before its upgrade still lists and shows its deals.
+DEAL_FIELDS = tuple(c for c in D.columns if c.name != "search_key")
+
 DATETIME_COLUMNS = frozenset({"created_at", "updated_at", "stage_entered_at", "last_contact_at",
                               "next_follow_up_at", "closed_at", "deleted_at"})
 # Every time column of every table the store reads (rows leave the store aware).

@@ -1,7 +1,8 @@
 """`/` on the board: find deals by customer, title or contact, then jump to one.
 
-Each keystroke runs one bounded query in a thread worker (`store.search_deals`, where `%`
-and `_` are taken literally); results are options carrying the deal id, drawn as plain Text.
+Each keystroke runs one bounded query in a thread worker (`store.search_deals`: as typed, with
+`%` and `_` taken literally, or in pinyin — `huaxin`, `hxkj`, `华x`); results are options
+carrying the deal id, drawn as plain Text; a search that finds nothing says so.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from funnel_tui.domain.text import truncate_to_width
+from funnel_tui.i18n import _
 from funnel_tui.tui.context import HasContext
 from funnel_tui.tui.i18n import tr
 
@@ -49,9 +51,9 @@ class SearchScreen(HasContext, ModalScreen[int | None]):
     @work(thread=True, exclusive=True, group="search")
     def _search(self, text: str) -> None:
         rows = self.ctx.store.search_deals(text, limit=LIMIT) if text.strip() else []
-        self.app.call_from_thread(self._show, rows)
+        self.app.call_from_thread(self._show, rows, text.strip())
 
-    def _show(self, rows: list[dict]) -> None:
+    def _show(self, rows: list[dict], text: str = "") -> None:
         if not self.is_attached:  # closed while the query ran
             return
         stages = {s.key: s.label(self.ctx.lang) for s in self.ctx.store.all_stages()}
@@ -69,8 +71,12 @@ class SearchScreen(HasContext, ModalScreen[int | None]):
                 line.append("  · ")
                 line.append(truncate_to_width(row["contact_name"], 16), style="dim")
             options.append(FoundDeal(line, row["id"]))
+        if text and not options:  # say so, where the results would be (a line that cannot be chosen)
+            options.append(Option(Text(_("No deal matches “{query}”. Try part of the customer, title or "
+                                         "contact, in Chinese or in pinyin: huaxin, hxkj, 华x.").format(query=text),
+                                        style="italic"), id="no-results", disabled=True))
         results.set_options(options)
-        if options:
+        if options and not options[0].disabled:
             results.highlighted = 0
 
     @on(Input.Submitted, "#search-input")
