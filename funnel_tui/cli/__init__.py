@@ -25,7 +25,20 @@ import sys
 from typing import Sequence
 
 from funnel_tui import __version__
-from funnel_tui.cli import admin, argparse_words, backup, deals, exchange, followups, reads, summary, team, web
+from funnel_tui.cli import (
+    admin,
+    argparse_words,
+    backup,
+    deals,
+    exchange,
+    followups,
+    forecast,
+    reads,
+    summary,
+    team,
+    trend,
+    web,
+)
 from funnel_tui.cli.common import (
     EXIT_OK,
     PENDING_NOTES,
@@ -40,7 +53,7 @@ from funnel_tui.i18n import _
 
 # The order of `funnel --help`: each group adds its commands in turn.
 COMMAND_GROUPS = (admin.register_board, web.register, deals.register, followups.register, reads.register,
-                  admin.register, summary.register, exchange.register, backup.register, team.register)
+                  admin.register, summary.register, trend.register, forecast.register, exchange.register, backup.register, team.register)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import argparse
 import re
+from dataclasses import replace
 from datetime import datetime, time, timedelta
 from typing import Any
 
+from funnel_tui.cli import segments
 from funnel_tui.cli.common import (
     CliError,
     add_command,
@@ -25,7 +27,7 @@ from funnel_tui.cli.common import (
 )
 from funnel_tui.i18n import N_, _, active_lang, pgettext
 
-AMOUNT_KEYS = ("open_amount", "weighted_amount", "won_amount", "weighted_pipeline")
+AMOUNT_KEYS = ("open_amount", "weighted_amount", "won_amount", "weighted_pipeline", "reached_amount")
 
 
 # --- shared helpers ----------------------------------------------------------------------
@@ -91,7 +93,12 @@ def summary_json(s: dict[str, Any], tz) -> dict[str, Any]:
             if f"{key}_by_currency" in row:
                 row[f"{key}_by_currency"] = _majors(row[f"{key}_by_currency"])
         row["conversion_to_next"] = _round(row["conversion_to_next"], 4)
+        if "avg_deal_size" in row:
+            row["avg_deal_size"] = None if row["avg_deal_size"] is None else round(row["avg_deal_size"] / 100, 2)
         row["avg_days_in_stage"] = _round(row["avg_days_in_stage"], 2)
+        for key in ("median_days_in_stage", "cycle_days_in_stage"):
+            if key in row:
+                row[key] = _round(row[key], 2)
         row["current_avg_dwell"] = _round(row["current_avg_dwell"], 2)
         out["stages"].append(row)
     for key in ("won_amount", "weighted_pipeline", "open_amount"):
@@ -187,6 +194,18 @@ def stage_rows(s: dict[str, Any]) -> list[list[str]]:
     ]
 
 
+def kpi_rows(s: dict[str, Any]) -> list[list[str]]:
+    """Average deal size, median and mean days in the stage, the stage's part of the cycle."""
+    from funnel_tui.domain.money import format_compact_in
+
+    def d(value: float | None) -> str:
+        return "—" if value is None else f"{value:.1f}"
+
+    return [[st["name"], "—" if st["avg_deal_size"] is None else format_compact_in(round(st["avg_deal_size"]), active_lang()),
+             d(st["median_days_in_stage"]), d(st["avg_days_in_stage"]), d(st["cycle_days_in_stage"])]
+            for st in s["stages"]]
+
+
 STAGE_COLUMNS = [N_("stage"), N_("reached"), N_("now"), N_("→ next"), N_("avg d"), N_("dwell d"), N_("open"),
                  N_("weighted")]
 
@@ -202,6 +221,9 @@ def render_summary(s: dict[str, Any], tz) -> None:
     console.print(Text(_("Funnel — {who} — as of {when} — {n} deals").format(
         who=safe(who), when=format_shown(s["as_of"], tz, now=now_utc()), n=s["deals"])))
     console.print(_table(_("Stages"), [_(c) for c in STAGE_COLUMNS], stage_rows(s), right={1, 2, 3, 4, 5, 6, 7}))
+    if "median_days_in_stage" in s["stages"][0]:
+        console.print(_table(_("Per stage"), [_("stage"), _("avg deal"), _("median d"), _("avg d"), _("cycle d")],
+                             kpi_rows(s), right={1, 2, 3, 4}))
     leak = s.get("weakest_step")
     if leak:
         names = {st["key"]: st["name"] for st in s["stages"]}
@@ -328,7 +350,20 @@ def cmd_summary(args: argparse.Namespace) -> int:
         raise CliError(_("until: must be after --since (the period is [since, until))"))
     as_of = _as_of(args.as_of, tz) if args.as_of else None
     deals = DealSet(owner=_owner(store, args.owner), since=since, until=until)
+    if args.by:
+        if as_of is not None or args.by_owner:
+            raise CliError(_("by: segments are shown as of now, without --as-of or --by-owner "
+                             "(--by owner is the per-rep view)"))
+        return segments.run(args, store, deals, tz)
     result = store.summary(now=now_utc(), deals=deals, as_of=as_of, by_owner=args.by_owner, pipeline=args.pipeline)
+    if args.kpis:  # as of now (per rep with --by-owner); they read every stay, so on request
+        if as_of is not None:
+            raise CliError(_("kpis: the KPIs per stage are as of now; leave out --as-of"))
+        for one in (result if args.by_owner else [result]):
+            kpis = store.stage_kpis(deals=replace(deals, owner=one["owner"]) if args.by_owner else deals,
+                                    pipeline=args.pipeline)
+            for st in one["stages"]:
+                st.update(kpis[st["key"]])
     if args.by_owner:
         if args.format == "json":
             emit([], "json", [], json_value=[summary_json(s, tz) for s in result])
@@ -365,7 +400,8 @@ def review_json(r: dict[str, Any], tz) -> dict[str, Any]:
         out["metrics"].append(m)
     out["conversion"] = [
         {**c, **{w: {**c[w], "ratio": _round(c[w]["ratio"], 4)}
-                 for w in ("this_week", "last_week", "week_before") if w in c}}
+                 for w in ("this_week", "last_week", "week_before") if w in c},
+         **({"trend": [{**t, "ratio": _round(t["ratio"], 4)} for t in c["trend"]]} if "trend" in c else {})}
         for c in r["conversion"]
     ]
     return out
@@ -395,6 +431,7 @@ def conversion_rows(r: dict[str, Any]) -> list[list[str]]:
         lw, wb = c["last_week"], c["week_before"]
         out.append([c["name"], ratio(lw["n"], lw["d"], lw["ratio"], lw["d"] < SMALL_SAMPLE),
                     ratio(wb["n"], wb["d"], wb["ratio"], wb["d"] < SMALL_SAMPLE),
+                    " ".join("·" if t["ratio"] is None else f"{t['ratio'] * 100:.0f}" for t in c.get("trend", ())),
                     _("BOTTLENECK") if c["bottleneck"] else ""])
     return out
 
@@ -427,8 +464,8 @@ def cmd_review(args: argparse.Namespace) -> int:
     console.print(_table(_("Flow"), ["", _("this week"), _("last week"), _("4-week avg")], review_rows(r),
                          right={1, 2, 3}))
     console.print(_table(_("Conversion to the next stage (bottleneck: below {pct} % two weeks running)").format(
-        pct=f"{args.threshold:g}"), [_("stage"), _("last week"), _("week before"), ""], conversion_rows(r),
-        right={1, 2}))
+        pct=f"{args.threshold:g}"), [_("stage"), _("last week"), _("week before"), _("6 weeks, %"), ""],
+        conversion_rows(r), right={1, 2, 3}))
     console.print(Text(_("{mark} fewer than 10 deals; conversion here = of the deals that entered the stage "
                          "during the week, how many have reached the next stage since").format(mark=SMALL_MARK)))
     for slow in r.get("slow_stages", []):
@@ -455,6 +492,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     sp.add_argument("--as-of", metavar=_("WHEN"), help=_("the pipeline as it stood then, replayed from history "
                                                          "(a bare date means the end of that day; stages as they "
                                                          "stood then too)"))
+    sp.add_argument("--kpis", action="store_true", help=_("add the KPIs per stage: average deal size, median and "
+                    "mean days in the stage, the sales cycle split by stage (as of now)"))
+    sp.add_argument("--by", choices=("source", "industry", "company_size", "owner", "new_vs_existing"),
+                    help=_("the funnel per segment side by side, best and worst converting marked"))
     add_pipeline_option(sp)
     add_format(sp)
 

@@ -88,10 +88,13 @@ class FunnelFacts:
     highest: dict[str, int] = field(default_factory=dict)  # stage → deals whose highest entry it is
     stays: dict[str, tuple[int, float]] = field(default_factory=dict)  # stage → (n, Σ days)
     open_weighted: dict[int, int] = field(default_factory=dict)  # open deals' weighted value → how many
+    highest_amount: dict[str, int] = field(default_factory=dict)  # stage → Σ amount of `highest`'s deals
 
     def merge(self, other: "FunnelFacts") -> "FunnelFacts":
         out = FunnelFacts(list(self.groups) + list(other.groups), dict(self.highest), dict(self.stays),
-                          dict(self.open_weighted))
+                          dict(self.open_weighted), dict(self.highest_amount))
+        for k, v in other.highest_amount.items():
+            out.highest_amount[k] = out.highest_amount.get(k, 0) + v
         for value, n in other.open_weighted.items():
             out.open_weighted[value] = out.open_weighted.get(value, 0) + n
         for k, v in other.highest.items():
@@ -134,13 +137,17 @@ def summarize(
     rates = one_currency(rates or Rates(), (g.currency for g in facts.groups if g.amount or g.weighted))
     smap = StageMap.of(stages)
     counted = smap.counted  # where history counts, in funnel order (plain archived ones too)
-    running = 0
+    running = running_amount = 0
     reached_at: dict[str, int] = {}
+    amount_at: dict[str, int] = {}
     for s in reversed(counted):  # deals whose highest stage is at or past this one
         running += facts.highest.get(s.key, 0)
+        running_amount += facts.highest_amount.get(s.key, 0)
         reached_at[s.key] = running
+        amount_at[s.key] = running_amount
     order = [s for s in counted if not s.archived]  # the lines shown
     reached = [reached_at[s.key] for s in order]
+    reached_amount = [amount_at[s.key] for s in order]
     keys = [s.key for s in order]
 
     current = {k: 0 for k in keys}
@@ -192,6 +199,8 @@ def summarize(
             "name": s.name,
             "name_zh": s.name_zh,
             "reached": reached[i],
+            "reached_amount": reached_amount[i],
+            "avg_deal_size": None if reached[i] == 0 else reached_amount[i] / reached[i],
             "current": current[s.key],
             "conversion_to_next": None if nxt is None else rate(nxt, reached[i]),
             "conversion_n": nxt,
@@ -363,6 +372,7 @@ def facts_from_rows(
             top = stage_now
         top = smap.key(top) or top
         facts.highest[top] = facts.highest.get(top, 0) + 1
+        facts.highest_amount[top] = facts.highest_amount.get(top, 0) + state["amount"]
         for stage, entered, left in deal_stays(entries, smap, undone):
             n, d = facts.stays.get(stage, (0, 0.0))
             facts.stays[stage] = (n + 1, d + days_between(entered, left))
