@@ -89,8 +89,9 @@ def cmd_forecast(args: argparse.Namespace) -> int:
 
 def register(sub: argparse._SubParsersAction) -> None:
     sp = add_command(sub, "forecast", cmd_forecast,
-                     "the open pipeline weighed by your own history: certain/likely/unlikely/remote, the water, "
-                     "deals to push first")
-    sp.add_argument("--owner", help="one rep's deals ('me' = the rep set in settings); default: every deal")
+                     _("the open pipeline weighed by your own history: certain/likely/unlikely/remote, the "
+                       "water, deals to push first"))
+    sp.add_argument("--owner", metavar=_("OWNER"),
+                    help=_("one rep's deals ('me' = the rep set in settings); default: every deal"))
     add_pipeline_option(sp)
     add_format(sp)

@@ -92,11 +92,12 @@ def cmd_trend(args: argparse.Namespace) -> int:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    sp = add_command(sub, "trend", cmd_trend, "cohort conversion and the flow per week or month")
-    sp.add_argument("--owner", help="one rep's deals ('me' = the rep set in settings); default: every deal")
-    sp.add_argument("--weeks", type=int, default=12, help="how many weeks back (default 12; with --by month: "
-                    "the months those weeks touch)")
-    sp.add_argument("--by", choices=("week", "month"), default="week", help="period length (default week)")
-    sp.add_argument("--as-of", metavar="WHEN", help="the trend as it stood at this moment")
+    sp = add_command(sub, "trend", cmd_trend, _("cohort conversion and the flow per week or month"))
+    sp.add_argument("--owner", metavar=_("OWNER"),
+                    help=_("one rep's deals ('me' = the rep set in settings); default: every deal"))
+    sp.add_argument("--weeks", type=int, default=12, help=_("how many weeks back (default 12; with --by month: "
+                                                             "the months those weeks touch)"))
+    sp.add_argument("--by", choices=("week", "month"), default="week", help=_("period length (default week)"))
+    sp.add_argument("--as-of", metavar=_("WHEN"), help=_("the trend as it stood at this moment"))
     add_pipeline_option(sp)
     add_format(sp)
