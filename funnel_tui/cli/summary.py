@@ -379,7 +379,7 @@ def cmd_summary(args: argparse.Namespace) -> int:
         rows = summary_json(result, tz)["stages"]
         emit(rows, "csv", list(rows[0]))
     else:
-        render_summary(_named(result, store), tz)
+        render_summary(_named({**result, "owner": store.seen_as(result["owner"])}, store), tz)
     return 0
 
 
@@ -456,7 +456,7 @@ def cmd_review(args: argparse.Namespace) -> int:
                 for row in review_rows({**r, "metrics": review_json(r, tz)["metrics"]})]
         emit(rows, "csv", ["metric", "this_week", "last_week", "avg_4_weeks"])
         return 0
-    r = _named(r, store)
+    r = _named({**r, "owner": store.seen_as(r["owner"])}, store)
     console = _console()
     who = _("all reps") if r["owner"] is None else r["owner"]
     console.print(Text(_("Weekly review — {who} — week of {week} (so far) vs {last}").format(

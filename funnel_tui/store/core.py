@@ -210,6 +210,13 @@ class Store(StageMethods, AnalyticsMethods):
                 self._role = (team_role(conn),)
         return self._role[0]
 
+    def seen_as(self, owner: str | None) -> str | None:
+        """Whose deals a heading names: `owner`; for every deal (None) on a team server, a rep
+        sees only their own, so their own name; None when it is every deal there is."""
+        if owner is None and self.team_role() == "rep":
+            return self.author
+        return owner
+
     def _viewed(self, owner: str | None) -> str | None:
         return owner if owner is not None else self.view_owner
 

@@ -239,7 +239,8 @@ class SummaryScreen(HasContext, Screen):
         if token != self._token:
             return  # a newer choice is being read
         period = _(dict(PERIODS)[period_key])
-        who = _("all reps") if owner is None else owner
+        seen = self.ctx.store.seen_as(owner)  # a rep on a team server sees only their own
+        who = _("all reps") if seen is None else seen
         if rep == COMPARE:
             who = _("reps side by side")
             self.shown = {**self.shown, "compare": result, "summary": None}
