@@ -263,7 +263,14 @@ class ImportScreen(HasContext, Screen):
                            report.inserted).format(n=report.inserted, name=name)
         if report.updated:
             message += _("; {n} updated").format(n=report.updated)
-        if report.rejected:
+        if report.rejected_file_error:  # committed; only the refused rows' file failed
+            message += ngettext(
+                "; {n} row refused, but its file could not be written ({why}): the import is committed, "
+                "do not import the file again",
+                "; {n} rows refused, but their file could not be written ({why}): the import is committed, "
+                "do not import the file again",
+                report.rejected).format(n=report.rejected, why=report.rejected_file_error)
+        elif report.rejected:
             message += ngettext("; {n} row refused, in {file}", "; {n} rows refused, in {file}",
                                 report.rejected).format(n=report.rejected, file=Path(report.rejected_file or "").name)
         message += _(". u undoes the whole import.")
