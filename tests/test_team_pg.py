@@ -256,6 +256,7 @@ async def test_a_lead_switches_the_board_between_reps_from_the_palette(team, tz,
         await settle(pilot)
         assert lea.view_owner == "bob"
         assert [c.split()[0] for c in lead_cards()] == ["bob"]
+        assert "bob's deals" in str(app.screen.query_one("#board-title").render())  # whose, in the title
         assert any("Showing bob's deals" in str(n.message) for n in app._notifications)
 
 

@@ -77,6 +77,9 @@ class BoardWindow:
         self._first_visible = first
         for index, column in enumerate(columns):
             column.display = first <= index < first + self.visible_count
+        self.update_title()
+
+    def update_title(self) -> None:
         self.query_one("#board-title", Static).update(self._title_text())
 
     def _scroll_to_column(self, column: StageColumn) -> None:
@@ -92,6 +95,8 @@ class BoardWindow:
         store = self.ctx.store
         if len(store.pipelines()) > 1:  # a rep with one pipeline sees nothing new
             title.append(f" · {store.pipeline(self.ctx.pipeline).label(self.ctx.lang)}", style="bold")
+        if getattr(store, "view_owner", None):  # a lead on a team server looking at one rep
+            title.append(" · " + _("{rep}'s deals").format(rep=store.view_owner), style="bold")
         total = len(self._columns)
         if total and self.visible_count < total:
             first = self._first_visible

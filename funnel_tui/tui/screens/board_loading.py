@@ -64,6 +64,7 @@ class BoardLoading(HasContext):
         def call_after_refresh(self, callback, *args) -> bool: ...
         def set_timer(self, delay: float, callback) -> Timer: ...
         def update_empty_guide(self) -> None: ...
+        def update_title(self) -> None: ...
 
     def start_loading(self, first: FirstRead | None) -> None:
         """At mount: take the first read if it is done (the first frame then has cards),
@@ -131,6 +132,7 @@ class BoardLoading(HasContext):
             return
         self.refresh_bindings()
         self.update_empty_guide()
+        self.update_title()  # whose deals (a lead may have switched rep)
         self.post_message(BoardLoaded())
         # Tiers re-rank every open deal (≈15 ms at 100k, ≈140 ms at 1M): after the cards are up.
         if self._tiers_read_first:
