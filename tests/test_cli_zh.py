@@ -186,3 +186,12 @@ def test_demo_lang_flag_and_default(funnel, tmp_path, monkeypatch):
     store = Store(other)
     assert all(re.search(r"[\u4e00-\u9fff]", d["customer"]) for d in store.list_deals(status="all"))
     store.close()
+
+
+def test_trend_and_forecast_name_the_stages_in_chinese(zh, filled):
+    """The analytics tables speak the rep's language: stage names and column heads in Chinese."""
+    trend = filled("trend", "--weeks", "2")
+    assert trend.code == 0 and "潜在线索→" in trend.out and "Lead→" not in trend.out
+    forecast = filled("forecast")
+    assert forecast.code == 0 and "潜在线索" in forecast.out and "进行中金额" in forecast.out
+    assert "Lead " not in forecast.out

@@ -12,7 +12,7 @@ import argparse
 from typing import Any
 
 from funnel_tui.cli.common import add_command, add_format, add_pipeline_option, emit, local_tz, now_utc, open_store, safe
-from funnel_tui.cli.summary import _console, _major, _owner, _round, _table, money
+from funnel_tui.cli.summary import _console, _major, _named, _owner, _round, _table, money
 from funnel_tui.i18n import _
 
 MONEY = ("open_amount", "probability_weighted", "history_weighted", "water", "amount")
@@ -61,6 +61,7 @@ def cmd_forecast(args: argparse.Namespace) -> int:
         emit(rows, "csv", ["stage", "open_deals", "open_amount", "probability_weighted", "history_weighted", "water"])
         return 0
     console = _console()
+    f = _named({**f, "owner": store.seen_as(f["owner"])}, store)  # stage names in the rep's language
     who = _("all reps") if f["owner"] is None else f["owner"]
     console.print(Text(_("Forecast — {who} — {n} open deals, {amount} open").format(
         who=safe(who), n=f["open_deals"], amount=money(f["open_amount"]))))
@@ -68,7 +69,7 @@ def cmd_forecast(args: argparse.Namespace) -> int:
         pw=money(f["probability_weighted"]), hw=money(f["history_weighted"]), water=money(f["water"]))))
     stage_rows = [[s["name"], str(s["open_deals"]), money(s["open_amount"]), money(s["probability_weighted"]),
                    money(s["history_weighted"]), money(s["water"])] for s in f["stages"]]
-    console.print(_table(_("Per stage"), [_("stage"), _("open"), _("amount"), _("by probability"),
+    console.print(_table(_("Per stage"), [_("stage"), _("deals"), _("open amount"), _("by probability"),
                                           _("by history"), _("water")], stage_rows, right={1, 2, 3, 4, 5}))
     labels = {"certain": _("certain ≥ 80%"), "likely": _("likely 50–80%"), "unlikely": _("unlikely 20–50%"),
               "remote": _("remote < 20%")}

@@ -272,7 +272,7 @@ def _named(value: Any, store) -> Any:
     JSON and CSV keep the stored English names)."""
     if active_lang() == "en":
         return value
-    labels = {st.key: st.label(active_lang()) for st in store.stages()}
+    labels = {st.key: st.label(active_lang()) for st in store.all_stages()}  # every pipeline's, archived too
 
     def named(v: Any) -> Any:
         if isinstance(v, dict):

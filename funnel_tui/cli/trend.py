@@ -21,7 +21,7 @@ from funnel_tui.cli.common import (
     open_store,
     safe,
 )
-from funnel_tui.cli.summary import _as_of, _console, _major, _owner, _round, _table, money, ratio
+from funnel_tui.cli.summary import _as_of, _console, _major, _named, _owner, _round, _table, money, ratio
 from funnel_tui.i18n import _
 
 
@@ -75,6 +75,7 @@ def cmd_trend(args: argparse.Namespace) -> int:
         emit(rows, "csv", list(rows[0]) if rows else ["period"])
         return 0
     console = _console()
+    t = _named({**t, "owner": store.seen_as(t["owner"])}, store)  # stage names in the rep's language
     who = _("all reps") if t["owner"] is None else t["owner"]
     console.print(Text(_("Trend — {who} — cohort conversion to the next stage, per {period}").format(
         who=safe(who), period=_("week") if args.by == "week" else _("month"))))
