@@ -102,26 +102,14 @@ class Vocabulary:
         aliases included — as written."""
         if not value:
             return ""
-        code = self._word_index.get(_fold(value))
+        code = self._label_index.get(_fold(value))
         if code is not None:
             return self.label(code, lang)
         head, colon, rest = value.partition(":")
-        code = self._word_index.get(_fold(head)) if colon else None
+        code = self._label_index.get(_fold(head)) if colon else None
         if code is not None:
             return f"{self.label(code, lang)}: {rest.strip()}"
         return value
-
-    @cached_property
-    def _word_index(self) -> dict[str, str]:
-        """Folded code or label (either language, no aliases) -> code."""
-        index: dict[str, str] = {}
-        for t in self.terms:
-            words = {t.code, t.label}
-            for lang in LANGS:
-                words.add(translator(lang).pgettext(self.context, t.label))
-            for w in words:
-                index.setdefault(_fold(w), t.code)
-        return index
 
     def choices(self, lang: str | None = None) -> list[tuple[str, str]]:
         """(label, code) pairs in order, for a Select or a help line."""
