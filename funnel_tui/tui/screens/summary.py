@@ -2,8 +2,10 @@
 the pipeline is worth weighted, and this week against last.
 
 Two selectors at the top: the rep (me by default; all reps; every rep side by side; any one
-rep) and the period (deals created in it). The numbers are read by a thread worker through
-store.summary and drawn by `widgets.summary_blocks`.
+rep) and the period (deals created in it). Under them the panels, one tab each: the funnel
+(read by thread workers through store.summary/review, drawn by `widgets.summary_blocks`),
+then those listed in `widgets.summary_panels.PANELS` (trend, segments, KPIs, forecast), each
+read by its own thread worker when it is shown and the selectors changed since.
 """
 
 from __future__ import annotations
@@ -19,15 +21,17 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Label, Select, Static
+from textual.widgets import Label, OptionList, Select, Static, TabbedContent, TabPane
 
 from funnel_tui.domain.funnel import SMALL_MARK
 from funnel_tui.domain.dates import format_shown
 from funnel_tui.i18n import N_, _
 from funnel_tui.tui.context import HasContext
 from funnel_tui.tui.key_table import localise_bindings
+from funnel_tui.tui.screens.deal import DealScreen
 from funnel_tui.tui.pipelines import PIPELINE_BINDINGS, bind_pipeline_key, has_pipelines, next_pipeline
 from funnel_tui.tui.widgets.key_bar import KeyBar
+from funnel_tui.tui.widgets.summary_panels import PANELS, Choice, SummaryPanel
 from funnel_tui.tui.widgets.summary_blocks import (
     bottleneck_text,
     compare_table,
@@ -76,13 +80,25 @@ def period_bounds(key: str, now: datetime, tz) -> Period:
     return Period(None, None)
 
 
+FUNNEL = "funnel"  # the first tab: the funnel, stages, totals, the week (this module's own blocks)
+TABS: tuple[str, ...] = (FUNNEL, *(p.panel_id for p in PANELS))
+
+
 class SummaryScreen(HasContext, Screen):
-    """Per rep and period: funnel bars, stage table, tiers, lost reasons, sources, the week."""
+    """Per rep and period: the funnel (bars, stage table, tiers, lost reasons, sources, the
+    week), the trend, segments, KPIs per stage and the forecast, one tab each."""
 
     BINDINGS = [
         Binding("escape", "back", N_("Back"), tooltip=N_("Back to the board")),
         Binding("r", "focus_rep", N_("Rep"), tooltip=N_("Choose whose funnel: me, all reps, side by side, one rep")),
         Binding("p", "focus_period", N_("Period"), tooltip=N_("Only deals created in this period")),
+        Binding("right_square_bracket", "next_panel(1)", N_("Next panel"), key_display="]",
+                tooltip=N_("Funnel, trend, segments, KPIs, forecast: the next one")),
+        Binding("left_square_bracket", "next_panel(-1)", N_("Previous panel"), key_display="[", show=False,
+                tooltip=N_("The panel before")),
+        Binding("1", "show_panel(0)", N_("Funnel"), show=False, tooltip=N_("Show this panel")),
+        *(Binding(p.key, f"show_panel({i + 1})", p.title, show=False, tooltip=N_("Show this panel"))
+          for i, p in enumerate(PANELS)),
         Binding("ctrl+r", "reload", N_("Reload"), tooltip=N_("Read the numbers again")),
         Binding("question_mark", "app.help", N_("Help"), key_display="?", tooltip=N_("All keys")),
     ]
@@ -91,8 +107,9 @@ class SummaryScreen(HasContext, Screen):
     | :- | :- |
     | r | choose the rep: me, all reps, reps side by side, one rep |
     | p | choose the period: deals created in it |
-    | Enter / ↑ ↓ | open the focused selector, pick |
-    | Tab | next selector |
+    | ] [ / 1–5 | the next / previous panel; a panel by its number |
+    | Enter / ↑ ↓ | open the focused selector, pick; on a deal to push: open it |
+    | Tab | next selector or list |
     | ctrl+r | read the numbers again |
     | P | the next pipeline (with more than one) |
     | Esc | back to the board |
@@ -117,6 +134,9 @@ class SummaryScreen(HasContext, Screen):
         self.shown: dict[str, Any] = {}  # what the blocks show (also handy for tests)
         self._token = 0  # bumped by every new choice; older answers are dropped
         self._reps_listed = False
+        self._asked: dict[str, int] = {}  # panel → the number of its latest read (older answers dropped)
+        self._read_at: dict[str, int] = {}  # panel → the choice (token) it was last read for
+        self._seq = 0
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="selectors"):
@@ -126,12 +146,17 @@ class SummaryScreen(HasContext, Screen):
             yield Select([(Text(_(label)), key) for key, label in PERIODS], id="period", allow_blank=False,
                          value="all")
         yield Static(Text(_("Reading the funnel…")), id="status")
-        with VerticalScroll(id="body"):
-            yield Static(Text(""), id="funnel", classes="block")
-            yield Static(Text(""), id="stages", classes="block")
-            yield Static(Text(""), id="totals", classes="block")
-            yield Static(Text(""), id="breakdown", classes="block")
-            yield Static(Text(""), id="week", classes="block")
+        with TabbedContent(id="panels"):
+            with TabPane(_("Funnel"), id=f"pane-{FUNNEL}"):
+                with VerticalScroll(id="body"):
+                    yield Static(Text(""), id="funnel", classes="block")
+                    yield Static(Text(""), id="stages", classes="block")
+                    yield Static(Text(""), id="totals", classes="block")
+                    yield Static(Text(""), id="breakdown", classes="block")
+                    yield Static(Text(""), id="week", classes="block")
+            for panel in PANELS:
+                with TabPane(_(panel.title), id=f"pane-{panel.panel_id}"):
+                    yield panel()
         yield KeyBar(id="key-bar")
 
     def on_mount(self) -> None:
@@ -201,11 +226,66 @@ class SummaryScreen(HasContext, Screen):
             self.refresh_numbers()
 
     def refresh_numbers(self) -> None:
-        """Read the funnel and the week for the current choice (two workers, in parallel)."""
+        """Read the funnel and the week for the current choice (two workers, in parallel), and
+        the panel in front; the other panels are read when they are shown."""
         self._token += 1
         self.query_one("#status", Static).update(Text(_("Reading the funnel…")))
         self._read_funnel(self._token, self.rep, self.period)
         self._read_week(self._token, self.rep)
+        if self.active_panel != FUNNEL:
+            self.read_panel(self.active_panel)
+
+    # --- the panels -------------------------------------------------------------------------
+
+    @property
+    def active_panel(self) -> str:
+        return (self.query_one("#panels", TabbedContent).active or f"pane-{FUNNEL}").removeprefix("pane-")
+
+    def action_show_panel(self, index: int) -> None:
+        self.query_one("#panels", TabbedContent).active = f"pane-{TABS[index % len(TABS)]}"
+
+    def action_next_panel(self, step: int) -> None:
+        self.action_show_panel(TABS.index(self.active_panel) + step)
+
+    @on(TabbedContent.TabActivated, "#panels")
+    def _panel_shown(self, event: TabbedContent.TabActivated) -> None:
+        panel = (event.pane.id or "").removeprefix("pane-")
+        if panel != FUNNEL and self._read_at.get(panel) != self._token:
+            self.read_panel(panel)
+
+    @on(SummaryPanel.Asked)
+    def _panel_asked(self, event: SummaryPanel.Asked) -> None:
+        self.read_panel(event.panel.panel_id)
+
+    def read_panel(self, panel_id: str) -> None:
+        """Read one panel's numbers in a thread worker, for the current choice and its option."""
+        panel = self.query_one(f"#{panel_id}", SummaryPanel)
+        self._seq += 1
+        seq, rep, period_key, request = self._seq, self.rep, self.period, panel.request()
+        self._asked[panel_id], self._read_at[panel_id] = seq, self._token
+
+        def read() -> None:
+            data = type(panel).read(self.ctx.store, self._choice(rep, period_key), request)
+            self.app.call_from_thread(self._show_panel, panel, seq, data)
+
+        self.run_worker(read, thread=True, exclusive=True, group=f"summary-{panel_id}")
+
+    def _show_panel(self, panel: SummaryPanel, seq: int, data: Any) -> None:
+        if self._asked.get(panel.panel_id) == seq:  # else a newer read is on its way
+            panel.show(data)
+            self.shown = {**self.shown, panel.panel_id: data}
+
+    def _choice(self, rep: str, period_key: str) -> Choice:
+        """The selectors' choice resolved through the store (in a worker: it reads settings)."""
+        now, tz = self.ctx.now(), self.ctx.tz
+        bounds = period_bounds(period_key, now, tz)
+        return Choice(owner=self._owner_for(rep), side_by_side=rep == COMPARE, since=bounds.since,
+                      until=bounds.until, pipeline=self.ctx.pipeline, now=now, tz=tz, labels=self._labels())
+
+    @on(OptionList.OptionSelected, "#forecast-push")
+    def _open_pushed_deal(self, event: OptionList.OptionSelected) -> None:
+        if event.option.id:
+            self.app.push_screen(DealScreen(int(event.option.id)))
 
     def _owner_for(self, rep: str) -> str | None:
         if rep == ME:
