@@ -55,6 +55,53 @@ def trend_rows(t: dict[str, Any]) -> list[dict[str, str]]:
     return rows
 
 
+PERIOD_WIDTH = 10  # the period column (`11-23…`), as cli.summary._table makes first columns
+GAP = 3  # a column's padding and the blank rule between columns in the light tables
+EDGES = 2  # the blank rules at the table's two edges
+HEADER_WORD = 14  # a header word up to this wide is kept whole (a longer one folds)
+
+
+def step_chunks(widths: list[int], room: int) -> list[list[int]]:
+    """The steps (by index) of each cohort table: as many as fit `room` columns beside the
+    period column, each at its widest cell; at least one per table."""
+    chunks: list[list[int]] = [[]]
+    used = EDGES + PERIOD_WIDTH
+    for i, width in enumerate(widths):
+        if chunks[-1] and used + GAP + width > room:
+            chunks.append([])
+            used = EDGES + PERIOD_WIDTH
+        chunks[-1].append(i)
+        used += GAP + width
+    return [c for c in chunks if c]
+
+
+def cohort_tables(t: dict[str, Any], rows: list[dict[str, str]], room: int) -> list[Any]:
+    """The cohort conversion as tables that each fit `room` columns: the numbers never fold
+    (each column is as wide as its widest cell), a long stage name wraps in its header."""
+    from rich import box
+    from rich.table import Table
+    from rich.text import Text
+
+    from funnel_tui.domain.text import display_width
+
+    steps = t["steps"]
+    headers = [f"{safe(st['name'])}→" for st in steps]
+    widths = [max([6, *(display_width(r[st["stage"]]) for r in rows),
+                   *(min(display_width(word), HEADER_WORD) for word in head.split())])
+              for st, head in zip(steps, headers)]
+    tables = []
+    for chunk in step_chunks(widths, room):
+        table = Table(header_style="bold", box=box.SIMPLE_HEAD, pad_edge=False)
+        table.add_column(Text(_("period")), no_wrap=True, min_width=PERIOD_WIDTH)
+        for i in chunk:
+            table.add_column(Text(headers[i]), justify="right", overflow="fold", min_width=widths[i],
+                             max_width=widths[i])
+        for r in rows:
+            table.add_row(Text(r["period"]), *(Text(r[steps[i]["stage"]]) for i in chunk))
+        tables.append(table)
+    return tables
+
+
 def cmd_trend(args: argparse.Namespace) -> int:
     from rich.text import Text
 
@@ -79,10 +126,10 @@ def cmd_trend(args: argparse.Namespace) -> int:
     who = _("all reps") if t["owner"] is None else t["owner"]
     console.print(Text(_("Trend — {who} — cohort conversion to the next stage, per {period}").format(
         who=safe(who), period=_("week") if args.by == "week" else _("month"))))
-    # Two tables, so each fits 80 columns: the cohorts, then the flow.
-    steps = [st["stage"] for st in t["steps"]]
-    console.print(_table("", [_("period"), *(f"{st['name']}→" for st in t["steps"])],
-                         [[r["period"], *(r[k] for k in steps)] for r in rows], right=set(range(1, len(steps) + 1))))
+    # The cohorts, in as many tables as the steps need to fit the width (a split pipeline has
+    # more steps than 80 columns hold), then the flow.
+    for table in cohort_tables(t, rows, console.width):
+        console.print(table)
     flow = ["period", "new_deals", "wins", "losses", "won_amount", "cycle_days"]
     console.print(_table("", [_("period"), _("new"), _("won"), _("lost"), _("won amount"), _("cycle d")],
                          [[r[k] for k in flow] for r in rows], right=set(range(1, len(flow)))))
