@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
 NAMES = {"question_mark": "?", "slash": "/", "left": "←", "right": "→", "up": "↑", "down": "↓",
          "shift+left": "shift+←", "shift+right": "shift+→", "ctrl+p": "ctrl+p", "enter": "Enter",
-         "escape": "Esc"}
+         "escape": "Esc", "left_square_bracket": "[", "right_square_bracket": "]"}
 
 KeyRow = tuple[str, str, str]  # (keys, what, longer help)
 
