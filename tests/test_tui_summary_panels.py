@@ -140,7 +140,9 @@ async def test_forecast_panel_and_opening_a_deal_to_push(seeded, tui_host, now):
         prompt = push.get_option(evil).prompt
         assert "Evil [/]" in prompt.plain and "Acme [b]" in prompt.plain
         push.focus()
-        push.highlighted = wanted.index(evil)
+        assert push.highlighted == 0  # Enter opens the first at once
+        for _step in range(wanted.index(evil)):
+            await pilot.press("down")
         await pilot.press("enter")
         await settle(pilot)
         assert isinstance(app.screen, DealScreen) and app.screen.deal_id == int(evil)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
@@ -27,18 +28,22 @@ def band_names() -> dict[str, str]:
             "remote": _("remote < 20%")}
 
 
-def headline(f: dict[str, Any]) -> Text:
-    out = Text()
-    out.append(_("{n} open deals, {amount} open").format(n=f["open_deals"], amount=amount_text(f["open_amount"])) + "\n",
-               style="bold")
-    out.append(_("Weighted by stage probability") + "  ")
-    out.append(amount_text(f["probability_weighted"]) + "\n", style="bold")
-    out.append(_("Weighted by your history") + "  ")
-    out.append(amount_text(f["history_weighted"]) + "\n", style="bold")
-    share = "" if f["water_share"] is None else f" ({f['water_share'] * 100:.0f}%)"
-    out.append(_("Water (水分)") + "  ")
-    out.append(amount_text(f["water"]) + share, style="bold reverse" if f["water"] > 0 else "bold")
-    return out
+def headline(f: dict[str, Any]) -> Group:
+    """The open pipeline, weighted both ways, and the water between them (figures aligned)."""
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(no_wrap=True)
+    grid.add_column(justify="right", no_wrap=True)
+    grid.add_column(no_wrap=True)
+    share = "" if f["water_share"] is None else f"{f['water_share'] * 100:.0f}%"
+    grid.add_row(Text(_("Weighted by stage probability")), Text(amount_text(f["probability_weighted"]), style="bold"),
+                 Text(""))
+    grid.add_row(Text(_("Weighted by your history")), Text(amount_text(f["history_weighted"]), style="bold"),
+                 Text(""))
+    grid.add_row(Text(_("Water (水分)")), Text(amount_text(f["water"]), style="bold reverse" if f["water"] > 0 else "bold"),
+                 Text(share))
+    title = Text(_("{n} open deals, {amount} open").format(n=f["open_deals"], amount=amount_text(f["open_amount"])),
+                 style="bold")
+    return Group(title, grid)
 
 
 def bands_table(f: dict[str, Any]) -> Table:
@@ -117,6 +122,9 @@ class ForecastPanel(SummaryPanel):
         push = self.query_one("#forecast-push", OptionList)
         push.set_options(options)
         push.display = bool(options)
+        if options:
+            push.highlighted = 0  # Enter on the list opens a deal at once
+
         self.query_one("#forecast-stages").update(stages_table(data))
         self.query_one("#forecast-note").update(Text(
             _("History = the rep's own won / closed from the stage, with the stage probability counted as 10 "
