@@ -229,8 +229,8 @@ def push_lists(stages: Sequence[StageDef], per_owner: Mapping[str, Mapping[str, 
         deals = by_stage.get(s.key, [])
         if s.kind != "open" or not deals:
             continue
-        rates = {d["owner"]: p.get((d["owner"], s.key), historical_probability(Record(0, 0), s.probability, k))
-                 for d in deals}
+        unknown = historical_probability(Record(0, 0), s.probability, k)  # a rep with no closed deals
+        rates = {owner: p.get((owner, s.key), unknown) for owner in {d["owner"] for d in deals}}
         out[s.key] = push_first(deals, rates, now=now, n=push_count(len(deals), conversions.get(s.key)))
     return out
 

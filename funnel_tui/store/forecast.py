@@ -23,9 +23,11 @@ OWNER_STATUS = "(d.owner || '|' || d.status)"
 
 def facts_by_owner_status(conn: Connection, stages: Sequence[StageDef], deals: DealSet,
                           now: datetime) -> dict[str, dict[str, FunnelFacts]]:
-    """rep → status → the facts of that rep's deals of that status."""
+    """rep → status → the facts of that rep's deals of that status (summary.facts_now, lean:
+    groups by stage and the highest stages, all the forecast reads)."""
     out: dict[str, dict[str, FunnelFacts]] = {}
-    for key, facts in facts_now(conn, stages, deals, now, split=True, group=OWNER_STATUS).items():
+    for key, facts in facts_now(conn, stages, deals, now, split=True, group=OWNER_STATUS,
+                                 group_by="d.owner, d.status", lean=True).items():
         owner, status = split_key(key or "")
         out.setdefault(owner, {})[status] = facts
     return out
