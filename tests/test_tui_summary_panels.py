@@ -176,3 +176,23 @@ async def test_panels_follow_the_rep_and_read_off_the_ui_thread(seeded, tui_host
         await pilot.press("2")  # already read for this choice: not read again
         await settle(pilot)
         assert threads == [False, False]
+
+
+async def test_every_panel_on_an_empty_database(db_path, tui_host):
+    store = Store(db_path)
+    try:
+        app = tui_host(SummaryScreen, store=store)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot)
+            for key in "2345":
+                await pilot.press(key)
+                await settle(pilot)
+            screen = app.screen
+            assert all(p["conversion"]["lead"]["d"] == 0 for p in screen.shown["trend"]["periods"])
+            assert screen.shown["segments"]["segments"] == []
+            assert "No deals in this period." in text_of(app, "#segments-note")
+            assert screen.shown["forecast"]["open_deals"] == 0
+            assert "No open deals to push." in text_of(app, "#forecast-push-title")
+            assert not screen.query_one("#forecast-push", OptionList).display
+    finally:
+        store.close()
