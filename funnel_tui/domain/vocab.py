@@ -228,6 +228,8 @@ LOST_REASON = Vocabulary(N_("lost reason"), "lost reason", (
     Term("org_change", NP_("lost reason", "customer reorganised"),
          ("reorganization", "reorg", "人事变动", "组织调整")),
     Term("invalid", NP_("lost reason", "not a real lead"), ("duplicate", "spam", "重复线索", "无效")),
+    # Removed from the purge queue (domain.purge): quiet too long in the lowest tier.
+    Term("purged", NP_("lost reason", "purged"), ("purge", "清理", "剔除")),
 ), free_text=True)
 
 RISK_LEVEL = Vocabulary(N_("risk level"), "risk level", (

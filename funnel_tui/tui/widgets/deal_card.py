@@ -81,12 +81,12 @@ def card_text(
     card = Text(no_wrap=True, overflow="ellipsis", end="")
     lost = deal.get("status") == "lost"
     tier_mark = f" {tier}" if tier else ""
-    customer = truncate_to_width(deal["customer"], width - len(tier_mark))
+    customer = truncate_to_width(deal["customer"], width - Text(tier_mark).cell_len)
     card.append(customer, style="bold strike" if lost else "bold")
     if tier_mark:
-        pad = width - len(tier_mark) - Text(customer).cell_len
+        pad = width - Text(tier_mark).cell_len - Text(customer).cell_len
         card.append(" " * max(pad, 0))
-        card.append(tier_mark, style=f"bold {colours.accent}" if tier == "A" else colours.muted)
+        card.append(tier_mark, style=f"bold {colours.accent}" if tier in _top_marks() else colours.muted)
     card.append("\n")
     badge = ""
     if progress and progress[0] and progress[1]:  # the playbook's progress, right of the title
@@ -139,14 +139,22 @@ def card_text(
     return card
 
 
+def _top_marks() -> tuple[str, ...]:
+    """The marks of the top tier, highlighted: A, or 关键/key by amount."""
+    from funnel_tui.domain.tiers import LABELS
+    from funnel_tui.i18n import pgettext
+
+    return ("A", pgettext("amount tier", LABELS["key"]))
+
+
 def _customer_line(deal: dict, width: int, tier: str | None, colours: CardColours, lost: bool) -> Text:
     line = Text(no_wrap=True, overflow="ellipsis", end="")
     tier_mark = f" {tier}" if tier else ""
-    customer = truncate_to_width(deal["customer"], width - len(tier_mark))
+    customer = truncate_to_width(deal["customer"], width - Text(tier_mark).cell_len)
     line.append(customer, style="bold strike" if lost else "bold")
     if tier_mark:
-        line.append(" " * max(width - len(tier_mark) - Text(customer).cell_len, 0))
-        line.append(tier_mark, style=f"bold {colours.accent}" if tier == "A" else colours.muted)
+        line.append(" " * max(width - Text(tier_mark).cell_len - Text(customer).cell_len, 0))
+        line.append(tier_mark, style=f"bold {colours.accent}" if tier in _top_marks() else colours.muted)
     return line
 
 
