@@ -11,6 +11,7 @@ from funnel_tui.cli.common import (
     add_command,
     add_format,
     emit,
+    fmt_time,
     iso,
     local_tz,
     now_utc,
@@ -30,8 +31,6 @@ def candidate_rows(store, found, lang: str, *, table: bool) -> list[dict]:
     the rep's words."""
     from funnel_tui.domain.money import format_compact_in, minor_to_decimal
     from funnel_tui.domain.tiers import tier_label
-
-    from funnel_tui.cli.common import fmt_time
 
     labels = {s.key: s.label(lang) for s in store.all_stages()}
     rows = []

@@ -338,6 +338,23 @@ class DealActions:
                                                                 reason=LOST_REASON.label_text(reason)),
                         returns_deal=True)
 
+    async def purge(self, deal: Mapping[str, Any], *, remove: bool) -> None:
+        """The purge queue's keep (a note logged as a touch: the clock restarts) or remove (lost,
+        reason purged, with the note)."""
+        from funnel_tui.tui.forms.purge_note import PurgeNoteForm
+
+        ctx = self.ctx
+        note = await self._ask(PurgeNoteForm(deal["customer"], remove=remove))
+        if not note:
+            return
+        if remove:
+            self._write(LOSE, deal, lambda: ctx.store.purge_remove(deal["id"], note, now=ctx.now(), tz=ctx.tz),
+                        _("{customer}: removed (lost: purged)").format(customer=deal["customer"]),
+                        returns_deal=True)
+        else:
+            self._write(LOG, deal, lambda: ctx.store.purge_keep(deal["id"], note, now=ctx.now(), tz=ctx.tz),
+                        _("{customer}: kept; the note is logged").format(customer=deal["customer"]))
+
     def undo(self) -> None:
         """Undo the last change (any deal); the toast says what was reverted."""
         ctx = self.ctx

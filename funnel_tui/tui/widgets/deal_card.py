@@ -17,6 +17,7 @@ from funnel_tui.domain.money import format_compact_in
 from funnel_tui.domain.rules import dwell
 from funnel_tui.domain.text import truncate_to_width
 from funnel_tui.domain.vocab import DEAL_STATUS, LOST_REASON, RISK_LEVEL
+from funnel_tui.domain.tiers import LABELS
 from funnel_tui.i18n import _, pgettext
 
 
@@ -141,9 +142,6 @@ def card_text(
 
 def _top_marks() -> tuple[str, ...]:
     """The marks of the top tier, highlighted: A, or 关键/key by amount."""
-    from funnel_tui.domain.tiers import LABELS
-    from funnel_tui.i18n import pgettext
-
     return ("A", pgettext("amount tier", LABELS["key"]))
 
 
