@@ -23,17 +23,20 @@ class PurgeNoteForm(FormScreen[str]):
     def __init__(self, customer: str, *, remove: bool):
         super().__init__()
         self.customer = customer
-        self.remove = remove
+        self.removing = remove
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="dialog"):
-            title = _("Remove (lost: purged): ") if self.remove else _("Keep: ")
+            title = _("Remove (lost: purged): ") if self.removing else _("Keep: ")
             yield Label(titled(title, self.customer), id="form-title")
-            yield Label(Text(_("Why it goes") if self.remove else _("Why it stays (logged as a touch)")),
+            yield Label(Text(_("Why it goes") if self.removing else _("Why it stays (logged as a touch)")),
                         classes="caption")
             yield Input("", id="f-note")
             yield Label(Text(""), id="err-note", classes="error")
             yield from self._buttons()
+
+    def on_mount(self) -> None:
+        self.query_one("#f-note", Input).focus()
 
     def action_save(self) -> None:
         """Hand back the note; an empty one is refused under the field."""
