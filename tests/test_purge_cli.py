@@ -79,3 +79,28 @@ def test_purge_table_in_chinese(funnel, quiet):
     funnel("settings", "lang", "zh")
     code, out, _ = funnel("purge")
     assert code == 0 and "清理队列" in out and "维持" in out and "华信科技" in out
+
+
+def test_export_and_summary_follow_the_tiering(funnel, quiet, db_path, now):
+    import csv
+    import io
+    from decimal import Decimal
+
+    s = Store(db_path)
+    usd = s.add_deal({"customer": "US Co", "amount": "500", "currency": "USD"}, now=now)
+    s.close()
+    funnel("settings", "tiering", "amount")
+    code, out, _ = funnel("export", "-")
+    assert code == 0
+    tiers = {int(r["id"]): r["tier"] for r in csv.DictReader(io.StringIO(out.lstrip("\ufeff")))}
+    # 9000万 is key; 5万, 1000, 100 are maintain; USD without a rate has no tier: '?'.
+    assert tiers == {quiet[0]: "maintain", quiet[1]: "maintain", quiet[2]: "maintain", quiet[3]: "key", usd: "?"}
+    got = json.loads(funnel("summary", "--format", "json").out)
+    assert got["tiering"] == "amount" and set(got["tiers"]) == {"A", "B", "C"}  # A/B/C stay as documented
+    assert got["amount_tiers"]["key"] == {"deals": 1, "amount": 90_000_000.0}
+    assert got["amount_tiers"]["maintain"] == {"deals": 3, "amount": 51_100.0}
+    assert got["amount_tiers"]["unrated"] == {"deals": 1, "amount_by_currency": {"USD": 500.0}}
+    funnel("settings", "rate", "USD", "7.1")
+    got = json.loads(funnel("summary", "--format", "json").out)
+    assert got["amount_tiers"]["maintain"] == {"deals": 4, "amount": 54_650.0}  # 500 × 7.1 = 3,550
+    assert Decimal("500") * Decimal("7.1") == 3550
