@@ -144,3 +144,14 @@ def test_purge_after_months_setting():
     for bad in ("0", "61", "two", "1.5"):
         with pytest.raises(ValueError, match="purge_after_months"):
             purge_after(bad)
+
+
+def test_the_cards_mark_follows_the_tiering():
+    from funnel_tui.domain.tiers import tier_mark
+
+    usd = {"amount": 100, "probability": 10, "currency": "USD"}
+    assert tier_mark(AmountTiers(), {"amount": 8000 * WAN, "probability": 10, "currency": "CNY"}, "en") == "key"
+    assert tier_mark(AmountTiers(), {"amount": 100, "probability": 10, "currency": "CNY"}, "en") == "mnt"
+    assert tier_mark(AmountTiers(), {"amount": 1000 * WAN, "probability": 10, "currency": "CNY"}, "zh") == "一般"
+    assert tier_mark(AmountTiers(), usd, "en") == "?"
+    assert tier_mark(TierCutoffs(a_min=5, b_min=1), usd, "zh") == "A"  # weighted 10 ≥ 5

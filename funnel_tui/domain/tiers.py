@@ -40,6 +40,13 @@ LABELS = {
     "regular": NP_("amount tier", "regular"),
     "maintain": NP_("amount tier", "maintain"),
 }
+# On a card, where a column is 24 cells wide at 80×24: short marks (the Chinese names are short).
+SHORT = {
+    "key": NP_("amount tier (short)", "key"),
+    "major": NP_("amount tier (short)", "maj"),
+    "regular": NP_("amount tier (short)", "reg"),
+    "maintain": NP_("amount tier (short)", "mnt"),
+}
 UNRATED = "?"  # what a deal without a tier shows (a currency without a rate)
 
 
@@ -138,12 +145,14 @@ def tiering_of(value: str | None) -> str:
     return text
 
 
-def tier_label(code: str | None, lang: str) -> str:
-    """What a person reads for a tier: A/B/C as they are, the amount tiers by name in `lang`,
-    `?` for a deal without a tier."""
+def tier_label(code: str | None, lang: str, *, short: bool = False) -> str:
+    """What a person reads for a tier: A/B/C as they are, the amount tiers by name in `lang`
+    (`short`: the card's mark), `?` for a deal without a tier."""
     if not code:
         return UNRATED
     if code in LABELS:
+        if short:
+            return translator(lang).pgettext("amount tier (short)", SHORT[code])
         return translator(lang).pgettext("amount tier", LABELS[code])
     return code
 
@@ -153,4 +162,4 @@ def tier_mark(scheme: "AmountTiers | object", deal: dict, lang: str) -> str:
     (either kind): A/B/C, or the amount tier's name, or `?` (a currency without a rate)."""
     code = scheme.tier_of(int(deal.get("amount") or 0), int(deal.get("probability") or 0),  # type: ignore[attr-defined]
                           deal.get("currency"))
-    return tier_label(code, lang)
+    return tier_label(code, lang, short=True)

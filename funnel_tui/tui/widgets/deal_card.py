@@ -17,7 +17,7 @@ from funnel_tui.domain.money import format_compact_in
 from funnel_tui.domain.rules import dwell
 from funnel_tui.domain.text import truncate_to_width
 from funnel_tui.domain.vocab import DEAL_STATUS, LOST_REASON, RISK_LEVEL
-from funnel_tui.domain.tiers import LABELS
+from funnel_tui.domain.tiers import SHORT
 from funnel_tui.i18n import _, pgettext
 
 
@@ -142,7 +142,7 @@ def card_text(
 
 def _top_marks() -> tuple[str, ...]:
     """The marks of the top tier, highlighted: A, or 关键/key by amount."""
-    return ("A", pgettext("amount tier", LABELS["key"]))
+    return ("A", pgettext("amount tier (short)", SHORT["key"]))
 
 
 def _customer_line(deal: dict, width: int, tier: str | None, colours: CardColours, lost: bool) -> Text:
