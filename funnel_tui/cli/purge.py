@@ -63,7 +63,7 @@ def cmd_purge(args: argparse.Namespace) -> int:
             "candidates": candidate_rows(store, found, lang, table=False)})
         return EXIT_OK
     rows = candidate_rows(store, found, lang, table=args.format == "table")
-    emit(rows, args.format, COLUMNS, title=_("Purge queue"), optional=("title", "owner", "quiet_since"),
+    emit(rows, args.format, COLUMNS, title=_("Purge queue"), optional=("quiet_since", "title", "owner"),
          footer=_("open deals of the lowest tier with no change for {n} months (funnel settings "
                   "purge_after_months); keep one: funnel purge keep ID --note …; remove one: funnel purge "
                   "remove ID --note …; all: funnel purge --apply --yes").format(n=months))

@@ -157,9 +157,9 @@ def tier_label(code: str | None, lang: str, *, short: bool = False) -> str:
     return code
 
 
-def tier_mark(scheme: "AmountTiers | object", deal: dict, lang: str) -> str:
+def tier_mark(scheme: "AmountTiers | object", deal: dict, lang: str, *, short: bool = True) -> str:
     """What a card, the Deal screen and Today show for an open deal's tier under `scheme`
     (either kind): A/B/C, or the amount tier's name, or `?` (a currency without a rate)."""
     code = scheme.tier_of(int(deal.get("amount") or 0), int(deal.get("probability") or 0),  # type: ignore[attr-defined]
                           deal.get("currency"))
-    return tier_label(code, lang, short=True)
+    return tier_label(code, lang, short=short)
