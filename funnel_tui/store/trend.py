@@ -58,7 +58,7 @@ def flow(conn: Connection, stages: Sequence[StageDef], wins: Sequence[Window], *
     for s in smap.counted:
         out[f"entered:{s.key}"] = [0] * n
     undone = _undone_by(conn, params)
-    kind = "+h.kind" if conn.dialect.name == "sqlite" else "h.kind"  # see review.weekly_flow
+    kind = "+h.kind" if conn.dialect.name == "sqlite" else "h.kind"  # keeps SQLite on the action index for this small correction
 
     def counts(select: str, where_h: str, group: str) -> dict[tuple, list]:
         q = (f"SELECT {select} FROM history h JOIN deal d ON d.id = h.deal_id "
@@ -99,7 +99,7 @@ def cohorts(conn: Connection, stages: Sequence[StageDef], wins: Sequence[Window]
             deals: DealSet = DealSet()) -> dict[str, list[tuple[int, int]]]:
     """`cohort:<stage>` → [(n, d) per period] (domain.trend.cohorts_from_rows): d deals entered
     the stage in the period; n of them have reached the next stage since, as of `now`. Keys
-    are read through today's map, as review.weekly_cohorts reads them (whose weeks these are)."""
+    are read through today's map, as the weekly review reads its weeks."""
     smap = StageMap.of(stages)
     params, period, where, entry = _params(smap, wins, now=now, deals=deals)
     order = [smap.position[s.key] for s in smap.counted]
@@ -116,7 +116,8 @@ def cohorts(conn: Connection, stages: Sequence[StageDef], wins: Sequence[Window]
     undone = _undone_by(conn, params)
     live_h = live_sql("h", "now") if undone else "1 = 1"
     live_x = live_sql("x", "now") if undone else "1 = 1"
-    x_at = "+x.at" if conn.dialect.name == "sqlite" else "x.at"  # SQLite's planner hint (review.py)
+    # SQLite's planner hint: walk each deal's path, not the time index (no + on a server's times).
+    x_at = "+x.at" if conn.dialect.name == "sqlite" else "x.at"
     rows = conn.execute(text(f"""
         WITH entrants AS MATERIALIZED (
           SELECT h.deal_id, h.to_stage, {period.format(col='h.at')} AS wk, min(h.id) AS first_id,
