@@ -188,3 +188,21 @@ def test_bulk_purge_backup_first_and_one_undo_restores_what_the_rep_saw(store, n
 def test_an_empty_queue_takes_no_backup(store, now, tz):
     _add(store, "Fresh", now - timedelta(days=1), tz, amount="100")
     assert store.purge_all(now=now, tz=tz) == {"deal_ids": [], "backup": None}
+
+
+@pytest.mark.sqlite_only
+def test_the_queue_is_read_along_ix_deal_quiet(store, now, tz):
+    """Today reads the first 201 rows of the queue: found and ordered by the index of "Silent"
+    (no full scan, no sort of every quiet deal), for either tiering."""
+    from funnel_tui.store import purge
+
+    _add(store, "Big", now, tz, amount="10000000")
+    cut = store.purge_cutoff(now=now, tz=tz)
+    for tiering in ("abc", "amount"):
+        store.set_setting("tiering", tiering)
+        scheme = store.tier_cutoffs()
+        with store.read() as conn:
+            q = purge.candidates_query(scheme, cut).limit(201)
+            sql = str(q.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
+            plan = " | ".join(r[3] for r in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql))
+        assert "USING INDEX ix_deal_quiet" in plan and "TEMP B-TREE" not in plan, plan
