@@ -26,6 +26,12 @@ from funnel_tui.store.summary import DealSet, position_case, set_clause
 from funnel_tui.store.tables import exact_sum_sql, exact_total, utc_text
 
 ENTRY = "h.kind IN ('created', 'stage') AND (h.kind = 'created' OR {to_pos} > {from_pos})"
+JOIN_DEAL = "JOIN deal d ON d.id = h.deal_id"
+# Every deal but the deleted ones, without a look-up of each history row's deal (the bulk of
+# the time at 100k deals): a deleted deal has a 'deleted' row (the index on kind finds the few),
+# and is still deleted (an undone delete is not).
+NOT_DELETED = ("h.deal_id NOT IN (SELECT x.deal_id FROM history x JOIN deal dx ON dx.id = x.deal_id "
+               "WHERE x.kind = 'deleted' AND dx.deleted_at IS NOT NULL)")
 
 
 def _params(smap: StageMap, wins: Sequence[Window], *, now: datetime, deals: DealSet):
@@ -36,7 +42,7 @@ def _params(smap: StageMap, wins: Sequence[Window], *, now: datetime, deals: Dea
         params[f"tw{i}"] = utc_text(wins[i][0])
         whens.append(f"WHEN {{col}} >= :tw{i} THEN {i}")
     period = "CASE " + " ".join(whens) + " END"
-    where = set_clause(deals, params)
+    where = NOT_DELETED if deals.everything else set_clause(deals, params)
     to_pos = position_case("h.to_stage", smap, params, "tq")
     from_pos = position_case("h.from_stage", smap, params, "fq")
     return params, period, where, ENTRY.format(to_pos=to_pos, from_pos=from_pos)
@@ -60,8 +66,9 @@ def flow(conn: Connection, stages: Sequence[StageDef], wins: Sequence[Window], *
     undone = _undone_by(conn, params)
     kind = "+h.kind" if conn.dialect.name == "sqlite" else "h.kind"  # keeps SQLite on the action index for this small correction
 
-    def counts(select: str, where_h: str, group: str) -> dict[tuple, list]:
-        q = (f"SELECT {select} FROM history h JOIN deal d ON d.id = h.deal_id "
+    def counts(select: str, where_h: str, group: str, needs_deal: bool = False) -> dict[tuple, list]:
+        join = JOIN_DEAL if needs_deal or not deals.everything else ""
+        q = (f"SELECT {select} FROM history h {join} "
              f"WHERE {where_h} AND h.at >= :lo AND h.at < :hi AND h.at <= :now AND {where} GROUP BY {group}")
         totals: dict[tuple, list] = {}
         for *key, count, hi, lo, days in conn.execute(text(q), params):
@@ -87,7 +94,7 @@ def flow(conn: Connection, stages: Sequence[StageDef], wins: Sequence[Window], *
     for (kind_, w), (count, amount, days) in counts(
             f"h.kind, {at}, count(*), {exact_sum_sql(f'CASE WHEN {won} THEN d.amount END')}, "
             f"sum(CASE WHEN {won} THEN julianday(h.at) - julianday(d.created_at) END)",
-            "h.kind IN ('won', 'lost')", "1, 2").items():
+            "h.kind IN ('won', 'lost')", "1, 2", needs_deal=True).items():
         if kind_ == "won":
             out["wins"][w], out["won_amount"][w], out["cycle_days"][w] = count, int(amount), float(days)
         else:
@@ -122,7 +129,7 @@ def cohorts(conn: Connection, stages: Sequence[StageDef], wins: Sequence[Window]
         WITH entrants AS MATERIALIZED (
           SELECT h.deal_id, h.to_stage, {period.format(col='h.at')} AS wk, min(h.id) AS first_id,
                  (CASE h.to_stage {' '.join(nxt_whens)} END) AS next_pos
-          FROM history h JOIN deal d ON d.id = h.deal_id
+          FROM history h {'' if deals.everything else JOIN_DEAL}
           WHERE {entry} AND h.at >= :lo AND h.at < :hi AND h.at <= :now AND {where} AND {live_h}
           GROUP BY h.deal_id, h.to_stage, wk)
         SELECT e.to_stage, e.wk, count(*),
