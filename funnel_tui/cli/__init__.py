@@ -33,6 +33,7 @@ from funnel_tui.cli import (
     exchange,
     followups,
     forecast,
+    purge,
     reads,
     summary,
     team,
@@ -53,7 +54,8 @@ from funnel_tui.i18n import _
 
 # The order of `funnel --help`: each group adds its commands in turn.
 COMMAND_GROUPS = (admin.register_board, web.register, deals.register, followups.register, reads.register,
-                  admin.register, summary.register, trend.register, forecast.register, exchange.register, backup.register, team.register)
+                  admin.register, summary.register, trend.register, forecast.register, purge.register,
+                  exchange.register, backup.register, team.register)
 
 
 def build_parser() -> argparse.ArgumentParser:

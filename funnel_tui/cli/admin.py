@@ -126,6 +126,12 @@ SETTINGS = {
     "tier_a_share": N_("share of weighted pipeline that makes tier A (default 0.80)"),
     "tier_b_share": N_("cumulative share that ends tier B (default 0.95)"),
     "rate": N_("exchange rates into CNY for totals across currencies: `rate USD 7.1`, `rate USD -` removes it"),
+    "tiering": N_("abc (default: A/B/C by weighted value) or amount (key/major/regular/maintain by amount); "
+                  "sets the follow-up cadence"),
+    "tier_key_min": N_("amount tiering: where key starts, in yuan (default 80000000, 8000万)"),
+    "tier_major_min": N_("amount tiering: where major starts, in yuan (default 20000000, 2000万)"),
+    "tier_regular_min": N_("amount tiering: where regular starts, in yuan (default 10000000, 1000万)"),
+    "purge_after_months": N_("the purge queue: months without change before a lowest-tier deal is listed (default 2)"),
 }
 
 
@@ -150,6 +156,8 @@ def _check_setting(key: str, value: str, store) -> str:
             raise CliError(_("export_dir: {path} is not a folder; give a folder, e.g. ~/Documents/funnel").format(
                 path=repr(text)))
         text = str(folder)
+    elif key in ("tiering", "tier_key_min", "tier_major_min", "tier_regular_min", "purge_after_months"):
+        text = _check_tiering(key, text, store)
     else:
         try:
             share = float(text)
@@ -166,6 +174,24 @@ def _check_setting(key: str, value: str, store) -> str:
             raise CliError(_("{key}: tier A's share ({a}) must be below tier B's ({b})").format(key=key, a=a, b=b))
         text = str(share)
     return text
+
+
+def _check_tiering(key: str, text: str, store) -> str:
+    """The tiering settings, checked as the store will read them (domain.tiers, domain.purge):
+    thresholds in whole yuan (`8000万` taken), kept in order key > major > regular."""
+    from funnel_tui.domain.purge import PurgeSettingError, purge_after
+    from funnel_tui.domain.tiers import THRESHOLD_SETTINGS, TierSettingError, amount_tiers, parse_threshold, tiering_of
+
+    try:
+        if key == "tiering":
+            return tiering_of(text)
+        if key == "purge_after_months":
+            return str(purge_after(text))
+        yuan = str(parse_threshold(key, text) // 100)
+        amount_tiers({k: (yuan if k == key else store.get_setting(k)) for k in THRESHOLD_SETTINGS})
+        return yuan
+    except (TierSettingError, PurgeSettingError) as exc:
+        raise CliError(str(exc)) from None
 
 
 def _rates_text(store) -> str:
@@ -245,7 +271,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_format(add_command(sub, "undo", cmd_undo, _("revert the last change (again and again) and say what it was")))
 
     sp = add_command(sub, "settings", cmd_settings,
-                     _("show or change a setting: me, lang, theme, export_dir, tier shares, exchange rates"))
+                     _("show or change a setting: me, lang, theme, export_dir, tiering, tier shares and "
+                       "thresholds, the purge queue's months, exchange rates"))
     sp.add_argument("key", nargs="?", choices=tuple(SETTINGS), help=_("the setting"))
     sp.add_argument("value", nargs="*", metavar=_("value"),
                     help=_("its new value (leave out to show it); rate: CODE RATE"))

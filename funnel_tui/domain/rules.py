@@ -75,7 +75,12 @@ def dwell(stage_entered_at: datetime, now: datetime, max_dwell_days: int | None)
 Tier = Literal["A", "B", "C"]
 TIER_A_SHARE = 0.80
 TIER_B_SHARE = 0.95
-CADENCE: dict[str, timedelta] = {"A": timedelta(days=1), "B": timedelta(days=7), "C": timedelta(days=30)}
+# A tier's follow-up cadence: the ABC tiers, and the amount tiers of domain.tiers (关键 daily,
+# 重点 every three days, 一般 weekly, 维持 monthly). A deal without a tier (amount tiering, a
+# currency without a rate) gets the monthly one, as C does.
+CADENCE: dict[str, timedelta] = {"A": timedelta(days=1), "B": timedelta(days=7), "C": timedelta(days=30),
+                                 "key": timedelta(days=1), "major": timedelta(days=3),
+                                 "regular": timedelta(days=7), "maintain": timedelta(days=30)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +100,16 @@ class TierCutoffs:
         if weighted > 0 and self.b_min is not None and weighted >= self.b_min:
             return "B"
         return "C"
+
+    # The questions domain.tiers.AmountTiers answers too (board, warnings, export, purge queue).
+    codes = ("A", "B", "C")
+    lowest = "C"
+    kind = "abc"
+
+    def tier_of(self, amount: int, probability: int, currency: str | None = None) -> Tier:
+        """The tier of a deal by its own row (weighted = amount × probability, as stored: ABC
+        ranks weighted values in the deal's own currency)."""
+        return self.tier((amount * probability + 50) // 100)
 
 
 def tier_cutoffs(
@@ -146,7 +161,8 @@ def abc_tiers(
 
 
 def cadence(tier: str | None) -> timedelta:
-    """How often a deal of this tier should hear from the rep: A daily, B weekly, C monthly."""
+    """How often a deal of this tier should hear from the rep: A daily, B weekly, C monthly;
+    关键 daily, 重点 every three days, 一般 weekly, 维持 monthly; no tier monthly."""
     return CADENCE.get(tier or "C", CADENCE["C"])
 
 

@@ -10,12 +10,17 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Sequence
 
-from sqlalchemy import and_, case, func, literal, or_, select
+from sqlalchemy import String, and_, case, func, literal, literal_column, or_, select
 from sqlalchemy.engine import Connection
 
 from funnel_tui.domain.rules import WITHIN, TierCutoffs, cadence, due_bucket, tier_cutoffs
 from funnel_tui.domain.stages import StageDef
+from funnel_tui.domain.tiers import AMOUNT_CODES, AmountTiers, TierSettingError, amount_tiers, tiering_of
+from funnel_tui.store.errors import StoreError
+from funnel_tui.store.settings import get_setting, read_rates
 from funnel_tui.store.tables import OPEN, WEIGHTED, D, F, from_db, open_clause, to_db, weighted_sql
+
+TierScheme = TierCutoffs | AmountTiers
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,11 +125,72 @@ def tier_cutoffs_of(conn: Connection, shares: tuple[float, float], owner: str | 
     return tier_cutoffs(((int(v or 0), n) for v, n in rows), *shares)
 
 
-def tiers(conn: Connection, shares: tuple[float, float], owner: str | None = None) -> dict[int, str]:
-    """A/B/C tier of every open deal (per owner when given), on weighted value."""
-    cut = tier_cutoffs_of(conn, shares, owner)
-    rows = conn.execute(select(D.c.id, WEIGHTED).where(open_clause(owner))).all()
-    return {deal_id: cut.tier(int(w or 0)) for deal_id, w in rows}
+def tier_scheme_of(conn: Connection, shares: tuple[float, float], owner: str | None = None) -> TierScheme:
+    """The tiers in force (setting `tiering`): the ABC cutoffs among open deals, or the amount
+    tiers with their thresholds and the rep's exchange rates (domain.tiers)."""
+    try:
+        if tiering_of(get_setting(conn, "tiering")) == "amount":
+            keys = ("tier_key_min", "tier_major_min", "tier_regular_min")
+            return amount_tiers({k: get_setting(conn, k) for k in keys}, read_rates(conn))
+    except TierSettingError as exc:
+        raise StoreError(str(exc)) from None
+    return tier_cutoffs_of(conn, shares, owner)
+
+
+def amount_tier_sql(scheme: AmountTiers, amount: str = "deal.amount", currency: str = "deal.currency") -> str:
+    """A deal's amount tier as SQL text (NULL for a currency without a rate): the thresholds
+    in each currency's own minor units, so no conversion runs per row and nothing is a float.
+    Codes come from validated settings (three capital letters), thresholds are ints."""
+    branches = []
+    for code in (scheme.rates.base, *sorted(scheme.rates.to_base)):
+        mins = scheme.thresholds_in(code)
+        if mins is None or not (len(code) == 3 and code.isascii() and code.isalpha() and code.isupper()):
+            continue
+        steps = " ".join(f"WHEN {amount} >= {int(m)} THEN '{tier}'" for m, tier in zip(mins, AMOUNT_CODES))
+        branches.append(f"WHEN '{code}' THEN (CASE {steps} ELSE 'maintain' END)")
+    return f"(CASE {currency} {' '.join(branches)} ELSE NULL END)"
+
+
+def tier_expression(scheme: TierScheme):
+    """The tier of the row of `deal` as a SQL expression, for either scheme."""
+    if isinstance(scheme, AmountTiers):
+        return literal_column(amount_tier_sql(scheme), String)
+    w = WEIGHTED
+    a_min = scheme.a_min if scheme.a_min is not None else -1
+    b_min = scheme.b_min if scheme.b_min is not None else -1
+    return case((and_(w > 0, a_min > 0, w >= a_min), "A"),
+                (and_(w > 0, b_min > 0, w >= b_min), "B"), else_="C")
+
+
+def amount_tier_totals(conn: Connection, scheme: AmountTiers, owner: str | None = None,
+                       stage_keys: Sequence[str] | None = None) -> dict[str, dict]:
+    """Open deals per amount tier: {code: {"deals", "amount"}} with the amount in the base
+    currency's minor units (each currency's total converted once, at the rep's rate), plus
+    "unrated": {"deals", "amount_by_currency"} for currencies without a rate — never mixed in."""
+    from funnel_tui.store.tables import exact_sum, exact_total
+
+    tier = tier_expression(scheme).label("tier")
+    q = select(tier, D.c.currency, func.count(), *exact_sum(D.c.amount)).where(open_clause(owner))
+    if stage_keys is not None:
+        q = q.where(D.c.stage.in_(list(stage_keys)))
+    out: dict[str, dict] = {code: {"deals": 0, "amount": 0} for code in AMOUNT_CODES}
+    out["unrated"] = {"deals": 0, "amount_by_currency": {}}
+    for code, currency, n, hi, lo in conn.execute(q.group_by(tier, D.c.currency)).all():
+        total = exact_total(hi, lo)
+        if code is None:
+            out["unrated"]["deals"] += n
+            out["unrated"]["amount_by_currency"][currency] = total
+            continue
+        out[code]["deals"] += n
+        out[code]["amount"] += scheme.rates.convert(total, currency) or 0  # rated: never None here
+    return out
+
+
+def tiers(conn: Connection, shares: tuple[float, float], owner: str | None = None) -> dict[int, str | None]:
+    """The tier of every open deal (per owner when given), by the tiering in force."""
+    scheme = tier_scheme_of(conn, shares, owner)
+    rows = conn.execute(select(D.c.id, D.c.amount, D.c.probability, D.c.currency).where(open_clause(owner))).all()
+    return {deal_id: scheme.tier_of(int(a or 0), int(p or 0), c) for deal_id, a, p, c in rows}
 
 
 def _warning_selections(conn: Connection, stages: tuple[StageDef, ...], shares: tuple[float, float],
@@ -151,16 +217,12 @@ def _warning_selections(conn: Connection, stages: tuple[StageDef, ...], shares: 
         in_stage = and_(base, D.c.stage == stage.key)
         out.append(("dwell_over", and_(in_stage, entered < over_cut), entered, None))
         out.append(("dwell_near", and_(in_stage, entered >= over_cut, entered <= near_cut), entered, None))
-    cut = tier_cutoffs_of(conn, shares, owner)
-    w = WEIGHTED
-    a_min = cut.a_min if cut.a_min is not None else -1
-    b_min = cut.b_min if cut.b_min is not None else -1
-    tier_sql = case((and_(w > 0, a_min > 0, w >= a_min), "A"),
-                    (and_(w > 0, b_min > 0, w >= b_min), "B"), else_="C")
+    scheme = tier_scheme_of(conn, shares, owner)
+    tier_sql = tier_expression(scheme)
+    # Each tier its cadence; the lowest tier, and a deal without a tier, the monthly one.
     quiet_cut = case(
-        (tier_sql == "A", literal(to_db(now - cadence("A")), ts)),
-        (tier_sql == "B", literal(to_db(now - cadence("B")), ts)),
-        else_=literal(to_db(now - cadence("C")), ts),
+        *((tier_sql == code, literal(to_db(now - cadence(code)), ts)) for code in scheme.codes[:-1]),
+        else_=literal(to_db(now - cadence(scheme.lowest)), ts),
     )
     since = func.coalesce(D.c.last_contact_at, D.c.created_at)
     nothing_ahead = or_(D.c.next_follow_up_at.is_(None), D.c.next_follow_up_at < literal(to_db(now), ts))
