@@ -77,6 +77,8 @@ def test_due_command_path_skips_textual():
 CLEAN_ENV = {"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin", "TZ": "Asia/Shanghai", "COLUMNS": "160",
              "FUNNEL_NOW": "2026-11-24T10:00:00+08:00"}
 ORM = ("sqlalchemy", "sqlmodel", "pydantic", "funnel_tui.store")
+# `funnel due` reads SQLite with sqlite3 (store/due_read.py): the store package, never the ORM.
+NO_ORM = ("sqlalchemy", "sqlmodel", "pydantic", "funnel_tui.models", "funnel_tui.store.core")
 RUN_FUNNEL = (
     "import sys\n"
     "from funnel_tui.cli import main\n"
@@ -119,8 +121,9 @@ ENTRY_PATHS = [
     # argv (DB is the database above), modules it must not load
     (["--help"], ("textual", "rich", *ORM, "funnel_tui.exchange")),
     (["--version"], ("textual", "rich", *ORM, "funnel_tui.exchange")),
-    (["--db", "DB", "due", "--format", "json"], ("textual", "rich")),
-    (["--db", "DB", "due"], ("textual",)),
+    (["--db", "DB", "due", "--format", "json"], ("textual", "rich", *NO_ORM)),
+    (["--db", "DB", "due", "--count"], ("textual", "rich", *NO_ORM)),
+    (["--db", "DB", "due"], ("textual", *NO_ORM)),
     (["--db", "DB", "warnings", "--format", "json"], ("textual", "rich")),
     (["--db", "DB", "summary", "--format", "json"], ("textual", "rich")),
     (["--db", "DB", "export", "-"], ("textual", "rich")),

@@ -37,9 +37,9 @@ def is_user_error(exc: BaseException) -> bool:
     from funnel_tui.domain.validation import FieldError, ValidationError
 
     kinds: tuple[type, ...] = (FieldError, ValidationError)
-    store = sys.modules.get("funnel_tui.store")  # not loaded: no store error can have happened
-    if store is not None:
-        kinds += (store.StoreError,)
+    errors = sys.modules.get("funnel_tui.store.errors")  # not loaded: no store error can have happened
+    if errors is not None:
+        kinds += (errors.StoreError,)
     return isinstance(exc, kinds)
 
 
@@ -104,13 +104,15 @@ def resolve_db(args: argparse.Namespace) -> str:
     return str(paths.default_db_path())
 
 
-def open_store(args: argparse.Namespace):
-    """The Store for this command; a newer schema opens read-only, a failure is one line."""
+def open_store(args: argparse.Namespace, *, checked: bool = False):
+    """The Store for this command; a newer schema opens read-only, a failure is one line.
+    `checked`: the checks at start (_check_file) already ran in this process."""
     from funnel_tui.store import NewerSchemaError, Store
     from funnel_tui.store.engine import redact_url
 
     target = resolve_db(args)
-    _check_file(target)
+    if not checked:
+        _check_file(target)
     try:
         return Store(target)
     except NewerSchemaError as exc:

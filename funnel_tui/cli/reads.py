@@ -1,19 +1,13 @@
-"""`funnel due | warnings | list | show`: what the rep reads in the morning (and cron reads as JSON).
-
-`due` keeps its exit codes for shell prompts and cron: 11 something overdue, 10 due in the
-window, 0 nothing due.
-"""
+"""`funnel warnings | list | show`: what the rep reads in the morning (and cron reads as
+JSON); `funnel due` has its own module (due.py)."""
 
 from __future__ import annotations
 
 import argparse
-import sys
 from datetime import datetime
 
 from funnel_tui.cli.common import (
-    EXIT_DUE,
     EXIT_OK,
-    EXIT_OVERDUE,
     add_command,
     add_deal,
     add_format,
@@ -26,67 +20,7 @@ from funnel_tui.cli.common import (
 )
 from funnel_tui.domain.vocab import DEAL_STATUSES
 
-DUE_TABLE_ROWS = 25  # a readable screenful; JSON and CSV always give all
-DUE_COLUMNS = ["followup_id", "deal_id", "customer", "title", "stage", "kind", "due_at", "bucket", "note"]
 WARNING_COLUMNS = ["deal_id", "customer", "stage", "kind", "days", "limit"]
-
-
-def cmd_due(args: argparse.Namespace) -> int:
-    from funnel_tui.domain.dates import format_local, iso_local
-
-    store = open_store(args)
-    now = now_utc()
-    tz = local_tz()  # once: local_tz() reads the zone file (0.6 s for 7k rows when called per row)
-    if args.format == "table":
-        # A screenful: the bucket counts come from SQL and only the shown rows are built
-        # (20 ms instead of 120 ms for the 7k follow-ups due at 100k deals).
-        items, counts = store.due_overview(now=now, within=args.within, owner=args.owner,
-                                           limit=max(args.limit, 0))
-    else:
-        items = store.due(now=now, within=args.within, owner=args.owner)
-        counts = {b: sum(1 for i in items if i.bucket == b) for b in ("overdue", "24h", "3d", "later")}
-    total = sum(counts.values())
-    rows = [
-        {"followup_id": i.followup_id, "deal_id": i.deal_id, "customer": i.customer, "title": i.title,
-         "stage": i.stage, "kind": i.kind, "due_at": iso_local(i.due_at, tz), "bucket": i.bucket,
-         "note": i.note}
-        for i in items
-    ]
-    code = EXIT_OVERDUE if counts["overdue"] else (EXIT_DUE if total else EXIT_OK)
-    if args.format == "table":
-        for r, i in zip(rows, items):
-            r["due"] = format_local(i.due_at, tz)
-        summary = " · ".join(f"{n} {'due in ' + b if b not in ('overdue', 'later') else b}"
-                             for b, n in counts.items() if n)
-        more = f"… and {total - len(rows)} more (use --format json for all)" if total > len(rows) else None
-        emit(rows, "table", ["followup_id", "deal_id", "bucket", "due", "kind", "customer", "stage", "note"],
-             title=f"Due ({summary})" if summary else "Due", footer=more)
-    else:
-        emit(rows, args.format, DUE_COLUMNS)
-    if args.notify and total:
-        _notify(items if args.format != "table" else store.due(now=now, within=args.within, owner=args.owner))
-    return code
-
-
-def _notify(items) -> None:
-    """A desktop notification where the system offers one; say so where it cannot."""
-    import shutil
-    import subprocess
-
-    overdue = sum(1 for i in items if i.bucket == "overdue")
-    soon = len(items) - overdue
-    body = f"{overdue} overdue · {soon} due soon"
-    if shutil.which("notify-send"):
-        cmd = ["notify-send", "funnel: follow-ups", body]
-    elif shutil.which("osascript"):
-        cmd = ["osascript", "-e", f'display notification "{body}" with title "funnel: follow-ups"']
-    else:
-        print("notify: no desktop notifier here (needs notify-send or osascript)", file=sys.stderr)
-        return
-    try:
-        subprocess.run(cmd, check=False, timeout=5, capture_output=True)
-    except (OSError, subprocess.SubprocessError) as exc:
-        print(f"notify: could not notify ({type(exc).__name__})", file=sys.stderr)
 
 
 def cmd_warnings(args: argparse.Namespace) -> int:
@@ -163,13 +97,6 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    sp = add_command(sub, "due", cmd_due, "follow-ups overdue and due soon (exit 11 overdue, 10 due, 0 none)")
-    sp.add_argument("--within", choices=("24h", "3d", "7d"), default="3d", help="how far ahead (default 3d)")
-    sp.add_argument("--owner", help="only this rep's deals")
-    sp.add_argument("--limit", type=int, default=DUE_TABLE_ROWS, help="rows in the table (JSON gives all)")
-    sp.add_argument("--notify", action="store_true", help="also raise a desktop notification")
-    add_format(sp)
-
     sp = add_command(sub, "warnings", cmd_warnings,
                      "deals past their stage's dwell limit, silent, or with no next step")
     sp.add_argument("--owner", help="only this rep's deals")

@@ -20,6 +20,7 @@ from sqlalchemy import Integer, and_, literal_column
 
 from funnel_tui.models import Deal, FollowUp, History, Setting, Stage, Touch
 from funnel_tui.store.errors import StoreError
+from funnel_tui.store.times import UTC_TEXT, utc_text  # noqa: F401 - re-exported for the store
 
 UTC = timezone.utc
 D = Deal.__table__
@@ -85,18 +86,6 @@ def aware_row(row: dict) -> dict:
         if key in row and isinstance(row[key], datetime):
             row[key] = from_db(row[key])
     return row
-
-
-# SQLAlchemy's stored form of a UTC datetime in SQLite, for loops where every call counts
-# (%-formatting the fields is faster than isoformat); utc_text is the same text.
-UTC_TEXT = "%04d-%02d-%02d %02d:%02d:%02d.%06d"
-
-
-def utc_text(dt: datetime) -> str:
-    """An aware time as SQLite stores it: UTC text with microseconds, no offset."""
-    if dt.tzinfo is not UTC:
-        dt = dt.astimezone(UTC)
-    return dt.isoformat(" ", "microseconds")[:26]
 
 
 def sqlite_value(v: Any) -> Any:

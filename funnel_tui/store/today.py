@@ -9,27 +9,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, case, func, literal, or_, select
+from sqlalchemy import and_, bindparam, case, func, literal, or_, select, text
 from sqlalchemy.engine import Connection
 
-from funnel_tui.domain.rules import WITHIN, TierCutoffs, cadence, due_bucket, tier_cutoffs
+from funnel_tui.domain.rules import TierCutoffs, bucket_counts, cadence, tier_cutoffs
 from funnel_tui.domain.stages import StageDef
-from funnel_tui.store.tables import OPEN, WEIGHTED, D, F, from_db, open_clause, to_db, weighted_sql
-
-
-@dataclass(frozen=True, slots=True)
-class DueItem:
-    """One open follow-up on an open deal, with its due bucket (DESIGN §6 `due`)."""
-
-    followup_id: int
-    deal_id: int
-    customer: str
-    title: str
-    stage: str
-    kind: str
-    due_at: datetime
-    bucket: str
-    note: str
+from funnel_tui.store import due_sql
+from funnel_tui.store.due_sql import TIME_PARAMS, DueItem
+from funnel_tui.store.tables import WEIGHTED, D, F, from_db, open_clause, to_db, weighted_sql
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,34 +32,22 @@ class WarningItem:
 
 
 WARNING_ORDER = ("dwell_over", "dwell_near", "silent", "no_next_step")
-BUCKETS = ("overdue", "24h", "3d", "later")
 
 
-def _due_query(now: datetime, within: str, owner: str | None):
-    horizon = to_db(now + WITHIN[within])
-    q = (
-        select(F.c.id, F.c.deal_id, F.c.kind, F.c.due_at, F.c.note, D.c.customer, D.c.title, D.c.stage)
-        .join(D, D.c.id == F.c.deal_id)
-        .where(and_(F.c.status == OPEN, F.c.due_at < horizon, D.c.deleted_at.is_(None), D.c.status != "lost"))
-        .order_by(F.c.due_at, F.c.id)
-    )
-    return q.where(D.c.owner == owner) if owner else q
-
-
-def _due_items(rows, now: datetime) -> list[DueItem]:
-    out = []
-    for r in rows:
-        due_at = from_db(r.due_at)
-        bucket = due_bucket(due_at, now) or "3d"  # 7d window: beyond 72h still listed as later
-        if due_at >= now + timedelta(hours=72):
-            bucket = "later"
-        out.append(DueItem(r.id, r.deal_id, r.customer, r.title, r.stage, r.kind, due_at, bucket, r.note))
-    return out
+def _due_statement(sql: str, *, rows: bool):
+    """The due SQL (due_sql.py) as SQLAlchemy runs it: times bound and read through the
+    due_at column's type, so SQLite and PostgreSQL each get their own form."""
+    stmt = text(sql).bindparams(*(bindparam(p, type_=F.c.due_at.type) for p in TIME_PARAMS if f":{p}" in sql))
+    if not rows:
+        return stmt
+    return stmt.columns(F.c.id, F.c.deal_id, F.c.kind, F.c.due_at, F.c.note, D.c.customer, D.c.title, D.c.stage)
 
 
 def due(conn: Connection, *, now: datetime, within: str = "3d", owner: str | None = None) -> list[DueItem]:
     """Open follow-ups on open deals: overdue, and due within 24h / 3d / 7d."""
-    return _due_items(conn.execute(_due_query(now, within, owner)).all(), now)
+    sql = due_sql.rows_sql(owner=bool(owner), limit=False)
+    rows = conn.execute(_due_statement(sql, rows=True), due_sql.due_params(now, within, owner)).all()
+    return due_sql.due_items(rows, now, from_db)
 
 
 def due_overview(conn: Connection, *, now: datetime, within: str = "3d", owner: str | None = None,
@@ -82,16 +57,12 @@ def due_overview(conn: Connection, *, now: datetime, within: str = "3d", owner: 
     For a screenful: counting in SQL and building only what is shown costs 20 ms at
     100k deals, where building all 7k items costs 120 ms.
     """
-    at, h24, h72 = (to_db(now + timedelta(hours=h)) for h in (0, 24, 72))
-    counts = _due_query(now, within, owner).with_only_columns(
-        func.count(case((F.c.due_at < at, 1))),
-        func.count(case((and_(F.c.due_at >= at, F.c.due_at < h24), 1))),
-        func.count(case((and_(F.c.due_at >= h24, F.c.due_at < h72), 1))),
-        func.count(case((F.c.due_at >= h72, 1))),
-    ).order_by(None)
-    rows = conn.execute(_due_query(now, within, owner).limit(limit)).all()
-    n = conn.execute(counts).one()
-    return _due_items(rows, now), dict(zip(BUCKETS, n))
+    params = due_sql.due_params(now, within, owner, limit)
+    rows = conn.execute(_due_statement(due_sql.rows_sql(owner=bool(owner), limit=True), rows=True),
+                        params).all()
+    total, *before_ends = conn.execute(_due_statement(due_sql.counts_sql(owner=bool(owner)), rows=False),
+                                       params).one()
+    return due_sql.due_items(rows, now, from_db), bucket_counts(before_ends, total)
 
 
 # SQLite's planner (no statistics) prefers seeking ix_deal_status_stage and reading every

@@ -1,0 +1,87 @@
+"""`funnel due` on the standard library's sqlite3: the due query (due_sql.py) read from a
+SQLite file opened read-only, without SQLAlchemy, so a shell prompt gets its answer in
+tens of milliseconds.
+
+It reads only the plain case and hands everything else to the store: `open_plain` returns
+None — the caller then opens the Store as every other command does — when the file is not
+a plain, current database it can read: a server URL, a missing or empty file, a schema
+version other than the one this code was written for (older: the store migrates it;
+newer: the store opens it read-only and says so), any error SQLite raises while opening
+or reading. The checks at start (damage, automatic backup) are not made here: the caller
+runs the same ones the store path runs, before this (cli/due.py).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import datetime
+from pathlib import Path
+
+from funnel_tui.domain.rules import bucket_counts
+from funnel_tui.store import due_sql
+from funnel_tui.store.due_sql import DueItem
+from funnel_tui.store.times import from_utc_text, utc_text
+
+# The schema version the due SQL is written for; any other goes through the store.
+# tests/test_due_read.py holds it equal to models.SCHEMA_VERSION (bump both together).
+READS_SCHEMA_VERSION = 1
+BUSY_TIMEOUT_S = 5.0  # as the store's engine: a writer in another terminal is waited for
+# The due join looks up thousands of deal rows scattered over the file (6,800 at 100k deals);
+# reading them through a memory map instead of one read() each takes about a third less CPU.
+# Read-only, and only for this short read.
+MMAP_BYTES = 1 << 30
+
+
+def open_plain(path: Path) -> sqlite3.Connection | None:
+    """A read-only connection to `path` when it is a current funnel database, else None."""
+    try:
+        if path.stat().st_size == 0:
+            return None
+    except OSError:
+        return None
+    try:
+        # as_uri percent-encodes '?', '#' and spaces, which a bare "file:" string would misread.
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_S)
+    except (sqlite3.Error, ValueError, OSError):
+        return None
+    try:
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        tables = conn.execute("SELECT count(*) FROM sqlite_master WHERE type = 'table' "
+                              "AND name IN ('deal', 'followup')").fetchone()[0]
+        if version == READS_SCHEMA_VERSION and tables == 2:
+            conn.execute(f"PRAGMA mmap_size = {MMAP_BYTES}")
+            return conn
+    except sqlite3.Error:
+        pass
+    conn.close()
+    return None
+
+
+def _params(now: datetime, within: str, owner: str | None, limit: int | None = None) -> dict:
+    params = due_sql.due_params(now, within, owner, limit)
+    for name in due_sql.TIME_PARAMS:
+        params[name] = utc_text(params[name])
+    return params
+
+
+def due(conn: sqlite3.Connection, *, now: datetime, within: str = "3d",
+        owner: str | None = None) -> list[DueItem]:
+    """Store.due, read with sqlite3."""
+    rows = conn.execute(due_sql.rows_sql(owner=bool(owner), limit=False), _params(now, within, owner))
+    return due_sql.due_items(rows, now, from_utc_text)
+
+
+def due_counts(conn: sqlite3.Connection, *, now: datetime, within: str = "3d",
+               owner: str | None = None) -> dict[str, int]:
+    """How many fall in each bucket (the counts of Store.due_overview)."""
+    total, *before_ends = conn.execute(due_sql.counts_sql(owner=bool(owner)),
+                                       _params(now, within, owner)).fetchone()
+    return bucket_counts(before_ends, total)
+
+
+def due_overview(conn: sqlite3.Connection, *, now: datetime, within: str = "3d", owner: str | None = None,
+                 limit: int = 25) -> tuple[list[DueItem], dict[str, int]]:
+    """Store.due_overview, read with sqlite3."""
+    rows = conn.execute(due_sql.rows_sql(owner=bool(owner), limit=True), _params(now, within, owner, limit))
+    items = due_sql.due_items(rows, now, from_utc_text)
+    return items, due_counts(conn, now=now, within=within, owner=owner)
