@@ -1,8 +1,8 @@
 """`funnel tui | demo` (the board and its demo data) and `funnel stages | undo | settings`
 (the funnel's set-up, and walking back).
 
-Textual is imported only by `cmd_tui`, after the store is open and the board's first read
-has started, so every other command starts without it.
+Textual is imported only by `cmd_tui`, after the board's first read has started, so every
+other command starts without it.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from funnel_tui.cli.common import (
     resolve_db,
     safe,
 )
+from funnel_tui.cli.plain import plain_connection
 
 
 def cmd_tui(args: argparse.Namespace) -> int:
@@ -28,14 +29,24 @@ def cmd_tui(args: argparse.Namespace) -> int:
     # Start-up allocates a lot and frees little: no cycle collections until the board is up
     # (the app turns them back on then). ~10% of the time to the first frame.
     gc.disable()
-    store = open_store(args)
-    if args.demo and store.count_deals(status="all") == 0:
-        from funnel_tui.exchange.demo import fill_demo
+    from funnel_tui.tui.board_data import FirstRead, StoreOpening  # no Textual: reads while Textual loads
 
-        fill_demo(store, now=now_utc())
-    from funnel_tui.tui.board_data import FirstRead  # no Textual: reads while Textual loads
+    conn, checked = (None, False) if args.demo else plain_connection(args)
+    if conn is not None:
+        # A plain SQLite file: the first frame is read with sqlite3, and the Store
+        # (SQLAlchemy) opens once that frame is up (tui/board_data.StoreOpening).
+        from funnel_tui.store.board_read import BoardReader
 
-    first_read = FirstRead(store)
+        reader = BoardReader(conn)
+        store = StoreOpening(reader, lambda: open_store(args, checked=True))
+        first_read = FirstRead(reader, done=reader.close)
+    else:
+        store = open_store(args, checked=checked)
+        if args.demo and store.count_deals(status="all") == 0:
+            from funnel_tui.exchange.demo import fill_demo
+
+            fill_demo(store, now=now_utc())
+        first_read = FirstRead(store)
     from funnel_tui.tui.app import run_app  # Textual is imported only here
 
     return run_app(store, clock=now_utc, first_read=first_read)

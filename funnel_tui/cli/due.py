@@ -5,9 +5,9 @@ due. `--count` prints one line of counts (README, "Shell prompt and cron").
 
 Fast on a SQLite file: after the same checks at start every command makes (damage, the
 automatic backup), the due query (store/due_sql.py) is read with sqlite3 from the file opened
-read-only (store/due_read.py), so neither SQLAlchemy nor SQLModel is imported. Anything else —
-a server URL, a missing, empty, older or newer database, any SQLite error — opens the Store
-as every command does. Both paths print the same thing (tests/test_due_read.py).
+read-only (cli/plain.py, store/due_read.py), so neither SQLAlchemy nor SQLModel is imported.
+Anything else — a server URL, a missing, empty, older or newer database, any SQLite error —
+opens the Store as every command does. Both paths print the same (tests/test_due_read.py).
 """
 
 from __future__ import annotations
@@ -22,13 +22,12 @@ from funnel_tui.cli.common import (
     EXIT_OVERDUE,
     add_command,
     add_format,
-    _check_file,
     emit,
     local_tz,
     now_utc,
     open_store,
-    resolve_db,
 )
+from funnel_tui.cli.plain import plain_connection
 from funnel_tui.domain.rules import LISTED_BUCKETS
 from funnel_tui.i18n import _
 
@@ -84,25 +83,12 @@ def _ask(source, args: argparse.Namespace, now) -> tuple[list, dict[str, int]]:
 
 
 def _plain_reader(args: argparse.Namespace):
-    """(the sqlite3 reader of a plain, current SQLite file, or None: then the Store opens
-    it; whether the checks at start ran — the same ones the store path makes)."""
-    from funnel_tui.store.engine import sqlite_path
-
+    """(the sqlite3 reader, or None: then the Store opens the file; whether the checks at
+    start ran)."""
     if args.owner and args.owner.strip().casefold() == "me":
         return None, False  # `me` means what the store's path makes of it: one place decides
-    target = resolve_db(args)
-    path = sqlite_path(target)
-    try:
-        plain = path is not None and path.is_file() and path.stat().st_size > 0
-    except OSError:
-        plain = False
-    if not plain:
-        return None, False  # a server, or a database the store creates, repairs or refuses
-    _check_file(target)
-    from funnel_tui.store import due_read
-
-    conn = due_read.open_plain(path)
-    return (None if conn is None else _PlainReader(conn)), True
+    conn, checked = plain_connection(args)
+    return (None if conn is None else _PlainReader(conn)), checked
 
 
 class _PlainReader:

@@ -1,70 +1,47 @@
 """The board's reads: per-stage totals for the column headers, and a column's top cards.
 
-Both stay index-bound at any pipeline size (tests/test_query_plans.py): the board's first
-frame reads these before Textual has finished loading (tui/board_data.py).
+Both stay index-bound at any pipeline size (tests/test_query_plans.py). The SQL is in
+board_sql.py, shared with the board's first read, which runs it through sqlite3 before
+SQLAlchemy has loaded (board_read.py).
 """
 
 from __future__ import annotations
 
-from sqlalchemy import and_, func, select, text
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
-from funnel_tui.store.tables import WEIGHTED, D, aware_row, status_literal, weighted_sql
+from funnel_tui.store import board_sql
+from funnel_tui.store.tables import D, aware_row, status_literal
 
-# SQLite's planner (no statistics) prefers seeking ix_deal_status_stage and reading every
-# open deal's row to scanning the covering partial index: 6-7x slower (100 vs 16 ms at 100k
-# deals, 900 vs 130 ms at 1M). It takes ix_deal_stage_money only when told (INDEXED BY),
-# and can use a partial index only when the WHERE clause names 'open' literally.
-_OPEN_TOTALS_SQLITE = (
-    f"SELECT stage, count(*), sum(amount), sum({weighted_sql()}) "
-    "FROM deal INDEXED BY ix_deal_stage_money "
-    "WHERE status = 'open' AND deleted_at IS NULL GROUP BY stage"
-)
+CARD_COLUMNS = tuple(D.c[c] for c in board_sql.CARD_COLUMNS)
 
-CARD_COLUMNS = (D.c.id, D.c.customer, D.c.title, D.c.amount, D.c.currency, D.c.probability,
-                D.c.stage, D.c.status, D.c.stage_entered_at, D.c.next_follow_up_at, D.c.risk_level,
-                D.c.lead_score, D.c.owner, D.c.last_contact_at, D.c.created_at, D.c.version,
-                D.c.lost_reason)
+
+def _cards(sql: str):
+    return text(sql).columns(*CARD_COLUMNS)
 
 
 def board_totals(conn: Connection, *, status: str = "open") -> dict[str, dict[str, int]]:
     """Per stage: count, Σ amount, Σ weighted of deals with `status` (open: covering index)."""
-    if status == "open" and conn.dialect.name == "sqlite":
-        q = text(_OPEN_TOTALS_SQLITE)
-    else:
-        q = (
-            select(D.c.stage, func.count(), func.sum(D.c.amount), func.sum(WEIGHTED))
-            .where(and_(D.c.status == status_literal(status), D.c.deleted_at.is_(None)))
-            .group_by(D.c.stage)
-        )
-    rows = conn.execute(q).all()
-    return {r[0]: {"count": r[1], "amount": int(r[2] or 0), "weighted": int(r[3] or 0)} for r in rows}
+    status_literal(status)  # a refusal the rep can read for an unknown status
+    sql = board_sql.totals_sql(status, sqlite=conn.dialect.name == "sqlite")
+    return board_sql.totals(conn.execute(text(sql)).all())
 
 
 def board_column(conn: Connection, stage: str, *, limit: int = 50, offset: int = 0,
                  status: str = "open") -> list[dict]:
     """Top-K deals in a stage: open ones by urgency (soonest follow-up first, then none),
-    won and lost ones newest closed first.
-
-    Two index-ordered LIMIT queries (dated, then undated) instead of one sort with
-    NULLS LAST, so the cost does not grow with the pipeline.
-    """
-    base = and_(D.c.stage == stage, D.c.status == status_literal(status), D.c.deleted_at.is_(None))
+    won and lost ones newest closed first."""
+    status_literal(status)
+    params = {"stage": stage, "limit": limit, "offset": offset}
     if status != "open":
-        rows = conn.execute(select(*CARD_COLUMNS).where(base).order_by(D.c.closed_at.desc())
-                            .limit(limit).offset(offset)).mappings().all()
+        rows = conn.execute(_cards(board_sql.closed_sql(status)), params).mappings().all()
         return [aware_row(dict(r)) for r in rows]
-    # Counting the dated deals is only needed to page past them.
-    dated_n = 0 if offset == 0 else conn.execute(select(func.count()).select_from(D).where(
-        and_(base, D.c.next_follow_up_at.is_not(None)))).scalar() or 0
+    dated_n = 0 if offset == 0 else conn.execute(text(board_sql.OPEN_DATED_COUNT_SQL), params).scalar() or 0
     out: list = []
     if offset == 0 or offset < dated_n:
-        out += conn.execute(select(*CARD_COLUMNS).where(and_(base, D.c.next_follow_up_at.is_not(None)))
-                            .order_by(D.c.next_follow_up_at, D.c.id)
-                            .limit(limit).offset(offset)).mappings().all()
+        out += conn.execute(_cards(board_sql.OPEN_DATED_SQL), params).mappings().all()
     rest = limit - len(out)
     if rest > 0:
-        out += conn.execute(select(*CARD_COLUMNS).where(and_(base, D.c.next_follow_up_at.is_(None)))
-                            .order_by(D.c.id).limit(rest).offset(max(0, offset - dated_n))
-                            ).mappings().all()
+        undated = {"stage": stage, "limit": rest, "offset": max(0, offset - dated_n)}
+        out += conn.execute(_cards(board_sql.OPEN_UNDATED_SQL), undated).mappings().all()
     return [aware_row(dict(r)) for r in out]

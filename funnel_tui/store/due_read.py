@@ -1,6 +1,6 @@
 """`funnel due` on the standard library's sqlite3: the due query (due_sql.py) read from a
 SQLite file opened read-only, without SQLAlchemy, so a shell prompt gets its answer in
-tens of milliseconds.
+tens of milliseconds. `open_plain` serves the board's first read too (board_read.py).
 
 It reads only the plain case and hands everything else to the store: `open_plain` returns
 None — the caller then opens the Store as every other command does — when the file is not
@@ -8,7 +8,7 @@ a plain, current database it can read: a server URL, a missing or empty file, a 
 version other than the one this code was written for (older: the store migrates it;
 newer: the store opens it read-only and says so), any error SQLite raises while opening
 or reading. The checks at start (damage, automatic backup) are not made here: the caller
-runs the same ones the store path runs, before this (cli/due.py).
+runs the same ones the store path runs, before this (cli/plain.py).
 """
 
 from __future__ import annotations
@@ -41,7 +41,9 @@ def open_plain(path: Path) -> sqlite3.Connection | None:
         return None
     try:
         # as_uri percent-encodes '?', '#' and spaces, which a bare "file:" string would misread.
-        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_S)
+        # check_same_thread off: the board's first read opens it here and reads in a thread.
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_S,
+                               check_same_thread=False)
     except (sqlite3.Error, ValueError, OSError):
         return None
     try:

@@ -5,8 +5,6 @@ from __future__ import annotations
 from contextlib import contextmanager
 from typing import Iterator
 
-from sqlalchemy.exc import OperationalError
-
 
 class StoreError(Exception):
     """A user-facing refusal: the message says what is wrong; nothing was written."""
@@ -28,6 +26,10 @@ class StaleDealError(StoreError):
 @contextmanager
 def unavailable_as_store_error() -> Iterator[None]:
     """Turn the database's own refusal into a DatabaseUnavailable the rep can read."""
+    # Imported here: the error classes above load without SQLAlchemy (the board's first
+    # frame and `funnel due` name them before any store has opened).
+    from sqlalchemy.exc import OperationalError
+
     try:
         yield
     except OperationalError as exc:

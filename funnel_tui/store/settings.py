@@ -2,23 +2,18 @@
 
 from __future__ import annotations
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, text, update
 from sqlalchemy.engine import Connection
 
-from funnel_tui.domain.rules import TIER_A_SHARE, TIER_B_SHARE
 from funnel_tui.domain.stages import StageDef, find_stage
+from funnel_tui.store import board_sql
 from funnel_tui.store.errors import StoreError
-from funnel_tui.store.tables import S, SET
+from funnel_tui.store.tables import SET
 
 
 def read_stages(conn: Connection) -> tuple[StageDef, ...]:
-    """Every stage, in funnel order."""
-    rows = conn.execute(select(S).order_by(S.c.position)).mappings().all()
-    return tuple(
-        StageDef(r["key"], r["position"], r["name"], r["name_zh"], r["probability"],
-                 r["max_dwell_days"], r["kind"])
-        for r in rows
-    )
+    """Every stage, in funnel order (the board's first read reads them too: board_sql)."""
+    return board_sql.stage_defs(conn.execute(text(board_sql.STAGES_SQL)).all())
 
 
 def stage_named(stages: tuple[StageDef, ...], key_or_name: str) -> StageDef:
@@ -38,7 +33,7 @@ def stage_by_key(stages: tuple[StageDef, ...], key: str) -> StageDef:
 
 
 def get_setting(conn: Connection, key: str) -> str | None:
-    return conn.execute(select(SET.c.value).where(SET.c.key == key)).scalar()
+    return conn.execute(text(board_sql.SETTING_SQL), {"key": key}).scalar()
 
 
 def set_setting(conn: Connection, key: str, value: str) -> None:
@@ -49,6 +44,4 @@ def set_setting(conn: Connection, key: str, value: str) -> None:
 
 def tier_shares(conn: Connection) -> tuple[float, float]:
     """Tier thresholds: settings tier_a_share / tier_b_share, else 80 % / 95 %."""
-    a = get_setting(conn, "tier_a_share")
-    b = get_setting(conn, "tier_b_share")
-    return (float(a) if a else TIER_A_SHARE, float(b) if b else TIER_B_SHARE)
+    return board_sql.tier_shares(get_setting(conn, "tier_a_share"), get_setting(conn, "tier_b_share"))

@@ -7,7 +7,7 @@
 - Statuses are written into the SQL literally: SQLite uses a partial index
   (WHERE status = 'open') only when the query names the value itself, not a parameter.
 - The weighted value of a deal, amount × probability / 100 rounded half up, is spelled
-  here once for SQL (`weighted_sql`, `WEIGHTED`); domain.money.weighted_minor is the
+  once for SQL (`weighted_sql`, in board_sql.py, and `WEIGHTED`); domain.money.weighted_minor is the
   Python spelling, and tests/test_store_tables.py holds the two to the same numbers.
 """
 
@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import Integer, and_, literal_column
 
 from funnel_tui.models import Deal, FollowUp, History, Setting, Stage, Touch
+from funnel_tui.store.board_sql import weighted_sql
 from funnel_tui.store.errors import StoreError
 from funnel_tui.store.times import UTC_TEXT, utc_text  # noqa: F401 - re-exported for the store
 
@@ -51,13 +52,6 @@ def open_clause(owner: str | None = None):
     """Open, not deleted deals (of one rep when `owner` is given)."""
     clause = and_(D.c.status == OPEN, D.c.deleted_at.is_(None))
     return and_(clause, D.c.owner == owner) if owner else clause
-
-
-def weighted_sql(amount: str = "amount", probability: str = "probability") -> str:
-    """amount × probability / 100, rounded half up, as SQL text over two integer column
-    expressions. Integer arithmetic; amounts are ≥ 0 and probabilities 0–100 (CHECKs), so
-    SQL's truncating division is Python's floor, as in domain.money.weighted_minor."""
-    return f"(({amount} * {probability} + 50) / 100)"
 
 
 # The same rule as a column expression for statements built with SQLAlchemy over `deal`.

@@ -14,9 +14,9 @@ from sqlalchemy.engine import Connection
 
 from funnel_tui.domain.rules import TierCutoffs, bucket_counts, cadence, tier_cutoffs
 from funnel_tui.domain.stages import StageDef
-from funnel_tui.store import due_sql
+from funnel_tui.store import board_sql, due_sql
 from funnel_tui.store.due_sql import TIME_PARAMS, DueItem
-from funnel_tui.store.tables import WEIGHTED, D, F, from_db, open_clause, to_db, weighted_sql
+from funnel_tui.store.tables import WEIGHTED, D, F, from_db, open_clause, to_db
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,22 +65,11 @@ def due_overview(conn: Connection, *, now: datetime, within: str = "3d", owner: 
     return due_sql.due_items(rows, now, from_db), bucket_counts(before_ends, total)
 
 
-# SQLite's planner (no statistics) prefers seeking ix_deal_status_stage and reading every
-# open deal's row to scanning the covering partial index: told (INDEXED BY), it reads the
-# weighted values from ix_deal_stage_money alone. The WHERE clause names 'open' literally,
-# or SQLite cannot use a partial index.
-_OPEN_WEIGHTS_SQLITE = (
-    f"SELECT {weighted_sql()} AS w, count(*) "
-    "FROM deal INDEXED BY ix_deal_stage_money "
-    "WHERE status = 'open' AND deleted_at IS NULL GROUP BY w"
-)
-
-
 def tier_cutoffs_of(conn: Connection, shares: tuple[float, float], owner: str | None = None) -> TierCutoffs:
     """Where A and B start among open deals (per owner when given); `shares` are the
     tier thresholds (settings.tier_shares)."""
-    if conn.dialect.name == "sqlite" and not owner:
-        rows = conn.exec_driver_sql(_OPEN_WEIGHTS_SQLITE).all()
+    if not owner:
+        rows = conn.execute(text(board_sql.open_weights_sql(sqlite=conn.dialect.name == "sqlite"))).all()
     else:
         w = WEIGHTED.label("w")
         rows = conn.execute(select(w, func.count()).where(open_clause(owner)).group_by(w)).all()

@@ -1,14 +1,20 @@
 """What the board reads, and its first read started before Textual loads.
 
-No Textual import here: `funnel tui` starts `FirstRead` right after opening the store, so
-the queries (SQLite works outside the GIL) run while Textual is imported and starts up,
-and the board usually has its cards before its first frame.
+No Textual import here: `funnel tui` starts `FirstRead` before Textual is imported, so the
+queries (SQLite works outside the GIL) run while Textual is imported and starts up, and the
+board usually has its cards before its first frame.
+
+On a plain SQLite file the first read does not wait for the Store either: it runs the
+store's board SQL through sqlite3 (store/board_read.BoardReader), and `StoreOpening` stands
+in for the Store until the first frame is up; then the Store — SQLAlchemy, a third of the
+start-up — opens in a thread, and anything that needs it before that waits for it.
 """
 
 from __future__ import annotations
 
 import threading
 from concurrent.futures import Future
+from typing import Any, Callable
 
 PAGE = 50  # cards per column page
 EMPTY_TOTALS = {"count": 0, "amount": 0, "weighted": 0}
@@ -30,16 +36,72 @@ def read_board(store, show_lost: bool, limits: dict[str, int]) -> BoardData:
 
 class FirstRead:
     """The board as it opens (open and won deals, first pages), then the tier cutoffs,
-    read in a thread. The board takes them once; `board` and `tiers` are futures."""
+    read in a thread from the Store or a BoardReader (`done` runs after: it closes the
+    reader). The board takes them once; `board` and `tiers` are futures."""
 
-    def __init__(self, store):
+    def __init__(self, store, *, done: Callable[[], None] | None = None):
         self.board: Future[BoardData] = Future()
         self.tiers: Future = Future()
-        threading.Thread(target=self._run, args=(store,), name="board-first-read", daemon=True).start()
+        threading.Thread(target=self._run, args=(store, done), name="board-first-read", daemon=True).start()
 
-    def _run(self, store) -> None:
+    def _run(self, store, done: Callable[[], None] | None) -> None:
         for future, read in ((self.board, lambda: read_board(store, False, {})), (self.tiers, store.tier_cutoffs)):
             try:
                 future.set_result(read())
             except BaseException as exc:  # noqa: BLE001 - handed to the board, which reads again
                 future.set_exception(exc)
+        if done is not None:
+            done()
+
+
+class StoreOpening:
+    """The Store while it opens. The board's first frame needs only the stages and the
+    settings `lang` and `theme`, read here from the BoardReader before the first read
+    starts; every other call opens the Store (or waits while `open_in_background` opens it,
+    which the app starts once the first cards are up) and is the Store's from then on."""
+
+    EARLY_SETTINGS = ("lang", "theme")
+
+    def __init__(self, reader, open_store: Callable[[], Any]) -> None:
+        self._open_store = open_store
+        self._stages = reader.stages()
+        self._settings = {key: reader.get_setting(key) for key in self.EARLY_SETTINGS}
+        self._lock = threading.Lock()
+        self._store: Any = None
+        self._failed: BaseException | None = None
+
+    def open_in_background(self) -> None:
+        """Open the Store in a thread now (the rep is looking at the board)."""
+        if self._store is None:
+            threading.Thread(target=self._quietly, name="store-open", daemon=True).start()
+
+    def _quietly(self) -> None:
+        try:
+            self.store()
+        except BaseException:  # noqa: BLE001 - kept; raised again where the Store is needed
+            pass
+
+    def store(self):
+        """The Store, opened now unless it already is."""
+        with self._lock:
+            if self._store is None:
+                if self._failed is not None:
+                    raise self._failed
+                try:
+                    self._store = self._open_store()
+                except BaseException as exc:
+                    self._failed = exc
+                    raise
+            return self._store
+
+    def stages(self):
+        return self._stages if self._store is None else self._store.stages()
+
+    def get_setting(self, key: str, default: str | None = None) -> str | None:
+        if self._store is None and key in self._settings:
+            value = self._settings[key]
+            return default if value is None else value
+        return self.store().get_setting(key, default)
+
+    def __getattr__(self, name: str):
+        return getattr(self.store(), name)

@@ -1,0 +1,58 @@
+"""The board's first read on the standard library's sqlite3: what `funnel tui` draws its
+first frame from while SQLAlchemy has not loaded (the Store opens right after that frame).
+
+The SQL and the row shapes are board_sql.py's, the same the store runs; the connection is
+due_read.open_plain's (read-only, a current plain SQLite file, else None: then the Store
+opens first, as for any command). tests/test_board_read.py holds every answer here equal
+to the Store's.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+from funnel_tui.domain.rules import TierCutoffs, tier_cutoffs
+from funnel_tui.domain.stages import StageDef
+from funnel_tui.store import board_sql
+from funnel_tui.store.times import from_utc_text
+
+
+class BoardReader:
+    """The Store's read methods the board's first frame calls (tui/board_data.read_board,
+    FunnelApp's settings), answered from a read-only sqlite3 connection."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+        self._stages: tuple[StageDef, ...] | None = None
+
+    def stages(self) -> tuple[StageDef, ...]:
+        if self._stages is None:
+            self._stages = board_sql.stage_defs(self.conn.execute(board_sql.STAGES_SQL))
+        return self._stages
+
+    def get_setting(self, key: str, default: str | None = None) -> str | None:
+        row = self.conn.execute(board_sql.SETTING_SQL, {"key": key}).fetchone()
+        return default if row is None or row[0] is None else row[0]
+
+    def board_totals(self, *, status: str = "open") -> dict[str, dict[str, int]]:
+        return board_sql.totals(self.conn.execute(board_sql.totals_sql(status, sqlite=True)))
+
+    def board_column(self, stage: str, *, limit: int = 50, status: str = "open") -> list[dict]:
+        """The first page of a column (the board's first read pages no further)."""
+        params = {"stage": stage, "limit": limit, "offset": 0}
+        if status != "open":
+            return board_sql.cards(self.conn.execute(board_sql.closed_sql(status), params), from_utc_text)
+        rows = self.conn.execute(board_sql.OPEN_DATED_SQL, params).fetchall()
+        if len(rows) < limit:
+            rest = {"stage": stage, "limit": limit - len(rows), "offset": 0}
+            rows += self.conn.execute(board_sql.OPEN_UNDATED_SQL, rest).fetchall()
+        return board_sql.cards(rows, from_utc_text)
+
+    def tier_cutoffs(self) -> TierCutoffs:
+        """Where A and B start among every open deal."""
+        shares = board_sql.tier_shares(self.get_setting("tier_a_share"), self.get_setting("tier_b_share"))
+        rows = self.conn.execute(board_sql.open_weights_sql(sqlite=True))
+        return tier_cutoffs(((int(v or 0), n) for v, n in rows), *shares)
+
+    def close(self) -> None:
+        self.conn.close()

@@ -1,0 +1,111 @@
+"""The board's reads, spelled once: SQL text that the store runs through SQLAlchemy (board.py,
+settings.py, today.py, with `text()` and the columns' types) and the board's first read runs
+through sqlite3 (board_read.py) before SQLAlchemy is loaded, plus the few lines that turn
+their rows into what the store returns.
+
+Statuses are literals: SQLite uses a partial index (WHERE status = 'open') only when the
+query names the value itself. The `INDEXED BY` hints are SQLite's; the store leaves them out
+on other databases (`sqlite=False`).
+
+No SQLAlchemy here: this module is on the board's first frame.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Iterable
+
+from funnel_tui.domain.rules import TIER_A_SHARE, TIER_B_SHARE
+from funnel_tui.domain.stages import StageDef
+
+STATUSES = ("open", "won", "lost")
+
+# A card's columns, in order; the time columns come back as aware UTC datetimes.
+CARD_COLUMNS = ("id", "customer", "title", "amount", "currency", "probability", "stage", "status",
+                "stage_entered_at", "next_follow_up_at", "risk_level", "lead_score", "owner",
+                "last_contact_at", "created_at", "version", "lost_reason")
+CARD_TIME_COLUMNS = ("stage_entered_at", "next_follow_up_at", "last_contact_at", "created_at")
+_CARDS = ", ".join(f"deal.{c}" for c in CARD_COLUMNS)
+_IN_STAGE = "deal.stage = :stage AND deal.status = '{status}' AND deal.deleted_at IS NULL"
+
+# Open cards by urgency: two index-ordered LIMIT queries (dated on ix_deal_board, then
+# undated) instead of one sort with NULLS LAST, so the cost does not grow with the pipeline.
+OPEN_DATED_SQL = (f"SELECT {_CARDS} FROM deal WHERE {_IN_STAGE.format(status='open')} "
+                  "AND deal.next_follow_up_at IS NOT NULL "
+                  "ORDER BY deal.next_follow_up_at, deal.id LIMIT :limit OFFSET :offset")
+OPEN_UNDATED_SQL = (f"SELECT {_CARDS} FROM deal WHERE {_IN_STAGE.format(status='open')} "
+                    "AND deal.next_follow_up_at IS NULL ORDER BY deal.id LIMIT :limit OFFSET :offset")
+# How many dated cards there are: needed only to page past them.
+OPEN_DATED_COUNT_SQL = (f"SELECT count(*) FROM deal WHERE {_IN_STAGE.format(status='open')} "
+                        "AND deal.next_follow_up_at IS NOT NULL")
+# Won and lost cards: newest closed first.
+_CLOSED_SQL = f"SELECT {_CARDS} FROM deal WHERE {_IN_STAGE} ORDER BY deal.closed_at DESC LIMIT :limit OFFSET :offset"
+
+
+def weighted_sql(amount: str = "amount", probability: str = "probability") -> str:
+    """amount × probability / 100, rounded half up, as SQL text over two integer column
+    expressions. Integer arithmetic; amounts are ≥ 0 and probabilities 0–100 (CHECKs), so
+    SQL's truncating division is Python's floor, as in domain.money.weighted_minor."""
+    return f"(({amount} * {probability} + 50) / 100)"
+
+
+# Per stage: count, Σ amount, Σ weighted. SQLite's planner (no statistics) prefers seeking
+# another index and reading every open deal's row to scanning the covering partial index
+# ix_deal_stage_money: 6-7x slower (100 vs 16 ms at 100k deals); it takes it only when told.
+_TOTALS_SQL = ("SELECT stage, count(*), sum(amount), sum(" + weighted_sql() + ") FROM deal{hint} "
+               "WHERE status = '{status}' AND deleted_at IS NULL GROUP BY stage")
+# The weighted values of open deals, grouped: where the A and B tiers start (one pass over
+# the same covering index).
+_OPEN_WEIGHTS_SQL = ("SELECT " + weighted_sql() + " AS w, count(*) FROM deal{hint} "
+                     "WHERE status = 'open' AND deleted_at IS NULL GROUP BY w")
+_HINT = " INDEXED BY ix_deal_stage_money"
+
+STAGES_SQL = ("SELECT key, position, name, name_zh, probability, max_dwell_days, kind "
+              "FROM stage ORDER BY position")
+SETTING_SQL = "SELECT value FROM setting WHERE key = :key"
+
+
+def closed_sql(status: str) -> str:
+    """Won or lost cards of a stage, newest closed first."""
+    if status not in STATUSES[1:]:
+        raise ValueError(f"status: {status!r} is not won or lost")
+    return _CLOSED_SQL.format(status=status)
+
+
+def totals_sql(status: str, *, sqlite: bool) -> str:
+    """Count, Σ amount, Σ weighted per stage of the deals with `status`."""
+    if status not in STATUSES:
+        raise ValueError(f"status: {status!r} is not one of open, won, lost")
+    return _TOTALS_SQL.format(hint=_HINT if sqlite and status == "open" else "", status=status)
+
+
+def open_weights_sql(*, sqlite: bool) -> str:
+    """(weighted value, how many open deals have it) of every open deal."""
+    return _OPEN_WEIGHTS_SQL.format(hint=_HINT if sqlite else "")
+
+
+def totals(rows: Iterable[tuple]) -> dict[str, dict[str, int]]:
+    """Rows of totals_sql as the store returns them."""
+    return {r[0]: {"count": r[1], "amount": int(r[2] or 0), "weighted": int(r[3] or 0)} for r in rows}
+
+
+def stage_defs(rows: Iterable[tuple]) -> tuple[StageDef, ...]:
+    """Rows of STAGES_SQL as StageDefs, in funnel order."""
+    return tuple(StageDef(*r) for r in rows)
+
+
+def cards(rows: Iterable[tuple], when: Callable[[Any], Any]) -> list[dict]:
+    """Rows in CARD_COLUMNS order as the store's card dicts; `when` turns a stored time into
+    an aware UTC datetime (the column type has done it in the store, sqlite3 gives text)."""
+    out = []
+    for r in rows:
+        card = dict(zip(CARD_COLUMNS, r))
+        for c in CARD_TIME_COLUMNS:
+            if card[c] is not None:
+                card[c] = when(card[c])
+        out.append(card)
+    return out
+
+
+def tier_shares(a: str | None, b: str | None) -> tuple[float, float]:
+    """Tier thresholds from the settings tier_a_share / tier_b_share, else 80 % / 95 %."""
+    return (float(a) if a else TIER_A_SHARE, float(b) if b else TIER_B_SHARE)

@@ -1,0 +1,207 @@
+"""The board's first frame without SQLAlchemy (issue 19): store/board_read.BoardReader answers
+exactly what the Store answers, and `funnel tui` on a plain SQLite file draws the same board
+from it, opening the Store only once the first cards are up (tui/board_data.StoreOpening)."""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from funnel_tui.domain.validation import FollowUpDraft
+from funnel_tui.store import Store, due_read
+from funnel_tui.store.times import utc_text
+from funnel_tui.store.board_read import BoardReader
+from funnel_tui.tui.board_data import FirstRead, StoreOpening, read_board
+from test_due_read import CLOCKS, OWNERS, STAGES, fill, offsets
+
+REPO = Path(__file__).resolve().parents[1]
+
+deals = st.lists(
+    st.fixed_dictionaries({
+        "owner": st.sampled_from(OWNERS),
+        "status": st.sampled_from(("open", "open", "won", "lost")),
+        "deleted": st.booleans(),
+        "stage": st.sampled_from(STAGES),
+        "followups": st.lists(st.tuples(offsets, st.sampled_from(("open", "done"))), max_size=2),
+    }),
+    max_size=30,
+)
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("board-read") / "template.db"
+    Store(path).close()
+    con = sqlite3.connect(path)
+    con.execute("PRAGMA journal_mode = DELETE")
+    con.close()
+    return path
+
+
+def _spread(path: Path, data: list[dict], now) -> None:
+    """Amounts, probabilities, next follow-ups and close times as varied as a pipeline's
+    (fill() writes the deals; the store keeps these columns itself)."""
+    con = sqlite3.connect(path)
+    for n, d in enumerate(data, start=1):
+        due = sorted(now + off for off, status in d["followups"] if status == "open")
+        con.execute("UPDATE deal SET amount = ?, probability = ?, next_follow_up_at = ?, closed_at = "
+                    "CASE WHEN status = 'open' THEN NULL ELSE ? END, risk_level = ?, lead_score = ? WHERE id = ?",
+                    ((n * 7919) % 50 * 10_000, (n * 37) % 101, utc_text(due[0]) if due else None,
+                     utc_text(now - timedelta(hours=n % 5)), ("low", "medium", "high", None)[n % 4],
+                     (None, 3, 7)[n % 3], n))
+    con.commit()
+    con.close()
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=deals, now=st.sampled_from(CLOCKS), limit=st.integers(1, 7),
+       shares=st.sampled_from([None, ("0.7", "0.9"), ("0.5", "")]))
+def test_the_board_reader_answers_what_the_store_answers(template, tmp_path, data, now, limit, shares):
+    path = fill(template, tmp_path, data, now)
+    _spread(path, data, now)
+    store = Store(path)
+    if shares:
+        store.set_setting("tier_a_share", shares[0])
+        store.set_setting("tier_b_share", shares[1])
+    store.set_setting("lang", "zh")
+    reader = BoardReader(due_read.open_plain(path))
+    try:
+        assert reader.stages() == store.stages()
+        for key in ("lang", "theme", "tier_a_share", "me"):
+            assert reader.get_setting(key) == store.get_setting(key)
+            assert reader.get_setting(key, "x") == store.get_setting(key, "x")
+        for status in ("open", "won", "lost"):
+            assert reader.board_totals(status=status) == store.board_totals(status=status)
+            for stage in STAGES:
+                assert reader.board_column(stage, limit=limit, status=status) == \
+                    store.board_column(stage, limit=limit, status=status)
+        assert reader.tier_cutoffs() == store.tier_cutoffs()
+        assert read_board(reader, False, {"lead": limit}) == read_board(store, False, {"lead": limit})
+    finally:
+        reader.close()
+        store.close()
+
+
+def test_the_store_opens_only_when_asked_and_then_answers_everything(store, db_path, now, tz):
+    store.add_deal({"customer": "Acme", "amount": "100"}, now=now, tz=tz)
+    store.set_setting("theme", "textual-light")
+    reader = BoardReader(due_read.open_plain(db_path))
+    opened = []
+
+    def open_store():
+        opened.append(1)
+        return Store(db_path)
+
+    opening = StoreOpening(reader, open_store)
+    reader.close()  # what the first frame needs was read at once
+    assert opening.stages() == store.stages()
+    assert opening.get_setting("theme") == "textual-light" and opening.get_setting("lang", "en") == "en"
+    assert opened == []
+    assert opening.count_deals() == 1  # anything else opens the Store
+    assert opened == [1]
+    opening.set_setting("theme", "nord")
+    assert opening.get_setting("theme") == "nord"  # the Store's from now on
+    opening.open_in_background()
+    assert opened == [1]
+
+
+def test_a_store_that_fails_to_open_fails_where_it_is_needed(store, db_path):
+    reader = BoardReader(due_read.open_plain(db_path))
+
+    def broken():
+        raise OSError("disk I/O error")
+
+    opening = StoreOpening(reader, broken)
+    reader.close()
+    opening.open_in_background()  # quietly: the error belongs to the call that needs the Store
+    with pytest.raises(OSError):
+        opening.count_deals()
+    with pytest.raises(OSError):
+        opening.get_deal(1)
+
+
+async def test_the_board_from_the_plain_read_looks_the_same(store, db_path, now, tz):
+    """The same screen, drawn from the sqlite3 first read through StoreOpening and from the
+    Store itself; the Store opens once the first cards are up."""
+    from funnel_tui.tui.app import FunnelApp
+
+    for k in range(30):
+        deal_id = store.add_deal({"customer": f"客户 {k:02d}", "amount": str(1000 * (k + 1)),
+                                  "stage": STAGES[k % 4]}, now=now, tz=tz)
+        if k % 3:
+            store.add_follow_up(FollowUpDraft(deal_id, now + timedelta(hours=k - 10)), now=now)
+    store.lose_deal(3, "price", now=now)
+    store.move_deal(4, "won", now=now)
+    shots = []
+    for plain in (False, True):
+        if plain:
+            reader = BoardReader(due_read.open_plain(db_path))
+            source = StoreOpening(reader, lambda: Store(db_path))
+            first = FirstRead(reader, done=reader.close)
+        else:
+            source, first = store, FirstRead(store)
+        app = FunnelApp(source, lambda: now, tz=tz, lang="en", first_read=first)
+        async with app.run_test(size=(160, 45)) as pilot:
+            for _ in range(5):
+                await pilot.app.workers.wait_for_complete()
+                await pilot.pause()
+            shots.append(app.export_screenshot())
+            if plain:
+                assert source._store is not None  # opened after the first cards
+                await pilot.press("L")  # a move goes through the Store
+                for _ in range(3):
+                    await pilot.app.workers.wait_for_complete()
+                    await pilot.pause()
+    assert shots[0] == shots[1]
+    assert store.get_deal(5)["stage"] == "qualified"  # the first lead card: the most overdue
+
+
+def test_funnel_tui_draws_its_first_cards_before_sqlalchemy_loads(tmp_path):
+    """`funnel tui` on a plain file: when the board has its cards, SQLAlchemy, SQLModel and
+    the Store's modules have not been imported; the Store opens right after."""
+    db = tmp_path / "t.db"
+    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(REPO), "XDG_DATA_HOME": str(tmp_path / "data"),
+           "FUNNEL_NOW": "2026-11-24T10:00:00+08:00", "TZ": "Asia/Shanghai"}
+    subprocess.run([sys.executable, "-m", "funnel_tui", "--db", str(db), "add", "Acme", "--follow-up", "+1h"],
+                   check=True, env=env, capture_output=True, timeout=120)
+    code = r'''
+import sys
+import funnel_tui.tui.app as appmod
+from funnel_tui.cli import main
+seen = {}
+
+def run_app(store, clock, first_read=None):
+    class App(appmod.FunnelApp):
+        CSS_PATH = appmod.FunnelApp.CSS_PATH
+        def on_board_loaded(self):
+            seen["cards"] = [o.deal["customer"] for o in self.screen_stack[0].column("lead").cards.options
+                             if hasattr(o, "deal")]
+            seen["orm"] = sorted(m for m in sys.modules if m.split(".")[0] in ("sqlalchemy", "sqlmodel")
+                                 or m in ("funnel_tui.store.core", "funnel_tui.models"))
+            super().on_board_loaded()
+            self.set_timer(0.01, self._check)
+        def _check(self):
+            seen["opening"] = type(self.store).__name__
+            seen["deals"] = self.store.count_deals()
+            self.exit()
+    App.CSS_PATH = str(appmod.Path(appmod.__file__).with_name("app.tcss"))
+    App(store, clock, first_read=first_read).run(headless=True, size=(120, 30))
+    return 0
+
+appmod.run_app = run_app
+main(sys.argv[1:])
+print("SEEN", seen)
+'''
+    proc = subprocess.run([sys.executable, "-c", code, "--db", str(db), "tui"], env=env, capture_output=True,
+                          text=True, timeout=120)
+    line = next((ln for ln in proc.stdout.splitlines() if ln.startswith("SEEN ")), None)
+    assert line is not None, proc.stdout[-2000:] + proc.stderr[-2000:]
+    seen = eval(line[5:])  # noqa: S307 - our own subprocess's repr of plain data
+    assert seen == {"cards": ["Acme"], "orm": [], "opening": "StoreOpening", "deals": 1}
