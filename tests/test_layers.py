@@ -139,6 +139,26 @@ def test_entry_path_loads_only_what_it_uses(argv, forbidden, due_db, tmp_path):
     assert not _loaded(modules, forbidden), f"`funnel {' '.join(argv)}` imported {_loaded(modules, forbidden)}"
 
 
+LIGHT_STORE = ["funnel_tui.store", "funnel_tui.store.due_sql", "funnel_tui.store.due_read",
+               "funnel_tui.store.board_sql", "funnel_tui.store.board_read", "funnel_tui.store.times",
+               "funnel_tui.store.engine", "funnel_tui.store.backup", "funnel_tui.store.errors",
+               "funnel_tui.tui.board_data"]
+
+
+def test_the_light_store_modules_import_without_the_orm():
+    """What `funnel due` and the board's first frame read SQLite with (sqlite3 only)."""
+    code = (
+        "import importlib, sys\n"
+        f"for m in {LIGHT_STORE!r}: importlib.import_module(m)\n"
+        "import funnel_tui.store as s; s.StoreError, s.NotFound\n"  # the error classes, by name
+        f"print(','.join(sorted(m for m in sys.modules if m.split('.')[0] in {ORM[:3]!r} or m == 'textual'\n"
+        "                        or m in ('funnel_tui.models', 'funnel_tui.store.core'))))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=CLEAN_ENV, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == ""
+
+
 def test_import_dry_run_skips_textual_and_rich(due_db, tmp_path):
     src = tmp_path / "in.csv"
     src.write_text("customer,amount\nAcme,100\n", encoding="utf-8")
