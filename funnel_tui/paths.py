@@ -40,6 +40,19 @@ def backups_dir(db_path: Path) -> Path:
     return path
 
 
+def screenshot_dir() -> Path:
+    """Where the palette's Screenshot goes: Downloads if the rep has that folder, else
+    Documents, else `screenshots/` in the data dir (created private)."""
+    from platformdirs import user_documents_path, user_downloads_path
+
+    for folder in (user_downloads_path(), user_documents_path()):
+        if folder.is_dir():
+            return folder
+    path = data_dir() / "screenshots"
+    ensure_private_dir(path)
+    return path
+
+
 def ensure_private_dir(path: Path) -> None:
     path.mkdir(parents=True, exist_ok=True)
     try:

@@ -79,7 +79,7 @@ async def test_snooze_keys_move_the_follow_up(store, now, tz, deal_id, tui_host)
     fid = store.deal_follow_ups(deal_id, open_only=True)[0]["id"]
     async with app.run_test(size=(160, 45)) as pilot:
         await pilot.pause()
-        await pilot.press("z")  # overdue: +1d counts from now
+        await pilot.press("1")  # overdue: +1d counts from now (1 3 w snooze on every screen)
         await pilot.pause()
         assert store.deal_follow_ups(deal_id, open_only=True)[0]["due_at"] == now + timedelta(days=1)
         await pilot.press("3")  # now future: +3d from its due time
@@ -229,7 +229,7 @@ async def test_keys_that_cannot_act_are_hidden(store, now, tz, tui_host):
         from funnel_tui.tui.help import HelpScreen
 
         assert isinstance(app.screen, HelpScreen)
-        assert ("z", "Snooze +1d", "Push the highlighted follow-up a day later") in app.screen.rows
+        assert ("1", "Snooze +1d", "Push the highlighted follow-up a day later") in app.screen.rows
 
 
 @pytest.mark.parametrize("name", HOSTILE)

@@ -57,7 +57,7 @@ async def test_deal_screen_refusal_is_a_toast_and_a_reread(store, db_path, now, 
         followups = app.screen.query_one("#followups", OptionList)
         assert "chase PO" in str(followups.get_option_at_index(0).prompt)
         done_elsewhere(db_path, fid, now)
-        await pilot.press("z")  # snooze what is no longer open
+        await pilot.press("1")  # snooze what is no longer open (1 snoozes a day on every screen)
         await pilot.pause()
         assert errors(app) == [f"follow-up {fid} is already done"]
         assert store.deal_follow_ups(deal_id, open_only=True) == []  # nothing written

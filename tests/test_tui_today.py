@@ -200,7 +200,7 @@ async def test_enter_opens_the_deal_and_escape_returns(store, now, tz, pipeline,
         await pilot.press("enter")
         await pilot.pause()
         assert isinstance(app.screen, DealScreen) and app.screen.deal_id == ids["late"]
-        await pilot.press("z")  # snooze from the deal screen ...
+        await pilot.press("1")  # snooze from the deal screen ...
         await pilot.pause()
         await pilot.press("escape")
         await pilot.pause()

@@ -2,6 +2,7 @@
 
     common      errors, exit codes, the clock, open_store, emit, the shared options
     admin       tui, demo (first in --help); stages, undo, settings
+    web         web: the board in a browser (textual-serve)
     deals       add, edit, move, lose, reopen, delete, restore
     followups   follow-up, done, log, snooze
     due         due (and its sqlite3 read path)
@@ -23,11 +24,11 @@ import sys
 from typing import Sequence
 
 from funnel_tui import __version__
-from funnel_tui.cli import admin, backup, deals, due, exchange, followups, reads, summary
+from funnel_tui.cli import admin, backup, deals, due, exchange, followups, reads, summary, web
 from funnel_tui.cli.common import EXIT_ERROR, EXIT_OK, is_user_error, safe
 
 # The order of `funnel --help`: each group adds its commands in turn.
-COMMAND_GROUPS = (admin.register_board, deals.register, followups.register, due.register, reads.register,
+COMMAND_GROUPS = (admin.register_board, web.register, deals.register, followups.register, due.register, reads.register,
                   admin.register, summary.register, exchange.register, backup.register)
 
 

@@ -19,6 +19,7 @@ as aware UTC datetimes.
 from __future__ import annotations
 
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator, Mapping, Sequence
@@ -132,12 +133,20 @@ class Store:
 
     # --- deals ------------------------------------------------------------------------------
 
-    def add_deal(self, raw: Mapping[str, Any], *, now: datetime, tz=UTC, action: str | None = None) -> int:
-        """Validate and insert one deal; returns its id. Raises ValidationError."""
+    def add_deal(self, raw: Mapping[str, Any], *, now: datetime, tz=UTC, action: str | None = None,
+                 follow_up: FollowUpDraft | None = None) -> int:
+        """Validate and insert one deal; returns its id. Raises ValidationError.
+
+        `follow_up` (its deal_id is ignored) is the deal's first follow-up, planned in the
+        same transaction and the same undo step: both are written, or neither."""
         values = validate_deal(raw, stages=self.stages(), now=now, tz=tz)
         stage = settings.stage_by_key(self.stages(), values["stage"])
         with self.write() as conn:
-            return deals.insert_deal(conn, values, stage=stage, now=now, action=action or new_action())
+            action = action or new_action()
+            deal_id = deals.insert_deal(conn, values, stage=stage, now=now, action=action)
+            if follow_up is not None:
+                followups.add_follow_up(conn, replace(follow_up, deal_id=deal_id), now=now, action=action)
+            return deal_id
 
     def update_deal(self, deal_id: int, raw: Mapping[str, Any], *, now: datetime, tz=UTC,
                     expected_version: int | None = None) -> dict:
@@ -247,6 +256,12 @@ class Store:
         """Deals (any status, not deleted) matching `text`, open ones first; bounded."""
         with self.read() as conn:
             return reads.search_deals(conn, text, limit=limit, fuzzy=fuzzy)
+
+    def similar_customers(self, name: str, *, limit: int = 5) -> list[dict]:
+        """Deals whose customer is the same company as `name` (华信科技有限公司 = 华信科技);
+        for the new-deal form's warning. Bounded."""
+        with self.read() as conn:
+            return reads.similar_customers(conn, name, limit=limit)
 
     def count_deals(self, *, status: str | None = "open") -> int:
         with self.read() as conn:

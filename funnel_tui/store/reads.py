@@ -8,6 +8,7 @@ from typing import Sequence
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.engine import Connection
 
+from funnel_tui.domain.customers import customer_key, full_width, search_needle
 from funnel_tui.domain.text import clean_text, escape_like
 from funnel_tui.store.history import deal_row
 from funnel_tui.store.tables import D, F, H, T, aware_row
@@ -92,6 +93,26 @@ def search_deals(conn: Connection, text: str, *, limit: int = 20, fuzzy: bool = 
         .limit(limit)
     )
     return [dict(r) for r in conn.execute(q).mappings()]
+
+
+def similar_customers(conn: Connection, name: str, *, limit: int = 5, scan: int = 200) -> list[dict]:
+    """Deals (any status, not deleted) whose customer is the same company as `name` by
+    `domain.customers.customer_key` (华信科技有限公司 = 华信科技, ＡＣＭＥ Inc. = Acme), open
+    ones first. One bounded LIKE on the name's longest word finds candidates (in half- and
+    full-width forms); their keys are then compared whole."""
+    key, needle = customer_key(name), search_needle(name)
+    if not key or not needle:
+        return []
+    forms = dict.fromkeys((needle, full_width(needle), full_width(needle.upper())))
+    where = or_(*(D.c.customer.ilike(f"%{escape_like(form)}%", escape="\\") for form in forms))
+    q = (
+        select(D.c.id, D.c.customer, D.c.title, D.c.stage, D.c.status)
+        .where(and_(D.c.deleted_at.is_(None), where))
+        .order_by((D.c.status == "open").desc(), D.c.id)
+        .limit(scan)
+    )
+    rows = [dict(r) for r in conn.execute(q).mappings()]
+    return [r for r in rows if customer_key(r["customer"]) == key][:limit]
 
 
 def count_deals(conn: Connection, *, status: str | None = "open") -> int:

@@ -14,12 +14,17 @@ from textual.app import App
 from textual.binding import Binding
 from textual.screen import ModalScreen, Screen
 
+from funnel_tui import paths
 from funnel_tui.domain.dates import local_tz
+from funnel_tui.i18n import _, activate
+from funnel_tui.tui import wide_cells
 from funnel_tui.tui.commands import ScreenCommands
 from funnel_tui.tui.services import ScreenServices
 from funnel_tui.tui.i18n import detect_lang, tr
 
 REMIND_EVERY = 60.0  # seconds between checks for follow-ups that became due
+
+wide_cells.apply()  # Chinese text stays whole where a toast or dialog overlaps the columns
 
 
 class FunnelApp(ScreenServices, App[int]):
@@ -45,6 +50,7 @@ class FunnelApp(ScreenServices, App[int]):
         self.clock = clock
         self.tz = tz or local_tz()
         self.lang = lang or detect_lang(store.get_setting("lang"))
+        activate(self.lang)  # the gettext catalogs speak the board's language
         self.export_dir = Path(export_dir) if export_dir else Path.cwd()
         self._reminded: set[int] = set()
         self._reminders_started = False
@@ -88,6 +94,22 @@ class FunnelApp(ScreenServices, App[int]):
             self._saved_theme = theme.name
             with self.reporting_errors():
                 self.store.set_setting("theme", theme.name)
+
+    def deliver_screenshot(self, filename: str | None = None, path: str | None = None,
+                           time_format: str | None = None) -> str | None:
+        """The palette's Screenshot: an SVG of the screen into `paths.screenshot_dir()`
+        (Downloads, Documents or the data dir: a folder that exists), and a toast saying
+        where. In a browser (`funnel web`) the browser downloads it, as Textual does."""
+        if self.is_web:
+            return super().deliver_screenshot(filename, path, time_format)
+        with self.reporting_errors(extra=(OSError,)):
+            folder = Path(path) if path else paths.screenshot_dir()
+            name = filename or f"funnel-{self.now().astimezone(self.tz):%Y-%m-%d-%H%M%S}.svg"
+            target = folder / name
+            target.write_text(self.export_screenshot(), encoding="utf-8")
+            self.notify(_("Screenshot saved to {path}").format(path=target), title=_("Screenshot"),
+                        markup=False, timeout=8)
+        return None
 
     # --- reminders ----------------------------------------------------------------------
 

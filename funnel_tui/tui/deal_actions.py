@@ -168,11 +168,18 @@ class DealActions:
         from funnel_tui.tui.forms.deal import DealForm
 
         ctx = self.ctx
-        draft = await self._ask(DealForm(ctx.store.stages(), now=ctx.now(), tz=ctx.tz, stage=stage, lang=ctx.lang))
+        store = ctx.store
+        draft = await self._ask(DealForm(store.stages(), now=ctx.now(), tz=ctx.tz, stage=stage, lang=ctx.lang,
+                                         similar=lambda name: store.similar_customers(name, limit=3)))
         if draft is None:
             return
-        store = ctx.store
-        self._write(ADD, None, lambda: store.get_deal(store.add_deal(draft.values, now=ctx.now(), tz=ctx.tz)),
+        if draft.open_existing is not None:  # the customer is already there: open that deal
+            open_deal = getattr(self.host, "open_deal", None)
+            if open_deal is not None:
+                open_deal(draft.open_existing)
+            return
+        self._write(ADD, None, lambda: store.get_deal(store.add_deal(
+            draft.values, now=ctx.now(), tz=ctx.tz, follow_up=draft.follow_up)),
                     lambda deal: f"Added {deal['customer']}", returns_deal=True)
 
     async def edit(self, deal: Mapping[str, Any]) -> None:
@@ -241,7 +248,7 @@ class DealActions:
         if draft is not None:
             self._write(DONE, deal, lambda: ctx.store.complete_follow_up(
                 followup_id, now=ctx.now(), note=draft.note, next_due_at=draft.next_due_at,
-                next_kind=draft.next_kind,
+                next_kind=draft.next_kind, next_note=draft.next_note,
             ), f"done: {kind} with {deal['customer']}")
 
     def snooze(self, deal: Mapping[str, Any], followup_id: int, due_at: datetime, days: int) -> None:

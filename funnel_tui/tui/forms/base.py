@@ -38,6 +38,8 @@ class FormScreen(ModalScreen[T | None]):
         align: center middle;
         background: $background 60%;
     }
+    /* The dialog scrolls; its title and buttons are docked, so they stay in view on any
+       screen from 80×24 up. */
     FormScreen > #dialog {
         width: 100;
         max-width: 95%;
@@ -46,8 +48,10 @@ class FormScreen(ModalScreen[T | None]):
         border: thick $primary;
         background: $surface;
         padding: 0 1;
+        scrollbar-size-vertical: 1;
     }
     FormScreen #form-title {
+        dock: top;
         width: 100%;
         text-style: bold;
         color: $text;
@@ -71,9 +75,10 @@ class FormScreen(ModalScreen[T | None]):
         width: 100%;
     }
     FormScreen #buttons {
+        dock: bottom;
         height: auto;
         align-horizontal: right;
-        margin-top: 1;
+        background: $surface;
     }
     FormScreen #buttons Button {
         margin-left: 1;

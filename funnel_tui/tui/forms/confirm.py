@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Button, Label
 
 from funnel_tui.tui.forms.base import FormScreen
@@ -33,7 +33,7 @@ class ConfirmDialog(FormScreen[bool]):
         self.question = question
 
     def compose(self) -> ComposeResult:
-        with Vertical(id="dialog"):
+        with VerticalScroll(id="dialog"):
             yield Label(Text(self.question), id="question")
             with Horizontal(id="buttons"):
                 yield Button("Yes (y)", id="yes", variant="primary")

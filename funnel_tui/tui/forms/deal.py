@@ -11,14 +11,24 @@ from textual import on
 from textual.app import ComposeResult
 from textual.containers import Grid, Vertical, VerticalScroll
 from textual.widget import Widget
-from textual.widgets import Input, Label, Select, TextArea
+from textual.binding import Binding
+from textual.widgets import Button, Input, Label, Select, TextArea
 
 from funnel_tui.domain.money import format_plain
 from funnel_tui.domain.stages import StageDef
-from funnel_tui.domain.validation import MULTILINE, FieldError, ValidationError, validate_deal, validate_field
+from funnel_tui.domain.validation import (
+    MULTILINE,
+    FieldError,
+    FollowUpDraft,
+    ValidationError,
+    validate_deal,
+    validate_field,
+)
+from funnel_tui.i18n import _
 from funnel_tui.domain.vocab import RISK_LEVELS
 from funnel_tui.tui.forms.base import FormScreen, titled
-from funnel_tui.tui.validators import DealField
+from funnel_tui.tui.forms.deal_parts import FirstFollowUp, SameCustomer, SimilarCustomers
+from funnel_tui.tui.validators import DealField, When
 
 
 @dataclass
@@ -34,6 +44,10 @@ class DealDraft:
     values: dict = field(default_factory=dict)
     deal_id: int | None = None
     version: int | None = None
+    follow_up: FollowUpDraft | None = None
+    """New deal: its first follow-up (deal_id 0 until the store knows it), or None."""
+    open_existing: int | None = None
+    """Set instead of values when the rep chose to open the deal with the same customer."""
 
 
 # (field, caption) in the order a rep fills them in; multi-line fields get a TextArea.
@@ -92,10 +106,11 @@ class DealForm(FormScreen[DealDraft]):
     # The scrolling container would take focus first; a rep starts typing the customer.
     AUTO_FOCUS = "#f-customer"
 
+    BINDINGS = [Binding("ctrl+o", "open_existing", "Open existing", show=False)]
+
     DEFAULT_CSS = """
     DealForm #fields {
         height: auto;
-        max-height: 32;
     }
     DealForm #grid {
         grid-size: 2;
@@ -105,7 +120,7 @@ class DealForm(FormScreen[DealDraft]):
     DealForm .field {
         height: auto;
     }
-    DealForm .wide {
+    DealForm .wide, DealForm FirstFollowUp {
         column-span: 2;
     }
     DealForm TextArea {
@@ -123,10 +138,13 @@ class DealForm(FormScreen[DealDraft]):
         draft: DealDraft | None = None,
         stage: str | None = None,
         lang: str = "en",
+        similar: SimilarCustomers | None = None,
     ):
         """`draft` refills the rep's own input over `deal` (after a refused stale save);
-        `stage` preselects the stage of a new deal (e.g. the board column it starts in)."""
+        `stage` preselects the stage of a new deal (e.g. the board column it starts in);
+        `similar` looks up deals with the same customer (the new-deal form warns)."""
         super().__init__()
+        self.similar = similar
         self.stages = tuple(sorted(stages, key=lambda s: s.position))
         self.now = now
         self.tz = tz
@@ -151,9 +169,9 @@ class DealForm(FormScreen[DealDraft]):
             title = Text("New deal")
         else:
             title = titled(f"Edit deal {self.deal['id']}: ", self.deal.get("customer"))
-        with Vertical(id="dialog"):
+        with VerticalScroll(id="dialog"):
             yield Label(title, id="form-title")
-            with VerticalScroll(id="fields"):
+            with Vertical(id="fields"):
                 with Grid(id="grid"):
                     for name, caption in DEAL_FORM_FIELDS:
                         classes = "field wide" if name in MULTILINE else "field"
@@ -161,6 +179,10 @@ class DealForm(FormScreen[DealDraft]):
                             yield Label(Text(caption), classes="caption")
                             yield self._widget_for(name)
                             yield Label(Text(""), id=f"err-{name}", classes="error")
+                            if name == "customer" and not self.editing:
+                                yield SameCustomer(self.similar, self.stages, self.lang)
+                        if name == "owner" and not self.editing:  # the first step, near the top
+                            yield FirstFollowUp(When(now=self.now, tz=self.tz, optional=True))
             yield from self._buttons()
 
     def _widget_for(self, name: str) -> Widget:
@@ -213,6 +235,11 @@ class DealForm(FormScreen[DealDraft]):
     @on(Input.Changed)
     def _input_changed(self, event: Input.Changed) -> None:
         name = (event.input.id or "")[2:]
+        if name == "first-when":
+            self.show_when(name, self.query_one(FirstFollowUp).when, event.value, blank=_("no first follow-up"))
+            return
+        if name == "customer" and not self.editing:
+            self.query_one(SameCustomer).name_changed(event.value)
         result = event.validation_result
         if result is None or result.is_valid:
             self.show_error(name, None)
@@ -249,5 +276,23 @@ class DealForm(FormScreen[DealDraft]):
         if self.editing and not values:
             self.dismiss(None)  # nothing changed: same as cancel
             return
+        follow_up = None
+        if not self.editing:
+            try:
+                due, kind, note = self.query_one(FirstFollowUp).read()
+            except FieldError as exc:
+                self.show_error(exc.field, exc.message)
+                self.query_one(f"#f-{exc.field}").focus()
+                return
+            follow_up = FollowUpDraft(0, due, kind, note) if due is not None else None
         deal = self.deal or {}
-        self.dismiss(DealDraft(values, deal.get("id"), deal.get("version")))
+        self.dismiss(DealDraft(values, deal.get("id"), deal.get("version"), follow_up))
+
+    @on(Button.Pressed, "#open-existing")
+    def action_open_existing(self) -> None:
+        """Open the deal that already has this customer instead of adding one."""
+        if self.editing:
+            return
+        existing = self.query_one(SameCustomer).existing_id
+        if existing is not None:
+            self.dismiss(DealDraft(open_existing=existing))

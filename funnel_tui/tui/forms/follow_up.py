@@ -7,7 +7,7 @@ from datetime import datetime, tzinfo
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.containers import Vertical
+from textual.containers import VerticalScroll
 from textual.widgets import Input, Label, Select
 
 from funnel_tui.domain.dates import format_local
@@ -37,7 +37,7 @@ class FollowUpForm(NextStepForm[FollowUpDraft]):
         self.default_text = format_local(default_due, tz) if default_due else "tomorrow"
 
     def compose(self) -> ComposeResult:
-        with Vertical(id="dialog"):
+        with VerticalScroll(id="dialog"):
             yield Label(titled("Follow-up: ", self.customer), id="form-title")
             yield Label(Text("Kind"), classes="caption")
             yield Select(kind_options(), value=self.kind, allow_blank=False, id="f-kind")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.containers import Vertical
+from textual.containers import VerticalScroll
 from textual.widgets import Input, Label, Select
 
 from funnel_tui.domain.validation import FieldError, validate_field
@@ -26,7 +26,7 @@ class LoseForm(FormScreen[str]):
         self.customer = customer
 
     def compose(self) -> ComposeResult:
-        with Vertical(id="dialog"):
+        with VerticalScroll(id="dialog"):
             yield Label(titled("Mark lost: ", self.customer), id="form-title")
             yield Label(Text("Reason"), classes="caption")
             yield Select([(Text(r), r) for r in LOST_REASONS], allow_blank=True, id="f-reason",

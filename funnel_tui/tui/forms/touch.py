@@ -1,4 +1,5 @@
-"""The touch form: what was said on a call or visit, and the next follow-up (blank = none).
+"""The touch form: what was said on a call or visit, and the next follow-up (blank = none)
+with a note of what to do then.
 
 Also the "done" form: completing a follow-up logs a touch of the follow-up's own kind.
 """
@@ -10,12 +11,14 @@ from datetime import datetime, tzinfo
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.containers import Vertical
+from textual.containers import VerticalScroll
 from textual.widgets import Input, Label, Select, TextArea
 
 from funnel_tui.domain.dates import format_local
 from funnel_tui.domain.validation import FieldError, TouchDraft, validate_field
+from funnel_tui.i18n import _
 from funnel_tui.tui.forms.base import NextStepForm, kind_options, titled
+from funnel_tui.tui.validators import DealField
 
 
 class TouchForm(NextStepForm[TouchDraft]):
@@ -45,7 +48,7 @@ class TouchForm(NextStepForm[TouchDraft]):
         self.default_text = format_local(default_next, tz) if default_next else ""
 
     def compose(self) -> ComposeResult:
-        with Vertical(id="dialog"):
+        with VerticalScroll(id="dialog"):
             yield Label(titled(f"{self.title_text}: ", self.customer), id="form-title")
             kind = Select(kind_options(), value=self.kind, allow_blank=False, id="f-kind")
             kind.display = self.ask_kind
@@ -60,6 +63,9 @@ class TouchForm(NextStepForm[TouchDraft]):
             yield Label(Text(""), id="err-next", classes="error")
             yield Label(Text("Next kind"), classes="caption")
             yield Select(kind_options(), value=self.kind, allow_blank=False, id="f-next-kind")
+            yield Label(Text(_("Next step note (what to do then)")), classes="caption")
+            yield Input("", id="f-next-note", validators=[DealField("notes")])
+            yield Label(Text(""), id="err-next-note", classes="error")
             yield from self._buttons()
 
     def on_mount(self) -> None:
@@ -82,14 +88,21 @@ class TouchForm(NextStepForm[TouchDraft]):
         else:
             self.show_error("note", None)
 
+    @on(Input.Changed, "#f-next-note")
+    def _next_note_changed(self, event: Input.Changed) -> None:
+        r = event.validation_result
+        self.show_error("next-note", None if r is None or r.is_valid else r.failure_descriptions[0])
+
     def action_save(self) -> None:
-        """Log it if the note is acceptable and the next time (if any) reads."""
+        """Log it if the notes are acceptable and the next time (if any) reads."""
         note = self.query_one("#f-note", TextArea).text
-        try:
-            validate_field("notes", note)
-        except FieldError as exc:
-            self.show_error("note", exc.message)
-            return
+        next_note = self.query_one("#f-next-note", Input).value
+        for name, text in (("note", note), ("next-note", next_note)):
+            try:
+                validate_field("notes", text)
+            except FieldError as exc:
+                self.show_error(name, exc.message)
+                return
         try:
             nxt = self.when.parse(self.query_one("#f-next", Input).value)
         except ValueError as exc:
@@ -101,5 +114,5 @@ class TouchForm(NextStepForm[TouchDraft]):
             note,
             nxt,
             str(self.query_one("#f-next-kind", Select).value),
-            "",
+            next_note if nxt is not None else "",
         ))

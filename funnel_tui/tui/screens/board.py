@@ -22,7 +22,10 @@ from textual.widgets import OptionList, Static
 
 from funnel_tui.domain.money import weighted_minor
 from funnel_tui.domain.stages import StageDef
+from funnel_tui.i18n import _
 from funnel_tui.tui.board_data import PAGE, FirstRead
+from funnel_tui.tui.board_window import BoardWindow
+from funnel_tui.tui.contrast import readable
 from funnel_tui.tui.deal_actions import ADD, LOSE, MOVE, REFUSED, UNDO, Change, DealActions, neighbour_stage
 from funnel_tui.tui.i18n import tr
 from funnel_tui.tui.screens.board_loading import BoardLoading
@@ -33,10 +36,10 @@ from funnel_tui.tui.widgets.stage_column import DealList, DealOption, MoreOption
 # Forms (through deal_actions), the other screens and the CSV exporter are imported by the
 # action that opens them: the first frame with cards needs none of them (≈40 ms at start).
 
-DEAL_ACTIONS = {"move_card", "lose", "open_deal", "follow_up", "log_touch"}
+DEAL_ACTIONS = {"move_card", "lose", "open_deal", "follow_up", "log_touch", "snooze"}
 
 
-class BoardScreen(BoardLoading, Screen):
+class BoardScreen(BoardWindow, BoardLoading, Screen):
     """The kanban of funnel stages."""
 
     # Textual repaints the whole screen when focus moves; on the board that is every
@@ -57,6 +60,9 @@ class BoardScreen(BoardLoading, Screen):
         Binding("f", "follow_up", "Follow-up", tooltip="Schedule a follow-up on the highlighted deal"),
         Binding("l", "log_touch", "Log", tooltip="Log a call or visit and plan the next step"),
         Binding("X", "lose", "Lost", tooltip="Mark the highlighted deal lost, with a reason"),
+        Binding("1", "snooze(1)", "+1d", show=False, tooltip="Snooze the deal's next follow-up a day"),
+        Binding("3", "snooze(3)", "+3d", show=False, tooltip="Snooze the deal's next follow-up three days"),
+        Binding("w", "snooze(7)", "+1w", show=False, tooltip="Snooze the deal's next follow-up a week"),
         Binding("slash", "search", "Search", key_display="/", tooltip="Find deals by customer, title or contact"),
         Binding("t", "today", "Today", tooltip="What is due, rotting or without a next step"),
         Binding("s", "summary", "Summary", tooltip="The funnel review: conversion, tiers, lost reasons"),
@@ -75,6 +81,7 @@ class BoardScreen(BoardLoading, Screen):
     | f | schedule a follow-up |
     | l | log a touch and plan the next step |
     | X | mark lost (with a reason) |
+    | 1 / 3 / w | snooze the next follow-up a day / three days / a week |
     | / | search customer, title, contact |
     | t / s | Today / Summary |
     | x | export the board to CSV |
@@ -108,7 +115,7 @@ class BoardScreen(BoardLoading, Screen):
 
     def compose(self) -> ComposeResult:
         lang = self.ctx.lang
-        yield Static(Text(f"funnel · {tr(lang, 'Board')}", style="bold"), id="board-title")
+        yield Static(self._title_text(), id="board-title")
         # The columns sit on the screen itself (layout: horizontal in app.tcss): a container
         # around them would be one more full-screen widget for the compositor to cut up.
         for stage in self.board_stages:
@@ -117,6 +124,7 @@ class BoardScreen(BoardLoading, Screen):
             self._columns[stage.key] = column
             self._max_dwell[stage.key] = stage.max_dwell_days
             yield column
+        yield self.empty_guide()
         yield KeyBar(id="key-bar")
 
     def on_mount(self) -> None:
@@ -143,23 +151,26 @@ class BoardScreen(BoardLoading, Screen):
         tier = (self.tiers.tier(weighted_minor(deal["amount"], deal["probability"]))
                 if deal.get("status") == "open" else None)
         key = (deal["id"], deal.get("version"), deal["stage"], deal.get("status"),
-               deal.get("next_follow_up_at"), width, tier, self.colours, now.replace(second=0, microsecond=0))
+               deal.get("next_follow_up_at"), width, tier, self.colours, self.compact,
+               now.replace(second=0, microsecond=0))
         card = self._card_cache.get(key)
         if card is None:
             if len(self._card_cache) > 4000:
                 self._card_cache.clear()
             card = self._card_cache[key] = card_text(
                 deal, width=width, now=now, tz=ctx.tz, max_dwell_days=self._max_dwell.get(deal["stage"]),
-                tier=tier, colours=self.colours, lang=ctx.lang,
+                tier=tier, colours=self.colours, lang=ctx.lang, compact=self.compact,
             )
         return card
 
     def _theme_colours(self) -> CardColours:
+        """The theme's badge colours, made readable on the cards' background (contrast.py)."""
         theme = self.app.current_theme
+        surface = self.app.get_css_variables().get("surface") or "#000000"
         return CardColours(
-            error=theme.error or "red", warning=theme.warning or "yellow",
-            success=theme.success or "green", accent=theme.accent or theme.primary,
-            muted="dim",
+            error=readable(theme.error or "red", surface), warning=readable(theme.warning or "yellow", surface),
+            success=readable(theme.success or "green", surface),
+            accent=readable(theme.accent or theme.primary, surface), muted="dim",
         )
 
     def _on_theme_changed(self, _theme) -> None:
@@ -185,6 +196,8 @@ class BoardScreen(BoardLoading, Screen):
 
     def focus_column(self, column: StageColumn) -> None:
         self._cursor_column = column
+        if not column.display:
+            self._scroll_to_column(column)
         column.cards.focus()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -201,6 +214,8 @@ class BoardScreen(BoardLoading, Screen):
             return deal["status"] == "open"
         if action == "follow_up":
             return deal["status"] != "lost"
+        if action == "snooze":
+            return deal["status"] == "open" and deal.get("next_follow_up_at") is not None
         return True
 
     def on_descendant_focus(self) -> None:
@@ -297,6 +312,7 @@ class BoardScreen(BoardLoading, Screen):
         if change.action in (ADD, MOVE, LOSE):
             self._adjust_totals(change.before, change.after)
         self._reload_columns(*(row["stage"] for row in rows))
+        self.update_empty_guide()
         if change.action != LOSE and change.deal_id is not None:
             self.highlight(change.deal_id, rows[-1]["stage"])
         return change.action == MOVE
@@ -306,6 +322,17 @@ class BoardScreen(BoardLoading, Screen):
         target = neighbour_stage(self.board_stages, deal["stage"], step) if deal else None
         if deal is not None and target is not None and self.check_action("move_card", (step,)):
             self.actions.move(deal, target)
+
+    def action_snooze(self, days: int) -> None:
+        """Push the deal's next follow-up `days` later (from now if it is overdue)."""
+        deal = self.current_deal
+        if deal is None or not self.check_action("snooze", (days,)):
+            return
+        with self.ctx.reporting_errors():
+            followups = self.ctx.store.deal_follow_ups(deal["id"], open_only=True)
+            if followups:
+                first = followups[0]
+                self.actions.snooze(deal, first["id"], first["due_at"], days)
 
     @work
     async def action_lose(self) -> None:

@@ -59,6 +59,7 @@ class BoardLoading(HasContext):
         def post_message(self, message: Message) -> bool: ...
         def call_after_refresh(self, callback, *args) -> bool: ...
         def set_timer(self, delay: float, callback) -> Timer: ...
+        def update_empty_guide(self) -> None: ...
 
     def start_loading(self, first: FirstRead | None) -> None:
         """At mount: take the first read if it is done (the first frame then has cards),
@@ -113,6 +114,7 @@ class BoardLoading(HasContext):
             self.call_after_refresh(self._apply_board, generation, data, False)
             return
         self.refresh_bindings()
+        self.update_empty_guide()
         self.post_message(BoardLoaded())
         # Tiers re-rank every open deal (≈15 ms at 100k, ≈140 ms at 1M): after the cards are up.
         if self._tiers_read_first:

@@ -13,13 +13,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Label, OptionList, Static
+from textual.widgets import Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from funnel_tui.store import StoreError
 from funnel_tui.tui.context import HasContext
 from funnel_tui.tui.deal_actions import Change, DealActions
 from funnel_tui.tui.widgets.deal_details import due_line, fields_table, timeline
+from funnel_tui.tui.widgets.key_bar import KeyBar
 
 
 class FollowUpOption(Option):
@@ -36,7 +37,7 @@ class DealScreen(HasContext, Screen):
 
     BINDINGS = [
         Binding("d", "done", "Done", tooltip="Mark the highlighted follow-up done: note, then the next one"),
-        Binding("z", "snooze(1)", "Snooze +1d", tooltip="Push the highlighted follow-up a day later"),
+        Binding("1", "snooze(1)", "Snooze +1d", tooltip="Push the highlighted follow-up a day later"),
         Binding("3", "snooze(3)", "+3d", tooltip="Push the highlighted follow-up three days later"),
         Binding("w", "snooze(7)", "+1w", tooltip="Push the highlighted follow-up a week later"),
         Binding("e", "edit", "Edit", tooltip="Edit the deal's fields (checked as you type)"),
@@ -50,7 +51,7 @@ class DealScreen(HasContext, Screen):
     | :- | :- |
     | ↑ ↓ | move between open follow-ups |
     | d | done: a note, then the next follow-up |
-    | z / 3 / w | snooze a day / three days / a week |
+    | 1 / 3 / w | snooze a day / three days / a week (the same keys on every screen) |
     | e | edit the deal (a new stage is a move) |
     | f / l | plan a follow-up / log a touch |
     | ? / Esc | help / back |
@@ -114,7 +115,7 @@ class DealScreen(HasContext, Screen):
                 yield Label(Text("Timeline"), classes="section")
                 with VerticalScroll(id="timeline-pane"):
                     yield Static(id="timeline")
-        yield Footer()
+        yield KeyBar(id="key-bar")
 
     def on_mount(self) -> None:
         self.reload()

@@ -19,11 +19,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Label, Select, Static
+from textual.widgets import Label, Select, Static
 
 from funnel_tui.domain.funnel import SMALL_MARK
 from funnel_tui.tui.context import HasContext
 from funnel_tui.tui.i18n import tr
+from funnel_tui.tui.widgets.key_bar import KeyBar
 from funnel_tui.tui.widgets.summary_blocks import (
     bottleneck_text,
     compare_table,
@@ -79,6 +80,7 @@ class SummaryScreen(HasContext, Screen):
         Binding("r", "focus_rep", "Rep", tooltip="Choose whose funnel: me, all reps, side by side, one rep"),
         Binding("p", "focus_period", "Period", tooltip="Only deals created in this period"),
         Binding("ctrl+r", "reload", "Reload", tooltip="Read the numbers again"),
+        Binding("question_mark", "app.help", "Help", key_display="?", tooltip="All keys"),
     ]
     """
     | Key | Action |
@@ -122,7 +124,7 @@ class SummaryScreen(HasContext, Screen):
             yield Static(Text(""), id="totals", classes="block")
             yield Static(Text(""), id="breakdown", classes="block")
             yield Static(Text(""), id="week", classes="block")
-        yield Footer()
+        yield KeyBar(id="key-bar")
 
     def on_mount(self) -> None:
         self.app.sub_title = tr(self.ctx.lang, "Summary")

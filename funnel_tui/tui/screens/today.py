@@ -15,7 +15,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import Footer, Label, OptionList
+from textual.widgets import Label, OptionList
 from textual.widgets.option_list import Option
 
 from funnel_tui.domain.dates import format_local
@@ -23,6 +23,7 @@ from funnel_tui.store import StoreError
 from funnel_tui.tui.context import HasContext
 from funnel_tui.tui.deal_actions import Change, DealActions, neighbour_stage
 from funnel_tui.tui.widgets.deal_details import due_line
+from funnel_tui.tui.widgets.key_bar import KeyBar
 
 SECTION_LIMIT = 200  # rows per section; the rest is counted (due) or pointed to (warnings)
 WARNING_SECTIONS = ("dwell_over", "dwell_near", "silent", "no_next_step")
@@ -115,7 +116,7 @@ class TodayScreen(HasContext, Screen):
     def compose(self) -> ComposeResult:
         yield Label(Text(""), id="today-title")
         yield OptionList(id="today-list", markup=False)
-        yield Footer()
+        yield KeyBar(id="key-bar")
 
     def on_mount(self) -> None:
         self.reload()

@@ -16,6 +16,7 @@ from funnel_tui.domain.dates import humanize_delta
 from funnel_tui.domain.money import format_compact
 from funnel_tui.domain.rules import dwell
 from funnel_tui.domain.text import truncate_to_width
+from funnel_tui.i18n import pgettext
 from funnel_tui.tui.i18n import tr
 
 
@@ -56,9 +57,17 @@ def card_text(
     tier: str | None,
     colours: CardColours,
     lang: str = "en",
+    compact: bool = False,
 ) -> Text:
-    """Customer + tier, title, amount · probability · risk, next step; dwell when near/over."""
+    """Customer + tier, title, amount · probability · risk, next step; dwell when near/over.
+
+    `compact` (a short screen, e.g. 80×24): three lines — customer + tier, amount ·
+    probability, and the numbers of the badges (`⏰ 3d  ⌛ 22/14d`) — so more cards fit and
+    nothing a rep acts on is cut."""
     width = max(width, 8)
+    if compact:
+        return compact_card_text(deal, width=width, now=now, tz=tz, max_dwell_days=max_dwell_days,
+                                 tier=tier, colours=colours, lang=lang)
     card = Text(no_wrap=True, overflow="ellipsis", end="")
     lost = deal.get("status") == "lost"
     tier_mark = f" {tier}" if tier else ""
@@ -111,4 +120,70 @@ def card_text(
     return card
 
 
-__all__ = ["CardColours", "card_text", "next_step_badge"]
+def _customer_line(deal: dict, width: int, tier: str | None, colours: CardColours, lost: bool) -> Text:
+    line = Text(no_wrap=True, overflow="ellipsis", end="")
+    tier_mark = f" {tier}" if tier else ""
+    customer = truncate_to_width(deal["customer"], width - len(tier_mark))
+    line.append(customer, style="bold strike" if lost else "bold")
+    if tier_mark:
+        line.append(" " * max(width - len(tier_mark) - Text(customer).cell_len, 0))
+        line.append(tier_mark, style=f"bold {colours.accent}" if tier == "A" else colours.muted)
+    return line
+
+
+def compact_badges(deal: dict, *, now: datetime, tz: tzinfo, max_dwell_days: int | None,
+                   colours: CardColours) -> Text:
+    """The badges as numbers only: `⏰ 3d` overdue, `◷ 15:00` today, `◷ +2d` later, `◌` no
+    next step, then `⌛ 22/14d` when the dwell is near or over its limit."""
+    badges = Text()
+    status = deal.get("status")
+    if status == "lost":
+        badges.append("✗", style=colours.error)
+        return badges
+    if status == "won":
+        badges.append("✓", style=colours.success)
+        return badges
+    due = deal.get("next_follow_up_at")
+    kind, _text = next_step_badge(due, now, tz)
+    if kind == "overdue":
+        badges.append(f"⏰ {humanize_delta(now - due)}", style=f"bold {colours.error}")
+    elif kind == "today":
+        badges.append(f"◷ {due.astimezone(tz):%H:%M}", style=colours.warning)
+    elif kind == "upcoming":
+        days = (due.astimezone(tz).date() - now.astimezone(tz).date()).days
+        badges.append("◷ +" + pgettext("time span", "{n}d").format(n=days), style=colours.success)
+    else:
+        badges.append("◌", style=f"bold {colours.warning}")
+    entered = deal.get("stage_entered_at")
+    if entered is not None:
+        d = dwell(entered, now, max_dwell_days)
+        if d.state != "ok":
+            # Translators: a compact dwell badge, days in stage of the stage's limit ("43/14d").
+            badges.append("  ⌛ " + pgettext("dwell badge", "{days}/{limit}d").format(days=d.whole_days, limit=d.limit),
+                          style=colours.error if d.state == "over" else colours.warning)
+    return badges
+
+
+def compact_card_text(deal: dict, *, width: int, now: datetime, tz: tzinfo, max_dwell_days: int | None,
+                      tier: str | None, colours: CardColours, lang: str = "en") -> Text:
+    """Three lines: customer + tier; amount · probability; the badges' numbers."""
+    card = _customer_line(deal, width, tier, colours, deal.get("status") == "lost")
+    card.append("\n")
+    money = Text(format_compact(deal.get("amount") or 0), style="bold")
+    if deal.get("currency") and deal["currency"] != "CNY":
+        money.append(f" {deal['currency']}", style=colours.muted)
+    money.append(f" · {deal.get('probability', 0)}%")
+    risk = deal.get("risk_level")
+    if risk:
+        style = {"high": colours.error, "medium": colours.warning}.get(risk, colours.muted)
+        money.append(" " + RISK_MARK.get(risk, risk)[0], style=style)
+    money.truncate(width, overflow="ellipsis")
+    card.append_text(money)
+    card.append("\n")
+    badges = compact_badges(deal, now=now, tz=tz, max_dwell_days=max_dwell_days, colours=colours)
+    badges.truncate(width, overflow="ellipsis")
+    card.append_text(badges)
+    return card
+
+
+__all__ = ["CardColours", "card_text", "compact_badges", "compact_card_text", "next_step_badge"]

@@ -11,8 +11,12 @@ from rich.text import Text
 from textual.widgets import Static
 
 
+FIRST = ("app.help", "help", "app.quit", "quit")  # actions shown before every other key
+
+
 class KeyBar(Static):
-    """Keys of the current screen that can act now, e.g. `n New  f Follow-up  ? Help`."""
+    """Keys of the current screen that can act now, `?` and `q` first:
+    `? Help  q Quit  n New  f Follow-up …`."""
 
     def __init__(self, **kwargs):
         super().__init__("", **kwargs)
@@ -27,13 +31,21 @@ class KeyBar(Static):
 
     def _bindings_changed(self, screen) -> None:
         seen: set[str] = set()
+        first: list[tuple[str, str]] = []
         shown: list[tuple[str, str]] = []
         for key, active in screen.active_bindings.items():
             binding = active.binding
             if not binding.show or not active.enabled or binding.action in seen:
                 continue
             seen.add(binding.action)
-            shown.append((binding.key_display or self.app.get_key_display(binding), binding.description))
+            entry = (binding.key_display or self.app.get_key_display(binding), binding.description)
+            # `?` and `q` lead, so a narrow screen never cuts them off.
+            if binding.action in FIRST:
+                first.append(entry)
+            else:
+                shown.append(entry)
+        first.sort(key=lambda entry: entry[0] != "?")
+        shown = first + shown
         if shown == self.shown:
             return
         self.shown = shown

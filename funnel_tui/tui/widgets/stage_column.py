@@ -100,7 +100,8 @@ class StageColumn(Vertical):
         width = self.cards.scrollable_content_region.width
         if width <= 2:
             screen_width = self.app.size.width or 160
-            columns = max(len(self.screen.query(StageColumn)), 1)
+            # Hidden columns (narrow screens show a window of them) are not laid out yet.
+            columns = max(getattr(self.screen, "visible_count", 0) or len(self.screen.query(StageColumn)), 1)
             width = screen_width // columns - 3  # border, padding, scrollbar (app.tcss)
         return max(width - 1, 8)
 
