@@ -205,3 +205,30 @@ print("SEEN", seen)
     assert line is not None, proc.stdout[-2000:] + proc.stderr[-2000:]
     seen = eval(line[5:])  # noqa: S307 - our own subprocess's repr of plain data
     assert seen == {"cards": ["Acme"], "orm": [], "opening": "StoreOpening", "deals": 1}
+
+
+async def test_a_big_pipeline_ranks_its_tiers_after_the_first_frame(store, db_path, now, tz, monkeypatch):
+    """Past TIERS_AFTER_FIRST_FRAME open deals the first read ranks tiers only once the board
+    has drawn its cards (then the marks follow), and the board takes them from that read."""
+    from funnel_tui.domain.rules import TierCutoffs
+    from funnel_tui.tui.app import FunnelApp
+
+    for k in range(6):
+        store.add_deal({"customer": f"Big {k}", "amount": str(1000 * (k + 1) ** 3)}, now=now, tz=tz)
+    monkeypatch.setattr(FirstRead, "TIERS_AFTER_FIRST_FRAME", 3)
+    reader = BoardReader(due_read.open_plain(db_path))
+    ranked = []
+    real = reader.tier_cutoffs
+    reader.tier_cutoffs = lambda: ranked.append(1) or real()
+    first = FirstRead(reader, done=reader.close)
+    first.board.result(timeout=10)
+    assert not first.painted.wait(timeout=0.3) and not first.tiers.done()  # waiting for the frame
+    opening = StoreOpening(reader, lambda: Store(db_path))
+    app = FunnelApp(opening, lambda: now, tz=tz, lang="en", first_read=first)
+    async with app.run_test(size=(160, 45)) as pilot:
+        for _ in range(5):
+            await pilot.app.workers.wait_for_complete()
+            await pilot.pause()
+        assert first.painted.is_set() and ranked == [1]
+        board = app.screen_stack[0]
+        assert board.tiers == store.tier_cutoffs() != TierCutoffs(None, None)
