@@ -87,7 +87,7 @@ def _plain_reader(args: argparse.Namespace):
     start ran)."""
     if args.owner and args.owner.strip().casefold() == "me":
         return None, False  # `me` means what the store's path makes of it: one place decides
-    conn, checked = plain_connection(args)
+    conn, checked = plain_connection(args, mmap=True)
     return (None if conn is None else _PlainReader(conn)), checked
 
 

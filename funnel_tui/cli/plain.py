@@ -15,9 +15,10 @@ import sqlite3
 from funnel_tui.cli.common import _check_file, resolve_db
 
 
-def plain_connection(args: argparse.Namespace) -> tuple[sqlite3.Connection | None, bool]:
+def plain_connection(args: argparse.Namespace, *, mmap: bool = False) -> tuple[sqlite3.Connection | None, bool]:
     """(a read-only connection to the command's database when it is a plain, current SQLite
-    file, else None; whether the checks at start ran, so open_store need not repeat them)."""
+    file, else None; whether the checks at start ran, so open_store need not repeat them).
+    `mmap`: see due_read.MMAP_BYTES."""
     from funnel_tui.store.engine import sqlite_path
 
     target = resolve_db(args)
@@ -31,4 +32,4 @@ def plain_connection(args: argparse.Namespace) -> tuple[sqlite3.Connection | Non
     _check_file(target)
     from funnel_tui.store import due_read
 
-    return due_read.open_plain(path), True
+    return due_read.open_plain(path, mmap=mmap), True

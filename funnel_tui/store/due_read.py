@@ -28,12 +28,14 @@ READS_SCHEMA_VERSION = 1
 BUSY_TIMEOUT_S = 5.0  # as the store's engine: a writer in another terminal is waited for
 # The due join looks up thousands of deal rows scattered over the file (6,800 at 100k deals);
 # reading them through a memory map instead of one read() each takes about a third less CPU.
-# Read-only, and only for this short read.
+# Read-only, and only for `funnel due`'s short process (the board's first read scans indexes
+# instead, and mapped pages would stay in the board's resident memory).
 MMAP_BYTES = 1 << 30
 
 
-def open_plain(path: Path) -> sqlite3.Connection | None:
-    """A read-only connection to `path` when it is a current funnel database, else None."""
+def open_plain(path: Path, *, mmap: bool = False) -> sqlite3.Connection | None:
+    """A read-only connection to `path` when it is a current funnel database, else None;
+    `mmap`: read it through a memory map (see MMAP_BYTES)."""
     try:
         if path.stat().st_size == 0:
             return None
@@ -51,7 +53,8 @@ def open_plain(path: Path) -> sqlite3.Connection | None:
         tables = conn.execute("SELECT count(*) FROM sqlite_master WHERE type = 'table' "
                               "AND name IN ('deal', 'followup')").fetchone()[0]
         if version == READS_SCHEMA_VERSION and tables == 2:
-            conn.execute(f"PRAGMA mmap_size = {MMAP_BYTES}")
+            if mmap:
+                conn.execute(f"PRAGMA mmap_size = {MMAP_BYTES}")
             return conn
     except sqlite3.Error:
         pass
