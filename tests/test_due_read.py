@@ -177,7 +177,7 @@ def test_the_command_prints_the_same_on_both_paths(template, tmp_path, monkeypat
     try:
         fast = (main(["--db", str(path), "due", *argv]), *capsys.readouterr())
         with monkeypatch.context() as m:
-            m.setattr(due_read, "open_plain", lambda p: None)
+            m.setattr(due_read, "open_plain", lambda p, **kw: None)
             slow = (main(["--db", str(path), "due", *argv]), *capsys.readouterr())
     finally:
         monkeypatch.delenv("TZ")
@@ -271,7 +271,7 @@ def test_owner_me_goes_to_the_store(funnel, monkeypatch):
     funnel("add", "Mine", "--owner", "me", "--follow-up", "today 09:00")
     funnel("add", "Theirs", "--owner", "王磊", "--follow-up", "today 09:00")
     opened = []
-    monkeypatch.setattr(due_read, "open_plain", lambda path: opened.append(path))
+    monkeypatch.setattr(due_read, "open_plain", lambda path, **kw: opened.append(path))
     assert funnel("due", "--count", "--owner", "me")[:2] == (11, "1 overdue · 0 due in 24h · 0 due in 3d\n")
     assert opened == []
     assert funnel("due", "--count", "--owner", "王磊")[0] == 11 and len(opened) == 1
