@@ -29,7 +29,7 @@ from funnel_tui.domain.vocab import (
 )
 
 # Bumped by every schema migration (see store.migrations); kept in PRAGMA user_version.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 OPEN_DEAL = "status = 'open' AND deleted_at IS NULL"  # live deals on the board
 OPEN_FOLLOWUP = "status = 'open'"
@@ -255,8 +255,28 @@ class History(SQLModel, table=True):
     field: Optional[str] = None
     old: Optional[str] = None
     new: Optional[str] = None
-    # Undo appends the inverse rows under action "undo:<action>"; nothing is rewritten.
+    # Undo appends the inverse rows under action "undo:<action>" and marks both actions in
+    # the `undo` table; nothing here is ever rewritten.
     action: str = ""
+
+
+class Undo(SQLModel, table=True):
+    """One undo: the action it took back (`action`) and the action its inverse history rows
+    were written under (`undo_action`). Append-only like history (triggers forbid UPDATE and
+    DELETE). Every reader of history skips the rows of both, so after an action and its undo
+    every number is as it was; `at` says from when (`--as-of` replays it).
+
+    A table of marks rather than a flag on history rows: history stays strictly append-only
+    on every backend (no trigger has to allow "this one column, once"), and undoing an import
+    of 100k deals writes one row here instead of rewriting 250k history rows.
+    """
+
+    __tablename__ = "undo"
+
+    id: Optional[int] = Field(default=None, sa_column=Column(Integer, primary_key=True))
+    action: str = Field(unique=True)  # an action is undone at most once
+    undo_action: str = Field(unique=True)
+    at: datetime
 
 
 class Setting(SQLModel, table=True):

@@ -33,6 +33,23 @@ def demo_db_path() -> Path:
     return data_dir() / "demo.db"
 
 
+def is_demo_db(path: Path) -> bool:
+    """Whether `path` is the demo database in the data dir (no folder is created to tell)."""
+    from platformdirs import user_data_path
+
+    return path.resolve() == (user_data_path(APP_NAME, appauthor=False) / "demo.db").resolve()
+
+
+def export_dir(setting: str | None = None) -> Path:
+    """Where `x` on the board writes: the `export_dir` setting, else the user's documents
+    folder (platformdirs). Not created here: the export creates it when it writes."""
+    if setting:
+        return Path(setting).expanduser()
+    from platformdirs import user_documents_path
+
+    return user_documents_path()
+
+
 def backups_dir(db_path: Path) -> Path:
     """Backups sit beside the database they protect, in a private folder."""
     path = db_path.parent / "backups"

@@ -141,7 +141,8 @@ def deal_bump(db: str, deal_id: str, n: str) -> None:
 
 
 def install_v2() -> None:
-    """A test-only schema v2: followup gains an `outcome` column by a full table rebuild."""
+    """A test-only schema after the real ones (SCHEMA_VERSION + 1): followup gains an
+    `outcome` column by a full table rebuild. (Named v2 when v1 was the only real version.)"""
     from sqlalchemy import Column, String, text
 
     from funnel_tui import models
@@ -149,8 +150,9 @@ def install_v2() -> None:
 
     table = models.FollowUp.__table__
     table.append_column(Column("outcome", String, nullable=False, server_default=text("''")))
-    models.SCHEMA_VERSION = 2
-    migrations.MIGRATIONS[1] = lambda conn: migrations.rebuild_table(conn, table)
+    real = models.SCHEMA_VERSION
+    models.SCHEMA_VERSION = real + 1
+    migrations.MIGRATIONS[real] = lambda conn: migrations.rebuild_table(conn, table)
 
 
 def _remove_fk_protection() -> None:

@@ -21,7 +21,7 @@ def run(funnel):
 
 
 def test_morning_loop(run, db_path):
-    assert run("add", "华信科技", "--amount", "12万", "--follow-up", "today 09:00", "--owner", "王磊")[0] == 0
+    assert run("add", "华信科技", "--amount", "12万", "--follow-up", "today 09:00", "--past", "--owner", "王磊")[0] == 0
     assert run("add", "Acme Robotics", "--stage", "demo", "--follow-up", "tomorrow 09:00")[0] == 0
     code, out, _ = run("due", "--format", "json")
     assert code == 11  # one overdue (09:00 < 10:00)
@@ -132,7 +132,7 @@ def test_warnings_table_shows_worst_of_each_kind_with_true_counts(run):
 
 
 def test_due_notify_uses_notify_send_or_says_it_cannot(run, tmp_path, monkeypatch):
-    run("add", "Ring Co", "--follow-up", "today 09:00")
+    run("add", "Ring Co", "--follow-up", "today 09:00", "--past")
     # No notifier on PATH: said on stderr, exit code still tells what is due.
     monkeypatch.setenv("PATH", str(tmp_path / "empty"))
     code, _, err = run("due", "--notify")

@@ -193,7 +193,7 @@ def test_count_prints_one_line_and_keeps_the_exit_codes(funnel):
         10, "0 overdue · 0 due in 24h · 0 due in 3d · 1 later\n", "")
     funnel("add", "Soon Co", "--follow-up", "+2h")
     assert funnel("due", "--count")[:2] == (10, "0 overdue · 1 due in 24h · 0 due in 3d\n")
-    funnel("add", "Late Co", "--follow-up", "today 09:00")
+    funnel("add", "Late Co", "--follow-up", "today 09:00", "--past")
     code, out, _ = funnel("due", "--count")
     assert (code, out) == (11, "1 overdue · 1 due in 24h · 0 due in 3d\n")
     assert json.loads(funnel("due", "--count", "--format", "json").out) == {"overdue": 1, "24h": 1, "3d": 0}
@@ -203,7 +203,7 @@ def test_count_prints_one_line_and_keeps_the_exit_codes(funnel):
 def test_count_in_chinese(funnel):
     from funnel_tui import i18n
 
-    funnel("add", "华信科技", "--follow-up", "today 09:00")
+    funnel("add", "华信科技", "--follow-up", "today 09:00", "--past")
     with i18n.using("zh"):
         out = funnel("due", "--count").out
     assert out == "逾期 1 · 24小时内到期 0 · 3天内到期 0\n"
@@ -213,7 +213,7 @@ def test_count_in_chinese(funnel):
 
 
 def test_a_newer_database_is_read_by_the_store_and_said_so(funnel, db_path):
-    funnel("add", "Acme", "--follow-up", "today 09:00")
+    funnel("add", "Acme", "--follow-up", "today 09:00", "--past")
     con = sqlite3.connect(db_path)
     con.execute(f"PRAGMA user_version = {due_read.READS_SCHEMA_VERSION + 1}")
     con.commit()
@@ -241,7 +241,7 @@ def test_a_damaged_file_gets_the_checks_every_command_gets(funnel, db_path):
 
 
 def test_a_sqlite_error_while_reading_falls_back_to_the_store(funnel, monkeypatch):
-    funnel("add", "Acme", "--follow-up", "today 09:00")
+    funnel("add", "Acme", "--follow-up", "today 09:00", "--past")
 
     def broken(*_a, **_kw):
         raise sqlite3.DatabaseError("database disk image is malformed")
@@ -251,7 +251,7 @@ def test_a_sqlite_error_while_reading_falls_back_to_the_store(funnel, monkeypatc
 
 
 def test_the_automatic_backup_is_taken_on_the_fast_path_too(funnel, db_path):
-    funnel("add", "Acme", "--follow-up", "today 09:00")
+    funnel("add", "Acme", "--follow-up", "today 09:00", "--past")
     for old in (db_path.parent / "backups").glob("*.db"):
         old.unlink()
     assert funnel("due", "--count")[0] == 11
@@ -259,7 +259,7 @@ def test_the_automatic_backup_is_taken_on_the_fast_path_too(funnel, db_path):
 
 
 def test_a_read_only_file_is_read(funnel, db_path):
-    funnel("add", "Acme", "--follow-up", "today 09:00")
+    funnel("add", "Acme", "--follow-up", "today 09:00", "--past")
     db_path.chmod(0o400)
     try:
         assert funnel("due", "--count")[:2] == (11, "1 overdue · 0 due in 24h · 0 due in 3d\n")
@@ -268,8 +268,8 @@ def test_a_read_only_file_is_read(funnel, db_path):
 
 
 def test_owner_me_goes_to_the_store(funnel, monkeypatch):
-    funnel("add", "Mine", "--owner", "me", "--follow-up", "today 09:00")
-    funnel("add", "Theirs", "--owner", "王磊", "--follow-up", "today 09:00")
+    funnel("add", "Mine", "--owner", "me", "--follow-up", "today 09:00", "--past")
+    funnel("add", "Theirs", "--owner", "王磊", "--follow-up", "today 09:00", "--past")
     opened = []
     monkeypatch.setattr(due_read, "open_plain", lambda path, **kw: opened.append(path))
     assert funnel("due", "--count", "--owner", "me")[:2] == (11, "1 overdue · 0 due in 24h · 0 due in 3d\n")
@@ -280,7 +280,7 @@ def test_owner_me_goes_to_the_store(funnel, monkeypatch):
 def test_funnel_db_and_funnel_now_are_honoured(funnel, db_path, monkeypatch, capsys):
     from funnel_tui.cli import main
 
-    funnel("add", "Acme", "--follow-up", "today 09:00")
+    funnel("add", "Acme", "--follow-up", "today 09:00", "--past")
     monkeypatch.setenv("FUNNEL_DB", str(db_path))
     assert main(["due", "--count"]) == 11
     monkeypatch.setenv("FUNNEL_NOW", "2026-11-24T08:00:00+08:00")  # an hour before it falls due

@@ -226,13 +226,15 @@ def test_by_source():
     assert s["by_source"]["website"]["win_rate"] is None
 
 
-def test_an_undone_move_is_not_a_stay_but_still_reached():
+def test_an_undone_move_is_neither_a_stay_nor_reached():
+    # Issue 13: undo is a true inverse. (Before it, an undone move still counted as reached:
+    # Negotiation → Won went from 5/10 to 6/10 after a move into Won and `u`.)
     b = Book()
     d = b.deal(day(0))
     action = b.move(d, "demo", day(3))
     b.undo_move(d, action, "lead", day(0), day(4))
     s = b.summary()
-    assert reached(s) == [1, 1, 1, 0, 0, 0]
+    assert reached(s) == [1, 0, 0, 0, 0, 0]
     assert by_key(s)["lead"]["completed_stays"] == 0 and by_key(s)["demo"]["completed_stays"] == 0
     assert by_key(s)["lead"]["current_avg_dwell"] == 30.0  # back in lead since day 0
     assert undone_actions(b.history) == {action, "undo:" + action}
@@ -334,6 +336,9 @@ def test_review_averages_and_bottleneck_after_two_low_weeks():
         "entered:lead": [3, 10, 10, 8, 4, 0],
         "entered:qualified": [1, 2, 2, 6, 4, 0],  # 20 % and 20 %: a bottleneck
         "entered:demo": [0, 1, 1, 0, 0, 0],  # 50 % and 50 %
+        # Cohorts (n of d): of the 10 leads of last week and of the week before, 2 moved on.
+        "cohort:lead": [(0, 3), (2, 10), (2, 10), (6, 8), (0, 4), (0, 0)],
+        "cohort:qualified": [(0, 1), (1, 2), (1, 2), (0, 6), (0, 4), (0, 0)],
     }
     r = review(DEFAULT_STAGES, weekly)
     new = next(m for m in r["metrics"] if m["metric"] == "new_deals")

@@ -111,7 +111,7 @@ def due_db(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("layers")
     db = folder / "due.db"
     proc = subprocess.run([sys.executable, "-m", "funnel_tui", "--db", str(db), "add", "华信科技 Layers",
-                           "--follow-up", "today 09:00"], capture_output=True, text=True, timeout=120,
+                           "--follow-up", "today 09:00", "--past"], capture_output=True, text=True, timeout=120,
                           env={**CLEAN_ENV, "XDG_DATA_HOME": str(folder / "data")})
     assert proc.returncode == 0, proc.stderr
     return db

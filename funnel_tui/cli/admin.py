@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 
+from funnel_tui import config
 from funnel_tui.cli.common import (
     EXIT_OK,
     CliError,
@@ -21,6 +22,7 @@ from funnel_tui.cli.common import (
     safe,
 )
 from funnel_tui.cli.plain import plain_connection
+from funnel_tui.i18n import N_, _, active_lang
 
 
 def cmd_tui(args: argparse.Namespace) -> int:
@@ -36,8 +38,9 @@ def cmd_tui(args: argparse.Namespace) -> int:
         # A plain SQLite file: the first frame is read with sqlite3, and the Store
         # (SQLAlchemy) opens once that frame is up (tui/board_data.StoreOpening).
         from funnel_tui.store.board_read import BoardReader
+        from funnel_tui.store.engine import sqlite_path
 
-        reader = BoardReader(conn)
+        reader = BoardReader(conn, sqlite_path(resolve_db(args)))
         store = StoreOpening(reader, lambda: open_store(args, checked=True))
         first_read = FirstRead(reader, done=reader.close)
     else:
@@ -81,14 +84,22 @@ def cmd_stages(args: argparse.Namespace) -> int:
 
 
 def cmd_undo(args: argparse.Namespace) -> int:
+    from funnel_tui.domain.undo import undone_text
+
     store = open_store(args)
     res = store.undo(now=now_utc())
-    if res is None:
-        print("nothing to undo")
+    if args.format == "json":
+        emit([], "json", [], json_value=res)
         return EXIT_OK
+    if res is None:
+        print(_("nothing to undo"))
+        return EXIT_OK
+    labels = {s.key: s.label(active_lang()) for s in store.stages()}
+    what = undone_text(res, lambda key: labels.get(key, key))
     deals = ", ".join(str(d) for d in res["deal_ids"][:10])
     more = f" (+{len(res['deal_ids']) - 10} more)" if len(res["deal_ids"]) > 10 else ""
-    print(f"undone: {res['rows']} change(s) on deal {deals}{more}")
+    print(safe(_("undone: {n} change(s) on deal {deals}{more} — {what}").format(
+        n=res["rows"], deals=deals, more=more, what=what)))
     return EXIT_OK
 
 
@@ -96,6 +107,7 @@ SETTINGS = {
     "me": "your name as deal owner: `--owner me` and the Summary screen's default rep",
     "lang": "en or zh: the language of stage and screen names (default: from your locale)",
     "theme": "the board's colour theme (also switched from the palette, ctrl+p)",
+    "export_dir": N_("where `x` on the board writes its CSV (default: your documents folder)"),
     "tier_a_share": "share of weighted pipeline that makes tier A (default 0.80)",
     "tier_b_share": "cumulative share that ends tier B (default 0.95)",
 }
@@ -114,6 +126,14 @@ def _check_setting(key: str, value: str, store) -> str:
     elif key == "theme":
         if not text:
             raise CliError("theme: give a theme name, e.g. textual-dark, nord, gruvbox")
+    elif key == "export_dir":
+        from pathlib import Path
+
+        folder = Path(text).expanduser().absolute() if text else None
+        if folder is None or (folder.exists() and not folder.is_dir()):
+            raise CliError(_("export_dir: {path} is not a folder; give a folder, e.g. ~/Documents/funnel").format(
+                path=repr(text)))
+        text = str(folder)
     else:
         try:
             share = float(text)
@@ -133,8 +153,10 @@ def _check_setting(key: str, value: str, store) -> str:
 def cmd_settings(args: argparse.Namespace) -> int:
     store = open_store(args)
     if args.key is None:
-        rows = [{"key": k, "value": store.get_setting(k) or "", "meaning": m} for k, m in SETTINGS.items()]
-        emit(rows, args.format, ["key", "value", "meaning"], title="Settings")
+        rows = [{"key": k, "value": store.get_setting(k) or "", "meaning": _(m)} for k, m in SETTINGS.items()]
+        emit(rows, args.format, ["key", "value", "meaning"], title="Settings",
+             footer=_("me, lang, theme and export_dir are yours, kept in {path}; the rest belong to this "
+                      "database").format(path=config.path()))
         return EXIT_OK
     if args.value is None:
         print(safe(store.get_setting(args.key) or ""))
@@ -158,9 +180,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     """`stages`, `undo` and `settings`, after the read commands."""
     add_format(add_command(sub, "stages", cmd_stages, "the funnel stages"))
 
-    add_command(sub, "undo", cmd_undo, "revert the last change (again and again)")
+    add_format(add_command(sub, "undo", cmd_undo, "revert the last change (again and again) and say what it was"))
 
-    sp = add_command(sub, "settings", cmd_settings, "show or change a setting: me, lang, theme, tier shares")
+    sp = add_command(sub, "settings", cmd_settings,
+                     "show or change a setting: me, lang, theme, export_dir, tier shares")
     sp.add_argument("key", nargs="?", choices=tuple(SETTINGS), help="the setting")
     sp.add_argument("value", nargs="?", help="its new value (leave out to show it)")
     add_format(sp)

@@ -19,6 +19,9 @@ import sys
 from datetime import datetime, timezone
 from typing import Any, Callable, Sequence
 
+from funnel_tui import config
+from funnel_tui.i18n import _
+
 EXIT_OK = 0
 EXIT_ERROR = 1
 EXIT_USAGE = 2
@@ -74,6 +77,25 @@ def parse_when(text: str, field: str = "when") -> datetime:
         raise CliError(f"{field}: {exc}") from None
 
 
+def parse_follow_up(text: str, field: str = "when", *, allow_past: bool = False) -> datetime:
+    """A follow-up's due time: like parse_when, and refused in the past unless `allow_past`."""
+    from funnel_tui.domain.dates import PastFollowUp
+    from funnel_tui.domain.dates import parse_follow_up as _parse
+
+    try:
+        return _parse(text, now=now_utc(), tz=local_tz(), allow_past=allow_past)
+    except PastFollowUp as exc:
+        raise CliError(_("{field}: {error} (--past plans it anyway)").format(field=field, error=exc)) from None
+    except ValueError as exc:
+        raise CliError(f"{field}: {exc}") from None
+
+
+def add_past(sp: argparse.ArgumentParser) -> None:
+    """--past: a follow-up time in the past is taken (to record one that was missed)."""
+    sp.add_argument("--past", action="store_true",
+                    help="accept a follow-up time in the past (normally refused as a typo)")
+
+
 def fmt_time(dt: datetime | None) -> str:
     """A moment as the rep reads it, in local time."""
     from funnel_tui.domain.dates import format_local
@@ -124,6 +146,31 @@ def open_store(args: argparse.Namespace, *, checked: bool = False):
             raise CliError(f"cannot open database {redact_url(target)}: {type(exc2).__name__}") from None
     except Exception as exc:  # noqa: BLE001 - never print a URL with its password
         raise CliError(f"cannot open database {redact_url(target)}: {type(exc).__name__}") from None
+
+
+def ask_name_once(store, *, ask=input) -> str | None:
+    """The rep's name as deal owner (`me`). The first time it is missing on a terminal, ask
+    for it once (Enter skips, and is not asked again); returns the name, or None."""
+    from funnel_tui.domain.text import clean_text
+
+    me = store.me()
+    if me or store.get_setting(config.ASKED_NAME) or not (sys.stdin.isatty() and sys.stdout.isatty()):
+        return me
+    store.set_setting(config.ASKED_NAME, "1")
+    try:
+        name = clean_text(ask(_("Your name, as the owner of your deals (Enter to skip): "))).strip()
+    except EOFError:
+        name = ""
+    if not name or len(name) > 100:
+        return None
+    store.set_setting("me", name)
+    print(_("Saved: new deals are {name}'s (change it with: funnel settings me NAME)").format(name=name))
+    return name
+
+
+def owner_hint() -> str:
+    """Said when a new deal gets no owner because the rep's name is not set."""
+    return _("no owner: tell funnel your name once with `funnel settings me NAME` and new deals are yours")
 
 
 def _check_file(target: str) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Any
 
 from funnel_tui.cli.common import (
@@ -10,14 +11,18 @@ from funnel_tui.cli.common import (
     CliError,
     add_command,
     add_deal,
+    add_past,
+    ask_name_once,
     fmt_time,
     local_tz,
     now_utc,
     open_store,
-    parse_when,
+    owner_hint,
+    parse_follow_up,
     safe,
 )
 from funnel_tui.domain.vocab import FOLLOWUP_KINDS
+from funnel_tui.i18n import _
 
 DEAL_OPTIONS: tuple[tuple[str, str, str], ...] = (
     # (flag, field, help)
@@ -49,7 +54,7 @@ DEAL_OPTIONS: tuple[tuple[str, str, str], ...] = (
 
 
 def _deal_values(args: argparse.Namespace) -> dict[str, Any]:
-    return {field: getattr(args, field) for _, field, _ in DEAL_OPTIONS if getattr(args, field) is not None}
+    return {field: getattr(args, field) for _flag, field, _help in DEAL_OPTIONS if getattr(args, field) is not None}
 
 
 def cmd_add(args: argparse.Namespace) -> int:
@@ -58,15 +63,20 @@ def cmd_add(args: argparse.Namespace) -> int:
 
     store = open_store(args)
     now = now_utc()
-    follow = parse_when(args.follow_up, "follow-up") if args.follow_up else None
+    follow = parse_follow_up(args.follow_up, "follow-up", allow_past=args.past) if args.follow_up else None
     values = {"customer": args.customer, **_deal_values(args)}
+    if not values.get("owner"):
+        ask_name_once(store)  # the first time only, and only on a terminal
     action = new_action()  # one `funnel undo` takes back the deal and its first follow-up
     deal_id = store.add_deal(values, now=now, tz=local_tz(), action=action)
     if follow is not None:
         store.add_follow_up(FollowUpDraft(deal_id, follow, args.kind or "call", ""), now=now, action=action)
     deal = store.get_deal(deal_id)
-    print(f"added deal {deal_id}: {safe(deal['customer'])} in {deal['stage']}"
+    owner = _(", owner {owner}").format(owner=safe(deal["owner"])) if deal["owner"] else ""
+    print(f"added deal {deal_id}: {safe(deal['customer'])} in {deal['stage']}" + owner
           + (f", follow-up {fmt_time(follow)}" if follow else ""))
+    if not deal["owner"]:
+        print(f"funnel: {owner_hint()}", file=sys.stderr)
     return EXIT_OK
 
 
@@ -141,6 +151,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     _add_deal_fields(sp)
     sp.add_argument("--follow-up", metavar="WHEN", help="plan the first follow-up, e.g. tomorrow 10:00")
     sp.add_argument("--kind", choices=FOLLOWUP_KINDS, help="kind of that follow-up (default call)")
+    add_past(sp)
 
     sp = add_command(sub, "edit", cmd_edit, "change fields of a deal (stage: use move; lost: use lose)")
     add_deal(sp)

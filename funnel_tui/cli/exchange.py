@@ -17,12 +17,14 @@ from funnel_tui.cli.common import (
     EXIT_OK,
     CliError,
     add_command,
+    ask_name_once,
     local_tz,
     now_utc,
     open_store,
     safe,
 )
 from funnel_tui.domain.vocab import DEAL_STATUSES
+from funnel_tui.i18n import _
 
 if TYPE_CHECKING:
     from funnel_tui.exchange.importer import ImportReport
@@ -56,6 +58,12 @@ def _print_report(r: ImportReport) -> None:
                   f"{r.rejected} rejected"]
         print(f"  {_n(r.rows, 'row')} read; {verb}: {', '.join(parts)}"
               + (f"; {_n(r.follow_ups, 'follow-up')} planned" if r.follow_ups else ""), file=out)
+    if r.owner_default:
+        print("  " + (_("no owner column: the deals are {owner}'s") if not r.owner_column else
+                      _("rows without an owner are {owner}'s")).format(owner=safe(r.owner_default)), file=out)
+    elif not r.owner_column:
+        print("  " + _("no owner column and no name set: the deals have no owner "
+                       "(funnel settings me NAME, or --owner NAME)"), file=out)
     for line in r.reasons:
         print(f"  rejected {safe(line)}", file=out)
     if r.rejected > len(r.reasons):
@@ -96,6 +104,9 @@ def cmd_export(args: argparse.Namespace) -> int:
             what = "deals"
     except ExportError as exc:
         raise CliError(f"export: {exc}") from None
+    except OSError as exc:  # the disk said no while writing (full, read-only, gone): one line, nothing left
+        raise CliError(_("export: cannot write {path}: {reason}").format(
+            path=safe(dest), reason=exc.strerror or type(exc).__name__)) from None
     where = "stdout" if res.path is None else str(res.path)
     print(f"exported {res.rows} {what} to {safe(where)} ({res.encoding})",
           file=sys.stderr if res.path is None else sys.stdout)
@@ -110,6 +121,8 @@ def cmd_import(args: argparse.Namespace) -> int:
     from funnel_tui.exchange.importer import import_file
 
     store = open_store(args)
+    if not args.owner:
+        ask_name_once(store)  # the first time only, and only on a terminal
     try:
         report = import_file(
             store, args.path, now=now_utc(), tz=local_tz(), dry_run=args.dry_run, encoding=args.encoding,

@@ -3,26 +3,29 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from funnel_tui.cli.common import (
     EXIT_OK,
     CliError,
     add_command,
     add_deal,
+    add_past,
     fmt_time,
     now_utc,
     open_store,
-    parse_when,
+    parse_follow_up,
     whole_id,
 )
 from funnel_tui.domain.vocab import FOLLOWUP_KINDS
+from funnel_tui.i18n import _
 
 
 def cmd_follow_up(args: argparse.Namespace) -> int:
     from funnel_tui.domain.validation import FollowUpDraft
 
     store = open_store(args)
-    due = parse_when(args.when)
+    due = parse_follow_up(args.when, allow_past=args.past)
     fid = store.add_follow_up(FollowUpDraft(args.deal, due, args.kind, args.note or ""), now=now_utc())
     print(f"follow-up {fid} on deal {args.deal}: {args.kind} {fmt_time(due)}")
     return EXIT_OK
@@ -44,7 +47,7 @@ def cmd_done(args: argparse.Namespace) -> int:
         fid = open_fus[0]["id"]
     if fid is None:
         raise CliError("done: give a follow-up id (see `funnel due`) or --deal ID")
-    nxt = parse_when(args.next, "next") if args.next else None
+    nxt = parse_follow_up(args.next, "next", allow_past=args.past) if args.next else None
     res = store.complete_follow_up(fid, now=now, note=args.note or "", next_due_at=nxt,
                                    next_kind=args.next_kind, next_note=args.next_note or "")
     print(f"done: follow-up {fid} on deal {res['deal_id']} logged" + _next_step(res, nxt))
@@ -55,16 +58,29 @@ def cmd_log(args: argparse.Namespace) -> int:
     from funnel_tui.domain.validation import TouchDraft
 
     store = open_store(args)
-    nxt = parse_when(args.next, "next") if args.next else None
-    draft = TouchDraft(args.deal, args.kind, " ".join(args.note), nxt, args.next_kind or args.kind, "")
+    nxt = parse_follow_up(args.next, "next", allow_past=args.past) if args.next else None
+    completes = args.followup
+    open_fus = store.deal_follow_ups(args.deal, open_only=True)
+    if args.done and completes is None:
+        if not open_fus:
+            raise CliError(_("done: deal {deal} has no open follow-up to complete").format(deal=args.deal))
+        completes = open_fus[0]["id"]
+    draft = TouchDraft(args.deal, args.kind, " ".join(args.note), nxt, args.next_kind or args.kind, "",
+                       completes=completes)
     res = store.log_touch(draft, now=now_utc())
-    print(f"logged {args.kind} on deal {args.deal}" + _next_step(res, nxt))
+    done = _("; follow-up {id} done").format(id=completes) if completes is not None else ""
+    print(f"logged {args.kind} on deal {args.deal}" + done + _next_step(res, nxt))
+    if completes is None and open_fus:
+        first = open_fus[0]
+        print(_("note: follow-up {id} ({kind}, due {due}) is still open; `funnel done {id}` completes it, "
+                "or log with --done next time").format(id=first["id"], kind=first["kind"],
+                                                       due=fmt_time(first["due_at"])), file=sys.stderr)
     return EXIT_OK
 
 
 def cmd_snooze(args: argparse.Namespace) -> int:
     store = open_store(args)
-    due = parse_when(args.when)
+    due = parse_follow_up(args.when, allow_past=args.past)
     store.snooze_follow_up(args.followup, due, now=now_utc())
     print(f"follow-up {args.followup} snoozed to {fmt_time(due)}")
     return EXIT_OK
@@ -74,6 +90,7 @@ def _add_next(sp: argparse.ArgumentParser) -> None:
     """--next WHEN and --next-kind: plan the next follow-up in the same step."""
     sp.add_argument("--next", metavar="WHEN", help="schedule the next follow-up in the same step")
     sp.add_argument("--next-kind", choices=FOLLOWUP_KINDS)
+    add_past(sp)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -82,6 +99,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     sp.add_argument("when", help="e.g. tomorrow 10:00, +3d, fri, 2026-12-01 15:00")
     sp.add_argument("--kind", default="call", choices=FOLLOWUP_KINDS)
     sp.add_argument("--note", help="what to do")
+    add_past(sp)
 
     sp = add_command(sub, "done", cmd_done, "complete a follow-up (logs a touch); --next plans the next one")
     sp.add_argument("followup", nargs="?", type=whole_id, help="follow-up id (see `funnel due`)")
@@ -94,8 +112,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_deal(sp)
     sp.add_argument("note", nargs="+", help="what was said, customer feedback")
     sp.add_argument("--kind", default="call", choices=FOLLOWUP_KINDS)
+    sp.add_argument("--done", action="store_true",
+                    help="this touch completes the deal's next open follow-up (the earliest), with this note")
+    sp.add_argument("--followup", type=whole_id, metavar="ID",
+                    help="this touch completes that open follow-up of the deal")
     _add_next(sp)
 
     sp = add_command(sub, "snooze", cmd_snooze, "move a follow-up to a later time")
     sp.add_argument("followup", type=whole_id, help="follow-up id")
     sp.add_argument("when", help="e.g. +1d, +3d, +1w, mon 09:00")
+    add_past(sp)

@@ -75,7 +75,7 @@ def cmd_show(args: argparse.Namespace) -> int:
     deal = store.get_deal(args.deal)
     tz = local_tz()
     history = [{"at": iso(h["at"]), "kind": h["kind"], "from_stage": h["from_stage"], "to_stage": h["to_stage"],
-                "field": h["field"], "old": h["old"], "new": h["new"]} for h in store.deal_history(args.deal)]
+                "field": h["field"], "old": h["old"], "new": h["new"]} for h in store.deal_timeline(args.deal)]
     followups = [{"followup_id": f["id"], "kind": f["kind"], "due_at": iso(f["due_at"]), "status": f["status"],
                   "note": f["note"], "done_at": iso(f["done_at"])} for f in store.deal_follow_ups(args.deal)]
     touches = [{"touch_id": t["id"], "kind": t["kind"], "at": iso(t["at"]), "note": t["note"]}

@@ -13,6 +13,7 @@ from datetime import datetime, time, timedelta
 from typing import Any
 
 from funnel_tui.cli.common import CliError, add_command, add_format, emit, local_tz, now_utc, open_store, safe
+from funnel_tui.i18n import _
 
 AMOUNT_KEYS = ("open_amount", "weighted_amount", "won_amount", "weighted_pipeline")
 
@@ -24,7 +25,7 @@ def _local_midnight(text: str, field: str, tz) -> datetime:
     from funnel_tui.domain.dates import parse_date
 
     try:
-        d = parse_date(text, now=now_utc(), tz=tz)
+        d = parse_date(text, now=now_utc(), tz=tz, horizon=None)  # a report may look back years
     except ValueError as exc:
         raise CliError(f"{field}: {exc}") from None
     return datetime.combine(d, time(0), tzinfo=tz)
@@ -39,7 +40,7 @@ def _as_of(text: str, tz) -> datetime:
     from funnel_tui.domain.dates import parse_when
 
     try:
-        return parse_when(text, now=now_utc(), tz=tz)
+        return parse_when(text, now=now_utc(), tz=tz, horizon=None)
     except ValueError as exc:
         raise CliError(f"as-of: {exc}") from None
 
@@ -275,8 +276,8 @@ def review_json(r: dict[str, Any], tz) -> dict[str, Any]:
                  "avg_4_weeks": round(m["avg_4_weeks"] / 100, 2)}
         out["metrics"].append(m)
     out["conversion"] = [
-        {**c, "last_week": {**c["last_week"], "ratio": _round(c["last_week"]["ratio"], 4)},
-         "week_before": {**c["week_before"], "ratio": _round(c["week_before"]["ratio"], 4)}}
+        {**c, **{w: {**c[w], "ratio": _round(c[w]["ratio"], 4)}
+                 for w in ("this_week", "last_week", "week_before") if w in c}}
         for c in r["conversion"]
     ]
     return out
@@ -335,8 +336,8 @@ def cmd_review(args: argparse.Namespace) -> int:
     console.print(_table("Flow", ["", "this week", "last week", "4-week avg"], review_rows(r), right={1, 2, 3}))
     console.print(_table(f"Conversion to the next stage (bottleneck: below {args.threshold:g} % two weeks running)",
                          ["stage", "last week", "week before", ""], conversion_rows(r), right={1, 2}))
-    console.print(Text(f"{SMALL_MARK} fewer than 10 deals; conversion here = entries into the next stage / "
-                       "entries into this one during the week"))
+    console.print(Text(_("{mark} fewer than 10 deals; conversion here = of the deals that entered the stage "
+                         "during the week, how many have reached the next stage since").format(mark=SMALL_MARK)))
     return 0
 
 

@@ -8,7 +8,13 @@ Rules worth knowing:
 - A date with no time (`tomorrow`, `fri`, `2026-12-01`, and `today` too) means DEFAULT_TIME
   local, the start of the working day - predictable beats clever.
 - `next week` is next Monday at DEFAULT_TIME.
-- Weekday names mean the next such day strictly after today (on a Tuesday, `tue` is in 7 days).
+- A weekday name means its next occurrence at or after now: on a Wednesday at 00:18,
+  `wed 10:00` is today at 10:00 (and `wed` today at 09:00); once that time has passed, next
+  week's. As a date (`parse_date`), today counts. The Chinese 周X follows the same rule.
+- Nothing more than HORIZON_YEARS (5) years away is taken: `2026w` or `+300w` are typos, not
+  plans, and are refused with the date they would have meant. A bare number of four digits
+  before a unit (`2026w`) is read as a mistyped year and refused as such.
+- A follow-up in the past is refused by `parse_follow_up` (the CLI's `--past` allows it).
 - `+Nd`/`+Nw` move the local calendar (the wall-clock time survives a DST change);
   `+Nh`/`+Nm` add absolute time.
 - Local times are built with `datetime.combine(..., tzinfo=tz)`: a wall time skipped by a DST
@@ -31,6 +37,10 @@ from funnel_tui.i18n import _, pgettext
 
 __all__ = [
     "DEFAULT_TIME",
+    "HORIZON_YEARS",
+    "DateRefused",
+    "PastFollowUp",
+    "parse_follow_up",
     "local_tz",
     "to_utc",
     "parse_when",
@@ -43,6 +53,15 @@ __all__ = [
 ]
 
 DEFAULT_TIME = time(9, 0)  # a follow-up given only a date lands at the start of the working day
+HORIZON_YEARS = 5  # further away than this is a typo (a year, a unit), not a plan
+
+
+class DateRefused(ValueError):
+    """A date or time that reads, and is refused with the reason (too far away, in the past)."""
+
+
+class PastFollowUp(DateRefused):
+    """A follow-up time before now (the CLI takes it with --past)."""
 
 
 _WEEKDAYS = {
@@ -173,24 +192,62 @@ def _day_from_word(word: str, today: date) -> date:
         return today + timedelta(days=_DAY_OFFSETS[word])
     if word == "next week":
         return today + timedelta(days=7 - today.weekday())  # Monday after this one
-    ahead = (_WEEKDAYS[word] - today.weekday() - 1) % 7 + 1  # 1..7: strictly after today
-    return today + timedelta(days=ahead)
+    return today + timedelta(days=(_WEEKDAYS[word] - today.weekday()) % 7)  # 0..6: today counts
 
 
 def _parse_relative(text: str) -> tuple[int, str] | None:
-    """`+2h`, `3d`, `+1 week` -> (2, "h"), ...; None if not that shape."""
+    """`+2h`, `3d`, `+1 week` -> (2, "h"), ...; None if not that shape. `2026w` (four digits,
+    no plus) is a year typed where a date was meant: refused, not 2026 weeks."""
     m = _RELATIVE.fullmatch(text)
     if not m or m[2] not in _UNITS:
         return None
+    if len(m[1]) == 4 and not text.startswith("+"):
+        raise DateRefused(_("{text}: {year} looks like a year; write a date such as {year}-12-01 "
+                            "(a span takes a plus: +3w)").format(text=_shown(text), year=m[1]))
     return int(m[1]), _UNITS[m[2]]
+
+
+def _add_years(d: date, years: int) -> date:
+    """The same day `years` later (or earlier); 29 February becomes the 28th."""
+    try:
+        return d.replace(year=d.year + years)
+    except ValueError:
+        return d.replace(year=d.year + years, day=28)
+
+
+def _within_horizon(text: str, day: date, today: date, years: int | None) -> None:
+    """Refuse a day more than `years` years from today, naming the day it would have been."""
+    if years is None:
+        return
+    if not _add_years(today, -years) <= day <= _add_years(today, years):
+        raise DateRefused(_("{text} would be {day}, more than {years} years away; check the year or the "
+                            "unit").format(text=_shown(text), day=day.isoformat(), years=years))
 
 
 def _normalise(text: str) -> str:
     return " ".join(str(text).split()).casefold()
 
 
-def parse_when(text: str, *, now: datetime, tz: tzinfo) -> datetime:
-    """Parse a follow-up time typed by the rep into an aware UTC datetime (see module doc)."""
+def parse_when(text: str, *, now: datetime, tz: tzinfo, horizon: int | None = HORIZON_YEARS) -> datetime:
+    """Parse a time typed by the rep into an aware UTC datetime (see module doc). Refused
+    when more than `horizon` years away (None: any distance, e.g. for a report's window)."""
+    when = _parse_when(text, now=now, tz=tz)
+    _within_horizon(text, when.astimezone(tz).date(), _local_today(now, tz), horizon)
+    return when
+
+
+def parse_follow_up(text: str, *, now: datetime, tz: tzinfo, allow_past: bool = False) -> datetime:
+    """A follow-up's due time: `parse_when`, and refused when it lies in the past (before
+    `now`) unless `allow_past` (the CLI's `--past`). `today` at 10:00 means 09:00: refused,
+    with a hint to give the time."""
+    when = parse_when(text, now=now, tz=tz)
+    if when < to_utc(now) and not allow_past:
+        raise PastFollowUp(_("{text} is {when}, in the past; a follow-up lies ahead (e.g. today 15:00, "
+                            "tomorrow, +2h)").format(text=_shown(text), when=format_local(when, tz)))
+    return when
+
+
+def _parse_when(text: str, *, now: datetime, tz: tzinfo) -> datetime:
     now_utc = to_utc(now)  # outside the try: a naive `now` is a caller bug, not bad input
     s = _normalise(text)
     if s == "now" or s == "现在":
@@ -221,48 +278,66 @@ def parse_when(text: str, *, now: datetime, tz: tzinfo) -> datetime:
         # "<day> [time]": the day is an ISO date or a day word.
         head, _sep, rest = s.partition(" ")
         d = _parse_iso_date(head)
+        weekday = False
         if d is None:
             m = _DAY_WORD.fullmatch(s)
             if not m:
                 raise error
-            d, rest = _day_from_word(m[1], today), m[2]
+            d, rest, weekday = _day_from_word(m[1], today), m[2], m[1] in _WEEKDAYS
         if not rest:
-            return _at(d, DEFAULT_TIME, tz)
-        t = _parse_time(rest, bare_hour=True)
-        if t is None:
-            raise error
-        return _at(d, t, tz)
+            t = DEFAULT_TIME
+        else:
+            t = _parse_time(rest, bare_hour=True)
+            if t is None:
+                raise error
+        when = _at(d, t, tz)
+        if weekday and when < now_utc:  # today's has passed: next week's
+            when = _at(d + timedelta(days=7), t, tz)
+        return when
+    except DateRefused:
+        raise
     except (ValueError, OverflowError):
         raise error from None
 
 
-def parse_date(text: str, *, now: datetime, tz: tzinfo) -> date:
-    """Parse a calendar date (e.g. expected close): ISO date or datetime, day words, +Nd/+Nw."""
+def parse_date(text: str, *, now: datetime, tz: tzinfo, horizon: int | None = HORIZON_YEARS) -> date:
+    """Parse a calendar date (e.g. expected close): ISO date or datetime, day words, +Nd/+Nw.
+    Refused when more than `horizon` years from today (None: any)."""
     s = _normalise(text)
     if has_han(s):
-        return parse_zh_date(str(text), now=now, tz=tz)
+        day = parse_zh_date(str(text), now=now, tz=tz)
+        _within_horizon(text, day, _local_today(now, tz), horizon)
+        return day
     error = ValueError(_("{text} is not a date; use e.g. 2026-12-01, today, tomorrow, +3d, +2w, fri")
                        .format(text=_shown(text)))
     today = _local_today(now, tz)
     try:
-        rel = _parse_relative(s)
-        if rel:
-            n, unit = rel
-            if unit not in ("d", "w"):
-                raise error  # hours and minutes make no sense for a date
-            return today + timedelta(days=n * 7 if unit == "w" else n)
-        d = _parse_iso_date(s)
-        if d:
-            return d
-        dt = _parse_iso_datetime(s, tz)
-        if dt:
-            return dt.astimezone(tz).date()  # the date as the rep's calendar shows it
-        m = _DAY_WORD.fullmatch(s)
-        if m and not m[2]:
-            return _day_from_word(m[1], today)
-        raise error
+        day = _parse_date(s, today, tz, error)
+    except DateRefused:
+        raise
     except (ValueError, OverflowError):
         raise error from None
+    _within_horizon(text, day, today, horizon)
+    return day
+
+
+def _parse_date(s: str, today: date, tz: tzinfo, error: ValueError) -> date:
+    rel = _parse_relative(s)
+    if rel:
+        n, unit = rel
+        if unit not in ("d", "w"):
+            raise error  # hours and minutes make no sense for a date
+        return today + timedelta(days=n * 7 if unit == "w" else n)
+    d = _parse_iso_date(s)
+    if d:
+        return d
+    dt = _parse_iso_datetime(s, tz)
+    if dt:
+        return dt.astimezone(tz).date()  # the date as the rep's calendar shows it
+    m = _DAY_WORD.fullmatch(s)
+    if m and not m[2]:
+        return _day_from_word(m[1], today)
+    raise error
 
 
 def parse_timestamp(text: str, *, tz: tzinfo) -> datetime:

@@ -9,7 +9,9 @@ Two halves meet at `FunnelFacts`, a handful of sums per stage and per deal group
 Rules, beyond DESIGN §3, that the code below settles:
 - A stage *entry* is a history row with `to_stage` (kinds created, imported, stage); an
   *exit* is a `stage` row's `from_stage`. reached(s) counts deals whose highest entry is at
-  s or later, so a back-move, an undo or a reopen never lowers it.
+  s or later, so a deliberate back-move or a reopen never lowers it. Rows of an action that
+  was undone, and the undo's own inverse rows, are no entries, exits or stays: after an
+  action and its undo every number is what it was before.
 - A *completed stay* ends when the deal moves to another stage. A deal lost in a stage never
   completes its stay there (time to die is not time to advance). Moves that were undone,
   and the undo rows themselves, are not stays: after an undo the deal is back in its stage
@@ -18,6 +20,8 @@ Rules, beyond DESIGN §3, that the code below settles:
   the won/post stages); open and weighted amounts count open deals only.
 - Weekly flow: a week runs Monday 00:00 to Monday 00:00 in the rep's zone. Entries into a
   stage are creations there and forward moves into it; wins and losses are status changes.
+- Weekly conversion is a cohort: of the deals that entered a stage during the week, how
+  many have reached the next stage since (a later entry at or past it); never above 100 %.
 """
 
 from __future__ import annotations
@@ -297,7 +301,8 @@ def facts_from_rows(
                 continue
             state = deal
         entries = [h for h in rows if h.get("to_stage") and h["kind"] in ENTRY_KINDS]
-        top = max((h["to_stage"] for h in entries if h["to_stage"] in position),
+        live = [h for h in entries if (h.get("action") or "") not in undone]
+        top = max((h["to_stage"] for h in live if h["to_stage"] in position),
                   key=position.__getitem__, default=state["stage"])
         if position.get(state["stage"], 0) > position.get(top, 0):
             top = state["stage"]
@@ -352,7 +357,7 @@ def review_weeks(now: datetime, tz, weeks: int = 6) -> list[tuple[datetime, date
 
 def review(
     stages: Sequence[StageDef],
-    weekly: Mapping[str, Sequence[int]],
+    weekly: Mapping[str, Sequence[Any]],
     *,
     threshold: float = BOTTLENECK_THRESHOLD,
 ) -> dict[str, Any]:
@@ -360,10 +365,11 @@ def review(
 
     `weekly[metric][i]` is the count (or minor-unit sum) in week i, 0 = this week, 1 = last
     week, …; metrics: new_deals, wins, losses, won_amount and `entered:<stage>` per stage.
+    `weekly["cohort:<stage>"][i]` is that week's cohort conversion as (n, d) (DESIGN §3): d
+    deals entered the stage during the week, n of them have reached the next stage since.
     The trailing average is over weeks 1–4 (whole weeks). A stage is a bottleneck when its
-    weekly conversion (entries into the next stage / entries into it) was below `threshold`
-    in both of the last two whole weeks (weeks 1 and 2). That weekly ratio is flow, not a
-    cohort: it can pass 1 when older deals move on, so it is called `ratio`, not a rate.
+    cohort conversion was below `threshold` in both of the last two whole weeks (weeks 1 and
+    2). A cohort rate never exceeds 1: n counts deals of d.
     """
 
     def row(metric: str, values: Sequence[int]) -> dict[str, Any]:
@@ -375,6 +381,12 @@ def review(
             "avg_4_weeks": sum(trailing) / 4 if trailing else 0.0,
         }
 
+    def cohort(values: Sequence[tuple[int, int]], w: int) -> dict[str, Any]:
+        n, d = values[w] if len(values) > w else (0, 0)
+        if n > d:
+            raise ValueError(f"cohort: {n} of {d} deals cannot have moved on")
+        return {"n": n, "d": d, "ratio": rate(n, d)}
+
     order = sorted(stages, key=lambda s: s.position)
     metrics = [row(m, weekly.get(m, [0] * 6)) for m in ("new_deals", "wins", "losses", "won_amount")]
     entries = []
@@ -384,17 +396,14 @@ def review(
         entries.append({**row(s.key, values), "stage": s.key, "name": s.name})
         if i + 1 >= len(order):
             continue
-        nxt = weekly.get(f"entered:{order[i + 1].key}", [0] * 6)
-        weeks = []
-        for w in (1, 2):
-            d = values[w] if len(values) > w else 0
-            n = nxt[w] if len(nxt) > w else 0
-            weeks.append({"n": n, "d": d, "ratio": rate(n, d)})
+        cohorts = weekly.get(f"cohort:{s.key}", [])
+        weeks = [cohort(cohorts, w) for w in (1, 2)]
         below = all(wk["ratio"] is not None and wk["ratio"] < threshold for wk in weeks)
         bottlenecks.append({
             "stage": s.key,
             "name": s.name,
             "next": order[i + 1].key,
+            "this_week": cohort(cohorts, 0),
             "last_week": weeks[0],
             "week_before": weeks[1],
             "bottleneck": below,

@@ -229,3 +229,4 @@ class TouchDraft:
     next_due_at: datetime | None = None  # schedule the next follow-up in the same step
     next_kind: str = "call"
     next_note: str = ""
+    completes: int | None = None  # this open follow-up of the deal is done by the touch (Today's `l`)

@@ -45,13 +45,15 @@ def export_deals(
     stage: str | None = None,
     encoding: str = "utf-8-sig",
     stdout: Any = None,
+    folder: bool = False,
 ) -> ExportResult:
-    """Export deals (all DESIGN §6 columns) to `dest` (a file, a folder, or "-"/None for stdout)."""
+    """Export deals (all DESIGN §6 columns) to `dest` (a file, a folder, or "-"/None for
+    stdout); `folder`: `dest` is a folder even if it does not exist yet (the board's `x`)."""
 
     statuses = (status,) if isinstance(status, str) else tuple(status)
     if not statuses or any(s not in ("open", "won", "lost", "all") for s in statuses):
         raise ExportError(f"status: {status!r} is not a status; use open, won, lost or all")
-    path = resolve_destination(dest, now=now, tz=tz, db_path=getattr(store, "path", None))
+    path = resolve_destination(dest, now=now, tz=tz, db_path=getattr(store, "path", None), folder=folder)
     # Cutoffs, not a per-deal map: a tier is one comparison and memory stays flat at 1M.
     tiers = store.tier_cutoffs(owner=owner)
     fmt = row_formatter(now=now, tz=tz, tiers=tiers)

@@ -113,7 +113,9 @@ def fill_demo(store, *, deals: int = 60, seed: int = 7, now: datetime, lang: str
     stages = [s for s in store.stages() if s.kind == "open"]
     won = next(s for s in store.stages() if s.kind == "won")
     post = [s for s in store.stages() if s.kind == "post"]
-    store.set_setting("me", words.reps[0])
+    # The demo pipeline is its demo rep's: `me` there is that rep (a setting of this database;
+    # the user's own name, in their config, is left alone).
+    store.set_setting("demo_me", words.reps[0])
     for n in range(deals):
         created = now - timedelta(days=rng.uniform(1, 75), hours=rng.uniform(0, 8))
         customer = _customer(words, n, lang)

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 from funnel_tui.exchange.export_format import csv_cells
+from funnel_tui.i18n import _
 from funnel_tui.exchange.export_sql import SqlLines
 
 ENCODINGS = ("utf-8-sig", "utf-8", "gb18030", "gbk")
@@ -59,19 +60,52 @@ def default_name(now: datetime, tz: tzinfo, kind: str = "deals") -> str:
 
 
 def resolve_destination(dest: str | os.PathLike | None, *, now: datetime, tz: tzinfo,
-                        db_path: Path | None, kind: str = "deals") -> Path | None:
-    """None for stdout ("-" or None); a folder gets a dated file name inside it."""
+                        db_path: Path | None, kind: str = "deals", folder: bool = False) -> Path | None:
+    """None for stdout ("-" or None). A folder — one that exists, one written with a trailing
+    slash, or any `dest` when `folder` — gets a dated file name inside it (the folder is made
+    when the file is written). A path that cannot be written is refused here, with the
+    reason, before anything is read: a file where a folder must be, a folder or a device
+    where the file must be."""
     if dest is None or str(dest) == "-":
         return None
-    path = Path(dest).expanduser()
-    if path.is_dir():
-        folder, name = path, default_name(now, tz, kind)
-        path = folder / name
-        n = 2
-        while path.exists():  # two exports in one second keep both files
-            path = folder / f"{name[:-4]}-{n}.csv"
-            n += 1
-    check_destination(path, db_path)
+    raw = os.fspath(dest)
+    try:
+        path = Path(raw).expanduser()
+        if folder or raw.endswith(("/", os.sep)) or path.is_dir():
+            if path.exists() and not path.is_dir():
+                raise ExportError(_("{path} is a file, not a folder; give a folder or a new file name").format(
+                    path=path))
+            _folder_can_be(path)
+            path = _fresh_name(path, default_name(now, tz, kind))
+        else:
+            _folder_can_be(path.parent)
+            if path.exists() and not path.is_file():
+                raise ExportError(_("{path} is not a regular file; give a file name to write").format(path=path))
+        check_destination(path, db_path)
+    except OSError as exc:
+        raise ExportError(_("cannot write to {path}: {reason}").format(
+            path=raw, reason=exc.strerror or type(exc).__name__)) from None
+    except ValueError as exc:  # an embedded NUL, say
+        raise ExportError(_("cannot write to {path}: {reason}").format(path=repr(raw), reason=exc)) from None
+    return path
+
+
+def _folder_can_be(folder: Path) -> None:
+    """Refuse a folder path whose nearest existing part is a file (it could never be made)."""
+    for part in (folder, *folder.parents):
+        if part.exists():
+            if not part.is_dir():
+                raise ExportError(_("{path} is a file, not a folder; give a folder or a new file name").format(
+                    path=part))
+            return
+
+
+def _fresh_name(folder: Path, name: str) -> Path:
+    """`name` in `folder`, numbered when taken (two exports in one second keep both files)."""
+    path, n = folder / name, 2
+    while path.exists():
+        path = folder / f"{name[:-4]}-{n}.csv"
+        n += 1
     return path
 
 

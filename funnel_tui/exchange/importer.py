@@ -51,6 +51,9 @@ class ImportReport:
     rejected_file: str | None = None
     backup: str | None = None
     seconds: float = 0.0
+    # Rows that name no owner were given this one: the rep's own name (`me`), unless --owner.
+    owner_default: str | None = None
+    owner_column: bool = False  # the file has an owner column
 
     @property
     def ok(self) -> bool:
@@ -111,6 +114,8 @@ def import_file(
     stages = store.stages()
     mapping = parse_stage_map(stage_map, stages)
     owner = validate_field("owner", owner) if owner else None
+    if owner is None:
+        owner = store.me() if hasattr(store, "me") else None  # deals without an owner are the rep's own
     report.encoding = detect_encoding(src, encoding)
     size = src.stat().st_size
     with open(src, encoding=report.encoding, errors="strict", newline="") as fh:
@@ -122,6 +127,7 @@ def import_file(
             raise ImportFileError(f"header: line {first.line}: {first.error}")
         header = map_header(first.cells)
         report.source, report.ignored_columns = header.source, header.ignored
+        report.owner_default, report.owner_column = owner, "owner" in header.given
         parser = RowParser(header, stages, now, tz, mapping, owner)
         given = header.given
 

@@ -10,10 +10,11 @@ to the Store's.
 from __future__ import annotations
 
 import sqlite3
+from pathlib import Path
 
 from funnel_tui.domain.rules import TierCutoffs, tier_cutoffs
 from funnel_tui.domain.stages import StageDef
-from funnel_tui.store import board_sql
+from funnel_tui.store import board_sql, personal
 from funnel_tui.store.times import from_utc_text
 
 
@@ -21,8 +22,9 @@ class BoardReader:
     """The Store's read methods the board's first frame calls (tui/board_data.read_board,
     FunnelApp's settings), answered from a read-only sqlite3 connection."""
 
-    def __init__(self, conn: sqlite3.Connection) -> None:
+    def __init__(self, conn: sqlite3.Connection, path: Path | None = None) -> None:
         self.conn = conn
+        self.path = path  # the database file (a demo database answers `me` as its demo rep)
         self._stages: tuple[StageDef, ...] | None = None
 
     def stages(self) -> tuple[StageDef, ...]:
@@ -31,8 +33,13 @@ class BoardReader:
         return self._stages
 
     def get_setting(self, key: str, default: str | None = None) -> str | None:
+        """A setting from where it lives (personal.py: the rep's own in the config file)."""
+        value = personal.read_setting(self._db_setting, key, dialect="sqlite", db_path=self.path)
+        return default if value is None else value
+
+    def _db_setting(self, key: str) -> str | None:
         row = self.conn.execute(board_sql.SETTING_SQL, {"key": key}).fetchone()
-        return default if row is None or row[0] is None else row[0]
+        return None if row is None else row[0]
 
     def board_totals(self, *, status: str = "open") -> dict[str, dict[str, int]]:
         return board_sql.totals(self.conn.execute(board_sql.totals_sql(status, sqlite=True)))
@@ -50,7 +57,7 @@ class BoardReader:
 
     def tier_cutoffs(self) -> TierCutoffs:
         """Where A and B start among every open deal."""
-        shares = board_sql.tier_shares(self.get_setting("tier_a_share"), self.get_setting("tier_b_share"))
+        shares = board_sql.tier_shares(self._db_setting("tier_a_share"), self._db_setting("tier_b_share"))
         rows = self.conn.execute(board_sql.open_weights_sql(sqlite=True))
         return tier_cutoffs(((int(v or 0), n) for v, n in rows), *shares)
 

@@ -63,6 +63,7 @@ class Store:
             ensure_schema(self.engine)
         self._stages: tuple[StageDef, ...] | None = None
         self._shares: tuple[float, float] | None = None
+        self._me: str | None = None
 
     def __repr__(self) -> str:
         return f"Store({redact_url(self.target)!r})"
@@ -115,14 +116,27 @@ class Store:
         return settings.stage_named(self.stages(), key_or_name)
 
     def get_setting(self, key: str, default: str | None = None) -> str | None:
+        """A setting: the rep's own (`me`, `lang`, `theme`, `export_dir`: on SQLite the user's
+        config file, see store.settings) or the pipeline's (tier shares: this database)."""
         with self.read() as conn:
-            value = settings.get_setting(conn, key)
+            value = settings.read_setting(conn, key, db_path=self.path)
         return default if value is None else value
 
     def set_setting(self, key: str, value: str) -> None:
+        """Change a setting where it lives (see get_setting); the one API for both kinds."""
+        self._me = None
+        if settings.is_personal(key) and settings.personal_in_config(self.engine.dialect.name):
+            settings.write_personal(key, value)
+            return
         with self.write() as conn:
             settings.set_setting(conn, key, value)
         self._shares = None  # tier shares are settings too
+
+    def me(self) -> str | None:
+        """The rep's name as deal owner (setting `me`), read once per Store."""
+        if self._me is None:
+            self._me = self.get_setting("me") or ""
+        return self._me or None
 
     def tier_shares(self) -> tuple[float, float]:
         """Tier thresholds: settings tier_a_share / tier_b_share, else 80 % / 95 %."""
@@ -135,10 +149,15 @@ class Store:
 
     def add_deal(self, raw: Mapping[str, Any], *, now: datetime, tz=UTC, action: str | None = None,
                  follow_up: FollowUpDraft | None = None) -> int:
-        """Validate and insert one deal; returns its id. Raises ValidationError.
+        """Validate and insert one deal; returns its id. Raises ValidationError. A deal that
+        names no owner is the rep's own (`me`), when the rep has said their name.
 
         `follow_up` (its deal_id is ignored) is the deal's first follow-up, planned in the
         same transaction and the same undo step: both are written, or neither."""
+        if not str(raw.get("owner") or "").strip():
+            me = self.me()
+            if me:
+                raw = {**raw, "owner": me}
         values = validate_deal(raw, stages=self.stages(), now=now, tz=tz)
         stage = settings.stage_by_key(self.stages(), values["stage"])
         with self.write() as conn:
@@ -232,8 +251,14 @@ class Store:
             return reads.get_deal(conn, deal_id, include_deleted=include_deleted)
 
     def deal_history(self, deal_id: int) -> list[dict]:
+        """Every history row of the deal, undone ones and undo rows too (the audit record)."""
         with self.read() as conn:
             return reads.deal_history(conn, deal_id)
+
+    def deal_timeline(self, deal_id: int) -> list[dict]:
+        """The deal's history without undone actions and undo rows (what the rep reads)."""
+        with self.read() as conn:
+            return reads.deal_timeline(conn, deal_id)
 
     def deal_follow_ups(self, deal_id: int, *, open_only: bool = False) -> list[dict]:
         with self.read() as conn:

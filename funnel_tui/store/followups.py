@@ -88,15 +88,18 @@ def _touch(conn: Connection, deal: dict, *, kind: str, note: str, now: datetime,
 
 def complete_follow_up(conn: Connection, followup_id: int, *, now: datetime, action: str, note: str = "",
                        next_due_at: datetime | None = None, next_kind: str | None = None,
-                       next_note: str = "") -> dict[str, Any]:
-    """Done: logs a touch, and optionally schedules the next follow-up in the same step."""
+                       next_note: str = "", kind: str | None = None, deal_id: int | None = None) -> dict[str, Any]:
+    """Done: logs a touch (of the follow-up's kind, or `kind`), and optionally schedules the
+    next follow-up in the same step. `deal_id`: refused unless the follow-up is that deal's."""
     note = validate_field("notes", note)
     fu = open_follow_up(conn, followup_id)
+    if deal_id is not None and fu["deal_id"] != deal_id:
+        raise StoreError(f"follow-up {followup_id} is not on deal {deal_id} (it is on deal {fu['deal_id']})")
     deal = deal_row(conn, fu["deal_id"])
     conn.execute(update(F).where(F.c.id == followup_id).values(status="done", done_at=to_db(now)))
     done = history_row(fu["deal_id"], to_db(now), "followup", action,
                        field=f"followup.{followup_id}.status", old="open", new="done")
-    touch_id = _touch(conn, deal, kind=fu["kind"], note=note or fu["note"], now=now, action=action,
+    touch_id = _touch(conn, deal, kind=kind or fu["kind"], note=note or fu["note"], now=now, action=action,
                       followup_id=followup_id, before=(done,))
     next_id = None
     if next_due_at is not None:
@@ -120,13 +123,22 @@ def snooze_follow_up(conn: Connection, followup_id: int, due_at: datetime, *, no
 
 
 def log_touch(conn: Connection, draft: TouchDraft, *, now: datetime, action: str) -> dict[str, Any]:
-    """Log a contact (and optionally plan the next follow-up) in one step."""
+    """Log a contact (and optionally plan the next follow-up) in one step. When the draft
+    `completes` one of the deal's open follow-ups, that one is done by this touch (with its
+    note): the call the rep was due to make is the call they logged."""
     kind = validate_field("kind", draft.kind)
     note = validate_field("notes", draft.note)
+    if draft.completes is not None:
+        res = complete_follow_up(conn, draft.completes, now=now, action=action, note=note,
+                                 next_due_at=draft.next_due_at, next_kind=draft.next_kind,
+                                 next_note=draft.next_note, kind=kind, deal_id=draft.deal_id)
+        return {"touch_id": res["touch_id"], "deal_id": draft.deal_id, "next_followup_id": res["next_followup_id"],
+                "completed_followup_id": draft.completes}
     deal = deal_row(conn, draft.deal_id)
     touch_id = _touch(conn, deal, kind=kind, note=note, now=now, action=action)
     next_id = None
     if draft.next_due_at is not None:
         next_id = add_follow_up(conn, FollowUpDraft(draft.deal_id, draft.next_due_at, draft.next_kind,
                                                     draft.next_note), now=now, action=action)
-    return {"touch_id": touch_id, "deal_id": draft.deal_id, "next_followup_id": next_id}
+    return {"touch_id": touch_id, "deal_id": draft.deal_id, "next_followup_id": next_id,
+            "completed_followup_id": None}

@@ -1,7 +1,9 @@
 """Changes to a deal and the history that records them (DESIGN §2).
 
 History is append-only: every change writes rows here, grouped by one `action` id per
-thing the rep did, so `undo` (store/undo.py) can walk the whole action back. A change
+thing the rep did, so `undo` (store/undo.py) can walk the whole action back. An undo marks
+the action it took back, and the action of its own inverse rows, in the `undo` table; every
+reader of history skips the rows of both (`skipped_actions_sql`, `live_sql`). A change
 starts from the deal's row as read inside the write transaction (`deal_row`) and goes in
 through `apply_changes`, which refuses a stale save by the row's `version`.
 """
@@ -27,6 +29,19 @@ TRACKED = (
     "pain_points", "competitors", "lost_reason", "notes", "stage_entered_at",
     "last_contact_at", "closed_at", "deleted_at",
 )
+
+
+def skipped_actions_sql(as_of: str | None = None) -> str:
+    """SQL for the actions whose history rows no reader counts: undone actions and the
+    undos' own inverse rows (only undos made by the bind parameter `:<as_of>`, when given)."""
+    when = f" WHERE undo_mark.at <= :{as_of}" if as_of else ""
+    return (f"SELECT undo_mark.action FROM undo undo_mark{when} "
+            f"UNION ALL SELECT undo_mark.undo_action FROM undo undo_mark{when}")
+
+
+def live_sql(alias: str = "h", as_of: str | None = None) -> str:
+    """SQL condition: history row `alias` belongs to an action that stands (see above)."""
+    return f"{alias}.action NOT IN ({skipped_actions_sql(as_of)})"
 
 
 def new_action() -> str:

@@ -2,6 +2,7 @@
 
 Version 1 is the first released schema. Each later step is a function `(conn) -> None`
 registered as MIGRATIONS[from_version]; it runs inside the migration's one transaction.
+The steps: 1 → 2 adds the `undo` marks (issue 13).
 `migrate` does, in this order (the SQLite "12-step" procedure for table changes):
 
 1. a verified backup (backup API + integrity_check) - no backup, no migration;
@@ -29,6 +30,15 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Engine
 
 MIGRATIONS: dict[int, Callable[["Connection"], None]] = {}
+
+# The undo marks are append-only like history (schema.py creates both sets on a new database;
+# the v1 → v2 step below on an old one: the same text, so both end with the same schema).
+UNDO_TRIGGERS = (
+    """CREATE TRIGGER IF NOT EXISTS tr_undo_no_update BEFORE UPDATE ON undo
+       BEGIN SELECT RAISE(ABORT, 'undo marks are append-only'); END""",
+    """CREATE TRIGGER IF NOT EXISTS tr_undo_no_delete BEFORE DELETE ON undo
+       BEGIN SELECT RAISE(ABORT, 'undo marks are append-only'); END""",
+)
 
 
 class MigrationError(RuntimeError):
@@ -119,3 +129,20 @@ def rebuild_table(conn: "Connection", table: "Table") -> None:
         conn.execute(CreateIndex(index))
     for sql in triggers:
         conn.exec_driver_sql(sql)
+
+
+def _v1_undo_marks(conn: "Connection") -> None:
+    """v1 → v2: the `undo` table, filled from the undos v1 wrote (their inverse rows carry the
+    action "undo:<undone action>"), so every reader skips the same rows on old and new data."""
+    from funnel_tui.models import Undo
+
+    Undo.__table__.create(conn)
+    for ddl in UNDO_TRIGGERS:
+        conn.exec_driver_sql(ddl)
+    conn.exec_driver_sql(
+        "INSERT INTO undo (action, undo_action, at) "
+        "SELECT substr(action, 6), action, min(at) FROM history "
+        "WHERE action >= 'undo:' AND action < 'undo;' GROUP BY action ORDER BY min(id)")  # ix_history_action
+
+
+MIGRATIONS[1] = _v1_undo_marks

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, or_, select, union_all
 from sqlalchemy.engine import Connection
 
 from funnel_tui.domain.customers import customer_key, full_width, search_needle
 from funnel_tui.domain.text import clean_text, escape_like
 from funnel_tui.store.history import deal_row
-from funnel_tui.store.tables import D, F, H, T, aware_row
+from funnel_tui.store.tables import D, F, H, T, U, aware_row
 
 
 def get_deal(conn: Connection, deal_id: int, *, include_deleted: bool = False) -> dict:
@@ -19,7 +19,17 @@ def get_deal(conn: Connection, deal_id: int, *, include_deleted: bool = False) -
 
 
 def deal_history(conn: Connection, deal_id: int) -> list[dict]:
+    """Every history row of the deal, undone ones and undo rows too: the append-only record."""
     rows = conn.execute(select(H).where(H.c.deal_id == deal_id).order_by(H.c.id)).mappings().all()
+    return [aware_row(dict(r)) for r in rows]
+
+
+def deal_timeline(conn: Connection, deal_id: int) -> list[dict]:
+    """The deal's history as the rep reads it: actions that were undone, and the undos' own
+    inverse rows, left out (the deal screen's timeline, `funnel show`)."""
+    skipped = union_all(select(U.c.action), select(U.c.undo_action))
+    rows = conn.execute(select(H).where(and_(H.c.deal_id == deal_id, H.c.action.not_in(skipped)))
+                        .order_by(H.c.id)).mappings().all()
     return [aware_row(dict(r)) for r in rows]
 
 

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from funnel_tui.domain.stages import DEFAULT_STAGES
 from funnel_tui.store import migrations
-from funnel_tui.store.migrations import user_version
+from funnel_tui.store.migrations import UNDO_TRIGGERS, user_version
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Engine
@@ -26,6 +26,7 @@ HISTORY_TRIGGERS = (
     # Deals are never hard-deleted either: delete is a soft delete (deleted_at).
     """CREATE TRIGGER IF NOT EXISTS tr_deal_no_delete BEFORE DELETE ON deal
        BEGIN SELECT RAISE(ABORT, 'deals are never deleted; set deleted_at'); END""",
+    *UNDO_TRIGGERS,
 )
 
 

@@ -5,7 +5,8 @@ The plain path (no --as-of) reads three index-only GROUP BYs, whatever the pipel
 - history entries/exits grouped by (to_stage, from_stage) (ix_history_flow), minus the few
   rows that do not count (undone moves and their undo rows, deleted deals' rows);
 - reached: a deal's highest stage is its current one unless it ever moved back, so only
-  deals with a backward move (found by index seeks) have their path looked at.
+  deals with a backward move (found by index seeks) have their path looked at. A move that
+  was undone, and the undo's own inverse move, are no moves: they are skipped there too.
 The completed-stay sum telescopes: Σ exits − Σ entries + Σ the entries still open, and the
 entry still open is each deal's `stage_entered_at` (move, reopen and import write both at the
 same instant; undo restores it along with the stage).
@@ -21,11 +22,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Iterable, Sequence
 
-from sqlalchemy import bindparam, text
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
-from funnel_tui.domain.funnel import UNDO_PREFIX, DealGroup, FunnelFacts
+from funnel_tui.domain.funnel import DealGroup, FunnelFacts
 from funnel_tui.domain.stages import StageDef
+from funnel_tui.store.history import live_sql, skipped_actions_sql
 from funnel_tui.store.tables import utc_text, weighted_sql
 
 # Julian day of 2020-01-01: sums of julianday() offsets stay small and exact enough.
@@ -78,18 +80,9 @@ def position_case(column: str, stages: Sequence[StageDef], params: dict, prefix:
     return f"(CASE {column} {' '.join(whens)} ELSE 0 END)"
 
 
-def undone_actions(conn: Connection, as_of: datetime | None) -> list[str]:
-    """Undo actions (up to `as_of`) and the actions they reverted: rows that are not stays."""
-    q = "SELECT action FROM history WHERE action >= :lo AND action < :hi"
-    params: dict[str, Any] = {"lo": UNDO_PREFIX, "hi": UNDO_PREFIX[:-1] + chr(ord(UNDO_PREFIX[-1]) + 1)}
-    if as_of is not None:
-        q += " AND at <= :as_of"
-        params["as_of"] = utc_text(as_of)
-    out: set[str] = set()
-    for (action,) in conn.execute(text(q + " GROUP BY action"), params):
-        out.add(action)
-        out.add(action[len(UNDO_PREFIX):])
-    return sorted(out)
+def has_undos(conn: Connection) -> bool:
+    """Whether anything was ever undone (then a few rows come off the plain sums)."""
+    return conn.execute(text("SELECT 1 FROM undo LIMIT 1")).first() is not None
 
 
 def completed_stays(pairs: dict[str, dict[tuple, list]],
@@ -165,13 +158,13 @@ def facts_now(conn: Connection, stages: Sequence[StageDef], deals: DealSet, now:
             for i, key in enumerate(later):
                 pos_params[f"bf{s.position}_{i}"] = key
                 names.append(f":bf{s.position}_{i}")
-            backward.append(f"SELECT h.deal_id, {from_case} AS fp FROM history h "
+            backward.append(f"SELECT h.deal_id, h.action, {from_case} AS fp FROM history h "
                             f"WHERE h.to_stage = :bk{s.position} AND h.from_stage IN ({', '.join(names)})")
     moved_back = conn.execute(text(f"""
         SELECT d.owner, d.stage, max(b.fp)
-        FROM ({' UNION ALL '.join(backward) or 'SELECT NULL AS deal_id, 0 AS fp'}) b
+        FROM ({' UNION ALL '.join(backward) or "SELECT NULL AS deal_id, '' AS action, 0 AS fp"}) b
         JOIN deal d ON d.id = b.deal_id
-        WHERE {where}
+        WHERE {where} AND {live_sql('b')}
         GROUP BY b.deal_id"""), {**params, **pos_params}).all()
     by_position = {s.position: s.key for s in stages}
     position = {s.key: s.position for s in stages}
@@ -184,7 +177,7 @@ def facts_now(conn: Connection, stages: Sequence[StageDef], deals: DealSet, now:
             highest[by_position[top]] = highest.get(by_position[top], 0) + 1
 
     # Completed stays from entry/exit sums, less the rows that are not stays.
-    undone = undone_actions(conn, None)
+    undone = has_undos(conn)
     pairs: dict[str, dict] = {}
     days_at = days_sql("h.at")
     if fast_all:
@@ -215,9 +208,8 @@ def facts_now(conn: Connection, stages: Sequence[StageDef], deals: DealSet, now:
         rows = conn.execute(text(f"""
             SELECT d.owner, h.to_stage, h.from_stage, count(*), sum({days_at})
             FROM history h JOIN deal d ON d.id = h.deal_id
-            WHERE h.action IN :undone AND h.to_stage IS NOT NULL AND {where}
-            GROUP BY d.owner, h.to_stage, h.from_stage""").bindparams(bindparam("undone", expanding=True)),
-            {**params, "undone": undone}).all()
+            WHERE h.action IN ({skipped_actions_sql()}) AND h.to_stage IS NOT NULL AND {where}
+            GROUP BY d.owner, h.to_stage, h.from_stage"""), params).all()
         if fast_all:
             rows = [(None, *r[1:]) for r in rows]
         add_pairs(pairs, rows, -1)

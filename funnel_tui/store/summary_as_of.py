@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Sequence
 
-from sqlalchemy import bindparam, text
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from funnel_tui.domain.funnel import DealGroup, FunnelFacts
@@ -22,8 +22,8 @@ from funnel_tui.store.summary import (
     days_sql,
     position_case,
     set_clause,
-    undone_actions,
 )
+from funnel_tui.store.history import live_sql, skipped_actions_sql
 from funnel_tui.store.tables import utc_text
 
 
@@ -37,12 +37,11 @@ def facts_as_of(conn: Connection, stages: Sequence[StageDef], deals: DealSet,
     A column's value then is the `old` of its first change after `as_of`, or its value now
     when it has not changed since (history rows chain: each `old` is the previous `new`).
     The stage is that of the last entry up to `as_of`; the stay began at the last entry
-    that was not undone by then.
+    that was not undone by then, and the highest stage counts only entries not undone by then.
     """
     params: dict[str, Any] = {"as_of": utc_text(as_of)}
     where = set_clause(deals, params, as_of=as_of)
-    undone = undone_actions(conn, as_of) or [""]
-    params["undone"] = undone
+    live = live_sql("h", "as_of")
     top_case = position_case("h.to_stage", stages, params, "tp")
     joins, columns = [], []
     for i, column in enumerate(AS_OF_FIELDS):
@@ -54,7 +53,7 @@ def facts_as_of(conn: Connection, stages: Sequence[StageDef], deals: DealSet,
         columns.append(f"{value} AS {column}")
     rows = conn.execute(text(f"""
         WITH entries AS MATERIALIZED (
-          SELECT h.deal_id, max(h.id) AS last_id, max({top_case}) AS top
+          SELECT h.deal_id, max(h.id) AS last_id, max(CASE WHEN {live} THEN {top_case} END) AS top
           FROM history h WHERE h.to_stage IS NOT NULL AND h.at <= :as_of GROUP BY h.deal_id),
         after_fields AS MATERIALIZED (  -- min(): SQLite takes `old` from the first row
           SELECT h.deal_id, h.field, min(h.id) AS first_id, h.old
@@ -65,12 +64,12 @@ def facts_as_of(conn: Connection, stages: Sequence[StageDef], deals: DealSet,
           SELECT h.deal_id, min(h.id) AS first_id, h.old
           FROM history h WHERE h.kind IN ('won', 'lost', 'reopened') AND h.at > :as_of GROUP BY h.deal_id),
         undone_deals AS MATERIALIZED (
-          SELECT DISTINCT h.deal_id FROM history h WHERE h.action IN :undone),
+          SELECT DISTINCT h.deal_id FROM history h WHERE h.action IN ({skipped_actions_sql("as_of")})),
         state AS MATERIALIZED (
           SELECT d.id, d.owner, d.source, d.created_at, last.to_stage AS stage, e.top,
             CASE WHEN u.deal_id IS NULL THEN last.at ELSE
               (SELECT h.at FROM history h WHERE h.deal_id = d.id AND h.to_stage IS NOT NULL AND h.at <= :as_of
-                 AND h.action NOT IN :undone ORDER BY h.id DESC LIMIT 1) END AS entered,
+                 AND {live} ORDER BY h.id DESC LIMIT 1) END AS entered,
             CASE WHEN st.deal_id IS NULL THEN d.status ELSE st.old END AS status,
             {', '.join(columns)}
           FROM deal d
@@ -86,14 +85,17 @@ def facts_as_of(conn: Connection, stages: Sequence[StageDef], deals: DealSet,
                     THEN julianday(closed_at) - julianday(created_at) END,
                julianday(:as_of) - julianday(COALESCE(entered, created_at)),
                {days_sql('COALESCE(entered, created_at)')}
-        FROM state""").bindparams(bindparam("undone", expanding=True)), params).all()
+        FROM state"""), params).all()
     by_position = {s.position: s.key for s in stages}
+    position = {s.key: s.position for s in stages}
     facts: dict[str, FunnelFacts] = {}
     groups: dict[str, dict[tuple, list]] = {}
     open_entries: dict[str, dict[str, float]] = {}
     for owner, source, stage, top, status, amount, prob, reason, cycle, dwell, entered in rows:
         f = facts.setdefault(owner, FunnelFacts())
         top_key = by_position.get(top, stage)
+        if position.get(stage, 0) > position.get(top_key, 0):
+            top_key = stage  # every entry up to then was undone but the one it stands in
         f.highest[top_key] = f.highest.get(top_key, 0) + 1
         w = weighted_minor(int(amount or 0), int(prob or 0))
         g = groups.setdefault(owner, {}).setdefault(
@@ -115,9 +117,8 @@ def facts_as_of(conn: Connection, stages: Sequence[StageDef], deals: DealSet,
     rows = conn.execute(text(f"""
         SELECT d.owner, h.to_stage, h.from_stage, count(*), sum({days_sql('h.at')})
         FROM deal d JOIN history h ON h.deal_id = d.id AND h.to_stage IS NOT NULL AND h.at <= :as_of
-        WHERE {where} AND h.action NOT IN :undone
-        GROUP BY d.owner, h.to_stage, h.from_stage""").bindparams(bindparam("undone", expanding=True)),
-        params).all()
+        WHERE {where} AND {live}
+        GROUP BY d.owner, h.to_stage, h.from_stage"""), params).all()
     add_pairs(pairs, rows, +1)
     for owner, stays in completed_stays(pairs, open_entries).items():
         if owner in facts:

@@ -1,7 +1,8 @@
 """Undo: the newest action not yet undone, walked back by appending its inverse.
 
-History stays append-only: undo writes new rows under `undo:<action>` and every reader
-skips undone actions, so after an action and its undo every number is as it was. Deal
+History stays append-only: undo writes new rows under `undo:<action>`, marks both actions
+in the `undo` table (models.Undo says why a table), and every reader skips the rows of
+marked actions, so after an action and its undo every number is as it was. Deal
 columns are restored through apply_changes (history-tracked, version-checked);
 follow-ups get their old status or due time back; touches are voided, never deleted; an
 import's deals are soft-deleted. Imported here rather than in history.py: undo needs the
@@ -13,34 +14,34 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import and_, insert, select, text, update
 from sqlalchemy.engine import Connection
 
 from funnel_tui.domain.funnel import UNDO_PREFIX
+from funnel_tui.domain.undo import what_was_done
 from funnel_tui.store.followups import refresh_next_follow_up
-from funnel_tui.store.history import TRACKED, apply_changes, deal_row, deser, history_row, record, ser
-from funnel_tui.store.tables import D, F, H, T, to_db
+from funnel_tui.store.history import TRACKED, apply_changes, deal_row, deser, history_row, live_sql, record, ser
+from funnel_tui.store.tables import D, F, H, T, U, to_db
+
+
+def newest_action(conn: Connection) -> str | None:
+    """The newest action that stands (not undone, not an undo): walks history back from the
+    end, so it costs the few rows written since, not the whole table."""
+    return conn.execute(text(
+        f"SELECT h.action FROM history h WHERE h.action <> '' AND {live_sql('h')} "
+        "ORDER BY h.id DESC LIMIT 1")).scalar()
 
 
 def undo(conn: Connection, *, now: datetime) -> dict | None:
-    """Revert the newest action not yet undone. Returns {"action", "deal_ids", "rows"}, or
-    None when there is nothing to undo."""
-    undone = {
-        a[len(UNDO_PREFIX):] for a in conn.execute(
-            select(H.c.action).where(H.c.action.like(UNDO_PREFIX + "%")).distinct()
-        ).scalars()
-    }
-    candidates = conn.execute(
-        select(H.c.action, func.max(H.c.id).label("last"))
-        .where(and_(H.c.action != "", H.c.action.notlike(UNDO_PREFIX + "%")))
-        .group_by(H.c.action)
-        .order_by(func.max(H.c.id).desc())
-        .limit(len(undone) + 1)
-    ).all()
-    target = next((c.action for c in candidates if c.action not in undone), None)
+    """Revert the newest action not yet undone. Returns {"action", "deal_ids", "rows",
+    "what", "customer", "fields", "from_stage", "to_stage", "deals"} (domain.undo), or None
+    when there is nothing to undo."""
+    target = newest_action(conn)
     if target is None:
         return None
     rows = conn.execute(select(H).where(H.c.action == target).order_by(H.c.id.desc())).mappings().all()
+    first = conn.execute(select(D.c.customer).where(D.c.id == rows[-1]["deal_id"])).scalar()
+    what = what_was_done([dict(r) for r in reversed(rows)])
     action = UNDO_PREFIX + target
     deal_ids: dict[int, None] = {}  # an ordered set: an import touches many deals
     imported: list[int] = []
@@ -68,7 +69,8 @@ def undo(conn: Connection, *, now: datetime) -> dict | None:
     for deal_id in deal_ids:
         if deal_id not in skip:
             refresh_next_follow_up(conn, deal_id)
-    return {"action": target, "deal_ids": list(deal_ids), "rows": len(rows)}
+    conn.execute(insert(U).values(action=target, undo_action=action, at=to_db(now)))
+    return {"action": target, "deal_ids": list(deal_ids), "rows": len(rows), "customer": first or "", **what}
 
 
 def _soft_delete_many(conn: Connection, ids: list[int], *, now: datetime, action: str) -> None:

@@ -14,7 +14,7 @@ from textual.app import App
 from textual.binding import Binding
 from textual.screen import ModalScreen, Screen
 
-from funnel_tui import paths
+from funnel_tui import config, paths
 from funnel_tui.domain.dates import local_tz
 from funnel_tui.i18n import _, activate
 from funnel_tui.tui import wide_cells
@@ -42,8 +42,11 @@ class FunnelApp(ScreenServices, App[int]):
     ]
 
     def __init__(self, store, clock: Callable[[], datetime], *, tz: tzinfo | None = None,
-                 lang: str | None = None, export_dir: Path | str | None = None, first_read=None):
+                 lang: str | None = None, export_dir: Path | str | None = None, first_read=None,
+                 ask_name: bool = False):
+        """`ask_name`: on the first start, ask the rep's name once (`funnel tui` does)."""
         super().__init__()
+        self.ask_name = ask_name
         self.store = store
         # The board's first read (board_data.FirstRead), started before Textual loaded.
         self.first_read = first_read
@@ -51,7 +54,9 @@ class FunnelApp(ScreenServices, App[int]):
         self.tz = tz or local_tz()
         self.lang = lang or detect_lang(store.get_setting("lang"))
         activate(self.lang)  # the gettext catalogs speak the board's language
-        self.export_dir = Path(export_dir) if export_dir else Path.cwd()
+        # Where `x` writes; None: the `export_dir` setting, else the documents folder (read
+        # when the rep exports, not at start-up).
+        self.export_dir = Path(export_dir) if export_dir else None
         self._reminded: set[int] = set()
         self._reminders_started = False
         self._saved_theme = store.get_setting("theme")
@@ -88,6 +93,24 @@ class FunnelApp(ScreenServices, App[int]):
             if opening is not None:
                 opening()
             self.start_reminders()
+            if self.ask_name:
+                self.ask_name_once()
+
+    def ask_name_once(self) -> None:
+        """The first start asks the rep's name (once, whatever the answer): new deals are theirs."""
+        from funnel_tui.tui.forms.first_run import NameForm
+
+        with self.reporting_errors():
+            if self.store.get_setting("me") or self.store.get_setting(config.ASKED_NAME):
+                return
+            self.store.set_setting(config.ASKED_NAME, "1")
+            self.push_screen(NameForm(), callback=self._got_name)
+
+    def _got_name(self, name: str | None) -> None:
+        if name:
+            with self.reporting_errors():
+                self.store.set_setting("me", name)
+                self.notify(_("New deals you add are {name}'s").format(name=name), markup=False)
 
     def _remember_theme(self, theme) -> None:
         if theme.name != self._saved_theme:
@@ -156,6 +179,6 @@ class FunnelApp(ScreenServices, App[int]):
 
 def run_app(store, clock: Callable[[], datetime], first_read=None) -> int:
     """Run the board until the rep quits; returns the exit code."""
-    app = FunnelApp(store, clock, first_read=first_read)
+    app = FunnelApp(store, clock, first_read=first_read, ask_name=True)
     result = app.run()
     return int(result or 0) if app.return_code in (None, 0) else int(app.return_code)

@@ -14,7 +14,7 @@ forms (≈40 ms of imports) load with the first form opened.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING, Any, Callable, Mapping, Protocol, Sequence, TypeVar
 
@@ -22,7 +22,9 @@ from funnel_tui.domain.dates import format_local, parse_when
 from funnel_tui.domain.money import weighted_minor
 from funnel_tui.domain.rules import cadence, lead_score_warning
 from funnel_tui.domain.stages import StageDef
+from funnel_tui.domain.undo import describe_undo as undo_title
 from funnel_tui.domain.validation import TouchDraft
+from funnel_tui.i18n import _
 from funnel_tui.store import StaleDealError
 from funnel_tui.tui.context import AppContext, context_of
 
@@ -233,13 +235,18 @@ class DealActions:
             self._write(FOLLOW_UP, deal, lambda: ctx.store.add_follow_up(draft, now=ctx.now()),
                         f"Follow-up planned for {deal['customer']}")
 
-    async def log_touch(self, deal: Mapping[str, Any], kind: str = "call") -> None:
-        """Log a call or visit (what was said) and plan the next step (tier cadence)."""
+    async def log_touch(self, deal: Mapping[str, Any], kind: str = "call", followup_id: int | None = None) -> None:
+        """Log a call or visit (what was said) and plan the next step (tier cadence). From a
+        Today row, `followup_id` is the row's follow-up: the touch completes it, with the note."""
         ctx = self.ctx
         draft = await self._touch_draft(deal, kind=kind)
         if draft is not None:
-            self._write(LOG, deal, lambda: ctx.store.log_touch(draft, now=ctx.now()),
-                        f"Logged a {draft.kind} with {deal['customer']}")
+            if followup_id is not None:
+                draft = replace(draft, completes=followup_id)
+            message = _("Logged a {kind} with {customer}").format(kind=draft.kind, customer=deal["customer"])
+            if followup_id is not None:
+                message = _("{logged}; its follow-up is done").format(logged=message)
+            self._write(LOG, deal, lambda: ctx.store.log_touch(draft, now=ctx.now()), message)
 
     async def complete(self, deal: Mapping[str, Any], followup_id: int, kind: str) -> None:
         """Mark a follow-up done: what was said (a touch of its kind), then the next one."""
@@ -307,7 +314,11 @@ class DealActions:
             self.host.app.notify("Nothing to undo", timeout=3)
         else:
             self._changed(Change(UNDO))
-            self._tell(describe_undo(ctx.store, result, ctx.lang))
+            # The title names what was taken back (action, deal, fields: domain.undo, as
+            # `funnel undo` says it); the message what changed back.
+            labels = {s.key: s.label(ctx.lang) for s in ctx.store.stages()}
+            self.host.app.notify(describe_undo(ctx.store, result, ctx.lang), markup=False,
+                                 title=undo_title(result, lambda key: labels.get(key, key)))
 
 
 def describe_undo(store: Any, result: dict, lang: str = "en") -> str:

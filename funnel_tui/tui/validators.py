@@ -11,7 +11,7 @@ from typing import Callable, Sequence
 
 from textual.validation import ValidationResult, Validator
 
-from funnel_tui.domain.dates import parse_when
+from funnel_tui.domain.dates import parse_follow_up
 from funnel_tui.domain.stages import StageDef
 from funnel_tui.domain.validation import FieldError, validate_field
 
@@ -43,7 +43,8 @@ class DealField(Validator):
 
 
 class When(Validator):
-    """A follow-up time as `parse_when` reads it; empty is allowed only when `optional`."""
+    """A follow-up time as `parse_follow_up` reads it (never in the past); empty is allowed
+    only when `optional`."""
 
     def __init__(self, *, now: datetime | Callable[[], datetime], tz: tzinfo, optional: bool = False):
         super().__init__()
@@ -61,7 +62,7 @@ class When(Validator):
             if self.optional:
                 return None
             raise ValueError("a time is required; e.g. tomorrow, +2h, fri 15:00")
-        return parse_when(value, now=self.now, tz=self.tz)
+        return parse_follow_up(value, now=self.now, tz=self.tz)
 
     def validate(self, value: str) -> ValidationResult:
         try:

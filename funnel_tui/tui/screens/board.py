@@ -20,6 +20,7 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import OptionList, Static
 
+from funnel_tui import paths
 from funnel_tui.domain.money import weighted_minor
 from funnel_tui.domain.stages import StageDef
 from funnel_tui.i18n import _
@@ -95,10 +96,11 @@ class BoardScreen(BoardWindow, BoardLoading, Screen):
 
     def __init__(self, first_read: FirstRead | None = None, export_dir: Path | None = None) -> None:
         """`first_read`: the board's first read, started by `funnel tui` before Textual
-        loaded; `export_dir`: where `x` writes its CSV (the working directory by default)."""
+        loaded; `export_dir`: where `x` writes its CSV (by default the `export_dir` setting,
+        else the user's documents folder)."""
         super().__init__()
         self.first_read = first_read
-        self.export_dir = export_dir or Path.cwd()
+        self.export_dir = export_dir
         self.actions = DealActions(self)
         self.colours = CardColours()
         self._last_actions: tuple = ()
@@ -398,8 +400,9 @@ class BoardScreen(BoardWindow, BoardLoading, Screen):
 
         ctx = self.ctx
         with ctx.reporting_errors(extra=(OSError, ExportError)):
+            folder = self.export_dir or paths.export_dir(ctx.store.get_setting("export_dir"))
             # A folder: the exporter names the file (funnel-deals-<local time>.csv).
-            result = export_deals(ctx.store, self.export_dir, now=now, tz=ctx.tz, status=status)
+            result = export_deals(ctx.store, folder, now=now, tz=ctx.tz, status=status, folder=True)
             self.app.notify(f"Exported {result.rows} deals to {result.path}", markup=False, timeout=8)  # thread-safe
 
     def action_undo(self) -> None:

@@ -150,7 +150,7 @@ class DealScreen(HasContext, Screen):
         self._fill_follow_ups(store.deal_follow_ups(self.deal_id, open_only=True))
         self.query_one("#timeline", Static).update(timeline(
             store.deal_touches(self.deal_id), store.deal_follow_ups(self.deal_id),
-            store.deal_history(self.deal_id), self._stage_label, tz))
+            store.deal_timeline(self.deal_id), self._stage_label, tz))
         self.refresh_bindings()
 
     def _stage_label(self, key: str | None) -> str:

@@ -74,7 +74,8 @@ class TodayScreen(HasContext, Screen):
         Binding("1", "snooze(1)", "+1d", tooltip="Snooze the follow-up a day"),
         Binding("3", "snooze(3)", "+3d", tooltip="Snooze the follow-up three days"),
         Binding("w", "snooze(7)", "+1w", tooltip="Snooze the follow-up a week"),
-        Binding("l", "log", "Log touch", tooltip="Log a call or visit on the row's deal and plan the next step"),
+        Binding("l", "log", "Log touch",
+                tooltip="Log a call or visit on the row's deal: it completes the row's follow-up; plan the next"),
         Binding("m", "move_next", "Next stage", tooltip="Move the row's deal to the next stage (Won asks first)"),
         Binding("enter", "open", "Open", tooltip="Open the row's deal"),
         Binding("r", "reload", "Reload", show=False, tooltip="Read everything again"),
@@ -277,11 +278,11 @@ class TodayScreen(HasContext, Screen):
 
     @work
     async def action_log(self) -> None:
-        """Log a touch on the row's deal and plan the next follow-up."""
+        """Log a touch on the row's deal (it completes the row's follow-up) and plan the next."""
         row = self.current()
         deal = self.actions.read_deal(row.deal_id) if row is not None else None
         if row is not None and deal is not None:
-            await self.actions.log_touch(deal, kind=row.ref.kind)
+            await self.actions.log_touch(deal, kind=row.ref.kind, followup_id=row.followup_id)
 
     def action_move_next(self) -> None:
         """Move the row's deal to the next stage (into Won asks first)."""
