@@ -16,7 +16,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Optional
 
-from sqlalchemy import CheckConstraint, Column, ForeignKey, Index, Integer, text
+from sqlalchemy import BigInteger, CheckConstraint, Column, ForeignKey, Index, Integer, text
 from sqlmodel import Field, SQLModel
 
 from funnel_tui.domain.vocab import (
@@ -28,8 +28,13 @@ from funnel_tui.domain.vocab import (
     STAGE_KINDS,
 )
 
-# Bumped by every schema migration (see store.migrations); kept in PRAGMA user_version.
-SCHEMA_VERSION = 2
+# Bumped by every schema migration (see store.migrations); kept in PRAGMA user_version on
+# SQLite and in the funnel_schema table on a server (store.pg_schema).
+SCHEMA_VERSION = 3
+
+# Money is 64-bit everywhere: BIGINT on a server (a 32-bit integer ends at ¥21,474,836.47
+# in fen); SQLite's INTEGER is already 64-bit, and its DDL stays as it always was.
+MONEY = BigInteger().with_variant(Integer(), "sqlite")
 
 OPEN_DEAL = "status = 'open' AND deleted_at IS NULL"  # live deals on the board
 OPEN_FOLLOWUP = "status = 'open'"
@@ -150,7 +155,7 @@ class Deal(SQLModel, table=True):
     owner: str = ""
     stage: str = Field(sa_column=Column(ForeignKey("stage.key"), nullable=False))
     status: str = "open"
-    amount: int = 0  # minor units (cents / 分)
+    amount: int = Field(default=0, sa_type=MONEY)  # minor units (cents / 分)
     currency: str = "CNY"
     probability: int = 0
     # True when the rep set the probability; otherwise it follows the stage default.
@@ -258,6 +263,10 @@ class History(SQLModel, table=True):
     # Undo appends the inverse rows under action "undo:<action>" and marks both actions in
     # the `undo` table; nothing here is ever rewritten.
     action: str = ""
+    # Who did it: the PostgreSQL role on a server (set by the server itself, store.pg_schema);
+    # on SQLite the OS user. '' on rows written before authors were kept (and by the bulk
+    # import's SQLite fast path).
+    author: str = Field(default="", sa_column_kwargs={"server_default": ""})
 
 
 class Undo(SQLModel, table=True):

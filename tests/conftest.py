@@ -24,9 +24,75 @@ def tz():
     return TZ
 
 
+def pytest_generate_tests(metafunc):
+    """Tests marked `both_backends` (a module's pytestmark, or one test) run twice: on a
+    SQLite file and on a database of the session's PostgreSQL cluster (`db_path` is then the
+    database's URL). `sqlite_only` keeps a test that reads the file itself on SQLite."""
+    if "backend" not in metafunc.fixturenames:
+        return
+    if metafunc.definition.get_closest_marker("both_backends") is None:
+        return
+    if metafunc.definition.get_closest_marker("sqlite_only") is not None:
+        return
+    metafunc.parametrize("backend", ["sqlite", "postgresql"], indirect=True)
+
+
 @pytest.fixture
-def db_path(tmp_path):
+def backend(request) -> str:
+    """Which database the test runs on: sqlite unless parametrized (see above)."""
+    return getattr(request, "param", "sqlite")
+
+
+@pytest.fixture
+def db_path(tmp_path, backend, request):
+    if backend == "postgresql":
+        return request.getfixturevalue("pg_url")
     return tmp_path / "funnel.db"
+
+
+# --- a PostgreSQL server for the team-mode tests (tests/pg_cluster.py) ----------------------
+
+
+@pytest.fixture(scope="session")
+def pg_cluster():
+    """One throwaway cluster per session on 127.0.0.1 and a socket dir, with a template
+    database that has the schema and the team roles (`funnel team init`)."""
+    from pg_cluster import TEMPLATE_DB, Cluster, pg_bindir
+
+    bindir = pg_bindir()
+    if bindir is None:
+        pytest.skip("no PostgreSQL binaries (initdb) on this machine: apt-get install postgresql "
+                    "(.ci/run does)")
+    try:
+        import psycopg  # noqa: F401
+    except ImportError:
+        pytest.skip("psycopg is not installed: pip install -e '.[dev]' (or '.[team]')")
+    cluster = Cluster(bindir).start()
+    try:
+        with cluster.admin() as con:
+            con.execute(f'CREATE DATABASE "{TEMPLATE_DB}"')
+        from funnel_tui.store.pg_team import init_team
+
+        init_team(cluster.url(TEMPLATE_DB))
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture
+def pg_url(pg_cluster):
+    """A fresh database with the schema and team set-up, as the superuser; dropped after."""
+    name = pg_cluster.new_database()
+    yield pg_cluster.url(name)
+    pg_cluster.drop_database(name)
+
+
+@pytest.fixture
+def pg_empty_url(pg_cluster):
+    """A fresh, empty database (no schema), as the superuser; dropped after."""
+    name = pg_cluster.new_database(template=None)
+    yield pg_cluster.url(name)
+    pg_cluster.drop_database(name)
 
 
 @pytest.fixture

@@ -11,6 +11,9 @@ import pytest
 
 from funnel_tui.store import Store
 
+# Store and command-line behaviour is the same on a SQLite file and on a team server (issue 18).
+pytestmark = [*globals().get("pytestmark", []), pytest.mark.both_backends]
+
 DATA = Path(__file__).parent / "data"
 
 

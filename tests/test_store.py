@@ -13,6 +13,9 @@ import pytest
 from funnel_tui.domain.validation import FollowUpDraft, TouchDraft, ValidationError
 from funnel_tui.store import NotFound, StaleDealError, Store, StoreError
 
+# Store and command-line behaviour is the same on a SQLite file and on a team server (issue 18).
+pytestmark = [*globals().get("pytestmark", []), pytest.mark.both_backends]
+
 H = timedelta(hours=1)
 REPO = Path(__file__).resolve().parents[1]
 
@@ -21,6 +24,7 @@ def add(store, now, **kw):
     return store.add_deal({"customer": "华信科技", "amount": "12000", **kw}, now=now)
 
 
+@pytest.mark.sqlite_only  # reads the SQLite file or its pragmas
 def test_engine_pragmas_on_every_connection(store):
     with store.read() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
@@ -29,6 +33,7 @@ def test_engine_pragmas_on_every_connection(store):
         assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 5000
 
 
+@pytest.mark.sqlite_only  # reads the SQLite file or its pragmas
 def test_database_file_is_private(db_path, store):
     assert (db_path.stat().st_mode & 0o777) == 0o600
 
@@ -98,6 +103,7 @@ def test_lose_needs_reason_and_keeps_stage(store, now):
     assert (d["status"], d["stage"], d["lost_reason"], d["closed_at"]) == ("open", "qualified", "", None)
 
 
+@pytest.mark.sqlite_only  # reads the SQLite file or its pragmas
 def test_delete_is_soft_and_restorable(store, now, db_path):
     deal_id = add(store, now)
     store.delete_deal(deal_id, now=now + H)
@@ -291,6 +297,7 @@ def test_warnings_match_the_domain_rules_on_a_random_pipeline(store, now):
         assert [w.deal_id for w in limited if w.kind == kind] == [i for _, i in worst]
 
 
+@pytest.mark.sqlite_only  # reads the SQLite file or its pragmas
 def test_a_locked_database_is_a_store_refusal_with_nothing_written(db_path, now):
     """busy_timeout run out: the rep reads one line (CLI) or a toast (TUI), not a traceback."""
     from funnel_tui.store.errors import DatabaseUnavailable

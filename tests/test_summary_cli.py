@@ -11,6 +11,9 @@ import pytest
 
 from funnel_tui.store import Store
 
+# Store and command-line behaviour is the same on a SQLite file and on a team server (issue 18).
+pytestmark = [*globals().get("pytestmark", []), pytest.mark.both_backends]
+
 NOW_ISO = "2026-11-24T10:00:00+08:00"  # Tuesday
 NOW = datetime.fromisoformat(NOW_ISO).astimezone(timezone.utc)
 SUMMARY_KEYS = {"owner", "as_of", "stages", "won", "lost", "win_rate", "won_amount", "weighted_pipeline",

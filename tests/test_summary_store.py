@@ -18,6 +18,9 @@ from funnel_tui.store import Store
 from funnel_tui.store.summary import DealSet
 from funnel_tui.store.tables import aware_row as _aware_row
 
+# Store and command-line behaviour is the same on a SQLite file and on a team server (issue 18).
+pytestmark = [*globals().get("pytestmark", []), pytest.mark.both_backends]
+
 UTC = timezone.utc
 TZ = ZoneInfo("Asia/Shanghai")
 T0 = datetime(2026, 10, 1, tzinfo=UTC)
@@ -257,6 +260,6 @@ def test_summary_tiers_follow_the_tier_share_settings(store, now):
         store.add_deal({"customer": f"c{amount}", "amount": amount}, now=now)
     assert store.summary(now=now)["tiers"] == {"A": 1, "B": 1, "C": 1}
     store.set_setting("tier_a_share", "0.9")
-    fresh = type(store)(store.path)  # settings are read once per Store
+    fresh = type(store)(store.target)  # settings are read once per Store
     assert fresh.summary(now=now)["tiers"] == {"A": 2, "B": 0, "C": 1}
     assert fresh.tier_cutoffs().tier(15_000) == "A"

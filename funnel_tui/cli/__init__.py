@@ -10,6 +10,7 @@
     summary     summary, review
     exchange    export, import
     backup      backup create | list | restore
+    team        team init | add-rep | add-lead | migrate | whoami (PostgreSQL)
 
 Kept light: only argparse at import. The store (SQLModel), Rich and above all Textual are
 imported inside the commands that need them, so `funnel due` starts fast. Exit codes are
@@ -24,12 +25,12 @@ import sys
 from typing import Sequence
 
 from funnel_tui import __version__
-from funnel_tui.cli import admin, backup, deals, due, exchange, followups, reads, summary, web
+from funnel_tui.cli import admin, backup, deals, due, exchange, followups, reads, summary, team, web
 from funnel_tui.cli.common import EXIT_ERROR, EXIT_OK, is_user_error, safe
 
 # The order of `funnel --help`: each group adds its commands in turn.
 COMMAND_GROUPS = (admin.register_board, web.register, deals.register, followups.register, due.register, reads.register,
-                  admin.register, summary.register, exchange.register, backup.register)
+                  admin.register, summary.register, exchange.register, backup.register, team.register)
 
 
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:

@@ -61,7 +61,20 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     target = resolve_db(args)
     path = sqlite_path(target)
-    if args.reset and path is not None and path.exists():
+    if path is None:
+        # A server is the team's live pipeline: demo data goes only into an empty database.
+        from funnel_tui.store.pg_team import server_has_deals
+
+        store = open_store(args)
+        with store.read() as conn:
+            held = server_has_deals(conn)
+        if held:
+            raise CliError(_("demo: this server database already holds deals; demo data goes only into an "
+                             "empty database (--reset never empties a server)"))
+        n = fill_demo(store, deals=args.deals, seed=args.seed, now=now_utc())
+        print(f"demo: {n} deals in {redact_url(target)}")
+        return EXIT_OK
+    if args.reset and path.exists():
         for p in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
             p.unlink(missing_ok=True)
     store = open_store(args)

@@ -9,7 +9,18 @@ from __future__ import annotations
 import argparse
 import sys
 
-from funnel_tui.cli.common import EXIT_OK, CliError, add_command, add_format, emit, now_utc, resolve_db, safe
+from funnel_tui.cli.common import (
+    EXIT_OK,
+    CliError,
+    add_command,
+    add_format,
+    emit,
+    now_utc,
+    open_store,
+    resolve_db,
+    safe,
+)
+from funnel_tui.i18n import _
 
 
 def _db_path(args: argparse.Namespace):
@@ -23,9 +34,29 @@ def _db_path(args: argparse.Namespace):
     return path
 
 
+def _server(args: argparse.Namespace):
+    """The open Store when the target is a team server, else None (a SQLite file)."""
+    from funnel_tui.store.engine import sqlite_path
+
+    if sqlite_path(resolve_db(args)) is not None:
+        return None
+    return open_store(args)
+
+
 def cmd_backup_create(args: argparse.Namespace) -> int:
     from funnel_tui.store.backup import BackupError, create_backup
 
+    store = _server(args)
+    if store is not None:
+        from funnel_tui.store.pg_backup import ServerBackupError, dump_engine
+
+        try:
+            info = dump_engine(store.engine, reason=args.reason, now=now_utc())
+        except ServerBackupError as exc:
+            raise CliError(f"backup: {exc}") from None
+        print(_("backup: {path} ({kib} KiB, pg_dump custom format, verified)").format(
+            path=safe(info.path), kib=info.size // 1024))
+        return EXIT_OK
     path = _db_path(args)
     try:
         info = create_backup(path, reason=args.reason, now=now_utc())
@@ -39,13 +70,20 @@ def cmd_backup_list(args: argparse.Namespace) -> int:
     from funnel_tui.domain.dates import format_local, iso_local, local_tz
     from funnel_tui.store.backup import list_backups
 
-    path = _db_path(args)
+    store = _server(args)
+    if store is not None:
+        from funnel_tui.store.pg_backup import list_dumps
+
+        found, name = list_dumps(store.engine.url), store.engine.url.database or ""
+    else:
+        path = _db_path(args)
+        found, name = list_backups(path), path.name
     tz = local_tz()
     rows = [{"file": b.path.name, "at": format_local(b.at, tz) if args.format == "table" else iso_local(b.at, tz),
              "reason": b.reason, "kib": b.size // 1024, "path": str(b.path)}
-            for b in list_backups(path)]
+            for b in found]
     cols = ["file", "at", "reason", "kib"] if args.format == "table" else ["file", "at", "reason", "kib", "path"]
-    emit(rows, args.format, cols, title=f"Backups of {path.name} (newest first)")
+    emit(rows, args.format, cols, title=f"Backups of {name} (newest first)")
     return EXIT_OK
 
 
@@ -54,6 +92,9 @@ def cmd_backup_restore(args: argparse.Namespace) -> int:
 
     from funnel_tui.store.backup import BackupError, list_backups, restore_backup
 
+    store = _server(args)
+    if store is not None:
+        return _restore_server(store, args.backup)
     path = _db_path(args)
     if args.backup == "latest":
         backups = list_backups(path)
@@ -72,6 +113,40 @@ def cmd_backup_restore(args: argparse.Namespace) -> int:
     if saved is not None:
         msg += f"; the database as it was is saved as {safe(saved.path.name)}"
     print(msg)
+    return EXIT_OK
+
+
+def _restore_server(store, name: str) -> int:
+    """A server's dump goes back into a NEW database beside the live one (never over it), or
+    the exact commands are printed for an administrator."""
+    from pathlib import Path
+
+    from funnel_tui.store.pg_backup import ServerBackupError, list_dumps, restore_into_new, server_backups_dir
+
+    url = store.engine.url
+    if name == "latest":
+        dumps = list_dumps(url)
+        if not dumps:
+            raise CliError(_("restore: no backups of {db} yet (funnel backup create)").format(db=url.database))
+        source = dumps[0].path
+    else:
+        source = Path(name)
+        if not source.exists() and (server_backups_dir() / name).exists():
+            source = server_backups_dir() / name
+    if not source.is_file():
+        raise CliError(_("restore: no backup file {name}").format(name=safe(name)))
+    try:
+        plan, done = restore_into_new(store.engine, url, source, now=now_utc())
+    except ServerBackupError as exc:
+        raise CliError(f"restore: {exc}") from None
+    if done:
+        print(_("restored {file} into the new database {db}; the live database is unchanged. Check it, "
+                "then point the team at it (--db …/{db})").format(file=safe(source.name), db=plan.database))
+    else:
+        print(_("restore: this role may not create databases here (or pg_restore is missing); an "
+                "administrator runs:"))
+        for command in plan.commands:
+            print("  " + command)
     return EXIT_OK
 
 

@@ -129,7 +129,7 @@ def resolve_db(args: argparse.Namespace) -> str:
 def open_store(args: argparse.Namespace, *, checked: bool = False):
     """The Store for this command; a newer schema opens read-only, a failure is one line.
     `checked`: the checks at start (_check_file) already ran in this process."""
-    from funnel_tui.store import NewerSchemaError, Store
+    from funnel_tui.store import NewerSchemaError, Store, StoreError
     from funnel_tui.store.engine import redact_url
 
     target = resolve_db(args)
@@ -137,11 +137,15 @@ def open_store(args: argparse.Namespace, *, checked: bool = False):
         _check_file(target)
     try:
         return Store(target)
+    except StoreError as exc:  # named causes (a server: authentication, reachability, …)
+        raise CliError(str(exc)) from None
     except NewerSchemaError as exc:
         # Readable, never written: a newer funnel-tui owns this file's format.
         print(f"funnel: {exc}; opened read-only (changes are refused)", file=sys.stderr)
         try:
             return Store(target, read_only=True)
+        except StoreError as exc2:
+            raise CliError(str(exc2)) from None
         except Exception as exc2:  # noqa: BLE001
             raise CliError(f"cannot open database {redact_url(target)}: {type(exc2).__name__}") from None
     except Exception as exc:  # noqa: BLE001 - never print a URL with its password

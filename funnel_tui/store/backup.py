@@ -164,9 +164,15 @@ def create_backup(db_path: Path, *, reason: str = "manual", now: datetime | None
 
 
 def backup_before(engine: "Engine", *, reason: str) -> Path | None:
-    """A verified backup of the engine's SQLite file before a risky step (None for servers)."""
+    """A verified backup of the engine's database before a risky step: the SQLite file's, or a
+    server's pg_dump (store/pg_backup.py)."""
     if engine.dialect.name != "sqlite":
-        return None
+        from funnel_tui.store.pg_backup import ServerBackupError, dump_engine
+
+        try:
+            return dump_engine(engine, reason=reason).path
+        except ServerBackupError as exc:
+            raise BackupError(str(exc)) from None
     db = engine.url.database or ""
     if db.startswith("file:"):
         db = db[5:].split("?", 1)[0]

@@ -20,28 +20,31 @@ def _cards(sql: str):
     return text(sql).columns(*CARD_COLUMNS)
 
 
-def board_totals(conn: Connection, *, status: str = "open") -> dict[str, dict[str, int]]:
-    """Per stage: count, Σ amount, Σ weighted of deals with `status` (open: covering index)."""
+def board_totals(conn: Connection, *, status: str = "open", owner: str | None = None) -> dict[str, dict[str, int]]:
+    """Per stage: count, Σ amount, Σ weighted of deals with `status` (open: covering index),
+    of one rep when `owner` is given."""
     status_literal(status)  # a refusal the rep can read for an unknown status
-    sql = board_sql.totals_sql(status, sqlite=conn.dialect.name == "sqlite")
-    return board_sql.totals(conn.execute(text(sql)).all())
+    sql = board_sql.totals_sql(status, sqlite=conn.dialect.name == "sqlite", owner=owner is not None)
+    return board_sql.totals(conn.execute(text(sql), {"owner": owner}).all())
 
 
 def board_column(conn: Connection, stage: str, *, limit: int = 50, offset: int = 0,
-                 status: str = "open") -> list[dict]:
+                 status: str = "open", owner: str | None = None) -> list[dict]:
     """Top-K deals in a stage: open ones by urgency (soonest follow-up first, then none),
-    won and lost ones newest closed first."""
+    won and lost ones newest closed first; of one rep when `owner` is given."""
     status_literal(status)
-    params = {"stage": stage, "limit": limit, "offset": offset}
+    mine = owner is not None
+    params = {"stage": stage, "limit": limit, "offset": offset, "owner": owner}
     if status != "open":
-        rows = conn.execute(_cards(board_sql.closed_sql(status)), params).mappings().all()
+        rows = conn.execute(_cards(board_sql.closed_sql(status, owner=mine)), params).mappings().all()
         return [aware_row(dict(r)) for r in rows]
-    dated_n = 0 if offset == 0 else conn.execute(text(board_sql.OPEN_DATED_COUNT_SQL), params).scalar() or 0
+    dated_n = 0 if offset == 0 else conn.execute(text(board_sql.open_dated_count_sql(owner=mine)),
+                                                 params).scalar() or 0
     out: list = []
     if offset == 0 or offset < dated_n:
-        out += conn.execute(_cards(board_sql.OPEN_DATED_SQL), params).mappings().all()
+        out += conn.execute(_cards(board_sql.open_dated_sql(owner=mine)), params).mappings().all()
     rest = limit - len(out)
     if rest > 0:
-        undated = {"stage": stage, "limit": rest, "offset": max(0, offset - dated_n)}
-        out += conn.execute(_cards(board_sql.OPEN_UNDATED_SQL), undated).mappings().all()
+        undated = {**params, "limit": rest, "offset": max(0, offset - dated_n)}
+        out += conn.execute(_cards(board_sql.open_undated_sql(owner=mine)), undated).mappings().all()
     return [aware_row(dict(r)) for r in out]

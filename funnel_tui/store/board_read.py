@@ -49,10 +49,10 @@ class BoardReader:
         params = {"stage": stage, "limit": limit, "offset": 0}
         if status != "open":
             return board_sql.cards(self.conn.execute(board_sql.closed_sql(status), params), from_utc_text)
-        rows = self.conn.execute(board_sql.OPEN_DATED_SQL, params).fetchall()
+        rows = self.conn.execute(board_sql.open_dated_sql(), params).fetchall()
         if len(rows) < limit:
             rest = {"stage": stage, "limit": limit - len(rows), "offset": 0}
-            rows += self.conn.execute(board_sql.OPEN_UNDATED_SQL, rest).fetchall()
+            rows += self.conn.execute(board_sql.open_undated_sql(), rest).fetchall()
         return board_sql.cards(rows, from_utc_text)
 
     def tier_cutoffs(self) -> TierCutoffs:

@@ -25,18 +25,18 @@ CARD_COLUMNS = ("id", "customer", "title", "amount", "currency", "probability", 
                 "last_contact_at", "created_at", "version", "lost_reason")
 CARD_TIME_COLUMNS = ("stage_entered_at", "next_follow_up_at", "last_contact_at", "created_at")
 _CARDS = ", ".join(f"deal.{c}" for c in CARD_COLUMNS)
-_IN_STAGE = "deal.stage = :stage AND deal.status = '{status}' AND deal.deleted_at IS NULL"
+# A column's cards: one stage, one status, not deleted (of one rep when the board shows one).
+_IN_STAGE = "deal.stage = :stage AND deal.status = '{status}' AND deal.deleted_at IS NULL{owner}"
+_OWNER = " AND deal.owner = :owner"
 
 # Open cards by urgency: two index-ordered LIMIT queries (dated on ix_deal_board, then
 # undated) instead of one sort with NULLS LAST, so the cost does not grow with the pipeline.
-OPEN_DATED_SQL = (f"SELECT {_CARDS} FROM deal WHERE {_IN_STAGE.format(status='open')} "
-                  "AND deal.next_follow_up_at IS NOT NULL "
-                  "ORDER BY deal.next_follow_up_at, deal.id LIMIT :limit OFFSET :offset")
-OPEN_UNDATED_SQL = (f"SELECT {_CARDS} FROM deal WHERE {_IN_STAGE.format(status='open')} "
-                    "AND deal.next_follow_up_at IS NULL ORDER BY deal.id LIMIT :limit OFFSET :offset")
+_OPEN_DATED_SQL = (f"SELECT {_CARDS} FROM deal WHERE {_IN_STAGE} AND deal.next_follow_up_at IS NOT NULL "
+                   "ORDER BY deal.next_follow_up_at, deal.id LIMIT :limit OFFSET :offset")
+_OPEN_UNDATED_SQL = (f"SELECT {_CARDS} FROM deal WHERE {_IN_STAGE} AND deal.next_follow_up_at IS NULL "
+                     "ORDER BY deal.id LIMIT :limit OFFSET :offset")
 # How many dated cards there are: needed only to page past them.
-OPEN_DATED_COUNT_SQL = (f"SELECT count(*) FROM deal WHERE {_IN_STAGE.format(status='open')} "
-                        "AND deal.next_follow_up_at IS NOT NULL")
+_OPEN_DATED_COUNT_SQL = f"SELECT count(*) FROM deal WHERE {_IN_STAGE} AND deal.next_follow_up_at IS NOT NULL"
 # Won and lost cards: newest closed first.
 _CLOSED_SQL = f"SELECT {_CARDS} FROM deal WHERE {_IN_STAGE} ORDER BY deal.closed_at DESC LIMIT :limit OFFSET :offset"
 
@@ -52,7 +52,7 @@ def weighted_sql(amount: str = "amount", probability: str = "probability") -> st
 # another index and reading every open deal's row to scanning the covering partial index
 # ix_deal_stage_money: 6-7x slower (100 vs 16 ms at 100k deals); it takes it only when told.
 _TOTALS_SQL = ("SELECT stage, count(*), sum(amount), sum(" + weighted_sql() + ") FROM deal{hint} "
-               "WHERE status = '{status}' AND deleted_at IS NULL GROUP BY stage")
+               "WHERE status = '{status}' AND deleted_at IS NULL{owner} GROUP BY stage")
 # The weighted values of open deals, grouped: where the A and B tiers start (one pass over
 # the same covering index).
 _OPEN_WEIGHTS_SQL = ("SELECT " + weighted_sql() + " AS w, count(*) FROM deal{hint} "
@@ -64,18 +64,34 @@ STAGES_SQL = ("SELECT key, position, name, name_zh, probability, max_dwell_days,
 SETTING_SQL = "SELECT value FROM setting WHERE key = :key"
 
 
-def closed_sql(status: str) -> str:
+def open_dated_sql(*, owner: bool = False) -> str:
+    """Open cards of a stage with a next follow-up, soonest first."""
+    return _OPEN_DATED_SQL.format(status="open", owner=_OWNER if owner else "")
+
+
+def open_undated_sql(*, owner: bool = False) -> str:
+    """Open cards of a stage without a next follow-up, oldest first."""
+    return _OPEN_UNDATED_SQL.format(status="open", owner=_OWNER if owner else "")
+
+
+def open_dated_count_sql(*, owner: bool = False) -> str:
+    return _OPEN_DATED_COUNT_SQL.format(status="open", owner=_OWNER if owner else "")
+
+
+def closed_sql(status: str, *, owner: bool = False) -> str:
     """Won or lost cards of a stage, newest closed first."""
     if status not in STATUSES[1:]:
         raise ValueError(f"status: {status!r} is not won or lost")
-    return _CLOSED_SQL.format(status=status)
+    return _CLOSED_SQL.format(status=status, owner=_OWNER if owner else "")
 
 
-def totals_sql(status: str, *, sqlite: bool) -> str:
-    """Count, Σ amount, Σ weighted per stage of the deals with `status`."""
+def totals_sql(status: str, *, sqlite: bool, owner: bool = False) -> str:
+    """Count, Σ amount, Σ weighted per stage of the deals with `status` (of one rep: `owner`;
+    the covering index holds no owner, so that one is left to the planner)."""
     if status not in STATUSES:
         raise ValueError(f"status: {status!r} is not one of open, won, lost")
-    return _TOTALS_SQL.format(hint=_HINT if sqlite and status == "open" else "", status=status)
+    hint = _HINT if sqlite and status == "open" and not owner else ""
+    return _TOTALS_SQL.format(hint=hint, status=status, owner=" AND owner = :owner" if owner else "")
 
 
 def open_weights_sql(*, sqlite: bool) -> str:

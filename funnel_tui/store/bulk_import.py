@@ -22,7 +22,7 @@ from funnel_tui.domain.validation import FollowUpDraft
 from funnel_tui.store import bulk_rows
 from funnel_tui.store.bulk_rows import STAGE_SCHEMA, StagedChunk, new_uids
 from funnel_tui.store.followups import add_follow_up, close_follow_ups
-from funnel_tui.store.history import apply_changes, deal_row, history_row, new_action
+from funnel_tui.store.history import apply_changes, deal_row, history_row, new_action, stamp_author
 from funnel_tui.store.tables import IN_CHUNK, D, F, H, sqlite_value, to_db
 
 # Columns an import may set on an existing deal (--update); identity and clocks of the
@@ -139,6 +139,12 @@ class DealImporter:
         self._cm = self.store.read() if self.dry_run else \
             self.store.write(scratch=STAGE_SCHEMA if self.staged else None)
         self.conn = self._cm.__enter__()
+        if not self.dry_run and self.conn.dialect.name == "postgresql":
+            # One import at a time on a server: a second import of the same file waits, then
+            # finds every row already there (duplicates) instead of racing it on uid.
+            from funnel_tui.store.pg_schema import IMPORT_LOCK, lock
+
+            lock(self.conn, IMPORT_LOCK)
         # Deals are never hard-deleted, so every id above today's maximum is ours.
         self._first_new_id = (self.conn.execute(select(func.max(D.c.id))).scalar() or 0) + 1
         return self
@@ -313,7 +319,7 @@ class DealImporter:
             if d["next_follow_up_at"] is not None:
                 follow_ups.append({"deal_id": deal_id, "kind": "call", "due_at": d["next_follow_up_at"],
                                    "note": "", "status": "open", "created_at": self.at, "done_at": None})
-        bulk_rows.insert_many(self.conn, H, history)
+        bulk_rows.insert_many(self.conn, H, stamp_author(self.conn, history))
         if follow_ups:
             bulk_rows.insert_many(self.conn, F, follow_ups)
         self.counts.inserted += len(ids)

@@ -40,7 +40,7 @@ from funnel_tui.domain.validation import (
 from funnel_tui.store import board, deals, followups, reads, settings, today, undo
 from funnel_tui.store.engine import WRITE_OPTION, create_engine_for, redact_url, sqlite_path
 from funnel_tui.store.errors import StoreError, unavailable_as_store_error
-from funnel_tui.store.history import new_action
+from funnel_tui.store.history import AUTHOR_OPTION, new_action
 from funnel_tui.store.schema import ensure_schema
 from funnel_tui.store.today import DueItem, WarningItem
 
@@ -59,10 +59,22 @@ class Store:
         self.path = sqlite_path(target)
         self.read_only = read_only
         self.engine: Engine = create_engine_for(target, read_only=read_only)
-        if not read_only:
+        # Team mode: a PostgreSQL server (store/pg_*.py holds what is particular to it).
+        self.server = self.engine.dialect.name == "postgresql"
+        self._author: str | None = None
+        if self.server:
+            from funnel_tui.store.pg_schema import open_server  # team mode's own rules
+
+            open_server(self.engine, read_only=read_only)
+        elif not read_only:
             ensure_schema(self.engine)
         self._stages: tuple[StageDef, ...] | None = None
         self._shares: tuple[float, float] | None = None
+        self._role: tuple[str | None] | None = None
+        # Whose deals the board and Today show: None for everything the database shows this
+        # person (on a team server, a rep's own deals; a lead's, everyone's), or one rep's
+        # name — a lead's choice (the palette's "Show … deals").
+        self.view_owner: str | None = None
         self._me: str | None = None
 
     def __repr__(self) -> str:
@@ -92,7 +104,9 @@ class Store:
             raise StoreError("this database is open read-only; nothing was written")
         with unavailable_as_store_error():
             with self.engine.connect() as conn:
-                conn = conn.execution_options(**{WRITE_OPTION: True})
+                # On a server the server signs history itself (pg_schema): no name to send.
+                author = "" if self.server else self.author
+                conn = conn.execution_options(**{WRITE_OPTION: True, AUTHOR_OPTION: author})
                 raw = None
                 if scratch and conn.dialect.name == "sqlite":
                     raw = conn.connection.dbapi_connection
@@ -117,7 +131,8 @@ class Store:
 
     def get_setting(self, key: str, default: str | None = None) -> str | None:
         """A setting: the rep's own (`me`, `lang`, `theme`, `export_dir`: on SQLite the user's
-        config file, see store.settings) or the pipeline's (tier shares: this database)."""
+        config file, on a team server the connected role's own, see store.settings) or the
+        pipeline's (tier shares: this database)."""
         with self.read() as conn:
             value = settings.read_setting(conn, key, db_path=self.path)
         return default if value is None else value
@@ -129,8 +144,33 @@ class Store:
             settings.write_personal(key, value)
             return
         with self.write() as conn:
-            settings.set_setting(conn, key, value)
+            settings.set_setting(conn, key, value, personal=self.server and settings.is_personal(key))
         self._shares = None  # tier shares are settings too
+
+    def team_role(self) -> str | None:
+        """On a team server: 'lead' (sees and reassigns every deal), 'rep' (their own deals),
+        or None (no team, or SQLite)."""
+        if not self.server:
+            return None
+        if self._role is None:
+            from funnel_tui.store.pg_team import team_role
+
+            with self.read() as conn:
+                self._role = (team_role(conn),)
+        return self._role[0]
+
+    def _viewed(self, owner: str | None) -> str | None:
+        return owner if owner is not None else self.view_owner
+
+    @property
+    def author(self) -> str:
+        """Who writes: the connected role on a server; on SQLite the OS user (stable, where
+        the `me` setting may be renamed), else `me`. History rows carry it, and undo takes
+        back only this person's changes."""
+        if self._author is None:
+            with self.read() as conn:
+                self._author = settings.author(conn)
+        return self._author
 
     def me(self) -> str | None:
         """The rep's name as deal owner (setting `me`), read once per Store."""
@@ -241,8 +281,11 @@ class Store:
 
         Returns {"action", "deal_ids", "rows"} or None when there is nothing to undo.
         """
+        # One's own changes only: on a server the role's; on SQLite this person's and the
+        # rows written before authors were kept (or by the bulk import path), signed ''.
+        authors = (self.author,) if self.server else (self.author, "")
         with self.write() as conn:
-            return undo.undo(conn, now=now)
+            return undo.undo(conn, now=now, authors=authors)
 
     # --- reads ------------------------------------------------------------------------------
 
@@ -297,65 +340,59 @@ class Store:
     def due(self, *, now: datetime, within: str = "3d", owner: str | None = None) -> list[DueItem]:
         """Open follow-ups on open deals: overdue, and due within 24h / 3d / 7d."""
         with self.read() as conn:
-            return today.due(conn, now=now, within=within, owner=owner)
+            return today.due(conn, now=now, within=within, owner=self._viewed(owner))
 
     def due_overview(self, *, now: datetime, within: str = "3d", owner: str | None = None,
                      limit: int = 25) -> tuple[list[DueItem], dict[str, int]]:
         """The first `limit` items of due() and how many fall in each bucket, in one read."""
         with self.read() as conn:
-            return today.due_overview(conn, now=now, within=within, owner=owner, limit=limit)
+            return today.due_overview(conn, now=now, within=within, owner=self._viewed(owner), limit=limit)
 
     def tier_cutoffs(self, *, owner: str | None = None) -> TierCutoffs:
         """Where A and B start among open deals; `cutoffs.tier(weighted)` classifies one deal."""
         shares = self.tier_shares()
         with self.read() as conn:
-            return today.tier_cutoffs_of(conn, shares, owner)
+            return today.tier_cutoffs_of(conn, shares, self._viewed(owner))
 
     def tiers(self, *, owner: str | None = None) -> dict[int, str]:
         """A/B/C tier of every open deal (per owner when given), on weighted value."""
         shares = self.tier_shares()
         with self.read() as conn:
-            return today.tiers(conn, shares, owner)
+            return today.tiers(conn, shares, self._viewed(owner))
 
     def warnings(self, *, now: datetime, owner: str | None = None, limit: int | None = None) -> list[WarningItem]:
         """Dwell over/near, silence past the tier cadence, and no next step, per open deal."""
         stages, shares = self.stages(), self.tier_shares()
         with self.read() as conn:
-            return today.warnings(conn, stages, shares, now=now, owner=owner, limit=limit)
+            return today.warnings(conn, stages, shares, now=now, owner=self._viewed(owner), limit=limit)
 
     def warning_counts(self, *, now: datetime, owner: str | None = None) -> dict[str, int]:
         """How many open deals carry each warning (for "… N more" lines and badges)."""
         stages, shares = self.stages(), self.tier_shares()
         with self.read() as conn:
-            return today.warning_counts(conn, stages, shares, now=now, owner=owner)
+            return today.warning_counts(conn, stages, shares, now=now, owner=self._viewed(owner))
 
     # --- the board --------------------------------------------------------------------------
 
     def board_totals(self, *, status: str = "open") -> dict[str, dict[str, int]]:
-        """Per stage: count, Σ amount, Σ weighted of deals with `status`."""
+        """Per stage: count, Σ amount, Σ weighted of deals with `status` (of view_owner)."""
         with self.read() as conn:
-            return board.board_totals(conn, status=status)
+            return board.board_totals(conn, status=status, owner=self.view_owner)
 
     def board_column(self, stage: str, *, limit: int = 50, offset: int = 0, status: str = "open") -> list[dict]:
         """Top-K deals in a stage, open ones by urgency (soonest follow-up first)."""
         with self.read() as conn:
-            return board.board_column(conn, stage, limit=limit, offset=offset, status=status)
+            return board.board_column(conn, stage, limit=limit, offset=offset, status=status,
+                                      owner=self.view_owner)
 
-    # --- summary and weekly review (SQLite; modules loaded on first use) --------------------
-
-    def _sqlite_only(self) -> tuple[StageDef, ...]:
-        """The stages, or a refusal: the aggregates use SQLite's julianday() and UTC text."""
-        if self.engine.dialect.name != "sqlite":
-            raise StoreError("summary and review work on SQLite databases only so far "
-                             f"(this one is {self.engine.dialect.name})")
-        return self.stages()
+    # --- summary and weekly review (both backends; modules loaded on first use) ------------
 
     def funnel_facts(self, *, deals: DealSet | None = None, now: datetime, as_of: datetime | None = None,
                      by_owner: bool = False) -> dict[str | None, FunnelFacts]:
         """FunnelFacts per rep (by_owner) or for the whole set (key None)."""
         from funnel_tui.store import summary
 
-        stages, chosen = self._sqlite_only(), deals or summary.DealSet()
+        stages, chosen = self.stages(), deals or summary.DealSet()
         with self.read() as conn:
             if as_of is None:
                 per_owner = summary.facts_now(conn, stages, chosen, now, split=by_owner)
@@ -387,7 +424,7 @@ class Store:
         """Counts per week (0 = this week): new_deals, wins, losses, won_amount, entered:<stage>."""
         from funnel_tui.store import review
 
-        stages = self._sqlite_only()
+        stages = self.stages()
         with self.read() as conn:
             return review.weekly_flow(conn, stages, now=now, tz=tz, owner=owner, weeks=weeks)
 
@@ -396,7 +433,7 @@ class Store:
         """The weekly review: this week vs last vs the trailing 4-week average, bottlenecks."""
         from funnel_tui.store import review
 
-        stages = self._sqlite_only()
+        stages = self.stages()
         with self.read() as conn:
             return review.review(conn, stages, now=now, tz=tz, owner=owner, threshold=threshold)
 

@@ -56,8 +56,11 @@ def create_engine_for(target: str | Path, *, read_only: bool = False) -> "Engine
 
     path = sqlite_path(target)
     if path is None:
-        # Team mode (PostgreSQL): the server provides the durability and locking.
-        return create_engine(str(target), hide_parameters=True, pool_pre_ping=True)
+        # Team mode (PostgreSQL): the server provides the durability and locking; its
+        # connection settings live with the rest of team mode.
+        from funnel_tui.store.pg_engine import create_pg_engine
+
+        return create_pg_engine(str(target), read_only=read_only)
 
     if path.exists() is False and read_only:
         raise FileNotFoundError(path)

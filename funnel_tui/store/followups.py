@@ -15,6 +15,7 @@ from sqlalchemy import and_, func, insert, select, update
 from sqlalchemy.engine import Connection
 
 from funnel_tui.domain.validation import FollowUpDraft, TouchDraft, validate_field
+from funnel_tui.store.engine import WRITE_OPTION
 from funnel_tui.store.errors import NotFound, StoreError
 from funnel_tui.store.history import apply_changes, deal_row, history_row, record, ser
 from funnel_tui.store.tables import F, D, T, to_db
@@ -45,8 +46,17 @@ def close_follow_ups(conn: Connection, deal_id: int, *, now: datetime, action: s
 
 
 def open_follow_up(conn: Connection, followup_id: int) -> dict:
-    """The follow-up's row, refused unless it is still open."""
-    row = conn.execute(select(F).where(F.c.id == followup_id)).mappings().first()
+    """The follow-up's row, refused unless it is still open.
+
+    On a server, in a write transaction, its deal's row is locked first, then the
+    follow-up's (always in that order, as every write here takes them, so two terminals never
+    deadlock): a second `done` on the same follow-up waits, then finds it done and is
+    refused. (SQLite's BEGIN IMMEDIATE already holds the whole file.)"""
+    q = select(F).where(F.c.id == followup_id)
+    row = conn.execute(q).mappings().first()
+    if row is not None and conn.dialect.name != "sqlite" and conn.get_execution_options().get(WRITE_OPTION):
+        deal_row(conn, row["deal_id"], include_deleted=True)
+        row = conn.execute(q.with_for_update()).mappings().first()
     if row is None:
         raise NotFound(f"follow-up: no follow-up with id {followup_id}")
     if row["status"] != "open":

@@ -17,6 +17,7 @@ from typing import Any, Mapping
 from sqlalchemy import and_, insert, select, update
 from sqlalchemy.engine import Connection
 
+from funnel_tui.store.engine import WRITE_OPTION
 from funnel_tui.store.errors import NotFound, StaleDealError
 from funnel_tui.store.tables import DATETIME_COLUMNS, UTC, D, H, to_db
 
@@ -57,10 +58,23 @@ def history_row(deal_id: int, at: datetime | None, kind: str, action: str, *, fi
             "action": action, "from_stage": from_stage, "to_stage": to_stage}
 
 
+# The connection's execution option naming who writes (Store.write sets it). On a server the
+# server itself sets each row's author to the connected role, whatever this says.
+AUTHOR_OPTION = "funnel_author"
+
+
+def stamp_author(conn: Connection, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Give history rows (made by history_row) the writer's name, in place; returns them."""
+    author = conn.get_execution_options().get(AUTHOR_OPTION, "")
+    for row in rows:
+        row["author"] = author
+    return rows
+
+
 def record(conn: Connection, rows: list[dict[str, Any]]) -> None:
-    """Append history rows (made by history_row)."""
+    """Append history rows (made by history_row), signed by the writer."""
     if rows:
-        conn.execute(insert(H), rows)
+        conn.execute(insert(H), stamp_author(conn, rows))
 
 
 def ser(value: Any) -> str | None:
@@ -92,8 +106,16 @@ def deser(column: str, text: str | None) -> Any:
 
 
 def deal_row(conn: Connection, deal_id: int, *, include_deleted: bool = False) -> dict:
-    """The deal's whole row, for a change inside this transaction (NotFound if gone)."""
-    row = conn.execute(select(D).where(D.c.id == deal_id)).mappings().first()
+    """The deal's whole row, for a change inside this transaction (NotFound if gone).
+
+    In a write transaction the row is locked (SELECT … FOR UPDATE on a server; SQLite's
+    BEGIN IMMEDIATE already holds the whole file): a second terminal changing the same deal
+    waits for this one to commit, then reads the new row, so both changes land in turn.
+    """
+    q = select(D).where(D.c.id == deal_id)
+    if conn.get_execution_options().get(WRITE_OPTION):
+        q = q.with_for_update()
+    row = conn.execute(q).mappings().first()
     if row is None or (row["deleted_at"] is not None and not include_deleted):
         raise NotFound(f"deal: no deal with id {deal_id}")
     return dict(row)

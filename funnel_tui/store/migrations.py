@@ -2,7 +2,7 @@
 
 Version 1 is the first released schema. Each later step is a function `(conn) -> None`
 registered as MIGRATIONS[from_version]; it runs inside the migration's one transaction.
-The steps: 1 → 2 adds the `undo` marks (issue 13).
+The steps: 1 → 2 adds the `undo` marks (issue 13); 2 → 3 signs history rows (`author`, issue 18).
 `migrate` does, in this order (the SQLite "12-step" procedure for table changes):
 
 1. a verified backup (backup API + integrity_check) - no backup, no migration;
@@ -146,3 +146,13 @@ def _v1_undo_marks(conn: "Connection") -> None:
 
 
 MIGRATIONS[1] = _v1_undo_marks
+
+
+def _v2_history_authors(conn: "Connection") -> None:
+    """v2 → v3: history rows carry their author (`author`, '' for the rows written before)."""
+    from funnel_tui.models import History
+
+    rebuild_table(conn, History.__table__)
+
+
+MIGRATIONS[2] = _v2_history_authors

@@ -25,13 +25,14 @@ def is_personal(key: str) -> bool:
 
 def personal_in_config(dialect: str) -> bool:
     """SQLite: the rep's own settings are in their config dir. (A team server keeps them per
-    role; until team mode lands they stay in its database.)"""
+    role, in funnel_user_setting: settings.get_personal.)"""
     return dialect == "sqlite"
 
 
 def read_setting(db_value: Callable[[str], str | None], key: str, *, dialect: str,
                  db_path: Path | None) -> str | None:
-    """Any setting, from where it lives; `db_value(key)` reads one from the database."""
+    """Any setting, from where it lives; `db_value(key)` reads one from the database (on a
+    server the store reads the rep's own settings itself: settings.get_personal)."""
     if is_personal(key) and personal_in_config(dialect):
         try:
             return personal_setting(db_value, key, db_path=db_path)

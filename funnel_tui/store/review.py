@@ -60,10 +60,12 @@ def weekly_flow(conn: Connection, stages: Sequence[StageDef], *, now: datetime, 
         for *key, n, amount in conn.execute(text(q), params):
             totals[tuple(key)] = [n, amount or 0]
         if undone:
-            # `+h.kind` keeps the planner on the action index for this small correction.
+            # `+h.kind` keeps SQLite's planner on the action index for this small correction
+            # (a server's planner has statistics, and no unary + on text).
+            kind = "+h.kind" if conn.dialect.name == "sqlite" else "h.kind"
             q_undone = q.replace(f"WHERE {where_h}",
                                  f"WHERE h.action IN ({skipped_actions_sql('now')}) "
-                                 f"AND {where_h.replace('h.kind', '+h.kind')}", 1)
+                                 f"AND {where_h.replace('h.kind', kind)}", 1)
             for *key, n, amount in conn.execute(text(q_undone), params):
                 totals[tuple(key)][0] -= n
                 totals[tuple(key)][1] -= amount or 0
@@ -107,6 +109,7 @@ def weekly_cohorts(conn: Connection, stages: Sequence[StageDef], *, now: datetim
     undone = conn.execute(text("SELECT 1 FROM undo WHERE at <= :now LIMIT 1"), params).first() is not None
     live_h = live_sql("h", "now") if undone else "1 = 1"
     live_x = live_sql("x", "now") if undone else "1 = 1"
+    x_at = "+x.at" if conn.dialect.name == "sqlite" else "x.at"  # SQLite's planner hint (no + on a server's times)
     rows = conn.execute(text(f"""
         WITH entrants AS MATERIALIZED (
           SELECT h.deal_id, h.to_stage, {week.format(col='h.at')} AS wk, min(h.id) AS first_id,
@@ -118,7 +121,7 @@ def weekly_cohorts(conn: Connection, stages: Sequence[StageDef], *, now: datetim
                sum(CASE WHEN EXISTS (
                      SELECT 1 FROM history x
                      WHERE x.deal_id = e.deal_id AND x.to_stage IS NOT NULL AND x.id > e.first_id
-                       AND +x.at <= :now AND {x_pos} >= e.next_pos AND {live_x})
+                       AND {x_at} <= :now AND {x_pos} >= e.next_pos AND {live_x})
                    THEN 1 ELSE 0 END)
         FROM entrants e WHERE e.next_pos IS NOT NULL
         GROUP BY e.to_stage, e.wk"""), params).all()

@@ -78,7 +78,8 @@ def seed_stages(conn: "Connection") -> None:
 
 
 def ensure_schema(engine: "Engine") -> None:
-    """Bring a database to the current schema: create it, or refuse a newer one.
+    """Bring a SQLite database to the current schema: create it, or refuse a newer one (a
+    server's schema: store/pg_schema.ensure_pg_schema).
 
     Older versions are upgraded by `funnel_tui.store.migrations` (with a backup first);
     the arrow runs schema → migrations only, so migrations never imports this module.
@@ -86,10 +87,6 @@ def ensure_schema(engine: "Engine") -> None:
     from funnel_tui.models import SCHEMA_VERSION
 
     with engine.connect() as conn:
-        if conn.dialect.name != "sqlite":
-            with conn.begin():
-                create_schema_if_missing(conn)
-            return
         version = user_version(conn)
         exists = has_tables(conn)
     if exists and version > SCHEMA_VERSION:
@@ -106,9 +103,3 @@ def ensure_schema(engine: "Engine") -> None:
     if version < SCHEMA_VERSION:
         migrations.migrate(engine, from_version=version)  # looked up now: tests swap it
 
-
-def create_schema_if_missing(conn: "Connection") -> None:
-    from sqlalchemy import inspect
-
-    if not inspect(conn).has_table("deal"):
-        create_schema(conn)

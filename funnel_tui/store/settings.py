@@ -1,7 +1,8 @@
 """The pipeline's settings kept in the database: its stages, and key/value settings; and
-the way to any setting, wherever it lives (`read_setting`, `write_personal`): the rules of
-where — the rep's own in the config file, the pipeline's here — are in personal.py, which
-the board's first read shares.
+the way to any setting, wherever it lives (`read_setting`, `write_personal`). The rep's own
+settings — `me`, `lang`, `theme`, `export_dir` — live in the user's config dir on SQLite (the
+rules of where, shared with the board's first read, are in personal.py), and per role on a
+team server (funnel_user_setting, store/pg_schema.py: `get_personal`).
 """
 
 from __future__ import annotations
@@ -13,9 +14,10 @@ from sqlalchemy.engine import Connection
 
 from funnel_tui import config
 from funnel_tui.domain.stages import StageDef, find_stage
-from funnel_tui.store import board_sql, personal
+from funnel_tui.store import board_sql
 from funnel_tui.store.errors import StoreError
 from funnel_tui.store.personal import DEMO_ME, is_personal, personal_in_config  # noqa: F401 - re-exported
+from funnel_tui.store.personal import read_setting as _where_it_lives
 from funnel_tui.store.tables import SET
 
 
@@ -40,14 +42,53 @@ def stage_by_key(stages: tuple[StageDef, ...], key: str) -> StageDef:
     raise StoreError(f"stage: unknown stage {key!r}")
 
 
-def get_setting(conn: Connection, key: str) -> str | None:
+def get_setting(conn: Connection, key: str, *, personal: bool = False) -> str | None:
+    """A setting of the pipeline, or (`personal`, on a server) the connected role's own."""
+    if personal:
+        return get_personal(conn, key)
     return conn.execute(text(board_sql.SETTING_SQL), {"key": key}).scalar()
 
 
-def set_setting(conn: Connection, key: str, value: str) -> None:
+def set_setting(conn: Connection, key: str, value: str, *, personal: bool = False) -> None:
+    if personal:
+        set_personal(conn, key, value)
+        return
     done = conn.execute(update(SET).where(SET.c.key == key).values(value=value)).rowcount
     if not done:
         conn.execute(insert(SET).values(key=key, value=value))
+
+
+def author(conn: Connection) -> str:
+    """Who writes, as history signs it: the connected role on a server; on SQLite the OS user
+    (stable where the `me` setting may be renamed), else `me`."""
+    if conn.dialect.name != "sqlite":
+        return str(conn.exec_driver_sql("SELECT current_user").scalar())
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except Exception:  # noqa: BLE001 - no user name in this environment
+        return get_setting(conn, "me") or ""
+
+
+def get_personal(conn: Connection, key: str) -> str | None:
+    """The connected role's own setting on a server (`me` defaults to the role's name)."""
+    if conn.exec_driver_sql("SELECT to_regclass('funnel_user_setting') IS NULL").scalar():
+        value = None  # a server not yet migrated (opened read-only): nothing personal kept yet
+    else:
+        value = conn.exec_driver_sql(
+            "SELECT value FROM funnel_user_setting WHERE username = current_user AND key = %(key)s",
+            {"key": key}).scalar()
+    if value is None and key == "me":
+        return str(conn.exec_driver_sql("SELECT current_user").scalar())
+    return value
+
+
+def set_personal(conn: Connection, key: str, value: str) -> None:
+    conn.exec_driver_sql(
+        "INSERT INTO funnel_user_setting (key, value) VALUES (%(key)s, %(value)s) "
+        "ON CONFLICT (username, key) DO UPDATE SET value = EXCLUDED.value",
+        {"key": key, "value": value})
 
 
 def tier_shares(conn: Connection) -> tuple[float, float]:
@@ -56,9 +97,11 @@ def tier_shares(conn: Connection) -> tuple[float, float]:
 
 
 def read_setting(conn: Connection, key: str, *, db_path: Path | None) -> str | None:
-    """Any setting, from where it lives (the config file or this database: personal.py)."""
-    return personal.read_setting(lambda k: get_setting(conn, k), key, dialect=conn.dialect.name,
-                                 db_path=db_path)
+    """Any setting, from where it lives (the config file, the role's own on a server, or this
+    database: personal.py has the rules)."""
+    if is_personal(key) and not personal_in_config(conn.dialect.name):
+        return get_personal(conn, key)
+    return _where_it_lives(lambda k: get_setting(conn, k), key, dialect=conn.dialect.name, db_path=db_path)
 
 
 def write_personal(key: str, value: str) -> None:

@@ -165,7 +165,7 @@ def facts_now(conn: Connection, stages: Sequence[StageDef], deals: DealSet, now:
         FROM ({' UNION ALL '.join(backward) or "SELECT NULL AS deal_id, '' AS action, 0 AS fp"}) b
         JOIN deal d ON d.id = b.deal_id
         WHERE {where} AND {live_sql('b')}
-        GROUP BY b.deal_id"""), {**params, **pos_params}).all()
+        GROUP BY b.deal_id, d.owner, d.stage"""), {**params, **pos_params}).all()
     by_position = {s.position: s.key for s in stages}
     position = {s.key: s.position for s in stages}
     for owner, cur in current_at.items():

@@ -44,25 +44,33 @@ def facts_as_of(conn: Connection, stages: Sequence[StageDef], deals: DealSet,
     live = live_sql("h", "as_of")
     top_case = position_case("h.to_stage", stages, params, "tp")
     joins, columns = [], []
+    server = conn.dialect.name != "sqlite"
     for i, column in enumerate(AS_OF_FIELDS):
         params[f"af{i}"] = column
         joins.append(f"LEFT JOIN after_fields f{i} ON f{i}.deal_id = d.id AND f{i}.field = :af{i}")
-        value = f"CASE WHEN f{i}.deal_id IS NULL THEN d.{column} ELSE f{i}.old END"
+        # History keeps values as text: back to the column's type (a server's CASE needs one type).
+        old = f"f{i}.old"
         if column in ("amount", "probability"):
-            value = f"CAST({value} AS INTEGER)"
-        columns.append(f"{value} AS {column}")
+            old = f"CAST({old} AS BIGINT)"
+        elif column == "closed_at" and server:
+            old = f"CAST(NULLIF({old}, '') AS timestamptz)"
+        columns.append(f"CASE WHEN f{i}.deal_id IS NULL THEN d.{column} ELSE {old} END AS {column}")
+    closed = "closed_at IS NOT NULL" + ("" if server else " AND closed_at <> ''")
     rows = conn.execute(text(f"""
         WITH entries AS MATERIALIZED (
           SELECT h.deal_id, max(h.id) AS last_id, max(CASE WHEN {live} THEN {top_case} END) AS top
           FROM history h WHERE h.to_stage IS NOT NULL AND h.at <= :as_of GROUP BY h.deal_id),
-        after_fields AS MATERIALIZED (  -- min(): SQLite takes `old` from the first row
-          SELECT h.deal_id, h.field, min(h.id) AS first_id, h.old
-          FROM history h WHERE h.kind = 'field' AND h.at > :as_of
-            AND h.field IN ({', '.join(f':af{i}' for i in range(len(AS_OF_FIELDS)))})
-          GROUP BY h.deal_id, h.field),
+        after_fields AS MATERIALIZED (  -- each field's first change after as_of, and its `old`
+          SELECT x.deal_id, x.field, x.first_id, fh.old FROM (
+            SELECT h.deal_id, h.field, min(h.id) AS first_id
+            FROM history h WHERE h.kind = 'field' AND h.at > :as_of
+              AND h.field IN ({', '.join(f':af{i}' for i in range(len(AS_OF_FIELDS)))})
+            GROUP BY h.deal_id, h.field) x JOIN history fh ON fh.id = x.first_id),
         after_status AS MATERIALIZED (
-          SELECT h.deal_id, min(h.id) AS first_id, h.old
-          FROM history h WHERE h.kind IN ('won', 'lost', 'reopened') AND h.at > :as_of GROUP BY h.deal_id),
+          SELECT x.deal_id, x.first_id, sh.old FROM (
+            SELECT h.deal_id, min(h.id) AS first_id
+            FROM history h WHERE h.kind IN ('won', 'lost', 'reopened') AND h.at > :as_of
+            GROUP BY h.deal_id) x JOIN history sh ON sh.id = x.first_id),
         undone_deals AS MATERIALIZED (
           SELECT DISTINCT h.deal_id FROM history h WHERE h.action IN ({skipped_actions_sql("as_of")})),
         state AS MATERIALIZED (
@@ -81,7 +89,7 @@ def facts_as_of(conn: Connection, stages: Sequence[StageDef], deals: DealSet,
           WHERE {where}
         )
         SELECT owner, source, stage, top, status, amount, probability, lost_reason,
-               CASE WHEN status = 'won' AND closed_at IS NOT NULL AND closed_at <> ''
+               CASE WHEN status = 'won' AND {closed}
                     THEN julianday(closed_at) - julianday(created_at) END,
                julianday(:as_of) - julianday(COALESCE(entered, created_at)),
                {days_sql('COALESCE(entered, created_at)')}

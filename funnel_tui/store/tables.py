@@ -16,7 +16,7 @@ from __future__ import annotations
 from datetime import date, datetime, timezone
 from typing import Any
 
-from sqlalchemy import Integer, and_, literal_column
+from sqlalchemy import BigInteger, and_, literal_column
 
 from funnel_tui.models import Deal, FollowUp, History, Setting, Stage, Touch, Undo
 from funnel_tui.store.board_sql import weighted_sql
@@ -56,7 +56,7 @@ def open_clause(owner: str | None = None):
 
 
 # The same rule as a column expression for statements built with SQLAlchemy over `deal`.
-WEIGHTED = literal_column(weighted_sql("deal.amount", "deal.probability"), Integer)
+WEIGHTED = literal_column(weighted_sql("deal.amount", "deal.probability"), BigInteger)
 
 
 def to_db(dt: datetime | None) -> datetime | None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, insert, select, text, update
+from sqlalchemy import and_, bindparam, insert, select, text, update
 from sqlalchemy.engine import Connection
 
 from funnel_tui.domain.funnel import UNDO_PREFIX
@@ -24,22 +24,28 @@ from funnel_tui.store.history import TRACKED, apply_changes, deal_row, deser, hi
 from funnel_tui.store.tables import D, F, H, T, U, to_db
 
 
-def newest_action(conn: Connection) -> str | None:
-    """The newest action that stands (not undone, not an undo): walks history back from the
-    end, so it costs the few rows written since, not the whole table."""
+def newest_action(conn: Connection, *, authors: tuple[str, ...] | None = None) -> str | None:
+    """The newest action that stands (not undone, not an undo), of `authors` when given: walks
+    history back from the end, so it costs the few rows written since, not the whole table."""
+    if authors is None:
+        return conn.execute(text(
+            f"SELECT h.action FROM history h WHERE h.action <> '' AND {live_sql('h')} "
+            "ORDER BY h.id DESC LIMIT 1")).scalar()
     return conn.execute(text(
-        f"SELECT h.action FROM history h WHERE h.action <> '' AND {live_sql('h')} "
-        "ORDER BY h.id DESC LIMIT 1")).scalar()
+        f"SELECT h.action FROM history h WHERE h.action <> '' AND h.author IN :authors AND {live_sql('h')} "
+        "ORDER BY h.id DESC LIMIT 1").bindparams(bindparam("authors", expanding=True)),
+        {"authors": list(authors)}).scalar()
 
 
-def undo(conn: Connection, *, now: datetime) -> dict | None:
-    """Revert the newest action not yet undone. Returns {"action", "deal_ids", "rows",
-    "what", "customer", "fields", "from_stage", "to_stage", "deals"} (domain.undo), or None
-    when there is nothing to undo."""
-    target = newest_action(conn)
+def undo(conn: Connection, *, now: datetime, authors: tuple[str, ...] | None = None) -> dict | None:
+    """Revert the newest action not yet undone (of `authors` when given: one's own changes,
+    never a colleague's). Returns {"action", "deal_ids", "rows", "what", "customer", "fields",
+    "from_stage", "to_stage", "deals"} (domain.undo), or None when there is nothing to undo."""
+    target = newest_action(conn, authors=authors)
     if target is None:
         return None
     rows = conn.execute(select(H).where(H.c.action == target).order_by(H.c.id.desc())).mappings().all()
+    _lock_deals(conn, sorted({r["deal_id"] for r in rows}))
     first = conn.execute(select(D.c.customer).where(D.c.id == rows[-1]["deal_id"])).scalar()
     what = what_was_done([dict(r) for r in reversed(rows)])
     action = UNDO_PREFIX + target
@@ -71,6 +77,16 @@ def undo(conn: Connection, *, now: datetime) -> dict | None:
             refresh_next_follow_up(conn, deal_id)
     conn.execute(insert(U).values(action=target, undo_action=action, at=to_db(now)))
     return {"action": target, "deal_ids": list(deal_ids), "rows": len(rows), "customer": first or "", **what}
+
+
+def _lock_deals(conn: Connection, ids: list[int]) -> None:
+    """On a server, lock the action's deals first, in id order (as every other write locks a
+    deal before its follow-ups), so an undo and a colleague's write queue instead of
+    deadlocking. SQLite's BEGIN IMMEDIATE already holds the file."""
+    if conn.dialect.name == "sqlite":
+        return
+    for i in range(0, len(ids), 500):
+        conn.execute(select(D.c.id).where(D.c.id.in_(ids[i:i + 500])).order_by(D.c.id).with_for_update())
 
 
 def _soft_delete_many(conn: Connection, ids: list[int], *, now: datetime, action: str) -> None:

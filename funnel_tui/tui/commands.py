@@ -17,9 +17,11 @@ from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 from funnel_tui.domain.text import truncate_to_width
+from funnel_tui.i18n import _
 from funnel_tui.tui.context import context_of
 
 JUMP_LIMIT = 12
+TEAM_VIEWS = ("BoardScreen", "TodayScreen")  # the screens a lead narrows to one rep
 
 
 @runtime_checkable
@@ -39,7 +41,7 @@ class ScreenCommands(Provider):
         for b in screen.BINDINGS:
             if not isinstance(b, Binding) or not b.description or not b.show:
                 continue
-            name, _, params = b.action.partition("(")
+            name, _sep, params = b.action.partition("(")
             args = tuple(int(p) for p in params.rstrip(")").split(",") if p.strip()) if params else ()
             if screen.check_action(name, args):
                 out.append((b.description, b.action, b.tooltip))
@@ -55,6 +57,8 @@ class ScreenCommands(Provider):
             score = max(matcher.match(name), matcher.match(help_text) * 0.8)
             if score > 0:
                 yield Hit(score, Text(name), partial(self.screen.run_action, action), help=help_text)
+        async for hit in self._team_views(matcher):
+            yield hit
         if not query.strip():
             return
         store = context_of(self.screen).store
@@ -69,6 +73,32 @@ class ScreenCommands(Provider):
             # Fuzzy score on the name, kept just under the actions so "new" still finds New.
             score = max(matcher.match(row["customer"]), 0.05) * 0.95
             yield Hit(score, prompt, partial(self._jump, row["id"]), text=f"Jump to {row['id']}")
+
+    async def _team_views(self, matcher) -> Hits:
+        """A lead on a team server switches the board and Today between every rep's deals and
+        one rep's (a rep sees only their own: the server's row-level security)."""
+        store = context_of(self.screen).store
+        # By name: importing the screens here would load them all with the palette.
+        if not getattr(store, "server", False) or type(self.screen).__name__ not in TEAM_VIEWS:
+            return
+        if await asyncio.to_thread(store.team_role) != "lead":
+            return
+        reps = await asyncio.to_thread(store.owners)
+        choices = [(_("Show every rep's deals"), None)] + [
+            (_("Show {rep}'s deals").format(rep=rep), rep) for rep in reps if rep]
+        for label, owner in choices:
+            score = matcher.match(label)
+            if score > 0 and owner != store.view_owner:
+                yield Hit(score * 0.9, Text(label), partial(self._show_owner, owner),
+                          help=_("The board and Today show these deals"))
+
+    def _show_owner(self, owner: str | None) -> None:
+        store = context_of(self.screen).store
+        store.view_owner = owner
+        refresh = getattr(self.screen, "refresh_board", None) or getattr(self.screen, "reload")
+        refresh()
+        self.app.notify(_("Showing every rep's deals") if owner is None
+                        else _("Showing {rep}'s deals").format(rep=owner), markup=False)
 
     def _jump(self, deal_id: int) -> None:
         """The board puts its cursor on the deal; any other screen opens it."""
