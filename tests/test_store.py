@@ -320,3 +320,14 @@ def test_a_locked_database_is_a_store_refusal_with_nothing_written(db_path, now)
         blocker.execute("ROLLBACK")
         blocker.close()
     assert a.get_deal(deal_id)["stage"] == "lead"
+
+
+@pytest.mark.sqlite_only
+def test_no_target_is_refused_not_a_file_named_none(tmp_path, monkeypatch):
+    """str(None) once became a database file called "None" in the working folder."""
+    from funnel_tui.store.engine import create_engine_for
+
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(TypeError):
+        create_engine_for(None)
+    assert not (tmp_path / "None").exists()

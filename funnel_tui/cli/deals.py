@@ -59,7 +59,6 @@ def _deal_values(args: argparse.Namespace) -> dict[str, Any]:
 
 def cmd_add(args: argparse.Namespace) -> int:
     from funnel_tui.domain.validation import FollowUpDraft
-    from funnel_tui.store.history import new_action
 
     store = open_store(args)
     now = now_utc()
@@ -67,10 +66,9 @@ def cmd_add(args: argparse.Namespace) -> int:
     values = {"customer": args.customer, **_deal_values(args)}
     if not values.get("owner"):
         ask_name_once(store)  # the first time only, and only on a terminal
-    action = new_action()  # one `funnel undo` takes back the deal and its first follow-up
-    deal_id = store.add_deal(values, now=now, tz=local_tz(), action=action)
-    if follow is not None:
-        store.add_follow_up(FollowUpDraft(deal_id, follow, args.kind or "call", ""), now=now, action=action)
+    # The deal and its first follow-up: one transaction and one `funnel undo` step.
+    first = FollowUpDraft(0, follow, args.kind or "call", "") if follow is not None else None
+    deal_id = store.add_deal(values, now=now, tz=local_tz(), follow_up=first)
     deal = store.get_deal(deal_id)
     owner = _(", owner {owner}").format(owner=safe(deal["owner"])) if deal["owner"] else ""
     print(f"added deal {deal_id}: {safe(deal['customer'])} in {deal['stage']}" + owner

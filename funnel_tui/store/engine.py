@@ -54,6 +54,9 @@ def create_engine_for(target: str | Path, *, read_only: bool = False) -> "Engine
     """Build the engine for a path or SQLAlchemy URL with the safety settings above."""
     from sqlalchemy import create_engine, event
 
+    if target is None:
+        # str(None) would quietly become a database file named "None" in the working folder.
+        raise TypeError("create_engine_for needs a database path or URL, got None")
     path = sqlite_path(target)
     if path is None:
         # Team mode (PostgreSQL): the server provides the durability and locking; its
