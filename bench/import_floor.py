@@ -22,20 +22,17 @@ from pathlib import Path
 def main(argv: list[str]) -> int:
     csv_path, db = Path(argv[0]), Path(argv[1])
     from funnel_tui.exchange.import_chunks import read_chunks
-    from funnel_tui.exchange.import_headers import map_header
-    from funnel_tui.exchange.import_read import detect_encoding, read_records
     from funnel_tui.exchange.import_rows import RowParser
+    from funnel_tui.exchange.importer import ImportOptions, plan_file
     from funnel_tui.store import Store
     from funnel_tui.store.bulk_import import DealImporter
 
     gc.disable()  # as import_file does
     now = datetime.now(timezone.utc)
     store = Store(db)
-    with open(csv_path, encoding=detect_encoding(csv_path), newline="") as fh:
-        records = read_records(fh)
-        header = map_header(next(records).cells)
-        parser = RowParser(header, store.stages(), now, timezone.utc)
-        chunks = [c for c in read_chunks(records, parser, header.given, staged=True, batch=5000,
+    with plan_file(store, csv_path, ImportOptions(saved=()), tz=timezone.utc) as plan:
+        parser = RowParser(plan, store.stages(), now, timezone.utc)
+        chunks = [c for c in read_chunks(plan.table.records, parser, parser.given, staged=True, batch=5000,
                                          estimate=lambda n: 0) if c.staged is not None]
     rows = sum(len(c.staged) for c in chunks)
     started = time.perf_counter()

@@ -30,7 +30,7 @@ from funnel_tui.domain.vocab import (
 
 # Bumped by every schema migration (see store.migrations); kept in PRAGMA user_version on
 # SQLite and in the funnel_schema table on a server (store.pg_schema).
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 # Money is 64-bit everywhere: BIGINT on a server (a 32-bit integer ends at ¥21,474,836.47
 # in fen); SQLite's INTEGER is already 64-bit, and its DDL stays as it always was.
@@ -111,8 +111,8 @@ class Deal(SQLModel, table=True):
         ).ddl_if(dialect="sqlite"),
         # The board: per stage, open deals by next follow-up (overdue first).
         _partial("ix_deal_board", "stage", "next_follow_up_at", where=OPEN_DEAL),
-        # Column headers: count, Σ amount, Σ weighted per stage without table look-ups.
-        _partial("ix_deal_stage_money", "stage", "amount", "probability", where=OPEN_DEAL),
+        # Column headers: count, Σ amount, Σ weighted per stage and currency without table look-ups.
+        _partial("ix_deal_stage_money", "stage", "currency", "amount", "probability", where=OPEN_DEAL),
         # Dwell warnings: per stage, the open deals that entered it longest ago.
         _partial("ix_deal_dwell", "stage", "stage_entered_at", where=OPEN_DEAL),
         # "No next step": open deals without a follow-up, longest in their stage first.
@@ -123,16 +123,16 @@ class Deal(SQLModel, table=True):
         # Won and lost columns: newest first per stage, with their sums index-only. (No plain
         # index on status: SQLite's planner, having no statistics, would seek it for
         # status = 'open' and read half the table instead of using the partial indexes.)
-        _partial("ix_deal_won", "stage", "closed_at", "amount", "probability",
+        _partial("ix_deal_won", "stage", "closed_at", "amount", "probability", "currency",
                  where="status = 'won' AND deleted_at IS NULL"),
-        _partial("ix_deal_lost", "stage", "closed_at", "amount", "probability",
+        _partial("ix_deal_lost", "stage", "closed_at", "amount", "probability", "currency",
                  where="status = 'lost' AND deleted_at IS NULL"),
         Index("ix_deal_owner_status", "owner", "status"),
         # The funnel summary: one index-only pass grouped by rep, status, stage, source and
         # lost reason gives every per-deal sum (count, amount, weighted, cycle, dwell).
         Index(
             "ix_deal_summary",
-            "owner", "status", "stage", "source", "lost_reason", "amount", "probability",
+            "owner", "status", "stage", "source", "lost_reason", "currency", "amount", "probability",
             "created_at", "closed_at", "stage_entered_at",
             sqlite_where=text("deleted_at IS NULL"),
             postgresql_where=text("deleted_at IS NULL"),

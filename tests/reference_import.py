@@ -1,46 +1,35 @@
 """The import's row rules written plainly, one row at a time: the reference the columnar
 RowParser.parse_columns is checked against (tests/test_import_columns.py).
 
-This was RowParser._complete before the import went column-wise; keep it as the readable
-statement of the rules, and change both together.
+Each row is read by the same column readers (the plan's, one row at a time), then the rules
+below make it a deal. Keep this the readable statement of the rules, and change both together.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
+from datetime import datetime, time, timezone
+from typing import Any, Sequence
 
-from funnel_tui.domain.validation import TEXT_FIELDS, FieldError
+from funnel_tui.domain.validation import TEXT_FIELDS
 from funnel_tui.exchange.import_rows import RowParser, RowRejected, _check_uid
 
 
-def parse_row(parser: RowParser, cells: list[str]) -> tuple[dict[str, Any], datetime | None] | str:
-    """One row through the per-cell converters and the row rules; a str is the reason."""
-    if len(cells) != parser._width:
-        return f"{len(cells)} cells but the header has {parser._width} (ragged row)"
-    errors: list[str] = []
-    raw: dict[str, Any] = {}
-    status_from_stage = None
-    for (i, name, _how), key, convert in zip(parser._cols, parser._keys, parser._converters):
-        try:
-            value = convert(cells[i])
-        except FieldError as exc:
-            if name == "stage":  # the report lists stages the file names that we lack
-                parser._count_unknown_stage(cells[i], 1)
-            errors.append(f"{exc.field}: {exc.message}")
-            continue
-        if name == "stage":
-            value, status_from_stage = value
-        raw[key] = value
-    if errors:
-        return "; ".join(errors)
+def parse_row(parser: RowParser, cells: Sequence[Any]) -> tuple[dict[str, Any], datetime | None] | str:
+    """One row through the column readers and the row rules; a str is the reason."""
+    read = parser.plan.read_columns([cells], split_close=False)
+    for name, times in read.unknown_stages.items():  # the report lists stages the file names that we lack
+        parser.unknown_stages[name] = parser.unknown_stages.get(name, 0) + times
+    if read.reasons[0] is not None:
+        return read.reasons[0]
+    parser.rounded += len(read.rounded_rows)
+    raw = {name: column[0] for name, column in read.values.items()}
     try:
-        return complete_row(parser, raw, status_from_stage)
+        return complete_row(parser, raw)
     except RowRejected as exc:
         return str(exc)
 
 
-def complete_row(self: RowParser, raw: dict[str, Any], status_from_stage: str | None) -> tuple[dict, datetime | None]:
+def complete_row(self: RowParser, raw: dict[str, Any]) -> tuple[dict, datetime | None]:
     """Fill defaults and apply the deal invariants; returns (deal columns, follow-up due)."""
     deal = {f: raw.get(f, "") for f in TEXT_FIELDS}
     deal["external_id"] = raw.get("external_id")
@@ -51,9 +40,9 @@ def complete_row(self: RowParser, raw: dict[str, Any], status_from_stage: str | 
     if self.owner and not deal["owner"]:
         deal["owner"] = self.owner
     stage = self._by_key[raw.get("stage") or self._first.key]
-    status = raw.get("status") or status_from_stage or "open"
-    if "status" not in raw and status_from_stage is None and stage.kind in ("won", "post"):
-        status = "won"
+    status = raw.get("status")  # the file's status, or the one its stage name implies
+    if status is None:
+        status = "won" if stage.kind in ("won", "post") else "open"
     if status == "won" and stage.kind == "open" and self._won is not None:
         stage = self._won  # other CRMs keep a won deal in its last open stage
     prob = raw.get("probability")
@@ -61,21 +50,26 @@ def complete_row(self: RowParser, raw: dict[str, Any], status_from_stage: str | 
     # A deal cannot have been created after it entered its stage, nor closed before.
     entered = raw.get("stage_entered_at") or raw.get("created_at") or self.now
     created = raw.get("created_at") or entered
+    expected, closed_at, close = raw.get("expected_close"), raw.get("closed_at"), raw.get("_close")
+    if close is not None:  # a profile's close date: expected while open, the closing day once closed
+        if expected is None and status == "open":
+            expected = close
+        if closed_at is None and status != "open":
+            closed_at = datetime.combine(close, time(0), tzinfo=self.tz).astimezone(timezone.utc)
     closed = None
     if status != "open":
-        closed = raw.get("closed_at") or raw.get("_close") or raw.get("stage_entered_at") or self.now
+        closed = closed_at or raw.get("stage_entered_at") or self.now
+    if "lost_reason" not in raw:  # the file has no column for it: say so, in words
+        deal["lost_reason"] = self.no_reason if status == "lost" else ""
     if status == "lost" and not deal["lost_reason"]:
         raise RowRejected("lost_reason: is required when status is lost")
-    expected = raw.get("expected_close")
-    if expected is None and status == "open" and raw.get("_close") is not None:
-        expected = raw["_close"].astimezone(self.tz).date()  # HubSpot's Close Date on an open deal
     deal.update(
         uid=raw.get("uid") or None,
         lead_score=raw.get("lead_score"),
         stage=stage.key,
         status=status,
         amount=raw.get("amount") or 0,
-        currency=raw.get("currency") or "CNY",
+        currency=raw.get("currency") or self.currency,
         probability=default_prob if prob is None else prob,
         probability_custom=prob is not None and prob != default_prob,
         expected_close=expected,

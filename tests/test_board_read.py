@@ -45,27 +45,38 @@ def template(tmp_path_factory) -> Path:
     return path
 
 
-def _spread(path: Path, data: list[dict], now) -> None:
+CURRENCIES = ("CNY", "CNY", "USD", "EUR")
+# Exchange rates into CNY as the rep sets them (settings rate:USD …): none, some, all.
+RATES = (None, {"rate:USD": "7.1"}, {"rate:USD": "7.1", "rate:EUR": "7.8123456789"})
+
+
+def _spread(path: Path, data: list[dict], now, *, mixed: bool = False, rates: dict | None = None) -> None:
     """Amounts, probabilities, next follow-ups and close times as varied as a pipeline's
-    (fill() writes the deals; the store keeps these columns itself)."""
+    (fill() writes the deals; the store keeps these columns itself); `mixed`: in several
+    currencies, with the exchange `rates` set."""
     con = sqlite3.connect(path)
     for n, d in enumerate(data, start=1):
         due = sorted(now + off for off, status in d["followups"] if status == "open")
         con.execute("UPDATE deal SET amount = ?, probability = ?, next_follow_up_at = ?, closed_at = "
-                    "CASE WHEN status = 'open' THEN NULL ELSE ? END, risk_level = ?, lead_score = ? WHERE id = ?",
+                    "CASE WHEN status = 'open' THEN NULL ELSE ? END, risk_level = ?, lead_score = ?, "
+                    "currency = ? WHERE id = ?",
                     ((n * 7919) % 50 * 10_000, (n * 37) % 101, utc_text(due[0]) if due else None,
                      utc_text(now - timedelta(hours=n % 5)), ("low", "medium", "high", None)[n % 4],
-                     (None, 3, 7)[n % 3], n))
+                     (None, 3, 7)[n % 3], CURRENCIES[n % len(CURRENCIES)] if mixed else "CNY", n))
+    for key, value in (rates or {}).items():
+        con.execute("INSERT INTO setting (key, value) VALUES (?, ?)", (key, value))
     con.commit()
     con.close()
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=deals, now=st.sampled_from(CLOCKS), limit=st.integers(1, 7),
-       shares=st.sampled_from([None, ("0.7", "0.9"), ("0.5", "")]))
-def test_the_board_reader_answers_what_the_store_answers(template, tmp_path, data, now, limit, shares):
+       shares=st.sampled_from([None, ("0.7", "0.9"), ("0.5", "")]), mixed=st.booleans(),
+       rates=st.sampled_from(RATES))
+def test_the_board_reader_answers_what_the_store_answers(template, tmp_path, data, now, limit, shares, mixed,
+                                                         rates):
     path = fill(template, tmp_path, data, now)
-    _spread(path, data, now)
+    _spread(path, data, now, mixed=mixed, rates=rates)
     store = Store(path)
     if shares:
         store.set_setting("tier_a_share", shares[0])

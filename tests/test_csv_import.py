@@ -17,9 +17,11 @@ from funnel_tui.domain.dates import parse_timestamp
 from funnel_tui.domain.validation import MULTILINE, TEXT_FIELDS, FieldError, FollowUpDraft, validate_field
 from funnel_tui.exchange.columns import CSV_COLUMNS
 from funnel_tui.exchange.csv_export import export_deals
-from funnel_tui.exchange.import_cells import fast_text, fast_timestamp
-from funnel_tui.exchange.import_headers import map_header
-from funnel_tui.exchange.import_read import ImportFileError, detect_encoding
+from funnel_tui.exchange import profiles as P
+from funnel_tui.exchange.calendar_dates import DateColumn
+from funnel_tui.exchange.encodings import sniff_encoding
+from funnel_tui.exchange.import_cells import fast_text
+from funnel_tui.exchange.import_read import ImportFileError
 from funnel_tui.exchange.importer import import_file
 from funnel_tui.store import Store
 
@@ -35,6 +37,11 @@ def _csv(path: Path, header, rows, encoding="utf-8-sig") -> Path:
     w.writerows(rows)
     path.write_bytes(buf.getvalue().encode(encoding))
     return path
+
+
+def detect_encoding(path, requested="auto"):
+    """The codec the import reads `path` with (the one detector: exchange.encodings)."""
+    return sniff_encoding(path, requested).encoding
 
 
 def _import(store, path, now, tz, **kw):
@@ -244,10 +251,10 @@ def test_header_problems_refuse_the_file(store, now, tz, tmp_path):
 
 
 def test_headers_match_case_space_and_underscore_insensitively():
-    hm = map_header(["Customer", " Next Follow Up At ", "AMOUNT", "Stage_Entered_At", "weighted_amount", "zzz"])
-    assert [f and f[0] for f in hm.fields] == ["customer", "next_follow_up_at", "amount", "stage_entered_at",
-                                               None, None]
-    assert hm.ignored == ["zzz"] and hm.source == "funnel"
+    hm = P.recognise(["Customer", " Next Follow Up At ", "AMOUNT", "Stage_Entered_At", "weighted_amount", "zzz"])
+    assert [f and f.field for f in hm.columns] == ["customer", "next_follow_up_at", "amount", "stage_entered_at",
+                                                   None, None]
+    assert hm.ignored == ["zzz"] and hm.profile.key == "funnel"
 
 
 # --- other sources ----------------------------------------------------------------------------
@@ -273,8 +280,9 @@ def test_pipedrive_export(store, now, tz, tmp_path):
     src = tmp_path / "p.csv"
     shutil.copy(DATA / "pipedrive.csv", src)
     rep = _import(store, src, now, tz, dry_run=True)
-    assert rep.source == "pipedrive" and rep.unknown_stages == {"Contact Made": 1, "Proposal Made": 1}
-    assert (rep.inserted, rep.rejected) == (2, 2) and _deals(store) == []
+    # The Pipedrive profile knows Pipedrive's default stages (Contact Made, Proposal Made).
+    assert rep.source == "pipedrive" and rep.unknown_stages == {}
+    assert (rep.inserted, rep.rejected) == (4, 0) and _deals(store) == []
     rep = _import(store, src, now, tz, stage_map=["contact made=qualified", "Proposal Made=方案演示"])
     assert (rep.inserted, rep.rejected, rep.follow_ups) == (4, 0, 2)
     d = {x["external_id"]: x for x in _deals(store)}
@@ -420,7 +428,7 @@ def test_fast_text_equals_validate_field(field, text):
 def test_fast_timestamp_equals_parse_timestamp(moment, offset_min):
     tz = timezone(timedelta(minutes=offset_min))
     text = moment.replace(microsecond=0, tzinfo=tz).isoformat()
-    assert fast_timestamp(text) == parse_timestamp(text, tz=timezone.utc)
+    assert DateColumn("created_at", timezone.utc).read(text) == parse_timestamp(text, tz=timezone.utc)
 
 
 def test_multiline_fields_keep_newlines_on_the_fast_path():
@@ -429,8 +437,8 @@ def test_multiline_fields_keep_newlines_on_the_fast_path():
 
 
 def test_columns_cover_everything_but_the_local_id():
-    hm = map_header(list(CSV_COLUMNS))
-    assert [f and f[0] for f in hm.fields] == [None, *CSV_COLUMNS[1:]]
+    hm = P.recognise(list(CSV_COLUMNS))
+    assert [f and f.field for f in hm.columns] == [None, *CSV_COLUMNS[1:]]
 
 
 def _indexes(store):

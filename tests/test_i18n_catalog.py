@@ -59,7 +59,7 @@ def test_the_check_can_fail(template, catalog):
     broken = copy.deepcopy(catalog)
     visit = broken.get("visit", context="follow-up kind")
     visit.string = "上门"  # the glossary says 拜访
-    date_msg = next(m for m in broken if m.id and m.id.startswith("{text} is not a date: there is"))
+    date_msg = next(m for m in broken if isinstance(m.id, str) and m.id.startswith("{text} is not a date: there is"))
     date_msg.string = "没有这个月"  # lost {text} and {month}
     broken.get("call", context="follow-up kind").flags.add("fuzzy")
     broken.get("email", context="follow-up kind").string = ""

@@ -207,9 +207,8 @@ def test_staged_chunks_write_what_the_row_writer_writes(tmp_path, now, tz):
     """add_staged (INSERT … SELECT from the scratch table) and add() (row by row) leave the
     same deals, history and follow-ups for the same validated rows."""
     from funnel_tui.exchange.import_chunks import read_chunks
-    from funnel_tui.exchange.import_headers import map_header
-    from funnel_tui.exchange.import_read import read_records
     from funnel_tui.exchange.import_rows import RowParser
+    from funnel_tui.exchange.importer import ImportOptions, plan_file
     from funnel_tui.store.bulk_import import DealImporter
 
     rows = _mixed_rows("", n=300)
@@ -223,11 +222,10 @@ def test_staged_chunks_write_what_the_row_writer_writes(tmp_path, now, tz):
     for staged in (True, False):
         db = tmp_path / f"same-{staged}.db"
         store = Store(db)
-        with open(src, encoding="utf-8-sig", newline="") as fh:
-            records = read_records(fh)
-            header = map_header(next(records).cells)
-            parser = RowParser(header, store.stages(), now, tz)
-            chunks = list(read_chunks(records, parser, header.given, staged=staged, batch=64, estimate=lambda n: 0))
+        with plan_file(store, src, ImportOptions(), tz=tz) as plan:
+            parser = RowParser(plan, store.stages(), now, tz)
+            chunks = list(read_chunks(plan.table.records, parser, parser.given, staged=staged, batch=64,
+                                      estimate=lambda n: 0))
         with DealImporter(store, now=now, staged=staged, action="same") as importer:
             for chunk in chunks:
                 if staged and chunk.staged is not None:

@@ -217,6 +217,19 @@ async def test_summary_screen(demo_store, tmp_path):
     check_snapshot("summary", svg, tmp_path)
 
 
+async def test_import_screen_in_chinese(demo_store, tmp_path, monkeypatch):
+    """The Chinese template as Excel saves it (GBK, 2024/6/14 15:16): profile, encoding, the
+    columns named in Chinese, the first rows as they will be stored; nothing written."""
+    from funnel_tui.tui.screens.import_file import ImportScreen
+
+    monkeypatch.chdir(Path(__file__).parent.parent)  # the path field shows a path that is the same on every machine
+    before = len(demo_store.list_deals(status="all"))
+    app = app_for(demo_store, "zh")
+    svg = await render_sizes(app, pushing(lambda store: ImportScreen("tests/data/crm/template_zh_excel_gbk.csv")))
+    check_snapshot("import_zh", svg, tmp_path)
+    assert len(demo_store.list_deals(status="all")) == before
+
+
 # --- forms and dialogs ---------------------------------------------------------------------
 
 

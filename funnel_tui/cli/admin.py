@@ -123,6 +123,7 @@ SETTINGS = {
     "export_dir": N_("where `x` on the board writes its CSV (default: your documents folder)"),
     "tier_a_share": "share of weighted pipeline that makes tier A (default 0.80)",
     "tier_b_share": "cumulative share that ends tier B (default 0.95)",
+    "rate": "exchange rates into CNY for totals across currencies: `rate USD 7.1`, `rate USD -` removes it",
 }
 
 
@@ -163,10 +164,51 @@ def _check_setting(key: str, value: str, store) -> str:
     return text
 
 
+def _rates_text(store) -> str:
+    rates = store.rates()
+    return ", ".join(f"{code} {rate}" for code, rate in sorted(rates.to_base.items()))
+
+
+def cmd_rate(args: argparse.Namespace, store) -> int:
+    """`settings rate [CODE [RATE|-]]`: how many yuan one unit of CODE buys, kept exactly."""
+    from funnel_tui.domain.currency_totals import BASE_CURRENCY, RateError, parse_code, parse_rate
+    values = list(args.value)
+    if not values:
+        rates = store.rates()
+        rows = [{"currency": code, "rate": str(rate), "base": rates.base} for code, rate in sorted(rates.to_base.items())]
+        emit(rows, args.format, ["currency", "rate", "base"], title=_("Exchange rates"))
+        return EXIT_OK
+    if len(values) > 2:
+        raise CliError(_("rate: give a currency and its rate, e.g. funnel settings rate USD 7.1"))
+    try:
+        code = parse_code(values[0])
+        if code == BASE_CURRENCY:
+            raise RateError(_("{code} is the base currency: its rate is 1").format(code=code))
+        if len(values) == 1:
+            rate = store.rates().to_base.get(code)
+            print(_("{code}: no rate (its totals are shown apart)").format(code=code) if rate is None
+                  else _("1 {code} = {rate} {base}").format(code=code, rate=rate, base=BASE_CURRENCY))
+            return EXIT_OK
+        rate = None if values[1].strip() in ("-", "none", "") else parse_rate(values[1])
+    except RateError as exc:
+        raise CliError(f"rate: {exc}") from None
+    store.set_rate(code, rate)
+    print(_("{code}: no rate (its totals are shown apart)").format(code=code) if rate is None
+          else _("1 {code} = {rate} {base}; totals across currencies are converted at it").format(
+              code=code, rate=rate, base=BASE_CURRENCY))
+    return EXIT_OK
+
+
 def cmd_settings(args: argparse.Namespace) -> int:
     store = open_store(args)
+    if args.key == "rate":
+        return cmd_rate(args, store)
+    if len(args.value) > 1:
+        raise CliError(f"{args.key}: give one value")
+    args.value = args.value[0] if args.value else None
     if args.key is None:
-        rows = [{"key": k, "value": store.get_setting(k) or "", "meaning": _(m)} for k, m in SETTINGS.items()]
+        rows = [{"key": k, "value": (_rates_text(store) if k == "rate" else store.get_setting(k) or ""),
+                 "meaning": _(m)} for k, m in SETTINGS.items()]
         emit(rows, args.format, ["key", "value", "meaning"], title="Settings",
              footer=_("me, lang, theme and export_dir are yours, kept in {path}; the rest belong to this "
                       "database").format(path=config.path()))
@@ -196,7 +238,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_format(add_command(sub, "undo", cmd_undo, "revert the last change (again and again) and say what it was"))
 
     sp = add_command(sub, "settings", cmd_settings,
-                     "show or change a setting: me, lang, theme, export_dir, tier shares")
+                     "show or change a setting: me, lang, theme, export_dir, tier shares, exchange rates")
     sp.add_argument("key", nargs="?", choices=tuple(SETTINGS), help="the setting")
-    sp.add_argument("value", nargs="?", help="its new value (leave out to show it)")
+    sp.add_argument("value", nargs="*", help="its new value (leave out to show it); rate: CODE RATE")
     add_format(sp)

@@ -10,80 +10,19 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from funnel_tui.cli.common import (
-    EXIT_ERROR,
     EXIT_OK,
     CliError,
     add_command,
-    ask_name_once,
     local_tz,
     now_utc,
     open_store,
     safe,
 )
+from funnel_tui.cli.import_report import add_import_options, run_import
 from funnel_tui.domain.vocab import DEAL_STATUSES
 from funnel_tui.i18n import _
-
-if TYPE_CHECKING:
-    from funnel_tui.exchange.importer import ImportReport
-
-SOURCE_NAMES = {"funnel": "funnel-tui columns", "template": "Chinese tracking template",
-                "pipedrive": "Pipedrive export", "hubspot": "HubSpot export"}
-
-
-# --- printing --------------------------------------------------------------------------------
-
-
-def _n(count: int, noun: str) -> str:
-    return f"{count} {noun}{'' if count == 1 else 's'}"
-
-
-def _print_report(r: ImportReport) -> None:
-    out = sys.stdout
-    name = safe(Path(r.path).name)
-    print(f"import: {name} ({r.encoding}, {SOURCE_NAMES.get(r.source, r.source)})", file=out)
-    if r.ignored_columns:
-        print("  ignored columns: " + ", ".join(safe(c) for c in r.ignored_columns), file=out)
-    if r.aborted:
-        print(f"  {_n(r.rows, 'row')} read; {r.rejected} rejected; --on-error abort: nothing was imported",
-              file=out)
-    else:
-        verb = "would import" if r.dry_run else "imported"
-        parts = [f"{r.inserted} new"]
-        if r.updated or r.unchanged:
-            parts.append(f"{r.updated} updated, {r.unchanged} unchanged")
-        parts += [f"{r.duplicates} duplicates skipped" if r.duplicates else "no duplicates",
-                  f"{r.rejected} rejected"]
-        print(f"  {_n(r.rows, 'row')} read; {verb}: {', '.join(parts)}"
-              + (f"; {_n(r.follow_ups, 'follow-up')} planned" if r.follow_ups else ""), file=out)
-    if r.owner_default:
-        print("  " + (_("no owner column: the deals are {owner}'s") if not r.owner_column else
-                      _("rows without an owner are {owner}'s")).format(owner=safe(r.owner_default)), file=out)
-    elif not r.owner_column:
-        print("  " + _("no owner column and no name set: the deals have no owner "
-                       "(funnel settings me NAME, or --owner NAME)"), file=out)
-    for line in r.reasons:
-        print(f"  rejected {safe(line)}", file=out)
-    if r.rejected > len(r.reasons):
-        print(f"  … and {r.rejected - len(r.reasons)} more rejected", file=out)
-    if r.unknown_stages:
-        listed = ", ".join(f"{safe(k)!r} ({n} row{'s' if n != 1 else ''})" for k, n in r.unknown_stages.items())
-        example = next(iter(r.unknown_stages))
-        print(f"  unknown stages: {listed}; map them, e.g. --stage-map {safe(example)!r}=qualified "
-              "(see `funnel stages`)", file=out)
-    for line in r.duplicate_lines[:5]:
-        print(f"  duplicate {safe(line)}", file=out)
-    if r.rejected_file:
-        print(f"  rejected rows, with a reason column, to fix and import again: {safe(r.rejected_file)}", file=out)
-    if r.dry_run:
-        print("  dry run: nothing was written", file=out)
-    elif r.backup:
-        print(f"  backup first: {safe(r.backup)}", file=out)
-    if not r.dry_run and not r.aborted and (r.inserted or r.updated):
-        print("  undo the whole import with: funnel undo", file=out)
-
 
 # --- commands ---------------------------------------------------------------------------------
 
@@ -114,30 +53,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    import json
-    from dataclasses import asdict
-
-    from funnel_tui.exchange.import_read import ImportFileError
-    from funnel_tui.exchange.importer import import_file
-
-    store = open_store(args)
-    if not args.owner:
-        ask_name_once(store)  # the first time only, and only on a terminal
-    try:
-        report = import_file(
-            store, args.path, now=now_utc(), tz=local_tz(), dry_run=args.dry_run, encoding=args.encoding,
-            on_error=args.on_error, update=args.update, stage_map=args.stage_map or (), owner=args.owner,
-        )
-    except ImportFileError as exc:
-        raise CliError(str(exc)) from None
-    except OSError as exc:
-        raise CliError(f"import: cannot read {safe(args.path)}: {exc.strerror or type(exc).__name__}") from None
-    if getattr(args, "format", "table") == "json":
-        json.dump({**asdict(report), "ok": report.ok}, sys.stdout, ensure_ascii=False, indent=2)
-        sys.stdout.write("\n")
-    else:
-        _print_report(report)
-    return EXIT_OK if report.ok else EXIT_ERROR
+    return run_import(args)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -153,21 +69,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                          "for old Excel; characters an encoding cannot hold are reported, never replaced")
     sp.add_argument("--summary", action="store_true", help="write the per-stage summary table instead")
 
-    sp = add_command(sub, "import", cmd_import,
-             "import deals from CSV: our export, the Chinese template, Pipedrive or HubSpot "
-             "(exit 1 if any row was rejected)")
-    sp.add_argument("path", help="the CSV file")
-    sp.add_argument("--dry-run", action="store_true", help="check and report; write nothing")
-    sp.add_argument("--encoding", default="auto",
-                    help="auto (BOM, then UTF-8, then GB18030; the default), utf-8, gb18030, …")
-    sp.add_argument("--on-error", choices=("skip", "abort"), default="skip",
-                    help="skip: import the good rows, write the bad ones to <file>.rejected.csv "
-                         "(default); abort: one bad row means nothing is imported")
-    sp.add_argument("--update", action="store_true",
-                    help="update deals whose uid/external_id already exist (default: skip them)")
-    sp.add_argument("--stage-map", action="append", metavar="OLD=NEW",
-                    help="map a stage name in the file to one of ours (repeatable), "
-                         "e.g. --stage-map 'Contact Made=qualified'")
-    sp.add_argument("--owner", help="owner for rows that name none")
-    sp.add_argument("--format", choices=("table", "json"), default="table",
-                    help="table: a report for people; json: the counts and reasons for scripts")
+    add_import_options(add_command(sub, "import", cmd_import, _(
+        "import deals from CSV or .xlsx: our export, our Chinese template, Pipedrive, HubSpot, "
+        "Salesforce, Zoho, Odoo, Twenty, WukongCRM, Cordys, or any file with --map "
+        "(exit 1 if any row was rejected)")))

@@ -58,6 +58,10 @@ def _major(minor: int | None) -> float | None:
     return None if minor is None else minor / 100
 
 
+def _majors(by_currency: dict[str, int]) -> dict[str, float]:
+    return {code: minor / 100 for code, minor in by_currency.items()}
+
+
 def _round(value: float | None, places: int) -> float | None:
     return None if value is None else round(value, places)
 
@@ -74,12 +78,15 @@ def summary_json(s: dict[str, Any], tz) -> dict[str, Any]:
         for key in AMOUNT_KEYS:
             if key in row:
                 row[key] = _major(row[key])
+            if f"{key}_by_currency" in row:
+                row[f"{key}_by_currency"] = _majors(row[f"{key}_by_currency"])
         row["conversion_to_next"] = _round(row["conversion_to_next"], 4)
         row["avg_days_in_stage"] = _round(row["avg_days_in_stage"], 2)
         row["current_avg_dwell"] = _round(row["current_avg_dwell"], 2)
         out["stages"].append(row)
     for key in ("won_amount", "weighted_pipeline", "open_amount"):
         out[key] = _major(s[key])
+        out[f"{key}_by_currency"] = _majors(s[f"{key}_by_currency"])
     out["tier_weighted"] = {k: _major(v) for k, v in s["tier_weighted"].items()}
     out["win_rate"] = _round(s["win_rate"], 4)
     if s.get("weakest_step"):
@@ -102,6 +109,29 @@ def money(minor: int) -> str:
     return format_money(minor)
 
 
+def amount(s: dict[str, Any], row: dict[str, Any], key: str, *, compact: bool = False) -> str:
+    """An amount of the summary `s` as a rep reads it: one number when everything is in one
+    currency or converts at the rep's rates (then marked ≈), else per currency."""
+    from funnel_tui.domain.currency_totals import format_total, rates_of
+    from funnel_tui.domain.money import format_compact, format_money
+
+    return format_total(row[f"{key}_by_currency"], rates_of(s), format_compact if compact else format_money,
+                        sep="\n" if compact else " + ")
+
+
+def currency_note(s: dict[str, Any]) -> str | None:
+    """What the totals say about currencies: the rates used, the currencies left apart."""
+    parts = []
+    if s.get("converted_at"):
+        rates = ", ".join(f"{code} {rate}" for code, rate in s["converted_at"].items())
+        parts.append(_("≈ converted to {base} at your rates: {rates}").format(base=s["currency"], rates=rates))
+    if s.get("not_converted"):
+        codes = ", ".join(s["not_converted"])
+        parts.append(_("no rate for {codes}: those amounts are shown apart (funnel settings rate {code} …)").format(
+            codes=codes, code=s["not_converted"][0]))
+    return "; ".join(parts) or None
+
+
 def _console():
     from rich.console import Console
 
@@ -120,8 +150,8 @@ def _table(title: str, columns: list[str], rows: list[list[str]], right: set[int
     for i, col in enumerate(columns):
         table.add_column(Text(col), justify="right" if i in right else "left", overflow="fold",
                          no_wrap=i in no_wrap or i > 0, min_width=10 if i == 0 else None)
-    for row in rows:
-        table.add_row(*(Text(safe(c)) for c in row))
+    for row in rows:  # a cell may hold lines of its own (amounts per currency), each cleaned
+        table.add_row(*(Text("\n".join(safe(part) for part in str(c).split("\n"))) for c in row))
     return table
 
 
@@ -129,8 +159,6 @@ def _table(title: str, columns: list[str], rows: list[list[str]], right: set[int
 
 
 def stage_rows(s: dict[str, Any]) -> list[list[str]]:
-    from funnel_tui.domain.money import format_compact
-
     def d(value: float | None) -> str:
         return "—" if value is None else f"{value:.1f}"
 
@@ -138,7 +166,7 @@ def stage_rows(s: dict[str, Any]) -> list[list[str]]:
         [st["name"], str(st["reached"]), str(st["current"]),
          ratio(st["conversion_n"], st["conversion_d"], st["conversion_to_next"], st["small_sample"]),
          d(st["avg_days_in_stage"]), d(st["current_avg_dwell"]),
-         format_compact(st["open_amount"]), format_compact(st["weighted_amount"])]
+         amount(s, st, "open_amount", compact=True), amount(s, st, "weighted_amount", compact=True)]
         for st in s["stages"]
     ]
 
@@ -165,13 +193,16 @@ def render_summary(s: dict[str, Any], tz) -> None:
         ["won", str(s["won"])],
         ["lost", str(s["lost"])],
         ["win rate", ratio(s["win_rate_n"], s["win_rate_d"], s["win_rate"], s["win_rate_small_sample"])],
-        ["won amount", money(s["won_amount"])],
-        ["open amount", money(s["open_amount"])],
-        ["weighted pipeline", money(s["weighted_pipeline"])],
+        ["won amount", amount(s, s, "won_amount")],
+        ["open amount", amount(s, s, "open_amount")],
+        ["weighted pipeline", amount(s, s, "weighted_pipeline")],
         ["sales cycle", days_label(s["avg_cycle_days"])],
         ["tiers A / B / C", " / ".join(f"{s['tiers'][t]} ({money(s['tier_weighted'][t])})" for t in "ABC")],
     ]
     console.print(_table("Totals", ["", "value"], totals))
+    note = currency_note(s)
+    if note:
+        console.print(Text(note))
     if s["lost_reasons"]:
         console.print(_table("Lost reasons", ["reason", "deals"],
                              [[r or "(none)", str(n)] for r, n in s["lost_reasons"].items()], right={1}))
@@ -191,7 +222,12 @@ def owner_row(s: dict[str, Any]) -> dict[str, Any]:
         "win_rate": _round(s["win_rate"], 4), "won_amount": _major(s["won_amount"]),
         "open_amount": _major(s["open_amount"]), "weighted_pipeline": _major(s["weighted_pipeline"]),
         "avg_cycle_days": _round(s["avg_cycle_days"], 2),
+        "currency": s["currency"],
     }
+    for key in ("won_amount", "open_amount", "weighted_pipeline"):  # apart only when they cannot add up
+        if s[key] is None:
+            for code, minor in s[f"{key}_by_currency"].items():
+                row[f"{key}_{code}"] = _major(minor)
     for st in s["stages"]:
         if st["conversion_d"] is not None:
             row[f"{st['key']}_reached"] = st["reached"]
@@ -211,7 +247,7 @@ def render_by_owner(reps: list[dict[str, Any]], tz) -> None:
     moment = reps[0]["as_of"].astimezone(tz)
     rows = [[s["owner"] or "(no owner)", str(s["deals"]), str(s["won"]), str(s["lost"]),
              ratio(s["win_rate_n"], s["win_rate_d"], s["win_rate"], s["win_rate_small_sample"]),
-             money(s["won_amount"]), money(s["weighted_pipeline"]), days_label(s["avg_cycle_days"])]
+             amount(s, s, "won_amount"), amount(s, s, "weighted_pipeline"), days_label(s["avg_cycle_days"])]
             for s in reps]
     console.print(_table(f"Per rep — as of {moment:%Y-%m-%d %H:%M}",
                          ["rep", "deals", "won", "lost", "win rate", "won amount", "weighted", "cycle"],

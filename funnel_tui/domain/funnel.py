@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Iterable, Mapping, Sequence
 
+from funnel_tui.domain.currency_totals import BASE_CURRENCY, Rates, add, merged, one_currency, total
 from funnel_tui.domain.money import weighted_minor
 from funnel_tui.domain.rules import TIER_A_SHARE, TIER_B_SHARE, tier_cutoffs
 from funnel_tui.domain.stages import StageDef
@@ -55,6 +56,7 @@ class DealGroup:
     weighted: int  # Σ weighted_minor(amount, probability)
     cycle_days: float  # Σ days created → closed, over won deals
     dwell_days: float  # Σ days stage entered → now, over open deals
+    currency: str = BASE_CURRENCY  # the currency of `amount` and `weighted` (groups never mix them)
 
 
 @dataclass(slots=True)
@@ -98,11 +100,17 @@ def summarize(
     owner: str | None = None,
     as_of: datetime | None = None,
     tier_shares: tuple[float, float] = (TIER_A_SHARE, TIER_B_SHARE),
+    rates: Rates | None = None,
 ) -> dict[str, Any]:
     """The DESIGN §6 summary (amounts in minor units; `as_of` as given).
 
-    Next to each rate are its counts (`*_n` of `*_d`) and `small_sample` when d < 10.
+    Next to each rate are its counts (`*_n` of `*_d`) and `small_sample` when d < 10. Amounts
+    are kept per currency (`*_by_currency`); each amount field is their total in `currency`: the
+    one currency of every deal when they share one, else the base currency when every currency in
+    it is the base or has a rate (`converted_at`), else None: deals in currencies without a rate
+    (`not_converted`) are never summed with others.
     """
+    rates = one_currency(rates or Rates(), (g.currency for g in facts.groups if g.amount or g.weighted))
     order = sorted(stages, key=lambda s: s.position)
     keys = [s.key for s in order]
     reached: list[int] = []
@@ -114,10 +122,11 @@ def summarize(
 
     current = {k: 0 for k in keys}
     open_n = {k: 0 for k in keys}
-    open_amount = {k: 0 for k in keys}
-    weighted = {k: 0 for k in keys}
+    open_amount: dict[str, dict[str, int]] = {k: {} for k in keys}  # stage → currency → Σ
+    weighted: dict[str, dict[str, int]] = {k: {} for k in keys}
+    won_amount: dict[str, int] = {}
     dwell = {k: 0.0 for k in keys}
-    won = lost = won_amount = 0
+    won = lost = 0
     cycle = 0.0
     reasons: dict[str, int] = {}
     sources: dict[str, dict[str, int]] = {}
@@ -128,18 +137,28 @@ def summarize(
             current[g.stage] += g.n
         if g.status == "open" and g.stage in open_n:
             open_n[g.stage] += g.n
-            open_amount[g.stage] += g.amount
-            weighted[g.stage] += g.weighted
+            add(open_amount[g.stage], g.currency, g.amount)
+            add(weighted[g.stage], g.currency, g.weighted)
             dwell[g.stage] += g.dwell_days
         elif g.status == "won":
             won += g.n
-            won_amount += g.amount
+            add(won_amount, g.currency, g.amount)
             cycle += g.cycle_days
             src["won"] += g.n
         elif g.status == "lost":
             lost += g.n
             src["lost"] += g.n
             reasons[g.lost_reason] = reasons.get(g.lost_reason, 0) + g.n
+
+    converted: set[str] = set()
+    missing: set[str] = set()
+
+    def money(by_currency: dict[str, int], into: dict[str, Any], key: str) -> None:
+        t = total(by_currency, rates)
+        converted.update(t.converted)
+        missing.update(t.missing)
+        into[key] = t.in_base
+        into[f"{key}_by_currency"] = t.by_currency
 
     out_stages = []
     for i, s in enumerate(order):
@@ -158,9 +177,9 @@ def summarize(
             "completed_stays": stay_n,
             "current_avg_dwell": None if open_n[s.key] == 0 else dwell[s.key] / open_n[s.key],
             "open_count": open_n[s.key],
-            "open_amount": open_amount[s.key],
-            "weighted_amount": weighted[s.key],
         })
+        money(open_amount[s.key], out_stages[-1], "open_amount")
+        money(weighted[s.key], out_stages[-1], "weighted_amount")
 
     # The leak: the lowest conversion out of an open stage (ties: the earlier stage).
     leak = None
@@ -180,6 +199,10 @@ def summarize(
         tier_weighted[tier] += value * n
 
     closed = won + lost
+    amounts: dict[str, Any] = {}
+    money(won_amount, amounts, "won_amount")
+    money(merged(open_amount.values()), amounts, "open_amount")
+    money(merged(weighted.values()), amounts, "weighted_pipeline")
     return {
         "owner": owner,
         "as_of": as_of,
@@ -191,9 +214,10 @@ def summarize(
         "win_rate_n": won,
         "win_rate_d": closed,
         "win_rate_small_sample": closed < SMALL_SAMPLE,
-        "won_amount": won_amount,
-        "open_amount": sum(open_amount.values()),
-        "weighted_pipeline": sum(weighted.values()),
+        **amounts,
+        "currency": rates.base,
+        "converted_at": {code: str(rates.to_base[code]) for code in sorted(converted)},
+        "not_converted": sorted(missing),
         "avg_cycle_days": None if won == 0 else cycle / won,
         "weakest_step": leak,
         "tiers": tier_counts,
@@ -267,6 +291,7 @@ def deal_state_as_of(deal: Mapping[str, Any], history: Sequence[Mapping[str, Any
         "lost_reason": _field_as_of(by_field.get("lost_reason", []), deal.get("lost_reason") or "", as_of,
                                     lambda v: v or ""),
         "closed_at": closed,
+        "currency": _field_as_of(by_field.get("currency", []), deal.get("currency") or BASE_CURRENCY, as_of),
     }
 
 
@@ -318,7 +343,8 @@ def facts_from_rows(
             entered_at = h["at"]
         status = state["status"]
         w = weighted_minor(state["amount"], state["probability"])
-        key = (status, state["stage"], state.get("source") or "", state.get("lost_reason") or "" if status == "lost" else "")
+        key = (status, state["stage"], state.get("source") or "", state.get("lost_reason") or "" if status == "lost" else "",
+               state.get("currency") or BASE_CURRENCY)
         g = groups.setdefault(key, [0, 0, 0, 0.0, 0.0])
         g[0] += 1
         g[1] += state["amount"]
@@ -328,7 +354,7 @@ def facts_from_rows(
         if status == "open":
             g[4] += days_between(state["stage_entered_at"], clock)
             facts.open_weighted[w] = facts.open_weighted.get(w, 0) + 1
-    facts.groups = [DealGroup(*k, *v) for k, v in groups.items()]
+    facts.groups = [DealGroup(*k[:4], *v, currency=k[4]) for k, v in groups.items()]
     return facts
 
 

@@ -20,7 +20,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Iterable, NamedTuple
 
 from funnel_tui.domain.money import MAX_AMOUNT_MINOR
-from funnel_tui.exchange.cells import Cell, FieldError, normal_text, shown
+from funnel_tui.exchange.cells import Cell, FieldError, NeedsEvidence, normal_text, shown
 from funnel_tui.exchange.currencies import SHARED, SIGNS, currency_of
 
 INT64_MAX = (1 << 63) - 1
@@ -89,7 +89,7 @@ def _classify(body: str) -> tuple[str, Decimal | None, Decimal | None]:
     """(kind, value read with a decimal point, value read with a decimal comma)."""
     body = body.replace("’", "'")
     if not _BODY.match(body):
-        raise _Bad("is not a number")
+        raise _Bad("is not an amount")
     seps = [c for c in body if not c.isdigit()]
     if not seps:
         v = Decimal(body)
@@ -141,6 +141,11 @@ def plain_minor(cell: str) -> int | None:
 def parse_parts(text: str) -> _Parts:
     """Take one written amount apart; raises _Bad (a reason) for text that is no amount."""
     t = normal_text(text).replace("\u2212", "-")
+    if not any(c.isdigit() for c in t):  # `abc`, `USD`, `-`: no number at all
+        code, candidates = currency_of(t)
+        if code is None and not candidates and t.isalpha():
+            raise _Bad("is not an amount (no number, and not a currency code we know)")
+        raise _Bad("is not an amount (it has no number)")
     negative = False
     if t.startswith("(") and t.endswith(")"):
         negative, t = True, t[1:-1].strip()
@@ -200,6 +205,7 @@ class AmountColumn:
     unit_currency: str | None = None
     allow_negative: bool = False
     max_minor: int = MAX_AMOUNT_MINOR
+    speculative: bool = False  # no evidence yet: NeedsEvidence instead of deciding (cells.py)
     _seen: dict[str, str] = dc_field(default_factory=dict)  # kind -> first example
     _decided: str | None = None
     _frozen: bool = False
@@ -271,6 +277,8 @@ class AmountColumn:
             return value
         if kind in (POINT, COMMA):
             return parts.point if kind == POINT else parts.comma  # type: ignore[return-value]
+        if self.speculative:
+            raise NeedsEvidence(self.field)
         decided = self.decided
         if decided is None:
             both = POINT in self._seen and COMMA in self._seen

@@ -22,7 +22,7 @@ from datetime import date, datetime, time, timedelta, timezone, tzinfo
 from decimal import Decimal
 from typing import Iterable
 
-from funnel_tui.exchange.cells import Cell, FieldError, normal_text, shown
+from funnel_tui.exchange.cells import Cell, FieldError, NeedsEvidence, normal_text, shown
 
 DMY, MDY, YMD = "dmy", "mdy", "ymd"
 ORDERS = (DMY, MDY, YMD)
@@ -170,6 +170,8 @@ class DateColumn:
     tz: tzinfo
     want: str = "moment"
     order: str | None = None
+    default_clock: time = time(0)  # the time of day a date without one means (a follow-up: 09:00)
+    speculative: bool = False  # no evidence yet: NeedsEvidence instead of deciding (cells.py)
     _orders: set = dc_field(default_factory=lambda: set(ORDERS))
     _examples: dict = dc_field(default_factory=dict)  # order -> a cell only that order reads
     _frozen: bool = False
@@ -200,6 +202,18 @@ class DateColumn:
     def read(self, cell: Cell) -> date | datetime | None:
         """One cell as a date or aware UTC datetime (None when empty); FieldError otherwise."""
         self._frozen = True
+        if type(cell) is str:  # the common case first: CSV text, our export's ISO times
+            if (len(cell) == 25 and self.want == "moment" and cell[10] == "T" and cell[4] == cell[7] == "-"
+                    and cell.isascii()):
+                try:  # our export's shape, 2024-03-15T15:16:00+08:00: what _iso gives, sooner
+                    moment = datetime.fromisoformat(cell)
+                    if moment.tzinfo is not None:
+                        return moment.astimezone(timezone.utc)
+                except ValueError:
+                    pass  # the full reader says why
+            fast = self._iso(cell)
+            if fast is not None:
+                return fast
         if cell is None or (isinstance(cell, str) and not cell.strip()):
             return None
         if isinstance(cell, datetime):
@@ -213,9 +227,6 @@ class DateColumn:
             except _Bad as exc:
                 raise FieldError(self.field, f"{shown(cell)} {exc}") from None
         elif isinstance(cell, str):
-            fast = self._iso(cell)
-            if fast is not None:
-                return fast
             try:
                 w = parse_written(cell)
             except _Bad as exc:
@@ -239,6 +250,8 @@ class DateColumn:
             moment = datetime.fromisoformat(cell)
         except ValueError:
             return None
+        if self.want == "moment":  # what _out makes of it, without taking it apart
+            return (moment if moment.tzinfo is not None else moment.replace(tzinfo=self.tz)).astimezone(timezone.utc)
         return self._out(moment.date(), moment.timetz().replace(tzinfo=None), moment.tzinfo, cell)
 
     def _pick(self, w: Written, cell: Cell) -> date:
@@ -249,6 +262,8 @@ class DateColumn:
                 raise FieldError(self.field, f"{shown(cell)} is not a real date in {self.order} order "
                                              "(--date-order)")
             return w.readings[self.order]
+        if self.speculative and len(set(w.readings.values())) > 1:
+            raise NeedsEvidence(self.field)
         keep = {o: d for o, d in w.readings.items() if o in self._orders} or w.readings
         if len(set(keep.values())) == 1:
             return next(iter(keep.values()))
@@ -265,5 +280,5 @@ class DateColumn:
             if clock is not None and offset is not None:
                 return datetime.combine(day, clock, tzinfo=offset).astimezone(self.tz).date()
             return day
-        moment = datetime.combine(day, clock or time(0), tzinfo=offset or self.tz)
+        moment = datetime.combine(day, self.default_clock if clock is None else clock, tzinfo=offset or self.tz)
         return moment.astimezone(timezone.utc)

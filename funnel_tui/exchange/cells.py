@@ -12,7 +12,9 @@ Every reader works the same way, so the importer can drive them column by column
                                      # option that settles an ambiguous value
 
 The first `read` freezes what the column decided; `observe` after that is a bug. Refusals
-are `domain.validation.FieldError`, which is what RowParser's converters raise today.
+are `domain.validation.FieldError`. A reader made `speculative` reads without any evidence and
+raises NeedsEvidence instead of deciding a value the column would have to decide (the importer
+reads big files in one pass and gathers evidence only when such a value turns up).
 """
 
 from __future__ import annotations
@@ -26,7 +28,18 @@ from funnel_tui.domain.validation import FieldError
 
 Cell = Union[str, Decimal, int, datetime, date, time, bool, None]
 
-__all__ = ["Cell", "FieldError", "shown", "normal_text", "cell_text", "SPACES"]
+__all__ = ["Cell", "FieldError", "NeedsEvidence", "shown", "normal_text", "cell_text", "SPACES"]
+
+class NeedsEvidence(Exception):
+    """Raised by a reader in speculative mode (no evidence gathered yet) for a value whose reading
+    depends on the rest of its column (`12.000`, `03/04/2024`, a bare `0.4`): the importer then
+    gathers the whole column's evidence and reads again. Every value a speculative reader does
+    return reads the same whatever the column holds, so nothing read before is wrong."""
+
+    def __init__(self, field: str):
+        super().__init__(field)
+        self.field = field
+
 
 # Spaces people (and locales) put inside numbers: plain, no-break, narrow no-break, thin.
 SPACES = " \u00a0\u202f\u2009"

@@ -96,17 +96,32 @@ def _export_sql(*, now: datetime, tz: tzinfo, tiers: TierCutoffs):
 
 
 def summary_rows(store: Any, *, now: datetime, owner: str | None = None) -> tuple[list[str], list[list]]:
-    """The per-stage table of store.summary, one row per stage."""
+    """The per-stage table of store.summary, one row per stage.
+
+    `open_amount` and `weighted_amount` are in `currency` (the base, at the rep's rates when
+    deals are in other currencies; empty when a currency has no rate); a pipeline in several
+    currencies also gets one `open_amount_<CODE>` and `weighted_amount_<CODE>` column per currency."""
     from funnel_tui.store.summary import DealSet
 
     data = store.summary(now=now, deals=DealSet(owner=owner))
     header = ["stage", "name", "reached", "current", "conversion_to_next", "avg_days_in_stage",
-              "open_amount", "weighted_amount"]
+              "open_amount", "weighted_amount", "currency"]
+    codes = sorted({code for st in data.get("stages", []) for key in ("open_amount", "weighted_amount")
+                    for code in st[f"{key}_by_currency"]})
+    apart = [f"{key}_{code}" for code in codes for key in ("open_amount", "weighted_amount")]
+    if any(code != data.get("currency") for code in codes):
+        header += apart
     rows = []
     for st in data.get("stages", []):
         row = []
         for col in header:
-            v = st.get("key" if col == "stage" else col)
+            if col == "currency":
+                v: Any = data.get("currency")
+            elif col in apart:
+                key, _sep, code = col.rpartition("_")
+                v = plain(st[f"{key}_by_currency"].get(code, 0))
+            else:
+                v = st.get("key" if col == "stage" else col)
             if col in ("open_amount", "weighted_amount") and isinstance(v, int):
                 v = plain(v)
             elif isinstance(v, float):

@@ -31,6 +31,9 @@ COMMON_SHARE = 0.85
 # Candidates, in the order they are named; the Windows code pages are the supersets people have.
 CANDIDATES = {"gb18030": "GB18030", "cp950": "Big5", "cp932": "Shift_JIS", "cp1252": "Windows-1252",
               "latin-1": "Latin-1"}
+LABELS = {"utf-8": "UTF-8", "utf-8-sig": "UTF-8", "utf-16": "UTF-16", "utf-16-le": "UTF-16", "utf-16-be": "UTF-16",
+          "utf-32": "UTF-32", "gb18030": "GB18030", "gbk": "GBK", "big5": "Big5", "cp950": "Big5",
+          "cp932": "Shift_JIS", "shift_jis": "Shift_JIS", "cp1252": "Windows-1252", "iso8859-1": "Latin-1"}
 _BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
          (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
 
@@ -51,7 +54,8 @@ class EncodingVerdict:
 
     @property
     def label(self) -> str:
-        return CANDIDATES.get(self.encoding, self.encoding)
+        """The encoding as people name it (UTF-8, GB18030, Big5, Windows-1252)."""
+        return CANDIDATES.get(self.encoding) or LABELS.get(codecs.lookup(self.encoding).name, self.encoding)
 
 
 def decode_error(path: Path, encoding: str) -> tuple[int, str] | None:
@@ -129,8 +133,8 @@ _LATIN_MARKS = set("€£°§©®«»–—‘’‚“”„•…·™×ºª¿
 
 def _latin_plausible(text: str) -> bool:
     """Windows-1252/Latin-1 text that reads like Latin-script names: its non-ASCII characters are
-    letters or common marks, and no word holds a run of four accented letters (GBK read as
-    Windows-1252 gives `¹ú¼ÒµçÍø`)."""
+    letters or common marks, and no word holds a run of three accented letters (GBK read as
+    Windows-1252 gives `¹ú¼ÒµçÍø`; names such as `Distribuição` have two at most)."""
     odd = [c for c in text if ord(c) > 127]
     if not odd:
         return True
@@ -140,7 +144,7 @@ def _latin_plausible(text: str) -> bool:
     run = 0
     for c in text:
         run = run + 1 if ord(c) > 127 and c.isalpha() else 0
-        if run >= 4:
+        if run >= 3:
             return False
     return True
 
@@ -205,7 +209,7 @@ def sniff_encoding(path: Path, requested: str = "auto", *,
     utf16 = _utf16_without_bom(head)
     if utf16 and decode_error(path, utf16) is None:
         return EncodingVerdict(utf16, "utf-16")
-    if b"\x00" in head:
+    if head.count(b"\x00") > len(head) // 100:  # a stray NUL is one row's problem (tables says which)
         raise ImportFileError("this is not a CSV file or a workbook (it holds binary data)")
     bad_utf8 = decode_error(path, "utf-8")
     if bad_utf8 is None:
@@ -233,8 +237,8 @@ def sniff_encoding(path: Path, requested: str = "auto", *,
     if not groups:
         decodes = [CANDIDATES[e] for e in CANDIDATES if _decodes(head, e)]
         raise EncodingUncertain(
-            f"encoding: not UTF-8 (line {bad_utf8[0]}: {bad_utf8[1]}), and no encoding we know reads it "
-            f"as plausible text{' (it decodes as ' + ', '.join(decodes) + ' but reads as garbage)' if decodes else ''}; "
+            f"encoding: neither UTF-8 (line {bad_utf8[0]}: {bad_utf8[1]}) nor any other encoding we know "
+            f"reads it as plausible text{' (it decodes as ' + ', '.join(decodes) + ' but reads as garbage)' if decodes else ''}; "
             "save it as UTF-8, or give --encoding X", decodes)
     first = groups[0][0]
     raise EncodingUncertain(

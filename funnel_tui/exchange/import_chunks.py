@@ -30,11 +30,13 @@ class Chunk:
     cells: dict[int, list[str]] = field(default_factory=dict)
     estimate: int = 0  # rows the whole file probably holds (first chunk only)
     unknown_stages: dict[str, int] | None = None  # the last chunk only
+    rounded: int = 0  # the last chunk only: probabilities rounded to a whole percent
+    evidence_passes: int = 0  # the last chunk only: whole-file evidence passes the reader made
 
 
 def read_chunks(records, parser, given, *, staged: bool, batch: int, estimate) -> Any:
-    """Chunks of validated rows from `records` (import_read.read_records after the header)."""
-    import marshal
+    """Chunks of validated rows from `records` (a Table's records: tables.open_table)."""
+    import pickle
     from itertools import islice
 
     from funnel_tui.store.bulk_import import ImportRow, SeenInFile
@@ -82,7 +84,8 @@ def read_chunks(records, parser, given, *, staged: bool, batch: int, estimate) -
                         if repeat:
                             chunk.duplicates.append((line, repeat))
                             continue
-                        cells[k] = marshal.dumps(good[k].cells)
+                        # Workbook cells are Decimals and dates too: pickle, not marshal.
+                        cells[k] = pickle.dumps(good[k].cells, protocol=pickle.HIGHEST_PROTOCOL)
                     unique.append(k)
                 keep = unique
             if keep:
@@ -98,7 +101,8 @@ def read_chunks(records, parser, given, *, staged: bool, batch: int, estimate) -
             chunk.estimate = estimate(len(recs))
             first = False
         yield chunk
-    yield Chunk(unknown_stages=dict(sorted(parser.unknown_stages.items(), key=lambda kv: (-kv[1], kv[0]))))
+    yield Chunk(unknown_stages=dict(sorted(parser.unknown_stages.items(), key=lambda kv: (-kv[1], kv[0]))),
+                rounded=parser.rounded, evidence_passes=parser.evidence_passes)
 
 
 def forked(produce) -> Any:

@@ -7,8 +7,9 @@ import os
 from pathlib import Path
 from typing import Sequence
 
+from funnel_tui.exchange.cells import cell_text
 from funnel_tui.exchange.formula_guard import guard
-from funnel_tui.exchange.import_headers import norm_header
+from funnel_tui.exchange.profiles import norm
 
 
 def rejected_path(path: Path) -> Path:
@@ -27,7 +28,7 @@ class RejectedWriter:
         self.path = path
         self.tmp = path.with_name(f".{path.name}.{os.getpid()}.part")
         cols = list(header)
-        self.reason_at = next((i for i, h in enumerate(cols) if norm_header(h) == "reason"), None)
+        self.reason_at = next((i for i, h in enumerate(cols) if norm(h) == "reason"), None)
         if self.reason_at is None:
             cols.append("reason")
         self.width = len(header)
@@ -37,8 +38,9 @@ class RejectedWriter:
         self.writer.writerow([guard(c) for c in cols])
         self.count = 0
 
-    def add(self, cells: list[str] | None, reason: str) -> None:
-        row = [guard(c.replace("\x00", "")) for c in (cells or [])]
+    def add(self, cells: list | None, reason: str) -> None:
+        """One refused row: its cells as read (a workbook's numbers and dates as text), and why."""
+        row = [guard(cell_text(c).replace("\x00", "")) for c in (cells or [])]
         if self.reason_at is not None:
             row += [""] * (self.width - len(row))
             row[self.reason_at] = guard(reason)

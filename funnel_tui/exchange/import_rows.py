@@ -1,47 +1,41 @@
-"""RowParser: the cells of an import file's records → complete, validated deal columns.
+"""RowParser: the rows of an import file → complete, validated deal columns.
 
-Column by column (parse_columns, the import's hot path): each distinct cell of a column is
-converted once, then the deal invariants run over whole columns. tests/reference_import.py
-states the same rules one row at a time, and a property test keeps the two equal.
+The file side is exchange.reading's ImportPlan (the profile's column readers: amounts, dates,
+probabilities, stages, currencies, each distinct cell read once). RowParser adds what makes a
+row a deal, column by column (parse_columns, the import's hot path): text cleaned and checked
+as everywhere else (validate_field), defaults, and the deal invariants over whole columns
+(_complete_columns). tests/reference_import.py states the same rules one row at a time, and a
+property test keeps the two equal.
+
+Whole-column evidence comes before conversion: a speculative plan (one pass, the importer's
+way with big files) raises NeedsEvidence when a value only its whole column can decide turns
+up; parse_columns then has the plan read the whole file's evidence and reads the rows again.
+Every value read before that moment reads the same either way.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, time, tzinfo
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from typing import Any, Mapping, Sequence
+from datetime import datetime, time, timezone, tzinfo
+from typing import Any, Sequence
 
-from funnel_tui.domain.dates import DEFAULT_TIME
 from funnel_tui.domain.stages import StageDef
 from funnel_tui.domain.validation import TEXT_FIELDS, FieldError, validate_field
+from funnel_tui.exchange import profiles as P
+from funnel_tui.exchange.cells import Cell, NeedsEvidence, cell_text
 from funnel_tui.exchange.formula_guard import unguard
-from funnel_tui.exchange.import_cells import (
-    ASCII_FAST,
-    CACHED,
-    TEXT,
-    TIME,
-    column_plan,
-    fast_text,
-    fast_timestamp,
-)
-from funnel_tui.exchange.import_headers import (
-    CLOSE_DATE,
-    HUBSPOT_CLOSED,
-    HUBSPOT_ID,
-    PIPEDRIVE_ID,
-    PROB_FRACTION,
-    WAN,
-    HeaderMap,
-    norm_header,
-)
+from funnel_tui.exchange.import_cells import ASCII_FAST, fast_text
+from funnel_tui.exchange.import_read import ImportFileError
+from funnel_tui.exchange.reading import ImportPlan, ReadColumns, TextReader
+
+DEFAULT_CURRENCY = "CNY"
+NO_REASON = "not in the imported file"  # the importer passes it in the rep's language
+# Fields the profile readers hand over as text that the deal validator still has to check.
+CHECKED = ("lead_score", "risk_level")
 
 
 class RowRejected(ValueError):
     pass
-
-
-_NO_EMPTY = object()  # a column whose empty cell goes through its converter
 
 
 @dataclass(slots=True)
@@ -54,41 +48,113 @@ class ParsedRows:
     reasons: list[str | None]
 
 
+def check_columns(plan: ImportPlan) -> None:
+    """Refuse a mapping that cannot give a deal its customer (ImportFileError says how)."""
+    fields = plan.match.fields
+    if "customer" in fields or (plan.match.profile.title_as_customer and "title" in fields):
+        return
+    raise ImportFileError(
+        f"header: no customer column in this {plan.match.profile.name} file; name it with "
+        "--map \"Header=customer\" (our columns: customer, 客户名称). The first line of the file "
+        "must be the header")
+
+
+class CleanText:
+    """A profile's text reader, then the deal's own cleaning (validate_field, fast where that is
+    provably the same): control characters out, lengths, e-mail shape, our export's formula
+    guard taken off. An empty cell is "" (customer: required, checked once the row is complete)."""
+
+    __slots__ = ("inner", "name", "limit", "validate", "field", "plain")
+
+    def __init__(self, inner: Any, name: str, validate):
+        self.inner, self.name, self.validate, self.field = inner, name, validate, name
+        self.limit = ASCII_FAST.get(name, -1)
+        self.plain = type(inner) is TextReader  # its read is the cell's text, trimmed: inlined below
+
+    def observe(self, cells) -> None:
+        pass
+
+    def read(self, cell: Cell) -> Any:
+        if self.plain and type(cell) is str:
+            text = cell.strip()
+        else:
+            text = self.inner.read(cell)
+        if not text:
+            return None if self.name == "external_id" else ""
+        if text[:1] == "'":
+            text = unguard(text)
+        # Plain short ASCII is the common case: clean_text would only trim it.
+        if text.isascii() and text.isprintable() and len(text) <= self.limit:
+            return text.strip()
+        if self.name != "external_id":
+            value = fast_text(self.name, text)
+            if value is not None:
+                return value
+        return self.validate(self.name, text)
+
+
+class Checked:
+    """A text cell the deal validator reads (lead score 0–10, risk level 高/中/低)."""
+
+    __slots__ = ("name", "validate", "field")
+
+    def __init__(self, name: str, validate):
+        self.name, self.validate, self.field = name, validate, name
+
+    def observe(self, cells) -> None:
+        pass
+
+    def read(self, cell: Cell) -> Any:
+        return self.validate(self.name, cell_text(cell).strip())
+
+
 @dataclass
 class RowParser:
-    """Turns the cells of one row into a complete deal (or RowRejected with the reason)."""
+    """Turns rows of an import file (cells) into complete deals, or the reason each is refused."""
 
-    header: HeaderMap
+    plan: ImportPlan
     stages: Sequence[StageDef]
     now: datetime
     tz: tzinfo
-    stage_map: Mapping[str, str] = field(default_factory=dict)  # norm(old) -> new
-    owner: str | None = None
+    owner: str | None = None  # for rows that name none
+    currency: str = DEFAULT_CURRENCY  # for rows whose amount and columns name none
     unknown_stages: dict[str, int] = field(default_factory=dict)
+    rounded: int = 0  # probabilities rounded to a whole percent (the report says so)
+    evidence_passes: int = 0  # how often the whole file was read for a column's evidence
+    no_reason: str = NO_REASON  # a lost deal's reason when the file has no column for one
     _cache: dict = field(default_factory=dict)
 
     def __post_init__(self):
+        check_columns(self.plan)
         self._by_key = {s.key: s for s in self.stages}
         self._first = sorted(self.stages, key=lambda s: s.position)[0]
         self._won = next((s for s in self.stages if s.kind == "won"), None)
-        self._cols = [(i, f, column_plan(f, how)) for i, spec in enumerate(self.header.fields) if spec
-                      for f, how in [spec]]
-        self._width = len(self.header.header)
-        self._foreign = self.header.source in ("pipedrive", "hubspot")
-        self._stages_seen: dict[str, tuple[str, str | None]] = {}
-        # What an empty cell means per plain column, asked of the validator once.
-        self._empty: dict[str, Any] = {}
-        for _, name, how in self._cols:
-            if how in (TEXT, TIME, CACHED):
-                try:
-                    self._empty[name] = self._field(name, "")
-                except FieldError:
-                    self._empty[name] = ""  # customer: required, checked once the row is complete
-        self._converters = [self._converter(name, how) for _, name, how in self._cols]
-        self._keys = ["_close" if how == CLOSE_DATE else name for _, name, how in self._cols]
+        self._foreign = self.plan.match.profile.title_as_customer
+        self._width = len(self.plan.table.header)
+        self._closes = any(pc.column.opts.get("closes") for pc in self.plan.columns)
+        self._wrap_readers()
+
+    def _wrap_readers(self) -> None:
+        """Text columns clean as they are read: one pass over each column's distinct cells."""
+        for pc in self.plan.columns:
+            name = pc.column.field
+            if isinstance(pc.reader, (CleanText, Checked)):
+                continue
+            if name in TEXT_FIELDS and pc.column.read in (P.TEXT, P.EXTERNAL_ID):
+                pc.reader = CleanText(pc.reader, name, self._field)
+            elif name in CHECKED:
+                pc.reader = Checked(name, self._field)
+
+    @property
+    def given(self) -> frozenset[str]:
+        """The deal fields the file carries (an update applies only these)."""
+        fields = set(self.plan.match.fields)
+        if self._closes:
+            fields |= {"expected_close", "closed_at"}
+        return frozenset(fields)
 
     def _field(self, name: str, value: str) -> Any:
-        """validate_field, memoised: repeated values (stage, owner, dates) are checked once."""
+        """validate_field, memoised: repeated values (owners, sources, scores) are checked once."""
         key = (name, value)
         hit = self._cache.get(key, self)
         if hit is not self:
@@ -99,16 +165,27 @@ class RowParser:
         self._cache[key] = result
         return result
 
-    def parse(self, cells: list[str]) -> tuple[dict[str, Any], datetime | None]:
+    def read(self, rows: Sequence[Sequence[Cell]]) -> ReadColumns:
+        """The plan's typed columns for these rows; the whole file's evidence first when a
+        value needs it (then the rows are read again, by readers that saw every row)."""
+        try:
+            return self.plan.read_columns(rows, split_close=False)
+        except NeedsEvidence:
+            self.plan.gather_evidence()
+            self._wrap_readers()
+            self.evidence_passes += 1
+            return self.plan.read_columns(rows, split_close=False)
+
+    def parse(self, cells: Sequence[Cell]) -> tuple[dict[str, Any], datetime | None]:
         """One row: (deal columns, follow-up due), or RowRejected with every reason."""
         result = self.parse_many([cells])[0]
         if isinstance(result, str):
             raise RowRejected(result)
         return result
 
-    def parse_many(self, rows: Sequence[list[str]]) -> list[tuple[dict[str, Any], datetime | None] | str]:
+    def parse_many(self, rows: Sequence[Sequence[Cell]]) -> list[tuple[dict[str, Any], datetime | None] | str]:
         """parse() for many rows: (deal columns, follow-up due) per row, or the reason (str)
-        a row is rejected. The same answers as parse() row by row (a test compares them)."""
+        a row is rejected. The same answers as the reference row by row (a test compares them)."""
         parsed = self.parse_columns(rows)
         names = list(parsed.columns)
         out: list[Any] = []
@@ -116,51 +193,16 @@ class RowParser:
             out.append(reason if reason is not None else (dict(zip(names, values)), follow))
         return out
 
-    def parse_columns(self, rows: Sequence[list[str]]) -> "ParsedRows":
-        """Many rows at once, column by column: the import's hot path.
+    def parse_columns(self, rows: Sequence[Sequence[Cell]]) -> ParsedRows:
+        """Many rows at once, column by column: the import's hot path. Rejected rows keep their
+        place (with junk values) and a reason."""
+        read = self.read(rows)
+        for name, times in read.unknown_stages.items():
+            self.unknown_stages[name] = self.unknown_stages.get(name, 0) + times
+        self.rounded += sum(1 for k in read.rounded_rows if read.reasons[k] is None)
+        return self._complete_columns(read.values, list(read.reasons), len(rows))
 
-        Each distinct cell of a column is converted once (stages, owners, dates, amounts
-        repeat a lot), then the row rules (_complete_columns) run over whole columns. Rejected
-        rows keep their place (with junk values) and a reason.
-        """
-        n = len(rows)
-        reasons: list[str | None] = [None] * n
-        width = self._width
-        if any(len(cells) != width for cells in rows):
-            for j, cells in enumerate(rows):
-                if len(cells) != width:
-                    reasons[j] = f"{len(cells)} cells but the header has {width} (ragged row)"
-            rows = [cells if len(cells) == width else [""] * width for cells in rows]
-        columns = list(zip(*rows)) if n else [()] * width
-        errors: dict[int, list[str]] = {}
-        raw: dict[str, list[Any]] = {}
-        for (i, name, _how), key, convert in zip(self._cols, self._keys, self._converters):
-            column = columns[i]
-            table: dict[str, Any] = {}
-            bad: dict[str, str] = {}
-            for cell in set(column):
-                try:
-                    table[cell] = convert(cell)
-                except FieldError as exc:
-                    bad[cell] = f"{exc.field}: {exc.message}"
-            if bad:
-                for k, cell in enumerate(column):
-                    if cell in bad and reasons[k] is None:
-                        errors.setdefault(k, []).append(bad[cell])
-                if name == "stage":
-                    for cell in bad:
-                        self._count_unknown_stage(cell, sum(1 for k, c in enumerate(column)
-                                                            if c == cell and reasons[k] is None))
-            values = list(map(table.get, column))
-            if name == "stage":
-                raw["_status_from_stage"] = [None if v is None else v[1] for v in values]
-                values = [None if v is None else v[0] for v in values]
-            raw[key] = values
-        for k, messages in errors.items():
-            reasons[k] = "; ".join(messages)
-        return self._complete_columns(raw, reasons, n)
-
-    def _complete_columns(self, raw: dict[str, list[Any]], reasons: list[str | None], n: int) -> "ParsedRows":
+    def _complete_columns(self, raw: dict[str, list[Any]], reasons: list[str | None], n: int) -> ParsedRows:
         """Fill defaults and apply the deal invariants over whole columns; the first rule a
         row breaks is its reason (customer, then lost reason, then uid). The same rules
         written row by row are tests/reference_import.py; a property test compares them."""
@@ -176,21 +218,19 @@ class RowParser:
             customer = deal["customer"] = [c or t for c, t in zip(customer, deal["title"])]
         if self.owner:
             deal["owner"] = [o or self.owner for o in deal["owner"]]
-        # Stage and status from the few (stage, status, status-from-stage) combinations.
-        has_status = "status" in raw
+        # Stage and status from the few (stage, status) combinations a file holds.
         combos: dict[tuple, tuple[str, str, int]] = {}
 
-        def settle(stage_key: Any, status: Any, from_stage: Any) -> tuple[str, str, int]:
+        def settle(stage_key: Any, status: Any) -> tuple[str, str, int]:
             stage = self._by_key[stage_key or self._first.key]
-            status = status or from_stage or "open"
-            if not has_status and from_stage is None and stage.kind in ("won", "post"):
-                status = "won"
+            if status is None:
+                status = "won" if stage.kind in ("won", "post") else "open"
             if status == "won" and stage.kind == "open" and self._won is not None:
                 stage = self._won  # other CRMs keep a won deal in its last open stage
             return stage.key, status, stage.probability if stage.probability is not None else 0
 
         settled = []
-        for combo in zip(given("stage"), given("status"), given("_status_from_stage")):
+        for combo in zip(given("stage"), given("status")):
             hit = combos.get(combo)
             if hit is None:
                 hit = combos[combo] = settle(*combo)
@@ -202,15 +242,19 @@ class RowParser:
         entered_raw, created_raw = given("stage_entered_at"), given("created_at")
         entered = [e or c or now for e, c in zip(entered_raw, created_raw)]
         created = [c or e for c, e in zip(created_raw, entered)]
-        close_ = given("_close")
-        closed = [None if s == "open" else (c or h or e or now)
-                  for s, c, h, e in zip(statuses, given("closed_at"), close_, entered_raw)]
-        expected = given("expected_close")
+        closed_raw, expected = given("closed_at"), given("expected_close")
         if "_close" in raw:
-            tz = self.tz
-            expected = [x if x is not None or s != "open" or h is None else h.astimezone(tz).date()
-                        for x, s, h in zip(expected, statuses, close_)]
+            # A profile's close date: expected while the deal is open, its closing day once closed.
+            tz, close = self.tz, raw["_close"]
+            expected = [x if x is not None or s != "open" else d for x, s, d in zip(expected, statuses, close)]
+            closed_raw = [c if c is not None or s == "open" or d is None else
+                          datetime.combine(d, time(0), tzinfo=tz).astimezone(timezone.utc)
+                          for c, s, d in zip(closed_raw, statuses, close)]
+        closed = [None if s == "open" else (c or e or now) for s, c, e in zip(statuses, closed_raw, entered_raw)]
         uids = [u or None for u in given("uid")]
+        if "lost_reason" not in raw:
+            # The file has no column for it (a Salesforce report): a lost deal says so, in words.
+            deal["lost_reason"] = [self.no_reason if s == "lost" else "" for s in statuses]
         lost_reason = deal["lost_reason"]
         for k in range(n):
             if reasons[k] is not None:
@@ -224,13 +268,14 @@ class RowParser:
                     uids[k] = _check_uid(uids[k])
                 except RowRejected as exc:
                     reasons[k] = str(exc)
+        currency = self.currency
         deal.update(
             uid=uids,
             lead_score=given("lead_score"),
             stage=stages,
             status=statuses,
             amount=[a or 0 for a in given("amount")],
-            currency=[c or "CNY" for c in given("currency")],
+            currency=[c or currency for c in given("currency")],
             probability=[d if p is None else p for p, d in zip(prob, defaults)],
             probability_custom=[p is not None and p != d for p, d in zip(prob, defaults)],
             expected_close=expected,
@@ -243,123 +288,6 @@ class RowParser:
         )
         follow = [f if s == "open" else None for f, s in zip(given("next_follow_up_at"), statuses)]
         return ParsedRows(deal, follow, reasons)
-
-    # -- per-cell converters: one per plain column, shared by parse() and parse_many() ------
-
-    def _converter(self, name: str, how: str):
-        """The function turning one cell of this column into its field value (or FieldError)."""
-        empty = self._empty
-        blank = empty.get(name, _NO_EMPTY)
-
-        def with_empty(convert):
-            if blank is _NO_EMPTY:
-                return convert
-            return lambda cell: blank if not cell else convert(cell)
-
-        if how is TEXT:
-            limit = ASCII_FAST[name]
-
-            def text(cell: str) -> str:
-                if cell[:1] == "'":
-                    cell = unguard(cell)
-                # Plain short ASCII is the common case: clean_text would only trim it.
-                if cell.isascii() and cell.isprintable() and len(cell) <= limit:
-                    return cell.strip()
-                value = fast_text(name, cell)
-                return self._field(name, cell) if value is None else value
-
-            return with_empty(text)
-        if how is TIME:
-            def moment(cell: str):
-                value = fast_timestamp(cell)
-                return self._field(name, cell) if value is None else value
-
-            return with_empty(moment)
-        if how is CACHED:
-            return with_empty(lambda cell: self._field(name, cell))
-        if how == PIPEDRIVE_ID or how == HUBSPOT_ID:
-            def ident(cell: str):
-                cell = cell.strip()
-                return self._field(name, f"{how}:{cell}" if cell else "")
-
-            return ident
-        if how == WAN:
-            return self._wan
-        if how == PROB_FRACTION:
-            return self._fraction
-        if name == "uid":
-            return lambda cell: cell.strip() or None
-        if name == "stage":
-            return self._stage
-        if name == "next_follow_up_at":
-            return self._follow_up
-        if how == CLOSE_DATE:
-            return lambda cell: self._field("closed_at", cell)
-        return lambda cell: self._field(name, cell)
-
-    def _count_unknown_stage(self, cell: str, times: int) -> None:
-        key = cell.strip()
-        self.unknown_stages[key] = self.unknown_stages.get(key, 0) + times
-
-    def _wan(self, cell: str) -> int:
-        text = cell.strip().replace(",", "").replace("，", "")
-        if not text:
-            return 0
-        try:
-            value = Decimal(text) * 10_000
-            if not value.is_finite():
-                raise InvalidOperation
-        except InvalidOperation:
-            raise FieldError("amount", f"{cell!r} is not a number of 万元; use e.g. 12.5") from None
-        return self._field("amount", format(value, "f"))
-
-    def _fraction(self, cell: str) -> int | None:
-        text = cell.strip()
-        if not text:
-            return None
-        try:
-            value = Decimal(text)
-            if not value.is_finite():
-                raise InvalidOperation
-        except InvalidOperation:
-            raise FieldError("probability", f"{cell!r} is not a probability; HubSpot gives 0–1, e.g. 0.4") from None
-        if not 0 <= value <= 1:
-            raise FieldError("probability", f"{cell!r} is out of range; HubSpot gives 0–1, e.g. 0.4")
-        return int((value * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))
-
-    def _stage(self, cell: str) -> tuple[str, str | None]:
-        hit = self._stages_seen.get(cell)
-        if hit is None:
-            hit = self._stages_seen[cell] = self._stage_uncached(cell)
-        return hit
-
-    def _stage_uncached(self, cell: str) -> tuple[str, str | None]:
-        text = cell.strip()
-        key = norm_header(text)
-        status = HUBSPOT_CLOSED.get(key) if self.header.source == "hubspot" else None
-        if key in self.stage_map:
-            text = self.stage_map[key]
-        elif status == "won" and self._won is not None:
-            text = self._won.key
-        elif status == "lost":
-            text = self._first.key  # the stage it was lost in is not in the file
-        if not text:
-            return self._first.key, status
-        return self._field("stage", text), status
-
-    def _follow_up(self, cell: str) -> datetime | None:
-        text = cell.strip()
-        fast = fast_timestamp(text)  # our own export's form
-        if fast is not None:
-            return fast
-        if len(text) == 10:  # a bare date: the start of the working day, as elsewhere
-            d = self._field("next_follow_up_at", text)
-            if d is not None:
-                local = d.astimezone(self.tz)
-                if local.time() == time(0, 0):
-                    return datetime.combine(local.date(), DEFAULT_TIME, tzinfo=self.tz).astimezone(d.tzinfo)
-            return d
-        return self._field("next_follow_up_at", text)
 
 
 def _check_uid(text: str) -> str:

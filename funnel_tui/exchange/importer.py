@@ -1,11 +1,16 @@
-"""The CSV import, as one use case: a file → validated rows → the store, with a report.
+"""The import, as one use case: a file → validated rows → the store, with a report.
 
-Glues the pure file side (import_read: bytes to records; import_headers: what the columns
-mean; import_rows: records to validated deal columns) to the store's bulk writer
-(store.bulk_import.DealImporter): the file is read and validated in chunks, accepted rows are
-written in batches inside one transaction, and refused rows go with their reason to
-`<input>.rejected.csv`. Big files are read by a forked child while this process writes
-(import_chunks). `funnel import` only parses its arguments and prints the ImportReport.
+One path for every file: exchange.reading plans it (tables: workbook or CSV, its encoding and
+delimiter; profiles: which tool wrote it, with the rep's --map over it; one reader per column),
+import_rows.RowParser turns its rows into complete deals, and the store's bulk writer
+(store.bulk_import.DealImporter) writes them in batches inside one transaction. Refused rows go
+with their reason to `<input>.rejected.csv`. Big files are read by a forked child while this
+process writes (import_chunks). `funnel import` and the TUI's Import screen only gather the
+options and show the ImportReport.
+
+Whole-column decisions (a decimal comma, day-first dates, fractions for probabilities) are made
+from the whole column before any of its ambiguous values is read: the file is read once, and
+read a second time for the evidence only when such a value turns up (RowParser.read).
 """
 
 from __future__ import annotations
@@ -14,36 +19,60 @@ import os
 import sys
 import time
 from contextlib import closing, contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, tzinfo
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any, Iterator, Mapping, Sequence
 
+from funnel_tui.domain.dates import DEFAULT_TIME
+from funnel_tui.domain.import_counts import ImportCounts
+from funnel_tui.domain.stages import StageDef, find_stage
 from funnel_tui.domain.validation import validate_field
+from funnel_tui.exchange import profiles as P
 from funnel_tui.exchange.import_chunks import FORK_BYTES, forked, read_chunks
-from funnel_tui.exchange.import_headers import map_header, parse_stage_map
-from funnel_tui.exchange.import_read import ImportFileError, detect_encoding, has_nul, read_records
+from funnel_tui.exchange.import_read import ImportFileError
 from funnel_tui.exchange.import_rejected import RejectedWriter, rejected_path
 from funnel_tui.exchange.import_rows import RowParser
+from funnel_tui.exchange.profiles.saved import load_saved
+from funnel_tui.exchange.reading import ImportPlan, ReadOptions, plan_import
+from funnel_tui.i18n import N_, _
 
 BATCH = 2000  # rows per executemany: large enough to amortise, small enough to stay flat
 SHOW_REASONS = 20
+SHOW_IGNORED = 10
+# The report's `source` as it was before profiles (JSON shapes only grow): the profile key otherwise.
+LEGACY_SOURCE = {"template_zh": "template"}
+# How the report's delimiter and encoding are named to a rep (translated where shown).
+DELIMITER_NAMES = {",": N_("comma"), ";": N_("semicolon"), "\t": N_("tab")}
+ENCODING_HOW = {"bom": N_("its byte-order mark"), "utf-8": N_("valid UTF-8"), "utf-16": N_("UTF-16 text"),
+                "detected": N_("detected"), "given": N_("as given")}
 
 
 @dataclass
-class ImportReport:
+class ImportOptions:
+    """How to read a file, as the rep says it (`funnel import` options, the Import screen)."""
+
+    encoding: str = "auto"
+    sheet: str | None = None
+    decimal: str | None = None  # "point" | "comma"
+    date_order: str | None = None  # "dmy" | "mdy" | "ymd"
+    currency: str | None = None  # settles $ and ¥; the currency of rows that name none
+    profile: str | None = None  # a profile key (funnel import --profiles)
+    mapping: Mapping[str, str] = field(default_factory=dict)  # header -> field ("-": ignore it)
+    stage_map: Sequence[str] = ()  # OLD=NEW items (NEW may be `lost`)
+    saved: Sequence[P.Profile] | None = None  # saved profiles; None: the rep's own (config dir)
+
+
+@dataclass
+class ImportReport(ImportCounts):
+    """What an import did (its ImportCounts) and how it read the file."""
+
     path: str
-    encoding: str = ""
-    source: str = ""
+    encoding: str = ""  # the codec the file was read with ("" for a workbook)
+    source: str = ""  # the profile, as `profile` (kept for scripts: template for template_zh)
     dry_run: bool = False
     aborted: bool = False
     rows: int = 0
-    inserted: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    duplicates: int = 0
-    rejected: int = 0
-    follow_ups: int = 0
     ignored_columns: list[str] = field(default_factory=list)
     unknown_stages: dict[str, int] = field(default_factory=dict)
     reasons: list[str] = field(default_factory=list)  # "line N: why", the first few
@@ -51,9 +80,20 @@ class ImportReport:
     rejected_file: str | None = None
     backup: str | None = None
     seconds: float = 0.0
+    profile: str = ""  # the profile's key (funnel import --profiles)
+    profile_name: str = ""
+    encoding_label: str = ""  # as people name it: UTF-8, GB18030, Big5, Windows-1252
+    encoding_how: str = ""  # bom | utf-8 | utf-16 | detected | given ("" for a workbook)
+    delimiter: str = ""  # "," ";" or tab ("" for a workbook)
+    sheet: str = ""  # the workbook's sheet ("" for CSV)
+    columns: list[list[str]] = field(default_factory=list)  # [header, field or ""] of every column, in order
+    rounded_probabilities: int = 0
+    evidence_passes: int = 0
     # Rows that name no owner were given this one: the rep's own name (`me`), unless --owner.
     owner_default: str | None = None
     owner_column: bool = False  # the file has an owner column
+    currency_default: str = ""  # the currency rows naming none got
+    preview: list[dict[str, Any]] = field(default_factory=list)  # the first rows as they would be stored
 
     @property
     def ok(self) -> bool:
@@ -76,6 +116,64 @@ def _gc_paused() -> Iterator[None]:
             gc.enable()
 
 
+def parse_stage_map(items: Sequence[str], stages: Sequence[StageDef]) -> dict[str, str]:
+    """--stage-map OLD=NEW (repeatable) → {normalised OLD: stage key, or "lost"}."""
+    out: dict[str, str] = {}
+    for item in items:
+        old, sep, new = item.partition("=")
+        if not sep or not old.strip() or not new.strip():
+            raise ImportFileError(f"stage-map: {item!r} is not OLD=NEW, e.g. 'Contact Made=qualified' "
+                                  "or 'Gone=lost'")
+        target = new.strip()
+        if target.casefold() == "lost":
+            out[P.norm(old)] = "lost"
+            continue
+        try:
+            out[P.norm(old)] = find_stage(list(stages), target).key
+        except ValueError as exc:
+            raise ImportFileError(f"stage-map: {exc}; or `lost`") from None
+    return out
+
+
+def plan_file(store: Any, path: str | Path, opts: ImportOptions, *, tz: tzinfo,
+              speculative: bool = True) -> ImportPlan:
+    """Open and plan `path` as the importer reads it (ImportFileError, ProfileUnclear or
+    SavedProfileError say why it cannot be)."""
+    stages = store.stages()
+    stage_map = parse_stage_map(opts.stage_map, stages)
+    saved = opts.saved if opts.saved is not None else load_saved()[0]
+    src = Path(path).expanduser()
+    if not src.is_file():
+        raise ImportFileError(f"import: no file {str(src)!r}")
+    read = ReadOptions(tz=tz, encoding=opts.encoding, sheet=opts.sheet, decimal=opts.decimal,
+                       date_order=opts.date_order, currency=opts.currency, profile=opts.profile,
+                       mapping=dict(opts.mapping), stage_map=stage_map, stages=stages, saved=saved,
+                       follow_up_time=DEFAULT_TIME, speculative=speculative)
+    try:
+        return plan_import(src, read)
+    except ValueError as exc:  # ProfileUnclear, SavedProfileError: the header or the --map
+        if isinstance(exc, ImportFileError):
+            raise
+        raise ImportFileError(str(exc)) from None
+
+
+def describe_plan(report: ImportReport, plan: ImportPlan) -> None:
+    """What the report says about how the file was read."""
+    table, match = plan.table, plan.match
+    if table.encoding is not None:
+        report.encoding = table.encoding.encoding
+        report.encoding_label = table.encoding.label
+        report.encoding_how = table.encoding.how
+    report.delimiter = table.delimiter or ""
+    report.sheet = table.sheet or ""
+    report.profile = match.profile.key
+    report.profile_name = match.profile.name
+    report.source = LEGACY_SOURCE.get(match.profile.key, match.profile.key)
+    report.ignored_columns = list(match.ignored)
+    report.columns = [[header, column.field if column is not None else ""]
+                      for header, column in zip(match.header, match.columns)]
+
+
 def import_file(
     store: Any,
     path: str | Path,
@@ -90,53 +188,56 @@ def import_file(
     owner: str | None = None,
     batch: int = BATCH,
     reader: str = "auto",
+    options: ImportOptions | None = None,
+    preview: int = 0,
 ) -> ImportReport:
-    """Import one CSV file; raises ImportFileError when the file cannot be read at all.
+    """Import one file; raises ImportFileError when it cannot be read at all.
 
-    The file is read and validated in chunks of `batch` rows (RowParser.parse_columns); a
-    real import hands each chunk to the writer staged (bulk.stage_chunk: columns in their
-    stored form), which copies it in with INSERT … SELECT (DealImporter.add_staged).
-    `reader`: "fork" reads and validates in a forked child while this process writes (two cores at work), "inline" does both here, "auto"
-    forks for files of FORK_BYTES or more where fork is safe (Linux).
+    `options` says how to read it (ImportOptions; `encoding` and `stage_map` are its two oldest
+    fields, kept as keywords). The file is read and validated in chunks of `batch` rows
+    (RowParser.parse_columns); a real import hands each chunk to the writer staged
+    (bulk.stage_chunk: columns in their stored form), which copies it in with INSERT … SELECT
+    (DealImporter.add_staged). `reader`: "fork" reads and validates in a forked child while this
+    process writes (two cores at work), "inline" does both here, "auto" forks for files of
+    FORK_BYTES or more where fork is safe (Linux). `preview`: keep the first N accepted rows as
+    they would be stored (a dry run's, for the Import screen).
     """
     from funnel_tui.store.backup import backup_before
     from funnel_tui.store.bulk_import import DealImporter, ImportRow, Outcome
 
     started = time.perf_counter()
-    src = Path(path).expanduser()
-    if not src.is_file():
-        raise ImportFileError(f"import: no file {str(src)!r}")
     if on_error not in ("skip", "abort"):
         raise ImportFileError(f"on-error: {on_error!r}; use skip or abort")
     if reader not in ("auto", "fork", "inline"):
         raise ValueError(f"reader: {reader!r}")
+    opts = replace(options) if options is not None else ImportOptions()
+    if options is None or encoding != "auto":
+        opts.encoding = encoding
+    if stage_map:
+        opts.stage_map = [*opts.stage_map, *stage_map]
+    src = Path(path).expanduser()
     report = ImportReport(str(src), dry_run=dry_run)
     stages = store.stages()
-    mapping = parse_stage_map(stage_map, stages)
     owner = validate_field("owner", owner) if owner else None
     if owner is None:
         owner = store.me() if hasattr(store, "me") else None  # deals without an owner are the rep's own
-    report.encoding = detect_encoding(src, encoding)
-    size = src.stat().st_size
-    with open(src, encoding=report.encoding, errors="strict", newline="") as fh:
-        records = read_records(fh, check_nul=has_nul(src, report.encoding))
-        first = next(records, None)
-        if first is None:
-            raise ImportFileError("import: the file is empty (no header line)")
-        if first.cells is None or first.error:
-            raise ImportFileError(f"header: line {first.line}: {first.error}")
-        header = map_header(first.cells)
-        report.source, report.ignored_columns = header.source, header.ignored
-        report.owner_default, report.owner_column = owner, "owner" in header.given
-        parser = RowParser(header, stages, now, tz, mapping, owner)
-        given = header.given
+    plan = plan_file(store, src, opts, tz=tz)
+    with plan:
+        describe_plan(report, plan)
+        currency = opts.currency or plan.match.profile.currency or "CNY"
+        parser = RowParser(plan, stages, now, tz, owner=owner, currency=currency,
+                           no_reason=_("not in the imported file"))
+        report.owner_default, report.owner_column = owner, "owner" in plan.match.fields
+        report.currency_default = parser.currency
+        given = parser.given
+        header = plan.table.header
 
         rejected = None
         if not dry_run:
             report.backup = _str(backup_before(store.engine, reason="import"))
-            rejected = RejectedWriter(rejected_path(src), first.cells)
+            rejected = RejectedWriter(rejected_path(src), header)
 
-        def refuse(line: int, cells: list[str] | None, reason: str) -> None:
+        def refuse(line: int, cells: list | None, reason: str) -> None:
             report.rejected += 1
             if len(report.reasons) < SHOW_REASONS:
                 report.reasons.append(f"line {line}: {reason}")
@@ -146,9 +247,9 @@ def import_file(
                 report.aborted = True
                 importer.abort()
 
-        cells_at: dict[int, list[str]] = {}  # cells of the rows a chunk's writer may still refuse
+        cells_at: dict[int, list] = {}  # cells of the rows a chunk's writer may still refuse
 
-        def reparse(rows: list[tuple[int, list[str]]]) -> list[Any]:
+        def reparse(rows: list[tuple[int, list]]) -> list[Any]:
             """Staged rows the database already knows, as add() takes them."""
             out = []
             for (line, cells), result in zip(rows, parser.parse_many([cells for _, cells in rows])):
@@ -159,12 +260,13 @@ def import_file(
 
         importer = DealImporter(store, now=now, update=update, dry_run=dry_run, staged=True)
         staged = importer.staged  # a real import into SQLite
+        big = plan.table.kind == "csv" and plan.table.size >= FORK_BYTES
         fork = staged and hasattr(os, "fork") and (
-            reader == "fork" or (reader == "auto" and size >= FORK_BYTES and sys.platform.startswith("linux")))
+            reader == "fork" or (reader == "auto" and big and sys.platform.startswith("linux")))
 
         def produce():
-            return read_chunks(records, parser, given, staged=staged, batch=batch,
-                               estimate=lambda rows: int(rows * size / max(fh.buffer.tell(), 1)))
+            return read_chunks(plan.table.records, parser, given, staged=staged, batch=batch,
+                               estimate=plan.table.rows_expected)
 
         duplicates = 0
         try:
@@ -176,6 +278,8 @@ def import_file(
                     report.rows += chunk.rows
                     if chunk.unknown_stages is not None:
                         report.unknown_stages = chunk.unknown_stages
+                        report.rounded_probabilities = chunk.rounded
+                        report.evidence_passes = chunk.evidence_passes
                     for line, cells, reason in chunk.rejected:
                         refuse(line, cells, reason)
                     if report.aborted:
@@ -190,6 +294,9 @@ def import_file(
                         outcomes = importer.add_staged(chunk.staged, reparse)
                     elif chunk.accepted:
                         cells_at.update(chunk.cells)
+                        for row in chunk.accepted[:max(preview - len(report.preview), 0)]:
+                            report.preview.append({"line": row.line, **row.deal,
+                                                   "next_follow_up_at": row.follow_up_at})
                         outcomes = importer.add(chunk.accepted)
                     else:
                         outcomes = []
@@ -201,11 +308,11 @@ def import_file(
                             seen_twice.append((o.line, o.detail))
                     for line, detail in sorted(seen_twice)[:SHOW_REASONS - len(report.duplicate_lines)]:
                         report.duplicate_lines.append(f"line {line}: {detail}")
-                c = importer.counts
-                report.rejected += c.rejected
-                if not report.aborted:
-                    report.inserted, report.updated, report.unchanged = c.inserted, c.updated, c.unchanged
-                    report.duplicates, report.follow_ups = c.duplicates + duplicates, c.follow_ups
+                if report.aborted:  # nothing was written: only the refusals count
+                    report.rejected += importer.counts.rejected
+                else:
+                    report.add_counts(importer.counts)
+                    report.duplicates += duplicates
         except BaseException:
             if rejected is not None:
                 rejected.discard()

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Iterable, NamedTuple
 
-from funnel_tui.exchange.cells import Cell, FieldError, normal_text, shown
+from funnel_tui.exchange.cells import Cell, FieldError, NeedsEvidence, normal_text, shown
 
 PERCENT, FRACTION = "percent", "fraction"
 
@@ -55,6 +55,7 @@ class ProbabilityColumn:
 
     field: str = "probability"
     scale: str | None = None
+    speculative: bool = False  # no evidence yet: NeedsEvidence instead of deciding (cells.py)
     _bare_above_one: bool = False
     _bare_strict_fraction: bool = False
     _frozen: bool = False
@@ -93,6 +94,8 @@ class ProbabilityColumn:
             raise FieldError(self.field, f"{shown(cell)} is not a probability; write e.g. 40%, 40 or 0.4")
         value, has_sign = got
         if not has_sign:
+            if self.speculative and self.scale is None and 0 < value <= 1:
+                raise NeedsEvidence(self.field)  # 0.4 or 1: a fraction only in a column of fractions
             scale = self.decided
             if scale is None and value not in (0, 1):
                 # A cell the column was not shown: it decides like an observed one would.
@@ -106,6 +109,8 @@ class ProbabilityColumn:
                                                  "fractions from 0 to 1")
                 value *= 100
         if not 0 <= value <= 100:
-            raise FieldError(self.field, f"{shown(cell)} is out of range; a probability is 0–100 %")
+            written = cell.strip() if isinstance(cell, str) else str(cell)
+            raise FieldError(self.field, f"{written if len(written) <= 20 else shown(cell)} is out of range; "
+                                         "a probability is 0–100 %")
         whole = value.quantize(Decimal(1), rounding=ROUND_HALF_UP)
         return Percent(int(whole), whole != value)

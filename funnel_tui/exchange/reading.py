@@ -21,7 +21,7 @@ Text fields come out as the cell's text; the row rules and text cleaning stay th
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, time, timezone, tzinfo
 from decimal import Decimal
 from pathlib import Path
@@ -35,7 +35,7 @@ from funnel_tui.exchange.cells import Cell, FieldError, cell_text, shown
 from funnel_tui.exchange.currencies import code_of_column, settle_currency
 from funnel_tui.exchange.probabilities import ProbabilityColumn
 from funnel_tui.exchange.profiles.saved import apply_map
-from funnel_tui.exchange.tables import Table, ignored_line, open_table
+from funnel_tui.exchange.tables import Table, ignored_line, open_table, reopen
 
 
 @dataclass
@@ -53,6 +53,8 @@ class ReadOptions:
     stage_map: Mapping[str, str] = field(default_factory=dict)  # --stage-map, norm(old) -> key
     stages: Sequence[StageDef] = DEFAULT_STAGES
     saved: Sequence[P.Profile] = ()  # saved profiles (profiles.saved.load_saved)
+    follow_up_time: time = time(0)  # what a follow-up date without a time means (the importer: 09:00)
+    speculative: bool = False  # read in one pass, gathering evidence only when a value needs it
 
 
 class TextReader:
@@ -130,14 +132,17 @@ def reader_for(column: P.Column, profile: P.Profile, opts: ReadOptions) -> Any:
     """The reader of one mapped column, with the rep's options over the profile's conventions."""
     o = column.opts
     kind = column.read
+    guess = opts.speculative
     if kind == P.AMOUNT:
         return AmountColumn(column.field, decimal=opts.decimal or profile.decimal,
-                            scale=Decimal(o.get("scale", 1)), unit_currency=o.get("unit_currency"))
+                            scale=Decimal(o.get("scale", 1)), unit_currency=o.get("unit_currency"),
+                            speculative=guess)
     if kind == P.PROBABILITY:
-        return ProbabilityColumn(column.field, scale=profile.probability_scale)
+        return ProbabilityColumn(column.field, scale=profile.probability_scale, speculative=guess)
     if kind in (P.DATE, P.MOMENT):
+        clock = opts.follow_up_time if column.field == "next_follow_up_at" else time(0)
         return DateColumn(column.field, opts.tz, "date" if kind == P.DATE else "moment",
-                          opts.date_order or profile.date_order)
+                          opts.date_order or profile.date_order, default_clock=clock, speculative=guess)
     if kind == P.CURRENCY:
         return CurrencyReader(column.field)
     if kind == P.STAGE:
@@ -166,6 +171,7 @@ class ReadColumns:
     reasons: list[str | None]
     rounded_probabilities: int = 0
     unknown_stages: dict[str, int] = field(default_factory=dict)
+    rounded_rows: list[int] = field(default_factory=list)  # rows whose probability was rounded
 
 
 @dataclass
@@ -186,7 +192,36 @@ class ImportPlan:
         """Evidence for the whole-column decisions; call with every row before read_columns."""
         columns = self._columns(rows)
         for pc in self.columns:
+            if getattr(pc.reader, "speculative", False):
+                pc.reader.speculative = False  # evidence is being given: decide from it
             pc.reader.observe(set(columns[pc.index]))
+
+    @property
+    def may_need_evidence(self) -> bool:
+        """Whether any column could have a value only its whole column decides (a column whose
+        conventions the profile or an option fixes never does)."""
+        return any(getattr(pc.reader, "speculative", False) for pc in self.columns)
+
+    def gather_evidence(self, batch: int = 20_000) -> None:
+        """The evidence pass of a speculative plan: read the whole file again (its own handle, so
+        the records being read stay where they are), observe every column that may need it, and
+        read from now on with readers that decide from the whole column."""
+        fresh = replace(self.opts, speculative=False)
+        wanted = [pc for pc in self.columns if getattr(pc.reader, "speculative", False)]
+        for pc in wanted:
+            pc.reader = reader_for(pc.column, self.match.profile, fresh)
+        seen: dict[int, set] = {pc.index: set() for pc in wanted}
+        with reopen(self.table) as again:
+            for record in again.records:
+                cells = record.cells
+                if record.error or cells is None:
+                    continue
+                for i, bucket in seen.items():
+                    if i < len(cells):
+                        bucket.add(cells[i])
+        for pc in wanted:
+            pc.reader.observe(seen[pc.index])
+        self.opts = fresh
 
     def _columns(self, rows: Sequence[Sequence[Cell]]) -> list[tuple]:
         width = len(self.table.header)
@@ -194,9 +229,12 @@ class ImportPlan:
             rows = [list(row[:width]) + [None] * (width - len(row)) for row in rows]
         return list(zip(*rows)) if rows else [()] * width
 
-    def read_columns(self, rows: Sequence[Sequence[Cell]]) -> ReadColumns:
+    def read_columns(self, rows: Sequence[Sequence[Cell]], *, split_close: bool = True) -> ReadColumns:
         """Typed columns for these rows (a chunk of the file): each distinct cell of a column is
-        read once, then the row rules spanning columns run over whole columns."""
+        read once, then the row rules spanning columns run over whole columns.
+
+        `split_close=False` leaves a profile's close date as `_close` (the importer settles it
+        once the deal's status is final); a speculative plan raises NeedsEvidence (cells.py)."""
         n = len(rows)
         width = len(self.table.header)
         reasons: list[str | None] = [None] * n
@@ -226,7 +264,8 @@ class ImportPlan:
                             unknown[name] = unknown.get(name, 0) + 1
             got = list(map(table.__getitem__, column))
             if pc.column.read == P.PROBABILITY:
-                rounded += sum(1 for v in got if v is not None and v.rounded)
+                rounded_rows = [k for k, v in enumerate(got) if v is not None and v.rounded]
+                rounded += len(rounded_rows)
                 got = [None if v is None else v.value for v in got]
             key = pc.column.field
             if pc.column.opts.get("closes"):
@@ -241,12 +280,15 @@ class ImportPlan:
             if len(row) != width:
                 errors.setdefault(k, []).insert(0, f"{len(row)} cells but the header has {width} (ragged row)")
         out = ReadColumns(values, reasons, rounded, unknown)
-        self._settle(out, errors, clashes)
+        if rounded:
+            out.rounded_rows = rounded_rows
+        self._settle(out, errors, clashes, split_close)
         for k, messages in errors.items():
             reasons[k] = "; ".join(messages)
         return out
 
-    def _settle(self, out: ReadColumns, errors: dict[int, list[str]], clashes: list[str]) -> None:
+    def _settle(self, out: ReadColumns, errors: dict[int, list[str]], clashes: list[str],
+                split_close: bool = True) -> None:
         """The rules that span columns on one row (see the module doc)."""
         v = out.values
         n = len(out.reasons)
@@ -270,11 +312,13 @@ class ImportPlan:
         if amounts is not None:
             column = v.get("currency", [None] * n)
             profile = self.match.profile
-            currency: list[str | None] = []
-            settled: dict[tuple, Any] = {}  # (what the amount names, the column): a few combinations
-            for k, (m, c) in enumerate(zip(amounts, column)):
-                combo = (None, None, "", c) if m is None else (m.currency, m.candidates, m.sign, c)
-                hit = settled.get(combo, _UNSETTLED)
+            keys = list(zip(amounts, column))
+            by_kind: dict[tuple, Any] = {}  # (what the amount names, the column): a few combinations
+            settled: dict[tuple, Any] = {}
+            for key in set(keys):
+                m, c = key
+                kind = (None, None, "", c) if m is None else (m.currency, m.candidates, m.sign, c)
+                hit = by_kind.get(kind, _UNSETTLED)
                 if hit is _UNSETTLED:
                     try:
                         hit = c if m is None else settle_currency(
@@ -282,15 +326,18 @@ class ImportPlan:
                             assume=self.opts.currency)
                     except ValueError as exc:
                         hit = ValueError(f"currency: {exc}")
-                    settled[combo] = hit
-                if isinstance(hit, ValueError):
-                    errors.setdefault(k, []).append(str(hit))
-                    currency.append(None)
-                else:
-                    currency.append(hit)
-            v["amount"] = [None if m is None else m.minor for m in amounts]
+                    by_kind[kind] = hit
+                settled[key] = hit
+            currency: list[Any] = list(map(settled.__getitem__, keys))
+            if any(isinstance(h, ValueError) for h in by_kind.values()):
+                for k, hit in enumerate(currency):
+                    if isinstance(hit, ValueError):
+                        errors.setdefault(k, []).append(str(hit))
+                        currency[k] = None
+            minor = {m: m.minor for m in set(amounts) if m is not None}
+            v["amount"] = list(map(minor.get, amounts))
             v["currency"] = currency
-        close = v.pop("_close", None)
+        close = v.pop("_close", None) if split_close else None
         if close is not None:
             status = v.get("status", [None] * n)
             tz = self.opts.tz
@@ -321,6 +368,11 @@ def plan_import(path: str | Path, opts: ReadOptions) -> ImportPlan:
             return False
 
     table = open_table(path, encoding=opts.encoding, sheet=opts.sheet, header_known=header_known)
+    return plan_table(table, opts)
+
+
+def plan_table(table: Table, opts: ReadOptions) -> ImportPlan:
+    """Plan how each column of an opened table is read (closes the table if that fails)."""
     try:
         try:
             match = P.recognise(table.header, saved=opts.saved, choose=opts.profile)

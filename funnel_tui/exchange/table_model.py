@@ -36,6 +36,15 @@ class Table:
     sheet: str | None = None
     notes: list[str] = field(default_factory=list)  # what was sniffed, to report
     _close: Callable[[], None] | None = None
+    size: int = 0  # bytes in the file (CSV) or rows the sheet says it has (workbook)
+    tell: Callable[[], int] | None = None  # how far reading has got, in the unit of `size`
+
+    def rows_expected(self, rows_read: int) -> int:
+        """Roughly how many records the whole file holds, from how far `rows_read` took us."""
+        if self.kind == "xlsx":
+            return max(self.size - 1, rows_read)
+        done = self.tell() if self.tell is not None else 0
+        return int(rows_read * self.size / max(done, 1))
 
     def close(self) -> None:
         if self._close is not None:

@@ -12,6 +12,7 @@ rows of their own is refused with its line range rather than read as one long no
 
 from __future__ import annotations
 
+import codecs
 import csv
 import itertools
 import zipfile
@@ -80,6 +81,33 @@ def open_table(path: str | Path, *, encoding: str = "auto", sheet: str | None = 
     return table
 
 
+def reopen(table: Table) -> Table:
+    """The same file opened again, read the same way from its first row (its own handle): the
+    importer's evidence pass reads a column whole while the records of the first stay put."""
+    if table.kind == "xlsx":
+        return open_workbook(table.path, sheet=table.sheet)
+    assert table.encoding is not None
+    fh = open(table.path, encoding=table.encoding.encoding, errors="strict", newline="")
+    try:
+        return _csv_table(table.path, fh, table.encoding)
+    except BaseException:
+        fh.close()
+        raise
+
+
+def _may_hold_nul(path: Path, encoding: str) -> bool:
+    """Whether a text file may hold a NUL character: for encodings that write ASCII as itself,
+    exactly when a 0 byte is in the file (one fast scan that spares a check per row); for
+    UTF-16 and UTF-32, always."""
+    if codecs.lookup(encoding).name in ("utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-32-le", "utf-32-be"):
+        return True
+    with open(path, "rb") as fh:
+        while chunk := fh.read(1 << 20):
+            if b"\x00" in chunk:
+                return True
+    return False
+
+
 def _sniff_delimiter(line: str) -> str:
     """The delimiter of a header line: the most frequent of `,` `;` tab outside quotes."""
     counts = dict.fromkeys(DELIMITERS, 0)
@@ -113,7 +141,7 @@ def _csv_table(path: Path, fh, verdict: EncodingVerdict) -> Table:
     fh.seek(0)  # read the file itself again: a generator in between would cost per line
     if base:
         fh.readline()
-    records = _records(fh, delimiter, base)
+    records = _records(fh, delimiter, base, check_nul=_may_hold_nul(path, verdict.encoding))
     head = next(records)
     if head.cells is None or head.error:
         raise ImportFileError(f"header: line {head.line}: {head.error}")
@@ -122,7 +150,7 @@ def _csv_table(path: Path, fh, verdict: EncodingVerdict) -> Table:
     if first_row is None:
         raise ImportFileError("no rows: the file has a header line and nothing under it")
     return Table(path, "csv", header, itertools.chain([first_row], records), verdict, delimiter,
-                 notes=notes, _close=fh.close)
+                 notes=notes, _close=fh.close, size=path.stat().st_size, tell=fh.buffer.tell)
 
 
 def _looks_like_rows(cell: str, delimiter: str, width: int) -> bool:
@@ -131,7 +159,7 @@ def _looks_like_rows(cell: str, delimiter: str, width: int) -> bool:
     return sum(1 for ln in cell.split("\n")[1:] if ln.count(delimiter) >= need) >= 1
 
 
-def _records(lines, delimiter: str, base: int) -> Iterator[Record]:
+def _records(lines, delimiter: str, base: int, *, check_nul: bool = True) -> Iterator[Record]:
     """Records of a CSV text, strict: a structural error becomes a Record with `error`."""
     reader = csv.reader(lines, delimiter=delimiter, strict=True)
     done = base
@@ -151,10 +179,10 @@ def _records(lines, delimiter: str, base: int) -> Iterator[Record]:
                                                f"swallows lines shaped like rows ({start + 1}–{done}); "
                                                "check the quotes")
                     continue
-                if "\x00" in "".join(cells):
+                if check_nul and "\x00" in "".join(cells):
                     yield Record(start, cells, "NUL byte in the row (is the file UTF-16 or binary?)")
                     continue
-                yield Record(start, list(cells))
+                yield Record(start, cells)
             return
         except csv.Error as exc:
             start = done + 1

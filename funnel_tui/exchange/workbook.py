@@ -91,7 +91,8 @@ def open_workbook(path: Path, *, sheet: str | None = None) -> Table:
         close()
         raise
     notes = [f"sheet {ws.title!r}" + (f" (the first of {len(names)})" if sheet is None and len(names) > 1 else "")]
-    return Table(path, "xlsx", header, records, sheet=ws.title, notes=notes, _close=close)
+    return Table(path, "xlsx", header, records, sheet=ws.title, notes=notes, _close=close,
+                 size=ws.max_row or 0)
 
 
 def itertools_chain(first, rest):

@@ -7,10 +7,13 @@ SQLAlchemy has loaded (board_read.py).
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from funnel_tui.store import board_sql
+from funnel_tui.store.settings import read_rates
 from funnel_tui.store.tables import D, aware_row, status_literal
 
 CARD_COLUMNS = tuple(D.c[c] for c in board_sql.CARD_COLUMNS)
@@ -20,12 +23,14 @@ def _cards(sql: str):
     return text(sql).columns(*CARD_COLUMNS)
 
 
-def board_totals(conn: Connection, *, status: str = "open", owner: str | None = None) -> dict[str, dict[str, int]]:
-    """Per stage: count, Σ amount, Σ weighted of deals with `status` (open: covering index),
-    of one rep when `owner` is given."""
+def board_totals(conn: Connection, *, status: str = "open", owner: str | None = None) -> dict[str, dict[str, Any]]:
+    """Per stage: count, Σ amount, Σ weighted of deals with `status` (open: covering index), of
+    one rep when `owner` is given; per currency (`by_currency`) and in the base currency at the
+    rep's rates (`amount` and `weighted`; None when a currency in the column has no rate: never
+    summed as one number)."""
     status_literal(status)  # a refusal the rep can read for an unknown status
     sql = board_sql.totals_sql(status, sqlite=conn.dialect.name == "sqlite", owner=owner is not None)
-    return board_sql.totals(conn.execute(text(sql), {"owner": owner}).all())
+    return board_sql.totals(conn.execute(text(sql), {"owner": owner}).all(), lambda: read_rates(conn))
 
 
 def board_column(conn: Connection, stage: str, *, limit: int = 50, offset: int = 0,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 from funnel_tui.domain.rules import TierCutoffs, tier_cutoffs
 from funnel_tui.domain.stages import StageDef
@@ -41,8 +42,9 @@ class BoardReader:
         row = self.conn.execute(board_sql.SETTING_SQL, {"key": key}).fetchone()
         return None if row is None else row[0]
 
-    def board_totals(self, *, status: str = "open") -> dict[str, dict[str, int]]:
-        return board_sql.totals(self.conn.execute(board_sql.totals_sql(status, sqlite=True)))
+    def board_totals(self, *, status: str = "open") -> dict[str, dict[str, Any]]:
+        return board_sql.totals(self.conn.execute(board_sql.totals_sql(status, sqlite=True)),
+                                lambda: board_sql.rates(self.conn.execute(board_sql.RATES_SQL)))
 
     def board_column(self, stage: str, *, limit: int = 50, status: str = "open") -> list[dict]:
         """The first page of a column (the board's first read pages no further)."""

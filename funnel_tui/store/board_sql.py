@@ -12,8 +12,10 @@ No SQLAlchemy here: this module is on the board's first frame.
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any, Callable, Iterable
 
+from funnel_tui.domain.currency_totals import BASE_CURRENCY, RATE_PREFIX, Rates, column_totals, one_currency
 from funnel_tui.domain.rules import TIER_A_SHARE, TIER_B_SHARE
 from funnel_tui.domain.stages import StageDef
 
@@ -48,11 +50,12 @@ def weighted_sql(amount: str = "amount", probability: str = "probability") -> st
     return f"(({amount} * {probability} + 50) / 100)"
 
 
-# Per stage: count, Σ amount, Σ weighted. SQLite's planner (no statistics) prefers seeking
-# another index and reading every open deal's row to scanning the covering partial index
-# ix_deal_stage_money: 6-7x slower (100 vs 16 ms at 100k deals); it takes it only when told.
-_TOTALS_SQL = ("SELECT stage, count(*), sum(amount), sum(" + weighted_sql() + ") FROM deal{hint} "
-               "WHERE status = '{status}' AND deleted_at IS NULL{owner} GROUP BY stage")
+# Per stage and currency: count, Σ amount, Σ weighted. SQLite's planner (no statistics) prefers
+# seeking another index and reading every open deal's row to scanning the covering partial index
+# ix_deal_stage_money (stage, currency, amount, probability): 6-7x slower (100 vs 16 ms at 100k
+# deals, 900 vs 130 ms at 1M); it takes it only when told.
+_TOTALS_SQL = ("SELECT stage, currency, count(*), sum(amount), sum(" + weighted_sql() + ") FROM deal{hint} "
+               "WHERE status = '{status}' AND deleted_at IS NULL{owner} GROUP BY stage, currency")
 # The weighted values of open deals, grouped: where the A and B tiers start (one pass over
 # the same covering index).
 _OPEN_WEIGHTS_SQL = ("SELECT " + weighted_sql() + " AS w, count(*) FROM deal{hint} "
@@ -62,6 +65,8 @@ _HINT = " INDEXED BY ix_deal_stage_money"
 STAGES_SQL = ("SELECT key, position, name, name_zh, probability, max_dwell_days, kind "
               "FROM stage ORDER BY position")
 SETTING_SQL = "SELECT value FROM setting WHERE key = :key"
+# The exchange rates the rep set (settings `rate:USD` = "7.1"; domain.currency_totals).
+RATES_SQL = "SELECT key, value FROM setting WHERE key LIKE 'rate:%'"
 
 
 def open_dated_sql(*, owner: bool = False) -> str:
@@ -99,9 +104,24 @@ def open_weights_sql(*, sqlite: bool) -> str:
     return _OPEN_WEIGHTS_SQL.format(hint=_HINT if sqlite else "")
 
 
-def totals(rows: Iterable[tuple]) -> dict[str, dict[str, int]]:
-    """Rows of totals_sql as the store returns them."""
-    return {r[0]: {"count": r[1], "amount": int(r[2] or 0), "weighted": int(r[3] or 0)} for r in rows}
+def totals(rows: Iterable[tuple], read_rates: Callable[[], Rates]) -> dict[str, dict[str, Any]]:
+    """Rows of totals_sql as the store returns them: per stage, domain.currency_totals'
+    column_totals (per currency, and in the base currency at the rep's rates). `read_rates`
+    is asked only when the board holds more than one currency (most pipelines: one query)."""
+    per: dict[str, dict[str, dict[str, int]]] = {}
+    for stage, currency, n, amount, weighted in rows:
+        per.setdefault(stage, {})[currency] = {"count": n, "amount": int(amount or 0),
+                                               "weighted": int(weighted or 0)}
+    codes = {code for by_currency in per.values() for code in by_currency}
+    rates = one_currency(read_rates() if len(codes) > 1 else Rates(), codes)
+    return {stage: column_totals(by_currency, rates) for stage, by_currency in per.items()}
+
+
+def rates(rows: Iterable[tuple]) -> Rates:
+    """Rows of RATES_SQL as the rates into the base currency, CNY (kept as the text typed and
+    read back as an exact Decimal)."""
+    return Rates(BASE_CURRENCY, {key[len(RATE_PREFIX):]: Decimal(value) for key, value in rows
+                                 if key.startswith(RATE_PREFIX) and key[len(RATE_PREFIX):] != BASE_CURRENCY})
 
 
 def stage_defs(rows: Iterable[tuple]) -> tuple[StageDef, ...]:

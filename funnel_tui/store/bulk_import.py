@@ -10,7 +10,7 @@ same history-keeping changes as an edit.
 
 from __future__ import annotations
 
-import marshal
+import pickle
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Sequence
@@ -18,6 +18,7 @@ from typing import Any, Callable, Sequence
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.engine import Connection
 
+from funnel_tui.domain.import_counts import ImportCounts
 from funnel_tui.domain.validation import FollowUpDraft
 from funnel_tui.store import bulk_rows
 from funnel_tui.store.bulk_rows import STAGE_SCHEMA, StagedChunk, new_uids
@@ -62,16 +63,6 @@ class Outcome:
     kind: str  # inserted | updated | unchanged | duplicate | rejected
     detail: str = ""
     deal_id: int | None = None
-
-
-@dataclass
-class BulkCounts:
-    inserted: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    duplicates: int = 0
-    rejected: int = 0
-    follow_ups: int = 0
 
 
 class SeenInFile:
@@ -122,7 +113,7 @@ class DealImporter:
         self.update = update
         self.dry_run = dry_run
         self.action = action or new_action()
-        self.counts = BulkCounts()
+        self.counts = ImportCounts()
         self._stages = {s.key: s for s in store.stages()}
         # Identities seen in the file: per batch, and across batches only in a dry run (a real
         # import finds earlier rows in the database instead, so memory stays flat).
@@ -276,7 +267,7 @@ class DealImporter:
         known = bulk_rows.known_rows(raw, data.const)
         if known:
             again: list[ImportRow] = []
-            for row in reparse([(line, marshal.loads(cells)) for line, cells in known]):
+            for row in reparse([(line, pickle.loads(cells)) for line, cells in known]):
                 if isinstance(row, Outcome):
                     self.counts.rejected += 1
                     outcomes.append(row)

@@ -66,7 +66,7 @@ class StagedChunk:
 def stage_chunk(lines: Sequence[int], columns: Mapping[str, Sequence[Any]], follow: Sequence[Any],
                 cells: Sequence[bytes | None]) -> StagedChunk:
     """Validated rows, given as columns (`columns[name][k]` for each of STAGED_COLUMNS, the
-    follow-up due, the marshalled cells of rows that carry a uid or external_id, else
+    follow-up due, the pickled cells of rows that carry a uid or external_id, else
     None), converted to their stored form (UTC text, ISO dates, ints). Rows without a uid
     get a new one here. No database is touched: the forked reader runs this."""
     n = len(lines)
@@ -195,7 +195,7 @@ def _col(name: str, const: Mapping[str, Any]) -> str:
 
 
 def known_rows(raw, const: Mapping[str, Any]) -> list[tuple[int, bytes]]:
-    """(line, marshalled cells) of the staged rows naming a deal the database already has."""
+    """(line, pickled cells) of the staged rows naming a deal the database already has."""
     if const.get("cells", "") is None:
         return []  # no row carries a uid or external_id
     # Qualified: inside EXISTS a bare external_id would be main.deal's own column.

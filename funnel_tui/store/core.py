@@ -21,11 +21,13 @@ from __future__ import annotations
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime, timezone
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator, Mapping, Sequence
 
 from sqlalchemy.engine import Connection, Engine
 
+from funnel_tui.domain.currency_totals import Rates
 from funnel_tui.domain.funnel import BOTTLENECK_THRESHOLD, FunnelFacts, summarize
 from funnel_tui.domain.rules import TierCutoffs
 from funnel_tui.domain.stages import StageDef
@@ -146,6 +148,16 @@ class Store:
         with self.write() as conn:
             settings.set_setting(conn, key, value, personal=self.server and settings.is_personal(key))
         self._shares = None  # tier shares are settings too
+
+    def rates(self) -> Rates:
+        """The base currency and the exchange rates the rep set (domain.currency_totals)."""
+        with self.read() as conn:
+            return settings.read_rates(conn)
+
+    def set_rate(self, code: str, rate: Decimal | None) -> None:
+        """One currency's rate in the base currency (None removes it): `settings rate USD 7.1`."""
+        with self.write() as conn:
+            settings.set_rate(conn, code, rate)
 
     def team_role(self) -> str | None:
         """On a team server: 'lead' (sees and reassigns every deal), 'rep' (their own deals),
@@ -374,8 +386,9 @@ class Store:
 
     # --- the board --------------------------------------------------------------------------
 
-    def board_totals(self, *, status: str = "open") -> dict[str, dict[str, int]]:
-        """Per stage: count, Σ amount, Σ weighted of deals with `status` (of view_owner)."""
+    def board_totals(self, *, status: str = "open") -> dict[str, dict[str, Any]]:
+        """Per stage: count, Σ amount and Σ weighted of deals with `status` (of view_owner), per
+        currency and in the base currency (None when a currency in it has no rate)."""
         with self.read() as conn:
             return board.board_totals(conn, status=status, owner=self.view_owner)
 
@@ -406,11 +419,11 @@ class Store:
                 by_owner: bool = False) -> dict[str, Any] | list[dict[str, Any]]:
         """The DESIGN §6 summary (amounts in minor units), or one per rep with by_owner."""
         per = self.funnel_facts(deals=deals, now=now, as_of=as_of, by_owner=by_owner)
-        stages, shares, moment = self.stages(), self.tier_shares(), as_of or now
+        stages, shares, moment, rates = self.stages(), self.tier_shares(), as_of or now, self.rates()
         if not by_owner:
             return summarize(stages, per[None], owner=deals.owner if deals else None, as_of=moment,
-                             tier_shares=shares)
-        return [summarize(stages, facts, owner=owner, as_of=moment, tier_shares=shares)
+                             tier_shares=shares, rates=rates)
+        return [summarize(stages, facts, owner=owner, as_of=moment, tier_shares=shares, rates=rates)
                 for owner, facts in per.items()]
 
     def owners(self) -> list[str]:

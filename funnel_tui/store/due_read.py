@@ -24,7 +24,7 @@ from funnel_tui.store.times import from_utc_text, utc_text
 
 # The schema version the due SQL is written for; any other goes through the store.
 # tests/test_due_read.py holds it equal to models.SCHEMA_VERSION (bump both together).
-READS_SCHEMA_VERSION = 3
+READS_SCHEMA_VERSION = 4
 BUSY_TIMEOUT_S = 5.0  # as the store's engine: a writer in another terminal is waited for
 # The due join looks up thousands of deal rows scattered over the file (6,800 at 100k deals);
 # reading them through a memory map instead of one read() each takes about a third less CPU.

@@ -2,7 +2,9 @@
 
 Version 1 is the first released schema. Each later step is a function `(conn) -> None`
 registered as MIGRATIONS[from_version]; it runs inside the migration's one transaction.
-The steps: 1 → 2 adds the `undo` marks (issue 13); 2 → 3 signs history rows (`author`, issue 18).
+The steps: 1 → 2 adds the `undo` marks (issue 13); 2 → 3 signs history rows (`author`, issue 18);
+3 → 4 gives the deal indexes the board's headers, its won/lost columns and the summary read the
+currency, so amounts are summed per currency (issue 15, `recreate_indexes`).
 `migrate` does, in this order (the SQLite "12-step" procedure for table changes):
 
 1. a verified backup (backup API + integrity_check) - no backup, no migration;
@@ -156,3 +158,28 @@ def _v2_history_authors(conn: "Connection") -> None:
 
 
 MIGRATIONS[2] = _v2_history_authors
+
+
+def recreate_indexes(conn: "Connection", table: "Table", names: tuple[str, ...]) -> None:
+    """Drop the named indexes of `table` and create them as the models define them now (an
+    index holds no data of its own: nothing to copy, nothing lost)."""
+    from sqlalchemy.schema import CreateIndex
+
+    for index in table.indexes:
+        if index.name in names:
+            conn.exec_driver_sql(f'DROP INDEX IF EXISTS "{index.name}"')
+            conn.execute(CreateIndex(index))
+
+
+# The deal indexes that carry the currency since v4 (sums per currency without table look-ups).
+CURRENCY_INDEXES = ("ix_deal_stage_money", "ix_deal_won", "ix_deal_lost", "ix_deal_summary")
+
+
+def money_per_currency(conn: "Connection") -> None:
+    """v3 → v4 (SQLite and a server alike): the indexes of CURRENCY_INDEXES as the models have them."""
+    from funnel_tui.models import Deal
+
+    recreate_indexes(conn, Deal.__table__, CURRENCY_INDEXES)
+
+
+MIGRATIONS[3] = money_per_currency

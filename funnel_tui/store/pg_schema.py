@@ -24,6 +24,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Callable
 
 from funnel_tui.i18n import _
+from funnel_tui.store.migrations import money_per_currency
 from funnel_tui.store.pg_engine import connection_problem
 from funnel_tui.store.schema import NewerSchemaError, create_schema
 
@@ -245,8 +246,9 @@ def _from_v1(conn: "Connection") -> None:
 
 
 # Explicit steps by the version they start from; a version without one takes add_missing
-# (v1's step already brought v2's and v3's additions, so theirs find nothing to add).
-PG_STEPS: dict[int, Callable[["Connection"], None]] = {1: _from_v1}
+# (v1's step already brought v2's and v3's additions, so theirs find nothing to add). v3 → v4
+# redefines indexes under their old names, which add_missing cannot see: it has its own step.
+PG_STEPS: dict[int, Callable[["Connection"], None]] = {1: _from_v1, 3: money_per_currency}
 
 
 def migrate_server(engine: "Engine") -> tuple[int, int]:

@@ -7,12 +7,14 @@ team server (funnel_user_setting, store/pg_schema.py: `get_personal`).
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 
-from sqlalchemy import insert, text, update
+from sqlalchemy import delete, insert, text, update
 from sqlalchemy.engine import Connection
 
 from funnel_tui import config
+from funnel_tui.domain.currency_totals import RATE_PREFIX, Rates
 from funnel_tui.domain.stages import StageDef, find_stage
 from funnel_tui.store import board_sql
 from funnel_tui.store.errors import StoreError
@@ -110,3 +112,18 @@ def write_personal(key: str, value: str) -> None:
         config.set_value(key, value)
     except config.ConfigError as exc:
         raise StoreError(str(exc)) from None
+
+
+def read_rates(conn: Connection) -> Rates:
+    """The exchange rates the rep set into the base currency, CNY (settings `rate:USD` = "7.1",
+    kept as the text typed and read back as an exact Decimal)."""
+    return board_sql.rates(conn.execute(text(board_sql.RATES_SQL)).all())
+
+
+def set_rate(conn: Connection, code: str, rate: Decimal | None) -> None:
+    """Set (or with None, remove) the rate of one currency in the base currency."""
+    key = RATE_PREFIX + code
+    if rate is None:
+        conn.execute(delete(SET).where(SET.c.key == key))
+    else:
+        set_setting(conn, key, str(rate))

@@ -128,17 +128,17 @@ def facts_now(conn: Connection, stages: Sequence[StageDef], deals: DealSet, now:
     open_entries: dict[str, dict[str, float]] = {}
     current_at: dict[str, dict[str, int]] = {}
     rows = conn.execute(text(f"""
-        SELECT d.owner, d.status, d.stage, d.source, d.lost_reason, count(*), sum(d.amount),
+        SELECT d.owner, d.status, d.stage, d.source, d.lost_reason, d.currency, count(*), sum(d.amount),
                sum({w_sql}),
                sum(CASE WHEN d.status = 'won' THEN julianday(d.closed_at) - julianday(d.created_at) END),
                sum(CASE WHEN d.status = 'open' THEN :now_jd - julianday(d.stage_entered_at) END),
                sum({days_sql('d.stage_entered_at')})
         FROM deal d WHERE {where}
-        GROUP BY d.owner, d.status, d.stage, d.source, d.lost_reason"""), params).all()
-    for owner, status, stage, source, reason, n, amount, weighted, cycle, dwell, entered in rows:
+        GROUP BY d.owner, d.status, d.stage, d.source, d.lost_reason, d.currency"""), params).all()
+    for owner, status, stage, source, reason, currency, n, amount, weighted, cycle, dwell, entered in rows:
         f = facts.setdefault(owner, FunnelFacts())
         f.groups.append(DealGroup(status, stage, source or "", reason or "", n, int(amount or 0),
-                                  int(weighted or 0), float(cycle or 0.0), float(dwell or 0.0)))
+                                  int(weighted or 0), float(cycle or 0.0), float(dwell or 0.0), currency))
         per = open_entries.setdefault(owner, {})
         per[stage] = per.get(stage, 0.0) + float(entered or 0.0)
         cur = current_at.setdefault(owner, {})

@@ -12,6 +12,7 @@ from typing import Any, Sequence
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
+from funnel_tui.domain.currency_totals import BASE_CURRENCY
 from funnel_tui.domain.funnel import DealGroup, FunnelFacts
 from funnel_tui.domain.money import weighted_minor
 from funnel_tui.domain.stages import StageDef
@@ -27,7 +28,7 @@ from funnel_tui.store.history import live_sql, skipped_actions_sql
 from funnel_tui.store.tables import utc_text
 
 
-AS_OF_FIELDS = ("amount", "probability", "lost_reason", "closed_at")
+AS_OF_FIELDS = ("amount", "probability", "lost_reason", "closed_at", "currency")
 
 
 def facts_as_of(conn: Connection, stages: Sequence[StageDef], deals: DealSet,
@@ -88,7 +89,7 @@ def facts_as_of(conn: Connection, stages: Sequence[StageDef], deals: DealSet,
           {' '.join(joins)}
           WHERE {where}
         )
-        SELECT owner, source, stage, top, status, amount, probability, lost_reason,
+        SELECT owner, source, stage, top, status, amount, probability, lost_reason, currency,
                CASE WHEN status = 'won' AND {closed}
                     THEN julianday(closed_at) - julianday(created_at) END,
                julianday(:as_of) - julianday(COALESCE(entered, created_at)),
@@ -99,7 +100,7 @@ def facts_as_of(conn: Connection, stages: Sequence[StageDef], deals: DealSet,
     facts: dict[str, FunnelFacts] = {}
     groups: dict[str, dict[tuple, list]] = {}
     open_entries: dict[str, dict[str, float]] = {}
-    for owner, source, stage, top, status, amount, prob, reason, cycle, dwell, entered in rows:
+    for owner, source, stage, top, status, amount, prob, reason, currency, cycle, dwell, entered in rows:
         f = facts.setdefault(owner, FunnelFacts())
         top_key = by_position.get(top, stage)
         if position.get(stage, 0) > position.get(top_key, 0):
@@ -107,7 +108,8 @@ def facts_as_of(conn: Connection, stages: Sequence[StageDef], deals: DealSet,
         f.highest[top_key] = f.highest.get(top_key, 0) + 1
         w = weighted_minor(int(amount or 0), int(prob or 0))
         g = groups.setdefault(owner, {}).setdefault(
-            (status, stage, source or "", (reason or "") if status == "lost" else ""), [0, 0, 0, 0.0, 0.0])
+            (status, stage, source or "", (reason or "") if status == "lost" else "", currency or BASE_CURRENCY),
+            [0, 0, 0, 0.0, 0.0])
         g[0] += 1
         g[1] += int(amount or 0)
         g[2] += w
@@ -119,7 +121,7 @@ def facts_as_of(conn: Connection, stages: Sequence[StageDef], deals: DealSet,
         per = open_entries.setdefault(owner, {})
         per[stage] = per.get(stage, 0.0) + float(entered or 0.0)
     for owner, per in groups.items():
-        facts[owner].groups = [DealGroup(*k, *v) for k, v in per.items()]
+        facts[owner].groups = [DealGroup(*k[:4], *v, currency=k[4]) for k, v in per.items()]
 
     pairs: dict[str, dict] = {}
     rows = conn.execute(text(f"""

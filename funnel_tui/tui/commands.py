@@ -47,12 +47,32 @@ class ScreenCommands(Provider):
                 out.append((b.description, b.action, b.tooltip))
         return out
 
+    def _app_commands(self) -> list[tuple[str, object, str]]:
+        """(name, callback, help) of what the palette offers on every screen: the import."""
+        from funnel_tui.tui.screens.import_file import ImportScreen
+
+        if isinstance(self.screen, ImportScreen):
+            return []
+        return [(_("Import deals from a file"), self._import,
+                 _("CSV or .xlsx: our export, another CRM's, any sheet (columns mapped before anything is written)"))]
+
+    def _import(self) -> None:
+        from funnel_tui.tui.screens.import_file import ImportScreen
+
+        self.app.push_screen(ImportScreen())
+
     async def discover(self) -> Hits:
         for name, action, help_text in self._actions():
             yield DiscoveryHit(Text(name), partial(self.screen.run_action, action), help=help_text)
+        for name, callback, help_text in self._app_commands():
+            yield DiscoveryHit(Text(name), callback, help=help_text)
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
+        for name, callback, help_text in self._app_commands():
+            score = max(matcher.match(name), matcher.match(help_text) * 0.8)
+            if score > 0:
+                yield Hit(score, Text(name), callback, help=help_text)
         for name, action, help_text in self._actions():
             score = max(matcher.match(name), matcher.match(help_text) * 0.8)
             if score > 0:

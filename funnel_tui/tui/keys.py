@@ -10,10 +10,12 @@ from __future__ import annotations
 from funnel_tui.tui.key_table import markdown_table
 from funnel_tui.tui.screens.board import BoardScreen
 from funnel_tui.tui.screens.deal import DealScreen
+from funnel_tui.tui.screens.import_file import ImportScreen
 from funnel_tui.tui.screens.summary import SummaryScreen
 from funnel_tui.tui.screens.today import TodayScreen
 
-SCREENS = (("Board", BoardScreen), ("Deal", DealScreen), ("Today", TodayScreen), ("Summary", SummaryScreen))
+SCREENS = (("Board", BoardScreen), ("Deal", DealScreen), ("Today", TodayScreen), ("Summary", SummaryScreen),
+           ("Import", ImportScreen))
 
 
 def readme_keys() -> str:

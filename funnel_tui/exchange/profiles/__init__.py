@@ -102,6 +102,8 @@ class Profile:
     sample: tuple[str, ...] = ()  # a header as the tool writes it (tests, and --profiles)
     silent: tuple[str, ...] = ()  # headers read but not imported, and not reported as ignored
     saved: bool = False  # a user's saved mapping
+    title_as_customer: bool = False  # a deal without an organisation is its own customer (its title)
+    currency: str | None = None  # the currency of amounts that name none (a saved profile's)
 
     def keyed(self) -> dict[str, Column]:
         return {norm(h): c for h, c in self.columns.items()}
@@ -211,8 +213,9 @@ def recognise(header: Sequence[str], *, saved: Sequence[Profile] = (), choose: s
             return match_header(p, header)
     scored = [(s, p) for p in registry().values() if (s := score(p, header)) is not None]
     if not scored:
-        raise ProfileUnclear("header: no profile knows these columns; name them with --map "
-                             "\"Header=field\" (fields: customer, title, amount, stage, …)")
+        raise ProfileUnclear("header: no customer column, and no profile knows these columns; name "
+                             "them with --map \"Header=field\" (fields: customer, title, amount, stage, …), "
+                             "e.g. --map \"Account=customer\". The first line of the file must be the header")
     scored.sort(key=lambda sp: sp[0], reverse=True)
     best = scored[0][0]
     tied = [p for s, p in scored if s == best]

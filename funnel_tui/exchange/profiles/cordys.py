@@ -12,10 +12,11 @@ from __future__ import annotations
 
 from funnel_tui.exchange.profiles import PERCENT_SCALE, Profile, col
 from funnel_tui.exchange.profiles._shangji import OUTCOMES, STAGES
+from funnel_tui.i18n import N_
 
 PROFILE = Profile(
     key="cordys",
-    name="Cordys CRM 商机 export",
+    name=N_("Cordys CRM 商机 export"),
     source="1Panel-dev/CordysCRM backend/crm/src/main/resources/form/field.json ; "
            "migration/1.2.3/dml/V1.2.3_2_1__data.sql",
     columns={

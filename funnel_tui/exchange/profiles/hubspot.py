@@ -14,10 +14,11 @@ Scheduled, Decision Maker Bought-In, Contract Sent, Closed Won, Closed Lost.
 from __future__ import annotations
 
 from funnel_tui.exchange.profiles import FRACTION_SCALE, Profile, StageName, col
+from funnel_tui.i18n import N_
 
 PROFILE = Profile(
     key="hubspot",
-    name="HubSpot deals export",
+    name=N_("HubSpot deals export"),
     source="https://knowledge.hubspot.com/import-and-export/export-records ; "
            "https://developers.hubspot.com/docs/api-reference/crm-exports-v3",
     columns={
@@ -45,6 +46,7 @@ PROFILE = Profile(
         "closedlost": StageName(None, "lost"), "Closed Lost": StageName(None, "lost"),
     },
     id_prefix="hubspot:",
+    title_as_customer=True,  # a deal without an organisation: the customer is the deal's name
     probability_scale=FRACTION_SCALE,
     sample=("Record ID", "Deal Name", "Deal Stage", "Pipeline", "Amount", "Currency", "Close Date",
             "Create Date", "Deal owner", "Deal probability", "Associated Company (Primary)",

@@ -12,10 +12,11 @@ Proposition, Won.
 from __future__ import annotations
 
 from funnel_tui.exchange.profiles import PERCENT_SCALE, Profile, StageName, col
+from funnel_tui.i18n import N_
 
 PROFILE = Profile(
     key="odoo",
-    name="Odoo CRM pipeline export",
+    name=N_("Odoo CRM pipeline export"),
     source="odoo/addons/crm/models/crm_lead.py field labels ; "
            "https://www.odoo.com/documentation/17.0/applications/sales/crm.html",
     columns={

@@ -12,10 +12,11 @@ Made, Needs Defined / Demo Scheduled, Proposal Made, Negotiations Started.
 from __future__ import annotations
 
 from funnel_tui.exchange.profiles import PERCENT_SCALE, Profile, StageName, col
+from funnel_tui.i18n import N_
 
 PROFILE = Profile(
     key="pipedrive",
-    name="Pipedrive deals export",
+    name=N_("Pipedrive deals export"),
     source="https://support.pipedrive.com/en/article/exporting-data ; "
            "https://developers.pipedrive.com/docs/api/v1/Deals",
     columns={
@@ -41,6 +42,7 @@ PROFILE = Profile(
     },
     statuses={"open": "open", "won": "won", "lost": "lost"},
     id_prefix="pipedrive:",
+    title_as_customer=True,  # a deal without an organisation: the customer is the deal's name
     probability_scale=PERCENT_SCALE,
     twins=("currency", "closed_at"),
     sample=("Deal - ID", "Deal - Title", "Deal - Organization", "Deal - Stage", "Deal - Value",

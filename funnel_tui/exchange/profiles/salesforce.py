@@ -14,10 +14,11 @@ Makers, Perception Analysis, Proposal/Price Quote, Negotiation/Review, Closed Wo
 from __future__ import annotations
 
 from funnel_tui.exchange.profiles import PERCENT_SCALE, Profile, StageName, col
+from funnel_tui.i18n import N_
 
 PROFILE = Profile(
     key="salesforce",
-    name="Salesforce opportunity report",
+    name=N_("Salesforce opportunity report"),
     source="https://help.salesforce.com/s/articleView?id=sales.opp_fields.htm ; "
            "https://help.salesforce.com/s/articleView?id=sf.reports_export.htm",
     columns={

@@ -1,6 +1,6 @@
 """Our Chinese tracking template (the source documents' 客户跟进表), as reps keep it in Excel.
 
-Source: the header of the template in the source documents, as exchange/csv_import.py aliases it
+Source: the header of the template in the source documents, as the importer aliased it before profiles
 today (客户名称, 当前阶段, 进入时间, 成交概率(%), 预计成交金额(万元) × 10,000, 风险等级 高/中/低,
 跟进人, …). Excel re-saving the file writes its dates as `2024/6/14 15:16` and may save it in GBK;
 exchange.calendar_dates and exchange.encodings read both.
@@ -9,6 +9,7 @@ exchange.calendar_dates and exchange.encodings read both.
 from __future__ import annotations
 
 from funnel_tui.exchange.profiles import PERCENT_SCALE, Profile, col
+from funnel_tui.i18n import N_
 
 COLUMNS = {
     "客户名称": col("customer"), "客户": col("customer"),
@@ -30,18 +31,20 @@ COLUMNS = {
     "成交时间": col("closed_at"),
 }
 
+STATUSES = {"进行中": "open", "跟进中": "open", "赢单": "won", "成交": "won", "输单": "lost", "丢单": "lost",
+            "open": "open", "won": "won", "lost": "lost"}
+
 PROFILE = Profile(
     key="template_zh",
-    name="Chinese tracking template (客户跟进表)",
-    source="the source documents' tracking template; today's csv_import.TEMPLATE_ALIASES",
+    name=N_("Chinese tracking template"),  # 客户跟进表
+    source="the source documents' tracking template; the importer's template aliases before profiles",
     columns=COLUMNS,
     required=(("客户名称", "客户"),
               ("当前阶段", "预计成交金额(万元)", "跟进人", "成交概率(%)", "进入时间", "最近沟通时间",
                "沟通内容摘要", "风险等级")),
     distinctive=("当前阶段", "预计成交金额(万元)", "进入时间", "最近沟通时间", "沟通内容摘要",
                  "风险等级", "跟进人"),
-    statuses={"进行中": "open", "赢单": "won", "成交": "won", "输单": "lost", "丢单": "lost",
-              "open": "open", "won": "won", "lost": "lost"},
+    statuses=STATUSES,
     probability_scale=PERCENT_SCALE,
     signs={"¥": "CNY"},
     sample=("客户名称", "行业", "规模", "联系人（经理）", "决策角色", "当前阶段", "进入时间", "最近沟通时间",

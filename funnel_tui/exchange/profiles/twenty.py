@@ -11,10 +11,11 @@ Proposal, Customer.
 from __future__ import annotations
 
 from funnel_tui.exchange.profiles import Profile, StageName, col
+from funnel_tui.i18n import N_
 
 PROFILE = Profile(
     key="twenty",
-    name="Twenty opportunities export",
+    name=N_("Twenty opportunities export"),
     source="twentyhq/twenty packages/twenty-front/src/modules/object-record/record-index/export "
            "(csvDownloader.test.ts)",
     columns={

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 from funnel_tui.exchange.profiles import PERCENT_SCALE, Profile, col
 from funnel_tui.exchange.profiles._shangji import OUTCOMES, STAGES
+from funnel_tui.i18n import N_
 
 PROFILE = Profile(
     key="wukong",
-    name="WukongCRM 商机 export",
+    name=N_("WukongCRM 商机 export"),
     source="WuKongOpenSource/WukongCRM-11.0-JAVA DB/wk_crm_single.sql ; CrmBusinessServiceImpl.java",
     columns={
         "商机名称": col("title"), "客户名称": col("customer"), "商机金额": col("amount"),

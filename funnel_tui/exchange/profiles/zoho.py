@@ -12,10 +12,11 @@ Negotiation/Review, Closed Won, Closed Lost, Closed-Lost to Competition.
 from __future__ import annotations
 
 from funnel_tui.exchange.profiles import PERCENT_SCALE, Profile, StageName, col
+from funnel_tui.i18n import N_
 
 PROFILE = Profile(
     key="zoho",
-    name="Zoho CRM deals export",
+    name=N_("Zoho CRM deals export"),
     source="https://www.zoho.com/crm/help/api/modules-fields.html (Deals)",
     columns={
         "Record Id": col("external_id"), "Deal Name": col("title"), "Account Name": col("customer"),

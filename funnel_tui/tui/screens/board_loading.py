@@ -16,9 +16,10 @@ from textual import work
 from textual.message import Message
 from textual.screen import ModalScreen
 
+from funnel_tui.domain.currency_totals import BASE_CURRENCY, column_totals, rates_of_column
 from funnel_tui.domain.money import weighted_minor
 from funnel_tui.domain.rules import TierCutoffs
-from funnel_tui.tui.board_data import PAGE, FirstRead, read_board
+from funnel_tui.tui.board_data import EMPTY_TOTALS, PAGE, FirstRead, read_board
 from funnel_tui.tui.context import HasContext
 
 if TYPE_CHECKING:
@@ -175,10 +176,17 @@ class BoardLoading(HasContext):
             column = self.column(row["stage"])
             if column is None or row["status"] != column.status:
                 continue
-            t = column.totals
-            t["count"] += sign
-            t["amount"] += sign * row["amount"]
-            t["weighted"] += sign * weighted_minor(row["amount"], row["probability"])
+            # Per currency, then again in the base currency at the rates the column was read with.
+            by_currency = {c: dict(v) for c, v in (column.totals.get("by_currency") or {}).items()}
+            cur = by_currency.setdefault(row.get("currency") or BASE_CURRENCY,
+                                         {"count": 0, "amount": 0, "weighted": 0})
+            cur["count"] += sign
+            cur["amount"] += sign * row["amount"]
+            cur["weighted"] += sign * weighted_minor(row["amount"], row["probability"])
+            if not cur["count"]:
+                del by_currency[row.get("currency") or BASE_CURRENCY]
+            column.totals = (column_totals(by_currency, rates_of_column(column.totals)) if by_currency
+                             else dict(EMPTY_TOTALS))
             column.update_header()
 
     def on_screen_suspend(self) -> None:

@@ -28,6 +28,7 @@ from funnel_tui.tui.widgets.key_bar import KeyBar
 from funnel_tui.tui.widgets.summary_blocks import (
     bottleneck_text,
     compare_table,
+    currency_note,
     funnel_bars,
     localise,
     reasons_table,
@@ -235,7 +236,8 @@ class SummaryScreen(HasContext, Screen):
             self._update("funnel", Group(Text("Funnel: deals that reached each stage", style="bold"),
                                          funnel_bars(result)))
             self._update("stages", stage_table(result))
-            self._update("totals", side_by_side(totals_table(result), tiers_table(result)))
+            totals, note = side_by_side(totals_table(result), tiers_table(result)), currency_note(result)
+            self._update("totals", Group(totals, note) if note.plain else totals)  # no blank line for one currency
             self._update("breakdown", side_by_side(reasons_table(result), sources_table(result)))
         status = Text(f"{who} · {period} · {total} deals · as of "
                       f"{self.ctx.now().astimezone(self.ctx.tz):%Y-%m-%d %H:%M} · "

@@ -17,6 +17,7 @@ from textual.containers import Vertical
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
+from funnel_tui.domain.currency_totals import format_total, rates_of_column
 from funnel_tui.domain.money import format_compact
 from funnel_tui.domain.stages import StageDef
 from funnel_tui.domain.text import truncate_to_width
@@ -82,7 +83,7 @@ class StageColumn(Vertical):
         self.rows: list[dict] = []
         self.lost_rows: list[dict] = []
         self.lost_more = False
-        self.totals = {"count": 0, "amount": 0, "weighted": 0}
+        self.totals: dict = {"count": 0, "amount": 0, "weighted": 0}
         self.show_lost = False
         self.header = Static(classes="column-header")
         self.cards = DealList(stage.key, classes="deal-list")
@@ -118,9 +119,13 @@ class StageColumn(Vertical):
         head.append(" " * max(width - Text(name).cell_len - len(str(count)), 1))
         head.append(str(count), style="bold")
         head.append("\n")
-        head.append(f"Σ {format_compact(self.totals['amount'])}")
-        if self.status == "open":
-            head.append(f"  w {format_compact(self.totals['weighted'])}", style="italic")
+        by_currency, rates = self.totals.get("by_currency") or {}, rates_of_column(self.totals)
+        amount = format_total({c: v["amount"] for c, v in by_currency.items()}, rates, format_compact)
+        head.append(f"Σ {amount}")
+        # In several currencies without a rate the amounts alone fill the line.
+        if self.status == "open" and not (len(by_currency) > 1 and self.totals.get("amount") is None):
+            weighted = format_total({c: v["weighted"] for c, v in by_currency.items()}, rates, format_compact)
+            head.append(f"  w {weighted}", style="italic")
         # The header's size is fixed by CSS: no layout pass (that would redraw every column).
         self.header.update(head, layout=False)
 

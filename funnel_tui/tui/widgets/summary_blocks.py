@@ -13,9 +13,11 @@ from typing import Any
 from rich.table import Table
 from rich.text import Text
 
+from funnel_tui.domain.currency_totals import format_total, rates_of
 from funnel_tui.domain.funnel import SMALL_MARK, days_label, rate_label
 from funnel_tui.domain.money import format_compact, format_money
 from funnel_tui.domain.text import display_width
+from funnel_tui.i18n import _
 
 BAR_WIDTH = 40
 
@@ -67,6 +69,26 @@ def funnel_bars(s: dict[str, Any]) -> Text:
     return out
 
 
+def money(s: dict[str, Any], row: dict[str, Any], key: str, sep: str = " + ") -> str:
+    """An amount of the summary: one number (≈ when converted at the rep's rates), or one per
+    currency when a currency in it has no rate (one per line with sep "\n")."""
+    return format_total(row[f"{key}_by_currency"], rates_of(s), format_money, sep=sep)
+
+
+def currency_note(s: dict[str, Any]) -> Text:
+    """Which rates made the totals, and which currencies stay apart ("" when one currency)."""
+    out = Text()
+    if s.get("converted_at"):
+        rates = ", ".join(f"{code} {rate}" for code, rate in s["converted_at"].items())
+        out.append(_("≈ converted to {base} at your rates: {rates}").format(base=s["currency"], rates=rates) + "\n",
+                   style="italic")
+    if s.get("not_converted"):
+        codes = ", ".join(s["not_converted"])
+        out.append(_("no rate for {codes}: those amounts are shown apart (funnel settings rate {code} …)").format(
+            codes=codes, code=s["not_converted"][0]) + "\n", style="italic")
+    return out
+
+
 def stage_table(s: dict[str, Any]) -> Table:
     table = _table("Stage", "Reached", "Now", "→ next (n/N)", "Avg days", "Dwell now", "Open", "Weighted",
                    right=(1, 2, 3, 4, 5, 6, 7), title="Stages")
@@ -75,7 +97,7 @@ def stage_table(s: dict[str, Any]) -> Table:
             Text(st["name"]), Text(str(st["reached"])), Text(str(st["current"])),
             Text(rate_label(st["conversion_n"], st["conversion_d"], st["conversion_to_next"], st["small_sample"])),
             Text(days_label(st["avg_days_in_stage"])), Text(days_label(st["current_avg_dwell"])),
-            Text(format_money(st["open_amount"])), Text(format_money(st["weighted_amount"])),
+            Text(money(s, st, "open_amount", "\n")), Text(money(s, st, "weighted_amount", "\n")),
         )
     return table
 
@@ -85,9 +107,9 @@ def totals_table(s: dict[str, Any]) -> Table:
     table.add_row(Text("Won / lost"), Text(f"{s['won']} / {s['lost']}"))
     table.add_row(Text("Win rate"), Text(rate_label(s["win_rate_n"], s["win_rate_d"], s["win_rate"],
                                                     s["win_rate_small_sample"]) or "—"))
-    table.add_row(Text("Won amount"), Text(format_money(s["won_amount"])))
-    table.add_row(Text("Open pipeline"), Text(format_money(s["open_amount"])))
-    table.add_row(Text("Weighted pipeline"), Text(format_money(s["weighted_pipeline"]), style="bold"))
+    table.add_row(Text("Won amount"), Text(money(s, s, "won_amount")))
+    table.add_row(Text("Open pipeline"), Text(money(s, s, "open_amount")))
+    table.add_row(Text("Weighted pipeline"), Text(money(s, s, "weighted_pipeline"), style="bold"))
     table.add_row(Text("Sales cycle"), Text(days_label(s["avg_cycle_days"])))
     return table
 
@@ -159,7 +181,7 @@ def compare_table(reps: list[dict[str, Any]]) -> Table:
         table.add_row(
             Text(s["owner"] or "(no owner)"), Text(str(s["deals"])), Text(str(s["won"])), Text(str(s["lost"])),
             Text(rate_label(s["win_rate_n"], s["win_rate_d"], s["win_rate"], s["win_rate_small_sample"]) or "—"),
-            Text(format_money(s["won_amount"])), Text(format_money(s["weighted_pipeline"])),
+            Text(money(s, s, "won_amount")), Text(money(s, s, "weighted_pipeline")),
             Text(days_label(s["avg_cycle_days"])),
             *(Text(rate_label(by_key[k]["conversion_n"], by_key[k]["conversion_d"], by_key[k]["conversion_to_next"],
                               by_key[k]["small_sample"])) for k in steps),

@@ -1,0 +1,242 @@
+"""`funnel import`: its options, the run, and the report a rep reads.
+
+The work is exchange.importer's; this module turns the options into ImportOptions, keeps a
+mapping with --save-profile, lists the profiles (--profiles) and prints the ImportReport:
+which profile, encoding and delimiter (or sheet) were used, the columns left out (the first
+ten and a count), the counts, the first reasons, and where the refused rows went.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from funnel_tui.cli.common import EXIT_ERROR, EXIT_OK, CliError, ask_name_once, local_tz, now_utc, open_store, safe
+from funnel_tui.i18n import _, ngettext
+
+if TYPE_CHECKING:
+    from funnel_tui.exchange.importer import ImportOptions, ImportReport
+
+SHOWN_IGNORED = 10
+
+
+def add_import_options(sp: argparse.ArgumentParser) -> None:
+    """The options of `funnel import` (argparse only: nothing heavy at import)."""
+    sp.add_argument("path", nargs="?", help=_("the file: CSV (any delimiter, any common encoding) or .xlsx"))
+    sp.add_argument("--profiles", action="store_true",
+                    help=_("list the profiles (the tools whose exports are read without options) and stop"))
+    sp.add_argument("--profile", metavar="KEY", help=_("read the file with this profile (see --profiles)"))
+    sp.add_argument("--map", action="append", metavar="HEADER=FIELD", default=[],
+                    help=_("read column HEADER as FIELD (repeatable), e.g. --map 'Account Name=customer'; "
+                           "FIELD - leaves a column out"))
+    sp.add_argument("--save-profile", metavar="NAME",
+                    help=_("keep this file's --map, --stage-map and reading options as profile NAME, "
+                           "used for the next file with the same columns"))
+    sp.add_argument("--stage-map", action="append", metavar="OLD=NEW",
+                    help=_("map a stage name in the file to one of ours, or to lost (repeatable), "
+                           "e.g. --stage-map 'Contact Made=qualified'"))
+    dec = sp.add_mutually_exclusive_group()
+    dec.add_argument("--decimal-comma", dest="decimal", action="store_const", const="comma",
+                     help=_("amounts are written 1.234,56 (when the column itself cannot tell)"))
+    dec.add_argument("--decimal-point", dest="decimal", action="store_const", const="point",
+                     help=_("amounts are written 1,234.56 (when the column itself cannot tell)"))
+    sp.add_argument("--date-order", choices=("dmy", "mdy", "ymd"),
+                    help=_("how 03/04/2024 is read, when the column itself cannot tell"))
+    sp.add_argument("--currency", metavar="CODE",
+                    help=_("the currency of amounts that name none, and of $ or ¥ (e.g. USD, CNY)"))
+    sp.add_argument("--sheet", metavar="NAME|N", help=_("the sheet of an .xlsx workbook (default: the first)"))
+    sp.add_argument("--encoding", default="auto",
+                    help=_("auto (the default: a BOM, UTF-8, then GB18030, Big5, Shift_JIS, UTF-16 or "
+                           "Windows-1252 when certain), or e.g. gb18030, big5, cp1252"))
+    sp.add_argument("--dry-run", action="store_true", help=_("check and report; write nothing"))
+    sp.add_argument("--on-error", choices=("skip", "abort"), default="skip",
+                    help=_("skip: import the good rows, write the bad ones to <file>.rejected.csv "
+                           "(default); abort: one bad row means nothing is imported"))
+    sp.add_argument("--update", action="store_true",
+                    help=_("update deals whose uid/external_id already exist (default: skip them)"))
+    sp.add_argument("--owner", help=_("owner for rows that name none (default: you, the `me` setting)"))
+    sp.add_argument("--format", choices=("table", "json"), default="table",
+                    help=_("table: a report for people; json: the counts and reasons for scripts"))
+
+
+def run_import(args: argparse.Namespace) -> int:
+    import json
+    from dataclasses import asdict
+
+    from funnel_tui.exchange.import_read import ImportFileError
+    from funnel_tui.exchange.importer import import_file
+
+    if args.profiles:
+        return _list_profiles(args)
+    if not args.path:
+        raise CliError(_("import: name the file to import (or --profiles to list the profiles)"))
+    store = open_store(args)
+    options = _options(args)
+    if not args.owner:
+        ask_name_once(store)  # the first time only, and only on a terminal
+    owner = _owner(args, store)
+    try:
+        report = import_file(store, args.path, now=now_utc(), tz=local_tz(), dry_run=args.dry_run,
+                             on_error=args.on_error, update=args.update, owner=owner, options=options)
+    except ImportFileError as exc:
+        raise CliError(str(exc)) from None
+    except OSError as exc:
+        raise CliError(_("import: cannot read {path}: {why}").format(
+            path=safe(args.path), why=exc.strerror or type(exc).__name__)) from None
+    saved = _save(args, report, options) if args.save_profile else None
+    if getattr(args, "format", "table") == "json":
+        json.dump({**asdict(report), "ok": report.ok, "saved_profile": saved}, sys.stdout,
+                  ensure_ascii=False, indent=2, default=str)
+        sys.stdout.write("\n")
+    else:
+        print_report(report)
+        if saved:
+            print(_("  saved profile {name}: {path}; the next file with these columns is read with it").format(
+                name=safe(args.save_profile), path=safe(saved)))
+    return EXIT_OK if report.ok else EXIT_ERROR
+
+
+def _options(args: argparse.Namespace) -> ImportOptions:
+    from funnel_tui.exchange.importer import ImportOptions
+    from funnel_tui.exchange.profiles.saved import SavedProfileError, load_saved, parse_map
+
+    try:
+        mapping = parse_map(args.map)
+    except SavedProfileError as exc:
+        raise CliError(str(exc)) from None
+    currency = None
+    if args.currency:
+        from funnel_tui.exchange.currencies import code_of_column
+
+        try:
+            currency = code_of_column(args.currency)
+        except ValueError as exc:
+            raise CliError(f"currency: {exc}") from None
+    saved, problems = load_saved()
+    for line in problems:
+        print(_("funnel: a saved import profile was skipped: {problem}").format(problem=safe(line)),
+              file=sys.stderr)
+    return ImportOptions(encoding=args.encoding, sheet=args.sheet, decimal=args.decimal,
+                         date_order=args.date_order, currency=currency, profile=args.profile,
+                         mapping=mapping, stage_map=args.stage_map or (), saved=saved)
+
+
+def _owner(args: argparse.Namespace, store) -> str | None:
+    """--owner (`me` is the rep in settings); without it the importer gives rows that name no
+    owner to the rep (store.me())."""
+    if args.owner and args.owner.strip().casefold() == "me":
+        return store.me() or args.owner
+    return args.owner or None
+
+
+def _save(args: argparse.Namespace, report: ImportReport, options: ImportOptions) -> str:
+    from funnel_tui.exchange.profiles.saved import SavedProfileError, save_profile
+
+    stages = {}
+    for item in options.stage_map:
+        old, _sep, new = item.partition("=")
+        stages[old.strip()] = new.strip()
+    base = report.profile if report.profile and not report.profile.startswith(("saved:", "map")) else None
+    mapping = dict(options.mapping) or {h: f for h, f in report.columns if f}
+    try:
+        path = save_profile(args.save_profile, mapping, stages=stages, decimal=options.decimal,
+                            date_order=options.date_order, currency=options.currency, base=base)
+    except (SavedProfileError, OSError) as exc:
+        raise CliError(f"save-profile: {exc}") from None
+    return str(path)
+
+
+def _list_profiles(args: argparse.Namespace) -> int:
+    from funnel_tui.exchange.profiles import describe
+    from funnel_tui.exchange.profiles.saved import load_saved
+
+    saved, problems = load_saved()
+    rows = [{"key": k, "name": _(n), "source": s} for k, n, s in describe()]
+    rows += [{"key": p.key, "name": p.name, "source": p.source} for p in saved]
+    if getattr(args, "format", "table") == "json":
+        import json
+
+        json.dump(rows, sys.stdout, ensure_ascii=False, indent=2)
+        sys.stdout.write("\n")
+        return EXIT_OK
+    print(_("Profiles (recognised from a file's header; choose one with --profile KEY):"))
+    for row in rows:
+        print(f"  {row['key']:<12} {safe(row['name'])}")
+        print(f"  {'':<12} {safe(row['source'])}")
+    for line in problems:
+        print(_("  skipped: {problem}").format(problem=safe(line)))
+    return EXIT_OK
+
+
+# --- the report --------------------------------------------------------------------------------
+
+
+def print_report(r: ImportReport) -> None:
+    from funnel_tui.exchange.importer import DELIMITER_NAMES, ENCODING_HOW
+
+    out = sys.stdout
+    name = safe(Path(r.path).name)
+    how = r.encoding if r.encoding else _("workbook")
+    print(_("import: {name} ({how}, {profile})").format(name=name, how=how, profile=safe(_(r.profile_name))),
+          file=out)
+    if r.sheet:
+        print(_("  read as: profile {key}, sheet {sheet!r}").format(key=r.profile, sheet=safe(r.sheet)), file=out)
+    else:
+        print(_("  read as: profile {key}, encoding {label} ({how}), delimiter {delimiter}").format(
+            key=r.profile, label=r.encoding_label, how=_(ENCODING_HOW.get(r.encoding_how, r.encoding_how)),
+            delimiter=_(DELIMITER_NAMES.get(r.delimiter, r.delimiter))), file=out)
+    if r.ignored_columns:
+        names = ", ".join(repr(safe(c)) for c in r.ignored_columns[:SHOWN_IGNORED])
+        more = len(r.ignored_columns) - SHOWN_IGNORED
+        line = ngettext("  ignored {n} column: {names}", "  ignored {n} columns: {names}",
+                        len(r.ignored_columns)).format(n=len(r.ignored_columns), names=names)
+        if more > 0:
+            line += _(" and {more} more").format(more=more)
+        print(line + _(" (read one with --map \"Header=field\")"), file=out)
+    if r.aborted:
+        print(f"  {_n(r.rows, 'row')} read; {r.rejected} rejected; --on-error abort: nothing was imported",
+              file=out)
+    else:
+        verb = "would import" if r.dry_run else "imported"
+        parts = [f"{r.inserted} new"]
+        if r.updated or r.unchanged:
+            parts.append(f"{r.updated} updated, {r.unchanged} unchanged")
+        parts += [f"{r.duplicates} duplicates skipped" if r.duplicates else "no duplicates",
+                  f"{r.rejected} rejected"]
+        print(f"  {_n(r.rows, 'row')} read; {verb}: {', '.join(parts)}"
+              + (f"; {_n(r.follow_ups, 'follow-up')} planned" if r.follow_ups else ""), file=out)
+    if r.owner_default:
+        print("  " + (_("no owner column: the deals are {owner}'s") if not r.owner_column else
+                      _("rows without an owner are {owner}'s")).format(owner=safe(r.owner_default)), file=out)
+    elif not r.owner_column:
+        print("  " + _("no owner column and no name set: the deals have no owner "
+                       "(funnel settings me NAME, or --owner NAME)"), file=out)
+    if r.rounded_probabilities:
+        print(ngettext("  {n} probability was rounded to a whole percent",
+                       "  {n} probabilities were rounded to a whole percent",
+                       r.rounded_probabilities).format(n=r.rounded_probabilities), file=out)
+    for line in r.reasons:
+        print(f"  rejected {safe(line)}", file=out)
+    if r.rejected > len(r.reasons):
+        print(f"  … and {r.rejected - len(r.reasons)} more rejected", file=out)
+    if r.unknown_stages:
+        listed = ", ".join(f"{safe(k)!r} ({n} row{'s' if n != 1 else ''})" for k, n in r.unknown_stages.items())
+        example = next(iter(r.unknown_stages))
+        print(f"  unknown stages: {listed}; map them, e.g. --stage-map {safe(example)!r}=qualified "
+              "(or =lost; see `funnel stages`)", file=out)
+    for line in r.duplicate_lines[:5]:
+        print(f"  duplicate {safe(line)}", file=out)
+    if r.rejected_file:
+        print(f"  rejected rows, with a reason column, to fix and import again: {safe(r.rejected_file)}", file=out)
+    if r.dry_run:
+        print("  dry run: nothing was written", file=out)
+    elif r.backup:
+        print(f"  backup first: {safe(r.backup)}", file=out)
+    if not r.dry_run and not r.aborted and (r.inserted or r.updated):
+        print("  undo the whole import with: funnel undo", file=out)
+
+
+def _n(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
