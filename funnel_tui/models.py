@@ -16,7 +16,19 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Optional
 
-from sqlalchemy import BigInteger, CheckConstraint, Column, ForeignKey, Index, Integer, text
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+    false,
+    text,
+)
 from sqlmodel import Field, SQLModel
 
 from funnel_tui.domain.vocab import (
@@ -30,7 +42,7 @@ from funnel_tui.domain.vocab import (
 
 # Bumped by every schema migration (see store.migrations); kept in PRAGMA user_version on
 # SQLite and in the funnel_schema table on a server (store.pg_schema).
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 # Money is 64-bit everywhere: BIGINT on a server (a 32-bit integer ends at ¥21,474,836.47
 # in fen); SQLite's INTEGER is already 64-bit, and its DDL stays as it always was.
@@ -50,8 +62,28 @@ def _in(column: str, values: tuple[str, ...]) -> str:
     return f"{column} IN ({quoted})"
 
 
+def _text_column(default: str = "") -> Column:
+    """A NOT NULL text column with a server default, so a migration can add it to old rows."""
+    return Column(String, nullable=False, server_default=text(f"'{default}'"))
+
+
+class Pipeline(SQLModel, table=True):
+    """A set of stages (新签 new business, 续费 renewals…); exactly one is the default."""
+
+    __tablename__ = "pipeline"
+
+    key: str = Field(primary_key=True, max_length=32)
+    name: str
+    name_zh: str = ""
+    position: int = Field(unique=True)
+    is_default: bool = False
+
+
 class Stage(SQLModel, table=True):
-    """A funnel stage; ordered by `position`."""
+    """A funnel stage of one pipeline, ordered by `position` within it.
+
+    Never deleted once deals have seen it: split, merge and archive set `archived`, and a
+    split or merge sets `maps_to`, the stage its history counts as now (domain.stages)."""
 
     __tablename__ = "stage"
     __table_args__ = (
@@ -63,15 +95,28 @@ class Stage(SQLModel, table=True):
         CheckConstraint(
             "max_dwell_days IS NULL OR max_dwell_days > 0", name="ck_stage_max_dwell"
         ),
+        UniqueConstraint("pipeline", "position", name="uq_stage_position"),
     )
 
     key: str = Field(primary_key=True, max_length=32)
-    position: int = Field(unique=True)
+    position: int
     name: str
     name_zh: str = ""
     probability: Optional[int] = None
     max_dwell_days: Optional[int] = None
     kind: str = "open"
+    pipeline: str = Field(default="main", sa_column=Column(
+        String, ForeignKey("pipeline.key"), nullable=False, server_default=text("'main'")))
+    archived: bool = Field(default=False, sa_column=Column(Boolean, nullable=False, server_default=false()))
+    maps_to: Optional[str] = None
+    # The playbook: entry condition (进入条件), key actions (关键动作), outputs (输出物); one item
+    # per line, in English and Chinese.
+    entry: str = Field(default="", sa_column=_text_column())
+    entry_zh: str = Field(default="", sa_column=_text_column())
+    actions: str = Field(default="", sa_column=_text_column())
+    actions_zh: str = Field(default="", sa_column=_text_column())
+    outputs: str = Field(default="", sa_column=_text_column())
+    outputs_zh: str = Field(default="", sa_column=_text_column())
 
 
 class Deal(SQLModel, table=True):
@@ -252,7 +297,8 @@ class History(SQLModel, table=True):
     )
 
     id: Optional[int] = Field(default=None, sa_column=Column(Integer, primary_key=True))
-    deal_id: int = Field(sa_column=Column(ForeignKey("deal.id"), nullable=False))
+    # NULL only on rows of stage and pipeline changes (field "stage:…"/"pipeline:…"): no deal.
+    deal_id: Optional[int] = Field(default=None, sa_column=Column(ForeignKey("deal.id"), nullable=True))
     at: datetime
     kind: str
     from_stage: Optional[str] = None
@@ -285,6 +331,19 @@ class Undo(SQLModel, table=True):
     id: Optional[int] = Field(default=None, sa_column=Column(Integer, primary_key=True))
     action: str = Field(unique=True)  # an action is undone at most once
     undo_action: str = Field(unique=True)
+    at: datetime
+
+
+class ChecklistTick(SQLModel, table=True):
+    """A ticked (or unticked) item of a stage's playbook on one deal: `item` is `actions.0`,
+    `outputs.1`, … (domain.stages.StageDef.checklist). Every tick is in history too."""
+
+    __tablename__ = "checklist_tick"
+
+    deal_id: int = Field(sa_column=Column(ForeignKey("deal.id"), primary_key=True))
+    stage: str = Field(primary_key=True, max_length=32)
+    item: str = Field(primary_key=True, max_length=40)
+    done: bool = False
     at: datetime
 
 

@@ -187,6 +187,7 @@ def tui_host(request, now, tz):
             self.store = store
             self.tz = tz
             self.lang = lang
+            self.pipeline = None
             self.first_screen = screen
             self.result = unset
             self.quit_called = False

@@ -4,6 +4,7 @@ from it, opening the Store only once the first cards are up (tui/board_data.Stor
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import subprocess
 import sys
@@ -100,6 +101,83 @@ def test_the_board_reader_answers_what_the_store_answers(template, tmp_path, dat
         store.close()
 
 
+def _two_pipelines(store: Store, now, tz) -> None:
+    """Schema v5 as a rep fills it: a renewals pipeline beside new business, `demo` archived,
+    `negotiation` split (its deals move to `terms`), deals in both pipelines, playbook ticks."""
+    store.add_pipeline("renewals", name="Renewals", name_zh="续费", now=now,
+                       parts=[("renew-due", "Renewal due", "到期提醒"), ("renew-talk", "Talks", "续费沟通"),
+                              ("renewed", "Renewed", "续费成功")])
+    store.edit_stage("renew-talk", {"actions": "Call the user\nSend the offer"}, now=now)
+    # ids 1–12: renewals 1 4 7 10 (renew-due, renew-talk, …); new business 2 qualified, 3 demo,
+    # 5 lead, 6 qualified, 8 negotiation, 9 lead, 11 demo, 12 negotiation.
+    for k in range(12):
+        renewal = k % 3 == 0
+        deal_id = store.add_deal({"customer": f"客户 {k:02d}", "amount": str(1000 * (k + 1)),
+                                  "stage": ("renew-due", "renew-talk")[k % 2] if renewal else STAGES[k % 4]},
+                                 now=now, tz=tz, pipeline="renewals" if renewal else None)
+        if k % 2:
+            store.add_follow_up(FollowUpDraft(deal_id, now + timedelta(hours=k - 6)), now=now)
+    store.lose_deal(3, "price", now=now)  # lost in demo, which is archived below
+    store.move_deal(11, "qualified", now=now)  # demo's open deal moves on first
+    store.move_deal(5, "won", now=now)
+    for deal_id, n in ((8, 1), (2, 2), (9, 2), (4, 2)):  # 8's tick stays with negotiation
+        stage = store.stage(store.get_deal(deal_id)["stage"])
+        for item, _text in stage.checklist()[:n]:
+            assert store.set_tick(deal_id, item, True, now=now)
+    store.split_stage("negotiation", [("terms", "Terms", "条款谈判"), ("price", "Price", "价格确认")], now=now)
+    store.archive_stage("demo", now=now)
+
+
+def _same_board(store: Store, path) -> None:
+    """Every read the board's first frame makes, from the sqlite3 reader and from the Store."""
+    store.forget_stages()
+    reader = BoardReader(due_read.open_plain(path))
+    try:
+        assert reader.all_stages() == store.all_stages()
+        assert reader.pipelines() == store.pipelines()
+        for pipeline in (None, "main", "renewals", "续费", "New business"):
+            assert reader.pipeline(pipeline) == store.pipeline(pipeline)
+            assert reader.stages(pipeline) == store.stages(pipeline), pipeline
+            for lost in (False, True):
+                assert read_board(reader, lost, {}, pipeline) == read_board(store, lost, {}, pipeline)
+        cards = [c for key in {s.key for s in store.all_stages()} for c in store.board_column(key, limit=50)]
+        assert reader.tick_counts(cards) == store.tick_counts(cards)
+        assert reader.tier_cutoffs() == store.tier_cutoffs()
+    finally:
+        reader.close()
+
+
+def test_pipelines_archived_stages_and_ticks_read_as_the_store_reads_them(store, db_path, now, tz):
+    """Schema v5: the default pipeline's live stages make the columns (archived ones never),
+    another pipeline's when named, and the cards' playbook ticks; undo is followed too."""
+    _two_pipelines(store, now, tz)
+    _same_board(store, db_path)
+    # By hand: the default pipeline without demo, negotiation split; renewals its own three.
+    reader = BoardReader(due_read.open_plain(db_path))
+    try:
+        assert [s.key for s in reader.stages()] == ["lead", "qualified", "terms", "price", "won", "expansion"]
+        assert [s.key for s in reader.stages("renewals")] == ["renew-due", "renew-talk", "renewed"]
+        board = read_board(reader, False, {})
+        assert "demo" not in board and "renew-due" not in board
+        assert sorted(c["id"] for c in board["lead"][0]) == sorted(
+            d["id"] for d in store.list_deals() if d["stage"] == "lead")
+        ticked = {c["id"]: c["ticked"] for rows, _totals, _lost in board.values() for c in rows if c["ticked"]}
+        assert ticked == {2: 2, 9: 2}  # 8 ticked in negotiation, and sits in terms now
+        assert {c["id"]: c["ticked"] for c in read_board(reader, False, {}, "renewals")["renew-talk"][0]} == \
+            {4: 2, 10: 0}
+    finally:
+        reader.close()
+    for _step in range(3):  # the archive, the split, then the last tick taken back
+        assert store.undo(now=now) is not None
+        _same_board(store, db_path)
+    reader = BoardReader(due_read.open_plain(db_path))
+    try:
+        assert [s.key for s in reader.stages()] == ["lead", "qualified", "demo", "negotiation", "won", "expansion"]
+        assert reader.tick_counts([store.get_deal(4), store.get_deal(8)]) == {4: 1, 8: 1}
+    finally:
+        reader.close()
+
+
 def test_the_store_opens_only_when_asked_and_then_answers_everything(store, db_path, now, tz):
     store.add_deal({"customer": "Acme", "amount": "100"}, now=now, tz=tz)
     store.set_setting("theme", "textual-light")
@@ -114,6 +192,8 @@ def test_the_store_opens_only_when_asked_and_then_answers_everything(store, db_p
     reader.close()  # what the first frame needs was read at once
     assert opening.stages() == store.stages()
     assert opening.get_setting("theme") == "textual-light" and opening.get_setting("lang", "en") == "en"
+    assert opening.pipelines() == store.pipelines()  # the board binds `P` only with a second one
+    assert opening.pipeline() == store.pipeline()  # and names the one shown in its title
     assert opened == []
     assert opening.count_deals() == 1  # anything else opens the Store
     assert opened == [1]
@@ -138,18 +218,23 @@ def test_a_store_that_fails_to_open_fails_where_it_is_needed(store, db_path):
         opening.get_deal(1)
 
 
-async def test_the_board_from_the_plain_read_looks_the_same(store, db_path, now, tz):
+@pytest.mark.parametrize("pipelines", [False, True])
+async def test_the_board_from_the_plain_read_looks_the_same(store, db_path, now, tz, pipelines):
     """The same screen, drawn from the sqlite3 first read through StoreOpening and from the
-    Store itself; the Store opens once the first cards are up."""
+    Store itself; the Store opens once the first cards are up. `pipelines`: schema v5 with a
+    second pipeline (the `P` key), archived and split stages and ticks; `P` shows renewals."""
     from funnel_tui.tui.app import FunnelApp
 
-    for k in range(30):
-        deal_id = store.add_deal({"customer": f"客户 {k:02d}", "amount": str(1000 * (k + 1)),
-                                  "stage": STAGES[k % 4]}, now=now, tz=tz)
-        if k % 3:
-            store.add_follow_up(FollowUpDraft(deal_id, now + timedelta(hours=k - 10)), now=now)
-    store.lose_deal(3, "price", now=now)
-    store.move_deal(4, "won", now=now)
+    if pipelines:
+        _two_pipelines(store, now, tz)
+    else:
+        for k in range(30):
+            deal_id = store.add_deal({"customer": f"客户 {k:02d}", "amount": str(1000 * (k + 1)),
+                                      "stage": STAGES[k % 4]}, now=now, tz=tz)
+            if k % 3:
+                store.add_follow_up(FollowUpDraft(deal_id, now + timedelta(hours=k - 10)), now=now)
+        store.lose_deal(3, "price", now=now)
+        store.move_deal(4, "won", now=now)
     shots = []
     for plain in (False, True):
         if plain:
@@ -166,12 +251,26 @@ async def test_the_board_from_the_plain_read_looks_the_same(store, db_path, now,
             shots.append(app.export_screenshot())
             if plain:
                 assert source._store is not None  # opened after the first cards
+            if pipelines:
+                await pilot.press("P")  # the renewals board
+                for _ in range(5):
+                    await pilot.app.workers.wait_for_complete()
+                    await pilot.pause()
+                assert [c.stage.key for c in app.screen_stack[0].columns] == ["renew-due", "renew-talk", "renewed"]
+                shots.append(app.export_screenshot())
+            elif plain:
                 await pilot.press("L")  # a move goes through the Store
                 for _ in range(3):
                     await pilot.app.workers.wait_for_complete()
                     await pilot.pause()
-    assert shots[0] == shots[1]
-    assert store.get_deal(5)["stage"] == "qualified"  # the first lead card: the most overdue
+    half = len(shots) // 2
+    assert shots[:half] == shots[half:]
+    if pipelines:
+        first, renewals = (re.sub(r"<[^>]+>", "", shot).replace("&#160;", " ") for shot in shots[:2])
+        assert "Board · New business" in first and "Terms" in first and "Demo" not in first
+        assert "Board · Renewals" in renewals and "Talks" in renewals
+    else:
+        assert store.get_deal(5)["stage"] == "qualified"  # the first lead card: the most overdue
 
 
 def test_funnel_tui_draws_its_first_cards_before_sqlalchemy_loads(tmp_path):
@@ -180,8 +279,10 @@ def test_funnel_tui_draws_its_first_cards_before_sqlalchemy_loads(tmp_path):
     db = tmp_path / "t.db"
     env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(REPO), "XDG_DATA_HOME": str(tmp_path / "data"),
            "FUNNEL_NOW": "2026-11-24T10:00:00+08:00", "TZ": "Asia/Shanghai"}
-    subprocess.run([sys.executable, "-m", "funnel_tui", "--db", str(db), "add", "Acme", "--follow-up", "+1h"],
-                   check=True, env=env, capture_output=True, timeout=120)
+    for argv in (["add", "Acme", "--follow-up", "+1h"], ["stages", "archive", "demo"],  # schema v5: a second
+                 ["pipelines", "add", "renewals", "--name", "Renewals", "--stages", "due:Due", "renewed:Renewed"]):
+        subprocess.run([sys.executable, "-m", "funnel_tui", "--db", str(db), *argv],  # pipeline binds `P`
+                       check=True, env=env, capture_output=True, timeout=120)
     code = r'''
 import sys
 import funnel_tui.tui.app as appmod
@@ -194,6 +295,7 @@ def run_app(store, clock, first_read=None):
         def on_board_loaded(self):
             seen["cards"] = [o.deal["customer"] for o in self.screen_stack[0].column("lead").cards.options
                              if hasattr(o, "deal")]
+            seen["columns"] = [c.stage.key for c in self.screen_stack[0].columns]
             seen["orm"] = sorted(m for m in sys.modules if m.split(".")[0] in ("sqlalchemy", "sqlmodel")
                                  or m in ("funnel_tui.store.core", "funnel_tui.models"))
             super().on_board_loaded()
@@ -215,7 +317,8 @@ print("SEEN", seen)
     line = next((ln for ln in proc.stdout.splitlines() if ln.startswith("SEEN ")), None)
     assert line is not None, proc.stdout[-2000:] + proc.stderr[-2000:]
     seen = eval(line[5:])  # noqa: S307 - our own subprocess's repr of plain data
-    assert seen == {"cards": ["Acme"], "orm": [], "opening": "StoreOpening", "deals": 1}
+    assert seen == {"cards": ["Acme"], "columns": ["lead", "qualified", "negotiation", "won", "expansion"],
+                    "orm": [], "opening": "StoreOpening", "deals": 1}
 
 
 async def test_a_big_pipeline_ranks_its_tiers_after_the_first_frame(store, db_path, now, tz, monkeypatch):

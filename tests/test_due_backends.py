@@ -77,6 +77,78 @@ def test_an_undone_add_leaves_nothing_due_on_both_paths(funnel, monkeypatch):
     assert [i["customer"] for i in json.loads(fast[1])] == ["Kept"]
 
 
+# --- schema v5: pipelines and archived stages (issue 16) ---------------------------------------
+
+
+def _two_pipelines(funnel) -> None:
+    """New business (the default) with `demo` archived and `negotiation` split into terms and
+    price; renewals beside it, with `renew-talk` split too. A follow-up due on a deal of each."""
+    res = funnel("pipelines", "add", "renewals", "--name", "Renewals", "--name-zh", "续费",
+                 "--stages", "renew-due:到期提醒", "renew-talk:续费沟通", "renewed:续费成功")
+    assert res.code == 0, res.err
+    assert funnel("add", "New Co", "--follow-up", "today 09:00", "--past").code == 0  # 1: lead, overdue
+    assert funnel("add", "Split Co", "--stage", "negotiation", "--follow-up", "+2h").code == 0  # 2
+    assert funnel("add", "老客户", "--pipeline", "续费", "--follow-up", "today 08:00", "--past").code == 0  # 3
+    assert funnel("add", "续约公司", "--pipeline", "renewals", "--stage", "renew-talk",
+                  "--follow-up", "+2d").code == 0  # 4
+    assert funnel("add", "Lost Co", "--stage", "demo", "--follow-up", "+1h").code == 0  # 5
+    assert funnel("lose", "5", "price").code == 0
+    for argv in (("stages", "split", "negotiation", "--into", "terms:条款谈判", "price:价格确认"),
+                 ("stages", "split", "renew-talk", "--into", "call:电话沟通", "offer:续费报价"),
+                 ("stages", "archive", "demo")):
+        res = funnel(*argv)
+        assert res.code == 0, (argv, res.err)
+
+
+def test_two_pipelines_and_archived_stages_read_the_same_on_both_paths(funnel, backend, plain_reads,
+                                                                        monkeypatch):
+    """`--pipeline` narrows the sqlite3 path to that pipeline's deals exactly as the Store
+    does (archived stages included), and without it both read every pipeline's."""
+    _two_pipelines(funnel)
+    customers = {}
+    for pipeline in (None, "main", "renewals", "续费", "New business"):
+        argv = ["--format", "json", "--within", "7d"] + (["--pipeline", pipeline] if pipeline else [])
+        fast, slow = _both_paths(funnel, monkeypatch, *argv)
+        assert fast == slow, pipeline
+        customers[pipeline] = [(i["customer"], i["stage"]) for i in json.loads(fast[1])]
+    # By hand: the overdue ones first; Split Co now sits in terms, 续约公司 in call.
+    assert customers[None] == [("老客户", "renew-due"), ("New Co", "lead"), ("Split Co", "terms"),
+                               ("续约公司", "call")]
+    assert customers["main"] == customers["New business"] == [("New Co", "lead"), ("Split Co", "terms")]
+    assert customers["renewals"] == customers["续费"] == [("老客户", "renew-due"), ("续约公司", "call")]
+    for argv in (["--count"], [], ["--pipeline", "renewals"], ["--pipeline", "renewals", "--count"],
+                 ["--pipeline", "main", "--count", "--format", "json"], ["--pipeline", "main", "--format", "csv"]):
+        fast, slow = _both_paths(funnel, monkeypatch, *argv)
+        assert fast == slow, argv
+    assert _both_paths(funnel, monkeypatch, "--pipeline", "main", "--within", "24h", "--count")[0] == \
+        (11, "1 overdue · 1 due in 24h\n")
+    if backend == "sqlite":  # every one of those was answered by the sqlite3 reader
+        assert plain_reads and all(ok for _path, ok in plain_reads)
+
+
+def test_a_pipeline_nobody_keeps_is_refused_alike(funnel, monkeypatch):
+    _two_pipelines(funnel)
+    fast = funnel("due", "--pipeline", "upsell")
+    with monkeypatch.context() as m:
+        m.setattr(due_read, "open_plain", lambda path, **kw: None)
+        slow = funnel("due", "--pipeline", "upsell")
+    assert fast == slow and fast.code == 1 and "unknown pipeline 'upsell'" in fast.err
+
+
+def test_an_undone_archive_and_split_read_the_same_on_both_paths(funnel, monkeypatch):
+    """Undo writes the stage table back (its history rows and undo marks are no reader's
+    business here): both paths follow it."""
+    _two_pipelines(funnel)
+    for _undo in range(3):  # the archive, then the two splits
+        assert funnel("undo").code == 0
+        for argv in (["--pipeline", "renewals", "--format", "json"], ["--pipeline", "main", "--format", "json"]):
+            fast, slow = _both_paths(funnel, monkeypatch, *argv)
+            assert fast == slow, argv
+    [item] = [i for i in json.loads(funnel("due", "--pipeline", "renewals", "--format", "json", "--within",
+                                           "7d").out) if i["customer"] == "续约公司"]
+    assert item["stage"] == "renew-talk"  # the split taken back
+
+
 # --- team mode: whose follow-ups a rep sees is the server's to say ------------------------------
 
 

@@ -49,7 +49,8 @@ def _server_catalog(store) -> dict:
             if nullable == "NO":
                 notnull.add((t, c))
         indexes = {r[0] for r in q("SELECT indexname FROM pg_indexes WHERE schemaname = 'public' "
-                                   "AND indexname NOT LIKE '%_pkey' AND indexname NOT LIKE '%_key'")}
+                                   "AND indexname NOT LIKE '%_pkey' AND indexname NOT LIKE '%_key' "
+                                   "AND indexname NOT IN (SELECT conname FROM pg_constraint WHERE contype = 'u')")}
         triggers = {r[0] for r in q("SELECT tgname FROM pg_trigger WHERE NOT tgisinternal")}
         checks = {r[0] for r in q("SELECT c.conname FROM pg_constraint c JOIN pg_namespace n ON n.oid = "
                                   "c.connamespace WHERE c.contype = 'c' AND n.nspname = 'public'")}
@@ -144,17 +145,24 @@ def test_a_server_made_before_versions_is_migrated_by_the_admin(pg_empty_url, fu
         conn.execute(text("CREATE TABLE stage (key varchar(32) PRIMARY KEY, position integer UNIQUE NOT NULL, "
                           "name varchar NOT NULL, name_zh varchar NOT NULL, probability integer, "
                           "max_dwell_days integer, kind varchar NOT NULL)"))
-    # The rest of v1 is today's tables less `history.author`, with a 32-bit amount.
+    # The rest of v1 is today's tables less `history.author` (and less issue 16's pipelines,
+    # playbook ticks and history rows without a deal), with a 32-bit amount.
+    from funnel_tui.domain.stages import DEFAULT_STAGES
     from funnel_tui.models import SQLModel
-    from funnel_tui.store.schema import seed_stages
 
-    tables = [t for t in SQLModel.metadata.sorted_tables if t.name != "stage"]
+    later = {"stage", "pipeline", "checklist_tick"}
+    tables = [t for t in SQLModel.metadata.sorted_tables if t.name not in later]
     with v1.begin() as conn:
         for t in tables:
             t.create(conn)
         conn.execute(text("ALTER TABLE history DROP COLUMN author"))
+        conn.execute(text("ALTER TABLE history ALTER COLUMN deal_id SET NOT NULL"))
         conn.execute(text("ALTER TABLE deal ALTER COLUMN amount TYPE integer"))
-        seed_stages(conn)
+        conn.execute(text("INSERT INTO stage VALUES (:key, :position, :name, :name_zh, :probability, "
+                          ":max_dwell_days, :kind)"),
+                     [{k: v for k, v in st.as_row().items() if k in {
+                         "key", "position", "name", "name_zh", "probability", "max_dwell_days", "kind"}}
+                      for st in DEFAULT_STAGES])
         conn.execute(text("INSERT INTO deal (uid, customer, title, industry, company_size, contact_name, "
                           "contact_role, contact_phone, contact_email, source, owner, stage, status, amount, "
                           "currency, probability, probability_custom, risk_note, mitigation, budget, "
@@ -178,6 +186,14 @@ def test_a_server_made_before_versions_is_migrated_by_the_admin(pg_empty_url, fu
     with pytest.raises(Exception, match="append-only"):
         with store.engine.begin() as conn:
             conn.execute(text("DELETE FROM history"))
+    # Issue 16's step: the stages in the default pipeline with their playbooks, a stage
+    # change (history without a deal) and a playbook tick written and undone.
+    assert [p.key for p in store.pipelines()] == ["main"]
+    assert store.stage("lead").items("actions", "zh") == ["初步需求调研", "发送产品简介"]
+    store.add_stage("intro", now=NOW, name="Intro", after="lead")
+    assert "intro" in {s.key for s in store.all_stages()}
+    store.undo(now=NOW)
+    assert "intro" not in {s.key for s in store.all_stages()}
     assert cli("team", "migrate", "--without-backup").out.count("already version") == 1
 
 

@@ -1,7 +1,8 @@
 """The `funnel` command line: `main()` and the parser; each command group in its own module.
 
     common      errors, exit codes, the clock, open_store, emit, the shared options
-    admin       tui, demo (first in --help); stages, undo, settings
+    admin       tui, demo (first in --help); undo, settings
+    stages      stages (add, edit, move, split, merge, archive, show), pipelines
     web         web: the board in a browser (textual-serve)
     deals       add, edit, move, lose, reopen, delete, restore
     followups   follow-up, done, log, snooze

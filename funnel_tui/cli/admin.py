@@ -1,5 +1,5 @@
-"""`funnel tui | demo` (the board and its demo data) and `funnel stages | undo | settings`
-(the funnel's set-up, and walking back).
+"""`funnel tui | demo` (the board and its demo data) and `funnel undo | settings` (walking
+back, and the rep's settings); `funnel stages | pipelines` live in cli/stages.py.
 
 Textual is imported only by `cmd_tui`, after the board's first read has started, so every
 other command starts without it.
@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 
 from funnel_tui import config
+from funnel_tui.cli import stages
 from funnel_tui.cli.common import (
     EXIT_OK,
     CliError,
@@ -86,16 +87,6 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def cmd_stages(args: argparse.Namespace) -> int:
-    store = open_store(args)
-    rows = [{"position": s.position, "key": s.key, "name": s.name, "name_zh": s.name_zh,
-             "probability": s.probability, "max_dwell_days": s.max_dwell_days, "kind": s.kind}
-            for s in store.stages()]
-    emit(rows, args.format, ["position", "key", "name", "name_zh", "probability", "max_dwell_days", "kind"],
-         title="Stages")
-    return EXIT_OK
-
-
 def cmd_undo(args: argparse.Namespace) -> int:
     from funnel_tui.domain.undo import undone_text
 
@@ -107,8 +98,11 @@ def cmd_undo(args: argparse.Namespace) -> int:
     if res is None:
         print(_("nothing to undo"))
         return EXIT_OK
-    labels = {s.key: s.label(active_lang()) for s in store.stages()}
+    labels = {s.key: s.label(active_lang()) for s in store.all_stages()}
     what = undone_text(res, lambda key: labels.get(key, key))
+    if res.get("setup") and not res["deal_ids"]:  # a change to the stages alone
+        print(safe(_("undone: {what}").format(what=what)))
+        return EXIT_OK
     deals = ", ".join(str(d) for d in res["deal_ids"][:10])
     more = f" (+{len(res['deal_ids']) - 10} more)" if len(res["deal_ids"]) > 10 else ""
     print(safe(_("undone: {n} change(s) on deal {deals}{more} — {what}").format(
@@ -232,8 +226,8 @@ def register_board(sub: argparse._SubParsersAction) -> None:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    """`stages`, `undo` and `settings`, after the read commands."""
-    add_format(add_command(sub, "stages", cmd_stages, "the funnel stages"))
+    """`stages`, `pipelines` (cli/stages.py), `undo` and `settings`, after the read commands."""
+    stages.register(sub)
 
     add_format(add_command(sub, "undo", cmd_undo, "revert the last change (again and again) and say what it was"))
 

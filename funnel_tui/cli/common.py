@@ -269,3 +269,11 @@ def whole_id(value: str) -> int:
 def add_deal(sp: argparse.ArgumentParser) -> None:
     """The DEAL positional: which deal the command acts on."""
     sp.add_argument("deal", type=whole_id, help="deal id")
+
+
+def add_pipeline_option(sp: argparse.ArgumentParser) -> None:
+    """--pipeline NAME: the commands that read or write one pipeline's deals or stages."""
+    sp.add_argument("--pipeline", metavar="NAME",
+                    help="which pipeline (key or name, see `funnel pipelines`; default: all of them for "
+                         "lists, the default pipeline for stages and the funnel)")
+

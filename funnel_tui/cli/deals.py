@@ -12,6 +12,7 @@ from funnel_tui.cli.common import (
     add_command,
     add_deal,
     add_past,
+    add_pipeline_option,
     ask_name_once,
     fmt_time,
     local_tz,
@@ -68,7 +69,7 @@ def cmd_add(args: argparse.Namespace) -> int:
         ask_name_once(store)  # the first time only, and only on a terminal
     # The deal and its first follow-up: one transaction and one `funnel undo` step.
     first = FollowUpDraft(0, follow, args.kind or "call", "") if follow is not None else None
-    deal_id = store.add_deal(values, now=now, tz=local_tz(), follow_up=first)
+    deal_id = store.add_deal(values, now=now, tz=local_tz(), follow_up=first, pipeline=args.pipeline)
     deal = store.get_deal(deal_id)
     owner = _(", owner {owner}").format(owner=safe(deal["owner"])) if deal["owner"] else ""
     print(f"added deal {deal_id}: {safe(deal['customer'])} in {deal['stage']}" + owner
@@ -98,7 +99,7 @@ def cmd_move(args: argparse.Namespace) -> int:
     target = args.stage
     if target in ("next", "prev"):
         deal = store.get_deal(args.deal)
-        order = [s.key for s in store.stages()]
+        order = [s.key for s in store.stages(store.stage(deal["stage"]).pipeline)]
         i = order.index(deal["stage"]) + (1 if target == "next" else -1)
         if not 0 <= i < len(order):
             raise CliError(f"stage: deal {args.deal} is already at the {'last' if target == 'next' else 'first'} stage")
@@ -150,6 +151,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     sp.add_argument("--follow-up", metavar="WHEN", help="plan the first follow-up, e.g. tomorrow 10:00")
     sp.add_argument("--kind", choices=FOLLOWUP_KINDS, help="kind of that follow-up (default call)")
     add_past(sp)
+    add_pipeline_option(sp)
 
     sp = add_command(sub, "edit", cmd_edit, "change fields of a deal (stage: use move; lost: use lose)")
     add_deal(sp)

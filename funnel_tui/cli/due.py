@@ -7,7 +7,9 @@ Fast on a SQLite file: after the same checks at start every command makes (damag
 automatic backup), the due query (store/due_sql.py) is read with sqlite3 from the file opened
 read-only (cli/plain.py, store/due_read.py), so neither SQLAlchemy nor SQLModel is imported.
 Anything else — a server URL, a missing, empty, older or newer database, any SQLite error —
-opens the Store as every command does. Both paths print the same (tests/test_due_read.py).
+opens the Store as every command does. `--pipeline` narrows both paths alike (the pipeline's
+stage keys: domain.stage_plan.pipeline_stage_keys); one nobody keeps is left to the Store to
+refuse. Both paths print the same (tests/test_due_read.py, tests/test_due_backends.py).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from funnel_tui.cli.common import (
     EXIT_OVERDUE,
     add_command,
     add_format,
+    add_pipeline_option,
     emit,
     local_tz,
     now_utc,
@@ -43,8 +46,10 @@ def cmd_due(args: argparse.Namespace) -> int:
     if reader is not None:
         try:
             answer = _ask(reader, args, now)
-        except sqlite3.Error:
-            answer = None  # a damaged page, a lock held past the timeout …: the store decides
+        except (sqlite3.Error, ValueError):
+            # A damaged page, a lock held past the timeout …, or a --pipeline nobody keeps
+            # (the domain's StageChangeError): the store decides, and words the refusal.
+            answer = None
         finally:
             reader.close()
     if answer is None:
@@ -69,13 +74,14 @@ def cmd_due(args: argparse.Namespace) -> int:
 def _ask(source, args: argparse.Namespace, now) -> tuple[list, dict[str, int]]:
     """(items, counts per bucket) from the Store or the sqlite3 reader: the counts alone for
     --count, a screenful and the counts for the table, everything for JSON and CSV."""
+    which = {"now": now, "within": args.within, "owner": args.owner, "pipeline": args.pipeline}
     if args.count:
-        return [], source.due_overview(now=now, within=args.within, owner=args.owner, limit=0)[1]
+        return [], source.due_overview(limit=0, **which)[1]
     if args.format == "table":
         # A screenful: the bucket counts come from SQL and only the shown rows are built
         # (20 ms instead of 120 ms for the 7k follow-ups due at 100k deals).
-        return source.due_overview(now=now, within=args.within, owner=args.owner, limit=max(args.limit, 0))
-    items = source.due(now=now, within=args.within, owner=args.owner)
+        return source.due_overview(limit=max(args.limit, 0), **which)
+    items = source.due(**which)
     counts = dict.fromkeys(LISTED_BUCKETS, 0)
     for item in items:
         counts[item.bucket] += 1
@@ -197,4 +203,5 @@ def register(sub: argparse._SubParsersAction) -> None:
                     help=_("only the counts, on one line (for a shell prompt; JSON or CSV with --format)"))
     sp.add_argument("--limit", type=int, default=DUE_TABLE_ROWS, help="rows in the table (JSON gives all)")
     sp.add_argument("--notify", action="store_true", help="also raise a desktop notification")
+    add_pipeline_option(sp)
     add_format(sp)

@@ -11,6 +11,7 @@ from funnel_tui.cli.common import (
     add_command,
     add_deal,
     add_format,
+    add_pipeline_option,
     emit,
     fmt_time,
     iso,
@@ -28,7 +29,7 @@ def cmd_warnings(args: argparse.Namespace) -> int:
     now = now_utc()
     table = args.format == "table"
     # The table shows the worst few of each kind with the true counts; json/csv give all.
-    items = store.warnings(now=now, owner=args.owner, limit=args.limit if table else None)
+    items = store.warnings(now=now, owner=args.owner, limit=args.limit if table else None, pipeline=args.pipeline)
     if args.kind:
         items = [w for w in items if w.kind == args.kind]
     rows = [{"deal_id": w.deal_id, "customer": w.customer, "stage": w.stage, "kind": w.kind,
@@ -36,7 +37,7 @@ def cmd_warnings(args: argparse.Namespace) -> int:
     if not table:
         emit(rows, args.format, WARNING_COLUMNS)
         return EXIT_OK
-    counts = store.warning_counts(now=now, owner=args.owner)
+    counts = store.warning_counts(now=now, owner=args.owner, pipeline=args.pipeline)
     if args.kind:
         counts = {args.kind: counts[args.kind]}
     summary = " · ".join(f"{n} {kind}" for kind, n in counts.items() if n)
@@ -51,7 +52,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 
     store = open_store(args)
     deals = store.list_deals(status=args.status, stage=args.stage, owner=args.owner,
-                             search=args.search, limit=args.limit)
+                             search=args.search, limit=args.limit, pipeline=args.pipeline)
     tz = local_tz()
     if args.format == "table":
         from funnel_tui.domain.money import format_money
@@ -102,6 +103,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     sp.add_argument("--owner", help="only this rep's deals")
     sp.add_argument("--kind", choices=("dwell_over", "dwell_near", "silent", "no_next_step"))
     sp.add_argument("--limit", type=int, default=10, help="rows of each kind in the table (JSON gives all)")
+    add_pipeline_option(sp)
     add_format(sp)
 
     sp = add_command(sub, "list", cmd_list, "list deals")
@@ -110,6 +112,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     sp.add_argument("--owner", help="only this rep's deals")
     sp.add_argument("--search", help="customer, title or contact contains this text")
     sp.add_argument("--limit", type=int, help="at most this many")
+    add_pipeline_option(sp)
     add_format(sp)
 
     sp = add_command(sub, "show", cmd_show, "one deal: fields, follow-ups, touches, history")

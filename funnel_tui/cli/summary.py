@@ -12,8 +12,18 @@ import re
 from datetime import datetime, time, timedelta
 from typing import Any
 
-from funnel_tui.cli.common import CliError, add_command, add_format, emit, local_tz, now_utc, open_store, safe
-from funnel_tui.i18n import _
+from funnel_tui.cli.common import (
+    CliError,
+    add_command,
+    add_format,
+    add_pipeline_option,
+    emit,
+    local_tz,
+    now_utc,
+    open_store,
+    safe,
+)
+from funnel_tui.i18n import _, active_lang
 
 AMOUNT_KEYS = ("open_amount", "weighted_amount", "won_amount", "weighted_pipeline")
 
@@ -276,7 +286,7 @@ def cmd_summary(args: argparse.Namespace) -> int:
         raise CliError("until: must be after --since (the period is [since, until))")
     as_of = _as_of(args.as_of, tz) if args.as_of else None
     deals = DealSet(owner=_owner(store, args.owner), since=since, until=until)
-    result = store.summary(now=now_utc(), deals=deals, as_of=as_of, by_owner=args.by_owner)
+    result = store.summary(now=now_utc(), deals=deals, as_of=as_of, by_owner=args.by_owner, pipeline=args.pipeline)
     if args.by_owner:
         if args.format == "json":
             emit([], "json", [], json_value=[summary_json(s, tz) for s in result])
@@ -356,7 +366,8 @@ def cmd_review(args: argparse.Namespace) -> int:
     if not 0 < args.threshold <= 100:
         raise CliError("threshold: give a percentage between 1 and 100, e.g. 30")
     now = _as_of(args.as_of, tz) if args.as_of else now_utc()
-    r = store.review(now=now, tz=tz, owner=_owner(store, args.owner), threshold=args.threshold / 100)
+    r = store.review(now=now, tz=tz, owner=_owner(store, args.owner), threshold=args.threshold / 100,
+                     pipeline=args.pipeline)
     if args.format == "json":
         emit([], "json", [], json_value=review_json(r, tz))
         return 0
@@ -374,7 +385,18 @@ def cmd_review(args: argparse.Namespace) -> int:
                          ["stage", "last week", "week before", ""], conversion_rows(r), right={1, 2}))
     console.print(Text(_("{mark} fewer than 10 deals; conversion here = of the deals that entered the stage "
                          "during the week, how many have reached the next stage since").format(mark=SMALL_MARK)))
+    for slow in r.get("slow_stages", []):
+        console.print(Text(safe(slow_stage_line(slow)), style="bold"))
     return 0
+
+
+def slow_stage_line(slow: dict[str, Any]) -> str:
+    """The seed's rule as a suggestion: a stage overstayed four weeks running could be split."""
+    name = slow["name_zh"] if active_lang() == "zh" and slow.get("name_zh") else slow["name"]
+    weeks = ", ".join(f"{w['avg_days']:.1f}" for w in reversed(slow["weeks"]))
+    return _("Suggestion: deals stayed in {name} longer than its {limit} days on average, {n} weeks running "
+             "({weeks} d, oldest first); consider splitting it: funnel stages split {key} --into KEY:NAME KEY:NAME"
+             ).format(name=name, limit=slow["limit"], n=len(slow["weeks"]), weeks=weeks, key=slow["stage"])
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -384,7 +406,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     sp.add_argument("--since", metavar="DATE", help="only deals created on or after this date")
     sp.add_argument("--until", metavar="DATE", help="only deals created before this date")
     sp.add_argument("--as-of", metavar="WHEN", help="the pipeline as it stood then, replayed from history "
-                    "(a bare date means the end of that day)")
+                    "(a bare date means the end of that day; stages as they stood then too)")
+    add_pipeline_option(sp)
     add_format(sp)
 
     sp = add_command(sub, "review", cmd_review, "weekly review: this week vs last vs the 4-week average; bottlenecks")
@@ -392,4 +415,5 @@ def register(sub: argparse._SubParsersAction) -> None:
     sp.add_argument("--threshold", type=float, default=30.0, metavar="PCT",
                     help="flag a stage whose conversion stayed below this %% two weeks running (default 30)")
     sp.add_argument("--as-of", metavar="WHEN", help="review the weeks as of this moment instead of now")
+    add_pipeline_option(sp)
     add_format(sp)

@@ -22,6 +22,25 @@ Rules, beyond DESIGN §3, that the code below settles:
   stage are creations there and forward moves into it; wins and losses are status changes.
 - Weekly conversion is a cohort: of the deals that entered a stage during the week, how
   many have reached the next stage since (a later entry at or past it); never above 100 %.
+
+Across stage changes (stages are renamed, reordered, split, merged, archived; see
+domain/stage_plan.py) history is never rewritten; it is read through the stage set:
+- The stage set is the pipeline's stages *as they stood at the moment asked about*: now for
+  the plain summary and the weekly review, the `--as-of` moment for a replay
+  (`stages_as_of`). So `--as-of` a day before a split shows the stage that was split, with
+  the numbers the rep saw that day, and the same moment after the split shows its parts;
+  a plain summary (and every period it selects with --since/--until, and every week of the
+  review) shows the stages as they are now, with older history mapped onto them. We chose
+  "as it stood" for --as-of because its promise is that last Monday's numbers come back
+  exactly; and "as mapped now" for everything else, because a period and a week-on-week
+  comparison need one list of stages.
+- Mapped: a history key of a split or merged stage counts as the stage it maps to (the
+  split's first part, the merge's target) and at that position; a plain archived stage
+  counts at its own position (not shown, but a deal that died there reached the stages
+  before it). Positions are the current order, so a reorder changes reached at once.
+- The move a split or merge writes for each deal (old stage → its new one) maps to the same
+  stage on both ends: it is neither an entry nor an exit, so stays run on across it and the
+  dwell clock is not reset (the store keeps `stage_entered_at`).
 """
 
 from __future__ import annotations
@@ -33,7 +52,8 @@ from typing import Any, Iterable, Mapping, Sequence
 from funnel_tui.domain.currency_totals import BASE_CURRENCY, Rates, add, merged, one_currency, total
 from funnel_tui.domain.money import weighted_minor
 from funnel_tui.domain.rules import TIER_A_SHARE, TIER_B_SHARE, tier_cutoffs
-from funnel_tui.domain.stages import StageDef
+from funnel_tui.domain.stage_history import deal_stays, is_relabel
+from funnel_tui.domain.stages import StageDef, StageMap
 
 SMALL_SAMPLE = 10  # rates resting on fewer deals than this are marked
 BOTTLENECK_THRESHOLD = 0.30
@@ -111,14 +131,16 @@ def summarize(
     (`not_converted`) are never summed with others.
     """
     rates = one_currency(rates or Rates(), (g.currency for g in facts.groups if g.amount or g.weighted))
-    order = sorted(stages, key=lambda s: s.position)
-    keys = [s.key for s in order]
-    reached: list[int] = []
+    smap = StageMap.of(stages)
+    counted = smap.counted  # where history counts, in funnel order (plain archived ones too)
     running = 0
-    for key in reversed(keys):  # deals whose highest stage is at or past this one
-        running += facts.highest.get(key, 0)
-        reached.append(running)
-    reached.reverse()
+    reached_at: dict[str, int] = {}
+    for s in reversed(counted):  # deals whose highest stage is at or past this one
+        running += facts.highest.get(s.key, 0)
+        reached_at[s.key] = running
+    order = [s for s in counted if not s.archived]  # the lines shown
+    reached = [reached_at[s.key] for s in order]
+    keys = [s.key for s in order]
 
     current = {k: 0 for k in keys}
     open_n = {k: 0 for k in keys}
@@ -167,6 +189,7 @@ def summarize(
         out_stages.append({
             "key": s.key,
             "name": s.name,
+            "name_zh": s.name_zh,
             "reached": reached[i],
             "current": current[s.key],
             "conversion_to_next": None if nxt is None else rate(nxt, reached[i]),
@@ -262,16 +285,17 @@ def _field_as_of(rows: list[Mapping[str, Any]], current: Any, as_of: datetime, p
 
 
 def deal_state_as_of(deal: Mapping[str, Any], history: Sequence[Mapping[str, Any]], as_of: datetime,
-                     undone: set[str]) -> dict[str, Any] | None:
+                     undone: set[str], smap: StageMap | None = None) -> dict[str, Any] | None:
     """The deal as it stood at `as_of` (stage, status, amount, …), or None if it did not exist.
 
-    `history` is this deal's rows, oldest first (by id)."""
+    `history` is this deal's rows, oldest first (by id); `smap` reads stage keys as they
+    count at `as_of` (a relabel move does not restart the stay)."""
     if deal.get("deleted_at") is not None and deal["deleted_at"] <= as_of:
         return None
     entries = [h for h in history if h.get("to_stage") and h["kind"] in ENTRY_KINDS and h["at"] <= as_of]
     if not entries:
         return None
-    effective = [h for h in entries if (h.get("action") or "") not in undone]
+    effective = [h for h in entries if (h.get("action") or "") not in undone and not is_relabel(h, smap)]
     entered = (effective or entries)[-1]["at"]
     status_rows = [h for h in history if h["kind"] in STATUS_KINDS]
     status = _field_as_of(status_rows, deal["status"], as_of)
@@ -304,10 +328,14 @@ def facts_from_rows(
     as_of: datetime | None = None,
 ) -> FunnelFacts:
     """FunnelFacts from plain rows: the set is `deals` (already filtered; deleted ones are
-    skipped); `history` may hold rows of other deals. Times are aware datetimes."""
-    position = {s.key: s.position for s in stages}
+    skipped); `history` may hold rows of other deals. Times are aware datetimes.
+
+    `stages` is the pipeline's stage set as it stood at `as_of` (or now), archived stages
+    included: stage keys count as the stages they map to (StageMap)."""
+    smap = StageMap.of(stages)
+    position = smap.position
     by_deal: dict[int, list[Mapping[str, Any]]] = {}
-    all_rows = sorted(history, key=lambda h: h["id"])
+    all_rows = sorted((h for h in history if h.get("deal_id") is not None), key=lambda h: h["id"])
     for h in all_rows:
         by_deal.setdefault(h["deal_id"], []).append(h)
     undone = undone_actions(all_rows, as_of)
@@ -317,7 +345,7 @@ def facts_from_rows(
     for deal in deals:
         rows = by_deal.get(deal["id"], [])
         if as_of is not None:
-            state = deal_state_as_of(deal, rows, as_of, undone)
+            state = deal_state_as_of(deal, rows, as_of, undone, smap)
             if state is None:
                 continue
             rows = [h for h in rows if h["at"] <= as_of]
@@ -327,23 +355,19 @@ def facts_from_rows(
             state = deal
         entries = [h for h in rows if h.get("to_stage") and h["kind"] in ENTRY_KINDS]
         live = [h for h in entries if (h.get("action") or "") not in undone]
+        stage_now = smap.key(state["stage"]) or state["stage"]
         top = max((h["to_stage"] for h in live if h["to_stage"] in position),
-                  key=position.__getitem__, default=state["stage"])
-        if position.get(state["stage"], 0) > position.get(top, 0):
-            top = state["stage"]
+                  key=position.__getitem__, default=stage_now)
+        if position.get(stage_now, 0) > position.get(top, 0):
+            top = stage_now
+        top = smap.key(top) or top
         facts.highest[top] = facts.highest.get(top, 0) + 1
-        # Completed stays: each effective exit closes the stay opened by the entry before it.
-        entered_at: datetime | None = None
-        for h in entries:
-            if (h.get("action") or "") in undone:
-                continue
-            if h["kind"] == "stage" and h.get("from_stage") and entered_at is not None:
-                n, d = facts.stays.get(h["from_stage"], (0, 0.0))
-                facts.stays[h["from_stage"]] = (n + 1, d + days_between(entered_at, h["at"]))
-            entered_at = h["at"]
+        for stage, entered, left in deal_stays(entries, smap, undone):
+            n, d = facts.stays.get(stage, (0, 0.0))
+            facts.stays[stage] = (n + 1, d + days_between(entered, left))
         status = state["status"]
         w = weighted_minor(state["amount"], state["probability"])
-        key = (status, state["stage"], state.get("source") or "", state.get("lost_reason") or "" if status == "lost" else "",
+        key = (status, stage_now, state.get("source") or "", state.get("lost_reason") or "" if status == "lost" else "",
                state.get("currency") or BASE_CURRENCY)
         g = groups.setdefault(key, [0, 0, 0, 0.0, 0.0])
         g[0] += 1

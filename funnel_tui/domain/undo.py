@@ -25,15 +25,25 @@ INTERNAL_FIELDS = frozenset({
 def what_was_done(rows: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
     """The action of these history rows (oldest first): {"what", "fields", "from_stage",
     "to_stage", "deals"}. `what` is one of add, import, move, lose, reopen, delete, restore,
-    done, log, follow_up, snooze, edit."""
+    done, log, follow_up, snooze, edit, stages (a change to the stages or pipelines: `fields`
+    names them), tick (a playbook item ticked or unticked)."""
     rows = list(rows)
     kinds = {r["kind"] for r in rows}
-    deals = len({r["deal_id"] for r in rows})
+    deals = len({r["deal_id"] for r in rows if r["deal_id"] is not None})
+    setup = [r["field"].split(":", 1)[1] for r in rows if r["deal_id"] is None and (r["field"] or "").startswith(
+        ("stage:", "pipeline:"))]
+    ticks = [r for r in rows if (r["field"] or "").startswith("check:")]
     fields = [r["field"] for r in rows if r["kind"] == "field" and r["field"]
               and r["field"] not in INTERNAL_FIELDS]
     moved = next((r for r in rows if r["kind"] == "stage"), None)
     followup = [r for r in rows if (r["field"] or "").startswith("followup.")]
     out: dict[str, Any] = {"fields": [], "from_stage": None, "to_stage": None, "deals": deals}
+    if setup:  # a split or merge moves deals too: the stages are what the rep changed
+        out.update(what="stages", fields=list(dict.fromkeys(setup)))
+        return out
+    if ticks:
+        out.update(what="tick", fields=[r["field"].split(":", 2)[2] for r in ticks])
+        return out
     if "imported" in kinds:
         what = "import"
     elif "created" in kinds:
@@ -108,6 +118,10 @@ def undone_text(result: Mapping[str, Any], stage_label: Callable[[str], str] = s
         text = _("the follow-up planned on {who}").format(who=who)
     elif what == "snooze":
         text = _("the snooze of a follow-up on {who}").format(who=who)
+    elif what == "stages":
+        text = _("the change to your stages: {stages}").format(stages=fields)
+    elif what == "tick":
+        text = _("the checklist tick on {who}").format(who=who)
     elif fields:
         text = _("the edit of {who}: {fields}").format(who=who, fields=fields)
     else:

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping, Sequence
 
 from funnel_tui.domain.rules import TierCutoffs, tier_cutoffs
-from funnel_tui.domain.stages import StageDef
+from funnel_tui.domain.stage_plan import find_pipeline
+from funnel_tui.domain.stages import PipelineDef, StageDef, of_pipeline
 from funnel_tui.store import board_sql, personal
+from funnel_tui.store.due_read import named_rows
 from funnel_tui.store.times import from_utc_text
 
 
@@ -26,12 +28,31 @@ class BoardReader:
     def __init__(self, conn: sqlite3.Connection, path: Path | None = None) -> None:
         self.conn = conn
         self.path = path  # the database file (a demo database answers `me` as its demo rep)
-        self._stages: tuple[StageDef, ...] | None = None
+        self._all_stages: tuple[StageDef, ...] | None = None
+        self._pipelines: tuple[PipelineDef, ...] | None = None
+        self._any_ticks: bool | None = None
 
-    def stages(self) -> tuple[StageDef, ...]:
-        if self._stages is None:
-            self._stages = board_sql.stage_defs(self.conn.execute(board_sql.STAGES_SQL))
-        return self._stages
+    def all_stages(self) -> tuple[StageDef, ...]:
+        """Every stage of every pipeline, archived ones included (Store.all_stages)."""
+        if self._all_stages is None:
+            self._all_stages = board_sql.stage_defs(named_rows(self.conn, board_sql.STAGES_SQL))
+        return self._all_stages
+
+    def pipelines(self) -> tuple[PipelineDef, ...]:
+        if self._pipelines is None:
+            self._pipelines = board_sql.pipeline_defs(named_rows(self.conn, board_sql.PIPELINES_SQL))
+        return self._pipelines
+
+    def pipeline(self, text: str | None = None) -> PipelineDef:
+        """A pipeline by key or name; None is the default one (Store.pipeline; an unknown one
+        raises the domain's StageChangeError, which the Store words as a StoreError)."""
+        return find_pipeline(self.pipelines(), text)
+
+    def stages(self, pipeline: str | None = None) -> tuple[StageDef, ...]:
+        """The live stages of a pipeline (the default one unless named), in funnel order:
+        archived stages are no columns (Store.stages)."""
+        key = self.pipeline(pipeline).key
+        return tuple(s for s in of_pipeline(self.all_stages(), key) if not s.archived)
 
     def get_setting(self, key: str, default: str | None = None) -> str | None:
         """A setting from where it lives (personal.py: the rep's own in the config file)."""
@@ -56,6 +77,21 @@ class BoardReader:
             rest = {"stage": stage, "limit": limit - len(rows), "offset": 0}
             rows += self.conn.execute(board_sql.open_undated_sql(), rest).fetchall()
         return board_sql.cards(rows, from_utc_text)
+
+    def tick_counts(self, deals: Sequence[Mapping[str, Any]]) -> dict[int, int]:
+        """Items ticked per deal in its current stage (the cards' 2/3), as Store.tick_counts:
+        nothing is read past one look when no deal has a tick."""
+        if not deals:
+            return {}
+        if self._any_ticks is None:
+            self._any_ticks = self.conn.execute(board_sql.ANY_TICK_SQL).fetchone() is not None
+        if not self._any_ticks:
+            return {}
+        by_id = {d["id"]: d["stage"] for d in deals}
+        out: dict[int, int] = {}
+        for sql, params in board_sql.tick_queries(list(by_id)):
+            out.update(board_sql.tick_counts(by_id, self.conn.execute(sql, params)))
+        return out
 
     def tier_cutoffs(self) -> TierCutoffs:
         """Where A and B start among every open deal."""

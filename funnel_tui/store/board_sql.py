@@ -13,11 +13,11 @@ No SQLAlchemy here: this module is on the board's first frame.
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 from funnel_tui.domain.currency_totals import BASE_CURRENCY, RATE_PREFIX, Rates, column_totals, one_currency
 from funnel_tui.domain.rules import TIER_A_SHARE, TIER_B_SHARE
-from funnel_tui.domain.stages import StageDef
+from funnel_tui.domain.stages import PIPELINE_COLUMNS, STAGE_COLUMNS, PipelineDef, StageDef
 
 STATUSES = ("open", "won", "lost")
 
@@ -62,8 +62,17 @@ _OPEN_WEIGHTS_SQL = ("SELECT " + weighted_sql() + " AS w, count(*) FROM deal{hin
                      "WHERE status = 'open' AND deleted_at IS NULL GROUP BY w")
 _HINT = " INDEXED BY ix_deal_stage_money"
 
-STAGES_SQL = ("SELECT key, position, name, name_zh, probability, max_dwell_days, kind "
-              "FROM stage ORDER BY position")
+# Every stage of every pipeline, archived ones included, and the pipelines (schema v5). Read
+# as `SELECT *` and by column name (stage_defs, pipeline_defs): a database a newer or older
+# funnel-tui wrote, opened read-only by the store, may lack or add columns.
+STAGES_SQL = "SELECT * FROM stage"
+PIPELINES_SQL = "SELECT * FROM pipeline ORDER BY position"
+# Playbook ticks (schema v5): whether any deal has one (most reps never tick, and then no
+# card needs a count), and how many items each of a page of deals has ticked per stage.
+ANY_TICK_SQL = "SELECT deal_id FROM checklist_tick WHERE done = TRUE LIMIT 1"
+_TICK_COUNTS_SQL = ("SELECT deal_id, stage, count(*) FROM checklist_tick "
+                    "WHERE deal_id IN ({ids}) AND done = TRUE GROUP BY deal_id, stage")
+TICK_IDS_PER_QUERY = 400
 SETTING_SQL = "SELECT value FROM setting WHERE key = :key"
 # The exchange rates the rep set (settings `rate:USD` = "7.1"; domain.currency_totals).
 RATES_SQL = "SELECT key, value FROM setting WHERE key LIKE 'rate:%'"
@@ -124,9 +133,33 @@ def rates(rows: Iterable[tuple]) -> Rates:
                                  if key.startswith(RATE_PREFIX) and key[len(RATE_PREFIX):] != BASE_CURRENCY})
 
 
-def stage_defs(rows: Iterable[tuple]) -> tuple[StageDef, ...]:
-    """Rows of STAGES_SQL as StageDefs, in funnel order."""
-    return tuple(StageDef(*r) for r in rows)
+def stage_defs(rows: Iterable[Mapping[str, Any]]) -> tuple[StageDef, ...]:
+    """Rows of STAGES_SQL (by column name) as StageDefs, in funnel order per pipeline; a
+    column the table lacks takes the StageDef's default."""
+    out = [StageDef(**{c: (bool(r[c]) if c == "archived" else r[c]) for c in STAGE_COLUMNS if c in r})
+           for r in rows]
+    return tuple(sorted(out, key=lambda s: (s.pipeline, s.position)))
+
+
+def pipeline_defs(rows: Iterable[Mapping[str, Any]]) -> tuple[PipelineDef, ...]:
+    """Rows of PIPELINES_SQL (by column name) as PipelineDefs, in the order the rep made them."""
+    return tuple(PipelineDef(**{c: (bool(r[c]) if c == "is_default" else r[c]) for c in PIPELINE_COLUMNS})
+                 for r in rows)
+
+
+def tick_queries(ids: Sequence[int]) -> Iterator[tuple[str, dict[str, int]]]:
+    """(SQL, parameters) reading the ticked items per (deal, stage) of these deals, a few
+    hundred ids per statement (far below SQLite's variable limit)."""
+    for i in range(0, len(ids), TICK_IDS_PER_QUERY):
+        chunk = ids[i:i + TICK_IDS_PER_QUERY]
+        sql = _TICK_COUNTS_SQL.format(ids=", ".join(f":deal_{n}" for n in range(len(chunk))))
+        yield sql, {f"deal_{n}": deal_id for n, deal_id in enumerate(chunk)}
+
+
+def tick_counts(stage_of: Mapping[int, str], rows: Iterable[tuple]) -> dict[int, int]:
+    """Rows of tick_counts_sql as items ticked per deal in its current stage (`stage_of`:
+    deal id → stage; a deal that came back to a stage finds its ticks there)."""
+    return {deal_id: n for deal_id, stage, n in rows if stage_of.get(deal_id) == stage}
 
 
 def cards(rows: Iterable[tuple], when: Callable[[Any], Any]) -> list[dict]:

@@ -5,6 +5,8 @@ concern, return plain values:
 
     errors       the refusals               tables      aliases, conversions, weighted SQL
     settings     stages and settings        history     history rows, applying a change
+    stages_api   stage and pipeline changes, playbook ticks (mixed in: StageMethods;
+                 stage_plan in domain plans, stage_setup writes, checklist ticks)
     deals        add/edit/move/lose/...     followups   follow-ups and touches
     undo         walking an action back     reads       deals, timelines, lists, search
     today        due, warnings, tiers       board       column totals and top cards
@@ -44,6 +46,7 @@ from funnel_tui.store.engine import WRITE_OPTION, create_engine_for, redact_url,
 from funnel_tui.store.errors import StoreError, unavailable_as_store_error
 from funnel_tui.store.history import AUTHOR_OPTION, new_action
 from funnel_tui.store.schema import ensure_schema
+from funnel_tui.store.stages_api import StageMethods
 from funnel_tui.store.today import DueItem, WarningItem
 
 if TYPE_CHECKING:
@@ -53,7 +56,7 @@ if TYPE_CHECKING:
 UTC = timezone.utc
 
 
-class Store:
+class Store(StageMethods):
     """The rep's database. Open one per process; each method is one short transaction."""
 
     def __init__(self, target: str | Path, *, read_only: bool = False):
@@ -70,7 +73,6 @@ class Store:
             open_server(self.engine, read_only=read_only)
         elif not read_only:
             ensure_schema(self.engine)
-        self._stages: tuple[StageDef, ...] | None = None
         self._shares: tuple[float, float] | None = None
         self._role: tuple[str | None] | None = None
         # Whose deals the board and Today show: None for everything the database shows this
@@ -120,16 +122,7 @@ class Store:
                     if raw is not None:
                         raw.execute(f"DETACH DATABASE {scratch}")
 
-    # --- stages and settings (read once, kept) ----------------------------------------------
-
-    def stages(self) -> tuple[StageDef, ...]:
-        if self._stages is None:
-            with self.read() as conn:
-                self._stages = settings.read_stages(conn)
-        return self._stages
-
-    def stage(self, key_or_name: str) -> StageDef:
-        return settings.stage_named(self.stages(), key_or_name)
+    # --- settings (stages: stages_api.StageMethods) ------------------------------------------
 
     def get_setting(self, key: str, default: str | None = None) -> str | None:
         """A setting: the rep's own (`me`, `lang`, `theme`, `export_dir`: on SQLite the user's
@@ -200,9 +193,10 @@ class Store:
     # --- deals ------------------------------------------------------------------------------
 
     def add_deal(self, raw: Mapping[str, Any], *, now: datetime, tz=UTC, action: str | None = None,
-                 follow_up: FollowUpDraft | None = None) -> int:
-        """Validate and insert one deal; returns its id. Raises ValidationError. A deal that
-        names no owner is the rep's own (`me`), when the rep has said their name.
+                 pipeline: str | None = None, follow_up: FollowUpDraft | None = None) -> int:
+        """Validate and insert one deal (into `pipeline`'s first stage unless it names a
+        stage; the default pipeline's by default); returns its id. Raises ValidationError.
+        A deal that names no owner is the rep's own (`me`), when the rep has said their name.
 
         `follow_up` (its deal_id is ignored) is the deal's first follow-up, planned in the
         same transaction and the same undo step: both are written, or neither."""
@@ -210,8 +204,14 @@ class Store:
             me = self.me()
             if me:
                 raw = {**raw, "owner": me}
-        values = validate_deal(raw, stages=self.stages(), now=now, tz=tz)
-        stage = settings.stage_by_key(self.stages(), values["stage"])
+        stages = self.stages(pipeline)
+        if raw.get("stage") and pipeline is None:  # a key or name of any pipeline's stage
+            try:
+                stages = self.stages(self.stage(str(raw["stage"])).pipeline)
+            except StoreError:
+                pass  # validation names the field
+        values = validate_deal(raw, stages=stages, now=now, tz=tz)
+        stage = settings.stage_by_key(stages, values["stage"])
         with self.write() as conn:
             action = action or new_action()
             deal_id = deals.insert_deal(conn, values, stage=stage, now=now, action=action)
@@ -229,15 +229,16 @@ class Store:
         if "probability" in values:  # None: back to the stage's default
             values["probability_custom"] = values["probability"] is not None
         with self.write() as conn:
-            return deals.update_deal(conn, deal_id, values, stages=self.stages(), now=now, action=new_action(),
+            return deals.update_deal(conn, deal_id, values, stages=self.all_stages(), now=now, action=new_action(),
                                      expected_version=expected_version)
 
     def move_deal(self, deal_id: int, to_stage: str, *, now: datetime, expected_version: int | None = None) -> dict:
         """Move a deal to another stage (won ⇒ status won; a won deal moved back reopens)."""
         target = self.stage(to_stage)
+        stages = self.all_stages()
         with self.write() as conn:
             return deals.move_deal(conn, deal_id, target, now=now, action=new_action(),
-                                   expected_version=expected_version)
+                                   expected_version=expected_version, stages=stages)
 
     def lose_deal(self, deal_id: int, reason: str, *, now: datetime) -> dict:
         """Mark lost with a reason; the deal keeps the stage it was lost in."""
@@ -252,9 +253,10 @@ class Store:
 
     def reopen_deal(self, deal_id: int, *, now: datetime, stage: str | None = None) -> dict:
         """A lost or won deal becomes open again (in its stage, or `stage`)."""
-        stages = self.stages()
+        stages = self.all_stages()
+        target = self.stage(stage).key if stage else None
         with self.write() as conn:
-            return deals.reopen_deal(conn, deal_id, stages=stages, now=now, action=new_action(), stage=stage)
+            return deals.reopen_deal(conn, deal_id, stages=stages, now=now, action=new_action(), stage=target)
 
     def delete_deal(self, deal_id: int, *, now: datetime) -> dict:
         """Soft delete: hidden everywhere, restorable, never removed."""
@@ -297,7 +299,10 @@ class Store:
         # rows written before authors were kept (or by the bulk import path), signed ''.
         authors = (self.author,) if self.server else (self.author, "")
         with self.write() as conn:
-            return undo.undo(conn, now=now, authors=authors)
+            result = undo.undo(conn, now=now, authors=authors)
+        if result and result.get("setup"):
+            self.forget_stages()
+        return result
 
     # --- reads ------------------------------------------------------------------------------
 
@@ -324,11 +329,13 @@ class Store:
             return reads.deal_touches(conn, deal_id)
 
     def list_deals(self, *, status: str | None = "open", stage: str | None = None, owner: str | None = None,
-                   search: str | None = None, limit: int | None = None, offset: int = 0) -> list[dict]:
-        stage_key = self.stage(stage).key if stage else None
+                   search: str | None = None, limit: int | None = None, offset: int = 0,
+                   pipeline: str | None = None) -> list[dict]:
+        stage_key = self.stage(stage, pipeline).key if stage else None
+        keys = self.stage_keys(pipeline)
         with self.read() as conn:
             return reads.list_deals(conn, status=status, stage_key=stage_key, owner=owner, search=search,
-                                    limit=limit, offset=offset)
+                                    limit=limit, offset=offset, stage_keys=keys)
 
     search_clause = staticmethod(reads.search_clause)
 
@@ -349,16 +356,20 @@ class Store:
 
     # --- today: due, warnings, tiers --------------------------------------------------------
 
-    def due(self, *, now: datetime, within: str = "3d", owner: str | None = None) -> list[DueItem]:
+    def due(self, *, now: datetime, within: str = "3d", owner: str | None = None,
+            pipeline: str | None = None) -> list[DueItem]:
         """Open follow-ups on open deals: overdue, and due within 24h / 3d / 7d."""
+        keys = self.stage_keys(pipeline)
         with self.read() as conn:
-            return today.due(conn, now=now, within=within, owner=self._viewed(owner))
+            return today.due(conn, now=now, within=within, owner=self._viewed(owner), stage_keys=keys)
 
     def due_overview(self, *, now: datetime, within: str = "3d", owner: str | None = None,
-                     limit: int = 25) -> tuple[list[DueItem], dict[str, int]]:
+                     limit: int = 25, pipeline: str | None = None) -> tuple[list[DueItem], dict[str, int]]:
         """The first `limit` items of due() and how many fall in each bucket, in one read."""
+        keys = self.stage_keys(pipeline)
         with self.read() as conn:
-            return today.due_overview(conn, now=now, within=within, owner=self._viewed(owner), limit=limit)
+            return today.due_overview(conn, now=now, within=within, owner=self._viewed(owner), limit=limit,
+                                      stage_keys=keys)
 
     def tier_cutoffs(self, *, owner: str | None = None) -> TierCutoffs:
         """Where A and B start among open deals; `cutoffs.tier(weighted)` classifies one deal."""
@@ -372,17 +383,26 @@ class Store:
         with self.read() as conn:
             return today.tiers(conn, shares, self._viewed(owner))
 
-    def warnings(self, *, now: datetime, owner: str | None = None, limit: int | None = None) -> list[WarningItem]:
-        """Dwell over/near, silence past the tier cadence, and no next step, per open deal."""
-        stages, shares = self.stages(), self.tier_shares()
+    def warnings(self, *, now: datetime, owner: str | None = None, limit: int | None = None,
+                 pipeline: str | None = None) -> list[WarningItem]:
+        """Dwell over/near, silence past the tier cadence, and no next step, per open deal
+        (of one pipeline when named)."""
+        stages, shares = self._warning_stages(pipeline), self.tier_shares()
+        keys = self.stage_keys(pipeline)
         with self.read() as conn:
-            return today.warnings(conn, stages, shares, now=now, owner=self._viewed(owner), limit=limit)
+            return today.warnings(conn, stages, shares, now=now, owner=self._viewed(owner), limit=limit,
+                                  stage_keys=keys)
 
-    def warning_counts(self, *, now: datetime, owner: str | None = None) -> dict[str, int]:
+    def warning_counts(self, *, now: datetime, owner: str | None = None,
+                       pipeline: str | None = None) -> dict[str, int]:
         """How many open deals carry each warning (for "… N more" lines and badges)."""
-        stages, shares = self.stages(), self.tier_shares()
+        stages, shares = self._warning_stages(pipeline), self.tier_shares()
+        keys = self.stage_keys(pipeline)
         with self.read() as conn:
-            return today.warning_counts(conn, stages, shares, now=now, owner=self._viewed(owner))
+            return today.warning_counts(conn, stages, shares, now=now, owner=self._viewed(owner), stage_keys=keys)
+
+    def _warning_stages(self, pipeline: str | None) -> tuple[StageDef, ...]:
+        return self.live_stages() if pipeline is None else self.stages(pipeline)
 
     # --- the board --------------------------------------------------------------------------
 
@@ -400,12 +420,23 @@ class Store:
 
     # --- summary and weekly review (both backends; modules loaded on first use) ------------
 
-    def funnel_facts(self, *, deals: DealSet | None = None, now: datetime, as_of: datetime | None = None,
-                     by_owner: bool = False) -> dict[str | None, FunnelFacts]:
-        """FunnelFacts per rep (by_owner) or for the whole set (key None)."""
+    def _pipeline_set(self, deals: DealSet | None, pipeline: str | None) -> DealSet:
+        """The deal set, narrowed to one pipeline's deals when the rep keeps several."""
+        from dataclasses import replace as _with
+
         from funnel_tui.store import summary
 
-        stages, chosen = self.stages(), deals or summary.DealSet()
+        chosen = deals or summary.DealSet()
+        keys = self.stage_keys(self.pipeline(pipeline).key)
+        return chosen if keys is None or chosen.stages is not None else _with(chosen, stages=keys)
+
+    def funnel_facts(self, *, deals: DealSet | None = None, now: datetime, as_of: datetime | None = None,
+                     by_owner: bool = False, pipeline: str | None = None) -> dict[str | None, FunnelFacts]:
+        """FunnelFacts per rep (by_owner) or for the whole set (key None), of one pipeline
+        (the default one unless named), with its stages as they stood at `as_of`."""
+        from funnel_tui.store import summary
+
+        stages, chosen = self.stage_set(pipeline, as_of), self._pipeline_set(deals, pipeline)
         with self.read() as conn:
             if as_of is None:
                 per_owner = summary.facts_now(conn, stages, chosen, now, split=by_owner)
@@ -416,10 +447,11 @@ class Store:
         return summary.combine(per_owner, by_owner=by_owner)
 
     def summary(self, *, now: datetime, deals: DealSet | None = None, as_of: datetime | None = None,
-                by_owner: bool = False) -> dict[str, Any] | list[dict[str, Any]]:
+                by_owner: bool = False, pipeline: str | None = None) -> dict[str, Any] | list[dict[str, Any]]:
         """The DESIGN §6 summary (amounts in minor units), or one per rep with by_owner."""
-        per = self.funnel_facts(deals=deals, now=now, as_of=as_of, by_owner=by_owner)
-        stages, shares, moment, rates = self.stages(), self.tier_shares(), as_of or now, self.rates()
+        per = self.funnel_facts(deals=deals, now=now, as_of=as_of, by_owner=by_owner, pipeline=pipeline)
+        stages, shares, moment = self.stage_set(pipeline, as_of), self.tier_shares(), as_of or now
+        rates = self.rates()
         if not by_owner:
             return summarize(stages, per[None], owner=deals.owner if deals else None, as_of=moment,
                              tier_shares=shares, rates=rates)
@@ -433,22 +465,24 @@ class Store:
         with self.read() as conn:
             return summary.owners(conn)
 
-    def weekly_flow(self, *, now: datetime, tz, owner: str | None = None, weeks: int = 6) -> dict[str, list[int]]:
+    def weekly_flow(self, *, now: datetime, tz, owner: str | None = None, weeks: int = 6,
+                    pipeline: str | None = None) -> dict[str, list[int]]:
         """Counts per week (0 = this week): new_deals, wins, losses, won_amount, entered:<stage>."""
         from funnel_tui.store import review
 
-        stages = self.stages()
+        stages, keys = self.pipeline_stages(pipeline), self.stage_keys(self.pipeline(pipeline).key)
         with self.read() as conn:
-            return review.weekly_flow(conn, stages, now=now, tz=tz, owner=owner, weeks=weeks)
+            return review.weekly_flow(conn, stages, now=now, tz=tz, owner=owner, weeks=weeks, stage_keys=keys)
 
     def review(self, *, now: datetime, tz, owner: str | None = None,
-               threshold: float = BOTTLENECK_THRESHOLD) -> dict[str, Any]:
-        """The weekly review: this week vs last vs the trailing 4-week average, bottlenecks."""
+               threshold: float = BOTTLENECK_THRESHOLD, pipeline: str | None = None) -> dict[str, Any]:
+        """The weekly review: this week vs last vs the trailing 4-week average, bottlenecks,
+        and stages deals kept overstaying (a split is suggested)."""
         from funnel_tui.store import review
 
-        stages = self.stages()
+        stages, keys = self.pipeline_stages(pipeline), self.stage_keys(self.pipeline(pipeline).key)
         with self.read() as conn:
-            return review.review(conn, stages, now=now, tz=tz, owner=owner, threshold=threshold)
+            return review.review(conn, stages, now=now, tz=tz, owner=owner, threshold=threshold, stage_keys=keys)
 
     # --- export streams (one read transaction each; modules loaded on first use) ------------
 

@@ -21,6 +21,7 @@ from sqlalchemy.engine import Connection
 
 from funnel_tui.domain.stages import StageDef
 from funnel_tui.domain.validation import ValidationError
+from funnel_tui.i18n import _
 from funnel_tui.store.errors import StoreError
 from funnel_tui.store.followups import close_follow_ups
 from funnel_tui.store.history import apply_changes, deal_row, history_row, record
@@ -89,14 +90,25 @@ def _entering(deal: dict, target: StageDef, now: datetime) -> dict[str, Any]:
     return changes
 
 
+def _check_target(deal: dict, target: StageDef, stages: tuple[StageDef, ...]) -> None:
+    """A deal moves only to a live stage of its own pipeline."""
+    if target.archived:
+        raise StoreError(_("stage: {key} is archived; move the deal to a live stage").format(key=target.key))
+    here = next((s for s in stages if s.key == deal["stage"]), None)
+    if here is not None and here.pipeline != target.pipeline:
+        raise StoreError(_("stage: {key} belongs to another pipeline than deal {id} ({pipeline}); a deal "
+                           "stays in its pipeline").format(key=target.key, id=deal["id"], pipeline=here.pipeline))
+
+
 def move_deal(conn: Connection, deal_id: int, target: StageDef, *, now: datetime, action: str,
-              expected_version: int | None = None) -> dict:
+              expected_version: int | None = None, stages: tuple[StageDef, ...] = ()) -> dict:
     """Move a deal to another stage (won ⇒ status won; a won deal moved back reopens)."""
     deal = deal_row(conn, deal_id)
     if deal["status"] == "lost":
         raise StoreError(f"deal {deal_id} is lost; reopen it first (funnel reopen {deal_id})")
     if deal["stage"] == target.key:
         raise StoreError(f"deal {deal_id} is already in {target.name}")
+    _check_target(deal, target, stages)
     changes = _entering(deal, target, now)
     kinds = {}
     if target.kind in WON_KINDS and deal["status"] == "open":
@@ -132,8 +144,13 @@ def reopen_deal(conn: Connection, deal_id: int, *, stages: tuple[StageDef, ...],
         raise StoreError(f"deal {deal_id} is already open")
     changes: dict[str, Any] = {"status": "open", "closed_at": None, "lost_reason": ""}
     target = stage_named(stages, stage) if stage else stage_by_key(stages, deal["stage"])
+    if target.archived and not stage:
+        raise StoreError(_("deal {id}'s stage {key} is archived; reopen it into a live stage: "
+                           "funnel reopen {id} --stage STAGE").format(id=deal_id, key=target.key))
+    _check_target(deal, target, stages)
     if target.kind != "open":
-        target = [s for s in stages if s.kind == "open"][-1]
+        target = [s for s in stages if s.kind == "open" and s.pipeline == target.pipeline
+                  and not s.archived][-1]
     if target.key != deal["stage"]:
         changes.update(_entering(deal, target, now))
     return apply_changes(conn, deal, changes, now=now, action=action, kind_for={"status": "reopened"})

@@ -22,9 +22,13 @@ from funnel_tui.store import due_sql
 from funnel_tui.store.due_sql import DueItem
 from funnel_tui.store.times import from_utc_text, utc_text
 
-# The schema version the due SQL is written for; any other goes through the store.
-# tests/test_due_read.py holds it equal to models.SCHEMA_VERSION (bump both together).
-READS_SCHEMA_VERSION = 4
+# The schema version the due and board SQL are written for; any other goes through the store.
+# tests/test_due_read.py holds it equal to models.SCHEMA_VERSION (bump both together, after
+# checking every statement of due_sql.py and board_sql.py against the new schema). v5: stages
+# per pipeline, archived stages, playbook ticks.
+READS_SCHEMA_VERSION = 5
+# The tables those statements read; a file at the right version without one is no funnel's.
+READ_TABLES = ("deal", "followup", "stage", "pipeline", "setting", "checklist_tick")
 BUSY_TIMEOUT_S = 5.0  # as the store's engine: a writer in another terminal is waited for
 # The due join looks up thousands of deal rows scattered over the file (6,800 at 100k deals);
 # reading them through a memory map instead of one read() each takes about a third less CPU.
@@ -50,9 +54,10 @@ def open_plain(path: Path, *, mmap: bool = False) -> sqlite3.Connection | None:
         return None
     try:
         version = conn.execute("PRAGMA user_version").fetchone()[0]
+        names = ", ".join(f"'{t}'" for t in READ_TABLES)
         tables = conn.execute("SELECT count(*) FROM sqlite_master WHERE type = 'table' "
-                              "AND name IN ('deal', 'followup')").fetchone()[0]
-        if version == READS_SCHEMA_VERSION and tables == 2:
+                              f"AND name IN ({names})").fetchone()[0]
+        if version == READS_SCHEMA_VERSION and tables == len(READ_TABLES):
             if mmap:
                 conn.execute(f"PRAGMA mmap_size = {MMAP_BYTES}")
             return conn
@@ -62,31 +67,64 @@ def open_plain(path: Path, *, mmap: bool = False) -> sqlite3.Connection | None:
     return None
 
 
-def _params(now: datetime, within: str, owner: str | None, limit: int | None = None) -> dict:
-    params = due_sql.due_params(now, within, owner, limit)
+def stage_keys(conn: sqlite3.Connection, pipeline: str | None) -> tuple[str, ...] | None:
+    """Store.stage_keys, read with sqlite3: the stage keys of the pipeline named (archived
+    stages included), None for every pipeline. Raises the domain's StageChangeError for a
+    pipeline nobody keeps (the caller then lets the store say so)."""
+    if pipeline is None:
+        return None  # every pipeline's deals: nothing to read
+    from funnel_tui.domain.stage_plan import pipeline_stage_keys
+    from funnel_tui.store import board_sql
+
+    return pipeline_stage_keys(board_sql.stage_defs(named_rows(conn, board_sql.STAGES_SQL)),
+                               board_sql.pipeline_defs(named_rows(conn, board_sql.PIPELINES_SQL)), pipeline)
+
+
+def named_rows(conn: sqlite3.Connection, sql: str) -> list[dict]:
+    """The rows of `sql` as dicts by column name (what SQLAlchemy's `.mappings()` gives)."""
+    cursor = conn.execute(sql)
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row)) for row in cursor]
+
+
+def _stages(keys: tuple[str, ...] | None) -> int | None:
+    return None if keys is None else len(keys)
+
+
+def _params(now: datetime, within: str, owner: str | None, limit: int | None = None,
+            keys: tuple[str, ...] | None = None) -> dict:
+    params = due_sql.due_params(now, within, owner, limit, stage_keys=keys)
     for name in due_sql.TIME_PARAMS:
         params[name] = utc_text(params[name])
     return params
 
 
 def due(conn: sqlite3.Connection, *, now: datetime, within: str = "3d",
-        owner: str | None = None) -> list[DueItem]:
+        owner: str | None = None, pipeline: str | None = None) -> list[DueItem]:
     """Store.due, read with sqlite3."""
-    rows = conn.execute(due_sql.rows_sql(owner=bool(owner), limit=False), _params(now, within, owner))
+    keys = stage_keys(conn, pipeline)
+    rows = conn.execute(due_sql.rows_sql(owner=bool(owner), limit=False, stages=_stages(keys)),
+                        _params(now, within, owner, keys=keys))
     return due_sql.due_items(rows, now, from_utc_text)
 
 
 def due_counts(conn: sqlite3.Connection, *, now: datetime, within: str = "3d",
-               owner: str | None = None) -> dict[str, int]:
-    """How many fall in each bucket (the counts of Store.due_overview)."""
-    total, *before_ends = conn.execute(due_sql.counts_sql(owner=bool(owner)),
-                                       _params(now, within, owner)).fetchone()
+               owner: str | None = None, pipeline: str | None = None,
+               keys: tuple[str, ...] | None = None) -> dict[str, int]:
+    """How many fall in each bucket (the counts of Store.due_overview); `keys`: the
+    pipeline's stage keys when the caller has read them already."""
+    if keys is None:
+        keys = stage_keys(conn, pipeline)
+    total, *before_ends = conn.execute(due_sql.counts_sql(owner=bool(owner), stages=_stages(keys)),
+                                       _params(now, within, owner, keys=keys)).fetchone()
     return bucket_counts(before_ends, total)
 
 
 def due_overview(conn: sqlite3.Connection, *, now: datetime, within: str = "3d", owner: str | None = None,
-                 limit: int = 25) -> tuple[list[DueItem], dict[str, int]]:
+                 limit: int = 25, pipeline: str | None = None) -> tuple[list[DueItem], dict[str, int]]:
     """Store.due_overview, read with sqlite3."""
-    rows = conn.execute(due_sql.rows_sql(owner=bool(owner), limit=True), _params(now, within, owner, limit))
+    keys = stage_keys(conn, pipeline)
+    rows = conn.execute(due_sql.rows_sql(owner=bool(owner), limit=True, stages=_stages(keys)),
+                        _params(now, within, owner, limit, keys=keys))
     items = due_sql.due_items(rows, now, from_utc_text)
-    return items, due_counts(conn, now=now, within=within, owner=owner)
+    return items, due_counts(conn, now=now, within=within, owner=owner, keys=keys)

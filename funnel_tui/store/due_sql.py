@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Sequence
 
 from funnel_tui.domain.rules import BUCKET_ENDS, BUCKETS, WITHIN, listed_bucket
 
@@ -30,33 +30,48 @@ _OWNER = " AND deal.owner = :owner"
 DUE_COLUMNS = ("id", "deal_id", "kind", "due_at", "note", "customer", "title", "stage")
 DUE_ROWS_SQL = (
     "SELECT followup.id, followup.deal_id, followup.kind, followup.due_at, followup.note, "
-    "deal.customer, deal.title, deal.stage " + _WHERE + "{owner} "
+    "deal.customer, deal.title, deal.stage " + _WHERE + "{owner}{stages} "
     "ORDER BY followup.due_at, followup.id{limit}"
 )
 # count(*), then how many are due before the end of each bucket, in BUCKETS order.
 DUE_COUNTS_SQL = (
     "SELECT count(*), "
     + ", ".join(f"count(CASE WHEN followup.due_at < :end_{b} THEN 1 END)" for b in BUCKETS)
-    + " " + _WHERE + "{owner}"
+    + " " + _WHERE + "{owner}{stages}"
 )
 # The parameters that hold times (typed as the due_at column where the store binds them).
 TIME_PARAMS = ("horizon", *(f"end_{b}" for b in BUCKETS))
 
 
-def rows_sql(*, owner: bool, limit: bool) -> str:
-    """DUE_ROWS_SQL for one rep's deals or everyone's, all rows or the first :limit."""
-    return DUE_ROWS_SQL.format(owner=_OWNER if owner else "", limit=" LIMIT :limit" if limit else "")
+def _in_stages(stages: int | None) -> str:
+    """Deals in one pipeline: its `stages` stage keys bound as :stage_0 … (None: every deal)."""
+    if stages is None:
+        return ""
+    if stages == 0:
+        return " AND 1 = 0"
+    return " AND deal.stage IN (" + ", ".join(f":stage_{i}" for i in range(stages)) + ")"
 
 
-def counts_sql(*, owner: bool) -> str:
-    """DUE_COUNTS_SQL for one rep's deals or everyone's."""
-    return DUE_COUNTS_SQL.format(owner=_OWNER if owner else "")
+def rows_sql(*, owner: bool, limit: bool, stages: int | None = None) -> str:
+    """DUE_ROWS_SQL for one rep's deals or everyone's, all rows or the first :limit, of every
+    pipeline or of one (`stages`: how many stage keys select it, see due_params)."""
+    return DUE_ROWS_SQL.format(owner=_OWNER if owner else "", limit=" LIMIT :limit" if limit else "",
+                               stages=_in_stages(stages))
 
 
-def due_params(now: datetime, within: str, owner: str | None, limit: int | None = None) -> dict[str, Any]:
+def counts_sql(*, owner: bool, stages: int | None = None) -> str:
+    """DUE_COUNTS_SQL for one rep's deals or everyone's, of every pipeline or of one."""
+    return DUE_COUNTS_SQL.format(owner=_OWNER if owner else "", stages=_in_stages(stages))
+
+
+def due_params(now: datetime, within: str, owner: str | None, limit: int | None = None,
+               stage_keys: Sequence[str] | None = None) -> dict[str, Any]:
     """The parameters of both statements; times as aware datetimes (the caller stores them
-    as its driver needs: typed binds in the store, UTC text on the sqlite3 path)."""
+    as its driver needs: typed binds in the store, UTC text on the sqlite3 path).
+    `stage_keys`: one pipeline's stages, archived ones included (Store.stage_keys)."""
     params: dict[str, Any] = {"horizon": now + WITHIN[within]}
+    for i, key in enumerate(stage_keys or ()):
+        params[f"stage_{i}"] = key
     for bucket in BUCKETS:
         params[f"end_{bucket}"] = now + BUCKET_ENDS[bucket]
     if owner:

@@ -183,3 +183,29 @@ def money_per_currency(conn: "Connection") -> None:
 
 
 MIGRATIONS[3] = money_per_currency
+
+
+def _v4_stages_of_your_own(conn: "Connection") -> None:
+    """v4 → v5: stages of the rep's own (issue 16): pipelines, each stage's pipeline, playbook
+    and archived/maps_to, history rows without a deal (stage changes), and the playbook ticks.
+    The default stages get the source documents' playbooks; every existing row is kept."""
+    from sqlalchemy import and_, insert, update
+
+    from funnel_tui import models
+    from funnel_tui.domain.stages import DEFAULT_PIPELINE_DEF, DEFAULT_STAGES, SECTIONS
+
+    models.Pipeline.__table__.create(conn)
+    conn.execute(insert(models.Pipeline.__table__).values(**DEFAULT_PIPELINE_DEF.as_row()))
+    rebuild_table(conn, models.Stage.__table__)
+    deal_id = next(r for r in conn.exec_driver_sql('PRAGMA table_info("history")') if r[1] == "deal_id")
+    if deal_id[3]:  # NOT NULL still (v2 → v3 rebuilt history from today's model already otherwise)
+        rebuild_table(conn, models.History.__table__)
+    models.ChecklistTick.__table__.create(conn)
+    stage = models.Stage.__table__
+    texts = [f"{section}{suffix}" for section in SECTIONS for suffix in ("", "_zh")]
+    for s in DEFAULT_STAGES:  # a v1 database could not edit stages: these are the defaults
+        conn.execute(update(stage).where(and_(stage.c.key == s.key, *(stage.c[t] == "" for t in texts)))
+                     .values(**{t: getattr(s, t) for t in texts}))
+
+
+MIGRATIONS[4] = _v4_stages_of_your_own

@@ -245,10 +245,43 @@ def _from_v1(conn: "Connection") -> None:
         "GROUP BY action ORDER BY min(id)")
 
 
+def _from_v4_stages(conn: "Connection") -> None:
+    """v4 → v5, stages of the rep's own (issue 16), as SQLite's step does: pipelines (the
+    default one holds every existing stage), a stage's position unique within its pipeline,
+    history rows without a deal (stage changes), playbook ticks, and the default stages'
+    playbooks. Idempotent: v1's step may already have added the tables and columns."""
+    from sqlalchemy import and_, text, update
+
+    from funnel_tui import models
+    from funnel_tui.domain.stages import DEFAULT_PIPELINE_DEF, DEFAULT_STAGES, SECTIONS
+
+    models.Pipeline.__table__.create(conn, checkfirst=True)
+    row = DEFAULT_PIPELINE_DEF.as_row()
+    conn.execute(text(
+        "INSERT INTO pipeline (key, name, name_zh, position, is_default) "
+        "VALUES (:key, :name, :name_zh, :position, :is_default) ON CONFLICT (key) DO NOTHING"), row)
+    add_missing(conn)
+    have = {r[0] for r in conn.exec_driver_sql(
+        "SELECT conname FROM pg_constraint WHERE conrelid = 'stage'::regclass")}
+    if "stage_position_key" in have:  # before v5: unique across all stages
+        conn.exec_driver_sql("ALTER TABLE stage DROP CONSTRAINT stage_position_key")
+    if "uq_stage_position" not in have:
+        conn.exec_driver_sql("ALTER TABLE stage ADD CONSTRAINT uq_stage_position UNIQUE (pipeline, position)")
+    if "stage_pipeline_fkey" not in have:
+        conn.exec_driver_sql("ALTER TABLE stage ADD CONSTRAINT stage_pipeline_fkey "
+                             "FOREIGN KEY (pipeline) REFERENCES pipeline (key)")
+    conn.exec_driver_sql("ALTER TABLE history ALTER COLUMN deal_id DROP NOT NULL")
+    stage = models.Stage.__table__
+    texts = [f"{section}{suffix}" for section in SECTIONS for suffix in ("", "_zh")]
+    for s in DEFAULT_STAGES:  # a v4 server could not edit stages' playbooks: these are the defaults
+        conn.execute(update(stage).where(and_(stage.c.key == s.key, *(stage.c[t] == "" for t in texts)))
+                     .values(**{t: getattr(s, t) for t in texts}))
+
+
 # Explicit steps by the version they start from; a version without one takes add_missing
 # (v1's step already brought v2's and v3's additions, so theirs find nothing to add). v3 → v4
 # redefines indexes under their old names, which add_missing cannot see: it has its own step.
-PG_STEPS: dict[int, Callable[["Connection"], None]] = {1: _from_v1, 3: money_per_currency}
+PG_STEPS: dict[int, Callable[["Connection"], None]] = {1: _from_v1, 3: money_per_currency, 4: _from_v4_stages}
 
 
 def migrate_server(engine: "Engine") -> tuple[int, int]:

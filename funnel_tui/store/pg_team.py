@@ -27,9 +27,10 @@ if TYPE_CHECKING:
 REP_ROLE = "funnel_rep"
 LEAD_ROLE = "funnel_lead"
 ROLES = (REP_ROLE, LEAD_ROLE)
-CHILD_TABLES = ("followup", "touch", "history")
+CHILD_TABLES = ("followup", "touch", "history", "checklist_tick")
 
 _GROUPS = f"{REP_ROLE}, {LEAD_ROLE}"
+_NO_DEAL = {"history": "history.deal_id IS NULL OR "}
 
 POLICIES = (
     # Group roles, once per cluster (CREATE ROLE has no IF NOT EXISTS).
@@ -44,9 +45,13 @@ POLICIES = (
     # Undo marks (issue 13), where the schema has them: read and append, like history.
     f"""DO $$ BEGIN IF to_regclass('undo') IS NOT NULL THEN
         EXECUTE 'GRANT SELECT, INSERT ON undo TO {_GROUPS}'; END IF; END $$""",
-    f"GRANT SELECT ON stage, setting, funnel_schema TO {_GROUPS}",
-    # The pipeline itself (stages, tier shares) is the lead's to set.
-    f"GRANT INSERT, UPDATE ON stage, setting TO {LEAD_ROLE}",
+    f"GRANT SELECT ON pipeline, stage, setting, funnel_schema TO {_GROUPS}",
+    # The pipeline itself (pipelines, stages, tier shares) is the lead's to set; an undo of a
+    # stage or pipeline the lead added removes it again.
+    f"GRANT INSERT, UPDATE ON stage, setting, pipeline TO {LEAD_ROLE}",
+    f"GRANT DELETE ON stage, pipeline TO {LEAD_ROLE}",
+    # A deal's playbook ticks (issue 16): whoever works the deal ticks them.
+    f"GRANT SELECT, INSERT, UPDATE ON checklist_tick TO {_GROUPS}",
     f"GRANT SELECT, INSERT, UPDATE ON funnel_user_setting TO {_GROUPS}",
     f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {_GROUPS}",
     # A deal added without an owner belongs to whoever adds it (so the rep's own policy holds).
@@ -65,8 +70,10 @@ BEGIN IF NEW.owner IS NULL OR NEW.owner = '' THEN NEW.owner := current_user; END
         f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY",
         f"DROP POLICY IF EXISTS rep_own_deals ON {table}",
         # The deal's own policy applies inside the subquery: visible deal, visible rows.
+        # History rows without a deal are the lead's stage changes: everyone reads them (the
+        # stages as they stood at a past moment), only the lead writes them.
         f"""CREATE POLICY rep_own_deals ON {table} TO {REP_ROLE}
-           USING (EXISTS (SELECT 1 FROM deal d WHERE d.id = {table}.deal_id))
+           USING ({_NO_DEAL.get(table, "")}EXISTS (SELECT 1 FROM deal d WHERE d.id = {table}.deal_id))
            WITH CHECK (EXISTS (SELECT 1 FROM deal d WHERE d.id = {table}.deal_id))""",
         f"DROP POLICY IF EXISTS lead_all_deals ON {table}",
         f"CREATE POLICY lead_all_deals ON {table} TO {LEAD_ROLE} USING (true) WITH CHECK (true)",

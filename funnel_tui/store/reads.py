@@ -70,9 +70,12 @@ def chosen_deals(q, *, status: str | Sequence[str | None] | None = "open", stage
 
 def list_deals(conn: Connection, *, status: str | None = "open", stage_key: str | None = None,
                owner: str | None = None, search: str | None = None, limit: int | None = None,
-               offset: int = 0) -> list[dict]:
-    """Deals by id, filtered; `status` None or "all" for every status."""
+               offset: int = 0, stage_keys: Sequence[str] | None = None) -> list[dict]:
+    """Deals by id, filtered; `status` None or "all" for every status; `stage_keys` one
+    pipeline's stages."""
     q = chosen_deals(select(D), status=status, stage_key=stage_key, owner=owner)
+    if stage_keys is not None:
+        q = q.where(D.c.stage.in_(list(stage_keys)))
     if search:
         q = q.where(search_clause(search))
     q = q.offset(offset)

@@ -17,38 +17,44 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from funnel_tui.domain.funnel import BOTTLENECK_THRESHOLD, review as review_math, review_weeks
-from funnel_tui.domain.stages import StageDef
+from funnel_tui.domain.stage_history import SLOW_WEEKS, deal_stays, slow_stages
+from funnel_tui.domain.stages import StageDef, StageMap
 from funnel_tui.store.history import live_sql, skipped_actions_sql
-from funnel_tui.store.summary import position_case
-from funnel_tui.store.tables import utc_text
+from funnel_tui.store.summary import DealSet, position_case, set_clause
+from funnel_tui.store.tables import from_db, utc_text
 
 # A stage entry in the review: created in the stage, or moved forward into it (a back-move
 # is a move, and restarts the stage clock, but it is no entry into the funnel's next step).
 ENTRY = "h.kind IN ('created', 'stage') AND (h.kind = 'created' OR {to_pos} > {from_pos})"
 
 
-def _window_params(stages: Sequence[StageDef], *, now: datetime, tz, owner: str | None, weeks: int):
-    """Bind values, the week CASE over a column, the deal-set WHERE and the position CASEs."""
+def _window_params(smap: StageMap, *, now: datetime, tz, owner: str | None, weeks: int,
+                   stage_keys: Sequence[str] | None):
+    """Bind values, the week CASE over a column, the deal-set WHERE and the entry condition
+    (positions read through the map: a split's or merge's relabel is no entry)."""
     windows = review_weeks(now, tz, weeks)
     params: dict[str, Any] = {"lo": utc_text(windows[-1][0]), "hi": utc_text(windows[0][1]),
                               "now": utc_text(now)}
     for i, (start, _end) in enumerate(windows):
         params[f"w{i}"] = utc_text(start)
     week = "CASE " + " ".join(f"WHEN {{col}} >= :w{i} THEN {i}" for i in range(weeks)) + " END"
-    where = "d.deleted_at IS NULL" + (" AND d.owner = :owner" if owner is not None else "")
-    if owner is not None:
-        params["owner"] = owner
-    to_pos = position_case("h.to_stage", stages, params, "tq")
-    from_pos = position_case("h.from_stage", stages, params, "fq")
+    where = set_clause(DealSet(owner=owner, stages=tuple(stage_keys) if stage_keys is not None else None), params)
+    to_pos = position_case("h.to_stage", smap, params, "tq")
+    from_pos = position_case("h.from_stage", smap, params, "fq")
     return params, week, where, ENTRY.format(to_pos=to_pos, from_pos=from_pos)
 
 
 def weekly_flow(conn: Connection, stages: Sequence[StageDef], *, now: datetime, tz, owner: str | None = None,
-                weeks: int = 6) -> dict[str, list[int]]:
-    """Counts per week (0 = this week): new_deals, wins, losses, won_amount, entered:<stage>."""
-    params, week, where, entry = _window_params(stages, now=now, tz=tz, owner=owner, weeks=weeks)
+                weeks: int = 6, stage_keys: Sequence[str] | None = None) -> dict[str, list[int]]:
+    """Counts per week (0 = this week): new_deals, wins, losses, won_amount, entered:<stage>.
+
+    `stages` is the pipeline's stage set now, archived ones included: every week is read
+    through today's map (an entry into a split stage counts for its first part)."""
+    smap = StageMap.of(stages)
+    params, week, where, entry = _window_params(smap, now=now, tz=tz, owner=owner, weeks=weeks,
+                                                 stage_keys=stage_keys)
     out: dict[str, list[int]] = {m: [0] * weeks for m in ("new_deals", "wins", "losses", "won_amount")}
-    for s in stages:
+    for s in smap.counted:
         out[f"entered:{s.key}"] = [0] * weeks
     undone = conn.execute(text("SELECT 1 FROM undo WHERE at <= :now LIMIT 1"), params).first() is not None
 
@@ -76,8 +82,9 @@ def weekly_flow(conn: Connection, stages: Sequence[StageDef], *, now: datetime, 
         out["new_deals"][wk] = n
     # Entries: created in a stage, or moved forward into it (a back-move is no entry).
     for (stage, wk), (n, _) in counts(f"h.to_stage, {week.format(col='h.at')}, count(*), 0", entry, "1, 2").items():
+        stage = smap.key(stage)
         if f"entered:{stage}" in out:
-            out[f"entered:{stage}"][wk] = n
+            out[f"entered:{stage}"][wk] += n
     for (kind, wk), (n, amount) in counts(
             f"h.kind, {week.format(col='h.at')}, count(*), sum(CASE WHEN h.kind = 'won' THEN d.amount END)",
             "h.kind IN ('won', 'lost')", "1, 2").items():
@@ -88,23 +95,27 @@ def weekly_flow(conn: Connection, stages: Sequence[StageDef], *, now: datetime, 
 
 
 def weekly_cohorts(conn: Connection, stages: Sequence[StageDef], *, now: datetime, tz, owner: str | None = None,
-                   weeks: int = 3) -> dict[str, list[tuple[int, int]]]:
+                   weeks: int = 3, stage_keys: Sequence[str] | None = None) -> dict[str, list[tuple[int, int]]]:
     """Cohort conversion per stage and week (DESIGN §3): `cohort:<stage>` → [(n, d), …],
     week 0 = this week. d = the deals that entered the stage during the week (created in it
     or moved forward into it); n = how many of them have reached the next stage since (any
     later entry at or past it), as of `now`. Undone moves count nowhere. n ≤ d always.
     Three weeks by default: the review shows this week, last week and the week before (each
     entrant costs an index seek along its own path)."""
-    order = sorted(stages, key=lambda s: s.position)
-    params, week, where, entry = _window_params(stages, now=now, tz=tz, owner=owner, weeks=weeks)
+    smap = StageMap.of(stages)  # every key read as the stage it counts as now
+    params, week, where, entry = _window_params(smap, now=now, tz=tz, owner=owner, weeks=weeks,
+                                                 stage_keys=stage_keys)
+    order = [smap.position[s.key] for s in smap.counted]
     nxt_whens = []
-    for i, s in enumerate(order[:-1]):
-        params[f"nk{i}"] = s.key
-        nxt_whens.append(f"WHEN :nk{i} THEN {int(order[i + 1].position)}")
-    out = {f"cohort:{s.key}": [(0, 0)] * weeks for s in stages}
+    for i, (key, pos) in enumerate(sorted(smap.position.items())):
+        later = [p for p in order if p > pos]
+        if later:
+            params[f"nk{i}"] = key
+            nxt_whens.append(f"WHEN :nk{i} THEN {int(min(later))}")
+    out = {f"cohort:{s.key}": [(0, 0)] * weeks for s in smap.counted}
     if not nxt_whens:
         return out
-    x_pos = position_case("x.to_stage", stages, params, "xq")
+    x_pos = position_case("x.to_stage", smap, params, "xq")
     # Without undos (by then) every row stands: no look-up of each row's action.
     undone = conn.execute(text("SELECT 1 FROM undo WHERE at <= :now LIMIT 1"), params).first() is not None
     live_h = live_sql("h", "now") if undone else "1 = 1"
@@ -126,21 +137,52 @@ def weekly_cohorts(conn: Connection, stages: Sequence[StageDef], *, now: datetim
         FROM entrants e WHERE e.next_pos IS NOT NULL
         GROUP BY e.to_stage, e.wk"""), params).all()
     for stage, wk, d, n in rows:
-        key = f"cohort:{stage}"
+        key = f"cohort:{smap.key(stage)}"
         if key in out and wk is not None:
-            out[key] = [*out[key][:wk], (int(n or 0), int(d)), *out[key][wk + 1:]]
+            was_n, was_d = out[key][wk]
+            out[key] = [*out[key][:wk], (was_n + int(n or 0), was_d + int(d)), *out[key][wk + 1:]]
     return out
 
 
 def review(conn: Connection, stages: Sequence[StageDef], *, now: datetime, tz, owner: str | None = None,
-           threshold: float = BOTTLENECK_THRESHOLD) -> dict[str, Any]:
+           threshold: float = BOTTLENECK_THRESHOLD, stage_keys: Sequence[str] | None = None) -> dict[str, Any]:
     """The weekly review: this week vs last vs the trailing 4-week average, cohort
-    conversion per week, bottlenecks."""
-    weekly: dict[str, Any] = dict(weekly_flow(conn, stages, now=now, tz=tz, owner=owner))
-    weekly.update(weekly_cohorts(conn, stages, now=now, tz=tz, owner=owner))
+    conversion per week, bottlenecks, and the stages deals overstayed four weeks running
+    (split suggested)."""
+    weekly: dict[str, Any] = dict(weekly_flow(conn, stages, now=now, tz=tz, owner=owner, stage_keys=stage_keys))
+    weekly.update(weekly_cohorts(conn, stages, now=now, tz=tz, owner=owner, stage_keys=stage_keys))
     windows = review_weeks(now, tz, 6)
-    out = review_math(stages, weekly, threshold=threshold)
+    current = [s for s in stages if not s.archived]
+    out = review_math(current, weekly, threshold=threshold)
     out["owner"] = owner
     out["week_start"] = windows[0][0]
     out["last_week_start"] = windows[1][0]
+    stays = completed_stays_in(conn, stages, windows[SLOW_WEEKS][0], windows[1][1], owner=owner,
+                               stage_keys=stage_keys)
+    out["slow_stages"] = slow_stages(current, stays, windows)
     return out
+
+
+def completed_stays_in(conn: Connection, stages: Sequence[StageDef], lo: datetime, hi: datetime, *,
+                       owner: str | None = None, stage_keys: Sequence[str] | None = None) -> list[tuple]:
+    """Completed stays (stage as it counts now, entered, left) that ended in [lo, hi): the
+    paths of the deals with a move in that span, walked by domain.funnel.deal_stays."""
+    params: dict[str, Any] = {"lo": utc_text(lo), "hi": utc_text(hi)}
+    where = set_clause(DealSet(owner=owner, stages=tuple(stage_keys) if stage_keys is not None else None), params)
+    rows = conn.execute(text(f"""
+        SELECT h.id, h.deal_id, h.at, h.kind, h.to_stage, h.from_stage, h.action
+        FROM history h JOIN deal d ON d.id = h.deal_id
+        WHERE h.to_stage IS NOT NULL AND {where} AND {live_sql('h')} AND h.deal_id IN (
+            SELECT x.deal_id FROM history x WHERE x.kind = 'stage' AND x.at >= :lo AND x.at < :hi)
+        ORDER BY h.deal_id, h.id"""), params).mappings().all()
+    smap = StageMap.of(stages)
+    undone: set[str] = set()  # undone actions' rows are left out by the query (live_sql)
+    paths: dict[int, list[dict]] = {}
+    for r in rows:
+        paths.setdefault(r["deal_id"], []).append({**r, "at": from_db(_when(r["at"]))})
+    lo_t, hi_t = from_db(lo), from_db(hi)
+    return [stay for path in paths.values() for stay in deal_stays(path, smap, undone) if lo_t <= stay[2] < hi_t]
+
+
+def _when(value: Any) -> datetime:
+    return value if isinstance(value, datetime) else datetime.fromisoformat(str(value))

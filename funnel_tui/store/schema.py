@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from funnel_tui.domain.stages import DEFAULT_STAGES
+from funnel_tui.domain.stages import DEFAULT_PIPELINE_DEF, DEFAULT_STAGES
 from funnel_tui.store import migrations
 from funnel_tui.store.migrations import UNDO_TRIGGERS, user_version
 
@@ -53,28 +53,16 @@ def create_schema(conn: "Connection") -> None:
 
 
 def seed_stages(conn: "Connection") -> None:
+    """The default pipeline and its stages, with the source documents' playbooks."""
     from sqlalchemy import insert, select
 
-    from funnel_tui.models import Stage
+    from funnel_tui.models import Pipeline, Stage
 
     table = Stage.__table__
     if conn.execute(select(table.c.key).limit(1)).first() is not None:
         return
-    conn.execute(
-        insert(table),
-        [
-            {
-                "key": s.key,
-                "position": s.position,
-                "name": s.name,
-                "name_zh": s.name_zh,
-                "probability": s.probability,
-                "max_dwell_days": s.max_dwell_days,
-                "kind": s.kind,
-            }
-            for s in DEFAULT_STAGES
-        ],
-    )
+    conn.execute(insert(Pipeline.__table__).values(**DEFAULT_PIPELINE_DEF.as_row()))
+    conn.execute(insert(table), [s.as_row() for s in DEFAULT_STAGES])
 
 
 def ensure_schema(engine: "Engine") -> None:

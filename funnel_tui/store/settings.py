@@ -10,12 +10,12 @@ from __future__ import annotations
 from decimal import Decimal
 from pathlib import Path
 
-from sqlalchemy import delete, insert, text, update
+from sqlalchemy import delete, inspect, insert, text, update
 from sqlalchemy.engine import Connection
 
 from funnel_tui import config
 from funnel_tui.domain.currency_totals import RATE_PREFIX, Rates
-from funnel_tui.domain.stages import StageDef, find_stage
+from funnel_tui.domain.stages import DEFAULT_PIPELINE_DEF, PipelineDef, StageDef, find_stage
 from funnel_tui.store import board_sql
 from funnel_tui.store.errors import StoreError
 from funnel_tui.store.personal import DEMO_ME, is_personal, personal_in_config  # noqa: F401 - re-exported
@@ -24,8 +24,20 @@ from funnel_tui.store.tables import SET
 
 
 def read_stages(conn: Connection) -> tuple[StageDef, ...]:
-    """Every stage, in funnel order (the board's first read reads them too: board_sql)."""
-    return board_sql.stage_defs(conn.execute(text(board_sql.STAGES_SQL)).all())
+    """Every stage of every pipeline, archived ones included, in funnel order per pipeline
+    (the board's first read reads them the same way: board_sql.STAGES_SQL, stage_defs).
+
+    Read as `SELECT *`: a database opened read-only because a newer (or older) funnel-tui
+    wrote it may lack or add columns; the missing ones take their defaults."""
+    return board_sql.stage_defs(conn.execute(text(board_sql.STAGES_SQL)).mappings().all())
+
+
+def read_pipelines(conn: Connection) -> tuple[PipelineDef, ...]:
+    """Every pipeline, in the order the rep made them (the default one where the table is
+    missing: a database from before pipelines, opened read-only)."""
+    if not inspect(conn).has_table("pipeline"):
+        return (DEFAULT_PIPELINE_DEF,)
+    return board_sql.pipeline_defs(conn.execute(text(board_sql.PIPELINES_SQL)).mappings().all())
 
 
 def stage_named(stages: tuple[StageDef, ...], key_or_name: str) -> StageDef:

@@ -14,6 +14,11 @@ same instant; undo restores it along with the stage).
 `--as-of` replays history instead (store/summary_as_of.py); the weekly review counts
 history rows per week (store/review.py). Both share the SQL pieces here. Every function
 reads inside the caller's transaction.
+
+Stage changes (domain/funnel.py says how they count): SQL groups by the stored stage keys and
+Python reads each key through the StageMap — a split's or merge's old key counts as its new
+stage, and the relabel moves they wrote (both ends one stage now) are dropped from the
+entry/exit sums, which is exact: such a move's exit and entry fall at the same instant.
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from funnel_tui.domain.funnel import DealGroup, FunnelFacts
-from funnel_tui.domain.stages import StageDef
+from funnel_tui.domain.stages import StageDef, StageMap
 from funnel_tui.store.history import live_sql, skipped_actions_sql
 from funnel_tui.store.tables import utc_text, weighted_sql
 
@@ -36,15 +41,17 @@ J0 = 2458849.5
 
 @dataclass(frozen=True, slots=True)
 class DealSet:
-    """Which deals a summary covers: one rep (or all), created in [since, until)."""
+    """Which deals a summary covers: one rep (or all), created in [since, until), sitting in
+    one of `stages` (a pipeline's keys; None: every deal)."""
 
     owner: str | None = None
     since: datetime | None = None
     until: datetime | None = None
+    stages: tuple[str, ...] | None = None
 
     @property
     def everything(self) -> bool:
-        return self.owner is None and self.since is None and self.until is None
+        return self.owner is None and self.since is None and self.until is None and self.stages is None
 
 
 def days_sql(expr: str) -> str:
@@ -68,16 +75,34 @@ def set_clause(deals: DealSet, params: dict, *, as_of: datetime | None = None) -
     if deals.until is not None:
         parts.append("d.created_at < :set_until")
         params["set_until"] = utc_text(deals.until)
+    if deals.stages is not None:
+        names = []
+        for i, key in enumerate(deals.stages):
+            params[f"set_stage{i}"] = key
+            names.append(f":set_stage{i}")
+        parts.append(f"d.stage IN ({', '.join(names) or 'NULL'})")
     return " AND ".join(parts)
 
 
-def position_case(column: str, stages: Sequence[StageDef], params: dict, prefix: str) -> str:
-    """SQL giving the funnel position of the stage key in `column` (0 for none)."""
+def position_case(column: str, stages: Sequence[StageDef] | StageMap, params: dict, prefix: str) -> str:
+    """SQL giving the funnel position of the stage key in `column` (0 for none): the position
+    of the stage the key counts as now (StageMap)."""
+    smap = stages if isinstance(stages, StageMap) else StageMap.of(stages)
     whens = []
-    for s in stages:
-        params[f"{prefix}{s.position}"] = s.key
-        whens.append(f"WHEN :{prefix}{s.position} THEN {int(s.position)}")
-    return f"(CASE {column} {' '.join(whens)} ELSE 0 END)"
+    for i, (key, position) in enumerate(sorted(smap.position.items())):
+        params[f"{prefix}{i}"] = key
+        whens.append(f"WHEN :{prefix}{i} THEN {int(position)}")
+    return f"(CASE {column} {' '.join(whens) or 'WHEN NULL THEN 0'} ELSE 0 END)"
+
+
+def mapped_pairs(smap: StageMap, rows) -> list[tuple]:
+    """Rows of (owner, to, from, count, Σ days) read through the map; relabels dropped."""
+    out = []
+    for owner, to_stage, from_stage, n, days in rows:
+        if from_stage is not None and smap.same(to_stage, from_stage):
+            continue  # a split's or merge's move: neither an entry nor an exit
+        out.append((owner, smap.key(to_stage) or to_stage, smap.key(from_stage) if from_stage else None, n, days))
+    return out
 
 
 def has_undos(conn: Connection) -> bool:
@@ -120,6 +145,7 @@ def facts_now(conn: Connection, stages: Sequence[StageDef], deals: DealSet, now:
               split: bool) -> dict[str | None, FunnelFacts]:
     """Per rep when `split`; otherwise {None: facts} for the whole set."""
     fast_all = deals.everything and not split  # history sums need no join to deal
+    smap = StageMap.of(stages)
     # julianday(:now) once, in Python: SQLite would parse the bound text on every row.
     params: dict[str, Any] = {"now_jd": now.timestamp() / 86400 + 2440587.5}
     where = set_clause(deals, params)
@@ -136,6 +162,7 @@ def facts_now(conn: Connection, stages: Sequence[StageDef], deals: DealSet, now:
         FROM deal d WHERE {where}
         GROUP BY d.owner, d.status, d.stage, d.source, d.lost_reason, d.currency"""), params).all()
     for owner, status, stage, source, reason, currency, n, amount, weighted, cycle, dwell, entered in rows:
+        stage = smap.key(stage) or stage
         f = facts.setdefault(owner, FunnelFacts())
         f.groups.append(DealGroup(status, stage, source or "", reason or "", n, int(amount or 0),
                                   int(weighted or 0), float(cycle or 0.0), float(dwell or 0.0), currency))
@@ -147,31 +174,33 @@ def facts_now(conn: Connection, stages: Sequence[StageDef], deals: DealSet, now:
     # Reached: the current stage, except for deals that moved back. A deal below its highest
     # stage left that stage by a backward move, so its highest is the highest stage it ever
     # moved back from: index seeks on the (few) backward rows, no walk along each path.
+    # "Backward" and "highest" read positions through the map (a relabel is neither).
     pos_params: dict[str, Any] = {}
-    from_case = position_case("h.from_stage", stages, pos_params, "fp")
+    from_case = position_case("h.from_stage", smap, pos_params, "fp")
     backward = []
-    for s in stages:
-        later = [t.key for t in stages if t.position > s.position]
+    keys = sorted(smap.position)
+    for j, key in enumerate(keys):
+        later = [k for k in keys if smap.position[k] > smap.position[key]]
         if later:
-            pos_params[f"bk{s.position}"] = s.key
+            pos_params[f"bk{j}"] = key
             names = []
-            for i, key in enumerate(later):
-                pos_params[f"bf{s.position}_{i}"] = key
-                names.append(f":bf{s.position}_{i}")
+            for i, other in enumerate(later):
+                pos_params[f"bf{j}_{i}"] = other
+                names.append(f":bf{j}_{i}")
             backward.append(f"SELECT h.deal_id, h.action, {from_case} AS fp FROM history h "
-                            f"WHERE h.to_stage = :bk{s.position} AND h.from_stage IN ({', '.join(names)})")
+                            f"WHERE h.to_stage = :bk{j} AND h.from_stage IN ({', '.join(names)})")
     moved_back = conn.execute(text(f"""
         SELECT d.owner, d.stage, max(b.fp)
         FROM ({' UNION ALL '.join(backward) or "SELECT NULL AS deal_id, '' AS action, 0 AS fp"}) b
         JOIN deal d ON d.id = b.deal_id
         WHERE {where} AND {live_sql('b')}
         GROUP BY b.deal_id, d.owner, d.stage"""), {**params, **pos_params}).all()
-    by_position = {s.position: s.key for s in stages}
-    position = {s.key: s.position for s in stages}
+    by_position = {smap.position[s.key]: s.key for s in smap.counted}
     for owner, cur in current_at.items():
         facts[owner].highest = dict(cur)
     for owner, stage, top in moved_back:
-        if top > position.get(stage, 0) and top in by_position:
+        stage = smap.key(stage) or stage
+        if top > smap.position.get(stage, 0) and top in by_position:
             highest = facts[owner].highest
             highest[stage] -= 1
             highest[by_position[top]] = highest.get(by_position[top], 0) + 1
@@ -186,7 +215,7 @@ def facts_now(conn: Connection, stages: Sequence[StageDef], deals: DealSet, now:
             FROM history h WHERE h.to_stage IS NOT NULL
             GROUP BY h.to_stage, h.from_stage""")).all()
         # Every deal's rows, read in index order without a join; deleted deals' rows come off.
-        add_pairs(pairs, [(None, *r) for r in total], +1)
+        add_pairs(pairs, mapped_pairs(smap, [(None, *r) for r in total]), +1)
         gone = conn.execute(text(f"""
             SELECT h.to_stage, h.from_stage, count(*), sum({days_at})
             FROM history h
@@ -194,7 +223,7 @@ def facts_now(conn: Connection, stages: Sequence[StageDef], deals: DealSet, now:
                 SELECT x.deal_id FROM history x JOIN deal d ON d.id = x.deal_id
                 WHERE x.kind = 'deleted' AND d.deleted_at IS NOT NULL)
             GROUP BY h.to_stage, h.from_stage""")).all()
-        add_pairs(pairs, [(None, *r) for r in gone], -1)
+        add_pairs(pairs, mapped_pairs(smap, [(None, *r) for r in gone]), -1)
     else:
         # The set's (id, rep) pairs first, from the summary index: joining each history row
         # to the wide deal row instead costs a table look-up per row.
@@ -203,7 +232,7 @@ def facts_now(conn: Connection, stages: Sequence[StageDef], deals: DealSet, now:
             SELECT chosen.owner, h.to_stage, h.from_stage, count(*), sum({days_at})
             FROM chosen JOIN history h ON h.deal_id = chosen.id AND h.to_stage IS NOT NULL
             GROUP BY chosen.owner, h.to_stage, h.from_stage"""), params).all()
-        add_pairs(pairs, rows, +1)
+        add_pairs(pairs, mapped_pairs(smap, rows), +1)
     if undone:
         rows = conn.execute(text(f"""
             SELECT d.owner, h.to_stage, h.from_stage, count(*), sum({days_at})
@@ -212,7 +241,7 @@ def facts_now(conn: Connection, stages: Sequence[StageDef], deals: DealSet, now:
             GROUP BY d.owner, h.to_stage, h.from_stage"""), params).all()
         if fast_all:
             rows = [(None, *r[1:]) for r in rows]
-        add_pairs(pairs, rows, -1)
+        add_pairs(pairs, mapped_pairs(smap, rows), -1)
     if fast_all:
         open_all: dict[str, float] = {}
         for per in open_entries.values():

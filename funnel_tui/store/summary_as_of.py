@@ -15,12 +15,13 @@ from sqlalchemy.engine import Connection
 from funnel_tui.domain.currency_totals import BASE_CURRENCY
 from funnel_tui.domain.funnel import DealGroup, FunnelFacts
 from funnel_tui.domain.money import weighted_minor
-from funnel_tui.domain.stages import StageDef
+from funnel_tui.domain.stages import StageDef, StageMap
 from funnel_tui.store.summary import (
     DealSet,
     add_pairs,
     completed_stays,
     days_sql,
+    mapped_pairs,
     position_case,
     set_clause,
 )
@@ -43,7 +44,15 @@ def facts_as_of(conn: Connection, stages: Sequence[StageDef], deals: DealSet,
     params: dict[str, Any] = {"as_of": utc_text(as_of)}
     where = set_clause(deals, params, as_of=as_of)
     live = live_sql("h", "as_of")
-    top_case = position_case("h.to_stage", stages, params, "tp")
+    smap = StageMap.of(stages)  # the stages as they stood at as_of (the caller's stage_set)
+    top_case = position_case("h.to_stage", smap, params, "tp")
+    # A split's or merge's relabel move does not start a stay: when there are any, the stay
+    # began at the last entry that is neither undone nor such a move.
+    relabel = "(1 = 0)"
+    if smap.relabels:
+        relabel = (f"(h.kind = 'stage' AND h.from_stage IS NOT NULL AND "
+                   f"{position_case('h.from_stage', smap, params, 'rf')} = "
+                   f"{position_case('h.to_stage', smap, params, 'rt')})")
     joins, columns = [], []
     server = conn.dialect.name != "sqlite"
     for i, column in enumerate(AS_OF_FIELDS):
@@ -73,12 +82,13 @@ def facts_as_of(conn: Connection, stages: Sequence[StageDef], deals: DealSet,
             FROM history h WHERE h.kind IN ('won', 'lost', 'reopened') AND h.at > :as_of
             GROUP BY h.deal_id) x JOIN history sh ON sh.id = x.first_id),
         undone_deals AS MATERIALIZED (
-          SELECT DISTINCT h.deal_id FROM history h WHERE h.action IN ({skipped_actions_sql("as_of")})),
+          SELECT DISTINCT h.deal_id FROM history h WHERE h.action IN ({skipped_actions_sql("as_of")})
+            OR (h.to_stage IS NOT NULL AND h.at <= :as_of AND {relabel})),
         state AS MATERIALIZED (
           SELECT d.id, d.owner, d.source, d.created_at, last.to_stage AS stage, e.top,
             CASE WHEN u.deal_id IS NULL THEN last.at ELSE
               (SELECT h.at FROM history h WHERE h.deal_id = d.id AND h.to_stage IS NOT NULL AND h.at <= :as_of
-                 AND {live} ORDER BY h.id DESC LIMIT 1) END AS entered,
+                 AND {live} AND NOT {relabel} ORDER BY h.id DESC LIMIT 1) END AS entered,
             CASE WHEN st.deal_id IS NULL THEN d.status ELSE st.old END AS status,
             {', '.join(columns)}
           FROM deal d
@@ -95,12 +105,13 @@ def facts_as_of(conn: Connection, stages: Sequence[StageDef], deals: DealSet,
                julianday(:as_of) - julianday(COALESCE(entered, created_at)),
                {days_sql('COALESCE(entered, created_at)')}
         FROM state"""), params).all()
-    by_position = {s.position: s.key for s in stages}
-    position = {s.key: s.position for s in stages}
+    by_position = {smap.position[s.key]: s.key for s in smap.counted}
+    position = smap.position
     facts: dict[str, FunnelFacts] = {}
     groups: dict[str, dict[tuple, list]] = {}
     open_entries: dict[str, dict[str, float]] = {}
     for owner, source, stage, top, status, amount, prob, reason, currency, cycle, dwell, entered in rows:
+        stage = smap.key(stage) or stage
         f = facts.setdefault(owner, FunnelFacts())
         top_key = by_position.get(top, stage)
         if position.get(stage, 0) > position.get(top_key, 0):
@@ -129,7 +140,7 @@ def facts_as_of(conn: Connection, stages: Sequence[StageDef], deals: DealSet,
         FROM deal d JOIN history h ON h.deal_id = d.id AND h.to_stage IS NOT NULL AND h.at <= :as_of
         WHERE {where} AND {live}
         GROUP BY d.owner, h.to_stage, h.from_stage"""), params).all()
-    add_pairs(pairs, rows, +1)
+    add_pairs(pairs, mapped_pairs(smap, rows), +1)
     for owner, stays in completed_stays(pairs, open_entries).items():
         if owner in facts:
             facts[owner].stays = stays

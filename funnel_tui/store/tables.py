@@ -1,7 +1,8 @@
 """The tables as the store's SQL names them, and the values that cross into them.
 
 - Short aliases of the model tables (D for deal, F followup, T touch, H history, U undo,
-  S stage, SET setting): the store reads plain columns, never ORM objects (several times cheaper).
+  S stage, SET setting, P pipeline, CT checklist_tick): the store reads plain columns, never
+  ORM objects (several times cheaper).
 - Times cross the store's boundary as aware UTC datetimes; inside SQLite they are UTC text
   of fixed width, so text order is time order (`utc_text`, `sqlite_value`).
 - Statuses are written into the SQL literally: SQLite uses a partial index
@@ -18,7 +19,7 @@ from typing import Any
 
 from sqlalchemy import BigInteger, and_, literal_column
 
-from funnel_tui.models import Deal, FollowUp, History, Setting, Stage, Touch, Undo
+from funnel_tui.models import ChecklistTick, Deal, FollowUp, History, Pipeline, Setting, Stage, Touch, Undo
 from funnel_tui.store.board_sql import weighted_sql
 from funnel_tui.store.errors import StoreError
 from funnel_tui.store.times import UTC_TEXT, utc_text  # noqa: F401 - re-exported for the store
@@ -31,6 +32,8 @@ H = History.__table__
 S = Stage.__table__
 SET = Setting.__table__
 U = Undo.__table__
+P = Pipeline.__table__
+CT = ChecklistTick.__table__
 
 DATETIME_COLUMNS = frozenset({"created_at", "updated_at", "stage_entered_at", "last_contact_at",
                               "next_follow_up_at", "closed_at", "deleted_at"})

@@ -18,9 +18,12 @@ from sqlalchemy import and_, bindparam, insert, select, text, update
 from sqlalchemy.engine import Connection
 
 from funnel_tui.domain.funnel import UNDO_PREFIX
+from funnel_tui.domain.stage_history import is_setup
 from funnel_tui.domain.undo import what_was_done
+from funnel_tui.store.checklist import is_tick, undo_check
 from funnel_tui.store.followups import refresh_next_follow_up
 from funnel_tui.store.history import TRACKED, apply_changes, deal_row, deser, history_row, live_sql, record, ser
+from funnel_tui.store.stage_setup import undo_setup
 from funnel_tui.store.tables import D, F, H, T, U, to_db
 
 
@@ -45,7 +48,7 @@ def undo(conn: Connection, *, now: datetime, authors: tuple[str, ...] | None = N
     if target is None:
         return None
     rows = conn.execute(select(H).where(H.c.action == target).order_by(H.c.id.desc())).mappings().all()
-    _lock_deals(conn, sorted({r["deal_id"] for r in rows}))
+    _lock_deals(conn, sorted({r["deal_id"] for r in rows if r["deal_id"] is not None}))
     first = conn.execute(select(D.c.customer).where(D.c.id == rows[-1]["deal_id"])).scalar()
     what = what_was_done([dict(r) for r in reversed(rows)])
     action = UNDO_PREFIX + target
@@ -54,9 +57,14 @@ def undo(conn: Connection, *, now: datetime, authors: tuple[str, ...] | None = N
     # Column changes are gathered per deal and written in one UPDATE, so CHECKs that tie
     # columns together (status ↔ closed_at) hold at every statement.
     restore: dict[int, dict[str, Any]] = {}
+    setup = [dict(row) for row in rows if is_setup(row)]  # stage changes: no deal
     for row in rows:  # newest first: the oldest row's "old" value wins
+        if is_setup(row):
+            continue
         deal_ids.setdefault(row["deal_id"], None)
-        if row["kind"] == "imported":
+        if is_tick(row):
+            undo_check(conn, row, now=now, action=action)
+        elif row["kind"] == "imported":
             imported.append(row["deal_id"])
         elif (row["field"] or "") in TRACKED and row["kind"] != "created":
             restore.setdefault(row["deal_id"], {})[row["field"]] = deser(row["field"], row["old"])
@@ -71,12 +79,15 @@ def undo(conn: Connection, *, now: datetime, authors: tuple[str, ...] | None = N
         if "deleted_at" in changes:
             kinds["deleted_at"] = "restored" if changes["deleted_at"] is None else "deleted"
         apply_changes(conn, deal, changes, now=now, action=action, kind_for=kinds)
+    if setup:  # after the deals are back in their stages: a created stage can go again
+        undo_setup(conn, setup, now=now, action=action)
     skip = set(imported)  # their follow-ups did not change
     for deal_id in deal_ids:
         if deal_id not in skip:
             refresh_next_follow_up(conn, deal_id)
     conn.execute(insert(U).values(action=target, undo_action=action, at=to_db(now)))
-    return {"action": target, "deal_ids": list(deal_ids), "rows": len(rows), "customer": first or "", **what}
+    return {"action": target, "deal_ids": list(deal_ids), "rows": len(rows), "customer": first or "", **what,
+            "setup": len(setup)}
 
 
 def _lock_deals(conn: Connection, ids: list[int]) -> None:

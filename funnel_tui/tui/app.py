@@ -53,7 +53,8 @@ class FunnelApp(ScreenServices, App[int]):
         self.clock = clock
         self.tz = tz or local_tz()
         self.lang = lang or detect_lang(store.get_setting("lang"))
-        activate(self.lang)  # the gettext catalogs speak the board's language
+        activate(self.lang)  # the gettext catalogs speak the board's language (funnel_tui.i18n)
+        self.pipeline: str | None = None  # the default pipeline until the rep switches (P)
         # Where `x` writes; None: the `export_dir` setting, else the documents folder (read
         # when the rep exports, not at start-up).
         self.export_dir = Path(export_dir) if export_dir else None

@@ -22,16 +22,25 @@ EMPTY_TOTALS = {"count": 0, "amount": 0, "weighted": 0}
 BoardData = dict[str, tuple[list[dict], dict, list[dict]]]  # stage -> (rows, totals, lost rows)
 
 
-def read_board(store, show_lost: bool, limits: dict[str, int]) -> BoardData:
-    """Every column's first page(s) and totals, in bounded queries."""
+def read_board(store, show_lost: bool, limits: dict[str, int], pipeline: str | None = None) -> BoardData:
+    """Every column's first page(s) and totals (of one pipeline's stages), in bounded queries."""
     totals = {"open": store.board_totals(), "won": store.board_totals(status="won")}
     data: BoardData = {}
-    for stage in store.stages():
+    for stage in store.stages(pipeline):
         status = "open" if stage.kind == "open" else "won"
-        rows = store.board_column(stage.key, limit=limits.get(stage.key, PAGE), status=status)
+        rows = with_ticks(store, store.board_column(stage.key, limit=limits.get(stage.key, PAGE), status=status))
         lost = store.board_column(stage.key, limit=PAGE, status="lost") if show_lost and status == "open" else []
         data[stage.key] = (rows, totals[status].get(stage.key, EMPTY_TOTALS), lost)
     return data
+
+
+def with_ticks(store, rows: list[dict]) -> list[dict]:
+    """Each card's playbook progress in its stage (`ticked`, the card's 2/3): one indexed
+    read per page, only for open deals (won ones have no checklist left to do)."""
+    counts = store.tick_counts([r for r in rows if r.get("status") == "open"])
+    for row in rows:
+        row["ticked"] = counts.get(row["id"], 0)
+    return rows
 
 
 class FirstRead:
@@ -86,9 +95,10 @@ def _yield_cpu() -> None:
 
 
 class StoreOpening:
-    """The Store while it opens. The board's first frame needs only the stages and the
-    settings `lang` and `theme`, read here from the BoardReader before the first read
-    starts; every other call opens the Store (or waits while `open_in_background` opens it,
+    """The Store while it opens. The board's first frame needs only the default pipeline's
+    stages, the pipelines (is there a second one for `P`? the title names the one shown) and
+    the settings `lang` and `theme`, read here from the BoardReader before the first read starts; every other call
+    opens the Store (or waits while `open_in_background` opens it,
     which the app starts once the first cards are up) and is the Store's from then on."""
 
     EARLY_SETTINGS = ("lang", "theme")
@@ -96,6 +106,8 @@ class StoreOpening:
     def __init__(self, reader, open_store: Callable[[], Any]) -> None:
         self._open_store = open_store
         self._stages = reader.stages()
+        self._pipelines = reader.pipelines()
+        self._default_pipeline = reader.pipeline()
         self._settings = {key: reader.get_setting(key) for key in self.EARLY_SETTINGS}
         self._lock = threading.Lock()
         self._store: Any = None
@@ -125,8 +137,20 @@ class StoreOpening:
                     raise
             return self._store
 
-    def stages(self):
-        return self._stages if self._store is None else self._store.stages()
+    def stages(self, pipeline: str | None = None):
+        """The live stages of a pipeline (the default one: as read at start, until the Store is open)."""
+        if self._store is None and pipeline is None:
+            return self._stages
+        return self.store().stages(pipeline)
+
+    def pipelines(self):
+        return self._pipelines if self._store is None else self._store.pipelines()
+
+    def pipeline(self, text: str | None = None):
+        """A pipeline by key or name; the default one (the board's title) as read at start."""
+        if self._store is None and text is None:
+            return self._default_pipeline
+        return self.store().pipeline(text)
 
     def get_setting(self, key: str, default: str | None = None) -> str | None:
         if self._store is None and key in self._settings:

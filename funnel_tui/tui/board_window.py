@@ -90,6 +90,9 @@ class BoardWindow:
 
     def _title_text(self) -> Text:
         title = Text(f"funnel · {tr(self.ctx.lang, 'Board')}", style="bold")
+        store = self.ctx.store
+        if len(store.pipelines()) > 1:  # a rep with one pipeline sees nothing new
+            title.append(f" · {store.pipeline(self.ctx.pipeline).label(self.ctx.lang)}", style="bold")
         total = len(self._columns)
         if total and self.visible_count < total:
             first = self._first_visible

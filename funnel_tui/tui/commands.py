@@ -17,11 +17,17 @@ from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 from funnel_tui.domain.text import truncate_to_width
-from funnel_tui.i18n import _
+from funnel_tui.i18n import N_, _
 from funnel_tui.tui.context import context_of
 
 JUMP_LIMIT = 12
 TEAM_VIEWS = ("BoardScreen", "TodayScreen")  # the screens a lead narrows to one rep
+# Screens the palette opens from anywhere: (name, app action, help). Their screens have no
+# key on the board, which keeps its footer for the day's keys.
+APP_COMMANDS: tuple[tuple[str, str, str], ...] = (
+    (N_("Stages"), "app.open_stages",
+     N_("Your stages and their playbooks: add, rename, reorder, split, merge, archive")),
+)
 
 
 @runtime_checkable
@@ -38,7 +44,7 @@ class ScreenCommands(Provider):
         """(name, action, help) for the screen's shown bindings that can act now."""
         screen = self.screen
         out = []
-        for b in screen.BINDINGS:
+        for b in [*screen.BINDINGS, *getattr(screen, "CONDITIONAL_BINDINGS", ())]:
             if not isinstance(b, Binding) or not b.description or not b.show:
                 continue
             name, _sep, params = b.action.partition("(")
@@ -46,6 +52,13 @@ class ScreenCommands(Provider):
             if screen.check_action(name, args):
                 out.append((b.description, b.action, b.tooltip))
         return out
+
+    def _commands(self) -> list[tuple[str, str, str]]:
+        """The screen's actions, then the screens the palette opens from anywhere."""
+        own = {action for _name, action, _help in self._actions()}
+        extra = [(_(name), action, _(help_text)) for name, action, help_text in APP_COMMANDS
+                 if not isinstance(self.screen, _screen_of(action))]
+        return self._actions() + [c for c in extra if c[1] not in own]
 
     def _app_commands(self) -> list[tuple[str, object, str]]:
         """(name, callback, help) of what the palette offers on every screen: the import."""
@@ -62,7 +75,7 @@ class ScreenCommands(Provider):
         self.app.push_screen(ImportScreen())
 
     async def discover(self) -> Hits:
-        for name, action, help_text in self._actions():
+        for name, action, help_text in self._commands():
             yield DiscoveryHit(Text(name), partial(self.screen.run_action, action), help=help_text)
         for name, callback, help_text in self._app_commands():
             yield DiscoveryHit(Text(name), callback, help=help_text)
@@ -73,7 +86,7 @@ class ScreenCommands(Provider):
             score = max(matcher.match(name), matcher.match(help_text) * 0.8)
             if score > 0:
                 yield Hit(score, Text(name), callback, help=help_text)
-        for name, action, help_text in self._actions():
+        for name, action, help_text in self._commands():
             score = max(matcher.match(name), matcher.match(help_text) * 0.8)
             if score > 0:
                 yield Hit(score, Text(name), partial(self.screen.run_action, action), help=help_text)
@@ -128,3 +141,13 @@ class ScreenCommands(Provider):
         from funnel_tui.tui.screens.deal import DealScreen
 
         self.app.push_screen(DealScreen(deal_id))
+
+
+def _screen_of(action: str) -> type:
+    """The screen class an app command opens (the palette leaves it out there)."""
+    if action == "app.open_stages":
+        from funnel_tui.tui.screens.stages import StagesScreen
+
+        return StagesScreen
+    return type(None)
+

@@ -35,6 +35,8 @@ class AppContext(Protocol):
     """The rep's zone: times are stored in UTC and shown in this one."""
     lang: str
     """"en" or "zh": the language of stage and screen names."""
+    pipeline: str | None
+    """The pipeline the board, Today and Summary show (its key; None: the default one)."""
 
     def now(self) -> datetime:
         """The app's clock (aware UTC); tests and screenshots pin it."""

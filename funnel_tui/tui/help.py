@@ -33,8 +33,11 @@ class Helpable(Protocol):
 
 def help_rows(screen: Helpable) -> list[KeyRow]:
     """Every key that acts on `screen`: its own, then the app's (q, ctrl+p), then the keys
-    its widgets handle."""
-    return [*key_rows([*screen.BINDINGS, *screen.app.BINDINGS]), *getattr(screen, "HELP_EXTRA", ())]
+    its widgets handle. Its CONDITIONAL_BINDINGS come in only while its `check_action`
+    lets them act (the pipeline key, with more than one pipeline)."""
+    check = getattr(screen, "check_action", lambda *_a: True)
+    extra = [b for b in getattr(screen, "CONDITIONAL_BINDINGS", ()) if check(b.action, ()) is not False]
+    return [*key_rows([*screen.BINDINGS, *extra, *screen.app.BINDINGS]), *getattr(screen, "HELP_EXTRA", ())]
 
 
 class HelpScreen(ModalScreen[None]):

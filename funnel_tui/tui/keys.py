@@ -11,16 +11,21 @@ from funnel_tui.tui.key_table import markdown_table
 from funnel_tui.tui.screens.board import BoardScreen
 from funnel_tui.tui.screens.deal import DealScreen
 from funnel_tui.tui.screens.import_file import ImportScreen
+from funnel_tui.tui.screens.stages import StagesScreen
 from funnel_tui.tui.screens.summary import SummaryScreen
 from funnel_tui.tui.screens.today import TodayScreen
 
 SCREENS = (("Board", BoardScreen), ("Deal", DealScreen), ("Today", TodayScreen), ("Summary", SummaryScreen),
-           ("Import", ImportScreen))
+           ("Stages (ctrl+p → Stages)", StagesScreen), ("Import", ImportScreen))
 
 
 def readme_keys() -> str:
     """The README's key section, generated from every screen's BINDINGS."""
-    return "\n\n".join(f"**{title}**\n\n{markdown_table(screen.BINDINGS)}" for title, screen in SCREENS)
+    tables = []
+    for title, screen in SCREENS:  # a screen's conditional keys (P) belong in the manual too
+        bindings = [*screen.BINDINGS, *getattr(screen, "CONDITIONAL_BINDINGS", ())]
+        tables.append(f"**{title}**\n\n{markdown_table(bindings)}")
+    return "\n\n".join(tables)
 
 
 def main() -> None:

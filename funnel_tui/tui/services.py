@@ -44,6 +44,12 @@ class ScreenServices:
             report.error = exc
             self.notify(str(exc) or type(exc).__name__, severity="error", markup=False, timeout=8)
 
+    def action_open_stages(self) -> None:
+        """The Stages screen: the rep's stages and their playbooks (from the palette)."""
+        from funnel_tui.tui.screens.stages import StagesScreen
+
+        self.push_screen(StagesScreen())
+
     def action_help(self) -> None:
         """Every key of the screen in front (`?` on each screen)."""
         from funnel_tui.tui.help import HelpScreen

@@ -24,12 +24,14 @@ from funnel_tui import paths
 from funnel_tui.domain.money import weighted_minor
 from funnel_tui.domain.stages import StageDef
 from funnel_tui.i18n import _
-from funnel_tui.tui.board_data import PAGE, FirstRead
+from funnel_tui.tui.board_data import PAGE, FirstRead, with_ticks
 from funnel_tui.tui.board_window import BoardWindow
 from funnel_tui.tui.contrast import readable
 from funnel_tui.tui.deal_actions import ADD, LOSE, MOVE, REFUSED, UNDO, Change, DealActions, neighbour_stage
 from funnel_tui.tui.i18n import tr
+from funnel_tui.tui.pipelines import PIPELINE_BINDINGS, bind_pipeline_key, has_pipelines
 from funnel_tui.tui.screens.board_loading import BoardLoading
+from funnel_tui.tui.board_stages import BoardStages
 from funnel_tui.tui.widgets.deal_card import CardColours, card_text
 from funnel_tui.tui.widgets.key_bar import KeyBar
 from funnel_tui.tui.widgets.stage_column import DealList, DealOption, MoreOption, StageColumn
@@ -40,7 +42,7 @@ from funnel_tui.tui.widgets.stage_column import DealList, DealOption, MoreOption
 DEAL_ACTIONS = {"move_card", "lose", "open_deal", "follow_up", "log_touch", "snooze"}
 
 
-class BoardScreen(BoardWindow, BoardLoading, Screen):
+class BoardScreen(BoardWindow, BoardStages, BoardLoading, Screen):
     """The kanban of funnel stages."""
 
     # Textual repaints the whole screen when focus moves; on the board that is every
@@ -88,11 +90,14 @@ class BoardScreen(BoardWindow, BoardLoading, Screen):
     | x | export the board to CSV |
     | u | undo the last change |
     | z | show / hide lost deals |
+    | P | the next pipeline (with more than one) |
     | ? | help; q quit; ctrl+p palette |
     """
 
     HELP_EXTRA = (("↑ ↓ j k", "Cards", "Move between cards"), ("Enter", "Open", "Open the highlighted deal"))
     """Keys help lists beside BINDINGS: they belong to the columns' lists."""
+    CONDITIONAL_BINDINGS = PIPELINE_BINDINGS
+    """`P`, bound only when the rep keeps a second pipeline (tui/pipelines.py)."""
 
     def __init__(self, first_read: FirstRead | None = None, export_dir: Path | None = None) -> None:
         """`first_read`: the board's first read, started by `funnel tui` before Textual
@@ -106,6 +111,7 @@ class BoardScreen(BoardWindow, BoardLoading, Screen):
         self._last_actions: tuple = ()
         self._columns: dict[str, StageColumn] = {}
         self._max_dwell: dict[str, int | None] = {}
+        self._items: dict[str, int] = {}  # playbook items per stage (the cards' 2/3)
         self._card_cache: dict[tuple, Text] = {}
         self._cursor_column: StageColumn | None = None
 
@@ -113,7 +119,7 @@ class BoardScreen(BoardWindow, BoardLoading, Screen):
 
     @property
     def board_stages(self) -> list[StageDef]:
-        return list(self.ctx.store.stages())
+        return list(self.ctx.store.stages(self.ctx.pipeline))
 
     def compose(self) -> ComposeResult:
         lang = self.ctx.lang
@@ -125,6 +131,7 @@ class BoardScreen(BoardWindow, BoardLoading, Screen):
             column = StageColumn(stage, status, stage.label(lang), self.render_card)
             self._columns[stage.key] = column
             self._max_dwell[stage.key] = stage.max_dwell_days
+            self._items[stage.key] = len(stage.checklist())
             yield column
         yield self.empty_guide()
         yield KeyBar(id="key-bar")
@@ -132,6 +139,7 @@ class BoardScreen(BoardWindow, BoardLoading, Screen):
     def on_mount(self) -> None:
         self.colours = self._theme_colours()
         self.app.theme_changed_signal.subscribe(self, self._on_theme_changed)
+        bind_pipeline_key(self)
         self.focus_column(self.columns[0])
         # `funnel tui` started reading before Textual loaded: usually done by now, and then
         # the first frame already has cards. Otherwise a worker waits for it.
@@ -152,7 +160,7 @@ class BoardScreen(BoardWindow, BoardLoading, Screen):
         now = ctx.now()
         tier = (self.tiers.tier(weighted_minor(deal["amount"], deal["probability"]))
                 if deal.get("status") == "open" else None)
-        key = (deal["id"], deal.get("version"), deal["stage"], deal.get("status"),
+        key = (deal["id"], deal.get("version"), deal["stage"], deal.get("status"), deal.get("ticked"),
                deal.get("next_follow_up_at"), width, tier, self.colours, self.compact,
                now.replace(second=0, microsecond=0))
         card = self._card_cache.get(key)
@@ -162,6 +170,7 @@ class BoardScreen(BoardWindow, BoardLoading, Screen):
             card = self._card_cache[key] = card_text(
                 deal, width=width, now=now, tz=ctx.tz, max_dwell_days=self._max_dwell.get(deal["stage"]),
                 tier=tier, colours=self.colours, lang=ctx.lang, compact=self.compact,
+                progress=(deal.get("ticked") or 0, self._items.get(deal["stage"], 0)),
             )
         return card
 
@@ -204,6 +213,8 @@ class BoardScreen(BoardWindow, BoardLoading, Screen):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Keys that need a deal act only on a card that allows them; False hides the key."""
+        if action == "switch_pipeline":
+            return has_pipelines(self.ctx)
         if action not in DEAL_ACTIONS:
             return True
         deal = self.current_deal
@@ -262,7 +273,8 @@ class BoardScreen(BoardWindow, BoardLoading, Screen):
                 column.lost_rows += more
                 column.lost_more = len(more) >= PAGE
             else:
-                column.rows += store.board_column(stage_key, limit=PAGE, offset=len(column.rows), status=status)
+                column.rows += with_ticks(store, store.board_column(stage_key, limit=PAGE, offset=len(column.rows),
+                                                                    status=status))
             column.rebuild()
 
     def highlight(self, deal_id: int, stage_key: str) -> bool:
@@ -407,6 +419,7 @@ class BoardScreen(BoardWindow, BoardLoading, Screen):
 
     def action_undo(self) -> None:
         self.actions.undo()
+
 
     def action_toggle_lost(self) -> None:
         self.show_lost = not self.show_lost

@@ -19,7 +19,7 @@ from textual.screen import ModalScreen
 from funnel_tui.domain.currency_totals import BASE_CURRENCY, column_totals, rates_of_column
 from funnel_tui.domain.money import weighted_minor
 from funnel_tui.domain.rules import TierCutoffs
-from funnel_tui.tui.board_data import EMPTY_TOTALS, PAGE, FirstRead, read_board
+from funnel_tui.tui.board_data import EMPTY_TOTALS, PAGE, FirstRead, read_board, with_ticks
 from funnel_tui.tui.context import HasContext
 
 if TYPE_CHECKING:
@@ -56,6 +56,8 @@ class BoardLoading(HasContext):
         columns: list[StageColumn]
 
         def column(self, stage_key: str) -> StageColumn | None: ...
+        def stages_changed(self) -> bool: ...
+        def rebuild_columns(self) -> None: ...
         def refresh_bindings(self) -> None: ...
         def post_message(self, message: Message) -> bool: ...
         def call_after_refresh(self, callback, *args) -> bool: ...
@@ -79,7 +81,7 @@ class BoardLoading(HasContext):
 
     @work(thread=True, exclusive=True, group="board-load")
     def _load_board(self, generation: int, show_lost: bool, limits: dict[str, int]) -> None:
-        data = read_board(self.ctx.store, show_lost, limits)
+        data = read_board(self.ctx.store, show_lost, limits, self.ctx.pipeline)
         self.app.call_from_thread(self._apply_board, generation, data)
 
     @work(thread=True, exclusive=True, group="board-load")
@@ -153,7 +155,7 @@ class BoardLoading(HasContext):
             column = self.column(key)
             if column is None:
                 continue
-            rows = store.board_column(key, limit=max(PAGE, len(column.rows)), status=column.status)
+            rows = with_ticks(store, store.board_column(key, limit=max(PAGE, len(column.rows)), status=column.status))
             lost = column.lost_rows
             if self.show_lost and column.status == "open":
                 lost = store.board_column(key, limit=max(PAGE, len(column.lost_rows)), status="lost")
@@ -201,6 +203,9 @@ class BoardLoading(HasContext):
             return
         if self._under_modal:
             self._under_modal = False
+            return
+        if self.stages_changed():  # the Stages screen added, split, moved… a stage
+            self.rebuild_columns()
             return
         self._generation += 1
         self.refresh_board()

@@ -16,6 +16,7 @@ from textual.screen import Screen
 from textual.widgets import Label, OptionList, Static
 from textual.widgets.option_list import Option
 
+from funnel_tui.i18n import _
 from funnel_tui.store import StoreError
 from funnel_tui.tui.context import HasContext
 from funnel_tui.tui.deal_actions import Change, DealActions
@@ -32,8 +33,18 @@ class FollowUpOption(Option):
         self.followup = followup
 
 
+class ChecklistOption(Option):
+    """An item of the stage's playbook on this deal; carries its id (`actions.0`, …)."""
+
+    def __init__(self, prompt: Text, item: str, done: bool):
+        super().__init__(prompt, id=f"check-{item}")
+        self.item = item
+        self.done = done
+
+
 class DealScreen(HasContext, Screen):
-    """Every field of one deal, its timeline and its open follow-ups."""
+    """Every field of one deal, its timeline, its open follow-ups and its stage's playbook
+    as a checklist."""
 
     BINDINGS = [
         Binding("d", "done", "Done", tooltip="Mark the highlighted follow-up done: note, then the next one"),
@@ -43,6 +54,9 @@ class DealScreen(HasContext, Screen):
         Binding("e", "edit", "Edit", tooltip="Edit the deal's fields (checked as you type)"),
         Binding("f", "follow_up", "Follow-up", tooltip="Plan a follow-up on this deal"),
         Binding("l", "log", "Log touch", tooltip="Log a call or visit and plan the next step"),
+        Binding("space", "tick", "Tick", tooltip="Tick or untick the highlighted item of the stage's playbook"),
+        Binding("c", "checklist", "Checklist", show=False,
+                tooltip="Go to the stage's playbook: entry condition, key actions, outputs"),
         Binding("question_mark", "app.help", "Help", key_display="?", tooltip="All keys"),
         Binding("escape", "back", "Back", tooltip="Back to where you came from"),
     ]
@@ -54,6 +68,7 @@ class DealScreen(HasContext, Screen):
     | 1 / 3 / w | snooze a day / three days / a week (the same keys on every screen) |
     | e | edit the deal (a new stage is a move) |
     | f / l | plan a follow-up / log a touch |
+    | c, Tab / space | the stage's playbook checklist / tick an item |
     | ? / Esc | help / back |
     """
 
@@ -86,8 +101,13 @@ class DealScreen(HasContext, Screen):
         max-height: 10;
         border: round $primary 50%;
     }
-    DealScreen #followups:focus {
+    DealScreen #followups:focus, DealScreen #checklist:focus {
         border: round $primary;
+    }
+    DealScreen #checklist {
+        height: auto;
+        max-height: 35%;
+        border: round $primary 50%;
     }
     DealScreen #timeline-pane {
         height: 1fr;
@@ -112,6 +132,8 @@ class DealScreen(HasContext, Screen):
             with Vertical(id="side"):
                 yield Label(Text("Open follow-ups"), classes="section")
                 yield OptionList(id="followups", markup=False)
+                yield Label(Text(""), id="checklist-title", classes="section")
+                yield OptionList(id="checklist", markup=False)
                 yield Label(Text("Timeline"), classes="section")
                 with VerticalScroll(id="timeline-pane"):
                     yield Static(id="timeline")
@@ -148,9 +170,10 @@ class DealScreen(HasContext, Screen):
             stage = None
         self.query_one("#fields", Static).update(fields_table(deal, stage, self._stage_label, now=now, tz=tz))
         self._fill_follow_ups(store.deal_follow_ups(self.deal_id, open_only=True))
+        self._fill_checklist(stage)
         self.query_one("#timeline", Static).update(timeline(
             store.deal_touches(self.deal_id), store.deal_follow_ups(self.deal_id),
-            store.deal_timeline(self.deal_id), self._stage_label, tz))
+            store.deal_timeline(self.deal_id), self._stage_label, tz, self._item_label))
         self.refresh_bindings()
 
     def _stage_label(self, key: str | None) -> str:
@@ -160,6 +183,12 @@ class DealScreen(HasContext, Screen):
             return self.ctx.store.stage(key).label(self.ctx.lang)
         except (StoreError, ValueError):
             return key
+
+    def _item_label(self, stage_key: str, item: str) -> str:
+        try:
+            return dict(self.ctx.store.stage(stage_key).checklist(self.ctx.lang)).get(item, item)
+        except (StoreError, ValueError):
+            return item
 
     def _fill_follow_ups(self, followups: list[dict]) -> None:
         ol = self.query_one("#followups", OptionList)
@@ -176,6 +205,39 @@ class DealScreen(HasContext, Screen):
             ol.highlighted = min(keep, len(followups) - 1)
         else:
             ol.highlighted = 0
+
+    def _fill_checklist(self, stage) -> None:
+        """The stage's playbook, ticked as stored: entry condition, key actions, outputs."""
+        ol = self.query_one("#checklist", OptionList)
+        keep = ol.highlighted
+        ol.clear_options()
+        lang = self.ctx.lang
+        items = stage.checklist(lang) if stage is not None else []
+        done = self.ctx.store.ticks(self.deal_id, stage.key) if stage is not None else set()
+        title = Text(_("Playbook · {stage} {done}/{total}").format(
+            stage=stage.label(lang) if stage else "", done=len(done & {i for i, _t in items}), total=len(items)))
+        self.query_one("#checklist-title", Label).update(title)
+        self.query_one("#checklist", OptionList).display = bool(items)
+        self.query_one("#checklist-title", Label).display = bool(items)
+        headers = {"entry": _("Entry condition"), "actions": _("Key actions"), "outputs": _("Outputs")}
+        section = None
+        for item, text in items:
+            if item.split(".")[0] != section:
+                section = item.split(".")[0]
+                ol.add_option(Option(Text(headers[section], style="bold italic"), disabled=True))
+            line = Text("☑ " if item in done else "☐ ", style="bold" if item in done else "")
+            line.append(text, style="dim" if item in done else "")
+            ol.add_option(ChecklistOption(line, item, item in done))
+        if items:
+            first = next(i for i, o in enumerate(ol.options) if isinstance(o, ChecklistOption))
+            ol.highlighted = keep if keep is not None and keep < ol.option_count else first
+
+    def highlighted_item(self) -> ChecklistOption | None:
+        ol = self.query_one("#checklist", OptionList)
+        if ol.highlighted is None or not ol.has_focus:
+            return None
+        option = ol.get_option_at_index(ol.highlighted)
+        return option if isinstance(option, ChecklistOption) else None
 
     def deal_changed(self, change: Change) -> bool:
         """After a flow (or a refusal): read the deal again."""
@@ -197,13 +259,39 @@ class DealScreen(HasContext, Screen):
             return True
         if action in ("done", "snooze"):
             return self.highlighted_follow_up() is not None
+        if action == "tick":
+            return self.highlighted_item() is not None
         if action == "follow_up":
             return self.deal.get("status") != "lost"
         return True
 
     @on(OptionList.OptionHighlighted, "#followups")
+    @on(OptionList.OptionHighlighted, "#checklist")
     def _moved(self) -> None:
         self.refresh_bindings()
+
+    def on_descendant_focus(self) -> None:
+        self.refresh_bindings()  # Tick shows while the checklist has the focus
+
+    @on(OptionList.OptionSelected, "#checklist")
+    def _selected(self) -> None:
+        self.action_tick()
+
+    def action_tick(self) -> None:
+        """Tick or untick the highlighted playbook item (stored, and in the deal's history)."""
+        option = self.highlighted_item()
+        if option is None:
+            return
+        ctx = self.ctx
+        with ctx.reporting_errors():
+            ctx.store.set_tick(self.deal_id, option.item, not option.done, now=ctx.now())
+        self.reload()
+
+    def action_checklist(self) -> None:
+        """Put the cursor on the stage's playbook."""
+        checklist = self.query_one("#checklist", OptionList)
+        if checklist.display:
+            checklist.focus()
 
     @work
     async def action_done(self) -> None:

@@ -54,7 +54,7 @@ class SearchScreen(HasContext, ModalScreen[int | None]):
     def _show(self, rows: list[dict]) -> None:
         if not self.is_attached:  # closed while the query ran
             return
-        stages = {s.key: s.label(self.ctx.lang) for s in self.ctx.store.stages()}
+        stages = {s.key: s.label(self.ctx.lang) for s in self.ctx.store.all_stages()}
         results = self.query_one("#search-results", OptionList)
         options = []
         for row in rows:

@@ -22,7 +22,9 @@ from textual.screen import Screen
 from textual.widgets import Label, Select, Static
 
 from funnel_tui.domain.funnel import SMALL_MARK
+from funnel_tui.i18n import _
 from funnel_tui.tui.context import HasContext
+from funnel_tui.tui.pipelines import PIPELINE_BINDINGS, bind_pipeline_key, has_pipelines, next_pipeline
 from funnel_tui.tui.i18n import tr
 from funnel_tui.tui.widgets.key_bar import KeyBar
 from funnel_tui.tui.widgets.summary_blocks import (
@@ -91,8 +93,11 @@ class SummaryScreen(HasContext, Screen):
     | Enter / ↑ ↓ | open the focused selector, pick |
     | Tab | next selector |
     | ctrl+r | read the numbers again |
+    | P | the next pipeline (with more than one) |
     | Esc | back to the board |
     """
+    CONDITIONAL_BINDINGS = PIPELINE_BINDINGS
+    """`P`, bound only when the rep keeps a second pipeline (tui/pipelines.py)."""
 
     DEFAULT_CSS = """
     SummaryScreen #selectors { height: auto; padding: 0 1; }
@@ -129,6 +134,7 @@ class SummaryScreen(HasContext, Screen):
 
     def on_mount(self) -> None:
         self.app.sub_title = tr(self.ctx.lang, "Summary")
+        bind_pipeline_key(self)
         # The numbers and the list of reps are read side by side: "me" is resolved by the
         # reader itself, so nothing waits for the selector to fill.
         self.refresh_numbers()
@@ -182,7 +188,15 @@ class SummaryScreen(HasContext, Screen):
     def action_reload(self) -> None:
         self.refresh_numbers()
 
-    # --- reading ----------------------------------------------------------------------------
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "switch_pipeline":
+            return has_pipelines(self.ctx)
+        return True
+
+    def action_switch_pipeline(self) -> None:
+        """The next pipeline's funnel (the board and Today follow it)."""
+        if next_pipeline(self.ctx):
+            self.refresh_numbers()
 
     def refresh_numbers(self) -> None:
         """Read the funnel and the week for the current choice (two workers, in parallel)."""
@@ -204,18 +218,20 @@ class SummaryScreen(HasContext, Screen):
         owner = self._owner_for(rep)
         bounds = period_bounds(period_key, now, tz)
         deals = DealSet(owner=owner, since=bounds.since, until=bounds.until)
-        result = localise(store.summary(now=now, deals=deals, by_owner=rep == COMPARE), self._labels())
+        result = localise(store.summary(now=now, deals=deals, by_owner=rep == COMPARE, pipeline=self.ctx.pipeline),
+                          self._labels())
         self.app.call_from_thread(self._show_funnel, token, rep, owner, period_key, result)
 
     @work(thread=True, exclusive=True, group="summary-week")
     def _read_week(self, token: int, rep: str) -> None:
 
-        week = self.ctx.store.review(now=self.ctx.now(), tz=self.ctx.tz, owner=self._owner_for(rep))
+        week = self.ctx.store.review(now=self.ctx.now(), tz=self.ctx.tz, owner=self._owner_for(rep),
+                                     pipeline=self.ctx.pipeline)
         self.app.call_from_thread(self._show_week, token, localise(week, self._labels()))
 
     def _labels(self) -> dict[str, str]:
         """Stage names in the rep's language (Chinese names for zh)."""
-        return {s.key: s.label(self.ctx.lang) for s in self.ctx.store.stages()}
+        return {s.key: s.label(self.ctx.lang) for s in self.ctx.store.all_stages()}
 
     def _show_funnel(self, token: int, rep: str, owner: str | None, period_key: str, result: Any) -> None:
         if token != self._token:
@@ -239,6 +255,9 @@ class SummaryScreen(HasContext, Screen):
             totals, note = side_by_side(totals_table(result), tiers_table(result)), currency_note(result)
             self._update("totals", Group(totals, note) if note.plain else totals)  # no blank line for one currency
             self._update("breakdown", side_by_side(reasons_table(result), sources_table(result)))
+        store = self.ctx.store
+        if len(store.pipelines()) > 1:  # a rep with one pipeline sees nothing new
+            who = f"{store.pipeline(self.ctx.pipeline).label(self.ctx.lang)} · {who}"
         status = Text(f"{who} · {period} · {total} deals · as of "
                       f"{self.ctx.now().astimezone(self.ctx.tz):%Y-%m-%d %H:%M} · "
                       f"{SMALL_MARK} = fewer than 10 deals behind the rate")
@@ -248,7 +267,24 @@ class SummaryScreen(HasContext, Screen):
         if token != self._token:
             return
         self.shown = {**self.shown, "week": week}
-        self._update("week", Group(week_table(week), bottleneck_text(week)))
+        blocks = [week_table(week), bottleneck_text(week)]
+        if week.get("slow_stages"):  # the seed's rule, only when it has something to say
+            blocks.append(slow_text(week, self.ctx.lang))
+        self._update("week", Group(*blocks))
 
     def _update(self, block: str, renderable: Any) -> None:
         self.query_one(f"#{block}", Static).update(renderable)
+
+
+def slow_text(week: dict[str, Any], lang: str) -> Text:
+    """The seed's rule, as a suggestion: stages deals overstayed four weeks running."""
+    out = Text()
+    for slow in week.get("slow_stages", []):
+        name = slow["name_zh"] if lang == "zh" and slow.get("name_zh") else slow["name"]
+        weeks = ", ".join(f"{w['avg_days']:.1f}" for w in reversed(slow["weeks"]))
+        out.append(_("Suggestion: deals stayed in {name} longer than its {limit} days on average, {n} weeks "
+                     "running ({weeks} d); consider splitting it (ctrl+p → Stages → s)").format(
+            name=name, limit=slow["limit"], n=len(slow["weeks"]), weeks=weeks), style="bold")
+        out.append("\n")
+    return out
+

@@ -21,6 +21,7 @@ from textual.widgets.option_list import Option
 from funnel_tui.domain.dates import format_local
 from funnel_tui.store import StoreError
 from funnel_tui.tui.context import HasContext
+from funnel_tui.tui.pipelines import PIPELINE_BINDINGS, bind_pipeline_key, has_pipelines, next_pipeline
 from funnel_tui.tui.deal_actions import Change, DealActions, neighbour_stage
 from funnel_tui.tui.widgets.deal_details import due_line
 from funnel_tui.tui.widgets.key_bar import KeyBar
@@ -90,8 +91,11 @@ class TodayScreen(HasContext, Screen):
     | 1 / 3 / w | snooze a day / three days / a week |
     | l / m | log a touch / move the deal to the next stage |
     | Enter | open the deal |
+    | P | the next pipeline (with more than one) |
     | r / ? / Esc | read again / help / back |
     """
+    CONDITIONAL_BINDINGS = PIPELINE_BINDINGS
+    """`P`, bound only when the rep keeps a second pipeline (tui/pipelines.py)."""
 
     DEFAULT_CSS = """
     TodayScreen #today-title {
@@ -120,6 +124,7 @@ class TodayScreen(HasContext, Screen):
         yield KeyBar(id="key-bar")
 
     def on_mount(self) -> None:
+        bind_pipeline_key(self)
         self.reload()
         self.query_one("#today-list", OptionList).focus()
 
@@ -138,8 +143,9 @@ class TodayScreen(HasContext, Screen):
         """Rows per section: (option id, line, ref), read from the store with an explicit now."""
         ctx = self.ctx
         store, now = ctx.store, ctx.now()
+        pipeline = store.pipeline(ctx.pipeline).key  # the board's pipeline (all of it when just one)
         out: dict[str, list[tuple[str, Text, RowRef]]] = {key: [] for key, *_ in SECTIONS}
-        for item in store.due(now=now, within="3d"):
+        for item in store.due(now=now, within="3d", pipeline=pipeline):
             if item.bucket not in ("overdue", "24h", "3d"):
                 continue
             line = due_line(item.due_at, item.kind, now=now, tz=ctx.tz)
@@ -154,7 +160,7 @@ class TodayScreen(HasContext, Screen):
             ref = RowRef(item.deal_id, item.customer, item.stage, item.followup_id, item.kind, item.due_at)
             out[item.bucket].append((f"fu-{item.followup_id}", line, ref))
         # Warnings come worst first and bounded (one more than we draw, to know there is more).
-        for w in store.warnings(now=now, limit=SECTION_LIMIT + 1):
+        for w in store.warnings(now=now, limit=SECTION_LIMIT + 1, pipeline=pipeline):
             line = Text()
             line.append(str(w.customer), style="bold")
             line.append(f"  · {self._stage_name(w.stage)}  ", style="dim")
@@ -200,6 +206,9 @@ class TodayScreen(HasContext, Screen):
         tz = self.ctx.tz
         now = self.ctx.now().astimezone(tz)
         title = "今日" if lang == "zh" else "Today"
+        store = self.ctx.store
+        if len(store.pipelines()) > 1:  # a rep with one pipeline sees nothing new
+            title += f" · {store.pipeline(self.ctx.pipeline).label(lang)}"
         self.query_one("#today-title", Label).update(Text(f"{title} · {now:%a} {format_local(now, tz)}"))
         self.refresh_bindings()
 
@@ -242,8 +251,15 @@ class TodayScreen(HasContext, Screen):
         if action in ("log", "open"):
             return row is not None
         if action == "move_next":
-            return row is not None and neighbour_stage(self.ctx.store.stages(), row.ref.stage) is not None
+            return row is not None and neighbour_stage(self._stages_of(row), row.ref.stage) is not None
+        if action == "switch_pipeline":
+            return has_pipelines(self.ctx)
         return True
+
+    def _stages_of(self, row: TodayRow) -> tuple:
+        """The live stages of the row's deal's pipeline."""
+        store = self.ctx.store
+        return store.stages(store.stage(row.ref.stage).pipeline)
 
     @on(OptionList.OptionHighlighted, "#today-list")
     def _moved(self) -> None:
@@ -287,7 +303,7 @@ class TodayScreen(HasContext, Screen):
     def action_move_next(self) -> None:
         """Move the row's deal to the next stage (into Won asks first)."""
         row = self.current()
-        target = neighbour_stage(self.ctx.store.stages(), row.ref.stage) if row is not None else None
+        target = neighbour_stage(self._stages_of(row), row.ref.stage) if row is not None else None
         deal = self.actions.read_deal(row.deal_id) if row is not None and target is not None else None
         if deal is not None and target is not None:
             self.actions.move(deal, target)
@@ -303,6 +319,11 @@ class TodayScreen(HasContext, Screen):
     def action_reload(self) -> None:
         """Read everything again."""
         self.reload(keep="id")
+
+    def action_switch_pipeline(self) -> None:
+        """The next pipeline's day (the board and Summary follow it)."""
+        if next_pipeline(self.ctx):
+            self.reload(keep="index")
 
     def action_back(self) -> None:
         """Back to the board."""

@@ -58,16 +58,19 @@ def card_text(
     colours: CardColours,
     lang: str = "en",
     compact: bool = False,
+    progress: tuple[int, int] | None = None,
 ) -> Text:
-    """Customer + tier, title, amount · probability · risk, next step; dwell when near/over.
+    """Customer + tier, title (+ playbook progress), amount · probability · risk, next step;
+    dwell when near/over. `progress` is (ticked, items) of the stage's playbook, shown once
+    something is ticked (no badge on a deal nobody has started).
 
     `compact` (a short screen, e.g. 80×24): three lines — customer + tier, amount ·
     probability, and the numbers of the badges (`⏰ 3d  ⌛ 22/14d`) — so more cards fit and
-    nothing a rep acts on is cut."""
+    nothing a rep acts on is cut; the progress goes where it fits."""
     width = max(width, 8)
     if compact:
         return compact_card_text(deal, width=width, now=now, tz=tz, max_dwell_days=max_dwell_days,
-                                 tier=tier, colours=colours, lang=lang)
+                                 tier=tier, colours=colours, lang=lang, progress=progress)
     card = Text(no_wrap=True, overflow="ellipsis", end="")
     lost = deal.get("status") == "lost"
     tier_mark = f" {tier}" if tier else ""
@@ -78,7 +81,14 @@ def card_text(
         card.append(" " * max(pad, 0))
         card.append(tier_mark, style=f"bold {colours.accent}" if tier == "A" else colours.muted)
     card.append("\n")
-    card.append(truncate_to_width(deal.get("title") or "—", width), style=colours.muted)
+    badge = ""
+    if progress and progress[0] and progress[1]:  # the playbook's progress, right of the title
+        badge = f" ☑{progress[0]}/{progress[1]}"
+    title = truncate_to_width(deal.get("title") or "—", max(width - len(badge), 1))
+    card.append(title, style=colours.muted)
+    if badge:
+        card.append(" " * max(width - len(badge) - Text(title).cell_len, 0))
+        card.append(badge, style=colours.success if progress[0] >= progress[1] else colours.accent)
     card.append("\n")
 
     money = Text(format_compact(deal.get("amount") or 0), style="bold")
@@ -165,8 +175,10 @@ def compact_badges(deal: dict, *, now: datetime, tz: tzinfo, max_dwell_days: int
 
 
 def compact_card_text(deal: dict, *, width: int, now: datetime, tz: tzinfo, max_dwell_days: int | None,
-                      tier: str | None, colours: CardColours, lang: str = "en") -> Text:
-    """Three lines: customer + tier; amount · probability; the badges' numbers."""
+                      tier: str | None, colours: CardColours, lang: str = "en",
+                      progress: tuple[int, int] | None = None) -> Text:
+    """Three lines: customer + tier; amount · probability; the badges' numbers. The playbook's
+    progress (☑2/5) ends the money line, or the badges' line, where it fits."""
     card = _customer_line(deal, width, tier, colours, deal.get("status") == "lost")
     card.append("\n")
     money = Text(format_compact(deal.get("amount") or 0), style="bold")
@@ -177,10 +189,18 @@ def compact_card_text(deal: dict, *, width: int, now: datetime, tz: tzinfo, max_
     if risk:
         style = {"high": colours.error, "medium": colours.warning}.get(risk, colours.muted)
         money.append(" " + RISK_MARK.get(risk, risk)[0], style=style)
+    badges = compact_badges(deal, now=now, tz=tz, max_dwell_days=max_dwell_days, colours=colours)
+    if progress and progress[0] and progress[1]:
+        mark = Text(f" ☑{progress[0]}/{progress[1]}",
+                    style=colours.success if progress[0] >= progress[1] else colours.accent)
+        for line in (money, badges):
+            if line.cell_len + mark.cell_len <= width:
+                line.append(" " * (width - line.cell_len - mark.cell_len))
+                line.append_text(mark)
+                break
     money.truncate(width, overflow="ellipsis")
     card.append_text(money)
     card.append("\n")
-    badges = compact_badges(deal, now=now, tz=tz, max_dwell_days=max_dwell_days, colours=colours)
     badges.truncate(width, overflow="ellipsis")
     card.append_text(badges)
     return card

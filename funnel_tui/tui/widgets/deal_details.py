@@ -16,12 +16,14 @@ from funnel_tui.domain.dates import format_local, humanize_delta
 from funnel_tui.domain.money import format_money, weighted_minor
 from funnel_tui.domain.rules import dwell
 from funnel_tui.domain.stages import StageDef
+from funnel_tui.i18n import _
 
 TIMELINE_LIMIT = 300  # newest entries shown; older history stays in `funnel show --format json`
 # Columns that change as a side effect of another entry already on the timeline.
 _QUIET_FIELDS = {"last_contact_at", "stage_entered_at", "closed_at", "probability_custom", "deleted_at"}
 
 StageLabel = Callable[[str | None], str]
+ItemLabel = Callable[[str, str], str]  # (stage key, item id) -> the playbook item's text
 
 
 def due_label(due_at: datetime, now: datetime) -> str:
@@ -96,7 +98,7 @@ def fields_table(deal: Mapping[str, Any], stage: StageDef | None, stage_label: S
 
 
 def timeline(touches: Sequence[Mapping], followups: Sequence[Mapping], history: Sequence[Mapping],
-             stage_label: StageLabel, tz: tzinfo) -> Text:
+             stage_label: StageLabel, tz: tzinfo, item_label: ItemLabel | None = None) -> Text:
     """Touches, stage moves and edits, newest first, in local time."""
     entries: list[tuple[datetime, int, Text]] = []
     for t in touches:
@@ -111,12 +113,12 @@ def timeline(touches: Sequence[Mapping], followups: Sequence[Mapping], history: 
     for h in history:
         if h["field"] == "probability" and h["action"] in moves:
             continue
-        line = history_line(h, fus, stage_label, tz)
+        line = history_line(h, fus, stage_label, tz, item_label)
         if line is not None:
             entries.append((h["at"], h["id"], line))
     entries.sort(key=lambda e: (e[0], e[1]), reverse=True)
     out = Text()
-    for at, _, line in entries[:TIMELINE_LIMIT]:
+    for at, _order, line in entries[:TIMELINE_LIMIT]:
         out.append(f"{format_local(at, tz)}  ", style="dim")
         out.append_text(line)
         out.append("\n")
@@ -127,13 +129,21 @@ def timeline(touches: Sequence[Mapping], followups: Sequence[Mapping], history: 
     return out
 
 
-def history_line(h: Mapping, fus: Mapping[int, Mapping], stage_label: StageLabel, tz: tzinfo) -> Text | None:
+def history_line(h: Mapping, fus: Mapping[int, Mapping], stage_label: StageLabel, tz: tzinfo,
+                 item_label: ItemLabel | None = None) -> Text | None:
     """One history row as the rep reads it; None for rows another entry already says."""
     kind, field = h["kind"], h.get("field") or ""
     undo = str(h.get("action") or "").startswith("undo:")
     line = Text("undo: " if undo else "", style="italic")
     if kind == "touch":
         return None  # shown from the touch itself (voided touches drop out)
+    if field.startswith("check:"):  # check:<stage>:<item>, "1" ticked / "0" unticked
+        _prefix, stage, item = (field.split(":", 2) + ["", ""])[:3]
+        text = item_label(stage, item) if item_label else item
+        line.append(_("ticked: ") if h.get("new") == "1" else _("unticked: "), style="bold")
+        line.append(text)
+        line.append(f" ({stage_label(stage)})", style="dim")
+        return line
     if kind in ("created", "imported"):
         line.append(f"{kind} in {stage_label(h.get('to_stage'))}", style="bold")
     elif kind == "stage":
