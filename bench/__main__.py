@@ -20,7 +20,7 @@ import subprocess
 import sys
 import time
 
-from bench import measure_board, measure_cli
+from bench import measure_board, measure_cli, measure_search
 from bench.procs import ROOT, bench_env, python, timed
 from bench.report import Line, table, verdict
 from bench.seed import OUT, SIZES, ensure_db, schema_hash
@@ -65,6 +65,8 @@ def main(argv: list[str] | None = None) -> int:
     lines += measure_cli.due(dbs["100k"], runs + 2, log)
     log("funnel summary …")
     lines += measure_cli.summary(dbs["1k"], dbs["100k"], runs, log)
+    log("pinyin search …")
+    lines += measure_search.search_lines(dbs["1k"], dbs["100k"], 10 if args.quick else 20, log)
     log("import …")
     lines += measure_cli.import_csv(100_000, 2 if args.quick else 3, log)
     log(f"export {big} …")

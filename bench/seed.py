@@ -25,6 +25,8 @@ from concurrent.futures import ProcessPoolExecutor
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+from funnel_tui.domain.pinyin import deal_search_key
+
 SEED_VERSION = 1
 OUT = Path(__file__).resolve().parent / "out"
 # The bench clock (also passed to the app and the CLI through FUNNEL_NOW).
@@ -69,7 +71,7 @@ DEAL_COLS = (
     "status", "amount", "currency", "probability", "probability_custom", "expected_close",
     "risk_level", "risk_note", "mitigation", "budget", "decision_chain", "pain_points",
     "competitors", "lost_reason", "notes", "created_at", "updated_at", "stage_entered_at",
-    "last_contact_at", "next_follow_up_at", "closed_at", "deleted_at", "version",
+    "last_contact_at", "next_follow_up_at", "closed_at", "deleted_at", "version", "search_key",
 )
 HIST_COLS = ("id", "deal_id", "at", "kind", "from_stage", "to_stage", "field", "old", "new", "action")
 FU_COLS = ("id", "deal_id", "kind", "due_at", "note", "status", "created_at", "done_at")
@@ -251,15 +253,19 @@ def _one_deal(rng: random.Random, deal_id: int, ids: dict, deals: list, hist: li
             next_fu = due if next_fu is None or due < next_fu else next_fu
     deleted = ts(NOW_UTC - timedelta(days=rng.uniform(0, 30))) if rng.random() < 0.01 else None
     updated = max(t for t in (stage_entered, closed, last_contact) if t is not None)
+    # Drawn in this order (the seeded data and the import CSV stay the same).
+    title, industry, size, contact = (rng.choice(TITLES), rng.choice(INDUSTRIES),
+                                      rng.choice(("1-50", "50-200", "200-1000", "1000+")), rng.choice(CONTACTS))
     deals.append((
         deal_id, f"00000000-0000-4000-8000-{deal_id:012x}", None, customer,
-        rng.choice(TITLES), rng.choice(INDUSTRIES), rng.choice(("1-50", "50-200", "200-1000", "1000+")),
-        rng.choice(CONTACTS), rng.choice(ROLES), f"+86 139 {deal_id % 10_000:04d} {rng.randrange(10_000):04d}",
+        title, industry, size, contact, rng.choice(ROLES),
+        f"+86 139 {deal_id % 10_000:04d} {rng.randrange(10_000):04d}",
         "", rng.choice(SOURCES), rng.randint(2, 10), rng.choice(OWNERS), stage, status, amount, "CNY",
         prob, custom, (created + timedelta(days=rng.randint(30, 150))).date().isoformat(),
         rng.choice(("high", "medium", "low", None)), "", "", "", "", "", "", lost_reason or "", "",
         ts(created), ts(updated), ts(stage_entered), ts(last_contact) if last_contact else None,
         ts(next_fu) if next_fu else None, ts(closed) if closed else None, deleted, 1 + len(steps),
+        deal_search_key(customer, title, contact),  # as the store writes it
     ))
 
 

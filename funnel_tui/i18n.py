@@ -182,8 +182,8 @@ def using(lang: str) -> Iterator[None]:
 
 
 def gettext(message: str) -> str:
-    """`message` in the active language."""
-    return translator(_active).gettext(message)
+    """`message` in the active language ("" stays "": gettext would answer the catalog's header)."""
+    return translator(_active).gettext(message) if message else message
 
 
 _ = gettext

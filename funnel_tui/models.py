@@ -42,7 +42,7 @@ from funnel_tui.domain.vocab import (
 
 # Bumped by every schema migration (see store.migrations); kept in PRAGMA user_version on
 # SQLite and in the funnel_schema table on a server (store.pg_schema).
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 # Money is 64-bit everywhere: BIGINT on a server (a 32-bit integer ends at ¥21,474,836.47
 # in fen); SQLite's INTEGER is already 64-bit, and its DDL stays as it always was.
@@ -182,6 +182,15 @@ class Deal(SQLModel, table=True):
             sqlite_where=text("deleted_at IS NULL"),
             postgresql_where=text("deleted_at IS NULL"),
         ),
+        # Search (store.search): no pattern of a search can seek a B-tree, so on SQLite this
+        # index is what the GLOB scans instead of the table (a tenth of its size); on a server
+        # a trigram index (pg_trgm) narrows the regex search to the rows that can match.
+        Index(
+            "ix_deal_search", "search_key",
+            sqlite_where=text("deleted_at IS NULL"),
+            postgresql_where=text("deleted_at IS NULL"),
+            postgresql_using="gin", postgresql_ops={"search_key": "gin_trgm_ops"},
+        ),
     )
 
     id: Optional[int] = Field(default=None, sa_column=Column(Integer, primary_key=True))
@@ -225,6 +234,9 @@ class Deal(SQLModel, table=True):
     deleted_at: Optional[datetime] = None
     # Optimistic concurrency: a save from a stale copy is refused.
     version: int = 1
+    # Customer, title and contact as pinyin search finds them (domain.pinyin.deal_search_key),
+    # kept by the store whenever one of them is written; never shown, never exported.
+    search_key: str = Field(default="", sa_column_kwargs={"server_default": ""})
 
 
 class FollowUp(SQLModel, table=True):

@@ -10,11 +10,23 @@ APP_NAME = "funnel-tui"
 
 def data_dir() -> Path:
     """The data dir, created private (0700) on first use."""
-    from platformdirs import user_data_path
-
-    path = user_data_path(APP_NAME, appauthor=False)
+    path = data_dir_unmade()
     ensure_private_dir(path)
     return path
+
+
+def data_dir_unmade() -> Path:
+    """Where the data dir is, without creating it (for a read that must leave no trace)."""
+    from platformdirs import user_data_path
+
+    return user_data_path(APP_NAME, appauthor=False)
+
+
+def config_dir_unmade() -> Path:
+    """Where the config dir is, without creating it (for a read that must leave no trace)."""
+    from platformdirs import user_config_path
+
+    return user_config_path(APP_NAME, appauthor=False)
 
 
 def config_dir() -> Path:

@@ -183,6 +183,9 @@ def tui_host(request, now, tz):
         UNSET = unset
 
         def __init__(self, store, screen, lang):
+            from funnel_tui.i18n import activate
+
+            activate(lang)  # as FunnelApp does: the screens' words are read as they are built
             super().__init__()
             self.store = store
             self.tz = tz

@@ -196,6 +196,98 @@ def fresh_v2(db: str) -> None:
     say("created")
 
 
+def hold_store(db: str) -> None:
+    """One Store kept open, like the board: commands on stdin, an ack on stdout after each.
+
+    `add NAME` adds a deal; `edit ID NOTES` edits one; `follow ID` plans a follow-up;
+    `owner X` lists deals of an owner (an index read); `count` counts. A refusal is
+    answered `refused <exit code> <message>` (the process goes on, as the board does)."""
+    from datetime import timedelta
+
+    from funnel_tui.domain.validation import FollowUpDraft
+    from funnel_tui.store import Store, StoreError
+
+    store = Store(db)
+    say("ready")
+    for line in sys.stdin:
+        cmd, _sep, arg = line.strip().partition(" ")
+        try:
+            if cmd == "add":
+                say(f"added {store.add_deal({'customer': arg}, now=NOW)}")
+            elif cmd == "edit":
+                deal_id, _sep, notes = arg.partition(" ")
+                store.update_deal(int(deal_id), {"notes": notes}, now=NOW)
+                say(f"edited {deal_id}")
+            elif cmd == "follow":
+                fid = store.add_follow_up(FollowUpDraft(deal_id=int(arg), due_at=NOW + timedelta(days=2),
+                                                        kind="call", note="回访"), now=NOW)
+                say(f"followed {fid}")
+            elif cmd == "owner":
+                say(f"listed {len(store.list_deals(owner=arg, status='all'))}")
+            elif cmd == "count":
+                say(f"count {store.count_deals(status='all')}")
+        except StoreError as exc:
+            say(f"refused {exc.exit_code} {exc}")
+
+
+def board_probe(db: str, *keys: str) -> None:
+    """The board as `funnel tui` opens it (the start-up checks, their notes toasted), driven
+    headless: press `keys`, then print {"cards": [customer…], "toasts": [...], "screen": the
+    screen on top} as JSON."""
+    import argparse
+    import asyncio
+    from zoneinfo import ZoneInfo
+
+    from textual.worker import WorkerCancelled
+
+    from funnel_tui.cli.admin import open_for_board
+    from funnel_tui.tui.app import FunnelApp
+
+    store, notes = open_for_board(argparse.Namespace(db=db, demo=False))
+    app = FunnelApp(store, lambda: NOW, tz=ZoneInfo("Asia/Shanghai"), lang="en", export_dir=tempfile.gettempdir(),
+                    notes=notes)
+
+    async def settle(pilot) -> None:
+        for _ in range(4):
+            try:
+                await app.workers.wait_for_complete()
+            except WorkerCancelled:
+                continue
+            await pilot.pause()
+
+    async def drive() -> dict:
+        async with app.run_test(size=(160, 45), notifications=True) as pilot:
+            await settle(pilot)
+            for key in keys:
+                await pilot.press(key)
+                await settle(pilot)
+            cards = [row["customer"] for column in app.screen.columns for row in column.rows]
+            return {"cards": cards, "toasts": [n.message for n in app._notifications],
+                    "screen": type(app.screen).__name__}
+
+    sys.stdout.write(json.dumps(asyncio.run(drive()), ensure_ascii=False))
+
+
+def cli_v2_failing(db: str, *argv: str) -> None:
+    """`funnel --db DB ARGV…` with a test schema after the real ones whose upgrade step fails
+    in SQLite; prints {"code", "out", "err"} as JSON (the CLI's own streams captured)."""
+    import contextlib
+    import io
+
+    install_v2()
+    from funnel_tui import models
+    from funnel_tui.store import migrations
+
+    failing = models.SCHEMA_VERSION - 1
+    migrations.MIGRATIONS[failing] = lambda conn: conn.exec_driver_sql("SELECT no_such_function()")
+    import funnel_tui.cli as cli
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = cli.main(["--db", db, *argv])
+    sys.stdout.write(json.dumps({"code": code, "out": out.getvalue(), "err": err.getvalue()}))
+
+
 def cli_batch(spec_file: str) -> None:
     """Run many `funnel` invocations, each in its own forked process with its own stdout/stderr.
 
@@ -312,4 +404,7 @@ if __name__ == "__main__":
         "migrate_v2": migrate_v2,
         "fresh_v2": fresh_v2,
         "cli_batch": cli_batch,
+        "cli_v2_failing": cli_v2_failing,
+        "hold_store": hold_store,
+        "board_probe": board_probe,
     }[mode](*rest)

@@ -10,7 +10,9 @@ from __future__ import annotations
 from datetime import datetime, time, timezone
 from typing import Any, Sequence
 
+from funnel_tui.domain.pinyin import deal_search_key
 from funnel_tui.domain.validation import TEXT_FIELDS
+from funnel_tui.domain.vocab import LOST_REASON
 from funnel_tui.exchange.import_rows import RowParser, RowRejected, _check_uid
 
 
@@ -61,6 +63,8 @@ def complete_row(self: RowParser, raw: dict[str, Any]) -> tuple[dict, datetime |
         closed = closed_at or raw.get("stage_entered_at") or self.now
     if "lost_reason" not in raw:  # the file has no column for it: say so, in words
         deal["lost_reason"] = self.no_reason if status == "lost" else ""
+    else:  # a word of the list is kept as its code (issue 14)
+        deal["lost_reason"] = LOST_REASON.canonical(deal["lost_reason"])
     if status == "lost" and not deal["lost_reason"]:
         raise RowRejected("lost_reason: is required when status is lost")
     deal.update(
@@ -79,6 +83,7 @@ def complete_row(self: RowParser, raw: dict[str, Any]) -> tuple[dict, datetime |
         last_contact_at=raw.get("last_contact_at"),
         closed_at=closed,
         deleted_at=None,
+        search_key=deal_search_key(deal["customer"], deal["title"], deal["contact_name"]),
     )
     if deal["uid"] is not None:
         deal["uid"] = _check_uid(deal["uid"])

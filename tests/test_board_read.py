@@ -194,6 +194,10 @@ def test_the_store_opens_only_when_asked_and_then_answers_everything(store, db_p
     assert opening.get_setting("theme") == "textual-light" and opening.get_setting("lang", "en") == "en"
     assert opening.pipelines() == store.pipelines()  # the board binds `P` only with a second one
     assert opening.pipeline() == store.pipeline()  # and names the one shown in its title
+    # what the board's title and the Summary's heading ask of a team: SQLite has none
+    assert opening.view_owner is store.view_owner is None
+    assert opening.team_role() is store.team_role() is None
+    assert opening.seen_as(None) == store.seen_as(None) and opening.seen_as("王磊") == store.seen_as("王磊")
     assert opened == []
     assert opening.count_deals() == 1  # anything else opens the Store
     assert opened == [1]
@@ -289,7 +293,7 @@ import funnel_tui.tui.app as appmod
 from funnel_tui.cli import main
 seen = {}
 
-def run_app(store, clock, first_read=None):
+def run_app(store, clock, first_read=None, notes=()):
     class App(appmod.FunnelApp):
         CSS_PATH = appmod.FunnelApp.CSS_PATH
         def on_board_loaded(self):
@@ -305,7 +309,7 @@ def run_app(store, clock, first_read=None):
             seen["deals"] = self.store.count_deals()
             self.exit()
     App.CSS_PATH = str(appmod.Path(appmod.__file__).with_name("app.tcss"))
-    App(store, clock, first_read=first_read).run(headless=True, size=(120, 30))
+    App(store, clock, first_read=first_read, notes=notes).run(headless=True, size=(120, 30))
     return 0
 
 appmod.run_app = run_app

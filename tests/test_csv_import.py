@@ -10,6 +10,8 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+
+from funnel_tui.domain.vocab import LOST_REASON
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -314,7 +316,9 @@ def test_hubspot_export(store, now, tz, tmp_path):
     assert h["next_follow_up_at"] == datetime(2026, 11, 27, 2, tzinfo=timezone.utc)
     assert (d["hubspot:9002"]["status"], d["hubspot:9002"]["stage"]) == ("won", "won")
     assert d["hubspot:9002"]["closed_at"] == datetime(2026, 11, 1, 16, tzinfo=timezone.utc)
-    assert (d["hubspot:9003"]["status"], d["hubspot:9003"]["lost_reason"]) == ("lost", "no budget")
+    # "no budget" is a word of the list: kept as its code, shown as its label (issue 14).
+    assert (d["hubspot:9003"]["status"], d["hubspot:9003"]["lost_reason"]) == ("lost", "budget")
+    assert LOST_REASON.label(d["hubspot:9003"]["lost_reason"], "en") == "no budget"
     assert (d["hubspot:9004"]["stage"], d["hubspot:9004"]["probability"]) == ("negotiation", 80)
 
 

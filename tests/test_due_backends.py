@@ -178,6 +178,10 @@ def test_a_rep_on_a_server_counts_only_their_own_follow_ups(funnel, team_urls, p
     assert run("bob", "due", "--count") == (10, "0 overdue · 1 due in 24h · 0 due in 3d\n")
     assert run("lea", "due", "--count") == (11, "1 overdue · 1 due in 24h · 0 due in 3d\n")
     assert run("lea", "due", "--count", "--owner", "bob")[0] == 10
+    # `me` is the connected rep (their `me` setting, by default their role), not an owner named "me".
+    assert run("ann", "due", "--count", "--owner", "me") == (11, ONE_OVERDUE)
+    assert run("bob", "due", "--count", "--owner", "me") == (10, "0 overdue · 1 due in 24h · 0 due in 3d\n")
+    assert run("lea", "due", "--count", "--owner", "me") == (0, NOTHING)
     code, out = run("bob", "due", "--format", "json")
     assert code == 10 and [i["customer"] for i in json.loads(out)] == ["Bob Co"]
     # Bob's undo is his own: ann's follow-up stays due for ann and the lead.

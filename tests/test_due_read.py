@@ -10,6 +10,7 @@ compared whole, in zones that change their clocks.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import sqlite3
 import time
@@ -22,6 +23,7 @@ from hypothesis import strategies as st
 
 from funnel_tui.domain.rules import BUCKET_ENDS, LISTED_BUCKETS, WITHIN
 from funnel_tui.store import Store, due_read
+from funnel_tui.store.search import key_of
 from funnel_tui.store.times import utc_text
 
 UTC = timezone.utc
@@ -78,24 +80,35 @@ def _filler(con: sqlite3.Connection, table: str, now: datetime) -> dict:
     return row
 
 
+# Schema v6 as reps fill it: kinds as codes (any word the rep types becomes one), lost reasons
+# as codes or the rep's own words where no code fits; customers, titles and notes in Chinese
+# and English, markup-like text.
+KINDS = ("call", "email", "meeting", "visit", "message", "task")
+LOST_REASONS = ("price", "budget", "competitor: 华为", "budget: CFO left", "went_silent", "客户内部调整")
+NOTES = ("聊了预算，下周给报价", "Sent proposal v2", "", "[b]not markup[/b]", "客户需要内部评审（法务）")
+
+
 def fill(template: Path, folder: Path, data: list[dict], now: datetime) -> Path:
-    """A copy of the template holding `data`, written as the store stores it (UTC text)."""
+    """A copy of the template holding `data`, written as the store stores it (UTC text), with
+    the codes and words of schema v6 (KINDS, LOST_REASONS) and Chinese text."""
     path = folder / f"due-{time.monotonic_ns()}.db"
     shutil.copyfile(template, path)
     con = sqlite3.connect(path)
     deal_base, fu_base = _filler(con, "deal", now), _filler(con, "followup", now)
     fu_id = 0
     for n, d in enumerate(data, start=1):
-        row = {**deal_base, "id": n, "uid": f"uid-{n}", "customer": f"客户 {n} [/]", "title": f"T{n}",
+        row = {**deal_base, "id": n, "uid": f"uid-{n}", "customer": f"客户 {n} [/]" if n % 3 else f"东方制造{n}",
+               "title": f"T{n}" if n % 2 else f"华东区续约 {n}",
                "owner": d["owner"], "stage": d["stage"], "status": d["status"], "currency": "CNY",
                "version": 1, "closed_at": None if d["status"] == "open" else utc_text(now),
-               "lost_reason": "price" if d["status"] == "lost" else "",
+               "lost_reason": LOST_REASONS[n % len(LOST_REASONS)] if d["status"] == "lost" else "",
                "deleted_at": utc_text(now - timedelta(hours=1)) if d["deleted"] else None}
+        row["search_key"] = key_of(row)  # the pinyin key the store keeps (schema v6)
         con.execute(f"INSERT INTO deal ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})", list(row.values()))
         for offset, status in d["followups"]:
             fu_id += 1
-            fu = {**fu_base, "id": fu_id, "deal_id": n, "kind": "call", "due_at": utc_text(now + offset),
-                  "note": f"note {fu_id}", "status": status}
+            fu = {**fu_base, "id": fu_id, "deal_id": n, "kind": KINDS[fu_id % len(KINDS)],
+                  "due_at": utc_text(now + offset), "note": f"{NOTES[fu_id % len(NOTES)]} {fu_id}", "status": status}
             con.execute(f"INSERT INTO followup ({', '.join(fu)}) VALUES ({', '.join('?' * len(fu))})",
                         list(fu.values()))
     con.commit()
@@ -157,11 +170,14 @@ def test_every_edge_on_both_paths(template, tmp_path, now):
 # --- the whole command, both paths, in zones that change their clocks ---------------------------------
 
 
-@pytest.mark.parametrize("zone", ["America/New_York", "Europe/Berlin", "Asia/Shanghai"])
+@pytest.mark.parametrize(("zone", "lang"), [("America/New_York", "en_US.UTF-8"), ("Europe/Berlin", "en_US.UTF-8"),
+                                            ("Asia/Shanghai", "zh_CN.UTF-8"), ("America/New_York", "zh_CN.UTF-8")])
 @pytest.mark.parametrize("argv", [["--format", "json", "--within", "7d"], ["--format", "csv"], [],
                                   ["--count"], ["--count", "--format", "json", "--within", "7d"],
                                   ["--owner", "王磊", "--limit", "2"], ["--within", "24h", "--count"]])
-def test_the_command_prints_the_same_on_both_paths(template, tmp_path, monkeypatch, capsys, zone, argv):
+def test_the_command_prints_the_same_on_both_paths(template, tmp_path, monkeypatch, capsys, zone, lang, argv):
+    """Kinds and stages in the rep's language (labels of the codes, stage names), times as the
+    rep reads them, the table drawn without Rich: the same whether sqlite3 or the Store read it."""
     from funnel_tui.cli import main
 
     now = CLOCKS[3]  # 01:59:59 in New York, a second before the clocks go back
@@ -172,6 +188,7 @@ def test_the_command_prints_the_same_on_both_paths(template, tmp_path, monkeypat
     path = fill(template, tmp_path, data, now)
     monkeypatch.setenv("FUNNEL_NOW", now.isoformat())
     monkeypatch.setenv("TZ", zone)
+    monkeypatch.setenv("LANG", lang)
     monkeypatch.setenv("COLUMNS", "200")
     time.tzset()
     try:
@@ -184,6 +201,12 @@ def test_the_command_prints_the_same_on_both_paths(template, tmp_path, monkeypat
         time.tzset()
     assert fast == slow
     assert fast[0] in (10, 11) and fast[1].strip()
+    if lang.startswith("zh") and argv in ([], ["--owner", "王磊", "--limit", "2"]):
+        store = Store(path)
+        names = [s.label("zh") for s in store.stages()]
+        store.close()
+        assert any(name in fast[1] for name in names)  # stage names
+        assert re.search("电话|邮件|会议|拜访|消息|待办", fast[1])  # kinds as labels
 
 
 def test_count_prints_one_line_and_keeps_the_exit_codes(funnel):
@@ -200,13 +223,10 @@ def test_count_prints_one_line_and_keeps_the_exit_codes(funnel):
     assert funnel("due", "--count", "--format", "csv").out == "overdue,24h,3d\n1,1,0\n"
 
 
-def test_count_in_chinese(funnel):
-    from funnel_tui import i18n
-
+def test_count_in_chinese(funnel, monkeypatch):
     funnel("add", "华信科技", "--follow-up", "today 09:00", "--past")
-    with i18n.using("zh"):
-        out = funnel("due", "--count").out
-    assert out == "逾期 1 · 24小时内到期 0 · 3天内到期 0\n"
+    monkeypatch.setenv("LANG", "zh_CN.UTF-8")
+    assert funnel("due", "--count").out == "1 项逾期 · 0 项24小时内到期 · 0 项3天内到期\n"
 
 
 # --- every unusual file goes to the store, which decides as for any command -------------------------
@@ -233,11 +253,12 @@ def test_missing_and_empty_files_go_to_the_store(funnel, db_path):
 
 
 def test_a_damaged_file_gets_the_checks_every_command_gets(funnel, db_path):
+    """store.open_check runs first: exit 4 with the restore named, the file left where it is."""
     db_path.write_bytes(b"SQLite format 3\x00" + b"\x07" * 5000)
     code, out, err = funnel("due", "--count")
-    assert code == 1 and out == ""
-    assert "is damaged" in err and "moved aside" in err
-    assert list(db_path.parent.glob("funnel.db.corrupt-*"))
+    assert code == 4 and out == ""
+    assert "is damaged" in err and "left where it is" in err
+    assert db_path.exists() and not list(db_path.parent.glob("funnel.db.corrupt-*"))
 
 
 def test_a_sqlite_error_while_reading_falls_back_to_the_store(funnel, monkeypatch):
@@ -267,14 +288,21 @@ def test_a_read_only_file_is_read(funnel, db_path):
         db_path.chmod(0o600)
 
 
-def test_owner_me_goes_to_the_store(funnel, monkeypatch):
-    funnel("add", "Mine", "--owner", "me", "--follow-up", "today 09:00", "--past")
-    funnel("add", "Theirs", "--owner", "王磊", "--follow-up", "today 09:00", "--past")
+def test_owner_me_is_the_reps_name_on_both_paths(funnel, monkeypatch):
+    """`--owner me` is the `me` setting (as `summary --owner me` reads it), on the sqlite3 path
+    as through the store."""
+    funnel("settings", "me", "王磊")
+    funnel("add", "Mine", "--owner", "王磊", "--follow-up", "today 09:00", "--past")
+    funnel("add", "Theirs", "--owner", "Alex", "--follow-up", "today 09:00", "--past")
     opened = []
-    monkeypatch.setattr(due_read, "open_plain", lambda path, **kw: opened.append(path))
-    assert funnel("due", "--count", "--owner", "me")[:2] == (11, "1 overdue · 0 due in 24h · 0 due in 3d\n")
-    assert opened == []
-    assert funnel("due", "--count", "--owner", "王磊")[0] == 11 and len(opened) == 1
+    real = due_read.open_plain
+    monkeypatch.setattr(due_read, "open_plain", lambda path, **kw: opened.append(path) or real(path, **kw))
+    fast = funnel("due", "--count", "--owner", "me")
+    assert len(opened) == 1  # read with sqlite3
+    monkeypatch.setattr(due_read, "open_plain", lambda path, **kw: None)
+    slow = funnel("due", "--count", "--owner", "me")
+    assert fast[:2] == slow[:2] == (11, "1 overdue · 0 due in 24h · 0 due in 3d\n")
+    assert json.loads(funnel("due", "--owner", "me", "--format", "json").out)[0]["customer"] == "Mine"
 
 
 def test_funnel_db_and_funnel_now_are_honoured(funnel, db_path, monkeypatch, capsys):
@@ -290,11 +318,31 @@ def test_funnel_db_and_funnel_now_are_honoured(funnel, db_path, monkeypatch, cap
 
 
 def test_reads_schema_version_is_the_schema_version():
-    """Bump due_read.READS_SCHEMA_VERSION with models.SCHEMA_VERSION (after checking that
-    store/due_sql.py still reads the new schema): until then every file takes the store's path."""
+    """A schema step moved models.SCHEMA_VERSION: someone decides whether the sqlite3 reads
+    still hold. Until due_read.READS_SCHEMA_VERSION is set to the new version, every file of
+    it takes the store's path (right, but the prompt and the board's first frame lose their
+    speed), so this fails rather than let that pass unnoticed. To accept: read due_sql.py and
+    board_sql.py against the new step (the columns they name of deal, followup, stage,
+    pipeline, setting and checklist_tick, and the indexes they hint), then bump the constant.
+    A step that only adds tables (this session's scorecard and lessons) needs nothing else."""
     from funnel_tui.models import SCHEMA_VERSION
 
-    assert due_read.READS_SCHEMA_VERSION == SCHEMA_VERSION
+    assert due_read.READS_SCHEMA_VERSION == SCHEMA_VERSION, (
+        f"schema is v{SCHEMA_VERSION}, the sqlite3 reads accept v{due_read.READS_SCHEMA_VERSION}: "
+        "check store/due_sql.py and store/board_sql.py against the new step(s), then set "
+        "store/due_read.READS_SCHEMA_VERSION")
+
+
+def test_a_file_at_another_version_takes_the_store_path(template, tmp_path):
+    """Older (the store upgrades it first) and newer (read-only, said so): never sqlite3."""
+    for version in (due_read.READS_SCHEMA_VERSION - 1, due_read.READS_SCHEMA_VERSION + 1):
+        path = fill(template, tmp_path, [], CLOCKS[0])
+        con = sqlite3.connect(path)
+        con.execute(f"PRAGMA user_version = {version}")
+        con.commit()
+        con.close()
+        assert due_read.open_plain(path) is None
+    assert due_read.open_plain(fill(template, tmp_path, [], CLOCKS[0])) is not None
 
 
 def test_english_never_reads_the_catalog(template, tmp_path):

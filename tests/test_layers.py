@@ -123,7 +123,7 @@ ENTRY_PATHS = [
     (["--version"], ("textual", "rich", *ORM, "funnel_tui.exchange")),
     (["--db", "DB", "due", "--format", "json"], ("textual", "rich", *NO_ORM)),
     (["--db", "DB", "due", "--count"], ("textual", "rich", *NO_ORM)),
-    (["--db", "DB", "due"], ("textual", *NO_ORM)),
+    (["--db", "DB", "due"], ("textual", "rich", *NO_ORM)),
     (["--db", "DB", "warnings", "--format", "json"], ("textual", "rich")),
     (["--db", "DB", "summary", "--format", "json"], ("textual", "rich")),
     (["--db", "DB", "export", "-"], ("textual", "rich")),
@@ -142,7 +142,8 @@ def test_entry_path_loads_only_what_it_uses(argv, forbidden, due_db, tmp_path):
 LIGHT_STORE = ["funnel_tui.store", "funnel_tui.store.due_sql", "funnel_tui.store.due_read",
                "funnel_tui.store.board_sql", "funnel_tui.store.board_read", "funnel_tui.store.times",
                "funnel_tui.store.engine", "funnel_tui.store.backup", "funnel_tui.store.errors",
-               "funnel_tui.tui.board_data"]
+               "funnel_tui.store.open_check", "funnel_tui.store.health", "funnel_tui.store.personal",
+               "funnel_tui.cli.plain", "funnel_tui.cli.plain_table", "funnel_tui.tui.board_data"]
 
 
 def test_the_light_store_modules_import_without_the_orm():
@@ -151,6 +152,9 @@ def test_the_light_store_modules_import_without_the_orm():
         "import importlib, sys\n"
         f"for m in {LIGHT_STORE!r}: importlib.import_module(m)\n"
         "import funnel_tui.store as s; s.StoreError, s.NotFound\n"  # the error classes, by name
+        # refusal_of on a sqlite3 error (what the fast path meets) needs no SQLAlchemy either
+        "import sqlite3; from funnel_tui.store.errors import refusal_of\n"
+        "refusal_of(sqlite3.OperationalError('database is locked'), None)\n"
         f"print(','.join(sorted(m for m in sys.modules if m.split('.')[0] in {ORM[:3]!r} or m == 'textual'\n"
         "                        or m in ('funnel_tui.models', 'funnel_tui.store.core'))))\n"
     )
@@ -167,15 +171,18 @@ def test_import_dry_run_skips_textual_and_rich(due_db, tmp_path):
     assert not _loaded(modules, ("textual", "rich"))
 
 
-def test_deferred_rich_still_arrives_for_a_table(due_db, tmp_path):
-    """The other half of keeping Rich off the JSON path: the table still loads it and draws.
-
-    A deferral that never fired would print nothing (or crash), not merely start slower, so
-    look for the customer's row inside the drawn table."""
+def test_the_due_table_is_drawn_without_rich_and_other_tables_with_it(due_db, tmp_path):
+    """`funnel due` draws its table itself (cli/plain_table.py); the other tables still load
+    Rich and draw. A deferral that never fired would print nothing (or crash), not merely
+    start slower, so look for the customer's row inside each drawn table."""
     out, modules = _funnel(tmp_path, "--db", str(due_db), "due")
-    assert _loaded(modules, ("rich",)) == ["rich"]
+    assert _loaded(modules, ("rich",)) == []
     row = next(line for line in out.splitlines() if "华信科技 Layers" in line)
     assert row.startswith("│") and row.rstrip().endswith("│") and "overdue" in row
+    out, modules = _funnel(tmp_path, "--db", str(due_db), "list")
+    assert _loaded(modules, ("rich",)) == ["rich"]
+    row = next(line for line in out.splitlines() if "华信科技 Layers" in line)
+    assert row.startswith("│") and row.rstrip().endswith("│")
 
 
 ROOMS = ["funnel_tui.cli", "funnel_tui.store", "funnel_tui.exchange", "funnel_tui.domain"]

@@ -278,6 +278,29 @@ def test_sql_and_python_agree_on_any_text(texts, pick, start, length, junk, form
         assert sq.check(stored) == expected
 
 
+def _reference_keys(text: str, person: bool = False) -> FieldKeys:
+    """field_keys the slow way: fold by the full rule, spell character by character (_spell)."""
+    import unicodedata
+
+    from funnel_tui.domain.pinyin import _HAN, COMPOUND_SURNAMES, SURNAME_READINGS, _spell, _syllables, is_han
+
+    folded = unicodedata.normalize("NFKC", text).casefold().replace("ü", "v")
+    folded = "".join(ch for ch in folded if not ch.isspace() and unicodedata.category(ch) not in ("Cc", "Cf"))
+    readings = [s for m in re.finditer(f"(?:{_HAN.pattern})+", folded) for s in _syllables(m[0])]
+    spellings = [_spell(folded, readings)]
+    if person and folded and is_han(folded[0]) and not folded.startswith(COMPOUND_SURNAMES):
+        surname = SURNAME_READINGS.get(folded[0])
+        if surname and readings[0] != surname:
+            spellings.append(_spell(folded, [surname, *readings[1:]]))
+    return FieldKeys(folded, tuple(spellings))
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.text(alphabet=_ALPHABET + list("ＩＢＭü\t\x1e\u00a0\u3000\u200bÉß"), max_size=12), person=st.booleans())
+def test_keys_built_run_by_run_equal_the_character_by_character_reference(text, person):
+    assert field_keys(text, person=person) == _reference_keys(text, person)
+
+
 def test_fold():
     assert fold(" Hua Xin\t") == "huaxin"
     assert fold("ＩＢＭ") == "ibm"

@@ -143,3 +143,17 @@ def test_summary_queries_never_scan_deal_or_history_rows(store, pipeline, now):
     # The per-deal groups come from the covering summary index, history from its own.
     used = " ".join(" ".join(lines) for _sql, lines in queries)
     assert "ix_deal_summary" in used and "ix_history_flow" in used
+
+
+@pytest.mark.parametrize("fuzzy", [False, True], ids=["search", "palette"])
+@pytest.mark.parametrize("query", ["customer1", "c1", "cus客", "客户", "zzqx"])
+def test_search_reads_the_key_index_not_the_table(store, pipeline, now, query, fuzzy):
+    """`/` and the palette (store.search): no pattern of a search can seek a B-tree, so the scan
+    must be of ix_deal_search (the keys alone), never of the deal rows; a mixed query and the
+    palette's in-order match too."""
+    store.add_deal({"customer": "客户一号"}, now=now)
+    with captured(store) as seen:
+        store.search_deals(query, limit=30, fuzzy=fuzzy)
+    for sql, lines in plans(store, seen):
+        assert "SCAN deal USING INDEX ix_deal_search" in lines, (sql, lines)
+        assert not table_scans(lines), (sql, lines)

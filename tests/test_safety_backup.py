@@ -208,7 +208,9 @@ def _corrupt(path: Path) -> None:
     path.write_bytes(bytes(data))
 
 
-def test_a_damaged_database_at_start_is_moved_aside_and_a_restore_offered(tmp_path):
+def test_a_damaged_database_at_start_is_left_in_place_and_a_restore_offered(tmp_path):
+    # Issue 12 changed this: a read command never moves the file (it used to, on any open
+    # error); the restore command sets the damaged file aside, with its -wal/-shm.
     from funnel_tui.store import Store
 
     db = tmp_path / "funnel.db"
@@ -221,18 +223,19 @@ def test_a_damaged_database_at_start_is_moved_aside_and_a_restore_offered(tmp_pa
 
     res = run_cli(["--db", str(db), "list"])
     err = res.stderr.decode()
-    assert res.returncode == 1
-    assert "damaged" in err and "moved aside" in err
+    assert res.returncode == 4
+    assert "damaged" in err and "nothing was changed and the file is left where it is" in err
     assert f"funnel --db {db} backup restore " in err
-    assert not db.exists()  # nothing restored behind the rep's back
-    aside = list(tmp_path.glob("funnel.db.corrupt-*"))
-    assert len(aside) == 1 and mode(aside[0]) == 0o600
+    assert db.exists() and not list(tmp_path.glob("funnel.db.corrupt-*"))  # nothing moved by a read
 
-    command = err.split("restore it with: ", 1)[1].strip().split()
+    command = err.split("restore it with: ", 1)[1].split(" — ")[0].split()
     assert command[:4] == ["funnel", "--db", str(db), "backup"]
     restored = run_cli(command[1:])
     assert restored.returncode == 0, restored.stderr
     assert count_deals(db) == 30
+    aside = list(tmp_path.glob("funnel.db.corrupt-*"))
+    assert len([a for a in aside if a.name.endswith("Z")]) == 1 and all(mode(a) == 0o600 for a in aside)
+    assert b"backup recover" in restored.stdout  # the way back to what only the damaged file holds
     again = run_cli(["--db", str(db), "list", "--format", "json"])
     assert again.returncode == 0 and len(json.loads(again.stdout)) == 30
 

@@ -51,8 +51,13 @@ def records(out: str, fmt: str) -> list[dict]:
 
 
 def ascii_fold(text: str) -> str:
-    """SQLite's LIKE ignores case for ASCII letters only."""
-    return "".join(c.lower() if "A" <= c <= "Z" else c for c in text)
+    """How search compares text that is not Chinese (issue 14, domain.pinyin.fold, written
+    out here): width and case folded (NFKC, casefold: ＝1 is =1), spaces and control
+    characters dropped. Substring search used SQLite's LIKE, blind to ASCII case only."""
+    import unicodedata
+
+    folded = unicodedata.normalize("NFKC", text).casefold().replace("ü", "v")
+    return "".join(c for c in folded if not c.isspace() and unicodedata.category(c) not in ("Cc", "Cf"))
 
 
 def expected_hits(needle: str) -> set[int]:

@@ -38,6 +38,17 @@ TEST_VERSION = _test_version()
 ADDED_SINCE_V1 = {"history": {"author": ""}}
 
 
+def deal_since_v1(row: dict) -> dict:
+    """What the upgrade makes of a v1 deal row: its search key built (store.search), a lost
+    reason that is a word of the list kept as its code (a synonym such as 价格太高 stays); every
+    other column as it was."""
+    from funnel_tui.domain.pinyin import deal_search_key
+    from funnel_tui.domain.vocab import LOST_REASON
+
+    return {**row, "search_key": deal_search_key(row["customer"], row["title"], row["contact_name"]),
+            "lost_reason": LOST_REASON.canonical(row["lost_reason"])}
+
+
 @pytest.fixture
 def v1(tmp_path) -> Path:
     path = tmp_path / "data" / "funnel.db"
@@ -100,6 +111,11 @@ def test_upgrade_keeps_every_row_backs_up_first_and_matches_a_fresh_schema(v1, t
         if table == "followup":
             assert [{k: v for k, v in r.items() if k != "outcome"} for r in after[table]] == rows
             assert {r["outcome"] for r in after[table]} == {""}
+        elif table == "deal":
+            assert after[table] == [deal_since_v1(r) for r in rows]
+            assert [r["lost_reason"] for r in after[table] if r["lost_reason"]] == ["价格太高"]  # a synonym: as written
+            assert {r["customer"]: r["search_key"].split("\x1f")[1] for r in after[table]}["华为技术有限公司"] \
+                == "HuaWeiJiShuYouXianGongSi"
         elif table in ADDED_SINCE_V1:
             added = ADDED_SINCE_V1[table]
             assert [{k: v for k, v in r.items() if k not in added} for r in after[table]] == rows, table

@@ -15,6 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
+from test_safety_upgrade import deal_since_v1
 
 from funnel_tui.domain.funnel import facts_from_rows, summarize
 from funnel_tui.models import SCHEMA_VERSION, Deal, History
@@ -371,12 +372,17 @@ def test_the_v1_fixture_upgrades_to_stages_with_playbooks_and_keeps_its_numbers(
     path.parent.mkdir()
     shutil.copyfile(FIXTURE, path)
     con = sqlite3.connect(path)
-    deals_before = con.execute("SELECT * FROM deal ORDER BY id").fetchall()
+    con.row_factory = sqlite3.Row
+    deals_before = [deal_since_v1(dict(r)) for r in con.execute("SELECT * FROM deal ORDER BY id")]
+    con.row_factory = None
     history_before = con.execute("SELECT * FROM history ORDER BY id").fetchall()
     con.close()
     store = Store(path)
     con = sqlite3.connect(path)
-    assert con.execute("SELECT * FROM deal ORDER BY id").fetchall() == deals_before  # upgraded intact
+    con.row_factory = sqlite3.Row
+    # upgraded intact (v6 added the search key and keeps list words of lost reasons as codes)
+    assert [dict(r) for r in con.execute("SELECT * FROM deal ORDER BY id")] == deals_before
+    con.row_factory = None
     # v3 added history's author ('' for the rows written before authors were kept)
     assert [r[:-1] for r in con.execute("SELECT * FROM history ORDER BY id")] == history_before
     assert {r[0] for r in con.execute("SELECT author FROM history")} == {""}

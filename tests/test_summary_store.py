@@ -87,6 +87,11 @@ def test_hand_computed_pipeline(store, pipeline):
     # E's undone move to demo is no entry (issue 13: undo is a true inverse), so E reached lead only.
     assert [x["reached"] for x in s["stages"]] == [5, 4, 4, 2, 1, 0]
     assert [x["current"] for x in s["stages"]] == [1, 1, 0, 1, 1, 0]
+    # Average deal size at a stage (客单价, issue 17) = Σ amount of the deals that reached it /
+    # reached: lead A+B+C+E+F = 6000/5; qualified and demo A+B+C+F = 5700/4 (B was created in
+    # demo, A moved back: both still reached it); negotiation C+F = 4200/2; won C.
+    assert [x["reached_amount"] for x in s["stages"]] == [6000_00, 5700_00, 5700_00, 4200_00, 200_00, 0]
+    assert [x["avg_deal_size"] for x in s["stages"]] == [1200_00, 1425_00, 1425_00, 2100_00, 200_00, None]
     assert (s["won"], s["lost"], s["win_rate"]) == (1, 1, 0.5)
     assert s["won_amount"] == 200_00 and s["avg_cycle_days"] == pytest.approx(10.0)
     assert stage(s, "lead")["completed_stays"] == 2  # A 0→2, C 1→11; E's undone move is no stay

@@ -256,6 +256,7 @@ async def test_a_lead_switches_the_board_between_reps_from_the_palette(team, tz,
         await settle(pilot)
         assert lea.view_owner == "bob"
         assert [c.split()[0] for c in lead_cards()] == ["bob"]
+        assert "bob's deals" in str(app.screen.query_one("#board-title").render())  # whose, in the title
         assert any("Showing bob's deals" in str(n.message) for n in app._notifications)
 
 
@@ -384,3 +385,18 @@ def test_a_reps_import_of_someone_elses_deals_is_refused_whole(team, tmp_path, f
     res = funnel.__class__(funnel._request, team["ann"].target)("import", str(src))
     assert res.code == 0 and ".dump" in res.out, res
     assert sorted(d["owner"] for d in team["lea"].list_deals()) == ["ann", "ann"]
+
+
+def test_a_reps_summary_and_review_are_headed_with_their_name_not_all_reps(team, capsys):
+    """A rep on a server sees only their own deals: the heading says whose they are."""
+    from funnel_tui.cli import main
+
+    team["ann"].add_deal({"customer": "Ann Co", "amount": "100"}, now=NOW)
+    team["bob"].add_deal({"customer": "Bob Co", "amount": "200"}, now=NOW)
+    for who, expected in (("ann", "Funnel — ann —"), ("lea", "Funnel — all reps —")):
+        assert main(["--db", team[who].target, "summary"]) == 0
+        assert expected in capsys.readouterr().out
+    assert main(["--db", team["ann"].target, "review"]) == 0
+    assert "Weekly review — ann —" in capsys.readouterr().out
+    assert team["ann"].seen_as(None) == "ann" and team["lea"].seen_as(None) is None
+    assert team["lea"].seen_as("bob") == "bob"

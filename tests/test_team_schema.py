@@ -145,16 +145,21 @@ def test_a_server_made_before_versions_is_migrated_by_the_admin(pg_empty_url, fu
         conn.execute(text("CREATE TABLE stage (key varchar(32) PRIMARY KEY, position integer UNIQUE NOT NULL, "
                           "name varchar NOT NULL, name_zh varchar NOT NULL, probability integer, "
                           "max_dwell_days integer, kind varchar NOT NULL)"))
-    # The rest of v1 is today's tables less `history.author` (and less issue 16's pipelines,
-    # playbook ticks and history rows without a deal), with a 32-bit amount.
+    # The rest of v1 is today's tables less `history.author` and `deal.search_key` (and its
+    # trigram index, so no pg_trgm either), and less issue 16's pipelines, playbook ticks and
+    # history rows without a deal, with a 32-bit amount.
     from funnel_tui.domain.stages import DEFAULT_STAGES
     from funnel_tui.models import SQLModel
 
     later = {"stage", "pipeline", "checklist_tick"}
     tables = [t for t in SQLModel.metadata.sorted_tables if t.name not in later]
     with v1.begin() as conn:
+        conn.execute(text("CREATE EXTENSION pg_trgm"))
         for t in tables:
             t.create(conn)
+        conn.execute(text("DROP INDEX ix_deal_search"))
+        conn.execute(text("ALTER TABLE deal DROP COLUMN search_key"))
+        conn.execute(text("DROP EXTENSION pg_trgm"))
         conn.execute(text("ALTER TABLE history DROP COLUMN author"))
         conn.execute(text("ALTER TABLE history ALTER COLUMN deal_id SET NOT NULL"))
         conn.execute(text("ALTER TABLE deal ALTER COLUMN amount TYPE integer"))
@@ -170,6 +175,14 @@ def test_a_server_made_before_versions_is_migrated_by_the_admin(pg_empty_url, fu
                           "stage_entered_at, version) VALUES ('u1', 'Kept', '', '', '', '', '', '', '', '', 'ann', "
                           "'lead', 'open', 100, 'CNY', 10, false, '', '', '', '', '', '', '', '', now(), now(), "
                           "now(), 1)"))
+        # A lost Chinese deal whose reason is a word of the list: the upgrade gives it a key and a code.
+        conn.execute(text("INSERT INTO deal (uid, customer, title, industry, company_size, contact_name, "
+                          "contact_role, contact_phone, contact_email, source, owner, stage, status, amount, "
+                          "currency, probability, probability_custom, risk_note, mitigation, budget, "
+                          "decision_chain, pain_points, competitors, lost_reason, notes, created_at, updated_at, "
+                          "stage_entered_at, closed_at, version) VALUES ('u2', '华信科技', '', '', '', '张三', '', '', '', '', "
+                          "'ann', 'lead', 'lost', 5, 'CNY', 10, false, '', '', '', '', '', '', 'no budget', '', now(), "
+                          "now(), now(), now(), 1)"))
     v1.dispose()
     cli = funnel.__class__(funnel._request, url)
     res = cli("add", "Refused", "--amount", "30000000")
@@ -181,6 +194,9 @@ def test_a_server_made_before_versions_is_migrated_by_the_admin(pg_empty_url, fu
     assert "from version 1 to" in res.out and "backup first:" in res.out and ".dump" in res.out
     store = Store(url)
     assert [d["customer"] for d in store.list_deals()] == ["Kept"]
+    (found,) = store.search_deals("hxkj")  # the upgrade built the keys, on the server too
+    assert found["customer"] == "华信科技" and [d["id"] for d in store.search_deals("zhangsan")] == [found["id"]]
+    assert store.get_deal(found["id"])["lost_reason"] == "budget"
     store.add_deal({"customer": "Big", "amount": str(10 ** 10)}, now=NOW)
     assert store.board_totals()["lead"]["amount"] == 10 ** 12 + 100  # Kept: 100 fen
     with pytest.raises(Exception, match="append-only"):

@@ -393,6 +393,34 @@ async def test_slash_searches_chinese_and_jumps(store, pipeline, now, tz, tmp_pa
         assert highlighted_id(app) == pipeline["hua"]
 
 
+async def test_slash_searches_in_pinyin_and_says_when_nothing_matches(store, pipeline, now, tz, tmp_path):
+    from funnel_tui.tui.screens.search import SearchScreen
+
+    app = make_app(store, now, tz, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("slash")
+        await pilot.pause()
+        search = app.screen.query_one("#search-input", Input)
+        for query in ("hxkj", "huaxin", "华x", "zw"):  # initials, full pinyin, mixed, the contact 张伟
+            search.value = query
+            await settle(pilot)
+            assert [o.deal_id for o in app.screen.query_one("#search-results").options] == [pipeline["hua"]], query
+        search.value = "zzqx"
+        await settle(pilot)
+        (line,) = app.screen.query_one("#search-results").options
+        assert line.disabled and "zzqx" in str(line.prompt) and "hxkj" in str(line.prompt)
+        await pilot.press("enter")  # nothing to jump to: the search stays open
+        await pilot.pause()
+        assert isinstance(app.screen, SearchScreen)
+        search.value = "hxkj"
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, BoardScreen)
+        assert highlighted_id(app) == pipeline["hua"]
+
+
 async def test_search_takes_percent_and_underscore_literally(store, pipeline, now, tz, tmp_path):
     odd = store.add_deal({"customer": "100%_sure"}, now=now, tz=tz)
     app = make_app(store, now, tz, tmp_path)
@@ -615,6 +643,25 @@ async def test_palette_jumps_to_a_deal_by_fuzzy_name(store, pipeline, now, tz, t
         await settle(pilot)
         assert isinstance(app.screen, BoardScreen)
         assert highlighted_id(app) == pipeline["nego"]
+
+
+async def test_palette_jumps_to_a_deal_by_pinyin_initials(store, pipeline, now, tz, tmp_path):
+    app = make_app(store, now, tz, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"hxkj")
+        await settle(pilot)
+        await pilot.pause(0.3)
+        from textual.command import CommandList
+
+        prompts = [str(o.prompt) for o in app.screen.query_one(CommandList).options]
+        assert any("Jump to deal: 华信科技" in p for p in prompts)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, BoardScreen)
+        assert highlighted_id(app) == pipeline["hua"]
 
 
 async def test_palette_runs_board_actions(store, pipeline, now, tz, tmp_path):

@@ -221,3 +221,23 @@ async def test_in_chinese_the_columns_and_fields_are_named_in_chinese_with_the_m
         assert "预计成交金额 (amount)" in names and "邮箱 (contact_email)" in names
         assert names[fields.highlighted] == "行业 (industry)"
     assert store.list_deals(status="all") == []  # reading and choosing write nothing
+
+
+async def test_a_committed_import_whose_refused_rows_file_failed_says_so(store, now, tz, tmp_path):
+    """Issue 12: the import committed, but the refused rows' file could not be written: the toast
+    names that failure and says not to import again (it used to say "refused, in " and nothing)."""
+    from funnel_tui.exchange.importer import ImportReport
+
+    app = make_app(store, now, tz, tmp_path)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(pilot)
+        screen = await open_import(pilot)
+        report = ImportReport(path=str(tmp_path / "deals.csv"), inserted=300, rejected=2,
+                              rejected_file_error="cannot write deals.rejected.csv: No space left on device")
+        screen._imported(report, None)
+        await pilot.pause()
+        message = toasts(app)[-1]
+        assert "Imported 300 deals from deals.csv" in message
+        assert "2 rows refused, but their file could not be written (cannot write deals.rejected.csv: " \
+               "No space left on device): the import is committed, do not import the file again" in message
+        assert "refused, in" not in message

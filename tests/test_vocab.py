@@ -120,3 +120,37 @@ def test_every_code_reads_back_from_its_labels(vocabulary):
 def test_todays_lost_reasons_map_to_codes():
     for reason in vocab.LOST_REASONS:
         assert LOST_REASON.lookup(reason) is not None, reason
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [
+        ("预算", "budget"),  # a word of the list (a label, either language, or the code): its code
+        ("no budget", "budget"),
+        ("No_Decision_Maker", "no_decision_maker"),
+        ("没预算", "没预算"),  # a synonym is the rep's own words: kept as written
+        ("价格太高", "价格太高"),
+        ("no budget: their CFO left", "budget: their CFO left"),  # the lost form's pick and details
+        ("预算：老板换了", "budget: 老板换了"),  # a full-width colon, as a Chinese keyboard types it
+        ("price:", "price:"),  # nothing after the colon: not a pick with details, kept as written
+        ("their CFO left", "their CFO left"),  # the rep's own words stay
+        ("note: call back", "note: call back"),  # a colon after a word that is not a reason
+        ("  timing  ", "timing"),
+        ("", ""),
+        (None, ""),
+    ],
+)
+def test_lost_reasons_are_kept_as_codes(typed, stored):
+    assert LOST_REASON.canonical(typed) == stored
+
+
+def test_follow_up_kinds_and_lost_reasons_are_validated_to_codes():
+    from funnel_tui.domain.validation import FieldError, validate_field
+
+    assert [validate_field("kind", k) for k in ("电话", "Phone", "拜访", "email", "", None)] == [
+        "call", "call", "visit", "email", "call", "call"]
+    with pytest.raises(FieldError):
+        validate_field("kind", "fax")
+    assert validate_field("lost_reason", "竞品") == "competitor"
+    assert validate_field("lost_reason", " 竞品: 他们便宜一半 ") == "competitor: 他们便宜一半"
+    assert validate_field("lost_reason", "选择了竞品") == "选择了竞品"  # a synonym stays as typed

@@ -26,30 +26,57 @@ import sys
 from typing import Sequence
 
 from funnel_tui import __version__
-from funnel_tui.cli import admin, backup, deals, due, exchange, followups, reads, summary, team, web
-from funnel_tui.cli.common import EXIT_ERROR, EXIT_OK, is_user_error, safe
+from funnel_tui.cli import (
+    admin,
+    argparse_words,
+    backup,
+    deals,
+    due,
+    exchange,
+    followups,
+    forecast,
+    reads,
+    summary,
+    team,
+    trend,
+    web,
+)
+from funnel_tui.cli.common import (
+    EXIT_OK,
+    PENDING_NOTES,
+    choose_language,
+    exit_code_of,
+    explain_failure,
+    is_user_error,
+    print_notes,
+    safe,
+)
+from funnel_tui.i18n import _
 
 # The order of `funnel --help`: each group adds its commands in turn.
-COMMAND_GROUPS = (admin.register_board, web.register, deals.register, followups.register, due.register, reads.register,
-                  admin.register, summary.register, exchange.register, backup.register, team.register)
+COMMAND_GROUPS = (admin.register_board, web.register, deals.register, followups.register, due.register,
+                  reads.register, admin.register, summary.register, trend.register, forecast.register,
+                  exchange.register, backup.register, team.register)
 
 
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     """The `funnel` parser; with `command`, only that command's subparser is built (a run
     needs no other, and building all of them is most of `funnel due --count`'s own work).
     A `command` that no group registers gives the whole parser, so argparse says why."""
-    p = argparse.ArgumentParser(
+    p = argparse_words.FunnelParser(
         prog="funnel",
-        description="Your own sales funnel in the terminal. With no command, opens the board.",
-        epilog="Dates accept ISO forms (2026-12-01, 2026-12-01 15:00, with or without offset) and "
-               "phrases: today 15:00, tomorrow, +2h, +3d, fri. Exit codes: 0 ok, 1 refused, 2 usage; "
-               "`due` adds 10 (due soon) and 11 (overdue).",
+        description=_("Your own sales funnel in the terminal. With no command, opens the board."),
+        epilog=_("Dates accept ISO forms (2026-12-01, 2026-12-01 15:00, with or without offset) and "
+                 "phrases: today 15:00, tomorrow, +2h, +3d, fri. Exit codes: 0 ok, 1 refused, 2 usage, "
+                 "3 database or disk unavailable (nothing changed), 4 database damaged or missing (restore), "
+                 "5 import done but its rejected-rows file not written; `due` adds 10 (due soon) and 11 (overdue)."),
     )
-    p.add_argument("--db", metavar="PATH|URL", help="database file or SQLAlchemy URL (default: FUNNEL_DB, "
-                   "else funnel.db in your data dir)")
-    p.add_argument("--demo", action="store_true", help="use the demo database in your data dir")
-    p.add_argument("--version", action="version", version=f"funnel-tui {__version__}")
-    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    p.add_argument("--db", metavar=_("PATH|URL"), help=_("database file or SQLAlchemy URL (default: FUNNEL_DB, "
+                                                          "else funnel.db in your data dir)"))
+    p.add_argument("--demo", action="store_true", help=_("use the demo database in your data dir"))
+    p.add_argument("--version", action="version", version=f"funnel-tui {__version__}",
+                   help=_("show program's version number and exit"))
+    sub = p.add_subparsers(dest="command", metavar=_("COMMAND"))
     only = _OneCommand(sub, command) if command else None
     for register in COMMAND_GROUPS:
         register(only or sub)
@@ -101,19 +128,29 @@ def _command_word(argv: Sequence[str]) -> str | None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    # The language before the parser: its help (and argparse's own words) are read as it is built.
+    choose_language(argv)
+    argparse_words.install()
     parser = build_parser(_command_word(argv))
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         args = parser.parse_args([*argv, "tui"])
+    PENDING_NOTES.clear()
     try:
-        return args.func(args) or EXIT_OK
+        code = args.func(args) or EXIT_OK
+        print_notes()
+        return code
     except BrokenPipeError:  # `funnel list | head`: the reader left; not an error
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
         return EXIT_OK
     except Exception as exc:  # noqa: BLE001 - user errors become one line; the rest re-raise
         if not is_user_error(exc):
-            raise
-        print(f"funnel: {safe(exc)}", file=sys.stderr)
-        return EXIT_ERROR
+            explained = explain_failure(exc, args)  # the disk or the database said no
+            if explained is None:
+                raise
+            exc = explained
+        print_notes(failed_with=exit_code_of(exc))
+        print(f"funnel: {safe(exc)}", file=sys.stderr)  # the message is in the rep's language already
+        return exit_code_of(exc)
     except KeyboardInterrupt:
         return 130

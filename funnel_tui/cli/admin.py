@@ -8,6 +8,7 @@ other command starts without it.
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 from funnel_tui import config
 from funnel_tui.cli import stages
@@ -22,8 +23,8 @@ from funnel_tui.cli.common import (
     resolve_db,
     safe,
 )
-from funnel_tui.cli.plain import plain_connection
-from funnel_tui.i18n import N_, _, active_lang
+from funnel_tui.cli.plain import Plain, plain_connection
+from funnel_tui.i18n import N_, _, activate, active_lang, resolve_lang
 
 
 def cmd_tui(args: argparse.Namespace) -> int:
@@ -34,26 +35,52 @@ def cmd_tui(args: argparse.Namespace) -> int:
     gc.disable()
     from funnel_tui.tui.board_data import FirstRead, StoreOpening  # no Textual: reads while Textual loads
 
-    conn, checked = (None, False) if args.demo else plain_connection(args)
-    if conn is not None:
+    board_language()
+    plain = Plain() if args.demo else plain_connection(args)
+    notes: list[str] = []
+    if plain.conn is not None:
         # A plain SQLite file: the first frame is read with sqlite3, and the Store
         # (SQLAlchemy) opens once that frame is up (tui/board_data.StoreOpening).
+        from dataclasses import replace
+
         from funnel_tui.store.board_read import BoardReader
         from funnel_tui.store.engine import sqlite_path
 
-        reader = BoardReader(conn, sqlite_path(resolve_db(args)))
-        store = StoreOpening(reader, lambda: open_store(args, checked=True))
+        notes += plain.opened.notes  # toasted on the first frame; the Store's opening says none again
+        checked = replace(plain.opened, notes=[])
+
+        reader = BoardReader(plain.conn, sqlite_path(resolve_db(args)))
+        store = StoreOpening(reader, lambda: open_store(args, notes=[], opened=checked))
         first_read = FirstRead(reader, done=reader.close)
     else:
-        store = open_store(args, checked=checked)
+        store = open_store(args, notes=notes, opened=plain.opened)
         if args.demo and store.count_deals(status="all") == 0:
             from funnel_tui.exchange.demo import fill_demo
 
-            fill_demo(store, now=now_utc())
+            # A new demo database speaks the rep's language: Chinese customers for a zh locale.
+            fill_demo(store, now=now_utc(), lang=active_lang())
         first_read = FirstRead(store)
     from funnel_tui.tui.app import run_app  # Textual is imported only here
 
-    return run_app(store, clock=now_utc, first_read=first_read)
+    return run_app(store, clock=now_utc, first_read=first_read, notes=notes)
+
+
+def open_for_board(args: argparse.Namespace) -> tuple[Any, list[str]]:
+    """The board's store and what the start-up checks found (toasted on the board), worded
+    in the language the board will speak (see board_language)."""
+    board_language()
+    notes: list[str] = []
+    return open_store(args, notes=notes), notes
+
+
+def board_language() -> None:
+    """Speak the language the board will speak (the rep's `lang`, else the locale) before
+    the start-up checks run: their notes are toasted on the board."""
+    try:
+        setting = config.get("lang")
+    except config.ConfigError:
+        setting = None  # the board says so itself when it reads the settings
+    activate(resolve_lang(setting))
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -72,18 +99,23 @@ def cmd_demo(args: argparse.Namespace) -> int:
         if held:
             raise CliError(_("demo: this server database already holds deals; demo data goes only into an "
                              "empty database (--reset never empties a server)"))
-        n = fill_demo(store, deals=args.deals, seed=args.seed, now=now_utc())
-        print(f"demo: {n} deals in {redact_url(target)}")
+        n = fill_demo(store, deals=args.deals, seed=args.seed, now=now_utc(), lang=args.lang or active_lang())
+        print(_("demo: {n} deals in {target}").format(n=n, target=redact_url(target)))
         return EXIT_OK
     if args.reset and path.exists():
+        from funnel_tui.store import Store
+
         for p in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
             p.unlink(missing_ok=True)
-    store = open_store(args)
+        # A new database on purpose: the start-up checks would take it for a lost one.
+        store = Store(path)
+    else:
+        store = open_store(args)
     if store.count_deals(status="all") and not args.reset:
-        raise CliError("demo: this database already has deals; use --reset on a demo database "
-                       "(e.g. funnel --demo demo --reset), never on your real one")
-    n = fill_demo(store, deals=args.deals, seed=args.seed, now=now_utc())
-    print(f"demo: {n} deals in {redact_url(target)}")  # a team URL carries a password
+        raise CliError(_("demo: this database already has deals; use --reset on a demo database "
+                         "(e.g. funnel --demo demo --reset), never on your real one"))
+    n = fill_demo(store, deals=args.deals, seed=args.seed, now=now_utc(), lang=args.lang or active_lang())
+    print(_("demo: {n} deals in {target}").format(n=n, target=redact_url(target)))  # a team URL carries a password
     return EXIT_OK
 
 
@@ -104,20 +136,20 @@ def cmd_undo(args: argparse.Namespace) -> int:
         print(safe(_("undone: {what}").format(what=what)))
         return EXIT_OK
     deals = ", ".join(str(d) for d in res["deal_ids"][:10])
-    more = f" (+{len(res['deal_ids']) - 10} more)" if len(res["deal_ids"]) > 10 else ""
+    more = " " + _("(+{n} more)").format(n=len(res["deal_ids"]) - 10) if len(res["deal_ids"]) > 10 else ""
     print(safe(_("undone: {n} change(s) on deal {deals}{more} — {what}").format(
         n=res["rows"], deals=deals, more=more, what=what)))
     return EXIT_OK
 
 
 SETTINGS = {
-    "me": "your name as deal owner: `--owner me` and the Summary screen's default rep",
-    "lang": "en or zh: the language of stage and screen names (default: from your locale)",
-    "theme": "the board's colour theme (also switched from the palette, ctrl+p)",
+    "me": N_("your name as deal owner: `--owner me` and the Summary screen's default rep"),
+    "lang": N_("en or zh: the language of the screens and the command line (default: from your locale)"),
+    "theme": N_("the board's colour theme (also switched from the palette, ctrl+p)"),
     "export_dir": N_("where `x` on the board writes its CSV (default: your documents folder)"),
-    "tier_a_share": "share of weighted pipeline that makes tier A (default 0.80)",
-    "tier_b_share": "cumulative share that ends tier B (default 0.95)",
-    "rate": "exchange rates into CNY for totals across currencies: `rate USD 7.1`, `rate USD -` removes it",
+    "tier_a_share": N_("share of weighted pipeline that makes tier A (default 0.80)"),
+    "tier_b_share": N_("cumulative share that ends tier B (default 0.95)"),
+    "rate": N_("exchange rates into CNY for totals across currencies: `rate USD 7.1`, `rate USD -` removes it"),
 }
 
 
@@ -127,13 +159,13 @@ def _check_setting(key: str, value: str, store) -> str:
     text = clean_text(value)
     if key == "me":
         if not text or len(text) > 100:
-            raise CliError("me: give your name as it appears in the owner column (1–100 characters)")
+            raise CliError(_("me: give your name as it appears in the owner column (1–100 characters)"))
     elif key == "lang":
         if text not in ("en", "zh"):
-            raise CliError(f"lang: {text!r} is not a language; use en or zh")
+            raise CliError(_("lang: {text} is not a language; use en or zh").format(text=repr(text)))
     elif key == "theme":
         if not text:
-            raise CliError("theme: give a theme name, e.g. textual-dark, nord, gruvbox")
+            raise CliError(_("theme: give a theme name, e.g. textual-dark, nord, gruvbox"))
     elif key == "export_dir":
         from pathlib import Path
 
@@ -146,14 +178,16 @@ def _check_setting(key: str, value: str, store) -> str:
         try:
             share = float(text)
         except ValueError:
-            raise CliError(f"{key}: {text!r} is not a number; use a fraction such as 0.8") from None
+            raise CliError(_("{key}: {text} is not a number; use a fraction such as 0.8").format(
+                key=key, text=repr(text))) from None
         if not 0 < share < 1:
-            raise CliError(f"{key}: {share} is out of range; use a fraction between 0 and 1")
+            raise CliError(_("{key}: {share} is out of range; use a fraction between 0 and 1").format(
+                key=key, share=share))
         other = "tier_b_share" if key == "tier_a_share" else "tier_a_share"
         other_value = float(store.get_setting(other) or (0.95 if other == "tier_b_share" else 0.80))
         a, b = (share, other_value) if key == "tier_a_share" else (other_value, share)
         if a >= b:
-            raise CliError(f"{key}: tier A's share ({a}) must be below tier B's ({b})")
+            raise CliError(_("{key}: tier A's share ({a}) must be below tier B's ({b})").format(key=key, a=a, b=b))
         text = str(share)
     return text
 
@@ -185,7 +219,7 @@ def cmd_rate(args: argparse.Namespace, store) -> int:
             return EXIT_OK
         rate = None if values[1].strip() in ("-", "none", "") else parse_rate(values[1])
     except RateError as exc:
-        raise CliError(f"rate: {exc}") from None
+        raise CliError(_("rate: {error}").format(error=exc)) from None
     store.set_rate(code, rate)
     print(_("{code}: no rate (its totals are shown apart)").format(code=code) if rate is None
           else _("1 {code} = {rate} {base}; totals across currencies are converted at it").format(
@@ -198,12 +232,12 @@ def cmd_settings(args: argparse.Namespace) -> int:
     if args.key == "rate":
         return cmd_rate(args, store)
     if len(args.value) > 1:
-        raise CliError(f"{args.key}: give one value")
+        raise CliError(_("{key}: give one value").format(key=args.key))
     args.value = args.value[0] if args.value else None
     if args.key is None:
         rows = [{"key": k, "value": (_rates_text(store) if k == "rate" else store.get_setting(k) or ""),
                  "meaning": _(m)} for k, m in SETTINGS.items()]
-        emit(rows, args.format, ["key", "value", "meaning"], title="Settings",
+        emit(rows, args.format, ["key", "value", "meaning"], title=_("Settings"),
              footer=_("me, lang, theme and export_dir are yours, kept in {path}; the rest belong to this "
                       "database").format(path=config.path()))
         return EXIT_OK
@@ -217,22 +251,26 @@ def cmd_settings(args: argparse.Namespace) -> int:
 
 def register_board(sub: argparse._SubParsersAction) -> None:
     """`tui` and `demo`: the first commands in `funnel --help`."""
-    add_command(sub, "tui", cmd_tui, "open the board (the default)")
+    add_command(sub, "tui", cmd_tui, _("open the board (the default)"))
 
-    sp = add_command(sub, "demo", cmd_demo, "fill a database with a realistic demo pipeline")
-    sp.add_argument("--deals", type=int, default=60, help="how many deals (default 60)")
-    sp.add_argument("--seed", type=int, default=7, help="random seed, for a repeatable pipeline")
-    sp.add_argument("--reset", action="store_true", help="start the database afresh first")
+    sp = add_command(sub, "demo", cmd_demo, _("fill a database with a realistic demo pipeline"))
+    sp.add_argument("--deals", type=int, default=60, metavar=_("DEALS"), help=_("how many deals (default 60)"))
+    sp.add_argument("--seed", type=int, default=7, metavar=_("SEED"), help=_("random seed, for a repeatable pipeline"))
+    sp.add_argument("--reset", action="store_true", help=_("start the database afresh first"))
+    sp.add_argument("--lang", choices=("en", "zh"),
+                    help=_("zh: a Chinese pipeline (Chinese firms, reps and notes, amounts in 万); "
+                           "en: an international one (default: your language)"))
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     """`stages`, `pipelines` (cli/stages.py), `undo` and `settings`, after the read commands."""
     stages.register(sub)
 
-    add_format(add_command(sub, "undo", cmd_undo, "revert the last change (again and again) and say what it was"))
+    add_format(add_command(sub, "undo", cmd_undo, _("revert the last change (again and again) and say what it was")))
 
     sp = add_command(sub, "settings", cmd_settings,
-                     "show or change a setting: me, lang, theme, export_dir, tier shares, exchange rates")
-    sp.add_argument("key", nargs="?", choices=tuple(SETTINGS), help="the setting")
-    sp.add_argument("value", nargs="*", help="its new value (leave out to show it); rate: CODE RATE")
+                     _("show or change a setting: me, lang, theme, export_dir, tier shares, exchange rates"))
+    sp.add_argument("key", nargs="?", choices=tuple(SETTINGS), help=_("the setting"))
+    sp.add_argument("value", nargs="*", metavar=_("value"),
+                    help=_("its new value (leave out to show it); rate: CODE RATE"))
     add_format(sp)

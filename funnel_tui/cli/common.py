@@ -6,8 +6,12 @@ store (SQLModel), Rich and the domain are imported inside the functions that use
 `funnel --help` loads argparse only.
 
 Exit codes: 0 ok; 1 a refused or failed action (one line on stderr naming the field);
-2 bad usage. `funnel due` adds 10 (follow-ups due in the window, none overdue) and
-11 (something overdue) so it can drive a shell prompt or a cron job.
+2 bad usage; 3 the database or the disk said no — locked, full, read-only, not yours, an I/O
+error — and nothing was changed; 4 the database is damaged, or missing although backups show
+it held data: the line names the restore; 5 an import committed but its rejected-rows file
+could not be written (the line says which rows). `funnel due` adds 10 (follow-ups due in the
+window, none overdue) and 11 (something overdue) so it can drive a shell prompt or a cron job.
+Every error ends in one line on stderr, never a traceback.
 """
 
 from __future__ import annotations
@@ -20,17 +24,25 @@ from datetime import datetime, timezone
 from typing import Any, Callable, Sequence
 
 from funnel_tui import config
-from funnel_tui.i18n import _
+from funnel_tui.cli.table_layout import fits, layout
+from funnel_tui.i18n import _, activate, active_lang, resolve_lang
 
 EXIT_OK = 0
 EXIT_ERROR = 1
 EXIT_USAGE = 2
+EXIT_UNAVAILABLE = 3
+EXIT_DAMAGED = 4
+EXIT_PARTLY = 5
 EXIT_DUE = 10
 EXIT_OVERDUE = 11
 
 
 class CliError(Exception):
-    """One line for the user; exit code 1."""
+    """One line for the user; exit code 1 unless `exit_code` says otherwise."""
+
+    def __init__(self, message: str, *, exit_code: int = EXIT_ERROR):
+        super().__init__(message)
+        self.exit_code = exit_code
 
 
 def is_user_error(exc: BaseException) -> bool:
@@ -46,6 +58,119 @@ def is_user_error(exc: BaseException) -> bool:
     return isinstance(exc, kinds)
 
 
+# --- the language ----------------------------------------------------------------------------
+
+
+def choose_language(argv: Sequence[str]) -> str:
+    """Speak the rep's language from the first line on: the `lang` setting, else the locale.
+
+    Runs before the parser is built, because its help is translated as it is built. The
+    setting is read with sqlite3 alone (see `_lang_setting`); `open_store` reads it again
+    through the store, for databases this cannot read (a server URL).
+    """
+    lang = resolve_lang(_lang_setting(argv))
+    activate(lang)
+    return lang
+
+
+_DEMO = "\0demo"  # what `_db_named` says for --demo: the demo database in the data dir
+
+
+def _db_named(argv: Sequence[str]) -> str | None:
+    """The database `--db`/`--demo`/FUNNEL_DB names, from the options before the command."""
+    args = list(argv)
+    for i, arg in enumerate(args):
+        if arg == "--db" and i + 1 < len(args):
+            return args[i + 1]
+        if arg.startswith("--db="):
+            return arg[len("--db="):]
+        if arg == "--demo":
+            return _DEMO
+        if not arg.startswith("-"):
+            break  # the command: its own options are not ours
+    return os.environ.get("FUNNEL_DB") or None
+
+
+def _lang_setting(argv: Sequence[str]) -> str | None:
+    """The rep's `lang` setting for this run, or None (none set, a server URL, anything
+    unreadable: then the locale decides).
+
+    On SQLite it lives in the rep's config file (`funnel_tui.config`); a database from before
+    that file may still hold it in its own setting table (the store carries it over when it
+    opens). Read-only, with tomllib and sqlite3 and no ORM, creating neither the config nor the
+    data dir: `funnel --help` stays light and leaves no trace.
+    """
+    target = _db_named(argv)
+    if target is not None and "://" in target and not target.startswith("sqlite:///"):
+        return None
+    try:
+        from funnel_tui.paths import config_dir_unmade
+
+        lang = config.read(config_dir_unmade() / config.FILE_NAME).get("lang")
+        if lang:
+            return lang
+        if target is None or target == _DEMO:
+            from funnel_tui.paths import data_dir_unmade
+
+            path = data_dir_unmade() / ("demo.db" if target else "funnel.db")
+        else:
+            from pathlib import Path
+
+            path = Path(target.removeprefix("sqlite:///"))
+        if not path.is_file():
+            return None
+        import sqlite3
+
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=0.2)
+        try:
+            row = conn.execute("SELECT value FROM setting WHERE key = 'lang'").fetchone()
+        finally:
+            conn.close()
+    except Exception:  # noqa: BLE001 - a language is never worth a failed command
+        return None
+    return row[0] if row else None
+
+
+def exit_code_of(exc: BaseException) -> int:
+    """The documented exit code of a user error (see the module docstring)."""
+    return int(getattr(exc, "exit_code", EXIT_ERROR))
+
+
+def explain_failure(exc: BaseException, args: argparse.Namespace) -> Exception | None:
+    """An error no command turned into a sentence, as one: a file operation the disk refused
+    (full, read-only, not yours), the database's refusal met outside a store transaction, or
+    a stored value SQLite holds but funnel cannot read (a flipped byte). None: a real bug."""
+    if isinstance(exc, OSError) and exc.errno is not None:
+        from funnel_tui.store import health
+
+        problem = health.problem_of(exc)
+        where = f" ({exc.filename})" if exc.filename else ""
+        code = EXIT_UNAVAILABLE if problem.kind in ("full", "read_only", "permission") else EXIT_ERROR
+        return CliError(_("{error}{where}; nothing was changed").format(error=exc.strerror or exc, where=where),
+                        exit_code=code)
+    sa_exc = sys.modules.get("sqlalchemy.exc")
+    if sa_exc is not None and isinstance(exc, sa_exc.DBAPIError):
+        from funnel_tui.store.engine import sqlite_path
+        from funnel_tui.store.errors import refusal_of
+
+        return refusal_of(exc, sqlite_path(resolve_db(args)))
+    if type(exc) is ValueError:  # the validators raise subclasses; this came from reading a row
+        from funnel_tui.store.engine import sqlite_path
+        from funnel_tui.store.health import unreadable_values
+
+        path = sqlite_path(resolve_db(args))
+        found = unreadable_values(path) if path is not None and path.exists() else []
+        if found:
+            from funnel_tui.store.open_check import command
+
+            return CliError(_(
+                "{found}: the file was changed outside funnel (a flipped byte?); nothing was changed. "
+                "Restore a backup: {list}, then {restore}").format(
+                found="; ".join(found[:3]), list=command(path, "backup", "list"),
+                restore=command(path, "backup", "restore", "NAME")), exit_code=EXIT_DAMAGED)
+    return None
+
+
 # --- the clock and the zone -----------------------------------------------------------------
 
 
@@ -55,7 +180,7 @@ def now_utc() -> datetime:
     if pinned:
         value = datetime.fromisoformat(pinned)
         if value.tzinfo is None:
-            raise CliError("FUNNEL_NOW must carry an offset, e.g. 2026-11-24T09:00:00+08:00")
+            raise CliError(_("FUNNEL_NOW must carry an offset, e.g. 2026-11-24T09:00:00+08:00"))
         return value.astimezone(timezone.utc)
     return datetime.now(timezone.utc)
 
@@ -67,10 +192,12 @@ def local_tz():
     return _local_tz()
 
 
-def parse_when(text: str, field: str = "when") -> datetime:
-    """A date or phrase the rep typed (`tomorrow 10:00`, `+3d`, `明天`), or a CliError naming the field."""
+def parse_when(text: str, field: str | None = None) -> datetime:
+    """A date or phrase the rep typed (`tomorrow 10:00`, `+3d`, `明天`), or a CliError naming the
+    field (in the rep's language; "when" by default)."""
     from funnel_tui.domain.dates import parse_when as _parse
 
+    field = field or _("when")
     try:
         return _parse(text, now=now_utc(), tz=local_tz())
     except ValueError as exc:
@@ -93,14 +220,14 @@ def parse_follow_up(text: str, field: str = "when", *, allow_past: bool = False)
 def add_past(sp: argparse.ArgumentParser) -> None:
     """--past: a follow-up time in the past is taken (to record one that was missed)."""
     sp.add_argument("--past", action="store_true",
-                    help="accept a follow-up time in the past (normally refused as a typo)")
+                    help=_("accept a follow-up time in the past (normally refused as a typo)"))
 
 
 def fmt_time(dt: datetime | None) -> str:
-    """A moment as the rep reads it, in local time."""
-    from funnel_tui.domain.dates import format_local
+    """A moment as the rep reads it, in local time (`2026-11-24 15:00`, `11月24日 周二 15:00`)."""
+    from funnel_tui.domain.dates import format_shown
 
-    return format_local(dt, local_tz())
+    return format_shown(dt, local_tz(), now=now_utc())
 
 
 def iso(dt: datetime | None) -> str | None:
@@ -126,30 +253,78 @@ def resolve_db(args: argparse.Namespace) -> str:
     return str(paths.default_db_path())
 
 
-def open_store(args: argparse.Namespace, *, checked: bool = False):
-    """The Store for this command; a newer schema opens read-only, a failure is one line.
-    `checked`: the checks at start (_check_file) already ran in this process."""
-    from funnel_tui.store import NewerSchemaError, Store, StoreError
-    from funnel_tui.store.engine import redact_url
+# What the start-up checks want the rep to know (a failed automatic backup, a full disk):
+# `main` prints them once the command is done, or drops them when its own error says it.
+PENDING_NOTES: list[str] = []
+
+
+def print_notes(*, failed_with: int | None = None) -> None:
+    notes, PENDING_NOTES[:] = list(PENDING_NOTES), []
+    if failed_with in (EXIT_UNAVAILABLE, EXIT_DAMAGED):
+        return  # the error line names the database's state itself
+    for note in notes:
+        print(f"funnel: {safe(note)}", file=sys.stderr)
+
+
+def check_open(path):
+    """store.open_check.check_at_open for `path` now (an Opened: read-only or not, and why;
+    notes for the rep), its refusals (damaged, missing, unusable) as they are."""
+    from funnel_tui.store.open_check import check_at_open
+
+    return check_at_open(path, now=now_utc())
+
+
+def open_store(args: argparse.Namespace, *, notes: list[str] | None = None, opened=None):
+    """The Store for this command, after the start-up checks (store.open_check): a damaged,
+    missing or unusable file is one line and its exit code; a read-only one opens read-only.
+    What the rep should know (a full disk, a backup that failed) goes to stderr after the
+    command (PENDING_NOTES), or into `notes` when the caller shows it itself (the board).
+    `opened`: what check_at_open said when the caller ran it already (the sqlite3 read path,
+    cli/plain.py): the checks run once per process.
+
+    The `lang` setting is read again through the store (a server database keeps it there too),
+    for what the command says from here on."""
+    store = _open_store(args, notes, opened)
+    activate(resolve_lang(store.get_setting("lang")))
+    return store
+
+
+def _open_store(args: argparse.Namespace, notes: list[str] | None, opened=None):
+    from funnel_tui.store import NewerSchemaError, Store
+    from funnel_tui.store.engine import redact_url, sqlite_path
+    from funnel_tui.store.migrations import MigrationError
 
     target = resolve_db(args)
-    if not checked:
-        _check_file(target)
+    path = sqlite_path(target)
+    read_only: str | bool = False
+    immutable = False
+    if path is not None:
+        if opened is None:
+            opened = check_open(path)
+        read_only, immutable = opened.read_only or False, opened.immutable
+        if notes is not None and read_only and not opened.notes:  # the board says so once
+            opened.notes.append(_("read-only ({why}): you can look, changes are refused").format(why=read_only))
+        (notes if notes is not None else PENDING_NOTES).extend(opened.notes)
     try:
-        return Store(target)
-    except StoreError as exc:  # named causes (a server: authentication, reachability, …)
-        raise CliError(str(exc)) from None
+        return Store(target, read_only=read_only, immutable=immutable)
     except NewerSchemaError as exc:
         # Readable, never written: a newer funnel-tui owns this file's format.
-        print(f"funnel: {exc}; opened read-only (changes are refused)", file=sys.stderr)
+        print("funnel: " + _("{error}; opened read-only (changes are refused)").format(error=exc), file=sys.stderr)
         try:
-            return Store(target, read_only=True)
-        except StoreError as exc2:
-            raise CliError(str(exc2)) from None
+            return Store(target, read_only=True, immutable=immutable)
         except Exception as exc2:  # noqa: BLE001
-            raise CliError(f"cannot open database {redact_url(target)}: {type(exc2).__name__}") from None
+            if is_user_error(exc2):
+                raise
+            raise CliError(_("cannot open database {target}: {error}").format(
+                target=redact_url(target), error=type(exc2).__name__)) from None
+    except MigrationError as exc:
+        raise CliError(_("cannot upgrade {target}: {error}").format(target=redact_url(target), error=safe(exc)),
+                       exit_code=EXIT_UNAVAILABLE) from None
     except Exception as exc:  # noqa: BLE001 - never print a URL with its password
-        raise CliError(f"cannot open database {redact_url(target)}: {type(exc).__name__}") from None
+        if is_user_error(exc):
+            raise
+        raise CliError(_("cannot open database {target}: {error}").format(
+            target=redact_url(target), error=type(exc).__name__)) from None
 
 
 def ask_name_once(store, *, ask=input) -> str | None:
@@ -177,22 +352,6 @@ def owner_hint() -> str:
     return _("no owner: tell funnel your name once with `funnel settings me NAME` and new deals are yours")
 
 
-def _check_file(target: str) -> None:
-    """At start: a damaged file is moved aside (restore offered), then the automatic backup."""
-    from funnel_tui.store.backup import BackupError, CorruptDatabaseError, check_at_open
-    from funnel_tui.store.engine import sqlite_path
-
-    path = sqlite_path(target)
-    if path is None:
-        return
-    try:
-        check_at_open(path, now=now_utc())
-    except CorruptDatabaseError as exc:
-        raise CliError(str(exc)) from None
-    except (BackupError, OSError) as exc:
-        print(f"funnel: warning: automatic backup failed: {safe(exc)}", file=sys.stderr)
-
-
 # --- output ----------------------------------------------------------------------------------
 
 
@@ -203,9 +362,36 @@ def safe(text: Any) -> str:
     return clean_text("" if text is None else str(text))
 
 
+def shown(vocabulary: Any, code: str | None) -> str:
+    """A stored code in a table cell: the code itself in English (what scripts and the JSON see,
+    and what English tables always showed), the vocabulary's label in another language."""
+    if code is None:
+        return ""
+    return code if active_lang() == "en" else vocabulary.label(code)
+
+
+def stage_names(store: Any) -> dict[str, str]:
+    """Stage key -> what a table shows for it: the key in English, the Chinese name in Chinese."""
+    lang = active_lang()
+    return {s.key: s.key if lang == "en" else s.label(lang) for s in store.stages()}
+
+
+# Columns of free text, which may break between Chinese characters (cli.table_layout); every other
+# column breaks only between words: a customer is never split into 东方制/造, a time never into 12:4/6.
+FOLD_COLUMNS = frozenset({"note", "notes", "title", "value", "meaning", "old", "new", "reason", "path"})
+# Columns never cut short when the screen is too narrow for every column (names may be).
+KEEP_COLUMNS = frozenset({"id", "followup_id", "deal_id", "touch_id", "due", "due_at", "at", "next", "bucket",
+                          "amount", "prob", "days", "limit"})
+
+
 def emit(rows: list[dict], fmt: str, columns: Sequence[str], *, title: str | None = None,
-         json_value: Any = None, footer: str | None = None) -> None:
-    """Print rows as a Rich table, JSON or CSV. Cells are plain Text: never markup."""
+         json_value: Any = None, footer: str | None = None, optional: Sequence[str] = ()) -> None:
+    """Print rows as a Rich table, JSON or CSV. Cells are plain Text: never markup.
+
+    Tables are laid out by display width (Rich measures cells, a Chinese character is two
+    columns, see cli.table_layout): headers are the columns' names in the rep's language
+    (`column_name`). When the screen cannot hold every column without cutting a name, the
+    `optional` columns are left out of the table, in that order. JSON and CSV keep every key."""
     if fmt == "json":
         json.dump(rows if json_value is None else json_value, sys.stdout, ensure_ascii=False,
                   indent=2, default=str)
@@ -224,15 +410,27 @@ def emit(rows: list[dict], fmt: str, columns: Sequence[str], *, title: str | Non
     from rich.table import Table
     from rich.text import Text
 
+    from funnel_tui.domain.vocab import column_name
+
     console = Console(markup=False, emoji=False, highlight=False)
     if not rows:
-        console.print(Text(f"{title}: none" if title else "nothing to show"))
+        console.print(Text(_("{title}: none").format(title=title) if title else _("nothing to show")))
         return
+    columns = list(columns)
+    for leave_out in [None, *optional]:
+        if leave_out is not None and leave_out in columns:
+            columns.remove(leave_out)
+        cells = [[safe(row.get(c)) for c in columns] for row in rows]
+        headers = [column_name(c) for c in columns]
+        if fits(headers, cells, [c in FOLD_COLUMNS for c in columns], console.width):
+            break
+    widths, headers, lines = layout(headers, cells, [c in FOLD_COLUMNS for c in columns],
+                                    console.width, [c in KEEP_COLUMNS for c in columns])
     table = Table(title=Text(title) if title else None, show_lines=False, header_style="bold")
-    for col in columns:
-        table.add_column(Text(col), overflow="fold")
-    for row in rows:
-        table.add_row(*(Text(safe(row.get(c))) for c in columns))
+    for header, width in zip(headers, widths):
+        table.add_column(Text(header), width=width, no_wrap=True, overflow="ellipsis")
+    for row_cells in lines:
+        table.add_row(*(Text(c) for c in row_cells))
     console.print(table)
     if footer:
         console.print(Text(footer))
@@ -252,7 +450,7 @@ def add_command(sub: argparse._SubParsersAction, name: str, func: Callable[[argp
 def add_format(sp: argparse.ArgumentParser) -> None:
     """--format table|json|csv, the read commands' output switch."""
     sp.add_argument("--format", choices=("table", "json", "csv"), default="table",
-                    help="table for people, json for scripts and cron, csv for spreadsheets")
+                    help=_("table for people, json for scripts and cron, csv for spreadsheets"))
 
 
 def whole_id(value: str) -> int:
@@ -260,20 +458,21 @@ def whole_id(value: str) -> int:
     try:
         n = int(str(value).lstrip("#"))
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a deal id (a whole number, e.g. 42)") from None
+        raise argparse.ArgumentTypeError(_("{value} is not a deal id (a whole number, e.g. 42)").format(
+            value=repr(value))) from None
     if n <= 0:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a deal id (a whole number, e.g. 42)")
+        raise argparse.ArgumentTypeError(_("{value} is not a deal id (a whole number, e.g. 42)").format(value=repr(value)))
     return n
 
 
 def add_deal(sp: argparse.ArgumentParser) -> None:
     """The DEAL positional: which deal the command acts on."""
-    sp.add_argument("deal", type=whole_id, help="deal id")
+    sp.add_argument("deal", type=whole_id, metavar=_("deal"), help=_("deal id"))
 
 
 def add_pipeline_option(sp: argparse.ArgumentParser) -> None:
     """--pipeline NAME: the commands that read or write one pipeline's deals or stages."""
-    sp.add_argument("--pipeline", metavar="NAME",
-                    help="which pipeline (key or name, see `funnel pipelines`; default: all of them for "
-                         "lists, the default pipeline for stages and the funnel)")
+    sp.add_argument("--pipeline", metavar=_("NAME"),
+                    help=_("which pipeline (key or name, see `funnel pipelines`; default: all of them for "
+                           "lists, the default pipeline for stages and the funnel)"))
 

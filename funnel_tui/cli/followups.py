@@ -15,10 +15,17 @@ from funnel_tui.cli.common import (
     now_utc,
     open_store,
     parse_follow_up,
+    shown,
     whole_id,
 )
-from funnel_tui.domain.vocab import FOLLOWUP_KINDS
+from funnel_tui.domain.vocab import FOLLOWUP_KIND, FOLLOWUP_KINDS
 from funnel_tui.i18n import _
+
+
+def kind_code(text: str) -> str:
+    """`--kind`: a code, or any word for one (电话, 拜访, phone) as its code; an unknown word is
+    left as typed, for argparse's choices to refuse with the list."""
+    return text if text in FOLLOWUP_KINDS else FOLLOWUP_KIND.lookup(text) or text
 
 
 def cmd_follow_up(args: argparse.Namespace) -> int:
@@ -27,13 +34,16 @@ def cmd_follow_up(args: argparse.Namespace) -> int:
     store = open_store(args)
     due = parse_follow_up(args.when, allow_past=args.past)
     fid = store.add_follow_up(FollowUpDraft(args.deal, due, args.kind, args.note or ""), now=now_utc())
-    print(f"follow-up {fid} on deal {args.deal}: {args.kind} {fmt_time(due)}")
+    print(_("follow-up {id} on deal {deal}: {kind} {when}").format(
+        id=fid, deal=args.deal, kind=shown(FOLLOWUP_KIND, args.kind), when=fmt_time(due)))
     return EXIT_OK
 
 
 def _next_step(res: dict, when) -> str:
     """The tail of a done/log message when the next follow-up was planned in the same step."""
-    return f"; next follow-up {res['next_followup_id']} {fmt_time(when)}" if res["next_followup_id"] else ""
+    if not res["next_followup_id"]:
+        return ""
+    return _("; next follow-up {id} {when}").format(id=res["next_followup_id"], when=fmt_time(when))
 
 
 def cmd_done(args: argparse.Namespace) -> int:
@@ -43,14 +53,14 @@ def cmd_done(args: argparse.Namespace) -> int:
     if args.deal is not None:
         open_fus = store.deal_follow_ups(args.deal, open_only=True)
         if not open_fus:
-            raise CliError(f"deal {args.deal} has no open follow-up")
+            raise CliError(_("deal {id} has no open follow-up").format(id=args.deal))
         fid = open_fus[0]["id"]
     if fid is None:
-        raise CliError("done: give a follow-up id (see `funnel due`) or --deal ID")
-    nxt = parse_follow_up(args.next, "next", allow_past=args.past) if args.next else None
+        raise CliError(_("done: give a follow-up id (see `funnel due`) or --deal ID"))
+    nxt = parse_follow_up(args.next, _("next"), allow_past=args.past) if args.next else None
     res = store.complete_follow_up(fid, now=now, note=args.note or "", next_due_at=nxt,
                                    next_kind=args.next_kind, next_note=args.next_note or "")
-    print(f"done: follow-up {fid} on deal {res['deal_id']} logged" + _next_step(res, nxt))
+    print(_("done: follow-up {id} on deal {deal} logged").format(id=fid, deal=res["deal_id"]) + _next_step(res, nxt))
     return EXIT_OK
 
 
@@ -58,7 +68,7 @@ def cmd_log(args: argparse.Namespace) -> int:
     from funnel_tui.domain.validation import TouchDraft
 
     store = open_store(args)
-    nxt = parse_follow_up(args.next, "next", allow_past=args.past) if args.next else None
+    nxt = parse_follow_up(args.next, _("next"), allow_past=args.past) if args.next else None
     completes = args.followup
     open_fus = store.deal_follow_ups(args.deal, open_only=True)
     if args.done and completes is None:
@@ -69,11 +79,12 @@ def cmd_log(args: argparse.Namespace) -> int:
                        completes=completes)
     res = store.log_touch(draft, now=now_utc())
     done = _("; follow-up {id} done").format(id=completes) if completes is not None else ""
-    print(f"logged {args.kind} on deal {args.deal}" + done + _next_step(res, nxt))
+    print(_("logged {kind} on deal {deal}").format(kind=shown(FOLLOWUP_KIND, args.kind), deal=args.deal)
+          + done + _next_step(res, nxt))
     if completes is None and open_fus:
         first = open_fus[0]
         print(_("note: follow-up {id} ({kind}, due {due}) is still open; `funnel done {id}` completes it, "
-                "or log with --done next time").format(id=first["id"], kind=first["kind"],
+                "or log with --done next time").format(id=first["id"], kind=shown(FOLLOWUP_KIND, first["kind"]),
                                                        due=fmt_time(first["due_at"])), file=sys.stderr)
     return EXIT_OK
 
@@ -82,43 +93,45 @@ def cmd_snooze(args: argparse.Namespace) -> int:
     store = open_store(args)
     due = parse_follow_up(args.when, allow_past=args.past)
     store.snooze_follow_up(args.followup, due, now=now_utc())
-    print(f"follow-up {args.followup} snoozed to {fmt_time(due)}")
+    print(_("follow-up {id} snoozed to {when}").format(id=args.followup, when=fmt_time(due)))
     return EXIT_OK
 
 
 def _add_next(sp: argparse.ArgumentParser) -> None:
     """--next WHEN and --next-kind: plan the next follow-up in the same step."""
-    sp.add_argument("--next", metavar="WHEN", help="schedule the next follow-up in the same step")
+    sp.add_argument("--next", metavar=_("WHEN"), help=_("schedule the next follow-up in the same step"))
     sp.add_argument("--next-kind", choices=FOLLOWUP_KINDS)
     add_past(sp)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    sp = add_command(sub, "follow-up", cmd_follow_up, "plan a follow-up on a deal")
+    sp = add_command(sub, "follow-up", cmd_follow_up, _("plan a follow-up on a deal"))
     add_deal(sp)
-    sp.add_argument("when", help="e.g. tomorrow 10:00, +3d, fri, 2026-12-01 15:00")
-    sp.add_argument("--kind", default="call", choices=FOLLOWUP_KINDS)
-    sp.add_argument("--note", help="what to do")
+    sp.add_argument("when", metavar=_("when"), help=_("e.g. tomorrow 10:00, +3d, fri, 2026-12-01 15:00"))
+    sp.add_argument("--kind", default="call", type=kind_code, choices=FOLLOWUP_KINDS)
+    sp.add_argument("--note", metavar=_("NOTE"), help=_("what to do"))
     add_past(sp)
 
-    sp = add_command(sub, "done", cmd_done, "complete a follow-up (logs a touch); --next plans the next one")
-    sp.add_argument("followup", nargs="?", type=whole_id, help="follow-up id (see `funnel due`)")
-    sp.add_argument("--deal", type=whole_id, help="complete this deal's earliest open follow-up instead")
-    sp.add_argument("--note", help="what was said")
+    sp = add_command(sub, "done", cmd_done, _("complete a follow-up (logs a touch); --next plans the next one"))
+    sp.add_argument("followup", nargs="?", type=whole_id, metavar=_("followup"),
+                    help=_("follow-up id (see `funnel due`)"))
+    sp.add_argument("--deal", type=whole_id, metavar=_("DEAL"),
+                    help=_("complete this deal's earliest open follow-up instead"))
+    sp.add_argument("--note", metavar=_("NOTE"), help=_("what was said"))
     _add_next(sp)
-    sp.add_argument("--next-note", help="what the next follow-up is for")
+    sp.add_argument("--next-note", metavar=_("NEXT_NOTE"), help=_("what the next follow-up is for"))
 
-    sp = add_command(sub, "log", cmd_log, "log a contact (call, visit, …) on a deal")
+    sp = add_command(sub, "log", cmd_log, _("log a contact (call, visit, …) on a deal"))
     add_deal(sp)
-    sp.add_argument("note", nargs="+", help="what was said, customer feedback")
-    sp.add_argument("--kind", default="call", choices=FOLLOWUP_KINDS)
+    sp.add_argument("note", nargs="+", metavar=_("note"), help=_("what was said, customer feedback"))
+    sp.add_argument("--kind", default="call", type=kind_code, choices=FOLLOWUP_KINDS)
     sp.add_argument("--done", action="store_true",
-                    help="this touch completes the deal's next open follow-up (the earliest), with this note")
-    sp.add_argument("--followup", type=whole_id, metavar="ID",
-                    help="this touch completes that open follow-up of the deal")
+                    help=_("this touch completes the deal's next open follow-up (the earliest), with this note"))
+    sp.add_argument("--followup", type=whole_id, metavar=_("ID"),
+                    help=_("this touch completes that open follow-up of the deal"))
     _add_next(sp)
 
-    sp = add_command(sub, "snooze", cmd_snooze, "move a follow-up to a later time")
-    sp.add_argument("followup", type=whole_id, help="follow-up id")
-    sp.add_argument("when", help="e.g. +1d, +3d, +1w, mon 09:00")
+    sp = add_command(sub, "snooze", cmd_snooze, _("move a follow-up to a later time"))
+    sp.add_argument("followup", type=whole_id, metavar=_("followup"), help=_("follow-up id"))
+    sp.add_argument("when", metavar=_("when"), help=_("e.g. +1d, +3d, +1w, mon 09:00"))
     add_past(sp)

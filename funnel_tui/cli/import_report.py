@@ -13,7 +13,17 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from funnel_tui.cli.common import EXIT_ERROR, EXIT_OK, CliError, ask_name_once, local_tz, now_utc, open_store, safe
+from funnel_tui.cli.common import (
+    EXIT_ERROR,
+    EXIT_OK,
+    EXIT_PARTLY,
+    CliError,
+    ask_name_once,
+    local_tz,
+    now_utc,
+    open_store,
+    safe,
+)
 from funnel_tui.i18n import _, ngettext
 
 if TYPE_CHECKING:
@@ -27,14 +37,14 @@ def add_import_options(sp: argparse.ArgumentParser) -> None:
     sp.add_argument("path", nargs="?", help=_("the file: CSV (any delimiter, any common encoding) or .xlsx"))
     sp.add_argument("--profiles", action="store_true",
                     help=_("list the profiles (the tools whose exports are read without options) and stop"))
-    sp.add_argument("--profile", metavar="KEY", help=_("read the file with this profile (see --profiles)"))
-    sp.add_argument("--map", action="append", metavar="HEADER=FIELD", default=[],
+    sp.add_argument("--profile", metavar=_("KEY"), help=_("read the file with this profile (see --profiles)"))
+    sp.add_argument("--map", action="append", metavar=_("HEADER=FIELD"), default=[],
                     help=_("read column HEADER as FIELD (repeatable), e.g. --map 'Account Name=customer'; "
                            "FIELD - leaves a column out"))
-    sp.add_argument("--save-profile", metavar="NAME",
+    sp.add_argument("--save-profile", metavar=_("NAME"),
                     help=_("keep this file's --map, --stage-map and reading options as profile NAME, "
                            "used for the next file with the same columns"))
-    sp.add_argument("--stage-map", action="append", metavar="OLD=NEW",
+    sp.add_argument("--stage-map", action="append", metavar=_("OLD=NEW"),
                     help=_("map a stage name in the file to one of ours, or to lost (repeatable), "
                            "e.g. --stage-map 'Contact Made=qualified'"))
     dec = sp.add_mutually_exclusive_group()
@@ -44,9 +54,9 @@ def add_import_options(sp: argparse.ArgumentParser) -> None:
                      help=_("amounts are written 1,234.56 (when the column itself cannot tell)"))
     sp.add_argument("--date-order", choices=("dmy", "mdy", "ymd"),
                     help=_("how 03/04/2024 is read, when the column itself cannot tell"))
-    sp.add_argument("--currency", metavar="CODE",
+    sp.add_argument("--currency", metavar=_("CODE"),
                     help=_("the currency of amounts that name none, and of $ or ¥ (e.g. USD, CNY)"))
-    sp.add_argument("--sheet", metavar="NAME|N", help=_("the sheet of an .xlsx workbook (default: the first)"))
+    sp.add_argument("--sheet", metavar=_("NAME|N"), help=_("the sheet of an .xlsx workbook (default: the first)"))
     sp.add_argument("--encoding", default="auto",
                     help=_("auto (the default: a BOM, UTF-8, then GB18030, Big5, Shift_JIS, UTF-16 or "
                            "Windows-1252 when certain), or e.g. gb18030, big5, cp1252"))
@@ -80,8 +90,8 @@ def run_import(args: argparse.Namespace) -> int:
     try:
         report = import_file(store, args.path, now=now_utc(), tz=local_tz(), dry_run=args.dry_run,
                              on_error=args.on_error, update=args.update, owner=owner, options=options)
-    except ImportFileError as exc:
-        raise CliError(str(exc)) from None
+    except ImportFileError as exc:  # a full disk, a backup or rejected file that failed: exit 3
+        raise CliError(str(exc), exit_code=getattr(exc, "exit_code", EXIT_ERROR)) from None
     except OSError as exc:
         raise CliError(_("import: cannot read {path}: {why}").format(
             path=safe(args.path), why=exc.strerror or type(exc).__name__)) from None
@@ -95,6 +105,9 @@ def run_import(args: argparse.Namespace) -> int:
         if saved:
             print(_("  saved profile {name}: {path}; the next file with these columns is read with it").format(
                 name=safe(args.save_profile), path=safe(saved)))
+    if report.rejected_file_error:  # committed: said so above; the failure on its own line
+        print(f"funnel: {safe(report.rejected_file_error)}", file=sys.stderr)
+        return EXIT_PARTLY
     return EXIT_OK if report.ok else EXIT_ERROR
 
 
@@ -113,7 +126,7 @@ def _options(args: argparse.Namespace) -> ImportOptions:
         try:
             currency = code_of_column(args.currency)
         except ValueError as exc:
-            raise CliError(f"currency: {exc}") from None
+            raise CliError(_("currency: {error}").format(error=exc)) from None
     saved, problems = load_saved()
     for line in problems:
         print(_("funnel: a saved import profile was skipped: {problem}").format(problem=safe(line)),
@@ -144,7 +157,7 @@ def _save(args: argparse.Namespace, report: ImportReport, options: ImportOptions
         path = save_profile(args.save_profile, mapping, stages=stages, decimal=options.decimal,
                             date_order=options.date_order, currency=options.currency, base=base)
     except (SavedProfileError, OSError) as exc:
-        raise CliError(f"save-profile: {exc}") from None
+        raise CliError(_("save-profile: {error}").format(error=exc)) from None
     return str(path)
 
 
@@ -196,17 +209,20 @@ def print_report(r: ImportReport) -> None:
             line += _(" and {more} more").format(more=more)
         print(line + _(" (read one with --map \"Header=field\")"), file=out)
     if r.aborted:
-        print(f"  {_n(r.rows, 'row')} read; {r.rejected} rejected; --on-error abort: nothing was imported",
-              file=out)
+        print("  " + _("{rows} read; {rejected} rejected; --on-error abort: nothing was imported").format(
+            rows=_rows(r.rows), rejected=r.rejected), file=out)
     else:
-        verb = "would import" if r.dry_run else "imported"
-        parts = [f"{r.inserted} new"]
+        parts = [_("{n} new").format(n=r.inserted)]
         if r.updated or r.unchanged:
-            parts.append(f"{r.updated} updated, {r.unchanged} unchanged")
-        parts += [f"{r.duplicates} duplicates skipped" if r.duplicates else "no duplicates",
-                  f"{r.rejected} rejected"]
-        print(f"  {_n(r.rows, 'row')} read; {verb}: {', '.join(parts)}"
-              + (f"; {_n(r.follow_ups, 'follow-up')} planned" if r.follow_ups else ""), file=out)
+            parts.append(_("{updated} updated, {unchanged} unchanged").format(updated=r.updated, unchanged=r.unchanged))
+        parts += [_("{n} duplicates skipped").format(n=r.duplicates) if r.duplicates else _("no duplicates"),
+                  _("{n} rejected").format(n=r.rejected)]
+        line = (_("{rows} read; would import: {parts}") if r.dry_run else _("{rows} read; imported: {parts}")).format(
+            rows=_rows(r.rows), parts=", ".join(parts))
+        if r.follow_ups:
+            line += _("; {follow_ups} planned").format(
+                follow_ups=ngettext("{n} follow-up", "{n} follow-ups", r.follow_ups).format(n=r.follow_ups))
+        print("  " + line, file=out)
     if r.owner_default:
         print("  " + (_("no owner column: the deals are {owner}'s") if not r.owner_column else
                       _("rows without an owner are {owner}'s")).format(owner=safe(r.owner_default)), file=out)
@@ -218,25 +234,29 @@ def print_report(r: ImportReport) -> None:
                        "  {n} probabilities were rounded to a whole percent",
                        r.rounded_probabilities).format(n=r.rounded_probabilities), file=out)
     for line in r.reasons:
-        print(f"  rejected {safe(line)}", file=out)
+        print("  " + _("rejected {reason}").format(reason=safe(line)), file=out)
     if r.rejected > len(r.reasons):
-        print(f"  … and {r.rejected - len(r.reasons)} more rejected", file=out)
+        print("  " + _("… and {n} more rejected").format(n=r.rejected - len(r.reasons)), file=out)
     if r.unknown_stages:
-        listed = ", ".join(f"{safe(k)!r} ({n} row{'s' if n != 1 else ''})" for k, n in r.unknown_stages.items())
+        listed = ", ".join(f"{safe(k)!r} ({_rows(n)})" for k, n in r.unknown_stages.items())
         example = next(iter(r.unknown_stages))
-        print(f"  unknown stages: {listed}; map them, e.g. --stage-map {safe(example)!r}=qualified "
-              "(or =lost; see `funnel stages`)", file=out)
+        print("  " + _("unknown stages: {stages}; map them, e.g. --stage-map {example}=qualified "
+                       "(or =lost; see `funnel stages`)").format(stages=listed, example=repr(safe(example))), file=out)
     for line in r.duplicate_lines[:5]:
-        print(f"  duplicate {safe(line)}", file=out)
+        print("  " + _("duplicate {line}").format(line=safe(line)), file=out)
     if r.rejected_file:
-        print(f"  rejected rows, with a reason column, to fix and import again: {safe(r.rejected_file)}", file=out)
+        print("  " + _("rejected rows, with a reason column, to fix and import again: {path}").format(
+            path=safe(r.rejected_file)), file=out)
+    if r.rejected_file_error:
+        print(_("  the import is committed (do not import the file again), but {why}: fix the rows listed "
+                "above").format(why=safe(r.rejected_file_error)), file=out)
     if r.dry_run:
-        print("  dry run: nothing was written", file=out)
+        print("  " + _("dry run: nothing was written"), file=out)
     elif r.backup:
-        print(f"  backup first: {safe(r.backup)}", file=out)
+        print("  " + _("backup first: {path}").format(path=safe(r.backup)), file=out)
     if not r.dry_run and not r.aborted and (r.inserted or r.updated):
-        print("  undo the whole import with: funnel undo", file=out)
+        print("  " + _("undo the whole import with: funnel undo"), file=out)
 
 
-def _n(count: int, noun: str) -> str:
-    return f"{count} {noun}{'' if count == 1 else 's'}"
+def _rows(n: int) -> str:
+    return ngettext("{n} row", "{n} rows", n).format(n=n)

@@ -22,20 +22,23 @@ from funnel_tui.cli.common import (
     open_store,
     safe,
 )
-from funnel_tui.i18n import _
+from funnel_tui.i18n import N_, _
 
-# (option, StageDef field, help) for the texts a stage carries, each with a -zh variant.
-TEXT_OPTIONS: tuple[tuple[str, str, str], ...] = (
-    ("--name", "name", "the stage's name"),
-    ("--entry", "entry", "its entry condition (进入条件): items separated by ; or new lines"),
-    ("--actions", "actions", "its key actions (关键动作): items separated by ; or new lines"),
-    ("--outputs", "outputs", "its outputs (输出物): items separated by ; or new lines"),
+# (option, StageDef field, help, help of its -zh variant) for the texts a stage carries.
+TEXT_OPTIONS: tuple[tuple[str, str, str, str], ...] = (
+    ("--name", "name", N_("the stage's name"), N_("the stage's name in Chinese")),
+    ("--entry", "entry", N_("its entry condition (进入条件): items separated by ; or new lines"),
+     N_("its entry condition in Chinese")),
+    ("--actions", "actions", N_("its key actions (关键动作): items separated by ; or new lines"),
+     N_("its key actions in Chinese")),
+    ("--outputs", "outputs", N_("its outputs (输出物): items separated by ; or new lines"),
+     N_("its outputs in Chinese")),
 )
 
 
 def _texts(args: argparse.Namespace) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    for _flag, field, _help in TEXT_OPTIONS:
+    for _flag, field, _help, _help_zh in TEXT_OPTIONS:
         for name in (field, field + "_zh"):
             if getattr(args, name, None) is not None:
                 out[name] = getattr(args, name)
@@ -80,7 +83,7 @@ def cmd_stages(args: argparse.Namespace) -> int:
         return EXIT_OK
     rows = [{"#": s.position, "key": s.key, "name": s.name, "中文": s.name_zh,
              "%": "" if s.probability is None else s.probability,
-             _("max d"): s.max_dwell_days, _("kind"): s.kind,
+             _("max d"): s.max_dwell_days, _("kind"): s.kind_label(),
              _("playbook"): "/".join(str(len(s.items(sec))) for sec in ("entry", "actions", "outputs")),
              _("archived"): (f"→ {s.maps_to}" if s.maps_to else _("yes")) if s.archived else ""}
             for s in stages]
@@ -104,7 +107,7 @@ def cmd_show(args: argparse.Namespace) -> int:
     from rich.text import Text
 
     console = Console(markup=False, emoji=False, highlight=False)
-    head = f"{s.name}" + (f" · {s.name_zh}" if s.name_zh else "") + f"  ({s.key}, {s.kind}"
+    head = f"{s.name}" + (f" · {s.name_zh}" if s.name_zh else "") + f"  ({s.key}, {s.kind_label()}"
     head += (f", {s.probability} %" if s.probability is not None else "")
     head += (_(", max {n} days").format(n=s.max_dwell_days) if s.max_dwell_days else "") + ")"
     console.print(Text(safe(head), style="bold"))
@@ -239,77 +242,74 @@ def cmd_pipeline_edit(args: argparse.Namespace) -> int:
 
 
 def _stage_texts(sp: argparse.ArgumentParser, *, name_required: bool = False) -> None:
-    for flag, field, help_ in TEXT_OPTIONS:
-        if field == "name" and name_required:
-            sp.add_argument(flag, dest=field, required=True, help=help_)
-        else:
-            sp.add_argument(flag, dest=field, help=help_)
-        sp.add_argument(flag + "-zh", dest=field + "_zh", metavar=flag.strip("-").upper() + "_ZH",
-                        help=help_.split(":")[0].split(" (")[0] + " in Chinese")
-    sp.add_argument("--probability", metavar="P", help="default win probability 0–100")
-    sp.add_argument("--max-dwell", metavar="DAYS", help="days a deal may sit here before it rots")
+    for flag, field, help_, help_zh in TEXT_OPTIONS:
+        sp.add_argument(flag, dest=field, required=field == "name" and name_required, help=_(help_))
+        sp.add_argument(flag + "-zh", dest=field + "_zh", metavar=(field + "_zh").upper(),
+                        help=_(help_zh))
+    sp.add_argument("--probability", metavar="P", help=_("default win probability 0–100"))
+    sp.add_argument("--max-dwell", metavar=_("DAYS"), help=_("days a deal may sit here before it rots"))
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     """`stages …` and `pipelines …`."""
-    sp = add_command(sub, "stages", cmd_stages, "your funnel stages and their playbooks: list, add, edit, move, "
-                     "split, merge, archive")
+    sp = add_command(sub, "stages", cmd_stages, _("your funnel stages and their playbooks: list, add, edit, move, "
+                                                  "split, merge, archive"))
     add_pipeline_option(sp)
-    sp.add_argument("--all", action="store_true", help="archived stages too")
+    sp.add_argument("--all", action="store_true", help=_("archived stages too"))
     add_format(sp)
-    ops = sp.add_subparsers(dest="stages_command", metavar="CHANGE")
+    ops = sp.add_subparsers(dest="stages_command", metavar=_("CHANGE"))
 
-    op = add_command(ops, "show", cmd_show, "one stage and its playbook")
-    op.add_argument("key", help="stage key or name")
+    op = add_command(ops, "show", cmd_show, _("one stage and its playbook"))
+    op.add_argument("key", metavar=_("key"), help=_("stage key or name"))
     add_pipeline_option(op)
     add_format(op)
 
-    op = add_command(ops, "add", cmd_add, "add a stage after (or before) another")
-    op.add_argument("key", help="the new stage's key: lowercase letters, digits, - or _")
+    op = add_command(ops, "add", cmd_add, _("add a stage after (or before) another"))
+    op.add_argument("key", metavar=_("key"), help=_("the new stage's key: lowercase letters, digits, - or _"))
     _stage_texts(op, name_required=True)
-    op.add_argument("--after", metavar="KEY", help="the stage it comes after")
-    op.add_argument("--before", metavar="KEY", help="or the stage it comes before")
+    op.add_argument("--after", metavar=_("KEY"), help=_("the stage it comes after"))
+    op.add_argument("--before", metavar=_("KEY"), help=_("or the stage it comes before"))
     add_pipeline_option(op)
 
-    op = add_command(ops, "edit", cmd_edit, "rename a stage, change its probability, dwell limit or playbook")
-    op.add_argument("key", help="stage key or name")
+    op = add_command(ops, "edit", cmd_edit, _("rename a stage, change its probability, dwell limit or playbook"))
+    op.add_argument("key", metavar=_("key"), help=_("stage key or name"))
     _stage_texts(op)
     add_pipeline_option(op)
 
-    op = add_command(ops, "move", cmd_move, "reorder: put a stage after (or before) another")
-    op.add_argument("key", help="stage key or name")
-    op.add_argument("--after", metavar="KEY", help="the stage it comes after")
-    op.add_argument("--before", metavar="KEY", help="or the stage it comes before")
+    op = add_command(ops, "move", cmd_move, _("reorder: put a stage after (or before) another"))
+    op.add_argument("key", metavar=_("key"), help=_("stage key or name"))
+    op.add_argument("--after", metavar=_("KEY"), help=_("the stage it comes after"))
+    op.add_argument("--before", metavar=_("KEY"), help=_("or the stage it comes before"))
     add_pipeline_option(op)
 
-    op = add_command(ops, "split", cmd_split, "split a slow stage into parts; its deals move to the first part")
-    op.add_argument("key", help="stage key or name")
-    op.add_argument("--into", nargs="+", required=True, metavar="KEY:NAME",
-                    help="the parts in order, e.g. terms:条款谈判 price:价格确认 (KEY:NAME:中文名 for both)")
-    op.add_argument("--into-zh", nargs="+", metavar="NAME_ZH", help="the parts' Chinese names, in order")
+    op = add_command(ops, "split", cmd_split, _("split a slow stage into parts; its deals move to the first part"))
+    op.add_argument("key", metavar=_("key"), help=_("stage key or name"))
+    op.add_argument("--into", nargs="+", required=True, metavar=_("KEY:NAME"),
+                    help=_("the parts in order, e.g. terms:条款谈判 price:价格确认 (KEY:NAME:中文名 for both)"))
+    op.add_argument("--into-zh", nargs="+", metavar=_("NAME_ZH"), help=_("the parts' Chinese names, in order"))
     add_pipeline_option(op)
 
-    op = add_command(ops, "merge", cmd_merge, "merge a stage into another: its deals move there")
-    op.add_argument("key", help="the stage that goes")
-    op.add_argument("into", nargs="+", metavar="INTO KEY", help="INTO and the stage it goes into")
+    op = add_command(ops, "merge", cmd_merge, _("merge a stage into another: its deals move there"))
+    op.add_argument("key", metavar=_("key"), help=_("the stage that goes"))
+    op.add_argument("into", nargs="+", metavar=_("INTO KEY"), help=_("INTO and the stage it goes into"))
     add_pipeline_option(op)
 
-    op = add_command(ops, "archive", cmd_archive, "archive a stage no open deal sits in")
-    op.add_argument("key", help="stage key or name")
+    op = add_command(ops, "archive", cmd_archive, _("archive a stage no open deal sits in"))
+    op.add_argument("key", metavar=_("key"), help=_("stage key or name"))
     add_pipeline_option(op)
 
-    sp = add_command(sub, "pipelines", cmd_pipelines, "your pipelines (new business, renewals…): list, add, edit")
+    sp = add_command(sub, "pipelines", cmd_pipelines, _("your pipelines (new business, renewals…): list, add, edit"))
     add_format(sp)
-    ops = sp.add_subparsers(dest="pipelines_command", metavar="CHANGE")
-    op = add_command(ops, "add", cmd_pipeline_add, "a new pipeline with its own stages")
-    op.add_argument("key", help="the pipeline's key, e.g. renewals")
-    op.add_argument("--name", required=True, help="its name, e.g. Renewals")
-    op.add_argument("--name-zh", help="its Chinese name, e.g. 续费")
-    op.add_argument("--stages", nargs="+", required=True, metavar="KEY:NAME",
-                    help="its stages in order, the last one the won stage, e.g. "
-                         "renew-due:到期提醒 renew-talk:续费沟通 renewed:续费成功")
-    op = add_command(ops, "edit", cmd_pipeline_edit, "rename a pipeline, or make it the default")
-    op.add_argument("key", help="pipeline key or name")
-    op.add_argument("--name", help="its name")
-    op.add_argument("--name-zh", help="its Chinese name")
-    op.add_argument("--default", action="store_true", help="make it the default pipeline")
+    ops = sp.add_subparsers(dest="pipelines_command", metavar=_("CHANGE"))
+    op = add_command(ops, "add", cmd_pipeline_add, _("a new pipeline with its own stages"))
+    op.add_argument("key", metavar=_("key"), help=_("the pipeline's key, e.g. renewals"))
+    op.add_argument("--name", required=True, metavar=_("NAME"), help=_("its name, e.g. Renewals"))
+    op.add_argument("--name-zh", metavar=_("NAME_ZH"), help=_("its Chinese name, e.g. 续费"))
+    op.add_argument("--stages", nargs="+", required=True, metavar=_("KEY:NAME"),
+                    help=_("its stages in order, the last one the won stage, e.g. "
+                           "renew-due:到期提醒 renew-talk:续费沟通 renewed:续费成功"))
+    op = add_command(ops, "edit", cmd_pipeline_edit, _("rename a pipeline, or make it the default"))
+    op.add_argument("key", metavar=_("key"), help=_("pipeline key or name"))
+    op.add_argument("--name", metavar=_("NAME"), help=_("its name"))
+    op.add_argument("--name-zh", metavar=_("NAME_ZH"), help=_("its Chinese name"))
+    op.add_argument("--default", action="store_true", help=_("make it the default pipeline"))

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import argparse
 import re
+from dataclasses import replace
 from datetime import datetime, time, timedelta
 from typing import Any
 
+from funnel_tui.cli import segments
 from funnel_tui.cli.common import (
     CliError,
     add_command,
@@ -23,9 +25,9 @@ from funnel_tui.cli.common import (
     open_store,
     safe,
 )
-from funnel_tui.i18n import _, active_lang
+from funnel_tui.i18n import N_, _, active_lang, pgettext
 
-AMOUNT_KEYS = ("open_amount", "weighted_amount", "won_amount", "weighted_pipeline")
+AMOUNT_KEYS = ("open_amount", "weighted_amount", "won_amount", "weighted_pipeline", "reached_amount")
 
 
 # --- shared helpers ----------------------------------------------------------------------
@@ -44,7 +46,7 @@ def _local_midnight(text: str, field: str, tz) -> datetime:
 def _as_of(text: str, tz) -> datetime:
     """A bare date means the end of that day (everything that happened on it counts)."""
     if re.fullmatch(r"\s*\d{4}-\d{1,2}-\d{1,2}\s*", text):
-        start = _local_midnight(text, "as-of", tz)
+        start = _local_midnight(text, _("as-of"), tz)
         following = datetime.combine(start.date() + timedelta(days=1), time(0), tzinfo=tz)
         return following - timedelta(microseconds=1)
     from funnel_tui.domain.dates import parse_when
@@ -52,7 +54,7 @@ def _as_of(text: str, tz) -> datetime:
     try:
         return parse_when(text, now=now_utc(), tz=tz, horizon=None)
     except ValueError as exc:
-        raise CliError(f"as-of: {exc}") from None
+        raise CliError(_("as-of") + f": {exc}") from None
 
 
 def _owner(store, name: str | None) -> str | None:
@@ -91,7 +93,12 @@ def summary_json(s: dict[str, Any], tz) -> dict[str, Any]:
             if f"{key}_by_currency" in row:
                 row[f"{key}_by_currency"] = _majors(row[f"{key}_by_currency"])
         row["conversion_to_next"] = _round(row["conversion_to_next"], 4)
+        if "avg_deal_size" in row:
+            row["avg_deal_size"] = None if row["avg_deal_size"] is None else round(row["avg_deal_size"] / 100, 2)
         row["avg_days_in_stage"] = _round(row["avg_days_in_stage"], 2)
+        for key in ("median_days_in_stage", "cycle_days_in_stage"):
+            if key in row:
+                row[key] = _round(row[key], 2)
         row["current_avg_dwell"] = _round(row["current_avg_dwell"], 2)
         out["stages"].append(row)
     for key in ("won_amount", "weighted_pipeline", "open_amount"):
@@ -114,18 +121,22 @@ def ratio(n: int | None, d: int | None, rate: float | None, small: bool) -> str:
 
 
 def money(minor: int) -> str:
-    from funnel_tui.domain.money import format_money
+    """An amount in a summary table: grouped in English, 万/亿 in Chinese."""
+    from funnel_tui.domain.money import format_compact_in, format_money
 
-    return format_money(minor)
+    lang = active_lang()
+    return format_compact_in(minor, lang) if lang == "zh" else format_money(minor)
 
 
 def amount(s: dict[str, Any], row: dict[str, Any], key: str, *, compact: bool = False) -> str:
     """An amount of the summary `s` as a rep reads it: one number when everything is in one
     currency or converts at the rep's rates (then marked ≈), else per currency."""
     from funnel_tui.domain.currency_totals import format_total, rates_of
-    from funnel_tui.domain.money import format_compact, format_money
+    from funnel_tui.domain.money import format_compact_in
 
-    return format_total(row[f"{key}_by_currency"], rates_of(s), format_compact if compact else format_money,
+    lang = active_lang()
+    return format_total(row[f"{key}_by_currency"], rates_of(s),
+                        (lambda minor: format_compact_in(minor, lang)) if compact else money,
                         sep="\n" if compact else " + ")
 
 
@@ -157,6 +168,8 @@ def _table(title: str, columns: list[str], rows: list[list[str]], right: set[int
     # Light rules and numbers that never wrap: in 80 columns only the first column folds.
     table = Table(title=Text(title), header_style="bold", title_justify="left", box=box.SIMPLE_HEAD,
                   pad_edge=False)
+    # Widths are display widths (Rich measures cells: a Chinese character is two columns); the
+    # first column keeps each name whole up to 24 columns rather than folding it mid-word.
     for i, col in enumerate(columns):
         table.add_column(Text(col), justify="right" if i in right else "left", overflow="fold",
                          no_wrap=i in no_wrap or i > 0, min_width=10 if i == 0 else None)
@@ -181,48 +194,96 @@ def stage_rows(s: dict[str, Any]) -> list[list[str]]:
     ]
 
 
-STAGE_COLUMNS = ["stage", "reached", "now", "→ next", "avg d", "dwell d", "open", "weighted"]
+def kpi_rows(s: dict[str, Any]) -> list[list[str]]:
+    """Average deal size, median and mean days in the stage, the stage's part of the cycle."""
+    from funnel_tui.domain.money import format_compact_in
+
+    def d(value: float | None) -> str:
+        return "—" if value is None else f"{value:.1f}"
+
+    return [[st["name"], "—" if st["avg_deal_size"] is None else format_compact_in(round(st["avg_deal_size"]), active_lang()),
+             d(st["median_days_in_stage"]), d(st["avg_days_in_stage"]), d(st["cycle_days_in_stage"])]
+            for st in s["stages"]]
+
+
+STAGE_COLUMNS = [N_("stage"), N_("reached"), N_("now"), N_("→ next"), N_("avg d"), N_("dwell d"), N_("open"),
+                 N_("weighted")]
 
 
 def render_summary(s: dict[str, Any], tz) -> None:
     from rich.text import Text
 
-    from funnel_tui.domain.dates import format_local
+    from funnel_tui.domain.dates import format_shown
     from funnel_tui.domain.funnel import SMALL_MARK, days_label
 
     console = _console()
-    who = "all reps" if s["owner"] is None else s["owner"]
-    console.print(Text(f"Funnel — {safe(who)} — as of {format_local(s['as_of'], tz)} — {s['deals']} deals"))
-    console.print(_table("Stages", STAGE_COLUMNS, stage_rows(s), right={1, 2, 3, 4, 5, 6, 7}))
+    who = _("all reps") if s["owner"] is None else s["owner"]
+    console.print(Text(_("Funnel — {who} — as of {when} — {n} deals").format(
+        who=safe(who), when=format_shown(s["as_of"], tz, now=now_utc()), n=s["deals"])))
+    console.print(_table(_("Stages"), [_(c) for c in STAGE_COLUMNS], stage_rows(s), right={1, 2, 3, 4, 5, 6, 7}))
+    if "median_days_in_stage" in s["stages"][0]:
+        console.print(_table(_("Per stage"), [_("stage"), _("avg deal"), _("median d"), _("avg d"), _("cycle d")],
+                             kpi_rows(s), right={1, 2, 3, 4}))
     leak = s.get("weakest_step")
     if leak:
         names = {st["key"]: st["name"] for st in s["stages"]}
-        console.print(Text(f"Weakest step: {names[leak['stage']]} → {names[leak['next']]} "
-                           f"{ratio(leak['n'], leak['d'], leak['rate'], leak['small_sample'])}"))
+        console.print(Text(_("Weakest step: {step} {rate}").format(
+            step=f"{names[leak['stage']]} → {names[leak['next']]}",
+            rate=ratio(leak["n"], leak["d"], leak["rate"], leak["small_sample"]))))
     totals = [
-        ["won", str(s["won"])],
-        ["lost", str(s["lost"])],
-        ["win rate", ratio(s["win_rate_n"], s["win_rate_d"], s["win_rate"], s["win_rate_small_sample"])],
-        ["won amount", amount(s, s, "won_amount")],
-        ["open amount", amount(s, s, "open_amount")],
-        ["weighted pipeline", amount(s, s, "weighted_pipeline")],
-        ["sales cycle", days_label(s["avg_cycle_days"])],
-        ["tiers A / B / C", " / ".join(f"{s['tiers'][t]} ({money(s['tier_weighted'][t])})" for t in "ABC")],
+        [pgettext("summary", "won"), str(s["won"])],
+        [pgettext("summary", "lost"), str(s["lost"])],
+        [_("win rate"), ratio(s["win_rate_n"], s["win_rate_d"], s["win_rate"], s["win_rate_small_sample"])],
+        [_("won amount"), amount(s, s, "won_amount")],
+        [_("open amount"), amount(s, s, "open_amount")],
+        [_("weighted pipeline"), amount(s, s, "weighted_pipeline")],
+        [_("sales cycle"), days_label(s["avg_cycle_days"])],
+        [_("tiers A / B / C"), " / ".join(f"{s['tiers'][t]} ({money(s['tier_weighted'][t])})" for t in "ABC")],
     ]
-    console.print(_table("Totals", ["", "value"], totals))
+    console.print(_table(_("Totals"), ["", _("value")], totals))
     note = currency_note(s)
     if note:
         console.print(Text(note))
     if s["lost_reasons"]:
-        console.print(_table("Lost reasons", ["reason", "deals"],
-                             [[r or "(none)", str(n)] for r, n in s["lost_reasons"].items()], right={1}))
+        console.print(_table(_("Lost reasons"), [_("reason"), _("deals")],
+                             [[_reason(r), str(n)] for r, n in s["lost_reasons"].items()], right={1}))
     if s["by_source"]:
-        console.print(_table("By source", ["source", "deals", "won", "win rate"],
-                             [[src or "(none)", str(v["reached_first"]), str(v["won"]),
+        console.print(_table(_("By source"), [_("source"), _("deals"), pgettext("summary", "won"), _("win rate")],
+                             [[src or _("(none)"), str(v["reached_first"]), str(v["won"]),
                                ratio(v["won"], v["won"] + v["lost"], v["win_rate"], v["small_sample"])]
                               for src, v in s["by_source"].items()], right={1, 2, 3}))
-    console.print(Text(f"{SMALL_MARK} fewer than 10 deals behind the rate; → next = reached next / reached; "
-                       "avg d = completed stays, dwell d = open deals now; exact amounts: --format json"))
+    console.print(Text(_("{mark} fewer than 10 deals behind the rate; → next = reached next / reached; "
+                         "avg d = completed stays, dwell d = open deals now; exact amounts: --format json")
+                       .format(mark=SMALL_MARK)))
+
+
+def _reason(text: str | None) -> str:
+    """A lost reason in a table: a code or vocabulary word as its label in the rep's language
+    (`no_decision_maker` → no decision maker / 无决策人), the rep's own words as written."""
+    from funnel_tui.domain.vocab import LOST_REASON
+
+    if not text:
+        return _("(none)")
+    return LOST_REASON.label_text(text)
+
+
+def _named(value: Any, store) -> Any:
+    """A summary or review answer for a table: each stage's `name` in the rep's language (the
+    JSON and CSV keep the stored English names)."""
+    if active_lang() == "en":
+        return value
+    labels = {st.key: st.label(active_lang()) for st in store.all_stages()}  # every pipeline's, archived too
+
+    def named(v: Any) -> Any:
+        if isinstance(v, dict):
+            out = {k: named(x) for k, x in v.items()}
+            key = v.get("key", v.get("stage"))
+            if "name" in out and isinstance(key, str) and key in labels:
+                out["name"] = labels[key]
+            return out
+        return [named(x) for x in v] if isinstance(v, list) else v
+
+    return named(value)
 
 
 def owner_row(s: dict[str, Any]) -> dict[str, Any]:
@@ -250,29 +311,32 @@ def render_by_owner(reps: list[dict[str, Any]], tz) -> None:
 
     from funnel_tui.domain.funnel import SMALL_MARK, days_label
 
+    from funnel_tui.domain.dates import format_shown
+
     console = _console()
     if not reps:
-        console.print(Text("No deals."))
+        console.print(Text(_("No deals.")))
         return
-    moment = reps[0]["as_of"].astimezone(tz)
-    rows = [[s["owner"] or "(no owner)", str(s["deals"]), str(s["won"]), str(s["lost"]),
+    moment = format_shown(reps[0]["as_of"], tz, now=now_utc())
+    rows = [[s["owner"] or _("(no owner)"), str(s["deals"]), str(s["won"]), str(s["lost"]),
              ratio(s["win_rate_n"], s["win_rate_d"], s["win_rate"], s["win_rate_small_sample"]),
              amount(s, s, "won_amount"), amount(s, s, "weighted_pipeline"), days_label(s["avg_cycle_days"])]
             for s in reps]
-    console.print(_table(f"Per rep — as of {moment:%Y-%m-%d %H:%M}",
-                         ["rep", "deals", "won", "lost", "win rate", "won amount", "weighted", "cycle"],
+    console.print(_table(_("Per rep — as of {when}").format(when=moment),
+                         [_("rep"), _("deals"), pgettext("summary", "won"), pgettext("summary", "lost"), _("win rate"),
+                          _("won amount"), _("weighted"), _("cycle")],
                          rows, right=set(range(1, 8)), no_wrap={0}))
     steps = [st for st in reps[0]["stages"] if st["conversion_d"] is not None]
     rows = []
     for s in reps:
         by_key = {st["key"]: st for st in s["stages"]}
-        rows.append([s["owner"] or "(no owner)"] + [
+        rows.append([s["owner"] or _("(no owner)")] + [
             ratio(by_key[st["key"]]["conversion_n"], by_key[st["key"]]["conversion_d"],
                   by_key[st["key"]]["conversion_to_next"], by_key[st["key"]]["small_sample"])
             for st in steps])
-    console.print(_table("Conversion to the next stage, per rep", ["rep"] + [f"{st['key']}→" for st in steps],
+    console.print(_table(_("Conversion to the next stage, per rep"), [_("rep")] + [f"{st['key'] if active_lang() == 'en' else st['name']}→" for st in steps],
                          rows, right=set(range(1, len(steps) + 1)), no_wrap={0}))
-    console.print(Text(f"{SMALL_MARK} fewer than 10 deals behind the rate"))
+    console.print(Text(_("{mark} fewer than 10 deals behind the rate").format(mark=SMALL_MARK)))
 
 
 def cmd_summary(args: argparse.Namespace) -> int:
@@ -280,13 +344,26 @@ def cmd_summary(args: argparse.Namespace) -> int:
 
     tz = local_tz()
     store = open_store(args)
-    since = _local_midnight(args.since, "since", tz) if args.since else None
-    until = _local_midnight(args.until, "until", tz) if args.until else None
+    since = _local_midnight(args.since, _("since"), tz) if args.since else None
+    until = _local_midnight(args.until, _("until"), tz) if args.until else None
     if since and until and until <= since:
-        raise CliError("until: must be after --since (the period is [since, until))")
+        raise CliError(_("until: must be after --since (the period is [since, until))"))
     as_of = _as_of(args.as_of, tz) if args.as_of else None
     deals = DealSet(owner=_owner(store, args.owner), since=since, until=until)
+    if args.by:
+        if as_of is not None or args.by_owner:
+            raise CliError(_("by: segments are shown as of now, without --as-of or --by-owner "
+                             "(--by owner is the per-rep view)"))
+        return segments.run(args, store, deals, tz)
     result = store.summary(now=now_utc(), deals=deals, as_of=as_of, by_owner=args.by_owner, pipeline=args.pipeline)
+    if args.kpis:  # as of now (per rep with --by-owner); they read every stay, so on request
+        if as_of is not None:
+            raise CliError(_("kpis: the KPIs per stage are as of now; leave out --as-of"))
+        for one in (result if args.by_owner else [result]):
+            kpis = store.stage_kpis(deals=replace(deals, owner=one["owner"]) if args.by_owner else deals,
+                                    pipeline=args.pipeline)
+            for st in one["stages"]:
+                st.update(kpis[st["key"]])
     if args.by_owner:
         if args.format == "json":
             emit([], "json", [], json_value=[summary_json(s, tz) for s in result])
@@ -294,7 +371,7 @@ def cmd_summary(args: argparse.Namespace) -> int:
             rows = [owner_row(s) for s in result]
             emit(rows, "csv", list(rows[0]) if rows else ["owner"])
         else:
-            render_by_owner(result, tz)
+            render_by_owner([_named(s, store) for s in result], tz)
         return 0
     if args.format == "json":
         emit([], "json", [], json_value=summary_json(result, tz))
@@ -302,7 +379,7 @@ def cmd_summary(args: argparse.Namespace) -> int:
         rows = summary_json(result, tz)["stages"]
         emit(rows, "csv", list(rows[0]))
     else:
-        render_summary(result, tz)
+        render_summary(_named({**result, "owner": store.seen_as(result["owner"])}, store), tz)
     return 0
 
 
@@ -323,7 +400,8 @@ def review_json(r: dict[str, Any], tz) -> dict[str, Any]:
         out["metrics"].append(m)
     out["conversion"] = [
         {**c, **{w: {**c[w], "ratio": _round(c[w]["ratio"], 4)}
-                 for w in ("this_week", "last_week", "week_before") if w in c}}
+                 for w in ("this_week", "last_week", "week_before") if w in c},
+         **({"trend": [{**t, "ratio": _round(t["ratio"], 4)} for t in c["trend"]]} if "trend" in c else {})}
         for c in r["conversion"]
     ]
     return out
@@ -331,7 +409,7 @@ def review_json(r: dict[str, Any], tz) -> dict[str, Any]:
 
 def review_rows(r: dict[str, Any]) -> list[list[str]]:
     """Metric lines: this week, last week, trailing 4-week average."""
-    labels = {"new_deals": "new deals", "wins": "wins", "losses": "losses", "won_amount": "won amount"}
+    labels = {"new_deals": _("new deals"), "wins": _("wins"), "losses": _("losses"), "won_amount": _("won amount")}
     rows = []
     for m in r["metrics"]:
         if m["metric"] == "won_amount":
@@ -340,7 +418,8 @@ def review_rows(r: dict[str, Any]) -> list[list[str]]:
         else:
             rows.append([labels[m["metric"]], str(m["this_week"]), str(m["last_week"]), f"{m['avg_4_weeks']:.1f}"])
     for e in r["entries"]:
-        rows.append([f"entered {e['name']}", str(e["this_week"]), str(e["last_week"]), f"{e['avg_4_weeks']:.1f}"])
+        rows.append([_("entered {stage}").format(stage=e["name"]), str(e["this_week"]), str(e["last_week"]),
+                     f"{e['avg_4_weeks']:.1f}"])
     return rows
 
 
@@ -352,7 +431,8 @@ def conversion_rows(r: dict[str, Any]) -> list[list[str]]:
         lw, wb = c["last_week"], c["week_before"]
         out.append([c["name"], ratio(lw["n"], lw["d"], lw["ratio"], lw["d"] < SMALL_SAMPLE),
                     ratio(wb["n"], wb["d"], wb["ratio"], wb["d"] < SMALL_SAMPLE),
-                    "BOTTLENECK" if c["bottleneck"] else ""])
+                    " ".join("·" if t["ratio"] is None else f"{t['ratio'] * 100:.0f}" for t in c.get("trend", ())),
+                    _("BOTTLENECK") if c["bottleneck"] else ""])
     return out
 
 
@@ -364,7 +444,7 @@ def cmd_review(args: argparse.Namespace) -> int:
     tz = local_tz()
     store = open_store(args)
     if not 0 < args.threshold <= 100:
-        raise CliError("threshold: give a percentage between 1 and 100, e.g. 30")
+        raise CliError(_("threshold: give a percentage between 1 and 100, e.g. 30"))
     now = _as_of(args.as_of, tz) if args.as_of else now_utc()
     r = store.review(now=now, tz=tz, owner=_owner(store, args.owner), threshold=args.threshold / 100,
                      pipeline=args.pipeline)
@@ -376,13 +456,16 @@ def cmd_review(args: argparse.Namespace) -> int:
                 for row in review_rows({**r, "metrics": review_json(r, tz)["metrics"]})]
         emit(rows, "csv", ["metric", "this_week", "last_week", "avg_4_weeks"])
         return 0
+    r = _named({**r, "owner": store.seen_as(r["owner"])}, store)
     console = _console()
-    who = "all reps" if r["owner"] is None else r["owner"]
-    console.print(Text(f"Weekly review — {safe(who)} — week of {r['week_start']:%Y-%m-%d} (so far) "
-                       f"vs {r['last_week_start']:%Y-%m-%d}"))
-    console.print(_table("Flow", ["", "this week", "last week", "4-week avg"], review_rows(r), right={1, 2, 3}))
-    console.print(_table(f"Conversion to the next stage (bottleneck: below {args.threshold:g} % two weeks running)",
-                         ["stage", "last week", "week before", ""], conversion_rows(r), right={1, 2}))
+    who = _("all reps") if r["owner"] is None else r["owner"]
+    console.print(Text(_("Weekly review — {who} — week of {week} (so far) vs {last}").format(
+        who=safe(who), week=f"{r['week_start']:%Y-%m-%d}", last=f"{r['last_week_start']:%Y-%m-%d}")))
+    console.print(_table(_("Flow"), ["", _("this week"), _("last week"), _("4-week avg")], review_rows(r),
+                         right={1, 2, 3}))
+    console.print(_table(_("Conversion to the next stage (bottleneck: below {pct} % two weeks running)").format(
+        pct=f"{args.threshold:g}"), [_("stage"), _("last week"), _("week before"), _("6 weeks, %"), ""],
+        conversion_rows(r), right={1, 2, 3}))
     console.print(Text(_("{mark} fewer than 10 deals; conversion here = of the deals that entered the stage "
                          "during the week, how many have reached the next stage since").format(mark=SMALL_MARK)))
     for slow in r.get("slow_stages", []):
@@ -400,20 +483,28 @@ def slow_stage_line(slow: dict[str, Any]) -> str:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    sp = add_command(sub, "summary", cmd_summary, "the funnel: reached, conversion, time in stage, weighted pipeline")
-    sp.add_argument("--owner", help="one rep's deals ('me' = the rep set in settings); default: every deal")
-    sp.add_argument("--by-owner", action="store_true", help="one line per rep, for the team lead")
-    sp.add_argument("--since", metavar="DATE", help="only deals created on or after this date")
-    sp.add_argument("--until", metavar="DATE", help="only deals created before this date")
-    sp.add_argument("--as-of", metavar="WHEN", help="the pipeline as it stood then, replayed from history "
-                    "(a bare date means the end of that day; stages as they stood then too)")
+    sp = add_command(sub, "summary", cmd_summary, _("the funnel: reached, conversion, time in stage, weighted pipeline"))
+    sp.add_argument("--owner", metavar=_("OWNER"),
+                    help=_("one rep's deals ('me' = the rep set in settings); default: every deal"))
+    sp.add_argument("--by-owner", action="store_true", help=_("one line per rep, for the team lead"))
+    sp.add_argument("--since", metavar=_("DATE"), help=_("only deals created on or after this date"))
+    sp.add_argument("--until", metavar=_("DATE"), help=_("only deals created before this date"))
+    sp.add_argument("--as-of", metavar=_("WHEN"), help=_("the pipeline as it stood then, replayed from history "
+                                                         "(a bare date means the end of that day; stages as they "
+                                                         "stood then too)"))
+    sp.add_argument("--kpis", action="store_true", help=_("add the KPIs per stage: average deal size, median and "
+                    "mean days in the stage, the sales cycle split by stage (as of now)"))
+    sp.add_argument("--by", choices=("source", "industry", "company_size", "owner", "new_vs_existing"),
+                    help=_("the funnel per segment side by side, best and worst converting marked"))
     add_pipeline_option(sp)
     add_format(sp)
 
-    sp = add_command(sub, "review", cmd_review, "weekly review: this week vs last vs the 4-week average; bottlenecks")
-    sp.add_argument("--owner", help="one rep's deals ('me' = the rep set in settings); default: every deal")
-    sp.add_argument("--threshold", type=float, default=30.0, metavar="PCT",
-                    help="flag a stage whose conversion stayed below this %% two weeks running (default 30)")
-    sp.add_argument("--as-of", metavar="WHEN", help="review the weeks as of this moment instead of now")
+    sp = add_command(sub, "review", cmd_review,
+                     _("weekly review: this week vs last vs the 4-week average; bottlenecks"))
+    sp.add_argument("--owner", metavar=_("OWNER"),
+                    help=_("one rep's deals ('me' = the rep set in settings); default: every deal"))
+    sp.add_argument("--threshold", type=float, default=30.0, metavar=_("PCT"),
+                    help=_("flag a stage whose conversion stayed below this %% two weeks running (default 30)"))
+    sp.add_argument("--as-of", metavar=_("WHEN"), help=_("review the weeks as of this moment instead of now"))
     add_pipeline_option(sp)
     add_format(sp)

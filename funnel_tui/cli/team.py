@@ -129,7 +129,7 @@ def cmd_whoami(args: argparse.Namespace) -> int:
 
 def register(sub: argparse._SubParsersAction) -> None:
     sp = add_command(sub, "team", _team_usage, _("a team on one PostgreSQL server: init, add-rep, add-lead, migrate"))
-    actions = sp.add_subparsers(dest="team_command", metavar="ACTION")
+    actions = sp.add_subparsers(dest="team_command", metavar=_("ACTION"))
 
     p = actions.add_parser("init", help=_("create or upgrade the schema, the roles, grants and row-level "
                                           "security (safe to run again)"))

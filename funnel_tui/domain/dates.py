@@ -32,8 +32,8 @@ import re
 import time as _time
 from datetime import date, datetime, time, timedelta, timezone, tzinfo
 
-from funnel_tui.domain.dates_zh import has_han, parse_zh_date, parse_zh_when
-from funnel_tui.i18n import _, pgettext
+from funnel_tui.domain.dates_zh import format_zh, format_zh_date, has_han, parse_zh_date, parse_zh_when
+from funnel_tui.i18n import _, active_lang, pgettext
 
 __all__ = [
     "DEFAULT_TIME",
@@ -367,6 +367,30 @@ def format_local(dt: datetime | None, tz: tzinfo, *, with_time: bool = True) -> 
         return ""
     local = to_utc(dt).astimezone(tz)
     return local.strftime("%Y-%m-%d %H:%M" if with_time else "%Y-%m-%d")
+
+
+def format_shown(dt: datetime | None, tz: tzinfo, *, now: datetime | None = None, with_time: bool = True,
+                 weekday: bool = False, lang: str | None = None) -> str:
+    """A moment on a screen or in a table, in the rep's language and local time; "" for None.
+
+    English: `format_local` (`2026-11-24 15:00`; `weekday=True` puts `Tue ` before it).
+    Chinese: `11月24日 周二 15:00`, the year written out when it is not the year of `now`
+    (or when no `now` is given).
+    """
+    if dt is None:
+        return ""
+    if (lang or active_lang()) == "zh":
+        this_year = now is not None and to_utc(now).astimezone(tz).year == to_utc(dt).astimezone(tz).year
+        return format_zh(to_utc(dt), tz, with_time=with_time, year=not this_year)
+    text = format_local(dt, tz, with_time=with_time)
+    return f"{to_utc(dt).astimezone(tz):%a} {text}" if weekday else text
+
+
+def format_day(d: date | None, *, lang: str | None = None) -> str:
+    """A calendar date (an expected close): `2026-12-31`, or `2026年12月31日` in Chinese."""
+    if d is None:
+        return ""
+    return format_zh_date(d) if (lang or active_lang()) == "zh" else d.isoformat()
 
 
 def iso_utc(dt: datetime) -> str:

@@ -320,3 +320,27 @@ def parse_zh_date(text: str, *, now: datetime, tz: tzinfo) -> date:
     if p.day is None or p.offset is not None or p.clock is not None or p.period is not None:
         raise _generic(text, "date")
     return p.day
+
+
+# --- showing dates the Chinese way --------------------------------------------------------------
+
+WEEKDAYS_ZH = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
+
+
+def format_zh(dt: datetime, tz: tzinfo, *, with_time: bool = True, weekday: bool = True,
+              year: bool = False) -> str:
+    """A moment as a Chinese rep reads it, in local time: `11月24日 周二 10:00`, with the year
+    (`2026年11月24日 …`) when asked; `with_time=False` drops the clock, `weekday=False` the 周X."""
+    local = dt.astimezone(tz)
+    text = f"{local.year}年" if year else ""
+    text += f"{local.month}月{local.day}日"
+    if weekday:
+        text += f" {WEEKDAYS_ZH[local.weekday()]}"
+    if with_time:
+        text += f" {local:%H:%M}"
+    return text
+
+
+def format_zh_date(d: date, *, year: bool = True) -> str:
+    """A calendar date: `2026年12月31日` (or `12月31日`)."""
+    return (f"{d.year}年" if year else "") + f"{d.month}月{d.day}日"

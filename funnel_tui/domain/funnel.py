@@ -54,6 +54,7 @@ from funnel_tui.domain.money import weighted_minor
 from funnel_tui.domain.rules import TIER_A_SHARE, TIER_B_SHARE, tier_cutoffs
 from funnel_tui.domain.stage_history import deal_stays, is_relabel
 from funnel_tui.domain.stages import StageDef, StageMap
+from funnel_tui.i18n import _
 
 SMALL_SAMPLE = 10  # rates resting on fewer deals than this are marked
 BOTTLENECK_THRESHOLD = 0.30
@@ -87,10 +88,13 @@ class FunnelFacts:
     highest: dict[str, int] = field(default_factory=dict)  # stage → deals whose highest entry it is
     stays: dict[str, tuple[int, float]] = field(default_factory=dict)  # stage → (n, Σ days)
     open_weighted: dict[int, int] = field(default_factory=dict)  # open deals' weighted value → how many
+    highest_amount: dict[str, int] = field(default_factory=dict)  # stage → Σ amount of `highest`'s deals
 
     def merge(self, other: "FunnelFacts") -> "FunnelFacts":
         out = FunnelFacts(list(self.groups) + list(other.groups), dict(self.highest), dict(self.stays),
-                          dict(self.open_weighted))
+                          dict(self.open_weighted), dict(self.highest_amount))
+        for k, v in other.highest_amount.items():
+            out.highest_amount[k] = out.highest_amount.get(k, 0) + v
         for value, n in other.open_weighted.items():
             out.open_weighted[value] = out.open_weighted.get(value, 0) + n
         for k, v in other.highest.items():
@@ -133,13 +137,17 @@ def summarize(
     rates = one_currency(rates or Rates(), (g.currency for g in facts.groups if g.amount or g.weighted))
     smap = StageMap.of(stages)
     counted = smap.counted  # where history counts, in funnel order (plain archived ones too)
-    running = 0
+    running = running_amount = 0
     reached_at: dict[str, int] = {}
+    amount_at: dict[str, int] = {}
     for s in reversed(counted):  # deals whose highest stage is at or past this one
         running += facts.highest.get(s.key, 0)
+        running_amount += facts.highest_amount.get(s.key, 0)
         reached_at[s.key] = running
+        amount_at[s.key] = running_amount
     order = [s for s in counted if not s.archived]  # the lines shown
     reached = [reached_at[s.key] for s in order]
+    reached_amount = [amount_at[s.key] for s in order]
     keys = [s.key for s in order]
 
     current = {k: 0 for k in keys}
@@ -191,6 +199,8 @@ def summarize(
             "name": s.name,
             "name_zh": s.name_zh,
             "reached": reached[i],
+            "reached_amount": reached_amount[i],
+            "avg_deal_size": None if reached[i] == 0 else reached_amount[i] / reached[i],
             "current": current[s.key],
             "conversion_to_next": None if nxt is None else rate(nxt, reached[i]),
             "conversion_n": nxt,
@@ -362,6 +372,7 @@ def facts_from_rows(
             top = stage_now
         top = smap.key(top) or top
         facts.highest[top] = facts.highest.get(top, 0) + 1
+        facts.highest_amount[top] = facts.highest_amount.get(top, 0) + state["amount"]
         for stage, entered, left in deal_stays(entries, smap, undone):
             n, d = facts.stays.get(stage, (0, 0.0))
             facts.stays[stage] = (n + 1, d + days_between(entered, left))
@@ -488,4 +499,6 @@ def rate_label(n: int | None, d: int | None, value: float | None, small: bool, *
 
 
 def days_label(value: float | None) -> str:
-    return "—" if value is None else f"{value:.1f} d"
+    """`4.2 d` (`4.2 天`), or "—" when there is nothing to average."""
+    # Translators: an average number of days, e.g. "4.2 d".
+    return "—" if value is None else _("{days:.1f} d").format(days=value)

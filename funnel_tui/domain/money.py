@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 
+from funnel_tui.i18n import _
+
 _SYMBOLS = "¥￥$€£"
 _SCALES = {"万": Decimal(10_000), "w": Decimal(10_000), "k": Decimal(1_000), "m": Decimal(1_000_000),
            "亿": Decimal(100_000_000)}
@@ -31,16 +33,16 @@ def parse_amount(text: str | int | Decimal | None) -> int:
         try:
             value = Decimal(s) * scale
         except InvalidOperation:
-            raise ValueError(f"{raw!r} is not an amount; use e.g. 12500, 12,500.50, 3万") from None
+            raise ValueError(_("{text} is not an amount; use e.g. 12500, 12,500.50, 3万").format(text=repr(raw))) from None
         if not value.is_finite():
-            raise ValueError(f"{raw!r} is not an amount; use e.g. 12500, 12,500.50, 3万")
+            raise ValueError(_("{text} is not an amount; use e.g. 12500, 12,500.50, 3万").format(text=repr(raw)))
     if value < 0:
-        raise ValueError(f"{text} is negative; an amount is 0 or more")
+        raise ValueError(_("{text} is negative; an amount is 0 or more").format(text=text))
     minor = value * 100
     if minor != minor.to_integral_value():
-        raise ValueError(f"{text} has more than 2 decimal places")
+        raise ValueError(_("{text} has more than 2 decimal places").format(text=text))
     if minor > MAX_AMOUNT_MINOR:
-        raise ValueError(f"{text} is too large")
+        raise ValueError(_("{text} is too large").format(text=text))
     return int(minor)
 
 

@@ -86,7 +86,11 @@ def is_han(ch: str) -> bool:
 def fold(text: str) -> str:
     """Text as keys and queries compare it: NFKC, casefolded, no spaces, no control
     characters, ü as v."""
+    if text.isascii() and text.isprintable():  # the common case: NFKC and casefold change nothing else
+        return text.lower().replace(" ", "")
     folded = unicodedata.normalize("NFKC", text).casefold().replace("ü", "v")
+    if folded.isprintable():  # no control, format or separator characters but the space
+        return folded.replace(" ", "")
     return "".join(ch for ch in folded if not ch.isspace() and unicodedata.category(ch) not in ("Cc", "Cf"))
 
 
@@ -159,18 +163,47 @@ def _spell(text: str, syllables: Sequence[str]) -> tuple[str, str]:
     return "".join(full), "".join(initials)
 
 
+@lru_cache(maxsize=65_536)
+def _run_spelling(run: str) -> tuple[str, str]:
+    """FULL and INITIALS of one run of Chinese characters (_spell, kept per run: a company's
+    name recurs in its branches, projects and contacts)."""
+    return _spell(run, _syllables(run))
+
+
+_HAN_RUNS = re.compile(f"((?:{_HAN.pattern})+)")
+_ASCII_UPPER = str.maketrans("abcdefghijklmnopqrstuvwxyz", "ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+
+
 @lru_cache(maxsize=4096)
 def field_keys(text: str, *, person: bool = False) -> FieldKeys:
-    """The search keys of one field (customer, title, contact); `person` adds surname readings."""
+    """The search keys of one field (customer, title, contact); `person` adds surname readings.
+
+    Built run by run: other characters are their own spelling (ASCII letters capitalised),
+    each run of Chinese characters is spelled once (_run_spelling) — an import builds one key
+    per deal, and this keeps it to a few microseconds (the reference, character by character,
+    is `_spell`; a test keeps the two equal)."""
     folded = fold(text)
-    readings: list[str] = []
-    for m in re.finditer(f"(?:{_HAN.pattern})+", folded):
-        readings.extend(_syllables(m[0]))
-    spellings = [_spell(folded, readings)]
+    if folded.isascii():
+        upper = folded.upper()  # ASCII upper() changes a-z only, as _mark does
+        return FieldKeys(folded, ((upper, upper),))
+    full: list[str] = []
+    initials: list[str] = []
+    for i, piece in enumerate(_HAN_RUNS.split(folded)):
+        if i % 2:  # a run of Chinese characters
+            f, n = _run_spelling(piece)
+            full.append(f)
+            initials.append(n)
+        elif piece:
+            other = piece.upper() if piece.isascii() else piece.translate(_ASCII_UPPER)
+            full.append(other)
+            initials.append(other)
+    spellings = [("".join(full), "".join(initials))]
     if person and folded and is_han(folded[0]) and not folded.startswith(COMPOUND_SURNAMES):
         surname = SURNAME_READINGS.get(folded[0])
-        if surname and readings and readings[0] != surname:
-            spellings.append(_spell(folded, [surname, *readings[1:]]))
+        if surname:
+            readings = [s for m in _HAN_RUNS.finditer(folded) for s in _syllables(m[0])]
+            if readings[0] != surname:
+                spellings.append(_spell(folded, [surname, *readings[1:]]))
     return FieldKeys(folded, tuple(spellings))
 
 
@@ -181,8 +214,13 @@ def search_key(*fields: FieldKeys) -> str:
 
 def deal_search_key(customer: str | None, title: str | None, contact_name: str | None) -> str:
     """What a deal stores in its search-key column: customer, title and contact."""
-    return search_key(field_keys(customer or ""), field_keys(title or ""),
-                      field_keys(contact_name or "", person=True))
+    return RS.join((_record(customer or ""), _record(title or ""), _record(contact_name or "", True)))
+
+
+@lru_cache(maxsize=4096)
+def _record(text: str, person: bool = False) -> str:
+    """One field's record of the stored key (titles and contacts repeat across deals)."""
+    return field_keys(text, person=person).record()
 
 
 def parse_search_key(stored: str) -> list[FieldKeys]:

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Iterable, Literal, Sequence
 
+from funnel_tui.i18n import _
+
 DAY = timedelta(days=1)
 
 Bucket = Literal["overdue", "24h", "3d"]
@@ -69,8 +71,11 @@ class Dwell:
 
 
 def dwell(stage_entered_at: datetime, now: datetime, max_dwell_days: int | None) -> Dwell:
-    """`near` at ≥ 80 % of the stage's max dwell, `over` past it; no limit → always ok."""
-    stay = now - stage_entered_at
+    """`near` at ≥ 80 % of the stage's max dwell, `over` past it; no limit → always ok.
+
+    A clock behind the time the deal entered its stage (a wrong clock, FUNNEL_NOW) gives a
+    stay of 0, never a negative one."""
+    stay = max(now - stage_entered_at, timedelta(0))
     days = stay / DAY
     if not max_dwell_days:
         return Dwell(days, None, "ok")
@@ -152,7 +157,7 @@ def abc_tiers(
 ) -> dict[int, Tier]:
     """A/B/C for each (deal_id, weighted value) pair, by `tier_cutoffs`."""
     counts: dict[int, int] = {}
-    for _, value in weighted:
+    for _deal_id, value in weighted:
         counts[value] = counts.get(value, 0) + 1
     cut = tier_cutoffs(counts.items(), a_share, b_share)
     return {deal_id: cut.tier(value) for deal_id, value in weighted}
@@ -192,5 +197,6 @@ QUALIFY_MIN_SCORE = 6  # below this, entering Qualified earns a warning (never a
 def lead_score_warning(stage_key: str, lead_score: int | None) -> str | None:
     """A lead score below 6 entering Qualified deserves a word, per the source documents."""
     if stage_key == "qualified" and lead_score is not None and lead_score < QUALIFY_MIN_SCORE:
-        return f"lead score {lead_score} is below {QUALIFY_MIN_SCORE} for a qualified deal"
+        return _("lead score {score} is below {min} for a qualified deal").format(score=lead_score,
+                                                                                  min=QUALIFY_MIN_SCORE)
     return None

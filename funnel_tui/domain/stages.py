@@ -14,11 +14,14 @@ from dataclasses import dataclass, field
 from typing import Iterable, Sequence
 
 from funnel_tui.domain.playbooks import DEFAULT_PLAYBOOKS
-from funnel_tui.i18n import _
+from funnel_tui.i18n import NP_, _, pgettext
 
 DEFAULT_PIPELINE = "main"
 SECTIONS = ("entry", "actions", "outputs")  # a playbook's parts, in checklist order
 ITEM_SEPARATORS = ("\n", ";", "；")  # how a rep types several items in one option
+# A stage's kind as a person reads it (the code itself stays in the database, JSON and CSV).
+KIND_WORDS = {"open": NP_("stage kind", "open"), "won": NP_("stage kind", "won"),
+              "post": NP_("stage kind", "post")}
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +46,10 @@ class StageDef:
 
     def label(self, lang: str = "en") -> str:
         return self.name_zh if lang == "zh" and self.name_zh else self.name
+
+    def kind_label(self) -> str:
+        """The kind (open / won / post) in the active language."""
+        return pgettext("stage kind", KIND_WORDS[self.kind]) if self.kind in KIND_WORDS else self.kind
 
     def items(self, section: str, lang: str = "en") -> list[str]:
         """One playbook section as a list; the other language stands in for a missing item."""
@@ -157,7 +164,7 @@ def find_stage(stages: tuple[StageDef, ...] | list[StageDef], text: str) -> Stag
         keys = ", ".join(s.key for s in found)
         raise ValueError(_("{text!r} names more than one stage; use its key: {keys}").format(text=text, keys=keys))
     keys = ", ".join(s.key for s in stages)
-    raise ValueError(_("unknown stage {text!r}; use one of: {keys}").format(text=text, keys=keys))
+    raise ValueError(_("unknown stage {text}; use one of: {keys}").format(text=repr(text), keys=keys))
 
 
 def won_stage(stages: tuple[StageDef, ...] | list[StageDef]) -> StageDef:

@@ -11,7 +11,9 @@ from __future__ import annotations
 import re
 import unicodedata
 
-__all__ = ["clean_text", "escape_like", "display_width", "truncate_to_width"]
+from funnel_tui.i18n import _
+
+__all__ = ["clean_text", "escape_like", "display_width", "pad_to_width", "truncate_to_width"]
 
 ZWJ = "\u200d"  # kept: emoji sequences (👩‍💻) need it and it cannot reorder text
 ZWNJ = "\u200c"  # kept: Persian and Indic spelling needs it; it cannot reorder text either
@@ -63,7 +65,7 @@ def clean_text(value: str | None, *, multiline: bool = False, max_len: int | Non
     # together, and the stored form should be the composed one either way.
     text = unicodedata.normalize("NFC", text).strip()
     if max_len is not None and len(text) > max_len:
-        raise ValueError(f"is {len(text)} characters long; at most {max_len} allowed")
+        raise ValueError(_("is {n} characters long; at most {max} allowed").format(n=len(text), max=max_len))
     return text
 
 
@@ -118,3 +120,9 @@ def truncate_to_width(s: str, width: int, ellipsis: str = "…") -> str:
         out.append(ch)
         used += w
     return "".join(out) + ellipsis
+
+
+def pad_to_width(s: str, width: int) -> str:
+    """`s` followed by spaces up to `width` terminal columns (never cut): `ljust` by display
+    width, so columns of Chinese text line up."""
+    return s + " " * max(width - display_width(s), 0)

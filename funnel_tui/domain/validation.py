@@ -16,14 +16,23 @@ from funnel_tui.domain.dates import parse_date, parse_timestamp
 from funnel_tui.domain.money import parse_amount
 from funnel_tui.domain.stages import StageDef, find_stage
 from funnel_tui.domain.text import clean_text
-from funnel_tui.domain.vocab import DEAL_STATUSES, FOLLOWUP_KINDS, RISK_LEVELS
+from funnel_tui.domain.vocab import (
+    DEAL_STATUSES,
+    FOLLOWUP_KIND,
+    FOLLOWUP_KINDS,
+    LOST_REASON,
+    RISK_LEVELS,
+    column_name,
+)
+from funnel_tui.i18n import _
 
 
 class FieldError(ValueError):
-    """One bad field: `field` names it, the message says what is accepted."""
+    """One bad field: `field` names it, the message says what is accepted (in the rep's
+    language, as is the field's name in the full text: `customer: is required`, `客户: 必填`)."""
 
     def __init__(self, field: str, message: str):
-        super().__init__(f"{field}: {message}")
+        super().__init__(_("{field}: {message}").format(field=column_name(field), message=message))
         self.field = field
         self.message = message
 
@@ -33,7 +42,8 @@ class ValidationError(ValueError):
 
     def __init__(self, errors: Mapping[str, str]):
         self.errors = dict(errors)
-        super().__init__("; ".join(f"{k}: {v}" for k, v in self.errors.items()))
+        super().__init__(_("; ").join(_("{field}: {message}").format(field=column_name(k), message=v)
+                                      for k, v in self.errors.items()))
 
 
 # Text fields and their maximum lengths (after cleaning).
@@ -85,9 +95,10 @@ def _int_in(field: str, value: Any, lo: int, hi: int) -> int | None:
     try:
         n = int(text)
     except ValueError:
-        raise FieldError(field, f"{value!r} is not a whole number; use {lo}–{hi}") from None
+        raise FieldError(field, _("{value} is not a whole number; use {lo}–{hi}").format(
+            value=repr(value), lo=lo, hi=hi)) from None
     if not lo <= n <= hi:
-        raise FieldError(field, f"{n} is out of range; use a whole number from {lo} to {hi}")
+        raise FieldError(field, _("{n} is out of range; use a whole number from {lo} to {hi}").format(n=n, lo=lo, hi=hi))
     return n
 
 
@@ -110,11 +121,13 @@ def validate_field(
         except ValueError as exc:
             raise FieldError(field, str(exc)) from None
         if field in REQUIRED and not cleaned:
-            raise FieldError(field, "is required")
+            raise FieldError(field, _("is required"))
         if field == "contact_email" and cleaned and not _EMAIL.match(cleaned):
-            raise FieldError(field, f"{cleaned!r} is not an email address")
+            raise FieldError(field, _("{value} is not an email address").format(value=repr(cleaned)))
         if field == "external_id":
             return cleaned or None
+        if field == "lost_reason":  # a word of the list is kept as its code (`没预算` -> budget)
+            return LOST_REASON.canonical(cleaned)
         return cleaned
     if field == "stage":
         try:
@@ -135,14 +148,16 @@ def validate_field(
         if text in ("RMB", "¥", "￥", "元"):
             text = "CNY"
         if not _CURRENCY.match(text):
-            raise FieldError(field, f"{value!r} is not a currency code; use three letters such as CNY, USD, EUR")
+            raise FieldError(field, _("{value} is not a currency code; use three letters such as CNY, USD, EUR")
+                             .format(value=repr(value)))
         return text
     if field == "risk_level":
         text = str(value or "").strip().casefold()
         if not text:
             return None
         if text not in _RISK_ALIASES:
-            raise FieldError(field, f"{value!r} is not a risk level; use one of: {', '.join(RISK_LEVELS)}")
+            raise FieldError(field, _("{value} is not a risk level; use one of: {choices}").format(
+                value=repr(value), choices=", ".join(RISK_LEVELS)))
         return _RISK_ALIASES[text]
     if field == "expected_close":
         if value is None or (isinstance(value, str) and not value.strip()):
@@ -158,13 +173,15 @@ def validate_field(
     if field == "status":
         text = str(value or "").strip().casefold() or "open"
         if text not in DEAL_STATUSES:
-            raise FieldError(field, f"{value!r} is not a status; use one of: {', '.join(DEAL_STATUSES)}")
+            raise FieldError(field, _("{value} is not a status; use one of: {choices}").format(
+                value=repr(value), choices=", ".join(DEAL_STATUSES)))
         return text
-    if field == "kind":
-        text = str(value or "").strip().casefold() or "call"
-        if text not in FOLLOWUP_KINDS:
-            raise FieldError(field, f"{value!r} is not a kind; use one of: {', '.join(FOLLOWUP_KINDS)}")
-        return text
+    if field == "kind":  # the code, an English or Chinese label, or a synonym (`电话`, `phone`)
+        code = FOLLOWUP_KIND.lookup(str(value or "").strip() or "call")
+        if code is None:
+            raise FieldError(field, _("{value} is not a kind; use one of: {choices}").format(
+                value=repr(value), choices=", ".join(FOLLOWUP_KINDS)))
+        return code
     if field.endswith("_at"):
         if value is None or (isinstance(value, str) and not value.strip()):
             return None
@@ -176,7 +193,7 @@ def validate_field(
             return parse_timestamp(str(value), tz=tz)
         except ValueError as exc:
             raise FieldError(field, str(exc)) from None
-    raise FieldError(field, "is not a field of a deal")
+    raise FieldError(field, _("is not a field of a deal"))
 
 
 def validate_deal(
@@ -198,7 +215,7 @@ def validate_deal(
     for field in fields:
         if not partial and field not in raw:
             if field in REQUIRED:
-                errors[field] = "is required"
+                errors[field] = _("is required")
             continue
         try:
             out[field] = validate_field(field, raw[field], stages=stages, now=now, tz=tz)

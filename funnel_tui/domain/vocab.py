@@ -21,7 +21,7 @@ import unicodedata
 from dataclasses import dataclass
 from functools import cached_property
 
-from funnel_tui.i18n import LANGS, NP_, active_lang, translator
+from funnel_tui.i18n import LANGS, N_, NP_, _, active_lang, translator
 
 __all__ = [
     "Term",
@@ -33,6 +33,8 @@ __all__ = [
     "DUE_BUCKET",
     "WARNING_KIND",
     "HISTORY_KIND",
+    "COLUMN_NAMES",
+    "column_name",
 ]
 
 
@@ -93,6 +95,22 @@ class Vocabulary:
             return tr.pgettext(self.context + " (short)", t.short)
         return tr.pgettext(self.context, t.label)
 
+    def label_text(self, value: str | None, lang: str | None = None) -> str:
+        """Stored free text as a person reads it: a vocabulary word (a code, or a label in
+        either language — `price`, 价格) in `lang`; the same before a colon (the lost form's
+        `price: their CFO left` → `价格: their CFO left`); anything else — the rep's own words,
+        aliases included — as written."""
+        if not value:
+            return ""
+        code = self._label_index.get(_fold(value))
+        if code is not None:
+            return self.label(code, lang)
+        head, colon, rest = value.partition(":")
+        code = self._label_index.get(_fold(head)) if colon else None
+        if code is not None:
+            return f"{self.label(code, lang)}: {rest.strip()}"
+        return value
+
     def choices(self, lang: str | None = None) -> list[tuple[str, str]]:
         """(label, code) pairs in order, for a Select or a help line."""
         return [(self.label(t.code, lang), t.code) for t in self.terms]
@@ -116,7 +134,39 @@ class Vocabulary:
             return code
         if self.free_text:
             return text.strip()
-        raise ValueError(f"{text!r} is not a {self.name}; use one of: {', '.join(self.codes())}")
+        raise ValueError(_("{text} is not a {what}; use one of: {choices}").format(
+            text=repr(text), what=_(self.name), choices=", ".join(self.codes())))
+
+    def canonical(self, text: str | None) -> str:
+        """How a stored or typed free-text value is kept: a word of the list — its code or its
+        label in either language (`no budget`, 预算) — as the code; the same before a colon (the
+        lost form's pick and the rep's details: `budget: 老板换了`); anything else, synonyms
+        included (`价格太高`, `too expensive`), as written; "" for nothing. The store writes
+        this; the upgrade to schema 5 converts older values with it."""
+        t = (text or "").strip()
+        if not t:
+            return ""
+        code = self._label_index.get(_fold(t))
+        if code is not None:
+            return code
+        for colon in (":", "："):
+            head, sep, rest = t.partition(colon)
+            code = self._label_index.get(_fold(head)) if sep and rest.strip() else None
+            if code is not None:
+                return f"{code}: {rest.strip()}"
+        return t
+
+    @cached_property
+    def _label_index(self) -> dict[str, str]:
+        """Folded code or label (either language, no synonyms) -> code."""
+        index: dict[str, str] = {}
+        for t in self.terms:
+            words = {t.code, t.label}
+            for lang in LANGS:
+                words.add(translator(lang).pgettext(self.context, t.label))
+            for w in words:
+                index.setdefault(_fold(w), t.code)
+        return index
 
     @cached_property
     def _by_code(self) -> dict[str, Term]:
@@ -150,7 +200,7 @@ class Vocabulary:
         return {s: codes for s, codes in seen.items() if len(codes) > 1}
 
 
-FOLLOWUP_KIND = Vocabulary("follow-up kind", "follow-up kind", (
+FOLLOWUP_KIND = Vocabulary(N_("follow-up kind"), "follow-up kind", (
     Term("call", NP_("follow-up kind", "call"), ("phone", "phone call", "打电话", "电话沟通", "致电")),
     Term("email", NP_("follow-up kind", "email"), ("e-mail", "mail", "发邮件", "邮箱", "电邮")),
     Term("meeting", NP_("follow-up kind", "meeting"), ("meet", "video call", "开会", "面谈", "视频会议")),
@@ -160,7 +210,7 @@ FOLLOWUP_KIND = Vocabulary("follow-up kind", "follow-up kind", (
 ))
 
 # What sales teams actually write down when a deal is lost; anything else stays free text.
-LOST_REASON = Vocabulary("lost reason", "lost reason", (
+LOST_REASON = Vocabulary(N_("lost reason"), "lost reason", (
     Term("price", NP_("lost reason", "price"), ("too expensive", "价格太高", "太贵", "报价高")),
     Term("competitor", NP_("lost reason", "competitor"),
          ("lost to competitor", "chose a competitor", "选择了竞品", "选了竞品", "输给竞品", "竞争对手")),
@@ -180,33 +230,33 @@ LOST_REASON = Vocabulary("lost reason", "lost reason", (
     Term("invalid", NP_("lost reason", "not a real lead"), ("duplicate", "spam", "重复线索", "无效")),
 ), free_text=True)
 
-RISK_LEVEL = Vocabulary("risk level", "risk level", (
+RISK_LEVEL = Vocabulary(N_("risk level"), "risk level", (
     Term("high", NP_("risk level", "high"), ("h", "高风险"), NP_("risk level (short)", "high")),
     Term("medium", NP_("risk level", "medium"), ("m", "中风险", "中等"), NP_("risk level (short)", "med")),
     Term("low", NP_("risk level", "low"), ("l", "低风险"), NP_("risk level (short)", "low")),
 ))
 
-DEAL_STATUS = Vocabulary("status", "deal status", (
+DEAL_STATUS = Vocabulary(N_("status"), "deal status", (
     Term("open", NP_("deal status", "open"), ("active", "跟进中")),
     Term("won", NP_("deal status", "won"), ("赢单", "成交")),
     Term("lost", NP_("deal status", "lost"), ("输单", "丢单")),
 ))
 
 # DESIGN §2 due buckets and §6 warning kinds: the codes are the JSON values.
-DUE_BUCKET = Vocabulary("due bucket", "due bucket", (
+DUE_BUCKET = Vocabulary(N_("due bucket"), "due bucket", (
     Term("overdue", NP_("due bucket", "overdue")),
     Term("24h", NP_("due bucket", "due in 24 h")),
     Term("3d", NP_("due bucket", "due in 3 days")),
 ))
 
-WARNING_KIND = Vocabulary("warning", "warning", (
+WARNING_KIND = Vocabulary(N_("warning"), "warning", (
     Term("dwell_over", NP_("warning", "over the stage's dwell limit")),
     Term("dwell_near", NP_("warning", "near the stage's dwell limit")),
     Term("silent", NP_("warning", "silent too long")),
     Term("no_next_step", NP_("warning", "no next step")),
 ))
 
-HISTORY_KIND = Vocabulary("history kind", "history", (
+HISTORY_KIND = Vocabulary(N_("history kind"), "history", (
     Term("created", NP_("history", "created")),
     Term("field", NP_("history", "edited")),
     Term("stage", NP_("history", "moved")),
@@ -219,6 +269,40 @@ HISTORY_KIND = Vocabulary("history kind", "history", (
     Term("touch", NP_("history", "touch")),
     Term("imported", NP_("history", "imported")),
 ))
+
+# Column and field names as a person reads them (CLI table headers, the timeline's edits): the
+# key itself in English — what scripts, JSON and the CSV header use, so English tables read as
+# before — and the tracking template's words in Chinese. Shown with `column_name(key)`.
+COLUMN_NAMES: tuple[str, ...] = (
+    NP_("column", "id"), NP_("column", "uid"), NP_("column", "external_id"), NP_("column", "customer"),
+    NP_("column", "title"), NP_("column", "industry"), NP_("column", "company_size"),
+    NP_("column", "contact_name"), NP_("column", "contact_role"), NP_("column", "contact_phone"),
+    NP_("column", "contact_email"), NP_("column", "source"), NP_("column", "lead_score"),
+    NP_("column", "owner"), NP_("column", "stage"), NP_("column", "status"), NP_("column", "amount"),
+    NP_("column", "currency"), NP_("column", "probability"), NP_("column", "expected_close"),
+    NP_("column", "created_at"), NP_("column", "stage_entered_at"), NP_("column", "last_contact_at"),
+    NP_("column", "next_follow_up_at"), NP_("column", "closed_at"), NP_("column", "risk_level"),
+    NP_("column", "risk_note"), NP_("column", "mitigation"), NP_("column", "budget"),
+    NP_("column", "decision_chain"), NP_("column", "pain_points"), NP_("column", "competitors"),
+    NP_("column", "lost_reason"), NP_("column", "notes"), NP_("column", "weighted_amount"),
+    NP_("column", "tier"), NP_("column", "dwell_days"), NP_("column", "deleted_at"),
+    NP_("column", "probability_custom"),
+    # the command line's other columns
+    NP_("column", "followup_id"), NP_("column", "deal_id"), NP_("column", "touch_id"), NP_("column", "kind"),
+    NP_("column", "due"), NP_("column", "due_at"), NP_("column", "bucket"), NP_("column", "note"),
+    NP_("column", "days"), NP_("column", "limit"), NP_("column", "prob"), NP_("column", "next"),
+    NP_("column", "field"), NP_("column", "value"), NP_("column", "at"), NP_("column", "old"),
+    NP_("column", "new"), NP_("column", "file"), NP_("column", "reason"), NP_("column", "kib"),
+    NP_("column", "path"), NP_("column", "key"), NP_("column", "meaning"), NP_("column", "position"),
+    NP_("column", "name"), NP_("column", "name_zh"), NP_("column", "max_dwell_days"),
+    NP_("column", "deals"), NP_("column", "default"), NP_("column", "stages"),
+)
+
+
+def column_name(key: str, lang: str | None = None) -> str:
+    """A column's or field's name in `lang` (default: the active language); unknown keys as they are."""
+    return translator(lang or active_lang()).pgettext("column", key)
+
 
 DEAL_STATUSES = DEAL_STATUS.codes()
 STAGE_KINDS = ("open", "won", "post")

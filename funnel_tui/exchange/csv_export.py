@@ -29,6 +29,7 @@ from funnel_tui.exchange.export_format import NUMERIC_COLUMNS, UTC, LocalTime, n
 from funnel_tui.exchange.export_sql import EPOCH, SQL_WINDOW, SqlLines, offset_spans
 from funnel_tui.exchange.export_write import ExportError, ExportResult, resolve_destination, write_csv
 from funnel_tui.exchange.formula_guard import guard
+from funnel_tui.i18n import _
 
 
 # --- the two exports --------------------------------------------------------------------------
@@ -52,7 +53,7 @@ def export_deals(
 
     statuses = (status,) if isinstance(status, str) else tuple(status)
     if not statuses or any(s not in ("open", "won", "lost", "all") for s in statuses):
-        raise ExportError(f"status: {status!r} is not a status; use open, won, lost or all")
+        raise ExportError(_("status: {value} is not a status; use open, won, lost or all").format(value=repr(status)))
     path = resolve_destination(dest, now=now, tz=tz, db_path=getattr(store, "path", None), folder=folder)
     # Cutoffs, not a per-deal map: a tier is one comparison and memory stays flat at 1M.
     tiers = store.tier_cutoffs(owner=owner)
@@ -85,7 +86,7 @@ def _export_sql(*, now: datetime, tz: tzinfo, tiers: TierCutoffs):
                      and c != "expected_close")
 
     def dwell(entered: str) -> int:
-        return int((now_naive - naive_utc(entered)) / timedelta(days=1))
+        return max(int((now_naive - naive_utc(entered)) / timedelta(days=1)), 0)
 
     return ExportSql(
         spans=spans, window=(SQL_WINDOW[0].isoformat(" "), SQL_WINDOW[1].isoformat(" ")),

@@ -128,7 +128,7 @@ def row_formatter(*, now: datetime, tz: tzinfo, tiers: TierCutoffs) -> Callable[
         cells[i_amount] = plain(amount)
         dwell = ""
         if row[i_status] == "open" and entered is not None:
-            dwell = int((now_naive - naive_utc(entered)) / day)
+            dwell = max(int((now_naive - naive_utc(entered)) / day), 0)  # a clock behind: 0
         weighted = weighted_minor(amount, prob)
         tier = tiers.tier(weighted) if row[i_status] == "open" else ""
         cells.extend((plain(weighted), tier, dwell))

@@ -2,13 +2,20 @@
 fsync, rename), private 0600, never over the database, its -wal/-shm or its backups, and
 in a strict encoding (a character it cannot hold is reported with its row and column,
 never replaced with "?").
+
+Nothing is reported written before it is: a write the disk takes only in part is retried
+until every byte is in (stdout included: a short write to a full disk was silently
+dropped before, issue 12), stdout redirected to a file is fsynced, and a disk that says
+no ends the export with ExportError naming how far it got.
 """
 
 from __future__ import annotations
 
 import csv
+import errno
 import io
 import os
+import stat
 import sys
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
@@ -16,14 +23,60 @@ from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 from funnel_tui.exchange.export_format import csv_cells
-from funnel_tui.i18n import _
 from funnel_tui.exchange.export_sql import SqlLines
+from funnel_tui.i18n import _
 
 ENCODINGS = ("utf-8-sig", "utf-8", "gb18030", "gbk")
 
 
 class ExportError(Exception):
-    """A user-facing refusal; no file was written."""
+    """A user-facing refusal; no file was written (or, on stdout, the output is incomplete).
+    `exit_code` is the CLI's: 1 refused, 3 the disk said no."""
+
+    def __init__(self, message: str, *, exit_code: int = 1):
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+class FullWrites(io.RawIOBase):
+    """A file descriptor every write goes into whole: a short write (a disk filling up, a
+    pipe) is retried with the rest, and an error is raised, never swallowed."""
+
+    def __init__(self, fd: int):
+        super().__init__()
+        self.fd = fd
+        self.written = 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data) -> int:  # noqa: ANN001 - bytes-like
+        view = memoryview(data).cast("B")
+        done = 0
+        while done < len(view):
+            n = os.write(self.fd, view[done:])
+            done += n
+            self.written += n
+        return done
+
+    def sync(self) -> None:
+        """Onto the disk when the descriptor is a file (a pipe or terminal has no disk)."""
+        try:
+            if stat.S_ISREG(os.fstat(self.fd).st_mode):
+                os.fsync(self.fd)
+        except OSError as exc:
+            if exc.errno not in (errno.EINVAL, errno.EROFS, errno.ENOTSUP):
+                raise
+
+
+def _disk_said_no(exc: OSError, where: str, written: int | None = None) -> ExportError:
+    why = exc.strerror or str(exc)
+    code = 3 if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EIO) else 1
+    if written is None:
+        return ExportError(_("cannot write {where}: {why}; nothing was written").format(where=where, why=why),
+                           exit_code=code)
+    return ExportError(_("cannot write {where}: {why} after {bytes} bytes; the output is incomplete").format(
+        where=where, why=why, bytes=written), exit_code=code)
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,10 +102,10 @@ def check_destination(dest: Path, db_path: Path | None) -> None:
         return
     target = dest.resolve()
     if target in _protected(db_path):
-        raise ExportError(f"refusing to write over the database {db_path}; choose another file")
+        raise ExportError(_("refusing to write over the database {path}; choose another file").format(path=db_path))
     backups = (db_path.resolve().parent / "backups").resolve()
     if target == backups or backups in target.parents:
-        raise ExportError(f"refusing to write into the backups folder {backups}; choose another file")
+        raise ExportError(_("refusing to write into the backups folder {path}; choose another file").format(path=backups))
 
 
 def default_name(now: datetime, tz: tzinfo, kind: str = "deals") -> str:
@@ -120,7 +173,8 @@ def _unencodable(rows_cells: Iterable[tuple[int, Sequence[Any]]], header: Sequen
                 cell.encode(encoding)
             except UnicodeEncodeError as exc:
                 ch = cell[exc.start]
-                problems.append(f"row {rowno}, column {col}: {ch!r} (U+{ord(ch):04X})")
+                problems.append(_("row {row}, column {column}: {char} (U+{code})").format(
+                    row=rowno, column=col, char=repr(ch), code=f"{ord(ch):04X}"))
                 if len(problems) >= limit:
                     return problems
     return problems
@@ -136,31 +190,27 @@ def write_csv(
 ) -> int:
     """Write header + rows atomically (or to stdout); strict encoding; returns the row count."""
     if encoding not in ENCODINGS:
-        raise ExportError(f"encoding: {encoding!r} is not offered; use one of: {', '.join(ENCODINGS)}")
+        raise ExportError(_("encoding: {value} is not offered; use one of: {choices}").format(
+            value=repr(encoding), choices=", ".join(ENCODINGS)))
     if dest is None:
-        out = stdout or sys.stdout
-        raw = getattr(out, "buffer", None)
-        if raw is not None:
-            out.flush()
-            text = io.TextIOWrapper(raw, encoding=encoding, errors="strict", newline="",
-                                    write_through=False)
-            try:
-                return _write_rows(text, header, rows, encoding)
-            finally:
-                text.flush()
-                text.detach()
-        # A text-only stream (e.g. a test's StringIO): its own encoding applies.
-        return _write_rows(out, header, rows, encoding, check_encoding=True)
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dest.with_name(f".{dest.name}.{os.getpid()}.part")
-    fd = os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+        return _write_stdout(stdout or sys.stdout, header, rows, encoding)
     try:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        tmp = dest.with_name(f".{dest.name}.{os.getpid()}.part")
+        fd = os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    except OSError as exc:
+        raise _disk_said_no(exc, str(dest)) from None
+    try:
+        # BufferedWriter retries a short write itself and raises on ENOSPC.
         with os.fdopen(fd, "w", encoding=encoding, errors="strict", newline="") as fh:
             n = _write_rows(fh, header, rows, encoding)
             fh.flush()
             os.fsync(fh.fileno())
         os.chmod(tmp, 0o600)
         os.replace(tmp, dest)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise _disk_said_no(exc, str(dest)) from None
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
@@ -175,12 +225,45 @@ def write_csv(
     return n
 
 
+def _write_stdout(out: Any, header: Sequence[str], rows: Iterable[Sequence[Any]], encoding: str) -> int:
+    """To stdout: every byte written whole (FullWrites), fsynced when stdout is a file."""
+    try:
+        fd = out.fileno()
+    except (AttributeError, OSError, ValueError):
+        fd = None
+    if fd is None:  # an in-memory stream (a test's capture): no disk to get onto
+        raw = getattr(out, "buffer", None)
+        if raw is None:  # text only (StringIO): its own encoding applies
+            return _write_rows(out, header, rows, encoding, check_encoding=True)
+        out.flush()
+        text = io.TextIOWrapper(raw, encoding=encoding, errors="strict", newline="", write_through=False)
+        try:
+            return _write_rows(text, header, rows, encoding)
+        finally:
+            text.flush()
+            text.detach()
+    sink = FullWrites(fd)
+    try:
+        out.flush()
+        text = io.TextIOWrapper(io.BufferedWriter(sink, 1 << 16), encoding=encoding, errors="strict",
+                                newline="", write_through=False)
+        try:
+            n = _write_rows(text, header, rows, encoding)
+            text.flush()
+        finally:
+            text.detach()
+        sink.sync()
+    except OSError as exc:
+        raise _disk_said_no(exc, "stdout", sink.written) from None
+    return n
+
+
 def _encoding_error(encoding: str, problems: list[str]) -> ExportError:
-    more = "" if len(problems) < 10 else " (first 10 shown)"
-    return ExportError(
-        f"encoding: {encoding} cannot hold these characters{more}: {'; '.join(problems)}; "
-        "nothing was written — export with --encoding utf-8-sig"
-    )
+    text = (_("encoding: {encoding} cannot hold these characters: {problems}; nothing was written — "
+              "export with --encoding utf-8-sig") if len(problems) < 10 else
+            _("encoding: {encoding} cannot hold these characters (first 10 shown): {problems}; nothing was "
+              "written — export with --encoding utf-8-sig"))
+    return ExportError(text.format(encoding=encoding, problems="; ".join(problems)))
 
 
 def _write_text_chunks(fh: Any, header: Sequence[str], chunks: "SqlLines", encoding: str,

@@ -19,8 +19,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, time, timezone, tzinfo
 from typing import Any, Sequence
 
+from funnel_tui.domain.pinyin import deal_search_key
 from funnel_tui.domain.stages import StageDef
 from funnel_tui.domain.validation import TEXT_FIELDS, FieldError, validate_field
+from funnel_tui.domain.vocab import LOST_REASON
 from funnel_tui.exchange import profiles as P
 from funnel_tui.exchange.cells import Cell, NeedsEvidence, cell_text
 from funnel_tui.exchange.formula_guard import unguard
@@ -255,6 +257,10 @@ class RowParser:
         if "lost_reason" not in raw:
             # The file has no column for it (a Salesforce report): a lost deal says so, in words.
             deal["lost_reason"] = [self.no_reason if s == "lost" else "" for s in statuses]
+        else:  # a word of the list is kept as its code (`no budget`, 预算 -> budget), once per value
+            codes: dict[str, str] = {}
+            deal["lost_reason"] = [codes[r] if r in codes else codes.setdefault(r, LOST_REASON.canonical(r))
+                                   for r in deal["lost_reason"]]
         lost_reason = deal["lost_reason"]
         for k in range(n):
             if reasons[k] is not None:
@@ -285,6 +291,8 @@ class RowParser:
             last_contact_at=given("last_contact_at"),
             closed_at=closed,
             deleted_at=absent,
+            # Built here, in the reader (a forked process for a big file), not by the writer.
+            search_key=list(map(deal_search_key, customer, deal["title"], deal["contact_name"])),
         )
         follow = [f if s == "open" else None for f, s in zip(given("next_follow_up_at"), statuses)]
         return ParsedRows(deal, follow, reasons)

@@ -31,7 +31,7 @@ from funnel_tui.domain.validation import validate_field
 from funnel_tui.exchange import profiles as P
 from funnel_tui.exchange.import_chunks import FORK_BYTES, forked, read_chunks
 from funnel_tui.exchange.import_read import ImportFileError
-from funnel_tui.exchange.import_rejected import RejectedWriter, rejected_path
+from funnel_tui.exchange.import_rejected import RejectedFileError, RejectedWriter, rejected_path
 from funnel_tui.exchange.import_rows import RowParser
 from funnel_tui.exchange.profiles.saved import load_saved
 from funnel_tui.exchange.reading import ImportPlan, ReadOptions, plan_import
@@ -46,6 +46,13 @@ LEGACY_SOURCE = {"template_zh": "template"}
 DELIMITER_NAMES = {",": N_("comma"), ";": N_("semicolon"), "\t": N_("tab")}
 ENCODING_HOW = {"bom": N_("its byte-order mark"), "utf-8": N_("valid UTF-8"), "utf-16": N_("UTF-16 text"),
                 "detected": N_("detected"), "given": N_("as given")}
+
+
+class ImportNotDone(ImportFileError):
+    """Nothing was imported: the backup before it, or the rejected-rows file, could not be
+    written (exit 3: the disk said no), so the transaction was never committed."""
+
+    exit_code = 3
 
 
 @dataclass
@@ -78,6 +85,8 @@ class ImportReport(ImportCounts):
     reasons: list[str] = field(default_factory=list)  # "line N: why", the first few
     duplicate_lines: list[str] = field(default_factory=list)
     rejected_file: str | None = None
+    # The import committed, but its rejected rows could not be given their file name.
+    rejected_file_error: str | None = None
     backup: str | None = None
     seconds: float = 0.0
     profile: str = ""  # the profile's key (funnel import --profiles)
@@ -202,12 +211,12 @@ def import_file(
     FORK_BYTES or more where fork is safe (Linux). `preview`: keep the first N accepted rows as
     they would be stored (a dry run's, for the Import screen).
     """
-    from funnel_tui.store.backup import backup_before
+    from funnel_tui.store.backup import BackupError, backup_before
     from funnel_tui.store.bulk_import import DealImporter, ImportRow, Outcome
 
     started = time.perf_counter()
     if on_error not in ("skip", "abort"):
-        raise ImportFileError(f"on-error: {on_error!r}; use skip or abort")
+        raise ImportFileError(_("on-error: {value}; use skip or abort").format(value=repr(on_error)))
     if reader not in ("auto", "fork", "inline"):
         raise ValueError(f"reader: {reader!r}")
     opts = replace(options) if options is not None else ImportOptions()
@@ -234,13 +243,21 @@ def import_file(
 
         rejected = None
         if not dry_run:
-            report.backup = _str(backup_before(store.engine, reason="import"))
-            rejected = RejectedWriter(rejected_path(src), header)
+            store.check_writable()  # a read-only database: refused before the backup
+            try:
+                report.backup = _str(backup_before(store.engine, reason="import"))
+            except BackupError as exc:
+                raise ImportNotDone(_("import: no import without a backup, and the backup failed: {why}; "
+                                      "nothing was imported").format(why=exc)) from None
+            try:
+                rejected = RejectedWriter(rejected_path(src), header)
+            except RejectedFileError as exc:
+                raise ImportNotDone(_("import: {why}; nothing was imported").format(why=exc)) from None
 
         def refuse(line: int, cells: list | None, reason: str) -> None:
             report.rejected += 1
             if len(report.reasons) < SHOW_REASONS:
-                report.reasons.append(f"line {line}: {reason}")
+                report.reasons.append(_("line {line}: {reason}").format(line=line, reason=reason))
             if rejected is not None:
                 rejected.add(cells, reason)
             if on_error == "abort":
@@ -252,7 +269,7 @@ def import_file(
         def reparse(rows: list[tuple[int, list]]) -> list[Any]:
             """Staged rows the database already knows, as add() takes them."""
             out = []
-            for (line, cells), result in zip(rows, parser.parse_many([cells for _, cells in rows])):
+            for (line, cells), result in zip(rows, parser.parse_many([cells for _line, cells in rows])):
                 cells_at[line] = cells
                 out.append(Outcome(line, "rejected", result) if isinstance(result, str)
                            else ImportRow(line, result[0], given, result[1]))
@@ -313,15 +330,25 @@ def import_file(
                 else:
                     report.add_counts(importer.counts)
                     report.duplicates += duplicates
+                    if rejected is not None:
+                        rejected.sync()  # the rejected rows on the disk before the commit, or no commit
+        except RejectedFileError as exc:
+            rejected.discard()
+            raise ImportNotDone(_("import: {why}; nothing was imported").format(why=exc)) from None
         except BaseException:
             if rejected is not None:
                 rejected.discard()
             raise
+        # Committed. From here on a failure is reported beside the import, never as one.
         if rejected is not None:
             if report.aborted:
                 rejected.discard()
             else:
-                report.rejected_file = _str(rejected.finish())
+                try:
+                    report.rejected_file = _str(rejected.finish())
+                except RejectedFileError as exc:
+                    rejected.discard()
+                    report.rejected_file_error = str(exc)
     report.seconds = time.perf_counter() - started
     return report
 

@@ -1,12 +1,13 @@
 """The store: every read and write of the rep's database, through one facade (core.Store).
 
 The modules behind it are listed in core.py; engine, schema, migrations and backup open,
-create, upgrade and copy the database itself.
+create, upgrade and copy the database itself; health, open_check and recover say what SQLite
+found, check the file at start, and copy back what a damaged or older file holds.
 
 The names below are loaded when first asked for (`from funnel_tui.store import Store`
 works as always): importing the package itself loads nothing, so the modules that need no
-SQLAlchemy — engine, backup, due_sql, due_read, which `funnel due` uses on its sqlite3
-read path — can be imported without it.
+SQLAlchemy — engine, backup, open_check, due_sql, due_read, which `funnel due` uses on its
+sqlite3 read path — can be imported without it.
 """
 
 from __future__ import annotations

@@ -1,27 +1,32 @@
-"""Backups of the rep's SQLite file: create, list, thin, restore, and the checks at start.
+"""Backups of the rep's SQLite file: create, list, thin, restore.
 
 Every copy goes through SQLite's online backup API, never a file copy: in WAL mode the
 newest commits live in `funnel.db-wal` until a checkpoint, so copying `funnel.db` alone
 silently loses them (tests/test_safety_backup.py shows it). Each backup is written to a
 private `.part` file, passes `PRAGMA integrity_check`, and only then gets its final name,
-so every `*.db` in the backups folder is a verified one.
+so every `*.db` in the backups folder is a verified one. A copy whose only problems are
+indexes that disagree with their tables is repaired with REINDEX (the rows are all there)
+and the caller learns that the database itself needs the same repair.
 
 Backups sit in `backups/` beside the database (0700), each file 0600, named
-`<db stem>-<UTC stamp>-<reason>.db` so the list needs no index file.
+`<db stem>-<UTC stamp>-<reason>.db` so the list needs no index file. The stamp comes from
+the clock, and clocks go wrong: a backup stamped in the future is listed, kept, and never
+taken for "the newest" by the schedule, thinning or `restore latest`.
 """
 
 from __future__ import annotations
 
 import os
 import re
-import shlex
 import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from funnel_tui.i18n import _
 from funnel_tui.paths import backups_dir, ensure_private_dir, make_private_file
+from funnel_tui.store import health
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -29,10 +34,12 @@ if TYPE_CHECKING:
 UTC = timezone.utc
 STAMP = "%Y%m%dT%H%M%S%fZ"
 AUTO_INTERVAL = timedelta(minutes=30)
-CHECK_EVERY_START = 32 * 1024 * 1024
+CLOCK_SLACK = timedelta(minutes=5)  # a stamp further ahead of the clock than this is not trusted
 
 # Thinning: the newest KEEP_LAST, then one a day for a week, one a week for five weeks,
-# one a month for a year. The newest backup is never removed.
+# one a month for a year. The newest backup is never removed, nor one holding a deal the
+# newest backup lacks (deals are never deleted, so that deal went missing: the file was
+# replaced by an older copy, say) — only the newest such copy is kept for each.
 KEEP_LAST = 10
 KEEP_DAYS = 7
 KEEP_WEEKS = 5
@@ -40,16 +47,12 @@ KEEP_MONTHS = 12
 
 
 class BackupError(RuntimeError):
-    """A backup or restore did not happen; the message says why."""
+    """A backup or restore did not happen; the message says why. `kind` is what stopped it
+    (health.Problem kinds: full, read_only, permission, … or "other")."""
 
-
-class CorruptDatabaseError(BackupError):
-    """The database failed quick_check at start; it has been moved aside."""
-
-    def __init__(self, message: str, *, moved_to: Path, offer: "BackupInfo | None"):
+    def __init__(self, message: str, *, kind: str = "other"):
         super().__init__(message)
-        self.moved_to = moved_to
-        self.offer = offer
+        self.kind = kind
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,61 +61,82 @@ class BackupInfo:
     at: datetime  # aware UTC, from the file name
     reason: str
     size: int
+    repaired_indexes: bool = False  # the copy needed REINDEX: so does the database
 
 
-def _uri(path: Path, mode: str) -> str:
-    # as_uri percent-encodes '?', '#' and spaces, which a bare "file:" string would misread.
-    return f"{path.resolve().as_uri()}?mode={mode}"
-
-
-def _copy(source: Path, dest: Path, *, self_contained: bool) -> str:
+def copy_database(source: Path, dest: Path, *, self_contained: bool) -> tuple[list[str], bool]:
     """Copy the database `source` (opened read-only) into `dest` with SQLite's online backup
-    API; returns dest's integrity_check. `self_contained` leaves dest in rollback-journal
-    mode, one file with no -wal/-shm companions."""
-    src = sqlite3.connect(_uri(source, "ro"), uri=True, timeout=5)
+    API. Returns dest's integrity_check problems ([] when sound) and whether they were index
+    problems REINDEX repaired in dest. `self_contained` leaves dest in rollback-journal mode,
+    one file with no -wal/-shm companions."""
+    src = health.connect(Path(source))
     try:
         dst = sqlite3.connect(dest, timeout=5)
         try:
             src.backup(dst)
             if self_contained:
                 dst.execute("PRAGMA journal_mode = DELETE")
-            return dst.execute("PRAGMA integrity_check").fetchone()[0]
+            problems = health.check_lines(dst, full=True)
+            if health.index_only(problems):
+                dst.execute("REINDEX")
+                dst.commit()
+                problems = health.check_lines(dst, full=True)
+                return problems, not problems
+            return problems, False
         finally:
             dst.close()
     finally:
         src.close()
 
 
-def _stamp(now: datetime | None) -> str:
+def utc_stamp(now: datetime | None) -> str:
     return (now or datetime.now(UTC)).astimezone(UTC).strftime(STAMP)
 
 
 def backup_file(source: Path, dest: Path) -> Path:
     """Copy `source` to `dest` with the backup API, 0600, and verify it."""
+    return _backup_file(source, dest)[0]
+
+
+def _backup_file(source: Path, dest: Path) -> tuple[Path, bool]:
     ensure_private_dir(dest.parent)
     tmp = dest.with_name(f"{dest.name}.{os.getpid()}.part")  # two terminals may start at once
-    # Create the file private before SQLite writes a byte into it (SQLite would use the umask).
-    fd = os.open(tmp, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
-    os.close(fd)
     try:
+        # Created private before SQLite writes a byte into it (SQLite would use the umask).
+        fd = os.open(tmp, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
+        os.close(fd)
         # A backup is one self-contained file: reading it later must not need (or leave
         # behind) -wal/-shm companions.
-        ok = _copy(Path(source), tmp, self_contained=True)
-    except sqlite3.Error as exc:
-        tmp.unlink(missing_ok=True)
-        raise BackupError(f"could not back up {source}: {exc}") from None
-    if ok != "ok":
-        tmp.unlink(missing_ok=True)
-        raise BackupError(f"backup of {source} failed its integrity check: {ok}")
-    os.replace(tmp, dest)
+        problems, repaired = copy_database(Path(source), tmp, self_contained=True)
+        if problems:
+            raise BackupError(_("the backup of {source} failed its integrity check ({problems}); the "
+                                "database itself may be damaged").format(source=source,
+                                                                         problems="; ".join(problems[:3])))
+        os.replace(tmp, dest)
+    except (sqlite3.Error, OSError) as exc:
+        _discard(tmp)
+        problem = health.problem_of(exc, Path(source))
+        raise BackupError(_("could not back up {source}: {why}").format(
+            source=source, why=health.in_words(problem) if problem else exc),
+            kind=problem.kind if problem else "other") from None
+    except BaseException:
+        _discard(tmp)
+        raise
     make_private_file(dest)
-    return dest
+    return dest, repaired
+
+
+def _discard(tmp: Path) -> None:
+    try:
+        tmp.unlink(missing_ok=True)
+    except OSError:
+        pass  # a read-only disk refuses even to remove what is not there
 
 
 def backup_name(db_path: Path, reason: str, now: datetime | None = None) -> str:
     # ASCII only: list_backups must recognise every name this makes (a Chinese reason too).
     safe = "".join(c if (c.isascii() and c.isalnum()) or c in "-_" else "-" for c in reason)[:40] or "backup"
-    return f"{db_path.stem}-{_stamp(now)}-{safe}.db"
+    return f"{db_path.stem}-{utc_stamp(now)}-{safe}.db"
 
 
 def _pattern(db_path: Path) -> re.Pattern:
@@ -120,7 +144,7 @@ def _pattern(db_path: Path) -> re.Pattern:
 
 
 def list_backups(db_path: Path) -> list[BackupInfo]:
-    """This database's backups, newest first."""
+    """This database's backups, newest stamp first (see `trusted` for what the clock allows)."""
     folder = db_path.parent / "backups"
     if not folder.is_dir():
         return []
@@ -140,27 +164,99 @@ def list_backups(db_path: Path) -> list[BackupInfo]:
     return out
 
 
-def _has_data(path: Path) -> bool:
+def is_future(b: BackupInfo, now: datetime) -> bool:
+    """Stamped later than the clock allows: made while the clock ran ahead."""
+    return b.at > now + CLOCK_SLACK
+
+
+def trusted(backups: list[BackupInfo], now: datetime) -> list[BackupInfo]:
+    """The backups whose stamp the clock can vouch for (newest first)."""
+    return [b for b in backups if not is_future(b, now)]
+
+
+def latest(db_path: Path, now: datetime) -> BackupInfo | None:
+    """The newest backup the clock vouches for; a future-stamped one only if nothing else."""
+    backups = list_backups(Path(db_path))
+    return next(iter(trusted(backups, now) or backups), None)
+
+
+def deal_uids(path: Path) -> frozenset[str] | None:
+    """The uids of the deals in a backup (None: not readable as one)."""
+    try:
+        con = health.connect(Path(path))
+        try:
+            return frozenset(r[0] for r in con.execute("SELECT uid FROM deal"))
+        finally:
+            con.close()
+    except sqlite3.Error:
+        return None
+
+
+def deal_count(path: Path) -> int | None:
+    """Deals in a database or backup (None: not readable as one)."""
+    try:
+        con = health.connect(Path(path))
+        try:
+            return int(con.execute("SELECT count(*) FROM deal").fetchone()[0])
+        finally:
+            con.close()
+    except sqlite3.Error:
+        return None
+
+
+def has_data(path: Path) -> bool:
     return path.exists() and path.stat().st_size > 0
+
+
+def remove_orphan_parts(folder: Path) -> list[Path]:
+    """`.part` files left by a backup whose process is gone (killed mid-copy)."""
+    removed = []
+    if not folder.is_dir():
+        return removed
+    for p in folder.glob("*.part"):
+        pid = p.name.rsplit(".", 2)[-2] if p.name.count(".") >= 2 else ""
+        if pid.isdigit() and int(pid) != os.getpid() and _alive(int(pid)):
+            continue  # another terminal is backing up right now
+        try:
+            p.unlink()
+            removed.append(p)
+        except OSError:
+            pass
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def create_backup(db_path: Path, *, reason: str = "manual", now: datetime | None = None,
                   thin: bool = True) -> BackupInfo:
     """A verified backup of `db_path` in its backups folder (then thin the old ones)."""
     db_path = Path(db_path)
-    if not _has_data(db_path):
-        raise BackupError(f"nothing to back up: {db_path} does not exist or is empty")
+    if not has_data(db_path):
+        raise BackupError(_("nothing to back up: {path} does not exist or is empty").format(path=db_path))
     now = now or datetime.now(UTC)
-    dest = backups_dir(db_path) / backup_name(db_path, reason, now)
+    try:
+        folder = backups_dir(db_path)
+    except OSError as exc:
+        raise BackupError(_("could not create the backups folder beside {path}: {why}").format(
+            path=db_path, why=exc.strerror or exc), kind=health.problem_of(exc).kind) from None
+    remove_orphan_parts(folder)
+    dest = folder / backup_name(db_path, reason, now)
     n = 1
     while dest.exists():  # two backups in the same microsecond (pinned clocks in tests)
         dest = dest.with_name(backup_name(db_path, f"{reason}-{n}", now))
         n += 1
-    backup_file(db_path, dest)
+    dest, repaired = _backup_file(db_path, dest)
     if thin:
         thin_backups(db_path, now=now)
-    info = next((b for b in list_backups(db_path) if b.path == dest), None)
-    return info or BackupInfo(dest, now.astimezone(UTC), reason, dest.stat().st_size)
+    return BackupInfo(dest, now.astimezone(UTC), reason, dest.stat().st_size, repaired)
 
 
 def backup_before(engine: "Engine", *, reason: str) -> Path | None:
@@ -179,14 +275,18 @@ def backup_before(engine: "Engine", *, reason: str) -> Path | None:
     if not db:
         return None
     path = Path(db)
-    if not _has_data(path):
+    if not has_data(path):
         return None
     return create_backup(path, reason=reason).path
 
 
-def keep_set(backups: list[BackupInfo], *, now: datetime) -> set[Path]:
-    """Which backups thinning keeps (the rest may go). `backups` newest first."""
-    keep = {b.path for b in backups[:KEEP_LAST]}
+def keep_set(backups: list[BackupInfo], *, now: datetime, holds=None) -> set[Path]:
+    """Which backups thinning keeps (the rest may go). `backups` newest first; `holds(path)`
+    gives a backup's deal uids (None: unknown) for the missing-deal rule."""
+    future = [b for b in backups if is_future(b, now)]
+    backups = trusted(backups, now)
+    keep = {b.path for b in future}  # the clock cannot say how old they are: kept, never counted
+    keep.update(b.path for b in backups[:KEEP_LAST])
     if backups:
         keep.add(backups[0].path)  # the newest verified backup, always
     buckets: dict[tuple, Path] = {}
@@ -204,13 +304,21 @@ def keep_set(backups: list[BackupInfo], *, now: datetime) -> set[Path]:
             if key not in buckets:
                 buckets[key] = b.path
     keep.update(buckets.values())
+    removable = [b for b in backups if b.path not in keep]
+    if holds is not None and removable and backups:
+        seen = set(holds(backups[0].path) or ())
+        for b in removable:  # newest first: the newest copy of a missing deal is the one kept
+            mine = holds(b.path)
+            if mine and not mine <= seen:
+                keep.add(b.path)
+                seen |= mine
     return keep
 
 
 def thin_backups(db_path: Path, *, now: datetime | None = None) -> list[Path]:
     """Remove the backups `keep_set` does not keep; returns what was removed."""
     backups = list_backups(Path(db_path))
-    keep = keep_set(backups, now=now or datetime.now(UTC))
+    keep = keep_set(backups, now=now or datetime.now(UTC), holds=deal_uids)
     removed = []
     for b in backups:
         if b.path not in keep:
@@ -231,11 +339,13 @@ def _last_change(db_path: Path) -> float:
 
 
 def backup_due(db_path: Path, *, now: datetime, interval: timedelta = AUTO_INTERVAL) -> bool:
-    """True when the file changed since the newest backup and that one is `interval` old."""
+    """True when the file changed since the newest trusted backup and that one is `interval`
+    old. A future-stamped backup does not count: it would postpone every backup until the
+    clock caught up with it."""
     db_path = Path(db_path)
-    if not _has_data(db_path):
+    if not has_data(db_path):
         return False
-    backups = list_backups(db_path)
+    backups = trusted(list_backups(db_path), now)
     if not backups:
         return True
     newest = backups[0]
@@ -245,107 +355,3 @@ def backup_due(db_path: Path, *, now: datetime, interval: timedelta = AUTO_INTER
         return _last_change(db_path) > newest.path.stat().st_mtime  # else nothing written since
     except OSError:
         return True
-
-
-def auto_backup(db_path: Path, *, now: datetime, interval: timedelta = AUTO_INTERVAL) -> BackupInfo | None:
-    """At start: back up when the file changed since the newest backup and it is `interval` old."""
-    if not backup_due(db_path, now=now, interval=interval):
-        return None
-    return create_backup(Path(db_path), reason="auto", now=now)
-
-
-def quick_check(db_path: Path) -> str:
-    """"ok", or what SQLite's quick_check (or opening the file at all) reported."""
-    try:
-        con = sqlite3.connect(_uri(Path(db_path), "rw"), uri=True, timeout=5)
-        try:
-            rows = con.execute("PRAGMA quick_check").fetchall()
-        finally:
-            con.close()
-    except sqlite3.Error as exc:
-        return str(exc)
-    text = "; ".join(str(r[0]) for r in rows[:3])
-    return "ok" if text == "ok" else text or "no answer"
-
-
-def newest_good_backup(db_path: Path) -> BackupInfo | None:
-    for b in list_backups(Path(db_path)):
-        if quick_check(b.path) == "ok":
-            return b
-    return None
-
-
-def move_aside(db_path: Path, *, now: datetime | None = None) -> Path:
-    """Rename a damaged database (and its -wal) to `<name>.corrupt-<stamp>`; keep it for rescue."""
-    db_path = Path(db_path)
-    aside = db_path.with_name(f"{db_path.name}.corrupt-{_stamp(now)}")
-    os.replace(db_path, aside)
-    for suffix in ("-wal", "-shm"):
-        companion = Path(f"{db_path}{suffix}")
-        if companion.exists():
-            os.replace(companion, Path(f"{aside}{suffix}"))
-    make_private_file(aside)
-    return aside
-
-
-def check_at_open(db_path: Path, *, now: datetime) -> BackupInfo | None:
-    """Run at start: quick_check the file, then the automatic backup.
-
-    A damaged file is moved aside and CorruptDatabaseError raised, naming the newest good
-    backup: restoring is the rep's decision, never done silently.
-    """
-    db_path = Path(db_path)
-    if not _has_data(db_path):
-        return None
-    due = backup_due(db_path, now=now)
-    # quick_check reads every page: ~35 ms for 2,000 deals (6 MB), ~0.5 s at 60 MB. Past
-    # CHECK_EVERY_START bytes it runs with each automatic backup instead of every start.
-    problem = quick_check(db_path) if due or db_path.stat().st_size <= CHECK_EVERY_START else "ok"
-    if problem != "ok":
-        try:
-            aside = move_aside(db_path, now=now)
-        except OSError as exc:
-            raise CorruptDatabaseError(
-                f"the database {db_path} is damaged ({problem}) and could not be moved aside ({exc}); "
-                f"see `funnel backup list` and `funnel backup restore`", moved_to=db_path, offer=None) from None
-        offer = newest_good_backup(db_path)
-        msg = f"the database {db_path} is damaged ({problem}); it was moved aside to {aside.name}."
-        if offer is not None:
-            msg += (f" The newest good backup is from {offer.at:%Y-%m-%d %H:%M} UTC; restore it with: "
-                    f"funnel --db {shlex.quote(str(db_path))} backup restore {shlex.quote(str(offer.path))}")
-        else:
-            msg += " No good backup was found; a new, empty database will be created on the next start."
-        raise CorruptDatabaseError(msg, moved_to=aside, offer=offer)
-    return create_backup(db_path, reason="auto", now=now) if due else None
-
-
-def restore_backup(db_path: Path, backup: Path, *, now: datetime | None = None) -> BackupInfo | None:
-    """Put `backup`'s content into `db_path`. Returns the backup of what was there before.
-
-    The current database is backed up first (when it is readable), and the content goes in
-    through the backup API too, so a terminal that has the database open sees the restored
-    data on its next read instead of a file swapped under it.
-    """
-    db_path, backup = Path(db_path), Path(backup)
-    now = now or datetime.now(UTC)
-    if not backup.is_file():
-        raise BackupError(f"no backup file {backup}")
-    problem = quick_check(backup)
-    if problem != "ok":
-        raise BackupError(f"{backup.name} is damaged ({problem}); choose another (funnel backup list)")
-    saved = None
-    if _has_data(db_path) and quick_check(db_path) == "ok":
-        saved = create_backup(db_path, reason="before-restore", now=now, thin=False)
-    ensure_private_dir(db_path.parent)
-    if not db_path.exists():
-        fd = os.open(db_path, os.O_CREAT | os.O_WRONLY, 0o600)
-        os.close(fd)
-    try:
-        ok = _copy(backup, db_path, self_contained=False)
-    except sqlite3.Error as exc:
-        raise BackupError(f"restore failed, the database is unchanged: {exc}") from None
-    make_private_file(db_path)
-    if ok != "ok":
-        raise BackupError(f"the restored database failed its integrity check ({ok}); "
-                          f"the previous one is saved as {saved.path if saved else 'nothing'}")
-    return saved

@@ -127,10 +127,11 @@ def _dwell_sql(spec: ExportSql) -> str:
     e = "stage_entered_at"
     micros = (f"(CAST(strftime('%s',substr({e},1,19)) AS INTEGER)*1000000"
               f"+CAST(substr({e}||'000000',21,6) AS INTEGER))")
-    # int(timedelta / day) truncates toward zero, as SQLite's integer division does.
+    # int(timedelta / day) truncates toward zero, as SQLite's integer division does; a clock
+    # behind the stage entry gives 0, never a negative dwell.
     return (f"CASE WHEN status = 'open' AND {e} IS NOT NULL THEN ("
             f"CASE WHEN {_standard_time(e, spec)} "
-            f"THEN ({spec.now_us} - {micros}) / 86400000000 "
+            f"THEN max({spec.now_us} - {micros}, 0) / 86400000000 "
             f"ELSE funnel_export_dwell({e}) END) ELSE '' END")
 
 

@@ -10,7 +10,8 @@ concern, return plain values:
     deals        add/edit/move/lose/...     followups   follow-ups and touches
     undo         walking an action back     reads       deals, timelines, lists, search
     today        due, warnings, tiers       board       column totals and top cards
-    summary      funnel facts (+ summary_as_of, review)
+    summary      funnel facts (+ summary_as_of, review, segments, forecast, kpis, trend;
+                 their Store methods: analytics_api, mixed in: AnalyticsMethods)
     bulk_export  export streams             bulk_import the import writer (+ bulk_rows)
 
 The concern modules take a Connection and compose inside one transaction; none imports
@@ -30,7 +31,6 @@ from typing import TYPE_CHECKING, Any, Iterator, Mapping, Sequence
 from sqlalchemy.engine import Connection, Engine
 
 from funnel_tui.domain.currency_totals import Rates
-from funnel_tui.domain.funnel import BOTTLENECK_THRESHOLD, FunnelFacts, summarize
 from funnel_tui.domain.rules import TierCutoffs
 from funnel_tui.domain.stages import StageDef
 from funnel_tui.domain.validation import (
@@ -41,38 +41,69 @@ from funnel_tui.domain.validation import (
     validate_deal,
     validate_field,
 )
-from funnel_tui.store import board, deals, followups, reads, settings, today, undo
-from funnel_tui.store.engine import WRITE_OPTION, create_engine_for, redact_url, sqlite_path
-from funnel_tui.store.errors import StoreError, unavailable_as_store_error
+from funnel_tui.domain.vocab import column_name
+from funnel_tui.i18n import _
+from funnel_tui.store import (
+    board,
+    deals,
+    followups,
+    health,
+    reads,
+    settings,
+    today,
+    undo,
+)
+from funnel_tui.store.analytics_api import AnalyticsMethods
+from funnel_tui.store.engine import (
+    WRITE_OPTION,
+    create_engine_for,
+    keep_wal_in_place,
+    redact_url,
+    sqlite_path,
+)
+from funnel_tui.store.errors import (
+    DatabaseDamaged,
+    DatabaseReadOnly,
+    StoreError,
+    unavailable_as_store_error,
+)
 from funnel_tui.store.history import AUTHOR_OPTION, new_action
-from funnel_tui.store.schema import ensure_schema
+from funnel_tui.store.schema import check_readable_schema, ensure_schema
 from funnel_tui.store.stages_api import StageMethods
 from funnel_tui.store.today import DueItem, WarningItem
 
 if TYPE_CHECKING:
     from funnel_tui.store.bulk_export import ExportSql
-    from funnel_tui.store.summary import DealSet
 
 UTC = timezone.utc
 
 
-class Store(StageMethods):
+class Store(StageMethods, AnalyticsMethods):
     """The rep's database. Open one per process; each method is one short transaction."""
 
-    def __init__(self, target: str | Path, *, read_only: bool = False):
+    def __init__(self, target: str | Path, *, read_only: bool | str = False, immutable: bool = False):
+        """`read_only`: True, or the reason the rep reads when a write is refused (a read-only
+        folder, a full disk). `immutable` (SQLite, read-only): the file is read as it stands,
+        without -wal/-shm — only when the start-up check found no other process using it."""
         self.target = str(target)
         self.path = sqlite_path(target)
-        self.read_only = read_only
-        self.engine: Engine = create_engine_for(target, read_only=read_only)
+        self.read_only = bool(read_only or immutable)
+        self.read_only_reason = read_only if isinstance(read_only, str) else None
+        self.damaged: str | None = None  # set when SQLite said the file is damaged: no more writes
+        self.engine: Engine = create_engine_for(target, read_only=self.read_only, immutable=immutable)
         # Team mode: a PostgreSQL server (store/pg_*.py holds what is particular to it).
         self.server = self.engine.dialect.name == "postgresql"
         self._author: str | None = None
         if self.server:
             from funnel_tui.store.pg_schema import open_server  # team mode's own rules
 
-            open_server(self.engine, read_only=read_only)
-        elif not read_only:
-            ensure_schema(self.engine)
+            open_server(self.engine, read_only=self.read_only)
+        else:
+            with unavailable_as_store_error(self.path):
+                if not self.read_only:
+                    ensure_schema(self.engine)
+                else:
+                    check_readable_schema(self.engine)
         self._shares: tuple[float, float] | None = None
         self._role: tuple[str | None] | None = None
         # Whose deals the board and Today show: None for everything the database shows this
@@ -91,7 +122,7 @@ class Store(StageMethods):
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
-        with unavailable_as_store_error():
+        with unavailable_as_store_error(self.path, on_damage=self._damaged_now):
             with self.engine.connect() as conn:
                 with conn.begin():
                     yield conn
@@ -104,9 +135,8 @@ class Store(StageMethods):
         transaction's duration: bulk imports stage validated rows there and copy them in
         with INSERT … SELECT. SQLite attaches only outside a transaction, hence here.
         """
-        if self.read_only:
-            raise StoreError("this database is open read-only; nothing was written")
-        with unavailable_as_store_error():
+        self.check_writable()
+        with unavailable_as_store_error(self.path, on_damage=self._damaged_now):
             with self.engine.connect() as conn:
                 # On a server the server signs history itself (pg_schema): no name to send.
                 author = "" if self.server else self.author
@@ -121,6 +151,22 @@ class Store(StageMethods):
                 finally:
                     if raw is not None:
                         raw.execute(f"DETACH DATABASE {scratch}")
+        if self.path is not None:
+            keep_wal_in_place(self.engine, self.path)
+
+    def check_writable(self) -> None:
+        """Raise the refusal a write would meet now (damaged, read-only), else nothing."""
+        if self.damaged:
+            raise DatabaseDamaged(self.damaged)
+        if self.read_only:
+            raise DatabaseReadOnly.of(redact_url(self.target), self.read_only_reason)
+
+    def _damaged_now(self, exc: DatabaseDamaged) -> None:
+        """Damage met at any time stops this process's writes and marks the file for the
+        next start's full check."""
+        self.damaged = str(exc)
+        if self.path is not None:
+            health.mark_damaged(self.path, str(exc))
 
     # --- settings (stages: stages_api.StageMethods) ------------------------------------------
 
@@ -163,6 +209,13 @@ class Store(StageMethods):
             with self.read() as conn:
                 self._role = (team_role(conn),)
         return self._role[0]
+
+    def seen_as(self, owner: str | None) -> str | None:
+        """Whose deals a heading names: `owner`; for every deal (None) on a team server, a rep
+        sees only their own, so their own name; None when it is every deal there is."""
+        if owner is None and self.team_role() == "rep":
+            return self.author
+        return owner
 
     def _viewed(self, owner: str | None) -> str | None:
         return owner if owner is not None else self.view_owner
@@ -224,7 +277,8 @@ class Store(StageMethods):
         """Edit fields (not stage or status: use move/lose/reopen). Raises ValidationError."""
         forbidden = {"stage", "status"} & set(raw)
         if forbidden:
-            raise StoreError(f"{sorted(forbidden)[0]}: use move, lose or reopen to change it")
+            raise StoreError(_("{field}: use move, lose or reopen to change it").format(
+                field=column_name(sorted(forbidden)[0])))
         values = validate_deal(raw, stages=self.stages(), now=now, tz=tz, partial=True)
         if "probability" in values:  # None: back to the stage's default
             values["probability_custom"] = values["probability"] is not None
@@ -247,7 +301,7 @@ class Store(StageMethods):
         except FieldError as exc:
             raise ValidationError({exc.field: exc.message}) from None
         if not reason:
-            raise ValidationError({"lost_reason": "is required: say why the deal was lost"})
+            raise ValidationError({"lost_reason": _("is required: say why the deal was lost")})
         with self.write() as conn:
             return deals.lose_deal(conn, deal_id, reason, now=now, action=new_action())
 
@@ -315,10 +369,15 @@ class Store(StageMethods):
         with self.read() as conn:
             return reads.deal_history(conn, deal_id)
 
-    def deal_timeline(self, deal_id: int) -> list[dict]:
-        """The deal's history without undone actions and undo rows (what the rep reads)."""
+    def deal_timeline(self, deal_id: int, *, newest: int | None = None) -> list[dict]:
+        """The deal's history without undone actions and undo rows (what the rep reads), oldest
+        first; `newest`: only that many of the latest rows (a long history is paged)."""
         with self.read() as conn:
-            return reads.deal_timeline(conn, deal_id)
+            return reads.deal_timeline(conn, deal_id, newest=newest)
+
+    def count_timeline(self, deal_id: int) -> int:
+        with self.read() as conn:
+            return reads.count_timeline(conn, deal_id)
 
     def deal_follow_ups(self, deal_id: int, *, open_only: bool = False) -> list[dict]:
         with self.read() as conn:
@@ -336,8 +395,6 @@ class Store(StageMethods):
         with self.read() as conn:
             return reads.list_deals(conn, status=status, stage_key=stage_key, owner=owner, search=search,
                                     limit=limit, offset=offset, stage_keys=keys)
-
-    search_clause = staticmethod(reads.search_clause)
 
     def search_deals(self, text: str, *, limit: int = 20, fuzzy: bool = False) -> list[dict]:
         """Deals (any status, not deleted) matching `text`, open ones first; bounded."""
@@ -417,72 +474,6 @@ class Store(StageMethods):
         with self.read() as conn:
             return board.board_column(conn, stage, limit=limit, offset=offset, status=status,
                                       owner=self.view_owner)
-
-    # --- summary and weekly review (both backends; modules loaded on first use) ------------
-
-    def _pipeline_set(self, deals: DealSet | None, pipeline: str | None) -> DealSet:
-        """The deal set, narrowed to one pipeline's deals when the rep keeps several."""
-        from dataclasses import replace as _with
-
-        from funnel_tui.store import summary
-
-        chosen = deals or summary.DealSet()
-        keys = self.stage_keys(self.pipeline(pipeline).key)
-        return chosen if keys is None or chosen.stages is not None else _with(chosen, stages=keys)
-
-    def funnel_facts(self, *, deals: DealSet | None = None, now: datetime, as_of: datetime | None = None,
-                     by_owner: bool = False, pipeline: str | None = None) -> dict[str | None, FunnelFacts]:
-        """FunnelFacts per rep (by_owner) or for the whole set (key None), of one pipeline
-        (the default one unless named), with its stages as they stood at `as_of`."""
-        from funnel_tui.store import summary
-
-        stages, chosen = self.stage_set(pipeline, as_of), self._pipeline_set(deals, pipeline)
-        with self.read() as conn:
-            if as_of is None:
-                per_owner = summary.facts_now(conn, stages, chosen, now, split=by_owner)
-            else:
-                from funnel_tui.store.summary_as_of import facts_as_of
-
-                per_owner = facts_as_of(conn, stages, chosen, as_of)
-        return summary.combine(per_owner, by_owner=by_owner)
-
-    def summary(self, *, now: datetime, deals: DealSet | None = None, as_of: datetime | None = None,
-                by_owner: bool = False, pipeline: str | None = None) -> dict[str, Any] | list[dict[str, Any]]:
-        """The DESIGN §6 summary (amounts in minor units), or one per rep with by_owner."""
-        per = self.funnel_facts(deals=deals, now=now, as_of=as_of, by_owner=by_owner, pipeline=pipeline)
-        stages, shares, moment = self.stage_set(pipeline, as_of), self.tier_shares(), as_of or now
-        rates = self.rates()
-        if not by_owner:
-            return summarize(stages, per[None], owner=deals.owner if deals else None, as_of=moment,
-                             tier_shares=shares, rates=rates)
-        return [summarize(stages, facts, owner=owner, as_of=moment, tier_shares=shares, rates=rates)
-                for owner, facts in per.items()]
-
-    def owners(self) -> list[str]:
-        """Every rep with a deal (the summary's rep selector)."""
-        from funnel_tui.store import summary
-
-        with self.read() as conn:
-            return summary.owners(conn)
-
-    def weekly_flow(self, *, now: datetime, tz, owner: str | None = None, weeks: int = 6,
-                    pipeline: str | None = None) -> dict[str, list[int]]:
-        """Counts per week (0 = this week): new_deals, wins, losses, won_amount, entered:<stage>."""
-        from funnel_tui.store import review
-
-        stages, keys = self.pipeline_stages(pipeline), self.stage_keys(self.pipeline(pipeline).key)
-        with self.read() as conn:
-            return review.weekly_flow(conn, stages, now=now, tz=tz, owner=owner, weeks=weeks, stage_keys=keys)
-
-    def review(self, *, now: datetime, tz, owner: str | None = None,
-               threshold: float = BOTTLENECK_THRESHOLD, pipeline: str | None = None) -> dict[str, Any]:
-        """The weekly review: this week vs last vs the trailing 4-week average, bottlenecks,
-        and stages deals kept overstaying (a split is suggested)."""
-        from funnel_tui.store import review
-
-        stages, keys = self.pipeline_stages(pipeline), self.stage_keys(self.pipeline(pipeline).key)
-        with self.read() as conn:
-            return review.review(conn, stages, now=now, tz=tz, owner=owner, threshold=threshold, stage_keys=keys)
 
     # --- export streams (one read transaction each; modules loaded on first use) ------------
 

@@ -21,10 +21,12 @@ from sqlalchemy.engine import Connection
 
 from funnel_tui.domain.stages import StageDef
 from funnel_tui.domain.validation import ValidationError
-from funnel_tui.i18n import _
+from funnel_tui.domain.vocab import DEAL_STATUS, column_name
+from funnel_tui.i18n import _, active_lang
 from funnel_tui.store.errors import StoreError
 from funnel_tui.store.followups import close_follow_ups
 from funnel_tui.store.history import apply_changes, deal_row, history_row, record
+from funnel_tui.store.search import key_of
 from funnel_tui.store.settings import stage_by_key, stage_named
 from funnel_tui.store.tables import D, to_db
 
@@ -54,12 +56,14 @@ def insert_deal(conn: Connection, values: dict[str, Any], *, stage: StageDef, no
         "closed_at": at if status == "won" else None,
         "version": 1,
     }
+    row["search_key"] = key_of(row)
     if row.get("external_id") is None:
         row.pop("external_id", None)
     if row.get("external_id"):
         dup = conn.execute(select(D.c.id).where(D.c.external_id == row["external_id"])).scalar()
         if dup is not None:
-            raise StoreError(f"external_id: {row['external_id']!r} is already deal {dup}")
+            raise StoreError(column_name("external_id") + ": " + _("{value} is already deal {id}").format(
+                value=repr(row["external_id"]), id=dup))
     deal_id = conn.execute(insert(D).values(**row)).inserted_primary_key[0]
     record(conn, [history_row(deal_id, at, "created", action, to_stage=stage.key)])
     return int(deal_id)
@@ -73,12 +77,12 @@ def update_deal(conn: Connection, deal_id: int, values: dict[str, Any], *, stage
         stage = stage_by_key(stages, deal["stage"])
         values["probability"] = stage.probability if stage.probability is not None else deal["probability"]
     if values.get("customer") == "":
-        raise ValidationError({"customer": "is required"})
+        raise ValidationError({"customer": _("is required")})
     ext = values.get("external_id")
     if ext:
         dup = conn.execute(select(D.c.id).where(and_(D.c.external_id == ext, D.c.id != deal_id))).scalar()
         if dup is not None:
-            raise ValidationError({"external_id": f"{ext!r} is already deal {dup}"})
+            raise ValidationError({"external_id": _("{value} is already deal {id}").format(value=repr(ext), id=dup)})
     return apply_changes(conn, deal, values, now=now, action=action, expected_version=expected_version)
 
 
@@ -105,9 +109,9 @@ def move_deal(conn: Connection, deal_id: int, target: StageDef, *, now: datetime
     """Move a deal to another stage (won ⇒ status won; a won deal moved back reopens)."""
     deal = deal_row(conn, deal_id)
     if deal["status"] == "lost":
-        raise StoreError(f"deal {deal_id} is lost; reopen it first (funnel reopen {deal_id})")
+        raise StoreError(_("deal {id} is lost; reopen it first (funnel reopen {id})").format(id=deal_id))
     if deal["stage"] == target.key:
-        raise StoreError(f"deal {deal_id} is already in {target.name}")
+        raise StoreError(_("deal {id} is already in {stage}").format(id=deal_id, stage=target.label(active_lang())))
     _check_target(deal, target, stages)
     changes = _entering(deal, target, now)
     kinds = {}
@@ -128,7 +132,7 @@ def lose_deal(conn: Connection, deal_id: int, reason: str, *, now: datetime, act
     """Mark lost with a (validated, non-empty) reason; the deal keeps its stage."""
     deal = deal_row(conn, deal_id)
     if deal["status"] != "open":
-        raise StoreError(f"deal {deal_id} is already {deal['status']}")
+        raise StoreError(_("deal {id} is already {status}").format(id=deal_id, status=DEAL_STATUS.label(deal["status"])))
     deal = apply_changes(conn, deal, {"status": "lost", "lost_reason": reason, "closed_at": to_db(now)},
                          now=now, action=action, kind_for={"status": "lost"})
     close_follow_ups(conn, deal_id, now=now, action=action)
@@ -141,7 +145,7 @@ def reopen_deal(conn: Connection, deal_id: int, *, stages: tuple[StageDef, ...],
     stage when that one is not an open stage)."""
     deal = deal_row(conn, deal_id)
     if deal["status"] == "open":
-        raise StoreError(f"deal {deal_id} is already open")
+        raise StoreError(_("deal {id} is already open").format(id=deal_id))
     changes: dict[str, Any] = {"status": "open", "closed_at": None, "lost_reason": ""}
     target = stage_named(stages, stage) if stage else stage_by_key(stages, deal["stage"])
     if target.archived and not stage:
@@ -160,6 +164,6 @@ def set_deleted(conn: Connection, deal_id: int, deleted: bool, *, now: datetime,
     """Soft delete (hidden everywhere, never removed), or restore a deleted deal."""
     deal = deal_row(conn, deal_id, include_deleted=not deleted)
     if not deleted and deal["deleted_at"] is None:
-        raise StoreError(f"deal {deal_id} is not deleted")
+        raise StoreError(_("deal {id} is not deleted").format(id=deal_id))
     return apply_changes(conn, deal, {"deleted_at": to_db(now) if deleted else None}, now=now, action=action,
                          kind_for={"deleted_at": "deleted" if deleted else "restored"})

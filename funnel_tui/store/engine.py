@@ -50,8 +50,12 @@ def redact_url(target: str | Path) -> str:
         return f"{scheme}://***@{rest.rpartition('@')[2]}" if "@" in rest else text
 
 
-def create_engine_for(target: str | Path, *, read_only: bool = False) -> "Engine":
-    """Build the engine for a path or SQLAlchemy URL with the safety settings above."""
+def create_engine_for(target: str | Path, *, read_only: bool = False, immutable: bool = False) -> "Engine":
+    """Build the engine for a path or SQLAlchemy URL with the safety settings above.
+
+    `immutable` (read-only): SQLite reads the file as it stands, without -wal/-shm. The
+    start-up check chooses it only when no other process uses the file and no -wal holds
+    commits (a read-only folder, a full disk), so it reads exactly what is there."""
     from sqlalchemy import create_engine, event
 
     if target is None:
@@ -69,10 +73,19 @@ def create_engine_for(target: str | Path, *, read_only: bool = False) -> "Engine
         raise FileNotFoundError(path)
     url = f"sqlite:///{path}"
     connect_args: dict = {"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False}
-    if read_only:
-        url = f"sqlite:///file:{path}?mode=ro&uri=true"
-        connect_args["uri"] = True
-    engine = create_engine(url, hide_parameters=True, connect_args=connect_args)
+    if read_only or immutable:
+        import sqlite3
+
+        from funnel_tui.store.health import uri
+
+        # A file: URI (mode=ro, immutable) built by as_uri, which quotes '?', '#' and spaces;
+        # the URL still names the file for everything that asks the engine where it is.
+        ro_uri = uri(path, read_only=True, immutable=immutable)
+        engine = create_engine(url, hide_parameters=True, creator=lambda: sqlite3.connect(
+            ro_uri, uri=True, timeout=connect_args["timeout"], check_same_thread=False))
+        read_only = True
+    else:
+        engine = create_engine(url, hide_parameters=True, connect_args=connect_args)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record):  # noqa: ANN001
@@ -97,6 +110,18 @@ def create_engine_for(target: str | Path, *, read_only: bool = False) -> "Engine
     if not read_only:
         _secure_new_file(path)
     return engine
+
+
+def keep_wal_in_place(engine: "Engine", path: Path) -> None:
+    """After a commit: if this database's -wal was deleted under us (by hand, a cleaner), our
+    connections still write into the deleted file, which no other process sees and which a
+    crash would lose. Fold it into the main file now and reconnect, so the next commit goes
+    to a -wal every process shares."""
+    if Path(f"{path}-wal").exists() or not path.exists():
+        return
+    with engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    engine.dispose()
 
 
 def _secure_new_file(path: Path) -> None:

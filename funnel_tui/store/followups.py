@@ -15,6 +15,7 @@ from sqlalchemy import and_, func, insert, select, update
 from sqlalchemy.engine import Connection
 
 from funnel_tui.domain.validation import FollowUpDraft, TouchDraft, validate_field
+from funnel_tui.i18n import NP_, _, pgettext
 from funnel_tui.store.engine import WRITE_OPTION
 from funnel_tui.store.errors import NotFound, StoreError
 from funnel_tui.store.history import apply_changes, deal_row, history_row, record, ser
@@ -45,6 +46,10 @@ def close_follow_ups(conn: Connection, deal_id: int, *, now: datetime, action: s
     return len(ids)
 
 
+# A follow-up's status as the rep reads it ("already done").
+_FOLLOW_UP_STATUS = {"done": NP_("follow-up status", "done"), "canceled": NP_("follow-up status", "canceled")}
+
+
 def open_follow_up(conn: Connection, followup_id: int) -> dict:
     """The follow-up's row, refused unless it is still open.
 
@@ -58,9 +63,10 @@ def open_follow_up(conn: Connection, followup_id: int) -> dict:
         deal_row(conn, row["deal_id"], include_deleted=True)
         row = conn.execute(q.with_for_update()).mappings().first()
     if row is None:
-        raise NotFound(f"follow-up: no follow-up with id {followup_id}")
+        raise NotFound(_("follow-up: no follow-up with id {id}").format(id=followup_id))
     if row["status"] != "open":
-        raise StoreError(f"follow-up {followup_id} is already {row['status']}")
+        raise StoreError(_("follow-up {id} is already {status}").format(
+            id=followup_id, status=pgettext("follow-up status", _FOLLOW_UP_STATUS.get(row["status"], row["status"]))))
     return dict(row)
 
 
@@ -72,7 +78,7 @@ def add_follow_up(conn: Connection, draft: FollowUpDraft, *, now: datetime, acti
         raise ValueError("due_at must be aware")
     deal = deal_row(conn, draft.deal_id)
     if deal["status"] == "lost":
-        raise StoreError(f"deal {draft.deal_id} is lost; reopen it before planning a follow-up")
+        raise StoreError(_("deal {id} is lost; reopen it before planning a follow-up").format(id=draft.deal_id))
     fid = conn.execute(insert(F).values(
         deal_id=draft.deal_id, kind=kind, due_at=to_db(draft.due_at), note=note,
         status="open", created_at=to_db(now),
@@ -104,7 +110,8 @@ def complete_follow_up(conn: Connection, followup_id: int, *, now: datetime, act
     note = validate_field("notes", note)
     fu = open_follow_up(conn, followup_id)
     if deal_id is not None and fu["deal_id"] != deal_id:
-        raise StoreError(f"follow-up {followup_id} is not on deal {deal_id} (it is on deal {fu['deal_id']})")
+        raise StoreError(_("follow-up {id} is not on deal {deal} (it is on deal {other})").format(
+            id=followup_id, deal=deal_id, other=fu["deal_id"]))
     deal = deal_row(conn, fu["deal_id"])
     conn.execute(update(F).where(F.c.id == followup_id).values(status="done", done_at=to_db(now)))
     done = history_row(fu["deal_id"], to_db(now), "followup", action,

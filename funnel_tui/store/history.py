@@ -17,9 +17,11 @@ from typing import Any, Mapping
 from sqlalchemy import and_, insert, select, update
 from sqlalchemy.engine import Connection
 
+from funnel_tui.i18n import _
 from funnel_tui.store.engine import WRITE_OPTION
 from funnel_tui.store.errors import NotFound, StaleDealError
-from funnel_tui.store.tables import DATETIME_COLUMNS, UTC, D, H, to_db
+from funnel_tui.store.search import with_key
+from funnel_tui.store.tables import DATETIME_COLUMNS, DEAL_FIELDS, UTC, D, H, to_db
 
 # Deal columns that history tracks and undo can restore.
 TRACKED = (
@@ -112,12 +114,12 @@ def deal_row(conn: Connection, deal_id: int, *, include_deleted: bool = False) -
     BEGIN IMMEDIATE already holds the whole file): a second terminal changing the same deal
     waits for this one to commit, then reads the new row, so both changes land in turn.
     """
-    q = select(D).where(D.c.id == deal_id)
+    q = select(*DEAL_FIELDS).where(D.c.id == deal_id)
     if conn.get_execution_options().get(WRITE_OPTION):
         q = q.with_for_update()
     row = conn.execute(q).mappings().first()
     if row is None or (row["deleted_at"] is not None and not include_deleted):
-        raise NotFound(f"deal: no deal with id {deal_id}")
+        raise NotFound(_("deal: no deal with id {id}").format(id=deal_id))
     return dict(row)
 
 
@@ -137,10 +139,8 @@ def apply_changes(
     change is always a "stage" row with its from/to stages.
     """
     if expected_version is not None and deal["version"] != expected_version:
-        raise StaleDealError(
-            f"deal {deal['id']} was changed elsewhere since you opened it "
-            f"(version {expected_version} → {deal['version']}); reload and apply again"
-        )
+        raise StaleDealError(_("deal {id} was changed elsewhere since you opened it (version {old} → {new}); "
+                               "reload and apply again").format(id=deal["id"], old=expected_version, new=deal["version"]))
     real = {k: v for k, v in changes.items() if deal.get(k) != v}
     if not real:
         return deal
@@ -153,13 +153,14 @@ def apply_changes(
             deal["id"], at, "stage" if move else kinds.get(column, "field"), action, field=column,
             old=ser(deal.get(column)), new=ser(value),
             from_stage=deal["stage"] if move else None, to_stage=value if move else None))
+    written = with_key(deal, dict(real))  # a new customer, title or contact: a new search key
     # The version guard is repeated in SQL: it holds even across processes.
     result = conn.execute(
         update(D)
         .where(and_(D.c.id == deal["id"], D.c.version == deal["version"]))
-        .values(**real, updated_at=at, version=deal["version"] + 1)
+        .values(**written, updated_at=at, version=deal["version"] + 1)
     )
     if result.rowcount != 1:
-        raise StaleDealError(f"deal {deal['id']} was changed elsewhere; reload and apply again")
+        raise StaleDealError(_("deal {id} was changed elsewhere; reload and apply again").format(id=deal["id"]))
     record(conn, rows)
-    return {**deal, **real, "updated_at": at, "version": deal["version"] + 1}
+    return {**deal, **written, "updated_at": at, "version": deal["version"] + 1}

@@ -4,7 +4,8 @@ Version 1 is the first released schema. Each later step is a function `(conn) ->
 registered as MIGRATIONS[from_version]; it runs inside the migration's one transaction.
 The steps: 1 → 2 adds the `undo` marks (issue 13); 2 → 3 signs history rows (`author`, issue 18);
 3 → 4 gives the deal indexes the board's headers, its won/lost columns and the summary read the
-currency, so amounts are summed per currency (issue 15, `recreate_indexes`).
+currency, so amounts are summed per currency (issue 15, `recreate_indexes`); 4 → 5 gives deals
+their pinyin search keys and lost reasons their codes (issue 14).
 `migrate` does, in this order (the SQLite "12-step" procedure for table changes):
 
 1. a verified backup (backup API + integrity_check) - no backup, no migration;
@@ -24,6 +25,9 @@ ends up with exactly the DDL a fresh one gets.
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Callable
+
+from funnel_tui.domain.vocab import LOST_REASON
+from funnel_tui.i18n import _
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -60,51 +64,81 @@ def migrate(engine: "Engine", *, from_version: int) -> "Path | None":
 
     missing = [v for v in range(from_version, SCHEMA_VERSION) if v not in MIGRATIONS]
     if missing:
-        raise MigrationError(
-            f"no migration from schema version {missing[0]}; this database cannot be upgraded"
-        )
+        raise MigrationError(_("no migration from schema version {version}; this database cannot be upgraded")
+                             .format(version=missing[0]))
+    reason = f"migrate-v{from_version}-to-v{SCHEMA_VERSION}"
     try:
-        backup = backup_before(engine, reason=f"migrate-v{from_version}-to-v{SCHEMA_VERSION}")
+        # A retry after a failed upgrade reuses that attempt's backup while the database is
+        # unchanged: a second copy may not fit on a nearly full disk.
+        backup = earlier_backup(engine, reason) or backup_before(engine, reason=reason)
     except (BackupError, OSError) as exc:
-        raise MigrationError(f"no upgrade without a backup, and the backup failed: {exc}") from None
+        raise MigrationError(_("no upgrade without a backup, and the backup failed: {error}").format(error=exc)) from None
 
     with engine.connect() as conn:
         raw = conn.connection.driver_connection  # no SQLAlchemy autobegin: still outside a txn
         raw.execute("PRAGMA foreign_keys = OFF")
         try:
             if raw.execute("PRAGMA foreign_keys").fetchone()[0] != 0:
-                raise MigrationError("could not switch foreign keys off; nothing changed")
+                raise MigrationError(_("could not switch foreign keys off; nothing changed"))
             wconn = conn.execution_options(**{WRITE_OPTION: True})
             with wconn.begin():
                 version = user_version(wconn)
                 if version >= SCHEMA_VERSION:
                     return backup  # another process upgraded it while we waited
                 for step in range(version, SCHEMA_VERSION):
-                    MIGRATIONS[step](wconn)
+                    try:
+                        MIGRATIONS[step](wconn)
+                    except MigrationError:
+                        raise
+                    except Exception as exc:  # noqa: BLE001 - the cause, in one line, rolled back
+                        cause = getattr(exc, "orig", None) or exc
+                        raise MigrationError(_(
+                            "the upgrade from schema version {step} to {next} failed ({cause}); nothing "
+                            "changed, the backup {backup} is kept").format(
+                            step=step, next=step + 1, cause=f"{type(cause).__name__}: {cause}",
+                            backup=backup)) from None
                 bad = wconn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
                 if bad:
                     tables = sorted({row[0] for row in bad})
-                    raise MigrationError(
-                        f"upgrade would leave {len(bad)} rows pointing at nothing "
-                        f"(in {', '.join(tables)}); nothing changed"
-                    )
+                    raise MigrationError(_("upgrade would leave {n} rows pointing at nothing (in {tables}); "
+                                           "nothing changed").format(n=len(bad), tables=", ".join(tables)))
                 wconn.exec_driver_sql(f"PRAGMA user_version = {int(SCHEMA_VERSION)}")
         finally:
             raw.execute("PRAGMA foreign_keys = ON")
         ok = raw.execute("PRAGMA integrity_check").fetchone()[0]
     if ok != "ok":
-        raise MigrationError(f"database failed its integrity check after the upgrade: {ok}; "
-                             f"restore the backup {backup}")
+        raise MigrationError(_("database failed its integrity check after the upgrade: {problem}; "
+                               "restore the backup {backup}").format(problem=ok, backup=backup))
     return backup
 
 
-def rebuild_table(conn: "Connection", table: "Table") -> None:
+def earlier_backup(engine: "Engine", reason: str) -> "Path | None":
+    """The newest backup taken for this very upgrade, if the database has not changed since."""
+    from pathlib import Path
+
+    from funnel_tui.store.backup import list_backups
+    from funnel_tui.store.health import fingerprint
+
+    db = engine.url.database or ""
+    if engine.dialect.name != "sqlite" or not db:
+        return None
+    path = Path(db)
+    same = [b for b in list_backups(path) if b.reason == reason]
+    if same and fingerprint(same[0].path) == fingerprint(path) is not None:
+        return same[0].path
+    return None
+
+
+def rebuild_table(conn: "Connection", table: "Table", computed: dict[str, str] | None = None) -> None:
     """Rebuild `table` to its current model definition, keeping every row.
 
     Create `_new_<name>` from the model, copy the columns both versions share, drop the old
     table, rename, then recreate the model's indexes and this table's triggers. Must run
     inside `migrate` (foreign keys off, one transaction, foreign_key_check afterwards).
+    `computed` gives columns (new or changed) a SQL expression over the old row, computed in
+    the same copy.
     """
+    computed = computed or {}
     from sqlalchemy.schema import CreateIndex, CreateTable
 
     name = table.name
@@ -122,9 +156,10 @@ def rebuild_table(conn: "Connection", table: "Table") -> None:
     if not ddl.startswith(head):
         raise MigrationError(f"unexpected DDL for {name}")
     conn.exec_driver_sql(f'CREATE TABLE "{tmp}" (' + ddl[len(head):])
-    shared = [c.name for c in table.columns if c.name in old_cols]
+    shared = [c.name for c in table.columns if c.name in old_cols or c.name in computed]
     cols = ", ".join(f'"{c}"' for c in shared)
-    conn.exec_driver_sql(f'INSERT INTO "{tmp}" ({cols}) SELECT {cols} FROM "{name}"')
+    values = ", ".join(computed.get(c, f'"{c}"') for c in shared)
+    conn.exec_driver_sql(f'INSERT INTO "{tmp}" ({cols}) SELECT {values} FROM "{name}"')
     conn.exec_driver_sql(f'DROP TABLE "{name}"')
     conn.exec_driver_sql(f'ALTER TABLE "{tmp}" RENAME TO "{name}"')
     for index in table.indexes:
@@ -209,3 +244,23 @@ def _v4_stages_of_your_own(conn: "Connection") -> None:
 
 
 MIGRATIONS[4] = _v4_stages_of_your_own
+
+
+def _v5_search_keys_and_codes(conn: "Connection") -> None:
+    """v5 → v6: deals carry their pinyin search key (`search_key`, store.search), and lost
+    reasons that are words of the list become its codes (`no budget`, `预算` -> budget;
+    `no budget: CFO left` -> `budget: CFO left`; the rep's own words and synonyms stay). One copy of the
+    deal table computes both, calling Python from SQL; history keeps what was written then."""
+    from funnel_tui.models import Deal
+    from funnel_tui.store.search import SQL_FUNCTION, register_functions
+
+    raw = conn.connection.dbapi_connection
+    register_functions(raw)
+    raw.create_function("funnel_lost_reason", 1, LOST_REASON.canonical, deterministic=True)
+    rebuild_table(conn, Deal.__table__, {
+        "search_key": f"{SQL_FUNCTION}(customer, title, contact_name)",
+        "lost_reason": "CASE WHEN lost_reason = '' THEN '' ELSE funnel_lost_reason(lost_reason) END",
+    })
+
+
+MIGRATIONS[5] = _v5_search_keys_and_codes

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Callable
 
+from funnel_tui.domain.vocab import LOST_REASON
 from funnel_tui.i18n import _
 from funnel_tui.store.migrations import money_per_currency
 from funnel_tui.store.pg_engine import connection_problem
@@ -135,10 +136,25 @@ def _record_version(conn: "Connection", version: int) -> None:
         f"INSERT INTO {VERSION_TABLE} (version) VALUES ({int(version)}) ON CONFLICT (version) DO NOTHING")
 
 
+def install_extensions(conn: "Connection") -> None:
+    """pg_trgm, for the search index (models: ix_deal_search, a trigram index the search's
+    regexes use). A trusted extension of PostgreSQL's contrib: the database's owner may add it.
+    A server without contrib is told apart; any other refusal (no permission) is left to the
+    connection's own message, as creating the tables would be."""
+    if conn.exec_driver_sql("SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm'").first():
+        return
+    if not conn.exec_driver_sql("SELECT 1 FROM pg_available_extensions WHERE name = 'pg_trgm'").first():
+        raise ServerSchemaMismatch(_(
+            "the server lacks the pg_trgm extension (PostgreSQL's contrib), which deal search needs: "
+            "install the server's contrib package (e.g. postgresql-contrib) and try again"))
+    conn.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+
+
 def create_server_schema(conn: "Connection") -> None:
     """A new schema on an empty server: the tables, stages, rules and its version."""
     from funnel_tui.models import SCHEMA_VERSION
 
+    install_extensions(conn)
     create_schema(conn)
     install_rules(conn)
     _record_version(conn, SCHEMA_VERSION)
@@ -278,10 +294,29 @@ def _from_v4_stages(conn: "Connection") -> None:
                      .values(**{t: getattr(s, t) for t in texts}))
 
 
+def _from_v5_search(conn: "Connection") -> None:
+    """v5 → v6, as on SQLite (store.migrations): deals get their search keys (the column and its
+    trigram index by add_missing, the keys built here, by pages), and lost reasons that are
+    words of the list become codes — one UPDATE per distinct reason."""
+    from sqlalchemy import select, update
+
+    from funnel_tui.store.search import rebuild_keys
+    from funnel_tui.store.tables import D
+
+    add_missing(conn)
+    rebuild_keys(conn)
+    for (old,) in conn.execute(select(D.c.lost_reason).where(D.c.lost_reason != "").distinct()).all():
+        new = LOST_REASON.canonical(old)
+        if new != old:
+            conn.execute(update(D).where(D.c.lost_reason == old).values(lost_reason=new))
+
+
 # Explicit steps by the version they start from; a version without one takes add_missing
 # (v1's step already brought v2's and v3's additions, so theirs find nothing to add). v3 → v4
-# redefines indexes under their old names, which add_missing cannot see: it has its own step.
-PG_STEPS: dict[int, Callable[["Connection"], None]] = {1: _from_v1, 3: money_per_currency, 4: _from_v4_stages}
+# redefines indexes under their old names, which add_missing cannot see: it has its own step;
+# v4 → v5 brings stages of the rep's own, v5 → v6 builds the search keys.
+PG_STEPS: dict[int, Callable[["Connection"], None]] = {
+    1: _from_v1, 3: money_per_currency, 4: _from_v4_stages, 5: _from_v5_search}
 
 
 def migrate_server(engine: "Engine") -> tuple[int, int]:
@@ -297,8 +332,14 @@ def migrate_server(engine: "Engine") -> tuple[int, int]:
                 return 0, SCHEMA_VERSION
             if version > SCHEMA_VERSION:
                 raise ServerSchemaMismatch(mismatch_message(version, SCHEMA_VERSION))
+            install_extensions(conn)
             for step in range(version, SCHEMA_VERSION):
                 PG_STEPS.get(step, add_missing)(conn)
+            if version == SCHEMA_VERSION:  # the schema stands; search keys of other rules are built again
+                from funnel_tui.store.search import KEY_VERSION, key_version, rebuild_keys
+
+                if key_version(conn) != KEY_VERSION:
+                    rebuild_keys(conn)
             install_rules(conn)
             for v in range(version, SCHEMA_VERSION + 1):
                 _record_version(conn, v)

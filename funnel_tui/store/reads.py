@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from sqlalchemy import and_, func, or_, select, union_all
+from sqlalchemy import and_, func, or_, select, true, union_all
 from sqlalchemy.engine import Connection
 
 from funnel_tui.domain.customers import customer_key, full_width, search_needle
 from funnel_tui.domain.text import clean_text, escape_like
 from funnel_tui.store.history import deal_row
-from funnel_tui.store.tables import D, F, H, T, U, aware_row
+from funnel_tui.store.search import in_order_where, run_search, search_where
+from funnel_tui.store.tables import DEAL_FIELDS, D, F, H, T, U, aware_row
 
 
 def get_deal(conn: Connection, deal_id: int, *, include_deleted: bool = False) -> dict:
@@ -24,13 +25,27 @@ def deal_history(conn: Connection, deal_id: int) -> list[dict]:
     return [aware_row(dict(r)) for r in rows]
 
 
-def deal_timeline(conn: Connection, deal_id: int) -> list[dict]:
-    """The deal's history as the rep reads it: actions that were undone, and the undos' own
-    inverse rows, left out (the deal screen's timeline, `funnel show`)."""
+def _timeline_clause(deal_id: int):
     skipped = union_all(select(U.c.action), select(U.c.undo_action))
-    rows = conn.execute(select(H).where(and_(H.c.deal_id == deal_id, H.c.action.not_in(skipped)))
-                        .order_by(H.c.id)).mappings().all()
+    return and_(H.c.deal_id == deal_id, H.c.action.not_in(skipped))
+
+
+def deal_timeline(conn: Connection, deal_id: int, *, newest: int | None = None) -> list[dict]:
+    """The deal's history as the rep reads it: actions that were undone, and the undos' own
+    inverse rows, left out (the deal screen's timeline, `funnel show`). Oldest first;
+    `newest`: only the latest that many (a deal may have 20,000 rows: `show` and the Deal
+    screen page them), read newest first along ix_history_deal."""
+    q = select(H).where(_timeline_clause(deal_id))
+    if newest is None:
+        rows = conn.execute(q.order_by(H.c.id)).mappings().all()
+    else:
+        rows = conn.execute(q.order_by(H.c.at.desc(), H.c.id.desc()).limit(max(newest, 0))).mappings().all()[::-1]
     return [aware_row(dict(r)) for r in rows]
+
+
+def count_timeline(conn: Connection, deal_id: int) -> int:
+    """How many rows deal_timeline has in all."""
+    return int(conn.execute(select(func.count()).select_from(H).where(_timeline_clause(deal_id))).scalar() or 0)
 
 
 def deal_follow_ups(conn: Connection, deal_id: int, *, open_only: bool = False) -> list[dict]:
@@ -45,12 +60,6 @@ def deal_touches(conn: Connection, deal_id: int) -> list[dict]:
         select(T).where(and_(T.c.deal_id == deal_id, T.c.voided_at.is_(None))).order_by(T.c.at)
     ).mappings().all()
     return [aware_row(dict(r)) for r in rows]
-
-
-def search_clause(text: str):
-    """Customer, title or contact contains `text` (% and _ taken literally)."""
-    needle = f"%{escape_like(clean_text(text))}%"
-    return or_(*(col.like(needle, escape="\\") for col in (D.c.customer, D.c.title, D.c.contact_name)))
 
 
 def chosen_deals(q, *, status: str | Sequence[str | None] | None = "open", stage_key: str | None = None,
@@ -72,40 +81,51 @@ def list_deals(conn: Connection, *, status: str | None = "open", stage_key: str 
                owner: str | None = None, search: str | None = None, limit: int | None = None,
                offset: int = 0, stage_keys: Sequence[str] | None = None) -> list[dict]:
     """Deals by id, filtered; `status` None or "all" for every status; `stage_keys` one
-    pipeline's stages."""
-    q = chosen_deals(select(D), status=status, stage_key=stage_key, owner=owner)
+    pipeline's stages; `search` finds them by customer, title or contact as typed or in pinyin
+    (store.search)."""
+    where, sq = search_where(conn.dialect.name, clean_text(search)) if search else (None, None)
+    if where is not None:
+        q = chosen_deals(select(*DEAL_FIELDS, D.c.search_key), status=status, stage_key=stage_key, owner=owner)
+        if stage_keys is not None:
+            q = q.where(D.c.stage.in_(list(stage_keys)))
+        rows = run_search(conn, q.where(where), sq, limit=limit, offset=offset)
+        return [aware_row({k: v for k, v in r.items() if k != "search_key"}) for r in rows]
+    q = chosen_deals(select(*DEAL_FIELDS), status=status, stage_key=stage_key, owner=owner)
     if stage_keys is not None:
         q = q.where(D.c.stage.in_(list(stage_keys)))
-    if search:
-        q = q.where(search_clause(search))
     q = q.offset(offset)
     if limit:
         q = q.limit(limit)
     return [aware_row(dict(r)) for r in conn.execute(q).mappings()]
 
 
+FOUND = (D.c.id, D.c.customer, D.c.title, D.c.contact_name, D.c.stage, D.c.status, D.c.search_key)
+
+
 def search_deals(conn: Connection, text: str, *, limit: int = 20, fuzzy: bool = False) -> list[dict]:
     """Deals (any status, not deleted) matching `text`, open ones first; bounded.
 
-    Plain: customer, title or contact contains `text` (search_clause). Fuzzy: the
-    customer contains the characters of `text` in order ("acr" finds "Acme Robotics"),
-    for the palette's jump-to-deal.
+    Customer, title or contact, as typed or in pinyin: `huaxin`, `hxkj`, `华x` (store.search).
+    `fuzzy` adds, after those, deals whose customer holds the characters of `text` in order
+    ("acr" finds "Acme Robotics"), for the palette's jump-to-deal.
     """
     needle = clean_text(text)
-    if not needle:
+    where, sq = search_where(conn.dialect.name, needle)
+    if where is None:
         return []
-    if fuzzy:
-        pattern = "%" + "%".join(escape_like(ch) for ch in needle if not ch.isspace()) + "%"
-        where = D.c.customer.like(pattern, escape="\\")
-    else:
-        where = search_clause(needle)
-    q = (
-        select(D.c.id, D.c.customer, D.c.title, D.c.contact_name, D.c.stage, D.c.status)
-        .where(and_(D.c.deleted_at.is_(None), where))
-        .order_by((D.c.status == "open").desc(), D.c.id)
-        .limit(limit)
-    )
-    return [dict(r) for r in conn.execute(q).mappings()]
+    q = (select(*FOUND).where(and_(D.c.deleted_at.is_(None), where))
+         .order_by((D.c.status == "open").desc(), D.c.id))
+    rows = run_search(conn, q, sq, limit=limit)
+    fuzzy_where, in_order = in_order_where(needle) if fuzzy and len(rows) < limit else (None, None)
+    if fuzzy_where is not None:
+        seen = [r["id"] for r in rows]
+        q = (select(*FOUND).where(and_(D.c.deleted_at.is_(None), fuzzy_where,
+                                       D.c.id.not_in(seen) if seen else true()))
+             .order_by((D.c.status == "open").desc(), D.c.id))
+        rows += run_search(conn, q, in_order, limit=limit - len(rows))
+    for r in rows:
+        del r["search_key"]
+    return rows
 
 
 def similar_customers(conn: Connection, name: str, *, limit: int = 5, scan: int = 200) -> list[dict]:

@@ -21,8 +21,10 @@ from funnel_tui.domain.stage_history import SLOW_WEEKS, deal_stays, slow_stages
 from funnel_tui.domain.stages import StageDef, StageMap
 from funnel_tui.store.history import live_sql, skipped_actions_sql
 from funnel_tui.store.summary import DealSet, position_case, set_clause
-from funnel_tui.store.tables import from_db, utc_text
+from funnel_tui.store.tables import exact_sum_sql, exact_total, from_db, utc_text
 
+# The won amount of a week, summed in two exact parts (tables.exact_sum_sql): 64 bits are not enough.
+WON_AMOUNT = "CASE WHEN h.kind = 'won' THEN d.amount END"
 # A stage entry in the review: created in the stage, or moved forward into it (a back-move
 # is a move, and restarts the stage clock, but it is no entry into the funnel's next step).
 ENTRY = "h.kind IN ('created', 'stage') AND (h.kind = 'created' OR {to_pos} > {from_pos})"
@@ -63,8 +65,8 @@ def weekly_flow(conn: Connection, stages: Sequence[StageDef], *, now: datetime, 
         q = (f"SELECT {select} FROM history h JOIN deal d ON d.id = h.deal_id "
              f"WHERE {where_h} AND h.at >= :lo AND h.at < :hi AND h.at <= :now AND {where} GROUP BY {group}")
         totals: dict[tuple, list] = {}
-        for *key, n, amount in conn.execute(text(q), params):
-            totals[tuple(key)] = [n, amount or 0]
+        for *key, n, hi, lo in conn.execute(text(q), params):
+            totals[tuple(key)] = [n, exact_total(hi, lo)]
         if undone:
             # `+h.kind` keeps SQLite's planner on the action index for this small correction
             # (a server's planner has statistics, and no unary + on text).
@@ -72,21 +74,21 @@ def weekly_flow(conn: Connection, stages: Sequence[StageDef], *, now: datetime, 
             q_undone = q.replace(f"WHERE {where_h}",
                                  f"WHERE h.action IN ({skipped_actions_sql('now')}) "
                                  f"AND {where_h.replace('h.kind', kind)}", 1)
-            for *key, n, amount in conn.execute(text(q_undone), params):
+            for *key, n, hi, lo in conn.execute(text(q_undone), params):
                 totals[tuple(key)][0] -= n
-                totals[tuple(key)][1] -= amount or 0
+                totals[tuple(key)][1] -= exact_total(hi, lo)
         return totals
 
     # New deals: deals created (not imported) in the week.
-    for (wk,), (n, _) in counts(f"{week.format(col='h.at')}, count(*), 0", "h.kind = 'created'", "1").items():
+    for (wk,), (n, _) in counts(f"{week.format(col='h.at')}, count(*), 0, 0", "h.kind = 'created'", "1").items():
         out["new_deals"][wk] = n
     # Entries: created in a stage, or moved forward into it (a back-move is no entry).
-    for (stage, wk), (n, _) in counts(f"h.to_stage, {week.format(col='h.at')}, count(*), 0", entry, "1, 2").items():
+    for (stage, wk), (n, _) in counts(f"h.to_stage, {week.format(col='h.at')}, count(*), 0, 0", entry, "1, 2").items():
         stage = smap.key(stage)
         if f"entered:{stage}" in out:
             out[f"entered:{stage}"][wk] += n
     for (kind, wk), (n, amount) in counts(
-            f"h.kind, {week.format(col='h.at')}, count(*), sum(CASE WHEN h.kind = 'won' THEN d.amount END)",
+            f"h.kind, {week.format(col='h.at')}, count(*), {exact_sum_sql(WON_AMOUNT)}",
             "h.kind IN ('won', 'lost')", "1, 2").items():
         out["wins" if kind == "won" else "losses"][wk] = n
         if kind == "won":

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from funnel_tui.domain.pinyin import KEY_VERSION
 from funnel_tui.domain.stages import DEFAULT_PIPELINE_DEF, DEFAULT_STAGES
+from funnel_tui.i18n import _
 from funnel_tui.store import migrations
 from funnel_tui.store.migrations import UNDO_TRIGGERS, user_version
 
@@ -77,11 +79,11 @@ def ensure_schema(engine: "Engine") -> None:
     with engine.connect() as conn:
         version = user_version(conn)
         exists = has_tables(conn)
+        keys = search_keys_version(conn) if exists and version == SCHEMA_VERSION else None
     if exists and version > SCHEMA_VERSION:
-        raise NewerSchemaError(
-            f"this database has schema version {version}, newer than this funnel-tui "
-            f"understands ({SCHEMA_VERSION}); upgrade funnel-tui to change it"
-        )
+        raise NewerSchemaError(_("this database has schema version {version}, newer than this funnel-tui "
+                                 "understands ({known}); upgrade funnel-tui to change it").format(
+            version=version, known=SCHEMA_VERSION))
     if not exists:
         with engine.connect().execution_options(funnel_write=True) as conn:
             with conn.begin():
@@ -90,4 +92,43 @@ def ensure_schema(engine: "Engine") -> None:
         return
     if version < SCHEMA_VERSION:
         migrations.migrate(engine, from_version=version)  # looked up now: tests swap it
+    elif (keys or "1") != str(KEY_VERSION):  # none recorded: version 1's (store.search)
+        rebuild_search_keys(engine)
 
+
+def search_keys_version(conn: "Connection") -> str | None:
+    """The domain.pinyin.KEY_VERSION the deals' search keys were built with (store.search)."""
+    return conn.exec_driver_sql("SELECT value FROM setting WHERE key = 'search_key_version'").scalar()
+
+
+def rebuild_search_keys(engine: "Engine") -> None:
+    """Search keys built by another funnel-tui's rules (a new pypinyin, a new surname reading)
+    are built again, once, after a verified backup, in one write transaction."""
+    from funnel_tui.store.backup import backup_before
+    from funnel_tui.store.search import rebuild_keys
+
+    backup_before(engine, reason="search-keys")
+    with engine.connect().execution_options(funnel_write=True) as conn:
+        with conn.begin():
+            if (search_keys_version(conn) or "1") != str(KEY_VERSION):  # another terminal may have done it
+                rebuild_keys(conn)
+
+
+def check_readable_schema(engine: "Engine") -> None:
+    """A database opened read-only is read as it is: it must have our tables, and not need an
+    upgrade this process cannot write (a newer schema is read as it is, see NewerSchemaError)."""
+    from funnel_tui.models import SCHEMA_VERSION
+    from funnel_tui.store.errors import DatabaseReadOnly
+
+    with engine.connect() as conn:
+        if conn.dialect.name != "sqlite":
+            return
+        version = user_version(conn)
+        exists = has_tables(conn)
+    if not exists:
+        raise DatabaseReadOnly(_("{path} holds no funnel data yet, and it is read-only, so none can be "
+                                 "created").format(path=engine.url.database))
+    if version < SCHEMA_VERSION:
+        raise DatabaseReadOnly(_("{path} needs an upgrade to schema version {new} (it has {old}), and it is "
+                                 "read-only; make it writable and run funnel once").format(
+            path=engine.url.database, new=SCHEMA_VERSION, old=version))

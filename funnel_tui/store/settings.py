@@ -16,6 +16,8 @@ from sqlalchemy.engine import Connection
 from funnel_tui import config
 from funnel_tui.domain.currency_totals import RATE_PREFIX, Rates
 from funnel_tui.domain.stages import DEFAULT_PIPELINE_DEF, PipelineDef, StageDef, find_stage
+from funnel_tui.domain.vocab import column_name
+from funnel_tui.i18n import _
 from funnel_tui.store import board_sql
 from funnel_tui.store.errors import StoreError
 from funnel_tui.store.personal import DEMO_ME, is_personal, personal_in_config  # noqa: F401 - re-exported
@@ -45,7 +47,7 @@ def stage_named(stages: tuple[StageDef, ...], key_or_name: str) -> StageDef:
     try:
         return find_stage(stages, key_or_name)
     except ValueError as exc:
-        raise StoreError(f"stage: {exc}") from None
+        raise StoreError(f"{column_name('stage')}: {exc}") from None
 
 
 def stage_by_key(stages: tuple[StageDef, ...], key: str) -> StageDef:
@@ -53,7 +55,7 @@ def stage_by_key(stages: tuple[StageDef, ...], key: str) -> StageDef:
     for s in stages:
         if s.key == key:
             return s
-    raise StoreError(f"stage: unknown stage {key!r}")
+    raise StoreError(column_name("stage") + ": " + _("unknown stage {text}").format(text=repr(key)))
 
 
 def get_setting(conn: Connection, key: str, *, personal: bool = False) -> str | None:

@@ -33,7 +33,7 @@ from sqlalchemy.engine import Connection
 from funnel_tui.domain.funnel import DealGroup, FunnelFacts
 from funnel_tui.domain.stages import StageDef, StageMap
 from funnel_tui.store.history import live_sql, skipped_actions_sql
-from funnel_tui.store.tables import utc_text, weighted_sql
+from funnel_tui.store.tables import exact_sum_sql, exact_total, utc_text, weighted_sql
 
 # Julian day of 2020-01-01: sums of julianday() offsets stay small and exact enough.
 J0 = 2458849.5
@@ -142,8 +142,11 @@ def add_pairs(target: dict, rows, sign: int) -> None:
 
 
 def facts_now(conn: Connection, stages: Sequence[StageDef], deals: DealSet, now: datetime, *,
-              split: bool) -> dict[str | None, FunnelFacts]:
-    """Per rep when `split`; otherwise {None: facts} for the whole set."""
+              split: bool, group: str | None = None) -> dict[str | None, FunnelFacts]:
+    """Per rep when `split`; otherwise {None: facts} for the whole set. `group`: an SQL
+    expression over the deal `d` to split by instead of the rep (a segment: store/segments.py)."""
+    grp_sql = group or "d.owner"
+    split = split or group is not None
     fast_all = deals.everything and not split  # history sums need no join to deal
     smap = StageMap.of(stages)
     # julianday(:now) once, in Python: SQLite would parse the bound text on every row.
@@ -154,22 +157,26 @@ def facts_now(conn: Connection, stages: Sequence[StageDef], deals: DealSet, now:
     open_entries: dict[str, dict[str, float]] = {}
     current_at: dict[str, dict[str, int]] = {}
     rows = conn.execute(text(f"""
-        SELECT d.owner, d.status, d.stage, d.source, d.lost_reason, d.currency, count(*), sum(d.amount),
-               sum({w_sql}),
+        SELECT {grp_sql} AS grp, d.status, d.stage, d.source, d.lost_reason, d.currency, count(*),
+               {exact_sum_sql('d.amount')}, {exact_sum_sql(w_sql)},
                sum(CASE WHEN d.status = 'won' THEN julianday(d.closed_at) - julianday(d.created_at) END),
-               sum(CASE WHEN d.status = 'open' THEN :now_jd - julianday(d.stage_entered_at) END),
+               sum(CASE WHEN d.status = 'open' AND :now_jd > julianday(d.stage_entered_at)
+                        THEN :now_jd - julianday(d.stage_entered_at) ELSE 0 END),
                sum({days_sql('d.stage_entered_at')})
         FROM deal d WHERE {where}
-        GROUP BY d.owner, d.status, d.stage, d.source, d.lost_reason, d.currency"""), params).all()
-    for owner, status, stage, source, reason, currency, n, amount, weighted, cycle, dwell, entered in rows:
+        GROUP BY grp, d.status, d.stage, d.source, d.lost_reason, d.currency"""), params).all()
+    amount_at: dict[str, dict[str, int]] = {}  # Σ amount per stage (exact): average deal size
+    for owner, status, stage, source, reason, currency, n, a_hi, a_lo, w_hi, w_lo, cycle, dwell, entered in rows:
         stage = smap.key(stage) or stage
         f = facts.setdefault(owner, FunnelFacts())
-        f.groups.append(DealGroup(status, stage, source or "", reason or "", n, int(amount or 0),
-                                  int(weighted or 0), float(cycle or 0.0), float(dwell or 0.0), currency))
+        f.groups.append(DealGroup(status, stage, source or "", reason or "", n, exact_total(a_hi, a_lo),
+                                  exact_total(w_hi, w_lo), float(cycle or 0.0), float(dwell or 0.0), currency))
         per = open_entries.setdefault(owner, {})
         per[stage] = per.get(stage, 0.0) + float(entered or 0.0)
         cur = current_at.setdefault(owner, {})
         cur[stage] = cur.get(stage, 0) + n
+        money = amount_at.setdefault(owner, {})
+        money[stage] = money.get(stage, 0) + exact_total(a_hi, a_lo)
 
     # Reached: the current stage, except for deals that moved back. A deal below its highest
     # stage left that stage by a backward move, so its highest is the highest stage it ever
@@ -190,20 +197,23 @@ def facts_now(conn: Connection, stages: Sequence[StageDef], deals: DealSet, now:
             backward.append(f"SELECT h.deal_id, h.action, {from_case} AS fp FROM history h "
                             f"WHERE h.to_stage = :bk{j} AND h.from_stage IN ({', '.join(names)})")
     moved_back = conn.execute(text(f"""
-        SELECT d.owner, d.stage, max(b.fp)
+        SELECT {grp_sql} AS grp, d.stage, max(b.fp), d.amount
         FROM ({' UNION ALL '.join(backward) or "SELECT NULL AS deal_id, '' AS action, 0 AS fp"}) b
         JOIN deal d ON d.id = b.deal_id
         WHERE {where} AND {live_sql('b')}
-        GROUP BY b.deal_id, d.owner, d.stage"""), {**params, **pos_params}).all()
+        GROUP BY b.deal_id, grp, d.stage, d.amount"""), {**params, **pos_params}).all()
     by_position = {smap.position[s.key]: s.key for s in smap.counted}
     for owner, cur in current_at.items():
         facts[owner].highest = dict(cur)
-    for owner, stage, top in moved_back:
+        facts[owner].highest_amount = dict(amount_at[owner])
+    for owner, stage, top, amount in moved_back:
         stage = smap.key(stage) or stage
         if top > smap.position.get(stage, 0) and top in by_position:
-            highest = facts[owner].highest
+            highest, money = facts[owner].highest, facts[owner].highest_amount
             highest[stage] -= 1
             highest[by_position[top]] = highest.get(by_position[top], 0) + 1
+            money[stage] -= int(amount or 0)
+            money[by_position[top]] = money.get(by_position[top], 0) + int(amount or 0)
 
     # Completed stays from entry/exit sums, less the rows that are not stays.
     undone = has_undos(conn)
@@ -228,17 +238,17 @@ def facts_now(conn: Connection, stages: Sequence[StageDef], deals: DealSet, now:
         # The set's (id, rep) pairs first, from the summary index: joining each history row
         # to the wide deal row instead costs a table look-up per row.
         rows = conn.execute(text(f"""
-            WITH chosen AS MATERIALIZED (SELECT d.id, d.owner FROM deal d WHERE {where})
+            WITH chosen AS MATERIALIZED (SELECT d.id, {grp_sql} AS owner FROM deal d WHERE {where})
             SELECT chosen.owner, h.to_stage, h.from_stage, count(*), sum({days_at})
             FROM chosen JOIN history h ON h.deal_id = chosen.id AND h.to_stage IS NOT NULL
             GROUP BY chosen.owner, h.to_stage, h.from_stage"""), params).all()
         add_pairs(pairs, mapped_pairs(smap, rows), +1)
     if undone:
         rows = conn.execute(text(f"""
-            SELECT d.owner, h.to_stage, h.from_stage, count(*), sum({days_at})
+            SELECT {grp_sql} AS grp, h.to_stage, h.from_stage, count(*), sum({days_at})
             FROM history h JOIN deal d ON d.id = h.deal_id
             WHERE h.action IN ({skipped_actions_sql()}) AND h.to_stage IS NOT NULL AND {where}
-            GROUP BY d.owner, h.to_stage, h.from_stage"""), params).all()
+            GROUP BY grp, h.to_stage, h.from_stage"""), params).all()
         if fast_all:
             rows = [(None, *r[1:]) for r in rows]
         add_pairs(pairs, mapped_pairs(smap, rows), -1)
@@ -259,8 +269,8 @@ def facts_now(conn: Connection, stages: Sequence[StageDef], deals: DealSet, now:
             f"WHERE d.status = 'open' AND d.deleted_at IS NULL GROUP BY w")).all()
     else:
         values = conn.execute(text(
-            f"SELECT d.owner, {w_sql} AS w, count(*) FROM deal d "
-            f"WHERE d.status = 'open' AND {where} GROUP BY d.owner, w"), params).all()
+            f"SELECT {grp_sql} AS grp, {w_sql} AS w, count(*) FROM deal d "
+            f"WHERE d.status = 'open' AND {where} GROUP BY grp, w"), params).all()
     for owner, w, n in values:
         per = facts.setdefault(owner, FunnelFacts()).open_weighted
         per[int(w)] = per.get(int(w), 0) + n

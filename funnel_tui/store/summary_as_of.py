@@ -117,6 +117,7 @@ def facts_as_of(conn: Connection, stages: Sequence[StageDef], deals: DealSet,
         if position.get(stage, 0) > position.get(top_key, 0):
             top_key = stage  # every entry up to then was undone but the one it stands in
         f.highest[top_key] = f.highest.get(top_key, 0) + 1
+        f.highest_amount[top_key] = f.highest_amount.get(top_key, 0) + int(amount or 0)
         w = weighted_minor(int(amount or 0), int(prob or 0))
         g = groups.setdefault(owner, {}).setdefault(
             (status, stage, source or "", (reason or "") if status == "lost" else "", currency or BASE_CURRENCY),

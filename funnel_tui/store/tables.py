@@ -20,7 +20,8 @@ from typing import Any
 from sqlalchemy import BigInteger, and_, literal_column
 
 from funnel_tui.models import ChecklistTick, Deal, FollowUp, History, Pipeline, Setting, Stage, Touch, Undo
-from funnel_tui.store.board_sql import weighted_sql
+# The exact sums (past 64 bits) are spelled in board_sql, which the sqlite3 first read shares.
+from funnel_tui.store.board_sql import SPLIT, exact_sum_sql, exact_total, weighted_sql  # noqa: F401 - re-exported
 from funnel_tui.store.errors import StoreError
 from funnel_tui.store.times import UTC_TEXT, utc_text  # noqa: F401 - re-exported for the store
 
@@ -34,6 +35,10 @@ SET = Setting.__table__
 U = Undo.__table__
 P = Pipeline.__table__
 CT = ChecklistTick.__table__
+
+# A deal as the store hands it out: every column but the search key (store.search reads that
+# one), so a database opened read-only before its upgrade still lists and shows its deals.
+DEAL_FIELDS = tuple(c for c in D.columns if c.name != "search_key")
 
 DATETIME_COLUMNS = frozenset({"created_at", "updated_at", "stage_entered_at", "last_contact_at",
                               "next_follow_up_at", "closed_at", "deleted_at"})
@@ -60,6 +65,13 @@ def open_clause(owner: str | None = None):
 
 # The same rule as a column expression for statements built with SQLAlchemy over `deal`.
 WEIGHTED = literal_column(weighted_sql("deal.amount", "deal.probability"), BigInteger)
+
+
+def exact_sum(column) -> tuple:
+    """board_sql.exact_sum_sql's two sums for statements built with SQLAlchemy."""
+    from sqlalchemy import func
+
+    return func.sum(column // SPLIT), func.sum(column % SPLIT)
 
 
 def to_db(dt: datetime | None) -> datetime | None:

@@ -16,11 +16,12 @@ from textual.screen import ModalScreen, Screen
 
 from funnel_tui import config, paths
 from funnel_tui.domain.dates import local_tz
-from funnel_tui.i18n import _, activate
+from funnel_tui.domain.vocab import FOLLOWUP_KIND
+from funnel_tui.i18n import N_, _, activate, resolve_lang
 from funnel_tui.tui import wide_cells
-from funnel_tui.tui.commands import ScreenCommands
+from funnel_tui.tui.commands import ScreenCommands, system_command
+from funnel_tui.tui.key_table import localise_bindings
 from funnel_tui.tui.services import ScreenServices
-from funnel_tui.tui.i18n import detect_lang, tr
 
 REMIND_EVERY = 60.0  # seconds between checks for follow-ups that became due
 
@@ -36,24 +37,28 @@ class FunnelApp(ScreenServices, App[int]):
     TITLE = "funnel"
     COMMANDS = App.COMMANDS | {ScreenCommands}
     BINDINGS = [
-        Binding("q", "quit", "Quit", tooltip="Leave funnel (everything is already saved)"),
-        Binding("ctrl+p", "command_palette", "Palette", show=False,
-                tooltip="Every action, the theme switch, jump to a deal"),
+        Binding("q", "quit", N_("Quit"), tooltip=N_("Leave funnel (everything is already saved)")),
+        Binding("ctrl+p", "command_palette", N_("Palette"), show=False,
+                tooltip=N_("Every action, the theme switch, jump to a deal")),
     ]
 
     def __init__(self, store, clock: Callable[[], datetime], *, tz: tzinfo | None = None,
                  lang: str | None = None, export_dir: Path | str | None = None, first_read=None,
-                 ask_name: bool = False):
-        """`ask_name`: on the first start, ask the rep's name once (`funnel tui` does)."""
+                 ask_name: bool = False, notes: tuple[str, ...] | list[str] = ()):
+        """`ask_name`: on the first start, ask the rep's name once (`funnel tui` does).
+        `notes`: what the start-up checks found (read-only, a failed backup), toasted."""
+        # The language first: the screens' words are read as they are built.
+        self.lang = lang or resolve_lang(store.get_setting("lang"))
+        activate(self.lang)
         super().__init__()
+        localise_bindings(self)
         self.ask_name = ask_name
+        self.start_notes = tuple(notes)
         self.store = store
         # The board's first read (board_data.FirstRead), started before Textual loaded.
         self.first_read = first_read
         self.clock = clock
         self.tz = tz or local_tz()
-        self.lang = lang or detect_lang(store.get_setting("lang"))
-        activate(self.lang)  # the gettext catalogs speak the board's language (funnel_tui.i18n)
         self.pipeline: str | None = None  # the default pipeline until the rep switches (P)
         # Where `x` writes; None: the `export_dir` setting, else the documents folder (read
         # when the rep exports, not at start-up).
@@ -74,11 +79,13 @@ class FunnelApp(ScreenServices, App[int]):
         return BoardScreen(first_read=first, export_dir=self.export_dir)
 
     def on_mount(self) -> None:
-        self.title = f"funnel · {tr(self.lang, 'Board')}"
+        self.title = "funnel · " + _("Board")
         if self._saved_theme in self.available_themes:
             self.theme = self._saved_theme
         self.theme_changed_signal.subscribe(self, self._remember_theme)
         self.set_interval(REMIND_EVERY, self.check_reminders, name="reminders")
+        for note in self.start_notes:
+            self.notify(note, severity="warning", markup=False, timeout=20)
 
     def on_board_loaded(self) -> None:
         # The start-up reminder waits for the first cards: they get the database first.
@@ -149,11 +156,11 @@ class FunnelApp(ScreenServices, App[int]):
         soon = [i for i in items if i.bucket == "24h"]
         self._reminded = {i.followup_id for i in overdue}
         if overdue or soon:
-            text = f"{len(overdue)} {tr(self.lang, 'overdue')} · {len(soon)} {tr(self.lang, 'due in 24h')}"
-            self.notify(text, title=tr(self.lang, "Today"), timeout=10,
+            text = _("{overdue} overdue · {soon} due in 24h").format(overdue=len(overdue), soon=len(soon))
+            self.notify(text, title=_("Today"), timeout=10,
                         severity="warning" if overdue else "information")
         else:
-            self.notify(tr(self.lang, "Nothing due"), timeout=4)
+            self.notify(_("Nothing due"), timeout=4)
 
     def check_reminders(self) -> None:
         """Every minute: toast follow-ups that became due since the last check.
@@ -171,15 +178,29 @@ class FunnelApp(ScreenServices, App[int]):
         fresh = [i for i in items if i.bucket == "overdue" and i.followup_id not in self._reminded]
         self._reminded |= {i.followup_id for i in fresh}
         for item in fresh[:3]:
-            self.notify(f"Due now: {item.customer} — {item.kind} {item.note}".rstrip(),
-                        severity="warning", markup=False, timeout=15)
+            text = _("Due now: {customer} — {kind} {note}").format(
+                customer=item.customer, kind=FOLLOWUP_KIND.label(item.kind), note=item.note)
+            self.notify(text.rstrip(), severity="warning", markup=False, timeout=15)
         if len(fresh) > 3:
-            self.notify(f"…and {len(fresh) - 3} more due now (t: Today)", severity="warning",
+            more = len(fresh) - 3
+            self.notify(_("…and {n} more due now (t: Today)").format(n=more), severity="warning",
                         markup=False, timeout=15)
 
+    def action_command_palette(self) -> None:
+        """The palette, with its prompt in the rep's language."""
+        from textual.command import CommandPalette
 
-def run_app(store, clock: Callable[[], datetime], first_read=None) -> int:
+        if self.use_command_palette and not CommandPalette.is_open(self):
+            self.push_screen(CommandPalette(id="--command-palette", placeholder=_("Search for commands…")))
+
+    def get_system_commands(self, screen: Screen):
+        """Textual's own palette entries (theme, quit, keys, screenshot …), in the rep's language."""
+        for command in super().get_system_commands(screen):
+            yield system_command(command)
+
+
+def run_app(store, clock: Callable[[], datetime], first_read=None, notes=()) -> int:
     """Run the board until the rep quits; returns the exit code."""
-    app = FunnelApp(store, clock, first_read=first_read, ask_name=True)
+    app = FunnelApp(store, clock, first_read=first_read, ask_name=True, notes=notes)
     result = app.run()
     return int(result or 0) if app.return_code in (None, 0) else int(app.return_code)

@@ -96,8 +96,9 @@ def _yield_cpu() -> None:
 
 class StoreOpening:
     """The Store while it opens. The board's first frame needs only the default pipeline's
-    stages, the pipelines (is there a second one for `P`? the title names the one shown) and
-    the settings `lang` and `theme`, read here from the BoardReader before the first read starts; every other call
+    stages, the pipelines (is there a second one for `P`? the title names the one shown),
+    the settings `lang` and `theme`, read here from the BoardReader before the first read
+    starts, and what SQLite answers for a team (view_owner, team_role, seen_as); every other call
     opens the Store (or waits while `open_in_background` opens it,
     which the app starts once the first cards are up) and is the Store's from then on."""
 
@@ -151,6 +152,23 @@ class StoreOpening:
         if self._store is None and text is None:
             return self._default_pipeline
         return self.store().pipeline(text)
+
+    # Only a plain SQLite file opens this way, and SQLite has no team: no role, no rep being
+    # viewed (a lead's choice on a server), headings name whom they are asked for. The board's
+    # title and the Summary's heading ask these before the Store is open.
+    @property
+    def view_owner(self) -> str | None:
+        return None if self._store is None else self._store.view_owner
+
+    @view_owner.setter
+    def view_owner(self, owner: str | None) -> None:
+        self.store().view_owner = owner
+
+    def team_role(self) -> str | None:
+        return None if self._store is None else self._store.team_role()
+
+    def seen_as(self, owner: str | None) -> str | None:
+        return owner if self._store is None else self._store.seen_as(owner)
 
     def get_setting(self, key: str, default: str | None = None) -> str | None:
         if self._store is None and key in self._settings:

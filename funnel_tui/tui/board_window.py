@@ -17,7 +17,6 @@ from textual import events
 from textual.widgets import Static
 
 from funnel_tui.i18n import _
-from funnel_tui.tui.i18n import tr
 
 if TYPE_CHECKING:
     from funnel_tui.tui.context import AppContext
@@ -78,6 +77,9 @@ class BoardWindow:
         self._first_visible = first
         for index, column in enumerate(columns):
             column.display = first <= index < first + self.visible_count
+        self.update_title()
+
+    def update_title(self) -> None:
         self.query_one("#board-title", Static).update(self._title_text())
 
     def _scroll_to_column(self, column: StageColumn) -> None:
@@ -89,10 +91,12 @@ class BoardWindow:
             self._show_window(index - self.visible_count + 1)
 
     def _title_text(self) -> Text:
-        title = Text(f"funnel · {tr(self.ctx.lang, 'Board')}", style="bold")
+        title = Text("funnel · " + _("Board"), style="bold")
         store = self.ctx.store
         if len(store.pipelines()) > 1:  # a rep with one pipeline sees nothing new
             title.append(f" · {store.pipeline(self.ctx.pipeline).label(self.ctx.lang)}", style="bold")
+        if getattr(store, "view_owner", None):  # a lead on a team server looking at one rep
+            title.append(" · " + _("{rep}'s deals").format(rep=store.view_owner), style="bold")
         total = len(self._columns)
         if total and self.visible_count < total:
             first = self._first_visible

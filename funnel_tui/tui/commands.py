@@ -13,6 +13,7 @@ from functools import partial
 from typing import Protocol, runtime_checkable
 
 from rich.text import Text
+from textual.app import SystemCommand
 from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
@@ -28,6 +29,24 @@ APP_COMMANDS: tuple[tuple[str, str, str], ...] = (
     (N_("Stages"), "app.open_stages",
      N_("Your stages and their playbooks: add, rename, reorder, split, merge, archive")),
 )
+
+# Textual's own palette entries (App.get_system_commands), copied exactly so the catalog
+# translates them; an entry Textual adds later shows in English until it is listed here.
+SYSTEM_COMMAND_WORDS = (
+    N_("Theme"), N_("Change the current theme"),
+    N_("Quit"), N_("Quit the application as soon as possible"),
+    N_("Keys"), N_("Hide the keys and widget help panel"),
+    N_("Show help for the focused widget and a summary of available keys"),
+    N_("Minimize"), N_("Minimize the widget and restore to normal size"),
+    N_("Maximize"), N_("Maximize the focused widget"),
+    N_("Screenshot"), N_("Save an SVG 'screenshot' of the current screen"),
+    N_("Search for commands…"),
+)
+
+
+def system_command(command: SystemCommand) -> SystemCommand:
+    """One of Textual's palette entries in the rep's language."""
+    return command._replace(title=_(command.title), help=_(command.help))
 
 
 @runtime_checkable
@@ -47,10 +66,10 @@ class ScreenCommands(Provider):
         for b in [*screen.BINDINGS, *getattr(screen, "CONDITIONAL_BINDINGS", ())]:
             if not isinstance(b, Binding) or not b.description or not b.show:
                 continue
-            name, _sep, params = b.action.partition("(")
+            name, _paren, params = b.action.partition("(")
             args = tuple(int(p) for p in params.rstrip(")").split(",") if p.strip()) if params else ()
             if screen.check_action(name, args):
-                out.append((b.description, b.action, b.tooltip))
+                out.append((_(b.description), b.action, _(b.tooltip) if b.tooltip else ""))
         return out
 
     def _commands(self) -> list[tuple[str, str, str]]:
@@ -97,7 +116,7 @@ class ScreenCommands(Provider):
         store = context_of(self.screen).store
         rows = await asyncio.to_thread(store.search_deals, query, limit=JUMP_LIMIT, fuzzy=True)
         for row in rows:
-            prompt = Text("Jump to deal: ", style="dim")
+            prompt = Text(_("Jump to deal: "), style="dim")
             prompt.append(truncate_to_width(row["customer"], 40), style="bold")
             if row["title"]:
                 prompt.append(" · ")
@@ -105,7 +124,7 @@ class ScreenCommands(Provider):
             prompt.append(f"  #{row['id']}", style="dim")
             # Fuzzy score on the name, kept just under the actions so "new" still finds New.
             score = max(matcher.match(row["customer"]), 0.05) * 0.95
-            yield Hit(score, prompt, partial(self._jump, row["id"]), text=f"Jump to {row['id']}")
+            yield Hit(score, prompt, partial(self._jump, row["id"]), text=_("Jump to {id}").format(id=row["id"]))
 
     async def _team_views(self, matcher) -> Hits:
         """A lead on a team server switches the board and Today between every rep's deals and

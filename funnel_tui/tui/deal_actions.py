@@ -18,13 +18,14 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING, Any, Callable, Mapping, Protocol, Sequence, TypeVar
 
-from funnel_tui.domain.dates import format_local, parse_when
+from funnel_tui.domain.dates import format_shown, parse_when
 from funnel_tui.domain.money import weighted_minor
 from funnel_tui.domain.rules import cadence, lead_score_warning
 from funnel_tui.domain.stages import StageDef
 from funnel_tui.domain.undo import describe_undo as undo_title
 from funnel_tui.domain.validation import TouchDraft
-from funnel_tui.i18n import _
+from funnel_tui.domain.vocab import FOLLOWUP_KIND, HISTORY_KIND, LOST_REASON, column_name
+from funnel_tui.i18n import N_, _
 from funnel_tui.store import StaleDealError
 from funnel_tui.tui.context import AppContext, context_of
 
@@ -108,8 +109,14 @@ class DealActions:
     def ctx(self) -> AppContext:
         return context_of(self.host)  # type: ignore[arg-type]
 
-    async def _ask(self, form: Screen[R]) -> R:
-        """Open a form and wait for what it hands back (only from a worker)."""
+    async def _ask(self, form: Screen[R]) -> R | None:
+        """Open a form and wait for what it hands back (only from a worker). Every form here
+        leads to a write: on a database that refuses writes (read-only, a full disk, damage)
+        the refusal is the toast at once, before the rep types anything."""
+        with self.ctx.reporting_errors() as report:
+            self.ctx.store.check_writable()
+        if report.error is not None:
+            return None
         return await self.host.app.push_screen_wait(form)
 
     def _tell(self, message: str) -> None:
@@ -183,7 +190,7 @@ class DealActions:
             return
         self._write(ADD, None, lambda: store.get_deal(store.add_deal(
             draft.values, now=ctx.now(), tz=ctx.tz, follow_up=draft.follow_up, pipeline=pipeline)),
-                    lambda deal: f"Added {deal['customer']}", returns_deal=True)
+                    lambda deal: _("Added {customer}").format(customer=deal["customer"]), returns_deal=True)
 
     async def edit(self, deal: Mapping[str, Any]) -> None:
         """Edit the deal's fields; a new stage is a move. A save over someone else's change
@@ -211,12 +218,12 @@ class DealActions:
                 except StaleDealError:
                     stale = True
             if stale:
-                self.host.app.notify("changed elsewhere — reload? Your edits are kept: save again to apply them.",
-                                     title="Not saved", severity="warning", markup=False)
+                self.host.app.notify(_("changed elsewhere — reload? Your edits are kept: save again to apply them."),
+                                     title=_("Not saved"), severity="warning", markup=False)
             saved = report.error is None and not stale
             self._changed(Change(EDIT if saved else REFUSED, deal["id"], deal, moved))
             if saved:
-                self._tell(f"saved: {', '.join(sorted(draft.values))}")
+                self._tell(_("saved: {fields}").format(fields=", ".join(column_name(f) for f in sorted(draft.values))))
                 if moved is not None:
                     self._warn_lead_score(moved, moved["stage"])
                 return
@@ -235,7 +242,7 @@ class DealActions:
         draft = await self._ask(FollowUpForm(deal["id"], deal["customer"], now=ctx.now(), tz=ctx.tz))
         if draft is not None:
             self._write(FOLLOW_UP, deal, lambda: ctx.store.add_follow_up(draft, now=ctx.now()),
-                        f"Follow-up planned for {deal['customer']}")
+                        _("Follow-up planned for {customer}").format(customer=deal["customer"]))
 
     async def log_touch(self, deal: Mapping[str, Any], kind: str = "call", followup_id: int | None = None) -> None:
         """Log a call or visit (what was said) and plan the next step (tier cadence). From a
@@ -245,7 +252,8 @@ class DealActions:
         if draft is not None:
             if followup_id is not None:
                 draft = replace(draft, completes=followup_id)
-            message = _("Logged a {kind} with {customer}").format(kind=draft.kind, customer=deal["customer"])
+            message = _("Logged a {kind} with {customer}").format(kind=FOLLOWUP_KIND.label(draft.kind),
+                                                                  customer=deal["customer"])
             if followup_id is not None:
                 message = _("{logged}; its follow-up is done").format(logged=message)
             self._write(LOG, deal, lambda: ctx.store.log_touch(draft, now=ctx.now()), message)
@@ -253,12 +261,12 @@ class DealActions:
     async def complete(self, deal: Mapping[str, Any], followup_id: int, kind: str) -> None:
         """Mark a follow-up done: what was said (a touch of its kind), then the next one."""
         ctx = self.ctx
-        draft = await self._touch_draft(deal, kind=kind, title="Done", ask_kind=False)
+        draft = await self._touch_draft(deal, kind=kind, title=N_("Done"), ask_kind=False)
         if draft is not None:
             self._write(DONE, deal, lambda: ctx.store.complete_follow_up(
                 followup_id, now=ctx.now(), note=draft.note, next_due_at=draft.next_due_at,
                 next_kind=draft.next_kind, next_note=draft.next_note,
-            ), f"done: {kind} with {deal['customer']}")
+            ), _("done: {kind} with {customer}").format(kind=FOLLOWUP_KIND.label(kind), customer=deal["customer"]))
 
     def snooze(self, deal: Mapping[str, Any], followup_id: int, due_at: datetime, days: int) -> None:
         """Push a follow-up `days` later (from now if it is overdue)."""
@@ -266,7 +274,7 @@ class DealActions:
         now = ctx.now()
         due = snoozed_due(due_at, days, now=now, tz=ctx.tz)
         self._write(SNOOZE, deal, lambda: ctx.store.snooze_follow_up(followup_id, due, now=now),
-                    f"snoozed to {format_local(due, ctx.tz)}")
+                    _("snoozed to {when}").format(when=format_shown(due, ctx.tz, now=now)))
 
     def move(self, deal: Mapping[str, Any], target: StageDef) -> None:
         """Move the deal to `target`; into Won asks first, and so does a move on while key
@@ -297,7 +305,8 @@ class DealActions:
                 if missing:
                     lines.append(_("key actions not done: {items}").format(items="; ".join(missing)))
         if target.kind == "won" and deal.get("status") == "open":
-            lines.append(f"Mark {deal['customer']} as won ({target.label(ctx.lang)})?")
+            lines.append(_("Mark {customer} as won ({stage})?").format(customer=deal["customer"],
+                                                                       stage=target.label(ctx.lang)))
         elif lines:
             lines[-1] += _("; move anyway?")
         return "\n".join(lines) or None
@@ -325,7 +334,9 @@ class DealActions:
         reason = await self._ask(LoseForm(deal["customer"]))
         if reason:
             self._write(LOSE, deal, lambda: ctx.store.lose_deal(deal["id"], reason, now=ctx.now()),
-                        f"{deal['customer']}: lost ({reason})", returns_deal=True)
+                        _("{customer}: lost ({reason})").format(customer=deal["customer"],
+                                                                reason=LOST_REASON.label_text(reason)),
+                        returns_deal=True)
 
     def undo(self) -> None:
         """Undo the last change (any deal); the toast says what was reverted."""
@@ -335,7 +346,7 @@ class DealActions:
         if report.error is not None:
             self._changed(Change(REFUSED))
         elif result is None:
-            self.host.app.notify("Nothing to undo", timeout=3)
+            self.host.app.notify(_("Nothing to undo"), timeout=3)
         else:
             self._changed(Change(UNDO))
             # The title names what was taken back (action, deal, fields: domain.undo, as
@@ -362,20 +373,23 @@ def describe_undo(store: Any, result: dict, lang: str = "en") -> str:
                 continue
             kind, field = row["kind"], row["field"] or ""
             if kind == "stage":
-                parts.append(f"stage {stages.get(row['from_stage'], row['from_stage'])} → "
-                             f"{stages.get(row['to_stage'], row['to_stage'])}")
+                parts.append(_("stage {from_stage} → {to_stage}").format(
+                    from_stage=stages.get(row["from_stage"], row["from_stage"]),
+                    to_stage=stages.get(row["to_stage"], row["to_stage"])))
             elif kind in ("reopened", "lost", "won"):
-                parts.append("reopened" if kind == "reopened" else kind)
+                parts.append(HISTORY_KIND.label(kind))
             elif kind == "deleted":
-                parts.append("new deal removed")
+                parts.append(_("new deal removed"))
             elif kind == "restored":
-                parts.append("deal restored")
+                parts.append(_("deal restored"))
             elif field.startswith("followup."):
-                parts.append("follow-up")
+                parts.append(HISTORY_KIND.label("followup"))
             elif field.startswith("touch."):
-                parts.append("touch voided")
+                parts.append(_("touch voided"))
             elif field not in ("stage_entered_at", "closed_at", "status", "probability",
                                "last_contact_at", "lost_reason", "probability_custom"):
-                parts.append(field)
-    parts = list(dict.fromkeys(parts)) or [f"{result['rows']} change(s)"]
-    return f"Undone — {customer}: {', '.join(parts)}" if customer else f"Undone: {', '.join(parts)}"
+                parts.append(column_name(field))
+    parts = list(dict.fromkeys(parts)) or [_("{n} change(s)").format(n=result["rows"])]
+    if customer:
+        return _("Undone — {customer}: {what}").format(customer=customer, what=", ".join(parts))
+    return _("Undone: {what}").format(what=", ".join(parts))

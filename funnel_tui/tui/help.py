@@ -17,8 +17,8 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from funnel_tui.tui.i18n import tr
-from funnel_tui.tui.key_table import KeyRow, key_rows, markdown_table
+from funnel_tui.i18n import N_, _
+from funnel_tui.tui.key_table import KeyRow, key_rows, localise_bindings, markdown_table
 
 __all__ = ["HelpScreen", "Helpable", "help_rows", "key_rows", "markdown_table"]
 
@@ -32,37 +32,39 @@ class Helpable(Protocol):
 
 
 def help_rows(screen: Helpable) -> list[KeyRow]:
-    """Every key that acts on `screen`: its own, then the app's (q, ctrl+p), then the keys
-    its widgets handle. Its CONDITIONAL_BINDINGS come in only while its `check_action`
-    lets them act (the pipeline key, with more than one pipeline)."""
+    """Every key that acts on `screen`, in the rep's language: its own, then the app's (q,
+    ctrl+p), then the keys its widgets handle (HELP_EXTRA: `N_()`-marked English). Its
+    CONDITIONAL_BINDINGS come in only while its `check_action` lets them act (the pipeline
+    key, with more than one pipeline)."""
     check = getattr(screen, "check_action", lambda *_a: True)
-    extra = [b for b in getattr(screen, "CONDITIONAL_BINDINGS", ()) if check(b.action, ()) is not False]
-    return [*key_rows([*screen.BINDINGS, *extra, *screen.app.BINDINGS]), *getattr(screen, "HELP_EXTRA", ())]
+    conditional = [b for b in getattr(screen, "CONDITIONAL_BINDINGS", ()) if check(b.action, ()) is not False]
+    extra = [(keys, _(what), _(more) if more else "") for keys, what, more in getattr(screen, "HELP_EXTRA", ())]
+    return [*key_rows([*screen.BINDINGS, *conditional, *screen.app.BINDINGS], translate=True), *extra]
 
 
 class HelpScreen(ModalScreen[None]):
     """All keys of the screen it was opened from."""
 
     BINDINGS = [
-        Binding("escape", "dismiss(None)", "Close"),
-        Binding("question_mark", "dismiss(None)", "Close", show=False),
-        Binding("q", "dismiss(None)", "Close", show=False),
+        Binding("escape", "dismiss(None)", N_("Close")),
+        Binding("question_mark", "dismiss(None)", N_("Close"), show=False),
+        Binding("q", "dismiss(None)", N_("Close"), show=False),
     ]
 
-    def __init__(self, screen: Helpable, lang: str = "en"):
+    def __init__(self, screen: Helpable):
         super().__init__()
+        localise_bindings(self)
         self.rows = help_rows(screen)
-        self.lang = lang
 
     def compose(self) -> ComposeResult:
         table = Table(box=None, show_header=True, header_style="bold", expand=True)
-        table.add_column("Key", no_wrap=True)
-        table.add_column("Does", no_wrap=True)
+        table.add_column(_("Key"), no_wrap=True)
+        table.add_column(_("Does"), no_wrap=True)
         table.add_column("")
         for keys, what, more in self.rows:
             table.add_row(Text(keys, style="bold"), Text(what), Text(more, style="dim"))
         with VerticalScroll(id="help-box", classes="dialog"):
-            yield Static(Text(tr(self.lang, "Help"), style="bold"))
+            yield Static(Text(_("Help"), style="bold"))
             yield Static(table, id="help-table")
 
 

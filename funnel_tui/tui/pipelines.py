@@ -12,13 +12,15 @@ from typing import TYPE_CHECKING
 
 from textual.binding import Binding
 
+from funnel_tui.i18n import N_, _
 from funnel_tui.tui.context import AppContext, context_of
 
 if TYPE_CHECKING:
     from textual.screen import Screen
 
 PIPELINE_BINDINGS = [
-    Binding("P", "switch_pipeline", "Pipeline", tooltip="Show the next pipeline (when you keep more than one)"),
+    Binding("P", "switch_pipeline", N_("Pipeline"),
+            tooltip=N_("Show the next pipeline (when you keep more than one)")),
 ]
 
 
@@ -31,7 +33,7 @@ def bind_pipeline_key(screen: Screen) -> None:
     """Bind `P` on `screen` when there is a pipeline to switch to."""
     if has_pipelines(context_of(screen)):
         for b in PIPELINE_BINDINGS:
-            screen._bindings.bind(b.key, b.action, b.description, key_display=b.key_display)
+            screen._bindings.bind(b.key, b.action, _(b.description), key_display=b.key_display)
         screen.refresh_bindings()
 
 

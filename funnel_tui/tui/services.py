@@ -54,4 +54,4 @@ class ScreenServices:
         """Every key of the screen in front (`?` on each screen)."""
         from funnel_tui.tui.help import HelpScreen
 
-        self.push_screen(HelpScreen(self.screen, self.lang))
+        self.push_screen(HelpScreen(self.screen))

@@ -14,6 +14,7 @@ from textual.validation import ValidationResult, Validator
 from funnel_tui.domain.dates import parse_follow_up
 from funnel_tui.domain.stages import StageDef
 from funnel_tui.domain.validation import FieldError, validate_field
+from funnel_tui.i18n import _
 
 
 class DealField(Validator):
@@ -61,7 +62,7 @@ class When(Validator):
         if not value.strip():
             if self.optional:
                 return None
-            raise ValueError("a time is required; e.g. tomorrow, +2h, fri 15:00")
+            raise ValueError(_("a time is required; e.g. tomorrow, +2h, fri 15:00"))
         return parse_follow_up(value, now=self.now, tz=self.tz)
 
     def validate(self, value: str) -> ValidationResult:
@@ -75,9 +76,9 @@ class When(Validator):
 class NotBlank(Validator):
     """Free text that must say something (a lost reason, for instance)."""
 
-    def __init__(self, message: str = "is required"):
+    def __init__(self, message: str | None = None):
         super().__init__()
-        self.message = message
+        self.message = message or _("is required")
 
     def validate(self, value: str) -> ValidationResult:
         return self.success() if value.strip() else self.failure(self.message, value)

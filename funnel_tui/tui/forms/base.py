@@ -18,8 +18,10 @@ from textual.containers import Horizontal
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label
 
-from funnel_tui.domain.dates import format_local
-from funnel_tui.domain.vocab import FOLLOWUP_KINDS
+from funnel_tui.domain.dates import format_shown
+from funnel_tui.domain.vocab import FOLLOWUP_KIND, FOLLOWUP_KINDS
+from funnel_tui.i18n import N_, _
+from funnel_tui.tui.key_table import localise_bindings
 from funnel_tui.tui.validators import When
 
 T = TypeVar("T")
@@ -29,8 +31,8 @@ class FormScreen(ModalScreen[T | None]):
     """A titled dialog with Save / Cancel: escape cancels (None), ctrl+s saves (a `T`)."""
 
     BINDINGS = [
-        Binding("escape", "cancel", "Cancel"),
-        Binding("ctrl+s", "save", "Save"),
+        Binding("escape", "cancel", N_("Cancel")),
+        Binding("ctrl+s", "save", N_("Save")),
     ]
 
     DEFAULT_CSS = """
@@ -85,6 +87,10 @@ class FormScreen(ModalScreen[T | None]):
     }
     """
 
+    def __init__(self) -> None:
+        super().__init__()
+        localise_bindings(self)
+
     def show_error(self, name: str, message: str | None) -> None:
         """Put `message` in the label under field `name` (None clears it)."""
         label = self.query_one(f"#err-{name}", Label)
@@ -107,13 +113,13 @@ class FormScreen(ModalScreen[T | None]):
             self.show_error(name, str(exc))
             return None
         self.show_error(name, None)
-        hint.update(Text(f"→ {local_day(due, when.tz)}" if due else blank))
+        hint.update(Text(f"→ {local_day(due, when.tz, when.now)}" if due else blank))
         return due
 
     def _buttons(self) -> ComposeResult:
         with Horizontal(id="buttons"):
-            yield Button("Save", id="save", variant="primary")
-            yield Button("Cancel", id="cancel")
+            yield Button(_("Save"), id="save", variant="primary")
+            yield Button(_("Cancel"), id="cancel")
 
     @on(Button.Pressed, "#save")
     def _save_pressed(self) -> None:
@@ -159,11 +165,11 @@ def titled(prefix: str, customer: str | None) -> Text:
 
 
 def kind_options() -> list[tuple[Text, str]]:
-    """The follow-up kinds for a Select (call, email, meeting, ...)."""
-    return [(Text(k), k) for k in FOLLOWUP_KINDS]
+    """The follow-up kinds for a Select: the rep's words (call, 电话 …), the code as the value."""
+    return [(Text(label), code) for label, code in FOLLOWUP_KIND.choices()]
 
 
-def local_day(dt: datetime, tz: tzinfo) -> str:
-    """`Wed 2026-11-25 09:00`: the weekday helps more than the date when planning."""
-    local = dt.astimezone(tz)
-    return f"{local:%a} {format_local(dt, tz)}"
+def local_day(dt: datetime, tz: tzinfo, now: datetime | None = None) -> str:
+    """`Wed 2026-11-25 09:00` (`11月25日 周三 09:00`, with the year when it is not this one):
+    the weekday helps more than the date when planning."""
+    return format_shown(dt, tz, weekday=True, now=now or dt)

@@ -8,6 +8,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Button, Label
 
+from funnel_tui.i18n import N_, _
 from funnel_tui.tui.forms.base import FormScreen
 
 
@@ -15,9 +16,9 @@ class ConfirmDialog(FormScreen[bool]):
     """A yes/no question; escape or `n` says no (False, never None)."""
 
     BINDINGS = [
-        Binding("y", "answer(True)", "Yes"),
-        Binding("n", "answer(False)", "No"),
-        Binding("escape", "answer(False)", "No"),
+        Binding("y", "answer(True)", N_("Yes")),
+        Binding("n", "answer(False)", N_("No")),
+        Binding("escape", "answer(False)", N_("No")),
     ]
 
     DEFAULT_CSS = """
@@ -36,8 +37,8 @@ class ConfirmDialog(FormScreen[bool]):
         with VerticalScroll(id="dialog"):
             yield Label(Text(self.question), id="question")
             with Horizontal(id="buttons"):
-                yield Button("Yes (y)", id="yes", variant="primary")
-                yield Button("No (n)", id="no")
+                yield Button(_("Yes (y)"), id="yes", variant="primary")
+                yield Button(_("No (n)"), id="no")
 
     def on_mount(self) -> None:
         self.query_one("#yes", Button).focus()

@@ -24,8 +24,8 @@ from funnel_tui.domain.validation import (
     validate_deal,
     validate_field,
 )
-from funnel_tui.i18n import _
-from funnel_tui.domain.vocab import RISK_LEVELS
+from funnel_tui.domain.vocab import RISK_LEVEL, RISK_LEVELS, column_name
+from funnel_tui.i18n import N_, _
 from funnel_tui.tui.forms.base import FormScreen, titled
 from funnel_tui.tui.forms.deal_parts import FirstFollowUp, SameCustomer, SimilarCustomers
 from funnel_tui.tui.validators import DealField, When
@@ -51,36 +51,37 @@ class DealDraft:
 
 
 # (field, caption) in the order a rep fills them in; multi-line fields get a TextArea.
+# Captions and placeholders are English, marked for the catalog; shown with `_()`.
 DEAL_FORM_FIELDS: tuple[tuple[str, str], ...] = (
-    ("customer", "Customer *"),
-    ("title", "Title"),
-    ("stage", "Stage"),
-    ("amount", "Amount"),
-    ("currency", "Currency"),
-    ("probability", "Probability % (blank = stage default)"),
-    ("expected_close", "Expected close"),
-    ("owner", "Owner"),
-    ("lead_score", "Lead score 0–10"),
-    ("source", "Source"),
-    ("contact_name", "Contact name"),
-    ("contact_role", "Contact role"),
-    ("contact_phone", "Contact phone"),
-    ("contact_email", "Contact email"),
-    ("industry", "Industry"),
-    ("company_size", "Company size"),
-    ("risk_level", "Risk level"),
-    ("budget", "Budget"),
-    ("risk_note", "Risk note"),
-    ("mitigation", "Mitigation"),
-    ("decision_chain", "Decision chain"),
-    ("pain_points", "Pain points"),
-    ("competitors", "Competitors"),
-    ("notes", "Notes"),
+    ("customer", N_("Customer *")),
+    ("title", N_("Title")),
+    ("stage", N_("Stage")),
+    ("amount", N_("Amount")),
+    ("currency", N_("Currency")),
+    ("probability", N_("Probability % (blank = stage default)")),
+    ("expected_close", N_("Expected close")),
+    ("owner", N_("Owner")),
+    ("lead_score", N_("Lead score 0–10")),
+    ("source", N_("Source")),
+    ("contact_name", N_("Contact name")),
+    ("contact_role", N_("Contact role")),
+    ("contact_phone", N_("Contact phone")),
+    ("contact_email", N_("Contact email")),
+    ("industry", N_("Industry")),
+    ("company_size", N_("Company size")),
+    ("risk_level", N_("Risk level")),
+    ("budget", N_("Budget")),
+    ("risk_note", N_("Risk note")),
+    ("mitigation", N_("Mitigation")),
+    ("decision_chain", N_("Decision chain")),
+    ("pain_points", N_("Pain points")),
+    ("competitors", N_("Competitors")),
+    ("notes", N_("Notes")),
 )
 _PLACEHOLDERS = {
-    "amount": "e.g. 12500, 12,500.50, 3万",
+    "amount": N_("e.g. 12500, 12,500.50, 3万"),
     "currency": "CNY",
-    "expected_close": "e.g. 2026-12-31, +30d, fri",
+    "expected_close": N_("e.g. 2026-12-31, +30d, fri"),
     "probability": "0–100",
     "lead_score": "0–10",
 }
@@ -106,7 +107,7 @@ class DealForm(FormScreen[DealDraft]):
     # The scrolling container would take focus first; a rep starts typing the customer.
     AUTO_FOCUS = "#f-customer"
 
-    BINDINGS = [Binding("ctrl+o", "open_existing", "Open existing", show=False)]
+    BINDINGS = [Binding("ctrl+o", "open_existing", N_("Open existing"), show=False)]
 
     DEFAULT_CSS = """
     DealForm #fields {
@@ -150,7 +151,7 @@ class DealForm(FormScreen[DealDraft]):
         self.tz = tz
         self.deal = deal
         self.lang = lang
-        self.initial: dict[str, str] = {name: _initial_text(name, deal) for name, _ in DEAL_FORM_FIELDS}
+        self.initial: dict[str, str] = {name: _initial_text(name, deal) for name, _caption in DEAL_FORM_FIELDS}
         if deal is None:
             first_open = next((s for s in self.stages if s.kind == "open"), self.stages[0])
             self.initial["stage"] = stage or first_open.key
@@ -166,9 +167,9 @@ class DealForm(FormScreen[DealDraft]):
 
     def compose(self) -> ComposeResult:
         if self.deal is None:
-            title = Text("New deal")
+            title = Text(_("New deal"))
         else:
-            title = titled(f"Edit deal {self.deal['id']}: ", self.deal.get("customer"))
+            title = titled(_("Edit deal {id}: ").format(id=self.deal["id"]), self.deal.get("customer"))
         with VerticalScroll(id="dialog"):
             yield Label(title, id="form-title")
             with Vertical(id="fields"):
@@ -176,7 +177,7 @@ class DealForm(FormScreen[DealDraft]):
                     for name, caption in DEAL_FORM_FIELDS:
                         classes = "field wide" if name in MULTILINE else "field"
                         with Vertical(classes=classes):
-                            yield Label(Text(caption), classes="caption")
+                            yield Label(Text(_(caption)), classes="caption")
                             yield self._widget_for(name)
                             yield Label(Text(""), id=f"err-{name}", classes="error")
                             if name == "customer" and not self.editing:
@@ -195,15 +196,15 @@ class DealForm(FormScreen[DealDraft]):
             )
         if name == "risk_level":
             return Select(
-                [(Text(level), level) for level in RISK_LEVELS],
+                [(Text(RISK_LEVEL.label(level)), level) for level in RISK_LEVELS],
                 value=value if value in RISK_LEVELS else Select.NULL, allow_blank=True, id=wid,
-                prompt="none",
+                prompt=_("none"),
             )
         if name in MULTILINE:
             return TextArea(value, id=wid, soft_wrap=True)
         return Input(
             value,
-            placeholder=_PLACEHOLDERS.get(name, ""),
+            placeholder=_(_PLACEHOLDERS[name]) if name in _PLACEHOLDERS else "",
             validators=[DealField(name, stages=self.stages, now=self.now, tz=self.tz)],
             id=wid,
         )
@@ -220,7 +221,7 @@ class DealForm(FormScreen[DealDraft]):
         return widget.value
 
     def raw_values(self) -> dict[str, str]:
-        return {name: self.raw_value(name) for name, _ in DEAL_FORM_FIELDS}
+        return {name: self.raw_value(name) for name, _caption in DEAL_FORM_FIELDS}
 
     def draft_values(self) -> dict[str, str]:
         """New: every filled field (customer always, so a blank one is refused).
@@ -259,7 +260,7 @@ class DealForm(FormScreen[DealDraft]):
     def action_save(self) -> None:
         """Save the deal if every field is valid; otherwise show each error by its field."""
         values = self.draft_values()
-        for name, _ in DEAL_FORM_FIELDS:
+        for name, _caption in DEAL_FORM_FIELDS:
             self.show_error(name, None)
         try:
             validate_deal(values, stages=self.stages, now=self.now, tz=self.tz, partial=self.editing)
@@ -268,8 +269,8 @@ class DealForm(FormScreen[DealDraft]):
                 if name in self.initial:
                     self.show_error(name, message)
                 else:
-                    self.notify(f"{name}: {message}", severity="error", markup=False)
-            first = next((n for n, _ in DEAL_FORM_FIELDS if n in exc.errors), None)
+                    self.notify(f"{column_name(name)}: {message}", severity="error", markup=False)
+            first = next((n for n, _caption in DEAL_FORM_FIELDS if n in exc.errors), None)
             if first:
                 self.query_one(f"#f-{first}").focus()
             return

@@ -12,6 +12,7 @@ from textual.widgets import Input, Label, Select
 
 from funnel_tui.domain.dates import format_local
 from funnel_tui.domain.validation import FieldError, FollowUpDraft, validate_field
+from funnel_tui.i18n import _
 from funnel_tui.tui.forms.base import NextStepForm, kind_options, titled
 from funnel_tui.tui.validators import DealField
 
@@ -34,18 +35,19 @@ class FollowUpForm(NextStepForm[FollowUpDraft]):
         kind: str = "call",
     ):
         super().__init__(deal_id, customer, now=now, tz=tz, kind=kind, when_optional=False)
-        self.default_text = format_local(default_due, tz) if default_due else "tomorrow"
+        # Translators: the follow-up form's default time; it must read back as a date (明天 does).
+        self.default_text = format_local(default_due, tz) if default_due else _("tomorrow")
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="dialog"):
-            yield Label(titled("Follow-up: ", self.customer), id="form-title")
-            yield Label(Text("Kind"), classes="caption")
+            yield Label(titled(_("Follow-up: "), self.customer), id="form-title")
+            yield Label(Text(_("Kind")), classes="caption")
             yield Select(kind_options(), value=self.kind, allow_blank=False, id="f-kind")
-            yield Label(Text("When (e.g. tomorrow, +2h, fri 15:00)"), classes="caption")
+            yield Label(Text(_("When (e.g. tomorrow, +2h, fri 15:00)")), classes="caption")
             yield Input(self.default_text, validators=[self.when], id="f-when")
             yield Label(Text(""), id="hint-when", classes="hint")
             yield Label(Text(""), id="err-when", classes="error")
-            yield Label(Text("Note"), classes="caption")
+            yield Label(Text(_("Note")), classes="caption")
             yield Input("", validators=[DealField("notes", now=self.now, tz=self.tz)], id="f-note")
             yield Label(Text(""), id="err-note", classes="error")
             yield from self._buttons()

@@ -9,7 +9,8 @@ from textual.containers import VerticalScroll
 from textual.widgets import Input, Label, Select
 
 from funnel_tui.domain.validation import FieldError, validate_field
-from funnel_tui.domain.vocab import LOST_REASONS
+from funnel_tui.domain.vocab import LOST_REASON, LOST_REASONS
+from funnel_tui.i18n import _
 from funnel_tui.tui.forms.base import FormScreen, titled
 from funnel_tui.tui.validators import DealField
 
@@ -27,11 +28,13 @@ class LoseForm(FormScreen[str]):
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="dialog"):
-            yield Label(titled("Mark lost: ", self.customer), id="form-title")
-            yield Label(Text("Reason"), classes="caption")
-            yield Select([(Text(r), r) for r in LOST_REASONS], allow_blank=True, id="f-reason",
-                         prompt="choose a reason")
-            yield Label(Text("Details (free text)"), classes="caption")
+            yield Label(titled(_("Mark lost: "), self.customer), id="form-title")
+            yield Label(Text(_("Reason")), classes="caption")
+            # The reasons are stored as written here (English) until the store keeps codes;
+            # the rep reads them in their language.
+            yield Select([(Text(LOST_REASON.label(r)), r) for r in LOST_REASONS], allow_blank=True,
+                         id="f-reason", prompt=_("choose a reason"))
+            yield Label(Text(_("Details (free text)")), classes="caption")
             yield Input("", id="f-text", validators=[DealField("lost_reason")])
             yield Label(Text(""), id="err-reason", classes="error")
             yield from self._buttons()
@@ -60,7 +63,7 @@ class LoseForm(FormScreen[str]):
         try:
             reason = validate_field("lost_reason", reason)
             if not reason:
-                raise FieldError("lost_reason", "is required: say why the deal was lost")
+                raise FieldError("lost_reason", _("is required: say why the deal was lost"))
         except FieldError as exc:
             self.show_error("reason", exc.message)
             return

@@ -25,7 +25,7 @@ from funnel_tui.domain.stage_plan import (
     parse_part,
 )
 from funnel_tui.domain.stages import StageDef, split_items
-from funnel_tui.i18n import _
+from funnel_tui.i18n import _, active_lang
 from funnel_tui.tui.forms.base import FormScreen
 
 
@@ -142,7 +142,7 @@ class SplitForm(FormScreen[tuple]):
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="dialog"):
-            yield Label(Text(_("Split {stage}").format(stage=self.stage.name)), id="form-title")
+            yield Label(Text(_("Split {stage}").format(stage=self.stage.label(active_lang()))), id="form-title")
             yield Label(Text(_("Parts in order, e.g. terms:条款谈判 price:价格确认; its deals move to the first")),
                         classes="caption")
             yield Input("", id="f-parts")

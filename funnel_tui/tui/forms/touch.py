@@ -16,7 +16,8 @@ from textual.widgets import Input, Label, Select, TextArea
 
 from funnel_tui.domain.dates import format_local
 from funnel_tui.domain.validation import FieldError, TouchDraft, validate_field
-from funnel_tui.i18n import _
+from funnel_tui.domain.vocab import FOLLOWUP_KIND
+from funnel_tui.i18n import N_, _
 from funnel_tui.tui.forms.base import NextStepForm, kind_options, titled
 from funnel_tui.tui.validators import DealField
 
@@ -38,10 +39,11 @@ class TouchForm(NextStepForm[TouchDraft]):
         tz: tzinfo,
         default_next: datetime | None = None,
         kind: str = "call",
-        title: str = "Log touch",
+        title: str = N_("Log touch"),
         ask_kind: bool = True,
     ):
-        """`ask_kind=False` when completing a follow-up: the touch takes the follow-up's kind."""
+        """`ask_kind=False` when completing a follow-up: the touch takes the follow-up's kind.
+        `title` is English (`N_()`-marked), translated when shown."""
         super().__init__(deal_id, customer, now=now, tz=tz, kind=kind, when_optional=True)
         self.ask_kind = ask_kind
         self.title_text = title
@@ -49,19 +51,20 @@ class TouchForm(NextStepForm[TouchDraft]):
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="dialog"):
-            yield Label(titled(f"{self.title_text}: ", self.customer), id="form-title")
+            yield Label(titled(_("{title}: ").format(title=_(self.title_text)), self.customer), id="form-title")
             kind = Select(kind_options(), value=self.kind, allow_blank=False, id="f-kind")
             kind.display = self.ask_kind
-            yield Label(Text("Kind" if self.ask_kind else f"Kind: {self.kind}"), classes="caption")
+            yield Label(Text(_("Kind") if self.ask_kind
+                             else _("Kind: {kind}").format(kind=FOLLOWUP_KIND.label(self.kind))), classes="caption")
             yield kind
-            yield Label(Text("Note (what was said, their feedback)"), classes="caption")
+            yield Label(Text(_("Note (what was said, their feedback)")), classes="caption")
             yield TextArea("", id="f-note", soft_wrap=True)
             yield Label(Text(""), id="err-note", classes="error")
-            yield Label(Text("Next follow-up (blank = none)"), classes="caption")
+            yield Label(Text(_("Next follow-up (blank = none)")), classes="caption")
             yield Input(self.default_text, validators=[self.when], id="f-next")
             yield Label(Text(""), id="hint-next", classes="hint")
             yield Label(Text(""), id="err-next", classes="error")
-            yield Label(Text("Next kind"), classes="caption")
+            yield Label(Text(_("Next kind")), classes="caption")
             yield Select(kind_options(), value=self.kind, allow_blank=False, id="f-next-kind")
             yield Label(Text(_("Next step note (what to do then)")), classes="caption")
             yield Input("", id="f-next-note", validators=[DealField("notes")])
@@ -73,7 +76,7 @@ class TouchForm(NextStepForm[TouchDraft]):
         self.query_one("#f-note", TextArea).focus()
 
     def _show_next(self, value: str) -> None:
-        self.show_when("next", self.when, value, blank="no next follow-up")
+        self.show_when("next", self.when, value, blank=_("no next follow-up"))
 
     @on(Input.Changed, "#f-next")
     def _next_changed(self, event: Input.Changed) -> None:

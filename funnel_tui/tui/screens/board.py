@@ -23,12 +23,12 @@ from textual.widgets import OptionList, Static
 from funnel_tui import paths
 from funnel_tui.domain.money import weighted_minor
 from funnel_tui.domain.stages import StageDef
-from funnel_tui.i18n import _
+from funnel_tui.i18n import N_, _
 from funnel_tui.tui.board_data import PAGE, FirstRead, with_ticks
 from funnel_tui.tui.board_window import BoardWindow
 from funnel_tui.tui.contrast import readable
 from funnel_tui.tui.deal_actions import ADD, LOSE, MOVE, REFUSED, UNDO, Change, DealActions, neighbour_stage
-from funnel_tui.tui.i18n import tr
+from funnel_tui.tui.key_table import localise_bindings
 from funnel_tui.tui.pipelines import PIPELINE_BINDINGS, bind_pipeline_key, has_pipelines
 from funnel_tui.tui.screens.board_loading import BoardLoading
 from funnel_tui.tui.board_stages import BoardStages
@@ -50,29 +50,29 @@ class BoardScreen(BoardWindow, BoardStages, BoardLoading, Screen):
     focused: Reactive[Widget | None] = Reactive(None, repaint=False)
 
     BINDINGS = [
-        Binding("left,h", "focus_column(-1)", "Column ←", show=False,
-                tooltip="Highlight the card in the column to the left"),
-        Binding("right", "focus_column(1)", "Column →", show=False,
-                tooltip="Highlight the card in the column to the right"),
-        Binding("H,shift+left", "move_card(-1)", "Move ←", key_display="H",
-                tooltip="Move the highlighted deal back one stage"),
-        Binding("L,shift+right", "move_card(1)", "Move →", key_display="L",
-                tooltip="Move the highlighted deal on one stage (into Won asks first)"),
-        Binding("e", "open_deal", "Open", tooltip="Open the deal: every field, timeline, follow-ups (also Enter)"),
-        Binding("n", "new_deal", "New", tooltip="Add a new deal"),
-        Binding("f", "follow_up", "Follow-up", tooltip="Schedule a follow-up on the highlighted deal"),
-        Binding("l", "log_touch", "Log", tooltip="Log a call or visit and plan the next step"),
-        Binding("X", "lose", "Lost", tooltip="Mark the highlighted deal lost, with a reason"),
-        Binding("1", "snooze(1)", "+1d", show=False, tooltip="Snooze the deal's next follow-up a day"),
-        Binding("3", "snooze(3)", "+3d", show=False, tooltip="Snooze the deal's next follow-up three days"),
-        Binding("w", "snooze(7)", "+1w", show=False, tooltip="Snooze the deal's next follow-up a week"),
-        Binding("slash", "search", "Search", key_display="/", tooltip="Find deals by customer, title or contact"),
-        Binding("t", "today", "Today", tooltip="What is due, rotting or without a next step"),
-        Binding("s", "summary", "Summary", tooltip="The funnel review: conversion, tiers, lost reasons"),
-        Binding("x", "export", "Export", tooltip="Write the deals on the board to a CSV file (opens in Excel)"),
-        Binding("u", "undo", "Undo", tooltip="Undo the last change"),
-        Binding("z", "toggle_lost", "Lost on/off", tooltip="Show or hide lost deals in their stages"),
-        Binding("question_mark", "app.help", "Help", key_display="?", tooltip="All keys"),
+        Binding("left,h", "focus_column(-1)", N_("Column ←"), show=False,
+                tooltip=N_("Highlight the card in the column to the left")),
+        Binding("right", "focus_column(1)", N_("Column →"), show=False,
+                tooltip=N_("Highlight the card in the column to the right")),
+        Binding("H,shift+left", "move_card(-1)", N_("Move ←"), key_display="H",
+                tooltip=N_("Move the highlighted deal back one stage")),
+        Binding("L,shift+right", "move_card(1)", N_("Move →"), key_display="L",
+                tooltip=N_("Move the highlighted deal on one stage (into Won asks first)")),
+        Binding("e", "open_deal", N_("Open"), tooltip=N_("Open the deal: every field, timeline, follow-ups (also Enter)")),
+        Binding("n", "new_deal", N_("New"), tooltip=N_("Add a new deal")),
+        Binding("f", "follow_up", N_("Follow-up"), tooltip=N_("Schedule a follow-up on the highlighted deal")),
+        Binding("l", "log_touch", N_("Log"), tooltip=N_("Log a call or visit and plan the next step")),
+        Binding("X", "lose", N_("Lost"), tooltip=N_("Mark the highlighted deal lost, with a reason")),
+        Binding("1", "snooze(1)", N_("+1d"), show=False, tooltip=N_("Snooze the deal's next follow-up a day")),
+        Binding("3", "snooze(3)", N_("+3d"), show=False, tooltip=N_("Snooze the deal's next follow-up three days")),
+        Binding("w", "snooze(7)", N_("+1w"), show=False, tooltip=N_("Snooze the deal's next follow-up a week")),
+        Binding("slash", "search", N_("Search"), key_display="/", tooltip=N_("Find deals by customer, title or contact")),
+        Binding("t", "today", N_("Today"), tooltip=N_("What is due, rotting or without a next step")),
+        Binding("s", "summary", N_("Summary"), tooltip=N_("The funnel review: conversion, tiers, lost reasons")),
+        Binding("x", "export", N_("Export"), tooltip=N_("Write the deals on the board to a CSV file (opens in Excel)")),
+        Binding("u", "undo", N_("Undo"), tooltip=N_("Undo the last change")),
+        Binding("z", "toggle_lost", N_("Lost on/off"), tooltip=N_("Show or hide lost deals in their stages")),
+        Binding("question_mark", "app.help", N_("Help"), key_display="?", tooltip=N_("All keys")),
     ]
     """
     | Key | Action |
@@ -94,7 +94,8 @@ class BoardScreen(BoardWindow, BoardStages, BoardLoading, Screen):
     | ? | help; q quit; ctrl+p palette |
     """
 
-    HELP_EXTRA = (("↑ ↓ j k", "Cards", "Move between cards"), ("Enter", "Open", "Open the highlighted deal"))
+    HELP_EXTRA = (("↑ ↓ j k", N_("Cards"), N_("Move between cards")),
+                  ("Enter", N_("Open"), N_("Open the highlighted deal")))
     """Keys help lists beside BINDINGS: they belong to the columns' lists."""
     CONDITIONAL_BINDINGS = PIPELINE_BINDINGS
     """`P`, bound only when the rep keeps a second pipeline (tui/pipelines.py)."""
@@ -104,6 +105,7 @@ class BoardScreen(BoardWindow, BoardStages, BoardLoading, Screen):
         loaded; `export_dir`: where `x` writes its CSV (by default the `export_dir` setting,
         else the user's documents folder)."""
         super().__init__()
+        localise_bindings(self)
         self.first_read = first_read
         self.export_dir = export_dir
         self.actions = DealActions(self)
@@ -415,7 +417,8 @@ class BoardScreen(BoardWindow, BoardStages, BoardLoading, Screen):
             folder = self.export_dir or paths.export_dir(ctx.store.get_setting("export_dir"))
             # A folder: the exporter names the file (funnel-deals-<local time>.csv).
             result = export_deals(ctx.store, folder, now=now, tz=ctx.tz, status=status, folder=True)
-            self.app.notify(f"Exported {result.rows} deals to {result.path}", markup=False, timeout=8)  # thread-safe
+            self.app.notify(_("Exported {n} deals to {path}").format(n=result.rows, path=result.path),
+                            markup=False, timeout=8)  # thread-safe
 
     def action_undo(self) -> None:
         self.actions.undo()
@@ -425,4 +428,4 @@ class BoardScreen(BoardWindow, BoardStages, BoardLoading, Screen):
         self.show_lost = not self.show_lost
         self._generation += 1
         self.refresh_board()
-        self.app.notify("Lost deals shown" if self.show_lost else "Lost deals hidden", timeout=2)
+        self.app.notify(_("Lost deals shown") if self.show_lost else _("Lost deals hidden"), timeout=2)

@@ -19,6 +19,7 @@ from textual.screen import ModalScreen
 from funnel_tui.domain.currency_totals import BASE_CURRENCY, column_totals, rates_of_column
 from funnel_tui.domain.money import weighted_minor
 from funnel_tui.domain.rules import TierCutoffs
+from funnel_tui.store import StoreError
 from funnel_tui.tui.board_data import EMPTY_TOTALS, PAGE, FirstRead, read_board, with_ticks
 from funnel_tui.tui.context import HasContext
 
@@ -63,6 +64,7 @@ class BoardLoading(HasContext):
         def call_after_refresh(self, callback, *args) -> bool: ...
         def set_timer(self, delay: float, callback) -> Timer: ...
         def update_empty_guide(self) -> None: ...
+        def update_title(self) -> None: ...
 
     def start_loading(self, first: FirstRead | None) -> None:
         """At mount: take the first read if it is done (the first frame then has cards),
@@ -81,15 +83,27 @@ class BoardLoading(HasContext):
 
     @work(thread=True, exclusive=True, group="board-load")
     def _load_board(self, generation: int, show_lost: bool, limits: dict[str, int]) -> None:
-        data = read_board(self.ctx.store, show_lost, limits, self.ctx.pipeline)
-        self.app.call_from_thread(self._apply_board, generation, data)
+        data = self._read_or_say(show_lost, limits)
+        if data is not None:
+            self.app.call_from_thread(self._apply_board, generation, data)
+
+    def _read_or_say(self, show_lost: bool, limits: dict[str, int]) -> dict | None:
+        """Read the board in a worker; the database's refusal (damaged, unreadable) becomes an
+        error toast, as every other refusal does, instead of ending the app."""
+        try:
+            return read_board(self.ctx.store, show_lost, limits, self.ctx.pipeline)
+        except StoreError as exc:
+            self.app.call_from_thread(self.app.notify, str(exc), severity="error", markup=False, timeout=30)
+            return None
 
     @work(thread=True, exclusive=True, group="board-load")
     def _wait_first_read(self, generation: int, first: FirstRead) -> None:
         try:
             data = first.board.result()
         except Exception:  # noqa: BLE001 - read again here; a real failure surfaces as before
-            data = read_board(self.ctx.store, False, {})
+            data = self._read_or_say(False, {})
+            if data is None:
+                return
         self.app.call_from_thread(self._apply_first_read, generation, first, data)
 
     def _apply_first_read(self, generation: int, first: FirstRead, data: dict) -> None:
@@ -134,6 +148,7 @@ class BoardLoading(HasContext):
             return
         self.refresh_bindings()
         self.update_empty_guide()
+        self.update_title()  # whose deals (a lead may have switched rep)
         self.post_message(BoardLoaded())
         # Tiers re-rank every open deal (≈15 ms at 100k, ≈140 ms at 1M): after the cards are up.
         if self._tiers_read_first:

@@ -16,11 +16,12 @@ from textual.screen import Screen
 from textual.widgets import Label, OptionList, Static
 from textual.widgets.option_list import Option
 
-from funnel_tui.i18n import _
+from funnel_tui.i18n import N_, _
 from funnel_tui.store import StoreError
 from funnel_tui.tui.context import HasContext
 from funnel_tui.tui.deal_actions import Change, DealActions
-from funnel_tui.tui.widgets.deal_details import due_line, fields_table, timeline
+from funnel_tui.tui.key_table import localise_bindings
+from funnel_tui.tui.widgets.deal_details import TIMELINE_LIMIT, due_line, fields_table, timeline
 from funnel_tui.tui.widgets.key_bar import KeyBar
 
 
@@ -47,18 +48,20 @@ class DealScreen(HasContext, Screen):
     as a checklist."""
 
     BINDINGS = [
-        Binding("d", "done", "Done", tooltip="Mark the highlighted follow-up done: note, then the next one"),
-        Binding("1", "snooze(1)", "Snooze +1d", tooltip="Push the highlighted follow-up a day later"),
-        Binding("3", "snooze(3)", "+3d", tooltip="Push the highlighted follow-up three days later"),
-        Binding("w", "snooze(7)", "+1w", tooltip="Push the highlighted follow-up a week later"),
-        Binding("e", "edit", "Edit", tooltip="Edit the deal's fields (checked as you type)"),
-        Binding("f", "follow_up", "Follow-up", tooltip="Plan a follow-up on this deal"),
-        Binding("l", "log", "Log touch", tooltip="Log a call or visit and plan the next step"),
-        Binding("space", "tick", "Tick", tooltip="Tick or untick the highlighted item of the stage's playbook"),
-        Binding("c", "checklist", "Checklist", show=False,
-                tooltip="Go to the stage's playbook: entry condition, key actions, outputs"),
-        Binding("question_mark", "app.help", "Help", key_display="?", tooltip="All keys"),
-        Binding("escape", "back", "Back", tooltip="Back to where you came from"),
+        Binding("d", "done", N_("Done"), tooltip=N_("Mark the highlighted follow-up done: note, then the next one")),
+        Binding("1", "snooze(1)", N_("Snooze +1d"), tooltip=N_("Push the highlighted follow-up a day later")),
+        Binding("3", "snooze(3)", N_("+3d"), tooltip=N_("Push the highlighted follow-up three days later")),
+        Binding("w", "snooze(7)", N_("+1w"), tooltip=N_("Push the highlighted follow-up a week later")),
+        Binding("e", "edit", N_("Edit"), tooltip=N_("Edit the deal's fields (checked as you type)")),
+        Binding("f", "follow_up", N_("Follow-up"), tooltip=N_("Plan a follow-up on this deal")),
+        Binding("l", "log", N_("Log touch"), tooltip=N_("Log a call or visit and plan the next step")),
+        Binding("space", "tick", N_("Tick"), tooltip=N_("Tick or untick the highlighted item of the stage's playbook")),
+        Binding("c", "checklist", N_("Checklist"), show=False,
+                tooltip=N_("Go to the stage's playbook: entry condition, key actions, outputs")),
+        Binding("o", "older", N_("Older"),
+                tooltip=N_("Show older entries on the timeline (a long history comes in pages)")),
+        Binding("question_mark", "app.help", N_("Help"), key_display="?", tooltip=N_("All keys")),
+        Binding("escape", "back", N_("Back"), tooltip=N_("Back to where you came from")),
     ]
     """
     | Key | Action |
@@ -69,6 +72,7 @@ class DealScreen(HasContext, Screen):
     | e | edit the deal (a new stage is a move) |
     | f / l | plan a follow-up / log a touch |
     | c, Tab / space | the stage's playbook checklist / tick an item |
+    | o | older timeline entries (shown when there are more) |
     | ? / Esc | help / back |
     """
 
@@ -118,9 +122,14 @@ class DealScreen(HasContext, Screen):
 
     def __init__(self, deal_id: int):
         super().__init__()
+        localise_bindings(self)
         self.deal_id = deal_id
         self.deal: dict = {}
         self.actions = DealActions(self)
+        # The timeline reads the newest history rows a page at a time (`o` for more): a deal
+        # with 20,000 rows opens as fast as one with 20.
+        self.history_rows = TIMELINE_LIMIT
+        self.older = 0
 
     # --- building -------------------------------------------------------------------------
 
@@ -130,11 +139,11 @@ class DealScreen(HasContext, Screen):
             with VerticalScroll(id="fields-pane"):
                 yield Static(id="fields")
             with Vertical(id="side"):
-                yield Label(Text("Open follow-ups"), classes="section")
+                yield Label(Text(_("Open follow-ups")), classes="section")
                 yield OptionList(id="followups", markup=False)
                 yield Label(Text(""), id="checklist-title", classes="section")
                 yield OptionList(id="checklist", markup=False)
-                yield Label(Text("Timeline"), classes="section")
+                yield Label(Text(_("Timeline")), classes="section")
                 with VerticalScroll(id="timeline-pane"):
                     yield Static(id="timeline")
         yield KeyBar(id="key-bar")
@@ -158,7 +167,7 @@ class DealScreen(HasContext, Screen):
             self.app.pop_screen()
             return
         deal = self.deal
-        title = Text(f"Deal {deal['id']} · ")
+        title = Text(_("Deal {id} · ").format(id=deal["id"]))
         title.append(str(deal["customer"]))
         if deal.get("title"):
             title.append(" — ")
@@ -171,9 +180,12 @@ class DealScreen(HasContext, Screen):
         self.query_one("#fields", Static).update(fields_table(deal, stage, self._stage_label, now=now, tz=tz))
         self._fill_follow_ups(store.deal_follow_ups(self.deal_id, open_only=True))
         self._fill_checklist(stage)
-        self.query_one("#timeline", Static).update(timeline(
-            store.deal_touches(self.deal_id), store.deal_follow_ups(self.deal_id),
-            store.deal_timeline(self.deal_id), self._stage_label, tz, self._item_label))
+        history = store.deal_timeline(self.deal_id, newest=self.history_rows)
+        unread = store.count_timeline(self.deal_id) - len(history) if len(history) >= self.history_rows else 0
+        text, self.older = timeline(store.deal_touches(self.deal_id), store.deal_follow_ups(self.deal_id),
+                                    history, self._stage_label, tz, self._item_label,
+                                    now=now, limit=self.history_rows, unread=unread)
+        self.query_one("#timeline", Static).update(text)
         self.refresh_bindings()
 
     def _stage_label(self, key: str | None) -> str:
@@ -200,7 +212,7 @@ class DealScreen(HasContext, Screen):
             line.append(str(fu.get("note") or ""))
             ol.add_option(FollowUpOption(line, fu))
         if not followups:
-            ol.add_option(Option(Text("no open follow-up: f plans one"), disabled=True))
+            ol.add_option(Option(Text(_("no open follow-up: f plans one")), disabled=True))
         elif keep is not None:
             ol.highlighted = min(keep, len(followups) - 1)
         else:
@@ -263,6 +275,8 @@ class DealScreen(HasContext, Screen):
             return self.highlighted_item() is not None
         if action == "follow_up":
             return self.deal.get("status") != "lost"
+        if action == "older":
+            return self.older > 0
         return True
 
     @on(OptionList.OptionHighlighted, "#followups")
@@ -320,6 +334,11 @@ class DealScreen(HasContext, Screen):
     async def action_log(self) -> None:
         """Log a touch (call, email, ...) and plan the next follow-up."""
         await self.actions.log_touch(self.deal)
+
+    def action_older(self) -> None:
+        """Show the next page of older timeline entries."""
+        self.history_rows += TIMELINE_LIMIT
+        self.reload()
 
     def action_back(self) -> None:
         """Back to where you came from."""

@@ -28,9 +28,10 @@ from funnel_tui.exchange.import_read import ImportFileError
 from funnel_tui.exchange.importer import DELIMITER_NAMES, ENCODING_HOW, ImportOptions, ImportReport, import_file
 from funnel_tui.exchange.profiles.saved import IGNORE
 from funnel_tui.exchange.tables import open_table
-from funnel_tui.i18n import _, ngettext, pgettext
+from funnel_tui.i18n import N_, _, ngettext, pgettext
 from funnel_tui.tui.context import HasContext
 from funnel_tui.tui.forms.import_choices import ColumnFieldDialog, ReadingChoice, ReadingOptionsForm, field_label
+from funnel_tui.tui.key_table import localise_bindings
 from funnel_tui.tui.widgets.key_bar import KeyBar
 
 PREVIEW_ROWS = 5
@@ -50,10 +51,11 @@ class ImportScreen(HasContext, Screen):
     """A file → what it would become (profile, columns, first rows, counts) → confirm."""
 
     BINDINGS = [
-        Binding("ctrl+s", "import_now", "Import", tooltip="Import the rows shown as accepted (a backup first; u undoes it)"),
-        Binding("ctrl+o", "options", "Options", tooltip="Encoding, sheet, currency, decimal mark, date order"),
-        Binding("ctrl+r", "reread", "Read again", tooltip="Read the file again"),
-        Binding("escape", "back", "Back", tooltip="Back to the board; nothing is written"),
+        Binding("ctrl+s", "import_now", N_("Import"),
+                tooltip=N_("Import the rows shown as accepted (a backup first; u undoes it)")),
+        Binding("ctrl+o", "options", N_("Options"), tooltip=N_("Encoding, sheet, currency, decimal mark, date order")),
+        Binding("ctrl+r", "reread", N_("Read again"), tooltip=N_("Read the file again")),
+        Binding("escape", "back", N_("Back"), tooltip=N_("Back to the board; nothing is written")),
     ]
     """
     | Key | Action |
@@ -77,6 +79,7 @@ class ImportScreen(HasContext, Screen):
 
     def __init__(self, path: str | None = None) -> None:
         super().__init__()
+        localise_bindings(self)
         self.path = path or ""
         self.options = ImportOptions()
         self.mapping: dict[str, str] = {}
@@ -260,7 +263,14 @@ class ImportScreen(HasContext, Screen):
                            report.inserted).format(n=report.inserted, name=name)
         if report.updated:
             message += _("; {n} updated").format(n=report.updated)
-        if report.rejected:
+        if report.rejected_file_error:  # committed; only the refused rows' file failed
+            message += ngettext(
+                "; {n} row refused, but its file could not be written ({why}): the import is committed, "
+                "do not import the file again",
+                "; {n} rows refused, but their file could not be written ({why}): the import is committed, "
+                "do not import the file again",
+                report.rejected).format(n=report.rejected, why=report.rejected_file_error)
+        elif report.rejected:
             message += ngettext("; {n} row refused, in {file}", "; {n} rows refused, in {file}",
                                 report.rejected).format(n=report.rejected, file=Path(report.rejected_file or "").name)
         message += _(". u undoes the whole import.")

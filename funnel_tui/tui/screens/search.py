@@ -1,7 +1,8 @@
 """`/` on the board: find deals by customer, title or contact, then jump to one.
 
-Each keystroke runs one bounded query in a thread worker (`store.search_deals`, where `%`
-and `_` are taken literally); results are options carrying the deal id, drawn as plain Text.
+Each keystroke runs one bounded query in a thread worker (`store.search_deals`: as typed, with
+`%` and `_` taken literally, or in pinyin — `huaxin`, `hxkj`, `华x`); results are options
+carrying the deal id, drawn as plain Text; a search that finds nothing says so.
 """
 
 from __future__ import annotations
@@ -16,8 +17,10 @@ from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from funnel_tui.domain.text import truncate_to_width
+from funnel_tui.domain.vocab import DEAL_STATUS
+from funnel_tui.i18n import N_, _
 from funnel_tui.tui.context import HasContext
-from funnel_tui.tui.i18n import tr
+from funnel_tui.tui.key_table import localise_bindings
 
 LIMIT = 30
 
@@ -32,14 +35,18 @@ class SearchScreen(HasContext, ModalScreen[int | None]):
     """Type to search; Enter jumps to the highlighted deal; Escape goes back."""
 
     BINDINGS = [
-        Binding("escape", "dismiss(None)", "Back"),
-        Binding("down", "focus_results", "Results", show=False),
+        Binding("escape", "dismiss(None)", N_("Back")),
+        Binding("down", "focus_results", N_("Results"), show=False),
     ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        localise_bindings(self)
 
     def compose(self) -> ComposeResult:
         with Vertical(id="search-box", classes="dialog"):
-            yield Static(Text(tr(self.ctx.lang, "Search"), style="bold"))
-            yield Input(placeholder="customer, title or contact", id="search-input")
+            yield Static(Text(_("Search"), style="bold"))
+            yield Input(placeholder=_("customer, title or contact"), id="search-input")
             yield OptionList(id="search-results")
 
     @on(Input.Changed, "#search-input")
@@ -49,9 +56,9 @@ class SearchScreen(HasContext, ModalScreen[int | None]):
     @work(thread=True, exclusive=True, group="search")
     def _search(self, text: str) -> None:
         rows = self.ctx.store.search_deals(text, limit=LIMIT) if text.strip() else []
-        self.app.call_from_thread(self._show, rows)
+        self.app.call_from_thread(self._show, rows, text.strip())
 
-    def _show(self, rows: list[dict]) -> None:
+    def _show(self, rows: list[dict], text: str = "") -> None:
         if not self.is_attached:  # closed while the query ran
             return
         stages = {s.key: s.label(self.ctx.lang) for s in self.ctx.store.all_stages()}
@@ -64,13 +71,17 @@ class SearchScreen(HasContext, ModalScreen[int | None]):
             line.append(truncate_to_width(row["title"] or "", 30))
             line.append(f"  {stages.get(row['stage'], row['stage'])}", style="dim")
             if row["status"] != "open":
-                line.append(f" ({row['status']})", style="italic")
+                line.append(f" ({DEAL_STATUS.label(row['status'])})", style="italic")
             if row["contact_name"]:
                 line.append("  · ")
                 line.append(truncate_to_width(row["contact_name"], 16), style="dim")
             options.append(FoundDeal(line, row["id"]))
+        if text and not options:  # say so, where the results would be (a line that cannot be chosen)
+            options.append(Option(Text(_("No deal matches “{query}”. Try part of the customer, title or "
+                                         "contact, in Chinese or in pinyin: huaxin, hxkj, 华x.").format(query=text),
+                                        style="italic"), id="no-results", disabled=True))
         results.set_options(options)
-        if options:
+        if options and not options[0].disabled:
             results.highlighted = 0
 
     @on(Input.Submitted, "#search-input")

@@ -20,8 +20,9 @@ from textual.widgets import Footer, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from funnel_tui.domain.stages import StageDef
-from funnel_tui.i18n import _, pgettext
+from funnel_tui.i18n import N_, _, pgettext
 from funnel_tui.tui.context import HasContext
+from funnel_tui.tui.key_table import localise_bindings
 from funnel_tui.tui.pipelines import PIPELINE_BINDINGS, bind_pipeline_key, has_pipelines, next_pipeline
 
 
@@ -44,7 +45,7 @@ def stage_line(s: StageDef, lang: str, number: int) -> Text:
     prob = "—" if s.probability is None else f"{s.probability}%"
     dwell = "—" if s.max_dwell_days is None else pgettext("time span", "{n}d").format(n=s.max_dwell_days)
     counts = "/".join(str(len(s.items(sec))) for sec in ("entry", "actions", "outputs"))
-    line.append(f"\n    {prob}  {dwell}  {s.kind}  ☐ {counts}", style="dim")
+    line.append(f"\n    {prob}  {dwell}  {s.kind_label()}  ☐ {counts}", style="dim")
     return line
 
 
@@ -57,7 +58,7 @@ def playbook_text(s: StageDef, lang: str) -> Text:
         out.append(f" · {other}")
     out.append(f"  ({s.key})\n", style="dim")
     out.append(_("Kind: {kind} · probability: {p} · max dwell: {d}").format(
-        kind=s.kind, p="—" if s.probability is None else f"{s.probability} %",
+        kind=s.kind_label(), p="—" if s.probability is None else f"{s.probability} %",
         d="—" if s.max_dwell_days is None else pgettext("time span", "{n}d").format(n=s.max_dwell_days)) + "\n\n")
     other_lang = "en" if lang == "zh" else "zh"
     for section, title in (("entry", _("Entry condition")), ("actions", _("Key actions")),
@@ -78,18 +79,19 @@ class StagesScreen(HasContext, Screen):
     """The current pipeline's stages and their playbooks, changed in place."""
 
     BINDINGS = [
-        Binding("a", "add", "Add", tooltip="Add a stage after the highlighted one"),
-        Binding("e", "edit", "Edit", tooltip="Rename the stage, change its probability, dwell limit or playbook"),
-        Binding("K,shift+up", "move(-1)", "Move ↑", key_display="K",
-                tooltip="Move the stage one place earlier in the funnel"),
-        Binding("J,shift+down", "move(1)", "Move ↓", key_display="J",
-                tooltip="Move the stage one place later in the funnel"),
-        Binding("s", "split", "Split", tooltip="Split the stage into parts; its deals move to the first"),
-        Binding("m", "merge", "Merge", tooltip="Merge the stage into another; its deals move there"),
-        Binding("A", "archive", "Archive", tooltip="Archive a stage no open deal sits in"),
-        Binding("u", "undo", "Undo", tooltip="Undo the last change"),
-        Binding("question_mark", "app.help", "Help", key_display="?", tooltip="All keys"),
-        Binding("escape", "back", "Back", tooltip="Back to where you came from"),
+        Binding("a", "add", N_("Add"), tooltip=N_("Add a stage after the highlighted one")),
+        Binding("e", "edit", N_("Edit"),
+                tooltip=N_("Rename the stage, change its probability, dwell limit or playbook")),
+        Binding("K,shift+up", "move(-1)", N_("Move ↑"), key_display="K",
+                tooltip=N_("Move the stage one place earlier in the funnel")),
+        Binding("J,shift+down", "move(1)", N_("Move ↓"), key_display="J",
+                tooltip=N_("Move the stage one place later in the funnel")),
+        Binding("s", "split", N_("Split"), tooltip=N_("Split the stage into parts; its deals move to the first")),
+        Binding("m", "merge", N_("Merge"), tooltip=N_("Merge the stage into another; its deals move there")),
+        Binding("A", "archive", N_("Archive"), tooltip=N_("Archive a stage no open deal sits in")),
+        Binding("u", "undo", N_("Undo"), tooltip=N_("Undo the last change")),
+        Binding("question_mark", "app.help", N_("Help"), key_display="?", tooltip=N_("All keys")),
+        Binding("escape", "back", N_("Back"), tooltip=N_("Back to where you came from")),
     ]
     """
     | Key | Action |
@@ -126,6 +128,10 @@ class StagesScreen(HasContext, Screen):
         padding: 0 1;
     }
     """
+
+    def __init__(self) -> None:
+        super().__init__()
+        localise_bindings(self)
 
     def compose(self) -> ComposeResult:
         yield Label(Text(""), id="stages-title")

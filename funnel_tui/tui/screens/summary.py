@@ -22,10 +22,11 @@ from textual.screen import Screen
 from textual.widgets import Label, Select, Static
 
 from funnel_tui.domain.funnel import SMALL_MARK
-from funnel_tui.i18n import _
+from funnel_tui.domain.dates import format_shown
+from funnel_tui.i18n import N_, _
 from funnel_tui.tui.context import HasContext
+from funnel_tui.tui.key_table import localise_bindings
 from funnel_tui.tui.pipelines import PIPELINE_BINDINGS, bind_pipeline_key, has_pipelines, next_pipeline
-from funnel_tui.tui.i18n import tr
 from funnel_tui.tui.widgets.key_bar import KeyBar
 from funnel_tui.tui.widgets.summary_blocks import (
     bottleneck_text,
@@ -46,11 +47,11 @@ ALL = "\x00all"  # selector values that no rep name can equal (names are cleaned
 COMPARE = "\x00compare"
 ME = "\x00me"
 PERIODS: tuple[tuple[str, str], ...] = (
-    ("all", "All time"),
-    ("30d", "Last 30 days"),
-    ("90d", "Last 90 days"),
-    ("year", "This year"),
-    ("last_year", "Last year"),
+    ("all", N_("All time")),
+    ("30d", N_("Last 30 days")),
+    ("90d", N_("Last 90 days")),
+    ("year", N_("This year")),
+    ("last_year", N_("Last year")),
 )
 
 
@@ -79,11 +80,11 @@ class SummaryScreen(HasContext, Screen):
     """Per rep and period: funnel bars, stage table, tiers, lost reasons, sources, the week."""
 
     BINDINGS = [
-        Binding("escape", "back", "Back", tooltip="Back to the board"),
-        Binding("r", "focus_rep", "Rep", tooltip="Choose whose funnel: me, all reps, side by side, one rep"),
-        Binding("p", "focus_period", "Period", tooltip="Only deals created in this period"),
-        Binding("ctrl+r", "reload", "Reload", tooltip="Read the numbers again"),
-        Binding("question_mark", "app.help", "Help", key_display="?", tooltip="All keys"),
+        Binding("escape", "back", N_("Back"), tooltip=N_("Back to the board")),
+        Binding("r", "focus_rep", N_("Rep"), tooltip=N_("Choose whose funnel: me, all reps, side by side, one rep")),
+        Binding("p", "focus_period", N_("Period"), tooltip=N_("Only deals created in this period")),
+        Binding("ctrl+r", "reload", N_("Reload"), tooltip=N_("Read the numbers again")),
+        Binding("question_mark", "app.help", N_("Help"), key_display="?", tooltip=N_("All keys")),
     ]
     """
     | Key | Action |
@@ -110,6 +111,7 @@ class SummaryScreen(HasContext, Screen):
 
     def __init__(self) -> None:
         super().__init__()
+        localise_bindings(self)
         self.rep: str = ME
         self.period: str = "all"
         self.shown: dict[str, Any] = {}  # what the blocks show (also handy for tests)
@@ -118,12 +120,12 @@ class SummaryScreen(HasContext, Screen):
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="selectors"):
-            yield Label(Text("Rep"))
-            yield Select([(Text("All reps"), ALL)], id="rep", allow_blank=False, value=ALL)
-            yield Label(Text("Period"))
-            yield Select([(Text(label), key) for key, label in PERIODS], id="period", allow_blank=False,
+            yield Label(Text(_("Rep")))
+            yield Select([(Text(_("All reps")), ALL)], id="rep", allow_blank=False, value=ALL)
+            yield Label(Text(_("Period")))
+            yield Select([(Text(_(label)), key) for key, label in PERIODS], id="period", allow_blank=False,
                          value="all")
-        yield Static(Text("Reading the funnel…"), id="status")
+        yield Static(Text(_("Reading the funnel…")), id="status")
         with VerticalScroll(id="body"):
             yield Static(Text(""), id="funnel", classes="block")
             yield Static(Text(""), id="stages", classes="block")
@@ -133,7 +135,7 @@ class SummaryScreen(HasContext, Screen):
         yield KeyBar(id="key-bar")
 
     def on_mount(self) -> None:
-        self.app.sub_title = tr(self.ctx.lang, "Summary")
+        self.app.sub_title = _("Summary")
         bind_pipeline_key(self)
         # The numbers and the list of reps are read side by side: "me" is resolved by the
         # reader itself, so nothing waits for the selector to fill.
@@ -152,15 +154,15 @@ class SummaryScreen(HasContext, Screen):
     def _set_reps(self, me: str, reps: list[str]) -> None:
         options: list[tuple[Text, str]] = []
         if me:
-            options.append((Text(f"Me ({me})"), ME))
-        options += [(Text("All reps"), ALL), (Text("Reps side by side"), COMPARE)]
-        options += [(Text(name or "(no owner)"), name) for name in reps if name != me or not me]
+            options.append((Text(_("Me ({me})").format(me=me)), ME))
+        options += [(Text(_("All reps")), ALL), (Text(_("Reps side by side")), COMPARE)]
+        options += [(Text(name or _("(no owner)")), name) for name in reps if name != me or not me]
         if self.rep == ME and not me:
             self.rep = ALL  # nobody is "me" here: the numbers being read are everyone's already
         select = self.query_one("#rep", Select)
         with self.prevent(Select.Changed):
             select.set_options(options)
-            select.value = self.rep if any(value == self.rep for _, value in options) else ALL
+            select.value = self.rep if any(value == self.rep for _label, value in options) else ALL
         self._reps_listed = True
 
     @on(Select.Changed, "#rep")
@@ -201,7 +203,7 @@ class SummaryScreen(HasContext, Screen):
     def refresh_numbers(self) -> None:
         """Read the funnel and the week for the current choice (two workers, in parallel)."""
         self._token += 1
-        self.query_one("#status", Static).update(Text("Reading the funnel…"))
+        self.query_one("#status", Static).update(Text(_("Reading the funnel…")))
         self._read_funnel(self._token, self.rep, self.period)
         self._read_week(self._token, self.rep)
 
@@ -236,31 +238,33 @@ class SummaryScreen(HasContext, Screen):
     def _show_funnel(self, token: int, rep: str, owner: str | None, period_key: str, result: Any) -> None:
         if token != self._token:
             return  # a newer choice is being read
-        period = dict(PERIODS)[period_key]
-        who = "all reps" if owner is None else owner
+        period = _(dict(PERIODS)[period_key])
+        seen = self.ctx.store.seen_as(owner)  # a rep on a team server sees only their own
+        who = _("all reps") if seen is None else seen
         if rep == COMPARE:
-            who = "reps side by side"
+            who = _("reps side by side")
             self.shown = {**self.shown, "compare": result, "summary": None}
             total = sum(s["deals"] for s in result)
-            self._update("funnel", compare_table(result) if result else Text("No deals in this period."))
+            self._update("funnel", compare_table(result) if result else Text(_("No deals in this period.")))
             self._update("stages", Text(""))
             self._update("totals", Text(""))
             self._update("breakdown", Text(""))
         else:
             self.shown = {**self.shown, "summary": result, "compare": None}
             total = result["deals"]
-            self._update("funnel", Group(Text("Funnel: deals that reached each stage", style="bold"),
+            self._update("funnel", Group(Text(_("Funnel: deals that reached each stage"), style="bold"),
                                          funnel_bars(result)))
             self._update("stages", stage_table(result))
             totals, note = side_by_side(totals_table(result), tiers_table(result)), currency_note(result)
             self._update("totals", Group(totals, note) if note.plain else totals)  # no blank line for one currency
             self._update("breakdown", side_by_side(reasons_table(result), sources_table(result)))
+        now = self.ctx.now()
         store = self.ctx.store
         if len(store.pipelines()) > 1:  # a rep with one pipeline sees nothing new
             who = f"{store.pipeline(self.ctx.pipeline).label(self.ctx.lang)} · {who}"
-        status = Text(f"{who} · {period} · {total} deals · as of "
-                      f"{self.ctx.now().astimezone(self.ctx.tz):%Y-%m-%d %H:%M} · "
-                      f"{SMALL_MARK} = fewer than 10 deals behind the rate")
+        status = Text(_("{who} · {period} · {n} deals · as of {when} · {mark} = fewer than 10 deals "
+                        "behind the rate").format(
+            who=who, period=period, n=total, when=format_shown(now, self.ctx.tz, now=now), mark=SMALL_MARK))
         self.query_one("#status", Static).update(status)
 
     def _show_week(self, token: int, week: dict[str, Any]) -> None:

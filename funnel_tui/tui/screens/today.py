@@ -18,26 +18,28 @@ from textual.screen import Screen
 from textual.widgets import Label, OptionList
 from textual.widgets.option_list import Option
 
-from funnel_tui.domain.dates import format_local
+from funnel_tui.domain.dates import format_shown
+from funnel_tui.i18n import N_, _
 from funnel_tui.store import StoreError
 from funnel_tui.tui.context import HasContext
 from funnel_tui.tui.pipelines import PIPELINE_BINDINGS, bind_pipeline_key, has_pipelines, next_pipeline
 from funnel_tui.tui.deal_actions import Change, DealActions, neighbour_stage
+from funnel_tui.tui.key_table import localise_bindings
 from funnel_tui.tui.widgets.deal_details import due_line
 from funnel_tui.tui.widgets.key_bar import KeyBar
 
 SECTION_LIMIT = 200  # rows per section; the rest is counted (due) or pointed to (warnings)
 WARNING_SECTIONS = ("dwell_over", "dwell_near", "silent", "no_next_step")
 
-# (key, English, 中文, what an empty section says)
-SECTIONS: tuple[tuple[str, str, str, str], ...] = (
-    ("overdue", "Overdue", "逾期", "nothing overdue"),
-    ("24h", "Due within 24 h", "24小时内到期", "nothing due in the next 24 h"),
-    ("3d", "Due within 3 days", "3天内到期", "nothing else due in 3 days"),
-    ("dwell_over", "Too long in stage", "停留超期", "no deal past its stage limit"),
-    ("dwell_near", "Nearing the stage limit", "停留临近上限", "no deal near its stage limit"),
-    ("no_next_step", "No next step", "无下一步", "every open deal has a next step"),
-    ("silent", "Silent", "久未联系", "nobody has gone quiet"),
+# (key, heading, what an empty section says)
+SECTIONS: tuple[tuple[str, str, str], ...] = (
+    ("overdue", N_("Overdue"), N_("nothing overdue")),
+    ("24h", N_("Due within 24 h"), N_("nothing due in the next 24 h")),
+    ("3d", N_("Due within 3 days"), N_("nothing else due in 3 days")),
+    ("dwell_over", N_("Too long in stage"), N_("no deal past its stage limit")),
+    ("dwell_near", N_("Nearing the stage limit"), N_("no deal near its stage limit")),
+    ("no_next_step", N_("No next step"), N_("every open deal has a next step")),
+    ("silent", N_("Silent"), N_("nobody has gone quiet")),
 )
 
 
@@ -71,17 +73,17 @@ class TodayScreen(HasContext, Screen):
     """Overdue, due within 24 h and 3 days, dwell warnings, no next step, silent deals."""
 
     BINDINGS = [
-        Binding("d", "done", "Done", tooltip="Mark the follow-up done: note, then the next one"),
-        Binding("1", "snooze(1)", "+1d", tooltip="Snooze the follow-up a day"),
-        Binding("3", "snooze(3)", "+3d", tooltip="Snooze the follow-up three days"),
-        Binding("w", "snooze(7)", "+1w", tooltip="Snooze the follow-up a week"),
-        Binding("l", "log", "Log touch",
-                tooltip="Log a call or visit on the row's deal: it completes the row's follow-up; plan the next"),
-        Binding("m", "move_next", "Next stage", tooltip="Move the row's deal to the next stage (Won asks first)"),
-        Binding("enter", "open", "Open", tooltip="Open the row's deal"),
-        Binding("r", "reload", "Reload", show=False, tooltip="Read everything again"),
-        Binding("question_mark", "app.help", "Help", key_display="?", tooltip="All keys"),
-        Binding("escape", "back", "Back", tooltip="Back to the board"),
+        Binding("d", "done", N_("Done"), tooltip=N_("Mark the follow-up done: note, then the next one")),
+        Binding("1", "snooze(1)", N_("+1d"), tooltip=N_("Snooze the follow-up a day")),
+        Binding("3", "snooze(3)", N_("+3d"), tooltip=N_("Snooze the follow-up three days")),
+        Binding("w", "snooze(7)", N_("+1w"), tooltip=N_("Snooze the follow-up a week")),
+        Binding("l", "log", N_("Log touch"),
+                tooltip=N_("Log a call or visit on the row's deal: it completes the row's follow-up; plan the next")),
+        Binding("m", "move_next", N_("Next stage"), tooltip=N_("Move the row's deal to the next stage (Won asks first)")),
+        Binding("enter", "open", N_("Open"), tooltip=N_("Open the row's deal")),
+        Binding("r", "reload", N_("Reload"), show=False, tooltip=N_("Read everything again")),
+        Binding("question_mark", "app.help", N_("Help"), key_display="?", tooltip=N_("All keys")),
+        Binding("escape", "back", N_("Back"), tooltip=N_("Back to the board")),
     ]
     """
     | Key | Action |
@@ -116,6 +118,7 @@ class TodayScreen(HasContext, Screen):
 
     def __init__(self) -> None:
         super().__init__()
+        localise_bindings(self)
         self.actions = DealActions(self)
 
     def compose(self) -> ComposeResult:
@@ -144,7 +147,7 @@ class TodayScreen(HasContext, Screen):
         ctx = self.ctx
         store, now = ctx.store, ctx.now()
         pipeline = store.pipeline(ctx.pipeline).key  # the board's pipeline (all of it when just one)
-        out: dict[str, list[tuple[str, Text, RowRef]]] = {key: [] for key, *_ in SECTIONS}
+        out: dict[str, list[tuple[str, Text, RowRef]]] = {key: [] for key, *_words in SECTIONS}
         for item in store.due(now=now, within="3d", pipeline=pipeline):
             if item.bucket not in ("overdue", "24h", "3d"):
                 continue
@@ -165,11 +168,11 @@ class TodayScreen(HasContext, Screen):
             line.append(str(w.customer), style="bold")
             line.append(f"  · {self._stage_name(w.stage)}  ", style="dim")
             if w.kind in ("dwell_over", "dwell_near"):
-                line.append(f"{w.days}d in stage (limit {w.limit}d)")
+                line.append(_("{days}d in stage (limit {limit}d)").format(days=w.days, limit=w.limit))
             elif w.kind == "silent":
-                line.append(f"silent {w.days}d (cadence {w.limit}d)")
+                line.append(_("silent {days}d (cadence {limit}d)").format(days=w.days, limit=w.limit))
             else:
-                line.append(f"no follow-up planned · {w.days}d in stage")
+                line.append(_("no follow-up planned · {days}d in stage").format(days=w.days))
             out[w.kind].append((f"{w.kind}-{w.deal_id}", line, RowRef(w.deal_id, w.customer, w.stage)))
         return out
 
@@ -182,34 +185,34 @@ class TodayScreen(HasContext, Screen):
         if old_index is not None:
             old_id = ol.get_option_at_index(old_index).id
         sections = self._sections()
-        lang = self.ctx.lang
         ol.clear_options()
         options: list[Option] = []
-        for key, en, zh, empty in SECTIONS:
+        for key, heading, empty in SECTIONS:
             rows = sections[key]
             capped = key in WARNING_SECTIONS and len(rows) > SECTION_LIMIT
             count = f"{SECTION_LIMIT}+" if capped else str(len(rows))
-            header = Text(f"{zh if lang == 'zh' else en} · {count}", style="bold reverse")
+            header = Text(f"{_(heading)} · {count}", style="bold reverse")
             options.append(Option(header, id=f"h-{key}", disabled=True))
             if not rows:
-                options.append(Option(Text(f"  {empty}", style="dim"), id=f"e-{key}", disabled=True))
+                options.append(Option(Text(f"  {_(empty)}", style="dim"), id=f"e-{key}", disabled=True))
             for option_id, line, ref in rows[:SECTION_LIMIT]:
                 options.append(TodayRow(Text("  ").append_text(line), ref, option_id))
             if capped:
-                more = f"  … and more (funnel warnings --kind {key} lists them all)"
+                more = "  " + _("… and more (funnel warnings --kind {key} lists them all)").format(key=key)
                 options.append(Option(Text(more, style="dim"), id=f"m-{key}", disabled=True))
             elif len(rows) > SECTION_LIMIT:
-                options.append(Option(Text(f"  … {len(rows) - SECTION_LIMIT} more", style="dim"),
-                                      id=f"m-{key}", disabled=True))
+                hidden = len(rows) - SECTION_LIMIT
+                more = "  " + _("… {n} more").format(n=hidden)
+                options.append(Option(Text(more, style="dim"), id=f"m-{key}", disabled=True))
         ol.add_options(options)
         self._place_cursor(ol, old_index, old_id if keep == "id" else None)
-        tz = self.ctx.tz
-        now = self.ctx.now().astimezone(tz)
-        title = "今日" if lang == "zh" else "Today"
+        tz, now = self.ctx.tz, self.ctx.now()
+        title = _("Today")
         store = self.ctx.store
         if len(store.pipelines()) > 1:  # a rep with one pipeline sees nothing new
-            title += f" · {store.pipeline(self.ctx.pipeline).label(lang)}"
-        self.query_one("#today-title", Label).update(Text(f"{title} · {now:%a} {format_local(now, tz)}"))
+            title += f" · {store.pipeline(self.ctx.pipeline).label(self.ctx.lang)}"
+        self.query_one("#today-title", Label).update(
+            Text(title + " · " + format_shown(now, tz, now=now, weekday=True)))
         self.refresh_bindings()
 
     @staticmethod

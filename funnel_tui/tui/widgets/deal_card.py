@@ -13,11 +13,11 @@ from datetime import datetime, tzinfo
 from rich.text import Text
 
 from funnel_tui.domain.dates import humanize_delta
-from funnel_tui.domain.money import format_compact
+from funnel_tui.domain.money import format_compact_in
 from funnel_tui.domain.rules import dwell
 from funnel_tui.domain.text import truncate_to_width
-from funnel_tui.i18n import pgettext
-from funnel_tui.tui.i18n import tr
+from funnel_tui.domain.vocab import DEAL_STATUS, LOST_REASON, RISK_LEVEL
+from funnel_tui.i18n import _, pgettext
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,20 +31,27 @@ class CardColours:
     muted: str = "bright_black"
 
 
-RISK_MARK = {"high": "▲high", "medium": "◆med", "low": "▽low"}
+RISK_SIGN = {"high": "▲", "medium": "◆", "low": "▽"}
 
 
-def next_step_badge(due: datetime | None, now: datetime, tz: tzinfo, lang: str = "en") -> tuple[str, str]:
+def risk_mark(risk: str) -> str:
+    """`▲high` / `◆med` / `▽low` (`▲高` …): the card's short risk label."""
+    return RISK_SIGN.get(risk, "") + RISK_LEVEL.label(risk, short=True)
+
+
+def next_step_badge(due: datetime | None, now: datetime, tz: tzinfo) -> tuple[str, str]:
     """(kind, text): kind is overdue / today / upcoming / none."""
     if due is None:
-        return "none", tr(lang, "no next step")
+        return "none", _("no next step")
     if due < now:
-        return "overdue", f"⏰ {tr(lang, 'overdue')} {humanize_delta(now - due)}"
+        return "overdue", "⏰ " + _("overdue {span}").format(span=humanize_delta(now - due))
     local_due, local_now = due.astimezone(tz), now.astimezone(tz)
     if local_due.date() == local_now.date():
-        return "today", f"◷ {tr(lang, 'today')} {local_due:%H:%M}"
+        return "today", "◷ " + _("today {time}").format(time=f"{local_due:%H:%M}")
     days = (local_due.date() - local_now.date()).days
-    return "upcoming", f"◷ {local_due:%m-%d} (+{days}d)"
+    # Translators: a next step's day on a card: 11-26 (+2d) is in two days, on 26 November.
+    return "upcoming", "◷ " + pgettext("card", "{month:02d}-{day:02d} (+{days}d)").format(
+        month=local_due.month, day=local_due.day, days=days)
 
 
 def card_text(
@@ -91,7 +98,7 @@ def card_text(
         card.append(badge, style=colours.success if progress[0] >= progress[1] else colours.accent)
     card.append("\n")
 
-    money = Text(format_compact(deal.get("amount") or 0), style="bold")
+    money = Text(format_compact_in(deal.get("amount") or 0, lang), style="bold")
     if deal.get("currency") and deal["currency"] != "CNY":
         money.append(f" {deal['currency']}", style=colours.muted)
     money.append(f" · {deal.get('probability', 0)}%")
@@ -99,19 +106,19 @@ def card_text(
     if risk:
         money.append(" · ")
         style = {"high": colours.error, "medium": colours.warning}.get(risk, colours.muted)
-        money.append(RISK_MARK.get(risk, risk), style=style)
+        money.append(risk_mark(risk), style=style)
     money.truncate(width, overflow="ellipsis")
     card.append_text(money)
     card.append("\n")
 
     badges = Text()
     if lost:
-        badges.append(f"✗ {tr(lang, 'lost')}: ", style=colours.error)
-        badges.append(truncate_to_width(deal.get("lost_reason") or "", max(width - 8, 1)))
+        badges.append(f"✗ {DEAL_STATUS.label('lost')}: ", style=colours.error)
+        badges.append(truncate_to_width(LOST_REASON.label_text(deal.get("lost_reason")), max(width - 8, 1)))
     elif deal.get("status") == "won":
-        badges.append(f"✓ {tr(lang, 'won')}", style=colours.success)
+        badges.append(f"✓ {DEAL_STATUS.label('won')}", style=colours.success)
     else:
-        kind, text = next_step_badge(deal.get("next_follow_up_at"), now, tz, lang)
+        kind, text = next_step_badge(deal.get("next_follow_up_at"), now, tz)
         style = {"overdue": f"bold {colours.error}", "today": colours.warning,
                  "upcoming": colours.success, "none": f"italic {colours.warning}"}[kind]
         badges.append(text, style=style)
@@ -122,7 +129,9 @@ def card_text(
         d = dwell(entered, now, max_dwell_days)
         if d.state != "ok":
             # A fifth line only for rotting deals, so healthy cards stay short.
-            badge = Text(f"⌛ {tr(lang, d.state)} {d.whole_days}d ({tr(lang, 'max')} {d.limit})",
+            words = (_("over {days}d (max {limit})") if d.state == "over"
+                     else _("near {days}d (max {limit})"))
+            badge = Text("⌛ " + words.format(days=d.whole_days, limit=d.limit),
                          style=colours.error if d.state == "over" else colours.warning)
             badge.truncate(width, overflow="ellipsis")
             card.append("\n")
@@ -181,14 +190,14 @@ def compact_card_text(deal: dict, *, width: int, now: datetime, tz: tzinfo, max_
     progress (☑2/5) ends the money line, or the badges' line, where it fits."""
     card = _customer_line(deal, width, tier, colours, deal.get("status") == "lost")
     card.append("\n")
-    money = Text(format_compact(deal.get("amount") or 0), style="bold")
+    money = Text(format_compact_in(deal.get("amount") or 0, lang), style="bold")
     if deal.get("currency") and deal["currency"] != "CNY":
         money.append(f" {deal['currency']}", style=colours.muted)
     money.append(f" · {deal.get('probability', 0)}%")
     risk = deal.get("risk_level")
     if risk:
         style = {"high": colours.error, "medium": colours.warning}.get(risk, colours.muted)
-        money.append(" " + RISK_MARK.get(risk, risk)[0], style=style)
+        money.append(" " + RISK_SIGN.get(risk, risk[:1]), style=style)
     badges = compact_badges(deal, now=now, tz=tz, max_dwell_days=max_dwell_days, colours=colours)
     if progress and progress[0] and progress[1]:
         mark = Text(f" ☑{progress[0]}/{progress[1]}",
@@ -206,4 +215,4 @@ def compact_card_text(deal: dict, *, width: int, now: datetime, tz: tzinfo, max_
     return card
 
 
-__all__ = ["CardColours", "card_text", "compact_badges", "compact_card_text", "next_step_badge"]
+__all__ = ["CardColours", "card_text", "compact_badges", "compact_card_text", "next_step_badge", "risk_mark"]

@@ -12,13 +12,22 @@ from typing import Any, Callable, Mapping, Sequence
 from rich.table import Table
 from rich.text import Text
 
-from funnel_tui.domain.dates import format_local, humanize_delta
+from funnel_tui.domain.dates import format_day, format_shown, humanize_delta
 from funnel_tui.domain.money import format_money, weighted_minor
 from funnel_tui.domain.rules import dwell
 from funnel_tui.domain.stages import StageDef
-from funnel_tui.i18n import _
+from funnel_tui.domain.text import display_width, pad_to_width
+from funnel_tui.domain.vocab import (
+    DEAL_STATUS,
+    FOLLOWUP_KIND,
+    HISTORY_KIND,
+    LOST_REASON,
+    RISK_LEVEL,
+    column_name,
+)
+from funnel_tui.i18n import N_, _, pgettext
 
-TIMELINE_LIMIT = 300  # newest entries shown; older history stays in `funnel show --format json`
+TIMELINE_LIMIT = 300  # timeline entries to a page: the Deal screen's `o` shows the next page
 # Columns that change as a side effect of another entry already on the timeline.
 _QUIET_FIELDS = {"last_contact_at", "stage_entered_at", "closed_at", "probability_custom", "deleted_at"}
 
@@ -27,18 +36,26 @@ ItemLabel = Callable[[str, str], str]  # (stage key, item id) -> the playbook it
 
 
 def due_label(due_at: datetime, now: datetime) -> str:
-    """`overdue 2d` / `in 5h`: how far a follow-up is from now."""
+    """`overdue 2d` / `in 5h` (`逾期 2天` / `5小时后`): how far a follow-up is from now."""
     delta = due_at - now
-    return f"overdue {humanize_delta(delta)}" if delta < timedelta(0) else f"in {humanize_delta(delta)}"
+    span = humanize_delta(delta)
+    return _("overdue {span}").format(span=span) if delta < timedelta(0) else _("in {span}").format(span=span)
 
 
 def due_line(due_at: datetime, kind: str, *, now: datetime, tz: tzinfo) -> Text:
-    """`2026-11-24 08:00  overdue 2h   call     `: the start of a follow-up's row."""
+    """`2026-11-24 08:00  overdue 2h   call     ` (`11月24日 周二 08:00  逾期 2小时   电话`): the start
+    of a follow-up's row, padded by display width so the rows line up."""
+    when = format_shown(due_at, tz, now=now)
     line = Text()
-    line.append(f"{format_local(due_at, tz)}  ", style="bold red" if due_at < now else "bold")
-    line.append(f"{due_label(due_at, now):<12} ")
-    line.append(f"{kind:<8} ")
+    line.append(f"{pad_to_width(when, max(16, display_width(when)))}  ",
+                style="bold red" if due_at < now else "bold")
+    line.append(f"{pad_to_width(due_label(due_at, now), 12)} ")
+    line.append(f"{pad_to_width(FOLLOWUP_KIND.label(kind), 8)} ")
     return line
+
+
+def _days(n: int) -> str:
+    return pgettext("time span", "{n}d").format(n=n)
 
 
 def fields_table(deal: Mapping[str, Any], stage: StageDef | None, stage_label: StageLabel, *,
@@ -50,59 +67,67 @@ def fields_table(deal: Mapping[str, Any], stage: StageDef | None, stage_label: S
     money = format_money(deal["amount"] or 0, deal.get("currency") or "")
     weighted = format_money(weighted_minor(deal["amount"] or 0, deal["probability"] or 0),
                             deal.get("currency") or "")
-    prob = f"{deal['probability']} %" + ("" if deal.get("probability_custom") else " (stage default)")
+    prob = (_("{p} %") if deal.get("probability_custom") else _("{p} % (stage default)")).format(
+        p=deal["probability"])
     stay = ""
     if deal.get("stage_entered_at") and deal["status"] == "open":
         d = dwell(deal["stage_entered_at"], now, stage.max_dwell_days if stage else None)
-        stay = f"{d.whole_days}d" + (f" of {d.limit}d" if d.limit else "") + (
-            f" ({d.state})" if d.state != "ok" else "")
+        stay = _days(d.whole_days)
+        if d.limit:
+            stay = _("{days} of {limit}").format(days=stay, limit=_days(d.limit))
+        if d.state != "ok":
+            stay += " (" + (pgettext("dwell", "near") if d.state == "near" else pgettext("dwell", "over")) + ")"
     nxt = deal.get("next_follow_up_at")
     rows: list[tuple[str, Any]] = [
-        ("Stage", stage_label(deal["stage"])),
-        ("Status", deal["status"]),
-        ("In stage", stay),
-        ("Amount", money),
-        ("Probability", prob),
-        ("Weighted", weighted),
-        ("Expected close", deal["expected_close"].isoformat() if deal.get("expected_close") else ""),
-        ("Owner", deal.get("owner")),
-        ("Source", deal.get("source")),
-        ("Lead score", deal.get("lead_score")),
-        ("Contact", deal.get("contact_name")),
-        ("Role", deal.get("contact_role")),
-        ("Phone", deal.get("contact_phone")),
-        ("Email", deal.get("contact_email")),
-        ("Industry", deal.get("industry")),
-        ("Company size", deal.get("company_size")),
-        ("Risk", deal.get("risk_level")),
-        ("Risk note", deal.get("risk_note")),
-        ("Mitigation", deal.get("mitigation")),
-        ("Budget", deal.get("budget")),
-        ("Decision chain", deal.get("decision_chain")),
-        ("Pain points", deal.get("pain_points")),
-        ("Competitors", deal.get("competitors")),
-        ("Lost reason", deal.get("lost_reason")),
-        ("Notes", deal.get("notes")),
-        ("Next step", (format_local(nxt, tz) + f"  ({due_label(nxt, now)})") if nxt else "none"),
-        ("Last contact", format_local(deal.get("last_contact_at"), tz)),
-        ("Created", format_local(deal.get("created_at"), tz)),
-        ("Stage entered", format_local(deal.get("stage_entered_at"), tz)),
-        ("Closed", format_local(deal.get("closed_at"), tz)),
-        ("External id", deal.get("external_id")),
-        ("UID", deal.get("uid")),
-        ("Version", deal.get("version")),
+        (N_("Stage"), stage_label(deal["stage"])),
+        (N_("Status"), DEAL_STATUS.label(deal["status"])),
+        (N_("In stage"), stay),
+        (N_("Amount"), money),
+        (N_("Probability"), prob),
+        (N_("Weighted"), weighted),
+        (N_("Expected close"), format_day(deal.get("expected_close"))),
+        (N_("Owner"), deal.get("owner")),
+        (N_("Source"), deal.get("source")),
+        (N_("Lead score"), deal.get("lead_score")),
+        (N_("Contact"), deal.get("contact_name")),
+        (N_("Role"), deal.get("contact_role")),
+        (N_("Phone"), deal.get("contact_phone")),
+        (N_("Email"), deal.get("contact_email")),
+        (N_("Industry"), deal.get("industry")),
+        (N_("Company size"), deal.get("company_size")),
+        (N_("Risk"), RISK_LEVEL.label(deal.get("risk_level"))),
+        (N_("Risk note"), deal.get("risk_note")),
+        (N_("Mitigation"), deal.get("mitigation")),
+        (N_("Budget"), deal.get("budget")),
+        (N_("Decision chain"), deal.get("decision_chain")),
+        (N_("Pain points"), deal.get("pain_points")),
+        (N_("Competitors"), deal.get("competitors")),
+        (N_("Lost reason"), LOST_REASON.label_text(deal.get("lost_reason"))),
+        (N_("Notes"), deal.get("notes")),
+        (N_("Next step"), (format_shown(nxt, tz, now=now) + f"  ({due_label(nxt, now)})") if nxt else _("none")),
+        (N_("Last contact"), format_shown(deal.get("last_contact_at"), tz, now=now)),
+        (N_("Created"), format_shown(deal.get("created_at"), tz, now=now)),
+        (N_("Stage entered"), format_shown(deal.get("stage_entered_at"), tz, now=now)),
+        (N_("Closed"), format_shown(deal.get("closed_at"), tz, now=now)),
+        (N_("External id"), deal.get("external_id")),
+        (N_("UID"), deal.get("uid")),
+        (N_("Version"), deal.get("version")),
     ]
     for name, value in rows:
-        table.add_row(Text(name), Text("" if value is None else str(value)))
+        table.add_row(Text(_(name)), Text("" if value is None else str(value)))
     return table
 
 
 def timeline(touches: Sequence[Mapping], followups: Sequence[Mapping], history: Sequence[Mapping],
-             stage_label: StageLabel, tz: tzinfo, item_label: ItemLabel | None = None) -> Text:
-    """Touches, stage moves and edits, newest first, in local time."""
+             stage_label: StageLabel, tz: tzinfo, item_label: ItemLabel | None = None, *,
+             now: datetime | None = None, limit: int = TIMELINE_LIMIT,
+             unread: int = 0) -> tuple[Text, int]:
+    """Touches, stage moves and edits, newest first, in local time (relative to `now`): the
+    newest `limit` entries, and how many older ones are not shown (`unread`: history rows not
+    even read)."""
     entries: list[tuple[datetime, int, Text]] = []
     for t in touches:
-        line = Text(f"{t['kind']} logged", style="bold")
+        line = Text(_("{kind} logged").format(kind=FOLLOWUP_KIND.label(t["kind"])), style="bold")
         if t.get("note"):
             line.append("  ")
             line.append(str(t["note"]))
@@ -113,28 +138,29 @@ def timeline(touches: Sequence[Mapping], followups: Sequence[Mapping], history: 
     for h in history:
         if h["field"] == "probability" and h["action"] in moves:
             continue
-        line = history_line(h, fus, stage_label, tz, item_label)
+        line = history_line(h, fus, stage_label, tz, item_label, now)
         if line is not None:
             entries.append((h["at"], h["id"], line))
     entries.sort(key=lambda e: (e[0], e[1]), reverse=True)
     out = Text()
-    for at, _order, line in entries[:TIMELINE_LIMIT]:
-        out.append(f"{format_local(at, tz)}  ", style="dim")
+    for at, _order, line in entries[:limit]:
+        out.append(f"{format_shown(at, tz, now=now)}  ", style="dim")
         out.append_text(line)
         out.append("\n")
-    if len(entries) > TIMELINE_LIMIT:
-        out.append(f"… {len(entries) - TIMELINE_LIMIT} older entries not shown\n", style="dim")
+    older = max(len(entries) - limit, 0) + unread
+    if older:
+        out.append(_("… {n} older entries: o shows more").format(n=older) + "\n", style="dim")
     if not entries:
-        out.append("nothing yet", style="dim")
-    return out
+        out.append(_("nothing yet"), style="dim")
+    return out, older
 
 
 def history_line(h: Mapping, fus: Mapping[int, Mapping], stage_label: StageLabel, tz: tzinfo,
-                 item_label: ItemLabel | None = None) -> Text | None:
+                 item_label: ItemLabel | None = None, now: datetime | None = None) -> Text | None:
     """One history row as the rep reads it; None for rows another entry already says."""
     kind, field = h["kind"], h.get("field") or ""
     undo = str(h.get("action") or "").startswith("undo:")
-    line = Text("undo: " if undo else "", style="italic")
+    line = Text(_("undo: ") if undo else "", style="italic")
     if kind == "touch":
         return None  # shown from the touch itself (voided touches drop out)
     if field.startswith("check:"):  # check:<stage>:<item>, "1" ticked / "0" unticked
@@ -144,36 +170,47 @@ def history_line(h: Mapping, fus: Mapping[int, Mapping], stage_label: StageLabel
         line.append(text)
         line.append(f" ({stage_label(stage)})", style="dim")
         return line
-    if kind in ("created", "imported"):
-        line.append(f"{kind} in {stage_label(h.get('to_stage'))}", style="bold")
+    if kind == "created":
+        line.append(_("created in {stage}").format(stage=stage_label(h.get("to_stage"))), style="bold")
+    elif kind == "imported":
+        line.append(_("imported in {stage}").format(stage=stage_label(h.get("to_stage"))), style="bold")
     elif kind == "stage":
-        line.append(f"moved {stage_label(h.get('from_stage'))} → {stage_label(h.get('to_stage'))}",
-                    style="bold")
+        line.append(_("moved {from_stage} → {to_stage}").format(
+            from_stage=stage_label(h.get("from_stage")), to_stage=stage_label(h.get("to_stage"))), style="bold")
     elif kind in ("won", "lost", "reopened", "deleted", "restored"):
-        line.append(kind, style="bold")
+        line.append(HISTORY_KIND.label(kind), style="bold")
     elif kind == "followup":
         parts = field.split(".")
         fu = fus.get(int(parts[1])) if len(parts) == 3 and parts[1].isdigit() else None
-        what = f"{fu['kind']} " if fu else ""
+        subject = _("{kind} follow-up").format(kind=FOLLOWUP_KIND.label(fu["kind"])) if fu else _("follow-up")
         if parts[-1] == "due_at":
             new = _parse_iso(h.get("new"))
-            line.append(f"{what}follow-up moved to {format_local(new, tz) if new else '?'}")
+            when = format_shown(new, tz, now=now) if new else "?"
+            line.append(_("{subject} moved to {when}").format(subject=subject, when=when))
         else:
-            status = h.get("new")
-            verb = {"open": "planned", "done": "done", "canceled": "canceled"}.get(status or "", status or "")
-            line.append(f"{what}follow-up {verb}")
+            status = h.get("new") or ""
             if status == "open" and fu:
-                line.append(f" for {format_local(fu['due_at'], tz)}")
+                text = _("{subject} planned for {when}").format(
+                    subject=subject, when=format_shown(fu["due_at"], tz, now=now))
+            elif status in _FOLLOW_UP_VERBS:
+                text = _(_FOLLOW_UP_VERBS[status]).format(subject=subject)
+            else:
+                text = f"{subject} {status}"
+            line.append(text)
     elif kind == "field":
         if field in _QUIET_FIELDS:
             return None
-        line.append(f"{field}: ", style="bold")
+        line.append(f"{column_name(field)}: ", style="bold")
         line.append(_shown(field, h.get("old")))
         line.append(" → ")
         line.append(_shown(field, h.get("new")))
     else:
         line.append(f"{kind} {field}")
     return line
+
+
+_FOLLOW_UP_VERBS = {"open": N_("{subject} planned"), "done": N_("{subject} done"),
+                    "canceled": N_("{subject} canceled")}
 
 
 def _parse_iso(text: str | None) -> datetime | None:
@@ -194,4 +231,10 @@ def _shown(field: str, text: str | None) -> str:
             return format_money(int(text))
         except ValueError:
             return text
+    if field == "risk_level":
+        return RISK_LEVEL.label(text)
+    if field == "lost_reason":
+        return LOST_REASON.label_text(text)
+    if field == "status":
+        return DEAL_STATUS.label(text)
     return text

@@ -2,13 +2,16 @@
 
 Textual's Footer rebuilds a widget per key on every focus change (≈200 ms with the board's
 sixteen keys on this machine); this draws one line and redraws only when the line changes.
-It reads the same `active_bindings` (so `check_action` decides), hiding keys that cannot act.
+It reads the same `active_bindings` (so `check_action` decides), hiding keys that cannot act;
+their descriptions are already in the rep's language (`key_table.localise_bindings`).
 """
 
 from __future__ import annotations
 
 from rich.text import Text
 from textual.widgets import Static
+
+from funnel_tui.i18n import _
 
 
 FIRST = ("app.help", "help", "app.quit", "quit")  # actions shown before every other key
@@ -60,5 +63,5 @@ class KeyBar(Static):
             line.append(f" {keys} ", style="reverse")
             line.append(f" {what}  ")
         line.append(" ^p ", style="reverse")
-        line.append(" Palette")
+        line.append(" " + _("Palette"))
         self.update(line, layout=False)  # one docked line: its size never changes

@@ -18,9 +18,10 @@ from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from funnel_tui.domain.currency_totals import format_total, rates_of_column
-from funnel_tui.domain.money import format_compact
+from funnel_tui.domain.money import format_compact_in
 from funnel_tui.domain.stages import StageDef
 from funnel_tui.domain.text import truncate_to_width
+from funnel_tui.i18n import N_, _, active_lang, pgettext
 
 CardRenderer = Callable[[dict, int], Text]
 
@@ -46,8 +47,8 @@ class DealList(OptionList):
     """The cards of one stage. j/k move like the arrows."""
 
     BINDINGS = [
-        Binding("j", "cursor_down", "Down", show=False),
-        Binding("k", "cursor_up", "Up", show=False),
+        Binding("j", "cursor_down", N_("Down"), show=False),
+        Binding("k", "cursor_up", N_("Up"), show=False),
     ]
 
     # The list's size is fixed by CSS (1fr), so a card more or less changes only what it
@@ -119,13 +120,19 @@ class StageColumn(Vertical):
         head.append(" " * max(width - Text(name).cell_len - len(str(count)), 1))
         head.append(str(count), style="bold")
         head.append("\n")
+        lang = active_lang()
+
+        def short(minor: int) -> str:
+            return format_compact_in(minor, lang)
+
         by_currency, rates = self.totals.get("by_currency") or {}, rates_of_column(self.totals)
-        amount = format_total({c: v["amount"] for c, v in by_currency.items()}, rates, format_compact)
+        amount = format_total({c: v["amount"] for c, v in by_currency.items()}, rates, short)
         head.append(f"Σ {amount}")
         # In several currencies without a rate the amounts alone fill the line.
         if self.status == "open" and not (len(by_currency) > 1 and self.totals.get("amount") is None):
-            weighted = format_total({c: v["weighted"] for c, v in by_currency.items()}, rates, format_compact)
-            head.append(f"  w {weighted}", style="italic")
+            weighted = format_total({c: v["weighted"] for c, v in by_currency.items()}, rates, short)
+            # Translators: the column header's weighted total, e.g. "w 12.5k" (short: columns are narrow).
+            head.append("  " + pgettext("column header", "w {amount}").format(amount=weighted), style="italic")
         # The header's size is fixed by CSS: no layout pass (that would redraw every column).
         self.header.update(head, layout=False)
 
@@ -162,14 +169,14 @@ class StageColumn(Vertical):
             options.append(option_for(row))
             options.append(None)
         if self.more_count:
-            options.append(MoreOption(Text(f"▼ {self.more_count} more…", style="italic"), self.status))
+            options.append(MoreOption(Text(_("▼ {n} more…").format(n=self.more_count), style="italic"), self.status))
             options.append(None)
         if self.show_lost and self.lost_rows:
             for row in self.lost_rows:
                 options.append(option_for(row))
                 options.append(None)
             if self.lost_more:
-                options.append(MoreOption(Text("▼ more lost…", style="italic"), "lost"))
+                options.append(MoreOption(Text(_("▼ more lost…"), style="italic"), "lost"))
         while options and options[-1] is None:
             options.pop()
         with self.app.batch_update():

@@ -3,7 +3,8 @@ tiers, lost reasons, sources, the week against last, reps side by side.
 
 Pure functions of what `store.summary` / `store.review` answered; every cell is a Text, so
 a rep, source or lost reason called `Acme [/]` shows as written. Rates resting on fewer
-than 10 deals are starred.
+than 10 deals are starred. Words in the rep's language; amounts grouped in English and in
+万/亿 in Chinese.
 """
 
 from __future__ import annotations
@@ -14,12 +15,20 @@ from rich.table import Table
 from rich.text import Text
 
 from funnel_tui.domain.currency_totals import format_total, rates_of
+from funnel_tui.domain.dates_zh import format_zh
 from funnel_tui.domain.funnel import SMALL_MARK, days_label, rate_label
-from funnel_tui.domain.money import format_compact, format_money
+from funnel_tui.domain.money import format_compact_in, format_money
 from funnel_tui.domain.text import display_width
-from funnel_tui.i18n import _
+from funnel_tui.domain.vocab import LOST_REASON
+from funnel_tui.i18n import _, active_lang, pgettext
 
 BAR_WIDTH = 40
+
+
+def amount_text(minor: int) -> str:
+    """A summary amount: grouped in English (1,250,000), 万/亿 in Chinese (125万)."""
+    lang = active_lang()
+    return format_compact_in(minor, lang) if lang == "zh" else format_money(minor)
 
 
 def _table(*columns: str, right: tuple[int, ...] = (), title: str | None = None) -> Table:
@@ -63,7 +72,7 @@ def funnel_bars(s: dict[str, Any]) -> Text:
     leak = s.get("weakest_step")
     if leak:
         names = {st["key"]: st["name"] for st in stages}
-        out.append("Weakest step: ", style="bold")
+        out.append(_("Weakest step: "), style="bold")
         out.append(f"{names[leak['stage']]} → {names[leak['next']]}  "
                    f"{rate_label(leak['n'], leak['d'], leak['rate'], leak['small_sample'])}\n")
     return out
@@ -72,7 +81,7 @@ def funnel_bars(s: dict[str, Any]) -> Text:
 def money(s: dict[str, Any], row: dict[str, Any], key: str, sep: str = " + ") -> str:
     """An amount of the summary: one number (≈ when converted at the rep's rates), or one per
     currency when a currency in it has no rate (one per line with sep "\n")."""
-    return format_total(row[f"{key}_by_currency"], rates_of(s), format_money, sep=sep)
+    return format_total(row[f"{key}_by_currency"], rates_of(s), amount_text, sep=sep)
 
 
 def currency_note(s: dict[str, Any]) -> Text:
@@ -90,8 +99,8 @@ def currency_note(s: dict[str, Any]) -> Text:
 
 
 def stage_table(s: dict[str, Any]) -> Table:
-    table = _table("Stage", "Reached", "Now", "→ next (n/N)", "Avg days", "Dwell now", "Open", "Weighted",
-                   right=(1, 2, 3, 4, 5, 6, 7), title="Stages")
+    table = _table(_("Stage"), _("Reached"), _("Now"), _("→ next (n/N)"), _("Avg days"), _("Dwell now"),
+                   pgettext("summary column", "Open"), _("Weighted"), right=(1, 2, 3, 4, 5, 6, 7), title=_("Stages"))
     for st in s["stages"]:
         table.add_row(
             Text(st["name"]), Text(str(st["reached"])), Text(str(st["current"])),
@@ -103,50 +112,53 @@ def stage_table(s: dict[str, Any]) -> Table:
 
 
 def totals_table(s: dict[str, Any]) -> Table:
-    table = _table("", "", title="Totals")
-    table.add_row(Text("Won / lost"), Text(f"{s['won']} / {s['lost']}"))
-    table.add_row(Text("Win rate"), Text(rate_label(s["win_rate_n"], s["win_rate_d"], s["win_rate"],
-                                                    s["win_rate_small_sample"]) or "—"))
-    table.add_row(Text("Won amount"), Text(money(s, s, "won_amount")))
-    table.add_row(Text("Open pipeline"), Text(money(s, s, "open_amount")))
-    table.add_row(Text("Weighted pipeline"), Text(money(s, s, "weighted_pipeline"), style="bold"))
-    table.add_row(Text("Sales cycle"), Text(days_label(s["avg_cycle_days"])))
+    table = _table("", "", title=_("Totals"))
+    table.add_row(Text(_("Won / lost")), Text(f"{s['won']} / {s['lost']}"))
+    table.add_row(Text(_("Win rate")), Text(rate_label(s["win_rate_n"], s["win_rate_d"], s["win_rate"],
+                                                       s["win_rate_small_sample"]) or "—"))
+    table.add_row(Text(_("Won amount")), Text(money(s, s, "won_amount")))
+    table.add_row(Text(_("Open pipeline")), Text(money(s, s, "open_amount")))
+    table.add_row(Text(_("Weighted pipeline")), Text(money(s, s, "weighted_pipeline"), style="bold"))
+    table.add_row(Text(_("Sales cycle")), Text(days_label(s["avg_cycle_days"])))
     return table
 
 
 def tiers_table(s: dict[str, Any]) -> Table:
-    table = _table("Tier", "Deals", "Weighted", right=(1, 2), title="Tiers (open deals)")
+    table = _table(_("Tier"), _("Deals"), _("Weighted"), right=(1, 2), title=_("Tiers (open deals)"))
     for tier in "ABC":
-        table.add_row(Text(tier), Text(str(s["tiers"][tier])), Text(format_money(s["tier_weighted"][tier])))
+        table.add_row(Text(tier), Text(str(s["tiers"][tier])), Text(amount_text(s["tier_weighted"][tier])))
     return table
 
 
 def reasons_table(s: dict[str, Any]) -> Table:
-    table = _table("Lost reason", "Deals", right=(1,), title="Lost reasons")
+    table = _table(_("Lost reason"), _("Deals"), right=(1,), title=_("Lost reasons"))
     for reason, n in s["lost_reasons"].items():
-        table.add_row(Text(reason or "(none)"), Text(str(n)))
+        table.add_row(Text(LOST_REASON.label_text(reason) or _("(none)")), Text(str(n)))
     if not s["lost_reasons"]:
-        table.add_row(Text("none lost"), Text(""))
+        table.add_row(Text(_("none lost")), Text(""))
     return table
 
 
 def sources_table(s: dict[str, Any]) -> Table:
-    table = _table("Source", "Deals", "Won", "Win rate", right=(1, 2, 3), title="By source")
+    table = _table(_("Source"), _("Deals"), pgettext("summary column", "Won"), _("Win rate"), right=(1, 2, 3), title=_("By source"))
     for source, v in s["by_source"].items():
-        table.add_row(Text(source or "(none)"), Text(str(v["reached_first"])), Text(str(v["won"])),
+        table.add_row(Text(source or _("(none)")), Text(str(v["reached_first"])), Text(str(v["won"])),
                       Text(rate_label(v["won"], v["won"] + v["lost"], v["win_rate"], v["small_sample"])
                            if v["won"] + v["lost"] else "—"))
     return table
 
 
 def week_table(r: dict[str, Any]) -> Table:
-    table = _table("", "This week", "Last week", "4-week avg", right=(1, 2, 3),
-                   title=f"This week (from {r['week_start']:%a %d %b}) vs last")
-    names = {"new_deals": "New deals", "wins": "Wins", "losses": "Losses", "won_amount": "Won amount"}
+    start = r["week_start"]
+    day = format_zh(start, start.tzinfo, with_time=False) if active_lang() == "zh" else f"{start:%a %d %b}"
+    table = _table("", _("This week"), _("Last week"), _("4-week avg"), right=(1, 2, 3),
+                   title=_("This week (from {day}) vs last").format(day=day))
+    names = {"new_deals": _("New deals"), "wins": _("Wins"), "losses": _("Losses"), "won_amount": _("Won amount")}
+    lang = active_lang()
     for m in r["metrics"]:
         if m["metric"] == "won_amount":
-            cells = (format_compact(m["this_week"]), format_compact(m["last_week"]),
-                     format_compact(round(m["avg_4_weeks"])))
+            cells = (format_compact_in(m["this_week"], lang), format_compact_in(m["last_week"], lang),
+                     format_compact_in(round(m["avg_4_weeks"]), lang))
         else:
             cells = (str(m["this_week"]), str(m["last_week"]), f"{m['avg_4_weeks']:.1f}")
         table.add_row(Text(names[m["metric"]]), *(Text(c) for c in cells))
@@ -159,13 +171,14 @@ def week_table(r: dict[str, Any]) -> Table:
 def bottleneck_text(r: dict[str, Any]) -> Text:
     flagged = [c for c in r["conversion"] if c["bottleneck"]]
     if not flagged:
-        return Text(f"No bottleneck: no stage stayed below {r['threshold'] * 100:.0f} % two weeks running.")
+        return Text(_("No bottleneck: no stage stayed below {pct:.0f} % two weeks running.")
+                    .format(pct=r["threshold"] * 100))
     out = Text()
     for c in flagged:
         lw, wb = c["last_week"], c["week_before"]
-        out.append("Bottleneck: ", style="bold reverse")
-        out.append(f" {c['name']} → next below {r['threshold'] * 100:.0f} % two weeks running "
-                   f"({lw['n']}/{lw['d']}, then {wb['n']}/{wb['d']})"
+        out.append(_("Bottleneck: "), style="bold reverse")
+        out.append(" " + _("{stage} → next below {pct:.0f} % two weeks running ({n1}/{d1}, then {n2}/{d2})").format(
+            stage=c["name"], pct=r["threshold"] * 100, n1=lw["n"], d1=lw["d"], n2=wb["n"], d2=wb["d"])
                    + (f" {SMALL_MARK}" if c["small_sample"] else "") + "\n")
     return out
 
@@ -173,13 +186,13 @@ def bottleneck_text(r: dict[str, Any]) -> Text:
 def compare_table(reps: list[dict[str, Any]]) -> Table:
     steps = [st["key"] for st in reps[0]["stages"] if st["conversion_d"] is not None] if reps else []
     names = {st["key"]: st["name"] for st in reps[0]["stages"]} if reps else {}
-    table = _table("Rep", "Deals", "Won", "Lost", "Win rate", "Won amount", "Weighted", "Cycle",
-                   *(f"{names[k]} →" for k in steps), right=tuple(range(1, 8 + len(steps))),
-                   title="Reps side by side")
+    table = _table(_("Rep"), _("Deals"), pgettext("summary column", "Won"), pgettext("summary column", "Lost"), _("Win rate"), _("Won amount"), _("Weighted"),
+                   _("Cycle"), *(f"{names[k]} →" for k in steps), right=tuple(range(1, 8 + len(steps))),
+                   title=_("Reps side by side"))
     for s in reps:
         by_key = {st["key"]: st for st in s["stages"]}
         table.add_row(
-            Text(s["owner"] or "(no owner)"), Text(str(s["deals"])), Text(str(s["won"])), Text(str(s["lost"])),
+            Text(s["owner"] or _("(no owner)")), Text(str(s["deals"])), Text(str(s["won"])), Text(str(s["lost"])),
             Text(rate_label(s["win_rate_n"], s["win_rate_d"], s["win_rate"], s["win_rate_small_sample"]) or "—"),
             Text(money(s, s, "won_amount")), Text(money(s, s, "weighted_pipeline")),
             Text(days_label(s["avg_cycle_days"])),
@@ -191,7 +204,7 @@ def compare_table(reps: list[dict[str, Any]]) -> Table:
 
 def side_by_side(*tables: Table) -> Table:
     grid = Table.grid(padding=(0, 4))
-    for _ in tables:
+    for _each in tables:
         grid.add_column()
     grid.add_row(*tables)
     return grid

@@ -1,0 +1,142 @@
+"""The trend (domain/trend.py) in SQL: the flow and the cohort conversion of each period.
+
+Like the weekly review (store/review.py), whose queries these generalise from three or six
+weeks to any run of periods: one indexed range query per kind of event, less the same rows of
+undone actions, and one cohort query that follows each period's entrants along their own
+path (ix_history_path). Reads inside the caller's transaction; everything counts as of `now`.
+
+`stages` is the pipeline's stage set now, archived ones included: every period is read through
+today's map, as the review reads its weeks (an entry into a split stage counts for its first
+part; a split's or merge's relabel move is no entry). Won amounts are exact sums past 64 bits
+(tables.exact_sum_sql).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Sequence
+
+from sqlalchemy import text
+from sqlalchemy.engine import Connection
+
+from funnel_tui.domain.stages import StageDef, StageMap
+from funnel_tui.domain.trend import FLOW_METRICS, Window
+from funnel_tui.store.history import live_sql, skipped_actions_sql
+from funnel_tui.store.summary import DealSet, position_case, set_clause
+from funnel_tui.store.tables import exact_sum_sql, exact_total, utc_text
+
+ENTRY = "h.kind IN ('created', 'stage') AND (h.kind = 'created' OR {to_pos} > {from_pos})"
+
+
+def _params(smap: StageMap, wins: Sequence[Window], *, now: datetime, deals: DealSet):
+    """Bind values, the period CASE over a column, the deal-set WHERE and the entry rule."""
+    params: dict[str, Any] = {"lo": utc_text(wins[0][0]), "hi": utc_text(wins[-1][1]), "now": utc_text(now)}
+    whens = []
+    for i in reversed(range(len(wins))):  # newest first: the first start at or before the row
+        params[f"tw{i}"] = utc_text(wins[i][0])
+        whens.append(f"WHEN {{col}} >= :tw{i} THEN {i}")
+    period = "CASE " + " ".join(whens) + " END"
+    where = set_clause(deals, params)
+    to_pos = position_case("h.to_stage", smap, params, "tq")
+    from_pos = position_case("h.from_stage", smap, params, "fq")
+    return params, period, where, ENTRY.format(to_pos=to_pos, from_pos=from_pos)
+
+
+def _undone_by(conn: Connection, params: dict) -> bool:
+    return conn.execute(text("SELECT 1 FROM undo WHERE at <= :now LIMIT 1"), params).first() is not None
+
+
+def flow(conn: Connection, stages: Sequence[StageDef], wins: Sequence[Window], *, now: datetime,
+         deals: DealSet = DealSet()) -> dict[str, list]:
+    """Per period (domain.trend.flow_from_rows): new_deals, wins, losses, won_amount,
+    cycle_days (Σ), entered:<stage> (each stage history counts as now)."""
+    smap = StageMap.of(stages)
+    params, period, where, entry = _params(smap, wins, now=now, deals=deals)
+    n = len(wins)
+    out: dict[str, list] = {m: [0] * n for m in FLOW_METRICS}
+    out["cycle_days"] = [0.0] * n
+    for s in smap.counted:
+        out[f"entered:{s.key}"] = [0] * n
+    undone = _undone_by(conn, params)
+    kind = "+h.kind" if conn.dialect.name == "sqlite" else "h.kind"  # see review.weekly_flow
+
+    def counts(select: str, where_h: str, group: str) -> dict[tuple, list]:
+        q = (f"SELECT {select} FROM history h JOIN deal d ON d.id = h.deal_id "
+             f"WHERE {where_h} AND h.at >= :lo AND h.at < :hi AND h.at <= :now AND {where} GROUP BY {group}")
+        totals: dict[tuple, list] = {}
+        for *key, count, hi, lo, days in conn.execute(text(q), params):
+            totals[tuple(key)] = [count, exact_total(hi, lo), days or 0.0]
+        if undone:
+            q_undone = q.replace(f"WHERE {where_h}", f"WHERE h.action IN ({skipped_actions_sql('now')}) "
+                                 f"AND {where_h.replace('h.kind', kind)}", 1)
+            for *key, count, hi, lo, days in conn.execute(text(q_undone), params):
+                t = totals[tuple(key)]
+                t[0] -= count
+                t[1] -= exact_total(hi, lo)
+                t[2] -= days or 0.0
+        return totals
+
+    at = period.format(col="h.at")
+    for (w,), (count, _a, _d) in counts(f"{at}, count(*), 0, 0, 0", "h.kind = 'created'", "1").items():
+        out["new_deals"][w] = count
+    for (stage, w), (count, _a, _d) in counts(f"h.to_stage, {at}, count(*), 0, 0, 0", entry, "1, 2").items():
+        stage = smap.key(stage)
+        if f"entered:{stage}" in out:
+            out[f"entered:{stage}"][w] += count
+    won = "h.kind = 'won'"
+    for (kind_, w), (count, amount, days) in counts(
+            f"h.kind, {at}, count(*), {exact_sum_sql(f'CASE WHEN {won} THEN d.amount END')}, "
+            f"sum(CASE WHEN {won} THEN julianday(h.at) - julianday(d.created_at) END)",
+            "h.kind IN ('won', 'lost')", "1, 2").items():
+        if kind_ == "won":
+            out["wins"][w], out["won_amount"][w], out["cycle_days"][w] = count, int(amount), float(days)
+        else:
+            out["losses"][w] = count
+    return out
+
+
+def cohorts(conn: Connection, stages: Sequence[StageDef], wins: Sequence[Window], *, now: datetime,
+            deals: DealSet = DealSet()) -> dict[str, list[tuple[int, int]]]:
+    """`cohort:<stage>` → [(n, d) per period] (domain.trend.cohorts_from_rows): d deals entered
+    the stage in the period; n of them have reached the next stage since, as of `now`. Keys
+    are read through today's map, as review.weekly_cohorts reads them (whose weeks these are)."""
+    smap = StageMap.of(stages)
+    params, period, where, entry = _params(smap, wins, now=now, deals=deals)
+    order = [smap.position[s.key] for s in smap.counted]
+    nxt_whens = []
+    for i, (key, pos) in enumerate(sorted(smap.position.items())):
+        later = [p for p in order if p > pos]
+        if later:
+            params[f"nk{i}"] = key
+            nxt_whens.append(f"WHEN :nk{i} THEN {int(min(later))}")
+    out = {f"cohort:{s.key}": [(0, 0)] * len(wins) for s in smap.counted}
+    if not nxt_whens:
+        return out
+    x_pos = position_case("x.to_stage", smap, params, "xq")
+    undone = _undone_by(conn, params)
+    live_h = live_sql("h", "now") if undone else "1 = 1"
+    live_x = live_sql("x", "now") if undone else "1 = 1"
+    x_at = "+x.at" if conn.dialect.name == "sqlite" else "x.at"  # SQLite's planner hint (review.py)
+    rows = conn.execute(text(f"""
+        WITH entrants AS MATERIALIZED (
+          SELECT h.deal_id, h.to_stage, {period.format(col='h.at')} AS wk, min(h.id) AS first_id,
+                 (CASE h.to_stage {' '.join(nxt_whens)} END) AS next_pos
+          FROM history h JOIN deal d ON d.id = h.deal_id
+          WHERE {entry} AND h.at >= :lo AND h.at < :hi AND h.at <= :now AND {where} AND {live_h}
+          GROUP BY h.deal_id, h.to_stage, wk)
+        SELECT e.to_stage, e.wk, count(*),
+               sum(CASE WHEN EXISTS (
+                     SELECT 1 FROM history x
+                     WHERE x.deal_id = e.deal_id AND x.to_stage IS NOT NULL AND x.id > e.first_id
+                       AND {x_at} <= :now AND {x_pos} >= e.next_pos AND {live_x})
+                   THEN 1 ELSE 0 END)
+        FROM entrants e WHERE e.next_pos IS NOT NULL
+        GROUP BY e.to_stage, e.wk"""), params).all()
+    for stage, w, d, n in rows:
+        key = f"cohort:{smap.key(stage)}"
+        if key in out and w is not None:
+            values = list(out[key])
+            was_n, was_d = values[int(w)]
+            values[int(w)] = (was_n + int(n or 0), was_d + int(d))
+            out[key] = values
+    return out
