@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from funnel_tui.domain.rules import TierCutoffs, tier_cutoffs
-from funnel_tui.domain.stage_plan import find_pipeline
 from funnel_tui.domain.stages import PipelineDef, StageDef, of_pipeline
 from funnel_tui.store import board_sql, personal
 from funnel_tui.store.due_read import named_rows
@@ -46,6 +45,10 @@ class BoardReader:
     def pipeline(self, text: str | None = None) -> PipelineDef:
         """A pipeline by key or name; None is the default one (Store.pipeline; an unknown one
         raises the domain's StageChangeError, which the Store words as a StoreError)."""
+        if not text:  # the default one: as find_pipeline answers it, without loading stage_plan
+            return next(p for p in self.pipelines() if p.is_default)
+        from funnel_tui.domain.stage_plan import find_pipeline
+
         return find_pipeline(self.pipelines(), text)
 
     def stages(self, pipeline: str | None = None) -> tuple[StageDef, ...]:
