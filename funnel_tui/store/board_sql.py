@@ -12,12 +12,13 @@ No SQLAlchemy here: this module is on the board's first frame.
 
 from __future__ import annotations
 
-from decimal import Decimal
-from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping, Sequence
 
-from funnel_tui.domain.currency_totals import BASE_CURRENCY, RATE_PREFIX, Rates, column_totals, one_currency
 from funnel_tui.domain.rules import TIER_A_SHARE, TIER_B_SHARE
 from funnel_tui.domain.stages import PIPELINE_COLUMNS, STAGE_COLUMNS, PipelineDef, StageDef
+
+if TYPE_CHECKING:
+    from funnel_tui.domain.currency_totals import Rates
 
 STATUSES = ("open", "won", "lost")
 
@@ -136,6 +137,8 @@ def totals(rows: Iterable[tuple], read_rates: Callable[[], Rates]) -> dict[str, 
     """Rows of totals_sql as the store returns them: per stage, domain.currency_totals'
     column_totals (per currency, and in the base currency at the rep's rates). `read_rates`
     is asked only when the board holds more than one currency (most pipelines: one query)."""
+    from funnel_tui.domain.currency_totals import Rates, column_totals, one_currency
+
     per: dict[str, dict[str, dict[str, int]]] = {}
     for stage, currency, n, a_hi, a_lo, w_hi, w_lo in rows:
         per.setdefault(stage, {})[currency] = {"count": n, "amount": exact_total(a_hi, a_lo),
@@ -148,6 +151,10 @@ def totals(rows: Iterable[tuple], read_rates: Callable[[], Rates]) -> dict[str, 
 def rates(rows: Iterable[tuple]) -> Rates:
     """Rows of RATES_SQL as the rates into the base currency, CNY (kept as the text typed and
     read back as an exact Decimal)."""
+    from decimal import Decimal
+
+    from funnel_tui.domain.currency_totals import BASE_CURRENCY, RATE_PREFIX, Rates
+
     return Rates(BASE_CURRENCY, {key[len(RATE_PREFIX):]: Decimal(value) for key, value in rows
                                  if key.startswith(RATE_PREFIX) and key[len(RATE_PREFIX):] != BASE_CURRENCY})
 
