@@ -12,18 +12,36 @@ DAY = timedelta(days=1)
 
 Bucket = Literal["overdue", "24h", "3d"]
 BUCKETS: tuple[Bucket, ...] = ("overdue", "24h", "3d")
+# Where each bucket ends, counted from now (it starts where the one before it ends).
+BUCKET_ENDS: dict[Bucket, timedelta] = {"overdue": timedelta(0), "24h": timedelta(hours=24),
+                                        "3d": timedelta(hours=72)}
+# What `funnel due --within 7d` lists beyond the last bucket.
+LATER = "later"
+LISTED_BUCKETS: tuple[str, ...] = (*BUCKETS, LATER)
 WITHIN = {"24h": timedelta(hours=24), "3d": timedelta(hours=72), "7d": timedelta(days=7)}
 
 
 def due_bucket(due_at: datetime, now: datetime) -> Bucket | None:
     """overdue: due < now; 24h: now ≤ due < now+24h; 3d: now+24h ≤ due < now+72h."""
-    if due_at < now:
-        return "overdue"
-    if due_at < now + timedelta(hours=24):
-        return "24h"
-    if due_at < now + timedelta(hours=72):
-        return "3d"
+    for bucket in BUCKETS:
+        if due_at < now + BUCKET_ENDS[bucket]:
+            return bucket
     return None
+
+
+def listed_bucket(due_at: datetime, now: datetime) -> str:
+    """The bucket of a follow-up `funnel due` lists: one of BUCKETS, else "later"."""
+    return due_bucket(due_at, now) or LATER
+
+
+def bucket_counts(due_before_ends: Sequence[int], total: int) -> dict[str, int]:
+    """How many fall in each of LISTED_BUCKETS, from how many are due before each bucket's
+    end (BUCKET_ENDS, in BUCKETS order) and how many there are in all: what SQL counts."""
+    counts, before = {}, 0
+    for bucket, upto in zip(BUCKETS, due_before_ends, strict=True):
+        counts[bucket], before = upto - before, upto
+    counts[LATER] = total - before
+    return counts
 
 
 def due_buckets(items: Iterable[tuple[object, datetime]], now: datetime) -> dict[str, list]:

@@ -10,32 +10,26 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Sequence
 
-from sqlalchemy import String, and_, case, func, literal, literal_column, or_, select
+from sqlalchemy import String, and_, bindparam, case, func, literal, literal_column, or_, select, text
 from sqlalchemy.engine import Connection
 
-from funnel_tui.domain.rules import WITHIN, TierCutoffs, cadence, due_bucket, tier_cutoffs
+from funnel_tui.domain.rules import TierCutoffs, bucket_counts, cadence, tier_cutoffs
 from funnel_tui.domain.stages import StageDef
-from funnel_tui.domain.tiers import AMOUNT_CODES, AmountTiers, TierSettingError, amount_tiers, tiering_of
+from funnel_tui.domain.tiers import (
+    AMOUNT_CODES,
+    THRESHOLD_SETTINGS,
+    AmountTiers,
+    TierSettingError,
+    amount_tiers,
+    tiering_of,
+)
+from funnel_tui.store import board_sql, due_sql
+from funnel_tui.store.due_sql import TIME_PARAMS, DueItem
 from funnel_tui.store.errors import StoreError
 from funnel_tui.store.settings import get_setting, read_rates
-from funnel_tui.store.tables import OPEN, WEIGHTED, D, F, from_db, open_clause, to_db, weighted_sql
+from funnel_tui.store.tables import WEIGHTED, D, F, from_db, open_clause, to_db
 
 TierScheme = TierCutoffs | AmountTiers
-
-
-@dataclass(frozen=True, slots=True)
-class DueItem:
-    """One open follow-up on an open deal, with its due bucket (DESIGN §6 `due`)."""
-
-    followup_id: int
-    deal_id: int
-    customer: str
-    title: str
-    stage: str
-    kind: str
-    due_at: datetime
-    bucket: str
-    note: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,37 +45,29 @@ class WarningItem:
 
 
 WARNING_ORDER = ("dwell_over", "dwell_near", "silent", "no_next_step")
-BUCKETS = ("overdue", "24h", "3d", "later")
 
 
-def _due_query(now: datetime, within: str, owner: str | None, stage_keys: Sequence[str] | None = None):
-    horizon = to_db(now + WITHIN[within])
-    q = (
-        select(F.c.id, F.c.deal_id, F.c.kind, F.c.due_at, F.c.note, D.c.customer, D.c.title, D.c.stage)
-        .join(D, D.c.id == F.c.deal_id)
-        .where(and_(F.c.status == OPEN, F.c.due_at < horizon, D.c.deleted_at.is_(None), D.c.status != "lost"))
-        .order_by(F.c.due_at, F.c.id)
-    )
-    if stage_keys is not None:  # one pipeline of several
-        q = q.where(D.c.stage.in_(list(stage_keys)))
-    return q.where(D.c.owner == owner) if owner else q
+def _due_statement(sql: str, *, rows: bool):
+    """The due SQL (due_sql.py) as SQLAlchemy runs it: times bound and read through the
+    due_at column's type, so SQLite and PostgreSQL each get their own form."""
+    stmt = text(sql).bindparams(*(bindparam(p, type_=F.c.due_at.type) for p in TIME_PARAMS if f":{p}" in sql))
+    if not rows:
+        return stmt
+    return stmt.columns(F.c.id, F.c.deal_id, F.c.kind, F.c.due_at, F.c.note, D.c.customer, D.c.title, D.c.stage)
 
 
-def _due_items(rows, now: datetime) -> list[DueItem]:
-    out = []
-    for r in rows:
-        due_at = from_db(r.due_at)
-        bucket = due_bucket(due_at, now) or "3d"  # 7d window: beyond 72h still listed as later
-        if due_at >= now + timedelta(hours=72):
-            bucket = "later"
-        out.append(DueItem(r.id, r.deal_id, r.customer, r.title, r.stage, r.kind, due_at, bucket, r.note))
-    return out
+def _stages(stage_keys: Sequence[str] | None) -> int | None:
+    """How many stage keys select one pipeline's deals (None: every pipeline's)."""
+    return None if stage_keys is None else len(stage_keys)
 
 
 def due(conn: Connection, *, now: datetime, within: str = "3d", owner: str | None = None,
         stage_keys: Sequence[str] | None = None) -> list[DueItem]:
     """Open follow-ups on open deals: overdue, and due within 24h / 3d / 7d."""
-    return _due_items(conn.execute(_due_query(now, within, owner, stage_keys)).all(), now)
+    sql = due_sql.rows_sql(owner=bool(owner), limit=False, stages=_stages(stage_keys))
+    params = due_sql.due_params(now, within, owner, stage_keys=stage_keys)
+    rows = conn.execute(_due_statement(sql, rows=True), params).all()
+    return due_sql.due_items(rows, now, from_db)
 
 
 def due_overview(conn: Connection, *, now: datetime, within: str = "3d", owner: str | None = None,
@@ -91,34 +77,20 @@ def due_overview(conn: Connection, *, now: datetime, within: str = "3d", owner: 
     For a screenful: counting in SQL and building only what is shown costs 20 ms at
     100k deals, where building all 7k items costs 120 ms.
     """
-    at, h24, h72 = (to_db(now + timedelta(hours=h)) for h in (0, 24, 72))
-    counts = _due_query(now, within, owner, stage_keys).with_only_columns(
-        func.count(case((F.c.due_at < at, 1))),
-        func.count(case((and_(F.c.due_at >= at, F.c.due_at < h24), 1))),
-        func.count(case((and_(F.c.due_at >= h24, F.c.due_at < h72), 1))),
-        func.count(case((F.c.due_at >= h72, 1))),
-    ).order_by(None)
-    rows = conn.execute(_due_query(now, within, owner, stage_keys).limit(limit)).all()
-    n = conn.execute(counts).one()
-    return _due_items(rows, now), dict(zip(BUCKETS, n))
-
-
-# SQLite's planner (no statistics) prefers seeking ix_deal_status_stage and reading every
-# open deal's row to scanning the covering partial index: told (INDEXED BY), it reads the
-# weighted values from ix_deal_stage_money alone. The WHERE clause names 'open' literally,
-# or SQLite cannot use a partial index.
-_OPEN_WEIGHTS_SQLITE = (
-    f"SELECT {weighted_sql()} AS w, count(*) "
-    "FROM deal INDEXED BY ix_deal_stage_money "
-    "WHERE status = 'open' AND deleted_at IS NULL GROUP BY w"
-)
+    params = due_sql.due_params(now, within, owner, limit, stage_keys=stage_keys)
+    stages = _stages(stage_keys)
+    rows = conn.execute(_due_statement(due_sql.rows_sql(owner=bool(owner), limit=True, stages=stages), rows=True),
+                        params).all()
+    total, *before_ends = conn.execute(
+        _due_statement(due_sql.counts_sql(owner=bool(owner), stages=stages), rows=False), params).one()
+    return due_sql.due_items(rows, now, from_db), bucket_counts(before_ends, total)
 
 
 def tier_cutoffs_of(conn: Connection, shares: tuple[float, float], owner: str | None = None) -> TierCutoffs:
     """Where A and B start among open deals (per owner when given); `shares` are the
     tier thresholds (settings.tier_shares)."""
-    if conn.dialect.name == "sqlite" and not owner:
-        rows = conn.exec_driver_sql(_OPEN_WEIGHTS_SQLITE).all()
+    if not owner:
+        rows = conn.execute(text(board_sql.open_weights_sql(sqlite=conn.dialect.name == "sqlite"))).all()
     else:
         w = WEIGHTED.label("w")
         rows = conn.execute(select(w, func.count()).where(open_clause(owner)).group_by(w)).all()
@@ -130,8 +102,7 @@ def tier_scheme_of(conn: Connection, shares: tuple[float, float], owner: str | N
     tiers with their thresholds and the rep's exchange rates (domain.tiers)."""
     try:
         if tiering_of(get_setting(conn, "tiering")) == "amount":
-            keys = ("tier_key_min", "tier_major_min", "tier_regular_min")
-            return amount_tiers({k: get_setting(conn, k) for k in keys}, read_rates(conn))
+            return amount_tiers({k: get_setting(conn, k) for k in THRESHOLD_SETTINGS}, read_rates(conn))
     except TierSettingError as exc:
         raise StoreError(str(exc)) from None
     return tier_cutoffs_of(conn, shares, owner)
