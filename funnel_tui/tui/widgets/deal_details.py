@@ -59,8 +59,9 @@ def _days(n: int) -> str:
 
 
 def fields_table(deal: Mapping[str, Any], stage: StageDef | None, stage_label: StageLabel, *,
-                 now: datetime, tz: tzinfo) -> Table:
-    """Every field of the deal, two columns: name, value (money grouped, times local)."""
+                 now: datetime, tz: tzinfo, tier: str | None = None) -> Table:
+    """Every field of the deal, two columns: name, value (money grouped, times local); `tier`:
+    the open deal's tier by the tiering in force (A/B/C or by amount)."""
     table = Table(box=None, show_header=False, expand=True, padding=(0, 1))
     table.add_column(style="bold", no_wrap=True)
     table.add_column(ratio=1, overflow="fold")
@@ -85,6 +86,7 @@ def fields_table(deal: Mapping[str, Any], stage: StageDef | None, stage_label: S
         (N_("Amount"), money),
         (N_("Probability"), prob),
         (N_("Weighted"), weighted),
+        (N_("Tier"), tier),
         (N_("Expected close"), format_day(deal.get("expected_close"))),
         (N_("Owner"), deal.get("owner")),
         (N_("Source"), deal.get("source")),
