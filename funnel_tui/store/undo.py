@@ -22,6 +22,7 @@ from funnel_tui.domain.stage_history import is_setup
 from funnel_tui.domain.undo import what_was_done
 from funnel_tui.store.checklist import is_tick, undo_check
 from funnel_tui.store.followups import refresh_next_follow_up
+from funnel_tui.store.scoring import is_rule_row, undo_rules
 from funnel_tui.store.history import TRACKED, apply_changes, deal_row, deser, history_row, live_sql, record, ser
 from funnel_tui.store.stage_setup import undo_setup
 from funnel_tui.store.tables import D, F, H, T, U, to_db
@@ -58,8 +59,9 @@ def undo(conn: Connection, *, now: datetime, authors: tuple[str, ...] | None = N
     # columns together (status ↔ closed_at) hold at every statement.
     restore: dict[int, dict[str, Any]] = {}
     setup = [dict(row) for row in rows if is_setup(row)]  # stage changes: no deal
+    rules = [dict(row) for row in rows if is_rule_row(row)]  # scorecard changes: no deal either
     for row in rows:  # newest first: the oldest row's "old" value wins
-        if is_setup(row):
+        if is_setup(row) or is_rule_row(row):
             continue
         deal_ids.setdefault(row["deal_id"], None)
         if is_tick(row):
@@ -81,6 +83,8 @@ def undo(conn: Connection, *, now: datetime, authors: tuple[str, ...] | None = N
         apply_changes(conn, deal, changes, now=now, action=action, kind_for=kinds)
     if setup:  # after the deals are back in their stages: a created stage can go again
         undo_setup(conn, setup, now=now, action=action)
+    if rules:
+        undo_rules(conn, rules, now=now, action=action)
     skip = set(imported)  # their follow-ups did not change
     for deal_id in deal_ids:
         if deal_id not in skip:
