@@ -8,6 +8,7 @@
     followups   follow-up, done, log, snooze
     reads       due, warnings, list, show
     summary     summary, review
+    scorecard   scorecard (show, add, edit, remove, rescore, explain)
     exchange    export, import
     backup      backup create | list | restore
     team        team init | add-rep | add-lead | migrate | whoami (PostgreSQL)
@@ -34,6 +35,7 @@ from funnel_tui.cli import (
     followups,
     forecast,
     reads,
+    scorecard,
     summary,
     team,
     trend,
@@ -53,7 +55,8 @@ from funnel_tui.i18n import _
 
 # The order of `funnel --help`: each group adds its commands in turn.
 COMMAND_GROUPS = (admin.register_board, web.register, deals.register, followups.register, reads.register,
-                  admin.register, summary.register, trend.register, forecast.register, exchange.register, backup.register, team.register)
+                  admin.register, summary.register, trend.register, forecast.register, scorecard.register,
+                  exchange.register, backup.register, team.register)
 
 
 def build_parser() -> argparse.ArgumentParser:

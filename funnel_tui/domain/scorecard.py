@@ -22,13 +22,14 @@ from dataclasses import asdict, dataclass
 from typing import Any, Iterable, Mapping, Sequence
 
 from funnel_tui.domain.rules import QUALIFY_MIN_SCORE
+from funnel_tui.domain.text import clean_text
 from funnel_tui.domain.vocab import FOLLOWUP_KIND, column_name
-from funnel_tui.i18n import N_, _, active_lang, translator
+from funnel_tui.i18n import N_, NP_, _, active_lang, ngettext, translator
 
 __all__ = [
     "ATTRIBUTE", "BEHAVIOUR", "ATTRIBUTE_FIELDS", "ANY_KIND", "MAX_SCORE", "Rule", "Hit", "Score",
     "DEFAULT_RULES", "score", "company_size_number", "parse_band", "parse_rule", "rule_text",
-    "rule_from_json", "rule_json", "qualifies",
+    "rule_from_json", "rule_json", "qualifies", "explain_lines",
 ]
 
 ATTRIBUTE = "attribute"
@@ -231,10 +232,75 @@ def describe(rule: Rule, lang: str | None = None) -> str:
     return tr.gettext(_KIND_TOUCH).format(kind=kind)
 
 
+SCORECARD_FIELD = "scorecard"  # the history field of a deal scored by the scorecard (store.scoring)
+_SCORECARD_COLUMN = NP_("column", "scorecard")  # its name in tables, for the catalog
+
+
+def score_note(new: str | None, lang: str | None = None) -> str:
+    """A `scorecard` history row's `new` (JSON: the score and the rules that gave it, store.scoring)
+    as a person reads it: `scored by the scorecard: company size 50–200 +2, attended a demo +3 = 5`."""
+    import json
+
+    try:
+        data = json.loads(new or "")
+        rules = [(rule_from_json(r), r.get("matched")) for r in data.get("rules", [])]
+    except (ValueError, TypeError, KeyError, AttributeError):
+        return new or ""
+    parts = ", ".join(f"{rule_text(r, lang)} {r.points:+d}" for r, _m in rules if r is not None)
+    total = "—" if data.get("score") is None else data["score"]
+    if data.get("raw") is not None and data.get("raw") != total:
+        total = _("{raw}, capped to {value}").format(raw=data["raw"], value=total)
+    return _("scored by the scorecard: {rules} = {total}").format(rules=parts or "—", total=total)
+
+
+def headline(ex: Mapping[str, Any]) -> str:
+    """The score in a few words: `8/10 — qualifies (6 or more)`, `none: no rule … matches yet`."""
+    stored = ex["score"]
+    if stored is None:
+        return _("none: no rule of the scorecard matches yet") if ex.get("rules") else \
+            _("none: the scorecard has no rules")
+    if qualifies(stored):
+        return _("{score}/10 — qualifies ({min} or more)").format(score=stored, min=QUALIFY_MIN_SCORE)
+    return _("{score}/10 — below {min}, not qualified yet").format(score=stored, min=QUALIFY_MIN_SCORE)
+
+
+def explain_lines(ex: Mapping[str, Any], lang: str | None = None, *,
+                  with_headline: bool = True) -> list[tuple[int, str]]:
+    """A deal's score explained, one line each, in the active language (the Deal screen and
+    `funnel scorecard explain`): the score and whether it qualifies, hand-set or the
+    scorecard's, the rules that give points (with what they matched), the cap, and a score
+    the rules no longer give. `ex` is store.scoring.explain's. Each line comes with its
+    depth (0, or 1 for a rule's line)."""
+    stored, now, hand = ex["score"], ex["now"], ex["by_hand"]
+    lines: list[tuple[int, str]] = []
+
+    def say(text: str, depth: int = 0) -> None:
+        lines.append((depth, text))
+
+    if with_headline:
+        say(_("Lead score {headline}").format(headline=headline(ex)))
+    if stored is not None and hand:
+        say(_("set by hand: holds until cleared (empty the lead score); the scorecard gives {n}:")
+            .format(n="—" if now.value is None else now.value))
+    elif stored is not None:
+        say(_("by the scorecard:"))
+    for h in now.hits:
+        if h.rule.kind == BEHAVIOUR:
+            n = int(h.matched)
+            seen = ngettext("{n} touch", "{n} touches", n).format(n=n)
+        else:
+            seen = h.matched
+        say(f"{h.rule.points:+d} {rule_text(h.rule, lang)} ({seen})", 1)
+    if now.capped:
+        say(_("sum {raw}, capped to {value} (scores run 0–10)").format(raw=now.raw, value=now.value))
+    if not hand and stored != now.value:
+        say(_("the rules changed since it was scored: they give {n} now (funnel scorecard rescore)")
+            .format(n="—" if now.value is None else now.value))
+    return lines
+
+
 def parse_rule(kind: str, field: str, pattern: str, points: Any, label: str = "", label_zh: str = "") -> Rule:
     """A rule from what a person typed, checked; ValueError naming what is wrong."""
-    from funnel_tui.domain.text import clean_text
-
     kind = (kind or "").strip().casefold()
     kind = {"behavior": BEHAVIOUR, "属性": ATTRIBUTE, "行为": BEHAVIOUR}.get(kind, kind)
     if kind not in KINDS:

@@ -50,8 +50,10 @@ def what_was_done(rows: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
     if rules:  # a change to the scorecard's rules (store.scoring)
         out.update(what="scorecard", fields=list(dict.fromkeys(rules)))
         return out
+    scored = [r["deal_id"] for r in rows if r["field"] == "lead_score"]
     if rows and all(r["field"] in ("lead_score", "scorecard") for r in rows) and any(
-            r["field"] == "scorecard" for r in rows):
+            r["field"] == "scorecard" for r in rows) and len(scored) == len(set(scored)):
+        # (a hand score cleared and the scorecard's put back is two rows on one deal: an edit)
         out.update(what="rescore")  # the scorecard scored deals, and nothing else changed
         return out
     if "imported" in kinds:

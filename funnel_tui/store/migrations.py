@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Callable
 
+from funnel_tui.domain.scorecard import DEFAULT_RULES
 from funnel_tui.domain.vocab import LOST_REASON
 from funnel_tui.i18n import _
 
@@ -272,7 +273,6 @@ def seed_scorecard(conn: "Connection") -> None:
     database, and the upgrade to schema 7 (SQLite and a server alike)."""
     from sqlalchemy import insert, select
 
-    from funnel_tui.domain.scorecard import DEFAULT_RULES
     from funnel_tui.models import ScorecardRule
 
     table = ScorecardRule.__table__

@@ -24,13 +24,13 @@ from typing import Any, Iterable, Mapping, Sequence
 from sqlalchemy import and_, bindparam, delete, func, insert, select, text, update
 from sqlalchemy.engine import Connection
 
-from funnel_tui.domain.scorecard import Rule, Score, rule_from_json, rule_json, score
+from funnel_tui.domain.scorecard import SCORECARD_FIELD, Rule, Score, rule_from_json, rule_json, score
 from funnel_tui.i18n import _
 from funnel_tui.store.errors import NotFound
 from funnel_tui.store.history import apply_changes, deal_row, history_row, live_sql, record, ser
 from funnel_tui.store.tables import IN_CHUNK, SC, D, T, open_clause, to_db
 
-SCORE_FIELD = "scorecard"  # a deal's row: scored by the scorecard
+SCORE_FIELD = SCORECARD_FIELD  # a deal's row: scored by the scorecard
 RULE_FIELD = "scorecard:"  # a setup row: a rule changed
 ATTRIBUTES = ("company_size", "industry", "contact_role", "source")
 
@@ -104,8 +104,7 @@ def apply_scorecard(conn: Connection, deal_id: int, *, now: datetime, action: st
     old = deal["lead_score"]
     if result.value != old:
         deal = apply_changes(conn, deal, {"lead_score": result.value}, now=now, action=action)
-    if result.value is not None:
-        record(conn, [score_row(deal_id, at, action, old, result)])
+    record(conn, [score_row(deal_id, at, action, old, result)])  # even to None: it was the scorecard's doing
     return deal
 
 
@@ -152,8 +151,7 @@ def rescore(conn: Connection, *, now: datetime, action: str, dry_run: bool = Fal
             updates.append({"b_id": d["id"], "b_score": result.value, "b_version": d["version"]})
             rows.append(history_row(d["id"], at, "field", action, field="lead_score",
                                     old=ser(d["lead_score"]), new=ser(result.value)))
-            if result.value is not None:
-                rows.append(score_row(d["id"], at, action, d["lead_score"], result))
+            rows.append(score_row(d["id"], at, action, d["lead_score"], result))
         if updates and not dry_run:
             conn.execute(update(D).where(and_(D.c.id == bindparam("b_id"), D.c.version == bindparam("b_version")))
                          .values(lead_score=bindparam("b_score"), updated_at=at, version=D.c.version + 1), updates)

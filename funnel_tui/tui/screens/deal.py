@@ -177,7 +177,8 @@ class DealScreen(HasContext, Screen):
             stage = store.stage(deal["stage"])
         except (StoreError, ValueError):
             stage = None
-        self.query_one("#fields", Static).update(fields_table(deal, stage, self._stage_label, now=now, tz=tz))
+        self.query_one("#fields", Static).update(fields_table(
+            deal, stage, self._stage_label, now=now, tz=tz, score_why=store.explain_score(self.deal_id)))
         self._fill_follow_ups(store.deal_follow_ups(self.deal_id, open_only=True))
         self._fill_checklist(stage)
         history = store.deal_timeline(self.deal_id, newest=self.history_rows)
