@@ -38,11 +38,11 @@ def _kind_label(kind: str) -> str:
 
 
 def _field_label(rule) -> str:
-    from funnel_tui.domain.scorecard import ANY_KIND
-    from funnel_tui.domain.vocab import FOLLOWUP_KIND, column_name
+    from funnel_tui.domain.scorecard import ANY_KIND, field_name
+    from funnel_tui.domain.vocab import FOLLOWUP_KIND
 
     if rule.kind == "attribute":
-        return column_name(rule.field)
+        return field_name(rule.field)
     return _("any touch") if rule.field == ANY_KIND else FOLLOWUP_KIND.label(rule.field)
 
 

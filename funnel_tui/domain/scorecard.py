@@ -23,7 +23,7 @@ from typing import Any, Iterable, Mapping, Sequence
 
 from funnel_tui.domain.rules import QUALIFY_MIN_SCORE
 from funnel_tui.domain.text import clean_text
-from funnel_tui.domain.vocab import FOLLOWUP_KIND, column_name
+from funnel_tui.domain.vocab import FOLLOWUP_KIND
 from funnel_tui.i18n import N_, NP_, _, active_lang, ngettext, translator
 
 __all__ = [
@@ -210,6 +210,14 @@ def rule_text(rule: Rule, lang: str | None = None) -> str:
 
 
 _FIELD_VALUE = N_("{field}: {value}")
+# The deal fields attribute rules look at, as people name them.
+FIELD_NAMES = {"company_size": N_("company size"), "industry": N_("industry"),
+               "contact_role": N_("decision role"), "source": N_("source")}
+
+
+def field_name(field: str, lang: str | None = None) -> str:
+    """What an attribute rule looks at, in `lang`: `company size` (公司规模)."""
+    return translator(lang or active_lang()).gettext(FIELD_NAMES[field]) if field in FIELD_NAMES else field
 _ANY_MENTIONING = N_("a touch mentioning {words}")
 _ANY_TOUCH = N_("any touch")
 _KIND_MENTIONING = N_("a {kind} touch mentioning {words}")
@@ -222,7 +230,7 @@ def describe(rule: Rule, lang: str | None = None) -> str:
     tr = translator(lang)
     if rule.kind == ATTRIBUTE:
         value = _band_text(rule.pattern) if rule.field == "company_size" else _words_text(rule.pattern)
-        return tr.gettext(_FIELD_VALUE).format(field=column_name(rule.field, lang), value=value)
+        return tr.gettext(_FIELD_VALUE).format(field=field_name(rule.field, lang), value=value)
     words = _words_text(rule.pattern)
     if rule.field == ANY_KIND:
         return tr.gettext(_ANY_MENTIONING).format(words=words) if words else tr.gettext(_ANY_TOUCH)
