@@ -152,7 +152,7 @@ def test_the_explanation_says_who_set_the_score_and_which_rules_gave_it():
                         "+3 attended a demo (1 touch)"]
     hand = [t for _d, t in explain_lines({"score": 4, "by_hand": True, "now": now, "rules": 7}, "en")]
     assert hand[0] == "Lead score 4/10 — below 6, not qualified yet"
-    assert hand[1].startswith("set by hand: holds until cleared") and hand[1].endswith("gives 7:")
+    assert hand[1].startswith("set by hand, holds until cleared") and hand[1].endswith("gives 7:")
     stale = [t for _d, t in explain_lines({"score": 5, "by_hand": False, "now": now, "rules": 7}, "en")]
     assert "they give 7 now" in stale[-1]
     with using("zh"):

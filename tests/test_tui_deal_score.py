@@ -54,7 +54,7 @@ async def test_the_deal_screen_explains_the_score_and_follows_each_change(store,
         await pilot.pause()
         assert store.get_deal(deal)["lead_score"] == 3
         text = fields_text(app)
-        assert "Lead score 3/10 — below 6, not qualified yet set by hand: holds until cleared" in text
+        assert "Lead score 3/10 — below 6, not qualified yet set by hand, holds until cleared" in text
         assert "the scorecard gives 7:" in text
         assert "lead_score: 7 → 3 (by hand)" in " ".join(timeline_text(app).split())
         # Cleared: the scorecard's 7 again.

@@ -288,7 +288,7 @@ def explain_lines(ex: Mapping[str, Any], lang: str | None = None, *,
     if with_headline:
         say(_("Lead score {headline}").format(headline=headline(ex)))
     if stored is not None and hand:
-        say(_("set by hand: holds until cleared (empty the lead score); the scorecard gives {n}:")
+        say(_("set by hand, holds until cleared; the scorecard gives {n}:")
             .format(n="—" if now.value is None else now.value))
     elif stored is not None:
         say(_("by the scorecard:"))
