@@ -138,7 +138,7 @@ def test_a_rescore_takes_a_backup_keeps_hand_scores_and_undoes_as_one(store, now
     assert done["backup"]  # a verified backup first
     assert [store.get_deal(i)["lead_score"] for i in (a, b, c, lost)] == [6, 2, 0, 4]
     again = store.rescore(now=now)
-    assert again["changed"] == 0 and again["backup"] is None  # nothing to do, no backup
+    assert again["changed"] == 0  # nothing to do: no rows, no undo step
     result = store.undo(now=now)
     assert result["what"] == "rescore" and sorted(result["deal_ids"]) == [a, c]
     assert [store.get_deal(i)["lead_score"] for i in (a, b, c)] == [4, 2, 3]

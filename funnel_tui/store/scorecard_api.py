@@ -57,17 +57,13 @@ class ScorecardMethods:
 
     def rescore(self, *, now: datetime, backup: bool = True) -> dict[str, Any]:
         """Score every open deal again with today's rules (hand scores hold): a verified backup
-        first when any score would change, then one action (one undo). Returns {"deals",
-        "changed", "by_hand", "backup"}."""
-        with self.read() as conn:
-            plan = scoring.rescore(conn, now=now, action="", dry_run=True)
+        first, then one action (one undo). Returns {"deals", "changed", "by_hand", "backup"};
+        an action that changed nothing leaves no trace (and no undo step)."""
         path: Path | None = None
-        if plan["changed"] and backup:
+        if backup:
             from funnel_tui.store.backup import backup_before
 
             path = backup_before(self.engine, reason="rescore")
-        if not plan["changed"]:
-            return {**plan, "backup": None}
         with self.write() as conn:
             done = scoring.rescore(conn, now=now, action=new_action())
         return {**done, "backup": str(path) if path else None}

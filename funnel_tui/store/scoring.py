@@ -78,10 +78,13 @@ def by_hand(lead_score: int | None, last: tuple[str, str | None] | None) -> bool
     return field == "lead_score" and new is not None
 
 
-def score_row(deal_id: int, at: datetime, action: str, old: int | None, result: Score) -> dict[str, Any]:
-    """The history row saying the scorecard scored a deal: `new` the score and its rules (JSON)."""
+def score_row(deal_id: int, at: datetime, action: str, old: int | None, result: Score,
+              as_json: Mapping[int | None, dict] | None = None) -> dict[str, Any]:
+    """The history row saying the scorecard scored a deal: `new` the score and its rules (JSON).
+    `as_json`: the rules' JSON by id, made once for a whole rescore."""
+    js = as_json or {}
     new = {"score": result.value, "raw": result.raw,
-           "rules": [{**rule_json(h.rule), "matched": h.matched} for h in result.hits]}
+           "rules": [{**(js.get(h.rule.id) or rule_json(h.rule)), "matched": h.matched} for h in result.hits]}
     return history_row(deal_id, at, "field", action, field=SCORE_FIELD, old=ser(old),
                        new=json.dumps(new, ensure_ascii=False))
 
@@ -119,17 +122,20 @@ def explain(conn: Connection, deal_id: int) -> dict[str, Any]:
             "rules": len(rules)}
 
 
-def rescore(conn: Connection, *, now: datetime, action: str, dry_run: bool = False) -> dict[str, Any]:
+def rescore(conn: Connection, *, now: datetime, action: str) -> dict[str, Any]:
     """Score every open deal again with today's rules (hand scores hold), in chunks of ids;
     one action, so one undo takes it all back. Returns {"deals", "changed", "by_hand"}."""
     rules = read_rules(conn)
+    as_json = {r.id: rule_json(r) for r in rules}
     at = to_db(now)
     seen = changed = hand = 0
     last_id = 0
     cols = [D.c.id, D.c.version, D.c.lead_score, *(D.c[a] for a in ATTRIBUTES)]
     while True:
-        chunk = conn.execute(select(*cols).where(and_(open_clause(), D.c.id > last_id))
-                             .order_by(D.c.id).limit(IN_CHUNK)).mappings().all()
+        q = select(*cols).where(and_(open_clause(), D.c.id > last_id)).order_by(D.c.id).limit(IN_CHUNK)
+        if conn.dialect.name == "postgresql":
+            q = q.with_for_update()  # as every write locks a deal before changing it
+        chunk = conn.execute(q).mappings().all()
         if not chunk:
             break
         last_id = chunk[-1]["id"]
@@ -151,12 +157,33 @@ def rescore(conn: Connection, *, now: datetime, action: str, dry_run: bool = Fal
             updates.append({"b_id": d["id"], "b_score": result.value, "b_version": d["version"]})
             rows.append(history_row(d["id"], at, "field", action, field="lead_score",
                                     old=ser(d["lead_score"]), new=ser(result.value)))
-            rows.append(score_row(d["id"], at, action, d["lead_score"], result))
-        if updates and not dry_run:
+            rows.append(score_row(d["id"], at, action, d["lead_score"], result, as_json))
+        if updates:
             conn.execute(update(D).where(and_(D.c.id == bindparam("b_id"), D.c.version == bindparam("b_version")))
                          .values(lead_score=bindparam("b_score"), updated_at=at, version=D.c.version + 1), updates)
             record(conn, rows)
     return {"deals": seen, "changed": changed, "by_hand": hand}
+
+
+def undo_rescore(conn: Connection, rows: Sequence[Mapping[str, Any]], *, now: datetime, action: str) -> list[int]:
+    """The inverse of an action of scores only (a rescore; domain.undo says "rescore"): each
+    deal's score back to its oldest row's `old`, set-wise — one UPDATE per chunk and the same
+    history rows apply_changes would write one deal at a time. Returns the deals' ids."""
+    back: dict[int, tuple[str | None, str | None]] = {}
+    for r in sorted(rows, key=lambda r: r["id"]):
+        if r["field"] == "lead_score":
+            back.setdefault(r["deal_id"], (r["old"], r["new"]))
+    at = to_db(now)
+    ids = list(back)
+    for i in range(0, len(ids), IN_CHUNK):
+        chunk = ids[i:i + IN_CHUNK]
+        now_scores = dict(conn.execute(select(D.c.id, D.c.lead_score).where(D.c.id.in_(chunk))).all())
+        conn.execute(update(D).where(D.c.id == bindparam("b_id")).values(
+            lead_score=bindparam("b_score"), updated_at=at, version=D.c.version + 1),
+            [{"b_id": d, "b_score": None if back[d][0] is None else int(back[d][0])} for d in chunk])
+        record(conn, [history_row(d, at, "field", action, field="lead_score", old=ser(now_scores.get(d)),
+                                  new=back[d][0]) for d in chunk])
+    return ids
 
 
 def changes_to_score(changed: Iterable[str]) -> bool:
