@@ -24,7 +24,7 @@ from typing import Any, Iterable, Mapping, Sequence
 from sqlalchemy import and_, bindparam, delete, func, insert, select, text, update
 from sqlalchemy.engine import Connection
 
-from funnel_tui.domain.scorecard import SCORECARD_FIELD, Rule, Score, rule_from_json, rule_json, score
+from funnel_tui.domain.scorecard import BEHAVIOUR, SCORECARD_FIELD, Rule, Score, rule_from_json, rule_json, score
 from funnel_tui.i18n import _
 from funnel_tui.store.errors import NotFound
 from funnel_tui.store.history import apply_changes, deal_row, history_row, live_sql, record, ser
@@ -98,9 +98,12 @@ def apply_scorecard(conn: Connection, deal_id: int, *, now: datetime, action: st
     if not rules:
         return None
     deal = deal_row(conn, deal_id)
-    if not cleared and by_hand(deal["lead_score"], _last_score_rows(conn, [deal_id]).get(deal_id)):
+    # No score is nobody's (a hand score is never None): the history need not be read.
+    if not cleared and deal["lead_score"] is not None and by_hand(
+            deal["lead_score"], _last_score_rows(conn, [deal_id]).get(deal_id)):
         return None
-    result = score(rules, deal, _touches(conn, [deal_id])[deal_id])
+    behaviour = any(r.kind == BEHAVIOUR for r in rules)
+    result = score(rules, deal, _touches(conn, [deal_id])[deal_id] if behaviour else [])
     if result.value == deal["lead_score"] and not cleared:
         return None
     at = to_db(now)
