@@ -77,6 +77,8 @@ def test_due_command_path_skips_textual():
 CLEAN_ENV = {"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin", "TZ": "Asia/Shanghai", "COLUMNS": "160",
              "FUNNEL_NOW": "2026-11-24T10:00:00+08:00"}
 ORM = ("sqlalchemy", "sqlmodel", "pydantic", "funnel_tui.store")
+# `funnel due` reads SQLite with sqlite3 (store/due_read.py): the store package, never the ORM.
+NO_ORM = ("sqlalchemy", "sqlmodel", "pydantic", "funnel_tui.models", "funnel_tui.store.core")
 RUN_FUNNEL = (
     "import sys\n"
     "from funnel_tui.cli import main\n"
@@ -119,8 +121,9 @@ ENTRY_PATHS = [
     # argv (DB is the database above), modules it must not load
     (["--help"], ("textual", "rich", *ORM, "funnel_tui.exchange")),
     (["--version"], ("textual", "rich", *ORM, "funnel_tui.exchange")),
-    (["--db", "DB", "due", "--format", "json"], ("textual", "rich")),
-    (["--db", "DB", "due"], ("textual",)),
+    (["--db", "DB", "due", "--format", "json"], ("textual", "rich", *NO_ORM)),
+    (["--db", "DB", "due", "--count"], ("textual", "rich", *NO_ORM)),
+    (["--db", "DB", "due"], ("textual", "rich", *NO_ORM)),
     (["--db", "DB", "warnings", "--format", "json"], ("textual", "rich")),
     (["--db", "DB", "summary", "--format", "json"], ("textual", "rich")),
     (["--db", "DB", "export", "-"], ("textual", "rich")),
@@ -136,6 +139,30 @@ def test_entry_path_loads_only_what_it_uses(argv, forbidden, due_db, tmp_path):
     assert not _loaded(modules, forbidden), f"`funnel {' '.join(argv)}` imported {_loaded(modules, forbidden)}"
 
 
+LIGHT_STORE = ["funnel_tui.store", "funnel_tui.store.due_sql", "funnel_tui.store.due_read",
+               "funnel_tui.store.board_sql", "funnel_tui.store.board_read", "funnel_tui.store.times",
+               "funnel_tui.store.engine", "funnel_tui.store.backup", "funnel_tui.store.errors",
+               "funnel_tui.store.open_check", "funnel_tui.store.health", "funnel_tui.store.personal",
+               "funnel_tui.cli.plain", "funnel_tui.cli.plain_table", "funnel_tui.tui.board_data"]
+
+
+def test_the_light_store_modules_import_without_the_orm():
+    """What `funnel due` and the board's first frame read SQLite with (sqlite3 only)."""
+    code = (
+        "import importlib, sys\n"
+        f"for m in {LIGHT_STORE!r}: importlib.import_module(m)\n"
+        "import funnel_tui.store as s; s.StoreError, s.NotFound\n"  # the error classes, by name
+        # refusal_of on a sqlite3 error (what the fast path meets) needs no SQLAlchemy either
+        "import sqlite3; from funnel_tui.store.errors import refusal_of\n"
+        "refusal_of(sqlite3.OperationalError('database is locked'), None)\n"
+        f"print(','.join(sorted(m for m in sys.modules if m.split('.')[0] in {ORM[:3]!r} or m == 'textual'\n"
+        "                        or m in ('funnel_tui.models', 'funnel_tui.store.core'))))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=CLEAN_ENV, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == ""
+
+
 def test_import_dry_run_skips_textual_and_rich(due_db, tmp_path):
     src = tmp_path / "in.csv"
     src.write_text("customer,amount\nAcme,100\n", encoding="utf-8")
@@ -144,15 +171,18 @@ def test_import_dry_run_skips_textual_and_rich(due_db, tmp_path):
     assert not _loaded(modules, ("textual", "rich"))
 
 
-def test_deferred_rich_still_arrives_for_a_table(due_db, tmp_path):
-    """The other half of keeping Rich off the JSON path: the table still loads it and draws.
-
-    A deferral that never fired would print nothing (or crash), not merely start slower, so
-    look for the customer's row inside the drawn table."""
+def test_the_due_table_is_drawn_without_rich_and_other_tables_with_it(due_db, tmp_path):
+    """`funnel due` draws its table itself (cli/plain_table.py); the other tables still load
+    Rich and draw. A deferral that never fired would print nothing (or crash), not merely
+    start slower, so look for the customer's row inside each drawn table."""
     out, modules = _funnel(tmp_path, "--db", str(due_db), "due")
-    assert _loaded(modules, ("rich",)) == ["rich"]
+    assert _loaded(modules, ("rich",)) == []
     row = next(line for line in out.splitlines() if "华信科技 Layers" in line)
     assert row.startswith("│") and row.rstrip().endswith("│") and "overdue" in row
+    out, modules = _funnel(tmp_path, "--db", str(due_db), "list")
+    assert _loaded(modules, ("rich",)) == ["rich"]
+    row = next(line for line in out.splitlines() if "华信科技 Layers" in line)
+    assert row.startswith("│") and row.rstrip().endswith("│")
 
 
 ROOMS = ["funnel_tui.cli", "funnel_tui.store", "funnel_tui.exchange", "funnel_tui.domain"]

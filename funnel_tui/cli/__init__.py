@@ -6,7 +6,8 @@
     web         web: the board in a browser (textual-serve)
     deals       add, edit, move, lose, reopen, delete, restore
     followups   follow-up, done, log, snooze
-    reads       due, warnings, list, show
+    due         due (and its sqlite3 read path)
+    reads       warnings, list, show
     summary     summary, review
     scorecard   scorecard (show, add, edit, remove, rescore, explain)
     exchange    export, import
@@ -31,9 +32,11 @@ from funnel_tui.cli import (
     argparse_words,
     backup,
     deals,
+    due,
     exchange,
     followups,
     forecast,
+    purge,
     reads,
     scorecard,
     summary,
@@ -54,12 +57,16 @@ from funnel_tui.cli.common import (
 from funnel_tui.i18n import _
 
 # The order of `funnel --help`: each group adds its commands in turn.
-COMMAND_GROUPS = (admin.register_board, web.register, deals.register, followups.register, reads.register,
-                  admin.register, summary.register, trend.register, forecast.register, scorecard.register,
+COMMAND_GROUPS = (admin.register_board, web.register, deals.register, followups.register, due.register,
+                  reads.register, admin.register, summary.register, trend.register, forecast.register,
+                  purge.register, scorecard.register,
                   exchange.register, backup.register, team.register)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The `funnel` parser; with `command`, only that command's subparser is built (a run
+    needs no other, and building all of them is most of `funnel due --count`'s own work).
+    A `command` that no group registers gives the whole parser, so argparse says why."""
     p = argparse_words.FunnelParser(
         prog="funnel",
         description=_("Your own sales funnel in the terminal. With no command, opens the board."),
@@ -74,17 +81,61 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"funnel-tui {__version__}",
                    help=_("show program's version number and exit"))
     sub = p.add_subparsers(dest="command", metavar=_("COMMAND"))
+    only = _OneCommand(sub, command) if command else None
     for register in COMMAND_GROUPS:
-        register(sub)
+        register(only or sub)
+    if only is not None and not only.found:
+        return build_parser()
     return p
 
 
+class _OneCommand:
+    """The subcommands with only `name` really built; every other command's parser is a
+    stand-in that ignores what is added to it."""
+
+    def __init__(self, sub: argparse._SubParsersAction, name: str) -> None:
+        self._sub, self._name, self.found = sub, name, False
+
+    def add_parser(self, name: str, **kw):
+        if name != self._name and self._name not in kw.get("aliases", ()):
+            return _Unbuilt()
+        self.found = True
+        return self._sub.add_parser(name, **kw)
+
+
+class _Unbuilt:
+    """The parser of a command this run does not use: every call on it is ignored."""
+
+    def __getattr__(self, _name: str):
+        return self._ignore
+
+    def _ignore(self, *_args, **_kw) -> "_Unbuilt":
+        return self
+
+
+def _command_word(argv: Sequence[str]) -> str | None:
+    """The command `argv` names, reading past the global options as argparse does; "tui"
+    when it names none (the board is the default); None for anything else (--help,
+    --version, an option argparse must judge): then the whole parser is built."""
+    args = iter(argv)
+    for word in args:
+        if word == "--db":
+            next(args, None)
+        elif word.startswith("--db=") or word == "--demo":
+            continue
+        elif word.startswith("-"):
+            return None
+        else:
+            return word
+    return "tui"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    argv = list(argv if argv is not None else sys.argv[1:])
+    argv = list(sys.argv[1:] if argv is None else argv)
     # The language before the parser: its help (and argparse's own words) are read as it is built.
     choose_language(argv)
     argparse_words.install()
-    parser = build_parser()
+    parser = build_parser(_command_word(argv))
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         args = parser.parse_args([*argv, "tui"])

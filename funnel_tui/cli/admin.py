@@ -1,8 +1,8 @@
 """`funnel tui | demo` (the board and its demo data) and `funnel undo | settings` (walking
 back, and the rep's settings); `funnel stages | pipelines` live in cli/stages.py.
 
-Textual is imported only by `cmd_tui`, after the store is open and the board's first read
-has started, so every other command starts without it.
+Textual is imported only by `cmd_tui`, after the board's first read has started, so every
+other command starts without it.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from funnel_tui.cli.common import (
     resolve_db,
     safe,
 )
+from funnel_tui.cli.plain import Plain, plain_connection
 from funnel_tui.i18n import N_, _, activate, active_lang, resolve_lang
 
 
@@ -32,15 +33,33 @@ def cmd_tui(args: argparse.Namespace) -> int:
     # Start-up allocates a lot and frees little: no cycle collections until the board is up
     # (the app turns them back on then). ~10% of the time to the first frame.
     gc.disable()
-    store, notes = open_for_board(args)
-    if args.demo and store.count_deals(status="all") == 0:
-        from funnel_tui.exchange.demo import fill_demo
+    from funnel_tui.tui.board_data import FirstRead, StoreOpening  # no Textual: reads while Textual loads
 
-        # A new demo database speaks the rep's language: Chinese customers for a zh locale.
-        fill_demo(store, now=now_utc(), lang=active_lang())
-    from funnel_tui.tui.board_data import FirstRead  # no Textual: reads while Textual loads
+    board_language()
+    plain = Plain() if args.demo else plain_connection(args)
+    notes: list[str] = []
+    if plain.conn is not None:
+        # A plain SQLite file: the first frame is read with sqlite3, and the Store
+        # (SQLAlchemy) opens once that frame is up (tui/board_data.StoreOpening).
+        from dataclasses import replace
 
-    first_read = FirstRead(store)
+        from funnel_tui.store.board_read import BoardReader
+        from funnel_tui.store.engine import sqlite_path
+
+        notes += plain.opened.notes  # toasted on the first frame; the Store's opening says none again
+        checked = replace(plain.opened, notes=[])
+
+        reader = BoardReader(plain.conn, sqlite_path(resolve_db(args)))
+        store = StoreOpening(reader, lambda: open_store(args, notes=[], opened=checked))
+        first_read = FirstRead(reader, done=reader.close)
+    else:
+        store = open_store(args, notes=notes, opened=plain.opened)
+        if args.demo and store.count_deals(status="all") == 0:
+            from funnel_tui.exchange.demo import fill_demo
+
+            # A new demo database speaks the rep's language: Chinese customers for a zh locale.
+            fill_demo(store, now=now_utc(), lang=active_lang())
+        first_read = FirstRead(store)
     from funnel_tui.tui.app import run_app  # Textual is imported only here
 
     return run_app(store, clock=now_utc, first_read=first_read, notes=notes)
@@ -48,15 +67,20 @@ def cmd_tui(args: argparse.Namespace) -> int:
 
 def open_for_board(args: argparse.Namespace) -> tuple[Any, list[str]]:
     """The board's store and what the start-up checks found (toasted on the board), worded
-    in the language the board will speak (the rep's `lang`, else the locale): the checks
-    run before the board exists."""
+    in the language the board will speak (see board_language)."""
+    board_language()
+    notes: list[str] = []
+    return open_store(args, notes=notes), notes
+
+
+def board_language() -> None:
+    """Speak the language the board will speak (the rep's `lang`, else the locale) before
+    the start-up checks run: their notes are toasted on the board."""
     try:
         setting = config.get("lang")
     except config.ConfigError:
         setting = None  # the board says so itself when it reads the settings
     activate(resolve_lang(setting))
-    notes: list[str] = []
-    return open_store(args, notes=notes), notes
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -126,6 +150,12 @@ SETTINGS = {
     "tier_a_share": N_("share of weighted pipeline that makes tier A (default 0.80)"),
     "tier_b_share": N_("cumulative share that ends tier B (default 0.95)"),
     "rate": N_("exchange rates into CNY for totals across currencies: `rate USD 7.1`, `rate USD -` removes it"),
+    "tiering": N_("abc (default: A/B/C by weighted value) or amount (key/major/regular/maintain by amount); "
+                  "sets the follow-up cadence"),
+    "tier_key_min": N_("amount tiering: where key starts, in yuan (default 80000000, 8000万)"),
+    "tier_major_min": N_("amount tiering: where major starts, in yuan (default 20000000, 2000万)"),
+    "tier_regular_min": N_("amount tiering: where regular starts, in yuan (default 10000000, 1000万)"),
+    "purge_after_months": N_("the purge queue: months without change before a lowest-tier deal is listed (default 2)"),
 }
 
 
@@ -150,6 +180,8 @@ def _check_setting(key: str, value: str, store) -> str:
             raise CliError(_("export_dir: {path} is not a folder; give a folder, e.g. ~/Documents/funnel").format(
                 path=repr(text)))
         text = str(folder)
+    elif key in ("tiering", "tier_key_min", "tier_major_min", "tier_regular_min", "purge_after_months"):
+        text = _check_tiering(key, text, store)
     else:
         try:
             share = float(text)
@@ -166,6 +198,24 @@ def _check_setting(key: str, value: str, store) -> str:
             raise CliError(_("{key}: tier A's share ({a}) must be below tier B's ({b})").format(key=key, a=a, b=b))
         text = str(share)
     return text
+
+
+def _check_tiering(key: str, text: str, store) -> str:
+    """The tiering settings, checked as the store will read them (domain.tiers, domain.purge):
+    thresholds in whole yuan (`8000万` taken), kept in order key > major > regular."""
+    from funnel_tui.domain.purge import PurgeSettingError, purge_after
+    from funnel_tui.domain.tiers import THRESHOLD_SETTINGS, TierSettingError, amount_tiers, parse_threshold, tiering_of
+
+    try:
+        if key == "tiering":
+            return tiering_of(text)
+        if key == "purge_after_months":
+            return str(purge_after(text))
+        yuan = str(parse_threshold(key, text) // 100)
+        amount_tiers({k: (yuan if k == key else store.get_setting(k)) for k in THRESHOLD_SETTINGS})
+        return yuan
+    except (TierSettingError, PurgeSettingError) as exc:
+        raise CliError(str(exc)) from None
 
 
 def _rates_text(store) -> str:
@@ -245,7 +295,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_format(add_command(sub, "undo", cmd_undo, _("revert the last change (again and again) and say what it was")))
 
     sp = add_command(sub, "settings", cmd_settings,
-                     _("show or change a setting: me, lang, theme, export_dir, tier shares, exchange rates"))
+                     _("show or change a setting: me, lang, theme, export_dir, tiering, tier shares and "
+                       "thresholds, the purge queue's months, exchange rates"))
     sp.add_argument("key", nargs="?", choices=tuple(SETTINGS), help=_("the setting"))
     sp.add_argument("value", nargs="*", metavar=_("value"),
                     help=_("its new value (leave out to show it); rate: CODE RATE"))

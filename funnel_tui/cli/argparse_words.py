@@ -16,6 +16,7 @@ Chinese characters; text that is all one column wide is laid out exactly as argp
 from __future__ import annotations
 
 import argparse
+import functools
 import re
 
 from funnel_tui.domain.text import display_width
@@ -55,7 +56,14 @@ def install() -> None:
 
 # Words, spaces, or one wide character with the punctuation that must stay with it: an opening
 # bracket never ends a line, a closing one or a comma never starts one.
-_TOKENS = re.compile(r" |[^\s\u2e80-\uffef]+|[（《「『【]*[\u2e80-\uffef][，。、；：？！）》」』】”’…,.;:?!)]*")
+_TOKENS = r" |[^\s\u2e80-\uffef]+|[（《「『【]*[\u2e80-\uffef][，。、；：？！）》」』】”’…,.;:?!)]*"
+
+
+@functools.cache
+def _tokens() -> re.Pattern[str]:
+    """_TOKENS compiled on first use (help output only): compiling it takes ~6 ms, which
+    every command would pay at import."""
+    return re.compile(_TOKENS)
 
 
 def wrap_width(text: str, width: int) -> list[str]:
@@ -63,7 +71,7 @@ def wrap_width(text: str, width: int) -> list[str]:
     its own); spaces collapse, as in textwrap, and a line may break between Chinese characters."""
     lines: list[str] = []
     line = ""
-    for token in _TOKENS.findall(" ".join(text.split())):
+    for token in _tokens().findall(" ".join(text.split())):
         if token == " ":
             line += " " if line else ""
             continue

@@ -52,9 +52,9 @@ def is_user_error(exc: BaseException) -> bool:
     from funnel_tui.domain.validation import FieldError, ValidationError
 
     kinds: tuple[type, ...] = (FieldError, ValidationError)
-    store = sys.modules.get("funnel_tui.store")  # not loaded: no store error can have happened
-    if store is not None:
-        kinds += (store.StoreError,)
+    errors = sys.modules.get("funnel_tui.store.errors")  # not loaded: no store error can have happened
+    if errors is not None:
+        kinds += (errors.StoreError,)
     return isinstance(exc, kinds)
 
 
@@ -275,20 +275,30 @@ def print_notes(*, failed_with: int | None = None) -> None:
         print(f"funnel: {safe(note)}", file=sys.stderr)
 
 
-def open_store(args: argparse.Namespace, *, notes: list[str] | None = None):
+def check_open(path):
+    """store.open_check.check_at_open for `path` now (an Opened: read-only or not, and why;
+    notes for the rep), its refusals (damaged, missing, unusable) as they are."""
+    from funnel_tui.store.open_check import check_at_open
+
+    return check_at_open(path, now=now_utc())
+
+
+def open_store(args: argparse.Namespace, *, notes: list[str] | None = None, opened=None):
     """The Store for this command, after the start-up checks (store.open_check): a damaged,
     missing or unusable file is one line and its exit code; a read-only one opens read-only.
     What the rep should know (a full disk, a backup that failed) goes to stderr after the
     command (PENDING_NOTES), or into `notes` when the caller shows it itself (the board).
+    `opened`: what check_at_open said when the caller ran it already (the sqlite3 read path,
+    cli/plain.py): the checks run once per process.
 
     The `lang` setting is read again through the store (a server database keeps it there too),
     for what the command says from here on."""
-    store = _open_store(args, notes)
+    store = _open_store(args, notes, opened)
     activate(resolve_lang(store.get_setting("lang")))
     return store
 
 
-def _open_store(args: argparse.Namespace, notes: list[str] | None):
+def _open_store(args: argparse.Namespace, notes: list[str] | None, opened=None):
     from funnel_tui.store import NewerSchemaError, Store
     from funnel_tui.store.engine import redact_url, sqlite_path
     from funnel_tui.store.migrations import MigrationError
@@ -298,9 +308,8 @@ def _open_store(args: argparse.Namespace, notes: list[str] | None):
     read_only: str | bool = False
     immutable = False
     if path is not None:
-        from funnel_tui.store.open_check import check_at_open
-
-        opened = check_at_open(path, now=now_utc())
+        if opened is None:
+            opened = check_open(path)
         read_only, immutable = opened.read_only or False, opened.immutable
         if notes is not None and read_only and not opened.notes:  # the board says so once
             opened.notes.append(_("read-only ({why}): you can look, changes are refused").format(why=read_only))

@@ -1,23 +1,17 @@
-"""`funnel due | warnings | list | show`: what the rep reads in the morning (and cron reads as JSON).
-
-`due` keeps its exit codes for shell prompts and cron: 11 something overdue, 10 due in the
-window, 0 nothing due.
-"""
+"""`funnel warnings | list | show`: what the rep reads in the morning (and cron reads as
+JSON); `funnel due` has its own module (due.py)."""
 
 from __future__ import annotations
 
 import argparse
-import sys
 from datetime import date, datetime
 
 from funnel_tui.cli.common import (
-    add_pipeline_option,
-    EXIT_DUE,
     EXIT_OK,
-    EXIT_OVERDUE,
     add_command,
     add_deal,
     add_format,
+    add_pipeline_option,
     emit,
     fmt_time,
     local_tz,
@@ -35,81 +29,10 @@ from funnel_tui.domain.vocab import (
     WARNING_KIND,
     column_name,
 )
-from funnel_tui.i18n import N_, NP_, _, active_lang, pgettext
+from funnel_tui.i18n import _, active_lang
 
-DUE_TABLE_ROWS = 25  # a readable screenful; JSON and CSV always give all
-# The due table's buckets as a narrow column shows them (the code itself in English).
-BUCKETS_SHORT = (NP_("due bucket (short)", "overdue"), NP_("due bucket (short)", "24h"),
-                 NP_("due bucket (short)", "3d"))
-# The due table's title counts each bucket: "2 overdue · 3 due in 24h".
-BUCKET_COUNTS = {"overdue": N_("{n} overdue"), "24h": N_("{n} due in 24h"), "3d": N_("{n} due in 3d"),
-                 "later": N_("{n} later")}
 SHOW_HISTORY = 50  # history rows `show` prints unless asked for more (JSON says history_total)
-DUE_COLUMNS = ["followup_id", "deal_id", "customer", "title", "stage", "kind", "due_at", "bucket", "note"]
 WARNING_COLUMNS = ["deal_id", "customer", "stage", "kind", "days", "limit"]
-
-
-def cmd_due(args: argparse.Namespace) -> int:
-    from funnel_tui.domain.dates import format_shown, iso_local
-
-    store = open_store(args)
-    now = now_utc()
-    tz = local_tz()  # once: local_tz() reads the zone file (0.6 s for 7k rows when called per row)
-    if args.format == "table":
-        # A screenful: the bucket counts come from SQL and only the shown rows are built
-        # (20 ms instead of 120 ms for the 7k follow-ups due at 100k deals).
-        items, counts = store.due_overview(now=now, within=args.within, owner=args.owner,
-                                           limit=max(args.limit, 0), pipeline=args.pipeline)
-    else:
-        items = store.due(now=now, within=args.within, owner=args.owner, pipeline=args.pipeline)
-        counts = {b: sum(1 for i in items if i.bucket == b) for b in ("overdue", "24h", "3d", "later")}
-    total = sum(counts.values())
-    rows = [
-        {"followup_id": i.followup_id, "deal_id": i.deal_id, "customer": i.customer, "title": i.title,
-         "stage": i.stage, "kind": i.kind, "due_at": iso_local(i.due_at, tz), "bucket": i.bucket,
-         "note": i.note}
-        for i in items
-    ]
-    code = EXIT_OVERDUE if counts["overdue"] else (EXIT_DUE if total else EXIT_OK)
-    if args.format == "table":
-        stages = stage_names(store)
-        for r, i in zip(rows, items):
-            r.update(due=format_shown(i.due_at, tz, now=now), bucket=pgettext("due bucket (short)", i.bucket),
-                     kind=shown(FOLLOWUP_KIND, i.kind), stage=stages.get(i.stage, i.stage))
-        summary = " · ".join(_(BUCKET_COUNTS[b]).format(n=n) for b, n in counts.items() if n)
-        more = (_("… and {n} more (use --format json for all)").format(n=total - len(rows))
-                if total > len(rows) else None)
-        emit(rows, "table", ["followup_id", "deal_id", "bucket", "due", "kind", "customer", "stage", "note"],
-             title=_("Due ({summary})").format(summary=summary) if summary else _("Due"), footer=more,
-             optional=("bucket",))  # a narrow screen: the time says overdue, the title counts the buckets
-    else:
-        emit(rows, args.format, DUE_COLUMNS)
-    if args.notify and total:
-        _notify(items if args.format != "table" else store.due(now=now, within=args.within, owner=args.owner,
-                                                               pipeline=args.pipeline))
-    return code
-
-
-def _notify(items) -> None:
-    """A desktop notification where the system offers one; say so where it cannot."""
-    import shutil
-    import subprocess
-
-    overdue = sum(1 for i in items if i.bucket == "overdue")
-    soon = len(items) - overdue
-    body = _("{overdue} overdue · {soon} due soon").format(overdue=overdue, soon=soon)
-    title = _("funnel: follow-ups")
-    if shutil.which("notify-send"):
-        cmd = ["notify-send", title, body]
-    elif shutil.which("osascript"):
-        cmd = ["osascript", "-e", f'display notification "{body}" with title "{title}"']
-    else:
-        print(_("notify: no desktop notifier here (needs notify-send or osascript)"), file=sys.stderr)
-        return
-    try:
-        subprocess.run(cmd, check=False, timeout=5, capture_output=True)
-    except (OSError, subprocess.SubprocessError) as exc:
-        print(_("notify: could not notify ({error})").format(error=type(exc).__name__), file=sys.stderr)
 
 
 def cmd_warnings(args: argparse.Namespace) -> int:
@@ -261,15 +184,6 @@ def history_rows(value: str) -> int | None:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    sp = add_command(sub, "due", cmd_due, _("follow-ups overdue and due soon (exit 11 overdue, 10 due, 0 none)"))
-    sp.add_argument("--within", choices=("24h", "3d", "7d"), default="3d", help=_("how far ahead (default 3d)"))
-    sp.add_argument("--owner", metavar=_("OWNER"), help=_("only this rep's deals"))
-    sp.add_argument("--limit", type=int, default=DUE_TABLE_ROWS, metavar=_("LIMIT"),
-                    help=_("rows in the table (JSON gives all)"))
-    sp.add_argument("--notify", action="store_true", help=_("also raise a desktop notification"))
-    add_pipeline_option(sp)
-    add_format(sp)
-
     sp = add_command(sub, "warnings", cmd_warnings,
                      _("deals past their stage's dwell limit, silent, or with no next step"))
     sp.add_argument("--owner", metavar=_("OWNER"), help=_("only this rep's deals"))

@@ -105,6 +105,10 @@ def summary_json(s: dict[str, Any], tz) -> dict[str, Any]:
         out[key] = _major(s[key])
         out[f"{key}_by_currency"] = _majors(s[f"{key}_by_currency"])
     out["tier_weighted"] = {k: _major(v) for k, v in s["tier_weighted"].items()}
+    if "amount_tiers" in s:  # amount tiering: major units, the unrated per currency
+        out["amount_tiers"] = {k: ({**v, "amount": _major(v["amount"])} if "amount" in v else
+                                   {**v, "amount_by_currency": _majors(v["amount_by_currency"])})
+                               for k, v in s["amount_tiers"].items()}
     out["win_rate"] = _round(s["win_rate"], 4)
     if s.get("weakest_step"):
         out["weakest_step"] = {**s["weakest_step"], "rate": _round(s["weakest_step"]["rate"], 4)}
@@ -240,6 +244,13 @@ def render_summary(s: dict[str, Any], tz) -> None:
         [_("sales cycle"), days_label(s["avg_cycle_days"])],
         [_("tiers A / B / C"), " / ".join(f"{s['tiers'][t]} ({money(s['tier_weighted'][t])})" for t in "ABC")],
     ]
+    if "amount_tiers" in s:  # funnel settings tiering amount
+        from funnel_tui.domain.tiers import tier_label
+
+        totals.append([_("tiers by amount"), " / ".join(
+            f"{tier_label(None if t == 'unrated' else t, active_lang())} {row['deals']}"
+            + (f" ({money(row['amount'])})" if "amount" in row else "")
+            for t, row in s["amount_tiers"].items() if t != "unrated" or row["deals"])])
     console.print(_table(_("Totals"), ["", _("value")], totals))
     note = currency_note(s)
     if note:

@@ -12,18 +12,36 @@ DAY = timedelta(days=1)
 
 Bucket = Literal["overdue", "24h", "3d"]
 BUCKETS: tuple[Bucket, ...] = ("overdue", "24h", "3d")
+# Where each bucket ends, counted from now (it starts where the one before it ends).
+BUCKET_ENDS: dict[Bucket, timedelta] = {"overdue": timedelta(0), "24h": timedelta(hours=24),
+                                        "3d": timedelta(hours=72)}
+# What `funnel due --within 7d` lists beyond the last bucket.
+LATER = "later"
+LISTED_BUCKETS: tuple[str, ...] = (*BUCKETS, LATER)
 WITHIN = {"24h": timedelta(hours=24), "3d": timedelta(hours=72), "7d": timedelta(days=7)}
 
 
 def due_bucket(due_at: datetime, now: datetime) -> Bucket | None:
     """overdue: due < now; 24h: now ≤ due < now+24h; 3d: now+24h ≤ due < now+72h."""
-    if due_at < now:
-        return "overdue"
-    if due_at < now + timedelta(hours=24):
-        return "24h"
-    if due_at < now + timedelta(hours=72):
-        return "3d"
+    for bucket in BUCKETS:
+        if due_at < now + BUCKET_ENDS[bucket]:
+            return bucket
     return None
+
+
+def listed_bucket(due_at: datetime, now: datetime) -> str:
+    """The bucket of a follow-up `funnel due` lists: one of BUCKETS, else "later"."""
+    return due_bucket(due_at, now) or LATER
+
+
+def bucket_counts(due_before_ends: Sequence[int], total: int) -> dict[str, int]:
+    """How many fall in each of LISTED_BUCKETS, from how many are due before each bucket's
+    end (BUCKET_ENDS, in BUCKETS order) and how many there are in all: what SQL counts."""
+    counts, before = {}, 0
+    for bucket, upto in zip(BUCKETS, due_before_ends, strict=True):
+        counts[bucket], before = upto - before, upto
+    counts[LATER] = total - before
+    return counts
 
 
 def due_buckets(items: Iterable[tuple[object, datetime]], now: datetime) -> dict[str, list]:
@@ -75,7 +93,12 @@ def dwell(stage_entered_at: datetime, now: datetime, max_dwell_days: int | None)
 Tier = Literal["A", "B", "C"]
 TIER_A_SHARE = 0.80
 TIER_B_SHARE = 0.95
-CADENCE: dict[str, timedelta] = {"A": timedelta(days=1), "B": timedelta(days=7), "C": timedelta(days=30)}
+# A tier's follow-up cadence: the ABC tiers, and the amount tiers of domain.tiers (关键 daily,
+# 重点 every three days, 一般 weekly, 维持 monthly). A deal without a tier (amount tiering, a
+# currency without a rate) gets the monthly one, as C does.
+CADENCE: dict[str, timedelta] = {"A": timedelta(days=1), "B": timedelta(days=7), "C": timedelta(days=30),
+                                 "key": timedelta(days=1), "major": timedelta(days=3),
+                                 "regular": timedelta(days=7), "maintain": timedelta(days=30)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +118,16 @@ class TierCutoffs:
         if weighted > 0 and self.b_min is not None and weighted >= self.b_min:
             return "B"
         return "C"
+
+    # The questions domain.tiers.AmountTiers answers too (board, warnings, export, purge queue).
+    codes = ("A", "B", "C")
+    lowest = "C"
+    kind = "abc"
+
+    def tier_of(self, amount: int, probability: int, currency: str | None = None) -> Tier:
+        """The tier of a deal by its own row (weighted = amount × probability, as stored: ABC
+        ranks weighted values in the deal's own currency)."""
+        return self.tier((amount * probability + 50) // 100)
 
 
 def tier_cutoffs(
@@ -146,7 +179,8 @@ def abc_tiers(
 
 
 def cadence(tier: str | None) -> timedelta:
-    """How often a deal of this tier should hear from the rep: A daily, B weekly, C monthly."""
+    """How often a deal of this tier should hear from the rep: A daily, B weekly, C monthly;
+    关键 daily, 重点 every three days, 一般 weekly, 维持 monthly; no tier monthly."""
     return CADENCE.get(tier or "C", CADENCE["C"])
 
 

@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import Any, Iterable, Mapping, Sequence
 
-from funnel_tui.domain.stages import SECTIONS, PipelineDef, StageDef, join_items, live, split_items
+from funnel_tui.domain.stages import SECTIONS, PipelineDef, StageDef, join_items, live, of_pipeline, split_items
 from funnel_tui.domain.text import clean_text
 from funnel_tui.i18n import _
 
@@ -382,3 +382,15 @@ def find_pipeline(pipelines: Sequence[PipelineDef], text: str | None) -> Pipelin
             return p
     keys = ", ".join(p.key for p in pipelines)
     raise StageChangeError(_("unknown pipeline {key!r}; use one of: {keys}").format(key=text, keys=keys))
+
+
+def pipeline_stage_keys(stages: Sequence[StageDef], pipelines: Sequence[PipelineDef],
+                        text: str | None) -> tuple[str, ...] | None:
+    """The stage keys that select one pipeline's deals — all its stages, archived ones
+    included (deals closed there still point at them) — or None when nothing needs selecting: no
+    pipeline named, or the rep keeps only one. The store and `funnel due`'s sqlite3 path
+    both ask this."""
+    if text is None or len(pipelines) < 2:
+        return None
+    key = find_pipeline(pipelines, text).key
+    return tuple(s.key for s in of_pipeline(stages, key))

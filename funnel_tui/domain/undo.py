@@ -24,7 +24,7 @@ INTERNAL_FIELDS = frozenset({
 
 def what_was_done(rows: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
     """The action of these history rows (oldest first): {"what", "fields", "from_stage",
-    "to_stage", "deals"}. `what` is one of add, import, move, lose, reopen, delete, restore,
+    "to_stage", "deals"}. `what` is one of add, import, move, lose, purge, reopen, delete, restore,
     done, log, follow_up, snooze, edit, stages (a change to the stages or pipelines: `fields`
     names them), tick (a playbook item ticked or unticked), scorecard (rules changed: `fields`
     names their ids), rescore (scores set by the scorecard, nothing else)."""
@@ -64,7 +64,9 @@ def what_was_done(rows: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
         what = "move"
         out.update(from_stage=moved["from_stage"], to_stage=moved["to_stage"])
     elif "lost" in kinds:
-        what = "lose"
+        # A removal from the purge queue is a loss with the reason `purged` (domain.purge).
+        purged = any(r["field"] == "lost_reason" and str(r["new"] or "").split(":")[0] == "purged" for r in rows)
+        what = "purge" if purged else "lose"
     elif "reopened" in kinds or "won" in kinds:
         what = "reopen" if "reopened" in kinds else "move"
     elif "deleted" in kinds:
@@ -116,6 +118,10 @@ def undone_text(result: Mapping[str, Any], stage_label: Callable[[str], str] = s
             text += _("; the edit of {fields}").format(fields=fields)
     elif what == "lose":
         text = _("marking {who} lost").format(who=who)
+    elif what == "purge":
+        n = int(result.get("deals") or 0)
+        text = (ngettext("the purge of {n} deal", "the purge of {n} deals", n).format(n=n) if n > 1
+                else _("removing {who} from the purge queue").format(who=who))
     elif what == "reopen":
         text = _("reopening {who}").format(who=who)
     elif what == "delete":

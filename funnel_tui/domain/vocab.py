@@ -228,6 +228,8 @@ LOST_REASON = Vocabulary(N_("lost reason"), "lost reason", (
     Term("org_change", NP_("lost reason", "customer reorganised"),
          ("reorganization", "reorg", "人事变动", "组织调整")),
     Term("invalid", NP_("lost reason", "not a real lead"), ("duplicate", "spam", "重复线索", "无效")),
+    # Removed from the purge queue (domain.purge): quiet too long in the lowest tier.
+    Term("purged", NP_("lost reason", "purged"), ("purge", "清理", "剔除")),
 ), free_text=True)
 
 RISK_LEVEL = Vocabulary(N_("risk level"), "risk level", (
@@ -296,6 +298,7 @@ COLUMN_NAMES: tuple[str, ...] = (
     NP_("column", "path"), NP_("column", "key"), NP_("column", "meaning"), NP_("column", "position"),
     NP_("column", "name"), NP_("column", "name_zh"), NP_("column", "max_dwell_days"),
     NP_("column", "deals"), NP_("column", "default"), NP_("column", "stages"),
+    NP_("column", "quiet_since"), NP_("column", "quiet_days"),
 )
 
 

@@ -24,6 +24,7 @@ from datetime import datetime, timedelta, tzinfo
 from typing import Any, Sequence
 
 from funnel_tui.domain.rules import TierCutoffs
+from funnel_tui.domain.tiers import AmountTiers
 from funnel_tui.exchange.columns import CSV_COLUMNS, EXPORT_COLUMNS, TIME_COLUMNS
 from funnel_tui.exchange.export_format import NUMERIC_COLUMNS, UTC, LocalTime, naive_utc, plain, row_formatter
 from funnel_tui.exchange.export_sql import EPOCH, SQL_WINDOW, SqlLines, offset_spans
@@ -73,9 +74,10 @@ def export_deals(
     return ExportResult(path, n, encoding)
 
 
-def _export_sql(*, now: datetime, tz: tzinfo, tiers: TierCutoffs):
+def _export_sql(*, now: datetime, tz: tzinfo, tiers: TierCutoffs | AmountTiers):
     """What SQLite needs to build the export lines itself (None: use the Python formatter)."""
     from funnel_tui.store.bulk_export import ExportSql
+    from funnel_tui.store.today import amount_tier_sql
 
     spans = offset_spans(tz)
     if spans is None:
@@ -91,8 +93,9 @@ def _export_sql(*, now: datetime, tz: tzinfo, tiers: TierCutoffs):
     return ExportSql(
         spans=spans, window=(SQL_WINDOW[0].isoformat(" "), SQL_WINDOW[1].isoformat(" ")),
         now_us=(now_naive - EPOCH) // timedelta(microseconds=1),
-        tier_a=tiers.a_min, tier_b=tiers.b_min, text_columns=text, time_columns=TIME_COLUMNS,
-        local_fallback=local, dwell_fallback=dwell,
+        tier_a=getattr(tiers, "a_min", None), tier_b=getattr(tiers, "b_min", None), text_columns=text,
+        time_columns=TIME_COLUMNS, local_fallback=local, dwell_fallback=dwell,
+        tier_case=amount_tier_sql(tiers, "amount", "currency") if isinstance(tiers, AmountTiers) else None,
     )
 
 

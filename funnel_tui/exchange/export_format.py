@@ -16,6 +16,7 @@ from typing import Any, Callable, Sequence
 
 from funnel_tui.domain.money import weighted_minor
 from funnel_tui.domain.rules import TierCutoffs
+from funnel_tui.domain.tiers import AmountTiers
 from funnel_tui.exchange.columns import CSV_COLUMNS, TIME_COLUMNS
 from funnel_tui.exchange.formula_guard import TRIGGER_CHARS, char_class, needs_guard
 
@@ -90,7 +91,7 @@ def naive_utc(value: Any) -> datetime:
     return value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value
 
 
-def row_formatter(*, now: datetime, tz: tzinfo, tiers: TierCutoffs) -> Callable[[Sequence[Any]], list]:
+def row_formatter(*, now: datetime, tz: tzinfo, tiers: TierCutoffs | AmountTiers) -> Callable[[Sequence[Any]], list]:
     """Build the row → cells function for rows in bulk.EXPORT_DB_COLUMNS order."""
     local = LocalTime(tz)
     now_naive = now.astimezone(UTC).replace(tzinfo=None)
@@ -98,7 +99,7 @@ def row_formatter(*, now: datetime, tz: tzinfo, tiers: TierCutoffs) -> Callable[
     time_idx = [index[c] for c in TIME_COLUMNS]
     text_idx = [i for c, i in index.items() if c not in NUMERIC_COLUMNS and c not in TIME_COLUMNS
                 and c != "expected_close"]
-    i_amount, i_prob = index["amount"], index["probability"]
+    i_amount, i_prob, i_currency = index["amount"], index["probability"], index["currency"]
     i_status, i_entered, i_close = index["status"], index["stage_entered_at"], index["expected_close"]
     day = timedelta(days=1)
 
@@ -130,7 +131,7 @@ def row_formatter(*, now: datetime, tz: tzinfo, tiers: TierCutoffs) -> Callable[
         if row[i_status] == "open" and entered is not None:
             dwell = max(int((now_naive - naive_utc(entered)) / day), 0)  # a clock behind: 0
         weighted = weighted_minor(amount, prob)
-        tier = tiers.tier(weighted) if row[i_status] == "open" else ""
+        tier = (tiers.tier_of(amount, prob, row[i_currency]) or "?") if row[i_status] == "open" else ""
         cells.extend((plain(weighted), tier, dwell))
         return cells
 

@@ -67,10 +67,26 @@ class AnalyticsMethods:
         stages, shares, moment = self.stage_set(pipeline, as_of), self.tier_shares(), as_of or now
         rates = self.rates()
         if not by_owner:
-            return summarize(stages, per[None], owner=deals.owner if deals else None, as_of=moment,
-                             tier_shares=shares, rates=rates)
+            out = summarize(stages, per[None], owner=deals.owner if deals else None, as_of=moment,
+                            tier_shares=shares, rates=rates)
+            if as_of is None:  # amount tiering: the open deals per amount tier, beside A/B/C
+                self._amount_tiers(out, deals, pipeline)
+            return out
         return [summarize(stages, facts, owner=owner, as_of=moment, tier_shares=shares, rates=rates)
                 for owner, facts in per.items()]
+
+    def _amount_tiers(self, out: dict[str, Any], deals: DealSet | None, pipeline: str | None) -> None:
+        """Under amount tiering (setting `tiering`), add `tiering` and `amount_tiers` (store.today)
+        to a summary of now; `tiers` stays A/B/C (its shape is documented)."""
+        from funnel_tui.store import today
+
+        scheme = self.tier_cutoffs()  # type: ignore[attr-defined]
+        if not isinstance(scheme, today.AmountTiers) or (deals is not None and (deals.since or deals.until)):
+            return
+        keys = self._pipeline_set(deals, pipeline).stages
+        with self.read() as conn:
+            out["amount_tiers"] = today.amount_tier_totals(conn, scheme, deals.owner if deals else None, keys)
+        out["tiering"] = "amount"
 
     def segments(self, *, now: datetime, by: str, deals: DealSet | None = None,
                  pipeline: str | None = None) -> dict[str, Any]:

@@ -79,6 +79,7 @@ class ExportSql:
     time_columns: Sequence[str]
     local_fallback: Any  # str -> str, called by SQLite for the rare odd value
     dwell_fallback: Any  # str -> int | str
+    tier_case: str | None = None  # amount tiering: the tier as SQL (store.today.amount_tier_sql)
 
 
 def _lit(text: str) -> str:
@@ -155,6 +156,8 @@ def export_line_sql(spec: ExportSql) -> str:
     for cutoff, name in ((spec.tier_b, "B"), (spec.tier_a, "A")):
         if cutoff is not None:
             tier = f"CASE WHEN {weighted} > 0 AND {weighted} >= {int(cutoff)} THEN '{name}' ELSE {tier} END"
+    if spec.tier_case is not None:  # amount tiers; a currency without a rate: '?'
+        tier = f"coalesce({spec.tier_case}, '?')"
     tier = f"CASE WHEN status = 'open' THEN {tier} ELSE '' END"
     fmt += [NUM_SEP + "%s"] * 3
     args += [_major(weighted), tier, _dwell_sql(spec)]

@@ -8,12 +8,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Iterable, Mapping
 
-from sqlalchemy import and_, func, insert, select, update
+from sqlalchemy import and_, insert, select, text, update
 from sqlalchemy.engine import Connection
 
+from funnel_tui.store import board_sql
 from funnel_tui.store.errors import StoreError
 from funnel_tui.store.history import deal_row, history_row, record
-from funnel_tui.store.tables import CT, IN_CHUNK, to_db
+from funnel_tui.store.tables import CT, to_db
 
 CHECK_KIND = "field"
 CHECK_FIELD = "check:"
@@ -33,20 +34,16 @@ def ticks(conn: Connection, deal_id: int, stage: str) -> set[str]:
 
 def any_ticks(conn: Connection) -> bool:
     """Whether any item is ticked on any deal (most reps never tick: then nothing is read)."""
-    return conn.execute(select(CT.c.deal_id).where(CT.c.done.is_(True)).limit(1)).first() is not None
+    return conn.execute(text(board_sql.ANY_TICK_SQL)).first() is not None
 
 
 def tick_counts(conn: Connection, deals: Iterable[Mapping[str, Any]]) -> dict[int, int]:
-    """How many items each deal has ticked in its current stage (for the cards' badge)."""
+    """How many items each deal has ticked in its current stage (for the cards' badge; the
+    board's first read runs the same SQL: board_sql)."""
     by_id = {d["id"]: d["stage"] for d in deals}
     out: dict[int, int] = {}
-    ids = list(by_id)
-    for i in range(0, len(ids), IN_CHUNK):
-        rows = conn.execute(select(CT.c.deal_id, CT.c.stage, func.count()).where(and_(
-            CT.c.deal_id.in_(ids[i:i + IN_CHUNK]), CT.c.done.is_(True))).group_by(CT.c.deal_id, CT.c.stage))
-        for deal_id, stage, n in rows:
-            if by_id.get(deal_id) == stage:
-                out[deal_id] = n
+    for sql, params in board_sql.tick_queries(list(by_id)):
+        out.update(board_sql.tick_counts(by_id, conn.execute(text(sql), params)))
     return out
 
 

@@ -33,6 +33,7 @@ from sqlalchemy.engine import Connection, Engine
 from funnel_tui.domain.currency_totals import Rates
 from funnel_tui.domain.rules import TierCutoffs
 from funnel_tui.domain.stages import StageDef
+from funnel_tui.domain.tiers import AmountTiers
 from funnel_tui.domain.validation import (
     FieldError,
     FollowUpDraft,
@@ -71,6 +72,7 @@ from funnel_tui.store.errors import (
 )
 from funnel_tui.store.history import AUTHOR_OPTION, new_action
 from funnel_tui.store.schema import check_readable_schema, ensure_schema
+from funnel_tui.store.purge import PurgeMethods
 from funnel_tui.store.stages_api import StageMethods
 from funnel_tui.store.today import DueItem, WarningItem
 
@@ -80,7 +82,7 @@ if TYPE_CHECKING:
 UTC = timezone.utc
 
 
-class Store(StageMethods, AnalyticsMethods, ScorecardMethods):
+class Store(StageMethods, AnalyticsMethods, PurgeMethods, ScorecardMethods):
     """The rep's database. Open one per process; each method is one short transaction."""
 
     def __init__(self, target: str | Path, *, read_only: bool | str = False, immutable: bool = False):
@@ -443,14 +445,15 @@ class Store(StageMethods, AnalyticsMethods, ScorecardMethods):
             return today.due_overview(conn, now=now, within=within, owner=self._viewed(owner), limit=limit,
                                       stage_keys=keys)
 
-    def tier_cutoffs(self, *, owner: str | None = None) -> TierCutoffs:
-        """Where A and B start among open deals; `cutoffs.tier(weighted)` classifies one deal."""
+    def tier_cutoffs(self, *, owner: str | None = None) -> TierCutoffs | AmountTiers:
+        """The tiers in force (setting `tiering`): where A and B start among open deals, or the
+        amount tiers; `scheme.tier_of(amount, probability, currency)` classifies one deal."""
         shares = self.tier_shares()
         with self.read() as conn:
-            return today.tier_cutoffs_of(conn, shares, self._viewed(owner))
+            return today.tier_scheme_of(conn, shares, self._viewed(owner))
 
-    def tiers(self, *, owner: str | None = None) -> dict[int, str]:
-        """A/B/C tier of every open deal (per owner when given), on weighted value."""
+    def tiers(self, *, owner: str | None = None) -> dict[int, str | None]:
+        """The tier of every open deal (per owner when given), by the tiering in force."""
         shares = self.tier_shares()
         with self.read() as conn:
             return today.tiers(conn, shares, self._viewed(owner))

@@ -8,11 +8,10 @@ Each carries the exit code the command line ends with (README "Exit codes"): 1 a
 from __future__ import annotations
 
 import sqlite3
+import sys
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, Iterator
-
-from sqlalchemy.exc import DBAPIError, OperationalError
 
 from funnel_tui.i18n import _
 
@@ -82,13 +81,22 @@ class StaleDealError(StoreError):
     """The deal changed elsewhere since it was read (another terminal)."""
 
 
+def _dbapi_error(exc: BaseException) -> BaseException | None:
+    """`exc` if it is SQLAlchemy's wrapper of a driver error, else None. SQLAlchemy is looked
+    up, never imported: this module loads without it (the board's first frame and `funnel
+    due` name these errors before any Store opens), and an error of SQLAlchemy's can only
+    exist once SQLAlchemy is loaded."""
+    sa_exc = sys.modules.get("sqlalchemy.exc")
+    return exc if sa_exc is not None and isinstance(exc, sa_exc.DBAPIError) else None
+
+
 def refusal_of(exc: Exception, path: Path | None) -> StoreError | None:
     """The StoreError a database error (SQLAlchemy's, or sqlite3's own from a raw connection)
     stands for, or None when it is not the database's refusal (a constraint the caller
     handles, a programming error)."""
     from funnel_tui.store import health
 
-    orig = exc.orig if isinstance(exc, DBAPIError) else exc
+    orig = exc.orig if _dbapi_error(exc) is not None else exc
     problem = health.problem_of(orig, path) if orig is not None else None
     if problem is not None and problem.kind == "locked":
         # Retrying does help here: the other writer finishes within moments.
@@ -103,7 +111,8 @@ def refusal_of(exc: Exception, path: Path | None) -> StoreError | None:
             return DatabaseReadOnly(text)
         if problem.kind != "other":
             return DatabaseUnavailable(text, kind=problem.kind)
-    if isinstance(exc, OperationalError) or isinstance(orig, sqlite3.OperationalError):
+    sa_exc = sys.modules.get("sqlalchemy.exc")
+    if (sa_exc is not None and isinstance(exc, sa_exc.OperationalError)) or isinstance(orig, sqlite3.OperationalError):
         # hide_parameters keeps customer data out of exc; .orig is the database's own words.
         return DatabaseUnavailable(_("database: {detail}; nothing was changed").format(detail=orig))
     return None
@@ -116,8 +125,10 @@ def unavailable_as_store_error(path: Path | None = None, *,
     `on_damage` hears of damage first (the Store stops writing)."""
     try:
         yield
-    except (DBAPIError, sqlite3.Error) as exc:
-        if isinstance(exc, DBAPIError) and hasattr(exc.orig, "sqlstate"):  # a server's error (psycopg)
+    except Exception as exc:
+        if not isinstance(exc, sqlite3.Error) and _dbapi_error(exc) is None:
+            raise
+        if _dbapi_error(exc) is not None and hasattr(exc.orig, "sqlstate"):  # a server's error (psycopg)
             refusal = server_refusal(exc)
             if refusal is None:
                 raise

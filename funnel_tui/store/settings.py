@@ -1,12 +1,8 @@
 """The pipeline's settings kept in the database: its stages, and key/value settings; and
-where the rep's own settings live (`personal_setting`, `set_personal_setting`).
-
-Settings that belong to the person — `me`, `lang`, `theme`, `export_dir` (funnel_tui.config)
-— live in the user's config dir on SQLite, and per role on a team server (funnel_user_setting,
-store/pg_schema.py). A value a
-database still holds from before is carried over to the config file the first time it is
-asked for and the file has none. A demo database speaks as its demo rep: its `demo_me` is the
-answer to `me` there, and is never carried over.
+the way to any setting, wherever it lives (`read_setting`, `write_personal`). The rep's own
+settings — `me`, `lang`, `theme`, `export_dir` — live in the user's config dir on SQLite (the
+rules of where, shared with the board's first read, are in personal.py), and per role on a
+team server (funnel_user_setting, store/pg_schema.py: `get_personal`).
 """
 
 from __future__ import annotations
@@ -14,34 +10,28 @@ from __future__ import annotations
 from decimal import Decimal
 from pathlib import Path
 
-from sqlalchemy import delete, insert, inspect, select, text, update
+from sqlalchemy import delete, inspect, insert, text, update
 from sqlalchemy.engine import Connection
 
-from funnel_tui import config, paths
-from funnel_tui.domain.currency_totals import BASE_CURRENCY, RATE_PREFIX, Rates
-from funnel_tui.domain.rules import TIER_A_SHARE, TIER_B_SHARE
-from funnel_tui.domain.stages import (
-    DEFAULT_PIPELINE_DEF,
-    PIPELINE_COLUMNS,
-    STAGE_COLUMNS,
-    PipelineDef,
-    StageDef,
-    find_stage,
-)
+from funnel_tui import config
+from funnel_tui.domain.currency_totals import RATE_PREFIX, Rates
+from funnel_tui.domain.stages import DEFAULT_PIPELINE_DEF, PipelineDef, StageDef, find_stage
 from funnel_tui.domain.vocab import column_name
 from funnel_tui.i18n import _
+from funnel_tui.store import board_sql
 from funnel_tui.store.errors import StoreError
-from funnel_tui.store.tables import P, S, SET
+from funnel_tui.store.personal import DEMO_ME, is_personal, personal_in_config  # noqa: F401 - re-exported
+from funnel_tui.store.personal import read_setting as _where_it_lives
+from funnel_tui.store.tables import SET
 
 
 def read_stages(conn: Connection) -> tuple[StageDef, ...]:
-    """Every stage of every pipeline, archived ones included, in funnel order per pipeline.
+    """Every stage of every pipeline, archived ones included, in funnel order per pipeline
+    (the board's first read reads them the same way: board_sql.STAGES_SQL, stage_defs).
 
     Read as `SELECT *`: a database opened read-only because a newer (or older) funnel-tui
     wrote it may lack or add columns; the missing ones take their defaults."""
-    rows = conn.execute(text("SELECT * FROM stage")).mappings().all()
-    out = [StageDef(**{c: (bool(r[c]) if c == "archived" else r[c]) for c in STAGE_COLUMNS if c in r}) for r in rows]
-    return tuple(sorted(out, key=lambda s: (s.pipeline, s.position)))
+    return board_sql.stage_defs(conn.execute(text(board_sql.STAGES_SQL)).mappings().all())
 
 
 def read_pipelines(conn: Connection) -> tuple[PipelineDef, ...]:
@@ -49,9 +39,7 @@ def read_pipelines(conn: Connection) -> tuple[PipelineDef, ...]:
     missing: a database from before pipelines, opened read-only)."""
     if not inspect(conn).has_table("pipeline"):
         return (DEFAULT_PIPELINE_DEF,)
-    rows = conn.execute(select(P).order_by(P.c.position)).mappings().all()
-    return tuple(PipelineDef(**{c: (bool(r[c]) if c == "is_default" else r[c]) for c in PIPELINE_COLUMNS})
-                 for r in rows)
+    return board_sql.pipeline_defs(conn.execute(text(board_sql.PIPELINES_SQL)).mappings().all())
 
 
 def stage_named(stages: tuple[StageDef, ...], key_or_name: str) -> StageDef:
@@ -74,7 +62,7 @@ def get_setting(conn: Connection, key: str, *, personal: bool = False) -> str | 
     """A setting of the pipeline, or (`personal`, on a server) the connected role's own."""
     if personal:
         return get_personal(conn, key)
-    return conn.execute(select(SET.c.value).where(SET.c.key == key)).scalar()
+    return conn.execute(text(board_sql.SETTING_SQL), {"key": key}).scalar()
 
 
 def set_setting(conn: Connection, key: str, value: str, *, personal: bool = False) -> None:
@@ -121,33 +109,15 @@ def set_personal(conn: Connection, key: str, value: str) -> None:
 
 def tier_shares(conn: Connection) -> tuple[float, float]:
     """Tier thresholds: settings tier_a_share / tier_b_share, else 80 % / 95 %."""
-    a = get_setting(conn, "tier_a_share")
-    b = get_setting(conn, "tier_b_share")
-    return (float(a) if a else TIER_A_SHARE, float(b) if b else TIER_B_SHARE)
-
-
-DEMO_ME = "demo_me"  # set by exchange.demo: the demo pipeline's own rep
-
-
-def is_personal(key: str) -> bool:
-    return key in config.PERSONAL or key == config.ASKED_NAME
-
-
-def personal_in_config(dialect: str) -> bool:
-    """SQLite: the rep's own settings are in their config dir. (A team server keeps them per
-    role, in funnel_user_setting: get_personal.)"""
-    return dialect == "sqlite"
+    return board_sql.tier_shares(get_setting(conn, "tier_a_share"), get_setting(conn, "tier_b_share"))
 
 
 def read_setting(conn: Connection, key: str, *, db_path: Path | None) -> str | None:
     """Any setting, from where it lives (the config file, the role's own on a server, or this
-    database)."""
-    if is_personal(key) and personal_in_config(conn.dialect.name):
-        try:
-            return personal_setting(conn, key, db_path=db_path)
-        except config.ConfigError as exc:
-            raise StoreError(str(exc)) from None
-    return get_setting(conn, key, personal=is_personal(key))
+    database: personal.py has the rules)."""
+    if is_personal(key) and not personal_in_config(conn.dialect.name):
+        return get_personal(conn, key)
+    return _where_it_lives(lambda k: get_setting(conn, k), key, dialect=conn.dialect.name, db_path=db_path)
 
 
 def write_personal(key: str, value: str) -> None:
@@ -158,29 +128,10 @@ def write_personal(key: str, value: str) -> None:
         raise StoreError(str(exc)) from None
 
 
-def personal_setting(conn: Connection, key: str, *, db_path: Path | None) -> str | None:
-    """A personal setting: the demo's rep for `me` in a demo database, else the config file's
-    value, else (once) the value this database held before personal settings moved out."""
-    if key == "me":
-        demo = get_setting(conn, DEMO_ME)
-        if demo:
-            return demo
-    value = config.get(key)
-    if value is not None:
-        return value
-    old = get_setting(conn, key)
-    if old is None or (key == "me" and db_path is not None and paths.is_demo_db(db_path)):
-        return None  # a demo database made before demo_me: its rep is not the user
-    config.set_value(key, old)
-    return old
-
-
 def read_rates(conn: Connection) -> Rates:
     """The exchange rates the rep set into the base currency, CNY (settings `rate:USD` = "7.1",
     kept as the text typed and read back as an exact Decimal)."""
-    rows = conn.execute(select(SET.c.key, SET.c.value).where(SET.c.key.startswith(RATE_PREFIX))).all()
-    return Rates(BASE_CURRENCY, {key[len(RATE_PREFIX):]: Decimal(value) for key, value in rows
-                                 if key[len(RATE_PREFIX):] != BASE_CURRENCY})
+    return board_sql.rates(conn.execute(text(board_sql.RATES_SQL)).all())
 
 
 def set_rate(conn: Connection, code: str, rate: Decimal | None) -> None:

@@ -24,6 +24,7 @@ from funnel_tui.domain.stage_plan import (
     find_pipeline,
     merge_stage,
     move_stage,
+    pipeline_stage_keys,
     split_stage,
 )
 from funnel_tui.domain.stage_history import stages_as_of
@@ -114,9 +115,10 @@ class StageMethods:
     def stage_keys(self, pipeline: str | None) -> tuple[str, ...] | None:
         """The stage keys that select a pipeline's deals; None when nothing needs selecting
         (no pipeline named, or the rep keeps only one)."""
-        if pipeline is None or len(self.pipelines()) < 2:
+        if pipeline is None:
             return None
-        return tuple(s.key for s in self.pipeline_stages(pipeline))
+        with _refusal():
+            return pipeline_stage_keys(self.all_stages(), self.pipelines(), pipeline)
 
     def stage_set(self, pipeline: str | None = None, as_of: datetime | None = None) -> tuple[StageDef, ...]:
         """A pipeline's stages (archived included) as they stood at `as_of` (now when None):

@@ -8,7 +8,7 @@
 - Statuses are written into the SQL literally: SQLite uses a partial index
   (WHERE status = 'open') only when the query names the value itself, not a parameter.
 - The weighted value of a deal, amount × probability / 100 rounded half up, is spelled
-  here once for SQL (`weighted_sql`, `WEIGHTED`); domain.money.weighted_minor is the
+  once for SQL (`weighted_sql`, in board_sql.py, and `WEIGHTED`); domain.money.weighted_minor is the
   Python spelling, and tests/test_store_tables.py holds the two to the same numbers.
 """
 
@@ -31,7 +31,10 @@ from funnel_tui.models import (
     Touch,
     Undo,
 )
+# The exact sums (past 64 bits) are spelled in board_sql, which the sqlite3 first read shares.
+from funnel_tui.store.board_sql import SPLIT, exact_sum_sql, exact_total, weighted_sql  # noqa: F401 - re-exported
 from funnel_tui.store.errors import StoreError
+from funnel_tui.store.times import UTC_TEXT, utc_text  # noqa: F401 - re-exported for the store
 
 UTC = timezone.utc
 D = Deal.__table__
@@ -72,38 +75,15 @@ def open_clause(owner: str | None = None):
     return and_(clause, D.c.owner == owner) if owner else clause
 
 
-def weighted_sql(amount: str = "amount", probability: str = "probability") -> str:
-    """amount × probability / 100, rounded half up, as SQL text over two integer column
-    expressions. Integer arithmetic; amounts are ≥ 0 and probabilities 0–100 (CHECKs), so
-    SQL's truncating division is Python's floor, as in domain.money.weighted_minor."""
-    return f"(({amount} * {probability} + 50) / 100)"
-
-
 # The same rule as a column expression for statements built with SQLAlchemy over `deal`.
 WEIGHTED = literal_column(weighted_sql("deal.amount", "deal.probability"), BigInteger)
 
-# Money is 64-bit per deal, but a sum of many deals is not: 9,224 deals of ¥10^13 (the most
-# one deal may hold) overflow SQLite's SUM ("integer overflow", issue 12's Summary screen).
-# Each sum is taken in two parts, the billions and the rest, each far from the limit, and
-# joined in Python, whose integers have no limit: exact, never a float.
-SPLIT = 10**9
-
-
-def exact_sum_sql(expr: str) -> str:
-    """Two SQL sums (SELECT-list text) that `exact_total` joins into Σ expr, exactly; `expr`
-    is a non-negative integer expression (amounts and weighted values are)."""
-    return f"sum(({expr}) / {SPLIT}), sum(({expr}) % {SPLIT})"
-
 
 def exact_sum(column) -> tuple:
-    """The same two sums for statements built with SQLAlchemy."""
+    """board_sql.exact_sum_sql's two sums for statements built with SQLAlchemy."""
     from sqlalchemy import func
 
     return func.sum(column // SPLIT), func.sum(column % SPLIT)
-
-
-def exact_total(high: int | None, low: int | None) -> int:
-    return int(high or 0) * SPLIT + int(low or 0)
 
 
 def to_db(dt: datetime | None) -> datetime | None:
@@ -128,18 +108,6 @@ def aware_row(row: dict) -> dict:
         if key in row and isinstance(row[key], datetime):
             row[key] = from_db(row[key])
     return row
-
-
-# SQLAlchemy's stored form of a UTC datetime in SQLite, for loops where every call counts
-# (%-formatting the fields is faster than isoformat); utc_text is the same text.
-UTC_TEXT = "%04d-%02d-%02d %02d:%02d:%02d.%06d"
-
-
-def utc_text(dt: datetime) -> str:
-    """An aware time as SQLite stores it: UTC text with microseconds, no offset."""
-    if dt.tzinfo is not UTC:
-        dt = dt.astimezone(UTC)
-    return dt.isoformat(" ", "microseconds")[:26]
 
 
 def sqlite_value(v: Any) -> Any:

@@ -10,27 +10,26 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Sequence
 
-from sqlalchemy import and_, case, func, literal, or_, select
+from sqlalchemy import String, and_, bindparam, case, func, literal, literal_column, or_, select, text
 from sqlalchemy.engine import Connection
 
-from funnel_tui.domain.rules import WITHIN, TierCutoffs, cadence, due_bucket, tier_cutoffs
+from funnel_tui.domain.rules import TierCutoffs, bucket_counts, cadence, tier_cutoffs
 from funnel_tui.domain.stages import StageDef
-from funnel_tui.store.tables import OPEN, WEIGHTED, D, F, from_db, open_clause, to_db, weighted_sql
+from funnel_tui.domain.tiers import (
+    AMOUNT_CODES,
+    THRESHOLD_SETTINGS,
+    AmountTiers,
+    TierSettingError,
+    amount_tiers,
+    tiering_of,
+)
+from funnel_tui.store import board_sql, due_sql
+from funnel_tui.store.due_sql import TIME_PARAMS, DueItem
+from funnel_tui.store.errors import StoreError
+from funnel_tui.store.settings import get_setting, read_rates
+from funnel_tui.store.tables import WEIGHTED, D, F, from_db, open_clause, to_db
 
-
-@dataclass(frozen=True, slots=True)
-class DueItem:
-    """One open follow-up on an open deal, with its due bucket (DESIGN §6 `due`)."""
-
-    followup_id: int
-    deal_id: int
-    customer: str
-    title: str
-    stage: str
-    kind: str
-    due_at: datetime
-    bucket: str
-    note: str
+TierScheme = TierCutoffs | AmountTiers
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,37 +45,29 @@ class WarningItem:
 
 
 WARNING_ORDER = ("dwell_over", "dwell_near", "silent", "no_next_step")
-BUCKETS = ("overdue", "24h", "3d", "later")
 
 
-def _due_query(now: datetime, within: str, owner: str | None, stage_keys: Sequence[str] | None = None):
-    horizon = to_db(now + WITHIN[within])
-    q = (
-        select(F.c.id, F.c.deal_id, F.c.kind, F.c.due_at, F.c.note, D.c.customer, D.c.title, D.c.stage)
-        .join(D, D.c.id == F.c.deal_id)
-        .where(and_(F.c.status == OPEN, F.c.due_at < horizon, D.c.deleted_at.is_(None), D.c.status != "lost"))
-        .order_by(F.c.due_at, F.c.id)
-    )
-    if stage_keys is not None:  # one pipeline of several
-        q = q.where(D.c.stage.in_(list(stage_keys)))
-    return q.where(D.c.owner == owner) if owner else q
+def _due_statement(sql: str, *, rows: bool):
+    """The due SQL (due_sql.py) as SQLAlchemy runs it: times bound and read through the
+    due_at column's type, so SQLite and PostgreSQL each get their own form."""
+    stmt = text(sql).bindparams(*(bindparam(p, type_=F.c.due_at.type) for p in TIME_PARAMS if f":{p}" in sql))
+    if not rows:
+        return stmt
+    return stmt.columns(F.c.id, F.c.deal_id, F.c.kind, F.c.due_at, F.c.note, D.c.customer, D.c.title, D.c.stage)
 
 
-def _due_items(rows, now: datetime) -> list[DueItem]:
-    out = []
-    for r in rows:
-        due_at = from_db(r.due_at)
-        bucket = due_bucket(due_at, now) or "3d"  # 7d window: beyond 72h still listed as later
-        if due_at >= now + timedelta(hours=72):
-            bucket = "later"
-        out.append(DueItem(r.id, r.deal_id, r.customer, r.title, r.stage, r.kind, due_at, bucket, r.note))
-    return out
+def _stages(stage_keys: Sequence[str] | None) -> int | None:
+    """How many stage keys select one pipeline's deals (None: every pipeline's)."""
+    return None if stage_keys is None else len(stage_keys)
 
 
 def due(conn: Connection, *, now: datetime, within: str = "3d", owner: str | None = None,
         stage_keys: Sequence[str] | None = None) -> list[DueItem]:
     """Open follow-ups on open deals: overdue, and due within 24h / 3d / 7d."""
-    return _due_items(conn.execute(_due_query(now, within, owner, stage_keys)).all(), now)
+    sql = due_sql.rows_sql(owner=bool(owner), limit=False, stages=_stages(stage_keys))
+    params = due_sql.due_params(now, within, owner, stage_keys=stage_keys)
+    rows = conn.execute(_due_statement(sql, rows=True), params).all()
+    return due_sql.due_items(rows, now, from_db)
 
 
 def due_overview(conn: Connection, *, now: datetime, within: str = "3d", owner: str | None = None,
@@ -86,45 +77,91 @@ def due_overview(conn: Connection, *, now: datetime, within: str = "3d", owner: 
     For a screenful: counting in SQL and building only what is shown costs 20 ms at
     100k deals, where building all 7k items costs 120 ms.
     """
-    at, h24, h72 = (to_db(now + timedelta(hours=h)) for h in (0, 24, 72))
-    counts = _due_query(now, within, owner, stage_keys).with_only_columns(
-        func.count(case((F.c.due_at < at, 1))),
-        func.count(case((and_(F.c.due_at >= at, F.c.due_at < h24), 1))),
-        func.count(case((and_(F.c.due_at >= h24, F.c.due_at < h72), 1))),
-        func.count(case((F.c.due_at >= h72, 1))),
-    ).order_by(None)
-    rows = conn.execute(_due_query(now, within, owner, stage_keys).limit(limit)).all()
-    n = conn.execute(counts).one()
-    return _due_items(rows, now), dict(zip(BUCKETS, n))
-
-
-# SQLite's planner (no statistics) prefers seeking ix_deal_status_stage and reading every
-# open deal's row to scanning the covering partial index: told (INDEXED BY), it reads the
-# weighted values from ix_deal_stage_money alone. The WHERE clause names 'open' literally,
-# or SQLite cannot use a partial index.
-_OPEN_WEIGHTS_SQLITE = (
-    f"SELECT {weighted_sql()} AS w, count(*) "
-    "FROM deal INDEXED BY ix_deal_stage_money "
-    "WHERE status = 'open' AND deleted_at IS NULL GROUP BY w"
-)
+    params = due_sql.due_params(now, within, owner, limit, stage_keys=stage_keys)
+    stages = _stages(stage_keys)
+    rows = conn.execute(_due_statement(due_sql.rows_sql(owner=bool(owner), limit=True, stages=stages), rows=True),
+                        params).all()
+    total, *before_ends = conn.execute(
+        _due_statement(due_sql.counts_sql(owner=bool(owner), stages=stages), rows=False), params).one()
+    return due_sql.due_items(rows, now, from_db), bucket_counts(before_ends, total)
 
 
 def tier_cutoffs_of(conn: Connection, shares: tuple[float, float], owner: str | None = None) -> TierCutoffs:
     """Where A and B start among open deals (per owner when given); `shares` are the
     tier thresholds (settings.tier_shares)."""
-    if conn.dialect.name == "sqlite" and not owner:
-        rows = conn.exec_driver_sql(_OPEN_WEIGHTS_SQLITE).all()
+    if not owner:
+        rows = conn.execute(text(board_sql.open_weights_sql(sqlite=conn.dialect.name == "sqlite"))).all()
     else:
         w = WEIGHTED.label("w")
         rows = conn.execute(select(w, func.count()).where(open_clause(owner)).group_by(w)).all()
     return tier_cutoffs(((int(v or 0), n) for v, n in rows), *shares)
 
 
-def tiers(conn: Connection, shares: tuple[float, float], owner: str | None = None) -> dict[int, str]:
-    """A/B/C tier of every open deal (per owner when given), on weighted value."""
-    cut = tier_cutoffs_of(conn, shares, owner)
-    rows = conn.execute(select(D.c.id, WEIGHTED).where(open_clause(owner))).all()
-    return {deal_id: cut.tier(int(w or 0)) for deal_id, w in rows}
+def tier_scheme_of(conn: Connection, shares: tuple[float, float], owner: str | None = None) -> TierScheme:
+    """The tiers in force (setting `tiering`): the ABC cutoffs among open deals, or the amount
+    tiers with their thresholds and the rep's exchange rates (domain.tiers)."""
+    try:
+        if tiering_of(get_setting(conn, "tiering")) == "amount":
+            return amount_tiers({k: get_setting(conn, k) for k in THRESHOLD_SETTINGS}, read_rates(conn))
+    except TierSettingError as exc:
+        raise StoreError(str(exc)) from None
+    return tier_cutoffs_of(conn, shares, owner)
+
+
+def amount_tier_sql(scheme: AmountTiers, amount: str = "deal.amount", currency: str = "deal.currency") -> str:
+    """A deal's amount tier as SQL text (NULL for a currency without a rate): the thresholds
+    in each currency's own minor units, so no conversion runs per row and nothing is a float.
+    Codes come from validated settings (three capital letters), thresholds are ints."""
+    branches = []
+    for code in (scheme.rates.base, *sorted(scheme.rates.to_base)):
+        mins = scheme.thresholds_in(code)
+        if mins is None or not (len(code) == 3 and code.isascii() and code.isalpha() and code.isupper()):
+            continue
+        steps = " ".join(f"WHEN {amount} >= {int(m)} THEN '{tier}'" for m, tier in zip(mins, AMOUNT_CODES))
+        branches.append(f"WHEN '{code}' THEN (CASE {steps} ELSE 'maintain' END)")
+    return f"(CASE {currency} {' '.join(branches)} ELSE NULL END)"
+
+
+def tier_expression(scheme: TierScheme):
+    """The tier of the row of `deal` as a SQL expression, for either scheme."""
+    if isinstance(scheme, AmountTiers):
+        return literal_column(amount_tier_sql(scheme), String)
+    w = WEIGHTED
+    a_min = scheme.a_min if scheme.a_min is not None else -1
+    b_min = scheme.b_min if scheme.b_min is not None else -1
+    return case((and_(w > 0, a_min > 0, w >= a_min), "A"),
+                (and_(w > 0, b_min > 0, w >= b_min), "B"), else_="C")
+
+
+def amount_tier_totals(conn: Connection, scheme: AmountTiers, owner: str | None = None,
+                       stage_keys: Sequence[str] | None = None) -> dict[str, dict]:
+    """Open deals per amount tier: {code: {"deals", "amount"}} with the amount in the base
+    currency's minor units (each currency's total converted once, at the rep's rate), plus
+    "unrated": {"deals", "amount_by_currency"} for currencies without a rate — never mixed in."""
+    from funnel_tui.store.tables import exact_sum, exact_total
+
+    tier = tier_expression(scheme).label("tier")
+    q = select(tier, D.c.currency, func.count(), *exact_sum(D.c.amount)).where(open_clause(owner))
+    if stage_keys is not None:
+        q = q.where(D.c.stage.in_(list(stage_keys)))
+    out: dict[str, dict] = {code: {"deals": 0, "amount": 0} for code in AMOUNT_CODES}
+    out["unrated"] = {"deals": 0, "amount_by_currency": {}}
+    for code, currency, n, hi, lo in conn.execute(q.group_by(tier, D.c.currency)).all():
+        total = exact_total(hi, lo)
+        if code is None:
+            out["unrated"]["deals"] += n
+            out["unrated"]["amount_by_currency"][currency] = total
+            continue
+        out[code]["deals"] += n
+        out[code]["amount"] += scheme.rates.convert(total, currency) or 0  # rated: never None here
+    return out
+
+
+def tiers(conn: Connection, shares: tuple[float, float], owner: str | None = None) -> dict[int, str | None]:
+    """The tier of every open deal (per owner when given), by the tiering in force."""
+    scheme = tier_scheme_of(conn, shares, owner)
+    rows = conn.execute(select(D.c.id, D.c.amount, D.c.probability, D.c.currency).where(open_clause(owner))).all()
+    return {deal_id: scheme.tier_of(int(a or 0), int(p or 0), c) for deal_id, a, p, c in rows}
 
 
 def _warning_selections(conn: Connection, stages: tuple[StageDef, ...], shares: tuple[float, float],
@@ -151,16 +188,12 @@ def _warning_selections(conn: Connection, stages: tuple[StageDef, ...], shares: 
         in_stage = and_(base, D.c.stage == stage.key)
         out.append(("dwell_over", and_(in_stage, entered < over_cut), entered, None))
         out.append(("dwell_near", and_(in_stage, entered >= over_cut, entered <= near_cut), entered, None))
-    cut = tier_cutoffs_of(conn, shares, owner)
-    w = WEIGHTED
-    a_min = cut.a_min if cut.a_min is not None else -1
-    b_min = cut.b_min if cut.b_min is not None else -1
-    tier_sql = case((and_(w > 0, a_min > 0, w >= a_min), "A"),
-                    (and_(w > 0, b_min > 0, w >= b_min), "B"), else_="C")
+    scheme = tier_scheme_of(conn, shares, owner)
+    tier_sql = tier_expression(scheme)
+    # Each tier its cadence; the lowest tier, and a deal without a tier, the monthly one.
     quiet_cut = case(
-        (tier_sql == "A", literal(to_db(now - cadence("A")), ts)),
-        (tier_sql == "B", literal(to_db(now - cadence("B")), ts)),
-        else_=literal(to_db(now - cadence("C")), ts),
+        *((tier_sql == code, literal(to_db(now - cadence(code)), ts)) for code in scheme.codes[:-1]),
+        else_=literal(to_db(now - cadence(scheme.lowest)), ts),
     )
     since = func.coalesce(D.c.last_contact_at, D.c.created_at)
     nothing_ahead = or_(D.c.next_follow_up_at.is_(None), D.c.next_follow_up_at < literal(to_db(now), ts))

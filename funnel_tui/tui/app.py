@@ -96,6 +96,10 @@ class FunnelApp(ScreenServices, App[int]):
             gc.freeze()
             if self._resume_gc:  # `funnel tui` paused the collector for start-up
                 gc.enable()
+            # `funnel tui` drew the first frame before the Store opened (StoreOpening): open it now.
+            opening = getattr(self.store, "open_in_background", None)
+            if opening is not None:
+                opening()
             self.start_reminders()
             if self.ask_name:
                 self.ask_name_once()

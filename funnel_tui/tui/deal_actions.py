@@ -19,7 +19,6 @@ from datetime import datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING, Any, Callable, Mapping, Protocol, Sequence, TypeVar
 
 from funnel_tui.domain.dates import format_shown, parse_when
-from funnel_tui.domain.money import weighted_minor
 from funnel_tui.domain.rules import cadence, lead_score_warning
 from funnel_tui.domain.stages import StageDef
 from funnel_tui.domain.undo import describe_undo as undo_title
@@ -77,11 +76,12 @@ def snoozed_due(due_at: datetime, days: int, *, now: datetime, tz: tzinfo) -> da
 
 
 def default_next_follow_up(store: Any, deal: Mapping[str, Any], *, now: datetime, tz: tzinfo) -> datetime | None:
-    """The next touch the tier cadence asks for (A: tomorrow, B: a week, C: a month), at the
+    """The next touch the tier cadence asks for (A or 关键: tomorrow, 重点: three days, B or 一般: a
+    week, C or 维持: a month; domain.rules.CADENCE), whichever tiering is in force, at the
     start of the working day; None for a deal that is no longer open."""
     if deal.get("status") != "open":
         return None
-    tier = store.tier_cutoffs().tier(weighted_minor(deal["amount"], deal["probability"]))
+    tier = store.tier_cutoffs().tier_of(int(deal["amount"] or 0), int(deal["probability"] or 0), deal.get("currency"))
     day = now.astimezone(tz).date() + timedelta(days=cadence(tier).days)
     return parse_when(day.isoformat(), now=now, tz=tz)
 
@@ -337,6 +337,23 @@ class DealActions:
                         _("{customer}: lost ({reason})").format(customer=deal["customer"],
                                                                 reason=LOST_REASON.label_text(reason)),
                         returns_deal=True)
+
+    async def purge(self, deal: Mapping[str, Any], *, remove: bool) -> None:
+        """The purge queue's keep (a note logged as a touch: the clock restarts) or remove (lost,
+        reason purged, with the note)."""
+        from funnel_tui.tui.forms.purge_note import PurgeNoteForm
+
+        ctx = self.ctx
+        note = await self._ask(PurgeNoteForm(deal["customer"], remove=remove))
+        if not note:
+            return
+        if remove:
+            self._write(LOSE, deal, lambda: ctx.store.purge_remove(deal["id"], note, now=ctx.now(), tz=ctx.tz),
+                        _("{customer}: removed (lost: purged)").format(customer=deal["customer"]),
+                        returns_deal=True)
+        else:
+            self._write(LOG, deal, lambda: ctx.store.purge_keep(deal["id"], note, now=ctx.now(), tz=ctx.tz),
+                        _("{customer}: kept; the note is logged").format(customer=deal["customer"]))
 
     def undo(self) -> None:
         """Undo the last change (any deal); the toast says what was reverted."""

@@ -21,8 +21,8 @@ from textual.widget import Widget
 from textual.widgets import OptionList, Static
 
 from funnel_tui import paths
-from funnel_tui.domain.money import weighted_minor
 from funnel_tui.domain.stages import StageDef
+from funnel_tui.domain.tiers import tier_mark
 from funnel_tui.i18n import N_, _
 from funnel_tui.tui.board_data import PAGE, FirstRead, with_ticks
 from funnel_tui.tui.board_window import BoardWindow
@@ -160,8 +160,7 @@ class BoardScreen(BoardWindow, BoardStages, BoardLoading, Screen):
         but only the moved card is drawn anew."""
         ctx = self.ctx
         now = ctx.now()
-        tier = (self.tiers.tier(weighted_minor(deal["amount"], deal["probability"]))
-                if deal.get("status") == "open" else None)
+        tier = (tier_mark(self.tiers, deal, ctx.lang) if deal.get("status") == "open" else None)
         key = (deal["id"], deal.get("version"), deal["stage"], deal.get("status"), deal.get("ticked"),
                deal.get("next_follow_up_at"), width, tier, self.colours, self.compact,
                now.replace(second=0, microsecond=0))

@@ -110,7 +110,23 @@ class BoardLoading(HasContext):
         if first.tiers.done() and first.tiers.exception() is None:
             self.tiers = first.tiers.result()  # before the cards are drawn: no redraw for tiers
             self._tiers_read_first = True
+        elif not first.tiers.done():
+            # Still ranking (a big pipeline reads its tiers after the first frame): they come
+            # from the first read, not from a second one.
+            self._tiers_read_first = True
+            self._wait_first_tiers(self._generation, first)
         self._apply_board(generation, data)
+        painted = getattr(first, "painted", None)
+        if painted is not None:
+            self.call_after_refresh(painted.set)
+
+    @work(thread=True, exclusive=True, group="tiers")
+    def _wait_first_tiers(self, generation: int, first: FirstRead) -> None:
+        try:
+            tiers = first.tiers.result()
+        except Exception:  # noqa: BLE001 - read again here; a real failure surfaces as before
+            tiers = self.ctx.store.tier_cutoffs()
+        self.app.call_from_thread(self._apply_tiers, generation, tiers)
 
     def _apply_board(self, generation: int, data: dict, first_screenful: bool | None = None) -> None:
         if generation != self._generation:

@@ -21,6 +21,7 @@ from funnel_tui.store import StoreError
 from funnel_tui.tui.context import HasContext
 from funnel_tui.tui.deal_actions import Change, DealActions
 from funnel_tui.tui.key_table import localise_bindings
+from funnel_tui.domain.tiers import tier_mark
 from funnel_tui.tui.widgets.deal_details import TIMELINE_LIMIT, due_line, fields_table, timeline
 from funnel_tui.tui.widgets.key_bar import KeyBar
 
@@ -177,8 +178,9 @@ class DealScreen(HasContext, Screen):
             stage = store.stage(deal["stage"])
         except (StoreError, ValueError):
             stage = None
-        self.query_one("#fields", Static).update(fields_table(
-            deal, stage, self._stage_label, now=now, tz=tz, score_why=store.explain_score(self.deal_id)))
+        tier = tier_mark(store.tier_cutoffs(), deal, self.ctx.lang, short=False) if deal["status"] == "open" else None
+        self.query_one("#fields", Static).update(fields_table(deal, stage, self._stage_label, now=now, tz=tz,
+                                                              tier=tier, score_why=store.explain_score(self.deal_id)))
         self._fill_follow_ups(store.deal_follow_ups(self.deal_id, open_only=True))
         self._fill_checklist(stage)
         history = store.deal_timeline(self.deal_id, newest=self.history_rows)

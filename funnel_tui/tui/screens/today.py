@@ -19,6 +19,7 @@ from textual.widgets import Label, OptionList
 from textual.widgets.option_list import Option
 
 from funnel_tui.domain.dates import format_shown
+from funnel_tui.domain.tiers import tier_label
 from funnel_tui.i18n import N_, _
 from funnel_tui.store import StoreError
 from funnel_tui.tui.context import HasContext
@@ -40,7 +41,9 @@ SECTIONS: tuple[tuple[str, str, str], ...] = (
     ("dwell_near", N_("Nearing the stage limit"), N_("no deal near its stage limit")),
     ("no_next_step", N_("No next step"), N_("every open deal has a next step")),
     ("silent", N_("Silent"), N_("nobody has gone quiet")),
+    ("to_review", N_("To review: quiet deals of the lowest tier"), N_("no quiet deal to review")),
 )
+CAPPED = (*WARNING_SECTIONS, "to_review")  # bounded reads: "and more" points to the command
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +56,7 @@ class RowRef:
     followup_id: int | None = None
     kind: str = "call"
     due_at: datetime | None = None
+    purge: bool = False  # a row of the purge queue ("to review"): keep or remove it
 
     def deal(self) -> dict:
         """The deal as far as the row knows it (enough for a snooze)."""
@@ -80,6 +84,9 @@ class TodayScreen(HasContext, Screen):
         Binding("l", "log", N_("Log touch"),
                 tooltip=N_("Log a call or visit on the row's deal: it completes the row's follow-up; plan the next")),
         Binding("m", "move_next", N_("Next stage"), tooltip=N_("Move the row's deal to the next stage (Won asks first)")),
+        Binding("k", "keep", N_("Keep"),
+                tooltip=N_("Keep the quiet deal: a note, logged as a touch, restarts its clock")),
+        Binding("x", "remove", N_("Remove"), tooltip=N_("Remove the quiet deal: lost (purged), with a note")),
         Binding("enter", "open", N_("Open"), tooltip=N_("Open the row's deal")),
         Binding("r", "reload", N_("Reload"), show=False, tooltip=N_("Read everything again")),
         Binding("question_mark", "app.help", N_("Help"), key_display="?", tooltip=N_("All keys")),
@@ -92,6 +99,7 @@ class TodayScreen(HasContext, Screen):
     | d | done: a note, then the next follow-up |
     | 1 / 3 / w | snooze a day / three days / a week |
     | l / m | log a touch / move the deal to the next stage |
+    | k / x | to review: keep the quiet deal (a note) / remove it (lost: purged) |
     | Enter | open the deal |
     | P | the next pipeline (with more than one) |
     | r / ? / Esc | read again / help / back |
@@ -174,6 +182,12 @@ class TodayScreen(HasContext, Screen):
             else:
                 line.append(_("no follow-up planned · {days}d in stage").format(days=w.days))
             out[w.kind].append((f"{w.kind}-{w.deal_id}", line, RowRef(w.deal_id, w.customer, w.stage)))
+        for c in store.purge_candidates(now=now, tz=ctx.tz, pipeline=pipeline, limit=SECTION_LIMIT + 1):
+            line = Text()
+            line.append(str(c.customer), style="bold")
+            line.append(f"  · {self._stage_name(c.stage)} · {tier_label(c.tier, ctx.lang)}  ", style="dim")
+            line.append(_("no change for {days}d").format(days=c.quiet_days))
+            out["to_review"].append((f"purge-{c.deal_id}", line, RowRef(c.deal_id, c.customer, c.stage, purge=True)))
         return out
 
     def reload(self, keep: str = "index") -> None:
@@ -189,7 +203,7 @@ class TodayScreen(HasContext, Screen):
         options: list[Option] = []
         for key, heading, empty in SECTIONS:
             rows = sections[key]
-            capped = key in WARNING_SECTIONS and len(rows) > SECTION_LIMIT
+            capped = key in CAPPED and len(rows) > SECTION_LIMIT
             count = f"{SECTION_LIMIT}+" if capped else str(len(rows))
             header = Text(f"{_(heading)} · {count}", style="bold reverse")
             options.append(Option(header, id=f"h-{key}", disabled=True))
@@ -198,7 +212,8 @@ class TodayScreen(HasContext, Screen):
             for option_id, line, ref in rows[:SECTION_LIMIT]:
                 options.append(TodayRow(Text("  ").append_text(line), ref, option_id))
             if capped:
-                more = "  " + _("… and more (funnel warnings --kind {key} lists them all)").format(key=key)
+                more = "  " + (_("… and more (funnel purge lists them all)") if key == "to_review" else
+                               _("… and more (funnel warnings --kind {key} lists them all)").format(key=key))
                 options.append(Option(Text(more, style="dim"), id=f"m-{key}", disabled=True))
             elif len(rows) > SECTION_LIMIT:
                 hidden = len(rows) - SECTION_LIMIT
@@ -253,6 +268,8 @@ class TodayScreen(HasContext, Screen):
             return row is not None and row.followup_id is not None
         if action in ("log", "open"):
             return row is not None
+        if action in ("keep", "remove"):
+            return row is not None and row.ref.purge
         if action == "move_next":
             return row is not None and neighbour_stage(self._stages_of(row), row.ref.stage) is not None
         if action == "switch_pipeline":
@@ -310,6 +327,20 @@ class TodayScreen(HasContext, Screen):
         deal = self.actions.read_deal(row.deal_id) if row is not None and target is not None else None
         if deal is not None and target is not None:
             self.actions.move(deal, target)
+
+    @work
+    async def action_keep(self) -> None:
+        """Keep the quiet deal: a note (logged as a touch) restarts its clock."""
+        row = self.current()
+        if row is not None and row.ref.purge:
+            await self.actions.purge(row.ref.deal(), remove=False)
+
+    @work
+    async def action_remove(self) -> None:
+        """Remove the quiet deal: lost, reason purged, with a note."""
+        row = self.current()
+        if row is not None and row.ref.purge:
+            await self.actions.purge(row.ref.deal(), remove=True)
 
     def action_open(self) -> None:
         """Open the row's deal."""

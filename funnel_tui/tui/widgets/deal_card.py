@@ -17,6 +17,7 @@ from funnel_tui.domain.money import format_compact_in
 from funnel_tui.domain.rules import dwell
 from funnel_tui.domain.text import truncate_to_width
 from funnel_tui.domain.vocab import DEAL_STATUS, LOST_REASON, RISK_LEVEL
+from funnel_tui.domain.tiers import SHORT
 from funnel_tui.i18n import _, pgettext
 
 
@@ -81,12 +82,12 @@ def card_text(
     card = Text(no_wrap=True, overflow="ellipsis", end="")
     lost = deal.get("status") == "lost"
     tier_mark = f" {tier}" if tier else ""
-    customer = truncate_to_width(deal["customer"], width - len(tier_mark))
+    customer = truncate_to_width(deal["customer"], width - Text(tier_mark).cell_len)
     card.append(customer, style="bold strike" if lost else "bold")
     if tier_mark:
-        pad = width - len(tier_mark) - Text(customer).cell_len
+        pad = width - Text(tier_mark).cell_len - Text(customer).cell_len
         card.append(" " * max(pad, 0))
-        card.append(tier_mark, style=f"bold {colours.accent}" if tier == "A" else colours.muted)
+        card.append(tier_mark, style=f"bold {colours.accent}" if tier in _top_marks() else colours.muted)
     card.append("\n")
     badge = ""
     if progress and progress[0] and progress[1]:  # the playbook's progress, right of the title
@@ -139,14 +140,19 @@ def card_text(
     return card
 
 
+def _top_marks() -> tuple[str, ...]:
+    """The marks of the top tier, highlighted: A, or 关键/key by amount."""
+    return ("A", pgettext("amount tier (short)", SHORT["key"]))
+
+
 def _customer_line(deal: dict, width: int, tier: str | None, colours: CardColours, lost: bool) -> Text:
     line = Text(no_wrap=True, overflow="ellipsis", end="")
     tier_mark = f" {tier}" if tier else ""
-    customer = truncate_to_width(deal["customer"], width - len(tier_mark))
+    customer = truncate_to_width(deal["customer"], width - Text(tier_mark).cell_len)
     line.append(customer, style="bold strike" if lost else "bold")
     if tier_mark:
-        line.append(" " * max(width - len(tier_mark) - Text(customer).cell_len, 0))
-        line.append(tier_mark, style=f"bold {colours.accent}" if tier == "A" else colours.muted)
+        line.append(" " * max(width - Text(tier_mark).cell_len - Text(customer).cell_len, 0))
+        line.append(tier_mark, style=f"bold {colours.accent}" if tier in _top_marks() else colours.muted)
     return line
 
 

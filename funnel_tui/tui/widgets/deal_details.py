@@ -60,10 +60,12 @@ def _days(n: int) -> str:
 
 
 def fields_table(deal: Mapping[str, Any], stage: StageDef | None, stage_label: StageLabel, *,
-                 now: datetime, tz: tzinfo, score_why: Mapping[str, Any] | None = None) -> Table:
-    """Every field of the deal, two columns: name, value (money grouped, times local).
-    `score_why` (store.scoring.explain) explains the lead score under it: by hand or by the
-    scorecard, and the rules that give points."""
+                 now: datetime, tz: tzinfo, tier: str | None = None,
+                 score_why: Mapping[str, Any] | None = None) -> Table:
+    """Every field of the deal, two columns: name, value (money grouped, times local); `tier`:
+    the open deal's tier by the tiering in force (A/B/C or by amount); `score_why`
+    (store.scoring.explain) explains the lead score under it: by hand or by the scorecard, and
+    the rules that give points."""
     table = Table(box=None, show_header=False, expand=True, padding=(0, 1))
     table.add_column(style="bold", no_wrap=True)
     table.add_column(ratio=1, overflow="fold")
@@ -88,6 +90,7 @@ def fields_table(deal: Mapping[str, Any], stage: StageDef | None, stage_label: S
         (N_("Amount"), money),
         (N_("Probability"), prob),
         (N_("Weighted"), weighted),
+        (N_("Tier"), tier),
         (N_("Expected close"), format_day(deal.get("expected_close"))),
         (N_("Owner"), deal.get("owner")),
         (N_("Source"), deal.get("source")),

@@ -19,6 +19,7 @@ from funnel_tui.domain.dates_zh import format_zh
 from funnel_tui.domain.funnel import SMALL_MARK, days_label, rate_label
 from funnel_tui.domain.money import format_compact_in, format_money
 from funnel_tui.domain.text import display_width
+from funnel_tui.domain.tiers import tier_label
 from funnel_tui.domain.vocab import LOST_REASON
 from funnel_tui.i18n import _, active_lang, pgettext
 
@@ -124,6 +125,14 @@ def totals_table(s: dict[str, Any]) -> Table:
 
 
 def tiers_table(s: dict[str, Any]) -> Table:
+    if "amount_tiers" in s:  # amount tiering (funnel settings tiering amount): count and amount per tier
+        table = _table(_("Tier"), _("Deals"), _("Amount"), right=(1, 2), title=_("Tiers (open deals)"))
+        for tier, row in s["amount_tiers"].items():
+            if tier != "unrated" or row["deals"]:
+                table.add_row(Text(tier_label(None if tier == "unrated" else tier, active_lang())),
+                              Text(str(row["deals"])), Text(amount_text(row["amount"]) if "amount" in row else " + ".join(
+                                  format_money(v, c) for c, v in sorted(row["amount_by_currency"].items()))))
+        return table
     table = _table(_("Tier"), _("Deals"), _("Weighted"), right=(1, 2), title=_("Tiers (open deals)"))
     for tier in "ABC":
         table.add_row(Text(tier), Text(str(s["tiers"][tier])), Text(amount_text(s["tier_weighted"][tier])))
