@@ -42,7 +42,7 @@ from funnel_tui.domain.vocab import (
 
 # Bumped by every schema migration (see store.migrations); kept in PRAGMA user_version on
 # SQLite and in the funnel_schema table on a server (store.pg_schema).
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 # Money is 64-bit everywhere: BIGINT on a server (a 32-bit integer ends at ¥21,474,836.47
 # in fen); SQLite's INTEGER is already 64-bit, and its DDL stays as it always was.
@@ -366,3 +366,26 @@ class Setting(SQLModel, table=True):
 
     key: str = Field(primary_key=True)
     value: str = ""
+
+
+class ScorecardRule(SQLModel, table=True):
+    """One rule of the lead scorecard (domain.scorecard): a deal attribute or a behaviour in its
+    touches, and the points it gives. Pipeline setup like the stages: every change is a history
+    row without a deal (field `scorecard:<id>`), and undo puts the rule back."""
+
+    __tablename__ = "scorecard_rule"
+    __table_args__ = (
+        CheckConstraint("kind IN ('attribute', 'behaviour')", name="ck_scorecard_kind"),
+        CheckConstraint("points BETWEEN -10 AND 10 AND points <> 0", name="ck_scorecard_points"),
+    )
+
+    id: Optional[int] = Field(default=None, sa_column=Column(Integer, primary_key=True))
+    position: int = 0
+    kind: str
+    # attribute: a deal column; behaviour: a touch kind code or 'any'
+    field: str
+    # a band of head counts (`50-200`, `201-`) or words separated by `|`
+    pattern: str = ""
+    points: int
+    label: str = ""
+    label_zh: str = ""

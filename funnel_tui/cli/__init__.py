@@ -9,6 +9,7 @@
     due         due (and its sqlite3 read path)
     reads       warnings, list, show
     summary     summary, review
+    scorecard   scorecard (show, add, edit, remove, rescore, explain)
     exchange    export, import
     backup      backup create | list | restore
     team        team init | add-rep | add-lead | migrate | whoami (PostgreSQL)
@@ -37,6 +38,7 @@ from funnel_tui.cli import (
     forecast,
     purge,
     reads,
+    scorecard,
     summary,
     team,
     trend,
@@ -57,7 +59,7 @@ from funnel_tui.i18n import _
 # The order of `funnel --help`: each group adds its commands in turn.
 COMMAND_GROUPS = (admin.register_board, web.register, deals.register, followups.register, due.register,
                   reads.register, admin.register, summary.register, trend.register, forecast.register,
-                  purge.register,
+                  purge.register, scorecard.register,
                   exchange.register, backup.register, team.register)
 
 

@@ -254,6 +254,10 @@ def print_report(r: ImportReport) -> None:
         print("  " + _("dry run: nothing was written"), file=out)
     elif r.backup:
         print("  " + _("backup first: {path}").format(path=safe(r.backup)), file=out)
+    if not r.dry_run and not r.aborted and r.inserted:
+        # The import's fast path writes no scores (store/scoring.py): one rescore afterwards does.
+        print("  " + _("lead scores: a score in the file is kept as set by hand; the scorecard scores the "
+                       "others at their next change, or all at once with: funnel scorecard rescore"), file=out)
     if not r.dry_run and not r.aborted and (r.inserted or r.updated):
         print("  " + _("undo the whole import with: funnel undo"), file=out)
 

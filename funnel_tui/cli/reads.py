@@ -123,6 +123,7 @@ def _when(value):
 
 def cmd_show(args: argparse.Namespace) -> int:
     from funnel_tui.domain.dates import iso_local
+    from funnel_tui.domain.scorecard import SCORECARD_FIELD, score_note
     from funnel_tui.exchange.columns import deal_record
 
     store = open_store(args)
@@ -163,7 +164,8 @@ def cmd_show(args: argparse.Namespace) -> int:
     emit([{**h, "at": _when(h["at"]), "kind": shown(HISTORY_KIND, h["kind"]),
            "field": column_name(h["field"]) if h["field"] else None,
            **({"old": stages.get(h["old"], h["old"]), "new": stages.get(h["new"], h["new"])}
-              if h["field"] == "stage" else {})}
+              if h["field"] == "stage" else {}),
+           **({"old": None, "new": score_note(h["new"])} if h["field"] == SCORECARD_FIELD else {})}
           for h in history], "table", ["at", "kind", "field", "old", "new"], title=_("History"), footer=more)
     return EXIT_OK
 

@@ -18,7 +18,7 @@ __all__ = ["INTERNAL_FIELDS", "what_was_done", "describe_undo", "undone_text"]
 # stage clock and the default probability, a loss the close time, a touch the last contact.
 INTERNAL_FIELDS = frozenset({
     "stage", "stage_entered_at", "closed_at", "status", "last_contact_at", "probability_custom",
-    "deleted_at", "lost_reason", "updated_at",
+    "deleted_at", "lost_reason", "updated_at", "scorecard",
 })
 
 
@@ -26,7 +26,8 @@ def what_was_done(rows: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
     """The action of these history rows (oldest first): {"what", "fields", "from_stage",
     "to_stage", "deals"}. `what` is one of add, import, move, lose, purge, reopen, delete, restore,
     done, log, follow_up, snooze, edit, stages (a change to the stages or pipelines: `fields`
-    names them), tick (a playbook item ticked or unticked)."""
+    names them), tick (a playbook item ticked or unticked), scorecard (rules changed: `fields`
+    names their ids), rescore (scores set by the scorecard, nothing else)."""
     rows = list(rows)
     kinds = {r["kind"] for r in rows}
     deals = len({r["deal_id"] for r in rows if r["deal_id"] is not None})
@@ -43,6 +44,17 @@ def what_was_done(rows: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
         return out
     if ticks:
         out.update(what="tick", fields=[r["field"].split(":", 2)[2] for r in ticks])
+        return out
+    rules = [r["field"].split(":", 1)[1] for r in rows if r["deal_id"] is None and (r["field"] or "").startswith(
+        "scorecard:")]
+    if rules:  # a change to the scorecard's rules (store.scoring)
+        out.update(what="scorecard", fields=list(dict.fromkeys(rules)))
+        return out
+    scored = [r["deal_id"] for r in rows if r["field"] == "lead_score"]
+    if rows and all(r["field"] in ("lead_score", "scorecard") for r in rows) and any(
+            r["field"] == "scorecard" for r in rows) and len(scored) == len(set(scored)):
+        # (a hand score cleared and the scorecard's put back is two rows on one deal: an edit)
+        out.update(what="rescore")  # the scorecard scored deals, and nothing else changed
         return out
     if "imported" in kinds:
         what = "import"
@@ -128,6 +140,12 @@ def undone_text(result: Mapping[str, Any], stage_label: Callable[[str], str] = s
         text = _("the change to your stages: {stages}").format(stages=fields)
     elif what == "tick":
         text = _("the checklist tick on {who}").format(who=who)
+    elif what == "scorecard":
+        text = _("the change to the scorecard: rules {ids}").format(ids=fields)
+    elif what == "rescore":
+        n = int(result.get("deals") or 0)
+        text = ngettext("the scorecard's new score of {n} deal", "the scorecard's new scores of {n} deals",
+                        n).format(n=n)
     elif fields:
         text = _("the edit of {who}: {fields}").format(who=who, fields=fields)
     else:

@@ -50,11 +50,13 @@ from funnel_tui.store import (
     followups,
     health,
     reads,
+    scoring,
     settings,
     today,
     undo,
 )
 from funnel_tui.store.analytics_api import AnalyticsMethods
+from funnel_tui.store.scorecard_api import ScorecardMethods
 from funnel_tui.store.engine import (
     WRITE_OPTION,
     create_engine_for,
@@ -80,7 +82,7 @@ if TYPE_CHECKING:
 UTC = timezone.utc
 
 
-class Store(StageMethods, AnalyticsMethods, PurgeMethods):
+class Store(StageMethods, AnalyticsMethods, PurgeMethods, ScorecardMethods):
     """The rep's database. Open one per process; each method is one short transaction."""
 
     def __init__(self, target: str | Path, *, read_only: bool | str = False, immutable: bool = False):
@@ -272,6 +274,7 @@ class Store(StageMethods, AnalyticsMethods, PurgeMethods):
             deal_id = deals.insert_deal(conn, values, stage=stage, now=now, action=action)
             if follow_up is not None:
                 followups.add_follow_up(conn, replace(follow_up, deal_id=deal_id), now=now, action=action)
+            scoring.apply_scorecard(conn, deal_id, now=now, action=action)  # a given score holds
             return deal_id
 
     def update_deal(self, deal_id: int, raw: Mapping[str, Any], *, now: datetime, tz=UTC,
@@ -285,8 +288,14 @@ class Store(StageMethods, AnalyticsMethods, PurgeMethods):
         if "probability" in values:  # None: back to the stage's default
             values["probability_custom"] = values["probability"] is not None
         with self.write() as conn:
-            return deals.update_deal(conn, deal_id, values, stages=self.all_stages(), now=now, action=new_action(),
+            action = new_action()
+            deal = deals.update_deal(conn, deal_id, values, stages=self.all_stages(), now=now, action=action,
                                      expected_version=expected_version)
+            # A score typed by hand holds; cleared (None), the scorecard scores the deal again.
+            cleared = "lead_score" in values and values["lead_score"] is None
+            if cleared or (scoring.changes_to_score(values) and "lead_score" not in values):
+                deal = scoring.apply_scorecard(conn, deal_id, now=now, action=action, cleared=cleared) or deal
+            return deal
 
     def move_deal(self, deal_id: int, to_stage: str, *, now: datetime, expected_version: int | None = None) -> dict:
         """Move a deal to another stage (won ⇒ status won; a won deal moved back reopens)."""
@@ -334,8 +343,11 @@ class Store(StageMethods, AnalyticsMethods, PurgeMethods):
                            next_note: str = "") -> dict:
         """Done: logs a touch, and optionally schedules the next follow-up in the same step."""
         with self.write() as conn:
-            return followups.complete_follow_up(conn, followup_id, now=now, action=new_action(), note=note,
+            action = new_action()
+            done = followups.complete_follow_up(conn, followup_id, now=now, action=action, note=note,
                                                 next_due_at=next_due_at, next_kind=next_kind, next_note=next_note)
+            scoring.apply_scorecard(conn, done["deal_id"], now=now, action=action)  # a touch is a behaviour
+            return done
 
     def snooze_follow_up(self, followup_id: int, due_at: datetime, *, now: datetime) -> dict:
         with self.write() as conn:
@@ -344,7 +356,10 @@ class Store(StageMethods, AnalyticsMethods, PurgeMethods):
     def log_touch(self, draft: TouchDraft, *, now: datetime) -> dict:
         """Log a contact (and optionally plan the next follow-up) in one step."""
         with self.write() as conn:
-            return followups.log_touch(conn, draft, now=now, action=new_action())
+            action = new_action()
+            done = followups.log_touch(conn, draft, now=now, action=action)
+            scoring.apply_scorecard(conn, done["deal_id"], now=now, action=action)  # a touch is a behaviour
+            return done
 
     def undo(self, *, now: datetime) -> dict | None:
         """Revert the newest action not yet undone, by appending its inverse to history.

@@ -5,7 +5,8 @@ registered as MIGRATIONS[from_version]; it runs inside the migration's one trans
 The steps: 1 → 2 adds the `undo` marks (issue 13); 2 → 3 signs history rows (`author`, issue 18);
 3 → 4 gives the deal indexes the board's headers, its won/lost columns and the summary read the
 currency, so amounts are summed per currency (issue 15, `recreate_indexes`); 4 → 5 gives deals
-their pinyin search keys and lost reasons their codes (issue 14).
+their pinyin search keys and lost reasons their codes (issue 14); 6 → 7 adds the lead scorecard's
+rules, with the default scorecard (issue 17, `seed_scorecard`).
 `migrate` does, in this order (the SQLite "12-step" procedure for table changes):
 
 1. a verified backup (backup API + integrity_check) - no backup, no migration;
@@ -26,6 +27,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Callable
 
+from funnel_tui.domain.scorecard import DEFAULT_RULES
 from funnel_tui.domain.vocab import LOST_REASON
 from funnel_tui.i18n import _
 
@@ -264,3 +266,30 @@ def _v5_search_keys_and_codes(conn: "Connection") -> None:
 
 
 MIGRATIONS[5] = _v5_search_keys_and_codes
+
+
+def seed_scorecard(conn: "Connection") -> None:
+    """The default scorecard (domain.scorecard.DEFAULT_RULES) into an empty rules table: a new
+    database, and the upgrade to schema 7 (SQLite and a server alike)."""
+    from sqlalchemy import insert, select
+
+    from funnel_tui.models import ScorecardRule
+
+    table = ScorecardRule.__table__
+    if conn.execute(select(table.c.id).limit(1)).first() is not None:
+        return
+    conn.execute(insert(table), [
+        {"position": i, "kind": r.kind, "field": r.field, "pattern": r.pattern, "points": r.points,
+         "label": r.label, "label_zh": r.label_zh} for i, r in enumerate(DEFAULT_RULES, 1)])
+
+
+def _v6_scorecard(conn: "Connection") -> None:
+    """v6 → v7: the lead scorecard's rules (issue 17), seeded with the default scorecard. Deals
+    keep their scores: a score set before the scorecard counts as set by hand (it holds)."""
+    from funnel_tui.models import ScorecardRule
+
+    ScorecardRule.__table__.create(conn)
+    seed_scorecard(conn)
+
+
+MIGRATIONS[6] = _v6_scorecard

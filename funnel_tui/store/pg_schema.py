@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Callable
 
 from funnel_tui.domain.vocab import LOST_REASON
 from funnel_tui.i18n import _
-from funnel_tui.store.migrations import money_per_currency
+from funnel_tui.store.migrations import money_per_currency, seed_scorecard
 from funnel_tui.store.pg_engine import connection_problem
 from funnel_tui.store.schema import NewerSchemaError, create_schema
 
@@ -311,12 +311,19 @@ def _from_v5_search(conn: "Connection") -> None:
             conn.execute(update(D).where(D.c.lost_reason == old).values(lost_reason=new))
 
 
+def _from_v6_scorecard(conn: "Connection") -> None:
+    """v6 → v7, as on SQLite: the scorecard's rules table (add_missing), seeded with the default
+    scorecard when empty. Its grants (read for all, changes for the lead) are pg_team's."""
+    add_missing(conn)
+    seed_scorecard(conn)
+
+
 # Explicit steps by the version they start from; a version without one takes add_missing
 # (v1's step already brought v2's and v3's additions, so theirs find nothing to add). v3 → v4
 # redefines indexes under their old names, which add_missing cannot see: it has its own step;
-# v4 → v5 brings stages of the rep's own, v5 → v6 builds the search keys.
+# v4 → v5 brings stages of the rep's own, v5 → v6 builds the search keys, v6 → v7 the scorecard.
 PG_STEPS: dict[int, Callable[["Connection"], None]] = {
-    1: _from_v1, 3: money_per_currency, 4: _from_v4_stages, 5: _from_v5_search}
+    1: _from_v1, 3: money_per_currency, 4: _from_v4_stages, 5: _from_v5_search, 6: _from_v6_scorecard}
 
 
 def migrate_server(engine: "Engine") -> tuple[int, int]:

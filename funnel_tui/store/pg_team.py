@@ -53,6 +53,11 @@ POLICIES = (
     # A deal's playbook ticks (issue 16): whoever works the deal ticks them.
     f"GRANT SELECT, INSERT, UPDATE ON checklist_tick TO {_GROUPS}",
     f"GRANT SELECT, INSERT, UPDATE ON funnel_user_setting TO {_GROUPS}",
+    # The lead scorecard (issue 17): team setup like the stages, read by all (a rep's writes
+    # score their deals with it), changed by the lead; no row-level policy (no owner).
+    f"""DO $$ BEGIN IF to_regclass('scorecard_rule') IS NOT NULL THEN
+        EXECUTE 'GRANT SELECT ON scorecard_rule TO {_GROUPS}';
+        EXECUTE 'GRANT INSERT, UPDATE, DELETE ON scorecard_rule TO {LEAD_ROLE}'; END IF; END $$""",
     f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {_GROUPS}",
     # A deal added without an owner belongs to whoever adds it (so the rep's own policy holds).
     """CREATE OR REPLACE FUNCTION funnel_deal_owner() RETURNS trigger LANGUAGE plpgsql AS $$

@@ -8,7 +8,7 @@ from funnel_tui.domain.pinyin import KEY_VERSION
 from funnel_tui.domain.stages import DEFAULT_PIPELINE_DEF, DEFAULT_STAGES
 from funnel_tui.i18n import _
 from funnel_tui.store import migrations
-from funnel_tui.store.migrations import UNDO_TRIGGERS, user_version
+from funnel_tui.store.migrations import UNDO_TRIGGERS, seed_scorecard, user_version
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Engine
@@ -50,6 +50,7 @@ def create_schema(conn: "Connection") -> None:
         for ddl in HISTORY_TRIGGERS:
             conn.exec_driver_sql(ddl)
     seed_stages(conn)
+    seed_scorecard(conn)
     if conn.dialect.name == "sqlite":
         conn.exec_driver_sql(f"PRAGMA user_version = {models.SCHEMA_VERSION}")
 

@@ -1,7 +1,7 @@
 """The tables as the store's SQL names them, and the values that cross into them.
 
 - Short aliases of the model tables (D for deal, F followup, T touch, H history, U undo,
-  S stage, SET setting, P pipeline, CT checklist_tick): the store reads plain columns, never
+  S stage, SET setting, P pipeline, CT checklist_tick, SC scorecard_rule): the store reads plain columns, never
   ORM objects (several times cheaper).
 - Times cross the store's boundary as aware UTC datetimes; inside SQLite they are UTC text
   of fixed width, so text order is time order (`utc_text`, `sqlite_value`).
@@ -19,7 +19,18 @@ from typing import Any
 
 from sqlalchemy import BigInteger, and_, literal_column
 
-from funnel_tui.models import ChecklistTick, Deal, FollowUp, History, Pipeline, Setting, Stage, Touch, Undo
+from funnel_tui.models import (
+    ChecklistTick,
+    Deal,
+    FollowUp,
+    History,
+    Pipeline,
+    ScorecardRule,
+    Setting,
+    Stage,
+    Touch,
+    Undo,
+)
 # The exact sums (past 64 bits) are spelled in board_sql, which the sqlite3 first read shares.
 from funnel_tui.store.board_sql import SPLIT, exact_sum_sql, exact_total, weighted_sql  # noqa: F401 - re-exported
 from funnel_tui.store.errors import StoreError
@@ -35,6 +46,7 @@ SET = Setting.__table__
 U = Undo.__table__
 P = Pipeline.__table__
 CT = ChecklistTick.__table__
+SC = ScorecardRule.__table__
 
 # A deal as the store hands it out: every column but the search key (store.search reads that
 # one), so a database opened read-only before its upgrade still lists and shows its deals.

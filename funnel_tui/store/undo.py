@@ -22,6 +22,7 @@ from funnel_tui.domain.stage_history import is_setup
 from funnel_tui.domain.undo import what_was_done
 from funnel_tui.store.checklist import is_tick, undo_check
 from funnel_tui.store.followups import refresh_next_follow_up
+from funnel_tui.store.scoring import is_rule_row, undo_rescore, undo_rules
 from funnel_tui.store.history import TRACKED, apply_changes, deal_row, deser, history_row, live_sql, record, ser
 from funnel_tui.store.stage_setup import undo_setup
 from funnel_tui.store.tables import D, F, H, T, U, to_db
@@ -52,14 +53,19 @@ def undo(conn: Connection, *, now: datetime, authors: tuple[str, ...] | None = N
     first = conn.execute(select(D.c.customer).where(D.c.id == rows[-1]["deal_id"])).scalar()
     what = what_was_done([dict(r) for r in reversed(rows)])
     action = UNDO_PREFIX + target
+    if what["what"] == "rescore":  # scores only, maybe of 50k deals: set-wise, as an import's undo
+        ids = undo_rescore(conn, rows, now=now, action=action)
+        conn.execute(insert(U).values(action=target, undo_action=action, at=to_db(now)))
+        return {"action": target, "deal_ids": ids, "rows": len(rows), "customer": first or "", **what, "setup": 0}
     deal_ids: dict[int, None] = {}  # an ordered set: an import touches many deals
     imported: list[int] = []
     # Column changes are gathered per deal and written in one UPDATE, so CHECKs that tie
     # columns together (status ↔ closed_at) hold at every statement.
     restore: dict[int, dict[str, Any]] = {}
     setup = [dict(row) for row in rows if is_setup(row)]  # stage changes: no deal
+    rules = [dict(row) for row in rows if is_rule_row(row)]  # scorecard changes: no deal either
     for row in rows:  # newest first: the oldest row's "old" value wins
-        if is_setup(row):
+        if is_setup(row) or is_rule_row(row):
             continue
         deal_ids.setdefault(row["deal_id"], None)
         if is_tick(row):
@@ -81,6 +87,8 @@ def undo(conn: Connection, *, now: datetime, authors: tuple[str, ...] | None = N
         apply_changes(conn, deal, changes, now=now, action=action, kind_for=kinds)
     if setup:  # after the deals are back in their stages: a created stage can go again
         undo_setup(conn, setup, now=now, action=action)
+    if rules:
+        undo_rules(conn, rules, now=now, action=action)
     skip = set(imported)  # their follow-ups did not change
     for deal_id in deal_ids:
         if deal_id not in skip:

@@ -180,7 +180,7 @@ class DealScreen(HasContext, Screen):
             stage = None
         tier = tier_mark(store.tier_cutoffs(), deal, self.ctx.lang, short=False) if deal["status"] == "open" else None
         self.query_one("#fields", Static).update(fields_table(deal, stage, self._stage_label, now=now, tz=tz,
-                                                              tier=tier))
+                                                              tier=tier, score_why=store.explain_score(self.deal_id)))
         self._fill_follow_ups(store.deal_follow_ups(self.deal_id, open_only=True))
         self._fill_checklist(stage)
         history = store.deal_timeline(self.deal_id, newest=self.history_rows)

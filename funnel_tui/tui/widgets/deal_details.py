@@ -15,6 +15,7 @@ from rich.text import Text
 from funnel_tui.domain.dates import format_day, format_shown, humanize_delta
 from funnel_tui.domain.money import format_money, weighted_minor
 from funnel_tui.domain.rules import dwell
+from funnel_tui.domain.scorecard import SCORECARD_FIELD, explain_lines, headline, score_note
 from funnel_tui.domain.stages import StageDef
 from funnel_tui.domain.text import display_width, pad_to_width
 from funnel_tui.domain.vocab import (
@@ -59,9 +60,12 @@ def _days(n: int) -> str:
 
 
 def fields_table(deal: Mapping[str, Any], stage: StageDef | None, stage_label: StageLabel, *,
-                 now: datetime, tz: tzinfo, tier: str | None = None) -> Table:
+                 now: datetime, tz: tzinfo, tier: str | None = None,
+                 score_why: Mapping[str, Any] | None = None) -> Table:
     """Every field of the deal, two columns: name, value (money grouped, times local); `tier`:
-    the open deal's tier by the tiering in force (A/B/C or by amount)."""
+    the open deal's tier by the tiering in force (A/B/C or by amount); `score_why`
+    (store.scoring.explain) explains the lead score under it: by hand or by the scorecard, and
+    the rules that give points."""
     table = Table(box=None, show_header=False, expand=True, padding=(0, 1))
     table.add_column(style="bold", no_wrap=True)
     table.add_column(ratio=1, overflow="fold")
@@ -90,7 +94,7 @@ def fields_table(deal: Mapping[str, Any], stage: StageDef | None, stage_label: S
         (N_("Expected close"), format_day(deal.get("expected_close"))),
         (N_("Owner"), deal.get("owner")),
         (N_("Source"), deal.get("source")),
-        (N_("Lead score"), deal.get("lead_score")),
+        (N_("Lead score"), headline(score_why) if score_why is not None else deal.get("lead_score")),
         (N_("Contact"), deal.get("contact_name")),
         (N_("Role"), deal.get("contact_role")),
         (N_("Phone"), deal.get("contact_phone")),
@@ -117,6 +121,9 @@ def fields_table(deal: Mapping[str, Any], stage: StageDef | None, stage_label: S
     ]
     for name, value in rows:
         table.add_row(Text(_(name)), Text("" if value is None else str(value)))
+        if name == "Lead score" and score_why is not None:
+            for depth, line in explain_lines(score_why, with_headline=False):
+                table.add_row(Text(""), Text("  " * depth + line, style="" if depth else "dim"))
     return table
 
 
@@ -137,10 +144,16 @@ def timeline(touches: Sequence[Mapping], followups: Sequence[Mapping], history: 
     fus = {f["id"]: f for f in followups}
     # A move resets probability to the stage default; that follows from the move line.
     moves = {h["action"] for h in history if h["kind"] == "stage"}
+    # A score the scorecard set is said by its `scorecard` row; a score without one was typed.
+    scored = {h["action"] for h in history if h["field"] == SCORECARD_FIELD}
     for h in history:
         if h["field"] == "probability" and h["action"] in moves:
             continue
+        if h["field"] == "lead_score" and h["action"] in scored:
+            continue
         line = history_line(h, fus, stage_label, tz, item_label, now)
+        if line is not None and h["field"] == "lead_score" and not str(h.get("action") or "").startswith("undo:"):
+            line.append("  " + _("(by hand)"), style="dim")
         if line is not None:
             entries.append((h["at"], h["id"], line))
     entries.sort(key=lambda e: (e[0], e[1]), reverse=True)
@@ -199,6 +212,11 @@ def history_line(h: Mapping, fus: Mapping[int, Mapping], stage_label: StageLabel
             else:
                 text = f"{subject} {status}"
             line.append(text)
+    elif field == SCORECARD_FIELD:
+        line.append(f"{column_name('lead_score')}: ", style="bold")
+        line.append(_shown(field, h.get("old")))
+        line.append(" → ")
+        line.append(score_note(h.get("new")))
     elif kind == "field":
         if field in _QUIET_FIELDS:
             return None
