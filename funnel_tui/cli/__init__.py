@@ -8,6 +8,7 @@
     followups   follow-up, done, log, snooze
     reads       due, warnings, list, show
     summary     summary, review
+    lessons     lessons, lessons add (issue 17)
     exchange    export, import
     backup      backup create | list | restore
     team        team init | add-rep | add-lead | migrate | whoami (PostgreSQL)
@@ -33,6 +34,7 @@ from funnel_tui.cli import (
     exchange,
     followups,
     forecast,
+    lessons,
     reads,
     summary,
     team,
@@ -53,7 +55,7 @@ from funnel_tui.i18n import _
 
 # The order of `funnel --help`: each group adds its commands in turn.
 COMMAND_GROUPS = (admin.register_board, web.register, deals.register, followups.register, reads.register,
-                  admin.register, summary.register, trend.register, forecast.register, exchange.register, backup.register, team.register)
+                  admin.register, summary.register, trend.register, forecast.register, lessons.register, exchange.register, backup.register, team.register)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -26,7 +26,7 @@ def what_was_done(rows: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
     """The action of these history rows (oldest first): {"what", "fields", "from_stage",
     "to_stage", "deals"}. `what` is one of add, import, move, lose, reopen, delete, restore,
     done, log, follow_up, snooze, edit, stages (a change to the stages or pipelines: `fields`
-    names them), tick (a playbook item ticked or unticked)."""
+    names them), tick (a playbook item ticked or unticked), lesson (a lesson written or changed)."""
     rows = list(rows)
     kinds = {r["kind"] for r in rows}
     deals = len({r["deal_id"] for r in rows if r["deal_id"] is not None})
@@ -43,6 +43,9 @@ def what_was_done(rows: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
         return out
     if ticks:
         out.update(what="tick", fields=[r["field"].split(":", 2)[2] for r in ticks])
+        return out
+    if kinds == {"field"} and all(r["field"] == "lesson" for r in rows):
+        out["what"] = "lesson"  # a lesson written on its own, after the win or the loss
         return out
     if "imported" in kinds:
         what = "import"
@@ -122,6 +125,8 @@ def undone_text(result: Mapping[str, Any], stage_label: Callable[[str], str] = s
         text = _("the change to your stages: {stages}").format(stages=fields)
     elif what == "tick":
         text = _("the checklist tick on {who}").format(who=who)
+    elif what == "lesson":
+        text = _("the lesson on {who}").format(who=who)
     elif fields:
         text = _("the edit of {who}: {fields}").format(who=who, fields=fields)
     else:

@@ -5,7 +5,8 @@ registered as MIGRATIONS[from_version]; it runs inside the migration's one trans
 The steps: 1 → 2 adds the `undo` marks (issue 13); 2 → 3 signs history rows (`author`, issue 18);
 3 → 4 gives the deal indexes the board's headers, its won/lost columns and the summary read the
 currency, so amounts are summed per currency (issue 15, `recreate_indexes`); 4 → 5 gives deals
-their pinyin search keys and lost reasons their codes (issue 14).
+their pinyin search keys and lost reasons their codes (issue 14); 6 → 7 adds the lessons of
+won and lost deals (issue 17, store.lessons).
 `migrate` does, in this order (the SQLite "12-step" procedure for table changes):
 
 1. a verified backup (backup API + integrity_check) - no backup, no migration;
@@ -264,3 +265,14 @@ def _v5_search_keys_and_codes(conn: "Connection") -> None:
 
 
 MIGRATIONS[5] = _v5_search_keys_and_codes
+
+
+def _v6_lessons(conn: "Connection") -> None:
+    """v6 → v7: the lessons of won and lost deals (issue 17, store.lessons): a new table, no
+    existing row changes."""
+    from funnel_tui.models import Lesson
+
+    Lesson.__table__.create(conn)
+
+
+MIGRATIONS[6] = _v6_lessons

@@ -28,6 +28,7 @@ from funnel_tui.tui.context import HasContext
 from funnel_tui.tui.key_table import localise_bindings
 from funnel_tui.tui.pipelines import PIPELINE_BINDINGS, bind_pipeline_key, has_pipelines, next_pipeline
 from funnel_tui.tui.widgets.key_bar import KeyBar
+from funnel_tui.tui.widgets.lessons_panel import LessonsPanel
 from funnel_tui.tui.widgets.summary_blocks import (
     bottleneck_text,
     compare_table,
@@ -132,6 +133,7 @@ class SummaryScreen(HasContext, Screen):
             yield Static(Text(""), id="totals", classes="block")
             yield Static(Text(""), id="breakdown", classes="block")
             yield Static(Text(""), id="week", classes="block")
+            yield LessonsPanel(id="lessons", classes="block")
         yield KeyBar(id="key-bar")
 
     def on_mount(self) -> None:
@@ -206,6 +208,7 @@ class SummaryScreen(HasContext, Screen):
         self.query_one("#status", Static).update(Text(_("Reading the funnel…")))
         self._read_funnel(self._token, self.rep, self.period)
         self._read_week(self._token, self.rep)
+        self.query_one(LessonsPanel).load(self._owner_for(self.rep))
 
     def _owner_for(self, rep: str) -> str | None:
         if rep == ME:
