@@ -22,7 +22,7 @@ import pytest
 from helpers_procs import run_cli, run_worker
 
 FIXTURE = Path(__file__).parent / "fixtures" / "schema_v1.db"
-NEW_TABLES = {"undo", "pipeline", "checklist_tick"}  # added by the real steps (v2, v5)
+NEW_TABLES = {"undo", "pipeline", "checklist_tick", "lesson"}  # added by the real steps (v2, v5, v7)
 
 
 def _test_version() -> int:

@@ -9,6 +9,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Button, Input, Label
 
+from funnel_tui.domain.text import clean_text
 from funnel_tui.i18n import _
 from funnel_tui.store.lessons import MAX_LESSON
 from funnel_tui.tui.forms.base import FormScreen, titled
@@ -17,8 +18,6 @@ from funnel_tui.tui.forms.confirm import ConfirmDialog
 
 def lesson_problem(raw: str, *, required: bool) -> str | None:
     """Why the typed lesson cannot be kept (too long; empty where one is needed), or None."""
-    from funnel_tui.domain.text import clean_text
-
     try:
         cleaned = clean_text(raw, multiline=True, max_len=MAX_LESSON)
     except ValueError as exc:
