@@ -56,12 +56,14 @@ def clean_lesson(raw: str | None) -> str:
 
 
 def reason_code(lost_reason: str) -> str:
-    """The reason a loss is grouped by: the code (`budget` of `budget: 老板换了`), else the
-    rep's own words."""
-    head, sep, _rest = (lost_reason or "").partition(":")
-    if sep and head.strip() in LOST_REASON.codes():
-        return head.strip()
-    return (lost_reason or "").strip()
+    """The reason a loss is grouped by: the code a word of the list or a synonym names
+    (`budget` of `budget: 老板换了`, of `没预算`), else the rep's own words."""
+    whole = (lost_reason or "").strip()
+    for colon in (":", "："):
+        head, sep, _rest = whole.partition(colon)
+        if sep and LOST_REASON.lookup(head):
+            return LOST_REASON.lookup(head)  # type: ignore[return-value]
+    return LOST_REASON.lookup(whole) or whole
 
 
 def won_from(conn: Connection, deal: Mapping[str, Any], stages: Sequence[StageDef]) -> str:
