@@ -66,7 +66,7 @@ def test_chinese_table_names_stages_and_reasons_in_chinese(closed, monkeypatch):
     res = closed("lessons")
     assert res.code == 0, res.err
     assert "方案演示" in res.out and "预算" in res.out and "价格" in res.out and "商务谈判" in res.out
-    assert "先确认预算再报价" in res.out and "经验教训" in res.out and "结果" in res.out  # title and headers
+    assert "先确认预算再报价" in res.out and "复盘心得" in res.out and "结果" in res.out  # title and headers
     assert "已丢单" in res.out and "lost" not in res.out
 
 
