@@ -4,7 +4,6 @@ writes or changes the lesson of a closed deal later (from the Deal screen)."""
 from __future__ import annotations
 
 from rich.text import Text
-from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Button, Input, Label
@@ -29,7 +28,8 @@ def lesson_problem(raw: str, *, required: bool) -> str | None:
 
 class WinDialog(ConfirmDialog):
     """Moving into Won asks first (y / n, as before); Tab reaches an optional lesson (经验),
-    kept with the win in one undo step. `lesson` holds it once answered yes."""
+    Enter there says yes; the lesson is kept with the win in one undo step. `lesson` holds it
+    once answered yes."""
 
     DEFAULT_CSS = """
     WinDialog > #dialog { width: 70; }
@@ -40,14 +40,18 @@ class WinDialog(ConfirmDialog):
         self.lesson = ""
 
     def compose(self) -> ComposeResult:
-        with VerticalScroll(id="dialog"):
+        with VerticalScroll(id="dialog") as box:
+            box.can_focus = False  # Tab: Yes ⇄ the lesson, nothing between
             yield Label(Text(self.question), id="question")
             yield Label(Text(_("Lesson of the win (optional): what made it work?")), classes="caption")
             yield Input("", id="f-lesson", placeholder=_("e.g. the CFO joined the demo"))
             yield Label(Text(""), id="err-lesson", classes="error")
             with Horizontal(id="buttons"):
                 yield Button(_("Yes (y)"), id="yes", variant="primary")
-                yield Button(_("No (n)"), id="no")
+                # n and escape say no: Tab goes back and forth between Yes and the lesson.
+                no = Button(_("No (n)"), id="no")
+                no.can_focus = False
+                yield no
 
     def _yes(self) -> None:
         raw = self.query_one("#f-lesson", Input).value
@@ -70,10 +74,6 @@ class WinDialog(ConfirmDialog):
 
     def action_save(self) -> None:
         """Yes, with the lesson as typed."""
-        self._yes()
-
-    @on(Input.Submitted, "#f-lesson")
-    def _submitted(self) -> None:
         self._yes()
 
 
@@ -99,10 +99,6 @@ class LessonForm(FormScreen[str]):
 
     def on_mount(self) -> None:
         self.query_one("#f-lesson", Input).focus()
-
-    @on(Input.Submitted, "#f-lesson")
-    def _submitted(self) -> None:
-        self.action_save()
 
     def action_save(self) -> None:
         """Keep the lesson (never empty)."""
