@@ -114,6 +114,8 @@ async def test_the_deal_screen_writes_and_changes_the_lesson_later(store, now, t
         await pilot.press("k")
         await pilot.pause()
         assert app.screen.query_one("#f-lesson", Input).value == "next fiscal year"  # the form opens on it
+        await pilot.press("!")
+        assert app.screen.query_one("#f-lesson", Input).value == "next fiscal year!"  # typed at its end
         app.screen.query_one("#f-lesson", Input).value = ""
         await pilot.press("ctrl+s")
         await pilot.pause()

@@ -93,7 +93,8 @@ class LessonForm(FormScreen[str]):
         with VerticalScroll(id="dialog"):
             yield Label(titled(title, self.customer), id="form-title")
             yield Label(Text(_("What did this deal teach? (shared with your team)")), classes="caption")
-            yield Input(self.text, id="f-lesson")
+            # Changing a lesson starts at its end, never with the old words selected.
+            yield Input(self.text, id="f-lesson", select_on_focus=False)
             yield Label(Text(""), id="err-lesson", classes="error")
             yield from self._buttons()
 
