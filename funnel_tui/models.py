@@ -370,6 +370,7 @@ class Lesson(SQLModel, table=True):
         CheckConstraint("outcome IN ('won', 'lost')", name="ck_lesson_outcome"),
         CheckConstraint("length(text) BETWEEN 1 AND 2000", name="ck_lesson_text"),
         Index("ix_lesson_stage", "outcome", "stage", "reason"),
+        Index("ix_lesson_updated", "updated_at"),  # the panel's newest 200
     )
 
     deal_id: int = Field(sa_column=Column(ForeignKey("deal.id"), primary_key=True, autoincrement=False))
