@@ -195,3 +195,22 @@ def test_trend_and_forecast_name_the_stages_in_chinese(zh, filled):
     forecast = filled("forecast")
     assert forecast.code == 0 and "潜在线索" in forecast.out and "进行中金额" in forecast.out
     assert "Lead " not in forecast.out
+
+
+def test_import_refusals_speak_chinese(zh, funnel, tmp_path):
+    """The reasons an import refuses a file or a row (exchange/) come from the catalog too."""
+    rows = tmp_path / "bad.csv"
+    rows.write_text('客户名称,预计成交金额,成交概率\n东方制造,"12,50.5",40%\n华信科技,3万,1\n重庆山城机电,abc,20%\n',
+                    encoding="utf-8")
+    r = funnel("import", str(rows), "--dry-run")
+    text = r.out + r.err
+    assert "'12,50.5' 在 ',' 两侧的数字分组不对；请写成例如 12500" in text  # the reason and its example
+    assert "'abc' 不是金额（没有数字" in text and "分隔符 逗号" in text
+    assert "is not an amount" not in text and "groups its digits" not in text and "delimiter" not in text
+    missing = tmp_path / "nothing.csv"
+    r = funnel("import", str(missing))
+    assert r.code != 0 and "没有文件" in r.out + r.err
+    empty = tmp_path / "empty.csv"
+    empty.write_text("", encoding="utf-8")
+    r = funnel("import", str(empty))
+    assert r.code != 0 and "文件是空的" in r.out + r.err

@@ -100,3 +100,40 @@ def test_one_reps_forecast_and_the_cli(db_path, store, pipeline, capsys, monkeyp
     assert out["prior"] == {"kind": "beta", "weight": 10, "centre": "stage probability"}
     push = stage(out, "demo")["push_first"][0]
     assert push["customer"] == "O1" and push["amount"] == 1000.0 and push["historical_probability"] == 0.5
+
+
+def test_push_first_reads_only_the_largest_yet_ranks_as_all_would(store):
+    """The push list reads a stage's largest deals until no unread one could rank (amount × the
+    best probability < the n-th score): the same list as ranking every open deal. Big old quiet
+    deals lose to small recent ones here, so the read must go past its first 64 rows; equal
+    amounts and times across reps tie, broken by id."""
+    from funnel_tui.store import forecast as sforecast
+    from funnel_tui.store.summary import DealSet
+
+    for i in range(40):  # reached Demo and went on: Demo's conversion makes the push ten deals
+        d = store.add_deal({"customer": f"N{i}", "amount": "100", "owner": "me", "stage": "demo"}, now=day(-30))
+        store.move_deal(d, "negotiation", now=day(-29))
+    for i in range(6):  # you lost in Demo: your record differs from mine
+        d = store.add_deal({"customer": f"L{i}", "amount": "100", "owner": "you", "stage": "demo"}, now=day(-30))
+        store.lose_deal(d, "price", now=day(-29))
+    for i in range(100):  # the larger, the longer quiet
+        store.add_deal({"customer": f"B{i}", "amount": str(100_000 - 500 * i), "owner": ("me", "you")[i % 2],
+                        "stage": "demo"}, now=day(-400 + 4 * i))
+    for owner in ("me", "you"):  # equal amounts, equal times: ties
+        for i in range(3):
+            store.add_deal({"customer": f"T{owner}{i}", "amount": "40000", "owner": owner, "stage": "demo"},
+                           now=day(19))
+    f = store.forecast(now=NOW)
+    demo = stage(f, "demo")
+    assert demo["push_count"] == 10
+    stages = store.stage_set(None)
+    with store.read() as conn:
+        per = sforecast.facts_by_owner_status(conn, stages, DealSet(), NOW)
+        every = sforecast.biggest_open(conn, DealSet(), "demo", 10**6)
+    p = fc.probabilities(stages, per)
+    prior = fc.historical_probability(fc.Record(0, 0), 50)
+    expected = fc.push_first(every, {o: p.get((o, "demo"), prior) for o in ("me", "you")}, now=NOW, n=10)
+    assert [r["deal_id"] for r in demo["push_first"]] == [r["deal_id"] for r in expected]
+    by_amount = [d["id"] for d in every]
+    assert max(by_amount.index(r["deal_id"]) for r in expected) >= 64  # found past the first read
+    assert p[("me", "demo")] != p[("you", "demo")]

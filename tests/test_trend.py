@@ -166,3 +166,27 @@ def test_review_shows_each_stage_trend_beside_its_bottleneck_counts(store, pipel
     for c in r["conversion"]:  # the review's own weeks are the trend's last three
         assert [(t["n"], t["d"]) for t in c["trend"][-3:-1]] == \
             [(c["week_before"]["n"], c["week_before"]["d"]), (c["last_week"]["n"], c["last_week"]["d"])]
+
+
+def test_deleted_deals_count_nowhere_and_an_undone_delete_counts_again(store, pipeline):
+    """All deals are read without a look-up of each row's deal (store.trend.NOT_DELETED): a
+    deleted deal's rows drop out, a deal whose delete was undone stays in, exactly as the
+    per-deal path (any set of deals: here all stages by name) reads them."""
+    from funnel_tui.store.summary import DealSet
+
+    store.delete_deal(pipeline["a"], now=at(21))
+    store.delete_deal(pipeline["d"], now=at(21, 11))
+    store.undo(now=at(21, 12))  # D comes back
+    t = store.trend(now=NOW, tz=TZ, weeks=3)
+    assert conv(t, 0, "lead") == (1, 2)  # B and C; A is gone
+    assert conv(t, 0, "qualified") == (0, 0)  # A was the only one
+    assert conv(t, 1, "negotiation") == (1, 1)  # D, back
+    p0, p1, _p2 = t["periods"]
+    assert (p0["new_deals"], p1["wins"], p1["won_amount"]) == (2, 1, 3000_00)
+    wins = dtrend.windows(NOW, TZ, weeks=3)
+    stages = store.stage_set(None)
+    named = DealSet(stages=tuple(s.key for s in stages))
+    with store.read() as conn:
+        assert strend.flow(conn, stages, wins, now=NOW) == strend.flow(conn, stages, wins, now=NOW, deals=named)
+        assert strend.cohorts(conn, stages, wins, now=NOW) == \
+            strend.cohorts(conn, stages, wins, now=NOW, deals=named)

@@ -33,7 +33,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from fractions import Fraction
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from funnel_tui.domain.funnel import SMALL_SAMPLE, FunnelFacts, rate
 from funnel_tui.domain.stages import StageDef, StageMap
@@ -217,21 +217,33 @@ def probabilities(stages: Sequence[StageDef], per_owner: Mapping[str, Mapping[st
 
 
 def push_lists(stages: Sequence[StageDef], per_owner: Mapping[str, Mapping[str, FunnelFacts]],
-               conversions: Mapping[str, float | None], open_deals: Iterable[Mapping[str, Any]], *,
+               conversions: Mapping[str, float | None], open_counts: Mapping[str, int],
+               biggest: Callable[[str, int], Sequence[Mapping[str, Any]]], *,
                now: datetime, k: int = PRIOR_WEIGHT) -> dict[str, list[dict[str, Any]]]:
-    """Open stage → the deals to push first (push_first, as many as push_count says)."""
+    """Open stage → the deals to push first (push_first, as many as push_count says).
+
+    `open_counts[stage]`: the stage's open deals; `biggest(stage, m)`: its m largest by amount
+    (ties by id). No deal can score more than amount × the stage's best probability (recency ≤ 1),
+    so reading the largest until that bound falls below the n-th score finds exactly the deals a
+    ranking of all of them would: a few dozen rows per stage instead of every open deal."""
     p = probabilities(stages, per_owner, k)
-    by_stage: dict[str, list[Mapping[str, Any]]] = {}
-    for d in open_deals:
-        by_stage.setdefault(d["stage"], []).append(d)
     out = {}
     for s in stages:
-        deals = by_stage.get(s.key, [])
-        if s.kind != "open" or not deals:
+        count = open_counts.get(s.key, 0)
+        if s.kind != "open" or not count:
             continue
-        rates = {d["owner"]: p.get((d["owner"], s.key), historical_probability(Record(0, 0), s.probability, k))
-                 for d in deals}
-        out[s.key] = push_first(deals, rates, now=now, n=push_count(len(deals), conversions.get(s.key)))
+        unknown = historical_probability(Record(0, 0), s.probability, k)  # a rep with no closed deals
+        best = max([unknown, *(v for (_rep, key), v in p.items() if key == s.key)])
+        n = push_count(count, conversions.get(s.key))
+        limit = max(4 * n, 64)
+        while True:
+            deals = biggest(s.key, limit)
+            rates = {owner: p.get((owner, s.key), unknown) for owner in {d["owner"] for d in deals}}
+            top = push_first(deals, rates, now=now, n=n)
+            if len(deals) < limit or (len(top) == n and push_score(deals[-1]["amount"], best, 0.0) < top[-1]["score"]):
+                break
+            limit *= 4
+        out[s.key] = top
     return out
 
 

@@ -20,12 +20,13 @@ from decimal import Decimal, InvalidOperation
 from typing import Iterable, NamedTuple
 
 from funnel_tui.domain.money import MAX_AMOUNT_MINOR
+from funnel_tui.i18n import N_, _
 from funnel_tui.exchange.cells import Cell, FieldError, NeedsEvidence, normal_text, shown
 from funnel_tui.exchange.currencies import SHARED, SIGNS, currency_of
 
 INT64_MAX = (1 << 63) - 1
 POINT, COMMA = "point", "comma"
-DECIMAL_HINT = "say which with --decimal-comma or --decimal-point"
+DECIMAL_HINT = N_("say which with --decimal-comma or --decimal-point")
 SCALES: dict[str, Decimal] = {"万": Decimal(10_000), "w": Decimal(10_000), "W": Decimal(10_000),
                                "亿": Decimal(100_000_000), "千": Decimal(1_000), "k": Decimal(1_000),
                                "K": Decimal(1_000), "百万": Decimal(1_000_000)}
@@ -77,7 +78,7 @@ def _take_currency(match: re.Match[str] | None) -> tuple[str | None, tuple[str, 
     token = match.group(1)
     code, candidates = currency_of(token)
     if code is None and not candidates:
-        raise _Bad(f"names {token!r}, which is not a currency code we know")
+        raise _Bad(_("names {token}, which is not a currency code we know").format(token=repr(token)))
     return code, candidates, token
 
 
@@ -89,33 +90,33 @@ def _classify(body: str) -> tuple[str, Decimal | None, Decimal | None]:
     """(kind, value read with a decimal point, value read with a decimal comma)."""
     body = body.replace("’", "'")
     if not _BODY.match(body):
-        raise _Bad("is not an amount")
+        raise _Bad(_("is not an amount"))
     seps = [c for c in body if not c.isdigit()]
     if not seps:
         v = Decimal(body)
         return NEUTRAL, v, v
     kinds = list(dict.fromkeys(seps))
     if len(kinds) > 2:
-        raise _Bad("mixes too many separators")
+        raise _Bad(_("mixes too many separators"))
     if len(kinds) == 2:
         group, mark = kinds[0], kinds[1]
         if seps.count(mark) != 1 or body.rfind(mark) < body.rfind(group) or mark in " '":
-            raise _Bad("has its separators in an order no locale writes")
+            raise _Bad(_("has its separators in an order no locale writes"))
         whole, frac = body.split(mark)
         if not _digits_grouped(whole, group):
-            raise _Bad(f"groups its digits wrongly around {group!r}")
+            raise _Bad(_("groups its digits wrongly around {sep}").format(sep=repr(group)))
         v = Decimal(whole.replace(group, "") + "." + frac)
         return (POINT, v, None) if mark == "." else (COMMA, None, v)
     sep = kinds[0]
     if sep in " '":
         if not _digits_grouped(body, sep):
-            raise _Bad("groups its digits wrongly")
+            raise _Bad(_("groups its digits wrongly"))
         v = Decimal(body.replace(sep, ""))
         return NEUTRAL, v, v
     other = COMMA if sep == "." else POINT
     if len(seps) > 1:  # only a thousands separator repeats
         if not _digits_grouped(body, sep):
-            raise _Bad(f"groups its digits wrongly around {sep!r}")
+            raise _Bad(_("groups its digits wrongly around {sep}").format(sep=repr(sep)))
         v = Decimal(body.replace(sep, ""))
         return (other, v, None) if other == POINT else (other, None, v)
     whole, frac = body.split(sep)
@@ -144,8 +145,8 @@ def parse_parts(text: str) -> _Parts:
     if not any(c.isdigit() for c in t):  # `abc`, `USD`, `-`: no number at all
         code, candidates = currency_of(t)
         if code is None and not candidates and t.isalpha():
-            raise _Bad("is not an amount (no number, and not a currency code we know)")
-        raise _Bad("is not an amount (it has no number)")
+            raise _Bad(_("is not an amount (no number, and not a currency code we know)"))
+        raise _Bad(_("is not an amount (it has no number)"))
     negative = False
     if t.startswith("(") and t.endswith(")"):
         negative, t = True, t[1:-1].strip()
@@ -163,7 +164,7 @@ def parse_parts(text: str) -> _Parts:
             a, b = cur[0] or cur[1], after[0] or after[1]
             both = set([a] if isinstance(a, str) else a) & set([b] if isinstance(b, str) else b)
             if not both:
-                raise _Bad(f"names two currencies, {cur[2]!r} and {after[2]!r}")
+                raise _Bad(_("names two currencies, {one} and {other}").format(one=repr(cur[2]), other=repr(after[2])))
             if cur[0] is None:
                 cur = after
         cur = cur or after
@@ -177,14 +178,14 @@ def parse_parts(text: str) -> _Parts:
     t = t.strip()
     code, candidates, sign = cur if cur is not None else (None, (), "")
     if not t:
-        raise _Bad("has no number")
+        raise _Bad(_("has no number"))
     sci = _SCI.match(t)
     if sci is not None:
         mantissa, exp = sci.group(1).replace(",", "."), int(sci.group(2))
         value = Decimal(f"{mantissa}E{exp}")
         if value >= Decimal("1E11"):
-            raise _Bad("is in the form Excel shortens numbers of 12 digits or more to when it saves "
-                       "a CSV (digits may be lost); format the column as Number in Excel and save again")
+            raise _Bad(_("is in the form Excel shortens numbers of 12 digits or more to when it saves "
+                         "a CSV (digits may be lost); format the column as Number in Excel and save again"))
         return _Parts(negative, code, candidates, sign, scale, NEUTRAL, value, value, True)
     kind, point, comma = _classify(t)
     return _Parts(negative, code, candidates, sign, scale, kind, point, comma)
@@ -244,7 +245,7 @@ class AmountColumn:
         if cell is None or (isinstance(cell, str) and not cell.strip()):
             return None
         if isinstance(cell, bool) or not isinstance(cell, (str, int, Decimal)):
-            raise FieldError(self.field, f"{shown(cell)} is not an amount")
+            raise FieldError(self.field, _("{cell} is not an amount").format(cell=shown(cell)))
         if not isinstance(cell, str):
             return self._money(Decimal(cell), None, (), "", cell)
         if self.scale == 1 and (self.decimal != COMMA or "." not in cell):
@@ -254,12 +255,13 @@ class AmountColumn:
         try:
             parts = parse_parts(cell)
         except _Bad as exc:
-            raise FieldError(self.field, f"{shown(cell)} {exc}; write e.g. 12500, 12,500.50, "
-                                         "USD 485,000.00, 12.5万") from None
+            raise FieldError(self.field, _("{cell} {problem}; write e.g. 12500, 12,500.50, "
+                                           "USD 485,000.00, 12.5万").format(cell=shown(cell), problem=exc)) from None
         value = self._pick(parts, cell)
         if parts.scale != 1 and self.scale != 1:
-            raise FieldError(self.field, f"{shown(cell)} has its own scale but the column is already "
-                                         f"in units of {self.scale:,}; write the plain number")
+            raise FieldError(self.field, _("{cell} has its own scale but the column is already "
+                                           "in units of {scale}; write the plain number").format(
+                                               cell=shown(cell), scale=f"{self.scale:,}"))
         value *= parts.scale
         return self._money(-value if parts.negative else value, parts.currency, parts.candidates,
                            parts.sign, cell)
@@ -271,9 +273,10 @@ class AmountColumn:
         if self.decimal is not None:
             value = parts.point if self.decimal == POINT else parts.comma
             if value is None:
-                other = "comma" if self.decimal == POINT else "point"
-                raise FieldError(self.field, f"{shown(cell)} is written with a decimal {other}, but "
-                                             f"--decimal-{self.decimal} was given")
+                other = _("comma") if self.decimal == POINT else _("point")
+                raise FieldError(self.field, _("{cell} is written with a decimal {mark}, but "
+                                               "{option} was given").format(
+                                                   cell=shown(cell), mark=other, option=f"--decimal-{self.decimal}"))
             return value
         if kind in (POINT, COMMA):
             return parts.point if kind == POINT else parts.comma  # type: ignore[return-value]
@@ -282,10 +285,11 @@ class AmountColumn:
         decided = self.decided
         if decided is None:
             both = POINT in self._seen and COMMA in self._seen
-            why = (f"this column has both {self._seen[POINT]!r} and {self._seen[COMMA]!r}" if both
-                   else "nothing else in this column tells which")
-            raise FieldError(self.field, f"{shown(cell)} can be {plain(parts.point)} or "
-                                         f"{plain(parts.comma)} and {why}; {DECIMAL_HINT}")
+            why = (_("this column has both {one} and {other}").format(
+                       one=repr(self._seen[POINT]), other=repr(self._seen[COMMA])) if both
+                   else _("nothing else in this column tells which"))
+            raise FieldError(self.field, _("{cell} can be {one} or {other} and {why}; {hint}").format(
+                cell=shown(cell), one=plain(parts.point), other=plain(parts.comma), why=why, hint=_(DECIMAL_HINT)))
         return parts.point if decided == POINT else parts.comma  # type: ignore[return-value]
 
     def _money(self, value: Decimal, code: str | None, candidates: tuple[str, ...], sign: str,
@@ -295,23 +299,24 @@ class AmountColumn:
             if not minor_d.is_finite():
                 raise InvalidOperation
         except InvalidOperation:
-            raise FieldError(self.field, f"{shown(cell)} is not an amount") from None
+            raise FieldError(self.field, _("{cell} is not an amount").format(cell=shown(cell))) from None
         if minor_d != minor_d.to_integral_value():
-            raise FieldError(self.field, f"{shown(cell)} has more than 2 decimal places")
+            raise FieldError(self.field, _("{cell} has more than 2 decimal places").format(cell=shown(cell)))
         minor = int(minor_d)
         if abs(minor) > INT64_MAX:
-            raise FieldError(self.field, f"{shown(cell)} is too large for 64-bit money")
+            raise FieldError(self.field, _("{cell} is too large for 64-bit money").format(cell=shown(cell)))
         if minor < 0 and not self.allow_negative:
-            raise FieldError(self.field, f"{shown(cell)} is negative; an amount is 0 or more")
+            raise FieldError(self.field, _("{cell} is negative; an amount is 0 or more").format(cell=shown(cell)))
         if abs(minor) > self.max_minor:
-            raise FieldError(self.field, f"{shown(cell)} is too large (the most is "
-                                         f"{self.max_minor // 100:,})")
+            raise FieldError(self.field, _("{cell} is too large (the most is {most})").format(
+                cell=shown(cell), most=f"{self.max_minor // 100:,}"))
         if self.unit_currency is not None:
             if code is not None and code != self.unit_currency:
-                raise FieldError(self.field, f"{shown(cell)} is in {code} but the column is in "
-                                             f"{self.unit_currency}")
+                raise FieldError(self.field, _("{cell} is in {code} but the column is in {column}").format(
+                    cell=shown(cell), code=code, column=self.unit_currency))
             if candidates and self.unit_currency not in candidates:
-                raise FieldError(self.field, f"{shown(cell)}: {sign!r} cannot be {self.unit_currency}")
+                raise FieldError(self.field, _("{cell}: {sign} cannot be {column}").format(
+                    cell=shown(cell), sign=repr(sign), column=self.unit_currency))
             code, candidates = self.unit_currency, ()
         return Money(minor, code, candidates, sign)
 

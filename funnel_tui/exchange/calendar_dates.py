@@ -23,10 +23,11 @@ from decimal import Decimal
 from typing import Iterable
 
 from funnel_tui.exchange.cells import Cell, FieldError, NeedsEvidence, normal_text, shown
+from funnel_tui.i18n import N_, _
 
 DMY, MDY, YMD = "dmy", "mdy", "ymd"
 ORDERS = (DMY, MDY, YMD)
-ORDER_HINT = "say which with --date-order dmy, mdy or ymd"
+ORDER_HINT = N_("say which with --date-order dmy, mdy or ymd")
 _EXCEL_EPOCH = datetime(1899, 12, 30)  # serial 1 is 1900-01-01 past Excel's phantom 1900-02-29
 _MONTHS = {m: i for i, names in enumerate(
     [("jan", "january"), ("feb", "february"), ("mar", "march"), ("apr", "april"), ("may",),
@@ -74,13 +75,13 @@ def _clock(hh, mm, ss, frac, ampm) -> time | None:
     hour, minute, second = int(hh), int(mm or 0), int(ss or 0)
     if ampm:
         if not 1 <= hour <= 12:
-            raise _Bad("has an hour that is not 1–12 before AM/PM")
+            raise _Bad(_("has an hour that is not 1–12 before AM/PM"))
         hour = hour % 12 + (12 if ampm.startswith("p") else 0)
     micro = int((frac or "").ljust(6, "0")) if frac else 0
     try:
         return time(hour, minute, second, micro)
     except ValueError:
-        raise _Bad("has a time of day that does not exist") from None
+        raise _Bad(_("has a time of day that does not exist")) from None
 
 
 def _offset(text: str | None) -> tzinfo | None:
@@ -92,7 +93,7 @@ def _offset(text: str | None) -> tzinfo | None:
     digits = text[1:].replace(":", "")
     hours, minutes = int(digits[:2]), int(digits[2:])
     if hours > 23 or minutes > 59:
-        raise _Bad("has an offset that does not exist")
+        raise _Bad(_("has an offset that does not exist"))
     return timezone(sign * timedelta(hours=hours, minutes=minutes))
 
 
@@ -110,7 +111,7 @@ def parse_written(text: str) -> Written:
     if m:
         d = _real(int(m[1]), int(m[3]), int(m[4]))
         if d is None:
-            raise _Bad("is not a real date")
+            raise _Bad(_("is not a real date"))
         return Written({YMD: d}, _clock(*m.group(5, 6, 7, 8, 9)), _offset(m[10]), True)
     m = _NUMERIC.match(t)
     if m:
@@ -122,37 +123,37 @@ def parse_written(text: str) -> Written:
         if len(c) == 2 and (d := _real(_year(a), int(b), int(c))) is not None:
             readings[YMD] = d
         if not readings:
-            raise _Bad("is not a real date in any order")
+            raise _Bad(_("is not a real date in any order"))
         return Written(readings, _clock(*m.group(5, 6, 7, 8, 9)), _offset(m[10]), False)
     m = _COMPACT.match(t)
     if m:
         d = _real(int(m[1]), int(m[2]), int(m[3]))
         if d is None:
-            raise _Bad("is not a real date")
+            raise _Bad(_("is not a real date"))
         return Written({YMD: d}, None, None, True)
     m = _CHINESE.match(t)
     if m:
         d = _real(int(m[1]), int(m[2]), int(m[3]))
         if d is None:
-            raise _Bad("is not a real date")
+            raise _Bad(_("is not a real date"))
         return Written({YMD: d}, _clock(m[4], m[5], m[6], None, None), None, True)
     for pattern, month_at, day_at in ((_MONTH_FIRST, 1, 2), (_DAY_FIRST, 2, 1)):
         m = pattern.match(t)
         if m:
             d = _real(_year(m[3]), _MONTHS[m[month_at]], int(m[day_at]))
             if d is None:
-                raise _Bad("is not a real date")
+                raise _Bad(_("is not a real date"))
             return Written({YMD: d}, _clock(*m.group(4, 5, 6, 7, 8)), _offset(m[9]), True)
     m = _SERIAL.match(t)
     if m:
         return _serial(Decimal(t))
-    raise _Bad("is not a date we read")
+    raise _Bad(_("is not a date we read"))
 
 
 def _serial(value: Decimal) -> Written:
     """An Excel serial day number (the 1900 system), its fraction the time of day to the second."""
     if not 10_000 <= value < 2_958_466:
-        raise _Bad("is not an Excel date serial (10000–2958465) we read")
+        raise _Bad(_("is not an Excel date serial (10000–2958465) we read"))
     days = int(value)
     seconds = int(((value - days) * 86_400).to_integral_value())
     moment = _EXCEL_EPOCH + timedelta(days=days, seconds=seconds)
@@ -225,15 +226,16 @@ class DateColumn:
             try:
                 w = _serial(Decimal(cell))
             except _Bad as exc:
-                raise FieldError(self.field, f"{shown(cell)} {exc}") from None
+                raise FieldError(self.field, _("{cell} {problem}").format(cell=shown(cell), problem=exc)) from None
         elif isinstance(cell, str):
             try:
                 w = parse_written(cell)
             except _Bad as exc:
-                raise FieldError(self.field, f"{shown(cell)} {exc}; write e.g. 2024-03-15, "
-                                             "2024-03-15 15:16, 2024年3月15日") from None
+                raise FieldError(self.field, _("{cell} {problem}; write e.g. 2024-03-15, "
+                                               "2024-03-15 15:16, 2024年3月15日").format(
+                                                   cell=shown(cell), problem=exc)) from None
         else:
-            raise FieldError(self.field, f"{shown(cell)} is not a date")
+            raise FieldError(self.field, _("{cell} is not a date").format(cell=shown(cell)))
         return self._out(self._pick(w, cell), w.clock, w.offset, cell)
 
     def _iso(self, cell: str) -> date | datetime | None:
@@ -259,8 +261,8 @@ class DateColumn:
             return next(iter(w.readings.values()))
         if self.order is not None:
             if self.order not in w.readings:
-                raise FieldError(self.field, f"{shown(cell)} is not a real date in {self.order} order "
-                                             "(--date-order)")
+                raise FieldError(self.field, _("{cell} is not a real date in {order} order "
+                                               "(--date-order)").format(cell=shown(cell), order=self.order))
             return w.readings[self.order]
         if self.speculative and len(set(w.readings.values())) > 1:
             raise NeedsEvidence(self.field)
@@ -268,12 +270,14 @@ class DateColumn:
         if len(set(keep.values())) == 1:
             return next(iter(keep.values()))
         if self._examples and not self._orders:
-            why = "this column has dates only " + " and only ".join(
-                f"{o} reads ({self._examples[o]!r})" for o in sorted(self._examples))
+            why = _("this column has dates only {readings}").format(readings=_(" and only ").join(
+                _("{order} reads ({example})").format(order=o, example=repr(self._examples[o]))
+                for o in sorted(self._examples)))
         else:
-            why = "nothing else in this column tells which"
-        ways = " or ".join(f"{d.isoformat()} ({o})" for o, d in sorted(keep.items()))
-        raise FieldError(self.field, f"{shown(cell)} can be {ways} and {why}; {ORDER_HINT}")
+            why = _("nothing else in this column tells which")
+        ways = _(" or ").join(f"{d.isoformat()} ({o})" for o, d in sorted(keep.items()))
+        raise FieldError(self.field, _("{cell} can be {ways} and {why}; {hint}").format(
+            cell=shown(cell), ways=ways, why=why, hint=_(ORDER_HINT)))
 
     def _out(self, day: date, clock: time | None, offset: tzinfo | None, cell: Cell):
         if self.want == "date":

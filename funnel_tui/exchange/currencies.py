@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Mapping
 
+from funnel_tui.i18n import _
+
 # ISO 4217 codes in use (the ones a CRM export can plausibly carry).
 ISO_CODES = frozenset("""
 AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BRL BSD BTN BWP BYN
@@ -63,9 +65,10 @@ def code_of_column(cell: str) -> str | None:
     code, candidates = currency_of(text if text in SIGNS or text in SHARED else text.upper())
     if code is None:
         if candidates:
-            raise ValueError(f"{text!r} is the sign of {', '.join(candidates)}; write the code, e.g. "
-                             f"{candidates[0]}")
-        raise ValueError(f"{text!r} is not a currency code; use three letters such as CNY, USD, EUR")
+            raise ValueError(_("{sign} is the sign of {codes}; write the code, e.g. {code}").format(
+                sign=repr(text), codes=", ".join(candidates), code=candidates[0]))
+        raise ValueError(_("{text} is not a currency code; use three letters such as CNY, USD, EUR").format(
+            text=repr(text)))
     return code
 
 
@@ -87,17 +90,19 @@ def settle_currency(
     """
     if written is not None:
         if column is not None and column != written:
-            raise ValueError(f"the amount says {written} but the currency column says {column}")
+            raise ValueError(_("the amount says {written} but the currency column says {column}").format(
+                written=written, column=column))
         return written
     if not candidates:
         return column
     if column is not None:
         if column not in candidates:
-            raise ValueError(f"the amount's {sign!r} cannot be {column} (the currency column)")
+            raise ValueError(_("the amount's {sign} cannot be {column} (the currency column)").format(
+                sign=repr(sign), column=column))
         return column
     if profile_signs and sign in profile_signs:
         return profile_signs[sign]
     if assume is not None and assume in candidates:
         return assume
-    raise ValueError(f"{sign!r} is the sign of {', '.join(candidates)}; say which with --currency "
-                     f"{candidates[0]} (or a currency column)")
+    raise ValueError(_("{sign} is the sign of {codes}; say which with --currency {code} (or a currency "
+                       "column)").format(sign=repr(sign), codes=", ".join(candidates), code=candidates[0]))

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Callable
 
 from funnel_tui.exchange.import_read import ImportFileError
+from funnel_tui.i18n import _
 
 SAMPLE = 1 << 16  # bytes looked at for detection; the whole file is then decoded strictly
 # Measured on name lists of 2–30 rows: right decodings have a mess ratio of 0.00–0.15 and 0.99–1.0
@@ -192,32 +193,35 @@ def sniff_encoding(path: Path, requested: str = "auto", *,
         try:
             name = codecs.lookup(requested).name
         except LookupError:
-            raise ImportFileError(f"encoding: {requested!r} is not an encoding Python knows; use e.g. "
-                                  "utf-8, gb18030, big5, shift_jis, cp1252") from None
+            raise ImportFileError(_("encoding: {name} is not an encoding Python knows; use e.g. "
+                                                   "utf-8, gb18030, big5, shift_jis, cp1252").format(
+                                                       name=repr(requested))) from None
         enc = "utf-8-sig" if name == "utf-8" and bom == "utf-8-sig" else requested
         bad = decode_error(path, enc)
         if bad:
-            raise ImportFileError(f"encoding: line {bad[0]} is not valid {requested} ({bad[1]}); try "
-                                  "--encoding auto")
+            raise ImportFileError(_("encoding: line {line} is not valid {encoding} ({why}); try "
+                                                   "--encoding auto").format(
+                                                       line=bad[0], encoding=requested, why=bad[1]))
         return EncodingVerdict(enc, "given")
     if bom:
         bad = decode_error(path, bom)
         if bad:
-            raise ImportFileError(f"encoding: the file starts with a {bom} BOM but line {bad[0]} is "
-                                  f"not valid {bom} ({bad[1]})")
+            raise ImportFileError(_("encoding: the file starts with a {encoding} BOM but line {line} "
+                                                   "is not valid {encoding} ({why})").format(
+                                                       encoding=bom, line=bad[0], why=bad[1]))
         return EncodingVerdict(bom, "bom")
     utf16 = _utf16_without_bom(head)
     if utf16 and decode_error(path, utf16) is None:
         return EncodingVerdict(utf16, "utf-16")
     if head.count(b"\x00") > len(head) // 100:  # a stray NUL is one row's problem (tables says which)
-        raise ImportFileError("this is not a CSV file or a workbook (it holds binary data)")
+        raise ImportFileError(_("this is not a CSV file or a workbook (it holds binary data)"))
     bad_utf8 = decode_error(path, "utf-8")
     if bad_utf8 is None:
         return EncodingVerdict("utf-8", "utf-8")
     found = plausible(_non_ascii_sample(path))
     # Candidates that read the sample to the same text are one answer (Windows-1252 / Latin-1).
     texts: dict[str, list[str]] = {}
-    for enc, (text, _) in found.items():
+    for enc, (text, _score) in found.items():
         texts.setdefault(text, []).append(enc)
     groups = list(texts.values())
     if len(groups) > 1 and header_known is not None:
@@ -232,18 +236,22 @@ def sniff_encoding(path: Path, requested: str = "auto", *,
         bad = decode_error(path, enc)
         if bad is None:
             return EncodingVerdict(enc, "detected", [CANDIDATES[g[0]] for g in texts.values()])
-        raise ImportFileError(f"encoding: the file reads as {CANDIDATES[enc]} at first but line {bad[0]} "
-                              f"is not ({bad[1]}); give --encoding")
+        raise ImportFileError(_("encoding: the file reads as {encoding} at first but line {line} "
+                                               "is not ({why}); give --encoding").format(
+                                                   encoding=CANDIDATES[enc], line=bad[0], why=bad[1]))
     if not groups:
         decodes = [CANDIDATES[e] for e in CANDIDATES if _decodes(head, e)]
+        garbage = (_(" (it decodes as {encodings} but reads as garbage)").format(encodings=", ".join(decodes))
+                   if decodes else "")
         raise EncodingUncertain(
-            f"encoding: neither UTF-8 (line {bad_utf8[0]}: {bad_utf8[1]}) nor any other encoding we know "
-            f"reads it as plausible text{' (it decodes as ' + ', '.join(decodes) + ' but reads as garbage)' if decodes else ''}; "
-            "save it as UTF-8, or give --encoding X", decodes)
+            _("encoding: neither UTF-8 (line {line}: {why}) nor any other encoding we know reads it "
+                             "as plausible text{garbage}; save it as UTF-8, or give --encoding X").format(
+                                 line=bad_utf8[0], why=bad_utf8[1], garbage=garbage), decodes)
     first = groups[0][0]
     raise EncodingUncertain(
-        f"encoding: not certain; the file reads as plausible text in {named}; say which with "
-        f"--encoding {first} (or another of them)", [CANDIDATES[g[0]] for g in groups])
+        _("encoding: not certain; the file reads as plausible text in {encodings}; say which with "
+                         "--encoding {first} (or another of them)").format(encodings=named, first=first),
+        [CANDIDATES[g[0]] for g in groups])
 
 
 def _decodes(data: bytes, enc: str) -> bool:

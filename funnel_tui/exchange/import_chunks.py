@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from funnel_tui.exchange.import_read import ReaderFailed
+from funnel_tui.i18n import _
 
 FORK_BYTES = 1 << 20  # about 4k rows: below this a second process costs more than it saves
 
@@ -169,7 +170,8 @@ def forked(produce) -> Any:
                 done = True
                 return
             if isinstance(item, tuple):
-                raise ReaderFailed(f"import: reading the file failed ({item[1]}); nothing was imported")
+                raise ReaderFailed(_("import: reading the file failed ({why}); nothing was imported").format(
+                    why=item[1]))
             yield item
     finally:
         if not done:

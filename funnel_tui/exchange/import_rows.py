@@ -29,6 +29,7 @@ from funnel_tui.exchange.formula_guard import unguard
 from funnel_tui.exchange.import_cells import ASCII_FAST, fast_text
 from funnel_tui.exchange.import_read import ImportFileError
 from funnel_tui.exchange.reading import ImportPlan, ReadColumns, TextReader
+from funnel_tui.i18n import _
 
 DEFAULT_CURRENCY = "CNY"
 NO_REASON = "not in the imported file"  # the importer passes it in the rep's language
@@ -55,10 +56,8 @@ def check_columns(plan: ImportPlan) -> None:
     fields = plan.match.fields
     if "customer" in fields or (plan.match.profile.title_as_customer and "title" in fields):
         return
-    raise ImportFileError(
-        f"header: no customer column in this {plan.match.profile.name} file; name it with "
-        "--map \"Header=customer\" (our columns: customer, 客户名称). The first line of the file "
-        "must be the header")
+    raise ImportFileError(_("header: no customer column in this {tool} file; name it with --map \"Header=customer\" (our columns: "
+        "customer, 客户名称). The first line of the file must be the header").format(tool=plan.match.profile.name))
 
 
 class CleanText:
@@ -304,4 +303,5 @@ def _check_uid(text: str) -> str:
     try:
         return str(uuid.UUID(text.strip()))
     except ValueError:
-        raise RowRejected(f"uid: {text!r} is not a UUID (leave it empty for a new deal)") from None
+        raise RowRejected(_("uid: {text} is not a UUID (leave it empty for a new deal)").format(
+            text=repr(text))) from None

@@ -131,8 +131,8 @@ def parse_stage_map(items: Sequence[str], stages: Sequence[StageDef]) -> dict[st
     for item in items:
         old, sep, new = item.partition("=")
         if not sep or not old.strip() or not new.strip():
-            raise ImportFileError(f"stage-map: {item!r} is not OLD=NEW, e.g. 'Contact Made=qualified' "
-                                  "or 'Gone=lost'")
+            raise ImportFileError(_("stage-map: {item} is not OLD=NEW, e.g. 'Contact Made=qualified' "
+                                    "or 'Gone=lost'").format(item=repr(item)))
         target = new.strip()
         if target.casefold() == "lost":
             out[P.norm(old)] = "lost"
@@ -140,7 +140,7 @@ def parse_stage_map(items: Sequence[str], stages: Sequence[StageDef]) -> dict[st
         try:
             out[P.norm(old)] = find_stage(list(stages), target).key
         except ValueError as exc:
-            raise ImportFileError(f"stage-map: {exc}; or `lost`") from None
+            raise ImportFileError(_("stage-map: {problem}; or `lost`").format(problem=exc)) from None
     return out
 
 
@@ -153,7 +153,7 @@ def plan_file(store: Any, path: str | Path, opts: ImportOptions, *, tz: tzinfo,
     saved = opts.saved if opts.saved is not None else load_saved()[0]
     src = Path(path).expanduser()
     if not src.is_file():
-        raise ImportFileError(f"import: no file {str(src)!r}")
+        raise ImportFileError(_("import: no file {path}").format(path=repr(str(src))))
     read = ReadOptions(tz=tz, encoding=opts.encoding, sheet=opts.sheet, decimal=opts.decimal,
                        date_order=opts.date_order, currency=opts.currency, profile=opts.profile,
                        mapping=dict(opts.mapping), stage_map=stage_map, stages=stages, saved=saved,
@@ -324,7 +324,7 @@ def import_file(
                         elif o.kind == "duplicate":
                             seen_twice.append((o.line, o.detail))
                     for line, detail in sorted(seen_twice)[:SHOW_REASONS - len(report.duplicate_lines)]:
-                        report.duplicate_lines.append(f"line {line}: {detail}")
+                        report.duplicate_lines.append(_("line {line}: {detail}").format(line=line, detail=detail))
                 if report.aborted:  # nothing was written: only the refusals count
                     report.rejected += importer.counts.rejected
                 else:

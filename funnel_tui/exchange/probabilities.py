@@ -16,6 +16,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Iterable, NamedTuple
 
 from funnel_tui.exchange.cells import Cell, FieldError, NeedsEvidence, normal_text, shown
+from funnel_tui.i18n import _
 
 PERCENT, FRACTION = "percent", "fraction"
 
@@ -91,7 +92,8 @@ class ProbabilityColumn:
             return None
         got = _number(cell)
         if got is None:
-            raise FieldError(self.field, f"{shown(cell)} is not a probability; write e.g. 40%, 40 or 0.4")
+            raise FieldError(self.field, _("{cell} is not a probability; write e.g. 40%, 40 or 0.4").format(
+                cell=shown(cell)))
         value, has_sign = got
         if not has_sign:
             if self.speculative and self.scale is None and 0 < value <= 1:
@@ -101,16 +103,17 @@ class ProbabilityColumn:
                 # A cell the column was not shown: it decides like an observed one would.
                 scale = PERCENT if value > 1 else FRACTION
             if scale is None and value == 1:
-                raise FieldError(self.field, f"{shown(cell)} may be 1% or 100% and nothing else in this "
-                                             "column tells which; write 1% or 100%")
+                raise FieldError(self.field, _("{cell} may be {one} or {hundred} and nothing else in this "
+                                               "column tells which; write {one} or {hundred}").format(
+                                                   cell=shown(cell), one="1%", hundred="100%"))
             if scale == FRACTION:
                 if value > 1:
-                    raise FieldError(self.field, f"{shown(cell)} is out of range; this column gives "
-                                                 "fractions from 0 to 1")
+                    raise FieldError(self.field, _("{cell} is out of range; this column gives "
+                                                   "fractions from 0 to 1").format(cell=shown(cell)))
                 value *= 100
         if not 0 <= value <= 100:
             written = cell.strip() if isinstance(cell, str) else str(cell)
-            raise FieldError(self.field, f"{written if len(written) <= 20 else shown(cell)} is out of range; "
-                                         "a probability is 0–100 %")
+            raise FieldError(self.field, _("{cell} is out of range; a probability is 0–100 %").format(
+                cell=written if len(written) <= 20 else shown(cell)))
         whole = value.quantize(Decimal(1), rounding=ROUND_HALF_UP)
         return Percent(int(whole), whole != value)

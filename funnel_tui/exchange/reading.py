@@ -36,6 +36,7 @@ from funnel_tui.exchange.currencies import code_of_column, settle_currency
 from funnel_tui.exchange.probabilities import ProbabilityColumn
 from funnel_tui.exchange.profiles.saved import apply_map
 from funnel_tui.exchange.tables import Table, ignored_line, open_table, reopen
+from funnel_tui.i18n import _
 
 
 @dataclass
@@ -108,8 +109,9 @@ class StageReader(TextReader):
         try:
             return find_stage(self.stages, text).key, None
         except ValueError:
-            raise FieldError("stage", f"unknown stage {text!r} for {self.profile.name}; map it, e.g. "
-                                      f"--stage-map {text!r}=qualified (see funnel stages)") from None
+            raise FieldError("stage", _("unknown stage {stage} for {tool}; map it, e.g. "
+                                        "--stage-map {stage}=qualified (see funnel stages)").format(
+                                            stage=repr(text), tool=self.profile.name)) from None
 
 
 class StatusReader(TextReader):
@@ -124,7 +126,8 @@ class StatusReader(TextReader):
         status = self.profile.status_of(text) or {"open": "open", "won": "won", "lost": "lost"}.get(
             text.casefold())
         if status is None:
-            raise FieldError("status", f"{shown(text)} is not a status we read; use open, won or lost")
+            raise FieldError("status", _("{cell} is not a status we read; use open, won or lost").format(
+                cell=shown(text)))
         return status
 
 
@@ -296,7 +299,8 @@ class ImportPlan:
             got = v[name]
             for k, x in enumerate(got):
                 if isinstance(x, _Clash):
-                    errors.setdefault(k, []).append(f"{name}: two columns say {x.a!r} and {x.b!r}")
+                    errors.setdefault(k, []).append(_("{field}: two columns say {one} and {other}").format(
+                        field=name, one=repr(x.a), other=repr(x.b)))
                     got[k] = None
         stage = v.pop("stage", None)
         if stage is not None:
@@ -305,8 +309,9 @@ class ImportPlan:
             status = v.get("status", [None] * n)
             for k in range(n):
                 if implied[k] and status[k] and implied[k] != status[k]:
-                    errors.setdefault(k, []).append(f"status: the stage says {implied[k]} but the status "
-                                                    f"column says {status[k]}")
+                    errors.setdefault(k, []).append(_("status: the stage says {implied} but the status "
+                                                      "column says {status}").format(
+                                                          implied=implied[k], status=status[k]))
             v["status"] = [s or i for s, i in zip(status, implied)]
         amounts: list[Money | None] | None = v.get("amount")
         if amounts is not None:
@@ -325,7 +330,7 @@ class ImportPlan:
                             m.currency, m.candidates, c, profile_signs=profile.signs, sign=m.sign,
                             assume=self.opts.currency)
                     except ValueError as exc:
-                        hit = ValueError(f"currency: {exc}")
+                        hit = ValueError(_("currency: {problem}").format(problem=exc))
                     by_kind[kind] = hit
                 settled[key] = hit
             currency: list[Any] = list(map(settled.__getitem__, keys))

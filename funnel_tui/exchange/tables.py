@@ -23,13 +23,14 @@ from funnel_tui.exchange.import_read import ImportFileError
 from funnel_tui.exchange.encodings import EncodingVerdict, sniff_encoding
 from funnel_tui.exchange.table_model import Record, Table
 from funnel_tui.exchange.workbook import open_workbook
+from funnel_tui.i18n import N_, _
 
 csv.field_size_limit(1 << 20)
-NOT_A_TABLE = "this is not a CSV file or a workbook"
-_MAGIC = {b"%PDF": "a PDF", b"\x89PNG": "a PNG image", b"GIF8": "a GIF image", b"\xff\xd8\xff": "a JPEG image",
-          b"\x1f\x8b": "gzip-compressed", b"7z\xbc\xaf": "a 7-Zip archive", b"Rar!": "a RAR archive",
-          b"SQLite format 3": "an SQLite database"}
-DELIMITERS = {",": "comma", ";": "semicolon", "\t": "tab"}
+_MAGIC = {b"%PDF": N_("a PDF"), b"\x89PNG": N_("a PNG image"), b"GIF8": N_("a GIF image"),
+          b"\xff\xd8\xff": N_("a JPEG image"), b"\x1f\x8b": N_("gzip-compressed"),
+          b"7z\xbc\xaf": N_("a 7-Zip archive"), b"Rar!": N_("a RAR archive"),
+          b"SQLite format 3": N_("an SQLite database")}
+DELIMITERS = {",": N_("comma"), ";": N_("semicolon"), "\t": N_("tab")}
 
 
 def what_file(path: Path) -> str:
@@ -37,27 +38,29 @@ def what_file(path: Path) -> str:
     with open(path, "rb") as fh:
         head = fh.read(8192)
     if not head:
-        raise ImportFileError("import: the file is empty")
+        raise ImportFileError(_("import: the file is empty"))
     if head.startswith(b"PK\x03\x04"):
         try:
             with zipfile.ZipFile(path) as zf:
                 names = set(zf.namelist())
         except zipfile.BadZipFile:
-            raise ImportFileError(f"{NOT_A_TABLE} (a damaged zip archive)") from None
+            raise ImportFileError(_("this is not a CSV file or a workbook (a damaged zip archive)")) from None
         if "xl/workbook.xml" in names:
             return "xlsx"
-        what = "a Word document" if "word/document.xml" in names else "a zip archive"
-        raise ImportFileError(f"{NOT_A_TABLE} ({what}); save the sheet as .xlsx or CSV")
+        what = _("a Word document") if "word/document.xml" in names else _("a zip archive")
+        raise ImportFileError(_("this is not a CSV file or a workbook ({what}); save the sheet as .xlsx or "
+                                "CSV").format(what=what))
     if head.startswith(b"\xd0\xcf\x11\xe0"):
-        raise ImportFileError(f"{NOT_A_TABLE} we read: an old .xls workbook or a password-protected one; "
-                              "in Excel, save it as .xlsx (without a password) or as CSV UTF-8")
+        raise ImportFileError(_("this is not a CSV file or a workbook we read: an old .xls workbook or a "
+                                "password-protected one; in Excel, save it as .xlsx (without a password) or "
+                                "as CSV UTF-8"))
     for magic, what in _MAGIC.items():
         if head.startswith(magic):
-            raise ImportFileError(f"{NOT_A_TABLE} (it is {what})")
+            raise ImportFileError(_("this is not a CSV file or a workbook (it is {what})").format(what=_(what)))
     # Control bytes other than tab, line ends and NUL (UTF-16 text has NULs; encodings checks).
     controls = sum(1 for b in head if b < 32 and b not in (0, 9, 10, 12, 13))
     if controls > len(head) // 100:
-        raise ImportFileError(f"{NOT_A_TABLE} (it holds binary data)")
+        raise ImportFileError(_("this is not a CSV file or a workbook (it holds binary data)"))
     return "text"
 
 
@@ -66,11 +69,11 @@ def open_table(path: str | Path, *, encoding: str = "auto", sheet: str | None = 
     """Open `path` as a Table; ImportFileError saying why when it cannot be read at all."""
     path = Path(path).expanduser()
     if not path.is_file():
-        raise ImportFileError(f"import: no file {str(path)!r}")
+        raise ImportFileError(_("import: no file {path}").format(path=repr(str(path))))
     if what_file(path) == "xlsx":
         return open_workbook(path, sheet=sheet)
     if sheet is not None:
-        raise ImportFileError("--sheet is for .xlsx workbooks; this file is CSV text")
+        raise ImportFileError(_("--sheet is for .xlsx workbooks; this file is CSV text"))
     verdict = sniff_encoding(path, encoding, header_known=header_known)
     fh = open(path, encoding=verdict.encoding, errors="strict", newline="")
     try:
@@ -125,30 +128,32 @@ def _csv_table(path: Path, fh, verdict: EncodingVerdict) -> Table:
     first = fh.readline()
     if first.startswith("\ufeff"):
         first = first[1:]
-    notes = [f"encoding {verdict.label}" + (f" ({verdict.how})" if verdict.how == "detected" else "")]
+    notes = [_("encoding {encoding} (detected)").format(encoding=verdict.label) if verdict.how == "detected"
+             else _("encoding {encoding}").format(encoding=verdict.label)]
     base = 0
     bare = first.strip()
     if bare.casefold().startswith("sep=") and len(bare) == 5:
         delimiter, base = bare[4], 1  # Excel's "sep=;" hint line
-        notes.append(f"delimiter {DELIMITERS.get(delimiter, repr(delimiter))} (from the sep= line)")
+        named = _(DELIMITERS[delimiter]) if delimiter in DELIMITERS else repr(delimiter)
+        notes.append(_("delimiter {delimiter} (from the sep= line)").format(delimiter=named))
         header_text = fh.readline()
     else:
         delimiter = _sniff_delimiter(first)
-        notes.append(f"delimiter {DELIMITERS[delimiter]} (sniffed)")
+        notes.append(_("delimiter {delimiter} (sniffed)").format(delimiter=_(DELIMITERS[delimiter])))
         header_text = first
     if not header_text.strip():
-        raise ImportFileError("import: the file is empty (no header line)")
+        raise ImportFileError(_("import: the file is empty (no header line)"))
     fh.seek(0)  # read the file itself again: a generator in between would cost per line
     if base:
         fh.readline()
     records = _records(fh, delimiter, base, check_nul=_may_hold_nul(path, verdict.encoding))
     head = next(records)
     if head.cells is None or head.error:
-        raise ImportFileError(f"header: line {head.line}: {head.error}")
+        raise ImportFileError(_("header: line {line}: {problem}").format(line=head.line, problem=head.error))
     header = [str(c) for c in head.cells]
     first_row = next(records, None)
     if first_row is None:
-        raise ImportFileError("no rows: the file has a header line and nothing under it")
+        raise ImportFileError(_("no rows: the file has a header line and nothing under it"))
     return Table(path, "csv", header, itertools.chain([first_row], records), verdict, delimiter,
                  notes=notes, _close=fh.close, size=path.stat().st_size, tell=fh.buffer.tell)
 

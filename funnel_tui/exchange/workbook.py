@@ -20,6 +20,7 @@ from typing import Any, Iterator
 
 from funnel_tui.exchange.cells import Cell
 from funnel_tui.exchange.import_read import ImportFileError
+from funnel_tui.i18n import _
 from funnel_tui.exchange.table_model import Record, Table
 
 EXCEL_DIGITS = 15
@@ -31,7 +32,7 @@ def excel_number(value: float | int) -> Decimal:
         return Decimal(value)
     d = Decimal(repr(value))
     if not d.is_finite():
-        raise ValueError(f"{value!r} is not a number")
+        raise ValueError(_("{value} is not a number").format(value=repr(value)))
     if len(d.as_tuple().digits) > EXCEL_DIGITS:
         d = round(d, EXCEL_DIGITS - 1 - d.adjusted())
     return Decimal(int(d)) if d == d.to_integral_value() else d
@@ -52,13 +53,13 @@ def open_workbook(path: Path, *, sheet: str | None = None) -> Table:
     try:
         from openpyxl import load_workbook
     except ImportError:  # pragma: no cover - a dependency of the package
-        raise ImportFileError("reading .xlsx needs openpyxl (pip install openpyxl)") from None
+        raise ImportFileError(_("reading .xlsx needs openpyxl (pip install openpyxl)")) from None
     try:
         wb = load_workbook(path, read_only=True, data_only=True)
         formulas_wb = load_workbook(path, read_only=True, data_only=False)
     except Exception as exc:  # openpyxl raises many kinds for a damaged file
-        raise ImportFileError(f"workbook: cannot read {path.name} ({type(exc).__name__}); open it in "
-                              "Excel and save it again") from None
+        raise ImportFileError(_("workbook: cannot read {name} ({why}); open it in Excel and save it "
+                                "again").format(name=path.name, why=type(exc).__name__)) from None
 
     def close() -> None:
         wb.close()
@@ -73,24 +74,25 @@ def open_workbook(path: Path, *, sheet: str | None = None) -> Table:
         elif sheet.isdigit() and 1 <= int(sheet) <= len(names):
             ws = wb[names[int(sheet) - 1]]
         else:
-            raise ImportFileError(f"--sheet {sheet!r}: no such sheet; the workbook has "
-                                  + ", ".join(repr(n) for n in names))
+            raise ImportFileError(_("--sheet {sheet}: no such sheet; the workbook has {sheets}").format(
+                sheet=repr(sheet), sheets=", ".join(repr(n) for n in names)))
         rows = _rows(ws, formulas_wb[ws.title])
         header_row = next(rows, None)
         if header_row is None:
-            raise ImportFileError("workbook: the sheet is empty (no header row)")
+            raise ImportFileError(_("workbook: the sheet is empty (no header row)"))
         line, header_cells = header_row
         header = [_header_text(c) for c in header_cells]
         while header and not header[-1]:
             header.pop()
         first = next(rows, None)
         if first is None:
-            raise ImportFileError("no rows: the sheet has a header row and nothing under it")
+            raise ImportFileError(_("no rows: the sheet has a header row and nothing under it"))
         records = _records(itertools_chain(first, rows), len(header))
     except BaseException:
         close()
         raise
-    notes = [f"sheet {ws.title!r}" + (f" (the first of {len(names)})" if sheet is None and len(names) > 1 else "")]
+    notes = [_("sheet {sheet} (the first of {count})").format(sheet=repr(ws.title), count=len(names))
+             if sheet is None and len(names) > 1 else _("sheet {sheet}").format(sheet=repr(ws.title))]
     return Table(path, "xlsx", header, records, sheet=ws.title, notes=notes, _close=close,
                  size=ws.max_row or 0)
 

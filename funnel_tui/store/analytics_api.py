@@ -95,10 +95,12 @@ class AnalyticsMethods:
         chosen = self._pipeline_set(summary.DealSet(owner=owner), pipeline)
         with self.read() as conn:
             per = forecast.facts_by_owner_status(conn, stages, chosen, now)
-            deals = forecast.open_deals(conn, chosen)
-        whole = summary.merged(f for statuses in per.values() for f in statuses.values())
-        conversions = {st["key"]: st["conversion_to_next"] for st in summarize(stages, whole, as_of=now)["stages"]}
-        push = forecast_math.push_lists(stages, per, conversions, deals, now=now)
+            whole = summary.merged(f for statuses in per.values() for f in statuses.values())
+            conversions = {st["key"]: st["conversion_to_next"]
+                           for st in summarize(stages, whole, as_of=now)["stages"]}
+            push = forecast_math.push_lists(
+                stages, per, conversions, forecast.open_counts(conn, chosen),
+                lambda stage, limit: forecast.biggest_open(conn, chosen, stage, limit), now=now)
         return forecast_math.forecast(stages, per, conversions, push, owner=owner, as_of=now)
 
     def stage_kpis(self, *, deals: DealSet | None = None, pipeline: str | None = None) -> dict[str, dict[str, Any]]:

@@ -142,9 +142,15 @@ def add_pairs(target: dict, rows, sign: int) -> None:
 
 
 def facts_now(conn: Connection, stages: Sequence[StageDef], deals: DealSet, now: datetime, *,
-              split: bool, group: str | None = None) -> dict[str | None, FunnelFacts]:
+              split: bool, group: str | None = None, group_by: str | None = None,
+              lean: bool = False) -> dict[str | None, FunnelFacts]:
     """Per rep when `split`; otherwise {None: facts} for the whole set. `group`: an SQL
-    expression over the deal `d` to split by instead of the rep (a segment: store/segments.py)."""
+    expression over the deal `d` to split by instead of the rep (a segment: store/segments.py).
+    `group_by`: the columns `group` is made of, when it is an expression over the summary
+    index's leading columns (owner, status): grouping by them reads that index in order, where
+    grouping by the expression makes SQLite sort every deal. `lean` reads the groups without
+    days and the highest stages — no completed stays, no ABC values: what the forecast needs
+    (the stays walk all history, the bulk of the time at 100k deals)."""
     grp_sql = group or "d.owner"
     split = split or group is not None
     fast_all = deals.everything and not split  # history sums need no join to deal
@@ -156,15 +162,17 @@ def facts_now(conn: Connection, stages: Sequence[StageDef], deals: DealSet, now:
     facts: dict[str, FunnelFacts] = {}
     open_entries: dict[str, dict[str, float]] = {}
     current_at: dict[str, dict[str, int]] = {}
-    rows = conn.execute(text(f"""
-        SELECT {grp_sql} AS grp, d.status, d.stage, d.source, d.lost_reason, d.currency, count(*),
-               {exact_sum_sql('d.amount')}, {exact_sum_sql(w_sql)},
+    days = "0, 0, 0" if lean else f"""
                sum(CASE WHEN d.status = 'won' THEN julianday(d.closed_at) - julianday(d.created_at) END),
                sum(CASE WHEN d.status = 'open' AND :now_jd > julianday(d.stage_entered_at)
                         THEN :now_jd - julianday(d.stage_entered_at) ELSE 0 END),
-               sum({days_sql('d.stage_entered_at')})
+               sum({days_sql('d.stage_entered_at')})"""
+    rows = conn.execute(text(f"""
+        SELECT {grp_sql} AS grp, d.status, d.stage, d.source, d.lost_reason, d.currency, count(*),
+               {exact_sum_sql('d.amount')}, {exact_sum_sql(w_sql)},
+               {days}
         FROM deal d WHERE {where}
-        GROUP BY grp, d.status, d.stage, d.source, d.lost_reason, d.currency"""), params).all()
+        GROUP BY {group_by or 'grp'}, d.status, d.stage, d.source, d.lost_reason, d.currency"""), params).all()
     amount_at: dict[str, dict[str, int]] = {}  # Σ amount per stage (exact): average deal size
     for owner, status, stage, source, reason, currency, n, a_hi, a_lo, w_hi, w_lo, cycle, dwell, entered in rows:
         stage = smap.key(stage) or stage
@@ -196,25 +204,31 @@ def facts_now(conn: Connection, stages: Sequence[StageDef], deals: DealSet, now:
                 names.append(f":bf{j}_{i}")
             backward.append(f"SELECT h.deal_id, h.action, {from_case} AS fp FROM history h "
                             f"WHERE h.to_stage = :bk{j} AND h.from_stage IN ({', '.join(names)})")
+    # Counted per (group, stage, highest) in SQL: thousands of deals move back at 100k.
     moved_back = conn.execute(text(f"""
-        SELECT {grp_sql} AS grp, d.stage, max(b.fp), d.amount
-        FROM ({' UNION ALL '.join(backward) or "SELECT NULL AS deal_id, '' AS action, 0 AS fp"}) b
-        JOIN deal d ON d.id = b.deal_id
-        WHERE {where} AND {live_sql('b')}
-        GROUP BY b.deal_id, grp, d.stage, d.amount"""), {**params, **pos_params}).all()
+        SELECT m.grp, m.stage, m.top, count(*), {exact_sum_sql('m.amount')}
+        FROM (SELECT {grp_sql} AS grp, d.stage AS stage, max(b.fp) AS top, d.amount AS amount
+              FROM ({' UNION ALL '.join(backward) or "SELECT NULL AS deal_id, '' AS action, 0 AS fp"}) b
+              JOIN deal d ON d.id = b.deal_id
+              WHERE {where} AND {live_sql('b')}
+              GROUP BY b.deal_id, grp, d.stage, d.amount) m
+        GROUP BY m.grp, m.stage, m.top"""), {**params, **pos_params}).all()
     by_position = {smap.position[s.key]: s.key for s in smap.counted}
     for owner, cur in current_at.items():
         facts[owner].highest = dict(cur)
         facts[owner].highest_amount = dict(amount_at[owner])
-    for owner, stage, top, amount in moved_back:
+    for owner, stage, top, n, a_hi, a_lo in moved_back:
         stage = smap.key(stage) or stage
         if top > smap.position.get(stage, 0) and top in by_position:
             highest, money = facts[owner].highest, facts[owner].highest_amount
-            highest[stage] -= 1
-            highest[by_position[top]] = highest.get(by_position[top], 0) + 1
-            money[stage] -= int(amount or 0)
-            money[by_position[top]] = money.get(by_position[top], 0) + int(amount or 0)
+            amount = exact_total(a_hi, a_lo)
+            highest[stage] -= n
+            highest[by_position[top]] = highest.get(by_position[top], 0) + n
+            money[stage] -= amount
+            money[by_position[top]] = money.get(by_position[top], 0) + amount
 
+    if lean:
+        return facts if split else {None: merged(facts.values())}
     # Completed stays from entry/exit sums, less the rows that are not stays.
     undone = has_undos(conn)
     pairs: dict[str, dict] = {}

@@ -26,6 +26,12 @@ from funnel_tui.store.summary import DealSet, position_case, set_clause
 from funnel_tui.store.tables import exact_sum_sql, exact_total, utc_text
 
 ENTRY = "h.kind IN ('created', 'stage') AND (h.kind = 'created' OR {to_pos} > {from_pos})"
+JOIN_DEAL = "JOIN deal d ON d.id = h.deal_id"
+# Every deal but the deleted ones, without a look-up of each history row's deal (the bulk of
+# the time at 100k deals): a deleted deal has a 'deleted' row (the index on kind finds the few),
+# and is still deleted (an undone delete is not).
+NOT_DELETED = ("h.deal_id NOT IN (SELECT x.deal_id FROM history x JOIN deal dx ON dx.id = x.deal_id "
+               "WHERE x.kind = 'deleted' AND dx.deleted_at IS NOT NULL)")
 
 
 def _params(smap: StageMap, wins: Sequence[Window], *, now: datetime, deals: DealSet):
@@ -36,7 +42,7 @@ def _params(smap: StageMap, wins: Sequence[Window], *, now: datetime, deals: Dea
         params[f"tw{i}"] = utc_text(wins[i][0])
         whens.append(f"WHEN {{col}} >= :tw{i} THEN {i}")
     period = "CASE " + " ".join(whens) + " END"
-    where = set_clause(deals, params)
+    where = NOT_DELETED if deals.everything else set_clause(deals, params)
     to_pos = position_case("h.to_stage", smap, params, "tq")
     from_pos = position_case("h.from_stage", smap, params, "fq")
     return params, period, where, ENTRY.format(to_pos=to_pos, from_pos=from_pos)
@@ -58,10 +64,11 @@ def flow(conn: Connection, stages: Sequence[StageDef], wins: Sequence[Window], *
     for s in smap.counted:
         out[f"entered:{s.key}"] = [0] * n
     undone = _undone_by(conn, params)
-    kind = "+h.kind" if conn.dialect.name == "sqlite" else "h.kind"  # see review.weekly_flow
+    kind = "+h.kind" if conn.dialect.name == "sqlite" else "h.kind"  # keeps SQLite on the action index for this small correction
 
-    def counts(select: str, where_h: str, group: str) -> dict[tuple, list]:
-        q = (f"SELECT {select} FROM history h JOIN deal d ON d.id = h.deal_id "
+    def counts(select: str, where_h: str, group: str, needs_deal: bool = False) -> dict[tuple, list]:
+        join = JOIN_DEAL if needs_deal or not deals.everything else ""
+        q = (f"SELECT {select} FROM history h {join} "
              f"WHERE {where_h} AND h.at >= :lo AND h.at < :hi AND h.at <= :now AND {where} GROUP BY {group}")
         totals: dict[tuple, list] = {}
         for *key, count, hi, lo, days in conn.execute(text(q), params):
@@ -87,7 +94,7 @@ def flow(conn: Connection, stages: Sequence[StageDef], wins: Sequence[Window], *
     for (kind_, w), (count, amount, days) in counts(
             f"h.kind, {at}, count(*), {exact_sum_sql(f'CASE WHEN {won} THEN d.amount END')}, "
             f"sum(CASE WHEN {won} THEN julianday(h.at) - julianday(d.created_at) END)",
-            "h.kind IN ('won', 'lost')", "1, 2").items():
+            "h.kind IN ('won', 'lost')", "1, 2", needs_deal=True).items():
         if kind_ == "won":
             out["wins"][w], out["won_amount"][w], out["cycle_days"][w] = count, int(amount), float(days)
         else:
@@ -99,7 +106,7 @@ def cohorts(conn: Connection, stages: Sequence[StageDef], wins: Sequence[Window]
             deals: DealSet = DealSet()) -> dict[str, list[tuple[int, int]]]:
     """`cohort:<stage>` → [(n, d) per period] (domain.trend.cohorts_from_rows): d deals entered
     the stage in the period; n of them have reached the next stage since, as of `now`. Keys
-    are read through today's map, as review.weekly_cohorts reads them (whose weeks these are)."""
+    are read through today's map, as the weekly review reads its weeks."""
     smap = StageMap.of(stages)
     params, period, where, entry = _params(smap, wins, now=now, deals=deals)
     order = [smap.position[s.key] for s in smap.counted]
@@ -116,12 +123,13 @@ def cohorts(conn: Connection, stages: Sequence[StageDef], wins: Sequence[Window]
     undone = _undone_by(conn, params)
     live_h = live_sql("h", "now") if undone else "1 = 1"
     live_x = live_sql("x", "now") if undone else "1 = 1"
-    x_at = "+x.at" if conn.dialect.name == "sqlite" else "x.at"  # SQLite's planner hint (review.py)
+    # SQLite's planner hint: walk each deal's path, not the time index (no + on a server's times).
+    x_at = "+x.at" if conn.dialect.name == "sqlite" else "x.at"
     rows = conn.execute(text(f"""
         WITH entrants AS MATERIALIZED (
           SELECT h.deal_id, h.to_stage, {period.format(col='h.at')} AS wk, min(h.id) AS first_id,
                  (CASE h.to_stage {' '.join(nxt_whens)} END) AS next_pos
-          FROM history h JOIN deal d ON d.id = h.deal_id
+          FROM history h {'' if deals.everything else JOIN_DEAL}
           WHERE {entry} AND h.at >= :lo AND h.at < :hi AND h.at <= :now AND {where} AND {live_h}
           GROUP BY h.deal_id, h.to_stage, wk)
         SELECT e.to_stage, e.wk, count(*),
