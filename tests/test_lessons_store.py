@@ -137,3 +137,20 @@ def test_the_v1_fixture_upgrades_and_takes_lessons(tmp_path, now):
         assert store.lessons(reason="price")[0]["customer"] == "华为技术有限公司"
     finally:
         store.close()
+
+
+@pytest.mark.sqlite_only
+def test_the_panels_newest_lessons_read_in_index_order(store, closed, now):
+    """The Summary panel's bounded read walks ix_lesson_updated: no sort of every lesson."""
+    from sqlalchemy import and_, select
+
+    from funnel_tui.store.lessons import L
+    from funnel_tui.store.tables import D
+
+    store.lose_deal(closed["hua"], "price", now=now, lesson="x")
+    deleted = select(D.c.id).where(and_(D.c.id == L.c.deal_id, D.c.deleted_at.is_not(None))).exists()
+    q = select(L).where(~deleted).order_by(L.c.updated_at.desc(), L.c.deal_id.desc()).limit(201)
+    with store.read() as conn:
+        sql = str(q.compile(conn, compile_kwargs={"literal_binds": True}))
+        plan = " / ".join(r[3] for r in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql))
+    assert "USING INDEX ix_lesson_updated" in plan and "TEMP B-TREE" not in plan, plan

@@ -23,6 +23,7 @@ def team(pg_url, pg_cluster):
     for name, lead in (("ann", False), ("bob", False), ("lea", True)):
         add_member(pg_url, name, f"pw-{name}", lead=lead)
     stores = {name: Store(pg_cluster.url(_db(pg_url), name, f"pw-{name}")) for name in ("ann", "bob", "lea")}
+    stores["admin"] = Store(pg_url)
     yield stores
     for s in stores.values():
         s.close()
@@ -57,6 +58,10 @@ def test_the_team_reads_every_lesson_and_only_the_author_changes_it(team):
         assert conn.execute(text("UPDATE lesson SET text = 'lead was here'")).rowcount == 0
         assert conn.execute(text("UPDATE lesson SET author = 'lea'")).rowcount == 0
     assert ann.lesson(deal)["text"] == "报价前先摸清预算"
+    # Even the database's owner, whom no policy holds, cannot rename the author: the server keeps it.
+    with team["admin"].engine.begin() as conn:
+        assert conn.execute(text("UPDATE lesson SET author = 'lea'")).rowcount == 1
+    assert ann.lesson(deal)["author"] == "ann"
     # The author changes it; her undo takes the change back.
     ann.set_lesson(deal, "报价前先摸清预算和决策链", now=NOW)
     assert bob.lessons()[0]["text"] == "报价前先摸清预算和决策链"
