@@ -81,22 +81,26 @@ def test_a_lead_writes_a_lesson_on_a_reps_deal_and_keeps_it(team):
         ann.set_lesson(deal, "no, it was the demo", now=NOW)
 
 
-def test_a_v6_server_gets_lessons_from_team_migrate(pg_url, pg_cluster, funnel):
-    """The server step 6 → 7: the lesson table, its author trigger, and (team migrate applies
-    the team's rules again) its grants and policies; every deal kept."""
+def test_a_server_before_lessons_gets_them_from_team_migrate(pg_url, pg_cluster, funnel):
+    """The server step that adds lessons (LESSONS_STEP → +1): the lesson table, its author
+    trigger, and (team migrate applies the team's rules again) its grants and policies; every
+    deal kept. Written for the step's number, whichever it is after merges."""
+    from funnel_tui.models import SCHEMA_VERSION
     from funnel_tui.store import Store
+    from funnel_tui.store.pg_schema import PG_STEPS, _server_lessons
     from funnel_tui.store.pg_team import add_member
 
+    step = next(v for v, fn in PG_STEPS.items() if fn is _server_lessons)
     admin = Store(pg_url)
     admin.add_deal({"customer": "Kept", "owner": "ann"}, now=NOW)
-    with admin.engine.begin() as conn:  # back to version 6: no lessons
+    with admin.engine.begin() as conn:  # back to the version before lessons
         conn.execute(text("DROP TABLE lesson"))
-        conn.execute(text("DELETE FROM funnel_schema WHERE version = 7"))
-        conn.execute(text("INSERT INTO funnel_schema (version) VALUES (6) ON CONFLICT DO NOTHING"))
+        conn.execute(text("DELETE FROM funnel_schema WHERE version > :v"), {"v": step})
+        conn.execute(text("INSERT INTO funnel_schema (version) VALUES (:v) ON CONFLICT DO NOTHING"), {"v": step})
     admin.close()
     cli = funnel.__class__(funnel._request, pg_url)
     res = cli("team", "migrate")
-    assert res.code == 0 and "from version 6 to 7" in res.out, res.out + res.err
+    assert res.code == 0 and f"from version {step} to {SCHEMA_VERSION}" in res.out, res.out + res.err
     add_member(pg_url, "ann", "pw-ann", lead=False)
     ann = Store(pg_cluster.url(_db(pg_url), "ann", "pw-ann"))
     try:

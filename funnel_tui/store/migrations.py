@@ -267,7 +267,7 @@ def _v5_search_keys_and_codes(conn: "Connection") -> None:
 MIGRATIONS[5] = _v5_search_keys_and_codes
 
 
-def _v6_lessons(conn: "Connection") -> None:
+def _lessons_table(conn: "Connection") -> None:
     """v6 → v7: the lessons of won and lost deals (issue 17, store.lessons): a new table, no
     existing row changes."""
     from funnel_tui.models import Lesson
@@ -275,4 +275,4 @@ def _v6_lessons(conn: "Connection") -> None:
     Lesson.__table__.create(conn)
 
 
-MIGRATIONS[6] = _v6_lessons
+MIGRATIONS[6] = _lessons_table

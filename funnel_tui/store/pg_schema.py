@@ -322,14 +322,14 @@ def _from_v5_search(conn: "Connection") -> None:
 # (v1's step already brought v2's and v3's additions, so theirs find nothing to add). v3 → v4
 # redefines indexes under their old names, which add_missing cannot see: it has its own step;
 # v4 → v5 brings stages of the rep's own, v5 → v6 builds the search keys, v6 → v7 adds lessons.
-def _from_v6_lessons(conn: "Connection") -> None:
+def _server_lessons(conn: "Connection") -> None:
     """v6 → v7, as on SQLite: the lesson table (its author trigger is among the RULES, its
     grants and policies among pg_team's)."""
     add_missing(conn)
 
 
 PG_STEPS: dict[int, Callable[["Connection"], None]] = {
-    1: _from_v1, 3: money_per_currency, 4: _from_v4_stages, 5: _from_v5_search, 6: _from_v6_lessons}
+    1: _from_v1, 3: money_per_currency, 4: _from_v4_stages, 5: _from_v5_search, 6: _server_lessons}
 
 
 def migrate_server(engine: "Engine") -> tuple[int, int]:
