@@ -190,6 +190,9 @@ def test_a_server_made_before_versions_is_migrated_by_the_admin(pg_empty_url, fu
     assert res.code == 1 and "team migrate" in res.err and "version 1" in res.err, res.err
     res = cli("list", "--format", "json")  # still readable meanwhile
     assert res.code == 0 and "Kept" in res.out and "team migrate" in res.err, res.err
+    res = cli("show", "1")  # reads what v1 lacks (authors of history): one line, the command to run
+    assert res.code == 3 and "team migrate" in res.err and "Traceback" not in res.err, res.err
+    assert "UndefinedColumn" not in res.err and res.err.count("funnel:") == 2, res.err
     res = cli("team", "migrate")
     assert res.code == 0, res.err
     assert "from version 1 to" in res.out and "backup first:" in res.out and ".dump" in res.out

@@ -136,6 +136,9 @@ def exit_code_of(exc: BaseException) -> int:
     return int(getattr(exc, "exit_code", EXIT_ERROR))
 
 
+SCHEMA_BEHIND = ("42703", "42P01")  # PostgreSQL: undefined column, undefined table
+
+
 def explain_failure(exc: BaseException, args: argparse.Namespace) -> Exception | None:
     """An error no command turned into a sentence, as one: a file operation the disk refused
     (full, read-only, not yours), the database's refusal met outside a store transaction, or
@@ -149,6 +152,12 @@ def explain_failure(exc: BaseException, args: argparse.Namespace) -> Exception |
         return CliError(_("{error}{where}; nothing was changed").format(error=exc.strerror or exc, where=where),
                         exit_code=code)
     sa_exc = sys.modules.get("sqlalchemy.exc")
+    if sa_exc is not None and isinstance(exc, sa_exc.DBAPIError) and \
+            getattr(exc.orig, "sqlstate", None) in SCHEMA_BEHIND:
+        # A server opened read-only at an older schema (open_store said so): this command reads
+        # a table or column that version lacks.
+        return CliError(_("this command needs a newer schema than the server has; your administrator "
+                          "upgrades it with: funnel --db URL team migrate"), exit_code=EXIT_UNAVAILABLE)
     if sa_exc is not None and isinstance(exc, sa_exc.DBAPIError):
         from funnel_tui.store.engine import sqlite_path
         from funnel_tui.store.errors import refusal_of
