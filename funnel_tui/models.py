@@ -42,7 +42,7 @@ from funnel_tui.domain.vocab import (
 
 # Bumped by every schema migration (see store.migrations); kept in PRAGMA user_version on
 # SQLite and in the funnel_schema table on a server (store.pg_schema).
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 
 # Money is 64-bit everywhere: BIGINT on a server (a 32-bit integer ends at ¥21,474,836.47
 # in fen); SQLite's INTEGER is already 64-bit, and its DDL stays as it always was.
@@ -357,6 +357,35 @@ class ChecklistTick(SQLModel, table=True):
     item: str = Field(primary_key=True, max_length=40)
     done: bool = False
     at: datetime
+
+
+class Lesson(SQLModel, table=True):
+    """What a won or lost deal taught (经验 for a win, 教训 for a loss), one per deal, shared
+    with the team (store.lessons). The deal's stage and lost reason code are kept as they were
+    when the lesson was written, and its customer and owner too: on a team server a colleague
+    reads the lesson without seeing the deal."""
+
+    __tablename__ = "lesson"
+    __table_args__ = (
+        CheckConstraint("outcome IN ('won', 'lost')", name="ck_lesson_outcome"),
+        CheckConstraint("length(text) BETWEEN 1 AND 2000", name="ck_lesson_text"),
+        Index("ix_lesson_stage", "outcome", "stage", "reason"),
+        Index("ix_lesson_updated", "updated_at"),  # the panel's newest 200
+    )
+
+    deal_id: int = Field(sa_column=Column(ForeignKey("deal.id"), primary_key=True, autoincrement=False))
+    outcome: str  # won / lost
+    # Where it was won (the open stage the deal left for the win) or lost (the stage it stayed in).
+    stage: str = Field(max_length=32)
+    # A lost deal's reason code (`price`), or its own words when they are no code; '' for a win.
+    reason: str = ""
+    text: str
+    customer: str = ""
+    owner: str = ""
+    # Who wrote it: set by the server to the connected role (store.pg_schema); the OS user on SQLite.
+    author: str = Field(default="", sa_column_kwargs={"server_default": ""})
+    created_at: datetime
+    updated_at: datetime
 
 
 class Setting(SQLModel, table=True):

@@ -22,7 +22,7 @@ import pytest
 from helpers_procs import run_cli, run_worker
 
 FIXTURE = Path(__file__).parent / "fixtures" / "schema_v1.db"
-NEW_TABLES = {"undo", "pipeline", "checklist_tick", "scorecard_rule"}  # added by the real steps (v2, v5, v7)
+NEW_TABLES = {"undo", "pipeline", "checklist_tick", "scorecard_rule", "lesson"}  # added by the real steps (v2, v5, v7, v8)
 
 
 def _test_version() -> int:

@@ -10,6 +10,7 @@
     reads       warnings, list, show
     summary     summary, review
     scorecard   scorecard (show, add, edit, remove, rescore, explain)
+    lessons     lessons, lessons add (issue 17)
     exchange    export, import
     backup      backup create | list | restore
     team        team init | add-rep | add-lead | migrate | whoami (PostgreSQL)
@@ -36,6 +37,7 @@ from funnel_tui.cli import (
     exchange,
     followups,
     forecast,
+    lessons,
     purge,
     reads,
     scorecard,
@@ -59,7 +61,7 @@ from funnel_tui.i18n import _
 # The order of `funnel --help`: each group adds its commands in turn.
 COMMAND_GROUPS = (admin.register_board, web.register, deals.register, followups.register, due.register,
                   reads.register, admin.register, summary.register, trend.register, forecast.register,
-                  purge.register, scorecard.register,
+                  purge.register, scorecard.register, lessons.register,
                   exchange.register, backup.register, team.register)
 
 

@@ -113,7 +113,7 @@ def cmd_move(args: argparse.Namespace) -> int:
                       else _("stage: deal {id} is already at the first stage"))
             raise CliError(at_end.format(id=args.deal))
         target = order[i]
-    deal = store.move_deal(args.deal, target, now=now_utc())
+    deal = store.move_deal(args.deal, target, now=now_utc(), lesson=args.lesson)
     warning = lead_score_warning(deal["stage"], deal.get("lead_score"))
     warn = " " + _("(warning: {warning})").format(warning=warning) if warning else ""
     print(_("moved deal {id} to {stage} ({status}, {probability} %)").format(
@@ -124,7 +124,7 @@ def cmd_move(args: argparse.Namespace) -> int:
 
 def cmd_lose(args: argparse.Namespace) -> int:
     store = open_store(args)
-    deal = store.lose_deal(args.deal, " ".join(args.reason), now=now_utc())
+    deal = store.lose_deal(args.deal, " ".join(args.reason), now=now_utc(), lesson=args.lesson)
     print(_("deal {id} lost in {stage}: {reason}").format(
         id=deal["id"], stage=stage_names(store).get(deal["stage"], deal["stage"]),
         reason=safe(LOST_REASON.label_text(deal["lost_reason"]))))
@@ -174,10 +174,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     sp = add_command(sub, "move", cmd_move, _("move a deal to another stage (or next/prev)"))
     add_deal(sp)
     sp.add_argument("stage", metavar=_("stage"), help=_("stage key or name, or next / prev"))
+    sp.add_argument("--lesson", metavar=_("TEXT"), help=_("into a won stage: what the win taught (经验)"))
 
     sp = add_command(sub, "lose", cmd_lose, _("mark a deal lost; it keeps its stage"))
     add_deal(sp)
     sp.add_argument("reason", nargs="+", metavar=_("reason"), help=_("why it was lost, e.g. price, competitor"))
+    sp.add_argument("--lesson", metavar=_("TEXT"), help=_("what the loss taught (教训)"))
 
     sp = add_command(sub, "reopen", cmd_reopen, _("reopen a lost or won deal"))
     add_deal(sp)

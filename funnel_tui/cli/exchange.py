@@ -29,13 +29,16 @@ from funnel_tui.i18n import _
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from funnel_tui.exchange.csv_export import ExportError, export_deals, export_summary
+    from funnel_tui.exchange.csv_export import ExportError, export_deals, export_lessons, export_summary
 
     store = open_store(args)
     now, tz = now_utc(), local_tz()
     dest = args.path if args.path is not None else Path.cwd()
     try:
-        if args.summary:
+        if args.lessons:
+            res = export_lessons(store, dest, now=now, tz=tz, owner=args.owner, encoding=args.encoding)
+            done = _("exported {n} lessons to {where} ({encoding})")
+        elif args.summary:
             res = export_summary(store, dest, now=now, tz=tz, owner=args.owner, encoding=args.encoding)
             done = _("exported {n} stages to {where} ({encoding})")
         else:
@@ -74,6 +77,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                     help=_("utf-8-sig (default: Excel reads Chinese correctly), utf-8, or gb18030/gbk "
                            "for old Excel; characters an encoding cannot hold are reported, never replaced"))
     sp.add_argument("--summary", action="store_true", help=_("write the per-stage summary table instead"))
+    sp.add_argument("--lessons", action="store_true",
+                    help=_("write the lessons of won and lost deals instead (复盘: one row per lesson)"))
 
     add_import_options(add_command(sub, "import", cmd_import, _(
         "import deals from CSV or .xlsx: our export, our Chinese template, Pipedrive, HubSpot, "

@@ -27,7 +27,8 @@ def what_was_done(rows: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
     "to_stage", "deals"}. `what` is one of add, import, move, lose, purge, reopen, delete, restore,
     done, log, follow_up, snooze, edit, stages (a change to the stages or pipelines: `fields`
     names them), tick (a playbook item ticked or unticked), scorecard (rules changed: `fields`
-    names their ids), rescore (scores set by the scorecard, nothing else)."""
+    names their ids), rescore (scores set by the scorecard, nothing else), lesson (a lesson written
+    or changed)."""
     rows = list(rows)
     kinds = {r["kind"] for r in rows}
     deals = len({r["deal_id"] for r in rows if r["deal_id"] is not None})
@@ -55,6 +56,9 @@ def what_was_done(rows: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
             r["field"] == "scorecard" for r in rows) and len(scored) == len(set(scored)):
         # (a hand score cleared and the scorecard's put back is two rows on one deal: an edit)
         out.update(what="rescore")  # the scorecard scored deals, and nothing else changed
+        return out
+    if kinds == {"field"} and all(r["field"] == "lesson" for r in rows):
+        out["what"] = "lesson"  # a lesson written on its own, after the win or the loss
         return out
     if "imported" in kinds:
         what = "import"
@@ -146,6 +150,8 @@ def undone_text(result: Mapping[str, Any], stage_label: Callable[[str], str] = s
         n = int(result.get("deals") or 0)
         text = ngettext("the scorecard's new score of {n} deal", "the scorecard's new scores of {n} deals",
                         n).format(n=n)
+    elif what == "lesson":
+        text = _("the lesson on {who}").format(who=who)
     elif fields:
         text = _("the edit of {who}: {fields}").format(who=who, fields=fields)
     else:

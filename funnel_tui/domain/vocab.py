@@ -299,6 +299,7 @@ COLUMN_NAMES: tuple[str, ...] = (
     NP_("column", "name"), NP_("column", "name_zh"), NP_("column", "max_dwell_days"),
     NP_("column", "deals"), NP_("column", "default"), NP_("column", "stages"),
     NP_("column", "quiet_since"), NP_("column", "quiet_days"),
+    NP_("column", "outcome"), NP_("column", "lesson"), NP_("column", "author"),
 )
 
 

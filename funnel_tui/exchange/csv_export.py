@@ -30,7 +30,8 @@ from funnel_tui.exchange.export_format import NUMERIC_COLUMNS, UTC, LocalTime, n
 from funnel_tui.exchange.export_sql import EPOCH, SQL_WINDOW, SqlLines, offset_spans
 from funnel_tui.exchange.export_write import ExportError, ExportResult, resolve_destination, write_csv
 from funnel_tui.exchange.formula_guard import guard
-from funnel_tui.i18n import _
+from funnel_tui.domain.lessons import group_lessons
+from funnel_tui.i18n import _, active_lang
 
 
 # --- the two exports --------------------------------------------------------------------------
@@ -155,4 +156,35 @@ def export_summary(
     path = resolve_destination(dest, now=now, tz=tz, db_path=getattr(store, "path", None), kind="summary")
     header, rows = summary_rows(store, now=now, owner=owner)
     n = write_csv(path, header, rows, encoding=encoding, stdout=stdout)
+    return ExportResult(path, n, encoding)
+
+
+LESSON_COLUMNS = ("deal_id", "customer", "owner", "outcome", "stage", "stage_name", "reason", "reason_label",
+                  "lesson", "author", "created_at", "updated_at")
+
+
+def export_lessons(
+    store: Any,
+    dest: str | os.PathLike | None,
+    *,
+    now: datetime,
+    tz: tzinfo,
+    owner: str | None = None,
+    encoding: str = "utf-8-sig",
+    stdout: Any = None,
+) -> ExportResult:
+    """The team's lessons of won and lost deals (`funnel export --lessons`), one row each, in
+    the order `funnel lessons` groups them: codes for scripts beside the names in the rep's
+    language, times local, text cells formula-guarded (same encoding and atomic write)."""
+    path = resolve_destination(dest, now=now, tz=tz, db_path=getattr(store, "path", None), kind="lessons")
+    groups = group_lessons(store.lessons(owner=owner), store.all_stages(), active_lang())
+    rows = []
+    for g in groups:
+        for lesson in g["lessons"]:
+            when = [datetime.fromisoformat(lesson[k]).astimezone(tz).isoformat(timespec="seconds")
+                    for k in ("created_at", "updated_at")]
+            rows.append([lesson["deal_id"], guard(lesson["customer"]), guard(lesson["owner"]), g["outcome"],
+                         g["stage"], guard(g["stage_name"]), guard(g["reason"]), guard(g["reason_label"]),
+                         guard(lesson["text"]), guard(lesson["author"]), *when])
+    n = write_csv(path, LESSON_COLUMNS, rows, encoding=encoding, stdout=stdout)
     return ExportResult(path, n, encoding)

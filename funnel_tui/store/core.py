@@ -43,12 +43,13 @@ from funnel_tui.domain.validation import (
     validate_field,
 )
 from funnel_tui.domain.vocab import column_name
-from funnel_tui.i18n import _
+from funnel_tui.i18n import _, active_lang
 from funnel_tui.store import (
     board,
     deals,
     followups,
     health,
+    lessons,
     reads,
     scoring,
     settings,
@@ -56,6 +57,7 @@ from funnel_tui.store import (
     undo,
 )
 from funnel_tui.store.analytics_api import AnalyticsMethods
+from funnel_tui.store.lessons_api import LessonMethods
 from funnel_tui.store.scorecard_api import ScorecardMethods
 from funnel_tui.store.engine import (
     WRITE_OPTION,
@@ -82,7 +84,7 @@ if TYPE_CHECKING:
 UTC = timezone.utc
 
 
-class Store(StageMethods, AnalyticsMethods, PurgeMethods, ScorecardMethods):
+class Store(StageMethods, AnalyticsMethods, PurgeMethods, ScorecardMethods, LessonMethods):
     """The rep's database. Open one per process; each method is one short transaction."""
 
     def __init__(self, target: str | Path, *, read_only: bool | str = False, immutable: bool = False):
@@ -297,24 +299,43 @@ class Store(StageMethods, AnalyticsMethods, PurgeMethods, ScorecardMethods):
                 deal = scoring.apply_scorecard(conn, deal_id, now=now, action=action, cleared=cleared) or deal
             return deal
 
-    def move_deal(self, deal_id: int, to_stage: str, *, now: datetime, expected_version: int | None = None) -> dict:
-        """Move a deal to another stage (won ⇒ status won; a won deal moved back reopens)."""
+    def move_deal(self, deal_id: int, to_stage: str, *, now: datetime, expected_version: int | None = None,
+                  lesson: str | None = None) -> dict:
+        """Move a deal to another stage (won ⇒ status won; a won deal moved back reopens).
+        `lesson`: what the win taught, written with it (one undo step); only into a won stage."""
         target = self.stage(to_stage)
         stages = self.all_stages()
+        if lesson:
+            lessons.clean_lesson(lesson)
         with self.write() as conn:
-            return deals.move_deal(conn, deal_id, target, now=now, action=new_action(),
+            action = new_action()
+            deal = deals.move_deal(conn, deal_id, target, now=now, action=action,
                                    expected_version=expected_version, stages=stages)
+            if lesson:
+                if deal["status"] != "won":
+                    raise StoreError(_("lesson: a lesson goes with a win or a loss; {stage} is not a won stage")
+                                     .format(stage=target.label(active_lang())))
+                lessons.write_lesson(conn, deal_id, lesson, stages=stages, now=now, action=action)
+            return deal
 
-    def lose_deal(self, deal_id: int, reason: str, *, now: datetime) -> dict:
-        """Mark lost with a reason; the deal keeps the stage it was lost in."""
+    def lose_deal(self, deal_id: int, reason: str, *, now: datetime, lesson: str | None = None) -> dict:
+        """Mark lost with a reason; the deal keeps the stage it was lost in. `lesson`: what the
+        loss taught, written with it (one undo step)."""
         try:
             reason = validate_field("lost_reason", reason)
         except FieldError as exc:
             raise ValidationError({exc.field: exc.message}) from None
         if not reason:
             raise ValidationError({"lost_reason": _("is required: say why the deal was lost")})
+        if lesson:
+            lessons.clean_lesson(lesson)
+        stages = self.all_stages() if lesson else ()
         with self.write() as conn:
-            return deals.lose_deal(conn, deal_id, reason, now=now, action=new_action())
+            action = new_action()
+            deal = deals.lose_deal(conn, deal_id, reason, now=now, action=action)
+            if lesson:
+                lessons.write_lesson(conn, deal_id, lesson, stages=stages, now=now, action=action)
+            return deal
 
     def reopen_deal(self, deal_id: int, *, now: datetime, stage: str | None = None) -> dict:
         """A lost or won deal becomes open again (in its stage, or `stage`)."""

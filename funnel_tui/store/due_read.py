@@ -31,8 +31,8 @@ from funnel_tui.store.times import from_utc_text, utc_text
 # indexes they hint), then set this to the new version. Steps that only add tables (7: the
 # scorecard, 8: lessons, this session) need nothing else. v5: stages per pipeline, archived
 # stages, playbook ticks. v6: deal.search_key (not read), lost reasons as codes (read as
-# stored; shown as labels by the same code on both paths). v7: the scorecard's table only.
-READS_SCHEMA_VERSION = 7
+# stored; shown as labels by the same code on both paths). v7: the scorecard's table only. v8: the lesson table only.
+READS_SCHEMA_VERSION = 8
 # The tables those statements read; a file at the right version without one is no funnel's.
 READ_TABLES = ("deal", "followup", "stage", "pipeline", "setting", "checklist_tick")
 BUSY_TIMEOUT_S = 5.0  # as the store's engine: a writer in another terminal is waited for

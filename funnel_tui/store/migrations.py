@@ -6,7 +6,8 @@ The steps: 1 → 2 adds the `undo` marks (issue 13); 2 → 3 signs history rows 
 3 → 4 gives the deal indexes the board's headers, its won/lost columns and the summary read the
 currency, so amounts are summed per currency (issue 15, `recreate_indexes`); 4 → 5 gives deals
 their pinyin search keys and lost reasons their codes (issue 14); 6 → 7 adds the lead scorecard's
-rules, with the default scorecard (issue 17, `seed_scorecard`).
+rules, with the default scorecard (issue 17, `seed_scorecard`); 7 → 8 adds the lessons of won
+and lost deals (issue 17, store.lessons).
 `migrate` does, in this order (the SQLite "12-step" procedure for table changes):
 
 1. a verified backup (backup API + integrity_check) - no backup, no migration;
@@ -293,3 +294,14 @@ def _v6_scorecard(conn: "Connection") -> None:
 
 
 MIGRATIONS[6] = _v6_scorecard
+
+
+def _lessons_table(conn: "Connection") -> None:
+    """v7 → v8: the lessons of won and lost deals (issue 17, store.lessons): a new table, no
+    existing row changes."""
+    from funnel_tui.models import Lesson
+
+    Lesson.__table__.create(conn)
+
+
+MIGRATIONS[7] = _lessons_table

@@ -87,6 +87,13 @@ BEGIN NEW.author := current_user; RETURN NEW; END $$""",
     "DROP TRIGGER IF EXISTS tr_history_author ON history",
     """CREATE TRIGGER tr_history_author BEFORE INSERT ON history
        FOR EACH ROW EXECUTE FUNCTION funnel_history_author()""",
+    # A lesson's author is whoever wrote it first; the server says so, and keeps it on a change.
+    """CREATE OR REPLACE FUNCTION funnel_lesson_author() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN IF TG_OP = 'INSERT' THEN NEW.author := current_user; ELSE NEW.author := OLD.author; END IF;
+RETURN NEW; END $$""",
+    "DROP TRIGGER IF EXISTS tr_lesson_author ON lesson",
+    """CREATE TRIGGER tr_lesson_author BEFORE INSERT OR UPDATE ON lesson
+       FOR EACH ROW EXECUTE FUNCTION funnel_lesson_author()""",
     f"""CREATE TABLE IF NOT EXISTS {VERSION_TABLE} (
        version integer NOT NULL PRIMARY KEY,
        applied_at timestamptz NOT NULL DEFAULT now(),
@@ -321,9 +328,17 @@ def _from_v6_scorecard(conn: "Connection") -> None:
 # Explicit steps by the version they start from; a version without one takes add_missing
 # (v1's step already brought v2's and v3's additions, so theirs find nothing to add). v3 → v4
 # redefines indexes under their old names, which add_missing cannot see: it has its own step;
-# v4 → v5 brings stages of the rep's own, v5 → v6 builds the search keys, v6 → v7 the scorecard.
+# v4 → v5 brings stages of the rep's own, v5 → v6 builds the search keys, v6 → v7 the scorecard,
+# v7 → v8 adds lessons.
+def _server_lessons(conn: "Connection") -> None:
+    """v7 → v8, as on SQLite: the lesson table (its author trigger is among the RULES, its
+    grants and policies among pg_team's)."""
+    add_missing(conn)
+
+
 PG_STEPS: dict[int, Callable[["Connection"], None]] = {
-    1: _from_v1, 3: money_per_currency, 4: _from_v4_stages, 5: _from_v5_search, 6: _from_v6_scorecard}
+    1: _from_v1, 3: money_per_currency, 4: _from_v4_stages, 5: _from_v5_search, 6: _from_v6_scorecard,
+    7: _server_lessons}
 
 
 def migrate_server(engine: "Engine") -> tuple[int, int]:

@@ -6,7 +6,8 @@ Two group roles carry every right; each person is a login role in one of them:
   becomes theirs); cannot hand a deal to someone else, delete history or deals.
 - `funnel_lead`: sees and changes every deal, and may reassign them (change `owner`), and
   sets up the pipeline (stages, tier shares).
-Stages are read by both. Personal settings are each role's own (pg_schema).
+Stages are read by both. Personal settings are each role's own (pg_schema). Lessons
+(issue 17) are read by everyone and changed only by their author.
 
 Row-level security does the filtering on the server, so a rep's `funnel list`, board and
 summary show only their deals whatever the client asks. The administrator (the database's
@@ -58,6 +59,18 @@ POLICIES = (
     f"""DO $$ BEGIN IF to_regclass('scorecard_rule') IS NOT NULL THEN
         EXECUTE 'GRANT SELECT ON scorecard_rule TO {_GROUPS}';
         EXECUTE 'GRANT INSERT, UPDATE, DELETE ON scorecard_rule TO {LEAD_ROLE}'; END IF; END $$""",
+    # Lessons (issue 17) are the team's: everyone reads them all; each person writes lessons on
+    # the deals they see, and changes or (undo) removes only their own.
+    f"GRANT SELECT, INSERT, UPDATE, DELETE ON lesson TO {_GROUPS}",
+    "ALTER TABLE lesson ENABLE ROW LEVEL SECURITY",
+    *(f"DROP POLICY IF EXISTS {name} ON lesson" for name in (
+        "team_reads_lessons", "author_adds_lesson", "author_changes_lesson", "author_removes_lesson")),
+    f"CREATE POLICY team_reads_lessons ON lesson FOR SELECT TO {_GROUPS} USING (true)",
+    f"""CREATE POLICY author_adds_lesson ON lesson FOR INSERT TO {_GROUPS}
+       WITH CHECK (author = current_user AND EXISTS (SELECT 1 FROM deal d WHERE d.id = lesson.deal_id))""",
+    f"""CREATE POLICY author_changes_lesson ON lesson FOR UPDATE TO {_GROUPS}
+       USING (author = current_user) WITH CHECK (author = current_user)""",
+    f"CREATE POLICY author_removes_lesson ON lesson FOR DELETE TO {_GROUPS} USING (author = current_user)",
     f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {_GROUPS}",
     # A deal added without an owner belongs to whoever adds it (so the rep's own policy holds).
     """CREATE OR REPLACE FUNCTION funnel_deal_owner() RETURNS trigger LANGUAGE plpgsql AS $$

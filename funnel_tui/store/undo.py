@@ -24,6 +24,7 @@ from funnel_tui.store.checklist import is_tick, undo_check
 from funnel_tui.store.followups import refresh_next_follow_up
 from funnel_tui.store.scoring import is_rule_row, undo_rescore, undo_rules
 from funnel_tui.store.history import TRACKED, apply_changes, deal_row, deser, history_row, live_sql, record, ser
+from funnel_tui.store.lessons import is_lesson, undo_lesson
 from funnel_tui.store.stage_setup import undo_setup
 from funnel_tui.store.tables import D, F, H, T, U, to_db
 
@@ -70,6 +71,8 @@ def undo(conn: Connection, *, now: datetime, authors: tuple[str, ...] | None = N
         deal_ids.setdefault(row["deal_id"], None)
         if is_tick(row):
             undo_check(conn, row, now=now, action=action)
+        elif is_lesson(row):
+            undo_lesson(conn, row, now=now, action=action)
         elif row["kind"] == "imported":
             imported.append(row["deal_id"])
         elif (row["field"] or "") in TRACKED and row["kind"] != "created":

@@ -35,8 +35,8 @@ if TYPE_CHECKING:
 R = TypeVar("R")
 
 # What a flow did, as `Change.action`.
-ADD, EDIT, FOLLOW_UP, LOG, DONE, SNOOZE, MOVE, LOSE, UNDO = (
-    "add", "edit", "follow_up", "log", "done", "snooze", "move", "lose", "undo")
+ADD, EDIT, FOLLOW_UP, LOG, DONE, SNOOZE, MOVE, LOSE, UNDO, LESSON = (
+    "add", "edit", "follow_up", "log", "done", "snooze", "move", "lose", "undo", "lesson")
 REFUSED = "refused"  # the store or a validator said no: nothing written, re-read
 
 
@@ -313,15 +313,19 @@ class DealActions:
 
     async def _move_once_confirmed(self, deal: Mapping[str, Any], target: StageDef, question: str) -> None:
         from funnel_tui.tui.forms.confirm import ConfirmDialog
+        from funnel_tui.tui.forms.lesson import WinDialog
 
-        if await self._ask(ConfirmDialog(question)):
-            self._move(deal, target)
+        # The win's question offers the lesson of the win (经验), written with it.
+        dialog = WinDialog(question) if target.kind == "won" and deal.get("status") == "open" \
+            else ConfirmDialog(question)
+        if await self._ask(dialog):
+            self._move(deal, target, lesson=getattr(dialog, "lesson", "") or None)
 
-    def _move(self, deal: Mapping[str, Any], target: StageDef) -> None:
+    def _move(self, deal: Mapping[str, Any], target: StageDef, *, lesson: str | None = None) -> None:
         ctx = self.ctx
         label = target.label(ctx.lang)
         moved = self._write(MOVE, deal, lambda: ctx.store.move_deal(
-            deal["id"], target.key, now=ctx.now(), expected_version=deal.get("version"),
+            deal["id"], target.key, now=ctx.now(), expected_version=deal.get("version"), lesson=lesson,
         ), f"{deal['customer']} → {label}", returns_deal=True)
         if moved is not None:
             self._warn_lead_score(deal, target.key)
@@ -331,9 +335,11 @@ class DealActions:
         from funnel_tui.tui.forms.lose import LoseForm
 
         ctx = self.ctx
-        reason = await self._ask(LoseForm(deal["customer"]))
+        form = LoseForm(deal["customer"])
+        reason = await self._ask(form)
         if reason:
-            self._write(LOSE, deal, lambda: ctx.store.lose_deal(deal["id"], reason, now=ctx.now()),
+            lesson = form.lesson or None  # what the loss taught (教训), written with it
+            self._write(LOSE, deal, lambda: ctx.store.lose_deal(deal["id"], reason, now=ctx.now(), lesson=lesson),
                         _("{customer}: lost ({reason})").format(customer=deal["customer"],
                                                                 reason=LOST_REASON.label_text(reason)),
                         returns_deal=True)
@@ -354,6 +360,20 @@ class DealActions:
         else:
             self._write(LOG, deal, lambda: ctx.store.purge_keep(deal["id"], note, now=ctx.now(), tz=ctx.tz),
                         _("{customer}: kept; the note is logged").format(customer=deal["customer"]))
+
+    async def lesson(self, deal: Mapping[str, Any]) -> None:
+        """Write or change the lesson of a won or lost deal (复盘); shared with the team."""
+        from funnel_tui.tui.forms.lesson import LessonForm
+
+        ctx = self.ctx
+        with ctx.reporting_errors() as report:
+            old = ctx.store.lesson(deal["id"])
+        if report.error is not None:
+            return
+        text = await self._ask(LessonForm(deal["customer"], deal.get("status") or "", old["text"] if old else ""))
+        if text:
+            self._write(LESSON, deal, lambda: ctx.store.set_lesson(deal["id"], text, now=ctx.now()),
+                        _("{customer}: lesson kept").format(customer=deal["customer"]))
 
     def undo(self) -> None:
         """Undo the last change (any deal); the toast says what was reverted."""
@@ -403,6 +423,8 @@ def describe_undo(store: Any, result: dict, lang: str = "en") -> str:
                 parts.append(HISTORY_KIND.label("followup"))
             elif field.startswith("touch."):
                 parts.append(_("touch voided"))
+            elif field == "lesson":
+                parts.append(column_name("lesson"))
             elif field not in ("stage_entered_at", "closed_at", "status", "probability",
                                "last_contact_at", "lost_reason", "probability_custom"):
                 parts.append(column_name(field))

@@ -1,4 +1,5 @@
-"""The lost form: why the deal was lost — a reason from the list, free text, or both."""
+"""The lost form: why the deal was lost — a reason from the list, free text, or both — and,
+optionally, what the loss taught (教训, store.lessons)."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ class LoseForm(FormScreen[str]):
     def __init__(self, customer: str):
         super().__init__()
         self.customer = customer
+        self.lesson = ""  # the optional lesson, once saved (the form still returns the reason)
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="dialog"):
@@ -37,6 +39,9 @@ class LoseForm(FormScreen[str]):
             yield Label(Text(_("Details (free text)")), classes="caption")
             yield Input("", id="f-text", validators=[DealField("lost_reason")])
             yield Label(Text(""), id="err-reason", classes="error")
+            yield Label(Text(_("Lesson (optional): what would you do differently?")), classes="caption")
+            yield Input("", id="f-lesson")
+            yield Label(Text(""), id="err-lesson", classes="error")
             yield from self._buttons()
 
     def reason(self) -> str:
@@ -67,4 +72,12 @@ class LoseForm(FormScreen[str]):
         except FieldError as exc:
             self.show_error("reason", exc.message)
             return
+        from funnel_tui.tui.forms.lesson import lesson_problem
+
+        raw = self.query_one("#f-lesson", Input).value
+        problem = lesson_problem(raw, required=False)
+        if problem:
+            self.show_error("lesson", problem)
+            return
+        self.lesson = raw.strip()
         self.dismiss(reason)

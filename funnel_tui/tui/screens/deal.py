@@ -59,6 +59,8 @@ class DealScreen(HasContext, Screen):
         Binding("space", "tick", N_("Tick"), tooltip=N_("Tick or untick the highlighted item of the stage's playbook")),
         Binding("c", "checklist", N_("Checklist"), show=False,
                 tooltip=N_("Go to the stage's playbook: entry condition, key actions, outputs")),
+        Binding("k", "lesson", N_("Lesson"),
+                tooltip=N_("Write or change the lesson of this won or lost deal (shared with your team)")),
         Binding("o", "older", N_("Older"),
                 tooltip=N_("Show older entries on the timeline (a long history comes in pages)")),
         Binding("question_mark", "app.help", N_("Help"), key_display="?", tooltip=N_("All keys")),
@@ -73,6 +75,7 @@ class DealScreen(HasContext, Screen):
     | e | edit the deal (a new stage is a move) |
     | f / l | plan a follow-up / log a touch |
     | c, Tab / space | the stage's playbook checklist / tick an item |
+    | k | the lesson of a won or lost deal (复盘, shared with the team) |
     | o | older timeline entries (shown when there are more) |
     | ? / Esc | help / back |
     """
@@ -280,6 +283,8 @@ class DealScreen(HasContext, Screen):
             return self.deal.get("status") != "lost"
         if action == "older":
             return self.older > 0
+        if action == "lesson":
+            return self.deal.get("status") in ("won", "lost")
         return True
 
     @on(OptionList.OptionHighlighted, "#followups")
@@ -337,6 +342,11 @@ class DealScreen(HasContext, Screen):
     async def action_log(self) -> None:
         """Log a touch (call, email, ...) and plan the next follow-up."""
         await self.actions.log_touch(self.deal)
+
+    @work
+    async def action_lesson(self) -> None:
+        """Write or change the lesson of this won or lost deal."""
+        await self.actions.lesson(self.deal)
 
     def action_older(self) -> None:
         """Show the next page of older timeline entries."""

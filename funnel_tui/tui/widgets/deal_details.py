@@ -185,6 +185,12 @@ def history_line(h: Mapping, fus: Mapping[int, Mapping], stage_label: StageLabel
         line.append(text)
         line.append(f" ({stage_label(stage)})", style="dim")
         return line
+    if field == "lesson":  # store.lessons: the lesson as JSON; the rep reads its words
+        from funnel_tui.store.lessons import lesson_text
+
+        line.append(f"{column_name(field)}: ", style="bold")
+        line.append(lesson_text(h.get("new")) or "—")
+        return line
     if kind == "created":
         line.append(_("created in {stage}").format(stage=stage_label(h.get("to_stage"))), style="bold")
     elif kind == "imported":
