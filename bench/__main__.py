@@ -63,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
                                      moves=12 if args.quick else 30, log=log)
     log("funnel due …")
     lines += measure_cli.due(dbs["100k"], runs + 2, log)
-    log("funnel summary …")
+    log("funnel summary, segments, trend, forecast …")
     lines += measure_cli.summary(dbs["1k"], dbs["100k"], runs, log)
     log("pinyin search …")
     lines += measure_search.search_lines(dbs["1k"], dbs["100k"], 10 if args.quick else 20, log)
