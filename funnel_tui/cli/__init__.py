@@ -40,6 +40,7 @@ from funnel_tui.cli import (
     lessons,
     purge,
     reads,
+    review,
     scorecard,
     summary,
     team,
@@ -60,7 +61,7 @@ from funnel_tui.i18n import _
 
 # The order of `funnel --help`: each group adds its commands in turn.
 COMMAND_GROUPS = (admin.register_board, web.register, deals.register, followups.register, due.register,
-                  reads.register, admin.register, summary.register, trend.register, forecast.register,
+                  reads.register, admin.register, summary.register, review.register, trend.register, forecast.register,
                   purge.register, scorecard.register, lessons.register,
                   exchange.register, backup.register, team.register)
 
