@@ -4,71 +4,13 @@
 
 from __future__ import annotations
 
-import os
-import sqlite3
-from datetime import datetime, timezone
-from pathlib import Path
-from zoneinfo import ZoneInfo
-
 import pytest
-from textual.worker import WorkerCancelled
 
-from funnel_tui.exchange.demo import fill_demo
-from funnel_tui.store import Store
 from funnel_tui.tui.app import FunnelApp
 from funnel_tui.tui.screens.deal import DealScreen
-
-SNAPSHOTS = Path(__file__).parent / "snapshots"
-SIZE = (160, 45)
-NOW = datetime(2026, 11, 24, 1, 0, tzinfo=timezone.utc)  # Tue 09:00 in Shanghai
-TZ = ZoneInfo("Asia/Shanghai")
-
-
-@pytest.fixture(scope="module")
-def demo_db(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("demo") / "demo.db"
-    store = Store(path)
-    fill_demo(store, deals=60, seed=7, now=NOW)
-    store.close()
-    with sqlite3.connect(path) as conn:  # the demo's uids are random; the Deal screen shows them
-        conn.execute("UPDATE deal SET uid = printf('00000000-0000-4000-8000-%012d', id)")
-    conn.close()
-    return path
-
-
-@pytest.fixture
-def demo_store(demo_db, tmp_path):
-    copy = tmp_path / "demo.db"
-    src, dst = sqlite3.connect(demo_db), sqlite3.connect(copy)
-    with dst:
-        src.backup(dst)
-    src.close()
-    dst.close()
-    store = Store(copy)
-    yield store
-    store.close()
-
-
-async def settle(pilot) -> None:
-    for _ in range(4):
-        try:
-            await pilot.app.workers.wait_for_complete()
-        except WorkerCancelled:
-            continue
-        await pilot.pause()
-
-
-def check_snapshot(name: str, svg: str, tmp_path: Path) -> None:
-    stored = SNAPSHOTS / f"{name}.svg"
-    if os.environ.get("SNAPSHOT_UPDATE") == "1":
-        SNAPSHOTS.mkdir(exist_ok=True)
-        stored.write_text(svg, encoding="utf-8")
-        return
-    assert stored.exists(), f"no snapshot {stored}; run with SNAPSHOT_UPDATE=1 to create it"
-    if stored.read_text(encoding="utf-8") != svg:
-        actual = tmp_path / f"{name}.actual.svg"
-        actual.write_text(svg, encoding="utf-8")
-        pytest.fail(f"{name} differs from {stored}; the new rendering is {actual} (SNAPSHOT_UPDATE=1 accepts it)")
+# The demo (seed 7, 60 deals, fixed uids), its private copy per test, the settle and the SVG check
+# are test_tui_snapshots' own.
+from test_tui_snapshots import NOW, SIZE, TZ, check_snapshot, demo_db, demo_store, settle  # noqa: F401
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
