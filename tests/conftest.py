@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import os
 import time
 from datetime import datetime, timezone
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import settings as hypothesis_settings
+
+# The property tests draw the same examples on every run (`make test`, CI): a red build is the
+# code's, never the draw's. HYPOTHESIS_PROFILE=explore draws fresh examples, to hunt for more.
+hypothesis_settings.register_profile("repeatable", derandomize=True, print_blob=True)
+hypothesis_settings.register_profile("explore", derandomize=False, print_blob=True)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "repeatable"))
 
 # Tuesday 2026-11-24 10:00 in Shanghai: the clock every test starts from.
 NOW = datetime(2026, 11, 24, 2, 0, tzinfo=timezone.utc)
