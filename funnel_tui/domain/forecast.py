@@ -219,13 +219,20 @@ def probabilities(stages: Sequence[StageDef], per_owner: Mapping[str, Mapping[st
 def push_lists(stages: Sequence[StageDef], per_owner: Mapping[str, Mapping[str, FunnelFacts]],
                conversions: Mapping[str, float | None], open_counts: Mapping[str, int],
                biggest: Callable[[str, int], Sequence[Mapping[str, Any]]], *,
-               now: datetime, k: int = PRIOR_WEIGHT) -> dict[str, list[dict[str, Any]]]:
+               now: datetime, k: int = PRIOR_WEIGHT,
+               contenders: Callable[[str, float, float], Sequence[Mapping[str, Any]]] | None = None,
+               ) -> dict[str, list[dict[str, Any]]]:
     """Open stage → the deals to push first (push_first, as many as push_count says).
 
     `open_counts[stage]`: the stage's open deals; `biggest(stage, m)`: its m largest by amount
     (ties by id). No deal can score more than amount × the stage's best probability (recency ≤ 1),
     so reading the largest until that bound falls below the n-th score finds exactly the deals a
-    ranking of all of them would: a few dozen rows per stage instead of every open deal."""
+    ranking of all of them would: a few dozen rows per stage instead of every open deal.
+
+    `contenders(stage, best, floor)`, when given, is asked once the first read is not enough:
+    at least every open deal of the stage whose score, with probability `best`, could reach
+    `floor` (the n-th score so far, which the final n-th can only raise) — a bound the store
+    applies in SQL (store.forecast.push_contenders) instead of reading ever more of the largest."""
     p = probabilities(stages, per_owner, k)
     out = {}
     for s in stages:
@@ -238,13 +245,23 @@ def push_lists(stages: Sequence[StageDef], per_owner: Mapping[str, Mapping[str, 
         limit = max(4 * n, 64)
         while True:
             deals = biggest(s.key, limit)
-            rates = {owner: p.get((owner, s.key), unknown) for owner in {d["owner"] for d in deals}}
-            top = push_first(deals, rates, now=now, n=n)
+            top = _ranked(deals, p, s.key, unknown, now, n)
             if len(deals) < limit or (len(top) == n and push_score(deals[-1]["amount"], best, 0.0) < top[-1]["score"]):
+                break
+            if contenders is not None and len(top) == n:
+                seen = {d["id"] for d in deals}
+                more = [d for d in contenders(s.key, float(best), top[-1]["score"]) if d["id"] not in seen]
+                top = _ranked([*deals, *more], p, s.key, unknown, now, n)
                 break
             limit *= 4
         out[s.key] = top
     return out
+
+
+def _ranked(deals: Sequence[Mapping[str, Any]], p: Mapping[tuple[str, str], Fraction], stage: str,
+            unknown: Fraction, now: datetime, n: int) -> list[dict[str, Any]]:
+    rates = {owner: p.get((owner, stage), unknown) for owner in {d["owner"] for d in deals}}
+    return push_first(deals, rates, now=now, n=n)
 
 
 def split_key(key: str) -> tuple[str, str]:

@@ -116,7 +116,8 @@ class AnalyticsMethods:
                            for st in summarize(stages, whole, as_of=now)["stages"]}
             push = forecast_math.push_lists(
                 stages, per, conversions, forecast.open_counts(conn, chosen),
-                lambda stage, limit: forecast.biggest_open(conn, chosen, stage, limit), now=now)
+                lambda stage, limit: forecast.biggest_open(conn, chosen, stage, limit), now=now,
+                contenders=lambda stage, best, floor: forecast.push_contenders(conn, chosen, stage, best, floor, now))
         return forecast_math.forecast(stages, per, conversions, push, owner=owner, as_of=now)
 
     def stage_kpis(self, *, deals: DealSet | None = None, pipeline: str | None = None) -> dict[str, dict[str, Any]]:
