@@ -174,6 +174,5 @@ class AnalyticsMethods:
         deals = summary.DealSet(owner=owner, stages=keys)
         wins = trend_math.windows(now, tz, weeks=weeks, by=by)
         with self.read() as conn:
-            flow = trend_sql.flow(conn, stages, wins, now=now, deals=deals)
-            cohorts = trend_sql.cohorts(conn, stages, wins, now=now, deals=deals)
+            flow, cohorts = trend_sql.reads_for_trend(conn, stages, wins, now=now, deals=deals)
         return trend_math.trend(stages, wins, flow, cohorts, by=by, now=now, tz=tz, owner=owner)

@@ -53,9 +53,10 @@ def _undone_by(conn: Connection, params: dict) -> bool:
 
 
 def flow(conn: Connection, stages: Sequence[StageDef], wins: Sequence[Window], *, now: datetime,
-         deals: DealSet = DealSet()) -> dict[str, list]:
+         deals: DealSet = DealSet(), entries: bool = True) -> dict[str, list]:
     """Per period (domain.trend.flow_from_rows): new_deals, wins, losses, won_amount,
-    cycle_days (Σ), entered:<stage> (each stage history counts as now)."""
+    cycle_days (Σ), entered:<stage> (each stage history counts as now; left at 0 without
+    `entries`: the trend counts them with the cohorts, reads_for_trend)."""
     smap = StageMap.of(stages)
     params, period, where, entry = _params(smap, wins, now=now, deals=deals)
     n = len(wins)
@@ -86,19 +87,18 @@ def flow(conn: Connection, stages: Sequence[StageDef], wins: Sequence[Window], *
     at = period.format(col="h.at")
     for (w,), (count, _a, _d) in counts(f"{at}, count(*), 0, 0, 0", "h.kind = 'created'", "1").items():
         out["new_deals"][w] = count
-    for (stage, w), (count, _a, _d) in counts(f"h.to_stage, {at}, count(*), 0, 0, 0", entry, "1, 2").items():
-        stage = smap.key(stage)
-        if f"entered:{stage}" in out:
-            out[f"entered:{stage}"][w] += count
-    won = "h.kind = 'won'"
-    for (kind_, w), (count, amount, days) in counts(
-            f"h.kind, {at}, count(*), {exact_sum_sql(f'CASE WHEN {won} THEN d.amount END')}, "
-            f"sum(CASE WHEN {won} THEN julianday(h.at) - julianday(d.created_at) END)",
-            "h.kind IN ('won', 'lost')", "1, 2", needs_deal=True).items():
-        if kind_ == "won":
-            out["wins"][w], out["won_amount"][w], out["cycle_days"][w] = count, int(amount), float(days)
-        else:
-            out["losses"][w] = count
+    if entries:
+        for (stage, w), (count, _a, _d) in counts(f"h.to_stage, {at}, count(*), 0, 0, 0", entry, "1, 2").items():
+            stage = smap.key(stage)
+            if f"entered:{stage}" in out:
+                out[f"entered:{stage}"][w] += count
+    # Only a win needs its deal (amount, created): a loss is counted off the index alone.
+    for (w,), (count, amount, days) in counts(
+            f"{at}, count(*), {exact_sum_sql('d.amount')}, sum(julianday(h.at) - julianday(d.created_at))",
+            "h.kind = 'won'", "1", needs_deal=True).items():
+        out["wins"][w], out["won_amount"][w], out["cycle_days"][w] = count, int(amount), float(days)
+    for (w,), (count, _a, _d) in counts(f"{at}, count(*), 0, 0, 0", "h.kind = 'lost'", "1").items():
+        out["losses"][w] = count
     return out
 
 
@@ -107,6 +107,24 @@ def cohorts(conn: Connection, stages: Sequence[StageDef], wins: Sequence[Window]
     """`cohort:<stage>` → [(n, d) per period] (domain.trend.cohorts_from_rows): d deals entered
     the stage in the period; n of them have reached the next stage since, as of `now`. Keys
     are read through today's map, as the weekly review reads its weeks."""
+    return _cohorts(conn, stages, wins, now=now, deals=deals)[0]
+
+
+def reads_for_trend(conn: Connection, stages: Sequence[StageDef], wins: Sequence[Window], *, now: datetime,
+                    deals: DealSet = DealSet()) -> tuple[dict[str, list], dict[str, list[tuple[int, int]]]]:
+    """(flow, cohorts) as `flow` and `cohorts` give them, the entries counted once: the
+    cohorts' scan of the entry rows (grouped per deal) also gives entered:<stage>."""
+    out = flow(conn, stages, wins, now=now, deals=deals, entries=False)
+    cohort, entered = _cohorts(conn, stages, wins, now=now, deals=deals)
+    for key, values in entered.items():
+        if key in out:
+            out[key] = values
+    return out, cohort
+
+
+def _cohorts(conn: Connection, stages: Sequence[StageDef], wins: Sequence[Window], *, now: datetime,
+             deals: DealSet) -> tuple[dict[str, list[tuple[int, int]]], dict[str, list[int]]]:
+    """(cohorts, entered:<stage> → entries per period): one scan of the entry rows."""
     smap = StageMap.of(stages)
     params, period, where, entry = _params(smap, wins, now=now, deals=deals)
     order = [smap.position[s.key] for s in smap.counted]
@@ -117,34 +135,39 @@ def cohorts(conn: Connection, stages: Sequence[StageDef], wins: Sequence[Window]
             params[f"nk{i}"] = key
             nxt_whens.append(f"WHEN :nk{i} THEN {int(min(later))}")
     out = {f"cohort:{s.key}": [(0, 0)] * len(wins) for s in smap.counted}
-    if not nxt_whens:
-        return out
+    entered = {f"entered:{s.key}": [0] * len(wins) for s in smap.counted}
+    next_pos = f"(CASE h.to_stage {' '.join(nxt_whens)} END)" if nxt_whens else "NULL"
     x_pos = position_case("x.to_stage", smap, params, "xq")
     undone = _undone_by(conn, params)
     live_h = live_sql("h", "now") if undone else "1 = 1"
     live_x = live_sql("x", "now") if undone else "1 = 1"
     # SQLite's planner hint: walk each deal's path, not the time index (no + on a server's times).
     x_at = "+x.at" if conn.dialect.name == "sqlite" else "x.at"
+    # Each (deal, stage, period) once, with its first entry and how many entry rows it has.
     rows = conn.execute(text(f"""
         WITH entrants AS MATERIALIZED (
           SELECT h.deal_id, h.to_stage, {period.format(col='h.at')} AS wk, min(h.id) AS first_id,
-                 (CASE h.to_stage {' '.join(nxt_whens)} END) AS next_pos
+                 count(*) AS entries, {next_pos} AS next_pos
           FROM history h {'' if deals.everything else JOIN_DEAL}
           WHERE {entry} AND h.at >= :lo AND h.at < :hi AND h.at <= :now AND {where} AND {live_h}
           GROUP BY h.deal_id, h.to_stage, wk)
-        SELECT e.to_stage, e.wk, count(*),
-               sum(CASE WHEN EXISTS (
+        SELECT e.to_stage, e.wk, sum(e.entries), count(e.next_pos),
+               sum(CASE WHEN e.next_pos IS NOT NULL AND EXISTS (
                      SELECT 1 FROM history x
                      WHERE x.deal_id = e.deal_id AND x.to_stage IS NOT NULL AND x.id > e.first_id
                        AND {x_at} <= :now AND {x_pos} >= e.next_pos AND {live_x})
                    THEN 1 ELSE 0 END)
-        FROM entrants e WHERE e.next_pos IS NOT NULL
+        FROM entrants e
         GROUP BY e.to_stage, e.wk"""), params).all()
-    for stage, w, d, n in rows:
-        key = f"cohort:{smap.key(stage)}"
-        if key in out and w is not None:
-            values = list(out[key])
+    for stage, w, entries, d, n in rows:
+        if w is None:
+            continue
+        key = smap.key(stage)
+        if f"entered:{key}" in entered:
+            entered[f"entered:{key}"][int(w)] += int(entries)
+        if d and f"cohort:{key}" in out:
+            values = list(out[f"cohort:{key}"])
             was_n, was_d = values[int(w)]
             values[int(w)] = (was_n + int(n or 0), was_d + int(d))
-            out[key] = values
-    return out
+            out[f"cohort:{key}"] = values
+    return out, entered
