@@ -221,7 +221,7 @@ def push_lists(stages: Sequence[StageDef], per_owner: Mapping[str, Mapping[str, 
                biggest: Callable[[str, int], Sequence[Mapping[str, Any]]], *,
                now: datetime, k: int = PRIOR_WEIGHT,
                contenders: Callable[[str, float, float], Sequence[Mapping[str, Any]]] | None = None,
-               ) -> dict[str, list[dict[str, Any]]]:
+               first_read: int | None = None) -> dict[str, list[dict[str, Any]]]:
     """Open stage → the deals to push first (push_first, as many as push_count says).
 
     `open_counts[stage]`: the stage's open deals; `biggest(stage, m)`: its m largest by amount
@@ -232,7 +232,9 @@ def push_lists(stages: Sequence[StageDef], per_owner: Mapping[str, Mapping[str, 
     `contenders(stage, best, floor)`, when given, is asked once the first read is not enough:
     at least every open deal of the stage whose score, with probability `best`, could reach
     `floor` (the n-th score so far, which the final n-th can only raise) — a bound the store
-    applies in SQL (store.forecast.push_contenders) instead of reading ever more of the largest."""
+    applies in SQL (store.forecast.push_contenders) instead of reading ever more of the largest.
+    `first_read`: how many of the largest the first read takes (default: 4 × n, at least 64;
+    a test makes it small to reach `contenders` on a small book)."""
     p = probabilities(stages, per_owner, k)
     out = {}
     for s in stages:
@@ -242,7 +244,7 @@ def push_lists(stages: Sequence[StageDef], per_owner: Mapping[str, Mapping[str, 
         unknown = historical_probability(Record(0, 0), s.probability, k)  # a rep with no closed deals
         best = max([unknown, *(v for (_rep, key), v in p.items() if key == s.key)])
         n = push_count(count, conversions.get(s.key))
-        limit = max(4 * n, 64)
+        limit = max(4 * n, 64) if first_read is None else first_read
         while True:
             deals = biggest(s.key, limit)
             top = _ranked(deals, p, s.key, unknown, now, n)
