@@ -27,6 +27,7 @@ from funnel_tui.store.tables import exact_sum_sql, exact_total, utc_text
 
 ENTRY = "h.kind IN ('created', 'stage') AND (h.kind = 'created' OR {to_pos} > {from_pos})"
 JOIN_DEAL = "JOIN deal d ON d.id = h.deal_id"
+PACK = 2 ** 32  # the cohort query's two counts in one sum: entrants + moved on × PACK
 # Every deal but the deleted ones, without a look-up of each history row's deal (the bulk of
 # the time at 100k deals): a deleted deal has a 'deleted' row (the index on kind finds the few),
 # and is still deleted (an undone delete is not).
@@ -138,27 +139,37 @@ def _cohorts(conn: Connection, stages: Sequence[StageDef], wins: Sequence[Window
     entered = {f"entered:{s.key}": [0] * len(wins) for s in smap.counted}
     next_pos = f"(CASE h.to_stage {' '.join(nxt_whens)} END)" if nxt_whens else "NULL"
     x_pos = position_case("x.to_stage", smap, params, "xq")
+    y_entry = ENTRY.replace("h.", "y.").format(to_pos=position_case("y.to_stage", smap, params, "yt"),
+                                               from_pos=position_case("y.from_stage", smap, params, "yf"))
     undone = _undone_by(conn, params)
     live_h = live_sql("h", "now") if undone else "1 = 1"
     live_x = live_sql("x", "now") if undone else "1 = 1"
+    live_y = live_sql("y", "now") if undone else "1 = 1"
     # SQLite's planner hint: walk each deal's path, not the time index (no + on a server's times).
-    x_at = "+x.at" if conn.dialect.name == "sqlite" else "x.at"
-    # Each (deal, stage, period) once, with its first entry and how many entry rows it has.
+    x_at, y_at = ("+x.at", "+y.at") if conn.dialect.name == "sqlite" else ("x.at", "y.at")
+    wk_h, wk_y = period.format(col="h.at"), period.format(col="y.at")
+    # An entrant is a deal's first entry into the stage in the period: no earlier entry row of
+    # the same deal, stage and period (a seek on its path; such repeats are rare). That keeps
+    # each entry row one row of a single GROUP BY, not a group of its own to sort first.
+    first = f"""NOT EXISTS (
+                 SELECT 1 FROM history y
+                 WHERE y.deal_id = h.deal_id AND y.to_stage = h.to_stage AND y.id < h.id
+                   AND {y_at} >= :lo AND {y_at} < :hi AND {y_at} <= :now AND {wk_y} = {wk_h}
+                   AND {y_entry} AND {live_y})"""
+    moved_on = f"""EXISTS (
+                 SELECT 1 FROM history x
+                 WHERE x.deal_id = h.deal_id AND x.to_stage IS NOT NULL AND x.id > h.id
+                   AND {x_at} <= :now AND {x_pos} >= {next_pos} AND {live_x})"""
+    # Per (stage, period): the entry rows, and the entrants packed with those that moved on
+    # since as one sum (d + n·2³²), so each row's two look-ups run once.
     rows = conn.execute(text(f"""
-        WITH entrants AS MATERIALIZED (
-          SELECT h.deal_id, h.to_stage, {period.format(col='h.at')} AS wk, min(h.id) AS first_id,
-                 count(*) AS entries, {next_pos} AS next_pos
-          FROM history h {'' if deals.everything else JOIN_DEAL}
-          WHERE {entry} AND h.at >= :lo AND h.at < :hi AND h.at <= :now AND {where} AND {live_h}
-          GROUP BY h.deal_id, h.to_stage, wk)
-        SELECT e.to_stage, e.wk, sum(e.entries), count(e.next_pos),
-               sum(CASE WHEN e.next_pos IS NOT NULL AND EXISTS (
-                     SELECT 1 FROM history x
-                     WHERE x.deal_id = e.deal_id AND x.to_stage IS NOT NULL AND x.id > e.first_id
-                       AND {x_at} <= :now AND {x_pos} >= e.next_pos AND {live_x})
-                   THEN 1 ELSE 0 END)
-        FROM entrants e
-        GROUP BY e.to_stage, e.wk"""), params).all()
+        SELECT h.to_stage, {wk_h}, count(*),
+               sum(CASE WHEN {next_pos} IS NULL OR NOT {first} THEN 0
+                        WHEN {moved_on} THEN {PACK + 1} ELSE 1 END)
+        FROM history h {'' if deals.everything else JOIN_DEAL}
+        WHERE {entry} AND h.at >= :lo AND h.at < :hi AND h.at <= :now AND {where} AND {live_h}
+        GROUP BY 1, 2"""), params).all()
+    rows = [(stage, w, entries, int(packed or 0) % PACK, int(packed or 0) // PACK) for stage, w, entries, packed in rows]
     for stage, w, entries, d, n in rows:
         if w is None:
             continue
