@@ -96,10 +96,12 @@ class AnalyticsMethods:
         stages, chosen = self.stage_set(pipeline), self._pipeline_set(deals, pipeline)
         shares, rates, owner = self.tier_shares(), self.rates(), (deals or summary.DealSet()).owner
         with self.read() as conn:
-            per = summary.facts_now(conn, stages, chosen, now, split=True, group=segments.segment_sql(by))
-        per = summary.combine(per, by_owner=True)
-        return segment_math.compare(by, {name or "": summarize(stages, facts, owner=owner, as_of=now,
-                                                               tier_shares=shares, rates=rates)
+            how = segments.segment_read(by, sqlite=conn.dialect.name == "sqlite", one_owner=chosen.owner is not None)
+            per = summary.facts_now(conn, stages, chosen, now, split=True, group=how.group,
+                                    group_by=how.group_by, hint=how.hint, lean=True)
+        per = summary.combine(segments.merged_blank(per), by_owner=True)
+        return segment_math.compare(by, {name: summarize(stages, facts, owner=owner, as_of=now,
+                                                         tier_shares=shares, rates=rates)
                                          for name, facts in per.items()}, owner=owner, as_of=now)
 
     def forecast(self, *, now: datetime, owner: str | None = None, pipeline: str | None = None) -> dict[str, Any]:
