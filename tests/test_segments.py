@@ -119,9 +119,10 @@ def _old_segments(store, by: str, owner: str | None = None) -> dict:
     from funnel_tui.domain.segments import compare
     from funnel_tui.store import segments, summary
 
+    group = segments.NEW_VS_EXISTING if by == "new_vs_existing" else f"COALESCE(d.{by}, '')"
     stages, chosen = store.stage_set(None), store._pipeline_set(summary.DealSet(owner=owner), None)
     with store.read() as conn:
-        per = summary.facts_now(conn, stages, chosen, NOW, split=True, group=segments.segment_sql(by))
+        per = summary.facts_now(conn, stages, chosen, NOW, split=True, group=group)
     per = summary.combine(per, by_owner=True)
     return compare(by, {name or "": summarize(stages, facts, owner=owner, as_of=NOW, tier_shares=store.tier_shares(),
                                               rates=store.rates()) for name, facts in per.items()},

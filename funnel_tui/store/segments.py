@@ -61,16 +61,6 @@ def segment_read(by: str, *, sqlite: bool, one_owner: bool = False) -> SegmentRe
     return SegmentRead(NEW_VS_EXISTING if by == "new_vs_existing" else _COLUMNS[by], hint=hint)
 
 
-def segment_sql(by: str) -> str:
-    """The SQL expression (over deal `d`) naming a deal's segment, a blank or missing value as
-    "" (the reference the plain-column read is tested against)."""
-    if by == "new_vs_existing":
-        return NEW_VS_EXISTING
-    if by not in _COLUMNS or by not in BY:
-        raise ValueError(f"by: {by!r}; use one of: {', '.join(BY)}")
-    return f"COALESCE({_COLUMNS[by]}, '')"
-
-
 def merged_blank(per: dict[str | None, FunnelFacts]) -> dict[str, FunnelFacts]:
     """Facts per segment with a missing (None) segment counted as the blank one ("")."""
     out: dict[str, FunnelFacts] = {}
