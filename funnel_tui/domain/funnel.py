@@ -52,7 +52,7 @@ from typing import Any, Iterable, Mapping, Sequence
 from funnel_tui.domain.currency_totals import BASE_CURRENCY, Rates, add, merged, one_currency, total
 from funnel_tui.domain.money import weighted_minor
 from funnel_tui.domain.rules import TIER_A_SHARE, TIER_B_SHARE, tier_cutoffs
-from funnel_tui.domain.stage_history import deal_stays, is_relabel
+from funnel_tui.domain.stage_history import deal_stays, is_relabel, open_stay_start
 from funnel_tui.domain.stages import StageDef, StageMap
 from funnel_tui.i18n import _
 
@@ -387,7 +387,9 @@ def facts_from_rows(
         if status == "won" and state.get("closed_at") is not None:
             g[3] += days_between(state["created_at"], state["closed_at"])
         if status == "open":
-            g[4] += days_between(state["stage_entered_at"], clock)
+            entered = state["stage_entered_at"] if as_of is not None else \
+                open_stay_start(entries, smap, undone, state["stage_entered_at"])
+            g[4] += days_between(entered, clock)
             facts.open_weighted[w] = facts.open_weighted.get(w, 0) + 1
     facts.groups = [DealGroup(*k[:4], *v, currency=k[4]) for k, v in groups.items()]
     return facts
