@@ -548,3 +548,19 @@ def test_a_split_keeps_the_clocks_and_a_move_between_its_parts_is_a_real_stay(st
         assert (line(s, "price")["avg_days_in_stage"], line(s, "price")["current_avg_dwell"]) == (
             None, pytest.approx(1.0))
     assert close(store.summary(now=now), oracle(store, now=now))
+
+
+def test_an_undone_move_after_the_move_does_not_hide_the_open_stay(store):
+    """As the first case, but B also went on to Won on day 4.5 and that was undone: the undone
+    move and its undo are no entries, so B's open stay in Negotiation still began on day 2."""
+    a = store.add_deal({"customer": "A", "amount": "10", "stage": "demo"}, now=day(1))
+    b = store.add_deal({"customer": "B", "amount": "10", "stage": "demo"}, now=day(2))
+    store.move_deal(a, "lead", now=day(3))
+    store.move_deal(b, "negotiation", now=day(4))
+    store.move_deal(b, "won", now=day(4.5))
+    store.undo(now=day(4.6))
+    store.merge_stage("demo", "negotiation", now=day(5))
+    now = day(6)
+    assert negotiation_numbers(store, now) == (pytest.approx(2.0), pytest.approx(4.0))
+    assert negotiation_numbers(store, now, as_of=now) == (pytest.approx(2.0), pytest.approx(4.0))
+    assert close(store.summary(now=now), oracle(store, now=now))
