@@ -115,4 +115,6 @@ def test_the_cohort_query_follows_each_entrant_by_index(store, demo_week):
         plan = " | ".join(r[3] for r in conn.execute(text("EXPLAIN QUERY PLAN " + str(stmt)), params))
     assert "SEARCH h USING INDEX ix_history_stage_at" in plan  # the week's entries, by kind and time
     assert "SEARCH x USING INDEX ix_history_path" in plan  # each entrant's later entries
+    assert "SEARCH y USING INDEX ix_history_path (deal_id=? AND to_stage=?)" in plan  # an earlier entry?
+    assert "SCAN y" not in plan and plan.count("USE TEMP B-TREE") == 1  # one GROUP BY, no sort of entrants
     assert "SCAN h" not in plan and "SCAN x" not in plan

@@ -204,3 +204,4 @@ def test_push_lists_with_the_sql_bound_rank_as_every_deal_would(store, book, pip
                 beyond += sum(by_amount.index(r["deal_id"]) >= 4 for r in ranked)
                 checked += 1
     assert checked and asked and beyond  # the bound was asked, and what it found was pushed
+
