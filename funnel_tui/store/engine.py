@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
-CACHE_KIB = 32 * 1024  # SQLite's page cache per connection, at most
 BUSY_TIMEOUT_MS = 5000
 WRITE_OPTION = "funnel_write"
 
@@ -99,10 +98,6 @@ def create_engine_for(target: str | Path, *, read_only: bool = False, immutable:
             cur.execute("PRAGMA journal_mode = WAL")
         cur.execute("PRAGMA synchronous = FULL")
         cur.execute("PRAGMA foreign_keys = ON")
-        # The analytics (trend, summary) walk history indexes of tens of MB at 100k deals: with
-        # SQLite's 2 MiB default cache they read the same pages again and again. A ceiling, not
-        # an allocation: a small book never uses it.
-        cur.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
         cur.close()
 
     @event.listens_for(engine, "begin")
