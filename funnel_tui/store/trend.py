@@ -13,8 +13,9 @@ part; a split's or merge's relabel move is no entry). Won amounts are exact sums
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from datetime import datetime
-from typing import Any, Sequence
+from typing import Any, Iterator, Sequence
 
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
@@ -27,6 +28,7 @@ from funnel_tui.store.tables import exact_sum_sql, exact_total, utc_text
 
 ENTRY = "h.kind IN ('created', 'stage') AND (h.kind = 'created' OR {to_pos} > {from_pos})"
 JOIN_DEAL = "JOIN deal d ON d.id = h.deal_id"
+COHORT_CACHE_KIB = 32 * 1024
 PACK = 2 ** 32  # the cohort query's two counts in one sum: entrants + moved on × PACK
 # Every deal but the deleted ones, without a look-up of each history row's deal (the bulk of
 # the time at 100k deals): a deleted deal has a 'deleted' row (the index on kind finds the few),
@@ -51,6 +53,22 @@ def _params(smap: StageMap, wins: Sequence[Window], *, now: datetime, deals: Dea
 
 def _undone_by(conn: Connection, params: dict) -> bool:
     return conn.execute(text("SELECT 1 FROM undo WHERE at <= :now LIMIT 1"), params).first() is not None
+
+
+@contextmanager
+def _roomy_cache(conn: Connection) -> Iterator[None]:
+    """SQLite: up to COHORT_CACHE_KIB of page cache for the cohort walk, then the connection's
+    own size again. Its seeks along 150k paths at 100k deals re-read some 64k pages through the
+    2 MiB default (4k with room); other reads keep their memory ceiling."""
+    if conn.dialect.name != "sqlite":
+        yield
+        return
+    was = conn.exec_driver_sql("PRAGMA cache_size").scalar()
+    conn.exec_driver_sql(f"PRAGMA cache_size = -{COHORT_CACHE_KIB}")
+    try:
+        yield
+    finally:
+        conn.exec_driver_sql(f"PRAGMA cache_size = {int(was)}")
 
 
 def flow(conn: Connection, stages: Sequence[StageDef], wins: Sequence[Window], *, now: datetime,
@@ -162,7 +180,8 @@ def _cohorts(conn: Connection, stages: Sequence[StageDef], wins: Sequence[Window
                    AND {x_at} <= :now AND {x_pos} >= {next_pos} AND {live_x})"""
     # Per (stage, period): the entry rows, and the entrants packed with those that moved on
     # since as one sum (d + n·2³²), so each row's two look-ups run once.
-    rows = conn.execute(text(f"""
+    with _roomy_cache(conn):
+        rows = conn.execute(text(f"""
         SELECT h.to_stage, {wk_h}, count(*),
                sum(CASE WHEN {next_pos} IS NULL OR NOT {first} THEN 0
                         WHEN {moved_on} THEN {PACK + 1} ELSE 1 END)
