@@ -19,10 +19,9 @@ from __future__ import annotations
 import os
 import re
 import sqlite3
-from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from funnel_tui.i18n import _
 from funnel_tui.paths import backups_dir, ensure_private_dir, make_private_file
@@ -55,8 +54,7 @@ class BackupError(RuntimeError):
         self.kind = kind
 
 
-@dataclass(frozen=True, slots=True)
-class BackupInfo:
+class BackupInfo(NamedTuple):  # not a dataclass: see domain/rules.Dwell
     path: Path
     at: datetime  # aware UTC, from the file name
     reason: str

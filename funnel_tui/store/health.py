@@ -14,8 +14,8 @@ from __future__ import annotations
 import errno
 import os
 import sqlite3
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from funnel_tui.domain.lazy_re import lazy_compile
 from funnel_tui.i18n import _
@@ -33,8 +33,7 @@ _INDEX_LINE = lazy_compile(r"^(row \d+ missing from index |wrong # of entries in
                          r"non-unique entry in index )")
 
 
-@dataclass(frozen=True, slots=True)
-class Problem:
+class Problem(NamedTuple):  # not a dataclass: see domain/rules.Dwell
     """What SQLite answered, sorted into what the rep can do about it.
 
     kind: damaged | full | read_only | locked | permission | io | other."""
