@@ -106,3 +106,23 @@ print("ok")
 
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert run.stdout.strip() == "ok", run.stderr
+
+
+def test_english_stage_names_are_the_keys_so_due_reads_none(tmp_path):
+    """`funnel due`'s English table skips reading the stages: stage_names would map every
+    key to itself (and a key it lacks shows as itself anyway)."""
+    from funnel_tui.cli.common import stage_names
+    from funnel_tui.i18n import activate, active_lang
+    from funnel_tui.store import Store
+
+    store = Store(str(tmp_path / "f.db"))
+    before = active_lang()
+    try:
+        activate("en")
+        names = stage_names(store)
+        assert names and all(key == name for key, name in names.items())
+        activate("zh")
+        assert any(key != name for key, name in stage_names(store).items())
+    finally:
+        activate(before)
+        store.close()

@@ -1,6 +1,8 @@
 """The `funnel` command line: `main()` and the parser; each command group in its own module.
 
     common      errors, exit codes, the clock, open_store, emit, the shared options
+    language    the rep's language, chosen before the parser is built
+    failures    an error no command worded, as one line and its exit code
     admin       tui, demo (first in --help); undo, settings
     stages      stages (add, edit, move, split, merge, archive, show), pipelines
     web         web: the board in a browser (textual-serve)
@@ -15,7 +17,8 @@
     backup      backup create | list | restore
     team        team init | add-rep | add-lead | migrate | whoami (PostgreSQL)
 
-Kept light: only argparse at import. The store (SQLModel), Rich and above all Textual are
+Kept light: only argparse at import, and of the command groups only the one the command
+line names (COMMAND_GROUP; `--help` and a mistyped command load them all). The store (SQLModel), Rich and above all Textual are
 imported inside the commands that need them, so `funnel due` starts fast. Exit codes are
 in common's docstring.
 """
@@ -30,16 +33,9 @@ from typing import Sequence
 
 from funnel_tui import __version__
 from funnel_tui.cli import argparse_words
-from funnel_tui.cli.common import (
-    EXIT_OK,
-    PENDING_NOTES,
-    choose_language,
-    exit_code_of,
-    explain_failure,
-    is_user_error,
-    print_notes,
-    safe,
-)
+from funnel_tui.cli.common import EXIT_OK, PENDING_NOTES, exit_code_of, is_user_error, print_notes, safe
+from funnel_tui.cli.failures import explain_failure
+from funnel_tui.cli.language import choose_language
 from funnel_tui.i18n import _
 
 # The order of `funnel --help`: each group (module, its register function) adds its commands in turn.
