@@ -143,14 +143,15 @@ def add_pairs(target: dict, rows, sign: int) -> None:
 
 def facts_now(conn: Connection, stages: Sequence[StageDef], deals: DealSet, now: datetime, *,
               split: bool, group: str | None = None, group_by: str | None = None,
-              lean: bool = False) -> dict[str | None, FunnelFacts]:
+              lean: bool = False, hint: str = "") -> dict[str | None, FunnelFacts]:
     """Per rep when `split`; otherwise {None: facts} for the whole set. `group`: an SQL
     expression over the deal `d` to split by instead of the rep (a segment: store/segments.py).
     `group_by`: the columns `group` is made of, when it is an expression over the summary
     index's leading columns (owner, status): grouping by them reads that index in order, where
     grouping by the expression makes SQLite sort every deal. `lean` reads the groups without
     days and the highest stages — no completed stays, no ABC values: what the forecast needs
-    (the stays walk all history, the bulk of the time at 100k deals)."""
+    (the stays walk all history, the bulk of the time at 100k deals). `hint`: SQLite's table
+    hint for the groups' read (store/segments.py; "" on a server)."""
     grp_sql = group or "d.owner"
     split = split or group is not None
     fast_all = deals.everything and not split  # history sums need no join to deal
@@ -171,7 +172,7 @@ def facts_now(conn: Connection, stages: Sequence[StageDef], deals: DealSet, now:
         SELECT {grp_sql} AS grp, d.status, d.stage, d.source, d.lost_reason, d.currency, count(*),
                {exact_sum_sql('d.amount')}, {exact_sum_sql(w_sql)},
                {days}
-        FROM deal d WHERE {where}
+        FROM deal d{hint} WHERE {where}
         GROUP BY {group_by or 'grp'}, d.status, d.stage, d.source, d.lost_reason, d.currency"""), params).all()
     amount_at: dict[str, dict[str, int]] = {}  # Σ amount per stage (exact): average deal size
     for owner, status, stage, source, reason, currency, n, a_hi, a_lo, w_hi, w_lo, cycle, dwell, entered in rows:
