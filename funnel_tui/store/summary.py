@@ -9,7 +9,9 @@ The plain path (no --as-of) reads three index-only GROUP BYs, whatever the pipel
   was undone, and the undo's own inverse move, are no moves: they are skipped there too.
 The completed-stay sum telescopes: Σ exits − Σ entries + Σ the entries still open, and the
 entry still open is each deal's `stage_entered_at` (move, reopen and import write both at the
-same instant; undo restores it along with the stage).
+same instant; undo restores it along with the stage) — unless a relabel move followed it
+(a move A → B made before A was merged into B): then its last counted entry
+(store/stage_stays.py).
 
 `--as-of` replays history instead (store/summary_as_of.py); the weekly review counts
 history rows per week (store/review.py). Both share the SQL pieces here. Every function
@@ -33,6 +35,7 @@ from sqlalchemy.engine import Connection
 from funnel_tui.domain.funnel import DealGroup, FunnelFacts
 from funnel_tui.domain.stages import StageDef, StageMap
 from funnel_tui.store.history import live_sql, skipped_actions_sql
+from funnel_tui.store.stage_stays import apply_open_stay_fixes, open_stay_fixes
 from funnel_tui.store.tables import exact_sum_sql, exact_total, utc_text, weighted_sql
 
 # Julian day of 2020-01-01: sums of julianday() offsets stay small and exact enough.
@@ -186,6 +189,10 @@ def facts_now(conn: Connection, stages: Sequence[StageDef], deals: DealSet, now:
         cur[stage] = cur.get(stage, 0) + n
         money = amount_at.setdefault(owner, {})
         money[stage] = money.get(stage, 0) + exact_total(a_hi, a_lo)
+    if not lean and smap.relabels:  # open stays that began before a relabel (store/stage_stays.py)
+        live = live_sql("h") if has_undos(conn) else "1 = 1"
+        fixes = open_stay_fixes(conn, smap, where, params, grp_sql, live)
+        apply_open_stay_fixes(facts, open_entries, fixes, smap, params["now_jd"])
 
     # Reached: the current stage, except for deals that moved back. A deal below its highest
     # stage left that stage by a backward move, so its highest is the highest stage it ever
