@@ -26,9 +26,10 @@ from sqlalchemy.engine import Connection
 
 from funnel_tui.domain.scorecard import BEHAVIOUR, SCORECARD_FIELD, Rule, Score, rule_from_json, rule_json, score
 from funnel_tui.i18n import _
+from funnel_tui.store.bulk_rows import insert_many
 from funnel_tui.store.errors import NotFound
-from funnel_tui.store.history import apply_changes, deal_row, history_row, live_sql, record, ser
-from funnel_tui.store.tables import IN_CHUNK, SC, D, T, open_clause, to_db
+from funnel_tui.store.history import apply_changes, deal_row, history_row, live_sql, record, ser, stamp_author
+from funnel_tui.store.tables import IN_CHUNK, SC, D, H, T, open_clause, to_db
 
 SCORE_FIELD = SCORECARD_FIELD  # a deal's row: scored by the scorecard
 RULE_FIELD = "scorecard:"  # a setup row: a rule changed
@@ -112,6 +113,63 @@ def apply_scorecard(conn: Connection, deal_id: int, *, now: datetime, action: st
         deal = apply_changes(conn, deal, {"lead_score": result.value}, now=now, action=action)
     record(conn, [score_row(deal_id, at, action, old, result)])  # even to None: it was the scorecard's doing
     return deal
+
+
+class ImportScoring:
+    """The scorecard applied to an import's new deals, set-wise and inside the import's write:
+    for each new deal without a score in its file, exactly what apply_scorecard writes for a
+    single `add` (the score, its `lead_score` row, its `scorecard` row; version 2). A new deal
+    has no touches, so only attribute rules can match: the verdict is made once per distinct
+    (company size, industry, role, source), not once per deal. A score the file gives is the
+    rep's and holds (by_hand: a score without score rows was set by hand)."""
+
+    def __init__(self, conn: Connection):
+        self.rules = read_rules(conn)
+        self._as_json = {r.id: rule_json(r) for r in self.rules}
+        self._memo: dict[tuple, tuple[int | None, str | None]] = {}
+
+    def verdict(self, attrs: tuple) -> tuple[int | None, str | None]:
+        """(score, the `scorecard` row's `new`) for these ATTRIBUTES' values; (None, None): no rule matches."""
+        hit = self._memo.get(attrs)
+        if hit is None:
+            result = score(self.rules, dict(zip(ATTRIBUTES, attrs)), ())
+            hit = (None, None) if result.value is None else \
+                (result.value, score_row(0, None, "", None, result, self._as_json)["new"])
+            self._memo[attrs] = hit
+        return hit
+
+    def score_new(self, conn: Connection, *, at: datetime, action: str, after_id: int | None = None,
+                  ids: Sequence[int] = ()) -> int:
+        """Score the new deals with an id above `after_id` (the staged path: one range) or in `ids`;
+        returns how many got a score."""
+        if not self.rules:
+            return 0
+        cols = [D.c.id, *(D.c[a] for a in ATTRIBUTES)]
+        found: list = []
+        if after_id is not None:
+            found += conn.execute(select(*cols).where(and_(D.c.id > after_id, D.c.lead_score.is_(None)))).all()
+        for i in range(0, len(ids), IN_CHUNK):
+            found += conn.execute(select(*cols).where(and_(D.c.id.in_(ids[i:i + IN_CHUNK]),
+                                                           D.c.lead_score.is_(None)))).all()
+        updates, rows = [], []
+        verdict = self.verdict
+        for deal_id, *attrs in found:
+            value, why = verdict(tuple(attrs))
+            if value is None:
+                continue  # apply_scorecard writes nothing when no rule matches a deal without a score
+            updates.append((value, deal_id))
+            rows.append(history_row(deal_id, at, "field", action, field="lead_score", old=None, new=str(value)))
+            rows.append(history_row(deal_id, at, "field", action, field=SCORE_FIELD, old=None, new=why))
+        if not updates:
+            return 0
+        if conn.dialect.name == "sqlite":  # past SQLAlchemy's per-row work: a big import scores 100k deals
+            conn.exec_driver_sql("UPDATE deal SET lead_score = ?, version = version + 1 WHERE id = ?", updates)
+        else:
+            conn.execute(update(D).where(D.c.id == bindparam("b_id")).values(
+                lead_score=bindparam("b_score"), version=D.c.version + 1),
+                [{"b_id": i, "b_score": v} for v, i in updates])
+        insert_many(conn, H, stamp_author(conn, rows))
+        return len(updates)
 
 
 def explain(conn: Connection, deal_id: int) -> dict[str, Any]:
