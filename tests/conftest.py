@@ -95,6 +95,38 @@ def pg_url(pg_cluster):
     pg_cluster.drop_database(name)
 
 
+def db_name(url: str) -> str:
+    """The database a server URL names (its last part)."""
+    return url.rsplit("/", 1)[1]
+
+
+@pytest.fixture
+def team_member(pg_url, pg_cluster):
+    """`team_member(name, lead=False)`: add a rep (or lead) with the password `pw-<name>` to the
+    test's server database, and return the URL that connects as them."""
+    from funnel_tui.store.pg_team import add_member
+
+    def member(name: str, *, lead: bool = False) -> str:
+        add_member(pg_url, name, f"pw-{name}", lead=lead)
+        return pg_cluster.url(db_name(pg_url), name, f"pw-{name}")
+
+    return member
+
+
+@pytest.fixture
+def team(pg_url, team_member):
+    """ann and bob (reps) and lea (lead) on a fresh server database, a Store opened as each of
+    them, and `admin`: the superuser's."""
+    from funnel_tui.store import Store
+
+    urls = {name: team_member(name, lead=lead) for name, lead in (("ann", False), ("bob", False), ("lea", True))}
+    stores = {name: Store(url) for name, url in urls.items()}
+    stores["admin"] = Store(pg_url)
+    yield stores
+    for s in stores.values():
+        s.close()
+
+
 @pytest.fixture
 def pg_empty_url(pg_cluster):
     """A fresh, empty database (no schema), as the superuser; dropped after."""

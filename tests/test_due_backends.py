@@ -153,18 +153,11 @@ def test_an_undone_archive_and_split_read_the_same_on_both_paths(funnel, monkeyp
 
 
 @pytest.fixture
-def team_urls(backend, pg_url, pg_cluster):
+def team_urls(backend, team_member):
     """ann and bob (reps) and lea (lead) on the test's server database: their URLs."""
-    from funnel_tui.store.pg_team import add_member
-
     if backend != "postgresql":
         pytest.skip("team mode is a server's")
-    db = pg_url.rsplit("/", 1)[1]
-    urls = {}
-    for name, lead in (("ann", False), ("bob", False), ("lea", True)):
-        add_member(pg_url, name, f"pw-{name}", lead=lead)
-        urls[name] = pg_cluster.url(db, name, f"pw-{name}")
-    return urls
+    return {name: team_member(name, lead=lead) for name, lead in (("ann", False), ("bob", False), ("lea", True))}
 
 
 def test_a_rep_on_a_server_counts_only_their_own_follow_ups(funnel, team_urls, plain_reads, capsys):

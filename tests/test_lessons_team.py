@@ -10,25 +10,6 @@ from sqlalchemy import text
 from conftest import NOW
 
 
-def _db(url: str) -> str:
-    return url.rsplit("/", 1)[1]
-
-
-@pytest.fixture
-def team(pg_url, pg_cluster):
-    """ann and bob (reps) and lea (lead) on a fresh database, each with a Store."""
-    from funnel_tui.store import Store
-    from funnel_tui.store.pg_team import add_member
-
-    for name, lead in (("ann", False), ("bob", False), ("lea", True)):
-        add_member(pg_url, name, f"pw-{name}", lead=lead)
-    stores = {name: Store(pg_cluster.url(_db(pg_url), name, f"pw-{name}")) for name in ("ann", "bob", "lea")}
-    stores["admin"] = Store(pg_url)
-    yield stores
-    for s in stores.values():
-        s.close()
-
-
 def test_the_team_reads_every_lesson_and_only_the_author_changes_it(team):
     from funnel_tui.store import NotFound, StoreError
 
@@ -81,14 +62,13 @@ def test_a_lead_writes_a_lesson_on_a_reps_deal_and_keeps_it(team):
         ann.set_lesson(deal, "no, it was the demo", now=NOW)
 
 
-def test_a_server_before_lessons_gets_them_from_team_migrate(pg_url, pg_cluster, funnel):
+def test_a_server_before_lessons_gets_them_from_team_migrate(pg_url, team_member, funnel):
     """The server step that adds lessons (LESSONS_STEP → +1): the lesson table, its author
     trigger, and (team migrate applies the team's rules again) its grants and policies; every
     deal kept. Written for the step's number, whichever it is after merges."""
     from funnel_tui.models import SCHEMA_VERSION
     from funnel_tui.store import Store
     from funnel_tui.store.pg_schema import PG_STEPS, _server_lessons
-    from funnel_tui.store.pg_team import add_member
 
     step = next(v for v, fn in PG_STEPS.items() if fn is _server_lessons)
     admin = Store(pg_url)
@@ -101,8 +81,7 @@ def test_a_server_before_lessons_gets_them_from_team_migrate(pg_url, pg_cluster,
     cli = funnel.__class__(funnel._request, pg_url)
     res = cli("team", "migrate")
     assert res.code == 0 and f"from version {step} to {SCHEMA_VERSION}" in res.out, res.out + res.err
-    add_member(pg_url, "ann", "pw-ann", lead=False)
-    ann = Store(pg_cluster.url(_db(pg_url), "ann", "pw-ann"))
+    ann = Store(team_member("ann"))
     try:
         (deal,) = ann.list_deals()
         ann.lose_deal(deal["id"], "timing", now=NOW, lesson="下个财年再来")

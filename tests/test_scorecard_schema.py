@@ -82,15 +82,12 @@ def test_a_v6_server_is_upgraded_to_the_scorecard_by_the_admin(pg_empty_url, fun
 
 
 @pytest.fixture
-def team(pg_url, pg_cluster):
+def team(team_member):
     """ann (rep) and lea (lead) on a fresh database."""
     from funnel_tui.store import Store
-    from funnel_tui.store.pg_team import add_member
 
-    for name, lead in (("ann", False), ("lea", True)):
-        add_member(pg_url, name, f"pw-{name}", lead=lead)
-    db = pg_url.rsplit("/", 1)[1]
-    stores = {name: Store(pg_cluster.url(db, name, f"pw-{name}")) for name in ("ann", "lea")}
+    urls = {name: team_member(name, lead=lead) for name, lead in (("ann", False), ("lea", True))}
+    stores = {name: Store(url) for name, url in urls.items()}
     yield stores
     for s in stores.values():
         s.close()

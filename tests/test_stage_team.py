@@ -10,21 +10,6 @@ import pytest
 from conftest import NOW
 
 
-@pytest.fixture
-def team(pg_url, pg_cluster):
-    """ann and bob (reps) and lea (lead) on a fresh database."""
-    from funnel_tui.store import Store
-    from funnel_tui.store.pg_team import add_member
-
-    for name, lead in (("ann", False), ("bob", False), ("lea", True)):
-        add_member(pg_url, name, f"pw-{name}", lead=lead)
-    db = pg_url.rsplit("/", 1)[1]
-    stores = {name: Store(pg_cluster.url(db, name, f"pw-{name}")) for name in ("ann", "bob", "lea")}
-    yield stores
-    for s in stores.values():
-        s.close()
-
-
 def test_the_lead_changes_the_stages_reps_read_them_and_tick_their_own(team):
     from funnel_tui.store import NotFound, StoreError
 

@@ -46,24 +46,17 @@ def _run_together(jobs: list[list[str]], timeout: int = 240) -> list[dict]:
                 p.kill()
 
 
-def _db(url: str) -> str:
-    return url.rsplit("/", 1)[1]
-
-
-def test_ten_reps_write_at_once_and_nothing_is_lost_or_refused(pg_url, pg_cluster):
+def test_ten_reps_write_at_once_and_nothing_is_lost_or_refused(pg_url, team_member):
     from funnel_tui.store import Store
-    from funnel_tui.store.pg_team import add_member
 
     reps = [f"rep{i}" for i in range(10)]
-    for name in reps:
-        add_member(pg_url, name, f"pw-{name}", lead=False)
-    add_member(pg_url, "boss", "pw-boss", lead=True)
+    urls = {name: team_member(name) for name in reps}
+    boss = team_member("boss", lead=True)
     admin = Store(pg_url)
     shared = admin.add_deal({"customer": "Everyone's", "owner": "boss"}, now=NOW)
     rounds = 8
-    jobs = [["rep_day", pg_cluster.url(_db(pg_url), name, f"pw-{name}"), name, str(rounds)] for name in reps]
+    jobs = [["rep_day", urls[name], name, str(rounds)] for name in reps]
     # Three of the lead's terminals hammer one deal at the same moment.
-    boss = pg_cluster.url(_db(pg_url), "boss", "pw-boss")
     jobs += [["same_deal", boss, str(shared), f"t{k}", str(rounds)] for k in range(3)]
     results = _run_together(jobs)
     assert [r["refused"] for r in results] == [[]] * len(jobs)
@@ -76,7 +69,7 @@ def test_ten_reps_write_at_once_and_nothing_is_lost_or_refused(pg_url, pg_cluste
         assert sorted(d["customer"] for d in mine) == sorted(f"{name}-{i}" for i in range(rounds))
         assert all(d["stage"] == "qualified" and d["last_contact_at"] is not None for d in mine)
         # Each rep sees exactly their own.
-        rep = Store(pg_cluster.url(_db(pg_url), name, f"pw-{name}"))
+        rep = Store(urls[name])
         assert rep.count_deals(status="all") == rounds
         rep.close()
     # The shared deal: every terminal's every change is there, in history and in fact.

@@ -10,28 +10,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import text
 
-from conftest import NOW
+from conftest import NOW, db_name
 
 BIG = 10 ** 10  # ¥10,000,000,000 in yuan: 10^12 fen
-
-
-def _db(url: str) -> str:
-    return url.rsplit("/", 1)[1]
-
-
-@pytest.fixture
-def team(pg_url, pg_cluster):
-    """ann and bob (reps) and lea (lead) on a fresh database; stores opened as each of them."""
-    from funnel_tui.store import Store
-    from funnel_tui.store.pg_team import add_member
-
-    for name, lead in (("ann", False), ("bob", False), ("lea", True)):
-        add_member(pg_url, name, f"pw-{name}", lead=lead)
-    stores = {name: Store(pg_cluster.url(_db(pg_url), name, f"pw-{name}")) for name in ("ann", "bob", "lea")}
-    stores["admin"] = Store(pg_url)
-    yield stores
-    for s in stores.values():
-        s.close()
 
 
 def test_a_rep_sees_and_changes_only_their_own_deals_and_the_lead_sees_all(team):
@@ -158,7 +139,7 @@ def test_team_init_is_idempotent_and_add_rep_updates_an_existing_person(pg_url, 
     assert res.code == 0 and "one" not in res.out + res.err and "cai" in res.out
     res = funnel.__class__(funnel._request, pg_url)("team", "add-lead", "cai", "--password", "two")
     assert res.code == 0 and "two" not in res.out + res.err
-    s = Store(pg_cluster.url(_db(pg_url), "cai", "two"))
+    s = Store(pg_cluster.url(db_name(pg_url), "cai", "two"))
     assert s.team_role() == "lead"
     s.close()
 
@@ -167,7 +148,7 @@ def test_team_init_is_idempotent_and_add_rep_updates_an_existing_person(pg_url, 
 def test_connection_errors_name_the_cause_and_never_the_password(pg_url, pg_cluster, funnel, case):
     from funnel_tui.store.pg_team import add_member
 
-    db = _db(pg_url)
+    db = db_name(pg_url)
     add_member(pg_url, "dan", "s3cret-pw", lead=False)
     url, want = {
         "password": (pg_cluster.url(db, "dan", "Wrong-s3cret"), "authentication failed"),

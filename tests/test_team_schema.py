@@ -217,7 +217,7 @@ def test_a_server_made_before_versions_is_migrated_by_the_admin(pg_empty_url, fu
     assert cli("team", "migrate", "--without-backup").out.count("already version") == 1
 
 
-def test_backup_create_list_and_restore_on_a_server(pg_url, funnel, pg_cluster):
+def test_backup_create_list_and_restore_on_a_server(pg_url, funnel, pg_cluster, team_member):
     from funnel_tui.store import Store
 
     store = Store(pg_url)
@@ -239,9 +239,6 @@ def test_backup_create_list_and_restore_on_a_server(pg_url, funnel, pg_cluster):
     restored.close()
     pg_cluster.drop_database(new_db)
     # A rep who may not create databases gets the exact commands instead.
-    from funnel_tui.store.pg_team import add_member
-
-    add_member(pg_url, "eve", "pw-eve", lead=False)
-    rep = funnel.__class__(funnel._request, pg_cluster.url(pg_url.rsplit("/", 1)[1], "eve", "pw-eve"))
+    rep = funnel.__class__(funnel._request, team_member("eve"))
     res = rep("backup", "restore", dumps[0]["path"])
     assert res.code == 0 and "createdb" in res.out and "pg_restore" in res.out and "pw-eve" not in res.out

@@ -7,8 +7,8 @@ import shutil
 from decimal import Decimal
 from pathlib import Path
 
+from helpers_tui import settle
 from textual.widgets import Input, OptionList, Static
-from textual.worker import WorkerCancelled
 
 from funnel_tui.tui.app import FunnelApp
 from funnel_tui.tui.forms.import_choices import ColumnFieldDialog, ReadingOptionsForm
@@ -21,15 +21,6 @@ SIZE = (120, 40)
 
 def make_app(store, now, tz, tmp_path) -> FunnelApp:
     return FunnelApp(store, lambda: now, tz=tz, lang="en", export_dir=tmp_path)
-
-
-async def settle(pilot) -> None:
-    for _ in range(4):
-        try:
-            await pilot.app.workers.wait_for_complete()
-        except WorkerCancelled:
-            continue
-        await pilot.pause()
 
 
 def shown(app, block: str) -> str:

@@ -12,17 +12,15 @@ from __future__ import annotations
 
 import os
 import re
-import sqlite3
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Awaitable, Callable
 from zoneinfo import ZoneInfo
 
 import pytest
+from helpers_tui import private_copy, seeded_demo, settle
 from textual.widgets import Input
-from textual.worker import WorkerCancelled
 
-from funnel_tui.exchange.demo import fill_demo
 from funnel_tui.store import Store
 from funnel_tui.tui.app import FunnelApp
 
@@ -37,38 +35,14 @@ TZ = ZoneInfo("Asia/Shanghai")
 @pytest.fixture(scope="module")
 def demo_db(tmp_path_factory) -> Path:
     """The demo pipeline (seed 7), built once per module."""
-    path = tmp_path_factory.mktemp("demo") / "demo.db"
-    store = Store(path)
-    fill_demo(store, deals=60, seed=7, now=NOW)
-    store.close()
-    # The demo's uids are random (uuid4); the Deal screen shows them.
-    with sqlite3.connect(path) as conn:
-        conn.execute("UPDATE deal SET uid = printf('00000000-0000-4000-8000-%012d', id)")
-    conn.close()
-    return path
+    return seeded_demo(tmp_path_factory.mktemp("demo") / "demo.db", now=NOW)
 
 
 @pytest.fixture
 def demo_store(demo_db, tmp_path):
-    """A private copy per test (SQLite's backup API: a file copy could miss the WAL)."""
-    copy = tmp_path / "demo.db"
-    src, dst = sqlite3.connect(demo_db), sqlite3.connect(copy)
-    with dst:
-        src.backup(dst)
-    src.close()
-    dst.close()
-    store = Store(copy)
-    yield store
-    store.close()
-
-
-async def settle(pilot) -> None:
-    for _ in range(4):
-        try:
-            await pilot.app.workers.wait_for_complete()
-        except WorkerCancelled:
-            continue
-        await pilot.pause()
+    """A private copy per test."""
+    with private_copy(demo_db, tmp_path) as store:
+        yield store
 
 
 def check_snapshot(name: str, svg: str, tmp_path: Path) -> None:

@@ -9,14 +9,12 @@ from __future__ import annotations
 
 import html
 import re
-import sqlite3
 from pathlib import Path
 
 import pytest
+from helpers_tui import private_copy, seeded_demo
 from textual.widgets import Input
 
-from funnel_tui.exchange.demo import fill_demo
-from funnel_tui.store import Store
 from funnel_tui.tui.app import FunnelApp
 from test_tui_snapshots import NOW, SIZE, TZ, check_snapshot, settle
 
@@ -31,27 +29,13 @@ ENGLISH = re.compile(r"[A-Za-z]{2,}")
 
 @pytest.fixture(scope="module")
 def zh_demo_db(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("zh-demo") / "demo.db"
-    store = Store(path)
-    fill_demo(store, deals=60, seed=7, now=NOW, lang="zh")
-    store.close()
-    # The Deal screen shows the uid, which the demo draws at random: pin it for the picture.
-    with sqlite3.connect(path) as conn:
-        conn.execute("UPDATE deal SET uid = printf('00000000-0000-4000-8000-%012d', id)")
-    return path
+    return seeded_demo(tmp_path_factory.mktemp("zh-demo") / "demo.db", now=NOW, lang="zh")
 
 
 @pytest.fixture
 def zh_store(zh_demo_db, tmp_path):
-    copy = tmp_path / "demo.db"
-    src, dst = sqlite3.connect(zh_demo_db), sqlite3.connect(copy)
-    with dst:
-        src.backup(dst)
-    src.close()
-    dst.close()
-    store = Store(copy)
-    yield store
-    store.close()
+    with private_copy(zh_demo_db, tmp_path) as store:
+        yield store
 
 
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")  # a deal's uid is data

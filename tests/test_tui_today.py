@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from helpers_today import highlight, lines, section
 from textual.widgets import Input, OptionList
 
 from funnel_tui.domain.validation import FollowUpDraft
@@ -13,28 +14,6 @@ from funnel_tui.tui.screens.deal import DealScreen
 from funnel_tui.tui.screens.today import TodayRow, TodayScreen
 
 HOSTILE = ("Acme [/]", "[@click=app.quit]X[/]", "[bold red]x")
-
-
-def lines(app) -> list[str]:
-    ol = app.screen.query_one("#today-list", OptionList)
-    return [str(ol.get_option_at_index(i).prompt) for i in range(ol.option_count)]
-
-
-def section(app, header: str) -> list[str]:
-    """The lines under a section header, up to the next header."""
-    out, inside = [], False
-    for ln in lines(app):
-        if not ln.startswith("  "):
-            inside = ln.startswith(header + " ·")
-            continue
-        if inside:
-            out.append(ln.strip())
-    return out
-
-
-def highlight(app, option_id: str) -> None:
-    ol = app.screen.query_one("#today-list", OptionList)
-    ol.highlighted = ol.get_option_index(option_id)
 
 
 def current(app) -> TodayRow | None:

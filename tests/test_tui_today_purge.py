@@ -7,33 +7,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from textual.widgets import Input, OptionList
+from helpers_today import highlight, lines, section
+from textual.widgets import Input
 
 from funnel_tui.tui.forms.purge_note import PurgeNoteForm
 from funnel_tui.tui.screens.today import TodayScreen
 
 HEADER = "To review: quiet deals of the lowest tier"
-
-
-def lines(app) -> list[str]:
-    ol = app.screen.query_one("#today-list", OptionList)
-    return [str(ol.get_option_at_index(i).prompt) for i in range(ol.option_count)]
-
-
-def section(app, header: str) -> list[str]:
-    out, inside = [], False
-    for ln in lines(app):
-        if not ln.startswith("  "):
-            inside = ln.startswith(header + " ·")
-            continue
-        if inside:
-            out.append(ln.strip())
-    return out
-
-
-def highlight(app, option_id: str) -> None:
-    ol = app.screen.query_one("#today-list", OptionList)
-    ol.highlighted = ol.get_option_index(option_id)
 
 
 @pytest.fixture

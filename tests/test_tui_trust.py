@@ -8,8 +8,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from helpers_tui import settle
 from textual.widgets import Input, Static, TextArea
-from textual.worker import WorkerCancelled
 
 from funnel_tui.domain.validation import FollowUpDraft
 from funnel_tui.tui.app import FunnelApp
@@ -21,15 +21,6 @@ from funnel_tui.tui.widgets.stage_column import DealOption
 
 def make_app(store, now, tz, lang: str = "en") -> FunnelApp:
     return FunnelApp(store, lambda: now, tz=tz, lang=lang)
-
-
-async def settle(pilot) -> None:
-    for _ in range(4):
-        try:
-            await pilot.app.workers.wait_for_complete()
-        except WorkerCancelled:
-            continue
-        await pilot.pause()
 
 
 async def pause(pilot, n: int = 4) -> None:

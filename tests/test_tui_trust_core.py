@@ -5,23 +5,14 @@ from __future__ import annotations
 
 import csv
 
+from helpers_tui import settle
 from textual.widgets import Input
-from textual.worker import WorkerCancelled
 
 from funnel_tui import config
 from funnel_tui.tui.app import FunnelApp
 from funnel_tui.tui.forms.first_run import NameForm
 
 SIZE = (160, 45)
-
-
-async def settle(pilot) -> None:
-    for _ in range(4):
-        try:
-            await pilot.app.workers.wait_for_complete()
-        except WorkerCancelled:
-            continue
-        await pilot.pause()
 
 
 def notes(app) -> list[tuple[str, str]]:

@@ -52,6 +52,18 @@ def deal_stays(entries: Iterable[Mapping[str, Any]], smap: StageMap,
         entered_at = h["at"]
 
 
+def open_stay_start(entries: Sequence[Mapping[str, Any]], smap: StageMap, undone: set[str],
+                    stored: datetime) -> datetime:
+    """When the deal's current stay began: its `stage_entered_at` (`stored`), unless relabel
+    moves follow its last counted entry (a move A → B made before A was merged into B set
+    `stored`, and is no entry now): then that entry. `entries` oldest first."""
+    live = [h for h in entries if (h.get("action") or "") not in undone]
+    if not live or not is_relabel(live[-1], smap):
+        return stored
+    counted = [h for h in live if not is_relabel(h, smap)]
+    return counted[-1]["at"] if counted else stored
+
+
 # --- the stage definitions as history rows -------------------------------------------------
 
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Iterable
 
 from funnel_tui.domain.currency_totals import BASE_CURRENCY, Rates
 from funnel_tui.i18n import NP_, _, translator
@@ -99,6 +100,29 @@ class AmountTiers:
     def tier_of(self, amount: int, probability: int, currency: str | None = None) -> str | None:
         """The tier of a deal by its own row (the probability does not count here)."""
         return self.tier(amount, currency)
+
+
+def tier_totals(scheme: AmountTiers, rows: Iterable[tuple[str | None, str | None, int, int]]) -> dict[str, dict]:
+    """Open deals per amount tier, from rows of (tier, currency, deals, Σ amount in minor units
+    of that currency): {code: {"deals", "amount"}} with the amount in the base currency's minor
+    units — each (tier, currency) total converted once, at the rep's rate — plus "unrated":
+    {"deals", "amount_by_currency"} for deals without a tier (no rate), never mixed in."""
+    sums: dict[tuple[str | None, str], list[int]] = {}
+    for code, currency, n, total in rows:
+        bucket = sums.setdefault((code, currency or BASE_CURRENCY), [0, 0])
+        bucket[0] += n
+        bucket[1] += total
+    out: dict[str, dict] = {code: {"deals": 0, "amount": 0} for code in AMOUNT_CODES}
+    out["unrated"] = {"deals": 0, "amount_by_currency": {}}
+    for (code, currency), (n, total) in sorted(sums.items(), key=lambda kv: (kv[0][0] or "", kv[0][1])):
+        if code is None:
+            out["unrated"]["deals"] += n
+            by_currency = out["unrated"]["amount_by_currency"]
+            by_currency[currency] = by_currency.get(currency, 0) + total
+            continue
+        out[code]["deals"] += n
+        out[code]["amount"] += scheme.rates.convert(total, currency) or 0  # a tier has a rate
+    return out
 
 
 def parse_threshold(name: str, raw: str) -> int:

@@ -45,9 +45,11 @@ class AnalyticsMethods:
         return chosen if keys is None or chosen.stages is not None else _with(chosen, stages=keys)
 
     def funnel_facts(self, *, deals: DealSet | None = None, now: datetime, as_of: datetime | None = None,
-                     by_owner: bool = False, pipeline: str | None = None) -> dict[str | None, FunnelFacts]:
+                     by_owner: bool = False, pipeline: str | None = None,
+                     open_amounts: dict | None = None) -> dict[str | None, FunnelFacts]:
         """FunnelFacts per rep (by_owner) or for the whole set (key None), of one pipeline
-        (the default one unless named), with its stages as they stood at `as_of`."""
+        (the default one unless named), with its stages as they stood at `as_of`.
+        `open_amounts`: filled by a replay (as_of) with the open deals' amounts then."""
         from funnel_tui.store import summary
 
         stages, chosen = self.stage_set(pipeline, as_of), self._pipeline_set(deals, pipeline)
@@ -57,36 +59,40 @@ class AnalyticsMethods:
             else:
                 from funnel_tui.store.summary_as_of import facts_as_of
 
-                per_owner = facts_as_of(conn, stages, chosen, as_of)
+                per_owner = facts_as_of(conn, stages, chosen, as_of, open_amounts=open_amounts)
         return summary.combine(per_owner, by_owner=by_owner)
 
     def summary(self, *, now: datetime, deals: DealSet | None = None, as_of: datetime | None = None,
                 by_owner: bool = False, pipeline: str | None = None) -> dict[str, Any] | list[dict[str, Any]]:
-        """The DESIGN §6 summary (amounts in minor units), or one per rep with by_owner."""
-        per = self.funnel_facts(deals=deals, now=now, as_of=as_of, by_owner=by_owner, pipeline=pipeline)
+        """The DESIGN §6 summary (amounts in minor units), or one per rep with by_owner. Under
+        amount tiering (setting `tiering`) each adds `tiering` and `amount_tiers` (the open
+        deals per amount tier, of the same set at the same moment); `tiers` stays A/B/C (its
+        shape is documented)."""
+        from funnel_tui.store import summary_tiers
+
+        with self.read() as conn:
+            scheme = summary_tiers.amount_scheme(conn)
+        amounts: dict | None = {} if scheme is not None and as_of is not None else None
+        per = self.funnel_facts(deals=deals, now=now, as_of=as_of, by_owner=by_owner, pipeline=pipeline,
+                                open_amounts=amounts)
         stages, shares, moment = self.stage_set(pipeline, as_of), self.tier_shares(), as_of or now
         rates = self.rates()
-        if not by_owner:
-            out = summarize(stages, per[None], owner=deals.owner if deals else None, as_of=moment,
-                            tier_shares=shares, rates=rates)
-            if as_of is None:  # amount tiering: the open deals per amount tier, beside A/B/C
-                self._amount_tiers(out, deals, pipeline)
-            return out
-        return [summarize(stages, facts, owner=owner, as_of=moment, tier_shares=shares, rates=rates)
-                for owner, facts in per.items()]
-
-    def _amount_tiers(self, out: dict[str, Any], deals: DealSet | None, pipeline: str | None) -> None:
-        """Under amount tiering (setting `tiering`), add `tiering` and `amount_tiers` (store.today)
-        to a summary of now; `tiers` stays A/B/C (its shape is documented)."""
-        from funnel_tui.store import today
-
-        scheme = self.tier_cutoffs()  # type: ignore[attr-defined]
-        if not isinstance(scheme, today.AmountTiers) or (deals is not None and (deals.since or deals.until)):
-            return
-        keys = self._pipeline_set(deals, pipeline).stages
-        with self.read() as conn:
-            out["amount_tiers"] = today.amount_tier_totals(conn, scheme, deals.owner if deals else None, keys)
-        out["tiering"] = "amount"
+        owner = deals.owner if deals else None
+        outs = ([summarize(stages, per[None], owner=owner, as_of=moment, tier_shares=shares, rates=rates)]
+                if not by_owner else
+                [summarize(stages, facts, owner=rep, as_of=moment, tier_shares=shares, rates=rates)
+                 for rep, facts in per.items()])
+        if scheme is not None:
+            if amounts is not None:
+                totals = summary_tiers.totals_replayed(scheme, amounts, by_owner=by_owner)
+            else:
+                with self.read() as conn:
+                    totals = summary_tiers.totals_now(conn, scheme, self._pipeline_set(deals, pipeline),
+                                                      by_owner=by_owner)
+            for out in outs:
+                out["amount_tiers"] = totals.get(out["owner"] if by_owner else None) or summary_tiers.empty(scheme)
+                out["tiering"] = "amount"
+        return outs if by_owner else outs[0]
 
     def segments(self, *, now: datetime, by: str, deals: DealSet | None = None,
                  pipeline: str | None = None) -> dict[str, Any]:
@@ -96,10 +102,12 @@ class AnalyticsMethods:
         stages, chosen = self.stage_set(pipeline), self._pipeline_set(deals, pipeline)
         shares, rates, owner = self.tier_shares(), self.rates(), (deals or summary.DealSet()).owner
         with self.read() as conn:
-            per = summary.facts_now(conn, stages, chosen, now, split=True, group=segments.segment_sql(by))
-        per = summary.combine(per, by_owner=True)
-        return segment_math.compare(by, {name or "": summarize(stages, facts, owner=owner, as_of=now,
-                                                               tier_shares=shares, rates=rates)
+            how = segments.segment_read(by, sqlite=conn.dialect.name == "sqlite", one_owner=chosen.owner is not None)
+            per = summary.facts_now(conn, stages, chosen, now, split=True, group=how.group,
+                                    group_by=how.group_by, hint=how.hint, lean=True)
+        per = summary.combine(segments.merged_blank(per), by_owner=True)
+        return segment_math.compare(by, {name: summarize(stages, facts, owner=owner, as_of=now,
+                                                         tier_shares=shares, rates=rates)
                                          for name, facts in per.items()}, owner=owner, as_of=now)
 
     def forecast(self, *, now: datetime, owner: str | None = None, pipeline: str | None = None) -> dict[str, Any]:

@@ -10,6 +10,8 @@ concern, return plain values:
     deals        add/edit/move/lose/...     followups   follow-ups and touches
     undo         walking an action back     reads       deals, timelines, lists, search
     today        due, warnings, tiers       board       column totals and top cards
+                 (their Store methods: deals_api (DealMethods: deals, follow-ups, touches,
+                 undo) and reads_api (ReadMethods: reads, today, board, export streams))
     summary      funnel facts (+ summary_as_of, review, segments, forecast, kpis, trend;
                  their Store methods: analytics_api, mixed in: AnalyticsMethods)
     bulk_export  export streams             bulk_import the import writer (+ bulk_rows)
@@ -22,43 +24,16 @@ as aware UTC datetimes.
 from __future__ import annotations
 
 from contextlib import contextmanager
-from dataclasses import replace
-from datetime import datetime, timezone
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterator, Mapping, Sequence
+from typing import Iterator
 
 from sqlalchemy.engine import Connection, Engine
 
 from funnel_tui.domain.currency_totals import Rates
-from funnel_tui.domain.rules import TierCutoffs
-from funnel_tui.domain.stages import StageDef
-from funnel_tui.domain.tiers import AmountTiers
-from funnel_tui.domain.validation import (
-    FieldError,
-    FollowUpDraft,
-    TouchDraft,
-    ValidationError,
-    validate_deal,
-    validate_field,
-)
-from funnel_tui.domain.vocab import column_name
-from funnel_tui.i18n import _, active_lang
-from funnel_tui.store import (
-    board,
-    deals,
-    followups,
-    health,
-    lessons,
-    reads,
-    scoring,
-    settings,
-    today,
-    undo,
-)
+from funnel_tui.store import health, settings
 from funnel_tui.store.analytics_api import AnalyticsMethods
-from funnel_tui.store.lessons_api import LessonMethods
-from funnel_tui.store.scorecard_api import ScorecardMethods
+from funnel_tui.store.deals_api import DealMethods
 from funnel_tui.store.engine import (
     WRITE_OPTION,
     create_engine_for,
@@ -69,23 +44,21 @@ from funnel_tui.store.engine import (
 from funnel_tui.store.errors import (
     DatabaseDamaged,
     DatabaseReadOnly,
-    StoreError,
     unavailable_as_store_error,
 )
-from funnel_tui.store.history import AUTHOR_OPTION, new_action
-from funnel_tui.store.schema import check_readable_schema, ensure_schema
+from funnel_tui.store.history import AUTHOR_OPTION
+from funnel_tui.store.lessons_api import LessonMethods
 from funnel_tui.store.purge import PurgeMethods
+from funnel_tui.store.reads_api import ReadMethods
+from funnel_tui.store.schema import check_readable_schema, ensure_schema
+from funnel_tui.store.scorecard_api import ScorecardMethods
 from funnel_tui.store.stages_api import StageMethods
-from funnel_tui.store.today import DueItem, WarningItem
-
-if TYPE_CHECKING:
-    from funnel_tui.store.bulk_export import ExportSql
-
-UTC = timezone.utc
 
 
-class Store(StageMethods, AnalyticsMethods, PurgeMethods, ScorecardMethods, LessonMethods):
-    """The rep's database. Open one per process; each method is one short transaction."""
+class Store(DealMethods, ReadMethods, StageMethods, AnalyticsMethods, PurgeMethods, ScorecardMethods,
+            LessonMethods):
+    """The rep's database. Open one per process; each method is one short transaction.
+    Here: opening, transactions, settings; the rest is mixed in from the *_api modules."""
 
     def __init__(self, target: str | Path, *, read_only: bool | str = False, immutable: bool = False):
         """`read_only`: True, or the reason the rep reads when a write is refused (a read-only
@@ -248,298 +221,3 @@ class Store(StageMethods, AnalyticsMethods, PurgeMethods, ScorecardMethods, Less
             with self.read() as conn:
                 self._shares = settings.tier_shares(conn)
         return self._shares
-
-    # --- deals ------------------------------------------------------------------------------
-
-    def add_deal(self, raw: Mapping[str, Any], *, now: datetime, tz=UTC, action: str | None = None,
-                 pipeline: str | None = None, follow_up: FollowUpDraft | None = None) -> int:
-        """Validate and insert one deal (into `pipeline`'s first stage unless it names a
-        stage; the default pipeline's by default); returns its id. Raises ValidationError.
-        A deal that names no owner is the rep's own (`me`), when the rep has said their name.
-
-        `follow_up` (its deal_id is ignored) is the deal's first follow-up, planned in the
-        same transaction and the same undo step: both are written, or neither."""
-        if not str(raw.get("owner") or "").strip():
-            me = self.me()
-            if me:
-                raw = {**raw, "owner": me}
-        stages = self.stages(pipeline)
-        if raw.get("stage") and pipeline is None:  # a key or name of any pipeline's stage
-            try:
-                stages = self.stages(self.stage(str(raw["stage"])).pipeline)
-            except StoreError:
-                pass  # validation names the field
-        values = validate_deal(raw, stages=stages, now=now, tz=tz)
-        stage = settings.stage_by_key(stages, values["stage"])
-        with self.write() as conn:
-            action = action or new_action()
-            deal_id = deals.insert_deal(conn, values, stage=stage, now=now, action=action)
-            if follow_up is not None:
-                followups.add_follow_up(conn, replace(follow_up, deal_id=deal_id), now=now, action=action)
-            scoring.apply_scorecard(conn, deal_id, now=now, action=action)  # a given score holds
-            return deal_id
-
-    def update_deal(self, deal_id: int, raw: Mapping[str, Any], *, now: datetime, tz=UTC,
-                    expected_version: int | None = None) -> dict:
-        """Edit fields (not stage or status: use move/lose/reopen). Raises ValidationError."""
-        forbidden = {"stage", "status"} & set(raw)
-        if forbidden:
-            raise StoreError(_("{field}: use move, lose or reopen to change it").format(
-                field=column_name(sorted(forbidden)[0])))
-        values = validate_deal(raw, stages=self.stages(), now=now, tz=tz, partial=True)
-        if "probability" in values:  # None: back to the stage's default
-            values["probability_custom"] = values["probability"] is not None
-        with self.write() as conn:
-            action = new_action()
-            deal = deals.update_deal(conn, deal_id, values, stages=self.all_stages(), now=now, action=action,
-                                     expected_version=expected_version)
-            # A score typed by hand holds; cleared (None), the scorecard scores the deal again.
-            cleared = "lead_score" in values and values["lead_score"] is None
-            if cleared or (scoring.changes_to_score(values) and "lead_score" not in values):
-                deal = scoring.apply_scorecard(conn, deal_id, now=now, action=action, cleared=cleared) or deal
-            return deal
-
-    def move_deal(self, deal_id: int, to_stage: str, *, now: datetime, expected_version: int | None = None,
-                  lesson: str | None = None) -> dict:
-        """Move a deal to another stage (won ⇒ status won; a won deal moved back reopens).
-        `lesson`: what the win taught, written with it (one undo step); only into a won stage."""
-        target = self.stage(to_stage)
-        stages = self.all_stages()
-        if lesson:
-            lessons.clean_lesson(lesson)
-        with self.write() as conn:
-            action = new_action()
-            deal = deals.move_deal(conn, deal_id, target, now=now, action=action,
-                                   expected_version=expected_version, stages=stages)
-            if lesson:
-                if deal["status"] != "won":
-                    raise StoreError(_("lesson: a lesson goes with a win or a loss; {stage} is not a won stage")
-                                     .format(stage=target.label(active_lang())))
-                lessons.write_lesson(conn, deal_id, lesson, stages=stages, now=now, action=action)
-            return deal
-
-    def lose_deal(self, deal_id: int, reason: str, *, now: datetime, lesson: str | None = None) -> dict:
-        """Mark lost with a reason; the deal keeps the stage it was lost in. `lesson`: what the
-        loss taught, written with it (one undo step)."""
-        try:
-            reason = validate_field("lost_reason", reason)
-        except FieldError as exc:
-            raise ValidationError({exc.field: exc.message}) from None
-        if not reason:
-            raise ValidationError({"lost_reason": _("is required: say why the deal was lost")})
-        if lesson:
-            lessons.clean_lesson(lesson)
-        stages = self.all_stages() if lesson else ()
-        with self.write() as conn:
-            action = new_action()
-            deal = deals.lose_deal(conn, deal_id, reason, now=now, action=action)
-            if lesson:
-                lessons.write_lesson(conn, deal_id, lesson, stages=stages, now=now, action=action)
-            return deal
-
-    def reopen_deal(self, deal_id: int, *, now: datetime, stage: str | None = None) -> dict:
-        """A lost or won deal becomes open again (in its stage, or `stage`)."""
-        stages = self.all_stages()
-        target = self.stage(stage).key if stage else None
-        with self.write() as conn:
-            return deals.reopen_deal(conn, deal_id, stages=stages, now=now, action=new_action(), stage=target)
-
-    def delete_deal(self, deal_id: int, *, now: datetime) -> dict:
-        """Soft delete: hidden everywhere, restorable, never removed."""
-        with self.write() as conn:
-            return deals.set_deleted(conn, deal_id, True, now=now, action=new_action())
-
-    def restore_deal(self, deal_id: int, *, now: datetime) -> dict:
-        with self.write() as conn:
-            return deals.set_deleted(conn, deal_id, False, now=now, action=new_action())
-
-    # --- follow-ups and touches -------------------------------------------------------------
-
-    def add_follow_up(self, draft: FollowUpDraft, *, now: datetime, action: str | None = None) -> int:
-        with self.write() as conn:
-            return followups.add_follow_up(conn, draft, now=now, action=action or new_action())
-
-    def complete_follow_up(self, followup_id: int, *, now: datetime, note: str = "",
-                           next_due_at: datetime | None = None, next_kind: str | None = None,
-                           next_note: str = "") -> dict:
-        """Done: logs a touch, and optionally schedules the next follow-up in the same step."""
-        with self.write() as conn:
-            action = new_action()
-            done = followups.complete_follow_up(conn, followup_id, now=now, action=action, note=note,
-                                                next_due_at=next_due_at, next_kind=next_kind, next_note=next_note)
-            scoring.apply_scorecard(conn, done["deal_id"], now=now, action=action)  # a touch is a behaviour
-            return done
-
-    def snooze_follow_up(self, followup_id: int, due_at: datetime, *, now: datetime) -> dict:
-        with self.write() as conn:
-            return followups.snooze_follow_up(conn, followup_id, due_at, now=now, action=new_action())
-
-    def log_touch(self, draft: TouchDraft, *, now: datetime) -> dict:
-        """Log a contact (and optionally plan the next follow-up) in one step."""
-        with self.write() as conn:
-            action = new_action()
-            done = followups.log_touch(conn, draft, now=now, action=action)
-            scoring.apply_scorecard(conn, done["deal_id"], now=now, action=action)  # a touch is a behaviour
-            return done
-
-    def undo(self, *, now: datetime) -> dict | None:
-        """Revert the newest action not yet undone, by appending its inverse to history.
-
-        Returns {"action", "deal_ids", "rows"} or None when there is nothing to undo.
-        """
-        # One's own changes only: on a server the role's; on SQLite this person's and the
-        # rows written before authors were kept (or by the bulk import path), signed ''.
-        authors = (self.author,) if self.server else (self.author, "")
-        with self.write() as conn:
-            result = undo.undo(conn, now=now, authors=authors)
-        if result and result.get("setup"):
-            self.forget_stages()
-        return result
-
-    # --- reads ------------------------------------------------------------------------------
-
-    def get_deal(self, deal_id: int, *, include_deleted: bool = False) -> dict:
-        with self.read() as conn:
-            return reads.get_deal(conn, deal_id, include_deleted=include_deleted)
-
-    def deal_history(self, deal_id: int) -> list[dict]:
-        """Every history row of the deal, undone ones and undo rows too (the audit record)."""
-        with self.read() as conn:
-            return reads.deal_history(conn, deal_id)
-
-    def deal_timeline(self, deal_id: int, *, newest: int | None = None) -> list[dict]:
-        """The deal's history without undone actions and undo rows (what the rep reads), oldest
-        first; `newest`: only that many of the latest rows (a long history is paged)."""
-        with self.read() as conn:
-            return reads.deal_timeline(conn, deal_id, newest=newest)
-
-    def count_timeline(self, deal_id: int) -> int:
-        with self.read() as conn:
-            return reads.count_timeline(conn, deal_id)
-
-    def deal_follow_ups(self, deal_id: int, *, open_only: bool = False) -> list[dict]:
-        with self.read() as conn:
-            return reads.deal_follow_ups(conn, deal_id, open_only=open_only)
-
-    def deal_touches(self, deal_id: int) -> list[dict]:
-        with self.read() as conn:
-            return reads.deal_touches(conn, deal_id)
-
-    def list_deals(self, *, status: str | None = "open", stage: str | None = None, owner: str | None = None,
-                   search: str | None = None, limit: int | None = None, offset: int = 0,
-                   pipeline: str | None = None) -> list[dict]:
-        stage_key = self.stage(stage, pipeline).key if stage else None
-        keys = self.stage_keys(pipeline)
-        with self.read() as conn:
-            return reads.list_deals(conn, status=status, stage_key=stage_key, owner=owner, search=search,
-                                    limit=limit, offset=offset, stage_keys=keys)
-
-    def search_deals(self, text: str, *, limit: int = 20, fuzzy: bool = False) -> list[dict]:
-        """Deals (any status, not deleted) matching `text`, open ones first; bounded."""
-        with self.read() as conn:
-            return reads.search_deals(conn, text, limit=limit, fuzzy=fuzzy)
-
-    def similar_customers(self, name: str, *, limit: int = 5) -> list[dict]:
-        """Deals whose customer is the same company as `name` (华信科技有限公司 = 华信科技);
-        for the new-deal form's warning. Bounded."""
-        with self.read() as conn:
-            return reads.similar_customers(conn, name, limit=limit)
-
-    def count_deals(self, *, status: str | None = "open") -> int:
-        with self.read() as conn:
-            return reads.count_deals(conn, status=status)
-
-    # --- today: due, warnings, tiers --------------------------------------------------------
-
-    def due(self, *, now: datetime, within: str = "3d", owner: str | None = None,
-            pipeline: str | None = None) -> list[DueItem]:
-        """Open follow-ups on open deals: overdue, and due within 24h / 3d / 7d."""
-        keys = self.stage_keys(pipeline)
-        with self.read() as conn:
-            return today.due(conn, now=now, within=within, owner=self._viewed(owner), stage_keys=keys)
-
-    def due_overview(self, *, now: datetime, within: str = "3d", owner: str | None = None,
-                     limit: int = 25, pipeline: str | None = None) -> tuple[list[DueItem], dict[str, int]]:
-        """The first `limit` items of due() and how many fall in each bucket, in one read."""
-        keys = self.stage_keys(pipeline)
-        with self.read() as conn:
-            return today.due_overview(conn, now=now, within=within, owner=self._viewed(owner), limit=limit,
-                                      stage_keys=keys)
-
-    def tier_cutoffs(self, *, owner: str | None = None) -> TierCutoffs | AmountTiers:
-        """The tiers in force (setting `tiering`): where A and B start among open deals, or the
-        amount tiers; `scheme.tier_of(amount, probability, currency)` classifies one deal."""
-        shares = self.tier_shares()
-        with self.read() as conn:
-            return today.tier_scheme_of(conn, shares, self._viewed(owner))
-
-    def tiers(self, *, owner: str | None = None) -> dict[int, str | None]:
-        """The tier of every open deal (per owner when given), by the tiering in force."""
-        shares = self.tier_shares()
-        with self.read() as conn:
-            return today.tiers(conn, shares, self._viewed(owner))
-
-    def warnings(self, *, now: datetime, owner: str | None = None, limit: int | None = None,
-                 pipeline: str | None = None) -> list[WarningItem]:
-        """Dwell over/near, silence past the tier cadence, and no next step, per open deal
-        (of one pipeline when named)."""
-        stages, shares = self._warning_stages(pipeline), self.tier_shares()
-        keys = self.stage_keys(pipeline)
-        with self.read() as conn:
-            return today.warnings(conn, stages, shares, now=now, owner=self._viewed(owner), limit=limit,
-                                  stage_keys=keys)
-
-    def warning_counts(self, *, now: datetime, owner: str | None = None,
-                       pipeline: str | None = None) -> dict[str, int]:
-        """How many open deals carry each warning (for "… N more" lines and badges)."""
-        stages, shares = self._warning_stages(pipeline), self.tier_shares()
-        keys = self.stage_keys(pipeline)
-        with self.read() as conn:
-            return today.warning_counts(conn, stages, shares, now=now, owner=self._viewed(owner), stage_keys=keys)
-
-    def _warning_stages(self, pipeline: str | None) -> tuple[StageDef, ...]:
-        return self.live_stages() if pipeline is None else self.stages(pipeline)
-
-    # --- the board --------------------------------------------------------------------------
-
-    def board_totals(self, *, status: str = "open") -> dict[str, dict[str, Any]]:
-        """Per stage: count, Σ amount and Σ weighted of deals with `status` (of view_owner), per
-        currency and in the base currency (None when a currency in it has no rate)."""
-        with self.read() as conn:
-            return board.board_totals(conn, status=status, owner=self.view_owner)
-
-    def board_column(self, stage: str, *, limit: int = 50, offset: int = 0, status: str = "open") -> list[dict]:
-        """Top-K deals in a stage, open ones by urgency (soonest follow-up first)."""
-        with self.read() as conn:
-            return board.board_column(conn, stage, limit=limit, offset=offset, status=status,
-                                      owner=self.view_owner)
-
-    # --- export streams (one read transaction each; modules loaded on first use) ------------
-
-    @contextmanager
-    def stream_deals(self, *, owner: str | None = None, status: str | Sequence[str] | None = "open",
-                     stage: str | None = None, chunk: int = 5000) -> Iterator[Iterator[Sequence[Any]]]:
-        """An iterator of row chunks (bulk_export.EXPORT_DB_COLUMNS order), oldest id first."""
-        from funnel_tui.store.bulk_export import deal_chunks
-
-        stage_key = self.stage(stage).key if stage else None
-        with self.read() as conn:
-            with deal_chunks(conn, owner=owner, status=status, stage_key=stage_key, chunk=chunk) as chunks:
-                yield chunks
-
-    @contextmanager
-    def stream_export_lines(self, spec: ExportSql, *, owner: str | None = None,
-                            status: str | Sequence[str] | None = "open", stage: str | None = None,
-                            chunk: int = 10000, as_bytes: bool = False) -> Iterator[tuple | None]:
-        """SQLite: (chunks of (id, CSV line), raw) built by SQLite (bulk_export.export_lines);
-        None on other databases."""
-        from funnel_tui.store.bulk_export import export_lines
-
-        stage_key = self.stage(stage).key if stage else None
-        with self.read() as conn:
-            if conn.dialect.name != "sqlite":
-                yield None
-                return
-            with export_lines(conn, spec, owner=owner, status=status, stage_key=stage_key, chunk=chunk,
-                              as_bytes=as_bytes) as found:
-                yield found

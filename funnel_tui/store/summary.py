@@ -9,7 +9,9 @@ The plain path (no --as-of) reads three index-only GROUP BYs, whatever the pipel
   was undone, and the undo's own inverse move, are no moves: they are skipped there too.
 The completed-stay sum telescopes: Σ exits − Σ entries + Σ the entries still open, and the
 entry still open is each deal's `stage_entered_at` (move, reopen and import write both at the
-same instant; undo restores it along with the stage).
+same instant; undo restores it along with the stage) — unless a relabel move followed it
+(a move A → B made before A was merged into B): then its last counted entry
+(store/stage_stays.py).
 
 `--as-of` replays history instead (store/summary_as_of.py); the weekly review counts
 history rows per week (store/review.py). Both share the SQL pieces here. Every function
@@ -33,6 +35,7 @@ from sqlalchemy.engine import Connection
 from funnel_tui.domain.funnel import DealGroup, FunnelFacts
 from funnel_tui.domain.stages import StageDef, StageMap
 from funnel_tui.store.history import live_sql, skipped_actions_sql
+from funnel_tui.store.stage_stays import apply_open_stay_fixes, open_stay_fixes
 from funnel_tui.store.tables import exact_sum_sql, exact_total, utc_text, weighted_sql
 
 # Julian day of 2020-01-01: sums of julianday() offsets stay small and exact enough.
@@ -143,14 +146,15 @@ def add_pairs(target: dict, rows, sign: int) -> None:
 
 def facts_now(conn: Connection, stages: Sequence[StageDef], deals: DealSet, now: datetime, *,
               split: bool, group: str | None = None, group_by: str | None = None,
-              lean: bool = False) -> dict[str | None, FunnelFacts]:
+              lean: bool = False, hint: str = "") -> dict[str | None, FunnelFacts]:
     """Per rep when `split`; otherwise {None: facts} for the whole set. `group`: an SQL
     expression over the deal `d` to split by instead of the rep (a segment: store/segments.py).
     `group_by`: the columns `group` is made of, when it is an expression over the summary
     index's leading columns (owner, status): grouping by them reads that index in order, where
     grouping by the expression makes SQLite sort every deal. `lean` reads the groups without
     days and the highest stages — no completed stays, no ABC values: what the forecast needs
-    (the stays walk all history, the bulk of the time at 100k deals)."""
+    (the stays walk all history, the bulk of the time at 100k deals). `hint`: SQLite's table
+    hint for the groups' read (store/segments.py; "" on a server)."""
     grp_sql = group or "d.owner"
     split = split or group is not None
     fast_all = deals.everything and not split  # history sums need no join to deal
@@ -171,7 +175,7 @@ def facts_now(conn: Connection, stages: Sequence[StageDef], deals: DealSet, now:
         SELECT {grp_sql} AS grp, d.status, d.stage, d.source, d.lost_reason, d.currency, count(*),
                {exact_sum_sql('d.amount')}, {exact_sum_sql(w_sql)},
                {days}
-        FROM deal d WHERE {where}
+        FROM deal d{hint} WHERE {where}
         GROUP BY {group_by or 'grp'}, d.status, d.stage, d.source, d.lost_reason, d.currency"""), params).all()
     amount_at: dict[str, dict[str, int]] = {}  # Σ amount per stage (exact): average deal size
     for owner, status, stage, source, reason, currency, n, a_hi, a_lo, w_hi, w_lo, cycle, dwell, entered in rows:
@@ -185,6 +189,10 @@ def facts_now(conn: Connection, stages: Sequence[StageDef], deals: DealSet, now:
         cur[stage] = cur.get(stage, 0) + n
         money = amount_at.setdefault(owner, {})
         money[stage] = money.get(stage, 0) + exact_total(a_hi, a_lo)
+    if not lean and smap.relabels:  # open stays that began before a relabel (store/stage_stays.py)
+        live = live_sql("h") if has_undos(conn) else "1 = 1"
+        fixes = open_stay_fixes(conn, smap, where, params, grp_sql, live)
+        apply_open_stay_fixes(facts, open_entries, fixes, smap, params["now_jd"])
 
     # Reached: the current stage, except for deals that moved back. A deal below its highest
     # stage left that stage by a backward move, so its highest is the highest stage it ever

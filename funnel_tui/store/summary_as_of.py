@@ -32,9 +32,11 @@ from funnel_tui.store.tables import utc_text
 AS_OF_FIELDS = ("amount", "probability", "lost_reason", "closed_at", "currency")
 
 
-def facts_as_of(conn: Connection, stages: Sequence[StageDef], deals: DealSet,
-                as_of: datetime) -> dict[str | None, FunnelFacts]:
-    """Replay: each deal as it stood at `as_of`, set-based.
+def facts_as_of(conn: Connection, stages: Sequence[StageDef], deals: DealSet, as_of: datetime, *,
+                open_amounts: dict[str, dict[tuple[int, str], int]] | None = None) -> dict[str | None, FunnelFacts]:
+    """Replay: each deal as it stood at `as_of`, set-based. `open_amounts`, when given, is
+    filled with rep → (amount, currency) → how many deals were open then with that amount
+    (the amount tiers of a replayed summary: store/summary_tiers.py).
 
     A column's value then is the `old` of its first change after `as_of`, or its value now
     when it has not changed since (history rows chain: each `old` is the previous `new`).
@@ -130,6 +132,10 @@ def facts_as_of(conn: Connection, stages: Sequence[StageDef], deals: DealSet,
         if status == "open":
             g[4] += float(dwell or 0.0)
             f.open_weighted[w] = f.open_weighted.get(w, 0) + 1
+            if open_amounts is not None:
+                counted = open_amounts.setdefault(owner, {})
+                key = (int(amount or 0), currency or BASE_CURRENCY)
+                counted[key] = counted.get(key, 0) + 1
         per = open_entries.setdefault(owner, {})
         per[stage] = per.get(stage, 0.0) + float(entered or 0.0)
     for owner, per in groups.items():

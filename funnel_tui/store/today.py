@@ -133,30 +133,6 @@ def tier_expression(scheme: TierScheme):
                 (and_(w > 0, b_min > 0, w >= b_min), "B"), else_="C")
 
 
-def amount_tier_totals(conn: Connection, scheme: AmountTiers, owner: str | None = None,
-                       stage_keys: Sequence[str] | None = None) -> dict[str, dict]:
-    """Open deals per amount tier: {code: {"deals", "amount"}} with the amount in the base
-    currency's minor units (each currency's total converted once, at the rep's rate), plus
-    "unrated": {"deals", "amount_by_currency"} for currencies without a rate — never mixed in."""
-    from funnel_tui.store.tables import exact_sum, exact_total
-
-    tier = tier_expression(scheme).label("tier")
-    q = select(tier, D.c.currency, func.count(), *exact_sum(D.c.amount)).where(open_clause(owner))
-    if stage_keys is not None:
-        q = q.where(D.c.stage.in_(list(stage_keys)))
-    out: dict[str, dict] = {code: {"deals": 0, "amount": 0} for code in AMOUNT_CODES}
-    out["unrated"] = {"deals": 0, "amount_by_currency": {}}
-    for code, currency, n, hi, lo in conn.execute(q.group_by(tier, D.c.currency)).all():
-        total = exact_total(hi, lo)
-        if code is None:
-            out["unrated"]["deals"] += n
-            out["unrated"]["amount_by_currency"][currency] = total
-            continue
-        out[code]["deals"] += n
-        out[code]["amount"] += scheme.rates.convert(total, currency) or 0  # rated: never None here
-    return out
-
-
 def tiers(conn: Connection, shares: tuple[float, float], owner: str | None = None) -> dict[int, str | None]:
     """The tier of every open deal (per owner when given), by the tiering in force."""
     scheme = tier_scheme_of(conn, shares, owner)
