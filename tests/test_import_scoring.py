@@ -50,7 +50,7 @@ def _by_customer(store) -> dict[str, dict]:
 def score_rows(store, deal_id: int) -> list[tuple]:
     with store.engine.connect() as conn:
         return [tuple(r) for r in conn.execute(text(
-            "SELECT kind, field, old, new, at, action FROM history WHERE deal_id = :d "
+            "SELECT kind, field, old, new, at, author, action FROM history WHERE deal_id = :d "
             "AND field IN ('lead_score', 'scorecard') ORDER BY id"), {"d": deal_id})]
 
 
@@ -72,9 +72,9 @@ def test_an_import_scores_each_new_deal_as_a_single_add_would(store, now, tz, tm
         single = store.add_deal({k: row[k] for k in ("customer", "company_size", "industry", "contact_role",
                                                      "source") if row[k]}, now=now, tz=tz)
         got, want = score_rows(store, imported["id"]), score_rows(store, single)
-        assert [r[:5] for r in got] == [r[:5] for r in want]
+        assert [r[:6] for r in got] == [r[:6] for r in want]
         assert got[0][:4] == ("field", "lead_score", None, str(EXPECTED[customer]))
-        assert {r[5] for r in got} == {_action_of(store, imported["id"], "imported")}  # one undo step
+        assert {r[6] for r in got} == {_action_of(store, imported["id"], "imported")}  # one undo step
         assert imported["version"] == store.get_deal(single)["version"] == 2
         assert store.explain_score(imported["id"])["by_hand"] is False
     why = json.loads(score_rows(store, deals["华信科技"]["id"])[1][3])

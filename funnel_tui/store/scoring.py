@@ -26,10 +26,9 @@ from sqlalchemy.engine import Connection
 
 from funnel_tui.domain.scorecard import BEHAVIOUR, SCORECARD_FIELD, Rule, Score, rule_from_json, rule_json, score
 from funnel_tui.i18n import _
-from funnel_tui.store.bulk_rows import insert_many
 from funnel_tui.store.errors import NotFound
-from funnel_tui.store.history import apply_changes, deal_row, history_row, live_sql, record, ser, stamp_author
-from funnel_tui.store.tables import IN_CHUNK, SC, D, H, T, open_clause, to_db
+from funnel_tui.store.history import AUTHOR_OPTION, apply_changes, deal_row, history_row, live_sql, record, ser
+from funnel_tui.store.tables import IN_CHUNK, SC, D, T, open_clause, sqlite_value, to_db
 
 SCORE_FIELD = SCORECARD_FIELD  # a deal's row: scored by the scorecard
 RULE_FIELD = "scorecard:"  # a setup row: a rule changed
@@ -151,25 +150,30 @@ class ImportScoring:
         for i in range(0, len(ids), IN_CHUNK):
             found += conn.execute(select(*cols).where(and_(D.c.id.in_(ids[i:i + IN_CHUNK]),
                                                            D.c.lead_score.is_(None)))).all()
-        updates, rows = [], []
         verdict = self.verdict
-        for deal_id, *attrs in found:
-            value, why = verdict(tuple(attrs))
-            if value is None:
-                continue  # apply_scorecard writes nothing when no rule matches a deal without a score
-            updates.append((value, deal_id))
-            rows.append(history_row(deal_id, at, "field", action, field="lead_score", old=None, new=str(value)))
-            rows.append(history_row(deal_id, at, "field", action, field=SCORE_FIELD, old=None, new=why))
-        if not updates:
+        scored = [(deal_id, *verdict(tuple(attrs))) for deal_id, *attrs in found]
+        # apply_scorecard writes nothing when no rule matches a deal without a score.
+        scored = [s for s in scored if s[1] is not None]
+        if not scored:
             return 0
         if conn.dialect.name == "sqlite":  # past SQLAlchemy's per-row work: a big import scores 100k deals
-            conn.exec_driver_sql("UPDATE deal SET lead_score = ?, version = version + 1 WHERE id = ?", updates)
-        else:
-            conn.execute(update(D).where(D.c.id == bindparam("b_id")).values(
-                lead_score=bindparam("b_score"), version=D.c.version + 1),
-                [{"b_id": i, "b_score": v} for v, i in updates])
-        insert_many(conn, H, stamp_author(conn, rows))
-        return len(updates)
+            conn.exec_driver_sql("UPDATE deal SET lead_score = ?, version = version + 1 WHERE id = ?",
+                                 [(value, deal_id) for deal_id, value, _why in scored])
+            when, author = sqlite_value(at), conn.get_execution_options().get(AUTHOR_OPTION, "")
+            rows = []  # what history_row and stamp_author make, as tuples
+            for deal_id, value, why in scored:
+                rows.append((deal_id, when, "field", "lead_score", None, str(value), action, author))
+                rows.append((deal_id, when, "field", SCORE_FIELD, None, why, action, author))
+            conn.exec_driver_sql("INSERT INTO history (deal_id, at, kind, field, old, new, action, author) "
+                                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+            return len(scored)
+        conn.execute(update(D).where(D.c.id == bindparam("b_id")).values(
+            lead_score=bindparam("b_score"), version=D.c.version + 1),
+            [{"b_id": deal_id, "b_score": value} for deal_id, value, _why in scored])
+        record(conn, [row for deal_id, value, why in scored for row in (
+            history_row(deal_id, at, "field", action, field="lead_score", old=None, new=str(value)),
+            history_row(deal_id, at, "field", action, field=SCORE_FIELD, old=None, new=why))])
+        return len(scored)
 
 
 def explain(conn: Connection, deal_id: int) -> dict[str, Any]:
