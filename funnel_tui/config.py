@@ -35,8 +35,6 @@ def path() -> Path:
 
 def read(where: Path | None = None) -> dict[str, str]:
     """Every setting in the file ({} when there is none yet)."""
-    import tomllib
-
     target = where or path()
     try:
         text = target.read_text(encoding="utf-8")
@@ -44,6 +42,8 @@ def read(where: Path | None = None) -> dict[str, str]:
         return {}
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"settings: cannot read {target}: {exc}") from None
+    import tomllib  # here, not at the top: no settings file, no parser (`funnel due` at a prompt)
+
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

@@ -102,3 +102,14 @@ def test_a_renewals_pipeline_beside_new_business(funnel):
 def test_one_pipeline_shows_nothing_new(funnel):
     res = funnel("stages")
     assert res.code == 0 and "Stages" in res.out and "New business" not in res.out
+
+
+def test_a_pipeline_nobody_keeps_is_refused_even_with_one(funnel):
+    """With one pipeline `--pipeline` selects nothing, but a wrong name is still a mistake to
+    say, never a filter silently dropped (due's sqlite3 path and the store alike)."""
+    assert funnel("add", "Acme", "--amount", "100").code == 0
+    for argv in (("due",), ("due", "--count"), ("list",), ("summary",)):
+        res = funnel(*argv, "--pipeline", "nope")
+        assert res.code == 1, argv
+        assert "unknown pipeline 'nope'" in res.err and "main" in res.err, argv
+    assert funnel("list", "--pipeline", "main", "--format", "json").code == 0

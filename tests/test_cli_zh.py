@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from funnel_tui.cli.common import choose_language
+from funnel_tui.cli.language import choose_language
 from funnel_tui.cli.table_layout import layout, wrap
 from funnel_tui.domain.text import display_width
 from funnel_tui.i18n import active_lang

@@ -260,22 +260,24 @@ def test_chinese_template_saved_by_excel_in_gbk_imports_every_row(store, tmp_pat
     assert (rep.profile, rep.encoding, rep.encoding_how, rep.inserted, rep.rejected) == (
         "template_zh", "gb18030", "detected", 4, 0)
     assert rep.ignored_columns == []
+    # The file gives no scores: the default scorecard scores each row as a single add would
+    # (issue 17): 500人 over 200 → 3, 制造 → 1; 50-200 → 2; 1000+ → 3, 决策人 → 2; 200-500 → 2.
     assert rows == [
-        deal(customer="华信科技", industry="制造", company_size="500人", contact_name="张伟", contact_role="采购负责人",
+        deal(customer="华信科技", industry="制造", company_size="500人", lead_score=4, contact_name="张伟", contact_role="采购负责人",
              stage="qualified", stage_entered_at=at(2024, 6, 1, 9), created_at=at(2024, 6, 1, 9),
              last_contact_at=at(2024, 6, 14, 15, 16), notes="聊了预算，下周给报价", probability=30,
              probability_custom=True, amount=12_500_000, risk_level="high", risk_note="预算审批慢",
              mitigation="约CFO面谈", owner="王磊", source="展会", budget="10-20万", decision_chain="CFO→CEO",
              pain_points="库存不准", competitors="竞品A"),
-        deal(customer="蓝海物流", industry="物流", company_size="50-200", contact_name="李娜", contact_role="技术负责人",
+        deal(customer="蓝海物流", industry="物流", company_size="50-200", lead_score=2, contact_name="李娜", contact_role="技术负责人",
              stage="demo", created_at=at(2024, 5, 15, 10, 30), last_contact_at=at(2024, 6, 13, 11, 5),
              notes="演示效果好", probability=50, amount=3_000_000, risk_level="medium", owner="王磊",
              source="老客户转介绍"),
-        deal(customer="北辰医疗", industry="医疗", company_size="1000+", contact_name="王芳", contact_role="决策人",
+        deal(customer="北辰医疗", industry="医疗", company_size="1000+", lead_score=5, contact_name="王芳", contact_role="决策人",
              stage="negotiation", created_at=at(2024, 6, 10, 14), last_contact_at=at(2024, 6, 14, 9, 45),
              notes="报价已发，\n等待回复", probability=80, probability_custom=True, amount=350_000,
              risk_level="low", owner="李娜", source="官网"),
-        deal(customer="东方明珠电子", industry="电子", company_size="200-500", contact_name="赵敏", contact_role="财务",
+        deal(customer="东方明珠电子", industry="电子", company_size="200-500", lead_score=2, contact_name="赵敏", contact_role="财务",
              stage="lead", created_at=at(2024, 6, 12, 16, 20), probability=10, amount=8_000_000, owner="李娜",
              source="电话"),
     ]

@@ -188,3 +188,21 @@ def test_dates_in_one_column_are_read_exactly_or_refused(cases, tz):
             continue
         expected = datetime.combine(day, clock or time(0), tzinfo=offset or tz).astimezone(timezone.utc)
         assert got == expected, (text, [c[0] for c in cases])
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.datetimes(min_value=datetime(1901, 1, 1), max_value=datetime(2099, 12, 31)),
+       st.integers(-14 * 60, 14 * 60), st.sampled_from(ZONES),
+       st.sampled_from(["T", " ", "t"]), st.sampled_from(["", "x", "+1", "Z"]))
+def test_a_date_column_read_at_once_reads_what_cell_by_cell_reads(moment, offset, tz, sep, junk):
+    """DateColumn.read_many (the import's loop over a column) gives read()'s values, and leaves
+    every cell it does not read itself to read()."""
+    zone = timezone(timedelta(minutes=offset))
+    text = moment.replace(microsecond=0, tzinfo=zone).isoformat(sep)
+    cells = {text, text[:-6], text + junk, text[:19] + junk, text.replace("-", "/", 1), ""}
+    col = DateColumn("created_at", tz)
+    got, rest = col.read_many(cells)
+    assert set(got) | set(rest) == cells and not set(got) & set(rest)
+    for cell, value in got.items():
+        assert value == col.read(cell) and value.tzinfo is timezone.utc
+    assert text in got or sep != "T" or len(text) != 25

@@ -301,6 +301,15 @@ def test_keys_built_run_by_run_equal_the_character_by_character_reference(text, 
     assert field_keys(text, person=person) == _reference_keys(text, person)
 
 
+@settings(max_examples=300, deadline=None)
+@given(text=st.text(alphabet=_ALPHABET + list("ＩＢＭü\t\x1e\u00a0\u3000\u200bÉß"), max_size=12), person=st.booleans())
+def test_a_stored_record_built_straight_equals_the_keys_record(text, person):
+    """The import's fast way to a field's record (pinyin._record) says what field_keys does."""
+    from funnel_tui.domain.pinyin import _record
+
+    assert _record.__wrapped__(text, person) == _reference_keys(text, person).record()
+
+
 def test_fold():
     assert fold(" Hua Xin\t") == "huaxin"
     assert fold("ＩＢＭ") == "ibm"

@@ -6,8 +6,11 @@ summary, per rep, a --since period, a --as-of replay, the review's KPIs — and 
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 from test_stage_store import close, day, line, oracle
 
+from funnel_tui.domain.rules import dwell
+from funnel_tui.models import History
 from funnel_tui.store.summary import DealSet
 
 # The store's stage SQL runs on a team's PostgreSQL server too.
@@ -50,15 +53,15 @@ def test_a_merge_after_a_move_counts_the_open_stay_from_its_first_entry_on_every
 
 def test_a_merge_after_a_move_back_keeps_the_stay_it_left_open(store):
     """C went Negotiation → Demo (back) on day 3 and sat there; Demo was merged into Negotiation
-    on day 5 (C's relabel move keeps its clock at day 3). In today's stages C never left
-    Negotiation: it has been there since day 1 (5 days on day 6). E's 2 days (day 0 → won on
-    day 2) are the one completed stay."""
+    on day 5. In today's stages C never left Negotiation: it has been there since day 1 (5 days
+    on day 6), and the merge puts its clock back there (it read day 3, the move's). E's 2 days
+    (day 0 → won on day 2) are the one completed stay."""
     e = store.add_deal({"customer": "E", "amount": "10", "stage": "negotiation"}, now=day(0))
     c = store.add_deal({"customer": "C", "amount": "10", "stage": "negotiation"}, now=day(1))
     store.move_deal(e, "won", now=day(2))
     store.move_deal(c, "demo", now=day(3))
     store.merge_stage("demo", "negotiation", now=day(5))
-    assert store.get_deal(c)["stage_entered_at"] == day(3)
+    assert store.get_deal(c)["stage_entered_at"] == day(1)
     now = day(6)
     assert negotiation_numbers(store, now) == (pytest.approx(2.0), pytest.approx(5.0))
     assert negotiation_numbers(store, now, as_of=now) == (pytest.approx(2.0), pytest.approx(5.0))
@@ -117,3 +120,94 @@ def test_an_undone_move_after_the_move_does_not_hide_the_open_stay(store):
     assert negotiation_numbers(store, now) == (pytest.approx(2.0), pytest.approx(4.0))
     assert negotiation_numbers(store, now, as_of=now) == (pytest.approx(2.0), pytest.approx(4.0))
     assert close(store.summary(now=now), oracle(store, now=now))
+
+
+# --- the deal's own clock (stage_entered_at): what the board, Today and the Deal screen read ---
+
+
+def dwells(store, stage, now):
+    """Whole days in stage per customer, as the board's cards count them (domain.rules.dwell
+    over the column's stage_entered_at)."""
+    return {c["customer"]: int(dwell(c["stage_entered_at"], now, 15).days)
+            for c in store.board_column(stage)}
+
+
+def dwell_warnings(store, now):
+    return {(w.customer, w.kind, w.days) for w in store.warnings(now=now) if w.kind.startswith("dwell")}
+
+
+def clock_rows(store, action):
+    """The history rows of `action` (and of its undo) that set a deal's stage_entered_at."""
+    h = History.__table__
+    with store.read() as conn:
+        q = select(h).where(h.c.field == "stage_entered_at", h.c.action.in_([action, "undo:" + action]))
+        return [dict(r) for r in conn.execute(q.order_by(h.c.id)).mappings()]
+
+
+def last_move_action(store, deal_id):
+    return [h for h in store.deal_history(deal_id) if h["kind"] == "stage"][-1]["action"]
+
+
+def test_a_merge_after_a_move_puts_the_deals_clock_back_to_its_first_entry_and_undo_restores_it(store):
+    """X entered Demo on day 2 and moved to Negotiation (limit 15 days) on day 4; Y came from
+    Lead on day 3; Z sat in Demo since day 3. Demo merges into Negotiation on day 5. On day 18
+    X has been in Negotiation 16 days (since day 2), over the limit — not the 14 since its move;
+    Y (from outside) and Z (the merge's own relabel) keep day 3: 15 days, near. Undo of the
+    merge puts X's clock back to day 4 exactly, with Z in Demo again."""
+    x = store.add_deal({"customer": "X", "amount": "10", "stage": "demo"}, now=day(2))
+    y = store.add_deal({"customer": "Y", "amount": "10", "stage": "lead"}, now=day(1))
+    z = store.add_deal({"customer": "Z", "amount": "10", "stage": "demo"}, now=day(3))
+    store.move_deal(x, "negotiation", now=day(4))
+    store.move_deal(y, "negotiation", now=day(3))
+    now = day(18)
+    assert dwell_warnings(store, now) == {("X", "dwell_near", 14), ("Y", "dwell_near", 15)}
+    store.merge_stage("demo", "negotiation", now=day(5))
+    assert [store.get_deal(d)["stage_entered_at"] for d in (x, y, z)] == [day(2), day(3), day(3)]
+    assert dwells(store, "negotiation", now) == {"X": 16, "Y": 15, "Z": 15}
+    assert dwell_warnings(store, now) == {("X", "dwell_over", 16), ("Y", "dwell_near", 15),
+                                          ("Z", "dwell_near", 15)}
+    assert negotiation_numbers(store, now)[1] == pytest.approx((16 + 15 + 15) / 3)
+    assert close(store.summary(now=now), oracle(store, now=now))
+    # One field row, in the merge's own action: undo takes it back with the rest.
+    merge = last_move_action(store, z)
+    (row,) = clock_rows(store, merge)
+    assert (row["deal_id"], row["old"], row["new"]) == (x, day(4).isoformat(), day(2).isoformat())
+    store.undo(now=now)
+    assert [store.get_deal(d)["stage_entered_at"] for d in (x, y, z)] == [day(4), day(3), day(3)]
+    assert [store.get_deal(d)["stage"] for d in (x, y, z)] == ["negotiation", "negotiation", "demo"]
+    assert dwell_warnings(store, now) == {("X", "dwell_near", 14), ("Y", "dwell_near", 15)}
+    assert [(r["deal_id"], r["new"]) for r in clock_rows(store, merge)] == [  # history only grows
+        (x, day(2).isoformat()), (x, day(4).isoformat())]
+
+
+def test_a_split_after_a_fixed_merge_keeps_every_clock(store):
+    """X's clock went back to day 2 at the merge (as above); splitting Negotiation later moves
+    X and Y to its first part with their clocks as they are, and writes no clock row."""
+    x = store.add_deal({"customer": "X", "amount": "10", "stage": "demo"}, now=day(2))
+    y = store.add_deal({"customer": "Y", "amount": "10", "stage": "lead"}, now=day(1))
+    store.move_deal(x, "negotiation", now=day(4))
+    store.move_deal(y, "negotiation", now=day(3))
+    store.merge_stage("demo", "negotiation", now=day(5))
+    merge = last_move_action(store, x)
+    store.split_stage("negotiation", [("terms", "Terms", "条款谈判"), ("price", "Price", "价格确认")], now=day(6))
+    assert [store.get_deal(d)["stage_entered_at"] for d in (x, y)] == [day(2), day(3)]
+    assert [store.get_deal(d)["stage"] for d in (x, y)] == ["terms", "terms"]
+    assert [r["deal_id"] for r in clock_rows(store, merge)] == [x]
+    assert clock_rows(store, last_move_action(store, x)) == []  # the split's own: none
+    assert close(store.summary(now=day(8)), oracle(store, now=day(8)))
+
+
+def test_on_a_team_server_the_leads_merge_sets_the_reps_clock_and_the_undo_restores_it(team):
+    """The lead merges Demo into Negotiation: ann's deal (Demo day 2 → Negotiation day 4) reads
+    day 2 for ann, bob's deal (from Lead) keeps its day 3; the lead's undo gives ann day 4 back."""
+    ann, bob, lea = team["ann"], team["bob"], team["lea"]
+    x = ann.add_deal({"customer": "X", "amount": "10", "stage": "demo"}, now=day(2))
+    y = bob.add_deal({"customer": "Y", "amount": "10", "stage": "lead"}, now=day(1))
+    ann.move_deal(x, "negotiation", now=day(4))
+    bob.move_deal(y, "negotiation", now=day(3))
+    lea.merge_stage("demo", "negotiation", now=day(5))
+    assert (ann.get_deal(x)["stage_entered_at"], bob.get_deal(y)["stage_entered_at"]) == (day(2), day(3))
+    assert ("X", "dwell_over", 16) in dwell_warnings(ann, day(18))
+    lea.undo(now=day(6))
+    assert (ann.get_deal(x)["stage_entered_at"], bob.get_deal(y)["stage_entered_at"]) == (day(4), day(3))
+    assert ("X", "dwell_near", 14) in dwell_warnings(ann, day(18))

@@ -41,13 +41,11 @@ def cmd_tui(args: argparse.Namespace) -> int:
     if plain.conn is not None:
         # A plain SQLite file: the first frame is read with sqlite3, and the Store
         # (SQLAlchemy) opens once that frame is up (tui/board_data.StoreOpening).
-        from dataclasses import replace
-
         from funnel_tui.store.board_read import BoardReader
         from funnel_tui.store.engine import sqlite_path
 
         notes += plain.opened.notes  # toasted on the first frame; the Store's opening says none again
-        checked = replace(plain.opened, notes=[])
+        checked = plain.opened.without_notes()
 
         reader = BoardReader(plain.conn, sqlite_path(resolve_db(args)))
         store = StoreOpening(reader, lambda: open_store(args, notes=[], opened=checked))

@@ -3,7 +3,8 @@ and the options several commands take.
 
 Imports no other `cli` module (they all import this one) and nothing heavy at import: the
 store (SQLModel), Rich and the domain are imported inside the functions that use them, so
-`funnel --help` loads argparse only.
+`funnel --help` loads argparse only. The rep's language for the run is chosen in
+cli/language.py, and an error no command worded becomes one line in cli/failures.py.
 
 Exit codes: 0 ok; 1 a refused or failed action (one line on stderr naming the field);
 2 bad usage; 3 the database or the disk said no — locked, full, read-only, not yours, an I/O
@@ -17,7 +18,6 @@ Every error ends in one line on stderr, never a traceback.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from datetime import datetime, timezone
@@ -58,126 +58,9 @@ def is_user_error(exc: BaseException) -> bool:
     return isinstance(exc, kinds)
 
 
-# --- the language ----------------------------------------------------------------------------
-
-
-def choose_language(argv: Sequence[str]) -> str:
-    """Speak the rep's language from the first line on: the `lang` setting, else the locale.
-
-    Runs before the parser is built, because its help is translated as it is built. The
-    setting is read with sqlite3 alone (see `_lang_setting`); `open_store` reads it again
-    through the store, for databases this cannot read (a server URL).
-    """
-    lang = resolve_lang(_lang_setting(argv))
-    activate(lang)
-    return lang
-
-
-_DEMO = "\0demo"  # what `_db_named` says for --demo: the demo database in the data dir
-
-
-def _db_named(argv: Sequence[str]) -> str | None:
-    """The database `--db`/`--demo`/FUNNEL_DB names, from the options before the command."""
-    args = list(argv)
-    for i, arg in enumerate(args):
-        if arg == "--db" and i + 1 < len(args):
-            return args[i + 1]
-        if arg.startswith("--db="):
-            return arg[len("--db="):]
-        if arg == "--demo":
-            return _DEMO
-        if not arg.startswith("-"):
-            break  # the command: its own options are not ours
-    return os.environ.get("FUNNEL_DB") or None
-
-
-def _lang_setting(argv: Sequence[str]) -> str | None:
-    """The rep's `lang` setting for this run, or None (none set, a server URL, anything
-    unreadable: then the locale decides).
-
-    On SQLite it lives in the rep's config file (`funnel_tui.config`); a database from before
-    that file may still hold it in its own setting table (the store carries it over when it
-    opens). Read-only, with tomllib and sqlite3 and no ORM, creating neither the config nor the
-    data dir: `funnel --help` stays light and leaves no trace.
-    """
-    target = _db_named(argv)
-    if target is not None and "://" in target and not target.startswith("sqlite:///"):
-        return None
-    try:
-        from funnel_tui.paths import config_dir_unmade
-
-        lang = config.read(config_dir_unmade() / config.FILE_NAME).get("lang")
-        if lang:
-            return lang
-        if target is None or target == _DEMO:
-            from funnel_tui.paths import data_dir_unmade
-
-            path = data_dir_unmade() / ("demo.db" if target else "funnel.db")
-        else:
-            from pathlib import Path
-
-            path = Path(target.removeprefix("sqlite:///"))
-        if not path.is_file():
-            return None
-        import sqlite3
-
-        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=0.2)
-        try:
-            row = conn.execute("SELECT value FROM setting WHERE key = 'lang'").fetchone()
-        finally:
-            conn.close()
-    except Exception:  # noqa: BLE001 - a language is never worth a failed command
-        return None
-    return row[0] if row else None
-
-
 def exit_code_of(exc: BaseException) -> int:
     """The documented exit code of a user error (see the module docstring)."""
     return int(getattr(exc, "exit_code", EXIT_ERROR))
-
-
-SCHEMA_BEHIND = ("42703", "42P01")  # PostgreSQL: undefined column, undefined table
-
-
-def explain_failure(exc: BaseException, args: argparse.Namespace) -> Exception | None:
-    """An error no command turned into a sentence, as one: a file operation the disk refused
-    (full, read-only, not yours), the database's refusal met outside a store transaction, or
-    a stored value SQLite holds but funnel cannot read (a flipped byte). None: a real bug."""
-    if isinstance(exc, OSError) and exc.errno is not None:
-        from funnel_tui.store import health
-
-        problem = health.problem_of(exc)
-        where = f" ({exc.filename})" if exc.filename else ""
-        code = EXIT_UNAVAILABLE if problem.kind in ("full", "read_only", "permission") else EXIT_ERROR
-        return CliError(_("{error}{where}; nothing was changed").format(error=exc.strerror or exc, where=where),
-                        exit_code=code)
-    sa_exc = sys.modules.get("sqlalchemy.exc")
-    if sa_exc is not None and isinstance(exc, sa_exc.DBAPIError) and \
-            getattr(exc.orig, "sqlstate", None) in SCHEMA_BEHIND:
-        # A server opened read-only at an older schema (open_store said so): this command reads
-        # a table or column that version lacks.
-        return CliError(_("this command needs a newer schema than the server has; your administrator "
-                          "upgrades it with: funnel --db URL team migrate"), exit_code=EXIT_UNAVAILABLE)
-    if sa_exc is not None and isinstance(exc, sa_exc.DBAPIError):
-        from funnel_tui.store.engine import sqlite_path
-        from funnel_tui.store.errors import refusal_of
-
-        return refusal_of(exc, sqlite_path(resolve_db(args)))
-    if type(exc) is ValueError:  # the validators raise subclasses; this came from reading a row
-        from funnel_tui.store.engine import sqlite_path
-        from funnel_tui.store.health import unreadable_values
-
-        path = sqlite_path(resolve_db(args))
-        found = unreadable_values(path) if path is not None and path.exists() else []
-        if found:
-            from funnel_tui.store.open_check import command
-
-            return CliError(_(
-                "{found}: the file was changed outside funnel (a flipped byte?); nothing was changed. "
-                "Restore a backup: {list}, then {restore}").format(
-                found="; ".join(found[:3]), list=command(path, "backup", "list"),
-                restore=command(path, "backup", "restore", "NAME")), exit_code=EXIT_DAMAGED)
-    return None
 
 
 # --- the clock and the zone -----------------------------------------------------------------
@@ -402,6 +285,8 @@ def emit(rows: list[dict], fmt: str, columns: Sequence[str], *, title: str | Non
     (`column_name`). When the screen cannot hold every column without cutting a name, the
     `optional` columns are left out of the table, in that order. JSON and CSV keep every key."""
     if fmt == "json":
+        import json
+
         json.dump(rows if json_value is None else json_value, sys.stdout, ensure_ascii=False,
                   indent=2, default=str)
         sys.stdout.write("\n")

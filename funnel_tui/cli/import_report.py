@@ -255,9 +255,9 @@ def print_report(r: ImportReport) -> None:
     elif r.backup:
         print("  " + _("backup first: {path}").format(path=safe(r.backup)), file=out)
     if not r.dry_run and not r.aborted and r.inserted:
-        # The import's fast path writes no scores (store/scoring.py): one rescore afterwards does.
-        print("  " + _("lead scores: a score in the file is kept as set by hand; the scorecard scores the "
-                       "others at their next change, or all at once with: funnel scorecard rescore"), file=out)
+        # Each new deal was scored as the import wrote it (store/scoring.py, ImportScoring).
+        print("  " + _("lead scores: a score in the file is kept as set by hand; the scorecard scored the "
+                       "others as they were imported"), file=out)
     if not r.dry_run and not r.aborted and (r.inserted or r.updated):
         print("  " + _("undo the whole import with: funnel undo"), file=out)
 

@@ -13,21 +13,21 @@ from __future__ import annotations
 
 import argparse
 import sqlite3
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from funnel_tui.cli.common import check_open, resolve_db
 
 
-@dataclass
 class Plain:
     """What the sqlite3 path found: `conn`, a read-only connection (None: open the Store);
-    `opened`, what the checks at start said (None: they did not run, open_store runs them)."""
+    `opened`, what the checks at start said (None: they did not run, open_store runs them);
+    `path`, the database file. (A plain class: see domain/rules.Dwell.)"""
 
-    conn: sqlite3.Connection | None = None
-    opened: Any = None  # store.open_check.Opened
-    path: Path | None = None  # the database file
+    __slots__ = ("conn", "opened", "path")
+
+    def __init__(self, conn: sqlite3.Connection | None = None, opened: Any = None, path: Path | None = None) -> None:
+        self.conn, self.opened, self.path = conn, opened, path
 
 
 def plain_connection(args: argparse.Namespace, *, mmap: bool = False) -> Plain:

@@ -33,6 +33,7 @@ import time as _time
 from datetime import date, datetime, time, timedelta, timezone, tzinfo
 
 from funnel_tui.domain.dates_zh import format_zh, format_zh_date, has_han, parse_zh_date, parse_zh_when
+from funnel_tui.domain.lazy_re import lazy_compile
 from funnel_tui.i18n import _, active_lang, pgettext
 
 __all__ = [
@@ -87,16 +88,16 @@ _UNITS = {
     "w": "w", "wk": "w", "wks": "w", "week": "w", "weeks": "w",
 }
 
-_RELATIVE = re.compile(r"\+?\s*(\d{1,6})\s*([a-z]+)")
-_ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
+_RELATIVE = lazy_compile(r"\+?\s*(\d{1,6})\s*([a-z]+)")
+_ISO_DATE = lazy_compile(r"(\d{4})-(\d{2})-(\d{2})")
 # Only the documented ISO shapes; fromisoformat alone would also take compact or week forms.
-_ISO_DATETIME = re.compile(
+_ISO_DATETIME = lazy_compile(
     r"(\d{4}-\d{2}-\d{2})[t ](\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?)\s*(z|[+-]\d{2}:?\d{2})?"
 )
-_TIME = re.compile(r"(\d{1,2})(?::(\d{2}))?\s*(am|pm)?")
+_TIME = lazy_compile(r"(\d{1,2})(?::(\d{2}))?\s*(am|pm)?")
 # Longest first, so "monday" wins over "mon" and "tues" over "tue".
 _DAY_NAMES = sorted(map(re.escape, [*_WEEKDAYS, *_DAY_OFFSETS]), key=len, reverse=True)
-_DAY_WORD = re.compile(r"(next week|" + "|".join(_DAY_NAMES) + r")\s*(.*)")
+_DAY_WORD = lazy_compile(r"(next week|" + "|".join(_DAY_NAMES) + r")\s*(.*)")
 
 
 def local_tz() -> tzinfo:

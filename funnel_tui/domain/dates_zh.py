@@ -32,17 +32,17 @@ Numbers are Arabic (also full-width, as Chinese keyboards type them: １５：�
 from __future__ import annotations
 
 import calendar
-import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone, tzinfo
 
+from funnel_tui.domain.lazy_re import lazy_compile
 from funnel_tui.i18n import _
 
 __all__ = ["has_han", "parse_zh_when", "parse_zh_date"]
 
-_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
-_FULL_WIDTH = re.compile(r"[\uff01-\uff5e]")
+_HAN = lazy_compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_FULL_WIDTH = lazy_compile(r"[\uff01-\uff5e]")
 _NUM = r"(?:\d+|[零〇一二两三四五六七八九十百]+)"
 _DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 _WEEKDAY = {"一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6, "天": 6,
@@ -56,19 +56,19 @@ _PERIOD_DEFAULT = {"凌晨": None, "早上": time(9), "早晨": time(9), "清晨
                    "中午": time(12), "午后": time(14), "下午": time(14), "傍晚": time(18),
                    "晚上": time(20), "夜里": time(20), "夜间": time(20)}
 
-_HOUR_OFFSET = re.compile(
+_HOUR_OFFSET = lazy_compile(
     rf"(?:(?P<n>{_NUM})个?(?P<half>半)?|(?P<only_half>半)个?)(?P<unit>小时|钟头|分钟)(?:以后|之后|后)")
-_ISO_DAY = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
-_FULL_DATE = re.compile(rf"(?:(\d{{4}})年)?({_NUM})月({_NUM})[日号]")
-_MONTH_DAY = re.compile(rf"(下个?月|本月|这个?月)?({_NUM})[日号]")
-_MONTH_PART = re.compile(r"(下个?|本|这个?)?月(底|初|中)")
-_WEEKDAY_RE = re.compile(r"(下下|下|本|这)?个?(?:周|星期|礼拜)([一二三四五六日天1-7])")
-_NEXT_WEEK = re.compile(r"(下下|下)个?(?:周|星期|礼拜)")
-_DAY_OFFSET = re.compile(rf"({_NUM})(?:(天|日)|个?(周|星期|礼拜)|个(月))(?:以后|之后|后)")
-_DAY_WORD = re.compile("|".join(sorted(_DAY_WORDS, key=len, reverse=True)))
-_PERIOD = re.compile("|".join(_PERIODS))
-_CLOCK_COLON = re.compile(r"(\d{1,2}):(\d{2})")
-_CLOCK_SPOKEN = re.compile(
+_ISO_DAY = lazy_compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
+_FULL_DATE = lazy_compile(rf"(?:(\d{{4}})年)?({_NUM})月({_NUM})[日号]")
+_MONTH_DAY = lazy_compile(rf"(下个?月|本月|这个?月)?({_NUM})[日号]")
+_MONTH_PART = lazy_compile(r"(下个?|本|这个?)?月(底|初|中)")
+_WEEKDAY_RE = lazy_compile(r"(下下|下|本|这)?个?(?:周|星期|礼拜)([一二三四五六日天1-7])")
+_NEXT_WEEK = lazy_compile(r"(下下|下)个?(?:周|星期|礼拜)")
+_DAY_OFFSET = lazy_compile(rf"({_NUM})(?:(天|日)|个?(周|星期|礼拜)|个(月))(?:以后|之后|后)")
+_DAY_WORD = lazy_compile("|".join(sorted(_DAY_WORDS, key=len, reverse=True)))
+_PERIOD = lazy_compile("|".join(_PERIODS))
+_CLOCK_COLON = lazy_compile(r"(\d{1,2}):(\d{2})")
+_CLOCK_SPOKEN = lazy_compile(
     rf"(?P<h>{_NUM})(?:点钟?|时)(?:(?P<half>半)|(?P<q1>一刻)|(?P<q3>三刻)|整|(?P<m>{_NUM})分?)?")
 
 _HINT = "明天下午3点, 下周一上午10点, 周五, 3天后, 两小时后, 月底, 2024年3月15日"

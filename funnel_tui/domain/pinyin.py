@@ -219,8 +219,30 @@ def deal_search_key(customer: str | None, title: str | None, contact_name: str |
 
 @lru_cache(maxsize=4096)
 def _record(text: str, person: bool = False) -> str:
-    """One field's record of the stored key (titles and contacts repeat across deals)."""
-    return field_keys(text, person=person).record()
+    """One field's record of the stored key (titles and contacts repeat across deals): what
+    field_keys(text, person=person).record() gives, built straight as text for the common
+    shapes (an import makes one per deal, mostly of names it has not seen; a test keeps the
+    two equal)."""
+    folded = fold(text)
+    if folded.isascii():
+        upper = folded.upper()
+        return f"{folded}{US}{upper}{US}{upper}"
+    if person and is_han(folded[0]) and SURNAME_READINGS.get(folded[0]):
+        return field_keys(text, person=True).record()  # a second reading: the full way
+    full: list[str] = []
+    initials: list[str] = []
+    han = True
+    for piece in _HAN_RUNS.split(folded):
+        han = not han
+        if han:  # a run of Chinese characters (split alternates: other, run, other, …)
+            f, n = _run_spelling(piece)
+            full.append(f)
+            initials.append(n)
+        elif piece:
+            other = piece.upper() if piece.isascii() else piece.translate(_ASCII_UPPER)
+            full.append(other)
+            initials.append(other)
+    return f"{folded}{US}{''.join(full)}{US}{''.join(initials)}"
 
 
 def parse_search_key(stored: str) -> list[FieldKeys]:

@@ -388,9 +388,11 @@ def pipeline_stage_keys(stages: Sequence[StageDef], pipelines: Sequence[Pipeline
                         text: str | None) -> tuple[str, ...] | None:
     """The stage keys that select one pipeline's deals — all its stages, archived ones
     included (deals closed there still point at them) — or None when nothing needs selecting: no
-    pipeline named, or the rep keeps only one. The store and `funnel due`'s sqlite3 path
+    pipeline named, or the rep keeps only one (a name is still checked). The store and `funnel due`'s sqlite3 path
     both ask this."""
-    if text is None or len(pipelines) < 2:
+    if text is None or not pipelines:
         return None
-    key = find_pipeline(pipelines, text).key
+    key = find_pipeline(pipelines, text).key  # a name nobody keeps is refused, never ignored
+    if len(pipelines) < 2:
+        return None
     return tuple(s.key for s in of_pipeline(stages, key))

@@ -238,6 +238,30 @@ class DateColumn:
             raise FieldError(self.field, _("{cell} is not a date").format(cell=shown(cell)))
         return self._out(self._pick(w, cell), w.clock, w.offset, cell)
 
+    def read_many(self, cells: Iterable[Cell]) -> tuple[dict, list]:
+        """read() of a column's distinct cells at once, for our export's shape
+        (2024-03-15T15:16:00+08:00, what read() checks first) in one loop: ({cell: value},
+        the cells left for read()). An import reads hundreds of thousands of timestamps."""
+        self._frozen = True
+        got: dict = {}
+        rest: list = []
+        if self.want != "moment":
+            return got, list(cells)
+        parse, utc = datetime.fromisoformat, timezone.utc
+        for cell in cells:
+            if (type(cell) is str and len(cell) == 25 and cell[10] == "T" and cell[4] == cell[7] == "-"
+                    and cell.isascii()):
+                try:
+                    moment = parse(cell)
+                except ValueError:
+                    rest.append(cell)  # read() says why
+                    continue
+                if moment.tzinfo is not None:
+                    got[cell] = moment if moment.tzinfo is utc else moment.astimezone(utc)
+                    continue
+            rest.append(cell)
+        return got, rest
+
     def _iso(self, cell: str) -> date | datetime | None:
         """The ISO shapes (our export's `2024-03-15T15:16:00+08:00`, `2024-03-15`, `2024-03-15 15:16`)
         through fromisoformat, the hot path; None for anything else (the full reader decides)."""

@@ -249,10 +249,11 @@ class ImportPlan:
         columns = self._columns(rows)
         for pc in self.columns:
             column = columns[pc.index]
-            table: dict[Any, Any] = {}
             bad: dict[Any, str] = {}
             read = pc.reader.read
-            for cell in set(column):
+            many = getattr(pc.reader, "read_many", None)  # a date column: its common shape at once
+            table, rest = many(set(column)) if many is not None else ({}, set(column))
+            for cell in rest:
                 try:
                     table[cell] = read(cell)
                 except FieldError as exc:

@@ -11,15 +11,17 @@ from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 from funnel_tui.domain.rules import TierCutoffs, tier_cutoffs
 from funnel_tui.domain.stages import PipelineDef, StageDef, of_pipeline
-from funnel_tui.domain.tiers import THRESHOLD_SETTINGS, AmountTiers, TierSettingError, amount_tiers, tiering_of
 from funnel_tui.store import board_sql, personal
 from funnel_tui.store.due_read import named_rows
 from funnel_tui.store.errors import StoreError
 from funnel_tui.store.times import from_utc_text
+
+if TYPE_CHECKING:
+    from funnel_tui.domain.tiers import AmountTiers
 
 
 class BoardReader:
@@ -101,6 +103,8 @@ class BoardReader:
     def tier_cutoffs(self) -> TierCutoffs | AmountTiers:
         """The tiers in force, as Store.tier_cutoffs: the amount tiers when the `tiering`
         setting says so, else where A and B start among every open deal."""
+        from funnel_tui.domain.tiers import THRESHOLD_SETTINGS, TierSettingError, amount_tiers, tiering_of
+
         if tiering_of(self._db_setting("tiering")) == "amount":
             try:
                 return amount_tiers({k: self._db_setting(k) for k in THRESHOLD_SETTINGS},

@@ -24,6 +24,7 @@ from funnel_tui.store import bulk_rows
 from funnel_tui.store.bulk_rows import STAGE_SCHEMA, StagedChunk, new_uids
 from funnel_tui.store.followups import add_follow_up, close_follow_ups
 from funnel_tui.store.history import apply_changes, deal_row, history_row, new_action, stamp_author
+from funnel_tui.store.scoring import ImportScoring, apply_scorecard, changes_to_score
 from funnel_tui.store.tables import IN_CHUNK, D, F, H, sqlite_value, to_db
 
 # Columns an import may set on an existing deal (--update); identity and clocks of the
@@ -124,6 +125,7 @@ class DealImporter:
         self._dropped: list[tuple[str, str]] = []
         self._cm = None
         self._scratch_ready = False
+        self._scoring: ImportScoring | None = None
         self.conn: Connection | None = None
 
     def __enter__(self) -> "DealImporter":
@@ -138,6 +140,8 @@ class DealImporter:
             lock(self.conn, IMPORT_LOCK)
         # Deals are never hard-deleted, so every id above today's maximum is ours.
         self._first_new_id = (self.conn.execute(select(func.max(D.c.id))).scalar() or 0) + 1
+        if not self.dry_run:  # new deals are scored as a single add scores one (issue 17)
+            self._scoring = ImportScoring(self.conn)
         return self
 
     def __exit__(self, exc_type, exc, tb) -> bool:
@@ -275,8 +279,11 @@ class DealImporter:
                     again.append(row)
             outcomes += self.add(again)
             bulk_rows.drop_lines(raw, [line for line, _ in known])
+        before = raw.execute("SELECT max(id) FROM main.deal").fetchone()[0] or 0
         inserted, follow_ups = bulk_rows.copy_in(raw, data.const, at=sqlite_value(self.at),
                                                    action=self.action, gaps=bool(known))
+        if inserted:
+            self._scoring.score_new(self.conn, at=self.at, action=self.action, after_id=before)
         self.counts.follow_ups += follow_ups
         self.counts.inserted += inserted
         return outcomes
@@ -313,6 +320,7 @@ class DealImporter:
         bulk_rows.insert_many(self.conn, H, stamp_author(self.conn, history))
         if follow_ups:
             bulk_rows.insert_many(self.conn, F, follow_ups)
+        self._scoring.score_new(self.conn, at=self.at, action=self.action, ids=ids)
         self.counts.inserted += len(ids)
         self.counts.follow_ups += len(follow_ups)
         return [Outcome(r.line, "inserted", deal_id=i) for r, i in zip(rows, ids)]
@@ -358,6 +366,10 @@ class DealImporter:
         if "status" in changes:
             kinds["status"] = "reopened" if status == "open" else status
         apply_changes(conn, deal, changes, now=self.now, action=self.action, kind_for=kinds)
+        # As an edit does (Store.update_deal): a cleared score, or new attributes, are scored again.
+        cleared = "lead_score" in changes and changes["lead_score"] is None
+        if cleared or (changes_to_score(changes) and "lead_score" not in changes):
+            apply_scorecard(conn, existing["id"], now=self.now, action=self.action, cleared=cleared)
         if changes.get("status") in ("won", "lost"):
             close_follow_ups(conn, existing["id"], now=self.now, action=self.action)
         if want_follow_up:

@@ -10,9 +10,8 @@ No SQLAlchemy here: this module is on `funnel due`'s fast path.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any, Callable, Iterable, NamedTuple, Sequence
 
 from funnel_tui.domain.rules import BUCKET_ENDS, BUCKETS, WITHIN, listed_bucket
 
@@ -81,8 +80,7 @@ def due_params(now: datetime, within: str, owner: str | None, limit: int | None 
     return params
 
 
-@dataclass(frozen=True, slots=True)
-class DueItem:
+class DueItem(NamedTuple):  # not a dataclass: see domain/rules.Dwell
     """One open follow-up on an open deal, with its due bucket (DESIGN §6 `due`)."""
 
     followup_id: int

@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import errno
 import os
-import re
 import sqlite3
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
+from funnel_tui.domain.lazy_re import lazy_compile
 from funnel_tui.i18n import _
 
 # SQLite's primary result codes (the low byte of an extended code).
@@ -29,12 +29,11 @@ FULL_BELOW = 1024 * 1024  # free bytes under which an I/O error is reported as a
 # The -shm lock byte every open connection holds shared (SQLite's UNIX_SHM_DMS).
 SHM_DMS_BYTE = 128
 # integrity_check lines that speak of an index only: REINDEX rebuilds them from the tables.
-_INDEX_LINE = re.compile(r"^(row \d+ missing from index |wrong # of entries in index |"
+_INDEX_LINE = lazy_compile(r"^(row \d+ missing from index |wrong # of entries in index |"
                          r"non-unique entry in index )")
 
 
-@dataclass(frozen=True, slots=True)
-class Problem:
+class Problem(NamedTuple):  # not a dataclass: see domain/rules.Dwell
     """What SQLite answered, sorted into what the rep can do about it.
 
     kind: damaged | full | read_only | locked | permission | io | other."""

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import shlex
 import sqlite3
-from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
@@ -44,14 +43,27 @@ from funnel_tui.store.errors import DatabaseDamaged, DatabaseMissing, DatabaseUn
 CHECK_EVERY_START = 32 * 1024 * 1024
 
 
-@dataclass
 class Opened:
-    """How the database may be opened, and what the rep should read about it."""
+    """How the database may be opened, and what the rep should read about it. (A plain class,
+    not a dataclass: see domain/rules.Dwell.)"""
 
-    read_only: str | None = None  # why it opens read-only (None: read-write)
-    immutable: bool = False  # read as the file stands (no -wal/-shm): see module docstring
-    notes: list[str] = field(default_factory=list)  # one-line warnings, printed or toasted
-    backup: BackupInfo | None = None  # the automatic backup made just now
+    __slots__ = ("read_only", "immutable", "notes", "backup")
+
+    def __init__(self, read_only: str | None = None, immutable: bool = False) -> None:
+        self.read_only = read_only  # why it opens read-only (None: read-write)
+        self.immutable = immutable  # read as the file stands (no -wal/-shm): see module docstring
+        self.notes: list[str] = []  # one-line warnings, printed or toasted
+        self.backup: BackupInfo | None = None  # the automatic backup made just now
+
+    def without_notes(self) -> Opened:
+        """The same answer with no notes (they were shown already)."""
+        copy = Opened(self.read_only, self.immutable)
+        copy.backup = self.backup
+        return copy
+
+    def __repr__(self) -> str:
+        return (f"Opened(read_only={self.read_only!r}, immutable={self.immutable!r}, notes={self.notes!r}, "
+                f"backup={self.backup!r})")
 
 
 def command(db_path: Path, *args: str) -> str:

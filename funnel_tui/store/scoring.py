@@ -27,8 +27,8 @@ from sqlalchemy.engine import Connection
 from funnel_tui.domain.scorecard import BEHAVIOUR, SCORECARD_FIELD, Rule, Score, rule_from_json, rule_json, score
 from funnel_tui.i18n import _
 from funnel_tui.store.errors import NotFound
-from funnel_tui.store.history import apply_changes, deal_row, history_row, live_sql, record, ser
-from funnel_tui.store.tables import IN_CHUNK, SC, D, T, open_clause, to_db
+from funnel_tui.store.history import AUTHOR_OPTION, apply_changes, deal_row, history_row, live_sql, record, ser
+from funnel_tui.store.tables import IN_CHUNK, SC, D, T, open_clause, sqlite_value, to_db
 
 SCORE_FIELD = SCORECARD_FIELD  # a deal's row: scored by the scorecard
 RULE_FIELD = "scorecard:"  # a setup row: a rule changed
@@ -112,6 +112,68 @@ def apply_scorecard(conn: Connection, deal_id: int, *, now: datetime, action: st
         deal = apply_changes(conn, deal, {"lead_score": result.value}, now=now, action=action)
     record(conn, [score_row(deal_id, at, action, old, result)])  # even to None: it was the scorecard's doing
     return deal
+
+
+class ImportScoring:
+    """The scorecard applied to an import's new deals, set-wise and inside the import's write:
+    for each new deal without a score in its file, exactly what apply_scorecard writes for a
+    single `add` (the score, its `lead_score` row, its `scorecard` row; version 2). A new deal
+    has no touches, so only attribute rules can match: the verdict is made once per distinct
+    (company size, industry, role, source), not once per deal. A score the file gives is the
+    rep's and holds (by_hand: a score without score rows was set by hand)."""
+
+    def __init__(self, conn: Connection):
+        self.rules = read_rules(conn)
+        self._as_json = {r.id: rule_json(r) for r in self.rules}
+        self._memo: dict[tuple, tuple[int | None, str | None]] = {}
+
+    def verdict(self, attrs: tuple) -> tuple[int | None, str | None]:
+        """(score, the `scorecard` row's `new`) for these ATTRIBUTES' values; (None, None): no rule matches."""
+        hit = self._memo.get(attrs)
+        if hit is None:
+            result = score(self.rules, dict(zip(ATTRIBUTES, attrs)), ())
+            hit = (None, None) if result.value is None else \
+                (result.value, score_row(0, None, "", None, result, self._as_json)["new"])
+            self._memo[attrs] = hit
+        return hit
+
+    def score_new(self, conn: Connection, *, at: datetime, action: str, after_id: int | None = None,
+                  ids: Sequence[int] = ()) -> int:
+        """Score the new deals with an id above `after_id` (the staged path: one range) or in `ids`;
+        returns how many got a score."""
+        if not self.rules:
+            return 0
+        cols = [D.c.id, *(D.c[a] for a in ATTRIBUTES)]
+        found: list = []
+        if after_id is not None:
+            found += conn.execute(select(*cols).where(and_(D.c.id > after_id, D.c.lead_score.is_(None)))).all()
+        for i in range(0, len(ids), IN_CHUNK):
+            found += conn.execute(select(*cols).where(and_(D.c.id.in_(ids[i:i + IN_CHUNK]),
+                                                           D.c.lead_score.is_(None)))).all()
+        verdict = self.verdict
+        scored = [(deal_id, *verdict(tuple(attrs))) for deal_id, *attrs in found]
+        # apply_scorecard writes nothing when no rule matches a deal without a score.
+        scored = [s for s in scored if s[1] is not None]
+        if not scored:
+            return 0
+        if conn.dialect.name == "sqlite":  # past SQLAlchemy's per-row work: a big import scores 100k deals
+            conn.exec_driver_sql("UPDATE deal SET lead_score = ?, version = version + 1 WHERE id = ?",
+                                 [(value, deal_id) for deal_id, value, _why in scored])
+            when, author = sqlite_value(at), conn.get_execution_options().get(AUTHOR_OPTION, "")
+            rows = []  # what history_row and stamp_author make, as tuples
+            for deal_id, value, why in scored:
+                rows.append((deal_id, when, "field", "lead_score", None, str(value), action, author))
+                rows.append((deal_id, when, "field", SCORE_FIELD, None, why, action, author))
+            conn.exec_driver_sql("INSERT INTO history (deal_id, at, kind, field, old, new, action, author) "
+                                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+            return len(scored)
+        conn.execute(update(D).where(D.c.id == bindparam("b_id")).values(
+            lead_score=bindparam("b_score"), version=D.c.version + 1),
+            [{"b_id": deal_id, "b_score": value} for deal_id, value, _why in scored])
+        record(conn, [row for deal_id, value, why in scored for row in (
+            history_row(deal_id, at, "field", action, field="lead_score", old=None, new=str(value)),
+            history_row(deal_id, at, "field", action, field=SCORE_FIELD, old=None, new=why))])
+        return len(scored)
 
 
 def explain(conn: Connection, deal_id: int) -> dict[str, Any]:

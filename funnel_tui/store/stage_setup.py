@@ -3,7 +3,9 @@
 Each change is one action in history: a setup row per stage or pipeline it touched (no deal,
 field `stage:<key>`; `old`/`new` the whole definition as JSON), and, for a split or merge, a `stage` row
 per deal it moved (the move keeps the deal's stage-entered time: the funnel math reads it
-as a relabel, see domain/funnel.py). Undo restores the definitions from `old` and the
+as a relabel, see domain/funnel.py), and a `stage_entered_at` field row per open deal whose
+clock an earlier move set that is a relabel now (A → B, then A merged into B: the clock goes
+back to when it entered A, the rule of store/stage_stays.py). Undo restores the definitions from `old` and the
 deals through the ordinary column restore, so a stage change undoes like any other action.
 
 Positions are unique per pipeline, so rows are rewritten in two passes (first to negative
@@ -28,10 +30,11 @@ from funnel_tui.domain.stage_history import (
     stage_json,
 )
 from funnel_tui.domain.stage_plan import Plan
-from funnel_tui.domain.stages import PipelineDef, StageDef
-from funnel_tui.store.history import history_row, record, ser
+from funnel_tui.domain.stages import PipelineDef, StageDef, StageMap
+from funnel_tui.store.history import history_row, live_sql, record, ser
 from funnel_tui.store.settings import read_pipelines, read_stages
-from funnel_tui.store.tables import IN_CHUNK, D, H, P, S, aware_row, to_db
+from funnel_tui.store.stage_stays import stale_clocks
+from funnel_tui.store.tables import IN_CHUNK, D, H, P, S, aware_row, from_db, to_db
 
 Pair = tuple["StageDef | None", "StageDef | None"]
 
@@ -73,6 +76,8 @@ def apply_plan(conn: Connection, before: Sequence[StageDef], plan: Plan, *, now:
     moved = 0
     for source, target in plan.moves.items():
         moved += _move_all(conn, source, by_key[target], at=at, action=action)
+    for target in dict.fromkeys(plan.moves.values()):
+        _restart_clocks(conn, by_key[target], at=at, action=action)
     repriced = {t for t in plan.moves.values()} | {
         b.key for a, b in pairs if a is not None and b is not None and a.probability != b.probability}
     for key in repriced:
@@ -147,6 +152,26 @@ def _move_all(conn: Connection, source: str, target: StageDef, *, at: datetime, 
         conn.execute(update(D).where(D.c.id.in_(chunk)).values(
             stage=target.key, updated_at=at, version=D.c.version + 1))
     return len(ids)
+
+
+def _restart_clocks(conn: Connection, stage: StageDef, *, at: datetime, action: str) -> None:
+    """After a merge (or split) into `stage`: an open deal whose clock was set by a move that
+    is now a relabel (A → B, then A merged into B) has been in `stage` since its last counted
+    entry; its `stage_entered_at` goes there, one field row each, so undo restores the old
+    clock. The rule is the summary's (store/stage_stays.py); this change's own relabel rows
+    are left out, so a clock only they follow (every plain split or merge) stays."""
+    smap = StageMap.of([s for s in read_stages(conn) if s.pipeline == stage.pipeline])
+    found = stale_clocks(conn, smap, stage.key, live_sql("h"), action)
+    for i in range(0, len(found), IN_CHUNK):
+        chunk = dict(found[i:i + IN_CHUNK])
+        entered = dict(conn.execute(select(H.c.id, H.c.at).where(H.c.id.in_(list(chunk.values())))).all())
+        stored = dict(conn.execute(select(D.c.id, D.c.stage_entered_at).where(D.c.id.in_(list(chunk)))).all())
+        record(conn, [history_row(deal_id, at, "field", action, field="stage_entered_at",
+                                  old=ser(stored[deal_id]), new=ser(entered[entry]))
+                      for deal_id, entry in chunk.items()])
+        for deal_id, entry in chunk.items():
+            conn.execute(update(D).where(D.c.id == deal_id).values(
+                stage_entered_at=to_db(from_db(entered[entry])), updated_at=at, version=D.c.version + 1))
 
 
 def _reprice(conn: Connection, stage: StageDef, *, at: datetime, action: str) -> None:

@@ -22,7 +22,7 @@ from funnel_tui.domain.stage_history import is_setup
 from funnel_tui.domain.undo import what_was_done
 from funnel_tui.store.checklist import is_tick, undo_check
 from funnel_tui.store.followups import refresh_next_follow_up
-from funnel_tui.store.scoring import is_rule_row, undo_rescore, undo_rules
+from funnel_tui.store.scoring import SCORE_FIELD, is_rule_row, undo_rescore, undo_rules
 from funnel_tui.store.history import TRACKED, apply_changes, deal_row, deser, history_row, live_sql, record, ser
 from funnel_tui.store.lessons import is_lesson, undo_lesson
 from funnel_tui.store.stage_setup import undo_setup
@@ -65,8 +65,13 @@ def undo(conn: Connection, *, now: datetime, authors: tuple[str, ...] | None = N
     restore: dict[int, dict[str, Any]] = {}
     setup = [dict(row) for row in rows if is_setup(row)]  # stage changes: no deal
     rules = [dict(row) for row in rows if is_rule_row(row)]  # scorecard changes: no deal either
+    # An import's new deals were scored with it: their scores go back set-wise, as a rescore's.
+    new_deals = {row["deal_id"] for row in rows if row["kind"] == "imported"}
+    new_scores = [row for row in rows if row["deal_id"] in new_deals and row["field"] in ("lead_score", SCORE_FIELD)]
     for row in rows:  # newest first: the oldest row's "old" value wins
         if is_setup(row) or is_rule_row(row):
+            continue
+        if new_scores and row["deal_id"] in new_deals and row["field"] in ("lead_score", SCORE_FIELD):
             continue
         deal_ids.setdefault(row["deal_id"], None)
         if is_tick(row):
@@ -80,6 +85,8 @@ def undo(conn: Connection, *, now: datetime, authors: tuple[str, ...] | None = N
         else:
             _undo_row(conn, dict(row), now=now, action=action)
     _soft_delete_many(conn, imported, now=now, action=action)
+    if new_scores:  # as undoing a single add: deleted, its score back to none
+        undo_rescore(conn, new_scores, now=now, action=action)
     for deal_id, changes in restore.items():
         deal = deal_row(conn, deal_id, include_deleted=True)
         kinds = {}

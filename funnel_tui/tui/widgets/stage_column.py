@@ -9,11 +9,15 @@ from __future__ import annotations
 
 from typing import Callable, Sequence
 
+from rich.segment import Segment
 from rich.text import Text
 from textual.binding import Binding
 from textual.geometry import Size
 from textual.reactive import Reactive
 from textual.containers import Vertical
+from textual.strip import Strip
+from textual.style import Style
+from textual.visual import Padding
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
@@ -24,6 +28,7 @@ from funnel_tui.domain.text import truncate_to_width
 from funnel_tui.i18n import N_, _, active_lang, pgettext
 
 CardRenderer = Callable[[dict, int], Text]
+CARD_STRIPS_KEPT = 2000  # card renders kept per column (a few pages of cards, in each style)
 
 
 class DealOption(Option):
@@ -59,6 +64,8 @@ class DealList(OptionList):
     def __init__(self, stage_key: str, **kwargs):
         super().__init__(**kwargs)
         self.stage_key = stage_key
+        # (id of a card's prompt, style, padding, width) -> (that prompt, its lines before meta)
+        self._card_strips: dict[tuple, tuple[Text, list[Strip]]] = {}
 
     @property
     def highlighted_deal(self) -> dict | None:
@@ -70,6 +77,37 @@ class DealList(OptionList):
             if isinstance(option, DealOption) and option.deal_id == deal_id:
                 return index
         return None
+
+    def _get_option_render(self, option: Option, style: Style) -> list[Strip]:
+        """OptionList's lines of a card, kept across `set_options` while its prompt is the
+        same object (StageColumn.rebuild reuses unchanged cards): a card move redraws two
+        columns, and laying their cards' text out again was a third of its key-to-redraw.
+        Only the option's index in the lines' meta (what a click reports) is applied anew,
+        in the order OptionList applies it (tests/test_tui_card_strips.py compares the two)."""
+        if not isinstance(option, DealOption):
+            return super()._get_option_render(option, style)
+        padding = self.get_component_styles("option-list--option").padding
+        width = self.scrollable_content_region.width - self._get_left_gutter_width()
+        key = (id(option.prompt), style, padding, width)
+        kept = self._card_strips.get(key)
+        if kept is None or kept[0] is not option.prompt:
+            visual = self._get_visual(option)
+            if padding:
+                visual = Padding(visual, padding)
+            strips = [strip.extend_cell_length(width, style.rich_style)
+                      for strip in visual.to_strips(self, visual, width, None, style)]
+            if len(self._card_strips) > CARD_STRIPS_KEPT:
+                self._card_strips.clear()
+            kept = self._card_strips[key] = (option.prompt, strips)
+        cache_key = (option, style, padding)
+        if (shown := self._option_render_cache.get(cache_key)) is None:
+            meta = {"option": self._option_to_index[option]}
+            shown = [strip.apply_meta(meta) for strip in kept[1]]
+            if option._divider:
+                rule = self.get_visual_style("option-list--separator")
+                shown.append(Strip([Segment("─" * width, rule.rich_style)], width))
+            self._option_render_cache[cache_key] = shown
+        return shown
 
 
 class StageColumn(Vertical):
