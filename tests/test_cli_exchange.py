@@ -120,8 +120,11 @@ def test_import_abort_dry_run_json_and_undo(env, run, capsys):
     rep = json.loads(capsys.readouterr().out)
     assert (rep["inserted"], rep["rejected"], rep["ok"], rep["encoding"]) == (3, 0, True, "gb18030")
     assert {d["owner"] for d in deals(db)} == {"王磊", "李娜"}  # --owner fills only empty owners
+    # The scorecard scores each new deal as `funnel add` does (issue 17): its creation plus
+    # the score's two rows (lead_score, scorecard), so one undo takes back 3 × 3 changes.
+    assert all(d["lead_score"] is not None for d in deals(db))
     assert run(db, "undo") == 0
-    assert capsys.readouterr().out.startswith("undone: 3 change(s)")
+    assert capsys.readouterr().out.startswith("undone: 9 change(s) on deal 3, 2, 1 — the import of 3 deals")
     assert deals(db) == []
 
     bad = env / "bad.csv"
