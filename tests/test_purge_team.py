@@ -9,13 +9,12 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from conftest import NOW
-from test_team_pg import team  # noqa: F401 - the fixture: ann, bob (reps), lea (lead)
 
 TZ = ZoneInfo("Asia/Shanghai")
 OLD = NOW - timedelta(days=90)
 
 
-def test_each_rep_purges_their_own_and_undoes_their_own(team):  # noqa: F811
+def test_each_rep_purges_their_own_and_undoes_their_own(team):
     from funnel_tui.store import StoreError
 
     ann, bob, lea = team["ann"], team["bob"], team["lea"]
