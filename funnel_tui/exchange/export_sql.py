@@ -21,8 +21,6 @@ SQL_WINDOW = (datetime(1970, 1, 1), datetime(2100, 1, 1))  # times outside go th
 _GUARD_AT = re.compile("\x1f(?='*[" + char_class(TRIGGER_CHARS) + "])")
 _QUOTE_NEEDED = re.compile('[,"\n\r]')  # what makes the csv module quote a cell
 _ANY_SEP = re.compile("[\x1d\x1f]")
-_TO_COMMAS = str.maketrans("\x1d\x1f", ",,")
-_TO_COMMAS_BYTES = bytes.maketrans(b"\x1d\x1f", b",,")
 
 
 def _suffix(offset: timedelta) -> str:
@@ -97,21 +95,20 @@ class SqlLines:
     def __iter__(self):
         n_seps = self.n_text + self.n_num + 1  # per line, the one between lines included
         if self.as_bytes:
-            rs, crlf, seps = b"\x1e", b"\r\n", b"\x1d\x1e\x1f"
+            us, gs, rs, comma, crlf, seps = b"\x1f", b"\x1d", b"\x1e", b",", b"\r\n", b"\x1d\x1e\x1f"
             guard_at, guarded, quotes = _GUARD_AT_BYTES, b"\x1f'", (b",", b'"', b"\n", b"\r")
-            to_commas = _TO_COMMAS_BYTES
         else:
-            rs, crlf, seps = "\x1e", "\r\n", "\x1d\x1e\x1f"
+            us, gs, rs, comma, crlf, seps = "\x1f", "\x1d", "\x1e", ",", "\r\n", "\x1d\x1e\x1f"
             guard_at, guarded, quotes = _GUARD_AT, "\x1f'", (",", '"', "\n", "\r")
-            to_commas = _TO_COMMAS
         for k, big, lines in self.chunks:
             # Every separator is ours (no cell holds one: each line has exactly its own) and
-            # no cell needs quotes. One pass counts all three kinds (UTF-8).
+            # no cell needs quotes. One pass counts all three kinds (UTF-8; fewer instructions than
+            # three counts); replace finds a single byte faster than translate maps every byte.
             found = len(big) - len(big.translate(None, seps)) if self.as_bytes else sum(map(big.count, seps))
             if found == n_seps * k - 1:
                 big = guard_at.sub(guarded, big)
                 if not any(q in big for q in quotes):
-                    yield k, big.translate(to_commas).replace(rs, crlf) + crlf
+                    yield k, big.replace(us, comma).replace(gs, comma).replace(rs, crlf) + crlf
                     continue
             rows = lines()
             text = self._by_line([(i, line.decode("utf-8")) for i, line in rows] if self.as_bytes else rows)
