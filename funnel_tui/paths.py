@@ -37,6 +37,17 @@ def config_dir_unmade() -> Path:
     return user_config_path(APP_NAME, appauthor=False)
 
 
+def cache_dir_unmade() -> Path:
+    """The user's cache dir for funnel (not created here): what can be lost without harm,
+    e.g. the stamp of the last start-up check (store/check_stamp.py)."""
+    fast = _plain_xdg("XDG_CACHE_HOME", "~/.cache")
+    if fast is not None:
+        return fast
+    from platformdirs import user_cache_path
+
+    return user_cache_path(APP_NAME, appauthor=False)
+
+
 def config_dir() -> Path:
     path = config_dir_unmade()
     ensure_private_dir(path)

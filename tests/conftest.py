@@ -144,10 +144,26 @@ def store(db_path):
     s.close()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _cache_dir(tmp_path_factory):
+    """One cache dir for the run (start-up check stamps, keyed by each database's real path),
+    outside every test's own folder (some tests list theirs); set for the whole session, so
+    module-scoped fixtures' processes use it too."""
+    path = tmp_path_factory.mktemp("xdg-cache")
+    before = os.environ.get("XDG_CACHE_HOME")
+    os.environ["XDG_CACHE_HOME"] = str(path)
+    yield path
+    if before is None:
+        os.environ.pop("XDG_CACHE_HOME", None)
+    else:
+        os.environ["XDG_CACHE_HOME"] = before
+
+
 @pytest.fixture(autouse=True)
-def _private_dirs(tmp_path, monkeypatch):
+def _private_dirs(tmp_path, monkeypatch, _cache_dir):
     """Never touch the real data dir: platformdirs resolves under tmp."""
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(_cache_dir))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
     monkeypatch.delenv("FUNNEL_DB", raising=False)
     monkeypatch.delenv("FUNNEL_NOW", raising=False)

@@ -93,7 +93,8 @@ RUN_FUNNEL = (
 
 def _funnel(tmp_path: Path, *argv: str) -> tuple[str, set[str]]:
     """`funnel ARGV` in a fresh interpreter: its stdout and the modules it had loaded."""
-    env = {**CLEAN_ENV, "XDG_DATA_HOME": str(tmp_path / "data"), "XDG_CONFIG_HOME": str(tmp_path / "config")}
+    env = {**CLEAN_ENV, "XDG_DATA_HOME": str(tmp_path / "data"), "XDG_CONFIG_HOME": str(tmp_path / "config"),
+           "XDG_CACHE_HOME": str(tmp_path / "cache")}
     proc = subprocess.run([sys.executable, "-c", RUN_FUNNEL, *argv], capture_output=True, text=True,
                           env=env, cwd=tmp_path, timeout=120)
     assert "MODULES" in proc.stderr, proc.stderr
@@ -112,7 +113,8 @@ def due_db(tmp_path_factory) -> Path:
     db = folder / "due.db"
     proc = subprocess.run([sys.executable, "-m", "funnel_tui", "--db", str(db), "add", "华信科技 Layers",
                            "--follow-up", "today 09:00", "--past"], capture_output=True, text=True, timeout=120,
-                          env={**CLEAN_ENV, "XDG_DATA_HOME": str(folder / "data")})
+                          env={**CLEAN_ENV, "XDG_DATA_HOME": str(folder / "data"),
+                               "XDG_CACHE_HOME": str(folder / "cache")})
     assert proc.returncode == 0, proc.stderr
     return db
 

@@ -5,8 +5,12 @@ In order (issue 12 measured each failure this prevents):
    empty database: DatabaseMissing, with the restore command.
 2. Can this user write it? A read-only file, folder or disk opens read-only with the reason.
 3. Does SQLite answer, and is the file sound? A read-only probe, with quick_check on every
-   start up to CHECK_EVERY_START bytes (bigger files: with each automatic backup), and the
-   full check when a process met SQLITE_CORRUPT and left its mark. Damage (and only what
+   start up to CHECK_EVERY_START bytes — skipped when the stamp of the last passing check
+   (store/check_stamp.py: device, inode, size, mtime and ctime of the file, size and mtime
+   of its -wal) is identical, so only a changed file is checked again; its limit, bit rot
+   that changes none of that, is found by the periodic full check with the automatic backup,
+   as for bigger files —, and the full check when a process met SQLITE_CORRUPT and left its
+   mark (the mark always forces it). Damage (and only what
    SQLite calls damage) → DatabaseDamaged naming the newest good backup. Anything else SQLite
    says → DatabaseUnavailable, the file untouched — except that a full disk or read-only
    folder, which only keeps SQLite from creating its -shm, still reads the file as it stands
@@ -27,7 +31,7 @@ from datetime import datetime
 from pathlib import Path
 
 from funnel_tui.i18n import _
-from funnel_tui.store import health
+from funnel_tui.store import check_stamp, health
 from funnel_tui.store.backup import (
     BackupError,
     BackupInfo,
@@ -92,7 +96,16 @@ def check_at_open(db_path: Path, *, now: datetime) -> Opened:
     opened = Opened(read_only=health.read_only_reason(db_path))
     marked = health.damage_mark(db_path).exists()
     due = opened.read_only is None and backup_due(db_path, now=now)
-    problems = _probe(db_path, opened, check=marked or due or size <= CHECK_EVERY_START, full=marked)
+    check = marked or due or size <= CHECK_EVERY_START
+    stamp = check_stamp.seen(db_path) if check and size <= CHECK_EVERY_START else None
+    if check and not marked and not due and check_stamp.unchanged(db_path, stamp):
+        check = False  # checked already, and nothing about the file changed since
+        stamp = None
+    problems = _probe(db_path, opened, check=check, full=marked)
+    if problems:
+        check_stamp.forget(db_path)
+    elif stamp is not None:
+        check_stamp.remember(db_path, stamp)
     if problems and health.index_only(problems) and opened.read_only is None:
         _repair_indexes(db_path, now, opened, reason="before-reindex")
         return opened

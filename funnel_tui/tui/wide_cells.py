@@ -19,6 +19,7 @@ changes the methods this replaces.
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from typing import Callable, Iterable, Mapping, Sequence
 
 from textual._compositor import ChopsUpdate, Compositor
@@ -45,7 +46,9 @@ def _render_chops(self: Compositor, crop: Region,
             if not is_rendered_line(y):
                 continue
             chops_line = chops[y]
-            final_cuts = [cut for cut in cuts[y] if last_cut >= cut >= first_cut]
+            # A line's cuts are sorted (Compositor.cuts): the widget's are one slice of them.
+            line_cuts = cuts[y]
+            final_cuts = line_cuts[bisect_left(line_cuts, first_cut):bisect_right(line_cuts, last_cut)]
             starts = final_cuts[:-1]
             # Front to back: an empty chop is this widget's; a filled one belongs to a widget
             # in front of it. Divide only where that changes.

@@ -12,7 +12,7 @@ from typing import Callable, Sequence
 from rich.segment import Segment
 from rich.text import Text
 from textual.binding import Binding
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.reactive import Reactive
 from textual.containers import Vertical
 from textual.strip import Strip
@@ -66,6 +66,8 @@ class DealList(OptionList):
         self.stage_key = stage_key
         # (id of a card's prompt, style, padding, width) -> (that prompt, its lines before meta)
         self._card_strips: dict[tuple, tuple[Text, list[Strip]]] = {}
+        # (option padding, card width) while a frame draws the list: see render_lines.
+        self._frame_geometry: tuple[Padding, int] | None = None
 
     @property
     def highlighted_deal(self) -> dict | None:
@@ -78,6 +80,41 @@ class DealList(OptionList):
                 return index
         return None
 
+    def render_lines(self, crop: Region) -> list[Strip]:
+        """OptionList's render_lines, with what every line needs worked out once per frame:
+        OptionList asks each line for the list's content region, its option padding and its
+        line table again (≈a third of drawing a column after a card move)."""
+        self._update_lines()
+        self._frame_geometry = (self.get_component_styles("option-list--option").padding,
+                                self.scrollable_content_region.width - self._get_left_gutter_width())
+        try:
+            return super(OptionList, self).render_lines(crop)  # OptionList's adds only _update_lines
+        finally:
+            self._frame_geometry = None
+
+    def render_line(self, y: int) -> Strip:
+        """OptionList.render_line, reading the line table updated at the frame's start
+        (tests/test_tui_card_strips.py compares the two, line by line)."""
+        if self._frame_geometry is None:
+            return super().render_line(y)
+        try:
+            option_index, line_offset = self._line_cache.lines[self.scroll_offset.y + y]
+            option = self.options[option_index]
+        except IndexError:
+            return super().render_line(y)  # below the last card: OptionList's blank line
+        if option.disabled:
+            style = self.get_visual_style("option-list--option", "option-list--option-disabled")
+        elif self.highlighted == option_index:
+            style = self.get_visual_style("option-list--option", "option-list--option-highlighted")
+        elif self._mouse_hovering_over == option_index:
+            style = self.get_visual_style("option-list--option", "option-list--option-hover")
+        else:
+            style = self.get_visual_style("option-list--option")
+        strips = self._get_option_render(option, style)
+        if line_offset >= len(strips):
+            return super().render_line(y)
+        return strips[line_offset]
+
     def _get_option_render(self, option: Option, style: Style) -> list[Strip]:
         """OptionList's lines of a card, kept across `set_options` while its prompt is the
         same object (StageColumn.rebuild reuses unchanged cards): a card move redraws two
@@ -86,8 +123,11 @@ class DealList(OptionList):
         in the order OptionList applies it (tests/test_tui_card_strips.py compares the two)."""
         if not isinstance(option, DealOption):
             return super()._get_option_render(option, style)
-        padding = self.get_component_styles("option-list--option").padding
-        width = self.scrollable_content_region.width - self._get_left_gutter_width()
+        if self._frame_geometry is not None:
+            padding, width = self._frame_geometry
+        else:
+            padding = self.get_component_styles("option-list--option").padding
+            width = self.scrollable_content_region.width - self._get_left_gutter_width()
         key = (id(option.prompt), style, padding, width)
         kept = self._card_strips.get(key)
         if kept is None or kept[0] is not option.prompt:
