@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Iterator, Sequence
 
-from sqlalchemy import String, literal_column, select, type_coerce
+from sqlalchemy import Integer, String, bindparam, literal_column, select, type_coerce
 from sqlalchemy.engine import Connection
 
 from funnel_tui.domain.vocab import DEAL_COLUMNS
@@ -174,19 +174,29 @@ def export_lines(
     stage_key: str | None = None,
     chunk: int = 10000,
     as_bytes: bool = False,
-) -> Iterator[tuple[Iterator[list[tuple[int, str]]], Any]]:
-    """SQLite only: yield (chunks of (id, line) rows, raw), where raw(ids) gives those
-    deals as deal_chunks tuples (for lines the caller cannot split). Lines are str, or
-    UTF-8 bytes with `as_bytes`.
+) -> Iterator[tuple[Iterator[tuple[int, Any, Any]], Any]]:
+    """SQLite only: yield (chunks, raw). Each chunk is (k, joined, lines): k deals' lines
+    joined with LINE_SEP in id order, and lines() giving them as (id, line) rows (for a
+    chunk the caller cannot take whole). raw(ids) gives deals as deal_chunks tuples (for
+    lines the caller cannot split). Lines are str, or UTF-8 bytes with `as_bytes`.
 
     Building the line in SQLite (one printf per row) costs about half of handing 34 values
-    per row to Python.
+    per row to Python; joining a chunk's lines there too (group_concat over the next
+    `chunk` ids) saves a Python row, id and string per deal.
     """
     line = export_line_sql(spec)
-    if as_bytes:
-        line = f"CAST({line} AS BLOB)"  # the stored UTF-8 as is: no str objects to build
-    q = _export_query(owner=owner, status=status, stage_key=stage_key,
-                      columns=[D.c.id, type_coerce(literal_column(line), String()).label("line")])
+    cast = (lambda sql: f"CAST({sql} AS BLOB)") if as_bytes else (lambda sql: sql)  # the stored UTF-8 as is
+    cols = [D.c.id, type_coerce(literal_column(cast(line)), String()).label("line")]
+    after = D.c.id > bindparam("after", 0, type_=Integer())
+    page = _export_query(owner=owner, status=status, stage_key=stage_key, columns=cols).where(after).limit(chunk)
+    span = _export_query(owner=owner, status=status, stage_key=stage_key, columns=cols).where(after).where(
+        D.c.id <= bindparam("upto", 0, type_=Integer()))
+    page_sql, page_params = _compiled_named(conn, page)
+    # The subquery keeps its ORDER BY id ... LIMIT (SQLite never flattens a LIMIT subquery
+    # into an aggregate), so group_concat sees the lines in id order.
+    joined_sql = (f"SELECT count(*), max(id), {cast(f'group_concat(line, char({ord(LINE_SEP)}))')} "
+                  f"FROM ({page_sql})")
+    span_sql, span_params = _compiled_named(conn, span)
     raw_con = conn.connection.dbapi_connection
     raw_con.create_function("funnel_export_local", 1, spec.local_fallback, deterministic=True)
     raw_con.create_function("funnel_export_dwell", 1, spec.dwell_fallback, deterministic=True)
@@ -200,8 +210,36 @@ def export_lines(
                                    "ORDER BY id", part).fetchall()
         return out
 
-    with _fetching(raw_con, *_compiled(conn, q), chunk) as chunks:
-        yield chunks, raw
+    def lines_of(lo: int, hi: int):
+        return lambda: raw_con.execute(span_sql, span_params(after=lo, upto=hi)).fetchall()
+
+    def chunks() -> Iterator[tuple[int, Any, Any]]:
+        last = -(1 << 63)
+        while True:
+            k, top, joined = raw_con.execute(joined_sql, page_params(after=last)).fetchone()
+            if not k:
+                return
+            yield k, joined, lines_of(last, top)
+            last = top
+
+    yield chunks(), raw
+
+
+# Between the lines of one chunk (export_lines); never stored in a cell either.
+LINE_SEP = "\x1e"
+
+
+def _compiled_named(conn: Connection, q):
+    """The statement as SQLite's driver takes it, and a function giving its positional
+    parameters with the named bind parameters filled in."""
+    compiled = q.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
+    names = list(compiled.positiontup or [])
+    fixed = dict(compiled.params)
+
+    def params(**given: Any) -> list:
+        return [given[n] if n in given else fixed[n] for n in names]
+
+    return str(compiled), params
 
 
 def _export_query(*, owner, status, stage_key, columns):

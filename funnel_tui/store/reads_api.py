@@ -167,7 +167,7 @@ class ReadMethods:
     def stream_export_lines(self, spec: ExportSql, *, owner: str | None = None,
                             status: str | Sequence[str] | None = "open", stage: str | None = None,
                             chunk: int = 10000, as_bytes: bool = False) -> Iterator[tuple | None]:
-        """SQLite: (chunks of (id, CSV line), raw) built by SQLite (bulk_export.export_lines);
+        """SQLite: (chunks of (k, joined lines, lines()), raw) built by SQLite (bulk_export.export_lines);
         None on other databases."""
         from funnel_tui.store.bulk_export import export_lines
 
