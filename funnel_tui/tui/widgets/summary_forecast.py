@@ -62,7 +62,8 @@ def stages_table(f: dict[str, Any]) -> Table:
     table = panel_table(_("Per stage"))
     for i, head in enumerate((_("Stage"), _("Deals"), _("Open amount"), _("By probability"), _("By history"),
                               _("Water"))):
-        table.add_column(Text(head), justify="left" if i == 0 else "right", no_wrap=i == 0)
+        table.add_column(Text(head), justify="left" if i == 0 else "right", no_wrap=i == 0,
+                         overflow="ellipsis" if i == 0 else "fold")  # headers break whole at 80
     for s in f["stages"]:
         table.add_row(Text(s["name"]), Text(str(s["open_deals"])), Text(amount_text(s["open_amount"])),
                       Text(amount_text(s["probability_weighted"])), Text(amount_text(s["history_weighted"])),

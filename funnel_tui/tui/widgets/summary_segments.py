@@ -51,10 +51,12 @@ def segment_name(by: str, name: str) -> str:
 def segments_table(r: dict[str, Any]) -> Table:
     table = panel_table()
     table.add_column(Text(_("Segment")), no_wrap=True, max_width=18)
-    table.add_column(Text(_("Deals")), justify="right")
-    table.add_column(Text(_("Win rate")), justify="right")
+    # fold, not the ellipsis: at 80 columns a stage's name breaks onto a second line whole
+    # (潜在线 / 索 →) instead of ending in "…" (CJK names have no space to wrap at).
+    table.add_column(Text(_("Deals")), justify="right", overflow="fold")
+    table.add_column(Text(_("Win rate")), justify="right", overflow="fold")
     for st in r["steps"]:
-        table.add_column(Text(f"{st['name']} →"), justify="right")
+        table.add_column(Text(f"{st['name']} →"), justify="right", overflow="fold")
     for g in r["segments"]:
         table.add_row(Text(segment_name(r["by"], g["segment"])), Text(str(g["deals"])), marked(g["win_rate"]),
                       *(marked(g["conversion"][st["stage"]]) for st in r["steps"]))

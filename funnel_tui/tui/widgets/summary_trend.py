@@ -122,7 +122,8 @@ def flow_table(t: dict[str, Any]) -> Group:
         spark.add_row(Text(name), Text(sparkline([p[key] or 0 for p in periods]), style="bold"))
     table = panel_table(_("The flow per period"))
     for i, head in enumerate((_("Period"), _("New deals"), _("Wins"), _("Losses"), _("Won amount"), _("Cycle"))):
-        table.add_column(Text(head), justify="left" if i == 0 else "right", no_wrap=i == 0)
+        table.add_column(Text(head), justify="left" if i == 0 else "right", no_wrap=i == 0,
+                         overflow="ellipsis" if i == 0 else "fold")  # headers break whole at 80
     for p in periods:
         table.add_row(Text(p["label"] + ("…" if p["partial"] else "")), Text(str(p["new_deals"])),
                       Text(str(p["wins"])), Text(str(p["losses"])), Text(amount_text(p["won_amount"])),
