@@ -186,18 +186,7 @@ def field_keys(text: str, *, person: bool = False) -> FieldKeys:
     if folded.isascii():
         upper = folded.upper()  # ASCII upper() changes a-z only, as _mark does
         return FieldKeys(folded, ((upper, upper),))
-    full: list[str] = []
-    initials: list[str] = []
-    for i, piece in enumerate(_HAN_RUNS.split(folded)):
-        if i % 2:  # a run of Chinese characters
-            f, n = _run_spelling(piece)
-            full.append(f)
-            initials.append(n)
-        elif piece:
-            other = piece.upper() if piece.isascii() else piece.translate(_ASCII_UPPER)
-            full.append(other)
-            initials.append(other)
-    spellings = [("".join(full), "".join(initials))]
+    spellings = [_spelled(folded)]
     if person and folded and is_han(folded[0]) and not folded.startswith(COMPOUND_SURNAMES):
         surname = SURNAME_READINGS.get(folded[0])
         if surname:
@@ -229,12 +218,17 @@ def _record(text: str, person: bool = False) -> str:
         return f"{folded}{US}{upper}{US}{upper}"
     if person and is_han(folded[0]) and SURNAME_READINGS.get(folded[0]):
         return field_keys(text, person=True).record()  # a second reading: the full way
+    full, initials = _spelled(folded)
+    return f"{folded}{US}{full}{US}{initials}"
+
+
+def _spelled(folded: str) -> tuple[str, str]:
+    """The full spelling and the initials of folded text: each run of Chinese characters
+    spelled, everything else upper-cased (ASCII a-z only, as _mark does)."""
     full: list[str] = []
     initials: list[str] = []
-    han = True
-    for piece in _HAN_RUNS.split(folded):
-        han = not han
-        if han:  # a run of Chinese characters (split alternates: other, run, other, …)
+    for i, piece in enumerate(_HAN_RUNS.split(folded)):
+        if i % 2:  # a run of Chinese characters (split alternates: other, run, other, …)
             f, n = _run_spelling(piece)
             full.append(f)
             initials.append(n)
@@ -242,7 +236,7 @@ def _record(text: str, person: bool = False) -> str:
             other = piece.upper() if piece.isascii() else piece.translate(_ASCII_UPPER)
             full.append(other)
             initials.append(other)
-    return f"{folded}{US}{''.join(full)}{US}{''.join(initials)}"
+    return "".join(full), "".join(initials)
 
 
 def parse_search_key(stored: str) -> list[FieldKeys]:
