@@ -214,3 +214,16 @@ def test_import_refusals_speak_chinese(zh, funnel, tmp_path):
     empty.write_text("", encoding="utf-8")
     r = funnel("import", str(empty))
     assert r.code != 0 and "文件是空的" in r.out + r.err
+
+
+@pytest.mark.parametrize(("by", "title", "segment"), [("source", "线索来源", "（空）"),
+                                                      ("new_vs_existing", "新客户与老客户", "新客户")])
+def test_segments_table_in_chinese_names_the_segment_and_the_stages(zh, filled, by, title, segment):
+    """`summary --by` in Chinese: the title and header name the segment in words, the steps are
+    the stages' Chinese names (as `funnel summary` shows them), the rows are words, not codes."""
+    res = filled("summary", "--by", by)
+    assert res.code == 0
+    flat = re.sub(r"[\s│┃]", "", res.out)  # headers wrap inside their cells
+    assert f"按{title}细分的漏斗" in flat and by not in res.out
+    assert all(w in flat for w in ("潜在", "意向", "签约")) and "Lead" not in res.out and "Qualified" not in res.out
+    assert segment in flat and "new" not in res.out

@@ -11,7 +11,9 @@ import argparse
 from typing import Any
 
 from funnel_tui.cli.common import emit, now_utc
-from funnel_tui.i18n import _
+from funnel_tui.domain.segments import segment_name
+from funnel_tui.domain.vocab import column_name
+from funnel_tui.i18n import _, active_lang
 
 BEST, WORST = "▲", "▼"
 
@@ -57,11 +59,16 @@ def run(args: argparse.Namespace, store, deals, tz) -> int:
     if args.format == "csv":
         emit(rows, "csv", keys)
         return 0
-    names = {f"{st['stage']}_conversion": f"{st['name']}→" for st in r["steps"]}
-    headers = {"segment": args.by, "deals": _("deals"), "won": _("won"), "lost": _("lost"),
+    # The rep's language for the stages (as `funnel summary` names them) and for the segment.
+    labels = {st.key: st.label(active_lang()) for st in store.all_stages()}
+    names = {f"{st['stage']}_conversion": f"{labels.get(st['stage'], st['name'])}→" for st in r["steps"]}
+    by = _("New vs existing customers") if args.by == "new_vs_existing" else column_name(args.by)
+    headers = {"segment": by, "deals": _("deals"), "won": _("won"), "lost": _("lost"),
                "win_rate": _("win rate"), **names}
+    for row, g in zip(rows, r["segments"]):
+        row["segment"] = segment_name(r["by"], g["segment"])  # the table in words; CSV keeps codes
     emit([{headers[k]: row[k] for k in keys} for row in rows], "table", [headers[k] for k in keys],
-         title=_("The funnel by {by}").format(by=args.by),
+         title=_("The funnel by {by}").format(by=by),
          footer=_("{best} best, {worst} worst conversion at the step (segments with 10 or more deals); "
                   "* fewer than 10 deals").format(best=BEST, worst=WORST))
     return 0

@@ -17,6 +17,7 @@ from __future__ import annotations
 from typing import Any, Iterable, Mapping
 
 from funnel_tui.domain.funnel import SMALL_SAMPLE
+from funnel_tui.i18n import _
 
 BY = ("source", "industry", "company_size", "owner", "new_vs_existing")
 NEW, EXISTING = "new", "existing"
@@ -94,3 +95,10 @@ def compare(by: str, summaries: Mapping[str, Mapping[str, Any]], *, owner: str |
         st.update(mark([(g["conversion"][st["stage"]], g["segment"]) for g in segments]))
     win = mark([(g["win_rate"], g["segment"]) for g in segments])
     return {"by": by, "owner": owner, "as_of": as_of, "steps": steps, "win_rate": win, "segments": segments}
+
+
+def segment_name(by: str, name: str) -> str:
+    """A segment as the rep reads it: new/existing in their language, the blank one named."""
+    if by == "new_vs_existing":
+        return {"new": _("new customer"), "existing": _("existing customer")}.get(name, name)
+    return name or _("(blank)")

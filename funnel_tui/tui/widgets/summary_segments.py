@@ -17,6 +17,7 @@ from textual.app import ComposeResult
 from textual.widgets import Select
 
 from funnel_tui.domain.funnel import SMALL_MARK, days_label, rate_label
+from funnel_tui.domain.segments import segment_name
 from funnel_tui.i18n import N_, _
 from funnel_tui.tui.widgets.summary_blocks import amount_text, localise
 from funnel_tui.tui.widgets.summary_panel import Choice, SummaryPanel, block, panel_table
@@ -40,12 +41,6 @@ def marked(c: dict[str, Any]) -> Text:
     elif c["worst"]:
         out.append(WORST, style="bold red")
     return out
-
-
-def segment_name(by: str, name: str) -> str:
-    if by == "new_vs_existing":
-        return {"new": _("new customer"), "existing": _("existing customer")}.get(name, name)
-    return name or _("(blank)")
 
 
 def segments_table(r: dict[str, Any]) -> Table:
