@@ -40,8 +40,7 @@ def read_chunks(records, parser, given, *, staged: bool, batch: int, estimate) -
     import pickle
     from itertools import islice
 
-    from funnel_tui.store.bulk_import import ImportRow, SeenInFile
-    from funnel_tui.store.bulk_rows import STAGED_COLUMNS, stage_chunk
+    from funnel_tui.store.staged import STAGED_COLUMNS, ImportRow, SeenInFile, stage_chunk
 
     first = True
     while True:

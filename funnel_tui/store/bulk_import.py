@@ -23,8 +23,15 @@ from funnel_tui.domain.validation import FollowUpDraft
 from funnel_tui.store import bulk_rows
 from funnel_tui.store.bulk_rows import STAGE_SCHEMA, StagedChunk, new_uids
 from funnel_tui.store.followups import add_follow_up, close_follow_ups
-from funnel_tui.store.history import apply_changes, deal_row, history_row, new_action, stamp_author
+from funnel_tui.store.history import (
+    apply_changes,
+    deal_row,
+    history_row,
+    new_action,
+    stamp_author,
+)
 from funnel_tui.store.scoring import ImportScoring, apply_scorecard, changes_to_score
+from funnel_tui.store.staged import ImportRow, SeenInFile  # noqa: F401 - the writer's names too
 from funnel_tui.store.tables import IN_CHUNK, D, F, H, sqlite_value, to_db
 
 # Columns an import may set on an existing deal (--update); identity and clocks of the
@@ -45,50 +52,11 @@ KEPT_DURING_IMPORT = frozenset({"ix_history_deal", "ix_history_path", "ix_histor
 
 
 @dataclass(slots=True)
-class ImportRow:
-    """One validated row: `deal` holds every deal column an insert needs.
-
-    `given` names the columns the file actually carried (only those are applied by an
-    update); `follow_up_at` is the open follow-up to create (aware UTC) or None.
-    """
-
-    line: int
-    deal: dict[str, Any]
-    given: frozenset[str]
-    follow_up_at: datetime | None = None
-
-
-@dataclass(slots=True)
 class Outcome:
     line: int
     kind: str  # inserted | updated | unchanged | duplicate | rejected
     detail: str = ""
     deal_id: int | None = None
-
-
-class SeenInFile:
-    """The file's rows that named a deal (uid or external_id), by line: a later row naming
-    the same deal is a duplicate of the first. Used per batch by add() and per chunk by the
-    import's reader, so both say the same thing."""
-
-    def __init__(self) -> None:
-        self._uid: dict[str, int] = {}
-        self._ext: dict[str, int] = {}
-
-    def clear(self) -> None:
-        self._uid.clear()
-        self._ext.clear()
-
-    def duplicate(self, line: int, uid: str | None, ext: str | None) -> str | None:
-        """Why the row on `line` repeats an earlier one, or None (and remember it)."""
-        earlier = (uid and self._uid.get(uid)) or (ext and self._ext.get(ext))
-        if earlier:
-            return f"same deal as line {earlier} of this file"
-        if uid:
-            self._uid[uid] = line
-        if ext:
-            self._ext[ext] = line
-        return None
 
 
 class DealImporter:

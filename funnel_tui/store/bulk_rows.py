@@ -12,9 +12,6 @@ Rows that go one by one are inserted with `insert_many`, their ids found by
 
 from __future__ import annotations
 
-import os
-import time
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from operator import itemgetter
 from typing import Any, Mapping, Sequence
@@ -22,81 +19,18 @@ from typing import Any, Mapping, Sequence
 from sqlalchemy import and_, func, insert, select
 from sqlalchemy.engine import Connection
 
-from funnel_tui.store.tables import DATETIME_COLUMNS, IN_CHUNK, UTC_TEXT, D, sqlite_value
+# The staged form of a chunk lives in staged.py (no SQLAlchemy: the reader, possibly forked
+# before SQLAlchemy loads, makes it); re-exported for the writer.
+from funnel_tui.store.staged import STAGED_COLUMNS, StagedChunk, new_uids, stage_chunk  # noqa: F401
+from funnel_tui.store.tables import (
+    DATETIME_COLUMNS,
+    IN_CHUNK,
+    UTC_TEXT,
+    D,
+    sqlite_value,
+)
 
 STAGE_SCHEMA = "import_stage"  # the in-memory schema an import attaches (Store.write(scratch=…))
-# What a validated import row (csv_import.RowParser) gives for a new deal, in table order;
-# id, updated_at, version, next_follow_up_at and deleted_at are the importer's to set.
-STAGED_COLUMNS: tuple[str, ...] = tuple(
-    c for c in D.columns.keys() if c not in ("id", "updated_at", "version", "next_follow_up_at", "deleted_at"))
-_STAGED_TIMES = frozenset(c for c in STAGED_COLUMNS if c in DATETIME_COLUMNS)
-
-
-def new_uids(n: int) -> list[str]:
-    """n new time-ordered UUIDs (version 7, RFC 9562) as text, ascending.
-
-    48 bits of Unix milliseconds, then 74 random bits (one urandom call), sorted: a big
-    import then appends to the uid index instead of writing all over it (random version-4
-    uids cost SQLite a B-tree descent to a different page per deal). The clock only orders
-    identifiers here; no rule of the product reads it.
-    """
-    if n <= 0:
-        return []
-    prefix = f"{time.time_ns() // 1_000_000 & 0xFFFF_FFFF_FFFF:012x}"
-    raw = os.urandom(10 * n).hex()
-    variant = "89ab89ab89ab89ab"  # the first hex digit of the 4th group: 10xx
-    return sorted(f"{prefix[:8]}-{prefix[8:]}-7{t[1:4]}-{variant[int(t[4], 16)]}{t[5:8]}-{t[8:]}"
-                  for t in (raw[i:i + 20] for i in range(0, 20 * n, 20)))
-
-
-@dataclass(slots=True)
-class StagedChunk:
-    """Validated new-deal rows in their stored form, column by column, for add_staged():
-    `columns` holds the columns whose values vary (line and uid always), `const` the
-    columns with one value throughout (an empty notes column, one currency). Plain lists
-    and values, so a forked reader can pickle it to the writer cheaply."""
-
-    columns: dict[str, list[Any]]
-    const: dict[str, Any]
-
-    def __len__(self) -> int:
-        return len(self.columns["line"])
-
-
-def stage_chunk(lines: Sequence[int], columns: Mapping[str, Sequence[Any]], follow: Sequence[Any],
-                cells: Sequence[bytes | None]) -> StagedChunk:
-    """Validated rows, given as columns (`columns[name][k]` for each of STAGED_COLUMNS, the
-    follow-up due, the pickled cells of rows that carry a uid or external_id, else
-    None), converted to their stored form (UTC text, ISO dates, ints). Rows without a uid
-    get a new one here. No database is touched: the forked reader runs this."""
-    n = len(lines)
-    uids = list(columns["uid"])
-    missing = [k for k, u in enumerate(uids) if not u]
-    for k, u in zip(missing, new_uids(len(missing))):
-        uids[k] = u
-    values: dict[str, Sequence[Any]] = {"line": list(lines), "cells": cells, "follow_up_at": follow,
-                                        **{c: columns[c] for c in STAGED_COLUMNS}, "uid": uids}
-    varying: dict[str, list[Any]] = {}
-    const: dict[str, Any] = {}
-    utc = timezone.utc
-    for name, col in values.items():
-        first = col[0] if n else None
-        # cells stays a column unless empty throughout: the writer reads it row by row.
-        single = name not in ("line", "uid") and (not n or col.count(first) == n) and \
-            (name != "cells" or first is None)
-        if single:
-            col = [first]
-        if name in _STAGED_TIMES or name == "follow_up_at":
-            # Stored form (tables.utc_text, inlined for the common UTC case: called per cell).
-            col = [v if v is None else v.isoformat(" ", "microseconds")[:26] if v.tzinfo is utc
-                   else sqlite_value(v) for v in col]
-        elif name == "expected_close":
-            col = [v if v is None else v.isoformat() for v in col]
-        if single:
-            const[name] = int(col[0]) if isinstance(col[0], bool) else col[0]
-        else:
-            varying[name] = col if isinstance(col, list) else list(col)
-    return StagedChunk(varying, const)
 
 
 # --- the writer, row by row: stored form straight to the driver ---------------------------

@@ -1,0 +1,136 @@
+"""Import rows in their stored form, made by the import's reader: the validated rows of a
+chunk (ImportRow, or a StagedChunk of columns for the bulk writer), new uids, and the
+file's repeats (SeenInFile).
+
+Standard library only: the reader may be a process forked before SQLAlchemy has loaded
+(exchange/import_early.py), and whatever it imports it pays for while the writer waits.
+The writer's side is bulk_rows.py and bulk_import.py, which re-export these names.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any, Mapping, Sequence
+
+from funnel_tui.store.times import utc_text
+
+# What a validated import row (csv_import.RowParser) gives for a new deal, in table order;
+# id, updated_at, version, next_follow_up_at and deleted_at are the importer's to set.
+# Spelled out here, not read off the table, so the reader needs no SQLAlchemy;
+# tests/test_import_staged.py holds it to the deal table's columns.
+STAGED_COLUMNS: tuple[str, ...] = (
+    "uid", "external_id", "customer", "title", "industry", "company_size", "contact_name", "contact_role",
+    "contact_phone", "contact_email", "source", "lead_score", "owner", "stage", "status", "amount", "currency",
+    "probability", "probability_custom", "expected_close", "risk_level", "risk_note", "mitigation", "budget",
+    "decision_chain", "pain_points", "competitors", "lost_reason", "notes", "created_at", "stage_entered_at",
+    "last_contact_at", "closed_at", "search_key")
+_STAGED_TIMES = frozenset({"created_at", "stage_entered_at", "last_contact_at", "closed_at"})
+
+
+def new_uids(n: int) -> list[str]:
+    """n new time-ordered UUIDs (version 7, RFC 9562) as text, ascending.
+
+    48 bits of Unix milliseconds, then 74 random bits (one urandom call), sorted: a big
+    import then appends to the uid index instead of writing all over it (random version-4
+    uids cost SQLite a B-tree descent to a different page per deal). The clock only orders
+    identifiers here; no rule of the product reads it.
+    """
+    if n <= 0:
+        return []
+    prefix = f"{time.time_ns() // 1_000_000 & 0xFFFF_FFFF_FFFF:012x}"
+    raw = os.urandom(10 * n).hex()
+    variant = "89ab89ab89ab89ab"  # the first hex digit of the 4th group: 10xx
+    return sorted(f"{prefix[:8]}-{prefix[8:]}-7{t[1:4]}-{variant[int(t[4], 16)]}{t[5:8]}-{t[8:]}"
+                  for t in (raw[i:i + 20] for i in range(0, 20 * n, 20)))
+
+
+@dataclass(slots=True)
+class StagedChunk:
+    """Validated new-deal rows in their stored form, column by column, for add_staged():
+    `columns` holds the columns whose values vary (line and uid always), `const` the
+    columns with one value throughout (an empty notes column, one currency). Plain lists
+    and values, so a forked reader can pickle it to the writer cheaply."""
+
+    columns: dict[str, list[Any]]
+    const: dict[str, Any]
+
+    def __len__(self) -> int:
+        return len(self.columns["line"])
+
+
+def stage_chunk(lines: Sequence[int], columns: Mapping[str, Sequence[Any]], follow: Sequence[Any],
+                cells: Sequence[bytes | None]) -> StagedChunk:
+    """Validated rows, given as columns (`columns[name][k]` for each of STAGED_COLUMNS, the
+    follow-up due, the pickled cells of rows that carry a uid or external_id, else
+    None), converted to their stored form (UTC text, ISO dates, ints). Rows without a uid
+    get a new one here. No database is touched: the forked reader runs this."""
+    n = len(lines)
+    uids = list(columns["uid"])
+    missing = [k for k, u in enumerate(uids) if not u]
+    for k, u in zip(missing, new_uids(len(missing))):
+        uids[k] = u
+    values: dict[str, Sequence[Any]] = {"line": list(lines), "cells": cells, "follow_up_at": follow,
+                                        **{c: columns[c] for c in STAGED_COLUMNS}, "uid": uids}
+    varying: dict[str, list[Any]] = {}
+    const: dict[str, Any] = {}
+    utc = timezone.utc
+    for name, col in values.items():
+        first = col[0] if n else None
+        # cells stays a column unless empty throughout: the writer reads it row by row.
+        single = name not in ("line", "uid") and (not n or col.count(first) == n) and \
+            (name != "cells" or first is None)
+        if single:
+            col = [first]
+        if name in _STAGED_TIMES or name == "follow_up_at":
+            # Stored form (tables.utc_text, inlined for the common UTC case: called per cell).
+            col = [v if v is None else v.isoformat(" ", "microseconds")[:26] if v.tzinfo is utc
+                   else utc_text(v) for v in col]
+        elif name == "expected_close":
+            col = [v if v is None else v.isoformat() for v in col]
+        if single:
+            const[name] = int(col[0]) if isinstance(col[0], bool) else col[0]
+        else:
+            varying[name] = col if isinstance(col, list) else list(col)
+    return StagedChunk(varying, const)
+
+
+@dataclass(slots=True)
+class ImportRow:
+    """One validated row: `deal` holds every deal column an insert needs.
+
+    `given` names the columns the file actually carried (only those are applied by an
+    update); `follow_up_at` is the open follow-up to create (aware UTC) or None.
+    """
+
+    line: int
+    deal: dict[str, Any]
+    given: frozenset[str]
+    follow_up_at: datetime | None = None
+
+
+class SeenInFile:
+    """The file's rows that named a deal (uid or external_id), by line: a later row naming
+    the same deal is a duplicate of the first. Used per batch by add() and per chunk by the
+    import's reader, so both say the same thing."""
+
+    def __init__(self) -> None:
+        self._uid: dict[str, int] = {}
+        self._ext: dict[str, int] = {}
+
+    def clear(self) -> None:
+        self._uid.clear()
+        self._ext.clear()
+
+    def duplicate(self, line: int, uid: str | None, ext: str | None) -> str | None:
+        """Why the row on `line` repeats an earlier one, or None (and remember it)."""
+        earlier = (uid and self._uid.get(uid)) or (ext and self._ext.get(ext))
+        if earlier:
+            return f"same deal as line {earlier} of this file"
+        if uid:
+            self._uid[uid] = line
+        if ext:
+            self._ext[ext] = line
+        return None

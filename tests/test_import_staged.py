@@ -1,0 +1,33 @@
+"""store/staged.py: the reader's half of an import, without SQLAlchemy.
+
+Its column list is spelled out (so a reader forked before SQLAlchemy loads can stage rows);
+these tests hold it to the deal table, and prove the reading path loads no SQLAlchemy.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from funnel_tui.store import staged
+from funnel_tui.store.tables import DATETIME_COLUMNS, D
+
+
+def test_staged_columns_are_the_deal_table_in_order():
+    theirs = ("id", "updated_at", "version", "next_follow_up_at", "deleted_at")
+    assert staged.STAGED_COLUMNS == tuple(c for c in D.columns.keys() if c not in theirs)
+
+
+def test_staged_times_are_the_time_columns_staged():
+    assert staged._STAGED_TIMES == frozenset(c for c in staged.STAGED_COLUMNS if c in DATETIME_COLUMNS)
+
+
+def test_the_reading_path_loads_no_sqlalchemy():
+    code = ("import sys\n"
+            "from funnel_tui.exchange.import_chunks import read_chunks, forked\n"
+            "from funnel_tui.exchange.import_rows import RowParser\n"
+            "from funnel_tui.exchange.reading import plan_import\n"
+            "import funnel_tui.store.staged\n"
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('sqlalchemy', 'sqlmodel')))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
