@@ -140,6 +140,7 @@ class ForkedReader:
         import threading
 
         r, w = os.pipe()
+        _widen(w)
         self.pid = os.fork()
         if self.pid == 0:
             _child(produce, r, w)  # never returns
@@ -202,6 +203,24 @@ class ForkedReader:
                 except queue.Empty:
                     pass
         os.waitpid(self.pid, 0)
+
+
+PIPE_BYTES = 1 << 20  # Linux's pipe-max-size for anyone (the default pipe holds 64 KiB)
+
+
+def _widen(fd: int) -> None:
+    """Give the pipe room for a whole chunk (~0.75 MiB), where Linux allows it.
+
+    The pump thread needs the GIL for every read, and the writer's Python holds it for up to
+    a switch interval (5 ms) at a time: through a 64 KiB pipe a chunk took a dozen such
+    waits, and the reader spent them blocked. With room for a chunk the reader writes it
+    at once and goes on reading the file."""
+    import fcntl
+
+    try:
+        fcntl.fcntl(fd, getattr(fcntl, "F_SETPIPE_SZ", 1031), PIPE_BYTES)
+    except OSError:
+        pass  # a smaller limit (pipe-max-size, a user's pipe quota): the default stays
 
 
 def _child(produce, r: int, w: int) -> None:
