@@ -158,7 +158,7 @@ class ForkedReader:
         import pickle
 
         try:
-            with os.fdopen(r, "rb") as inp:
+            with os.fdopen(r, "rb", buffering=PIPE_BYTES) as inp:  # a chunk in a read or two
                 while True:
                     try:
                         item = pickle.load(inp)
@@ -212,9 +212,10 @@ def _widen(fd: int) -> None:
     """Give the pipe room for a whole chunk (~0.75 MiB), where Linux allows it.
 
     The pump thread needs the GIL for every read, and the writer's Python holds it for up to
-    a switch interval (5 ms) at a time: through a 64 KiB pipe a chunk took a dozen such
-    waits, and the reader spent them blocked. With room for a chunk the reader writes it
-    at once and goes on reading the file."""
+    a switch interval (5 ms) at a time: through a 64 KiB pipe, read 8 KiB at a time, a chunk
+    took dozens of such waits, and the reader spent them blocked. With room for a chunk,
+    and 1 MiB buffers on both ends, the reader writes it at once and goes on reading the
+    file, and the pump takes it in a read or two."""
     import fcntl
 
     try:
@@ -233,10 +234,12 @@ def _child(produce, r: int, w: int) -> None:
         os.close(r)
         gc.freeze()
         gc.disable()  # as importer._gc_paused, also for a reader forked before it (import_early)
-        with os.fdopen(w, "wb") as out:
+        # A chunk leaves in one write (into a pipe that holds it: _widen), as soon as it is read.
+        with os.fdopen(w, "wb", buffering=PIPE_BYTES) as out:
             try:
                 for item in produce():
                     pickle.dump(item, out, protocol=pickle.HIGHEST_PROTOCOL)
+                    out.flush()
                 pickle.dump("end", out)
             except Exception as exc:  # noqa: BLE001 - reported to the writer, which rolls back
                 pickle.dump(("failed", f"{type(exc).__name__}: {exc}"), out)
