@@ -251,7 +251,7 @@ class ImportPlan:
             column = columns[pc.index]
             bad: dict[Any, str] = {}
             read = pc.reader.read
-            many = getattr(pc.reader, "read_many", None)  # a date column: its common shape at once
+            many = getattr(pc.reader, "read_many", None)  # date and text columns: common shapes at once
             table, rest = many(set(column)) if many is not None else ({}, set(column))
             for cell in rest:
                 try:
