@@ -9,7 +9,7 @@ FieldError. Never a different value.
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -224,3 +224,16 @@ def test_a_text_column_read_at_once_reads_what_cell_by_cell_reads(name, cells):
     assert set(got) | set(rest) == cells and not set(got) & set(rest)
     for cell, value in got.items():
         assert value == col.read(cell) and type(value) is str
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.dates(min_value=date(1, 1, 1)), st.sampled_from(["", "x", "T09:00", " 09:00+08:00"]), st.sampled_from(ZONES))
+def test_a_day_column_read_at_once_reads_what_cell_by_cell_reads(day, junk, tz):
+    """DateColumn.read_many of a day column (expected close) gives read()'s days."""
+    text = day.isoformat()
+    cells = {text, text + junk, text.replace("-", "/"), text[:8] + "32", text[:5] + "13" + text[7:], "", "２０２４-01-01"}
+    col = DateColumn("expected_close", tz, "date")
+    got, rest = col.read_many(cells)
+    assert set(got) | set(rest) == cells and not set(got) & set(rest) and text in got
+    for cell, value in got.items():
+        assert value == col.read(cell) and type(value) is date
