@@ -80,7 +80,7 @@ def stage_chunk(lines: Sequence[int], columns: Mapping[str, Sequence[Any]], foll
     for name, col in values.items():
         first = col[0] if n else None
         # cells stays a column unless empty throughout: the writer reads it row by row.
-        single = name not in ("line", "uid") and (not n or col.count(first) == n) and \
+        single = name not in ("line", "uid") and (not n or (col[-1] == first and col.count(first) == n)) and \
             (name != "cells" or first is None)
         if single:
             col = [first]
