@@ -22,6 +22,7 @@ from funnel_tui.cli.common import (
     local_tz,
     now_utc,
     open_store,
+    resolve_db,
     safe,
 )
 from funnel_tui.i18n import _, ngettext
@@ -82,19 +83,24 @@ def run_import(args: argparse.Namespace) -> int:
         return _list_profiles(args)
     if not args.path:
         raise CliError(_("import: name the file to import (or --profiles to list the profiles)"))
-    store = open_store(args)
     options = _options(args)
-    if not args.owner:
-        ask_name_once(store)  # the first time only, and only on a terminal
-    owner = _owner(args, store)
+    now, tz = now_utc(), local_tz()
+    early = _early_reader(args, options, now, tz)
     try:
-        report = import_file(store, args.path, now=now_utc(), tz=local_tz(), dry_run=args.dry_run,
-                             on_error=args.on_error, update=args.update, owner=owner, options=options)
+        store = open_store(args)
+        if not args.owner:
+            ask_name_once(store)  # the first time only, and only on a terminal
+        owner = _owner(args, store)
+        report = import_file(store, args.path, now=now, tz=tz, dry_run=args.dry_run, on_error=args.on_error,
+                             update=args.update, owner=owner, options=options, early=early)
     except ImportFileError as exc:  # a full disk, a backup or rejected file that failed: exit 3
         raise CliError(str(exc), exit_code=getattr(exc, "exit_code", EXIT_ERROR)) from None
     except OSError as exc:
         raise CliError(_("import: cannot read {path}: {why}").format(
             path=safe(args.path), why=exc.strerror or type(exc).__name__)) from None
+    finally:
+        if early is not None:
+            early.reader.stop()  # the store refused, or the import is done: no reader outlives it
     saved = _save(args, report, options) if args.save_profile else None
     if getattr(args, "format", "table") == "json":
         json.dump({**asdict(report), "ok": report.ok, "saved_profile": saved}, sys.stdout,
@@ -109,6 +115,19 @@ def run_import(args: argparse.Namespace) -> int:
         print(f"funnel: {safe(report.rejected_file_error)}", file=sys.stderr)
         return EXIT_PARTLY
     return EXIT_OK if report.ok else EXIT_ERROR
+
+
+def _early_reader(args: argparse.Namespace, options: ImportOptions, now, tz):
+    """A big CSV's reader forked before the store opens (exchange/import_early.py), for a real
+    import into a SQLite file; None otherwise. The importer uses it only if it fits."""
+    if args.dry_run or (args.owner and args.owner.strip().casefold() == "me"):
+        return None  # --owner me is the store's to say
+    from funnel_tui.exchange.import_early import start
+    from funnel_tui.exchange.importer import BATCH
+    from funnel_tui.store.engine import sqlite_path
+
+    return start(args.path, sqlite_path(resolve_db(args)), options, owner=args.owner or None, now=now, tz=tz,
+                 batch=BATCH)
 
 
 def _options(args: argparse.Namespace) -> ImportOptions:

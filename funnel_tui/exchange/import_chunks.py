@@ -102,46 +102,56 @@ def read_chunks(records, parser, given, *, staged: bool, batch: int, estimate) -
 
 
 def forked(produce) -> Any:
-    """Run the generator `produce()` in a forked child and yield its items here.
+    """Run the generator `produce()` in a forked child and yield its items here (a
+    ForkedReader, started at the first item and stopped when this generator ends)."""
+    yield from drain(ForkedReader(produce))
+
+
+def drain(reader: "ForkedReader") -> Any:
+    """A ForkedReader's chunks, the reader stopped when this generator ends (closed early:
+    the child is killed)."""
+    try:
+        yield from reader.chunks()
+    finally:
+        reader.stop()
+
+
+class ForkedReader:
+    """The generator `produce()` run in a forked child, its items handed to this process.
 
     The child inherits the open file and parser as they are, reads and validates, and
-    pickles each chunk into a pipe; a thread here queues up to four chunks (then the
-    child's writes block, so memory stays flat). The child never touches the database:
+    pickles each chunk into a pipe; a thread here takes up to QUEUED chunks off it (then
+    the child's writes block, so memory stays flat). The child never touches a database:
     it freezes what existed before the fork (so no inherited connection is ever finalised
-    there) and leaves with os._exit. If this side stops early, the child is killed.
+    there) and leaves with os._exit. `stop()` kills a child that has not finished and
+    reaps it; it is safe to call twice, and runs at exit if nobody did (a reader started
+    before the store opened, whose command then failed: exchange/import_early.py).
     """
-    import gc
-    import pickle
-    import queue
-    import signal
-    import threading
 
-    r, w = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the reader
-        code = 0
-        try:
-            os.close(r)
-            gc.freeze()
-            with os.fdopen(w, "wb") as out:
-                try:
-                    for item in produce():
-                        pickle.dump(item, out, protocol=pickle.HIGHEST_PROTOCOL)
-                    pickle.dump("end", out)
-                except Exception as exc:  # noqa: BLE001 - reported to the writer, which rolls back
-                    pickle.dump(("failed", f"{type(exc).__name__}: {exc}"), out)
-                    code = 1
-        except BaseException:  # noqa: BLE001 - the writer went away (broken pipe) or Ctrl-C
-            code = 1
-        finally:
-            os._exit(code)
-    os.close(w)
-    # A thread here takes chunks off the pipe as soon as the reader has them, so the reader
-    # never waits for the writer to finish a chunk (a pipe holds 64 KiB, a chunk ~1 MiB).
-    # Reading the pipe and SQLite's work both release the GIL; the queue bounds memory.
-    chunks: queue.Queue = queue.Queue(maxsize=4)
+    QUEUED = 16  # ~16 chunks of 2000 rows: what an early reader gets ahead while the store opens
 
-    def pump() -> None:
+    def __init__(self, produce) -> None:
+        import atexit
+        import queue
+        import threading
+
+        r, w = os.pipe()
+        self.pid = os.fork()
+        if self.pid == 0:
+            _child(produce, r, w)  # never returns
+        os.close(w)
+        self._done = self._stopped = False
+        # A thread here takes chunks off the pipe as soon as the reader has them, so the reader
+        # never waits for the writer to finish a chunk (a pipe holds 64 KiB, a chunk ~1 MiB).
+        # Reading the pipe and SQLite's work both release the GIL; the queue bounds memory.
+        self._queue: queue.Queue = queue.Queue(maxsize=self.QUEUED)
+        self._thread = threading.Thread(target=self._pump, args=(r,), name="import-pipe", daemon=True)
+        self._thread.start()
+        atexit.register(self.stop)
+
+    def _pump(self, r: int) -> None:
+        import pickle
+
         try:
             with os.fdopen(r, "rb") as inp:
                 while True:
@@ -149,34 +159,66 @@ def forked(produce) -> Any:
                         item = pickle.load(inp)
                     except EOFError:
                         item = ("failed", "the file reader stopped unexpectedly")
-                    chunks.put(item)
+                    self._queue.put(item)
                     if not isinstance(item, Chunk):
                         return
         except BaseException as exc:  # noqa: BLE001 - handed to the writer, which rolls back
-            chunks.put(("failed", f"{type(exc).__name__}: {exc}"))
+            self._queue.put(("failed", f"{type(exc).__name__}: {exc}"))
 
-    thread = threading.Thread(target=pump, name="import-pipe", daemon=True)
-    thread.start()
-    done = False
-    try:
+    def chunks(self) -> Any:
+        """The child's chunks in order; ReaderFailed if it stopped before the end."""
         while True:
-            item = chunks.get()
+            item = self._queue.get()
             if item == "end":
-                done = True
+                self._done = True
                 return
             if isinstance(item, tuple):
                 raise ReaderFailed(_("import: reading the file failed ({why}); nothing was imported").format(
                     why=item[1]))
             yield item
-    finally:
-        if not done:
+
+    def stop(self) -> None:
+        """Kill the child unless it finished, let the pump see the pipe's end, reap the child."""
+        import atexit
+        import queue
+        import signal
+
+        if self._stopped:
+            return
+        self._stopped = True
+        atexit.unregister(self.stop)
+        if not self._done:
             try:
-                os.kill(pid, signal.SIGKILL)
+                os.kill(self.pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
-            while thread.is_alive():  # let the pump see the end of the pipe
+            while self._thread.is_alive():
                 try:
-                    chunks.get(timeout=0.1)
+                    self._queue.get(timeout=0.1)
                 except queue.Empty:
                     pass
-        os.waitpid(pid, 0)
+        os.waitpid(self.pid, 0)
+
+
+def _child(produce, r: int, w: int) -> None:
+    """The forked reader: every item of produce() pickled into `w`, then "end"."""
+    import gc
+    import pickle
+
+    code = 0
+    try:
+        os.close(r)
+        gc.freeze()
+        gc.disable()  # as importer._gc_paused, also for a reader forked before it (import_early)
+        with os.fdopen(w, "wb") as out:
+            try:
+                for item in produce():
+                    pickle.dump(item, out, protocol=pickle.HIGHEST_PROTOCOL)
+                pickle.dump("end", out)
+            except Exception as exc:  # noqa: BLE001 - reported to the writer, which rolls back
+                pickle.dump(("failed", f"{type(exc).__name__}: {exc}"), out)
+                code = 1
+    except BaseException:  # noqa: BLE001 - the writer went away (broken pipe) or Ctrl-C
+        code = 1
+    finally:
+        os._exit(code)

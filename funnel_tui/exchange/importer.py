@@ -22,14 +22,14 @@ from contextlib import closing, contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, tzinfo
 from pathlib import Path
-from typing import Any, Iterator, Mapping, Sequence
+from typing import Any, Callable, Iterator, Mapping, Sequence
 
 from funnel_tui.domain.dates import DEFAULT_TIME
 from funnel_tui.domain.import_counts import ImportCounts
 from funnel_tui.domain.stages import StageDef, find_stage
 from funnel_tui.domain.validation import validate_field
 from funnel_tui.exchange import profiles as P
-from funnel_tui.exchange.import_chunks import FORK_BYTES, forked, read_chunks
+from funnel_tui.exchange.import_chunks import FORK_BYTES, drain, forked, read_chunks
 from funnel_tui.exchange.import_read import ImportFileError
 from funnel_tui.exchange.import_rejected import RejectedFileError, RejectedWriter, rejected_path
 from funnel_tui.exchange.import_rows import RowParser
@@ -125,6 +125,16 @@ def _gc_paused() -> Iterator[None]:
             gc.enable()
 
 
+@contextmanager
+def _stopped_after(early: Any) -> Iterator[None]:
+    """An early reader (import_early) stopped when the import ends, however it ends."""
+    try:
+        yield
+    finally:
+        if early is not None:
+            early.reader.stop()
+
+
 def parse_stage_map(items: Sequence[str], stages: Sequence[StageDef]) -> dict[str, str]:
     """--stage-map OLD=NEW (repeatable) → {normalised OLD: stage key, or "lost"}."""
     out: dict[str, str] = {}
@@ -148,7 +158,12 @@ def plan_file(store: Any, path: str | Path, opts: ImportOptions, *, tz: tzinfo,
               speculative: bool = True) -> ImportPlan:
     """Open and plan `path` as the importer reads it (ImportFileError, ProfileUnclear or
     SavedProfileError say why it cannot be)."""
-    stages = store.stages()
+    return plan_stages(store.stages(), path, opts, tz=tz, speculative=speculative)
+
+
+def plan_stages(stages: Sequence[StageDef], path: str | Path, opts: ImportOptions, *, tz: tzinfo,
+                speculative: bool = True) -> ImportPlan:
+    """plan_file for the live stages `stages` (an early reader plans before the store opens)."""
     stage_map = parse_stage_map(opts.stage_map, stages)
     saved = opts.saved if opts.saved is not None else load_saved()[0]
     src = Path(path).expanduser()
@@ -164,6 +179,20 @@ def plan_file(store: Any, path: str | Path, opts: ImportOptions, *, tz: tzinfo,
         if isinstance(exc, ImportFileError):
             raise
         raise ImportFileError(str(exc)) from None
+
+
+def resolve_owner(owner: str | None, me: Callable[[], str | None]) -> str | None:
+    """The owner of rows that name none: --owner, checked, else the rep (`me()`)."""
+    return validate_field("owner", owner) if owner else me()
+
+
+def new_parser(plan: ImportPlan, stages: Sequence[StageDef], now: datetime, tz: tzinfo, owner: str | None,
+               opts: ImportOptions) -> RowParser:
+    """The reader of a planned file's rows (the currency of rows naming none: --currency,
+    else the profile's, else CNY)."""
+    currency = opts.currency or plan.match.profile.currency or "CNY"
+    return RowParser(plan, stages, now, tz, owner=owner, currency=currency,
+                     no_reason=_("not in the imported file"))
 
 
 def describe_plan(report: ImportReport, plan: ImportPlan) -> None:
@@ -199,6 +228,7 @@ def import_file(
     reader: str = "auto",
     options: ImportOptions | None = None,
     preview: int = 0,
+    early: Any = None,
 ) -> ImportReport:
     """Import one file; raises ImportFileError when it cannot be read at all.
 
@@ -209,7 +239,9 @@ def import_file(
     (DealImporter.add_staged). `reader`: "fork" reads and validates in a forked child while this
     process writes (two cores at work), "inline" does both here, "auto" forks for files of
     FORK_BYTES or more where fork is safe (Linux). `preview`: keep the first N accepted rows as
-    they would be stored (a dry run's, for the Import screen).
+    they would be stored (a dry run's, for the Import screen). `early`: a reader `funnel import`
+    forked before the store opened (import_early.start), used only if it fits what the store
+    says, else stopped.
     """
     from funnel_tui.store.backup import BackupError, backup_before
     from funnel_tui.store.bulk_import import DealImporter, ImportRow, Outcome
@@ -227,15 +259,16 @@ def import_file(
     src = Path(path).expanduser()
     report = ImportReport(str(src), dry_run=dry_run)
     stages = store.stages()
-    owner = validate_field("owner", owner) if owner else None
-    if owner is None:
-        owner = store.me() if hasattr(store, "me") else None  # deals without an owner are the rep's own
-    plan = plan_file(store, src, opts, tz=tz)
-    with plan:
+    # Deals without an owner are the rep's own.
+    owner = resolve_owner(owner, lambda: store.me() if hasattr(store, "me") else None)
+    if early is not None and (dry_run or reader == "inline" or store.engine.dialect.name != "sqlite" or not early.fits(
+            options=opts, stages=stages, owner=owner, now=now, tz=tz, batch=batch)):
+        early.cancel()  # it guessed otherwise than the store says: read the file anew
+        early = None
+    plan = early.plan if early is not None else plan_file(store, src, opts, tz=tz)
+    with plan, _stopped_after(early):
         describe_plan(report, plan)
-        currency = opts.currency or plan.match.profile.currency or "CNY"
-        parser = RowParser(plan, stages, now, tz, owner=owner, currency=currency,
-                           no_reason=_("not in the imported file"))
+        parser = early.parser if early is not None else new_parser(plan, stages, now, tz, owner, opts)
         report.owner_default, report.owner_column = owner, "owner" in plan.match.fields
         report.currency_default = parser.currency
         given = parser.given
@@ -289,7 +322,8 @@ def import_file(
         try:
             # closing(): on an error the forked reader is stopped at once, not when the
             # traceback that still holds this frame is freed.
-            with importer, _gc_paused(), closing(forked(produce) if fork else produce()) as chunks:
+            source = drain(early.reader) if early is not None else forked(produce) if fork else produce()
+            with importer, _gc_paused(), closing(source) as chunks:
                 expected = False
                 for chunk in chunks:
                     report.rows += chunk.rows
