@@ -42,8 +42,9 @@ def test_the_reading_path_loads_no_sqlalchemy():
 @given(st.datetimes(min_value=datetime(2, 1, 1), max_value=datetime(9999, 12, 30), timezones=st.sampled_from(
     [timezone.utc, timezone(timedelta(hours=8)), ZoneInfo("Asia/Shanghai")])))
 def test_staged_times_are_utc_text(moment):
-    """stage_chunk's quick stored form of a time is times.utc_text's."""
+    """stage_chunk's quick stored form of a time is times.utc_text's (a day: its ISO text)."""
     row = {c: [None] for c in staged.STAGED_COLUMNS}
-    row.update(uid=["u"], created_at=[moment])
+    row.update(uid=["u"], created_at=[moment], expected_close=[moment.date()])
     got = staged.stage_chunk([2], row, [moment], [None])
     assert got.const["created_at"] == got.const["follow_up_at"] == utc_text(moment)
+    assert got.const["expected_close"] == moment.date().isoformat()

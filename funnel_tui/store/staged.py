@@ -89,8 +89,9 @@ def stage_chunk(lines: Sequence[int], columns: Mapping[str, Sequence[Any]], foll
             # fields, half the cost of isoformat: called per cell).
             col = [v if v is None else UTC_TEXT % (v.year, v.month, v.day, v.hour, v.minute, v.second, v.microsecond)
                    if v.tzinfo is utc else utc_text(v) for v in col]
-        elif name == "expected_close":
-            col = [v if v is None else v.isoformat() for v in col]
+        elif name == "expected_close":  # a few hundred distinct days: each written once
+            days: dict[Any, str | None] = {None: None}
+            col = [days[v] if v in days else days.setdefault(v, v.isoformat()) for v in col]
         if single:
             const[name] = int(col[0]) if isinstance(col[0], bool) else col[0]
         else:
