@@ -228,7 +228,7 @@ class ImportPlan:
 
     def _columns(self, rows: Sequence[Sequence[Cell]]) -> list[tuple]:
         width = len(self.table.header)
-        if _ragged(rows, width):
+        if rows and set(map(len, rows)) != {width}:  # a ragged row (one pass in C, not a loop per row)
             rows = [list(row[:width]) + [None] * (width - len(row)) for row in rows]
         return list(zip(*rows)) if rows else [()] * width
 
@@ -280,7 +280,7 @@ class ImportPlan:
                 clashes.append(key)
             else:
                 values[key] = got
-        if _ragged(rows, width):
+        if rows and set(map(len, rows)) != {width}:
             for k, row in enumerate(rows):
                 if len(row) != width:
                     errors.setdefault(k, []).insert(0, f"{len(row)} cells but the header has {width} (ragged row)")
@@ -355,11 +355,6 @@ class ImportPlan:
 
 
 _UNSETTLED = object()
-
-
-def _ragged(rows: Sequence[Sequence[Cell]], width: int) -> bool:
-    """Whether any row has other than `width` cells (asked of every chunk: no loop in Python)."""
-    return bool(rows) and set(map(len, rows)) != {width}
 
 
 @dataclass(frozen=True, slots=True)
