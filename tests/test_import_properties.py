@@ -9,16 +9,18 @@ FieldError. Never a different value.
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from funnel_tui.domain.validation import FieldError
+from funnel_tui.domain.validation import TEXT_FIELDS, FieldError, validate_field
 from funnel_tui.exchange.amounts import AmountColumn
 from funnel_tui.exchange.calendar_dates import DateColumn
+from funnel_tui.exchange.import_rows import CleanText
+from funnel_tui.exchange.reading import ExternalIdReader, TextReader
 
 GROUPS = {"point": ["", ",", " ", "\u00a0", "\u202f", "'"], "comma": ["", ".", " ", "\u00a0", "\u202f"]}
 CODES = ["USD", "EUR", "CNY", "JPY", "GBP"]
@@ -206,3 +208,32 @@ def test_a_date_column_read_at_once_reads_what_cell_by_cell_reads(moment, offset
     for cell, value in got.items():
         assert value == col.read(cell) and value.tzinfo is timezone.utc
     assert text in got or sep != "T" or len(text) != 25
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from(sorted(TEXT_FIELDS)), st.sets(
+    st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=30) | st.sampled_from(
+        ["  Acme  ", "a@b.co", " 华信\n科技 ", "e\u0301", "x\u200by", "'=1+1", "'Acme", "\t=1", "a\u3000b", "x" * 300]),
+    max_size=8))
+def test_a_text_column_read_at_once_reads_what_cell_by_cell_reads(name, cells):
+    """CleanText.read_many (the import's loop over a text column) gives read()'s values, and
+    leaves every cell it does not read itself to read()."""
+    col = CleanText(ExternalIdReader("x:") if name == "external_id" else TextReader(name), name,
+                    lambda field, text: validate_field(field, text))
+    got, rest = col.read_many(cells)
+    assert set(got) | set(rest) == cells and not set(got) & set(rest)
+    for cell, value in got.items():
+        assert value == col.read(cell) and type(value) is str
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.dates(min_value=date(1, 1, 1)), st.sampled_from(["", "x", "T09:00", " 09:00+08:00"]), st.sampled_from(ZONES))
+def test_a_day_column_read_at_once_reads_what_cell_by_cell_reads(day, junk, tz):
+    """DateColumn.read_many of a day column (expected close) gives read()'s days."""
+    text = day.isoformat()
+    cells = {text, text + junk, text.replace("-", "/"), text[:8] + "32", text[:5] + "13" + text[7:], "", "２０２４-01-01"}
+    col = DateColumn("expected_close", tz, "date")
+    got, rest = col.read_many(cells)
+    assert set(got) | set(rest) == cells and not set(got) & set(rest) and text in got
+    for cell, value in got.items():
+        assert value == col.read(cell) and type(value) is date

@@ -8,8 +8,14 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+from hypothesis import given
+from hypothesis import strategies as st
 
 from funnel_tui.store import staged
+from funnel_tui.store.times import utc_text
 from funnel_tui.store.tables import DATETIME_COLUMNS, D
 
 
@@ -31,3 +37,14 @@ def test_the_reading_path_loads_no_sqlalchemy():
             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('sqlalchemy', 'sqlmodel')))\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+@given(st.datetimes(min_value=datetime(2, 1, 1), max_value=datetime(9999, 12, 30), timezones=st.sampled_from(
+    [timezone.utc, timezone(timedelta(hours=8)), ZoneInfo("Asia/Shanghai")])))
+def test_staged_times_are_utc_text(moment):
+    """stage_chunk's quick stored form of a time is times.utc_text's (a day: its ISO text)."""
+    row = {c: [None] for c in staged.STAGED_COLUMNS}
+    row.update(uid=["u"], created_at=[moment], expected_close=[moment.date()])
+    got = staged.stage_chunk([2], row, [moment], [None])
+    assert got.const["created_at"] == got.const["follow_up_at"] == utc_text(moment)
+    assert got.const["expected_close"] == moment.date().isoformat()

@@ -333,3 +333,13 @@ def test_pypinyin_is_imported_only_to_build_keys():
                           env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"})
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.split() == ["False", "True"]
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.tuples(*[st.none() | st.text(alphabet=_ALPHABET + list("曾单 "), max_size=8)] * 3), max_size=6))
+def test_search_keys_of_columns_are_each_deals_key(rows):
+    """deal_search_keys (the import's, per chunk) gives deal_search_key row by row."""
+    from funnel_tui.domain.pinyin import deal_search_keys
+
+    columns = [list(c) for c in zip(*rows)] or [[], [], []]
+    assert deal_search_keys(*columns) == [deal_search_key(*row) for row in rows]

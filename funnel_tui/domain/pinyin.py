@@ -46,12 +46,14 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import repeat
 
 __all__ = [
     "KEY_VERSION",
     "FieldKeys",
     "SearchQuery",
     "deal_search_key",
+    "deal_search_keys",
     "field_keys",
     "fold",
     "matches",
@@ -204,6 +206,15 @@ def search_key(*fields: FieldKeys) -> str:
 def deal_search_key(customer: str | None, title: str | None, contact_name: str | None) -> str:
     """What a deal stores in its search-key column: customer, title and contact."""
     return RS.join((_record(customer or ""), _record(title or ""), _record(contact_name or "", True)))
+
+
+def deal_search_keys(customers: Sequence[str | None], titles: Sequence[str | None],
+                     contacts: Sequence[str | None]) -> list[str]:
+    """deal_search_key of whole columns at once (the import's reader: a chunk of deals)."""
+    customers, titles, contacts = ([t or "" for t in col] if None in col else col
+                                   for col in (customers, titles, contacts))
+    return list(map(RS.join, zip(map(_record, customers), map(_record, titles),
+                                 map(_record, contacts, repeat(True)))))
 
 
 @lru_cache(maxsize=4096)

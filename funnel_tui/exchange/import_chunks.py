@@ -48,19 +48,15 @@ def read_chunks(records, parser, given, *, staged: bool, batch: int, estimate) -
         if not recs:
             break
         chunk = Chunk(rows=len(recs))
-        good = []
-        for rec in recs:
-            if rec.error:
-                chunk.rejected.append((rec.line, rec.cells, rec.error))
-            else:
-                good.append(rec)
+        good = [rec for rec in recs if not rec.error]
+        if len(good) != len(recs):
+            chunk.rejected = [(rec.line, rec.cells, rec.error) for rec in recs if rec.error]
         parsed = parser.parse_columns([rec.cells for rec in good])
-        keep = []
-        for k, reason in enumerate(parsed.reasons):
-            if reason is None:
-                keep.append(k)
-            else:
-                chunk.rejected.append((good[k].line, good[k].cells, reason))
+        reasons = parsed.reasons
+        keep = [k for k, reason in enumerate(reasons) if reason is None]
+        if len(keep) != len(good):
+            chunk.rejected += [(good[k].line, good[k].cells, reason) for k, reason in enumerate(reasons)
+                               if reason is not None]
         chunk.rejected.sort(key=lambda r: r[0])  # in file order, as the rep reads them
         columns = parsed.columns
         if not staged:

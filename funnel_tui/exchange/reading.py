@@ -228,7 +228,7 @@ class ImportPlan:
 
     def _columns(self, rows: Sequence[Sequence[Cell]]) -> list[tuple]:
         width = len(self.table.header)
-        if any(len(row) != width for row in rows):
+        if rows and set(map(len, rows)) != {width}:  # a ragged row (one pass in C, not a loop per row)
             rows = [list(row[:width]) + [None] * (width - len(row)) for row in rows]
         return list(zip(*rows)) if rows else [()] * width
 
@@ -251,7 +251,7 @@ class ImportPlan:
             column = columns[pc.index]
             bad: dict[Any, str] = {}
             read = pc.reader.read
-            many = getattr(pc.reader, "read_many", None)  # a date column: its common shape at once
+            many = getattr(pc.reader, "read_many", None)  # date and text columns: common shapes at once
             table, rest = many(set(column)) if many is not None else ({}, set(column))
             for cell in rest:
                 try:
@@ -280,9 +280,10 @@ class ImportPlan:
                 clashes.append(key)
             else:
                 values[key] = got
-        for k, row in enumerate(rows):
-            if len(row) != width:
-                errors.setdefault(k, []).insert(0, f"{len(row)} cells but the header has {width} (ragged row)")
+        if rows and set(map(len, rows)) != {width}:
+            for k, row in enumerate(rows):
+                if len(row) != width:
+                    errors.setdefault(k, []).insert(0, f"{len(row)} cells but the header has {width} (ragged row)")
         out = ReadColumns(values, reasons, rounded, unknown)
         if rounded:
             out.rounded_rows = rounded_rows
