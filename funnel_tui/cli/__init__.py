@@ -135,29 +135,7 @@ def _command_word(argv: Sequence[str]) -> str | None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """The `funnel` command (argv None: this process's own arguments, and the process ends
-    when it returns), or one run of it inside another program (argv given: tests)."""
-    code = _run(list(sys.argv[1:] if argv is None else argv))
-    if argv is None:
-        _leave()
-    return code
-
-
-def _leave() -> None:
-    """The `funnel` process is about to exit: close its databases now, then spare it Python's
-    last collection, which walks every object SQLAlchemy and the rest made (~0.3 s for each
-    command that opens the store). gc.freeze() takes them out of that collection, and the OS
-    takes back the memory. The databases are closed first because that collection is also
-    what closed connections caught in reference cycles."""
-    import gc
-
-    engine = sys.modules.get("funnel_tui.store.engine")  # never imported: nothing to close
-    if engine is not None:
-        engine.dispose_all()
-    gc.freeze()
-
-
-def _run(argv: list[str]) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
     # The language before the parser: its help (and argparse's own words) are read as it is built.
     choose_language(argv)
     argparse_words.install()

@@ -12,7 +12,6 @@ SQLite is tuned for safety first (DESIGN §5, §10):
 from __future__ import annotations
 
 import os
-import weakref
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -21,8 +20,6 @@ if TYPE_CHECKING:
 
 BUSY_TIMEOUT_MS = 5000
 WRITE_OPTION = "funnel_write"
-# Every engine this process made, for dispose_all when the `funnel` process ends.
-_MADE: "weakref.WeakSet[Engine]" = weakref.WeakSet()
 
 
 def is_url(target: str) -> bool:
@@ -70,9 +67,7 @@ def create_engine_for(target: str | Path, *, read_only: bool = False, immutable:
         # connection settings live with the rest of team mode.
         from funnel_tui.store.pg_engine import create_pg_engine
 
-        engine = create_pg_engine(str(target), read_only=read_only)
-        _MADE.add(engine)
-        return engine
+        return create_pg_engine(str(target), read_only=read_only)
 
     if path.exists() is False and read_only:
         raise FileNotFoundError(path)
@@ -114,16 +109,7 @@ def create_engine_for(target: str | Path, *, read_only: bool = False, immutable:
 
     if not read_only:
         _secure_new_file(path)
-    _MADE.add(engine)
     return engine
-
-
-def dispose_all() -> None:
-    """Close the pooled connections of every engine this process made: the `funnel` process
-    is ending (cli.main). Closing the last connection to an SQLite file folds its -wal into
-    the file and removes it, as the next process expects to find it."""
-    for engine in list(_MADE):
-        engine.dispose()
 
 
 def keep_wal_in_place(engine: "Engine", path: Path) -> None:
