@@ -92,7 +92,7 @@ def read_chunks(records, parser, given, *, staged: bool, batch: int, estimate) -
                     pick = lambda col: [col[k] for k in at]  # noqa: E731
                 chunk.staged = stage_chunk(
                     [good[k].line for k in keep], {c: pick(columns[c]) for c in STAGED_COLUMNS},
-                    pick(parsed.follow), pick(cells))
+                    pick(parsed.follow), pick(cells), parsed.stored_times)
         if first:
             chunk.estimate = estimate(len(recs))
             first = False

@@ -49,6 +49,7 @@ class ParsedRows:
     columns: dict[str, list[Any]]
     follow: list[Any]
     reasons: list[str | None]
+    stored_times: dict | None = None  # {moment: its stored text} for some moments (stage_chunk)
 
 
 def check_columns(plan: ImportPlan) -> None:
@@ -229,7 +230,9 @@ class RowParser:
         for name, times in read.unknown_stages.items():
             self.unknown_stages[name] = self.unknown_stages.get(name, 0) + times
         self.rounded += sum(1 for k in read.rounded_rows if read.reasons[k] is None)
-        return self._complete_columns(read.values, list(read.reasons), len(rows))
+        parsed = self._complete_columns(read.values, list(read.reasons), len(rows))
+        parsed.stored_times = read.stored_times
+        return parsed
 
     def _complete_columns(self, raw: dict[str, list[Any]], reasons: list[str | None], n: int) -> ParsedRows:
         """Fill defaults and apply the deal invariants over whole columns; the first rule a

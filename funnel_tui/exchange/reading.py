@@ -175,6 +175,7 @@ class ReadColumns:
     rounded_probabilities: int = 0
     unknown_stages: dict[str, int] = field(default_factory=dict)
     rounded_rows: list[int] = field(default_factory=list)  # rows whose probability was rounded
+    stored_times: dict = field(default_factory=dict)  # {moment: stored text}, DateColumn.read_many
 
 
 @dataclass
@@ -247,12 +248,16 @@ class ImportPlan:
         unknown: dict[str, int] = {}
         clashes: list[str] = []
         columns = self._columns(rows)
+        stored: dict = {}
         for pc in self.columns:
             column = columns[pc.index]
             bad: dict[Any, str] = {}
             read = pc.reader.read
             many = getattr(pc.reader, "read_many", None)  # date and text columns: common shapes at once
-            table, rest = many(set(column)) if many is not None else ({}, set(column))
+            if type(pc.reader) is DateColumn:
+                table, rest = many(set(column), stored)
+            else:
+                table, rest = many(set(column)) if many is not None else ({}, set(column))
             for cell in rest:
                 try:
                     table[cell] = read(cell)
@@ -284,7 +289,7 @@ class ImportPlan:
             for k, row in enumerate(rows):
                 if len(row) != width:
                     errors.setdefault(k, []).insert(0, f"{len(row)} cells but the header has {width} (ragged row)")
-        out = ReadColumns(values, reasons, rounded, unknown)
+        out = ReadColumns(values, reasons, rounded, unknown, stored_times=stored)
         if rounded:
             out.rounded_rows = rounded_rows
         self._settle(out, errors, clashes, split_close)
