@@ -63,8 +63,8 @@ def _read(column: DateColumn, texts: list[str]) -> tuple[list, dict]:
 def test_stored_text_is_utc_text_of_the_value_read(texts, zone, want):
     column = DateColumn("created_at", zone, want)
     values, stored = _read(column, texts)
-    for moment, text in stored.items():
-        assert text == utc_text(moment)
+    for key, (moment, text) in stored.items():
+        assert key == id(moment) and text == utc_text(moment)
     if want == "date":
         assert not stored
         return
@@ -89,8 +89,12 @@ def test_stored_text_is_utc_text_of_the_value_read(texts, zone, want):
 def test_our_exports_utc_shape_is_cut_from_the_cell():
     texts = ["2025-08-11T14:27:35+00:00", "2024-02-29T23:59:59+00:00", "2025-08-11T22:27:35+08:00"]
     values, stored = _read(DateColumn("created_at", ZoneInfo("Asia/Shanghai")), texts)
-    assert stored == {values[0]: "2025-08-11 14:27:35.000000", values[1]: "2024-02-29 23:59:59.000000"}
-    assert values[2] == values[0]  # the same moment: its stored text is the same, found by value
+    assert sorted(text for _, text in stored.values()) == ["2024-02-29 23:59:59.000000", "2025-08-11 14:27:35.000000"]
+    assert values[2] == values[0]  # the same moment, another object: formatted, to the same text
+    row = {c: [None] * 3 for c in staged.STAGED_COLUMNS}
+    row.update(uid=["u"] * 3, created_at=values)
+    got = staged.stage_chunk([2, 3, 4], row, values, [None] * 3, stored)
+    assert got.columns["created_at"] == [utc_text(v) for v in values]
 
 
 def test_every_one_character_edit_of_the_utc_shape():
@@ -107,8 +111,8 @@ def test_every_one_character_edit_of_the_utc_shape():
     for zone in ZONES:
         values, stored = _read(DateColumn("created_at", zone), texts)
         assert len(stored) >= len(bases)
-        for moment, text in stored.items():
-            assert text == utc_text(moment)
+        for key, (moment, text) in stored.items():
+            assert key == id(moment) and text == utc_text(moment)
         row = {c: [None] * len(texts) for c in staged.STAGED_COLUMNS}
         row.update(uid=["u"] * len(texts), created_at=values)
         got = staged.stage_chunk(list(range(len(texts))), row, values, [None] * len(texts), stored)

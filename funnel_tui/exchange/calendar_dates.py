@@ -46,6 +46,8 @@ _WEEKDAY = r"(?:(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?,?\s+)?"
 _MONTH_FIRST = re.compile(rf"^{_WEEKDAY}{_MONTH}\s+(\d{{1,2}})(?:st|nd|rd|th)?,?\s+(\d{{4}}){_TAIL}$")
 _DAY_FIRST = re.compile(rf"^{_WEEKDAY}(\d{{1,2}})(?:st|nd|rd|th)?[\s\-]+{_MONTH}[\s\-,]+(\d{{4}}|\d{{2}}){_TAIL}$")
 _SERIAL = re.compile(r"^(\d{5})(?:\.(\d+))?$")
+# Our export's UTC shape, one per line: its stored text is the same characters (utc_text).
+_UTC_LINES = re.compile(r"(?:[0-9]{4}-[0-9]{2}-[0-9]{2}T(?:[01][0-9]|2[0-3]):[0-9]{2}:[0-9]{2}\+00:00\n)*")
 
 
 class _Bad(ValueError):
@@ -161,6 +163,19 @@ def _serial(value: Decimal) -> Written:
     return Written({YMD: moment.date()}, clock, None, True)
 
 
+def _stored_texts(cells: list[str], moments: list[datetime], stored: dict) -> None:
+    """stored[id(m)] = (m, utc_text(m)) for the cells of our export's UTC shape and their
+    moments (read by fromisoformat): 2025-08-11T14:27:35+00:00 is stored as
+    2025-08-11 14:27:35.000000, made for all cells at once by two replaces over their lines."""
+    lines = "\n".join(cells) + "\n"
+    if _UTC_LINES.fullmatch(lines) is None:  # some other shape among them: only the ones that are
+        keep = [k for k, cell in enumerate(cells) if _UTC_LINES.fullmatch(cell + "\n")]
+        cells, moments = [cells[k] for k in keep], [moments[k] for k in keep]
+        lines = "\n".join(cells) + "\n"
+    texts = lines.replace("T", " ").replace("+00:00\n", ".000000\n").split("\n")
+    stored.update(zip(map(id, moments), zip(moments, texts)))
+
+
 @dataclass
 class DateColumn:
     """Reads one date column: `want` is "date" (expected close) or "moment" (an aware UTC
@@ -243,9 +258,10 @@ class DateColumn:
         (2024-03-15T15:16:00+08:00, 2024-03-15: what read() checks first) in one loop: ({cell: value},
         the cells left for read()). An import reads hundreds of thousands of timestamps.
 
-        `stored` (a moment column): gets {value: its stored text} for cells written in UTC
-        (2024-03-15T15:16:00+00:00), the text cut from the cell instead of formatted from the
-        value (store/staged.py stage_chunk); always what times.utc_text(value) gives."""
+        `stored` (a moment column): gets {id(value): (value, its stored text)} for cells written
+        in UTC (2024-03-15T15:16:00+00:00), the text cut from the cell instead of formatted from
+        the value (store/staged.py stage_chunk); always what times.utc_text(value) gives. Keyed
+        by id, holding the value: hashing an aware datetime costs more than formatting it."""
         self._frozen = True
         got: dict = {}
         rest: list = []
@@ -261,6 +277,8 @@ class DateColumn:
                 rest.append(cell)
             return got, rest
         parse, utc = datetime.fromisoformat, timezone.utc
+        utc_cells: list[str] = []
+        utc_moments: list[datetime] = []
         for cell in cells:
             if (type(cell) is str and len(cell) == 25 and cell[10] == "T" and cell[4] == cell[7] == "-"
                     and cell.isascii()):
@@ -271,16 +289,15 @@ class DateColumn:
                     continue
                 if moment.tzinfo is utc:
                     got[cell] = moment
-                    # fromisoformat took exactly these digits (a 25-character text with "+00:00" at
-                    # 19 and ":" at 13 and 16 has no other reading); hour 24 is left to utc_text.
-                    if stored is not None and cell[19:] == "+00:00" and cell[13] == cell[16] == ":" \
-                            and cell[11:13] < "24":
-                        stored[moment] = f"{cell[:10]} {cell[11:19]}.000000"
+                    utc_cells.append(cell)
+                    utc_moments.append(moment)
                     continue
                 if moment.tzinfo is not None:
                     got[cell] = moment.astimezone(utc)
                     continue
             rest.append(cell)
+        if stored is not None and utc_cells:
+            _stored_texts(utc_cells, utc_moments, stored)
         return got, rest
 
     def _iso(self, cell: str) -> date | datetime | None:

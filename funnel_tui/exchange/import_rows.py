@@ -49,7 +49,7 @@ class ParsedRows:
     columns: dict[str, list[Any]]
     follow: list[Any]
     reasons: list[str | None]
-    stored_times: dict | None = None  # {moment: its stored text} for some moments (stage_chunk)
+    stored_times: dict | None = None  # {id: (moment, its stored text)} for some moments (stage_chunk)
 
 
 def check_columns(plan: ImportPlan) -> None:

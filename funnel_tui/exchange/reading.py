@@ -175,7 +175,7 @@ class ReadColumns:
     rounded_probabilities: int = 0
     unknown_stages: dict[str, int] = field(default_factory=dict)
     rounded_rows: list[int] = field(default_factory=list)  # rows whose probability was rounded
-    stored_times: dict = field(default_factory=dict)  # {moment: stored text}, DateColumn.read_many
+    stored_times: dict = field(default_factory=dict)  # {id: (moment, stored text)}, DateColumn.read_many
 
 
 @dataclass

@@ -62,14 +62,15 @@ class StagedChunk:
 
 
 def stage_chunk(lines: Sequence[int], columns: Mapping[str, Sequence[Any]], follow: Sequence[Any],
-                cells: Sequence[bytes | None], stored: Mapping[datetime, str] | None = None) -> StagedChunk:
+                cells: Sequence[bytes | None], stored: Mapping[int, tuple[datetime, str]] | None = None) -> StagedChunk:
     """Validated rows, given as columns (`columns[name][k]` for each of STAGED_COLUMNS, the
     follow-up due, the pickled cells of rows that carry a uid or external_id, else
     None), converted to their stored form (UTC text, ISO dates, ints). Rows without a uid
     get a new one here. No database is touched: the forked reader runs this.
 
-    `stored`: {moment: utc_text(moment)} for moments the reader cut from their cell's text
-    (calendar_dates.DateColumn.read_many), looked up instead of formatted."""
+    `stored`: {id(moment): (moment, utc_text(moment))} for moments the reader cut from their
+    cell's text (calendar_dates.DateColumn.read_many), looked up instead of formatted; a
+    value is taken only for that very object (`is`), which the mapping keeps alive."""
     n = len(lines)
     uids = list(columns["uid"])
     missing = [k for k, u in enumerate(uids) if not u]
@@ -80,7 +81,7 @@ def stage_chunk(lines: Sequence[int], columns: Mapping[str, Sequence[Any]], foll
     varying: dict[str, list[Any]] = {}
     const: dict[str, Any] = {}
     utc = timezone.utc
-    known = (stored or {}).get  # None for None: a moment's key hash is cached on the object
+    known = (stored or {}).get
     for name, col in values.items():
         first = col[0] if n else None
         # cells stays a column unless empty throughout: the writer reads it row by row.
@@ -91,9 +92,9 @@ def stage_chunk(lines: Sequence[int], columns: Mapping[str, Sequence[Any]], foll
         if name in _STAGED_TIMES or name == "follow_up_at":
             # Stored form (times.utc_text; for the common UTC case its text %-formatted from the
             # fields, half the cost of isoformat: called per cell).
-            col = [known(v) or (v if v is None else UTC_TEXT % (v.year, v.month, v.day, v.hour, v.minute, v.second,
-                                                               v.microsecond) if v.tzinfo is utc else utc_text(v))
-                   for v in col]
+            col = [e[1] if (e := known(id(v))) is not None and e[0] is v else v if v is None else
+                   UTC_TEXT % (v.year, v.month, v.day, v.hour, v.minute, v.second, v.microsecond)
+                   if v.tzinfo is utc else utc_text(v) for v in col]
         elif name == "expected_close":  # a few hundred distinct days: each written once
             days: dict[Any, str | None] = {None: None}
             col = [days[v] if v in days else days.setdefault(v, v.isoformat()) for v in col]
