@@ -48,3 +48,19 @@ def test_staged_times_are_utc_text(moment):
     got = staged.stage_chunk([2], row, [moment], [None])
     assert got.const["created_at"] == got.const["follow_up_at"] == utc_text(moment)
     assert got.const["expected_close"] == moment.date().isoformat()
+
+
+def test_new_uids_keep_74_random_bits_and_fix_the_rest():
+    """Every one of the 74 random bits varies over 2000 uids; version 7 and variant 10 never do."""
+    import uuid
+
+    ints = [uuid.UUID(u).int for u in staged.new_uids(2000)]
+    low = (1 << 80) - 1
+    ones = zeros = 0
+    for i in ints:
+        ones |= i & low
+        zeros |= ~i & low
+    random_bits = (0xFFF << 64) | ((1 << 62) - 1)  # rand_a (12 bits), rand_b (62 bits)
+    assert ones & zeros == random_bits
+    assert all((i >> 76) & 0xF == 7 and (i >> 62) & 0b11 == 0b10 for i in ints)
+    assert len(set(ints)) == 2000 and ints == sorted(ints)
