@@ -2,8 +2,9 @@
 
     python -m bench.import_floor CSV DB     prints {"rows": N, "seconds": S} as JSON
 
-Reads and validates CSV exactly as `funnel import` does and stages every chunk first
-(not timed); then times the writer alone on those chunks: one BEGIN IMMEDIATE
+Reads and validates CSV exactly as `funnel import` does and stages every chunk first, in
+the import's own chunks of importer.BATCH rows (not timed); then times the writer alone on
+those chunks: one BEGIN IMMEDIATE
 transaction, the index drop, every INSERT … SELECT, the index rebuild and the commit
 (synchronous=FULL). What is left of `funnel import` beyond this is process start,
 reading and validating: `import rows/s ÷ floor rows/s` says how close to the floor it is.
@@ -23,7 +24,7 @@ def main(argv: list[str]) -> int:
     csv_path, db = Path(argv[0]), Path(argv[1])
     from funnel_tui.exchange.import_chunks import read_chunks
     from funnel_tui.exchange.import_rows import RowParser
-    from funnel_tui.exchange.importer import ImportOptions, plan_file
+    from funnel_tui.exchange.importer import BATCH, ImportOptions, plan_file
     from funnel_tui.store import Store
     from funnel_tui.store.bulk_import import DealImporter
 
@@ -32,7 +33,7 @@ def main(argv: list[str]) -> int:
     store = Store(db)
     with plan_file(store, csv_path, ImportOptions(saved=()), tz=timezone.utc) as plan:
         parser = RowParser(plan, store.stages(), now, timezone.utc)
-        chunks = [c for c in read_chunks(plan.table.records, parser, parser.given, staged=True, batch=5000,
+        chunks = [c for c in read_chunks(plan.table.records, parser, parser.given, staged=True, batch=BATCH,
                                          estimate=lambda n: 0) if c.staged is not None]
     rows = sum(len(c.staged) for c in chunks)
     started = time.perf_counter()

@@ -216,6 +216,28 @@ def test_import_refusals_speak_chinese(zh, funnel, tmp_path):
     assert r.code != 0 and "文件是空的" in r.out + r.err
 
 
+def test_import_row_reasons_and_duplicates_speak_chinese(zh, funnel, tmp_path):
+    """A row refused for its content, or skipped as a repeat, says why in Chinese too: in the
+    report and in the rejected-rows file (they were English whatever the language)."""
+    rows = tmp_path / "rows.csv"
+    rows.write_text("客户名称,阶段,状态,丢单原因,external_id\n"
+                    "东方制造,lead,,,pd:1\n"
+                    ",lead,,,\n"
+                    "华信科技,lead,lost,,\n"
+                    "重庆山城机电,lead,,,pd:1\n", encoding="utf-8")
+    r = funnel("import", str(rows))
+    text = r.out + r.err
+    assert "第 3 行：客户：必填" in text
+    assert "第 4 行：丢单原因：状态为丢单时必填" in text
+    assert "第 5 行：与本文件第 2 行是同一个商机" in text
+    r = funnel("import", str(rows))  # again: each good row is now a deal of the database
+    assert "第 2 行：已是商机 1" in r.out + r.err
+    rejected = (tmp_path / "rows.rejected.csv").read_text(encoding="utf-8-sig")
+    assert "客户：必填" in rejected and "状态为丢单时必填" in rejected
+    for english in ("is required", "same deal", "already deal"):
+        assert english not in text + r.out + r.err + rejected
+
+
 @pytest.mark.parametrize(("by", "title", "segment"), [("source", "线索来源", "（空）"),
                                                       ("new_vs_existing", "新客户与老客户", "新客户")])
 def test_segments_table_in_chinese_names_the_segment_and_the_stages(zh, filled, by, title, segment):

@@ -292,13 +292,14 @@ class RowParser:
             deal["lost_reason"] = [codes[r] if r in codes else codes.setdefault(r, LOST_REASON.canonical(r))
                                    for r in deal["lost_reason"]]
         lost_reason = deal["lost_reason"]
+        no_customer, no_reason = str(FieldError("customer", _("is required"))), _lost_without_reason()
         for k in range(n):
             if reasons[k] is not None:
                 continue
             if not customer[k]:
-                reasons[k] = "customer: is required"
+                reasons[k] = no_customer
             elif statuses[k] == "lost" and not lost_reason[k]:
-                reasons[k] = "lost_reason: is required when status is lost"
+                reasons[k] = no_reason
             elif uids[k] is not None:
                 try:
                     uids[k] = _check_uid(uids[k])
@@ -336,3 +337,9 @@ def _check_uid(text: str) -> str:
     except ValueError:
         raise RowRejected(_("uid: {text} is not a UUID (leave it empty for a new deal)").format(
             text=repr(text))) from None
+
+
+def _lost_without_reason() -> str:
+    """Why a lost row without a reason is refused, in the rep's language (the writer says the
+    same of an --update that would lose a deal without one)."""
+    return str(FieldError("lost_reason", _("is required when status is lost")))

@@ -19,7 +19,8 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.engine import Connection
 
 from funnel_tui.domain.import_counts import ImportCounts
-from funnel_tui.domain.validation import FollowUpDraft
+from funnel_tui.domain.validation import FieldError, FollowUpDraft
+from funnel_tui.i18n import _
 from funnel_tui.store import bulk_rows
 from funnel_tui.store.bulk_rows import STAGE_SCHEMA, StagedChunk, new_uids
 from funnel_tui.store.followups import add_follow_up, close_follow_ups
@@ -196,7 +197,7 @@ class DealImporter:
             if m_uid and m_ext and m_uid["id"] != m_ext["id"]:
                 self.counts.rejected += 1
                 outcomes.append(Outcome(row.line, "rejected",
-                                        f"uid matches deal {m_uid['id']} but external_id matches deal {m_ext['id']}"))
+                                        _("uid matches deal {a} but external_id matches deal {b}").format(a=m_uid["id"], b=m_ext["id"])))
                 continue
             match = m_uid or m_ext
             if match is None:
@@ -205,17 +206,17 @@ class DealImporter:
             if match["id"] >= self._first_new_id or match["id"] in self._updated:
                 self.counts.duplicates += 1
                 outcomes.append(Outcome(row.line, "duplicate",
-                                        f"same deal as an earlier row of this file (deal {match['id']})", match["id"]))
+                                        _("same deal as an earlier row of this file (deal {id})").format(id=match["id"]), match["id"]))
                 continue
             if match["deleted_at"] is not None:
                 self.counts.duplicates += 1
                 outcomes.append(Outcome(row.line, "duplicate",
-                                        f"deal {match['id']} (deleted; `funnel restore {match['id']}` first)",
+                                        _("deal {id} (deleted; `funnel restore {id}` first)").format(id=match["id"]),
                                         match["id"]))
                 continue
             if not self.update:
                 self.counts.duplicates += 1
-                outcomes.append(Outcome(row.line, "duplicate", f"already deal {match['id']}", match["id"]))
+                outcomes.append(Outcome(row.line, "duplicate", _("already deal {id}").format(id=match["id"]), match["id"]))
                 continue
             outcomes.append(self._update(match, row))
         outcomes.extend(self._insert(new))
@@ -311,7 +312,8 @@ class DealImporter:
                 changes["closed_at"] = d.get("closed_at") or self.at
         if status == "lost" and not changes.get("lost_reason", existing["lost_reason"]):
             self.counts.rejected += 1
-            return Outcome(row.line, "rejected", "lost_reason: is required when status is lost", existing["id"])
+            why = str(FieldError("lost_reason", _("is required when status is lost")))
+            return Outcome(row.line, "rejected", why, existing["id"])
         changes = {k: v for k, v in changes.items() if existing.get(k) != v}
         want_follow_up = row.follow_up_at is not None and status == "open"
         if want_follow_up:
@@ -323,7 +325,7 @@ class DealImporter:
             want_follow_up = not have
         if not changes and not want_follow_up:
             self.counts.unchanged += 1
-            return Outcome(row.line, "unchanged", f"deal {existing['id']} already has these values", existing["id"])
+            return Outcome(row.line, "unchanged", _("deal {id} already has these values").format(id=existing["id"]), existing["id"])
         self.counts.updated += 1
         self._updated.add(existing["id"])
         if self.dry_run:

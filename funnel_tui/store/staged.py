@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Mapping, Sequence
 
+from funnel_tui.i18n import _
 from funnel_tui.store.times import UTC_TEXT, utc_text
 
 # What a validated import row (csv_import.RowParser) gives for a new deal, in table order;
@@ -146,7 +147,7 @@ class SeenInFile:
         """Why the row on `line` repeats an earlier one, or None (and remember it)."""
         earlier = (uid and self._uid.get(uid)) or (ext and self._ext.get(ext))
         if earlier:
-            return f"same deal as line {earlier} of this file"
+            return _("same deal as line {line} of this file").format(line=earlier)
         if uid:
             self._uid[uid] = line
         if ext:
