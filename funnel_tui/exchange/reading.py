@@ -254,10 +254,8 @@ class ImportPlan:
             bad: dict[Any, str] = {}
             read = pc.reader.read
             many = getattr(pc.reader, "read_many", None)  # date and text columns: common shapes at once
-            if type(pc.reader) is DateColumn:
-                table, rest = many(set(column), stored)
-            else:
-                table, rest = many(set(column)) if many is not None else ({}, set(column))
+            args = (set(column), stored) if type(pc.reader) is DateColumn else (set(column),)  # stored: UTC times
+            table, rest = many(*args) if many is not None else ({}, args[0])
             for cell in rest:
                 try:
                     table[cell] = read(cell)
