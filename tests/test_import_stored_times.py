@@ -118,3 +118,18 @@ def test_every_one_character_edit_of_the_utc_shape():
         got = staged.stage_chunk(list(range(len(texts))), row, values, [None] * len(texts), stored)
         assert got.columns["created_at"] == got.columns["follow_up_at"] == [
             None if v is None else utc_text(v) for v in values]
+
+
+def test_read_columns_gives_stored_times_only_when_staging(tmp_path):
+    from funnel_tui.exchange.reading import ReadOptions, plan_import
+
+    path = tmp_path / "deals.csv"
+    path.write_text("customer,created_at\n华信,2025-08-11T14:27:35+00:00\n蓝海,2025-08-11T22:27:35+08:00\n",
+                    encoding="utf-8")
+    with plan_import(path, ReadOptions(tz=timezone.utc)) as plan:
+        rows = [rec.cells for rec in plan.table.records]
+        assert plan.read_columns(rows).stored_times == {}  # a dry run, the TUI: nothing to stage
+        plan.stage_times = True
+        read = plan.read_columns(rows)
+    first = read.values["created_at"][0]
+    assert read.stored_times == {id(first): (first, "2025-08-11 14:27:35.000000")}

@@ -43,6 +43,7 @@ def read_chunks(records, parser, given, *, staged: bool, batch: int, estimate) -
     from funnel_tui.store.staged import STAGED_COLUMNS, ImportRow, SeenInFile, stage_chunk
 
     first = True
+    parser.plan.stage_times = staged  # UTC times' stored text cut from the cell (reading.py)
     while True:
         recs = list(islice(records, batch))
         if not recs:

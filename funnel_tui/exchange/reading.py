@@ -185,6 +185,7 @@ class ImportPlan:
     columns: list[PlannedColumn]
     opts: ReadOptions
     notes: list[str] = field(default_factory=list)
+    stage_times: bool = False  # read_columns gives stored_times (only stage_chunk uses them)
 
     def __enter__(self) -> "ImportPlan":
         return self
@@ -248,7 +249,7 @@ class ImportPlan:
         unknown: dict[str, int] = {}
         clashes: list[str] = []
         columns = self._columns(rows)
-        stored: dict = {}
+        stored: dict | None = {} if self.stage_times else None
         for pc in self.columns:
             column = columns[pc.index]
             bad: dict[Any, str] = {}
@@ -287,7 +288,7 @@ class ImportPlan:
             for k, row in enumerate(rows):
                 if len(row) != width:
                     errors.setdefault(k, []).insert(0, f"{len(row)} cells but the header has {width} (ragged row)")
-        out = ReadColumns(values, reasons, rounded, unknown, stored_times=stored)
+        out = ReadColumns(values, reasons, rounded, unknown, stored_times=stored or {})
         if rounded:
             out.rounded_rows = rounded_rows
         self._settle(out, errors, clashes, split_close)
