@@ -247,7 +247,7 @@ class DealImporter:
                 else:
                     again.append(row)
             outcomes += self.add(again)
-            bulk_rows.drop_lines(raw, [line for line, _ in known])
+            bulk_rows.drop_lines(raw, [line for line, _cells in known])
         before = raw.execute("SELECT max(id) FROM main.deal").fetchone()[0] or 0
         inserted, follow_ups = bulk_rows.copy_in(raw, data.const, at=sqlite_value(self.at),
                                                    action=self.action, gaps=bool(known))
