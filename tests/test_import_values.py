@@ -252,3 +252,19 @@ def test_dst_zone_local_times():
     col = DateColumn("created_at", berlin)
     assert col.read("2024-07-01 12:00") == datetime(2024, 7, 1, 10, 0, tzinfo=timezone.utc)
     assert col.read("2024-01-01 12:00") == datetime(2024, 1, 1, 11, 0, tzinfo=timezone.utc)
+
+
+@pytest.mark.parametrize(("zone", "cell"), [
+    ("UTC", "9999-12-31T23:59:59-05:30"),  # our export's shape, past the end once in UTC
+    ("UTC", "0001-01-01T00:00:00+05:00"),  # before the start
+    ("America/New_York", "9999-12-31 23:59"),  # a local time the rep's zone carries past the end
+    ("UTC", "9999-12-31T23:59:59.5-01:00"),
+])
+def test_a_time_outside_the_calendar_in_utc_is_refused_not_a_crash(zone, cell):
+    col = DateColumn("created_at", ZoneInfo(zone))
+    with pytest.raises(FieldError, match="outside the calendar once in UTC"):
+        col.read(cell)
+    got, rest = DateColumn("created_at", ZoneInfo(zone)).read_many([cell, "2024-03-15T15:16:00+08:00"])
+    assert cell in rest and cell not in got  # the column-at-once path leaves it to read()
+    assert got["2024-03-15T15:16:00+08:00"] == datetime(2024, 3, 15, 7, 16, tzinfo=timezone.utc)
+    assert DateColumn("created_at", ZoneInfo(zone)).read("9999-12-31T00:00:00+00:00").year == 9999  # inside: kept

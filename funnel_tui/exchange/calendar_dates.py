@@ -217,6 +217,13 @@ class DateColumn:
 
     def read(self, cell: Cell) -> date | datetime | None:
         """One cell as a date or aware UTC datetime (None when empty); FieldError otherwise."""
+        try:
+            return self._read(cell)
+        except OverflowError:  # 9999-12-31T23:59:59-05:30: past the calendar's end once in UTC
+            raise FieldError(self.field, _("{cell} is outside the calendar once in UTC (years 1–9999)").format(
+                cell=shown(cell))) from None
+
+    def _read(self, cell: Cell) -> date | datetime | None:
         self._frozen = True
         if type(cell) is str:  # the common case first: CSV text, our export's ISO times
             if (len(cell) == 25 and self.want == "moment" and cell[10] == "T" and cell[4] == cell[7] == "-"
@@ -293,8 +300,11 @@ class DateColumn:
                     utc_moments.append(moment)
                     continue
                 if moment.tzinfo is not None:
-                    got[cell] = moment.astimezone(utc)
-                    continue
+                    try:
+                        got[cell] = moment.astimezone(utc)
+                        continue
+                    except OverflowError:
+                        pass  # read() says why
             rest.append(cell)
         if stored is not None and utc_cells:
             _stored_texts(utc_cells, utc_moments, stored)
