@@ -22,7 +22,7 @@ from contextlib import closing, contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, tzinfo
 from pathlib import Path
-from typing import Any, Callable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping, Sequence
 
 from funnel_tui.domain.dates import DEFAULT_TIME
 from funnel_tui.domain.import_counts import ImportCounts
@@ -36,6 +36,9 @@ from funnel_tui.exchange.import_rows import RowParser
 from funnel_tui.exchange.profiles.saved import load_saved
 from funnel_tui.exchange.reading import ImportPlan, ReadOptions, plan_import
 from funnel_tui.i18n import N_, _
+
+if TYPE_CHECKING:
+    from funnel_tui.exchange.import_early import EarlyRead
 
 BATCH = 2000  # rows per executemany: large enough to amortise, small enough to stay flat
 SHOW_REASONS = 20
@@ -126,7 +129,7 @@ def _gc_paused() -> Iterator[None]:
 
 
 @contextmanager
-def _stopped_after(early: Any) -> Iterator[None]:
+def _stopped_after(early: EarlyRead | None) -> Iterator[None]:
     """An early reader (import_early) stopped when the import ends, however it ends."""
     try:
         yield
@@ -228,7 +231,7 @@ def import_file(
     reader: str = "auto",
     options: ImportOptions | None = None,
     preview: int = 0,
-    early: Any = None,
+    early: EarlyRead | None = None,
 ) -> ImportReport:
     """Import one file; raises ImportFileError when it cannot be read at all.
 
@@ -261,8 +264,9 @@ def import_file(
     stages = store.stages()
     # Deals without an owner are the rep's own.
     owner = resolve_owner(owner, lambda: store.me() if hasattr(store, "me") else None)
-    if early is not None and (dry_run or reader == "inline" or store.engine.dialect.name != "sqlite" or not early.fits(
-            options=opts, stages=stages, owner=owner, now=now, tz=tz, batch=batch)):
+    if early is not None and (dry_run or reader == "inline" or store.engine.dialect.name != "sqlite"
+                              or not early.fits(options=opts, stages=stages, owner=owner, now=now, tz=tz,
+                                                batch=batch)):
         early.cancel()  # it guessed otherwise than the store says: read the file anew
         early = None
     plan = early.plan if early is not None else plan_file(store, src, opts, tz=tz)

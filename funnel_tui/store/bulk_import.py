@@ -196,8 +196,8 @@ class DealImporter:
             m_ext = by_ext.get(ext) if ext else None
             if m_uid and m_ext and m_uid["id"] != m_ext["id"]:
                 self.counts.rejected += 1
-                outcomes.append(Outcome(row.line, "rejected",
-                                        _("uid matches deal {a} but external_id matches deal {b}").format(a=m_uid["id"], b=m_ext["id"])))
+                why = _("uid matches deal {a} but external_id matches deal {b}").format(a=m_uid["id"], b=m_ext["id"])
+                outcomes.append(Outcome(row.line, "rejected", why))
                 continue
             match = m_uid or m_ext
             if match is None:
@@ -205,8 +205,8 @@ class DealImporter:
                 continue
             if match["id"] >= self._first_new_id or match["id"] in self._updated:
                 self.counts.duplicates += 1
-                outcomes.append(Outcome(row.line, "duplicate",
-                                        _("same deal as an earlier row of this file (deal {id})").format(id=match["id"]), match["id"]))
+                why = _("same deal as an earlier row of this file (deal {id})").format(id=match["id"])
+                outcomes.append(Outcome(row.line, "duplicate", why, match["id"]))
                 continue
             if match["deleted_at"] is not None:
                 self.counts.duplicates += 1
@@ -216,7 +216,8 @@ class DealImporter:
                 continue
             if not self.update:
                 self.counts.duplicates += 1
-                outcomes.append(Outcome(row.line, "duplicate", _("already deal {id}").format(id=match["id"]), match["id"]))
+                why = _("already deal {id}").format(id=match["id"])
+                outcomes.append(Outcome(row.line, "duplicate", why, match["id"]))
                 continue
             outcomes.append(self._update(match, row))
         outcomes.extend(self._insert(new))
@@ -325,7 +326,8 @@ class DealImporter:
             want_follow_up = not have
         if not changes and not want_follow_up:
             self.counts.unchanged += 1
-            return Outcome(row.line, "unchanged", _("deal {id} already has these values").format(id=existing["id"]), existing["id"])
+            why = _("deal {id} already has these values").format(id=existing["id"])
+            return Outcome(row.line, "unchanged", why, existing["id"])
         self.counts.updated += 1
         self._updated.add(existing["id"])
         if self.dry_run:
