@@ -232,3 +232,23 @@ async def test_a_committed_import_whose_refused_rows_file_failed_says_so(store, 
         assert "2 rows refused, but their file could not be written (cannot write deals.rejected.csv: " \
                "No space left on device): the import is committed, do not import the file again" in message
         assert "refused, in" not in message
+
+
+async def test_repeats_are_named_with_their_lines_in_the_reps_language(store, now, tz, tmp_path):
+    """A repeat of an earlier row, or of a deal the database has, is listed with its line and
+    why, as the refusals are (it used to be one count, "already here", for both kinds)."""
+    store.add_deal({"customer": "老客户", "external_id": "pd:9"}, now=now, tz=tz)
+    src = tmp_path / "rows.csv"
+    src.write_text("客户名称,external_id\n东方制造,pd:1\n,\n重庆山城机电,pd:1\n老客户,pd:9\n", encoding="utf-8")
+    app = FunnelApp(store, lambda: now, tz=tz, lang="zh", export_dir=tmp_path)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(pilot)
+        app.push_screen(ImportScreen())
+        await pilot.pause()
+        await read(pilot, src)
+        text = shown(app, "counts")
+        assert text.splitlines() == ["读取 4 行：1 行将被导入，2 行重复（跳过），1 行被拒绝",
+                                     "  拒绝 第 3 行：客户：必填",
+                                     "  重复 第 4 行：与本文件第 2 行是同一个商机",
+                                     "  重复 第 5 行：已是商机 1"]
+    assert [d["customer"] for d in store.list_deals(status="all")] == ["老客户"]  # a dry read writes nothing

@@ -317,8 +317,8 @@ def counts(r: ImportReport) -> Text:
                style="bold green" if r.inserted else "bold")
     if r.updated or r.unchanged:
         out.append(_(", {u} updated, {s} unchanged").format(u=r.updated, s=r.unchanged))
-    if r.duplicates:
-        out.append(ngettext(", {n} already here (skipped)", ", {n} already here (skipped)",
+    if r.duplicates:  # a deal the database has, or an earlier row of the file: the lines say which
+        out.append(ngettext(", {n} duplicate (skipped)", ", {n} duplicates (skipped)",
                             r.duplicates).format(n=r.duplicates))
     out.append(ngettext(", {n} refused", ", {n} refused", r.rejected).format(n=r.rejected),
                style="bold red" if r.rejected else "")
@@ -333,6 +333,8 @@ def counts(r: ImportReport) -> Text:
     if r.rejected > min(len(r.reasons), SHOWN_REASONS):
         out.append("\n  " + _("… and {n} more refused (all of them go to <file>.rejected.csv with the reason)").format(
             n=r.rejected - min(len(r.reasons), SHOWN_REASONS)))
+    for line in r.duplicate_lines[:SHOWN_REASONS]:
+        out.append("\n  " + _("duplicate {line}").format(line=line))
     if r.unknown_stages:
         names = ", ".join(repr(k) for k in r.unknown_stages)
         out.append("\n" + _("Unknown stages: {names}; map them with funnel import --stage-map "
