@@ -25,6 +25,7 @@ from decimal import Decimal
 from typing import Union
 
 from funnel_tui.domain.validation import FieldError
+from funnel_tui.i18n import _
 
 Cell = Union[str, Decimal, int, datetime, date, time, bool, None]
 
@@ -43,6 +44,11 @@ class NeedsEvidence(Exception):
 
 # Spaces people (and locales) put inside numbers: plain, no-break, narrow no-break, thin.
 SPACES = " \u00a0\u202f\u2009"
+
+
+def ragged_row(cells: int, width: int) -> str:
+    """Why a row with more (or fewer) cells than the header is refused."""
+    return _("{n} cells but the header has {width} (ragged row)").format(n=cells, width=width)
 
 
 def shown(cell: Cell) -> str:

@@ -31,7 +31,7 @@ from funnel_tui.domain.stages import DEFAULT_STAGES, StageDef, find_stage
 from funnel_tui.exchange import profiles as P
 from funnel_tui.exchange.amounts import AmountColumn, Money
 from funnel_tui.exchange.calendar_dates import DateColumn
-from funnel_tui.exchange.cells import Cell, FieldError, cell_text, shown
+from funnel_tui.exchange.cells import Cell, FieldError, cell_text, ragged_row, shown
 from funnel_tui.exchange.currencies import code_of_column, settle_currency
 from funnel_tui.exchange.probabilities import ProbabilityColumn
 from funnel_tui.exchange.profiles.saved import apply_map
@@ -287,7 +287,7 @@ class ImportPlan:
         if rows and set(map(len, rows)) != {width}:
             for k, row in enumerate(rows):
                 if len(row) != width:
-                    errors.setdefault(k, []).insert(0, f"{len(row)} cells but the header has {width} (ragged row)")
+                    errors.setdefault(k, []).insert(0, ragged_row(len(row), width))
         out = ReadColumns(values, reasons, rounded, unknown, stored_times=stored or {})
         if rounded:
             out.rounded_rows = rounded_rows

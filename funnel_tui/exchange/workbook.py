@@ -18,7 +18,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Iterator
 
-from funnel_tui.exchange.cells import Cell
+from funnel_tui.exchange.cells import Cell, ragged_row
 from funnel_tui.exchange.import_read import ImportFileError
 from funnel_tui.i18n import _
 from funnel_tui.exchange.table_model import Record, Table
@@ -145,7 +145,7 @@ def _records(rows, width: int) -> Iterator[Record]:
             yield Record(number, None, f"row {number}: {exc}")
             continue
         if len(cells) > width:
-            yield Record(number, cells, f"{len(cells)} cells but the header has {width} (ragged row)")
+            yield Record(number, cells, ragged_row(len(cells), width))
             continue
         cells += [None] * (width - len(cells))
         yield Record(number, cells)
