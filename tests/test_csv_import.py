@@ -546,7 +546,7 @@ def test_new_uids_are_distinct_time_ordered_uuids():
     import time
     import uuid
 
-    from funnel_tui.store.bulk_rows import new_uids
+    from funnel_tui.store.staged import new_uids
 
     uids = new_uids(2000)
     time.sleep(0.002)

@@ -58,6 +58,14 @@ async def open_import(pilot) -> ImportScreen:
     return screen
 
 
+async def read_on_screen(pilot, path: Path) -> None:
+    """The Import screen opened straight away (not from the palette), `path` read on it."""
+    await settle(pilot)
+    pilot.app.push_screen(ImportScreen())
+    await pilot.pause()
+    await read(pilot, path)
+
+
 async def read(pilot, path: Path) -> None:
     box = pilot.app.screen.query_one("#path", Input)
     box.value = str(path)
@@ -195,10 +203,7 @@ async def test_in_chinese_the_columns_and_fields_are_named_in_chinese_with_the_m
     shutil.copy(CRM / "template_zh_excel_gbk.csv", src)
     app = FunnelApp(store, lambda: now, tz=tz, lang="zh", export_dir=tmp_path)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
-        await settle(pilot)
-        app.push_screen(ImportScreen())
-        await pilot.pause()
-        await read(pilot, src)
+        await read_on_screen(pilot, src)
         listing = app.screen.query_one("#columns", OptionList)
         lines = {o.header: str(o.prompt) for o in listing.options if isinstance(o, ColumnOption)}
         assert lines["客户名称"] == "客户名称  →  客户 (customer)"
@@ -242,10 +247,7 @@ async def test_repeats_are_named_with_their_lines_in_the_reps_language(store, no
     src.write_text("客户名称,external_id\n东方制造,pd:1\n,\n重庆山城机电,pd:1\n老客户,pd:9\n", encoding="utf-8")
     app = FunnelApp(store, lambda: now, tz=tz, lang="zh", export_dir=tmp_path)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
-        await settle(pilot)
-        app.push_screen(ImportScreen())
-        await pilot.pause()
-        await read(pilot, src)
+        await read_on_screen(pilot, src)
         text = shown(app, "counts")
         assert text.splitlines() == ["读取 4 行：1 行将被导入，2 行重复（跳过），1 行被拒绝",
                                      "  拒绝 第 3 行：客户：必填",

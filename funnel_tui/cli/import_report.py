@@ -120,7 +120,7 @@ def run_import(args: argparse.Namespace) -> int:
 def _early_reader(args: argparse.Namespace, options: ImportOptions, now, tz):
     """A big CSV's reader forked before the store opens (exchange/import_early.py), for a real
     import into a SQLite file; None otherwise. The importer uses it only if it fits."""
-    if args.dry_run or (args.owner and args.owner.strip().casefold() == "me"):
+    if args.dry_run or _owner_is_me(args):
         return None  # --owner me is the store's to say
     from funnel_tui.exchange.import_early import start
     from funnel_tui.exchange.importer import BATCH
@@ -158,9 +158,13 @@ def _options(args: argparse.Namespace) -> ImportOptions:
 def _owner(args: argparse.Namespace, store) -> str | None:
     """--owner (`me` is the rep in settings); without it the importer gives rows that name no
     owner to the rep (store.me())."""
-    if args.owner and args.owner.strip().casefold() == "me":
+    if _owner_is_me(args):
         return store.me() or args.owner
     return args.owner or None
+
+
+def _owner_is_me(args: argparse.Namespace) -> bool:
+    return bool(args.owner) and args.owner.strip().casefold() == "me"
 
 
 def _save(args: argparse.Namespace, report: ImportReport, options: ImportOptions) -> str:

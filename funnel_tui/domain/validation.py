@@ -102,6 +102,12 @@ def _int_in(field: str, value: Any, lo: int, hi: int) -> int | None:
     return n
 
 
+def lost_without_reason() -> str:
+    """Why a lost deal without a reason is refused, in the rep's language: an imported row
+    (exchange/import_rows) or an --update that would lose a deal (store/bulk_import)."""
+    return str(FieldError("lost_reason", _("is required when status is lost")))
+
+
 def validate_field(
     field: str,
     value: Any,

@@ -21,7 +21,7 @@ FORK_BYTES = 1 << 20  # about 4k rows: below this a second process costs more th
 @dataclass
 class Chunk:
     """What the reader made of `rows` records: rejections, in-chunk duplicates, and the
-    accepted rows, staged for the writer (bulk.stage_chunk) or as ImportRows (dry run)."""
+    accepted rows, staged for the writer (store/staged.stage_chunk) or as ImportRows (dry run)."""
 
     rows: int = 0
     rejected: list[tuple[int, list[str] | None, str]] = field(default_factory=list)

@@ -22,18 +22,16 @@ import sys
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Sequence
 
-from funnel_tui import config
 from funnel_tui.domain.stages import DEFAULT_PIPELINE_DEF, DEFAULT_STAGES, StageDef, of_pipeline
 from funnel_tui.exchange.import_chunks import FORK_BYTES, ForkedReader, read_chunks
 from funnel_tui.exchange.import_rows import RowParser
 from funnel_tui.exchange.importer import ImportOptions, new_parser, plan_stages, resolve_owner
 from funnel_tui.exchange.reading import ImportPlan
 from funnel_tui.i18n import active_lang
-from funnel_tui.store import board_sql, due_read
+from funnel_tui.store import board_sql, due_read, personal
 from funnel_tui.store.board_read import BoardReader
-from funnel_tui.store.personal import DEMO_ME
 
 
 @dataclass
@@ -99,15 +97,16 @@ def start(path: str | Path, db: Path | None, options: ImportOptions, *, owner: s
 
 def _as_the_store_will_say(db: Path) -> tuple[tuple[StageDef, ...], str | None]:
     """The default pipeline's live stages and the rep's name (`me`), read with sqlite3; a
-    missing or empty file: the stages a new database gets. Read-only: this writes nothing
-    (not even the move of an old `me` into the config file, which the store makes)."""
+    missing or empty file: the stages a new database gets. The name is read as the store
+    reads it (personal.read_setting), except that an old `me` is not moved into the config
+    file here: this writes nothing."""
     try:
         size = db.stat().st_size
     except FileNotFoundError:
         size = 0
     if size == 0:
         stages = tuple(s for s in of_pipeline(DEFAULT_STAGES, DEFAULT_PIPELINE_DEF.key) if not s.archived)
-        return stages, config.get("me") or None
+        return stages, personal.read_setting(lambda key: None, "me", dialect="sqlite", db_path=db, move=False)
     conn = due_read.open_plain(db)
     if conn is None:
         raise LookupError("not a current plain SQLite file: the store decides")
@@ -118,7 +117,7 @@ def _as_the_store_will_say(db: Path) -> tuple[tuple[StageDef, ...], str | None]:
             row = conn.execute(board_sql.SETTING_SQL, {"key": key}).fetchone()
             return None if row is None else row[0]
 
-        me = setting(DEMO_ME) or config.get("me") or setting("me")
+        me = personal.read_setting(setting, "me", dialect="sqlite", db_path=db, move=False)
     finally:
         conn.close()
     return stages, me or None

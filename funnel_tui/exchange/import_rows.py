@@ -21,7 +21,7 @@ from typing import Any, Sequence
 
 from funnel_tui.domain.pinyin import deal_search_keys
 from funnel_tui.domain.stages import StageDef
-from funnel_tui.domain.validation import TEXT_FIELDS, FieldError, validate_field
+from funnel_tui.domain.validation import TEXT_FIELDS, FieldError, lost_without_reason, validate_field
 from funnel_tui.domain.vocab import LOST_REASON
 from funnel_tui.exchange import profiles as P
 from funnel_tui.exchange.cells import Cell, NeedsEvidence, cell_text
@@ -292,7 +292,7 @@ class RowParser:
             deal["lost_reason"] = [codes[r] if r in codes else codes.setdefault(r, LOST_REASON.canonical(r))
                                    for r in deal["lost_reason"]]
         lost_reason = deal["lost_reason"]
-        no_customer, no_reason = str(FieldError("customer", _("is required"))), _lost_without_reason()
+        no_customer, no_reason = str(FieldError("customer", _("is required"))), lost_without_reason()
         for k in range(n):
             if reasons[k] is not None:
                 continue
@@ -337,9 +337,3 @@ def _check_uid(text: str) -> str:
     except ValueError:
         raise RowRejected(_("uid: {text} is not a UUID (leave it empty for a new deal)").format(
             text=repr(text))) from None
-
-
-def _lost_without_reason() -> str:
-    """Why a lost row without a reason is refused, in the rep's language (the writer says the
-    same of an --update that would lose a deal without one)."""
-    return str(FieldError("lost_reason", _("is required when status is lost")))

@@ -238,7 +238,7 @@ def import_file(
     `options` says how to read it (ImportOptions; `encoding` and `stage_map` are its two oldest
     fields, kept as keywords). The file is read and validated in chunks of `batch` rows
     (RowParser.parse_columns); a real import hands each chunk to the writer staged
-    (bulk.stage_chunk: columns in their stored form), which copies it in with INSERT … SELECT
+    (store/staged.stage_chunk: columns in their stored form), which copies it in with INSERT … SELECT
     (DealImporter.add_staged). `reader`: "fork" reads and validates in a forked child while this
     process writes (two cores at work), "inline" does both here, "auto" forks for files of
     FORK_BYTES or more where fork is safe (Linux). `preview`: keep the first N accepted rows as

@@ -2,7 +2,7 @@
 
 DealImporter writes validated deals inside one BEGIN IMMEDIATE transaction, all history
 rows under one `action` id, so `funnel undo` reverts a whole import (store/undo.py
-soft-deletes deals for "imported" rows). Staged chunks (bulk_rows.stage_chunk) go in
+soft-deletes deals for "imported" rows). Staged chunks (staged.stage_chunk) go in
 with INSERT … SELECT from an in-memory scratch table (add_staged); rows that name a deal
 the database has, dry runs and other databases go row by row (add), an update through the
 same history-keeping changes as an edit.
@@ -19,10 +19,10 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.engine import Connection
 
 from funnel_tui.domain.import_counts import ImportCounts
-from funnel_tui.domain.validation import FieldError, FollowUpDraft
+from funnel_tui.domain.validation import FollowUpDraft, lost_without_reason
 from funnel_tui.i18n import _
 from funnel_tui.store import bulk_rows
-from funnel_tui.store.bulk_rows import STAGE_SCHEMA, StagedChunk, new_uids
+from funnel_tui.store.bulk_rows import STAGE_SCHEMA
 from funnel_tui.store.followups import add_follow_up, close_follow_ups
 from funnel_tui.store.history import (
     apply_changes,
@@ -32,7 +32,7 @@ from funnel_tui.store.history import (
     stamp_author,
 )
 from funnel_tui.store.scoring import ImportScoring, apply_scorecard, changes_to_score
-from funnel_tui.store.staged import ImportRow, SeenInFile  # noqa: F401 - the writer's names too
+from funnel_tui.store.staged import ImportRow, SeenInFile, StagedChunk, new_uids
 from funnel_tui.store.tables import IN_CHUNK, D, F, H, sqlite_value, to_db
 
 # Columns an import may set on an existing deal (--update); identity and clocks of the
@@ -313,7 +313,7 @@ class DealImporter:
                 changes["closed_at"] = d.get("closed_at") or self.at
         if status == "lost" and not changes.get("lost_reason", existing["lost_reason"]):
             self.counts.rejected += 1
-            why = str(FieldError("lost_reason", _("is required when status is lost")))
+            why = lost_without_reason()
             return Outcome(row.line, "rejected", why, existing["id"])
         changes = {k: v for k, v in changes.items() if existing.get(k) != v}
         want_follow_up = row.follow_up_at is not None and status == "open"

@@ -21,7 +21,7 @@ from sqlalchemy.engine import Connection
 
 # The staged form of a chunk lives in staged.py (no SQLAlchemy: the reader, possibly forked
 # before SQLAlchemy loads, makes it); re-exported for the writer.
-from funnel_tui.store.staged import STAGED_COLUMNS, StagedChunk, new_uids, stage_chunk  # noqa: F401
+from funnel_tui.store.staged import STAGED_COLUMNS, StagedChunk
 from funnel_tui.store.tables import (
     DATETIME_COLUMNS,
     IN_CHUNK,

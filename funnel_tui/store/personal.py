@@ -30,20 +30,24 @@ def personal_in_config(dialect: str) -> bool:
 
 
 def read_setting(db_value: Callable[[str], str | None], key: str, *, dialect: str,
-                 db_path: Path | None) -> str | None:
+                 db_path: Path | None, move: bool = True) -> str | None:
     """Any setting, from where it lives; `db_value(key)` reads one from the database (on a
-    server the store reads the rep's own settings itself: settings.get_personal)."""
+    server the store reads the rep's own settings itself: settings.get_personal). `move`:
+    see personal_setting."""
     if is_personal(key) and personal_in_config(dialect):
         try:
-            return personal_setting(db_value, key, db_path=db_path)
+            return personal_setting(db_value, key, db_path=db_path, move=move)
         except config.ConfigError as exc:
             raise StoreError(str(exc)) from None
     return db_value(key)
 
 
-def personal_setting(db_value: Callable[[str], str | None], key: str, *, db_path: Path | None) -> str | None:
+def personal_setting(db_value: Callable[[str], str | None], key: str, *, db_path: Path | None,
+                     move: bool = True) -> str | None:
     """A personal setting: the demo's rep for `me` in a demo database, else the config file's
-    value, else (once) the value this database held before personal settings moved out."""
+    value, else (once) the value this database held before personal settings moved out —
+    moved into the config file then, unless `move` is False (a read that writes nothing:
+    exchange/import_early.py guesses before the store opens)."""
     if key == "me":
         demo = db_value(DEMO_ME)
         if demo:
@@ -54,5 +58,6 @@ def personal_setting(db_value: Callable[[str], str | None], key: str, *, db_path
     old = db_value(key)
     if old is None or (key == "me" and db_path is not None and paths.is_demo_db(db_path)):
         return None  # a demo database made before demo_me: its rep is not the user
-    config.set_value(key, old)
+    if move:
+        config.set_value(key, old)
     return old
