@@ -292,8 +292,9 @@ class ImportPlan:
         if rounded:
             out.rounded_rows = rounded_rows
         self._settle(out, errors, clashes, split_close)
+        joined = _("; ")  # a row's several reasons, in the rep's punctuation
         for k, messages in errors.items():
-            reasons[k] = "; ".join(messages)
+            reasons[k] = joined.join(messages)
         return out
 
     def _settle(self, out: ReadColumns, errors: dict[int, list[str]], clashes: list[str],
