@@ -35,6 +35,8 @@ SHOWN_IGNORED = 10
 
 def add_import_options(sp: argparse.ArgumentParser) -> None:
     """The options of `funnel import` (argparse only: nothing heavy at import)."""
+    # An import leaves millions of cells behind; its process ends without tearing them down.
+    sp.set_defaults(leave_at_once=True)
     sp.add_argument("path", nargs="?", help=_("the file: CSV (any delimiter, any common encoding) or .xlsx"))
     sp.add_argument("--profiles", action="store_true",
                     help=_("list the profiles (the tools whose exports are read without options) and stop"))

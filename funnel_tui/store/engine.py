@@ -12,6 +12,7 @@ SQLite is tuned for safety first (DESIGN §5, §10):
 from __future__ import annotations
 
 import os
+import weakref
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -20,6 +21,9 @@ if TYPE_CHECKING:
 
 BUSY_TIMEOUT_MS = 5000
 WRITE_OPTION = "funnel_write"
+# Every engine this process made, so a process that leaves at once can close them first
+# (dispose_all: cli's quick exit after an import).
+_MADE: "weakref.WeakSet[Engine]" = weakref.WeakSet()
 
 
 def is_url(target: str) -> bool:
@@ -67,7 +71,9 @@ def create_engine_for(target: str | Path, *, read_only: bool = False, immutable:
         # connection settings live with the rest of team mode.
         from funnel_tui.store.pg_engine import create_pg_engine
 
-        return create_pg_engine(str(target), read_only=read_only)
+        engine = create_pg_engine(str(target), read_only=read_only)
+        _MADE.add(engine)
+        return engine
 
     if path.exists() is False and read_only:
         raise FileNotFoundError(path)
@@ -109,7 +115,16 @@ def create_engine_for(target: str | Path, *, read_only: bool = False, immutable:
 
     if not read_only:
         _secure_new_file(path)
+    _MADE.add(engine)
     return engine
+
+
+def dispose_all() -> None:
+    """Close the pooled connections of every engine this process made. Closing the last
+    connection to an SQLite file folds its -wal into the file and removes it, as the next
+    process expects to find it; a server sees its sessions end cleanly."""
+    for engine in list(_MADE):
+        engine.dispose()
 
 
 def keep_wal_in_place(engine: "Engine", path: Path) -> None:
