@@ -349,10 +349,14 @@ def import_file(
                         outcomes = importer.add_staged(chunk.staged, reparse)
                     elif chunk.accepted:
                         cells_at.update(chunk.cells)
-                        for row in chunk.accepted[:max(preview - len(report.preview), 0)]:
-                            report.preview.append({"line": row.line, **row.deal,
-                                                   "next_follow_up_at": row.follow_up_at})
+                        # Copied before add(), which completes new rows in place; kept after it,
+                        # for the rows it would store (not a repeat, not a deal already there).
+                        shown = [{"line": row.line, **row.deal, "next_follow_up_at": row.follow_up_at}
+                                 for row in chunk.accepted] if len(report.preview) < preview else []
                         outcomes = importer.add(chunk.accepted)
+                        stored = {o.line for o in outcomes if o.kind in ("inserted", "updated")}
+                        report.preview += [row for row in shown if row["line"] in stored][
+                            :max(preview - len(report.preview), 0)]
                     else:
                         outcomes = []
                     for o in outcomes:
