@@ -145,3 +145,16 @@ def test_dispose_all_closes_every_engine_this_process_made(tmp_path):
     finally:
         for store in stores:
             store.close()
+
+
+def test_an_import_to_a_server_leaves_at_once_with_its_rows_committed(tmp_path, pg_url):
+    """On PostgreSQL too (its engine is among those dispose_all closes): the report whole, the rows there."""
+    src = _csv(tmp_path / "deals.csv", [["华为 云", "Cloud", "demo", "1200"], ["Acme", "Kit", "lead", "5"]])
+    done = run_cli(["--db", pg_url, "import", str(src), "--format", "json"], env=NOW)
+    assert done.returncode == 0, done.stderr.decode()
+    assert json.loads(done.stdout)["inserted"] == 2
+    store = Store(pg_url)
+    try:
+        assert sorted(d["customer"] for d in store.list_deals()) == ["Acme", "华为 云"]
+    finally:
+        store.close()
