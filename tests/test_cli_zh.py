@@ -231,6 +231,7 @@ def test_import_row_reasons_and_duplicates_speak_chinese(zh, funnel, tmp_path):
     assert "第 3 行：客户：必填" in text
     assert "第 4 行：丢单原因：状态为丢单时必填" in text
     assert "第 5 行：与本文件第 2 行是同一个商机" in text
+    assert "已导入：新增 1，跳过重复 1，拒绝 3" in text  # counts in the rep's punctuation
     assert "第 6 行：这一行有 7 个单元格，表头却有 5 列（行不齐）；" in text  # and why its status is not read
     r = funnel("import", str(rows))  # again: each good row is now a deal of the database
     assert "第 2 行：已是商机 1" in r.out + r.err

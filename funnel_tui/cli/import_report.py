@@ -243,7 +243,7 @@ def print_report(r: ImportReport) -> None:
         parts += [_("{n} duplicates skipped").format(n=r.duplicates) if r.duplicates else _("no duplicates"),
                   _("{n} rejected").format(n=r.rejected)]
         line = (_("{rows} read; would import: {parts}") if r.dry_run else _("{rows} read; imported: {parts}")).format(
-            rows=_rows(r.rows), parts=", ".join(parts))
+            rows=_rows(r.rows), parts=_(", ").join(parts))  # the rep's punctuation (，in Chinese)
         if r.follow_ups:
             line += _("; {follow_ups} planned").format(
                 follow_ups=ngettext("{n} follow-up", "{n} follow-ups", r.follow_ups).format(n=r.follow_ups))
